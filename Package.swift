@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Retort",
+    products: [
+        .library(name: "Retort", targets: ["RetortCompute", "Retort", "RetortNN", "RetortData", "RetortDistill"]),
+        .executable(name: "retort", targets: ["retort"]),
+        .executable(name: "retort-bench", targets: ["retort-bench"]),
+    ],
+    targets: [
+        // Vulkan headers only: the loader is opened at run time (see Sources/RetortCompute/Vulkan/Loader.swift),
+        // so a machine without libvulkan gets a typed error instead of a dynamic-linker failure.
+        .systemLibrary(name: "CVulkan", path: "Sources/CVulkan"),
+
+        // Build-time shader pipeline: glslc compiles Shaders/*.comp, the SPIR-V is embedded as base64.
+        .executableTarget(name: "ShaderEmbedder", path: "Sources/ShaderEmbedder"),
+        .plugin(name: "ShaderCompiler", capability: .buildTool(), dependencies: ["ShaderEmbedder"],
+                path: "Plugins/ShaderCompiler"),
+
+        .target(name: "RetortCompute", dependencies: ["CVulkan"], plugins: ["ShaderCompiler"]),
+        .target(name: "Retort", dependencies: ["RetortCompute"]),
+        .target(name: "RetortNN", dependencies: ["Retort"]),
+        .target(name: "RetortData"),
+        .target(name: "RetortDistill", dependencies: ["RetortNN", "RetortData"]),
+
+        .executableTarget(name: "retort", dependencies: ["RetortCompute", "Retort"]),
+        .executableTarget(name: "retort-bench", dependencies: ["RetortCompute", "Retort"],
+                          path: "Benchmarks/retort-bench"),
+
+        .testTarget(name: "RetortComputeTests", dependencies: ["RetortCompute"]),
+        .testTarget(name: "RetortCLITests", dependencies: ["retort"]),
+    ]
+)

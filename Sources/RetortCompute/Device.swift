@@ -1,0 +1,143 @@
+internal import CVulkan
+import Foundation
+
+/// A Vulkan device Retort computes on: the chosen GPU (or lavapipe), its memory arena, its compute
+/// queue and its pipelines.
+///
+/// Choice: discrete > integrated > virtual > CPU, first in the loader's order on ties; the
+/// `RETORT_DEVICE` environment variable (an index or a name substring) overrides it.
+/// `RETORT_VALIDATION=1` turns on the Khronos validation layer with synchronization validation.
+public final class Device: @unchecked Sendable {
+    /// How to open a device.
+    public struct Options: Sendable {
+        /// Device index or case-insensitive name substring; nil picks automatically.
+        public var selector: String?
+        /// Enable `VK_LAYER_KHRONOS_validation` (with synchronization validation).
+        public var validation: Bool
+        /// Where the pipeline cache lives; nil disables persisting it.
+        public var cacheDirectory: URL?
+
+        public init(selector: String? = nil, validation: Bool = false, cacheDirectory: URL? = Device.defaultCacheDirectory()) {
+            self.selector = selector
+            self.validation = validation
+            self.cacheDirectory = cacheDirectory
+        }
+
+        /// Options from `RETORT_DEVICE`, `RETORT_VALIDATION` and `XDG_CACHE_HOME`.
+        public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Options {
+            let validation = ["1", "true", "yes", "on"].contains((environment["RETORT_VALIDATION"] ?? "").lowercased())
+            return Options(selector: environment["RETORT_DEVICE"], validation: validation,
+                           cacheDirectory: PipelineCache.defaultDirectory(environment: environment))
+        }
+    }
+
+    /// What the device is; `info.summary` is the line every bug report should contain.
+    public let info: DeviceInfo
+
+    let context: DeviceContext
+    let arena: MemoryArena
+    let transfer: StagingTransfer?
+    private let pipelineCache: PipelineCache
+    private let lock = NSLock()
+    private var kernels: [KernelKey: Kernel] = [:]
+
+    /// Opens the device chosen by the environment (`RETORT_DEVICE`, `RETORT_VALIDATION`).
+    public convenience init() throws {
+        try self.init(options: .fromEnvironment())
+    }
+
+    public init(options: Options) throws {
+        let instance = try Instance(validation: options.validation)
+        let physical = try Self.physicalDevices(instance)
+        let chosen = try DeviceInfo.choose(from: physical.map(\.info), selector: options.selector)
+        let context = try DeviceContext(instance: instance, physical: physical[chosen.index])
+        let layout = context.memoryLayout
+        if let direct = layout.directType {
+            arena = MemoryArena(context: context, memoryType: direct, hostVisible: true)
+            transfer = nil
+        } else if let deviceType = layout.deviceType, let stagingType = layout.stagingType {
+            arena = MemoryArena(context: context, memoryType: deviceType, hostVisible: false)
+            transfer = try StagingTransfer(context: context, stagingType: stagingType)
+        } else {
+            throw VulkanError.unsupported("\(chosen.name) has no memory type usable for storage buffers")
+        }
+        self.context = context
+        self.info = chosen
+        pipelineCache = PipelineCache(context: context, directory: options.cacheDirectory)
+    }
+
+    deinit {
+        pipelineCache.save()
+    }
+
+    /// `$XDG_CACHE_HOME/retort`, or `~/.cache/retort`: where pipeline caches are kept.
+    public static func defaultCacheDirectory() -> URL? { PipelineCache.defaultDirectory() }
+
+    /// Every device the Vulkan loader reports, in its order.
+    public static func available(validation: Bool = false) throws -> [DeviceInfo] {
+        try physicalDevices(Instance(validation: validation)).map(\.info)
+    }
+
+    private static func physicalDevices(_ instance: Instance) throws -> [PhysicalDevice] {
+        try instance.physicalDevices().enumerated().map { PhysicalDevice(instance: instance, handle: $1, index: $0) }
+    }
+
+    /// Whether buffers are mapped directly (no staging copies).
+    public var mapsMemoryDirectly: Bool { transfer == nil }
+
+    /// Whether the validation layer is on for this device.
+    public var validationEnabled: Bool { context.instance.validation != nil }
+
+    /// Bytes of device memory reserved in arena blocks.
+    public var reservedBytes: UInt64 { arena.reservedBytes }
+
+    /// Returns the validation messages since the last call and forgets them (always empty when
+    /// validation is off).
+    public func drainValidationMessages() -> [String] {
+        context.instance.validation?.drain() ?? []
+    }
+
+    /// A buffer of `byteCount` bytes (contents undefined).
+    public func makeBuffer(byteCount: Int) throws -> Buffer {
+        try Buffer(arena: arena, transfer: transfer, byteCount: byteCount)
+    }
+
+    /// A buffer holding a copy of `values`.
+    public func makeBuffer<T: BitwiseCopyable>(_ values: [T]) throws -> Buffer {
+        let buffer = try makeBuffer(byteCount: max(1, values.count) * MemoryLayout<T>.stride)
+        try buffer.write(values)
+        return buffer
+    }
+
+    /// The pipeline for `shader` with this binding layout and specialization, built on first request
+    /// and shared afterwards.
+    ///
+    /// - Parameters:
+    ///   - shader: name of an embedded shader (`ShaderLibrary.names`).
+    ///   - bindings: the shader's bindings 0, 1, … in order.
+    ///   - pushConstants: number of 4-byte push-constant values.
+    ///   - localSize: workgroup size (specialization constants 0–2).
+    ///   - constants: specialization constants 3, 4, ….
+    public func kernel(_ shader: String, bindings: [Kernel.Binding], pushConstants: Int = 0,
+                       localSize: [UInt32] = [64, 1, 1], constants: [ShaderValue] = []) throws -> Kernel {
+        let size = localSize + Array(repeating: 1, count: max(0, 3 - localSize.count))
+        let key = KernelKey(name: shader, bindings: bindings, pushConstantCount: pushConstants, localSize: size, constants: constants)
+        return try lock.withLock {
+            if let kernel = kernels[key] { return kernel }
+            let kernel = try Kernel(context: context, cache: pipelineCache.handle, name: shader, bindings: bindings,
+                                    pushConstantCount: pushConstants, localSize: size, constants: constants)
+            kernels[key] = kernel
+            return kernel
+        }
+    }
+
+    /// Writes the pipeline cache to disk now (it is also written when the device is released).
+    /// Returns why it could not be written, or nil.
+    @discardableResult
+    public func savePipelineCache() -> String? { pipelineCache.save() }
+
+    /// A new command stream on this device's compute queue.
+    public func makeStream(timestamps: Bool = false) throws -> CommandStream {
+        try CommandStream(device: self, timestamps: timestamps)
+    }
+}

@@ -1,0 +1,103 @@
+internal import CVulkan
+import Foundation
+
+/// The logical device and everything created with it that all runtime objects share: the
+/// entry points, the compute queue, the limits. Buffers, kernels and streams hold it strongly, so the
+/// `VkDevice` is destroyed only after the last of them.
+final class DeviceContext: @unchecked Sendable {
+    let instance: Instance
+    let physical: PhysicalDevice
+    let handle: VkDevice
+    let functions: DeviceFunctions
+    let queue: VkQueue
+    let queueFamily: UInt32
+    let memoryLayout: MemoryTypeChoice
+    /// `vkQueueSubmit` needs external synchronization.
+    let queueLock = NSLock()
+
+    var limits: VkPhysicalDeviceLimits { physical.limits }
+    var info: DeviceInfo { physical.info }
+
+    init(instance: Instance, physical: PhysicalDevice) throws {
+        guard let family = physical.queueFamily else { throw VulkanError.unsupported("\(physical.info.name) has no compute queue") }
+        var extensions: [String] = []
+        if physical.hasPushDescriptors { extensions.append("VK_KHR_push_descriptor") }
+
+        var priority: Float = 1
+        var queueInfo = VkDeviceQueueCreateInfo()
+        queueInfo.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO
+        queueInfo.queueFamilyIndex = family
+        queueInfo.queueCount = 1
+        var created: VkDevice?
+        let result = withUnsafePointer(to: &priority) { priorityPointer in
+            queueInfo.pQueuePriorities = priorityPointer
+            return withUnsafePointer(to: &queueInfo) { queuePointer in
+                withCStringArray(extensions) { names, count in
+                    var info = VkDeviceCreateInfo()
+                    info.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO
+                    info.queueCreateInfoCount = 1
+                    info.pQueueCreateInfos = queuePointer
+                    info.enabledExtensionCount = count
+                    info.ppEnabledExtensionNames = names
+                    return instance.functions.createDevice(physical.handle, &info, nil, &created)
+                }
+            }
+        }
+        try check(result, "vkCreateDevice")
+        guard let device = created else { throw VulkanError.callFailed(call: "vkCreateDevice", code: -3) }
+        let functions: DeviceFunctions
+        do {
+            functions = try DeviceFunctions(instance: instance.functions, device: device, pushDescriptors: physical.hasPushDescriptors)
+        } catch {
+            if let destroy: PFN_vkDestroyDevice = try? instance.loader.function("vkDestroyDevice", instance: instance.handle) { destroy(device, nil) }
+            throw error
+        }
+        var queue: VkQueue?
+        functions.getDeviceQueue(device, family, 0, &queue)
+
+        self.instance = instance
+        self.physical = physical
+        self.handle = device
+        self.functions = functions
+        self.queue = queue!
+        self.queueFamily = family
+        self.memoryLayout = MemoryTypeChoice(memory: physical.memory)
+    }
+
+    deinit {
+        _ = functions.deviceWaitIdle(handle)
+        functions.destroyDevice(handle, nil)
+    }
+
+    /// Submits one command buffer and blocks until it finished.
+    func submitAndWait(_ commandBuffer: VkCommandBuffer, fence: VkFence) throws {
+        try submit(commandBuffer, fence: fence)
+        try wait(fence)
+    }
+
+    func submit(_ commandBuffer: VkCommandBuffer, fence: VkFence) throws {
+        var buffer: VkCommandBuffer? = commandBuffer
+        var info = VkSubmitInfo()
+        info.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO
+        info.commandBufferCount = 1
+        let result = withUnsafePointer(to: &buffer) { pointer in
+            info.pCommandBuffers = pointer
+            return queueLock.withLock { functions.queueSubmit(queue, 1, &info, fence) }
+        }
+        try check(result, "vkQueueSubmit")
+    }
+
+    func wait(_ fence: VkFence) throws {
+        var fences: VkFence? = fence
+        try check(functions.waitForFences(handle, 1, &fences, VkBool32(VK_TRUE), UInt64.max), "vkWaitForFences")
+        try check(functions.resetFences(handle, 1, &fences), "vkResetFences")
+    }
+
+    func makeFence() throws -> VkFence {
+        var info = VkFenceCreateInfo()
+        info.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO
+        var fence: VkFence?
+        try check(functions.createFence(handle, &info, nil, &fence), "vkCreateFence")
+        return fence!
+    }
+}

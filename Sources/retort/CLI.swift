@@ -1,0 +1,70 @@
+import Foundation
+import Retort
+import RetortCompute
+
+/// The `retort` command line: parses arguments, runs one command, maps errors to exit codes.
+enum CLI {
+    static let specs: [String: Arguments.Spec] = [
+        "devices": .init(flags: ["json"]),
+        "selftest": .init(options: ["size", "seed"]),
+    ]
+
+    static let usage = """
+        retort — GPU training and knowledge distillation on Vulkan compute
+
+        usage: retort <command> [options]
+
+        commands:
+          devices               list Vulkan devices, one summary line each, and mark the one Retort uses
+                                  --json      machine-readable output
+          selftest              run a GEMM on the chosen device and compare it with a CPU reference
+                                  --size N    largest square size to check (default 256)
+                                  --seed S    random seed (default 1)
+
+        options:
+          -h, --help            show this help
+          --version             print the version
+
+        environment:
+          RETORT_DEVICE=<index|name>   use this device instead of the automatic choice
+                                       (discrete > integrated > virtual > CPU)
+          RETORT_VALIDATION=1          enable the Khronos validation layer
+        """
+
+    static func main(arguments: [String]) -> Int32 {
+        do {
+            let parsed = try Arguments.parse(arguments, specs: specs, global: ["help", "version"])
+            if parsed.flags.contains("version") {
+                print("retort \(RetortVersion.string)")
+                return 0
+            }
+            if parsed.flags.contains("help") {
+                print(usage)
+                return 0
+            }
+            guard let command = parsed.command else {
+                FileHandle.standardError.write(Data((usage + "\n").utf8))
+                return 2
+            }
+            if let extra = parsed.positionals.first {
+                throw CLIError.usage("unexpected argument '\(extra)' for '\(command)'")
+            }
+            switch command {
+            case "devices": try DevicesCommand.run(parsed)
+            case "selftest": try SelfTestCommand.run(parsed)
+            default: throw CLIError.usage("unknown command '\(command)'")
+            }
+            return 0
+        } catch let error as CLIError {
+            report(error.description)
+            return error.exitCode
+        } catch {
+            report("\(error)")
+            return 1
+        }
+    }
+
+    static func report(_ message: String) {
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    }
+}

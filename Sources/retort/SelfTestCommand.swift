@@ -1,0 +1,70 @@
+import Foundation
+import RetortCompute
+
+/// `retort selftest`: GEMMs of several sizes on the chosen device against a CPU reference.
+enum SelfTestCommand {
+    static let tolerance = 1e-4
+
+    static func run(_ arguments: Arguments) throws {
+        let largest = try arguments.integer("size", default: 256, range: 1...2048)
+        let seed = try arguments.integer("seed", default: 1, range: 0...Int(Int32.max))
+        let device = try Device()
+        print("device: \(device.info.summary)")
+        let gemm = try GEMM(device: device)
+        let stream = try device.makeStream()
+        var generator = SplitMix64(seed: UInt64(seed))
+        var worst = 0.0
+        for size in [1, 7, 33, 130, largest].filter({ $0 <= largest }) {
+            let (m, n, k) = (size, size + 3, size + 1)
+            let a = (0..<m * k).map { _ in Float.random(in: -1...1, using: &generator) }
+            let b = (0..<k * n).map { _ in Float.random(in: -1...1, using: &generator) }
+            let bufferA = try device.makeBuffer(a)
+            let bufferB = try device.makeBuffer(b)
+            let bufferC = try device.makeBuffer(byteCount: m * n * 4)
+            let start = Date()
+            try gemm.encode(into: stream, a: bufferA, b: bufferB, c: bufferC, m: m, n: n, k: k)
+            try stream.run()
+            let seconds = Date().timeIntervalSince(start)
+            let c = try bufferC.read(Float.self)
+            let error = maxRelativeError(c, reference(a, b, m: m, n: n, k: k))
+            worst = max(worst, error)
+            print(String(format: "gemm M=%-4d N=%-4d K=%-4d max relative error %.2e  (%.1f ms incl. first-use compile)",
+                         m, n, k, error, seconds * 1000))
+        }
+        device.savePipelineCache()
+        guard worst <= tolerance else {
+            throw CLIError.failed(String(format: "GEMM differs from the CPU reference by %.2e (tolerance %.0e)", worst, tolerance))
+        }
+        print(String(format: "selftest passed: max relative error %.2e ≤ %.0e", worst, tolerance))
+    }
+
+    /// Row-major C = A·B with Double accumulation.
+    static func reference(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int) -> [Double] {
+        var c = [Double](repeating: 0, count: m * n)
+        for i in 0..<m {
+            for p in 0..<k {
+                let aip = Double(a[i * k + p])
+                for j in 0..<n { c[i * n + j] += aip * Double(b[p * n + j]) }
+            }
+        }
+        return c
+    }
+
+    /// Largest |x − y| / max(1, |y|) over all elements.
+    static func maxRelativeError(_ x: [Float], _ y: [Double]) -> Double {
+        zip(x, y).reduce(0) { max($0, abs(Double($1.0) - $1.1) / max(1, abs($1.1))) }
+    }
+}
+
+/// A small seeded generator (SplitMix64) so runs are reproducible.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,3 @@
+import Foundation
+
+exit(CLI.main(arguments: Array(CommandLine.arguments.dropFirst())))
