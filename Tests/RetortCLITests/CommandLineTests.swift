@@ -1,0 +1,91 @@
+import Foundation
+import XCTest
+
+/// Runs the built `retort` binary the way a user does and checks output and exit status.
+final class CommandLineTests: XCTestCase {
+    struct Run {
+        var status: Int32
+        var output: String
+        var errors: String
+    }
+
+    /// The `retort` executable built next to the test bundle (this test target depends on it).
+    static var binary: URL {
+        let candidates = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent(),
+                          Bundle.main.executableURL?.deletingLastPathComponent()].compactMap { $0 }
+        let found = candidates.map { $0.appending(path: "retort") }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+        return found ?? Bundle.main.bundleURL.appending(path: "retort")
+    }
+
+    func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Run {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment.merge(extra) { $1 }
+        process.environment = environment
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
+    }
+
+    func testHelpAndVersion() throws {
+        let help = try run(["--help"])
+        XCTAssertEqual(help.status, 0)
+        XCTAssert(help.output.contains("usage: retort"))
+        XCTAssert(help.output.contains("devices"))
+        XCTAssert(help.output.contains("RETORT_DEVICE"))
+        let version = try run(["--version"])
+        XCTAssertEqual(version.status, 0)
+        XCTAssert(version.output.hasPrefix("retort 0."), version.output)
+    }
+
+    func testDevicesListsAndMarksTheChosenDevice() throws {
+        let result = try run(["devices"])
+        XCTAssertEqual(result.status, 0, result.errors)
+        let chosen = result.output.split(separator: "\n").filter { $0.hasPrefix("* [") }
+        XCTAssertEqual(chosen.count, 1, result.output)
+        XCTAssert(chosen[0].contains("subgroup"), result.output)
+
+        let json = try run(["devices", "--json"])
+        XCTAssertEqual(json.status, 0, json.errors)
+        let object = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
+        let devices = try XCTUnwrap(object?["devices"] as? [[String: Any]])
+        XCTAssertEqual(devices.filter { $0["chosen"] as? Bool == true }.count, 1)
+    }
+
+    func testBadDeviceSelectorFailsWithAMessage() throws {
+        let result = try run(["devices"], environment: ["RETORT_DEVICE": "no-such-gpu"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssert(result.errors.contains("RETORT_DEVICE=\"no-such-gpu\" matches no usable device"), result.errors)
+    }
+
+    func testMissingDriverIsAClearError() throws {
+        let result = try run(["devices"], environment: ["VK_ICD_FILENAMES": "/nonexistent/icd.json", "VK_DRIVER_FILES": "/nonexistent/icd.json"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssert(result.errors.contains("No Vulkan device found"), result.errors)
+        XCTAssert(result.errors.contains("mesa-vulkan-drivers"), result.errors)
+    }
+
+    func testUsageErrorsExitWithTwo() throws {
+        let unknown = try run(["frobnicate"])
+        XCTAssertEqual(unknown.status, 2)
+        XCTAssert(unknown.errors.contains("unknown command 'frobnicate'"), unknown.errors)
+        let option = try run(["devices", "--bogus"])
+        XCTAssertEqual(option.status, 2)
+        XCTAssert(option.errors.contains("'--bogus'"), option.errors)
+        XCTAssertEqual(try run([]).status, 2)
+    }
+
+    func testSelftestComparesGEMMWithTheCPU() throws {
+        let result = try run(["selftest", "--size", "64"], environment: ["RETORT_VALIDATION": "1"])
+        XCTAssertEqual(result.status, 0, result.output + result.errors)
+        XCTAssert(result.output.contains("selftest passed"), result.output)
+        XCTAssertFalse(result.errors.contains("[vulkan validation]"), result.errors)
+    }
+}

@@ -1,0 +1,65 @@
+import XCTest
+@testable import RetortCompute
+
+final class BufferTests: DeviceTestCase {
+    func testRoundTripAtSeveralSizes() throws {
+        var random = TestRandom(seed: 7)
+        for count in [1, 3, 64, 1000, 4097, 1 << 18] {
+            let values = random.floats(count)
+            let buffer = try device.makeBuffer(values)
+            XCTAssertEqual(buffer.byteCount, count * 4)
+            XCTAssertEqual(try buffer.read(Float.self), values, "count \(count)")
+        }
+    }
+
+    /// More than 128 MiB in total (one binding's limit on lavapipe) and more than one arena block.
+    func testRoundTripAboveOneHundredTwentyEightMiBTotal() throws {
+        let count = 48 << 18  // 48 MiB of UInt32 per buffer
+        var buffers: [Buffer] = []
+        for index in 0..<4 {
+            let values = [UInt32](unsafeUninitializedCapacity: count) { pointer, initialized in
+                for i in 0..<count { pointer[i] = UInt32(truncatingIfNeeded: i &* 2_654_435_761 &+ index) }
+                initialized = count
+            }
+            let buffer = try device.makeBuffer(values)
+            buffers.append(buffer)
+            XCTAssert(try buffer.read(UInt32.self) == values, "buffer \(index) differs after a round trip")
+        }
+        XCTAssertGreaterThan(buffers.reduce(0) { $0 + $1.byteCount }, 128 << 20)
+        XCTAssertGreaterThanOrEqual(device.reservedBytes, 192 << 20)
+    }
+
+    func testPartialWritesAndReadsAtOffsets() throws {
+        let buffer = try device.makeBuffer([Float](repeating: 0, count: 10))
+        try buffer.write([1, 2, 3] as [Float], at: 4)
+        XCTAssertEqual(try buffer.read(Float.self, count: 5, at: 3), [0, 1, 2, 3, 0])
+        XCTAssertThrowsError(try buffer.write([1, 2, 3] as [Float], at: 8))
+        XCTAssertThrowsError(try buffer.read(Float.self, count: 11))
+    }
+
+    func testFreedRangesAreReused() throws {
+        _ = try device.makeBuffer(byteCount: 1 << 20)  // make sure a block exists
+        let before = device.reservedBytes
+        for _ in 0..<50 { _ = try device.makeBuffer(byteCount: 8 << 20) }
+        XCTAssertEqual(device.reservedBytes, before, "released buffers must go back to the arena")
+    }
+
+    func testBuffersDoNotOverlap() throws {
+        let a = try device.makeBuffer([Float](repeating: 1, count: 100))
+        let b = try device.makeBuffer([Float](repeating: 2, count: 100))
+        XCTAssertEqual(try a.read(Float.self), [Float](repeating: 1, count: 100))
+        XCTAssertEqual(try b.read(Float.self), [Float](repeating: 2, count: 100))
+        if a.block === b.block {
+            XCTAssert(a.offset + a.allocation.size <= b.offset || b.offset + b.allocation.size <= a.offset)
+            XCTAssertEqual(a.offset % device.context.limits.minStorageBufferOffsetAlignment, 0)
+        }
+    }
+
+    func testAllocationBeyondDeviceMemoryIsATypedOutOfMemoryError() {
+        XCTAssertThrowsError(try device.makeBuffer(byteCount: 1 << 46)) { error in
+            guard case VulkanError.outOfMemory = error else { return XCTFail("expected outOfMemory, got \(error)") }
+            XCTAssert("\(error)".contains("smaller batch"), "\(error)")
+        }
+        XCTAssertThrowsError(try device.makeBuffer(byteCount: 0))
+    }
+}

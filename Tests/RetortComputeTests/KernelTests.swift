@@ -1,0 +1,137 @@
+import Foundation
+import XCTest
+@testable import RetortCompute
+
+final class KernelTests: DeviceTestCase {
+    func testPipelinesAreBuiltOncePerShaderAndSpecialization() throws {
+        let bindings: [Kernel.Binding] = [.texel(.r32f), .texel(.r32f), .storage(.write)]
+        let add = try device.kernel("elementwise", bindings: bindings, pushConstants: 1, constants: [0])
+        XCTAssert(add === (try device.kernel("elementwise", bindings: bindings, pushConstants: 1, constants: [0])))
+        XCTAssert(add !== (try device.kernel("elementwise", bindings: bindings, pushConstants: 1, constants: [2])))
+        XCTAssert(add !== (try device.kernel("elementwise", bindings: bindings, pushConstants: 1, localSize: [128], constants: [0])))
+    }
+
+    func testUnknownShaderAndBadWorkgroupAreTypedErrors() {
+        XCTAssertThrowsError(try device.kernel("no_such_shader", bindings: [])) { error in
+            guard case VulkanError.shaderNotFound(_, let available) = error else { return XCTFail("\(error)") }
+            XCTAssert(available.contains("gemm"))
+        }
+        XCTAssertThrowsError(try device.kernel("scale", bindings: [.storage(.readWrite)], pushConstants: 3, localSize: [4096, 4096, 1]))
+        XCTAssertThrowsError(try device.kernel("scale", bindings: [.storage(.readWrite)], pushConstants: 33))
+    }
+
+    /// Every binary element-wise op against the CPU, on sizes that are and are not workgroup multiples.
+    func testElementwiseOpsMatchTheCPU() throws {
+        let ops: [(UInt32, (Double, Double) -> Double)] = [(0, +), (1, -), (2, *), (3, /), (4, { max($0, $1) }), (5, { min($0, $1) })]
+        var random = TestRandom(seed: 3)
+        let stream = try device.makeStream()
+        for count in [1, 7, 64, 1000, 65_537] {
+            let x = random.floats(count)
+            let y = random.floats(count, in: 0.5...2)
+            let a = try device.makeBuffer(x), b = try device.makeBuffer(y)
+            for (op, reference) in ops {
+                let kernel = try device.kernel("elementwise", bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)],
+                                               pushConstants: 1, constants: [.uint(op)])
+                let c = try device.makeBuffer(byteCount: count * 4)
+                try stream.dispatch(kernel, [a, b, c], push: [.count(count)], groups: kernel.groups(covering: (count, 1, 1)))
+                try stream.run()
+                let expected = zip(x, y).map { reference(Double($0), Double($1)) }
+                XCTAssertLessThanOrEqual(maxRelativeError(try c.read(Float.self), expected), 1e-6, "op \(op), count \(count)")
+            }
+        }
+    }
+
+    /// Subgroup reductions must not assume a subgroup size (the suite runs at 4 and 8 on lavapipe).
+    func testRowSumsThroughSubgroupsMatchTheCPU() throws {
+        var random = TestRandom(seed: 11)
+        let stream = try device.makeStream()
+        for (rows, cols, width) in [(1, 1, 32), (3, 7, 64), (17, 1000, 64), (5, 4099, 256), (2, 33, 1)] {
+            let x = random.floats(rows * cols)
+            let kernel = try device.kernel("reduce_rows", bindings: [.texel(.r32f), .storage(.write)], pushConstants: 2,
+                                           localSize: [UInt32(width)])
+            let input = try device.makeBuffer(x), output = try device.makeBuffer(byteCount: rows * 4)
+            try stream.dispatch(kernel, [input, output], push: [.count(rows), .count(cols)], groups: (rows, 1, 1))
+            try stream.run()
+            let expected = (0..<rows).map { r in (0..<cols).reduce(0.0) { $0 + Double(x[r * cols + $1]) } }
+            XCTAssertLessThanOrEqual(maxRelativeError(try output.read(Float.self), expected), 1e-5, "\(rows)x\(cols), workgroup \(width)")
+        }
+    }
+
+    func testSameInputsGiveTheSameBits() throws {
+        var random = TestRandom(seed: 5)
+        let x = random.floats(64 * 777)
+        let kernel = try device.kernel("reduce_rows", bindings: [.texel(.r32f), .storage(.write)], pushConstants: 2, localSize: [64])
+        let input = try device.makeBuffer(x)
+        let stream = try device.makeStream()
+        var results: [[UInt32]] = []
+        for _ in 0..<3 {
+            let output = try device.makeBuffer(byteCount: 64 * 4)
+            try stream.dispatch(kernel, [input, output], push: [64, 777], groups: (64, 1, 1))
+            try stream.run()
+            results.append(try output.read(UInt32.self))
+        }
+        XCTAssertEqual(results[0], results[1])
+        XCTAssertEqual(results[0], results[2])
+    }
+
+    func testGEMMMatchesTheCPUOnOddShapes() throws {
+        let gemm = try GEMM(device: device)
+        let stream = try device.makeStream()
+        var random = TestRandom(seed: 13)
+        for (m, n, k) in [(1, 1, 1), (7, 7, 7), (33, 33, 33), (130, 130, 130), (5, 130, 33), (130, 1, 7)] {
+            let a = random.floats(m * k), b = random.floats(k * n), c0 = random.floats(m * n)
+            let bufferC = try device.makeBuffer(c0)
+            try gemm.encode(into: stream, a: try device.makeBuffer(a), b: try device.makeBuffer(b), c: bufferC, m: m, n: n, k: k,
+                            alpha: 0.5, beta: -2)
+            try stream.run()
+            var expected = [Double](repeating: 0, count: m * n)
+            for i in 0..<m {
+                for j in 0..<n {
+                    var sum = 0.0
+                    for p in 0..<k { sum += Double(a[i * k + p]) * Double(b[p * n + j]) }
+                    expected[i * n + j] = 0.5 * sum - 2 * Double(c0[i * n + j])
+                }
+            }
+            XCTAssertLessThanOrEqual(maxRelativeError(try bufferC.read(Float.self), expected), 1e-4, "M=\(m) N=\(n) K=\(k)")
+        }
+        XCTAssertThrowsError(try gemm.encode(into: stream, a: try device.makeBuffer(byteCount: 4), b: try device.makeBuffer(byteCount: 4),
+                                             c: try device.makeBuffer(byteCount: 4), m: 2, n: 1, k: 1))
+    }
+}
+
+final class ShaderLibraryTests: XCTestCase {
+    func testEveryShaderIsEmbedded() throws {
+        let onDisk = try FileManager.default.contentsOfDirectory(atPath: Self.shaderDirectory.path)
+            .filter { $0.hasSuffix(".comp") }.map { String($0.dropLast(5)) }.sorted()
+        XCTAssertEqual(ShaderLibrary.names, onDisk)
+    }
+
+    func testEveryModulePassesSpirvVal() throws {
+        let validator = ["/usr/bin/spirv-val", "/usr/local/bin/spirv-val"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        let path = try XCTUnwrap(validator, "spirv-val is missing: install spirv-tools (make deps)")
+        let directory = FileManager.default.temporaryDirectory.appending(path: "retort-spirv-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for name in ShaderLibrary.names {
+            let words = try ShaderLibrary.spirv(named: name)
+            XCTAssertEqual(words.first, 0x0723_0203, "\(name) does not start with the SPIR-V magic number")
+            let file = directory.appending(path: "\(name).spv")
+            try words.withUnsafeBytes { try Data($0).write(to: file) }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = ["--target-env", "vulkan1.2", file.path]
+            let errors = Pipe()
+            process.standardError = errors
+            process.standardOutput = errors
+            try process.run()
+            process.waitUntilExit()
+            let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            XCTAssertEqual(process.terminationStatus, 0, "spirv-val rejects \(name): \(output)")
+        }
+    }
+
+    static var shaderDirectory: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appending(path: "Shaders")
+    }
+}
