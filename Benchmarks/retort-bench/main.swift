@@ -1,2 +1,51 @@
 import Foundation
-print("todo")
+import RetortCompute
+
+// retort-bench: machine-readable benchmarks of the runtime and kernels.
+//
+//   retort-bench dispatch [--rounds N]    per-dispatch overhead and submit+wait cost, as JSON
+
+let usage = """
+    usage: retort-bench <benchmark> [--rounds N]
+
+    benchmarks:
+      dispatch    per-dispatch cost of 1000 small dispatches in one command stream, and the cost of
+                  one submit + fence wait (JSON on stdout)
+    """
+
+func fail(_ message: String, status: Int32) -> Never {
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    exit(status)
+}
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.contains("--help") || arguments.contains("-h") {
+    print(usage)
+    exit(0)
+}
+var rounds = 7
+if let index = arguments.firstIndex(of: "--rounds") {
+    guard index + 1 < arguments.count, let value = Int(arguments[index + 1]), value > 0 else {
+        fail("--rounds needs a positive integer", status: 2)
+    }
+    rounds = value
+    arguments.removeSubrange(index...index + 1)
+}
+guard arguments.count == 1 else {
+    FileHandle.standardError.write(Data((usage + "\n").utf8))
+    exit(2)
+}
+
+do {
+    let device = try Device()
+    FileHandle.standardError.write(Data("device: \(device.info.summary)\n".utf8))
+    let report: [String: Any]
+    switch arguments[0] {
+    case "dispatch": report = try DispatchBenchmark(device: device, rounds: rounds).run()
+    default: fail("unknown benchmark '\(arguments[0])'; benchmarks: dispatch", status: 2)
+    }
+    let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+} catch {
+    fail("\(error)", status: 1)
+}
