@@ -5,7 +5,9 @@ import PackagePlugin
 /// as base64 string literals, so the built binaries need no files at run time.
 ///
 /// SwiftPM has no dep-file support for plugins, so every `*.glsl` include is listed as an input of the
-/// command: editing an include rebuilds the shaders.
+/// command: editing an include rebuilds the shaders. The `Shaders` directory itself is an input too
+/// and the embedder lists it when it runs, so adding or removing a shader is picked up even when
+/// SwiftPM does not re-plan the build.
 @main
 struct ShaderCompiler: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
@@ -17,14 +19,13 @@ struct ShaderCompiler: BuildToolPlugin {
 
         let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedShaders.swift")
         let embedder = try context.tool(named: "ShaderEmbedder")
-        let arguments = ["--output", output.path, "--include", shaderDir.path, "--work", context.pluginWorkDirectoryURL.path]
-            + sources.map(\.path)
+        let arguments = ["--output", output.path, "--shaders", shaderDir.path, "--work", context.pluginWorkDirectoryURL.path]
         return [
             .buildCommand(
                 displayName: "Compiling \(sources.count) compute shaders with glslc",
                 executable: embedder.url,
                 arguments: arguments,
-                inputFiles: sources + includes,
+                inputFiles: [shaderDir] + sources + includes,
                 outputFiles: [output]
             )
         ]

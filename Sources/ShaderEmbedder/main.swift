@@ -1,7 +1,8 @@
 // Build tool: compiles GLSL compute shaders with glslc and writes one Swift file that embeds each
 // module as a base64 string literal (large [UInt32] literals make the Swift type checker crawl).
 //
-// usage: ShaderEmbedder --output <file.swift> --include <dir> --work <dir> <shader.comp>...
+// usage: ShaderEmbedder --output <file.swift> --shaders <dir> --work <dir>
+// Compiles every <dir>/*.comp (with <dir> as the include path).
 import Foundation
 
 struct EmbedderError: Error, CustomStringConvertible {
@@ -40,19 +41,20 @@ func run() throws {
     var output: String?
     var include: String?
     var work: String?
-    var sources: [String] = []
     var arguments = CommandLine.arguments.dropFirst().makeIterator()
     while let argument = arguments.next() {
         switch argument {
         case "--output": output = arguments.next()
-        case "--include": include = arguments.next()
+        case "--shaders": include = arguments.next()
         case "--work": work = arguments.next()
-        default: sources.append(argument)
+        default: throw EmbedderError(description: "error: unexpected argument \(argument)")
         }
     }
     guard let output, let include, let work else {
-        throw EmbedderError(description: "usage: ShaderEmbedder --output <file.swift> --include <dir> --work <dir> <shader.comp>...")
+        throw EmbedderError(description: "usage: ShaderEmbedder --output <file.swift> --shaders <dir> --work <dir>")
     }
+    let sources = try FileManager.default.contentsOfDirectory(atPath: include)
+        .filter { $0.hasSuffix(".comp") }.sorted().map { "\(include)/\($0)" }
     let glslc = try findGLSLC()
     var entries: [(String, String)] = []
     var failures: [String] = []
