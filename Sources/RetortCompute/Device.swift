@@ -16,11 +16,16 @@ public final class Device: @unchecked Sendable {
         public var validation: Bool
         /// Where the pipeline cache lives; nil disables persisting it.
         public var cacheDirectory: URL?
+        /// Keep tensors in memory the host does not map and copy through a staging buffer, even
+        /// where host-visible device memory exists (the path discrete GPUs without ReBAR take).
+        public var staging: Bool
 
-        public init(selector: String? = nil, validation: Bool = false, cacheDirectory: URL? = Device.defaultCacheDirectory()) {
+        public init(selector: String? = nil, validation: Bool = false, cacheDirectory: URL? = Device.defaultCacheDirectory(),
+                    staging: Bool = false) {
             self.selector = selector
             self.validation = validation
             self.cacheDirectory = cacheDirectory
+            self.staging = staging
         }
 
         /// Options from `RETORT_DEVICE`, `RETORT_VALIDATION` and `XDG_CACHE_HOME`.
@@ -52,7 +57,7 @@ public final class Device: @unchecked Sendable {
         let chosen = try DeviceInfo.choose(from: physical.map(\.info), selector: options.selector)
         let context = try DeviceContext(instance: instance, physical: physical[chosen.index])
         let layout = context.memoryLayout
-        if let direct = layout.directType {
+        if let direct = layout.directType, !options.staging {
             arena = MemoryArena(context: context, memoryType: direct, hostVisible: true)
             transfer = nil
         } else if let deviceType = layout.deviceType, let stagingType = layout.stagingType {

@@ -63,3 +63,28 @@ final class BufferTests: DeviceTestCase {
         XCTAssertThrowsError(try device.makeBuffer(byteCount: 0))
     }
 }
+
+/// The staging path (device memory the host cannot map), forced on whatever device runs the tests.
+final class StagedBufferTests: XCTestCase {
+    func testRoundTripAndKernelThroughStagingCopies() throws {
+        var options = Device.Options.fromEnvironment()
+        options.validation = true
+        options.staging = true
+        let device = try Device(options: options)
+        XCTAssertFalse(device.mapsMemoryDirectly)
+        var random = TestRandom(seed: 21)
+        // Larger than the 32 MiB staging block, so the copy is chunked.
+        let values = random.floats((40 << 20) / 4 + 3)
+        let big = try device.makeBuffer(values)
+        XCTAssert(try big.read(Float.self) == values, "staged round trip differs")
+        XCTAssertEqual(try big.read(Float.self, count: 3, at: 1000), Array(values[1000..<1003]))
+
+        let x = try device.makeBuffer([Float](repeating: 2, count: 100))
+        let kernel = try device.kernel("scale", bindings: [.storage(.readWrite)], pushConstants: 3)
+        let stream = try device.makeStream()
+        try stream.dispatch(kernel, [x], push: [100, 3.0, 1.0], groups: (2, 1, 1))
+        try stream.run()
+        XCTAssertEqual(try x.read(Float.self), [Float](repeating: 7, count: 100))
+        XCTAssertEqual(device.drainValidationMessages(), [])
+    }
+}
