@@ -28,7 +28,8 @@ let package = Package(
         .executableTarget(name: "retort-bench", dependencies: ["RetortCompute", "Retort"],
                           path: "Benchmarks/retort-bench"),
 
-        .testTarget(name: "RetortComputeTests", dependencies: ["RetortCompute"]),
+        .testTarget(name: "RetortComputeTests", dependencies: ["RetortCompute", "Retort"]),
+        .testTarget(name: "RetortTests", dependencies: ["Retort"]),
         .testTarget(name: "RetortCLITests", dependencies: ["retort"]),
     ]
 )

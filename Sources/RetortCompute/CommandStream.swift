@@ -11,6 +11,7 @@ import Foundation
 /// try stream.run()          // submit + wait
 /// ```
 /// After ``wait()`` returns, the next recorded command starts a new batch in the same stream.
+/// A stream records from one thread at a time; use one stream per thread.
 public final class CommandStream: @unchecked Sendable {
     private enum State { case idle, recording, submitted }
 

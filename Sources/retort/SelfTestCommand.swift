@@ -1,4 +1,5 @@
 import Foundation
+import Retort
 import RetortCompute
 
 /// `retort selftest`: GEMMs of several sizes on the chosen device against a CPU reference.
@@ -16,8 +17,8 @@ enum SelfTestCommand {
         var worst = 0.0
         for size in [1, 7, 33, 130, largest].filter({ $0 <= largest }) {
             let (m, n, k) = (size, size + 3, size + 1)
-            let a = (0..<m * k).map { _ in Float.random(in: -1...1, using: &generator) }
-            let b = (0..<k * n).map { _ in Float.random(in: -1...1, using: &generator) }
+            let a = generator.floats(m * k)
+            let b = generator.floats(k * n)
             let bufferA = try device.makeBuffer(a)
             let bufferB = try device.makeBuffer(b)
             let bufferC = try device.makeBuffer(byteCount: m * n * 4)
@@ -53,18 +54,5 @@ enum SelfTestCommand {
     /// Largest |x − y| / max(1, |y|) over all elements.
     static func maxRelativeError(_ x: [Float], _ y: [Double]) -> Double {
         zip(x, y).reduce(0) { max($0, abs(Double($1.0) - $1.1) / max(1, abs($1.1))) }
-    }
-}
-
-/// A small seeded generator (SplitMix64) so runs are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Retort
 @testable import RetortCompute
 
 /// One validated device shared by every test in the process (device creation and first-use JIT are
@@ -34,21 +35,7 @@ class DeviceTestCase: XCTestCase {
 }
 
 /// Deterministic test data.
-struct TestRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func floats(_ count: Int, in range: ClosedRange<Float> = -1...1) -> [Float] {
-        (0..<count).map { _ in Float.random(in: range, using: &self) }
-    }
-}
+typealias TestRandom = SplitMix64
 
 /// Largest |x − y| / max(1, |y|): the relative error used against Double references.
 func maxRelativeError(_ x: [Float], _ y: [Double]) -> Double {
