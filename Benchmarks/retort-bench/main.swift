@@ -3,7 +3,8 @@ import RetortCompute
 
 // retort-bench: machine-readable benchmarks of the runtime and kernels.
 //
-//   retort-bench dispatch [--rounds N]    per-dispatch overhead and submit+wait cost, as JSON
+//   retort-bench dispatch [--rounds N]               per-dispatch overhead and submit+wait cost, as JSON
+//   retort-bench kernels [--rounds N] [--only a,b]   kernel throughput: JSON on stdout, Markdown table on stderr
 
 let usage = """
     usage: retort-bench <benchmark> [--rounds N]
@@ -11,6 +12,9 @@ let usage = """
     benchmarks:
       dispatch    per-dispatch cost of 1000 small dispatches in one command stream, and the cost of
                   one submit + fence wait (JSON on stdout)
+      kernels     GFLOP/s or GB/s of each kernel family on benchmark shapes (JSON on stdout, a
+                  Markdown table on stderr); --only gemm,conv keeps the cases whose name contains
+                  one of the words
     """
 
 func fail(_ message: String, status: Int32) -> Never {
@@ -24,6 +28,12 @@ if arguments.contains("--help") || arguments.contains("-h") {
     exit(0)
 }
 var rounds = 7
+var filters: [String] = []
+if let index = arguments.firstIndex(of: "--only") {
+    guard index + 1 < arguments.count else { fail("--only needs a comma-separated list", status: 2) }
+    filters = arguments[index + 1].split(separator: ",").map(String.init)
+    arguments.removeSubrange(index...index + 1)
+}
 if let index = arguments.firstIndex(of: "--rounds") {
     guard index + 1 < arguments.count, let value = Int(arguments[index + 1]), value > 0 else {
         fail("--rounds needs a positive integer", status: 2)
@@ -42,7 +52,10 @@ do {
     let report: [String: Any]
     switch arguments[0] {
     case "dispatch": report = try DispatchBenchmark(device: device, rounds: rounds).run()
-    default: fail("unknown benchmark '\(arguments[0])'; benchmarks: dispatch", status: 2)
+    case "kernels":
+        report = try KernelBenchmark(device: device, repetitions: rounds, filters: filters).run()
+        FileHandle.standardError.write(Data((KernelBenchmark.markdown(report) + "\n").utf8))
+    default: fail("unknown benchmark '\(arguments[0])'; benchmarks: dispatch, kernels", status: 2)
     }
     let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
     print(String(decoding: data, as: UTF8.self))

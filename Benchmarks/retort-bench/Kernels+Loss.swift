@@ -1,0 +1,8 @@
+import RetortCompute
+
+extension KernelBenchmark {
+    /// Loss kernels (filled in with the kernels issue).
+    func lossCases() throws -> [KernelCase] {
+        []
+    }
+}
