@@ -1,46 +1,84 @@
 #version 450
-// C = alpha * A * B + beta * C, any M, N, K (edges bounds-checked).
-// A: [M, K], B: [K, N] row-major, read through R32F texel buffers; C: [M, N].
-// Each invocation computes a TM x TN block of C held in registers; no shared memory, no barriers
-// (on lavapipe both are slow paths).
+// Register-blocked GEMM reading both operands through RGBA32F texel buffers (the fast load path on
+// lavapipe): no shared memory, no barriers.
+//   A: [batch][M][K4] vec4 texels (row-major A, K padded to a multiple of 4 with zeros)
+//   B: [batch][K4*4][N4] vec4 texels (row-major B, rows padded like K, N padded to a multiple of 4)
+//   C: [batch][M][N] floats, row stride N.
+// Each invocation computes TM rows × NB vec4 columns of C (TM × 4·NB outputs) in registers; the row
+// block is workgroup-uniform, columns follow gl_GlobalInvocationID.x.
+// Split-K: gl_WorkGroupID.z = batch · splits + split; with splits > 1 the raw partial sums go to
+// P[z][M][N] (bound as C) and gemm_reduce.comp finishes the epilogue in a fixed order.
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
-layout(constant_id = 3) const uint TM = 4;
-layout(constant_id = 4) const uint TN = 4;
+layout(constant_id = 3) const uint TM = 16;
+layout(constant_id = 4) const uint NB = 4;
+layout(constant_id = 5) const uint BIAS = 0;   // 0 none, 1 per row (bias[M]), 2 per column (bias[N])
 
 layout(binding = 0) uniform samplerBuffer A;
 layout(binding = 1) uniform samplerBuffer B;
 layout(binding = 2) buffer Cbuf { float C[]; };
+layout(binding = 3) uniform samplerBuffer bias;
 
-layout(push_constant) uniform Push { uint M; uint N; uint K; float alpha; float beta; } p;
+layout(push_constant) uniform Push {
+    uint M; uint N; uint K4; uint N4;
+    uint strideA4;   // texels between batch entries of A (0 broadcasts one A)
+    uint strideB4;   // texels between batch entries of B
+    uint strideC;    // floats between batch entries of C
+    uint splits;     // K slices; 1 = no split
+    uint chunk4;     // texels of K per slice
+    float alpha; float beta;
+} p;
 
 void main() {
-    uint col0 = gl_GlobalInvocationID.x * TN;
-    uint row0 = gl_GlobalInvocationID.y * TM;
-    if (row0 >= p.M || col0 >= p.N) return;
+    uint z = gl_WorkGroupID.z;
+    uint batch = z / p.splits;
+    uint split = z - batch * p.splits;
+    uint row0 = gl_WorkGroupID.y * TM;
+    uint col0 = gl_GlobalInvocationID.x * NB;   // in vec4 columns
+    if (row0 >= p.M || col0 >= p.N4) return;
 
-    float acc[TM][TN];
+    // Clamped load offsets: rows/columns past the edge load valid data whose results are dropped.
+    int aRow[TM];
+    for (uint i = 0u; i < TM; ++i) aRow[i] = int(batch * p.strideA4 + min(row0 + i, p.M - 1u) * p.K4);
+    int bCol[NB];
+    for (uint j = 0u; j < NB; ++j) bCol[j] = int(batch * p.strideB4 + min(col0 + j, p.N4 - 1u));
+
+    vec4 acc[TM][NB];
     for (uint i = 0u; i < TM; ++i)
-        for (uint j = 0u; j < TN; ++j) acc[i][j] = 0.0;
+        for (uint j = 0u; j < NB; ++j) acc[i][j] = vec4(0.0);
 
-    // Clamp loads at the edges (results outside C are discarded below).
-    for (uint k = 0u; k < p.K; ++k) {
-        float b[TN];
-        for (uint j = 0u; j < TN; ++j) b[j] = texelFetch(B, int(k * p.N + min(col0 + j, p.N - 1u))).x;
+    uint kBegin = split * p.chunk4;
+    uint kEnd = min(p.K4, kBegin + p.chunk4);
+    for (uint k4 = kBegin; k4 < kEnd; ++k4) {
+        vec4 b[4][NB];
+        int rowB = int(k4 * 4u * p.N4);
+        for (uint kk = 0u; kk < 4u; ++kk)
+            for (uint j = 0u; j < NB; ++j) b[kk][j] = texelFetch(B, bCol[j] + rowB + int(kk * p.N4));
         for (uint i = 0u; i < TM; ++i) {
-            float a = texelFetch(A, int(min(row0 + i, p.M - 1u) * p.K + k)).x;
-            for (uint j = 0u; j < TN; ++j) acc[i][j] += a * b[j];
+            vec4 a = texelFetch(A, aRow[i] + int(k4));
+            for (uint j = 0u; j < NB; ++j)
+                acc[i][j] += a.x * b[0][j] + a.y * b[1][j] + a.z * b[2][j] + a.w * b[3][j];
         }
     }
 
+    bool partial = p.splits > 1u;
+    uint base = partial ? z * p.M * p.N : batch * p.strideC;
     for (uint i = 0u; i < TM; ++i) {
         uint row = row0 + i;
         if (row >= p.M) break;
-        for (uint j = 0u; j < TN; ++j) {
-            uint col = col0 + j;
-            if (col >= p.N) break;
-            uint idx = row * p.N + col;
-            float prior = p.beta == 0.0 ? 0.0 : p.beta * C[idx];
-            C[idx] = p.alpha * acc[i][j] + prior;
+        for (uint j = 0u; j < NB; ++j) {
+            for (uint e = 0u; e < 4u; ++e) {
+                uint col = (col0 + j) * 4u + e;
+                if (col >= p.N) break;
+                uint idx = base + row * p.N + col;
+                float v = acc[i][j][e];
+                if (!partial) {
+                    v *= p.alpha;
+                    if (p.beta != 0.0) v += p.beta * C[idx];
+                    if (BIAS == 1u) v += texelFetch(bias, int(row)).x;
+                    if (BIAS == 2u) v += texelFetch(bias, int(col)).x;
+                }
+                C[idx] = v;
+            }
         }
     }
 }

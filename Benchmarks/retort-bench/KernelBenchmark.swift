@@ -35,7 +35,7 @@ struct KernelBenchmark {
             let stream = try device.makeStream(timestamps: true)
             try benchmark.record(stream)
             try stream.run()  // warm-up
-            var times: [Double] = []
+            var times: [Double] = [], walls: [Double] = []
             for _ in 0..<repetitions {
                 try benchmark.record(stream)
                 let start = DispatchTime.now().uptimeNanoseconds
@@ -44,23 +44,26 @@ struct KernelBenchmark {
                 let gpu = try stream.dispatchTimes().reduce(0) { $0 + $1.seconds }
                 // GPU timestamps when the device has them; the wall clock otherwise.
                 times.append(gpu > 0 ? gpu : wall)
+                walls.append(wall)
             }
+            let wallMedian = walls.sorted()[walls.count / 2]
             let median = times.sorted()[times.count / 2]
             let rate = benchmark.work / median / 1e9
             FileHandle.standardError.write(Data(String(format: "%-28@ %-22@ %9.2f %@  (%.3f ms)\n",
                                                        benchmark.name as NSString, benchmark.shape as NSString, rate,
                                                        benchmark.unit.rawValue as NSString, median * 1e3).utf8))
             rows.append(["name": benchmark.name, "shape": benchmark.shape, "unit": benchmark.unit.rawValue,
-                         "value": (rate * 100).rounded() / 100, "ms": (median * 1e6).rounded() / 1e3])
+                         "value": (rate * 100).rounded() / 100, "ms": (median * 1e6).rounded() / 1e3,
+                         "wall_ms": (wallMedian * 1e6).rounded() / 1e3])
         }
         return ["benchmark": "kernels", "device": device.info.summary, "repetitions": repetitions, "results": rows]
     }
 
     /// A Markdown table of `run()`'s results.
     static func markdown(_ report: [String: Any]) -> String {
-        var lines = ["| kernel | shape | throughput | ms |", "|---|---|---|---|"]
+        var lines = ["| kernel | shape | throughput | GPU ms | wall ms (submit+wait) |", "|---|---|---|---|---|"]
         for row in report["results"] as? [[String: Any]] ?? [] {
-            lines.append("| \(row["name"] ?? "") | \(row["shape"] ?? "") | \(row["value"] ?? "") \(row["unit"] ?? "") | \(row["ms"] ?? "") |")
+            lines.append("| \(row["name"] ?? "") | \(row["shape"] ?? "") | \(row["value"] ?? "") \(row["unit"] ?? "") | \(row["ms"] ?? "") | \(row["wall_ms"] ?? "") |")
         }
         return lines.joined(separator: "\n")
     }

@@ -1,26 +1,239 @@
-/// `C = alpha · A · B + beta · C` for row-major fp32 matrices (A: [M, K], B: [K, N], C: [M, N]).
-///
-/// The kernel reads A and B through texel buffers and keeps a 4×4 block of C per invocation in
-/// registers. (The tuned GEMM family — transposes, batching, split-K, per-device tiles — replaces it
-/// with the kernels issue.)
-public struct GEMM: Sendable {
-    public let kernel: Kernel
-    private static let tile = 4
+import Foundation
 
-    public init(device: Device) throws {
-        kernel = try device.kernel("gemm", bindings: [.texel(.r32f), .texel(.r32f), .storage(.readWrite)], pushConstants: 5,
-                                   localSize: [8, 8, 1], constants: [.count(Self.tile), .count(Self.tile)])
+/// Batched `C = alpha · op(A) · op(B) + beta · C (+ bias)` for fp32 matrices, op ∈ {none, transpose}.
+///
+/// Two kernel families, picked per device:
+/// - ``Variant/texel`` (lavapipe): A and B are read as RGBA32F texel buffers in a dense, zero-padded
+///   row-major layout, each invocation keeping a 16×16 block of C in registers; operands that are
+///   transposed or not 4-aligned are first packed into that layout by `gemm_pack`.
+/// - ``Variant/tiled`` (GPUs): the classic shared-memory tiled kernel, reading any strides directly.
+/// Split-K (for tall-skinny products such as weight gradients) writes per-slice partial products and
+/// sums them in a fixed order in a second pass, so results are deterministic.
+public final class GEMM: @unchecked Sendable {
+    /// Problem shape. Matrices inside a batch entry are dense: A is [M, K] (or [K, M] when
+    /// `transposeA`), B is [K, N] (or [N, K] when `transposeB`), C is [M, N].
+    public struct Shape: Sendable, Equatable {
+        public var m: Int
+        public var n: Int
+        public var k: Int
+        public var batch: Int
+        public var transposeA: Bool
+        public var transposeB: Bool
+        /// Elements between consecutive batch entries; 0 uses the same matrix for every entry.
+        /// Nil means densely packed.
+        public var strideA: Int?
+        public var strideB: Int?
+        public var strideC: Int?
+
+        public init(m: Int, n: Int, k: Int, batch: Int = 1, transposeA: Bool = false, transposeB: Bool = false,
+                    strideA: Int? = nil, strideB: Int? = nil, strideC: Int? = nil) {
+            self.m = m
+            self.n = n
+            self.k = k
+            self.batch = batch
+            self.transposeA = transposeA
+            self.transposeB = transposeB
+            self.strideA = strideA
+            self.strideB = strideB
+            self.strideC = strideC
+        }
+
+        var resolvedStrideA: Int { strideA ?? m * k }
+        var resolvedStrideB: Int { strideB ?? k * n }
+        var resolvedStrideC: Int { strideC ?? m * n }
     }
 
-    /// Records the product into `stream`.
+    /// A bias added to every product: one value per row of C (`[M]`, e.g. per output channel of a
+    /// convolution) or per column (`[N]`, e.g. per output feature of a linear layer).
+    public enum Bias: Sendable {
+        case none
+        case perRow(Buffer)
+        case perColumn(Buffer)
+
+        var mode: UInt32 {
+            switch self {
+            case .none: return 0
+            case .perRow: return 1
+            case .perColumn: return 2
+            }
+        }
+    }
+
+    /// Which kernel family to use.
+    public enum Variant: String, Sendable {
+        /// Texel-buffer register-blocked kernel on lavapipe, tiled kernel elsewhere.
+        case automatic
+        case texel
+        case tiled
+    }
+
+    public let device: Device
+    /// The family this instance runs (never `.automatic`).
+    public let variant: Variant
+    private let noBias: Buffer
+    /// Rows of C per invocation of the texel kernel (and columns = 4 · vec4Columns).
+    static let texelRows = 16
+    static let texelVec4Columns = 4
+    static let texelLocalX = 8
+    static let tiledTile = 64
+
+    public init(device: Device, variant: Variant = .automatic) throws {
+        self.device = device
+        switch variant {
+        case .automatic: self.variant = device.info.isLavapipe ? .texel : .tiled
+        default: self.variant = variant
+        }
+        noBias = try device.makeBuffer([Float](repeating: 0, count: 4))
+    }
+
+    /// Records the product into `stream`. `splitK` forces the number of K slices; by default it is
+    /// chosen from the shape so that small output grids still keep the device busy.
+    public func encode(into stream: CommandStream, a: Buffer, b: Buffer, c: Buffer, shape: Shape,
+                       alpha: Float = 1, beta: Float = 0, bias: Bias = .none, splitK: Int? = nil) throws {
+        try validate(a: a, b: b, c: c, shape: shape, bias: bias)
+        let biasBuffer: Buffer
+        switch bias {
+        case .none: biasBuffer = noBias
+        case .perRow(let buffer), .perColumn(let buffer): biasBuffer = buffer
+        }
+        switch variant {
+        case .tiled: try encodeTiled(stream, a, b, c, shape, alpha, beta, bias.mode, biasBuffer, splitK)
+        default: try encodeTexel(stream, a, b, c, shape, alpha, beta, bias.mode, biasBuffer, splitK)
+        }
+    }
+
+    // MARK: Texel-buffer variant
+
+    private func encodeTexel(_ stream: CommandStream, _ a: Buffer, _ b: Buffer, _ c: Buffer, _ shape: Shape,
+                             _ alpha: Float, _ beta: Float, _ biasMode: UInt32, _ bias: Buffer, _ splitK: Int?) throws {
+        let (m, n, k, batch) = (shape.m, shape.n, shape.k, shape.batch)
+        let k4 = (k + 3) / 4, n4 = (n + 3) / 4
+        let strideA = shape.resolvedStrideA, strideB = shape.resolvedStrideB
+
+        // A as [batch][M][K4] vec4s and B as [batch][4·K4][N4] vec4s, packing when the caller's
+        // layout is not already that.
+        var packedA = a, strideA4 = strideA / 4
+        if shape.transposeA || k % 4 != 0 || strideA % 4 != 0 {
+            let entries = strideA == 0 ? 1 : batch
+            packedA = try device.makeBuffer(byteCount: entries * m * k4 * 16)
+            try pack(stream, from: a, into: packedA, rows: m, cols: k, rowsPadded: m, colsPadded: k4 * 4,
+                     rowStride: shape.transposeA ? 1 : k, colStride: shape.transposeA ? m : 1, sourceBatch: strideA, entries: entries)
+            strideA4 = strideA == 0 ? 0 : m * k4
+        }
+        var packedB = b, strideB4 = strideB / 4
+        if shape.transposeB || k % 4 != 0 || n % 4 != 0 || strideB % 4 != 0 {
+            let entries = strideB == 0 ? 1 : batch
+            packedB = try device.makeBuffer(byteCount: entries * k4 * 4 * n4 * 16)
+            try pack(stream, from: b, into: packedB, rows: k, cols: n, rowsPadded: k4 * 4, colsPadded: n4 * 4,
+                     rowStride: shape.transposeB ? 1 : n, colStride: shape.transposeB ? k : 1, sourceBatch: strideB, entries: entries)
+            strideB4 = strideB == 0 ? 0 : k4 * 4 * n4
+        }
+
+        let rows = Self.texelRows, vec4Columns = Self.texelVec4Columns, localX = Self.texelLocalX
+        let groupsX = (n4 + localX * vec4Columns - 1) / (localX * vec4Columns)
+        let groupsY = (m + rows - 1) / rows
+        let splits = splitCount(requested: splitK, groups: groupsX * groupsY * batch, depth: k4, minimumDepth: 16,
+                                partialBytes: m * n * batch * 4)
+        let chunk4 = (k4 + splits - 1) / splits
+        let slices = (k4 + chunk4 - 1) / chunk4
+        let kernel = try device.kernel("gemm", bindings: [.texel(.rgba32f), .texel(.rgba32f), .storage(.readWrite), .texel(.r32f)],
+                                       pushConstants: 11, localSize: [UInt32(localX), 1, 1],
+                                       constants: [.count(rows), .count(vec4Columns), .uint(slices > 1 ? 0 : biasMode)])
+        let target = slices > 1 ? try device.makeBuffer(byteCount: batch * slices * m * n * 4) : c
+        try stream.dispatch(kernel, [packedA, packedB, target, bias],
+                            push: [.count(m), .count(n), .count(k4), .count(n4), .count(strideA4), .count(strideB4),
+                                   .count(shape.resolvedStrideC), .count(slices), .count(chunk4), .float(alpha), .float(beta)],
+                            groups: (groupsX, groupsY, batch * slices))
+        if slices > 1 { try reduce(stream, partials: target, into: c, shape: shape, slices: slices, alpha, beta, biasMode, bias) }
+    }
+
+    private func pack(_ stream: CommandStream, from source: Buffer, into destination: Buffer, rows: Int, cols: Int,
+                      rowsPadded: Int, colsPadded: Int, rowStride: Int, colStride: Int, sourceBatch: Int, entries: Int) throws {
+        let kernel = try device.kernel("gemm_pack", bindings: [.texel(.r32f), .storage(.write)], pushConstants: 7, localSize: [16, 4, 1])
+        try stream.dispatch(kernel, [source, destination],
+                            push: [.count(rows), .count(cols), .count(rowsPadded), .count(colsPadded),
+                                   .count(rowStride), .count(colStride), .count(sourceBatch)],
+                            groups: kernel.groups(covering: (colsPadded, rowsPadded, entries)))
+    }
+
+    // MARK: Tiled variant
+
+    private func encodeTiled(_ stream: CommandStream, _ a: Buffer, _ b: Buffer, _ c: Buffer, _ shape: Shape,
+                             _ alpha: Float, _ beta: Float, _ biasMode: UInt32, _ bias: Buffer, _ splitK: Int?) throws {
+        let (m, n, k, batch) = (shape.m, shape.n, shape.k, shape.batch)
+        let tile = Self.tiledTile
+        let groupsX = (n + tile - 1) / tile, groupsY = (m + tile - 1) / tile
+        let depth = (k + 15) / 16
+        let splits = splitCount(requested: splitK, groups: groupsX * groupsY * batch, depth: depth, minimumDepth: 8,
+                                partialBytes: m * n * batch * 4)
+        let chunk = (depth + splits - 1) / splits * 16
+        let slices = (k + chunk - 1) / chunk
+        let kernel = try device.kernel("gemm_tiled", bindings: [.storage(.read), .storage(.read), .storage(.readWrite), .texel(.r32f)],
+                                       pushConstants: 14, localSize: [16, 16, 1], constants: [.uint(slices > 1 ? 0 : biasMode)])
+        let target = slices > 1 ? try device.makeBuffer(byteCount: batch * slices * m * n * 4) : c
+        try stream.dispatch(kernel, [a, b, target, bias],
+                            push: [.count(m), .count(n), .count(k),
+                                   .count(shape.transposeA ? 1 : k), .count(shape.transposeA ? m : 1),
+                                   .count(shape.transposeB ? 1 : n), .count(shape.transposeB ? k : 1),
+                                   .count(shape.resolvedStrideA), .count(shape.resolvedStrideB), .count(shape.resolvedStrideC),
+                                   .count(slices), .count(chunk), .float(alpha), .float(beta)],
+                            groups: (groupsX, groupsY, batch * slices))
+        if slices > 1 { try reduce(stream, partials: target, into: c, shape: shape, slices: slices, alpha, beta, biasMode, bias) }
+    }
+
+    // MARK: Split-K
+
+    /// Slices of K: as requested, or enough to give the device about `target` workgroups when the
+    /// output grid is small and K is deep. Depends only on the shape and the device, so the same
+    /// inputs always take the same path (and give the same bits).
+    private func splitCount(requested: Int?, groups: Int, depth: Int, minimumDepth: Int, partialBytes: Int) -> Int {
+        let limit = max(1, Int(device.info.maxStorageBufferRange) / max(1, partialBytes))
+        if let requested { return max(1, min(requested, depth, limit)) }
+        let target = device.info.isLavapipe ? 4 * ProcessInfo.processInfo.activeProcessorCount : 256
+        guard groups < target, depth >= 2 * minimumDepth else { return 1 }
+        return max(1, min((target + groups - 1) / groups, depth / minimumDepth, 16, limit))
+    }
+
+    private func reduce(_ stream: CommandStream, partials: Buffer, into c: Buffer, shape: Shape, slices: Int,
+                        _ alpha: Float, _ beta: Float, _ biasMode: UInt32, _ bias: Buffer) throws {
+        let kernel = try device.kernel("gemm_reduce", bindings: [.texel(.r32f), .storage(.readWrite), .texel(.r32f)],
+                                       pushConstants: 6, localSize: [64, 1, 1], constants: [.uint(biasMode)])
+        try stream.dispatch(kernel, [partials, c, bias],
+                            push: [.count(shape.m), .count(shape.n), .count(slices), .count(shape.resolvedStrideC),
+                                   .float(alpha), .float(beta)],
+                            groups: kernel.groups(covering: (shape.m * shape.n, shape.batch, 1)))
+    }
+
+    // MARK: Validation
+
+    private func validate(a: Buffer, b: Buffer, c: Buffer, shape: Shape, bias: Bias) throws {
+        let (m, n, k, batch) = (shape.m, shape.n, shape.k, shape.batch)
+        let description = "GEMM M=\(m) N=\(n) K=\(k) batch=\(batch)"
+        guard m > 0, n > 0, k > 0, batch > 0 else { throw VulkanError.invalidArgument("\(description): sizes must be positive.") }
+        let strides = [("A", shape.resolvedStrideA, m * k), ("B", shape.resolvedStrideB, k * n), ("C", shape.resolvedStrideC, m * n)]
+        for (name, stride, size) in strides where stride < 0 || (stride > 0 && stride < size) || (name == "C" && stride == 0 && batch > 1) {
+            throw VulkanError.invalidArgument("\(description): the batch stride of \(name) (\(stride)) overlaps its \(size)-element matrices.")
+        }
+        for ((name, stride, size), buffer) in zip(strides, [a, b, c]) {
+            let needed = (batch - 1) * stride + size
+            guard buffer.byteCount >= needed * 4 else {
+                throw VulkanError.invalidArgument("\(description): \(name) needs \(needed) floats but its buffer holds \(buffer.byteCount / 4).")
+            }
+        }
+        switch bias {
+        case .perRow(let buffer) where buffer.byteCount < m * 4:
+            throw VulkanError.invalidArgument("\(description): a per-row bias needs \(m) floats, its buffer holds \(buffer.byteCount / 4).")
+        case .perColumn(let buffer) where buffer.byteCount < n * 4:
+            throw VulkanError.invalidArgument("\(description): a per-column bias needs \(n) floats, its buffer holds \(buffer.byteCount / 4).")
+        default: break
+        }
+    }
+}
+
+extension GEMM {
+    /// Unbatched, untransposed convenience: A [M, K] · B [K, N] into C [M, N].
     public func encode(into stream: CommandStream, a: Buffer, b: Buffer, c: Buffer, m: Int, n: Int, k: Int,
                        alpha: Float = 1, beta: Float = 0) throws {
-        guard m > 0, n > 0, k > 0 else { throw VulkanError.invalidArgument("GEMM needs positive sizes, got M=\(m) N=\(n) K=\(k).") }
-        let floats = MemoryLayout<Float>.stride
-        for (name, buffer, count) in [("A", a, m * k), ("B", b, k * n), ("C", c, m * n)] where buffer.byteCount < count * floats {
-            throw VulkanError.invalidArgument("GEMM M=\(m) N=\(n) K=\(k): \(name) needs \(count) floats but its buffer holds \(buffer.byteCount / floats).")
-        }
-        let groups = kernel.groups(covering: ((n + Self.tile - 1) / Self.tile, (m + Self.tile - 1) / Self.tile, 1))
-        try stream.dispatch(kernel, [a, b, c], push: [.count(m), .count(n), .count(k), .float(alpha), .float(beta)], groups: groups)
+        try encode(into: stream, a: a, b: b, c: c, shape: Shape(m: m, n: n, k: k), alpha: alpha, beta: beta)
     }
 }
