@@ -7,7 +7,8 @@
 // Each invocation computes TM rows × NB vec4 columns of C (TM × 4·NB outputs) in registers; the row
 // block is workgroup-uniform, columns follow gl_GlobalInvocationID.x.
 // Split-K: gl_WorkGroupID.z = batch · splits + split; with splits > 1 the raw partial sums go to
-// P[z][M][N] (bound as C) and gemm_reduce.comp finishes the epilogue in a fixed order.
+// P[z][M][N] (bound as C) and gemm_reduce.comp finishes the epilogue in a fixed order; the same
+// path sums the products of all batch entries into one C.
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 layout(constant_id = 3) const uint TM = 16;
 layout(constant_id = 4) const uint NB = 4;
@@ -25,6 +26,7 @@ layout(push_constant) uniform Push {
     uint strideC;    // floats between batch entries of C
     uint splits;     // K slices; 1 = no split
     uint chunk4;     // texels of K per slice
+    uint partial;    // 1: write raw partial products to P[z] (split-K or a sum over the batch)
     float alpha; float beta;
 } p;
 
@@ -60,7 +62,7 @@ void main() {
         }
     }
 
-    bool partial = p.splits > 1u;
+    bool partial = p.partial != 0u;
     uint base = partial ? z * p.M * p.N : batch * p.strideC;
     for (uint i = 0u; i < TM; ++i) {
         uint row = row0 + i;

@@ -20,7 +20,7 @@ layout(push_constant) uniform Push {
     uint M; uint N; uint K;
     uint rsA; uint csA; uint rsB; uint csB;
     uint strideA; uint strideB; uint strideC;
-    uint splits; uint chunk;
+    uint splits; uint chunk; uint partial;
     float alpha; float beta;
 } p;
 
@@ -73,7 +73,7 @@ void main() {
         barrier();
     }
 
-    bool partial = p.splits > 1u;
+    bool partial = p.partial != 0u;
     uint base = partial ? z * p.M * p.N : batch * p.strideC;
     for (uint i = 0u; i < TM; ++i) {
         uint row = rowBase + ty + i * LY;

@@ -18,6 +18,15 @@ final class GEMMTests: DeviceTestCase {
                         let y = shape.transposeB ? b[offsetB + j * k + p] : b[offsetB + p * n + j]
                         sum += Double(x) * Double(y)
                     }
+                    if shape.sumOverBatch {
+                        // Bias and beta apply once, after the last entry.
+                        c[i * n + j] += alpha * sum - (entry == 0 ? (1 - beta) * c[i * n + j] : 0)
+                        if entry == shape.batch - 1 {
+                            if let rowBias { c[i * n + j] += Double(rowBias[i]) }
+                            if let columnBias { c[i * n + j] += Double(columnBias[j]) }
+                        }
+                        continue
+                    }
                     var value = alpha * sum + (beta == 0 ? 0 : beta * c[offsetC + i * n + j])
                     if let rowBias { value += Double(rowBias[i]) }
                     if let columnBias { value += Double(columnBias[j]) }
@@ -81,6 +90,15 @@ final class GEMMTests: DeviceTestCase {
             try check(gemm, GEMM.Shape(m: 33, n: 17, k: 9), bias: 1)
             try check(gemm, GEMM.Shape(m: 33, n: 17, k: 9, transposeB: true), beta: 1, bias: 2)
             try check(gemm, GEMM.Shape(m: 10, n: 7, k: 300, batch: 2), bias: 2, splitK: 4)
+        }
+    }
+
+    /// A weight gradient summed over the batch: dW = Σ_b dY_b · X_bᵀ (a 1×1 convolution's backward).
+    func testSumOverBatch() throws {
+        for gemm in try variants() {
+            try check(gemm, GEMM.Shape(m: 8, n: 5, k: 49, batch: 3, transposeB: true, sumOverBatch: true))
+            try check(gemm, GEMM.Shape(m: 16, n: 12, k: 1024, batch: 2, transposeB: true, sumOverBatch: true), alpha: 0.5, beta: 1, bias: 1)
+            try check(gemm, GEMM.Shape(m: 7, n: 9, k: 600, batch: 4, sumOverBatch: true), bias: 2, splitK: 3)
         }
     }
 

@@ -24,9 +24,12 @@ public final class GEMM: @unchecked Sendable {
         public var strideA: Int?
         public var strideB: Int?
         public var strideC: Int?
+        /// C is one [M, N] matrix receiving the sum of all batch entries' products (e.g. a weight
+        /// gradient summed over the samples of a batch); `strideC` is ignored.
+        public var sumOverBatch: Bool
 
         public init(m: Int, n: Int, k: Int, batch: Int = 1, transposeA: Bool = false, transposeB: Bool = false,
-                    strideA: Int? = nil, strideB: Int? = nil, strideC: Int? = nil) {
+                    strideA: Int? = nil, strideB: Int? = nil, strideC: Int? = nil, sumOverBatch: Bool = false) {
             self.m = m
             self.n = n
             self.k = k
@@ -36,11 +39,12 @@ public final class GEMM: @unchecked Sendable {
             self.strideA = strideA
             self.strideB = strideB
             self.strideC = strideC
+            self.sumOverBatch = sumOverBatch
         }
 
         var resolvedStrideA: Int { strideA ?? m * k }
         var resolvedStrideB: Int { strideB ?? k * n }
-        var resolvedStrideC: Int { strideC ?? m * n }
+        var resolvedStrideC: Int { sumOverBatch ? 0 : strideC ?? m * n }
     }
 
     /// A bias added to every product: one value per row of C (`[M]`, e.g. per output channel of a
@@ -136,15 +140,17 @@ public final class GEMM: @unchecked Sendable {
                                 partialBytes: m * n * batch * 4)
         let chunk4 = (k4 + splits - 1) / splits
         let slices = (k4 + chunk4 - 1) / chunk4
+        let partial = slices > 1 || (shape.sumOverBatch && batch > 1)
         let kernel = try device.kernel("gemm", bindings: [.texel(.rgba32f), .texel(.rgba32f), .storage(.readWrite), .texel(.r32f)],
-                                       pushConstants: 11, localSize: [UInt32(localX), 1, 1],
-                                       constants: [.count(rows), .count(vec4Columns), .uint(slices > 1 ? 0 : biasMode)])
-        let target = slices > 1 ? try device.makeBuffer(byteCount: batch * slices * m * n * 4) : c
+                                       pushConstants: 12, localSize: [UInt32(localX), 1, 1],
+                                       constants: [.count(rows), .count(vec4Columns), .uint(partial ? 0 : biasMode)])
+        let target = partial ? try device.makeBuffer(byteCount: batch * slices * m * n * 4) : c
         try stream.dispatch(kernel, [packedA, packedB, target, bias],
                             push: [.count(m), .count(n), .count(k4), .count(n4), .count(strideA4), .count(strideB4),
-                                   .count(shape.resolvedStrideC), .count(slices), .count(chunk4), .float(alpha), .float(beta)],
+                                   .count(shape.resolvedStrideC), .count(slices), .count(chunk4), .uint(partial ? 1 : 0),
+                                   .float(alpha), .float(beta)],
                             groups: (groupsX, groupsY, batch * slices))
-        if slices > 1 { try reduce(stream, partials: target, into: c, shape: shape, slices: slices, alpha, beta, biasMode, bias) }
+        if partial { try reduce(stream, partials: target, into: c, shape: shape, slices: slices, alpha, beta, biasMode, bias) }
     }
 
     private func pack(_ stream: CommandStream, from source: Buffer, into destination: Buffer, rows: Int, cols: Int,
@@ -168,17 +174,18 @@ public final class GEMM: @unchecked Sendable {
                                 partialBytes: m * n * batch * 4)
         let chunk = (depth + splits - 1) / splits * 16
         let slices = (k + chunk - 1) / chunk
+        let partial = slices > 1 || (shape.sumOverBatch && batch > 1)
         let kernel = try device.kernel("gemm_tiled", bindings: [.storage(.read), .storage(.read), .storage(.readWrite), .texel(.r32f)],
-                                       pushConstants: 14, localSize: [16, 16, 1], constants: [.uint(slices > 1 ? 0 : biasMode)])
-        let target = slices > 1 ? try device.makeBuffer(byteCount: batch * slices * m * n * 4) : c
+                                       pushConstants: 15, localSize: [16, 16, 1], constants: [.uint(partial ? 0 : biasMode)])
+        let target = partial ? try device.makeBuffer(byteCount: batch * slices * m * n * 4) : c
         try stream.dispatch(kernel, [a, b, target, bias],
                             push: [.count(m), .count(n), .count(k),
                                    .count(shape.transposeA ? 1 : k), .count(shape.transposeA ? m : 1),
                                    .count(shape.transposeB ? 1 : n), .count(shape.transposeB ? k : 1),
                                    .count(shape.resolvedStrideA), .count(shape.resolvedStrideB), .count(shape.resolvedStrideC),
-                                   .count(slices), .count(chunk), .float(alpha), .float(beta)],
+                                   .count(slices), .count(chunk), .uint(partial ? 1 : 0), .float(alpha), .float(beta)],
                             groups: (groupsX, groupsY, batch * slices))
-        if slices > 1 { try reduce(stream, partials: target, into: c, shape: shape, slices: slices, alpha, beta, biasMode, bias) }
+        if partial { try reduce(stream, partials: target, into: c, shape: shape, slices: slices, alpha, beta, biasMode, bias) }
     }
 
     // MARK: Split-K
@@ -198,10 +205,12 @@ public final class GEMM: @unchecked Sendable {
                         _ alpha: Float, _ beta: Float, _ biasMode: UInt32, _ bias: Buffer) throws {
         let kernel = try device.kernel("gemm_reduce", bindings: [.texel(.r32f), .storage(.readWrite), .texel(.r32f)],
                                        pushConstants: 6, localSize: [64, 1, 1], constants: [.uint(biasMode)])
+        // Summing over the batch is the same fixed-order reduction with batch · slices partials.
+        let (partialCount, outputs) = shape.sumOverBatch ? (shape.batch * slices, 1) : (slices, shape.batch)
         try stream.dispatch(kernel, [partials, c, bias],
-                            push: [.count(shape.m), .count(shape.n), .count(slices), .count(shape.resolvedStrideC),
+                            push: [.count(shape.m), .count(shape.n), .count(partialCount), .count(shape.resolvedStrideC),
                                    .float(alpha), .float(beta)],
-                            groups: kernel.groups(covering: (shape.m * shape.n, shape.batch, 1)))
+                            groups: kernel.groups(covering: (shape.m * shape.n, outputs, 1)))
     }
 
     // MARK: Validation
@@ -211,7 +220,8 @@ public final class GEMM: @unchecked Sendable {
         let description = "GEMM M=\(m) N=\(n) K=\(k) batch=\(batch)"
         guard m > 0, n > 0, k > 0, batch > 0 else { throw VulkanError.invalidArgument("\(description): sizes must be positive.") }
         let strides = [("A", shape.resolvedStrideA, m * k), ("B", shape.resolvedStrideB, k * n), ("C", shape.resolvedStrideC, m * n)]
-        for (name, stride, size) in strides where stride < 0 || (stride > 0 && stride < size) || (name == "C" && stride == 0 && batch > 1) {
+        for (name, stride, size) in strides where stride < 0 || (stride > 0 && stride < size)
+            || (name == "C" && stride == 0 && batch > 1 && !shape.sumOverBatch) {
             throw VulkanError.invalidArgument("\(description): the batch stride of \(name) (\(stride)) overlaps its \(size)-element matrices.")
         }
         for ((name, stride, size), buffer) in zip(strides, [a, b, c]) {
