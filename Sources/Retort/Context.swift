@@ -1,0 +1,50 @@
+import Foundation
+import RetortCompute
+
+/// Where tensors live and ops run: a device, the command stream the current step is recorded into,
+/// the autograd tape, and the kernels built so far.
+///
+/// Ops record dispatches without waiting; ``synchronize()`` (or reading a tensor's values) submits
+/// what was recorded and waits, so a whole training step becomes one submit.
+public final class Context: @unchecked Sendable {
+    public let device: Device
+    /// The stream ops record into.
+    public let stream: CommandStream
+    let tape = Tape()
+    private var noGradDepth = 0
+    private var launchers: [ObjectIdentifier: Any] = [:]
+
+    public init(device: Device) throws {
+        self.device = device
+        stream = try device.makeStream()
+    }
+
+    /// A context on the device chosen by the environment (`RETORT_DEVICE`, `RETORT_VALIDATION`).
+    public convenience init() throws {
+        try self.init(device: Device())
+    }
+
+    /// Whether ops record backward closures on the tape.
+    public var isRecordingGradients: Bool { noGradDepth == 0 }
+
+    /// Runs `body` without recording gradients (teachers, evaluation).
+    public func noGrad<R>(_ body: () throws -> R) rethrows -> R {
+        noGradDepth += 1
+        defer { noGradDepth -= 1 }
+        return try body()
+    }
+
+    /// Submits everything recorded so far and waits for it.
+    public func synchronize() throws {
+        try stream.run()
+    }
+
+    /// The launcher of type `L` for this context's device, built on first use.
+    func launcher<L>(_ type: L.Type, make: (Device) throws -> L) throws -> L {
+        let key = ObjectIdentifier(type)
+        if let existing = launchers[key] as? L { return existing }
+        let made = try make(device)
+        launchers[key] = made
+        return made
+    }
+}

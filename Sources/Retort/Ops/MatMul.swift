@@ -1,0 +1,31 @@
+import RetortCompute
+
+// Matrix product and its backward.
+//   a: [M, K], b: [K, N] → c: [M, N]
+//   da = dc · bᵀ  ([M, N]·[N, K]),  db = aᵀ · dc  ([K, M]·[M, N])
+
+extension Tensor {
+    /// The matrix product of two 2-D tensors.
+    public func matmul(_ other: Tensor) throws -> Tensor {
+        guard context === other.context else { throw TensorError.contextMismatch(op: "matmul") }
+        guard shape.count == 2, other.shape.count == 2, shape[1] == other.shape[0] else {
+            throw TensorError.shapeMismatch(op: "matmul", lhs: shape, rhs: other.shape)
+        }
+        let (m, k, n) = (shape[0], shape[1], other.shape[1])
+        let c = try Tensor.gemm(self, other, m: m, n: n, k: k)
+        return c.recorded(from: [self, other]) { [self] g in
+            [try Tensor.gemm(g, other, m: m, n: k, k: n, transposeB: true),
+             try Tensor.gemm(self, g, m: k, n: n, k: m, transposeA: true)]
+        }
+    }
+
+    /// `op(a) · op(b)` into a new [m, n] tensor, not recorded.
+    static func gemm(_ a: Tensor, _ b: Tensor, m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false) throws -> Tensor {
+        let context = a.context
+        let gemm = try context.launcher(GEMM.self) { try GEMM(device: $0) }
+        let c = try Tensor.empty(shape: [m, n], context: context)
+        try gemm.encode(into: context.stream, a: a.buffer, b: b.buffer, c: c.buffer,
+                        shape: GEMM.Shape(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB))
+        return c
+    }
+}

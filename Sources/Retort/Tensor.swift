@@ -1,0 +1,81 @@
+import RetortCompute
+
+/// An fp32 tensor in device memory (row-major, NCHW for images).
+///
+/// Tensors made by ops remember how they were made (on the context's tape) when any input requires a
+/// gradient; ``backward()`` on a scalar then fills ``grad`` of every leaf that requires one.
+public final class Tensor: @unchecked Sendable, CustomStringConvertible {
+    public let shape: [Int]
+    public let context: Context
+    let buffer: Buffer
+    /// Whether gradients flow to (and, for leaves, accumulate in) this tensor.
+    public internal(set) var requiresGrad: Bool
+    /// Accumulated gradient of a leaf (persistent across steps until ``zeroGrad()``).
+    public internal(set) var grad: Tensor?
+    /// Made by the user (a parameter or an input), not by an op.
+    public let isLeaf: Bool
+
+    /// Number of elements.
+    public var count: Int { shape.reduce(1, *) }
+
+    init(context: Context, shape: [Int], buffer: Buffer, requiresGrad: Bool, isLeaf: Bool) {
+        self.context = context
+        self.shape = shape
+        self.buffer = buffer
+        self.requiresGrad = requiresGrad
+        self.isLeaf = isLeaf
+    }
+
+    /// A tensor holding `values` (row-major) with `shape`.
+    public convenience init(_ values: [Float], shape: [Int], context: Context, requiresGrad: Bool = false) throws {
+        guard shape.allSatisfy({ $0 >= 0 }), values.count == shape.reduce(1, *) else {
+            throw TensorError.countMismatch(shape: shape, count: values.count)
+        }
+        let buffer = try context.device.makeBuffer(values.isEmpty ? [0] : values)
+        self.init(context: context, shape: shape, buffer: buffer, requiresGrad: requiresGrad, isLeaf: true)
+    }
+
+    /// A tensor of `shape` filled with `value`.
+    public static func full(_ value: Float, shape: [Int], context: Context, requiresGrad: Bool = false) throws -> Tensor {
+        let tensor = try Tensor.empty(shape: shape, context: context, isLeaf: true)
+        tensor.requiresGrad = requiresGrad
+        try context.stream.fill(tensor.buffer, with: value)
+        return tensor
+    }
+
+    /// A tensor of `shape` filled with zeros.
+    public static func zeros(shape: [Int], context: Context, requiresGrad: Bool = false) throws -> Tensor {
+        try full(0, shape: shape, context: context, requiresGrad: requiresGrad)
+    }
+
+    /// Uninitialized storage for an op's result.
+    static func empty(shape: [Int], context: Context, isLeaf: Bool = false) throws -> Tensor {
+        let buffer = try context.device.makeBuffer(byteCount: max(1, shape.reduce(1, *)) * 4)
+        return Tensor(context: context, shape: shape, buffer: buffer, requiresGrad: false, isLeaf: isLeaf)
+    }
+
+    /// The values, row-major. Runs everything recorded so far first.
+    public func toArray() throws -> [Float] {
+        try context.synchronize()
+        return try buffer.read(Float.self, count: count)
+    }
+
+    /// The single value of a one-element tensor.
+    public func item() throws -> Float {
+        guard count == 1 else { throw TensorError.invalidShape(op: "item", shape: shape, expected: "one element") }
+        return try toArray()[0]
+    }
+
+    /// Makes this leaf collect gradients (parameters) or stop collecting them (frozen).
+    public func setRequiresGrad(_ flag: Bool) throws {
+        guard isLeaf else { throw TensorError.invalidBackward("only leaf tensors (parameters, inputs) can change requiresGrad") }
+        requiresGrad = flag
+    }
+
+    /// Drops the accumulated gradient.
+    public func zeroGrad() {
+        grad = nil
+    }
+
+    public var description: String { "Tensor(\(shape))" }
+}
