@@ -146,7 +146,10 @@ enum HeaderJSON: Equatable {
             let integerStart = index
             let integerDigits = digits(&self)
             guard integerDigits > 0 else { throw error("a number needs digits") }
-            guard integerDigits == 1 || bytes[integerStart] != UInt8(ascii: "0") else { throw error("a number has a leading zero") }
+            guard integerDigits == 1 || bytes[integerStart] != UInt8(ascii: "0") else {
+                index = start
+                throw error("a number has a leading zero")
+            }
             if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
                 index += 1
                 guard digits(&self) > 0 else { throw error("a number needs digits after '.'") }

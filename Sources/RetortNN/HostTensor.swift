@@ -76,10 +76,20 @@ public struct HostTensor: Equatable, Sendable {
 
     /// The elements as `Float`: floating-point dtypes are rounded to nearest, integers converted
     /// (rounding large ones), booleans become 0 and 1.
-    public func floats() -> [Float] { converted(to: Float.self) }
+    public func floats() -> [Float] {
+        #if _endian(little)
+        if dtype == .float32 { return copied(as: Float.self) }
+        #endif
+        return converted(to: Float.self)
+    }
 
     /// The elements as `Double` (exact for every dtype except 64-bit integers beyond 2^53).
-    public func doubles() -> [Double] { converted(to: Double.self) }
+    public func doubles() -> [Double] {
+        #if _endian(little)
+        if dtype == .float64 { return copied(as: Double.self) }
+        #endif
+        return converted(to: Double.self)
+    }
 
     /// The elements as `Int64`, for integer and boolean dtypes; throws for floating-point dtypes
     /// (no silent truncation) and for `U64` values above `Int64.max`.
@@ -125,10 +135,23 @@ public struct HostTensor: Equatable, Sendable {
     }
 
     /// The bytes read as little-endian `Element`s.
-    private func elements<Element: FixedWidthInteger>(_: Element.Type) -> [Element] {
+    private func elements<Element: FixedWidthInteger & BitwiseCopyable>(_: Element.Type) -> [Element] {
+        #if _endian(little)
+        return copied(as: Element.self)
+        #else
         let width = MemoryLayout<Element>.size
         return bytes.withUnsafeBytes { raw in
             (0..<raw.count / width).map { Element(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * width, as: Element.self)) }
+        }
+        #endif
+    }
+
+    /// The bytes reinterpreted as `Element`s in one copy (the host's byte order).
+    private func copied<Element: BitwiseCopyable>(as _: Element.Type) -> [Element] {
+        let count = bytes.count / MemoryLayout<Element>.stride
+        return [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
+            bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: $0) }
+            initialized = count
         }
     }
 
