@@ -49,6 +49,6 @@ func checkPosition(epoch: Int, step: Int, stepsPerEpoch: Int) {
 }
 
 /// Formats a number for schedule descriptions: `0.05`, `1e-05`, `0.1`.
-func formatted(_ value: Double) -> String {
+func compactDescription(of value: Double) -> String {
     value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : "\(value)"
 }

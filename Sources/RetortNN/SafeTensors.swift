@@ -47,6 +47,11 @@ public struct SafeTensors: Equatable, Sendable {
 
     /// Reads and validates the file at `url`.
     public init(contentsOf url: URL) throws(SafeTensorsError) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw .readFailed(file: url.path, reason: "no such file")
+        }
+        guard !isDirectory.boolValue else { throw .readFailed(file: url.path, reason: "it is a directory") }
         let data: Data
         do {
             data = try Data(contentsOf: url, options: .mappedIfSafe)

@@ -33,6 +33,13 @@ final class SafeTensorsCorruptionTests: XCTestCase {
         assertRejects(safetensorsFile(header: "{}", declaredSize: UInt64.max), .headerSizeExceedsFile(file: fileName, headerSize: UInt64.max, fileSize: 10))
     }
 
+    func testHeaderAboveTheReferenceLimit() {
+        // A file long enough to hold the declared header, so only the limit can reject it.
+        var file = Data(count: 8 + 100_000_001)
+        file.replaceSubrange(0..<8, with: littleEndian(UInt64(100_000_001)))
+        assertRejects(file, .headerTooLarge(file: fileName, headerSize: 100_000_001, limit: 100_000_000))
+    }
+
     func testHeaderNotJSON() {
         assertRejects(header: #"{"a": "#, .headerNotJSON(file: fileName, reason: "unexpected end of text at byte 6"))
         assertRejects(header: #"{"a": 1} x"#, .headerNotJSON(file: fileName, reason: "unexpected text after the top-level value at byte 9"))
@@ -126,8 +133,14 @@ final class SafeTensorsCorruptionTests: XCTestCase {
         } catch {
             guard case .readFailed(let file, let reason) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(file, missing.path)
-            XCTAssertFalse(reason.isEmpty)
+            XCTAssertEqual(reason, "no such file")
             XCTAssert(error.description.contains(missing.path))
+        }
+        do {
+            _ = try SafeTensors(contentsOf: directory)
+            XCTFail("read a directory")
+        } catch {
+            XCTAssertEqual(error, .readFailed(file: directory.path, reason: "it is a directory"))
         }
     }
 

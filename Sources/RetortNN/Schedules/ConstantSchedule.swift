@@ -12,7 +12,7 @@ public struct ConstantSchedule: LearningRateSchedule, Equatable {
         return baseLearningRate
     }
 
-    public var description: String { "constant(lr=\(formatted(baseLearningRate)))" }
+    public var description: String { "constant(lr=\(compactDescription(of: baseLearningRate)))" }
 }
 
 /// Throws unless `value` is a finite, non-negative learning rate.

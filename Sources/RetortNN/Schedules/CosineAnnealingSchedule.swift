@@ -39,6 +39,6 @@ public struct CosineAnnealingSchedule: LearningRateSchedule, Equatable {
     }
 
     public var description: String {
-        "cosine(lr=\(formatted(baseLearningRate)), t-max=\(annealingEpochs), eta-min=\(formatted(minimumLearningRate))\(perStep ? ", per step" : ""))"
+        "cosine(lr=\(compactDescription(of: baseLearningRate)), t-max=\(annealingEpochs), eta-min=\(compactDescription(of: minimumLearningRate))\(perStep ? ", per step" : ""))"
     }
 }

@@ -55,6 +55,6 @@ public struct LinearWarmupSchedule: LearningRateSchedule {
     }
 
     public var description: String {
-        "warmup(epochs=\(epochs), start-factor=\(formatted(startFactor))\(perStep ? ", per step" : "")) then \(wrapped)"
+        "warmup(epochs=\(epochs), start-factor=\(compactDescription(of: startFactor))\(perStep ? ", per step" : "")) then \(wrapped)"
     }
 }

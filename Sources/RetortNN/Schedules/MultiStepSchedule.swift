@@ -31,7 +31,7 @@ public struct MultiStepSchedule: LearningRateSchedule, Equatable {
     }
 
     public var description: String {
-        "multistep(lr=\(formatted(baseLearningRate)), milestones=\(milestones), gamma=\(formatted(gamma)))"
+        "multistep(lr=\(compactDescription(of: baseLearningRate)), milestones=\(milestones), gamma=\(compactDescription(of: gamma)))"
     }
 }
 

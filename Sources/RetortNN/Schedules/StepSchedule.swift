@@ -26,6 +26,6 @@ public struct StepSchedule: LearningRateSchedule, Equatable {
     }
 
     public var description: String {
-        "step(lr=\(formatted(baseLearningRate)), step-size=\(stepSize), gamma=\(formatted(gamma)))"
+        "step(lr=\(compactDescription(of: baseLearningRate)), step-size=\(stepSize), gamma=\(compactDescription(of: gamma)))"
     }
 }
