@@ -79,3 +79,13 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
 
     public var description: String { "Tensor(\(shape))" }
 }
+
+extension Tensor {
+    /// Overwrites the values (e.g. when loading a checkpoint). Runs recorded work first so no kernel
+    /// still reads the old values.
+    public func assign(_ values: [Float]) throws {
+        guard values.count == count else { throw TensorError.countMismatch(shape: shape, count: values.count) }
+        try context.synchronize()
+        try buffer.write(values)
+    }
+}
