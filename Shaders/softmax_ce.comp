@@ -1,6 +1,6 @@
 #version 450
 // Fused softmax + cross-entropy with integer labels and label smoothing + gradient, one dispatch.
-// z: [B, C] logits (R32F texel buffer); labels: [B] int32 (R32I texel buffer); dz: [B, C]; loss: [B].
+// z: [B, C] logits (texel buffer); labels: [B] int32 (R32I texel buffer); dz: [B, C]; loss: [B].
 //
 // PyTorch semantics (F.cross_entropy(z, y, label_smoothing=eps, reduction="none")):
 //   target  = (1 - eps) * onehot(y) + eps / C
@@ -15,6 +15,7 @@
 layout(binding = 0) uniform samplerBuffer z;
 layout(binding = 1) uniform isamplerBuffer labels;
 layout(binding = 2) buffer Gradient { float dz[]; };
+layout(binding = 2) buffer Gradient4 { vec4 dz4[]; };
 layout(binding = 3) buffer Loss { float loss[]; };
 
 layout(push_constant) uniform Push {
@@ -29,18 +30,25 @@ void main() {
     uint row = rowIndex();
     if (row >= p.rows) return;
     uint lane = rowLane();
-    int base = int(row * p.cols);
+    uint texels = rowTexels(p.cols);
+    int base = int(row * texels);
 
     float rowMaximum = LOWEST;
-    for (uint c = lane; c < p.cols; c += ROW_LANES) rowMaximum = max(rowMaximum, texelFetch(z, base + int(c)).x);
+    for (uint i = lane; i < texels; i += ROW_LANES) {
+        vec4 x4 = texelFetch(z, base + int(i));
+        for (uint k = 0u; k < ROW_WIDTH; ++k) rowMaximum = max(rowMaximum, x4[k]);
+    }
     rowMaximum = rowMax(vec4(rowMaximum), 0u).x;
 
     // Normalizer and sum of the shifted logits (the smoothing term needs sum log p).
     float normalizer = 0.0, shiftedSum = 0.0;
-    for (uint c = lane; c < p.cols; c += ROW_LANES) {
-        float x = texelFetch(z, base + int(c)).x - rowMaximum;
-        normalizer += exp(x);
-        shiftedSum += x;
+    for (uint i = lane; i < texels; i += ROW_LANES) {
+        vec4 x4 = texelFetch(z, base + int(i));
+        for (uint k = 0u; k < ROW_WIDTH; ++k) {
+            float x = x4[k] - rowMaximum;
+            normalizer += exp(x);
+            shiftedSum += x;
+        }
     }
     vec4 s = rowSum(vec4(normalizer, shiftedSum, 0.0, 0.0), 1u);
     normalizer = s.x;
@@ -48,7 +56,8 @@ void main() {
 
     int label = texelFetch(labels, int(row)).x;
     bool valid = label >= 0 && uint(label) < p.cols;
-    float labelLogit = texelFetch(z, base + (valid ? label : 0)).x - rowMaximum;
+    uint labelColumn = valid ? uint(label) : 0u;
+    float labelLogit = texelFetch(z, base + int(labelColumn / ROW_WIDTH))[labelColumn % ROW_WIDTH] - rowMaximum;
     float logNormalizer = log(normalizer);
     float spread = p.smoothing / float(p.cols);
     // -(1 - eps) log p_y - (eps / C) sum_c log p_c, with log p_c = x_c - logNormalizer.
@@ -56,12 +65,20 @@ void main() {
 
     float invNormalizer = 1.0 / normalizer;
     bool addGradient = (p.flags & 1u) != 0u;
-    for (uint c = lane; c < p.cols; c += ROW_LANES) {
-        float x = texelFetch(z, base + int(c)).x - rowMaximum;
-        float target = (int(c) == label ? 1.0 - p.smoothing : 0.0) + spread;
-        float g = valid ? p.scale * (exp(x) * invNormalizer - target) : rowNaN();
-        uint i = uint(base) + c;
-        dz[i] = addGradient ? dz[i] + g : g;
+    for (uint i = lane; i < texels; i += ROW_LANES) {
+        vec4 x4 = texelFetch(z, base + int(i));
+        vec4 g = vec4(0.0);
+        for (uint k = 0u; k < ROW_WIDTH; ++k) {
+            int c = int(i * ROW_WIDTH + k);
+            float target = (c == label ? 1.0 - p.smoothing : 0.0) + spread;
+            g[k] = valid ? p.scale * (exp(x4[k] - rowMaximum) * invNormalizer - target) : rowNaN();
+        }
+        uint at = uint(base) + i;
+        if (ROW_VEC4) {
+            dz4[at] = addGradient ? dz4[at] + g : g;
+        } else {
+            dz[at] = addGradient ? dz[at] + g.x : g.x;
+        }
     }
     if (lane == 0u) {
         float value = valid ? p.scale * ce : rowNaN();

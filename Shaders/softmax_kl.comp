@@ -1,6 +1,6 @@
 #version 450
 // Fused temperature softmax + KL divergence + gradient w.r.t. the student logits, one dispatch.
-// zs, zt: [B, C] student / teacher logits (R32F texel buffers); dzs: [B, C]; loss: [B].
+// zs, zt: [B, C] student / teacher logits (texel buffers); dzs: [B, C]; loss: [B].
 //
 // With a = zt / T, b = zs / T, p_t = softmax(a), p_s = softmax(b):
 //   mode 0 (forward KL, classic KD):  loss[r] = scale * KL(p_t || p_s)
@@ -20,6 +20,7 @@
 layout(binding = 0) uniform samplerBuffer zs;
 layout(binding = 1) uniform samplerBuffer zt;
 layout(binding = 2) buffer Gradient { float dzs[]; };
+layout(binding = 2) buffer Gradient4 { vec4 dzs4[]; };
 layout(binding = 3) buffer Loss { float loss[]; };
 
 layout(push_constant) uniform Push {
@@ -35,17 +36,20 @@ void main() {
     uint row = rowIndex();
     if (row >= p.rows) return;
     uint lane = rowLane();
-    int base = int(row * p.cols);
+    uint texels = rowTexels(p.cols);
+    int base = int(row * texels);
     bool reverse = p.mode == 1u;
 
     // Sweep 1: row maxima of the raw logits (the max commutes with the positive 1/T), and the
     // teacher logit where the student's is largest (first such column of this invocation).
     float maxS = LOWEST, maxT = LOWEST, teacherAtMaxS = 0.0;
-    for (uint c = lane; c < p.cols; c += ROW_LANES) {
-        float zsc = texelFetch(zs, base + int(c)).x, ztc = texelFetch(zt, base + int(c)).x;
-        if (zsc > maxS) teacherAtMaxS = ztc;
-        maxS = max(maxS, zsc);
-        maxT = max(maxT, ztc);
+    for (uint i = lane; i < texels; i += ROW_LANES) {
+        vec4 s4 = texelFetch(zs, base + int(i)), t4 = texelFetch(zt, base + int(i));
+        for (uint k = 0u; k < ROW_WIDTH; ++k) {
+            if (s4[k] > maxS) teacherAtMaxS = t4[k];
+            maxS = max(maxS, s4[k]);
+            maxT = max(maxT, t4[k]);
+        }
     }
     vec4 m = rowMax(vec4(maxS, maxT, 0.0, 0.0), 0u);
     if (ROW_LANES > 1u) {
@@ -64,13 +68,16 @@ void main() {
     // Sweep 2: partition functions and the cross term sum(e * d'), weighted by the distribution
     // the divergence is taken under.
     float sumS = 0.0, sumT = 0.0, cross = 0.0;
-    for (uint c = lane; c < p.cols; c += ROW_LANES) {
-        float b = (texelFetch(zs, base + int(c)).x - maxS) * p.invT;
-        float a = (texelFetch(zt, base + int(c)).x - maxT) * p.invT;
-        float eb = exp(b), ea = exp(a);
-        sumS += eb;
-        sumT += ea;
-        cross += (reverse ? eb : ea) * (a - b - d0);
+    for (uint i = lane; i < texels; i += ROW_LANES) {
+        vec4 s4 = texelFetch(zs, base + int(i)), t4 = texelFetch(zt, base + int(i));
+        for (uint k = 0u; k < ROW_WIDTH; ++k) {
+            float b = (s4[k] - maxS) * p.invT;
+            float a = (t4[k] - maxT) * p.invT;
+            float eb = exp(b), ea = exp(a);
+            sumS += eb;
+            sumT += ea;
+            cross += (reverse ? eb : ea) * (a - b - d0);
+        }
     }
     vec4 s = rowSum(vec4(sumS, sumT, cross, 0.0), 2u);
     sumS = s.x;
@@ -85,14 +92,21 @@ void main() {
     float invSumS = 1.0 / sumS, invSumT = 1.0 / sumT;
     float g0 = p.scale * p.invT;
     bool addGradient = (p.flags & 1u) != 0u;
-    for (uint c = lane; c < p.cols; c += ROW_LANES) {
-        float b = (texelFetch(zs, base + int(c)).x - maxS) * p.invT;
-        float a = (texelFetch(zt, base + int(c)).x - maxT) * p.invT;
-        float ps = exp(b) * invSumS;
-        float g = reverse ? ps * (weightedShift - (a - b - d0)) : ps - exp(a) * invSumT;
-        g *= g0;
-        uint i = uint(base) + c;
-        dzs[i] = addGradient ? dzs[i] + g : g;
+    for (uint i = lane; i < texels; i += ROW_LANES) {
+        vec4 s4 = texelFetch(zs, base + int(i)), t4 = texelFetch(zt, base + int(i));
+        vec4 g = vec4(0.0);
+        for (uint k = 0u; k < ROW_WIDTH; ++k) {
+            float b = (s4[k] - maxS) * p.invT;
+            float a = (t4[k] - maxT) * p.invT;
+            float ps = exp(b) * invSumS;
+            g[k] = g0 * (reverse ? ps * (weightedShift - (a - b - d0)) : ps - exp(a) * invSumT);
+        }
+        uint at = uint(base) + i;
+        if (ROW_VEC4) {
+            dzs4[at] = addGradient ? dzs4[at] + g : g;
+        } else {
+            dzs[at] = addGradient ? dzs[at] + g.x : g.x;
+        }
     }
     if (lane == 0u) {
         float value = p.scale * kl;

@@ -11,16 +11,16 @@
 /// `0 ..< classes` makes that row's loss and gradient NaN (no out-of-bounds read), which shows up in
 /// the summed loss. There is no `ignore_index`.
 public struct CrossEntropy: Sendable {
-    public let kernel: Kernel
     public let mapping: SoftmaxRowMapping
+    private let kernels: SoftmaxKernelPair
 
-    /// Builds the kernel for `mapping` (by default the one preferred for `device`).
+    /// Builds the kernels for `mapping` (by default the one preferred for `device`).
     public init(device: Device, mapping: SoftmaxRowMapping? = nil) throws {
         let mapping = mapping ?? .preferred(for: device)
-        try mapping.validate()
         self.mapping = mapping
-        kernel = try device.kernel("softmax_ce", bindings: [.texel(.r32f), .texel(.r32i), .storage(.readWrite), .storage(.readWrite)],
-                                   pushConstants: 5, localSize: mapping.localSize)
+        kernels = try SoftmaxKernelPair(device: device, shader: "softmax_ce", bindings: { format in
+            [.texel(format), .texel(.r32i), .storage(.readWrite), .storage(.readWrite)]
+        }, pushConstants: 5, mapping: mapping)
     }
 
     /// Records the loss and the logit gradient into `stream`.
@@ -47,7 +47,7 @@ public struct CrossEntropy: Sendable {
         }
         try SoftmaxShape.validate(name, finite: scale, named: "scale")
         let flags = (accumulateGradient ? 1 : 0) | (accumulateLoss ? 2 : 0)
-        try stream.dispatch(kernel, [logits, labels, gradient, loss],
+        try stream.dispatch(kernels.kernel(columns: classes), [logits, labels, gradient, loss],
                             push: [.count(rows), .count(classes), .float(labelSmoothing), .float(scale), .count(flags)],
                             groups: mapping.groups(rows: rows))
     }

@@ -13,19 +13,18 @@ public struct Softmax: Sendable {
         case logSoftmax
     }
 
-    public let forwardKernel: Kernel
-    public let backwardKernel: Kernel
     public let mapping: SoftmaxRowMapping
+    private let forwardKernels: SoftmaxKernelPair
+    private let backwardKernels: SoftmaxKernelPair
 
-    /// Builds both kernels for `mapping` (by default the one preferred for `device`).
+    /// Builds the kernels for `mapping` (by default the one preferred for `device`).
     public init(device: Device, mapping: SoftmaxRowMapping? = nil) throws {
         let mapping = mapping ?? .preferred(for: device)
-        try mapping.validate()
         self.mapping = mapping
-        forwardKernel = try device.kernel("softmax", bindings: [.texel(.r32f), .storage(.write)], pushConstants: 4,
-                                          localSize: mapping.localSize)
-        backwardKernel = try device.kernel("softmax_backward", bindings: [.texel(.r32f), .texel(.r32f), .storage(.readWrite)],
-                                           pushConstants: 5, localSize: mapping.localSize)
+        forwardKernels = try SoftmaxKernelPair(device: device, shader: "softmax", bindings: { [.texel($0), .storage(.write)] },
+                                               pushConstants: 4, mapping: mapping)
+        backwardKernels = try SoftmaxKernelPair(device: device, shader: "softmax_backward",
+                                                bindings: { [.texel($0), .texel($0), .storage(.readWrite)] }, pushConstants: 5, mapping: mapping)
     }
 
     /// Records `output = variant(input / temperature)` row by row; both are `[rows, columns]`.
@@ -36,7 +35,7 @@ public struct Softmax: Sendable {
             ("input", input, columns), ("output", output, columns),
         ])
         try SoftmaxShape.validate(name, temperature: temperature)
-        try stream.dispatch(forwardKernel, [input, output],
+        try stream.dispatch(forwardKernels.kernel(columns: columns), [input, output],
                             push: [.count(rows), .count(columns), .float(1 / temperature), .uint(variant == .softmax ? 0 : 1)],
                             groups: mapping.groups(rows: rows))
     }
@@ -53,7 +52,7 @@ public struct Softmax: Sendable {
             ("input gradient", inputGradient, columns),
         ])
         try SoftmaxShape.validate(name, temperature: temperature)
-        try stream.dispatch(backwardKernel, [output, outputGradient, inputGradient],
+        try stream.dispatch(backwardKernels.kernel(columns: columns), [output, outputGradient, inputGradient],
                             push: [.count(rows), .count(columns), .float(1 / temperature), .uint(variant == .softmax ? 0 : 1),
                                    .count(accumulate ? 1 : 0)],
                             groups: mapping.groups(rows: rows))

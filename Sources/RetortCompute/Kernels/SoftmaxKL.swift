@@ -24,16 +24,16 @@ public struct SoftmaxKL: Sendable {
         case reverse
     }
 
-    public let kernel: Kernel
     public let mapping: SoftmaxRowMapping
+    private let kernels: SoftmaxKernelPair
 
-    /// Builds the kernel for `mapping` (by default the one preferred for `device`).
+    /// Builds the kernels for `mapping` (by default the one preferred for `device`).
     public init(device: Device, mapping: SoftmaxRowMapping? = nil) throws {
         let mapping = mapping ?? .preferred(for: device)
-        try mapping.validate()
         self.mapping = mapping
-        kernel = try device.kernel("softmax_kl", bindings: [.texel(.r32f), .texel(.r32f), .storage(.readWrite), .storage(.readWrite)],
-                                   pushConstants: 6, localSize: mapping.localSize)
+        kernels = try SoftmaxKernelPair(device: device, shader: "softmax_kl", bindings: { format in
+            [.texel(format), .texel(format), .storage(.readWrite), .storage(.readWrite)]
+        }, pushConstants: 6, mapping: mapping)
     }
 
     /// Records the loss and the student gradient into `stream`.
@@ -59,7 +59,7 @@ public struct SoftmaxKL: Sendable {
         try SoftmaxShape.validate(name, temperature: temperature)
         try SoftmaxShape.validate(name, finite: scale, named: "scale")
         let flags = (accumulateGradient ? 1 : 0) | (accumulateLoss ? 2 : 0)
-        try stream.dispatch(kernel, [student, teacher, studentGradient, loss],
+        try stream.dispatch(kernels.kernel(columns: classes), [student, teacher, studentGradient, loss],
                             push: [.count(rows), .count(classes), .float(1 / temperature), .float(scale),
                                    .uint(direction == .forward ? 0 : 1), .count(flags)],
                             groups: mapping.groups(rows: rows))
