@@ -202,6 +202,19 @@ final class SoftmaxTests: DeviceTestCase {
         }
     }
 
+    /// More than 65535 workgroups: the rows spill into the second dispatch dimension.
+    func testRowsBeyondOneDispatchDimension() throws {
+        let (rows, columns) = (70_001, 3)
+        var random = TestRandom(seed: 27)
+        let x = random.floats(rows * columns, in: -5...5)
+        let op = try Softmax(device: device, mapping: .invocationPerRow(rowsPerWorkgroup: 1))
+        let output = try device.makeBuffer([Float](repeating: .nan, count: rows * columns))
+        let stream = try device.makeStream()
+        try op.encode(into: stream, input: try device.makeBuffer(x), output: output, rows: rows, columns: columns, variant: .logSoftmax)
+        try stream.run()
+        XCTAssertLessThanOrEqual(maxRelativeError(try output.read(Float.self), reference(x, rows: rows, columns: columns, temperature: 1, variant: .logSoftmax)), 1e-4)
+    }
+
     func testBadShapesAndArgumentsThrow() throws {
         let op = try Softmax(device: device)
         let stream = try device.makeStream()
