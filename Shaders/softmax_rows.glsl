@@ -12,8 +12,9 @@
 //     otherwise:        one workgroup per row (local_size_y must be 1): partials combine with
 //                       subgroup operations, then across subgroups through shared memory with one
 //                       barrier, in subgroup order. Nothing assumes the subgroup size.
-// Both are deterministic: a row is reduced in a fixed order, so the same inputs give the same bits.
+// All are deterministic: a row is reduced in a fixed order, so the same inputs give the same bits.
 // Rows beyond the first 65535 workgroups spill into gl_WorkGroupID.y.
+// Independently, ROW_VEC4 (constant 4) makes every fetch and store move four columns.
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
 
@@ -37,8 +38,8 @@ const uint ROW_WIDTH = ROW_VEC4 ? 4u : 1u;
 // that saw no column.
 const float LOWEST = -3.402823466e38;
 
-// The row this invocation works on (may be >= rows: the caller returns early; in the workgroup
-// layout the whole workgroup shares the row, so the early return is uniform).
+// The row this invocation works on (may be >= rows: the caller returns early; all invocations of
+// a row share it, so the early return never splits a subgroup or a workgroup that reduces).
 uint rowIndex() {
     return (gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x) * gl_WorkGroupSize.y + gl_LocalInvocationID.y;
 }
