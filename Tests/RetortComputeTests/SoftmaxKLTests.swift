@@ -216,7 +216,7 @@ final class SoftmaxKLTests: DeviceTestCase {
         XCTAssertThrowsError(try encode(temperature: -1))
         XCTAssertThrowsError(try encode(temperature: .infinity))
         XCTAssertThrowsError(try encode(scale: .nan))
-        XCTAssertThrowsError(try SoftmaxKL(device: device, mapping: .workgroupPerRow(lanes: 5000)))
+        XCTAssertThrowsError(try SoftmaxKL(device: device, mapping: .workgroupPerRow(lanes: 512)))
         XCTAssertEqual(stream.dispatchCount, 0)
         XCTAssertNoThrow(try encode())
         try stream.run()

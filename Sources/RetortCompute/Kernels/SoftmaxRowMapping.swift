@@ -54,8 +54,10 @@ public enum SoftmaxRowMapping: Sendable, Hashable {
         switch self {
         case .invocationPerRow(let rows) where rows < 1 || rows > 1024, .subgroupPerRow(let rows) where rows < 1 || rows > 1024:
             throw VulkanError.invalidArgument("SoftmaxRowMapping \(self) needs 1...1024 rows per workgroup, got \(rows).")
-        case .workgroupPerRow(let lanes) where lanes < 1 || lanes > 1024:
-            throw VulkanError.invalidArgument("SoftmaxRowMapping.workgroupPerRow needs 1...1024 lanes, got \(lanes).")
+        case .workgroupPerRow(let lanes) where lanes < 1 || lanes > 256:
+            // The shaders keep up to 3 × lanes vec4 partials in shared memory: ≤ 12 KiB, under the
+            // 16 KiB every device has.
+            throw VulkanError.invalidArgument("SoftmaxRowMapping.workgroupPerRow needs 1...256 lanes, got \(lanes).")
         default:
             return
         }
