@@ -11,6 +11,7 @@
 /// `0 ..< classes` makes that row's loss and gradient NaN (no out-of-bounds read), which shows up in
 /// the summed loss. There is no `ignore_index`.
 public struct CrossEntropy: Sendable {
+    /// How rows map onto invocations.
     public let mapping: SoftmaxRowMapping
     private let kernels: SoftmaxKernelPair
 

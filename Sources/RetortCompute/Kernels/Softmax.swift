@@ -13,6 +13,7 @@ public struct Softmax: Sendable {
         case logSoftmax
     }
 
+    /// How rows map onto invocations.
     public let mapping: SoftmaxRowMapping
     private let forwardKernels: SoftmaxKernelPair
     private let backwardKernels: SoftmaxKernelPair

@@ -24,6 +24,7 @@ public struct SoftmaxKL: Sendable {
         case reverse
     }
 
+    /// How rows map onto invocations.
     public let mapping: SoftmaxRowMapping
     private let kernels: SoftmaxKernelPair
 
