@@ -29,7 +29,10 @@ void main() {
     barrier();
     if (lane == 0u && row < p.rows) {
         float total = 0.0;
-        for (uint s = 0u; s < gl_NumSubgroups; ++s) total += partial[s];
+        // Count the subgroups ourselves: lavapipe 22.3 rounds gl_NumSubgroups down when the last
+        // subgroup is partial (36 invocations at subgroup 8 report 4, not 5).
+        uint subgroups = (gl_WorkGroupSize.x + gl_SubgroupSize - 1u) / gl_SubgroupSize;
+        for (uint s = 0u; s < subgroups; ++s) total += partial[s];
         y[row] = total;
     }
 }

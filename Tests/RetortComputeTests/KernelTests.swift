@@ -41,11 +41,12 @@ final class KernelTests: DeviceTestCase {
         }
     }
 
-    /// Subgroup reductions must not assume a subgroup size (the suite runs at 4 and 8 on lavapipe).
+    /// Subgroup reductions must not assume a subgroup size (the suite runs at 4 and 8 on lavapipe),
+    /// nor that the workgroup is a whole number of subgroups (widths 36 and 7).
     func testRowSumsThroughSubgroupsMatchTheCPU() throws {
         var random = TestRandom(seed: 11)
         let stream = try device.makeStream()
-        for (rows, cols, width) in [(1, 1, 32), (3, 7, 64), (17, 1000, 64), (5, 4099, 256), (2, 33, 1)] {
+        for (rows, cols, width) in [(1, 1, 32), (3, 7, 64), (17, 1000, 64), (5, 4099, 256), (2, 33, 1), (4, 100, 36), (3, 50, 7)] {
             let x = random.floats(rows * cols)
             let kernel = try device.kernel("reduce_rows", bindings: [.texel(.r32f), .storage(.write)], pushConstants: 2,
                                            localSize: [UInt32(width)])
