@@ -20,6 +20,7 @@ layout(binding = 0) uniform samplerBuffer x;
 layout(binding = 1) uniform samplerBuffer weight;
 layout(binding = 2) uniform samplerBuffer bias;
 layout(binding = 3) writeonly buffer Y { float y[]; };
+layout(binding = 3) writeonly buffer Y4 { vec4 y4[]; };   // the same buffer, 4 floats at a time
 layout(binding = 4) writeonly buffer SaveMean { float saveMean[]; };
 layout(binding = 5) writeonly buffer SaveInvstd { float saveInvstd[]; };
 layout(binding = 6) buffer RunningMean { float runningMean[]; };
@@ -89,11 +90,7 @@ void main() {
     while (n < p.N) {
         if (VEC == 4u) {
             vec4 v = (texelFetch(x, int(a)) - mean) * scale + beta;
-            uint o = a * 4u;
-            y[o] = v.x;
-            y[o + 1u] = v.y;
-            y[o + 2u] = v.z;
-            y[o + 3u] = v.w;
+            y4[a] = v;
         } else {
             y[a] = (texelFetch(x, int(a)).x - mean) * scale + beta;
         }

@@ -19,6 +19,7 @@ layout(binding = 2) uniform samplerBuffer saveMean;
 layout(binding = 3) uniform samplerBuffer saveInvstd;
 layout(binding = 4) uniform samplerBuffer weight;
 layout(binding = 5) writeonly buffer DX { float dx[]; };
+layout(binding = 5) writeonly buffer DX4 { vec4 dx4[]; };   // the same buffer, 4 floats at a time
 layout(binding = 6) writeonly buffer DWeight { float dWeight[]; };
 layout(binding = 7) writeonly buffer DBias { float dBias[]; };
 
@@ -81,11 +82,7 @@ void main() {
     while (n < p.N) {
         if (VEC == 4u) {
             vec4 v = gain * (texelFetch(dy, int(a)) - meanDy - (texelFetch(x, int(a)) - mean) * slope);
-            uint o = a * 4u;
-            dx[o] = v.x;
-            dx[o + 1u] = v.y;
-            dx[o + 2u] = v.z;
-            dx[o + 3u] = v.w;
+            dx4[a] = v;
         } else {
             dx[a] = gain * (texelFetch(dy, int(a)).x - meanDy - (texelFetch(x, int(a)).x - mean) * slope);
         }

@@ -14,6 +14,7 @@ layout(binding = 2) uniform samplerBuffer bias;
 layout(binding = 3) uniform samplerBuffer runningMean;
 layout(binding = 4) uniform samplerBuffer runningVar;
 layout(binding = 5) writeonly buffer Y { float y[]; };
+layout(binding = 5) writeonly buffer Y4 { vec4 y4[]; };   // the same buffer, 4 floats at a time
 
 // P: texels per (n, c) plane = H·W / VEC; texels: N·C·P.
 layout(push_constant) uniform Push { uint C; uint P; uint texels; float eps; } p;
@@ -37,11 +38,7 @@ void main() {
     for (uint a = start; a < end; ++a) {
         if (VEC == 4u) {
             vec4 v = (texelFetch(x, int(a)) - mean) * scale + beta;
-            uint o = a * 4u;
-            y[o] = v.x;
-            y[o + 1u] = v.y;
-            y[o + 2u] = v.z;
-            y[o + 3u] = v.w;
+            y4[a] = v;
         } else {
             y[a] = (texelFetch(x, int(a)).x - mean) * scale + beta;
         }

@@ -19,7 +19,7 @@ private struct PoolShape: CustomStringConvertible {
                 }
             }
         }
-        return shapes + [PoolShape(n: 2, c: 3, h: 33, w: 35)]
+        return shapes + [PoolShape(n: 2, c: 3, h: 33, w: 35), PoolShape(n: 2, c: 3, h: 9, w: 24)]
     }()
 }
 

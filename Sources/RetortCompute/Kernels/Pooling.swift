@@ -48,6 +48,8 @@ public struct Pooling: Sendable {
     }
 
     private let maxForward: Kernel
+    /// 2×2, stride 2 windows on rows of a multiple of 8 values: vector loads and stores.
+    private let maxForward2x2: Kernel
     private let maxBackward: Kernel
     private let averageForward: Kernel
     private let averageBackward: Kernel
@@ -61,6 +63,8 @@ public struct Pooling: Sendable {
         let run: [ShaderValue] = [.count(Self.run)]
         maxForward = try device.kernel("pool_max", bindings: [.texel(.r32f), .storage(.write), .storage(.write)], pushConstants: 18,
                                        localSize: [64, 1, 1], constants: run)
+        maxForward2x2 = try device.kernel("pool_max_2x2", bindings: [.texel(.rgba32f), .storage(.write), .storage(.write)], pushConstants: 9,
+                                          localSize: [64, 1, 1])
         maxBackward = try device.kernel("pool_max_backward", bindings: [.texel(.r32f), .texel(.r32i), .storage(.write)], pushConstants: 22,
                                         localSize: [64, 1, 1], constants: run)
         averageForward = try device.kernel("pool_avg", bindings: [.texel(.r32f), .storage(.write)], pushConstants: 17,
@@ -87,6 +91,16 @@ public struct Pooling: Sendable {
                                  batch: Int, channels: Int, height: Int, width: Int, window: Window) throws {
         let geometry = try Geometry(batch: batch, channels: channels, height: height, width: width, window: window, operation: "max pooling forward")
         try geometry.require(input: [("input", input)], output: [("output", output), ("indices", indices)])
+        if window == Window(kernel: 2), width % 8 == 0 {
+            let blocks = width / 8
+            let items = geometry.planes * geometry.outHeight * blocks
+            let (blockDivisor, rowDivisor) = (FastDivisor(blocks), FastDivisor(geometry.outHeight))
+            try stream.dispatch(maxForward2x2, [input, output, indices],
+                                push: [.count(height), .count(width), .count(geometry.outHeight), .count(blocks), .count(items),
+                                       .uint(blockDivisor.magic), .uint(blockDivisor.shift), .uint(rowDivisor.magic), .uint(rowDivisor.shift)],
+                                groups: maxForward2x2.linearGroups(covering: items))
+            return
+        }
         let (push, invocations) = geometry.forwardPush(run: Self.run, extra: [.count(window.dilationHeight), .count(window.dilationWidth)])
         try stream.dispatch(maxForward, [input, output, indices], push: push, groups: maxForward.linearGroups(covering: invocations))
     }
