@@ -9,7 +9,8 @@ private struct PoolShape: CustomStringConvertible {
     var count: Int { n * c * h * w }
     var description: String { "[\(n), \(c), \(h), \(w)]" }
 
-    /// Every combination of N ∈ {1, 3}, C ∈ {1, 5, 16}, H, W ∈ {1, 7, 8, 13}, plus a larger odd plane.
+    /// Every combination of N ∈ {1, 3}, C ∈ {1, 5, 16}, H, W ∈ {1, 7, 8, 13}, plus a larger odd plane
+    /// and planes whose rows hold several blocks of 8 (the 2×2 fast paths).
     static let all: [PoolShape] = {
         var shapes: [PoolShape] = []
         for n in [1, 3] {
@@ -19,7 +20,7 @@ private struct PoolShape: CustomStringConvertible {
                 }
             }
         }
-        return shapes + [PoolShape(n: 2, c: 3, h: 33, w: 35), PoolShape(n: 2, c: 3, h: 9, w: 24)]
+        return shapes + [PoolShape(n: 2, c: 3, h: 33, w: 35), PoolShape(n: 2, c: 3, h: 9, w: 24), PoolShape(n: 2, c: 3, h: 10, w: 16)]
     }()
 }
 
@@ -240,8 +241,9 @@ final class PoolingTests: DeviceTestCase {
         let pooling = try Pooling(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 34)
-        let s = PoolShape(n: 2, c: 3, h: 7, w: 8)
-        for window in [Window(kernel: 3, stride: 2, padding: 1), Window(kernel: 2, stride: 1, dilation: 2)] {
+        for (s, window) in [(PoolShape(n: 2, c: 3, h: 7, w: 8), Window(kernel: 3, stride: 2, padding: 1)),
+                            (PoolShape(n: 2, c: 3, h: 7, w: 8), Window(kernel: 2, stride: 1, dilation: 2)),
+                            (PoolShape(n: 2, c: 3, h: 6, w: 16), Window(kernel: 2))] {
             let (oh, ow) = window.outputSize(height: s.h, width: s.w)!
             let outputs = s.planes * oh * ow
             // Distinct values 2/count apart and a step of a quarter of that: no argmax changes.

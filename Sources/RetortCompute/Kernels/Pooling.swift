@@ -51,6 +51,7 @@ public struct Pooling: Sendable {
     /// 2×2, stride 2 windows on rows of a multiple of 8 values: vector loads and stores.
     private let maxForward2x2: Kernel
     private let maxBackward: Kernel
+    private let maxBackward2x2: Kernel
     private let averageForward: Kernel
     private let averageBackward: Kernel
     private let globalForward: (scalar: Kernel, vector: Kernel)
@@ -67,6 +68,8 @@ public struct Pooling: Sendable {
                                           localSize: [64, 1, 1])
         maxBackward = try device.kernel("pool_max_backward", bindings: [.texel(.r32f), .texel(.r32i), .storage(.write)], pushConstants: 22,
                                         localSize: [64, 1, 1], constants: run)
+        maxBackward2x2 = try device.kernel("pool_max_2x2_backward", bindings: [.texel(.rgba32f), .storage(.read), .storage(.write)],
+                                           pushConstants: 9, localSize: [64, 1, 1])
         averageForward = try device.kernel("pool_avg", bindings: [.texel(.r32f), .storage(.write)], pushConstants: 17,
                                            localSize: [64, 1, 1], constants: run)
         averageBackward = try device.kernel("pool_avg_backward", bindings: [.texel(.r32f), .storage(.write)], pushConstants: 21,
@@ -92,13 +95,8 @@ public struct Pooling: Sendable {
         let geometry = try Geometry(batch: batch, channels: channels, height: height, width: width, window: window, operation: "max pooling forward")
         try geometry.require(input: [("input", input)], output: [("output", output), ("indices", indices)])
         if window == Window(kernel: 2), width % 8 == 0 {
-            let blocks = width / 8
-            let items = geometry.planes * geometry.outHeight * blocks
-            let (blockDivisor, rowDivisor) = (FastDivisor(blocks), FastDivisor(geometry.outHeight))
-            try stream.dispatch(maxForward2x2, [input, output, indices],
-                                push: [.count(height), .count(width), .count(geometry.outHeight), .count(blocks), .count(items),
-                                       .uint(blockDivisor.magic), .uint(blockDivisor.shift), .uint(rowDivisor.magic), .uint(rowDivisor.shift)],
-                                groups: maxForward2x2.linearGroups(covering: items))
+            let (push, items) = geometry.halvingPush()
+            try stream.dispatch(maxForward2x2, [input, output, indices], push: push, groups: maxForward2x2.linearGroups(covering: items))
             return
         }
         let (push, invocations) = geometry.forwardPush(run: Self.run, extra: [.count(window.dilationHeight), .count(window.dilationWidth)])
@@ -114,6 +112,12 @@ public struct Pooling: Sendable {
                                   batch: Int, channels: Int, height: Int, width: Int, window: Window) throws {
         let geometry = try Geometry(batch: batch, channels: channels, height: height, width: width, window: window, operation: "max pooling backward")
         try geometry.require(input: [("inputGradient", inputGradient)], output: [("outputGradient", outputGradient), ("indices", indices)])
+        if window == Window(kernel: 2), width % 8 == 0, height % 2 == 0 {
+            let (push, items) = geometry.halvingPush()
+            try stream.dispatch(maxBackward2x2, [outputGradient, indices, inputGradient], push: push,
+                                groups: maxBackward2x2.linearGroups(covering: items))
+            return
+        }
         let (push, invocations) = geometry.backwardPush(run: Self.run, extra: [.count(window.dilationHeight), .count(window.dilationWidth)])
         try stream.dispatch(maxBackward, [outputGradient, indices, inputGradient], push: push,
                             groups: maxBackward.linearGroups(covering: invocations))
@@ -254,6 +258,16 @@ extension Pooling {
             let blocks = FastDivisor(rowBlocks), rows = FastDivisor(outHeight)
             return (windowPush + extra + [.count(rowBlocks), .count(items), .uint(blocks.magic), .uint(blocks.shift), .uint(rows.magic), .uint(rows.shift)],
                     items)
+        }
+
+        /// Push constants and invocation count of the 2×2, stride-2 kernels (W % 8 == 0): one
+        /// invocation per 4 outputs.
+        func halvingPush() -> ([ShaderValue], Int) {
+            let blocks = width / 8
+            let items = planes * outHeight * blocks
+            let (blockDivisor, rowDivisor) = (FastDivisor(blocks), FastDivisor(outHeight))
+            return ([.count(height), .count(width), .count(outHeight), .count(blocks), .count(items),
+                     .uint(blockDivisor.magic), .uint(blockDivisor.shift), .uint(rowDivisor.magic), .uint(rowDivisor.shift)], items)
         }
 
         /// Backward push constants and invocation count: one invocation per `run` positions of an input row.
