@@ -215,6 +215,25 @@ final class PoolingTests: DeviceTestCase {
         }
     }
 
+    /// Average pooling whose window is the whole plane (routed to the global kernels) against the CPU.
+    func testAveragePoolingOverTheWholePlaneMatchesTheCPU() throws {
+        let pooling = try Pooling(device: device)
+        let stream = try device.makeStream()
+        var random = TestRandom(seed: 37)
+        for (s, window) in [(PoolShape(n: 3, c: 5, h: 8, w: 8), Window(kernel: 8)), (PoolShape(n: 2, c: 3, h: 7, w: 13), Window(kernelHeight: 7, kernelWidth: 13, strideHeight: 1, strideWidth: 1))] {
+            let x = random.floats(s.count), dy = random.floats(s.planes)
+            let y = try device.makeBuffer(byteCount: s.planes * 4), dx = try device.makeBuffer(byteCount: s.count * 4)
+            try pooling.encodeAverageForward(into: stream, input: try device.makeBuffer(x), output: y, batch: s.n, channels: s.c, height: s.h, width: s.w, window: window)
+            try pooling.encodeAverageBackward(into: stream, outputGradient: try device.makeBuffer(dy), inputGradient: dx,
+                                              batch: s.n, channels: s.c, height: s.h, width: s.w, window: window)
+            try stream.run()
+            XCTAssertLessThanOrEqual(maxRelativeError(try y.read(Float.self, count: s.planes),
+                                                      PoolingReference.averageForward(x, s, window, countIncludesPadding: true)), 1e-4, "y, x: \(s), \(window)")
+            XCTAssertLessThanOrEqual(maxRelativeError(try dx.read(Float.self, count: s.count),
+                                                      PoolingReference.averageBackward(dy, s, window, countIncludesPadding: true)), 1e-4, "dx, x: \(s), \(window)")
+        }
+    }
+
     // MARK: Finite differences
 
     /// Checks a backward pass against central differences of the device forward: L = Σ w ⊙ f(x),

@@ -127,7 +127,8 @@ public struct Pooling: Sendable {
 
     /// Records average pooling: `output[n, c, oh, ow]` is the window sum divided by the padded
     /// window size (`countIncludesPadding`, PyTorch's default) or by the number of input positions
-    /// in the window. `output`: `[N, C, OH, OW]`.
+    /// in the window. `output`: `[N, C, OH, OW]`. A window covering the whole unpadded input runs
+    /// as global average pooling.
     ///
     /// - Throws: `VulkanError.invalidArgument` for non-positive sizes, a dilation other than 1, a
     ///   window that does not fit, padding over half the kernel, or buffers too small for the shapes.
@@ -137,6 +138,9 @@ public struct Pooling: Sendable {
         let geometry = try Geometry(batch: batch, channels: channels, height: height, width: width, window: window,
                                     operation: "average pooling forward", allowsDilation: false)
         try geometry.require(input: [("input", input)], output: [("output", output)])
+        if geometry.windowCoversThePlane {
+            return try encodeGlobalAverageForward(into: stream, input: input, output: output, batch: batch, channels: channels, height: height, width: width)
+        }
         let (push, invocations) = geometry.forwardPush(run: Self.run, extra: [.bool(countIncludesPadding)])
         try stream.dispatch(averageForward, [input, output], push: push, groups: averageForward.linearGroups(covering: invocations))
     }
@@ -151,6 +155,10 @@ public struct Pooling: Sendable {
         let geometry = try Geometry(batch: batch, channels: channels, height: height, width: width, window: window,
                                     operation: "average pooling backward", allowsDilation: false)
         try geometry.require(input: [("inputGradient", inputGradient)], output: [("outputGradient", outputGradient)])
+        if geometry.windowCoversThePlane {
+            return try encodeGlobalAverageBackward(into: stream, outputGradient: outputGradient, inputGradient: inputGradient,
+                                                   batch: batch, channels: channels, height: height, width: width)
+        }
         let (push, invocations) = geometry.backwardPush(run: Self.run, extra: [.bool(countIncludesPadding)])
         try stream.dispatch(averageBackward, [outputGradient, inputGradient], push: push,
                             groups: averageBackward.linearGroups(covering: invocations))
@@ -231,6 +239,13 @@ extension Pooling {
         }
 
         var planes: Int { batch * channels }
+
+        /// An unpadded window as large as the input: one output per plane, the plane's mean (the
+        /// CIFAR networks' `avg_pool2d(x, 8)` on 8 × 8 maps), which the global kernels compute.
+        var windowCoversThePlane: Bool {
+            guard let window else { return false }
+            return window.kernelHeight == height && window.kernelWidth == width && window.paddingHeight == 0 && window.paddingWidth == 0
+        }
         var inputShape: String { "[\(batch), \(channels), \(height), \(width)]" }
         var outputShape: String { window == nil ? "[\(batch), \(channels)]" : "[\(batch), \(channels), \(outHeight), \(outWidth)]" }
 
