@@ -271,6 +271,7 @@ final class BatchNormTests: DeviceTestCase {
         assertInvalid("zero batch") { try training(0, 1, 2, 2) }
         assertInvalid("negative width") { try training(1, 1, 2, -2) }
         assertInvalid("one value per channel") { try training(1, 4, 1, 1) }
+        assertInvalid("huge dimensions") { try training(1 << 40, 1 << 40, 1 << 40, 2) }
         assertInvalid("input too small") { try training(2, 3, 4, 4, x: small) }
         assertInvalid("weight too small") { try training(2, 3, 4, 4, vector: small) }
         assertInvalid("inference input too small") {

@@ -357,6 +357,8 @@ final class PoolingTests: DeviceTestCase {
         assertInvalid("padding over half the kernel") { try maxPool(1, 1, 4, 4, Window(kernel: 2, stride: 1, padding: 2)) }
         assertInvalid("zero stride") { try maxPool(1, 1, 4, 4, Window(kernel: 2, stride: 0)) }
         assertInvalid("zero kernel") { try maxPool(1, 1, 4, 4, Window(kernel: 0)) }
+        assertInvalid("huge stride") { try maxPool(1, 1, 4, 4, Window(kernel: 2, stride: 1 << 40)) }
+        assertInvalid("huge dimensions") { try maxPool(1 << 40, 1 << 40, 4, 4, Window(kernel: 2)) }
         assertInvalid("input too small") { try maxPool(2, 2, 4, 4, Window(kernel: 2), input: small) }
         assertInvalid("output too small") { try maxPool(2, 2, 4, 4, Window(kernel: 2), output: small) }
         assertInvalid("max backward indices too small") {
@@ -387,5 +389,7 @@ final class PoolingTests: DeviceTestCase {
         let dilated = Window(kernel: 3, stride: 1, padding: 1, dilation: 2).outputSize(height: 8, width: 8)
         XCTAssertEqual(dilated?.height, 6)
         XCTAssertNil(Window(kernel: 2).outputSize(height: 1, width: 8))
+        XCTAssertNil(Window(kernel: 2, dilation: Int.max).outputSize(height: 8, width: 8))
+        XCTAssertNil(Window(kernel: 2, stride: 0).outputSize(height: 8, width: 8))
     }
 }

@@ -150,9 +150,12 @@ extension BatchNorm {
             guard batch > 0, channels > 0, height > 0, width > 0 else {
                 throw VulkanError.invalidArgument("BatchNorm \(operation) needs positive dimensions, got x: \(self).")
             }
-            let (count, overflow) = batch.multipliedReportingOverflow(by: channels * height * width)
-            guard !overflow, count < Int(Int32.max) else {
-                throw VulkanError.invalidArgument("BatchNorm \(operation): x: \(self) has more than 2³¹ values; split the batch.")
+            let count = [batch, channels, height, width].reduce(1) { product, dimension in
+                let (next, overflow) = product.multipliedReportingOverflow(by: dimension)
+                return overflow || next >= Int(Int32.max) ? Int.max : next
+            }
+            guard count < Int(Int32.max) else {
+                throw VulkanError.invalidArgument("BatchNorm \(operation): x: \(self) has 2³¹ or more values; split the batch.")
             }
         }
 

@@ -30,16 +30,23 @@ public struct Pooling: Sendable {
             (self.paddingHeight, self.paddingWidth, self.dilationHeight, self.dilationWidth) = (paddingHeight, paddingWidth, dilationHeight, dilationWidth)
         }
 
+        /// The largest kernel size, stride, padding or dilation the kernels take (their index
+        /// arithmetic is 32-bit).
+        public static let largestValue = 32_767
+
         public var description: String {
             "kernel \(kernelHeight)×\(kernelWidth), stride \(strideHeight)×\(strideWidth), padding \(paddingHeight)×\(paddingWidth), dilation \(dilationHeight)×\(dilationWidth)"
         }
 
-        /// Output height and width for an input of `height × width` (floor mode), or nil when the
-        /// window does not fit: `(H + 2·padding − dilation·(kernel − 1) − 1) / stride + 1`.
+        /// Output height and width for an input of `height × width` (floor mode):
+        /// `(H + 2·padding − dilation·(kernel − 1) − 1) / stride + 1`; nil when the window does not
+        /// fit or a size is out of range (not positive, or above ``largestValue`` for the window).
         public func outputSize(height: Int, width: Int) -> (height: Int, width: Int)? {
             func size(_ input: Int, _ kernel: Int, _ stride: Int, _ padding: Int, _ dilation: Int) -> Int? {
+                guard (1...Int(Int32.max)).contains(input), (1...Self.largestValue).contains(kernel), (1...Self.largestValue).contains(stride),
+                      (0...Self.largestValue).contains(padding), (1...Self.largestValue).contains(dilation) else { return nil }
                 let span = input + 2 * padding - dilation * (kernel - 1) - 1
-                return span < 0 || stride <= 0 ? nil : span / stride + 1
+                return span < 0 ? nil : span / stride + 1
             }
             guard let outHeight = size(height, kernelHeight, strideHeight, paddingHeight, dilationHeight),
                   let outWidth = size(width, kernelWidth, strideWidth, paddingWidth, dilationWidth) else { return nil }
@@ -214,9 +221,12 @@ extension Pooling {
             guard batch > 0, channels > 0, height > 0, width > 0 else {
                 throw VulkanError.invalidArgument("Pooling (\(operation)) needs positive dimensions, got x: \(shape).")
             }
-            let (count, overflow) = batch.multipliedReportingOverflow(by: channels * height * width)
-            guard !overflow, count < Int(Int32.max) else {
-                throw VulkanError.invalidArgument("Pooling (\(operation)): x: \(shape) has more than 2³¹ values; split the batch.")
+            let count = [batch, channels, height, width].reduce(1) { product, dimension in
+                let (next, overflow) = product.multipliedReportingOverflow(by: dimension)
+                return overflow || next >= Int(Int32.max) ? Int.max : next
+            }
+            guard count < Int(Int32.max) else {
+                throw VulkanError.invalidArgument("Pooling (\(operation)): x: \(shape) has 2³¹ or more values; split the batch.")
             }
             guard let window else {
                 (outHeight, outWidth) = (1, 1)
@@ -225,6 +235,11 @@ extension Pooling {
             guard window.kernelHeight > 0, window.kernelWidth > 0, window.strideHeight > 0, window.strideWidth > 0,
                   window.dilationHeight > 0, window.dilationWidth > 0, window.paddingHeight >= 0, window.paddingWidth >= 0 else {
                 throw VulkanError.invalidArgument("Pooling (\(operation)) on x: \(shape): the window (\(window)) needs positive kernel, stride and dilation and non-negative padding.")
+            }
+            let largest = Pooling.Window.largestValue
+            guard [window.kernelHeight, window.kernelWidth, window.strideHeight, window.strideWidth, window.paddingHeight, window.paddingWidth,
+                   window.dilationHeight, window.dilationWidth].allSatisfy({ $0 <= largest }) else {
+                throw VulkanError.invalidArgument("Pooling (\(operation)) on x: \(shape): window sizes above \(largest) are not supported (window: \(window)).")
             }
             guard allowsDilation || (window.dilationHeight == 1 && window.dilationWidth == 1) else {
                 throw VulkanError.invalidArgument("Pooling (\(operation)) on x: \(shape): average pooling has no dilation (window: \(window)).")
