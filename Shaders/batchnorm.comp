@@ -1,0 +1,99 @@
+#version 450
+// Batch norm (2-D), training forward, as PyTorch's BatchNorm2d in training mode.
+// x, y: [N, C, H, W]; weight, bias, saveMean, saveInvstd, runningMean, runningVar: [C]
+//
+//   mean, var = batch mean and biased variance of channel c over N·H·W
+//   y = (x − mean) · invstd · weight + bias,  invstd = 1 / sqrt(var + eps)
+//   runningMean = (1 − momentum) · runningMean + momentum · mean
+//   runningVar  = (1 − momentum) · runningVar  + momentum · var · n / (n − 1)
+//
+// One workgroup per channel, so the channel is still in cache when it is normalized. Each lane sums
+// a fixed strided part of the channel (shifted by the channel's first value for a stable variance);
+// lane 0 adds the lane partials in lane order: no atomics, the same bits on every run, whatever the
+// subgroup size. Two barriers per workgroup, none in the loops.
+// VEC (constant 3): floats per texel of x — 4 (RGBA32F view) when H·W % 4 == 0, else 1 (R32F).
+#extension GL_GOOGLE_include_directive : require
+layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
+layout(constant_id = 3) const uint VEC = 1u;
+
+layout(binding = 0) uniform samplerBuffer x;
+layout(binding = 1) uniform samplerBuffer weight;
+layout(binding = 2) uniform samplerBuffer bias;
+layout(binding = 3) writeonly buffer Y { float y[]; };
+layout(binding = 3) writeonly buffer Y4 { vec4 y4[]; };   // the same buffer, 4 floats at a time
+layout(binding = 4) writeonly buffer SaveMean { float saveMean[]; };
+layout(binding = 5) writeonly buffer SaveInvstd { float saveInvstd[]; };
+layout(binding = 6) buffer RunningMean { float runningMean[]; };
+layout(binding = 7) buffer RunningVar { float runningVar[]; };
+
+// P: texels per (n, c) plane = H·W / VEC.
+layout(push_constant) uniform Push { uint N; uint C; uint P; float eps; float momentum; } p;
+
+#include "batchnorm.glsl"
+
+shared float channelMean;
+shared float channelScale;
+shared float channelBias;
+
+void main() {
+    uint c = gl_WorkGroupID.x;
+    uint t = gl_LocalInvocationID.x;
+    uint L = gl_WorkGroupSize.x;
+    uint CP = p.C * p.P;
+    uint q = L / p.P, r = L - q * p.P;
+    float shift = texelFetch(x, int(c * p.P)).x;   // the channel's first value (either view)
+
+    // Pass 1: shifted sum and sum of squares of this lane's part.
+    vec4 s = vec4(0.0), ss = vec4(0.0);
+    uint n, i, a;
+    channelStart(t, c, p.P, CP, n, i, a);
+    while (n < p.N) {
+        if (VEC == 4u) {
+            vec4 d = texelFetch(x, int(a)) - shift;
+            s += d;
+            ss += d * d;
+        } else {
+            float d = texelFetch(x, int(a)).x - shift;
+            s.x += d;
+            ss.x += d * d;
+        }
+        channelAdvance(q, r, p.P, CP, n, i, a);
+    }
+    partialA[t] = (s.x + s.y) + (s.z + s.w);
+    partialB[t] = (ss.x + ss.y) + (ss.z + ss.w);
+    barrier();
+
+    if (t == 0u) {
+        float sum = 0.0, squares = 0.0;
+        for (uint k = 0u; k < L; ++k) {
+            sum += partialA[k];
+            squares += partialB[k];
+        }
+        float count = float(p.N * p.P * VEC);
+        float meanShifted = sum / count;
+        float variance = max(squares / count - meanShifted * meanShifted, 0.0);
+        float mean = shift + meanShifted;
+        float invstd = 1.0 / sqrt(variance + p.eps);
+        saveMean[c] = mean;
+        saveInvstd[c] = invstd;
+        runningMean[c] = (1.0 - p.momentum) * runningMean[c] + p.momentum * mean;
+        runningVar[c] = (1.0 - p.momentum) * runningVar[c] + p.momentum * (variance * count / (count - 1.0));
+        channelMean = mean;
+        channelScale = invstd * texelFetch(weight, int(c)).x;
+        channelBias = texelFetch(bias, int(c)).x;
+    }
+    barrier();
+
+    // Pass 2: normalize the same part of the channel.
+    float mean = channelMean, scale = channelScale, beta = channelBias;
+    channelStart(t, c, p.P, CP, n, i, a);
+    while (n < p.N) {
+        if (VEC == 4u) {
+            vec4 v = (texelFetch(x, int(a)) - mean) * scale + beta;
+            y4[a] = v;
+        } else {
+            y[a] = (texelFetch(x, int(a)).x - mean) * scale + beta;
+        }
+        channelAdvance(q, r, p.P, CP, n, i, a);
+    }
+}

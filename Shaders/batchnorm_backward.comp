@@ -1,0 +1,91 @@
+#version 450
+// Batch norm (2-D), backward of the training forward (batchnorm.comp).
+// dy, x, dx: [N, C, H, W]; saveMean, saveInvstd, weight, dWeight, dBias: [C]
+//
+//   x̂ = (x − mean) · invstd
+//   dBias   = Σ dy,   dWeight = Σ dy · x̂            (sums over N·H·W)
+//   dx = weight · invstd / n · (n · dy − Σ dy − x̂ · Σ dy · x̂)
+//
+// One workgroup per channel, the same deterministic lane-order reduction as the forward: pass 1
+// sums dy and dy · (x − mean), lane 0 combines, pass 2 writes dx.
+// VEC (constant 3): floats per texel of dy and x — 4 (RGBA32F) when H·W % 4 == 0, else 1 (R32F).
+#extension GL_GOOGLE_include_directive : require
+layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
+layout(constant_id = 3) const uint VEC = 1u;
+
+layout(binding = 0) uniform samplerBuffer dy;
+layout(binding = 1) uniform samplerBuffer x;
+layout(binding = 2) uniform samplerBuffer saveMean;
+layout(binding = 3) uniform samplerBuffer saveInvstd;
+layout(binding = 4) uniform samplerBuffer weight;
+layout(binding = 5) writeonly buffer DX { float dx[]; };
+layout(binding = 5) writeonly buffer DX4 { vec4 dx4[]; };   // the same buffer, 4 floats at a time
+layout(binding = 6) writeonly buffer DWeight { float dWeight[]; };
+layout(binding = 7) writeonly buffer DBias { float dBias[]; };
+
+// P: texels per (n, c) plane = H·W / VEC.
+layout(push_constant) uniform Push { uint N; uint C; uint P; } p;
+
+#include "batchnorm.glsl"
+
+shared float channelGain;      // weight · invstd
+shared float channelMeanDy;    // Σ dy / n
+shared float channelSlope;     // invstd² · Σ dy · (x − mean) / n
+
+void main() {
+    uint c = gl_WorkGroupID.x;
+    uint t = gl_LocalInvocationID.x;
+    uint L = gl_WorkGroupSize.x;
+    uint CP = p.C * p.P;
+    uint q = L / p.P, r = L - q * p.P;
+    float mean = texelFetch(saveMean, int(c)).x;
+    float invstd = texelFetch(saveInvstd, int(c)).x;
+
+    // Pass 1: Σ dy and Σ dy · (x − mean) over this lane's part.
+    vec4 sumDy = vec4(0.0), sumDyX = vec4(0.0);
+    uint n, i, a;
+    channelStart(t, c, p.P, CP, n, i, a);
+    while (n < p.N) {
+        if (VEC == 4u) {
+            vec4 g = texelFetch(dy, int(a));
+            sumDy += g;
+            sumDyX += g * (texelFetch(x, int(a)) - mean);
+        } else {
+            float g = texelFetch(dy, int(a)).x;
+            sumDy.x += g;
+            sumDyX.x += g * (texelFetch(x, int(a)).x - mean);
+        }
+        channelAdvance(q, r, p.P, CP, n, i, a);
+    }
+    partialA[t] = (sumDy.x + sumDy.y) + (sumDy.z + sumDy.w);
+    partialB[t] = (sumDyX.x + sumDyX.y) + (sumDyX.z + sumDyX.w);
+    barrier();
+
+    if (t == 0u) {
+        float s1 = 0.0, s2 = 0.0;
+        for (uint k = 0u; k < L; ++k) {
+            s1 += partialA[k];
+            s2 += partialB[k];
+        }
+        float count = float(p.N * p.P * VEC);
+        dBias[c] = s1;
+        dWeight[c] = s2 * invstd;
+        channelGain = texelFetch(weight, int(c)).x * invstd;
+        channelMeanDy = s1 / count;
+        channelSlope = invstd * invstd * s2 / count;
+    }
+    barrier();
+
+    // Pass 2: dx = gain · (dy − mean(dy) − (x − mean) · slope).
+    float gain = channelGain, meanDy = channelMeanDy, slope = channelSlope;
+    channelStart(t, c, p.P, CP, n, i, a);
+    while (n < p.N) {
+        if (VEC == 4u) {
+            vec4 v = gain * (texelFetch(dy, int(a)) - meanDy - (texelFetch(x, int(a)) - mean) * slope);
+            dx4[a] = v;
+        } else {
+            dx[a] = gain * (texelFetch(dy, int(a)).x - meanDy - (texelFetch(x, int(a)).x - mean) * slope);
+        }
+        channelAdvance(q, r, p.P, CP, n, i, a);
+    }
+}

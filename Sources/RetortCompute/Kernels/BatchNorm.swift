@@ -1,0 +1,191 @@
+/// Batch normalization over the channels of NCHW fp32 tensors, as PyTorch's `nn.BatchNorm2d`
+/// (affine, tracking running statistics).
+///
+/// Tensors: `x`, `y`, their gradients: `[N, C, H, W]`; `weight` (γ), `bias` (β), running mean and
+/// variance, saved mean and inverse standard deviation, and the parameter gradients: `[C]`.
+///
+/// - Training forward normalizes with the batch mean and biased variance over N·H·W, saves the
+///   mean and `invstd = 1 / sqrt(var + eps)` for the backward pass, and updates the running
+///   statistics in place: `running = (1 − momentum) · running + momentum · stat`, where the running
+///   variance takes the unbiased variance (`var · n / (n − 1)`).
+/// - Inference forward normalizes with the running statistics.
+/// - Backward gives `dx`, `dweight = Σ dy · x̂` and `dbias = Σ dy` from `dy`, `x`, the saved
+///   statistics and `weight`.
+///
+/// Per-channel sums run in one workgroup per channel in a fixed order (no atomics): the same inputs
+/// give the same bits on a device, whatever its subgroup size.
+public struct BatchNorm: Sendable {
+    /// PyTorch's default `eps`.
+    public static let defaultEpsilon: Float = 1e-5
+    /// PyTorch's default `momentum`.
+    public static let defaultMomentum: Float = 0.1
+
+    /// A kernel in two variants: reading 1 float per texel, or 4 (when H·W is a multiple of 4).
+    private struct Variants: Sendable {
+        let scalar: Kernel
+        let vector: Kernel
+
+        /// `tensors` leading texel bindings read the tensor (1 or 4 floats per texel), `vectors` more
+        /// read `[C]` vectors (1 float per texel), then the storage bindings.
+        init(device: Device, shader: String, tensors: Int, vectors: Int, storage: [Kernel.Access], pushConstants: Int,
+             localSize: UInt32, constants: [ShaderValue] = []) throws {
+            func make(_ format: TexelFormat, _ floatsPerTexel: Int) throws -> Kernel {
+                let bindings = Array(repeating: Kernel.Binding.texel(format), count: tensors)
+                    + Array(repeating: Kernel.Binding.texel(.r32f), count: vectors) + storage.map { Kernel.Binding.storage($0) }
+                return try device.kernel(shader, bindings: bindings, pushConstants: pushConstants, localSize: [localSize, 1, 1],
+                                         constants: [.count(floatsPerTexel)] + constants)
+            }
+            scalar = try make(.r32f, 1)
+            vector = try make(.rgba32f, 4)
+        }
+
+        func callAsFunction(_ shape: Shape) -> Kernel { shape.vectorized ? vector : scalar }
+    }
+
+    private let training: Variants
+    private let inference: Variants
+    private let backward: Variants
+    /// Invocations per channel workgroup.
+    private let channelLanes: UInt32
+    private static let inferenceRun = 4
+
+    public init(device: Device) throws {
+        // Lavapipe runs each workgroup as one CPU task, 8 lanes per SIMD step, and switches
+        // coroutines at barriers: one SIMD step of lanes with long loops measured ~1.5× cheaper than
+        // 64 lanes. GPUs want wide workgroups.
+        channelLanes = device.info.isLavapipe ? 8 : 256
+        training = try Variants(device: device, shader: "batchnorm", tensors: 1, vectors: 2,
+                                storage: [.write, .write, .write, .readWrite, .readWrite], pushConstants: 5, localSize: channelLanes)
+        inference = try Variants(device: device, shader: "batchnorm_eval", tensors: 1, vectors: 4, storage: [.write],
+                                 pushConstants: 4, localSize: 64, constants: [.count(Self.inferenceRun)])
+        backward = try Variants(device: device, shader: "batchnorm_backward", tensors: 2, vectors: 3,
+                                storage: [.write, .write, .write], pushConstants: 3, localSize: channelLanes)
+    }
+
+    // MARK: Forward
+
+    /// Records the training-mode forward pass: `output = (input − mean) · invstd · weight + bias` with
+    /// the batch statistics of each channel, which are written to `savedMean` and `savedInvstd` and
+    /// folded into `runningMean` and `runningVariance` (updated in place).
+    ///
+    /// - Throws: `VulkanError.invalidArgument` when a dimension is not positive, a channel holds a
+    ///   single value (N·H·W = 1, as PyTorch refuses), or a buffer is too small for the shape.
+    public func encodeTrainingForward(into stream: CommandStream, input: Buffer, weight: Buffer, bias: Buffer,
+                                      runningMean: Buffer, runningVariance: Buffer, output: Buffer,
+                                      savedMean: Buffer, savedInvstd: Buffer,
+                                      batch: Int, channels: Int, height: Int, width: Int,
+                                      epsilon: Float = defaultEpsilon, momentum: Float = defaultMomentum) throws {
+        let shape = try Shape(batch: batch, channels: channels, height: height, width: width, operation: "training forward")
+        guard shape.valuesPerChannel > 1 else {
+            throw VulkanError.invalidArgument("BatchNorm training forward on \(shape): each channel holds one value (N·H·W = 1); batch statistics need more than one.")
+        }
+        try shape.require(stream.device, channelGroups: true)
+        try shape.requireTensors([("input", input), ("output", output)])
+        try shape.requireChannelVectors([("weight", weight), ("bias", bias), ("runningMean", runningMean), ("runningVariance", runningVariance),
+                                         ("savedMean", savedMean), ("savedInvstd", savedInvstd)])
+        guard epsilon >= 0, epsilon.isFinite, momentum.isFinite else {
+            throw VulkanError.invalidArgument("BatchNorm training forward on \(shape): epsilon (\(epsilon)) must be finite and ≥ 0, momentum (\(momentum)) finite.")
+        }
+        try stream.dispatch(training(shape), [input, weight, bias, output, savedMean, savedInvstd, runningMean, runningVariance],
+                            push: [.count(batch), .count(channels), .count(shape.texelsPerPlane), .float(epsilon), .float(momentum)],
+                            groups: (channels, 1, 1))
+    }
+
+    /// Records the inference-mode forward pass:
+    /// `output = (input − runningMean) · weight / sqrt(runningVariance + epsilon) + bias`.
+    ///
+    /// - Throws: `VulkanError.invalidArgument` when a dimension is not positive or a buffer is too
+    ///   small for the shape.
+    public func encodeInferenceForward(into stream: CommandStream, input: Buffer, weight: Buffer, bias: Buffer,
+                                       runningMean: Buffer, runningVariance: Buffer, output: Buffer,
+                                       batch: Int, channels: Int, height: Int, width: Int,
+                                       epsilon: Float = defaultEpsilon) throws {
+        let shape = try Shape(batch: batch, channels: channels, height: height, width: width, operation: "inference forward")
+        try shape.require(stream.device, channelGroups: false)
+        try shape.requireTensors([("input", input), ("output", output)])
+        try shape.requireChannelVectors([("weight", weight), ("bias", bias), ("runningMean", runningMean), ("runningVariance", runningVariance)])
+        guard epsilon >= 0, epsilon.isFinite else {
+            throw VulkanError.invalidArgument("BatchNorm inference forward on \(shape): epsilon (\(epsilon)) must be finite and ≥ 0.")
+        }
+        let kernel = inference(shape)
+        let texels = shape.count / shape.floatsPerTexel
+        let invocations = (texels + Self.inferenceRun - 1) / Self.inferenceRun
+        try stream.dispatch(kernel, [input, weight, bias, runningMean, runningVariance, output],
+                            push: [.count(channels), .count(shape.texelsPerPlane), .count(texels), .float(epsilon)],
+                            groups: kernel.linearGroups(covering: invocations))
+    }
+
+    // MARK: Backward
+
+    /// Records the backward pass of ``encodeTrainingForward(into:input:weight:bias:runningMean:runningVariance:output:savedMean:savedInvstd:batch:channels:height:width:epsilon:momentum:)``:
+    /// with `x̂ = (input − savedMean) · savedInvstd` and sums over N·H·W of each channel,
+    /// `biasGradient = Σ dy`, `weightGradient = Σ dy · x̂` and
+    /// `inputGradient = weight · invstd / n · (n · dy − Σ dy − x̂ · Σ dy · x̂)`.
+    /// The gradients are overwritten, not accumulated.
+    ///
+    /// - Throws: `VulkanError.invalidArgument` when a dimension is not positive or a buffer is too
+    ///   small for the shape.
+    public func encodeBackward(into stream: CommandStream, outputGradient: Buffer, input: Buffer,
+                               savedMean: Buffer, savedInvstd: Buffer, weight: Buffer,
+                               inputGradient: Buffer, weightGradient: Buffer, biasGradient: Buffer,
+                               batch: Int, channels: Int, height: Int, width: Int) throws {
+        let shape = try Shape(batch: batch, channels: channels, height: height, width: width, operation: "backward")
+        try shape.require(stream.device, channelGroups: true)
+        try shape.requireTensors([("outputGradient", outputGradient), ("input", input), ("inputGradient", inputGradient)])
+        try shape.requireChannelVectors([("savedMean", savedMean), ("savedInvstd", savedInvstd), ("weight", weight),
+                                         ("weightGradient", weightGradient), ("biasGradient", biasGradient)])
+        try stream.dispatch(backward(shape), [outputGradient, input, savedMean, savedInvstd, weight, inputGradient, weightGradient, biasGradient],
+                            push: [.count(batch), .count(channels), .count(shape.texelsPerPlane)], groups: (channels, 1, 1))
+    }
+}
+
+extension BatchNorm {
+    /// An `[N, C, H, W]` shape, checked, with how the kernels view it.
+    fileprivate struct Shape: CustomStringConvertible {
+        let batch, channels, height, width: Int
+        let operation: String
+
+        init(batch: Int, channels: Int, height: Int, width: Int, operation: String) throws {
+            (self.batch, self.channels, self.height, self.width, self.operation) = (batch, channels, height, width, operation)
+            guard batch > 0, channels > 0, height > 0, width > 0 else {
+                throw VulkanError.invalidArgument("BatchNorm \(operation) needs positive dimensions, got x: \(self).")
+            }
+            let count = [batch, channels, height, width].reduce(1) { product, dimension in
+                let (next, overflow) = product.multipliedReportingOverflow(by: dimension)
+                return overflow || next >= Int(Int32.max) ? Int.max : next
+            }
+            guard count < Int(Int32.max) else {
+                throw VulkanError.invalidArgument("BatchNorm \(operation): x: \(self) has 2³¹ or more values; split the batch.")
+            }
+        }
+
+        var description: String { "[\(batch), \(channels), \(height), \(width)]" }
+        var count: Int { batch * channels * height * width }
+        var valuesPerChannel: Int { batch * height * width }
+        /// Planes of 4-float texels when H·W allows it (the faster read path on lavapipe).
+        var vectorized: Bool { (height * width) % 4 == 0 }
+        var floatsPerTexel: Int { vectorized ? 4 : 1 }
+        var texelsPerPlane: Int { height * width / floatsPerTexel }
+
+        func require(_ device: Device, channelGroups: Bool) throws {
+            let limit = Int(device.context.limits.maxComputeWorkGroupCount.0)
+            guard !channelGroups || channels <= limit else {
+                throw VulkanError.invalidArgument("BatchNorm \(operation) on x: \(description): \(channels) channels exceed the device's \(limit) workgroups per dispatch.")
+            }
+        }
+
+        func requireTensors(_ buffers: [(String, Buffer)]) throws {
+            try require(buffers, floats: count, what: "x: \(description)")
+        }
+
+        func requireChannelVectors(_ buffers: [(String, Buffer)]) throws {
+            try require(buffers, floats: channels, what: "[\(channels)]")
+        }
+
+        private func require(_ buffers: [(String, Buffer)], floats: Int, what: String) throws {
+            for (name, buffer) in buffers where buffer.byteCount < floats * MemoryLayout<Float>.stride {
+                throw VulkanError.invalidArgument("BatchNorm \(operation) on x: \(description): \(name) must hold \(what) = \(floats) floats but its buffer holds \(buffer.byteCount / MemoryLayout<Float>.stride).")
+            }
+        }
+    }
+}

@@ -1,0 +1,295 @@
+import Foundation
+import XCTest
+@testable import RetortCompute
+
+/// An `[N, C, H, W]` test shape.
+private struct NormShape: CustomStringConvertible {
+    let n, c, h, w: Int
+    var count: Int { n * c * h * w }
+    var plane: Int { h * w }
+    var description: String { "[\(n), \(c), \(h), \(w)]" }
+
+    /// Every combination of N ∈ {1, 3}, C ∈ {1, 5, 16}, H, W ∈ {1, 7, 8, 13}, plus larger planes
+    /// that make every lane loop several times (odd and multiple-of-4 plane sizes).
+    static let all: [NormShape] = {
+        var shapes: [NormShape] = []
+        for n in [1, 3] {
+            for c in [1, 5, 16] {
+                for h in [1, 7, 8, 13] {
+                    for w in [1, 7, 8, 13] { shapes.append(NormShape(n: n, c: c, h: h, w: w)) }
+                }
+            }
+        }
+        return shapes + [NormShape(n: 2, c: 3, h: 33, w: 35), NormShape(n: 4, c: 2, h: 32, w: 32), NormShape(n: 7, c: 3, h: 2, w: 6)]
+    }()
+}
+
+/// CPU oracle for batch norm, in Double.
+private enum BatchNormReference {
+    /// Per-channel batch mean and biased variance over N·H·W.
+    static func statistics(_ x: [Float], _ s: NormShape) -> (mean: [Double], variance: [Double]) {
+        var mean = [Double](repeating: 0, count: s.c), variance = [Double](repeating: 0, count: s.c)
+        let count = Double(s.n * s.plane)
+        for c in 0..<s.c {
+            var sum = 0.0
+            for n in 0..<s.n { for i in 0..<s.plane { sum += Double(x[(n * s.c + c) * s.plane + i]) } }
+            mean[c] = sum / count
+            var squares = 0.0
+            for n in 0..<s.n { for i in 0..<s.plane { squares += pow(Double(x[(n * s.c + c) * s.plane + i]) - mean[c], 2) } }
+            variance[c] = squares / count
+        }
+        return (mean, variance)
+    }
+
+    /// y = (x − mean) / sqrt(variance + eps) · weight + bias.
+    static func normalize(_ x: [Float], _ s: NormShape, mean: [Double], variance: [Double], weight: [Float], bias: [Float], eps: Double) -> [Double] {
+        x.indices.map { index in
+            let c = (index / s.plane) % s.c
+            return (Double(x[index]) - mean[c]) / (variance[c] + eps).squareRoot() * Double(weight[c]) + Double(bias[c])
+        }
+    }
+
+    /// dx, dweight, dbias of the training forward.
+    static func backward(dy: [Float], x: [Float], _ s: NormShape, weight: [Float], eps: Double) -> (dx: [Double], dWeight: [Double], dBias: [Double]) {
+        let (mean, variance) = statistics(x, s)
+        let invstd = variance.map { 1 / ($0 + eps).squareRoot() }
+        let count = Double(s.n * s.plane)
+        var dWeight = [Double](repeating: 0, count: s.c), dBias = [Double](repeating: 0, count: s.c)
+        for index in x.indices {
+            let c = (index / s.plane) % s.c
+            dBias[c] += Double(dy[index])
+            dWeight[c] += Double(dy[index]) * (Double(x[index]) - mean[c]) * invstd[c]
+        }
+        let dx = x.indices.map { index -> Double in
+            let c = (index / s.plane) % s.c
+            let xHat = (Double(x[index]) - mean[c]) * invstd[c]
+            return Double(weight[c]) * invstd[c] / count * (count * Double(dy[index]) - dBias[c] - xHat * dWeight[c])
+        }
+        return (dx, dWeight, dBias)
+    }
+}
+
+final class BatchNormTests: DeviceTestCase {
+    /// Device buffers for one training forward.
+    private struct Forward {
+        let x, weight, bias, runningMean, runningVariance, y, savedMean, savedInvstd: Buffer
+
+        init(_ device: Device, x: [Float], weight: [Float], bias: [Float], runningMean: [Float], runningVariance: [Float]) throws {
+            self.x = try device.makeBuffer(x)
+            self.weight = try device.makeBuffer(weight)
+            self.bias = try device.makeBuffer(bias)
+            self.runningMean = try device.makeBuffer(runningMean)
+            self.runningVariance = try device.makeBuffer(runningVariance)
+            y = try device.makeBuffer(byteCount: x.count * 4)
+            savedMean = try device.makeBuffer(byteCount: weight.count * 4)
+            savedInvstd = try device.makeBuffer(byteCount: weight.count * 4)
+        }
+
+        func encode(_ norm: BatchNorm, _ stream: CommandStream, _ s: NormShape, momentum: Float = BatchNorm.defaultMomentum) throws {
+            try norm.encodeTrainingForward(into: stream, input: x, weight: weight, bias: bias, runningMean: runningMean,
+                                           runningVariance: runningVariance, output: y, savedMean: savedMean, savedInvstd: savedInvstd,
+                                           batch: s.n, channels: s.c, height: s.h, width: s.w, momentum: momentum)
+        }
+    }
+
+    func testTrainingForwardMatchesTheCPU() throws {
+        let norm = try BatchNorm(device: device)
+        let stream = try device.makeStream()
+        var random = TestRandom(seed: 21)
+        for s in NormShape.all where s.n * s.plane > 1 {
+            // An offset far from zero checks that the variance does not cancel.
+            let offset: Float = s.c == 5 ? 50 : 0
+            let x = random.floats(s.count, in: -2...2).map { $0 + offset }
+            let weight = random.floats(s.c, in: 0.5...1.5), bias = random.floats(s.c)
+            let forward = try Forward(device, x: x, weight: weight, bias: bias, runningMean: random.floats(s.c), runningVariance: random.floats(s.c, in: 0.5...2))
+            try forward.encode(norm, stream, s)
+            try stream.run()
+            let (mean, variance) = BatchNormReference.statistics(x, s)
+            let expected = BatchNormReference.normalize(x, s, mean: mean, variance: variance, weight: weight, bias: bias, eps: 1e-5)
+            XCTAssertLessThanOrEqual(maxRelativeError(try forward.y.read(Float.self, count: s.count), expected), 1e-4, "y, x: \(s)")
+            XCTAssertLessThanOrEqual(maxRelativeError(try forward.savedMean.read(Float.self, count: s.c), mean), 1e-5, "mean, x: \(s)")
+            XCTAssertLessThanOrEqual(maxRelativeError(try forward.savedInvstd.read(Float.self, count: s.c), variance.map { 1 / ($0 + 1e-5).squareRoot() }),
+                                     1e-4, "invstd, x: \(s)")
+        }
+    }
+
+    /// Running statistics over two consecutive steps against PyTorch's update rule
+    /// (`running = (1 − m) · running + m · stat`, unbiased variance).
+    func testRunningStatisticsFollowPyTorchOverTwoSteps() throws {
+        let norm = try BatchNorm(device: device)
+        let stream = try device.makeStream()
+        var random = TestRandom(seed: 22)
+        for (s, momentum) in [(NormShape(n: 3, c: 5, h: 7, w: 13), Float(0.1)), (NormShape(n: 2, c: 16, h: 8, w: 8), 0.3), (NormShape(n: 1, c: 1, h: 1, w: 7), 0.1)] {
+            let weight = random.floats(s.c, in: 0.5...1.5), bias = random.floats(s.c)
+            var expectedMean = random.floats(s.c).map(Double.init), expectedVariance = random.floats(s.c, in: 0.5...2).map(Double.init)
+            let forward = try Forward(device, x: [Float](repeating: 0, count: s.count), weight: weight, bias: bias,
+                                      runningMean: expectedMean.map(Float.init), runningVariance: expectedVariance.map(Float.init))
+            for step in 0..<2 {
+                let x = random.floats(s.count, in: -3...3).map { $0 + Float(step) }
+                try forward.x.write(x)
+                try forward.encode(norm, stream, s, momentum: momentum)
+                try stream.run()
+                let (mean, variance) = BatchNormReference.statistics(x, s)
+                let count = Double(s.n * s.plane), m = Double(momentum)
+                for c in 0..<s.c {
+                    expectedMean[c] = (1 - m) * expectedMean[c] + m * mean[c]
+                    expectedVariance[c] = (1 - m) * expectedVariance[c] + m * variance[c] * count / (count - 1)
+                }
+                XCTAssertLessThanOrEqual(maxRelativeError(try forward.runningMean.read(Float.self, count: s.c), expectedMean), 1e-5, "running mean, step \(step), x: \(s)")
+                XCTAssertLessThanOrEqual(maxRelativeError(try forward.runningVariance.read(Float.self, count: s.c), expectedVariance), 1e-5, "running var, step \(step), x: \(s)")
+            }
+        }
+    }
+
+    func testInferenceForwardUsesTheRunningStatistics() throws {
+        let norm = try BatchNorm(device: device)
+        let stream = try device.makeStream()
+        var random = TestRandom(seed: 23)
+        for s in NormShape.all {
+            let x = random.floats(s.count, in: -2...2)
+            let weight = random.floats(s.c, in: 0.5...1.5), bias = random.floats(s.c)
+            let runningMean = random.floats(s.c), runningVariance = random.floats(s.c, in: 0.1...2)
+            let y = try device.makeBuffer(byteCount: s.count * 4)
+            try norm.encodeInferenceForward(into: stream, input: try device.makeBuffer(x), weight: try device.makeBuffer(weight),
+                                            bias: try device.makeBuffer(bias), runningMean: try device.makeBuffer(runningMean),
+                                            runningVariance: try device.makeBuffer(runningVariance), output: y,
+                                            batch: s.n, channels: s.c, height: s.h, width: s.w, epsilon: 1e-3)
+            try stream.run()
+            let expected = BatchNormReference.normalize(x, s, mean: runningMean.map(Double.init), variance: runningVariance.map(Double.init),
+                                               weight: weight, bias: bias, eps: 1e-3)
+            XCTAssertLessThanOrEqual(maxRelativeError(try y.read(Float.self, count: s.count), expected), 1e-4, "x: \(s)")
+        }
+    }
+
+    func testBackwardMatchesTheCPU() throws {
+        let norm = try BatchNorm(device: device)
+        let stream = try device.makeStream()
+        var random = TestRandom(seed: 24)
+        for s in NormShape.all where s.n * s.plane > 1 {
+            let x = random.floats(s.count, in: -2...2), dy = random.floats(s.count)
+            let weight = random.floats(s.c, in: 0.5...1.5)
+            let forward = try Forward(device, x: x, weight: weight, bias: random.floats(s.c),
+                                      runningMean: [Float](repeating: 0, count: s.c), runningVariance: [Float](repeating: 1, count: s.c))
+            let dx = try device.makeBuffer(byteCount: s.count * 4)
+            let dWeight = try device.makeBuffer(byteCount: s.c * 4), dBias = try device.makeBuffer(byteCount: s.c * 4)
+            try forward.encode(norm, stream, s)
+            try norm.encodeBackward(into: stream, outputGradient: try device.makeBuffer(dy), input: forward.x, savedMean: forward.savedMean,
+                                    savedInvstd: forward.savedInvstd, weight: forward.weight, inputGradient: dx, weightGradient: dWeight,
+                                    biasGradient: dBias, batch: s.n, channels: s.c, height: s.h, width: s.w)
+            try stream.run()
+            let expected = BatchNormReference.backward(dy: dy, x: x, s, weight: weight, eps: 1e-5)
+            XCTAssertLessThanOrEqual(maxRelativeError(try dx.read(Float.self, count: s.count), expected.dx), 1e-4, "dx, x: \(s)")
+            XCTAssertLessThanOrEqual(maxRelativeError(try dWeight.read(Float.self, count: s.c), expected.dWeight), 1e-4, "dweight, x: \(s)")
+            XCTAssertLessThanOrEqual(maxRelativeError(try dBias.read(Float.self, count: s.c), expected.dBias), 1e-4, "dbias, x: \(s)")
+        }
+    }
+
+    /// The backward pass against central differences of the device's training forward:
+    /// L = Σ w ⊙ y(x, weight, bias), dy = w.
+    func testBackwardMatchesFiniteDifferencesOfTheForward() throws {
+        let norm = try BatchNorm(device: device)
+        let stream = try device.makeStream()
+        var random = TestRandom(seed: 25)
+        for s in [NormShape(n: 3, c: 5, h: 7, w: 7), NormShape(n: 2, c: 3, h: 8, w: 8), NormShape(n: 1, c: 2, h: 1, w: 13)] {
+            let x = random.floats(s.count, in: -2...2), w = random.floats(s.count)
+            let weight = random.floats(s.c, in: 0.5...1.5), bias = random.floats(s.c)
+            let forward = try Forward(device, x: x, weight: weight, bias: bias,
+                                      runningMean: [Float](repeating: 0, count: s.c), runningVariance: [Float](repeating: 1, count: s.c))
+            func loss() throws -> Double {
+                try forward.encode(norm, stream, s)
+                try stream.run()
+                return zip(try forward.y.read(Float.self, count: s.count), w).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+            }
+            // Analytic gradients at the unperturbed point.
+            let dx = try device.makeBuffer(byteCount: s.count * 4)
+            let dWeight = try device.makeBuffer(byteCount: s.c * 4), dBias = try device.makeBuffer(byteCount: s.c * 4)
+            try forward.encode(norm, stream, s)
+            try norm.encodeBackward(into: stream, outputGradient: try device.makeBuffer(w), input: forward.x, savedMean: forward.savedMean,
+                                    savedInvstd: forward.savedInvstd, weight: forward.weight, inputGradient: dx, weightGradient: dWeight,
+                                    biasGradient: dBias, batch: s.n, channels: s.c, height: s.h, width: s.w)
+            try stream.run()
+            let analytic = (x: try dx.read(Float.self, count: s.count), weight: try dWeight.read(Float.self, count: s.c),
+                            bias: try dBias.read(Float.self, count: s.c))
+
+            let h: Float = 1e-2
+            func check(_ name: String, _ values: [Float], _ buffer: Buffer, _ index: Int, _ gradient: Float) throws {
+                var plus = values, minus = values
+                plus[index] += h
+                minus[index] -= h
+                try buffer.write(plus)
+                let lossPlus = try loss()
+                try buffer.write(minus)
+                let lossMinus = try loss()
+                try buffer.write(values)
+                let numeric = (lossPlus - lossMinus) / Double(plus[index] - minus[index])
+                XCTAssertLessThanOrEqual(abs(numeric - Double(gradient)), 1e-2 * max(1, abs(numeric)),
+                                         "d\(name)[\(index)], x: \(s): finite difference \(numeric), backward \(gradient)")
+            }
+            for _ in 0..<8 {
+                let index = Int.random(in: 0..<s.count, using: &random)
+                try check("x", x, forward.x, index, analytic.x[index])
+            }
+            for c in 0..<min(s.c, 2) {
+                try check("weight", weight, forward.weight, c, analytic.weight[c])
+                try check("bias", bias, forward.bias, c, analytic.bias[c])
+            }
+        }
+    }
+
+    func testSameInputsGiveTheSameBits() throws {
+        let norm = try BatchNorm(device: device)
+        let stream = try device.makeStream()
+        var random = TestRandom(seed: 26)
+        let s = NormShape(n: 3, c: 4, h: 13, w: 16)
+        let x = random.floats(s.count)
+        var results: [[UInt32]] = []
+        for _ in 0..<3 {
+            let forward = try Forward(device, x: x, weight: [Float](repeating: 1, count: s.c), bias: [Float](repeating: 0, count: s.c),
+                                      runningMean: [Float](repeating: 0, count: s.c), runningVariance: [Float](repeating: 1, count: s.c))
+            try forward.encode(norm, stream, s)
+            try stream.run()
+            results.append(try forward.y.read(UInt32.self, count: s.count) + forward.savedInvstd.read(UInt32.self, count: s.c))
+        }
+        XCTAssertEqual(results[0], results[1])
+        XCTAssertEqual(results[0], results[2])
+    }
+
+    func testBadShapesAreInvalidArguments() throws {
+        let norm = try BatchNorm(device: device)
+        let stream = try device.makeStream()
+        let big = try device.makeBuffer(byteCount: 4096), small = try device.makeBuffer(byteCount: 8)
+        func assertInvalid(_ what: String, _ body: () throws -> Void) {
+            XCTAssertThrowsError(try body(), what) { error in
+                guard case VulkanError.invalidArgument(let message) = error else { return XCTFail("\(what): \(error)") }
+                XCTAssert(message.contains("["), "\(what): the message should name the shape: \(message)")
+            }
+        }
+        func training(_ n: Int, _ c: Int, _ h: Int, _ w: Int, x: Buffer? = nil, vector: Buffer? = nil) throws {
+            try norm.encodeTrainingForward(into: stream, input: x ?? big, weight: vector ?? big, bias: big, runningMean: big, runningVariance: big,
+                                           output: big, savedMean: big, savedInvstd: big, batch: n, channels: c, height: h, width: w)
+        }
+        assertInvalid("zero batch") { try training(0, 1, 2, 2) }
+        assertInvalid("negative width") { try training(1, 1, 2, -2) }
+        assertInvalid("one value per channel") { try training(1, 4, 1, 1) }
+        assertInvalid("huge dimensions") { try training(1 << 40, 1 << 40, 1 << 40, 2) }
+        assertInvalid("input too small") { try training(2, 3, 4, 4, x: small) }
+        assertInvalid("weight too small") { try training(2, 3, 4, 4, vector: small) }
+        assertInvalid("inference input too small") {
+            try norm.encodeInferenceForward(into: stream, input: small, weight: big, bias: big, runningMean: big, runningVariance: big,
+                                            output: big, batch: 1, channels: 3, height: 2, width: 2)
+        }
+        assertInvalid("negative epsilon") {
+            try norm.encodeInferenceForward(into: stream, input: big, weight: big, bias: big, runningMean: big, runningVariance: big,
+                                            output: big, batch: 1, channels: 3, height: 2, width: 2, epsilon: -1)
+        }
+        assertInvalid("backward gradient too small") {
+            try norm.encodeBackward(into: stream, outputGradient: big, input: big, savedMean: big, savedInvstd: big, weight: big,
+                                    inputGradient: small, weightGradient: big, biasGradient: big, batch: 2, channels: 2, height: 3, width: 3)
+        }
+        assertInvalid("backward dbias too small") {
+            try norm.encodeBackward(into: stream, outputGradient: big, input: big, savedMean: big, savedInvstd: big, weight: big,
+                                    inputGradient: big, weightGradient: big, biasGradient: small, batch: 2, channels: 3, height: 3, width: 3)
+        }
+        XCTAssertEqual(stream.dispatchCount, 0)
+    }
+}

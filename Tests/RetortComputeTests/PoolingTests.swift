@@ -1,0 +1,395 @@
+import Foundation
+import XCTest
+@testable import RetortCompute
+
+/// An `[N, C, H, W]` test shape.
+private struct PoolShape: CustomStringConvertible {
+    let n, c, h, w: Int
+    var planes: Int { n * c }
+    var count: Int { n * c * h * w }
+    var description: String { "[\(n), \(c), \(h), \(w)]" }
+
+    /// Every combination of N ∈ {1, 3}, C ∈ {1, 5, 16}, H, W ∈ {1, 7, 8, 13}, plus a larger odd plane
+    /// and planes whose rows hold several blocks of 8 (the 2×2 fast paths).
+    static let all: [PoolShape] = {
+        var shapes: [PoolShape] = []
+        for n in [1, 3] {
+            for c in [1, 5, 16] {
+                for h in [1, 7, 8, 13] {
+                    for w in [1, 7, 8, 13] { shapes.append(PoolShape(n: n, c: c, h: h, w: w)) }
+                }
+            }
+        }
+        return shapes + [PoolShape(n: 2, c: 3, h: 33, w: 35), PoolShape(n: 2, c: 3, h: 9, w: 24), PoolShape(n: 2, c: 3, h: 10, w: 16)]
+    }()
+}
+
+private typealias Window = Pooling.Window
+
+/// Windows both max and average pooling take (no dilation).
+private let plainWindows: [Window] = [
+    Window(kernel: 2),
+    Window(kernel: 3, stride: 2, padding: 1),
+    Window(kernel: 3, stride: 1, padding: 1),
+    Window(kernel: 2, stride: 3),
+    Window(kernelHeight: 2, kernelWidth: 3, strideHeight: 1, strideWidth: 2, paddingHeight: 1, paddingWidth: 1),
+]
+
+/// Windows for max pooling: the plain ones and dilated ones.
+private let maxWindows: [Window] = plainWindows + [
+    Window(kernel: 3, stride: 2, padding: 1, dilation: 2),
+    Window(kernelHeight: 2, kernelWidth: 3, strideHeight: 3, strideWidth: 1, paddingHeight: 0, paddingWidth: 1, dilationHeight: 3, dilationWidth: 1),
+]
+
+/// `count` distinct values in [-1, 1), shuffled: max pooling has no ties to break.
+private func distinctValues(_ count: Int, _ random: inout TestRandom) -> [Float] {
+    (0..<count).map { Float(2 * $0) / Float(count) - 1 }.shuffled(using: &random)
+}
+
+/// CPU oracle for pooling, in Double, following PyTorch's CPU kernels.
+private enum PoolingReference {
+    static func maxForward(_ x: [Float], _ s: PoolShape, _ window: Window) -> (y: [Double], indices: [Int32]) {
+        let (oh, ow) = window.outputSize(height: s.h, width: s.w)!
+        var y: [Double] = [], indices: [Int32] = []
+        for plane in 0..<s.planes {
+            for i in 0..<oh {
+                for j in 0..<ow {
+                    var best = -Double.infinity, bestIndex: Int?
+                    for a in 0..<window.kernelHeight {
+                        let ih = i * window.strideHeight - window.paddingHeight + a * window.dilationHeight
+                        guard ih >= 0, ih < s.h else { continue }
+                        for b in 0..<window.kernelWidth {
+                            let iw = j * window.strideWidth - window.paddingWidth + b * window.dilationWidth
+                            guard iw >= 0, iw < s.w else { continue }
+                            let value = Double(x[plane * s.h * s.w + ih * s.w + iw])
+                            if bestIndex == nil || value > best { (best, bestIndex) = (value, ih * s.w + iw) }
+                        }
+                    }
+                    y.append(best)
+                    indices.append(Int32(bestIndex!))
+                }
+            }
+        }
+        return (y, indices)
+    }
+
+    static func maxBackward(_ dy: [Float], indices: [Int32], _ s: PoolShape, outputsPerPlane: Int) -> [Double] {
+        var dx = [Double](repeating: 0, count: s.count)
+        for (o, index) in indices.enumerated() { dx[o / outputsPerPlane * s.h * s.w + Int(index)] += Double(dy[o]) }
+        return dx
+    }
+
+    /// Each output window: its input positions (inside x) and its divisor.
+    static func averageWindows(_ s: PoolShape, _ window: Window, countIncludesPadding: Bool) -> [(positions: [Int], divisor: Double)] {
+        let (oh, ow) = window.outputSize(height: s.h, width: s.w)!
+        var windows: [(positions: [Int], divisor: Double)] = []
+        for i in 0..<oh {
+            for j in 0..<ow {
+                let h0 = i * window.strideHeight - window.paddingHeight, w0 = j * window.strideWidth - window.paddingWidth
+                let h1 = min(h0 + window.kernelHeight, s.h + window.paddingHeight), w1 = min(w0 + window.kernelWidth, s.w + window.paddingWidth)
+                let rows = max(h0, 0)..<min(h1, s.h), cols = max(w0, 0)..<min(w1, s.w)
+                let positions = rows.flatMap { ih in cols.map { ih * s.w + $0 } }
+                windows.append((positions, Double(countIncludesPadding ? (h1 - h0) * (w1 - w0) : positions.count)))
+            }
+        }
+        return windows
+    }
+
+    static func averageForward(_ x: [Float], _ s: PoolShape, _ window: Window, countIncludesPadding: Bool) -> [Double] {
+        let windows = averageWindows(s, window, countIncludesPadding: countIncludesPadding)
+        return (0..<s.planes).flatMap { plane in
+            windows.map { window in
+                window.positions.isEmpty ? 0 : window.positions.reduce(0) { $0 + Double(x[plane * s.h * s.w + $1]) } / window.divisor
+            }
+        }
+    }
+
+    static func averageBackward(_ dy: [Float], _ s: PoolShape, _ window: Window, countIncludesPadding: Bool) -> [Double] {
+        let windows = averageWindows(s, window, countIncludesPadding: countIncludesPadding)
+        var dx = [Double](repeating: 0, count: s.count)
+        for plane in 0..<s.planes {
+            for (o, window) in windows.enumerated() {
+                for position in window.positions { dx[plane * s.h * s.w + position] += Double(dy[plane * windows.count + o]) / window.divisor }
+            }
+        }
+        return dx
+    }
+}
+
+final class PoolingTests: DeviceTestCase {
+    func testMaxPoolingForwardAndBackwardMatchTheCPU() throws {
+        let pooling = try Pooling(device: device)
+        let stream = try device.makeStream()
+        var random = TestRandom(seed: 31)
+        var checked = 0
+        for s in PoolShape.all {
+            let x = distinctValues(s.count, &random)
+            let input = try device.makeBuffer(x)
+            for window in maxWindows {
+                guard let (oh, ow) = window.outputSize(height: s.h, width: s.w) else { continue }
+                let outputs = s.planes * oh * ow
+                let dy = random.floats(outputs)
+                let y = try device.makeBuffer(byteCount: outputs * 4), indices = try device.makeBuffer(byteCount: outputs * 4)
+                let dx = try device.makeBuffer(byteCount: s.count * 4)
+                try pooling.encodeMaxForward(into: stream, input: input, output: y, indices: indices,
+                                             batch: s.n, channels: s.c, height: s.h, width: s.w, window: window)
+                try pooling.encodeMaxBackward(into: stream, outputGradient: try device.makeBuffer(dy), indices: indices, inputGradient: dx,
+                                              batch: s.n, channels: s.c, height: s.h, width: s.w, window: window)
+                try stream.run()
+                let expected = PoolingReference.maxForward(x, s, window)
+                XCTAssertLessThanOrEqual(maxRelativeError(try y.read(Float.self, count: outputs), expected.y), 1e-4, "y, x: \(s), \(window)")
+                XCTAssertEqual(try indices.read(Int32.self, count: outputs), expected.indices, "indices, x: \(s), \(window)")
+                let expectedDx = PoolingReference.maxBackward(dy, indices: expected.indices, s, outputsPerPlane: oh * ow)
+                XCTAssertLessThanOrEqual(maxRelativeError(try dx.read(Float.self, count: s.count), expectedDx), 1e-4, "dx, x: \(s), \(window)")
+                checked += 1
+            }
+        }
+        XCTAssertGreaterThan(checked, 400)
+    }
+
+    /// A window whose padding is all of it at the border: padding must never win, even over
+    /// negative values.
+    func testMaxPoolingPaddingIsMinusInfinity() throws {
+        let pooling = try Pooling(device: device)
+        let stream = try device.makeStream()
+        let x: [Float] = [-5, -4, -3, -2, -1, -6]   // [1, 1, 2, 3]
+        let window = Window(kernel: 2, stride: 1, padding: 1)   // output [1, 1, 3, 4]
+        let y = try device.makeBuffer(byteCount: 12 * 4), indices = try device.makeBuffer(byteCount: 12 * 4)
+        try pooling.encodeMaxForward(into: stream, input: try device.makeBuffer(x), output: y, indices: indices,
+                                     batch: 1, channels: 1, height: 2, width: 3, window: window)
+        try stream.run()
+        XCTAssertEqual(try y.read(Float.self, count: 12), [-5, -4, -3, -3, -2, -1, -1, -3, -2, -1, -1, -6])
+        XCTAssertEqual(try indices.read(Int32.self, count: 12), [0, 1, 2, 2, 3, 4, 4, 2, 3, 4, 4, 5])
+    }
+
+    func testAveragePoolingForwardAndBackwardMatchTheCPU() throws {
+        let pooling = try Pooling(device: device)
+        let stream = try device.makeStream()
+        var random = TestRandom(seed: 32)
+        var checked = 0
+        for s in PoolShape.all {
+            let x = random.floats(s.count)
+            let input = try device.makeBuffer(x)
+            for window in plainWindows {
+                guard let (oh, ow) = window.outputSize(height: s.h, width: s.w) else { continue }
+                for countIncludesPadding in [true, false] {
+                    let outputs = s.planes * oh * ow
+                    let dy = random.floats(outputs)
+                    let y = try device.makeBuffer(byteCount: outputs * 4), dx = try device.makeBuffer(byteCount: s.count * 4)
+                    try pooling.encodeAverageForward(into: stream, input: input, output: y, batch: s.n, channels: s.c, height: s.h, width: s.w,
+                                                     window: window, countIncludesPadding: countIncludesPadding)
+                    try pooling.encodeAverageBackward(into: stream, outputGradient: try device.makeBuffer(dy), inputGradient: dx,
+                                                      batch: s.n, channels: s.c, height: s.h, width: s.w, window: window,
+                                                      countIncludesPadding: countIncludesPadding)
+                    try stream.run()
+                    let what = "x: \(s), \(window), count_include_pad \(countIncludesPadding)"
+                    XCTAssertLessThanOrEqual(maxRelativeError(try y.read(Float.self, count: outputs),
+                                                              PoolingReference.averageForward(x, s, window, countIncludesPadding: countIncludesPadding)),
+                                             1e-4, "y, \(what)")
+                    XCTAssertLessThanOrEqual(maxRelativeError(try dx.read(Float.self, count: s.count),
+                                                              PoolingReference.averageBackward(dy, s, window, countIncludesPadding: countIncludesPadding)),
+                                             1e-4, "dx, \(what)")
+                    checked += 1
+                }
+            }
+        }
+        XCTAssertGreaterThan(checked, 400)
+    }
+
+    func testGlobalAveragePoolingMatchesTheCPU() throws {
+        let pooling = try Pooling(device: device)
+        let stream = try device.makeStream()
+        var random = TestRandom(seed: 33)
+        for s in PoolShape.all + [PoolShape(n: 64, c: 9, h: 4, w: 4)] {
+            let x = random.floats(s.count), dy = random.floats(s.planes)
+            let y = try device.makeBuffer(byteCount: s.planes * 4), dx = try device.makeBuffer(byteCount: s.count * 4)
+            try pooling.encodeGlobalAverageForward(into: stream, input: try device.makeBuffer(x), output: y, batch: s.n, channels: s.c, height: s.h, width: s.w)
+            try pooling.encodeGlobalAverageBackward(into: stream, outputGradient: try device.makeBuffer(dy), inputGradient: dx,
+                                                    batch: s.n, channels: s.c, height: s.h, width: s.w)
+            try stream.run()
+            let plane = s.h * s.w
+            let expected = (0..<s.planes).map { p in (0..<plane).reduce(0.0) { $0 + Double(x[p * plane + $1]) } / Double(plane) }
+            XCTAssertLessThanOrEqual(maxRelativeError(try y.read(Float.self, count: s.planes), expected), 1e-4, "y, x: \(s)")
+            let expectedDx = (0..<s.count).map { Double(dy[$0 / plane]) / Double(plane) }
+            XCTAssertLessThanOrEqual(maxRelativeError(try dx.read(Float.self, count: s.count), expectedDx), 1e-4, "dx, x: \(s)")
+        }
+    }
+
+    /// Average pooling whose window is the whole plane (routed to the global kernels) against the CPU.
+    func testAveragePoolingOverTheWholePlaneMatchesTheCPU() throws {
+        let pooling = try Pooling(device: device)
+        let stream = try device.makeStream()
+        var random = TestRandom(seed: 37)
+        for (s, window) in [(PoolShape(n: 3, c: 5, h: 8, w: 8), Window(kernel: 8)), (PoolShape(n: 2, c: 3, h: 7, w: 13), Window(kernelHeight: 7, kernelWidth: 13, strideHeight: 1, strideWidth: 1))] {
+            let x = random.floats(s.count), dy = random.floats(s.planes)
+            let y = try device.makeBuffer(byteCount: s.planes * 4), dx = try device.makeBuffer(byteCount: s.count * 4)
+            try pooling.encodeAverageForward(into: stream, input: try device.makeBuffer(x), output: y, batch: s.n, channels: s.c, height: s.h, width: s.w, window: window)
+            try pooling.encodeAverageBackward(into: stream, outputGradient: try device.makeBuffer(dy), inputGradient: dx,
+                                              batch: s.n, channels: s.c, height: s.h, width: s.w, window: window)
+            try stream.run()
+            XCTAssertLessThanOrEqual(maxRelativeError(try y.read(Float.self, count: s.planes),
+                                                      PoolingReference.averageForward(x, s, window, countIncludesPadding: true)), 1e-4, "y, x: \(s), \(window)")
+            XCTAssertLessThanOrEqual(maxRelativeError(try dx.read(Float.self, count: s.count),
+                                                      PoolingReference.averageBackward(dy, s, window, countIncludesPadding: true)), 1e-4, "dx, x: \(s), \(window)")
+        }
+    }
+
+    // MARK: Finite differences
+
+    /// Checks a backward pass against central differences of the device forward: L = Σ w ⊙ f(x),
+    /// `forward` writes f(input) into its output buffer and returns it.
+    private func checkFiniteDifferences(_ what: String, x: [Float], input: Buffer, gradient: [Float], w: [Float], h: Float,
+                                        indices: [Int], forward: () throws -> [Float]) throws {
+        func loss() throws -> Double { zip(try forward(), w).reduce(0) { $0 + Double($1.0) * Double($1.1) } }
+        for index in indices {
+            var plus = x, minus = x
+            plus[index] += h
+            minus[index] -= h
+            try input.write(plus)
+            let lossPlus = try loss()
+            try input.write(minus)
+            let lossMinus = try loss()
+            try input.write(x)
+            let numeric = (lossPlus - lossMinus) / Double(plus[index] - minus[index])
+            XCTAssertLessThanOrEqual(abs(numeric - Double(gradient[index])), 1e-2 * max(1, abs(numeric)),
+                                     "\(what): dx[\(index)] finite difference \(numeric), backward \(gradient[index])")
+        }
+    }
+
+    func testMaxPoolingBackwardMatchesFiniteDifferences() throws {
+        let pooling = try Pooling(device: device)
+        let stream = try device.makeStream()
+        var random = TestRandom(seed: 34)
+        for (s, window) in [(PoolShape(n: 2, c: 3, h: 7, w: 8), Window(kernel: 3, stride: 2, padding: 1)),
+                            (PoolShape(n: 2, c: 3, h: 7, w: 8), Window(kernel: 2, stride: 1, dilation: 2)),
+                            (PoolShape(n: 2, c: 3, h: 6, w: 16), Window(kernel: 2))] {
+            let (oh, ow) = window.outputSize(height: s.h, width: s.w)!
+            let outputs = s.planes * oh * ow
+            // Distinct values 2/count apart and a step of a quarter of that: no argmax changes.
+            let x = distinctValues(s.count, &random), w = random.floats(outputs)
+            let input = try device.makeBuffer(x)
+            let y = try device.makeBuffer(byteCount: outputs * 4), indices = try device.makeBuffer(byteCount: outputs * 4)
+            let dx = try device.makeBuffer(byteCount: s.count * 4)
+            func forward() throws -> [Float] {
+                try pooling.encodeMaxForward(into: stream, input: input, output: y, indices: indices, batch: s.n, channels: s.c, height: s.h, width: s.w, window: window)
+                try stream.run()
+                return try y.read(Float.self, count: outputs)
+            }
+            _ = try forward()
+            try pooling.encodeMaxBackward(into: stream, outputGradient: try device.makeBuffer(w), indices: indices, inputGradient: dx,
+                                          batch: s.n, channels: s.c, height: s.h, width: s.w, window: window)
+            try stream.run()
+            let gradient = try dx.read(Float.self, count: s.count)
+            // Half the samples where the gradient is non-zero, half anywhere.
+            let winners = try indices.read(Int32.self, count: outputs).enumerated().map { $0.offset / (oh * ow) * s.h * s.w + Int($0.element) }
+            let samples = (0..<5).map { _ in winners.randomElement(using: &random)! } + (0..<5).map { _ in Int.random(in: 0..<s.count, using: &random) }
+            try checkFiniteDifferences("max pooling, x: \(s), \(window)", x: x, input: input, gradient: gradient, w: w,
+                                       h: 0.5 / Float(s.count), indices: samples, forward: forward)
+        }
+    }
+
+    func testAveragePoolingBackwardMatchesFiniteDifferences() throws {
+        let pooling = try Pooling(device: device)
+        let stream = try device.makeStream()
+        var random = TestRandom(seed: 35)
+        let s = PoolShape(n: 2, c: 3, h: 7, w: 8)
+        let window = Window(kernel: 3, stride: 2, padding: 1)
+        let (oh, ow) = window.outputSize(height: s.h, width: s.w)!
+        let outputs = s.planes * oh * ow
+        for countIncludesPadding in [true, false] {
+            let x = random.floats(s.count), w = random.floats(outputs)
+            let input = try device.makeBuffer(x)
+            let y = try device.makeBuffer(byteCount: outputs * 4), dx = try device.makeBuffer(byteCount: s.count * 4)
+            try pooling.encodeAverageBackward(into: stream, outputGradient: try device.makeBuffer(w), inputGradient: dx,
+                                              batch: s.n, channels: s.c, height: s.h, width: s.w, window: window, countIncludesPadding: countIncludesPadding)
+            try stream.run()
+            let samples = (0..<10).map { _ in Int.random(in: 0..<s.count, using: &random) } + [0, s.w - 1, s.count - 1]
+            try checkFiniteDifferences("average pooling, x: \(s), \(window), count_include_pad \(countIncludesPadding)", x: x, input: input,
+                                       gradient: try dx.read(Float.self, count: s.count), w: w, h: 1e-2, indices: samples) {
+                try pooling.encodeAverageForward(into: stream, input: input, output: y, batch: s.n, channels: s.c, height: s.h, width: s.w,
+                                                 window: window, countIncludesPadding: countIncludesPadding)
+                try stream.run()
+                return try y.read(Float.self, count: outputs)
+            }
+        }
+    }
+
+    func testGlobalAveragePoolingBackwardMatchesFiniteDifferences() throws {
+        let pooling = try Pooling(device: device)
+        let stream = try device.makeStream()
+        var random = TestRandom(seed: 36)
+        for s in [PoolShape(n: 3, c: 5, h: 7, w: 7), PoolShape(n: 2, c: 3, h: 4, w: 8)] {
+            let x = random.floats(s.count), w = random.floats(s.planes)
+            let input = try device.makeBuffer(x)
+            let y = try device.makeBuffer(byteCount: s.planes * 4), dx = try device.makeBuffer(byteCount: s.count * 4)
+            try pooling.encodeGlobalAverageBackward(into: stream, outputGradient: try device.makeBuffer(w), inputGradient: dx,
+                                                    batch: s.n, channels: s.c, height: s.h, width: s.w)
+            try stream.run()
+            let samples = (0..<10).map { _ in Int.random(in: 0..<s.count, using: &random) }
+            try checkFiniteDifferences("global average pooling, x: \(s)", x: x, input: input, gradient: try dx.read(Float.self, count: s.count),
+                                       w: w, h: 1e-2, indices: samples) {
+                try pooling.encodeGlobalAverageForward(into: stream, input: input, output: y, batch: s.n, channels: s.c, height: s.h, width: s.w)
+                try stream.run()
+                return try y.read(Float.self, count: s.planes)
+            }
+        }
+    }
+
+    // MARK: Errors
+
+    func testBadShapesAreInvalidArguments() throws {
+        let pooling = try Pooling(device: device)
+        let stream = try device.makeStream()
+        let big = try device.makeBuffer(byteCount: 4096), small = try device.makeBuffer(byteCount: 8)
+        func assertInvalid(_ what: String, _ body: () throws -> Void) {
+            XCTAssertThrowsError(try body(), what) { error in
+                guard case VulkanError.invalidArgument(let message) = error else { return XCTFail("\(what): \(error)") }
+                XCTAssert(message.contains("["), "\(what): the message should name the shape: \(message)")
+            }
+        }
+        func maxPool(_ n: Int, _ c: Int, _ h: Int, _ w: Int, _ window: Window, input: Buffer? = nil, output: Buffer? = nil) throws {
+            try pooling.encodeMaxForward(into: stream, input: input ?? big, output: output ?? big, indices: big,
+                                         batch: n, channels: c, height: h, width: w, window: window)
+        }
+        assertInvalid("zero channels") { try maxPool(1, 0, 4, 4, Window(kernel: 2)) }
+        assertInvalid("window larger than the input") { try maxPool(1, 1, 1, 7, Window(kernel: 2)) }
+        assertInvalid("dilated window larger than the input") { try maxPool(1, 1, 4, 4, Window(kernel: 3, stride: 1, dilation: 2)) }
+        assertInvalid("padding over half the kernel") { try maxPool(1, 1, 4, 4, Window(kernel: 2, stride: 1, padding: 2)) }
+        assertInvalid("zero stride") { try maxPool(1, 1, 4, 4, Window(kernel: 2, stride: 0)) }
+        assertInvalid("zero kernel") { try maxPool(1, 1, 4, 4, Window(kernel: 0)) }
+        assertInvalid("huge stride") { try maxPool(1, 1, 4, 4, Window(kernel: 2, stride: 1 << 40)) }
+        assertInvalid("huge dimensions") { try maxPool(1 << 40, 1 << 40, 4, 4, Window(kernel: 2)) }
+        assertInvalid("input too small") { try maxPool(2, 2, 4, 4, Window(kernel: 2), input: small) }
+        assertInvalid("output too small") { try maxPool(2, 2, 4, 4, Window(kernel: 2), output: small) }
+        assertInvalid("max backward indices too small") {
+            try pooling.encodeMaxBackward(into: stream, outputGradient: big, indices: small, inputGradient: big,
+                                          batch: 2, channels: 2, height: 4, width: 4, window: Window(kernel: 2))
+        }
+        assertInvalid("average pooling with dilation") {
+            try pooling.encodeAverageForward(into: stream, input: big, output: big, batch: 1, channels: 1, height: 8, width: 8,
+                                             window: Window(kernel: 2, dilation: 2))
+        }
+        assertInvalid("average backward gradient too small") {
+            try pooling.encodeAverageBackward(into: stream, outputGradient: big, inputGradient: small, batch: 1, channels: 2, height: 4, width: 4,
+                                              window: Window(kernel: 2))
+        }
+        assertInvalid("global pooling output too small") {
+            try pooling.encodeGlobalAverageForward(into: stream, input: big, output: small, batch: 3, channels: 1, height: 2, width: 2)
+        }
+        assertInvalid("global pooling negative height") {
+            try pooling.encodeGlobalAverageBackward(into: stream, outputGradient: big, inputGradient: big, batch: 1, channels: 1, height: -1, width: 2)
+        }
+        XCTAssertEqual(stream.dispatchCount, 0)
+    }
+
+    func testOutputSizeFollowsPyTorch() {
+        let size = Window(kernel: 3, stride: 2, padding: 1).outputSize(height: 32, width: 7)
+        XCTAssertEqual(size?.height, 16)
+        XCTAssertEqual(size?.width, 4)
+        let dilated = Window(kernel: 3, stride: 1, padding: 1, dilation: 2).outputSize(height: 8, width: 8)
+        XCTAssertEqual(dilated?.height, 6)
+        XCTAssertNil(Window(kernel: 2).outputSize(height: 1, width: 8))
+        XCTAssertNil(Window(kernel: 2, dilation: Int.max).outputSize(height: 8, width: 8))
+        XCTAssertNil(Window(kernel: 2, stride: 0).outputSize(height: 8, width: 8))
+    }
+}
