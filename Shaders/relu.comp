@@ -6,6 +6,7 @@
 //     bindings: 0 mask [count], 1 dy [count], 2 dx [count]
 // Inputs are texel buffers (RGBA32F when VEC == 4, which needs count % 4 == 0, else R32F). The output
 // may alias an input: each element is read and written by one invocation.
+#include "elementwise_span.glsl"
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 layout(constant_id = 3) const uint MODE = 0;
 layout(constant_id = 4) const uint VEC = 1;
@@ -13,6 +14,7 @@ layout(constant_id = 4) const uint VEC = 1;
 layout(binding = 0) uniform samplerBuffer x;
 layout(binding = 1) uniform samplerBuffer dy;
 layout(binding = 2) writeonly buffer Y { float y[]; };
+layout(binding = 2) writeonly buffer Y4 { vec4 y4[]; };  // the same buffer, for VEC == 4
 
 layout(push_constant) uniform Push { uint count; } p;
 
@@ -24,15 +26,11 @@ vec4 compute(uint t) {
 
 void main() {
     uint units = p.count / VEC;
-    uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
-    for (uint u = gl_GlobalInvocationID.x; u < units; u += stride) {
+    uint first, end, step;
+    subgroupSpan(units, first, end, step);
+    for (uint u = first; u < end; u += step) {
         vec4 r = compute(u);
-        uint e = u * VEC;
-        y[e] = r.x;
-        if (VEC == 4u) {
-            y[e + 1u] = r.y;
-            y[e + 2u] = r.z;
-            y[e + 3u] = r.w;
-        }
+        if (VEC == 4u) y4[u] = r;
+        else y[u] = r.x;
     }
 }

@@ -2,6 +2,12 @@ import Foundation
 import XCTest
 @testable import RetortCompute
 
+/// `maxRelativeError`, but NaN or infinity anywhere in the device result counts as an infinite error
+/// (`max` skips NaN, so a kernel that writes NaN would otherwise pass).
+func relativeError(_ x: [Float], _ y: [Double]) -> Double {
+    x.allSatisfy(\.isFinite) ? maxRelativeError(x, y) : .infinity
+}
+
 /// CPU references (Double) for the element-wise kernels.
 enum ElementwiseReference {
     /// Index into the broadcast operand of element `e` of a tensor of `shape`.
@@ -31,7 +37,7 @@ enum ElementwiseReference {
 final class ElementwiseTests: DeviceTestCase {
     /// Shapes covering 1-D sizes 1 … 65537, NCHW and NC tensors, odd and vector-friendly sizes.
     static let shapes: [[Int]] = [[1], [7], [33], [1000], [65_537], [3, 5, 7, 9], [2, 4, 8, 8], [4, 6], [130, 3], [1, 1, 1, 1],
-                                  [2, 3, 1, 5], [5, 8, 3]]
+                                  [2, 3, 1, 5], [5, 8, 3], [2, 64, 3, 3], [3, 130], [2, 300, 2, 2]]
 
     func broadcasts(for shape: [Int]) -> [Elementwise.Broadcast] {
         Elementwise.Broadcast.allCases.filter { $0 != .channel || shape.count >= 2 }
@@ -60,14 +66,14 @@ final class ElementwiseTests: DeviceTestCase {
                     try encode(output)
                     try stream.run()
                     let expected = ElementwiseReference.binary(a, b, shape: shape, broadcast, reference)
-                    XCTAssertLessThanOrEqual(maxRelativeError(try output.read(Float.self), expected), 1e-6, "\(name) \(shape) \(broadcast)")
+                    XCTAssertLessThanOrEqual(relativeError(try output.read(Float.self), expected), 1e-6, "\(name) \(shape) \(broadcast)")
                 }
                 // axpy: y = 1.5 x + y in place.
                 let y = try device.makeBuffer(a)
                 try elementwise.encodeAXPY(into: stream, alpha: 1.5, x: bufferB, y: y, shape: shape, broadcast: broadcast)
                 try stream.run()
                 let expected = ElementwiseReference.binary(a, b, shape: shape, broadcast) { $0 + 1.5 * $1 }
-                XCTAssertLessThanOrEqual(maxRelativeError(try y.read(Float.self), expected), 1e-6, "axpy \(shape) \(broadcast)")
+                XCTAssertLessThanOrEqual(relativeError(try y.read(Float.self), expected), 1e-6, "axpy \(shape) \(broadcast)")
             }
         }
     }
@@ -81,12 +87,12 @@ final class ElementwiseTests: DeviceTestCase {
             let input = try device.makeBuffer(x), output = try device.makeBuffer(byteCount: count * 4)
             try elementwise.encodeScale(into: stream, alpha: -2.5, x: input, output: output, count: count)
             try stream.run()
-            XCTAssertLessThanOrEqual(maxRelativeError(try output.read(Float.self), x.map { -2.5 * Double($0) }), 1e-6, "scale \(count)")
+            XCTAssertLessThanOrEqual(relativeError(try output.read(Float.self), x.map { -2.5 * Double($0) }), 1e-6, "scale \(count)")
             // In place, twice in one stream: the second dispatch must see the first one's result.
             try elementwise.encodeScale(into: stream, alpha: 3, x: input, output: input, count: count)
             try elementwise.encodeAdd(into: stream, a: input, b: try device.makeBuffer(b), output: input, shape: [count], broadcast: .scalar)
             try stream.run()
-            XCTAssertLessThanOrEqual(maxRelativeError(try input.read(Float.self), x.map { 3 * Double($0) + Double(b[0]) }), 1e-6,
+            XCTAssertLessThanOrEqual(relativeError(try input.read(Float.self), x.map { 3 * Double($0) + Double(b[0]) }), 1e-6,
                                      "in place \(count)")
         }
     }
@@ -147,17 +153,17 @@ final class ElementwiseTests: DeviceTestCase {
             let input = try device.makeBuffer(x), output = try device.makeBuffer(byteCount: count * 4)
             try elementwise.encodeReLU(into: stream, input: input, output: output, count: count)
             try stream.run()
-            XCTAssertLessThanOrEqual(maxRelativeError(try output.read(Float.self), x.map { max(Double($0), 0) }), 0, "relu \(count)")
+            XCTAssertLessThanOrEqual(relativeError(try output.read(Float.self), x.map { max(Double($0), 0) }), 0, "relu \(count)")
             let expected = zip(x, dy).map { $0 > 0 ? Double($1) : 0 }
             for mask in [input, output] {
                 let gradient = try device.makeBuffer(dy), inputGradient = try device.makeBuffer(byteCount: count * 4)
                 try elementwise.encodeReLUBackward(into: stream, outputGradient: gradient, mask: mask, inputGradient: inputGradient, count: count)
                 try stream.run()
-                XCTAssertLessThanOrEqual(maxRelativeError(try inputGradient.read(Float.self), expected), 0, "relu backward \(count)")
+                XCTAssertLessThanOrEqual(relativeError(try inputGradient.read(Float.self), expected), 0, "relu backward \(count)")
                 // In place: the gradient buffer becomes the input gradient.
                 try elementwise.encodeReLUBackward(into: stream, outputGradient: gradient, mask: mask, inputGradient: gradient, count: count)
                 try stream.run()
-                XCTAssertLessThanOrEqual(maxRelativeError(try gradient.read(Float.self), expected), 0, "relu backward in place \(count)")
+                XCTAssertLessThanOrEqual(relativeError(try gradient.read(Float.self), expected), 0, "relu backward in place \(count)")
             }
         }
     }
@@ -256,5 +262,25 @@ final class ElementwiseTests: DeviceTestCase {
             try elementwise.encodeReLUBackward(into: stream, outputGradient: small, mask: big, inputGradient: big, count: 100)
         }
         XCTAssertEqual(stream.dispatchCount, 0)
+    }
+}
+
+final class DivisionMagicTests: XCTestCase {
+    /// The broadcast kernel's division by magic numbers, replayed on the CPU, for divisors and
+    /// dividends at the edges (powers of two ± 1, up to 2³¹ − 1).
+    func testMagicNumbersDivideExactly() {
+        var random = TestRandom(seed: 27)
+        var divisors = [1, 2, 3, 5, 7, 9, 63, 64, 65, 1000, 1024, 65_537, 1 << 20, (1 << 30) + 1, Int(Int32.max)]
+        divisors += (0..<50).map { _ in Int.random(in: 1...Int(Int32.max), using: &random) }
+        var dividends: [UInt32] = [0, 1, 2, 3, UInt32(Int32.max), UInt32(Int32.max) - 1]
+        dividends += (0..<31).flatMap { bit in [UInt32(1) << bit, (UInt32(1) << bit) - 1, (UInt32(1) << bit) + 1] }.filter { $0 <= UInt32(Int32.max) }
+        dividends += (0..<2000).map { _ in UInt32.random(in: 0...UInt32(Int32.max), using: &random) }
+        for divisor in divisors {
+            let (magic, shift) = Elementwise.divisionMagic(divisor)
+            for n in dividends + [UInt32(divisor), UInt32(divisor) - 1, UInt32(min(Int(Int32.max), divisor + 1))] {
+                let high = UInt32((UInt64(n) * UInt64(magic)) >> 32)
+                XCTAssertEqual((high &+ n) >> shift, n / UInt32(divisor), "\(n) / \(divisor)")
+            }
+        }
     }
 }

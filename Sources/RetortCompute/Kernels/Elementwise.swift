@@ -95,10 +95,10 @@ public struct Elementwise: Sendable {
         guard output !== b || broadcast == .full else {
             throw VulkanError.invalidArgument("\(name) \(shape): the output cannot be the broadcast (\(broadcast)) operand.")
         }
-        // View a as [outer, mid, inner] around the broadcast axis.
+        // View a as [outer, mid, inner] around the broadcast axis: per channel [N, C, H·W], per sample [N, 1, rest].
         let (mid, inner): (Int, Int)
         switch broadcast {
-        case .full, .scalar: (mid, inner) = (1, count)
+        case .full, .scalar: (mid, inner) = (1, 1)
         case .channel: (mid, inner) = (shape[1], shape.dropFirst(2).reduce(1, *))
         case .sample: (mid, inner) = (1, count / shape[0])
         }
@@ -111,9 +111,12 @@ public struct Elementwise: Sendable {
         let bVec = vectorized && broadcast == .full
         let kernel = try device.kernel("broadcast",
                                        bindings: [.texel(vectorized ? .rgba32f : .r32f), .texel(bVec ? .rgba32f : .r32f), .storage(.write)],
-                                       pushConstants: 5, localSize: [Self.localSize],
+                                       pushConstants: 8, localSize: [Self.localSize],
                                        constants: [.uint(op), .uint(broadcast.mode), .uint(vectorized ? 4 : 1), .bool(bVec)])
-        try stream.dispatch(kernel, [a, b, output], push: [.count(count), .count(mid), .count(inner), .float(alpha), .float(beta)],
+        let row = Self.divisionMagic(inner), channel = Self.divisionMagic(mid)
+        try stream.dispatch(kernel, [a, b, output],
+                            push: [.count(count), .count(mid), .float(alpha), .float(beta), .uint(row.magic), .uint(row.shift),
+                                   .uint(channel.magic), .uint(channel.shift)],
                             groups: groups(units: vectorized ? count / 4 : count))
     }
 
@@ -146,14 +149,30 @@ public struct Elementwise: Sendable {
 
     // MARK: Helpers
 
-    /// Workgroups for a grid-stride loop over `units` invocations' worth of work.
     private func groups(units: Int) -> (Int, Int, Int) {
-        let needed = (units + Int(Self.localSize) - 1) / Int(Self.localSize)
-        return (max(1, min(needed, Self.maxGroups)), 1, 1)
+        Self.groups(units: units, localSize: Self.localSize)
     }
 
+    /// Workgroups for kernels that split `units` into one contiguous span per subgroup
+    /// (`elementwise_span.glsl`): about `unitsPerInvocation` units per invocation.
+    static func groups(units: Int, localSize: UInt32) -> (Int, Int, Int) {
+        let perGroup = Int(localSize) * unitsPerInvocation
+        return (max(1, min((units + perGroup - 1) / perGroup, maxGroups)), 1, 1)
+    }
+
+    static let unitsPerInvocation = 64
     /// Enough workgroups to keep any device busy; the shaders loop over the rest.
     static let maxGroups = 65_535
+
+    /// Magic numbers for dividing any n < 2³¹ by `divisor` without a division instruction:
+    /// `n / divisor == (mulhi(n, magic) + n) >> shift`, where mulhi is the high word of the 64-bit product.
+    static func divisionMagic(_ divisor: Int) -> (magic: UInt32, shift: UInt32) {
+        precondition(divisor > 0 && divisor <= Int(Int32.max), "divisor \(divisor) out of range")
+        let d = UInt64(divisor)
+        let shift = d == 1 ? 0 : UInt64(64 - (d - 1).leadingZeroBitCount)
+        let magic = ((1 << 32) * ((1 << shift) - d)) / d + 1
+        return (UInt32(magic), UInt32(shift))
+    }
 
     /// The element count of `shape`; throws for empty shapes, non-positive axes and counts beyond 32-bit indexing.
     static func elementCount(_ name: String, _ shape: [Int]) throws -> Int {

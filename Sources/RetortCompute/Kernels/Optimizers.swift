@@ -28,12 +28,15 @@ public struct SGD: Sendable {
         }
     }
 
-    public let kernel: Kernel
+    /// The scalar kernel and the one that updates four parameters per step (counts divisible by 4).
+    public let kernel: Kernel, vectorKernel: Kernel
     private static let localSize: UInt32 = 64
 
     public init(device: Device) throws {
         kernel = try device.kernel("sgd", bindings: [.storage(.readWrite), .texel(.r32f), .storage(.readWrite)], pushConstants: 8,
-                                   localSize: [Self.localSize])
+                                   localSize: [Self.localSize], constants: [1])
+        vectorKernel = try device.kernel("sgd", bindings: [.storage(.readWrite), .texel(.rgba32f), .storage(.readWrite)], pushConstants: 8,
+                                         localSize: [Self.localSize], constants: [4])
     }
 
     /// Records one step over `count` parameters: `parameters` (and `momentumBuffer`, required when
@@ -65,11 +68,13 @@ public struct SGD: Sendable {
                                    .bool(firstStep), .bool(options.maximize)]
         // Without momentum the buffer binding is never read or written; the parameters fill the slot.
         let state = options.momentum != 0 ? momentumBuffer! : parameters
-        try stream.dispatch(kernel, [parameters, gradients, state], push: push, groups: Self.groups(count))
+        let vectorized = count % 4 == 0
+        try stream.dispatch(vectorized ? vectorKernel : kernel, [parameters, gradients, state], push: push,
+                            groups: Self.groups(vectorized ? count / 4 : count))
     }
 
-    static func groups(_ count: Int) -> (Int, Int, Int) {
-        (max(1, min((count + Int(localSize) - 1) / Int(localSize), Elementwise.maxGroups)), 1, 1)
+    static func groups(_ units: Int) -> (Int, Int, Int) {
+        Elementwise.groups(units: units, localSize: localSize)
     }
 }
 
@@ -97,11 +102,14 @@ public struct AdamW: Sendable {
         }
     }
 
-    public let kernel: Kernel
+    /// The scalar kernel and the one that updates four parameters per step (counts divisible by 4).
+    public let kernel: Kernel, vectorKernel: Kernel
 
     public init(device: Device) throws {
         kernel = try device.kernel("adamw", bindings: [.storage(.readWrite), .texel(.r32f), .storage(.readWrite), .storage(.readWrite)],
-                                   pushConstants: 9, localSize: [64])
+                                   pushConstants: 9, localSize: [64], constants: [1])
+        vectorKernel = try device.kernel("adamw", bindings: [.storage(.readWrite), .texel(.rgba32f), .storage(.readWrite), .storage(.readWrite)],
+                                         pushConstants: 9, localSize: [64], constants: [4])
     }
 
     /// Records step number `step` (1 for the first step) over `count` parameters: `parameters`,
@@ -128,6 +136,8 @@ public struct AdamW: Sendable {
         let push: [ShaderValue] = [.count(count), .float(Float(1 - lr * options.weightDecay)), .float(Float(1 - beta1)),
                                    .float(Float(beta2)), .float(Float(1 - beta2)), .float(Float(lr / biasCorrection1)),
                                    .float(Float(biasCorrection2.squareRoot())), .float(Float(options.epsilon)), .bool(options.maximize)]
-        try stream.dispatch(kernel, [parameters, gradients, firstMoment, secondMoment], push: push, groups: SGD.groups(count))
+        let vectorized = count % 4 == 0
+        try stream.dispatch(vectorized ? vectorKernel : kernel, [parameters, gradients, firstMoment, secondMoment], push: push,
+                            groups: SGD.groups(vectorized ? count / 4 : count))
     }
 }
