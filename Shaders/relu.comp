@@ -2,7 +2,8 @@
 // ReLU, forward and backward.
 //   MODE 0 forward:  y = max(x, 0) (NaN stays NaN, like PyTorch)
 //     bindings: 0 x [count], 1 unused (bind x again), 2 y [count]
-//   MODE 1 backward: dx = mask > 0 ? dy : 0, where mask is the forward input x or output y
+//   MODE 1 backward: dx = mask <= 0 ? 0 : dy, where mask is the forward input x or output y (a NaN
+//     mask passes dy through, like PyTorch's threshold_backward)
 //     bindings: 0 mask [count], 1 dy [count], 2 dx [count]
 // Inputs are texel buffers (RGBA32F when VEC == 4, which needs count % 4 == 0, else R32F). The output
 // may alias an input: each element is read and written by one invocation.
@@ -21,7 +22,7 @@ layout(push_constant) uniform Push { uint count; } p;
 vec4 compute(uint t) {
     vec4 v = texelFetch(x, int(t));
     if (MODE == 0u) return mix(max(v, vec4(0.0)), v, isnan(v));
-    return mix(vec4(0.0), texelFetch(dy, int(t)), greaterThan(v, vec4(0.0)));
+    return mix(texelFetch(dy, int(t)), vec4(0.0), lessThanEqual(v, vec4(0.0)));
 }
 
 void main() {

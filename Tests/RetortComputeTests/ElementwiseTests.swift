@@ -168,7 +168,7 @@ final class ElementwiseTests: DeviceTestCase {
         }
     }
 
-    func testReLUKeepsNaN() throws {
+    func testReLUPropagatesNaNLikePyTorch() throws {
         let elementwise = try Elementwise(device: device)
         let stream = try device.makeStream()
         for count in [5, 8] {
@@ -179,6 +179,12 @@ final class ElementwiseTests: DeviceTestCase {
             let y = try output.read(Float.self)
             XCTAssert(y[0].isNaN, "relu(NaN) should stay NaN, got \(y[0])")
             XCTAssertEqual(Array(y.dropFirst()), x.dropFirst().map { max($0, 0) })
+            // Backward with the input as mask: NaN and positive entries pass the gradient.
+            let dy = (0..<count).map { Float($0 + 1) }, dx = try device.makeBuffer(byteCount: count * 4)
+            try elementwise.encodeReLUBackward(into: stream, outputGradient: try device.makeBuffer(dy), mask: input, inputGradient: dx,
+                                               count: count)
+            try stream.run()
+            XCTAssertEqual(try dx.read(Float.self), zip(x, dy).map { $0.isNaN || $0 > 0 ? $1 : 0 })
         }
     }
 

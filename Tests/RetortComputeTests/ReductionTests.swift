@@ -254,6 +254,11 @@ final class ReductionTests: DeviceTestCase {
         expectInvalid("top-k too many") {
             try reduction.encodeTopKCorrect(into: stream, logits: big, labels: big, counts: big, rows: 5, columns: 10, topK: [1, 2, 3, 4, 5])
         }
+        expectInvalid("sum in place") { try reduction.encodeSum(into: stream, input: big, output: big, view: .init(outer: 4, reduced: 4, inner: 1)) }
+        expectInvalid("total in place") { try reduction.encodeTotal(into: stream, input: big, output: big, count: 100) }
+        expectInvalid("top-k counts over labels") {
+            try reduction.encodeTopKCorrect(into: stream, logits: big, labels: big, counts: big, rows: 5, columns: 10)
+        }
         XCTAssertEqual(stream.dispatchCount, 0)
     }
 }

@@ -14,6 +14,7 @@ public struct Elementwise: Sendable {
         /// `b` has the same shape as `a`.
         case full
         /// `b` is `[C]`, one value per channel (axis 1) of `a`: `[N, C, H, W]`, `[N, C]`, ….
+        /// (A `[N, C]` operand over `[N, C, H, W]` is this case for the shape `[1, N·C, H, W]`.)
         case channel
         /// `b` is `[N]`, one value per sample (axis 0) of `a`.
         case sample
@@ -122,14 +123,14 @@ public struct Elementwise: Sendable {
 
     // MARK: ReLU
 
-    /// `output = max(input, 0)` over `count` elements; `output` may be `input`.
+    /// `output = max(input, 0)` over `count` elements (NaN stays NaN); `output` may be `input`.
     public func encodeReLU(into stream: CommandStream, input: Buffer, output: Buffer, count: Int) throws {
         try encodeReLU(into: stream, mode: 0, first: input, second: input, output: output, count: count, name: "ReLU")
     }
 
-    /// `inputGradient = outputGradient where mask > 0, else 0` over `count` elements. `mask` is the
-    /// forward input or the forward output (both are positive at the same places);
-    /// `inputGradient` may be `outputGradient`.
+    /// `inputGradient = 0 where mask ≤ 0, else outputGradient` over `count` elements. `mask` is the
+    /// forward input or the forward output (both are positive at the same places; a NaN passes the
+    /// gradient through, as in PyTorch); `inputGradient` may be `outputGradient`.
     public func encodeReLUBackward(into stream: CommandStream, outputGradient: Buffer, mask: Buffer, inputGradient: Buffer,
                                    count: Int) throws {
         try encodeReLU(into: stream, mode: 1, first: mask, second: outputGradient, output: inputGradient, count: count,

@@ -55,6 +55,7 @@ public struct Reduction: Sendable {
     public func encodeSum(into stream: CommandStream, input: Buffer, output: Buffer, view: AxisView, mean: Bool = false,
                           accumulate: Bool = false) throws {
         try validate("sum", view)
+        try Self.requireDistinct("sum \(view.description)", input, output)
         try Elementwise.require("sum \(view.description)", [("input", input, view.outer * view.reduced * view.inner),
                                                              ("output", output, view.outer * view.inner)])
         try encodeAxisSum(into: stream, input: input, output: output, view: view, divisor: mean ? Float(view.reduced) : 1,
@@ -71,6 +72,7 @@ public struct Reduction: Sendable {
         }
         let outer = shape[..<axis].reduce(1, *), kept = shape[axis], inner = count / (outer * kept)
         try Elementwise.require("sum of \(shape) keeping axis \(axis)", [("input", input, count), ("output", output, kept)])
+        try Self.requireDistinct("sum of \(shape) keeping axis \(axis)", input, output)
         let divisor = mean ? Float(outer * inner) : 1
         if inner == 1 || outer == 1 {
             let view = inner == 1 ? AxisView(outer: 1, reduced: outer, inner: kept) : AxisView(outer: kept, reduced: inner, inner: 1)
@@ -110,8 +112,14 @@ public struct Reduction: Sendable {
                             accumulate: Bool = false) throws {
         _ = try Elementwise.elementCount("total", [count])
         try Elementwise.require("total of \(count) values", [("input", input, count), ("output", output, 1)])
+        try Self.requireDistinct("total of \(count) values", input, output)
         try encodeAxisSum(into: stream, input: input, output: output, view: AxisView(outer: 1, reduced: count, inner: 1),
                           divisor: mean ? Float(count) : 1, accumulate: accumulate, alwaysSplit: count > 1)
+    }
+
+    /// Reductions read their inputs while other invocations write results: they cannot run in place.
+    private static func requireDistinct(_ context: String, _ input: Buffer, _ output: Buffer) throws {
+        guard input !== output else { throw VulkanError.invalidArgument("\(context): the output buffer cannot be an input.") }
     }
 
     private func validate(_ name: String, _ view: AxisView) throws {
@@ -169,6 +177,7 @@ public struct Reduction: Sendable {
     public func encodeArgmax(into stream: CommandStream, input: Buffer, output: Buffer, rows: Int, columns: Int) throws {
         try validateRows("argmax", rows: rows, columns: columns)
         try Elementwise.require("argmax [\(rows), \(columns)]", [("input", input, rows * columns), ("output", output, rows)])
+        try Self.requireDistinct("argmax [\(rows), \(columns)]", input, output)
         let kernel = try selectionKernel(mode: 0)
         try stream.dispatch(kernel, [input, input, output], push: selectionPush(rows: rows, columns: columns),
                             groups: kernel.groups(covering: (min(rows, Elementwise.maxGroups * Int(Self.localSize)), 1, 1)))
@@ -188,6 +197,8 @@ public struct Reduction: Sendable {
         }
         try Elementwise.require("top-k [\(rows), \(columns)]", [("logits", logits, rows * columns), ("labels", labels, rows),
                                                                  ("counts", counts, topK.count)])
+        try Self.requireDistinct("top-k [\(rows), \(columns)]", logits, counts)
+        try Self.requireDistinct("top-k [\(rows), \(columns)]", labels, counts)
         let ranks = try device.makeBuffer(byteCount: rows * 4)
         let rankKernel = try selectionKernel(mode: 1)
         try stream.dispatch(rankKernel, [logits, labels, ranks], push: selectionPush(rows: rows, columns: columns),
