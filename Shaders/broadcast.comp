@@ -20,26 +20,18 @@ layout(binding = 1) uniform samplerBuffer b;
 layout(binding = 2) writeonly buffer C { float c[]; };
 layout(binding = 2) writeonly buffer C4 { vec4 c4[]; };  // the same buffer, for VEC == 4
 
-// Divisions by inner and mid use magic numbers from the host (q = (mulhi(n, magic) + n) >> shift,
-// exact for n < 2^31): integer division has no vector instruction on CPUs.
+// b's index advances incrementally along each invocation's units (see main); the few divisions by
+// inner and mid use magic numbers from the host (q = (mulhi(n, magic) + n) >> shift, exact for
+// n < 2^31): integer division has no vector instruction on CPUs.
 layout(push_constant) uniform Push {
-    uint count; uint mid; float alpha; float beta;
-    uint rowMagic; uint rowShift; uint midMagic; uint midShift;
+    uint count; uint mid; uint inner; float alpha; float beta;
+    uint innerMagic; uint innerShift; uint midMagic; uint midShift;
 } p;
 
 uint fastDivide(uint n, uint magic, uint shift) {
     uint high, low;
     umulExtended(n, magic, high, low);
     return (high + n) >> shift;
-}
-
-// Index into b of element e.
-uint bIndex(uint e) {
-    if (MODE == 0u) return e;
-    if (MODE == 3u) return 0u;
-    uint row = fastDivide(e, p.rowMagic, p.rowShift);  // e / inner = o * mid + m
-    if (MODE == 2u) return row;
-    return row - fastDivide(row, p.midMagic, p.midShift) * p.mid;
 }
 
 vec4 apply(vec4 x, vec4 y) {
@@ -51,14 +43,35 @@ void main() {
     uint units = p.count / VEC;
     uint first, end, step;
     subgroupSpan(units, first, end, step);
+    if (first >= end) return;
+    // Element e = row * inner + offset, row = o * mid + m. MODE 1 reads b[m], MODE 2 b[row] (mid = 1).
+    // Each iteration moves e by step * VEC: add the precomputed quotient and remainder, then carry.
+    uint row = 0u, offset = 0u, m = 0u, rowStep = 0u, offsetStep = 0u, mStep = 0u;
+    if (MODE == 1u || MODE == 2u) {
+        uint e = first * VEC, advance = step * VEC;
+        row = fastDivide(e, p.innerMagic, p.innerShift);
+        offset = e - row * p.inner;
+        rowStep = fastDivide(advance, p.innerMagic, p.innerShift);
+        offsetStep = advance - rowStep * p.inner;
+        m = row - fastDivide(row, p.midMagic, p.midShift) * p.mid;
+        mStep = rowStep - fastDivide(rowStep, p.midMagic, p.midShift) * p.mid;
+    }
     for (uint u = first; u < end; u += step) {
         uint e = u * VEC;
-        uint bi = bIndex(e);
+        uint bi = MODE == 0u ? e : (MODE == 1u ? m : (MODE == 2u ? row : 0u));
         if (VEC == 4u) {
             vec4 y = B_VEC ? texelFetch(b, int(bi / 4u)) : vec4(texelFetch(b, int(bi)).x);
             c4[u] = apply(texelFetch(a, int(u)), y);
         } else {
             c[e] = apply(vec4(texelFetch(a, int(e)).x), vec4(texelFetch(b, int(bi)).x)).x;
+        }
+        if (MODE == 1u || MODE == 2u) {
+            offset += offsetStep;
+            uint carry = offset >= p.inner ? 1u : 0u;
+            offset -= carry * p.inner;
+            row += rowStep + carry;
+            m += mStep + carry;
+            if (m >= p.mid) m -= p.mid;
         }
     }
 }

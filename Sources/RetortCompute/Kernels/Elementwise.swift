@@ -112,12 +112,12 @@ public struct Elementwise: Sendable {
         let bVec = vectorized && broadcast == .full
         let kernel = try device.kernel("broadcast",
                                        bindings: [.texel(vectorized ? .rgba32f : .r32f), .texel(bVec ? .rgba32f : .r32f), .storage(.write)],
-                                       pushConstants: 8, localSize: [Self.localSize],
+                                       pushConstants: 9, localSize: [Self.localSize],
                                        constants: [.uint(op), .uint(broadcast.mode), .uint(vectorized ? 4 : 1), .bool(bVec)])
-        let row = Self.divisionMagic(inner), channel = Self.divisionMagic(mid)
+        let byInner = Self.divisionMagic(inner), byMid = Self.divisionMagic(mid)
         try stream.dispatch(kernel, [a, b, output],
-                            push: [.count(count), .count(mid), .float(alpha), .float(beta), .uint(row.magic), .uint(row.shift),
-                                   .uint(channel.magic), .uint(channel.shift)],
+                            push: [.count(count), .count(mid), .count(inner), .float(alpha), .float(beta), .uint(byInner.magic),
+                                   .uint(byInner.shift), .uint(byMid.magic), .uint(byMid.shift)],
                             groups: groups(units: vectorized ? count / 4 : count))
     }
 
