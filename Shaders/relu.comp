@@ -1,0 +1,37 @@
+#version 450
+// ReLU, forward and backward.
+//   MODE 0 forward:  y = max(x, 0) (NaN stays NaN, like PyTorch)
+//     bindings: 0 x [count], 1 unused (bind x again), 2 y [count]
+//   MODE 1 backward: dx = mask <= 0 ? 0 : dy, where mask is the forward input x or output y (a NaN
+//     mask passes dy through, like PyTorch's threshold_backward)
+//     bindings: 0 mask [count], 1 dy [count], 2 dx [count]
+// Inputs are texel buffers (RGBA32F when VEC == 4, which needs count % 4 == 0, else R32F). The output
+// may alias an input: each element is read and written by one invocation.
+#include "elementwise_span.glsl"
+layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
+layout(constant_id = 3) const uint MODE = 0;
+layout(constant_id = 4) const uint VEC = 1;
+
+layout(binding = 0) uniform samplerBuffer x;
+layout(binding = 1) uniform samplerBuffer dy;
+layout(binding = 2) writeonly buffer Y { float y[]; };
+layout(binding = 2) writeonly buffer Y4 { vec4 y4[]; };  // the same buffer, for VEC == 4
+
+layout(push_constant) uniform Push { uint count; } p;
+
+vec4 compute(uint t) {
+    vec4 v = texelFetch(x, int(t));
+    if (MODE == 0u) return mix(max(v, vec4(0.0)), v, isnan(v));
+    return mix(texelFetch(dy, int(t)), vec4(0.0), lessThanEqual(v, vec4(0.0)));
+}
+
+void main() {
+    uint units = p.count / VEC;
+    uint first, end, step;
+    subgroupSpan(units, first, end, step);
+    for (uint u = first; u < end; u += step) {
+        vec4 r = compute(u);
+        if (VEC == 4u) y4[u] = r;
+        else y[u] = r.x;
+    }
+}

@@ -1,0 +1,229 @@
+/// Deterministic reductions on fp32 tensors: sums and means over axes (`reduce.comp`), argmax per
+/// row and top-k hit counting (`topk.comp`).
+///
+/// Every reduction adds in a fixed order (no atomics), so the same inputs on the same device give
+/// the same bits. Large reductions with few outputs run in two passes: partial sums over fixed
+/// chunks into a scratch buffer, then a fixed-order sum of the partials. Scratch buffers are
+/// allocated from the device when needed and live until the stream has run.
+public struct Reduction: Sendable {
+    /// A tensor viewed as `[outer, reduced, inner]`, summed over the middle axis to `[outer, inner]`.
+    public struct AxisView: Sendable, Hashable {
+        public var outer: Int
+        public var reduced: Int
+        public var inner: Int
+
+        public init(outer: Int, reduced: Int, inner: Int) {
+            self.outer = outer
+            self.reduced = reduced
+            self.inner = inner
+        }
+
+        /// Reduces the contiguous `axes` of a row-major `shape`, e.g. `[N, C, H, W]` over `2..<4`
+        /// (H and W) gives `[N, C]`.
+        public init(shape: [Int], axes: Range<Int>) throws {
+            guard !shape.isEmpty, shape.allSatisfy({ $0 > 0 }), !axes.isEmpty, axes.lowerBound >= 0, axes.upperBound <= shape.count else {
+                throw VulkanError.invalidArgument("Reduction: axes \(axes) do not fit shape \(shape).")
+            }
+            self.init(outer: shape[..<axes.lowerBound].reduce(1, *), reduced: shape[axes].reduce(1, *),
+                      inner: shape[axes.upperBound...].reduce(1, *))
+        }
+
+        /// Reduces one `axis` of a row-major `shape`.
+        public init(shape: [Int], axis: Int) throws {
+            try self.init(shape: shape, axes: axis..<(axis + 1))
+        }
+
+        var description: String { "[\(outer), \(reduced), \(inner)]" }
+    }
+
+    public let device: Device
+    private static let localSize: UInt32 = 64
+    /// Below this many outputs, a long reduction is split into chunks (two passes) for parallelism.
+    private static let fewOutputs = 256
+    /// Reductions longer than this are split when they have few outputs.
+    private static let longReduction = 4096
+
+    /// Prepares the launcher; kernels are built (and cached by `device`) on first use.
+    public init(device: Device) throws {
+        self.device = device
+    }
+
+    // MARK: Sums and means
+
+    /// `output[o, i] = Σ_r input[o, r, i]` (divided by `reduced` when `mean`), for `input` viewed as `view`.
+    /// With `accumulate`, the result is added to `output` instead of replacing it.
+    public func encodeSum(into stream: CommandStream, input: Buffer, output: Buffer, view: AxisView, mean: Bool = false,
+                          accumulate: Bool = false) throws {
+        try validate("sum", view)
+        try Self.requireDistinct("sum \(view.description)", input, output)
+        try Elementwise.require("sum \(view.description)", [("input", input, view.outer * view.reduced * view.inner),
+                                                             ("output", output, view.outer * view.inner)])
+        try encodeAxisSum(into: stream, input: input, output: output, view: view, divisor: mean ? Float(view.reduced) : 1,
+                          accumulate: accumulate)
+    }
+
+    /// Sums `input` of `shape` over every axis except `axis`: `output` is `[shape[axis]]`. The
+    /// per-channel bias gradient is `axis: 1` of `[N, C, H, W]` (two dispatches: over H·W, then N).
+    public func encodeSum(into stream: CommandStream, input: Buffer, output: Buffer, shape: [Int], keeping axis: Int,
+                          mean: Bool = false, accumulate: Bool = false) throws {
+        let count = try Elementwise.elementCount("sum keeping axis \(axis)", shape)
+        guard shape.indices.contains(axis) else {
+            throw VulkanError.invalidArgument("sum keeping axis \(axis): shape \(shape) has no such axis.")
+        }
+        let outer = shape[..<axis].reduce(1, *), kept = shape[axis], inner = count / (outer * kept)
+        try Elementwise.require("sum of \(shape) keeping axis \(axis)", [("input", input, count), ("output", output, kept)])
+        try Self.requireDistinct("sum of \(shape) keeping axis \(axis)", input, output)
+        let divisor = mean ? Float(outer * inner) : 1
+        if inner == 1 || outer == 1 {
+            let view = inner == 1 ? AxisView(outer: 1, reduced: outer, inner: kept) : AxisView(outer: kept, reduced: inner, inner: 1)
+            return try encodeAxisSum(into: stream, input: input, output: output, view: view, divisor: divisor, accumulate: accumulate)
+        }
+        let rows = try device.makeBuffer(byteCount: outer * kept * 4)
+        try encodeAxisSum(into: stream, input: input, output: rows, view: AxisView(outer: outer * kept, reduced: inner, inner: 1),
+                          divisor: 1, accumulate: false)
+        try encodeAxisSum(into: stream, input: rows, output: output, view: AxisView(outer: 1, reduced: outer, inner: kept),
+                          divisor: divisor, accumulate: accumulate)
+    }
+
+    /// Sums a full gradient of `shape` back to the shape of an operand that was broadcast over it
+    /// (see ``Elementwise/Broadcast``): the backward of a broadcasting add, subtract or multiply.
+    public func encodeSum(into stream: CommandStream, input: Buffer, output: Buffer, shape: [Int],
+                          to broadcast: Elementwise.Broadcast, accumulate: Bool = false) throws {
+        let count = try Elementwise.elementCount("sum to \(broadcast)", shape)
+        switch broadcast {
+        case .full:
+            try encodeSum(into: stream, input: input, output: output, view: AxisView(outer: 1, reduced: 1, inner: count),
+                          accumulate: accumulate)
+        case .channel:
+            guard shape.count >= 2 else {
+                throw VulkanError.invalidArgument("sum to channel: shape \(shape) has no channel axis.")
+            }
+            try encodeSum(into: stream, input: input, output: output, shape: shape, keeping: 1, accumulate: accumulate)
+        case .sample:
+            try encodeSum(into: stream, input: input, output: output, shape: shape, keeping: 0, accumulate: accumulate)
+        case .scalar:
+            try encodeTotal(into: stream, input: input, output: output, count: count, accumulate: accumulate)
+        }
+    }
+
+    /// `output[0] = Σ input[0..<count]` (divided by `count` when `mean`) in two passes: fixed chunks
+    /// summed into partials, then the partials summed in order. Training reports its mean loss this way.
+    public func encodeTotal(into stream: CommandStream, input: Buffer, output: Buffer, count: Int, mean: Bool = false,
+                            accumulate: Bool = false) throws {
+        _ = try Elementwise.elementCount("total", [count])
+        try Elementwise.require("total of \(count) values", [("input", input, count), ("output", output, 1)])
+        try Self.requireDistinct("total of \(count) values", input, output)
+        try encodeAxisSum(into: stream, input: input, output: output, view: AxisView(outer: 1, reduced: count, inner: 1),
+                          divisor: mean ? Float(count) : 1, accumulate: accumulate, alwaysSplit: count > 1)
+    }
+
+    /// Reductions read their inputs while other invocations write results: they cannot run in place.
+    private static func requireDistinct(_ context: String, _ input: Buffer, _ output: Buffer) throws {
+        guard input !== output else { throw VulkanError.invalidArgument("\(context): the output buffer cannot be an input.") }
+    }
+
+    private func validate(_ name: String, _ view: AxisView) throws {
+        guard view.outer > 0, view.reduced > 0, view.inner > 0 else {
+            throw VulkanError.invalidArgument("\(name): view \(view.description) needs positive sizes.")
+        }
+        let (count, overflow) = view.outer.multipliedReportingOverflow(by: view.reduced)
+        guard !overflow, !count.multipliedReportingOverflow(by: view.inner).overflow, count * view.inner <= Int(Int32.max) else {
+            throw VulkanError.invalidArgument("\(name): view \(view.description) has more elements than 32-bit indexing allows.")
+        }
+    }
+
+    /// One pass when there are enough outputs to go round, else chunked partials then their sum.
+    private func encodeAxisSum(into stream: CommandStream, input: Buffer, output: Buffer, view: AxisView, divisor: Float,
+                               accumulate: Bool, alwaysSplit: Bool = false) throws {
+        let outputs = view.outer * view.inner
+        guard alwaysSplit || (outputs < Self.fewOutputs && view.reduced > Self.longReduction) else {
+            return try encodePass(into: stream, input: input, output: output, view: view, chunk: view.reduced, divisor: divisor,
+                                  accumulate: accumulate)
+        }
+        // About 512 partials in all, each a multiple of 4 long (vector reads), at least 64 long.
+        let wanted = max(1, 512 / outputs)
+        var chunk = max(64, (view.reduced + wanted - 1) / wanted)
+        chunk = (chunk + 3) / 4 * 4
+        let chunks = (view.reduced + chunk - 1) / chunk
+        guard chunks > 1 else {
+            return try encodePass(into: stream, input: input, output: output, view: view, chunk: view.reduced, divisor: divisor,
+                                  accumulate: accumulate)
+        }
+        let partials = try device.makeBuffer(byteCount: outputs * chunks * 4)
+        try encodePass(into: stream, input: input, output: partials, view: view, chunk: chunk, divisor: 1, accumulate: false)
+        try encodePass(into: stream, input: partials, output: output, view: AxisView(outer: view.outer, reduced: chunks, inner: view.inner),
+                       chunk: chunks, divisor: divisor, accumulate: accumulate)
+    }
+
+    private func encodePass(into stream: CommandStream, input: Buffer, output: Buffer, view: AxisView, chunk: Int, divisor: Float,
+                            accumulate: Bool) throws {
+        let chunks = (view.reduced + chunk - 1) / chunk
+        // 1: vec4 reads along the reduced axis; 2: along the inner axis (4 outputs per invocation).
+        let vec: UInt32 = view.inner == 1 && view.reduced % 4 == 0 && chunk % 4 == 0 ? 1 : (view.inner % 4 == 0 ? 2 : 0)
+        let kernel = try device.kernel("reduce", bindings: [.texel(vec == 0 ? .r32f : .rgba32f), .storage(.readWrite)], pushConstants: 7,
+                                       localSize: [Self.localSize], constants: [.uint(vec)])
+        let units = view.outer * chunks * (vec == 2 ? view.inner / 4 : view.inner)
+        let groups = max(1, min((units + Int(Self.localSize) - 1) / Int(Self.localSize), Elementwise.maxGroups))
+        try stream.dispatch(kernel, [input, output],
+                            push: [.count(view.outer), .count(view.reduced), .count(view.inner), .count(chunk), .count(chunks),
+                                   .float(divisor), .bool(accumulate)],
+                            groups: (groups, 1, 1))
+    }
+
+    // MARK: Argmax and top-k
+
+    /// `output[r]` (a `UInt32`) = the column of the largest `input[r, :]` for `input` of `[rows, columns]`;
+    /// the first one wins ties and NaN counts as the largest, like `torch.argmax(dim: 1)`.
+    public func encodeArgmax(into stream: CommandStream, input: Buffer, output: Buffer, rows: Int, columns: Int) throws {
+        try validateRows("argmax", rows: rows, columns: columns)
+        try Elementwise.require("argmax [\(rows), \(columns)]", [("input", input, rows * columns), ("output", output, rows)])
+        try Self.requireDistinct("argmax [\(rows), \(columns)]", input, output)
+        let kernel = try selectionKernel(mode: 0)
+        try stream.dispatch(kernel, [input, input, output], push: selectionPush(rows: rows, columns: columns),
+                            groups: kernel.groups(covering: (min(rows, Elementwise.maxGroups * Int(Self.localSize)), 1, 1)))
+    }
+
+    /// Counts the rows of `logits` (`[rows, columns]`) whose label (`labels`: `[rows]` `UInt32` or
+    /// non-negative `Int32`) is among the top `k` logits, for each `k` in `topK` (1 to 4 values; default
+    /// top-1 and top-5), into `counts` (`[topK.count]` `UInt32`). A label is in the top k when fewer
+    /// than k logits are strictly greater than its own, so ties count in its favour; labels outside
+    /// `0..<columns` never count. With `accumulate`, counts are added to `counts` (e.g. over an
+    /// evaluation epoch, read back once). Two dispatches: per-row ranks, then an in-order count.
+    public func encodeTopKCorrect(into stream: CommandStream, logits: Buffer, labels: Buffer, counts: Buffer, rows: Int,
+                                  columns: Int, topK: [Int] = [1, 5], accumulate: Bool = false) throws {
+        try validateRows("top-k", rows: rows, columns: columns)
+        guard (1...4).contains(topK.count), topK.allSatisfy({ $0 > 0 && $0 <= Int(UInt32.max) }) else {
+            throw VulkanError.invalidArgument("top-k [\(rows), \(columns)]: topK \(topK) needs 1 to 4 positive values.")
+        }
+        try Elementwise.require("top-k [\(rows), \(columns)]", [("logits", logits, rows * columns), ("labels", labels, rows),
+                                                                 ("counts", counts, topK.count)])
+        try Self.requireDistinct("top-k [\(rows), \(columns)]", logits, counts)
+        try Self.requireDistinct("top-k [\(rows), \(columns)]", labels, counts)
+        let ranks = try device.makeBuffer(byteCount: rows * 4)
+        let rankKernel = try selectionKernel(mode: 1)
+        try stream.dispatch(rankKernel, [logits, labels, ranks], push: selectionPush(rows: rows, columns: columns),
+                            groups: rankKernel.groups(covering: (min(rows, Elementwise.maxGroups * Int(Self.localSize)), 1, 1)))
+        let countKernel = try selectionKernel(mode: 2)
+        let ks = (0..<4).map { ShaderValue.count($0 < topK.count ? topK[$0] : 0) }
+        try stream.dispatch(countKernel, [logits, ranks, counts],
+                            push: [.count(rows), .count(columns), .count(topK.count), .bool(accumulate)] + ks, groups: (1, 1, 1))
+    }
+
+    private func validateRows(_ name: String, rows: Int, columns: Int) throws {
+        guard rows > 0, columns > 0 else {
+            throw VulkanError.invalidArgument("\(name): [\(rows), \(columns)] needs positive sizes.")
+        }
+        guard !rows.multipliedReportingOverflow(by: columns).overflow, rows * columns <= Int(Int32.max) else {
+            throw VulkanError.invalidArgument("\(name): [\(rows), \(columns)] has more elements than 32-bit indexing allows.")
+        }
+    }
+
+    private func selectionKernel(mode: UInt32) throws -> Kernel {
+        try device.kernel("topk", bindings: [.texel(.r32f), .texel(.r32ui), .storage(.readWrite)], pushConstants: 8,
+                          localSize: [Self.localSize], constants: [.uint(mode)])
+    }
+
+    private func selectionPush(rows: Int, columns: Int) -> [ShaderValue] {
+        [.count(rows), .count(columns), 0, 0, 0, 0, 0, 0]
+    }
+}
