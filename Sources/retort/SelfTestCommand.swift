@@ -52,8 +52,9 @@ enum SelfTestCommand {
         return c
     }
 
-    /// Largest |x − y| / max(1, |y|) over all elements.
+    /// Largest |x − y| / max(1, |y|) over all elements; any non-finite result is an infinite error.
     static func maxRelativeError(_ x: [Float], _ y: [Double]) -> Double {
-        zip(x, y).reduce(0) { max($0, abs(Double($1.0) - $1.1) / max(1, abs($1.1))) }
+        guard x.allSatisfy(\.isFinite) else { return .infinity }
+        return zip(x, y).reduce(0) { max($0, abs(Double($1.0) - $1.1) / max(1, abs($1.1))) }
     }
 }

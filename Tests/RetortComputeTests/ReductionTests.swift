@@ -65,14 +65,14 @@ final class ReductionTests: DeviceTestCase {
                 try reduction.encodeSum(into: stream, input: input, output: output, view: view, mean: mean)
                 try stream.run()
                 let scaled = expected.map { mean ? $0 / Double(view.reduced) : $0 }
-                XCTAssertLessThanOrEqual(relativeError(try output.read(Float.self), scaled), 1e-4, "\(mean ? "mean" : "sum") \(view)")
+                XCTAssertLessThanOrEqual(maxRelativeError(try output.read(Float.self), scaled), 1e-4, "\(mean ? "mean" : "sum") \(view)")
             }
             // Accumulate into existing values.
             let prior = random.floats(expected.count)
             let output = try device.makeBuffer(prior)
             try reduction.encodeSum(into: stream, input: input, output: output, view: view, accumulate: true)
             try stream.run()
-            XCTAssertLessThanOrEqual(relativeError(try output.read(Float.self), zip(expected, prior).map { $0 + Double($1) }), 1e-4,
+            XCTAssertLessThanOrEqual(maxRelativeError(try output.read(Float.self), zip(expected, prior).map { $0 + Double($1) }), 1e-4,
                                      "accumulate \(view)")
         }
     }
@@ -92,7 +92,7 @@ final class ReductionTests: DeviceTestCase {
                     try reduction.encodeSum(into: stream, input: input, output: output, shape: shape, keeping: axis, mean: mean)
                     try stream.run()
                     let scaled = expected.map { mean ? $0 * Double(shape[axis]) / Double(count) : $0 }
-                    XCTAssertLessThanOrEqual(relativeError(try output.read(Float.self), scaled), 1e-4, "\(shape) keeping \(axis) mean \(mean)")
+                    XCTAssertLessThanOrEqual(maxRelativeError(try output.read(Float.self), scaled), 1e-4, "\(shape) keeping \(axis) mean \(mean)")
                 }
             }
         }
@@ -114,7 +114,7 @@ final class ReductionTests: DeviceTestCase {
                     try reduction.encodeSum(into: stream, input: input, output: output, shape: shape, to: broadcast, accumulate: accumulate)
                     try stream.run()
                     let target = accumulate ? zip(expected, prior).map { $0 + Double($1) } : expected
-                    XCTAssertLessThanOrEqual(relativeError(try output.read(Float.self), target), 1e-4, "\(shape) to \(broadcast) \(accumulate)")
+                    XCTAssertLessThanOrEqual(maxRelativeError(try output.read(Float.self), target), 1e-4, "\(shape) to \(broadcast) \(accumulate)")
                 }
             }
         }
@@ -132,7 +132,7 @@ final class ReductionTests: DeviceTestCase {
                 let output = try device.makeBuffer(byteCount: 4)
                 try reduction.encodeTotal(into: stream, input: input, output: output, count: count, mean: mean)
                 try stream.run()
-                XCTAssertLessThanOrEqual(relativeError(try output.read(Float.self), [mean ? sum / Double(count) : sum]), 1e-4,
+                XCTAssertLessThanOrEqual(maxRelativeError(try output.read(Float.self), [mean ? sum / Double(count) : sum]), 1e-4,
                                          "total of \(count), mean \(mean)")
             }
         }
