@@ -1,27 +1,36 @@
 import RetortCompute
 
-// Element-wise arithmetic on tensors of the same shape, forward and backward side by side.
-//   x, y, z: [any shape], the same for all three.
+// Element-wise arithmetic, forward and backward side by side.
+//   x: [any shape]; y: the same shape, or broadcast over x: a per-channel [C] (or [1, C, 1, 1]) vector
+//   for x: [N, C, …], a per-sample [N] vector, or a single value. The result has x's shape.
 
 extension Tensor {
-    /// Element-wise sum.
+    /// `x + y` (y may broadcast, see above).
     public func adding(_ other: Tensor) throws -> Tensor {
-        try binary(.add, other, name: "add").recorded(from: [self, other]) { g in [g, g] }
+        let broadcast = try broadcastMode(other, op: "add")
+        let z = try Tensor.empty(shape: shape, context: context)
+        try elementwise.encodeAdd(into: context.stream, a: buffer, b: other.buffer, output: z.buffer, shape: shape, broadcast: broadcast)
+        return z.recorded(from: [self, other]) { g in [g, try g.reduced(to: other.shape, broadcast)] }
     }
 
-    /// Element-wise difference.
+    /// `x − y` (y may broadcast).
     public func subtracting(_ other: Tensor) throws -> Tensor {
-        try binary(.subtract, other, name: "subtract").recorded(from: [self, other]) { g in [g, try g.scaled(by: -1)] }
+        let broadcast = try broadcastMode(other, op: "subtract")
+        let z = try Tensor.empty(shape: shape, context: context)
+        try elementwise.encodeSubtract(into: context.stream, a: buffer, b: other.buffer, output: z.buffer, shape: shape, broadcast: broadcast)
+        return z.recorded(from: [self, other]) { g in [g, try g.reduced(to: other.shape, broadcast).scaled(by: -1)] }
     }
 
-    /// Element-wise product.
+    /// `x ⊙ y` (y may broadcast).
     public func multiplying(_ other: Tensor) throws -> Tensor {
-        try binary(.multiply, other, name: "multiply").recorded(from: [self, other]) { [self] g in
-            [try g.binary(.multiply, other, name: "multiply"), try g.binary(.multiply, self, name: "multiply")]
+        let broadcast = try broadcastMode(other, op: "multiply")
+        let z = try product(other, broadcast)
+        return z.recorded(from: [self, other]) { [self] g in
+            [try g.product(other, broadcast), try g.product(self, .full).reduced(to: other.shape, broadcast)]
         }
     }
 
-    /// Element-wise quotient.
+    /// `x / y` element-wise (same shapes).
     public func dividing(by other: Tensor) throws -> Tensor {
         let z = try binary(.divide, other, name: "divide")
         return z.recorded(from: [self, other]) { g in
@@ -34,8 +43,7 @@ extension Tensor {
     /// `s · x`.
     public func scaled(by factor: Float) throws -> Tensor {
         let z = try Tensor.empty(shape: shape, context: context)
-        try context.stream.copy(buffer, to: z.buffer, byteCount: count * 4)
-        try z.scaleInPlace(by: factor, adding: 0)
+        try elementwise.encodeScale(into: context.stream, alpha: factor, x: buffer, output: z.buffer, count: count)
         return z.recorded(from: [self]) { g in [try g.scaled(by: factor)] }
     }
 
@@ -46,16 +54,51 @@ extension Tensor {
     public static func * (lhs: Tensor, rhs: Float) throws -> Tensor { try lhs.scaled(by: rhs) }
     public static func * (lhs: Float, rhs: Tensor) throws -> Tensor { try rhs.scaled(by: lhs) }
 
-    // MARK: Kernels
+    // MARK: Helpers
+
+    var elementwise: Elementwise {
+        get throws { try context.launcher(Elementwise.self) { try Elementwise(device: $0) } }
+    }
+
+    /// How `other` broadcasts over `self`, or a shape error naming both shapes.
+    func broadcastMode(_ other: Tensor, op: String) throws -> Elementwise.Broadcast {
+        guard context === other.context else { throw TensorError.contextMismatch(op: op) }
+        if other.shape == shape { return .full }
+        if other.count == 1 { return .scalar }
+        if shape.count >= 2, other.shape == [shape[1]] || other.shape == [1, shape[1]] + Array(repeating: 1, count: shape.count - 2) {
+            return .channel
+        }
+        if other.shape == [shape[0]] { return .sample }
+        throw TensorError.shapeMismatch(op: op, lhs: shape, rhs: other.shape)
+    }
+
+    /// `self ⊙ other` into a new tensor, not recorded.
+    func product(_ other: Tensor, _ broadcast: Elementwise.Broadcast) throws -> Tensor {
+        let z = try Tensor.empty(shape: shape, context: context)
+        try elementwise.encodeMultiply(into: context.stream, a: buffer, b: other.buffer, output: z.buffer, shape: shape, broadcast: broadcast)
+        return z
+    }
+
+    /// Sums a gradient of this (full) shape down to a broadcast operand's shape, not recorded.
+    func reduced(to target: [Int], _ broadcast: Elementwise.Broadcast) throws -> Tensor {
+        guard broadcast != .full else { return self }
+        let reduction = try context.launcher(Reduction.self) { try Reduction(device: $0) }
+        let z = try Tensor.empty(shape: target, context: context)
+        try reduction.encodeSum(into: context.stream, input: buffer, output: z.buffer, shape: shape, to: broadcast)
+        return z
+    }
 
     enum BinaryOp: UInt32 { case add = 0, subtract, multiply, divide, maximum, minimum }
 
-    /// `self OP other` into a new tensor, without recording.
+    /// `self OP other` for same-shaped tensors into a new tensor, not recorded.
     func binary(_ op: BinaryOp, _ other: Tensor, name: String) throws -> Tensor {
         guard context === other.context else { throw TensorError.contextMismatch(op: name) }
         guard shape == other.shape else { throw TensorError.shapeMismatch(op: name, lhs: shape, rhs: other.shape) }
         let z = try Tensor.empty(shape: shape, context: context)
-        try dispatchBinary(op, self.buffer, other.buffer, into: z.buffer)
+        let kernel = try context.device.kernel("elementwise", bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)],
+                                               pushConstants: 1, localSize: [256, 1, 1], constants: [.uint(op.rawValue)])
+        try context.stream.dispatch(kernel, [buffer, other.buffer, z.buffer], push: [.count(count)],
+                                    groups: kernel.groups(covering: (count, 1, 1)))
         return z
     }
 
@@ -67,19 +110,6 @@ extension Tensor {
     /// `self += other`, in place, not recorded (gradient accumulation).
     func addInPlace(_ other: Tensor) throws {
         guard shape == other.shape else { throw TensorError.shapeMismatch(op: "add_", lhs: shape, rhs: other.shape) }
-        try dispatchBinary(.add, buffer, other.buffer, into: buffer)
-    }
-
-    /// `self = alpha · self + beta`, in place, not recorded.
-    func scaleInPlace(by alpha: Float, adding beta: Float) throws {
-        let kernel = try context.device.kernel("scale", bindings: [.storage(.readWrite)], pushConstants: 3, localSize: [256, 1, 1])
-        try context.stream.dispatch(kernel, [buffer], push: [.count(count), .float(alpha), .float(beta)],
-                                    groups: kernel.groups(covering: (count, 1, 1)))
-    }
-
-    private func dispatchBinary(_ op: BinaryOp, _ x: Buffer, _ y: Buffer, into z: Buffer) throws {
-        let kernel = try context.device.kernel("elementwise", bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)],
-                                               pushConstants: 1, localSize: [256, 1, 1], constants: [.uint(op.rawValue)])
-        try context.stream.dispatch(kernel, [x, y, z], push: [.count(count)], groups: kernel.groups(covering: (count, 1, 1)))
+        try elementwise.encodeAXPY(into: context.stream, alpha: 1, x: other.buffer, y: buffer, shape: shape)
     }
 }

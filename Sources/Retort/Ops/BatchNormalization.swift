@@ -1,0 +1,41 @@
+import RetortCompute
+
+// 2-D batch normalization (PyTorch's BatchNorm2d), forward and backward side by side.
+//   x, y: [N, C, H, W]; weight, bias, runningMean, runningVariance: [C]
+
+extension Tensor {
+    /// Normalizes each channel. In training mode with batch statistics (and updates the running
+    /// statistics in place with `momentum`, unbiased variance); otherwise with the running statistics.
+    public func batchNorm(weight: Tensor, bias: Tensor, runningMean: Tensor, runningVariance: Tensor,
+                          training: Bool, momentum: Float = 0.1, epsilon: Float = 1e-5) throws -> Tensor {
+        guard shape.count == 4 else { throw TensorError.invalidShape(op: "batchNorm", shape: shape, expected: "[N, C, H, W]") }
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        for parameter in [weight, bias, runningMean, runningVariance] where parameter.shape != [c] {
+            throw TensorError.shapeMismatch(op: "batchNorm", lhs: shape, rhs: parameter.shape)
+        }
+        let kernel = try context.launcher(BatchNorm.self) { try BatchNorm(device: $0) }
+        let y = try Tensor.empty(shape: shape, context: context)
+        guard training else {
+            try kernel.encodeInferenceForward(into: context.stream, input: buffer, weight: weight.buffer, bias: bias.buffer,
+                                              runningMean: runningMean.buffer, runningVariance: runningVariance.buffer, output: y.buffer,
+                                              batch: n, channels: c, height: h, width: w, epsilon: epsilon)
+            // Eval-mode batch norm is an affine map per channel: dx = dy · weight / sqrt(var + eps).
+            return y.recorded(from: [self, weight, bias]) { _ in
+                throw TensorError.invalidBackward("backward through an evaluation-mode batchNorm is not supported; call train() on the module")
+            }
+        }
+        let mean = try Tensor.empty(shape: [c], context: context), invstd = try Tensor.empty(shape: [c], context: context)
+        try kernel.encodeTrainingForward(into: context.stream, input: buffer, weight: weight.buffer, bias: bias.buffer,
+                                         runningMean: runningMean.buffer, runningVariance: runningVariance.buffer, output: y.buffer,
+                                         savedMean: mean.buffer, savedInvstd: invstd.buffer, batch: n, channels: c, height: h, width: w,
+                                         epsilon: epsilon, momentum: momentum)
+        return y.recorded(from: [self, weight, bias]) { [self] g in
+            let dx = try Tensor.empty(shape: g.shape, context: g.context)
+            let dWeight = try Tensor.empty(shape: [c], context: g.context), dBias = try Tensor.empty(shape: [c], context: g.context)
+            try kernel.encodeBackward(into: g.context.stream, outputGradient: g.buffer, input: buffer, savedMean: mean.buffer,
+                                      savedInvstd: invstd.buffer, weight: weight.buffer, inputGradient: dx.buffer,
+                                      weightGradient: dWeight.buffer, biasGradient: dBias.buffer, batch: n, channels: c, height: h, width: w)
+            return [dx, dWeight, dBias]
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import RetortCompute
+
+// Fully connected layer (PyTorch's F.linear), forward and backward side by side.
+//   x: [B, in], weight: [out, in], bias: [out] → y: [B, out] = x · weightᵀ + bias
+//   dx = dy · weight,  dweight = dyᵀ · x,  dbias = Σ_B dy
+
+extension Tensor {
+    /// `x · weightᵀ + bias` for a batch of row vectors.
+    public func linear(weight: Tensor, bias: Tensor?) throws -> Tensor {
+        guard context === weight.context else { throw TensorError.contextMismatch(op: "linear") }
+        guard shape.count == 2, weight.shape.count == 2, weight.shape[1] == shape[1] else {
+            throw TensorError.shapeMismatch(op: "linear", lhs: shape, rhs: weight.shape)
+        }
+        let (batch, inputs, outputs) = (shape[0], shape[1], weight.shape[0])
+        if let bias, bias.shape != [outputs] { throw TensorError.shapeMismatch(op: "linear", lhs: weight.shape, rhs: bias.shape) }
+        let gemm = try context.launcher(GEMM.self) { try GEMM(device: $0) }
+        let y = try Tensor.empty(shape: [batch, outputs], context: context)
+        try gemm.encode(into: context.stream, a: buffer, b: weight.buffer, c: y.buffer,
+                        shape: .init(m: batch, n: outputs, k: inputs, transposeB: true), bias: bias.map { .perColumn($0.buffer) } ?? .none)
+        let inputs_ = [self, weight] + (bias.map { [$0] } ?? [])
+        return y.recorded(from: inputs_) { [self] g in
+            let dx = try Tensor.gemm(g, weight, m: batch, n: inputs, k: outputs)
+            let dWeight = try Tensor.gemm(g, self, m: outputs, n: inputs, k: batch, transposeA: true)
+            guard bias != nil else { return [dx, dWeight] }
+            let reduction = try g.context.launcher(Reduction.self) { try Reduction(device: $0) }
+            let dBias = try Tensor.empty(shape: [outputs], context: g.context)
+            try reduction.encodeSum(into: g.context.stream, input: g.buffer, output: dBias.buffer, shape: [batch, outputs], keeping: 1)
+            return [dx, dWeight, dBias]
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import RetortCompute
+
+// 2-D pooling, forward and backward side by side.
+//   x: [N, C, H, W] → y: [N, C, OH, OW] (global average: [N, C])
+
+extension Tensor {
+    /// Max pooling with PyTorch's semantics (floor mode, padding counts as −∞).
+    public func maxPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) throws -> Tensor {
+        let (n, c, h, w) = try imageShape("maxPool2d")
+        let window = Pooling.Window(kernel: kernel, stride: stride, padding: padding)
+        guard let (oh, ow) = window.outputSize(height: h, width: w) else {
+            throw TensorError.invalidShape(op: "pool2d \(window)", shape: shape, expected: "an input at least as large as the window")
+        }
+        let pooling = try context.launcher(Pooling.self) { try Pooling(device: $0) }
+        let y = try Tensor.empty(shape: [n, c, oh, ow], context: context)
+        let indices = try context.device.makeBuffer(byteCount: max(1, n * c * oh * ow) * 4)
+        try pooling.encodeMaxForward(into: context.stream, input: buffer, output: y.buffer, indices: indices,
+                                     batch: n, channels: c, height: h, width: w, window: window)
+        return y.recorded(from: [self]) { [shape] g in
+            let dx = try Tensor.empty(shape: shape, context: g.context)
+            try pooling.encodeMaxBackward(into: g.context.stream, outputGradient: g.buffer, indices: indices, inputGradient: dx.buffer,
+                                          batch: n, channels: c, height: h, width: w, window: window)
+            return [dx]
+        }
+    }
+
+    /// Average pooling (padding counted in the divisor, as PyTorch's default).
+    public func avgPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) throws -> Tensor {
+        let (n, c, h, w) = try imageShape("avgPool2d")
+        let window = Pooling.Window(kernel: kernel, stride: stride, padding: padding)
+        guard let (oh, ow) = window.outputSize(height: h, width: w) else {
+            throw TensorError.invalidShape(op: "pool2d \(window)", shape: shape, expected: "an input at least as large as the window")
+        }
+        let pooling = try context.launcher(Pooling.self) { try Pooling(device: $0) }
+        let y = try Tensor.empty(shape: [n, c, oh, ow], context: context)
+        try pooling.encodeAverageForward(into: context.stream, input: buffer, output: y.buffer,
+                                         batch: n, channels: c, height: h, width: w, window: window)
+        return y.recorded(from: [self]) { [shape] g in
+            let dx = try Tensor.empty(shape: shape, context: g.context)
+            try pooling.encodeAverageBackward(into: g.context.stream, outputGradient: g.buffer, inputGradient: dx.buffer,
+                                              batch: n, channels: c, height: h, width: w, window: window)
+            return [dx]
+        }
+    }
+
+    /// Mean over each channel's plane: [N, C, H, W] → [N, C] (`AdaptiveAvgPool2d(1)` + flatten).
+    public func globalAvgPool2d() throws -> Tensor {
+        let (n, c, h, w) = try imageShape("globalAvgPool2d")
+        let pooling = try context.launcher(Pooling.self) { try Pooling(device: $0) }
+        let y = try Tensor.empty(shape: [n, c], context: context)
+        try pooling.encodeGlobalAverageForward(into: context.stream, input: buffer, output: y.buffer, batch: n, channels: c, height: h, width: w)
+        return y.recorded(from: [self]) { [shape] g in
+            let dx = try Tensor.empty(shape: shape, context: g.context)
+            try pooling.encodeGlobalAverageBackward(into: g.context.stream, outputGradient: g.buffer, inputGradient: dx.buffer,
+                                                    batch: n, channels: c, height: h, width: w)
+            return [dx]
+        }
+    }
+
+    /// (N, C, H, W) of a 4-D tensor, or an error naming the op.
+    func imageShape(_ op: String) throws -> (Int, Int, Int, Int) {
+        guard shape.count == 4 else { throw TensorError.invalidShape(op: op, shape: shape, expected: "[N, C, H, W]") }
+        return (shape[0], shape[1], shape[2], shape[3])
+    }
+}
