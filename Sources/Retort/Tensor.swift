@@ -1,4 +1,4 @@
-import RetortCompute
+@_exported import RetortCompute
 
 /// An fp32 tensor in device memory (row-major, NCHW for images).
 ///
@@ -72,10 +72,14 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
         requiresGrad = flag
     }
 
-    /// Drops the accumulated gradient.
-    public func zeroGrad() {
-        grad = nil
+    /// Zeroes the accumulated gradient, keeping its buffer for the next step.
+    public func zeroGrad() throws {
+        if let grad { try context.stream.fill(grad.buffer, with: Float(0)) }
     }
+
+    /// The device memory holding the values, for running your own kernels on a tensor. Work recorded
+    /// on ``Context/stream`` is ordered with the tensor ops automatically.
+    public var storage: Buffer { buffer }
 
     public var description: String { "Tensor(\(shape))" }
 }

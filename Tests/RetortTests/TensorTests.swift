@@ -50,8 +50,10 @@ final class AutogradTests: ContextTestCase {
         let x = try tensor([1, 4], [1, 2])
         for _ in 0..<2 { try x.matmul(w).backward() }
         XCTAssertEqual(try w.grad?.toArray(), [2, 8], "two backward passes add up")
-        w.zeroGrad()
-        XCTAssertNil(w.grad)
+        try w.zeroGrad()
+        XCTAssertEqual(try w.grad?.toArray(), [0, 0], "zeroGrad keeps the buffer and zeroes it")
+        try x.matmul(w).backward()
+        XCTAssertEqual(try w.grad?.toArray(), [1, 4])
         XCTAssertNil(x.grad, "inputs that do not require a gradient get none")
     }
 
