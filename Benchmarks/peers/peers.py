@@ -157,9 +157,7 @@ class NcnnModel:
     MAGIC = 7767517
 
     def __init__(self, ncnn, np, case, gpu_index, copies, crop, settings, weights):
-        self.ncnn = ncnn
-        self.case = case
-        layers, blobs, params = self._layers(case, copies, crop)
+        layers, blobs, self.output = self._layers(case, copies, crop)
         net = ncnn.Net()
         opt = net.opt
         opt.use_vulkan_compute = True
@@ -187,11 +185,11 @@ class NcnnModel:
             if net.load_model(bin_path) != 0:
                 raise RuntimeError("ncnn rejected the generated weights")
         self.net = net
-        self.output = params["output"]
 
     @staticmethod
     def _layers(case, copies, crop):
-        """Param-file lines: Input -> [Split] -> layer copies -> [Crop to one float -> Concat]."""
+        """Param-file lines (Input -> [Split] -> layer copies -> [Crop to one float -> Concat]), the
+        blob count and the name of the blob to extract."""
         lines = []
         if case["kind"] == "gemm":
             lines.append(f"Input input 0 1 data 0={case['k']} 1={case['m']}")
@@ -227,7 +225,7 @@ class NcnnModel:
                 outputs = ["output"]
             else:
                 outputs = cropped
-        return lines, blobs, {"output": outputs[0]}
+        return lines, blobs, outputs[0]
 
     def run(self, input_mat):
         extractor = self.net.create_extractor()
@@ -240,7 +238,7 @@ class NcnnModel:
 
 def choose_gpu(ncnn, selector):
     """The ncnn GPU index matching `selector` (an index or a case-insensitive name substring), or
-    ncnn's default device; and a note on how it was chosen."""
+    ncnn's default device; and the names of all ncnn's devices."""
     count = ncnn.get_gpu_count()
     names = [ncnn.get_gpu_info(i).device_name() for i in range(count)]
     if selector:
