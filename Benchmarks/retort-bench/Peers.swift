@@ -126,8 +126,10 @@ struct PeerComparison {
         } catch {
             throw Unavailable(description: "cannot start \(python.path): \(error)")
         }
-        // The case list is a few hundred bytes: far below the pipe's buffer.
-        feed.fileHandleForWriting.write(input)
+        // The case list is a few hundred bytes, far below the pipe's buffer. A script that exits
+        // before reading it must not kill this process: no SIGPIPE, and a failed write is ignored.
+        signal(SIGPIPE, SIG_IGN)
+        try? feed.fileHandleForWriting.write(contentsOf: input)
         try? feed.fileHandleForWriting.close()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
