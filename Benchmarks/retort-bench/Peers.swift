@@ -103,6 +103,8 @@ struct PeerComparison {
                     values[key] = peerRate
                     values[key.replacingOccurrences(of: "gflops", with: "ratio")] = Self.round(retort[name]! / peerRate)
                 }
+                // Fastest-run figures (steadier on a busy machine), without ratios.
+                for key in ["gflops_best", "gflops_device_best"] { values[key] = result[key] }
                 values["error"] = result["error"]
                 entry[peer] = values
             }
