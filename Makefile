@@ -13,7 +13,7 @@ PACKAGES := libvulkan1 libvulkan-dev glslc glslang-tools spirv-tools mesa-vulkan
 # Mesa's JIT cache: the second run of the test suite skips most shader compilation.
 export MESA_SHADER_CACHE_DIR ?= $(HOME)/.cache/mesa_shader_cache
 
-.PHONY: deps build release test demo bench clean
+.PHONY: deps build release test demo bench bench-peers clean
 
 deps:
 	@missing=""; \
@@ -45,8 +45,33 @@ demo: release
 	.build/release/retort devices
 	.build/release/retort selftest
 
+# Benchmarks (JSON on stdout). `make bench-peers` runs the kernel benchmark beside PyTorch (CPU) and
+# ncnn (Vulkan, same device) from Benchmarks/peers/, in a virtual environment it creates.
 bench: release
 	.build/release/retort-bench dispatch
+
+PYTHON3 ?= python3
+PEERS_VENV := .build/peers-venv
+PEERS_PYTHON := $(PEERS_VENV)/bin/python
+TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
+
+# torch: the CPU-only build from its own index, else a CPU build among pip's configured local wheels
+# (dependencies then come from the default index), else the default index's build.
+bench-peers: release
+	@$(PYTHON3) -c 'import venv, ensurepip' 2>/dev/null || { \
+	  echo "Installing Debian package: python3-venv"; \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi; \
+	  $$sudo apt-get update -q && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-venv; }
+	@$(PEERS_PYTHON) -m pip --version >/dev/null 2>&1 || $(PYTHON3) -m venv --clear $(PEERS_VENV)
+	@$(PEERS_PYTHON) -c 'import ncnn' 2>/dev/null || { echo "Installing ncnn into $(PEERS_VENV)"; \
+	  $(PEERS_PYTHON) -m pip install -q ncnn; }
+	@$(PEERS_PYTHON) -c 'import torch' 2>/dev/null || { echo "Installing torch into $(PEERS_VENV)"; \
+	  { $(PEERS_PYTHON) -m pip install -q --no-deps --retries 1 --timeout 20 --index-url $(TORCH_CPU_INDEX) torch \
+	    || $(PEERS_PYTHON) -m pip install -q --no-deps --no-index torch; } && $(PEERS_PYTHON) -m pip install -q torch \
+	  || { echo "No CPU-only torch build reachable: installing the default one (large download)"; \
+	       $(PEERS_PYTHON) -m pip install -q torch; }; }
+	.build/release/retort-bench kernels --peers
 
 clean:
 	rm -rf .build

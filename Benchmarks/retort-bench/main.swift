@@ -4,7 +4,9 @@ import RetortCompute
 // retort-bench: machine-readable benchmarks of the runtime and kernels.
 //
 //   retort-bench dispatch [--rounds N]               per-dispatch overhead and submit+wait cost, as JSON
-//   retort-bench kernels [--rounds N] [--only a,b]   kernel throughput: JSON on stdout, Markdown table on stderr
+//   retort-bench kernels [--rounds N] [--only a,b] [--peers]
+//                                                    kernel throughput: JSON on stdout, Markdown table on stderr;
+//                                                    --peers adds PyTorch CPU and ncnn Vulkan ratios (Peers.swift)
 
 let usage = """
     usage: retort-bench <benchmark> [--rounds N]
@@ -14,7 +16,9 @@ let usage = """
                   one submit + fence wait (JSON on stdout)
       kernels     GFLOP/s or GB/s of each kernel family on benchmark shapes (JSON on stdout, a
                   Markdown table on stderr); --only gemm,conv keeps the cases whose name contains
-                  one of the words
+                  one of the words; --peers also times the shared GEMM and conv cases in PyTorch
+                  (CPU) and ncnn (Vulkan, same device) through Benchmarks/peers/peers.py and adds a
+                  "peers" section with the ratios Retort / peer (`make bench-peers` installs them)
     """
 
 func fail(_ message: String, status: Int32) -> Never {
@@ -29,6 +33,11 @@ if arguments.contains("--help") || arguments.contains("-h") {
 }
 var rounds = 7
 var filters: [String] = []
+var peers = false
+if let index = arguments.firstIndex(of: "--peers") {
+    peers = true
+    arguments.remove(at: index)
+}
 if let index = arguments.firstIndex(of: "--only") {
     guard index + 1 < arguments.count else { fail("--only needs a comma-separated list", status: 2) }
     filters = arguments[index + 1].split(separator: ",").map(String.init)
@@ -49,12 +58,23 @@ guard arguments.count == 1 else {
 do {
     let device = try Device()
     FileHandle.standardError.write(Data("device: \(device.info.summary)\n".utf8))
-    let report: [String: Any]
+    var report: [String: Any]
     switch arguments[0] {
     case "dispatch": report = try DispatchBenchmark(device: device, rounds: rounds).run()
     case "kernels":
         report = try KernelBenchmark(device: device, repetitions: rounds, filters: filters).run()
         FileHandle.standardError.write(Data((KernelBenchmark.markdown(report) + "\n").utf8))
+        if peers {
+            do {
+                let comparison = try PeerComparison.locate(vulkanDevice: device.info.name)
+                let section = try comparison.compare(report)
+                report["peers"] = section
+                FileHandle.standardError.write(Data((PeerComparison.markdown(section) + "\n").utf8))
+            } catch {
+                report["peers"] = ["error": error.description]
+                FileHandle.standardError.write(Data("peers: not compared: \(error.description)\n".utf8))
+            }
+        }
     default: fail("unknown benchmark '\(arguments[0])'; benchmarks: dispatch, kernels", status: 2)
     }
     let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
