@@ -1,0 +1,54 @@
+import Retort
+
+/// `torch.optim.AdamW` (decoupled weight decay, bias-corrected moments), one in-place kernel per parameter.
+public final class AdamWOptimizer: Optimizer {
+    public var options: AdamW.Options
+    public let groups: [ParameterGroup]
+    private let kernel: AdamW
+    private let context: Context
+    /// First and second moments and the step count, by parameter.
+    private var state: [ObjectIdentifier: (first: Buffer, second: Buffer, steps: Int)] = [:]
+
+    public var learningRate: Double {
+        get { options.learningRate }
+        set { options.learningRate = newValue }
+    }
+
+    public init(_ groups: [ParameterGroup], options: AdamW.Options, context: Context) throws {
+        self.groups = groups
+        self.options = options
+        self.context = context
+        kernel = try AdamW(device: context.device)
+    }
+
+    public convenience init(parameters: [Tensor], options: AdamW.Options, context: Context) throws {
+        try self.init([ParameterGroup(parameters)], options: options, context: context)
+    }
+
+    public func step() throws {
+        for group in groups {
+            var groupOptions = options
+            if let weightDecay = group.weightDecay { groupOptions.weightDecay = weightDecay }
+            for parameter in group.parameters where parameter.requiresGrad {
+                guard let gradient = parameter.grad else { continue }
+                let key = ObjectIdentifier(parameter)
+                var entry = try state[key] ?? (try zeros(parameter.count), try zeros(parameter.count), 0)
+                entry.steps += 1
+                state[key] = entry
+                try kernel.encodeStep(into: context.stream, parameters: parameter.storage, gradients: gradient.storage,
+                                      firstMoment: entry.first, secondMoment: entry.second, count: parameter.count,
+                                      step: entry.steps, options: groupOptions)
+            }
+        }
+    }
+
+    public func zeroGrad() throws {
+        for group in groups { for parameter in group.parameters { try parameter.zeroGrad() } }
+    }
+
+    private func zeros(_ count: Int) throws -> Buffer {
+        let buffer = try context.device.makeBuffer(byteCount: count * 4)
+        try context.stream.fill(buffer, with: Float(0))
+        return buffer
+    }
+}

@@ -1,0 +1,116 @@
+import XCTest
+@testable import RetortNN
+
+final class ModuleTests: ContextTestCase {
+    private func model(seed: UInt64 = 1) throws -> Sequential {
+        var generator = SplitMix64(seed: seed)
+        return Sequential([try Linear(4, 8, context: context, generator: &generator), ReLU(),
+                           try Linear(8, 3, bias: false, context: context, generator: &generator)])
+    }
+
+    func testNamesFollowPyTorchStateDictKeys() throws {
+        let net = try model()
+        XCTAssertEqual(net.namedParameters().map(\.name), ["0.weight", "0.bias", "2.weight"])
+        XCTAssertEqual(net.parameterCount, 4 * 8 + 8 + 8 * 3)
+        let norm = try BatchNorm2d(5, context: context)
+        XCTAssertEqual(try norm.stateDict().names.sorted(),
+                       ["bias", "num_batches_tracked", "running_mean", "running_var", "weight"])
+        XCTAssertEqual(try norm.stateDict()["num_batches_tracked"]?.dtype, .int64)
+    }
+
+    func testStateDictRoundTripThroughAFile() throws {
+        let source = try model(seed: 1), target = try model(seed: 2)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("retort-module-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try source.stateDict().write(to: url)
+        try target.load(stateDict: SafeTensors(contentsOf: url), source: url.path)
+        for (a, b) in zip(source.parameters(), target.parameters()) { XCTAssertEqual(try a.toArray(), try b.toArray()) }
+    }
+
+    func testLoadingAMismatchedStateDictListsEveryProblemAndChangesNothing() throws {
+        let net = try model()
+        var dict = try net.stateDict()
+        dict.tensors["0.weight"] = try HostTensor([Float](repeating: 0, count: 12), shape: [3, 4])
+        dict.tensors["2.weight"] = nil
+        dict.tensors["extra.bias"] = try HostTensor([Float(1)], shape: [1])
+        dict.tensors["0.bias"] = try HostTensor([Float](repeating: 9, count: 8), shape: [8])
+        let before = try net.parameters()[1].toArray()
+        XCTAssertThrowsError(try net.load(stateDict: dict, source: "teacher.safetensors")) { error in
+            let text = "\(error)"
+            for part in ["teacher.safetensors", "2.weight", "extra.bias", "0.weight", "[8, 4]", "[3, 4]"] {
+                XCTAssert(text.contains(part), "missing \(part) in: \(text)")
+            }
+        }
+        XCTAssertEqual(try net.parameters()[1].toArray(), before, "a failed load must not change the model")
+    }
+
+    func testTrainEvalAndFreezeReachEveryChild() throws {
+        let net = Sequential([try model(), try BatchNorm2d(3, context: context)])
+        net.eval()
+        XCTAssertFalse(net.layers.contains { $0.isTraining })
+        XCTAssertFalse((net.layers[0] as! Sequential).layers.contains { $0.isTraining })
+        net.train()
+        XCTAssert((net.layers[0] as! Sequential).layers.allSatisfy { $0.isTraining })
+        try net.freeze()
+        XCTAssert(net.parameters().allSatisfy { !$0.requiresGrad })
+    }
+
+    func testBatchNormCountsBatchesAndUsesRunningStatisticsInEval() throws {
+        let norm = try BatchNorm2d(2, context: context)
+        var generator = SplitMix64(seed: 3)
+        let x = try Tensor(generator.floats(4 * 2 * 3 * 3), shape: [4, 2, 3, 3], context: context)
+        _ = try norm(x)
+        _ = try norm(x)
+        XCTAssertEqual(norm.batchesTracked.value, 2)
+        norm.eval()
+        let y = try norm(x).toArray()
+        // Eval output = (x − running_mean) / sqrt(running_var + eps): check one element.
+        let mean = try norm.runningMean.toArray(), variance = try norm.runningVariance.toArray(), values = try x.toArray()
+        XCTAssertEqual(y[0], (values[0] - mean[0]) / (variance[0] + 1e-5).squareRoot(), accuracy: 1e-5)
+        XCTAssertEqual(norm.batchesTracked.value, 2, "eval mode does not count batches")
+    }
+}
+
+final class OptimizerModuleTests: ContextTestCase {
+    /// SGD with momentum and weight decay over two steps, against PyTorch's update written out.
+    func testSGDMomentumMatchesPyTorchOverTwoSteps() throws {
+        let w = try Tensor([1, -2], shape: [2, 1], context: context, requiresGrad: true)
+        let x = try Tensor([3, 4], shape: [1, 2], context: context)
+        let sgd = try SGDOptimizer(parameters: [w], options: .init(learningRate: 0.1, momentum: 0.9, weightDecay: 0.01), context: context)
+        var expected: [Double] = [1, -2], buffer: [Double] = [0, 0]
+        for step in 0..<2 {
+            try sgd.zeroGrad()
+            try x.matmul(w).backward()
+            try sgd.step()
+            let grad = zip([3.0, 4.0], expected).map { $0 + 0.01 * $1 }
+            buffer = step == 0 ? grad : zip(buffer, grad).map { 0.9 * $0 + $1 }
+            expected = zip(expected, buffer).map { $0 - 0.1 * $1 }
+        }
+        let result = try w.toArray()
+        for (a, b) in zip(result, expected) { XCTAssertEqual(Double(a), b, accuracy: 1e-5) }
+    }
+
+    /// A two-layer network fits a fixed random labelling of 64 points: the library trains.
+    func testMLPFitsRandomLabels() throws {
+        var generator = SplitMix64(seed: 11)
+        let net = Sequential([try Linear(8, 32, context: context, generator: &generator), ReLU(),
+                              try Linear(32, 4, context: context, generator: &generator)])
+        let inputs = try Tensor(generator.floats(64 * 8), shape: [64, 8], context: context)
+        let labels = (0..<64).map { _ in Int.random(in: 0..<4, using: &generator) }
+        for adam in [false, true] {
+            let optimizer: any Optimizer = adam
+                ? try AdamWOptimizer(parameters: net.parameters(), options: .init(learningRate: 0.01, weightDecay: 0), context: context)
+                : try SGDOptimizer(parameters: net.parameters(), options: .init(learningRate: 0.5, momentum: 0.9), context: context)
+            var first: Float = 0, last: Float = 0
+            for step in 0..<150 {
+                try optimizer.zeroGrad()
+                let loss = try net(inputs).crossEntropy(labels: labels)
+                try loss.backward()
+                try optimizer.step()
+                if step == 0 { first = try loss.item() }
+                last = try loss.item()
+            }
+            XCTAssertLessThan(last, first * 0.5, "loss \(first) → \(last) with \(adam ? "AdamW" : "SGD")")
+        }
+    }
+}
