@@ -12,7 +12,7 @@ public final class Context: @unchecked Sendable {
     public let stream: CommandStream
     let tape = Tape()
     private var noGradDepth = 0
-    private var launchers: [ObjectIdentifier: Any] = [:]
+    private var launchers: [LauncherKey: Any] = [:]
 
     public init(device: Device) throws {
         self.device = device
@@ -39,12 +39,19 @@ public final class Context: @unchecked Sendable {
         try stream.run()
     }
 
-    /// The launcher of type `L` for this context's device, built on first use.
-    func launcher<L>(_ type: L.Type, make: (Device) throws -> L) throws -> L {
-        let key = ObjectIdentifier(type)
-        if let existing = launchers[key] as? L { return existing }
+    /// The launcher of type `L` (and `key`, for launchers built per shape) for this context's
+    /// device, built on first use.
+    func launcher<L>(_ type: L.Type, key: AnyHashable = 0, make: (Device) throws -> L) throws -> L {
+        let slot = LauncherKey(type: ObjectIdentifier(type), key: key)
+        if let existing = launchers[slot] as? L { return existing }
         let made = try make(device)
-        launchers[key] = made
+        launchers[slot] = made
         return made
     }
+}
+
+/// Identifies a cached launcher: its type and, for per-shape launchers, the shape.
+struct LauncherKey: Hashable {
+    let type: ObjectIdentifier
+    let key: AnyHashable
 }

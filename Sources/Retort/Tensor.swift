@@ -1,4 +1,4 @@
-@_exported import RetortCompute
+import RetortCompute
 
 /// An fp32 tensor in device memory (row-major, NCHW for images).
 ///

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import RetortNN
+import RetortCompute
 
 /// One validated device for the tests of this target.
 enum NNTestDevice {

@@ -1,4 +1,5 @@
 import Retort
+import RetortCompute
 
 /// `torch.optim.AdamW` (decoupled weight decay, bias-corrected moments), one in-place kernel per parameter.
 public final class AdamWOptimizer: Optimizer {

@@ -1,4 +1,5 @@
 import Retort
+import RetortCompute
 
 /// `torch.optim.SGD`: momentum, dampening, Nesterov and weight decay, one in-place kernel per parameter.
 public final class SGDOptimizer: Optimizer {
