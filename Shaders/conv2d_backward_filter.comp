@@ -29,6 +29,8 @@ const uint SPAN = (TN - 1u) * SW + (KW - 1u) * DW + 1u;
 const bool WINDOW = SPAN <= TN * KW;
 const uint XLEN = WINDOW ? SPAN : TN * KW;
 const uint SHIFT = (4u - (PW & 3u)) & 3u;
+// Register tile rows (output channels) of the inner loop; divides TM.
+const uint TI = TM % 8u == 0u ? 8u : (TM % 4u == 0u ? 4u : (TM % 2u == 0u ? 2u : 1u));
 
 void reducePartials() {
     uint i = gl_GlobalInvocationID.x;
@@ -98,23 +100,33 @@ void main() {
                 LOAD_ROW_WINDOW(d[m], TN, DY, dyPlane, int(oh), p.OH, p.OW, int(ow0), VEC_DY, 0u)
             }
             int iw0 = int(ow0 * SW) - int(PW);
+            float xs[KH][XLEN];
             [[unroll]] for (uint kh = 0u; kh < KH; ++kh) {
                 int ih = ih0 + int(kh * DH);
-                float xs[XLEN];
                 if (WINDOW) {
-                    LOAD_ROW_WINDOW(xs, SPAN, X, xPlane, ih, p.H, p.W, iw0, VEC_ROWS, SHIFT)
+                    LOAD_ROW_WINDOW(xs[kh], SPAN, X, xPlane, ih, p.H, p.W, iw0, VEC_ROWS, SHIFT)
                 } else {
                     [[unroll]] for (uint kw = 0u; kw < KW; ++kw) {
                         float tap[TN];
                         LOAD_ROW_WINDOW_STRIDED(tap, TN, SW, X, xPlane, ih, p.H, p.W, iw0 + int(kw * DW))
-                        [[unroll]] for (uint j = 0u; j < TN; ++j) xs[kw * TN + j] = tap[j];
+                        [[unroll]] for (uint j = 0u; j < TN; ++j) xs[kh][kw * TN + j] = tap[j];
                     }
                 }
-                [[unroll]] for (uint kw = 0u; kw < KW; ++kw)
-                    [[unroll]] for (uint m = 0u; m < TM; ++m)
-                        [[unroll]] for (uint j = 0u; j < TN; ++j)
-                            acc[m][kh * KW + kw] += d[m][j] * xs[WINDOW ? j * SW + kw * DW : kw * TN + j];
             }
+            // Register tiles of TI channels × KW taps of one kernel row: per column j, TI values of
+            // dy and KW of x feed TI · KW multiply-adds.
+            [[unroll]] for (uint mb = 0u; mb < TM; mb += TI)
+                [[unroll]] for (uint kh = 0u; kh < KH; ++kh) {
+                    float a[TI][KW];
+                    [[unroll]] for (uint i = 0u; i < TI; ++i)
+                        [[unroll]] for (uint kw = 0u; kw < KW; ++kw) a[i][kw] = acc[mb + i][kh * KW + kw];
+                    [[unroll]] for (uint j = 0u; j < TN; ++j)
+                        [[unroll]] for (uint i = 0u; i < TI; ++i)
+                            [[unroll]] for (uint kw = 0u; kw < KW; ++kw)
+                                a[i][kw] = fma(d[mb + i][j], xs[kh][WINDOW ? j * SW + kw * DW : kw * TN + j], a[i][kw]);
+                    [[unroll]] for (uint i = 0u; i < TI; ++i)
+                        [[unroll]] for (uint kw = 0u; kw < KW; ++kw) acc[mb + i][kh * KW + kw] = a[i][kw];
+                }
         }
     }
 

@@ -22,6 +22,7 @@ final class Conv2dTests: DeviceTestCase {
         Parameters(batch: 2, inChannels: 4, outChannels: 3, height: 10, width: 12, kernelSize: 3, padding: 2, dilation: 2),
         Parameters(batch: 1, inChannels: 2, outChannels: 3, height: 6, width: 10, kernelSize: 3, bias: false),
         Parameters(batch: 3, inChannels: 33, outChannels: 17, height: 16, width: 16, kernelSize: 3, padding: 1),
+        Parameters(batch: 1, inChannels: 16, outChannels: 16, height: 32, width: 32, kernelSize: 3, padding: 1, bias: false),
         Parameters(batch: 1, inChannels: 2, outChannels: 3, height: 5, width: 130, kernelSize: 3, padding: 1),
         Parameters(batch: 3, inChannels: 1, outChannels: 2, height: 33, width: 33, kernelSize: 3, padding: 1),
         Parameters(batch: 1, inChannels: 1, outChannels: 1, height: 1, width: 1, kernelSize: 1),

@@ -141,18 +141,23 @@ public struct Conv2d: Sendable {
     /// The convolution this launcher was built for.
     public let parameters: Parameters
     private let device: Device
+    private let plan: Plan
     private let forward: Kernel
+    private let packForward: Kernel?
     private let backwardData: Kernel
+    private let packBackwardData: Kernel?
     private let backwardFilter: Kernel
     private let reducePartials: Kernel
     private let biasGradient: Kernel?
-    private let plan: Plan
 
     /// Block sizes and grid shapes chosen for the parameters and the device.
     struct Plan: Sendable {
+        /// Invocations per workgroup (along x).
         var lanes: Int
-        var forwardChannels: Int, forwardColumns: Int, forwardVectorRows: Bool
-        var dataChannels: Int, dataColumns: Int, dataVectorRows: Bool
+        /// Channels × columns of the register block, the RGBA32F image path, and whether the weights
+        /// are repacked so a tap's channels are adjacent (needs channels % 4 == 0).
+        var forwardChannels: Int, forwardColumns: Int, forwardVectorRows: Bool, forwardPacked: Bool
+        var dataChannels: Int, dataColumns: Int, dataVectorRows: Bool, dataPacked: Bool
         var filterChannels: Int, filterColumns: Int, filterVectorRows: Bool, filterVectorGradient: Bool
         var filterLanesOverInputChannels: Bool
         var filterSplits: Int, filterRowsPerSplit: Int
@@ -160,41 +165,52 @@ public struct Conv2d: Sendable {
     }
 
     /// Builds the pipelines for `parameters` (validated first).
-    public init(device: Device, parameters: Parameters) throws {
-        try parameters.validate()
+    public init(device: Device, parameters prm: Parameters) throws {
+        try prm.validate()
         self.device = device
-        self.parameters = parameters
-        let plan = Self.plan(for: parameters, device: device)
+        parameters = prm
+        let plan = Self.plan(for: prm, device: device)
         self.plan = plan
-        let prm = parameters
         let geometry: [ShaderValue] = [.count(prm.kernelHeight), .count(prm.kernelWidth), .count(prm.strideHeight), .count(prm.strideWidth),
                                        .count(prm.paddingHeight), .count(prm.paddingWidth), .count(prm.dilationHeight), .count(prm.dilationWidth)]
         let local: [UInt32] = [UInt32(plan.lanes), 1, 1]
         func texel(_ vector: Bool) -> Kernel.Binding { .texel(vector ? .rgba32f : .r32f) }
+        func pack(_ variant: UInt32, channels: Int) throws -> Kernel {
+            try device.kernel("conv2d", bindings: [.texel(.r32f), .texel(.r32f), .texel(.r32f), .storage(.write)], pushConstants: Self.pushCount,
+                              localSize: [256, 1, 1], constants: geometry + [.count(channels), 4, false, .uint(variant), false])
+        }
 
-        forward = try device.kernel("conv2d", bindings: [texel(plan.forwardVectorRows), .texel(.r32f), .texel(.r32f), .storage(.write)],
+        forward = try device.kernel("conv2d", bindings: [texel(plan.forwardVectorRows), texel(plan.forwardPacked), .texel(.r32f), .storage(.write)],
                                     pushConstants: Self.pushCount, localSize: local,
-                                    constants: geometry + [.count(plan.forwardChannels), .count(plan.forwardColumns),
-                                                           .bool(plan.forwardVectorRows), .uint(prm.hasBias ? 1 : 0)])
-        backwardData = try device.kernel("conv2d_backward_data", bindings: [texel(plan.dataVectorRows), .texel(.r32f), .storage(.write)],
+                                    constants: geometry + [.count(plan.forwardChannels), .count(plan.forwardColumns), .bool(plan.forwardVectorRows),
+                                                           .uint(prm.hasBias ? 1 : 0), .bool(plan.forwardPacked)])
+        packForward = plan.forwardPacked ? try pack(2, channels: plan.forwardChannels) : nil
+        backwardData = try device.kernel("conv2d_backward_data", bindings: [texel(plan.dataVectorRows), texel(plan.dataPacked), .storage(.write)],
                                          pushConstants: Self.pushCount, localSize: local,
-                                         constants: geometry + [.count(plan.dataChannels), .count(plan.dataColumns),
-                                                                .bool(plan.dataVectorRows), 0])
-        let filterBindings: [Kernel.Binding] = [texel(plan.filterVectorRows), texel(plan.filterVectorGradient), .storage(.write)]
-        backwardFilter = try device.kernel("conv2d_backward_filter", bindings: filterBindings, pushConstants: Self.pushCount, localSize: local,
+                                         constants: geometry + [.count(plan.dataChannels), .count(plan.dataColumns), .bool(plan.dataVectorRows), 0,
+                                                                .bool(plan.dataPacked)])
+        packBackwardData = plan.dataPacked ? try pack(3, channels: plan.dataChannels) : nil
+        backwardFilter = try device.kernel("conv2d_backward_filter", bindings: [texel(plan.filterVectorRows), texel(plan.filterVectorGradient), .storage(.write)],
+                                           pushConstants: Self.pushCount, localSize: local,
                                            constants: geometry + [.count(plan.filterChannels), .count(plan.filterColumns), .bool(plan.filterVectorRows),
                                                                   .uint(plan.filterLanesOverInputChannels ? 0 : 1), .bool(plan.filterVectorGradient)])
-        // The reduction and bias passes use the default geometry: they do not depend on it.
+        // The reduction and bias passes do not depend on the geometry: default constants.
+        let passConstants = { (variant: UInt32, vector: Bool) -> [ShaderValue] in [1, 1, 1, 1, 0, 0, 1, 1, 1, 4, false, .uint(variant), .bool(vector)] }
         reducePartials = try device.kernel("conv2d_backward_filter", bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)],
-                                           pushConstants: Self.pushCount, localSize: [64, 1, 1], constants: Self.passConstants(variant: 2, vector: false))
+                                           pushConstants: Self.pushCount, localSize: [256, 1, 1], constants: passConstants(2, false))
         biasGradient = prm.hasBias
             ? try device.kernel("conv2d_backward_filter", bindings: [.texel(.r32f), texel(plan.biasVector), .storage(.write)],
-                                pushConstants: Self.pushCount, localSize: [UInt32(plan.lanes), 1, 1],
-                                constants: Self.passConstants(variant: 3, vector: plan.biasVector))
+                                pushConstants: Self.pushCount, localSize: local, constants: passConstants(3, plan.biasVector))
             : nil
     }
 
     // MARK: Forward
+
+    /// Bytes of scratch memory ``encodeForward(into:input:weight:bias:output:workspace:)`` needs for
+    /// repacked weights (0 when it reads them as they are).
+    public var forwardWorkspaceByteCount: Int {
+        plan.forwardPacked ? packedCount(channels: parameters.outChannels, block: plan.forwardChannels) * 4 : 0
+    }
 
     /// Records `output = conv2d(input, weight) + bias`.
     ///
@@ -203,18 +219,29 @@ public struct Conv2d: Sendable {
     ///   - weight: w, `[K, C / groups, KH, KW]`.
     ///   - bias: b, `[K]`; required exactly when ``Parameters/hasBias`` is true.
     ///   - output: y, `[N, K, OH, OW]` (overwritten).
-    public func encodeForward(into stream: CommandStream, input: Buffer, weight: Buffer, bias: Buffer?, output: Buffer) throws {
+    ///   - workspace: scratch of at least ``forwardWorkspaceByteCount`` bytes; when nil and one is
+    ///     needed, a buffer is allocated for this call.
+    public func encodeForward(into stream: CommandStream, input: Buffer, weight: Buffer, bias: Buffer?, output: Buffer,
+                              workspace: Buffer? = nil) throws {
         let prm = parameters
         try checkBias(bias, role: "bias")
         try check([("input", input, prm.inputShape), ("weight", weight, prm.weightShape), ("output", output, prm.outputShape)]
                   + (bias.map { [("bias", $0, [prm.outChannels])] } ?? []))
-        let blocksX = ceilDiv(prm.outputWidth, plan.forwardColumns)
         let blocksY = ceilDiv(prm.outChannels / prm.groups, plan.forwardChannels)
+        let weights = try packedWeights(weight, kernel: packForward, workspace: workspace, needed: forwardWorkspaceByteCount,
+                                        blocksY: blocksY, stream: stream)
+        let blocksX = ceilDiv(prm.outputWidth, plan.forwardColumns)
         let groups = (ceilDiv(prm.outputHeight * blocksX, plan.lanes), prm.groups * blocksY, prm.batch)
-        try stream.dispatch(forward, [input, weight, bias ?? weight, output], push: push(blocksX: blocksX, blocksY: blocksY), groups: groups)
+        try stream.dispatch(forward, [input, weights, bias ?? weight, output], push: push(blocksX: blocksX, blocksY: blocksY), groups: groups)
     }
 
     // MARK: Backward
+
+    /// Bytes of scratch memory ``encodeBackwardData(into:outputGradient:weight:inputGradient:workspace:)``
+    /// needs for repacked weights (0 when it reads them as they are).
+    public var backwardDataWorkspaceByteCount: Int {
+        plan.dataPacked ? packedCount(channels: parameters.inChannels, block: plan.dataChannels) * 4 : 0
+    }
 
     /// Records `inputGradient = ∂L/∂x` from `outputGradient = ∂L/∂y` (overwrites every element).
     ///
@@ -222,22 +249,26 @@ public struct Conv2d: Sendable {
     ///   - outputGradient: dy, `[N, K, OH, OW]`.
     ///   - weight: w, `[K, C / groups, KH, KW]`.
     ///   - inputGradient: dx, `[N, C, H, W]`.
-    public func encodeBackwardData(into stream: CommandStream, outputGradient: Buffer, weight: Buffer, inputGradient: Buffer) throws {
+    ///   - workspace: scratch of at least ``backwardDataWorkspaceByteCount`` bytes; when nil and one
+    ///     is needed, a buffer is allocated for this call.
+    public func encodeBackwardData(into stream: CommandStream, outputGradient: Buffer, weight: Buffer, inputGradient: Buffer,
+                                   workspace: Buffer? = nil) throws {
         let prm = parameters
         try check([("outputGradient", outputGradient, prm.outputShape), ("weight", weight, prm.weightShape),
                    ("inputGradient", inputGradient, prm.inputShape)])
-        let rowsPerPhase = ceilDiv(prm.height, prm.strideHeight)
-        let columnsPerPhase = ceilDiv(prm.width, prm.strideWidth)
-        let blocksX = ceilDiv(columnsPerPhase, plan.dataColumns)
         let blocksY = ceilDiv(prm.inChannels / prm.groups, plan.dataChannels)
+        let weights = try packedWeights(weight, kernel: packBackwardData, workspace: workspace, needed: backwardDataWorkspaceByteCount,
+                                        blocksY: blocksY, stream: stream)
+        let rowsPerPhase = ceilDiv(prm.height, prm.strideHeight)
+        let blocksX = ceilDiv(ceilDiv(prm.width, prm.strideWidth), plan.dataColumns)
         let groups = (ceilDiv(rowsPerPhase * blocksX, plan.lanes), prm.groups * blocksY, prm.batch * prm.strideHeight * prm.strideWidth)
-        try stream.dispatch(backwardData, [outputGradient, weight, inputGradient], push: push(blocksX: blocksX, blocksY: blocksY), groups: groups)
+        try stream.dispatch(backwardData, [outputGradient, weights, inputGradient], push: push(blocksX: blocksX, blocksY: blocksY), groups: groups)
     }
 
     /// Bytes of scratch memory ``encodeBackwardFilter(into:input:outputGradient:weightGradient:biasGradient:workspace:)``
     /// needs for partial sums (0 when it sums in one pass).
     public var backwardFilterWorkspaceByteCount: Int {
-        plan.filterSplits > 1 ? plan.filterSplits * weightCount * MemoryLayout<Float>.stride : 0
+        plan.filterSplits > 1 ? plan.filterSplits * weightCount * 4 : 0
     }
 
     /// Records `weightGradient = ∂L/∂w` and, with a bias, `biasGradient = ∂L/∂b` (both overwritten).
@@ -257,17 +288,7 @@ public struct Conv2d: Sendable {
                    ("weightGradient", weightGradient, prm.weightShape)]
                   + (biasGradient.map { [("biasGradient", $0, [prm.outChannels])] } ?? []))
         let needed = backwardFilterWorkspaceByteCount
-        var partials = weightGradient
-        if needed > 0 {
-            if let workspace {
-                guard workspace.byteCount >= needed else {
-                    throw VulkanError.invalidArgument("\(prm): the backward-filter workspace holds \(workspace.byteCount) bytes; it needs \(needed).")
-                }
-                partials = workspace
-            } else {
-                partials = try device.makeBuffer(byteCount: needed)
-            }
-        }
+        let partials = try scratch(workspace, needed: needed, role: "backward-filter") ?? weightGradient
         let cinG = prm.inChannels / prm.groups
         let blocksY = ceilDiv(prm.outChannels / prm.groups, plan.filterChannels)
         let groups = plan.filterLanesOverInputChannels
@@ -292,8 +313,29 @@ public struct Conv2d: Sendable {
 
     private var weightCount: Int { parameters.weightShape.reduce(1, *) }
 
-    private static func passConstants(variant: UInt32, vector: Bool) -> [ShaderValue] {
-        [1, 1, 1, 1, 0, 0, 1, 1, 1, 4, false, .uint(variant), .bool(vector)]
+    /// Floats of the packed weights with blocks of `block` of `channels` channels per group.
+    private func packedCount(channels: Int, block: Int) -> Int {
+        let prm = parameters
+        return prm.groups * ceilDiv(channels / prm.groups, block) * block * (weightCount / (channels / prm.groups) / prm.groups)
+    }
+
+    /// The weights as the kernel reads them: `weight` itself, or a packed copy recorded into `stream`.
+    private func packedWeights(_ weight: Buffer, kernel: Kernel?, workspace: Buffer?, needed: Int, blocksY: Int,
+                               stream: CommandStream) throws -> Buffer {
+        guard let kernel, let packed = try scratch(workspace, needed: needed, role: "weight-packing") else { return weight }
+        try stream.dispatch(kernel, [weight, weight, weight, packed], push: push(blocksX: 0, blocksY: blocksY),
+                            groups: kernel.groups(covering: (needed / 4, 1, 1)))
+        return packed
+    }
+
+    /// The caller's workspace (checked) or a new buffer; nil when nothing is needed.
+    private func scratch(_ workspace: Buffer?, needed: Int, role: String) throws -> Buffer? {
+        guard needed > 0 else { return nil }
+        guard let workspace else { return try device.makeBuffer(byteCount: needed) }
+        guard workspace.byteCount >= needed else {
+            throw VulkanError.invalidArgument("\(parameters): the \(role) workspace holds \(workspace.byteCount) bytes; it needs \(needed).")
+        }
+        return workspace
     }
 
     private func push(blocksX: Int, blocksY: Int, rows: (Int, Int) = (0, 0)) -> [ShaderValue] {
@@ -313,42 +355,52 @@ public struct Conv2d: Sendable {
     }
 
     private func check(_ operands: [(String, Buffer, [Int])]) throws {
-        let floats = MemoryLayout<Float>.stride
         for (name, buffer, shape) in operands {
             let count = shape.reduce(1, *)
-            guard buffer.byteCount >= count * floats else {
-                throw VulkanError.invalidArgument("\(parameters): \(name) \(shape) needs \(count) floats but its buffer holds \(buffer.byteCount / floats).")
+            guard buffer.byteCount >= count * 4 else {
+                throw VulkanError.invalidArgument("\(parameters): \(name) \(shape) needs \(count) floats but its buffer holds \(buffer.byteCount / 4).")
             }
         }
     }
 
-    /// Picks block sizes. Lavapipe runs a workgroup as one task of 8-lane SIMD chunks: small
-    /// workgroups with large register blocks per invocation are fastest there.
+    /// Picks block sizes. Lavapipe runs a workgroup as one task of 8-lane SIMD chunks and every
+    /// texel fetch is a call: small workgroups whose invocations each compute a large block (many
+    /// multiply-adds per fetch) are fastest there.
     static func plan(for prm: Parameters, device: Device) -> Plan {
         let lavapipe = device.info.isLavapipe
         let lanes = lavapipe ? 8 : 64
         let cinG = prm.inChannels / prm.groups, coutG = prm.outChannels / prm.groups
         let taps = prm.kernelHeight * prm.kernelWidth
-        let columns = 8
+        // A channel block of 4 or 8 when there are that many channels (then packed weights), else 1.
+        func channelBlock(_ channels: Int) -> Int { channels >= 8 ? 8 : channels >= 4 ? 4 : 1 }
+        // Columns of one row (a multiple of 4 for the RGBA32F path): 16, fewer for narrow images.
+        func columns(_ width: Int) -> Int { width >= 16 ? 16 : width >= 8 ? 8 : 4 }
 
-        let forwardVector = prm.strideWidth == 1 && prm.width % 4 == 0
-        let dataVector = prm.strideWidth == 1 && prm.outputWidth % 4 == 0
+        let forwardColumns = columns(prm.outputWidth)
+        let dataColumns = columns(ceilDiv(prm.width, prm.strideWidth))
+        let forwardChannels = channelBlock(coutG), dataChannels = channelBlock(cinG)
 
         // Weight gradient: TM output channels × all taps of one input channel per invocation.
-        let filterChannels = min(coutG, taps <= 1 ? 8 : taps <= 4 ? 4 : taps <= 9 ? 2 : 1)
-        let lanesOverInput = cinG >= lanes || (lavapipe && cinG >= 4 && cinG % 4 == 0 && cinG >= lanes / 2)
+        let filterChannels = min(coutG, taps <= 1 ? 16 : taps <= 9 ? 8 : taps <= 25 ? 2 : 1)
+        let lanesOverInput = cinG >= lanes / 2
         let invocations = prm.groups * ceilDiv(coutG, filterChannels) * cinG
         let rows = prm.batch * prm.outputHeight
         let target = lavapipe ? 256 : 16_384
         let splits = max(1, min(rows, min(64, target / max(invocations, 1))))
         let rowsPerSplit = ceilDiv(rows, splits)
-        return Plan(lanes: lanes,
-                    forwardChannels: min(coutG, 4), forwardColumns: columns, forwardVectorRows: forwardVector,
-                    dataChannels: min(cinG, 4), dataColumns: columns, dataVectorRows: dataVector,
-                    filterChannels: filterChannels, filterColumns: columns, filterVectorRows: forwardVector,
-                    filterVectorGradient: prm.outputWidth % 4 == 0, filterLanesOverInputChannels: lanesOverInput,
-                    filterSplits: ceilDiv(rows, rowsPerSplit), filterRowsPerSplit: rowsPerSplit,
-                    biasVector: (prm.outputHeight * prm.outputWidth) % 4 == 0)
+        let filterColumns = columns(prm.outputWidth) == 4 ? 4 : 8
+        let plan = Plan(lanes: lanes,
+                        forwardChannels: forwardChannels, forwardColumns: forwardColumns,
+                        forwardVectorRows: prm.strideWidth == 1 && prm.width % 4 == 0, forwardPacked: forwardChannels % 4 == 0,
+                        dataChannels: dataChannels, dataColumns: dataColumns,
+                        dataVectorRows: prm.strideHeight == 1 && prm.strideWidth == 1 && prm.outputWidth % 4 == 0,
+                        dataPacked: dataChannels % 4 == 0,
+                        filterChannels: filterChannels, filterColumns: filterColumns,
+                        filterVectorRows: prm.strideWidth == 1 && prm.width % 4 == 0, filterVectorGradient: prm.outputWidth % 4 == 0,
+                        filterLanesOverInputChannels: lanesOverInput,
+                        filterSplits: ceilDiv(rows, rowsPerSplit), filterRowsPerSplit: rowsPerSplit,
+                        biasVector: (prm.outputHeight * prm.outputWidth) % 4 == 0)
+        return plan
     }
 }
 
