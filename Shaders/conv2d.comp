@@ -28,7 +28,7 @@ layout(binding = 3) writeonly buffer Ybuf { float Y[]; };  // y: [N, K, OH, OW]
 const uint SPAN = (TN - 1u) * SW + (KW - 1u) * DW + 1u;
 // Load the whole window when it has no more values than the taps use (always for stride 1);
 // otherwise (e.g. 1×1 with stride 2) fetch each tap's column.
-const bool WINDOW = SPAN <= TN * KW;
+const bool WINDOW = (VEC_ROWS ? 1u : 0u) + (SPAN <= TN * KW ? 1u : 0u) != 0u;
 const uint XLEN = WINDOW ? SPAN : TN * KW;
 // The window starts at ow0 − PW; with VEC_ROWS, ow0 % 4 == 0, so it sits SHIFT floats into a texel.
 const uint SHIFT = (4u - (PW & 3u)) & 3u;

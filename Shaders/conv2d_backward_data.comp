@@ -3,16 +3,18 @@
 //   dx[n, c, ih, iw] = Σ_{k in group(c), kh, kw} w[k, c − g·cinG, kh, kw] · dy[n, k, oh, ow]
 //   over the taps with oh·SH = ih + PH − kh·DH and ow·SW = iw + PW − kw·DW inside dy.
 //
-// Each invocation computes TM input channels × TN input columns of one input row; the channel block
-// is uniform over a workgroup (weights are the same for every lane). With a stride, the input pixels
-// are split into SH · SW phases (ih % SH, iw % SW) and an invocation's TN columns are of one phase
-// (iw = phW + SW · (b · TN + j)): then which taps reach them is uniform over the workgroup and no
-// multiply is spent on a tap that does not exist.
+// Each invocation computes TM input channels × TN consecutive input columns of one input row; the
+// channel block is uniform over a workgroup (weights are the same for every lane). TN is a multiple
+// of SW and the block starts at a multiple of TN, so which kernel columns reach column j is known at
+// compile time (j + PW − kw·DW divisible by SW): no multiply is spent on a tap that does not exist.
+// The kernel rows that reach an input row depend on its phase ih % SH, which is uniform over a
+// workgroup (workgroup z = image · SH + phase).
 //
-// Dispatch: x = ceil(H / SH) · blocksX invocations (blocksX = ceil(ceil(W / SW) / TN)),
-// y = groups · blocksY workgroups (blocksY = ceil(cinG / TM)), z = N · SH · SW (image, phase).
-// Every element of dx is written (zero where no tap reaches it). PACKED_W: the weights come packed
-// by conv2d.comp VARIANT 3 (the TM input channels of a tap adjacent, RGBA32F).
+// Dispatch: x = ceil(H / SH) · blocksX invocations (blocksX = ceil(W / TN)), y = groups · blocksY
+// workgroups (blocksY = ceil(cinG / TM)), z = N · SH. Every element of dx is written (zero where no
+// tap reaches it). PACKED_W: the weights come packed by conv2d.comp VARIANT 3 (the TM input
+// channels of a tap adjacent, RGBA32F). VEC_ROWS: dy rows through RGBA32F (OW % 4 == 0 and
+// (TN / SW) % 4 == 0).
 #include "conv2d_common.glsl"
 
 layout(constant_id = 15) const bool PACKED_W = false;
@@ -21,24 +23,30 @@ layout(binding = 0) uniform samplerBuffer DY;   // dy: [N, K, OH, OW]  (R32F, or
 layout(binding = 1) uniform samplerBuffer Wt;   // w:  [K, cinG, KH, KW] (R32F), or packed (RGBA32F)
 layout(binding = 2) writeonly buffer DXbuf { float DX[]; };  // dx: [N, C, H, W]
 
-// Stride 1: for columns iw0 + j the taps read dy columns iw0 + PW − kw·DW + j, a window of SPAN
-// values starting at iw0 + PW − (KW − 1)·DW; with VEC_ROWS it starts SHIFT floats into a texel.
-const uint SPAN = TN + (KW - 1u) * DW;
-const uint SHIFT = uint(int(PW) - int((KW - 1u) * DW)) & 3u;
+// Column j of the block and kernel column kw meet dy column ow0 + (j + PW − kw·DW) / SW when the
+// division is exact (ow0 = first column / SW). The block reads dy columns ow0 + LO … ow0 + HI.
+int floorDiv(int a, int b) { return a >= 0 ? a / b : -((b - 1 - a) / b); }
+const int LO = int(PW) - int((KW - 1u) * DW) >= 0 ? (int(PW) - int((KW - 1u) * DW)) / int(SW)
+                                                   : -((int(SW) - 1 - (int(PW) - int((KW - 1u) * DW))) / int(SW));
+const int HI = int(TN - 1u + PW) / int(SW);
+const uint SPAN = uint(HI - LO + 1);
+const uint SHIFT = uint(LO) & 3u;
 const uint TI = TM % 4u == 0u ? 4u : (TM % 2u == 0u ? 2u : 1u);
 const uint TJ = TN % 4u == 0u ? 4u : (TN % 2u == 0u ? 2u : 1u);
+
+bool columnTap(uint j, uint kw) { return (int(j + PW) - int(kw * DW) - LO * int(SW)) % int(SW) == 0; }
+uint columnIndex(uint j, uint kw) { return uint((int(j + PW) - int(kw * DW) - LO * int(SW)) / int(SW)); }
 
 void main() {
     uint colBlock = gl_GlobalInvocationID.x % p.blocksX;
     uint r = gl_GlobalInvocationID.x / p.blocksX;     // row within the phase
-    uint n = gl_WorkGroupID.z / (SH * SW);
-    uint phH = (gl_WorkGroupID.z % (SH * SW)) / SW;
-    uint phW = gl_WorkGroupID.z % SW;
+    uint n = gl_WorkGroupID.z / SH;
+    uint phH = gl_WorkGroupID.z % SH;
     uint g = gl_WorkGroupID.y / p.blocksY;
     uint c0 = (gl_WorkGroupID.y % p.blocksY) * TM;   // first input channel, within the group
     uint ih = phH + SH * r;
-    uint b0 = colBlock * TN;                          // first column of this phase
-    uint iw0 = phW + SW * b0;                         // its input column
+    uint iw0 = colBlock * TN;
+    int ow0 = int(iw0 / SW);
     if (ih >= p.H) return;
 
     float acc[TM][TN];
@@ -51,14 +59,13 @@ void main() {
     // Packed: this block's TM × KK weights of output channel k start at texel wPacked + k · KK · TM / 4.
     uint wPacked = gl_WorkGroupID.y * p.coutG * KK * TM / 4u;
 
-    // Which kernel rows reach this phase, and the dy row each reads (oh · SH = ih + PH − kh · DH).
+    // Which kernel rows reach this row, and the dy row each reads (oh · SH = ih + PH − kh · DH).
     bool rowTap[KH];
     int ohTap[KH];
     [[unroll]] for (uint kh = 0u; kh < KH; ++kh) {
         int dh = int(phH + PH) - int(kh * DH);
-        int dhMod = ((dh % int(SH)) + int(SH)) % int(SH);
-        rowTap[kh] = dhMod == 0;
-        ohTap[kh] = int(r) + (dh - dhMod) / int(SH);
+        rowTap[kh] = (dh - floorDiv(dh, int(SH)) * int(SH)) == 0;
+        ohTap[kh] = int(r) + floorDiv(dh, int(SH));
     }
 
     uint plane = (n * p.K + g * p.coutG) * p.OH;
@@ -75,11 +82,12 @@ void main() {
             [[unroll]] for (uint m = 0u; m < TM; ++m)
                 [[unroll]] for (uint t = 0u; t < KK; ++t) wv[m][t] = texelFetch(Wt, int(wRow + wCol[m] + t)).x;
         }
-        if (SH == 1u && SW == 1u) {
-            // Stride 1: every tap exists; KH windows, then register tiles over all taps.
+        if (SH == 1u) {
+            // Every kernel row reaches every input row: all KH windows, then register tiles whose
+            // accumulators stay in registers over all taps.
             float ys[KH][SPAN];
             [[unroll]] for (uint kh = 0u; kh < KH; ++kh)
-                LOAD_ROW_WINDOW(ys[kh], SPAN, DY, plane, ohTap[kh], p.OH, p.OW, int(iw0 + PW) - int((KW - 1u) * DW), VEC_ROWS, SHIFT)
+                LOAD_ROW_WINDOW(ys[kh], SPAN, DY, plane, ohTap[kh], p.OH, p.OW, ow0 + LO, VEC_ROWS, SHIFT)
             [[unroll]] for (uint mb = 0u; mb < TM; mb += TI)
                 [[unroll]] for (uint jb = 0u; jb < TN; jb += TJ) {
                     float a[TI][TJ];
@@ -89,23 +97,30 @@ void main() {
                         [[unroll]] for (uint kw = 0u; kw < KW; ++kw)
                             [[unroll]] for (uint i = 0u; i < TI; ++i)
                                 [[unroll]] for (uint jj = 0u; jj < TJ; ++jj)
-                                    a[i][jj] = fma(wv[mb + i][kh * KW + kw], ys[kh][jb + jj + (KW - 1u - kw) * DW], a[i][jj]);
+                                    if (columnTap(jb + jj, kw))
+                                        a[i][jj] = fma(wv[mb + i][kh * KW + kw], ys[kh][columnIndex(jb + jj, kw)], a[i][jj]);
                     [[unroll]] for (uint i = 0u; i < TI; ++i)
                         [[unroll]] for (uint jj = 0u; jj < TJ; ++jj) acc[mb + i][jb + jj] = a[i][jj];
                 }
         } else {
-            // Strided: only the taps of this phase, each with its own TN dy values.
+            // Only the kernel rows of this row's phase (uniform over the workgroup).
             [[unroll]] for (uint kh = 0u; kh < KH; ++kh) {
                 if (!rowTap[kh]) continue;
-                [[unroll]] for (uint kw = 0u; kw < KW; ++kw) {
-                    int dw = int(phW + PW) - int(kw * DW);
-                    int dwMod = ((dw % int(SW)) + int(SW)) % int(SW);
-                    if (dwMod != 0) continue;
-                    float ys[TN];
-                    LOAD_ROW_WINDOW_STRIDED(ys, TN, 1u, DY, plane, ohTap[kh], p.OH, p.OW, int(b0) + (dw - dwMod) / int(SW))
-                    [[unroll]] for (uint m = 0u; m < TM; ++m)
-                        [[unroll]] for (uint j = 0u; j < TN; ++j) acc[m][j] = fma(wv[m][kh * KW + kw], ys[j], acc[m][j]);
-                }
+                float ys[SPAN];
+                LOAD_ROW_WINDOW(ys, SPAN, DY, plane, ohTap[kh], p.OH, p.OW, ow0 + LO, VEC_ROWS, SHIFT)
+                [[unroll]] for (uint mb = 0u; mb < TM; mb += TI)
+                    [[unroll]] for (uint jb = 0u; jb < TN; jb += TJ) {
+                        float a[TI][TJ];
+                        [[unroll]] for (uint i = 0u; i < TI; ++i)
+                            [[unroll]] for (uint jj = 0u; jj < TJ; ++jj) a[i][jj] = acc[mb + i][jb + jj];
+                        [[unroll]] for (uint kw = 0u; kw < KW; ++kw)
+                            [[unroll]] for (uint i = 0u; i < TI; ++i)
+                                [[unroll]] for (uint jj = 0u; jj < TJ; ++jj)
+                                    if (columnTap(jb + jj, kw))
+                                        a[i][jj] = fma(wv[mb + i][kh * KW + kw], ys[columnIndex(jb + jj, kw)], a[i][jj]);
+                        [[unroll]] for (uint i = 0u; i < TI; ++i)
+                            [[unroll]] for (uint jj = 0u; jj < TJ; ++jj) acc[mb + i][jb + jj] = a[i][jj];
+                    }
             }
         }
     }
@@ -114,9 +129,7 @@ void main() {
         uint cg = c0 + m;
         if (cg >= p.cinG) break;
         uint row = ((n * p.C + g * p.cinG + cg) * p.H + ih) * p.W;
-        [[unroll]] for (uint j = 0u; j < TN; ++j) {
-            uint iw = iw0 + SW * j;
-            if (iw < p.W) DX[row + iw] = acc[m][j];
-        }
+        [[unroll]] for (uint j = 0u; j < TN; ++j)
+            if (iw0 + j < p.W) DX[row + iw0 + j] = acc[m][j];
     }
 }

@@ -26,7 +26,7 @@ layout(binding = 1) uniform samplerBuffer DY;   // dy: [N, K, OH, OW]
 layout(binding = 2) writeonly buffer OutBuf { float OUT[]; };  // dw: [splits][K, cinG, KH, KW], or db: [K]
 
 const uint SPAN = (TN - 1u) * SW + (KW - 1u) * DW + 1u;
-const bool WINDOW = SPAN <= TN * KW;
+const bool WINDOW = (VEC_ROWS ? 1u : 0u) + (SPAN <= TN * KW ? 1u : 0u) != 0u;
 const uint XLEN = WINDOW ? SPAN : TN * KW;
 const uint SHIFT = (4u - (PW & 3u)) & 3u;
 // Register tile rows (output channels) of the inner loop; divides TM.

@@ -260,8 +260,8 @@ public struct Conv2d: Sendable {
         let weights = try packedWeights(weight, kernel: packBackwardData, workspace: workspace, needed: backwardDataWorkspaceByteCount,
                                         blocksY: blocksY, stream: stream)
         let rowsPerPhase = ceilDiv(prm.height, prm.strideHeight)
-        let blocksX = ceilDiv(ceilDiv(prm.width, prm.strideWidth), plan.dataColumns)
-        let groups = (ceilDiv(rowsPerPhase * blocksX, plan.lanes), prm.groups * blocksY, prm.batch * prm.strideHeight * prm.strideWidth)
+        let blocksX = ceilDiv(prm.width, plan.dataColumns)
+        let groups = (ceilDiv(rowsPerPhase * blocksX, plan.lanes), prm.groups * blocksY, prm.batch * prm.strideHeight)
         try stream.dispatch(backwardData, [outputGradient, weights, inputGradient], push: push(blocksX: blocksX, blocksY: blocksY), groups: groups)
     }
 
@@ -372,13 +372,15 @@ public struct Conv2d: Sendable {
         let cinG = prm.inChannels / prm.groups, coutG = prm.outChannels / prm.groups
         let taps = prm.kernelHeight * prm.kernelWidth
         // A channel block of 4 or 8 when there are that many channels (then packed weights), else 1.
-        func channelBlock(_ channels: Int) -> Int { channels >= 8 ? 8 : channels >= 4 ? 4 : 1 }
+        // (16 for 1×1 kernels, whose few taps give few multiply-adds per fetched input.)
+        func channelBlock(_ channels: Int, taps: Int) -> Int { channels >= 16 && taps == 1 ? 16 : channels >= 8 ? 8 : channels >= 4 ? 4 : 1 }
         // Columns of one row (a multiple of 4 for the RGBA32F path): 16, fewer for narrow images.
         func columns(_ width: Int) -> Int { width >= 16 ? 16 : width >= 8 ? 8 : 4 }
 
         let forwardColumns = columns(prm.outputWidth)
-        let dataColumns = columns(ceilDiv(prm.width, prm.strideWidth))
-        let forwardChannels = channelBlock(coutG), dataChannels = channelBlock(cinG)
+        // Backward data: a multiple of the stride (whole column phases), of dy columns a multiple of 4.
+        let dataColumns = prm.strideWidth == 1 ? columns(prm.width) : prm.strideWidth * min(8, columns(ceilDiv(prm.width, prm.strideWidth)))
+        let forwardChannels = channelBlock(coutG, taps: taps), dataChannels = channelBlock(cinG, taps: taps)
 
         // Weight gradient: TM output channels × all taps of one input channel per invocation.
         let filterChannels = min(coutG, taps <= 1 ? 16 : taps <= 9 ? 8 : taps <= 25 ? 2 : 1)
@@ -391,12 +393,12 @@ public struct Conv2d: Sendable {
         let filterColumns = columns(prm.outputWidth) == 4 ? 4 : 8
         let plan = Plan(lanes: lanes,
                         forwardChannels: forwardChannels, forwardColumns: forwardColumns,
-                        forwardVectorRows: prm.strideWidth == 1 && prm.width % 4 == 0, forwardPacked: forwardChannels % 4 == 0,
+                        forwardVectorRows: prm.width % 4 == 0, forwardPacked: forwardChannels % 4 == 0,
                         dataChannels: dataChannels, dataColumns: dataColumns,
-                        dataVectorRows: prm.strideHeight == 1 && prm.strideWidth == 1 && prm.outputWidth % 4 == 0,
+                        dataVectorRows: prm.outputWidth % 4 == 0 && (dataColumns / prm.strideWidth) % 4 == 0,
                         dataPacked: dataChannels % 4 == 0,
                         filterChannels: filterChannels, filterColumns: filterColumns,
-                        filterVectorRows: prm.strideWidth == 1 && prm.width % 4 == 0, filterVectorGradient: prm.outputWidth % 4 == 0,
+                        filterVectorRows: prm.width % 4 == 0, filterVectorGradient: prm.outputWidth % 4 == 0,
                         filterLanesOverInputChannels: lanesOverInput,
                         filterSplits: ceilDiv(rows, rowsPerSplit), filterRowsPerSplit: rowsPerSplit,
                         biasVector: (prm.outputHeight * prm.outputWidth) % 4 == 0)
