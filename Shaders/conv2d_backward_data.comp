@@ -31,7 +31,17 @@ const int LO = int(PW) - int((KW - 1u) * DW) >= 0 ? (int(PW) - int((KW - 1u) * D
 const int HI = int(TN - 1u + PW) / int(SW);
 const uint SPAN = uint(HI - LO + 1);
 const uint SHIFT = uint(LO) & 3u;
-const uint TI = TM % 4u == 0u ? 4u : (TM % 2u == 0u ? 2u : 1u);
+// Input rows per invocation (> 1 only with SH == 1: for depthwise convolutions, where the channel
+// block is 1, neighbouring rows then share dy rows): YR dy rows from the first row's ohTap[KH − 1].
+layout(constant_id = 16) const uint TR = 1;
+const uint YR = TR + (KH - 1u) * DH;
+bool rowUsed(uint row) {
+    for (uint r = 0u; r < TR; ++r)
+        for (uint kh = 0u; kh < KH; ++kh)
+            if (r + (KH - 1u - kh) * DH == row) return true;
+    return false;
+}
+const uint TI = (TM * TR) % 4u == 0u ? 4u : ((TM * TR) % 2u == 0u ? 2u : 1u);
 const uint TJ = TN % 4u == 0u ? 4u : (TN % 2u == 0u ? 2u : 1u);
 
 bool columnTap(uint j, uint kw) { return (int(j + PW) - int(kw * DW) - LO * int(SW)) % int(SW) == 0; }
@@ -39,7 +49,7 @@ uint columnIndex(uint j, uint kw) { return uint((int(j + PW) - int(kw * DW) - LO
 
 void main() {
     uint colBlock = gl_GlobalInvocationID.x % p.blocksX;
-    uint r = gl_GlobalInvocationID.x / p.blocksX;     // row within the phase
+    uint r = gl_GlobalInvocationID.x / p.blocksX * TR;  // first row within the phase
     uint n = gl_WorkGroupID.z / SH;
     uint phH = gl_WorkGroupID.z % SH;
     uint g = gl_WorkGroupID.y / p.blocksY;
@@ -49,9 +59,10 @@ void main() {
     int ow0 = int(iw0 / SW);
     if (ih >= p.H) return;
 
-    float acc[TM][TN];
-    [[unroll]] for (uint m = 0u; m < TM; ++m)
-        [[unroll]] for (uint j = 0u; j < TN; ++j) acc[m][j] = 0.0;
+    // Block row q = channel m · TR + input row ρ (TR > 1 only with SH == 1).
+    float acc[TM * TR][TN];
+    [[unroll]] for (uint q = 0u; q < TM * TR; ++q)
+        [[unroll]] for (uint j = 0u; j < TN; ++j) acc[q][j] = 0.0;
 
     // Unpacked: w[k, c, kh, kw] = Wt[(k · cinG + c) · KK + kh · KW + kw], channels clamped at the tail.
     uint wCol[TM];
@@ -83,24 +94,27 @@ void main() {
                 [[unroll]] for (uint t = 0u; t < KK; ++t) wv[m][t] = texelFetch(Wt, int(wRow + wCol[m] + t)).x;
         }
         if (SH == 1u) {
-            // Every kernel row reaches every input row: all KH windows, then register tiles whose
-            // accumulators stay in registers over all taps.
-            float ys[KH][SPAN];
-            [[unroll]] for (uint kh = 0u; kh < KH; ++kh)
-                LOAD_ROW_WINDOW(ys[kh], SPAN, DY, plane, ohTap[kh], p.OH, p.OW, ow0 + LO, VEC_ROWS, SHIFT)
-            [[unroll]] for (uint mb = 0u; mb < TM; mb += TI)
+            // Every kernel row reaches every input row: the dy rows of the block (row ρ + (KH − 1 −
+            // kh) · DH from ohTap[KH − 1] for block row ρ), then register tiles whose accumulators stay
+            // in registers over all taps.
+            float ys[YR][SPAN];
+            [[unroll]] for (uint row = 0u; row < YR; ++row)
+                if (rowUsed(row)) LOAD_ROW_WINDOW(ys[row], SPAN, DY, plane, ohTap[KH - 1u] + int(row), p.OH, p.OW, ow0 + LO, VEC_ROWS, SHIFT)
+            [[unroll]] for (uint qb = 0u; qb < TM * TR; qb += TI)
                 [[unroll]] for (uint jb = 0u; jb < TN; jb += TJ) {
                     float a[TI][TJ];
                     [[unroll]] for (uint i = 0u; i < TI; ++i)
-                        [[unroll]] for (uint jj = 0u; jj < TJ; ++jj) a[i][jj] = acc[mb + i][jb + jj];
+                        [[unroll]] for (uint jj = 0u; jj < TJ; ++jj) a[i][jj] = acc[qb + i][jb + jj];
                     [[unroll]] for (uint kh = 0u; kh < KH; ++kh)
                         [[unroll]] for (uint kw = 0u; kw < KW; ++kw)
                             [[unroll]] for (uint i = 0u; i < TI; ++i)
-                                [[unroll]] for (uint jj = 0u; jj < TJ; ++jj)
+                                [[unroll]] for (uint jj = 0u; jj < TJ; ++jj) {
+                                    uint m = (qb + i) / TR, row = (qb + i) % TR + (KH - 1u - kh) * DH;
                                     if (columnTap(jb + jj, kw))
-                                        a[i][jj] = fma(wv[mb + i][kh * KW + kw], ys[kh][columnIndex(jb + jj, kw)], a[i][jj]);
+                                        a[i][jj] = fma(wv[m][kh * KW + kw], ys[row][columnIndex(jb + jj, kw)], a[i][jj]);
+                                }
                     [[unroll]] for (uint i = 0u; i < TI; ++i)
-                        [[unroll]] for (uint jj = 0u; jj < TJ; ++jj) acc[mb + i][jb + jj] = a[i][jj];
+                        [[unroll]] for (uint jj = 0u; jj < TJ; ++jj) acc[qb + i][jb + jj] = a[i][jj];
                 }
         } else {
             // Only the kernel rows of this row's phase (uniform over the workgroup).
@@ -128,8 +142,11 @@ void main() {
     [[unroll]] for (uint m = 0u; m < TM; ++m) {
         uint cg = c0 + m;
         if (cg >= p.cinG) break;
-        uint row = ((n * p.C + g * p.cinG + cg) * p.H + ih) * p.W;
-        [[unroll]] for (uint j = 0u; j < TN; ++j)
-            if (iw0 + j < p.W) DX[row + iw0 + j] = acc[m][j];
+        [[unroll]] for (uint rr = 0u; rr < TR; ++rr) {
+            if (ih + rr >= p.H) break;
+            uint row = ((n * p.C + g * p.cinG + cg) * p.H + ih + rr) * p.W;
+            [[unroll]] for (uint j = 0u; j < TN; ++j)
+                if (iw0 + j < p.W) DX[row + iw0 + j] = acc[m * TR + rr][j];
+        }
     }
 }

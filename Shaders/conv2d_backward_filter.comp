@@ -29,6 +29,16 @@ const uint SPAN = (TN - 1u) * SW + (KW - 1u) * DW + 1u;
 const bool WINDOW = (VEC_ROWS ? 1u : 0u) + (SPAN <= TN * KW ? 1u : 0u) != 0u;
 const uint XLEN = WINDOW ? SPAN : TN * KW;
 const uint SHIFT = (4u - (PW & 3u)) & 3u;
+// Output rows per step (> 1 for depthwise convolutions: neighbouring rows share input rows); block
+// row r reads input row r · SH + kh · DH of the XR rows from oh0 · SH − PH.
+layout(constant_id = 16) const uint TR = 1;
+const uint XR = (TR - 1u) * SH + (KH - 1u) * DH + 1u;
+bool rowUsed(uint xr) {
+    for (uint r = 0u; r < TR; ++r)
+        for (uint kh = 0u; kh < KH; ++kh)
+            if (r * SH + kh * DH == xr) return true;
+    return false;
+}
 // Register tile rows (output channels) of the inner loop; divides TM.
 const uint TI = TM % 8u == 0u ? 8u : (TM % 4u == 0u ? 4u : (TM % 2u == 0u ? 2u : 1u));
 
@@ -88,42 +98,50 @@ void main() {
     [[unroll]] for (uint m = 0u; m < TM; ++m) kClamped[m] = g * p.coutG + min(k0 + m, p.coutG - 1u);
 
     uint rowEnd = min(p.N * p.OH, (gl_WorkGroupID.z + 1u) * p.rows0);
-    for (uint row = gl_WorkGroupID.z * p.rows0; row < rowEnd; ++row) {
+    for (uint row = gl_WorkGroupID.z * p.rows0; row < rowEnd; ) {
+        // TR rows of one image at a time (fewer at the end of the image or of the split: the dy
+        // rows past ohEnd read as zero).
         uint n = row / p.OH;
-        uint oh = row % p.OH;
+        uint oh0 = row % p.OH;
+        uint ohEnd = min(p.OH, oh0 + min(TR, rowEnd - row));
+        row += ohEnd - oh0;
         uint xPlane = (n * p.C + g * p.cinG + c) * p.H;
-        int ih0 = int(oh * SH) - int(PH);
+        int ih0 = int(oh0 * SH) - int(PH);
         for (uint ow0 = 0u; ow0 < p.OW; ow0 += TN) {
-            float d[TM][TN];
+            // dy block row q = channel m · TR + row r.
+            float d[TM * TR][TN];
             [[unroll]] for (uint m = 0u; m < TM; ++m) {
                 uint dyPlane = (n * p.K + kClamped[m]) * p.OH;
-                LOAD_ROW_WINDOW(d[m], TN, DY, dyPlane, int(oh), p.OH, p.OW, int(ow0), VEC_DY, 0u)
+                [[unroll]] for (uint r = 0u; r < TR; ++r)
+                    LOAD_ROW_WINDOW(d[m * TR + r], TN, DY, dyPlane, int(oh0 + r), ohEnd, p.OW, int(ow0), VEC_DY, 0u)
             }
             int iw0 = int(ow0 * SW) - int(PW);
-            float xs[KH][XLEN];
-            [[unroll]] for (uint kh = 0u; kh < KH; ++kh) {
-                int ih = ih0 + int(kh * DH);
+            float xs[XR][XLEN];
+            [[unroll]] for (uint xr = 0u; xr < XR; ++xr) {
+                if (!rowUsed(xr)) continue;
+                int ih = ih0 + int(xr);
                 if (WINDOW) {
-                    LOAD_ROW_WINDOW(xs[kh], SPAN, X, xPlane, ih, p.H, p.W, iw0, VEC_ROWS, SHIFT)
+                    LOAD_ROW_WINDOW(xs[xr], SPAN, X, xPlane, ih, p.H, p.W, iw0, VEC_ROWS, SHIFT)
                 } else {
                     [[unroll]] for (uint kw = 0u; kw < KW; ++kw) {
                         float tap[TN];
                         LOAD_ROW_WINDOW_STRIDED(tap, TN, SW, X, xPlane, ih, p.H, p.W, iw0 + int(kw * DW))
-                        [[unroll]] for (uint j = 0u; j < TN; ++j) xs[kh][kw * TN + j] = tap[j];
+                        [[unroll]] for (uint j = 0u; j < TN; ++j) xs[xr][kw * TN + j] = tap[j];
                     }
                 }
             }
-            // Register tiles of TI channels × KW taps of one kernel row: per column j, TI values of
-            // dy and KW of x feed TI · KW multiply-adds.
+            // Register tiles of TI channels × KW taps of one kernel row: per row r and column j,
+            // TI values of dy and KW of x feed TI · KW multiply-adds.
             [[unroll]] for (uint mb = 0u; mb < TM; mb += TI)
                 [[unroll]] for (uint kh = 0u; kh < KH; ++kh) {
                     float a[TI][KW];
                     [[unroll]] for (uint i = 0u; i < TI; ++i)
                         [[unroll]] for (uint kw = 0u; kw < KW; ++kw) a[i][kw] = acc[mb + i][kh * KW + kw];
-                    [[unroll]] for (uint j = 0u; j < TN; ++j)
-                        [[unroll]] for (uint i = 0u; i < TI; ++i)
-                            [[unroll]] for (uint kw = 0u; kw < KW; ++kw)
-                                a[i][kw] = fma(d[mb + i][j], xs[kh][WINDOW ? j * SW + kw * DW : kw * TN + j], a[i][kw]);
+                    [[unroll]] for (uint r = 0u; r < TR; ++r)
+                        [[unroll]] for (uint j = 0u; j < TN; ++j)
+                            [[unroll]] for (uint i = 0u; i < TI; ++i)
+                                [[unroll]] for (uint kw = 0u; kw < KW; ++kw)
+                                    a[i][kw] = fma(d[(mb + i) * TR + r][j], xs[r * SH + kh * DH][WINDOW ? j * SW + kw * DW : kw * TN + j], a[i][kw]);
                     [[unroll]] for (uint i = 0u; i < TI; ++i)
                         [[unroll]] for (uint kw = 0u; kw < KW; ++kw) acc[mb + i][kh * KW + kw] = a[i][kw];
                 }

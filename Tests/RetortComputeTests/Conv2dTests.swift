@@ -16,6 +16,8 @@ final class Conv2dTests: DeviceTestCase {
         Parameters(batch: 2, inChannels: 6, outChannels: 4, height: 8, width: 8, kernelSize: 3, padding: 1, groups: 2),
         Parameters(batch: 3, inChannels: 8, outChannels: 8, height: 12, width: 12, kernelSize: 3, padding: 1, groups: 8),
         Parameters(batch: 3, inChannels: 6, outChannels: 6, height: 9, width: 9, kernelSize: 3, stride: 2, padding: 1, groups: 6, bias: false),
+        Parameters(batch: 3, inChannels: 16, outChannels: 16, height: 7, width: 7, kernelSize: 3, padding: 1, groups: 16),
+        Parameters(batch: 2, inChannels: 4, outChannels: 8, height: 10, width: 10, kernelSize: 3, padding: 1, groups: 4, bias: false),
         Parameters(batch: 3, inChannels: 16, outChannels: 8, height: 8, width: 8, kernelSize: 1),
         Parameters(batch: 3, inChannels: 5, outChannels: 7, height: 7, width: 7, kernelSize: 1, stride: 2, bias: false),
         Parameters(batch: 1, inChannels: 3, outChannels: 4, height: 13, width: 13, kernelSize: 5, padding: 2),

@@ -156,9 +156,9 @@ public struct Conv2d: Sendable {
         var lanes: Int
         /// Channels × columns of the register block, the RGBA32F image path, and whether the weights
         /// are repacked so a tap's channels are adjacent (needs channels % 4 == 0).
-        var forwardChannels: Int, forwardColumns: Int, forwardVectorRows: Bool, forwardPacked: Bool
-        var dataChannels: Int, dataColumns: Int, dataVectorRows: Bool, dataPacked: Bool
-        var filterChannels: Int, filterColumns: Int, filterVectorRows: Bool, filterVectorGradient: Bool
+        var forwardChannels: Int, forwardRows: Int, forwardColumns: Int, forwardVectorRows: Bool, forwardPacked: Bool
+        var dataChannels: Int, dataRows: Int, dataColumns: Int, dataVectorRows: Bool, dataPacked: Bool
+        var filterChannels: Int, filterRows: Int, filterColumns: Int, filterVectorRows: Bool, filterVectorGradient: Bool
         var filterLanesOverInputChannels: Bool
         var filterSplits: Int, filterRowsPerSplit: Int
         var biasVector: Bool
@@ -183,17 +183,18 @@ public struct Conv2d: Sendable {
         forward = try device.kernel("conv2d", bindings: [texel(plan.forwardVectorRows), texel(plan.forwardPacked), .texel(.r32f), .storage(.write)],
                                     pushConstants: Self.pushCount, localSize: local,
                                     constants: geometry + [.count(plan.forwardChannels), .count(plan.forwardColumns), .bool(plan.forwardVectorRows),
-                                                           .uint(prm.hasBias ? 1 : 0), .bool(plan.forwardPacked)])
+                                                           .uint(prm.hasBias ? 1 : 0), .bool(plan.forwardPacked), .count(plan.forwardRows)])
         packForward = plan.forwardPacked ? try pack(2, channels: plan.forwardChannels) : nil
         backwardData = try device.kernel("conv2d_backward_data", bindings: [texel(plan.dataVectorRows), texel(plan.dataPacked), .storage(.write)],
                                          pushConstants: Self.pushCount, localSize: local,
                                          constants: geometry + [.count(plan.dataChannels), .count(plan.dataColumns), .bool(plan.dataVectorRows), 0,
-                                                                .bool(plan.dataPacked)])
+                                                                .bool(plan.dataPacked), .count(plan.dataRows)])
         packBackwardData = plan.dataPacked ? try pack(3, channels: plan.dataChannels) : nil
         backwardFilter = try device.kernel("conv2d_backward_filter", bindings: [texel(plan.filterVectorRows), texel(plan.filterVectorGradient), .storage(.write)],
                                            pushConstants: Self.pushCount, localSize: local,
                                            constants: geometry + [.count(plan.filterChannels), .count(plan.filterColumns), .bool(plan.filterVectorRows),
-                                                                  .uint(plan.filterLanesOverInputChannels ? 0 : 1), .bool(plan.filterVectorGradient)])
+                                                                  .uint(plan.filterLanesOverInputChannels ? 0 : 1), .bool(plan.filterVectorGradient),
+                                                                  .count(plan.filterRows)])
         // The reduction and bias passes do not depend on the geometry: default constants.
         let passConstants = { (variant: UInt32, vector: Bool) -> [ShaderValue] in [1, 1, 1, 1, 0, 0, 1, 1, 1, 4, false, .uint(variant), .bool(vector)] }
         reducePartials = try device.kernel("conv2d_backward_filter", bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)],
@@ -231,7 +232,7 @@ public struct Conv2d: Sendable {
         let weights = try packedWeights(weight, kernel: packForward, workspace: workspace, needed: forwardWorkspaceByteCount,
                                         blocksY: blocksY, stream: stream)
         let blocksX = ceilDiv(prm.outputWidth, plan.forwardColumns)
-        let groups = (ceilDiv(prm.outputHeight * blocksX, plan.lanes), prm.groups * blocksY, prm.batch)
+        let groups = (ceilDiv(ceilDiv(prm.outputHeight, plan.forwardRows) * blocksX, plan.lanes), prm.groups * blocksY, prm.batch)
         try stream.dispatch(forward, [input, weights, bias ?? weight, output], push: push(blocksX: blocksX, blocksY: blocksY), groups: groups)
     }
 
@@ -261,7 +262,7 @@ public struct Conv2d: Sendable {
                                         blocksY: blocksY, stream: stream)
         let rowsPerPhase = ceilDiv(prm.height, prm.strideHeight)
         let blocksX = ceilDiv(prm.width, plan.dataColumns)
-        let groups = (ceilDiv(rowsPerPhase * blocksX, plan.lanes), prm.groups * blocksY, prm.batch * prm.strideHeight)
+        let groups = (ceilDiv(ceilDiv(rowsPerPhase, plan.dataRows) * blocksX, plan.lanes), prm.groups * blocksY, prm.batch * prm.strideHeight)
         try stream.dispatch(backwardData, [outputGradient, weights, inputGradient], push: push(blocksX: blocksX, blocksY: blocksY), groups: groups)
     }
 
@@ -371,7 +372,8 @@ public struct Conv2d: Sendable {
         let lanes = lavapipe ? 8 : 64
         let cinG = prm.inChannels / prm.groups, coutG = prm.outChannels / prm.groups
         let taps = prm.kernelHeight * prm.kernelWidth
-        // A channel block of 4 or 8 when there are that many channels (then packed weights), else 1.
+        // A channel block of 4 or 8 when there are that many channels (then packed weights), else 1
+        // (and then a block of rows, which share input rows: depthwise convolutions).
         // (16 for 1×1 kernels, whose few taps give few multiply-adds per fetched input.)
         func channelBlock(_ channels: Int, taps: Int) -> Int { channels >= 16 && taps == 1 ? 16 : channels >= 8 ? 8 : channels >= 4 ? 4 : 1 }
         // Columns of one row (a multiple of 4 for the RGBA32F path): 16, fewer for narrow images.
@@ -392,12 +394,15 @@ public struct Conv2d: Sendable {
         let rowsPerSplit = ceilDiv(rows, splits)
         let filterColumns = columns(prm.outputWidth) == 4 ? 4 : 8
         let plan = Plan(lanes: lanes,
-                        forwardChannels: forwardChannels, forwardColumns: forwardColumns,
+                        forwardChannels: forwardChannels, forwardRows: forwardChannels == 1 ? min(8, prm.outputHeight) : 1,
+                        forwardColumns: forwardColumns,
                         forwardVectorRows: prm.width % 4 == 0, forwardPacked: forwardChannels % 4 == 0,
-                        dataChannels: dataChannels, dataColumns: dataColumns,
+                        dataChannels: dataChannels, dataRows: dataChannels == 1 && prm.strideHeight == 1 ? min(8, prm.height) : 1,
+                        dataColumns: dataColumns,
                         dataVectorRows: prm.outputWidth % 4 == 0 && (dataColumns / prm.strideWidth) % 4 == 0,
                         dataPacked: dataChannels % 4 == 0,
-                        filterChannels: filterChannels, filterColumns: filterColumns,
+                        filterChannels: filterChannels, filterRows: filterChannels == 1 && taps > 1 ? min(8, prm.outputHeight) : 1,
+                        filterColumns: filterColumns,
                         filterVectorRows: prm.width % 4 == 0, filterVectorGradient: prm.outputWidth % 4 == 0,
                         filterLanesOverInputChannels: lanesOverInput,
                         filterSplits: ceilDiv(rows, rowsPerSplit), filterRowsPerSplit: rowsPerSplit,
