@@ -1,0 +1,414 @@
+/// 2-D convolution of fp32 NCHW tensors (PyTorch's `nn.Conv2d`): forward, backward data and
+/// backward filter, with stride, zero padding, dilation, groups (depthwise included) and an
+/// optional bias.
+///
+/// - x: `[N, C, H, W]`, w: `[K, C / groups, KH, KW]`, b: `[K]`, y: `[N, K, OH, OW]` with
+///   `OH = (H + 2·padding − dilation·(KH − 1) − 1) / stride + 1` (floor; likewise `OW`).
+///
+/// The kernels are implicit GEMMs (no im2col buffer): every invocation keeps a block of outputs in
+/// registers and reads its operands through texel buffers. The window geometry (kernel size, stride,
+/// padding, dilation) and the block sizes are specialization constants, so a `Conv2d` builds its
+/// pipelines for one ``Parameters`` value; pipelines are cached by the device, so making another
+/// `Conv2d` with the same geometry (any batch or image size) is cheap.
+///
+/// The weight gradient is a reduction over `N · OH · OW`; it sums in a fixed order without atomics,
+/// so the same inputs give the same bits. When the output channels × input channels are too few to
+/// keep the device busy, the rows are split into ranges whose partial sums go to a workspace buffer
+/// and are added in split order by a second pass.
+///
+/// ```swift
+/// let conv = try Conv2d(device: device, parameters: .init(batch: 8, inChannels: 3, outChannels: 16,
+///                                                         height: 32, width: 32, kernelSize: 3, padding: 1))
+/// try conv.encodeForward(into: stream, input: x, weight: w, bias: b, output: y)
+/// try conv.encodeBackwardData(into: stream, outputGradient: dy, weight: w, inputGradient: dx)
+/// try conv.encodeBackwardFilter(into: stream, input: x, outputGradient: dy, weightGradient: dw, biasGradient: db)
+/// ```
+public struct Conv2d: Sendable {
+    /// Shape and hyper-parameters of a convolution, as in `torch.nn.Conv2d` (plus the batch and
+    /// image size).
+    public struct Parameters: Sendable, Hashable, CustomStringConvertible {
+        public var batch: Int
+        public var inChannels: Int
+        public var outChannels: Int
+        public var height: Int
+        public var width: Int
+        public var kernelHeight: Int
+        public var kernelWidth: Int
+        public var strideHeight: Int
+        public var strideWidth: Int
+        public var paddingHeight: Int
+        public var paddingWidth: Int
+        public var dilationHeight: Int
+        public var dilationWidth: Int
+        public var groups: Int
+        /// Whether the convolution adds a per-output-channel bias.
+        public var hasBias: Bool
+
+        /// A convolution with a square kernel and the same stride, padding and dilation along both axes.
+        public init(batch: Int, inChannels: Int, outChannels: Int, height: Int, width: Int, kernelSize: Int,
+                    stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1, bias: Bool = true) {
+            self.init(batch: batch, inChannels: inChannels, outChannels: outChannels, height: height, width: width,
+                      kernelHeight: kernelSize, kernelWidth: kernelSize, strideHeight: stride, strideWidth: stride,
+                      paddingHeight: padding, paddingWidth: padding, dilationHeight: dilation, dilationWidth: dilation,
+                      groups: groups, bias: bias)
+        }
+
+        /// A convolution with every size given per axis.
+        public init(batch: Int, inChannels: Int, outChannels: Int, height: Int, width: Int,
+                    kernelHeight: Int, kernelWidth: Int, strideHeight: Int = 1, strideWidth: Int = 1,
+                    paddingHeight: Int = 0, paddingWidth: Int = 0, dilationHeight: Int = 1, dilationWidth: Int = 1,
+                    groups: Int = 1, bias: Bool = true) {
+            self.batch = batch
+            self.inChannels = inChannels
+            self.outChannels = outChannels
+            self.height = height
+            self.width = width
+            self.kernelHeight = kernelHeight
+            self.kernelWidth = kernelWidth
+            self.strideHeight = strideHeight
+            self.strideWidth = strideWidth
+            self.paddingHeight = paddingHeight
+            self.paddingWidth = paddingWidth
+            self.dilationHeight = dilationHeight
+            self.dilationWidth = dilationWidth
+            self.groups = groups
+            hasBias = bias
+        }
+
+        /// Output height, as PyTorch computes it (≤ 0 when the kernel does not fit).
+        public var outputHeight: Int {
+            Self.outputSize(height, kernel: kernelHeight, stride: strideHeight, padding: paddingHeight, dilation: dilationHeight)
+        }
+        /// Output width, as PyTorch computes it (≤ 0 when the kernel does not fit).
+        public var outputWidth: Int {
+            Self.outputSize(width, kernel: kernelWidth, stride: strideWidth, padding: paddingWidth, dilation: dilationWidth)
+        }
+
+        /// `[N, C, H, W]`.
+        public var inputShape: [Int] { [batch, inChannels, height, width] }
+        /// `[K, C / groups, KH, KW]`.
+        public var weightShape: [Int] { [outChannels, inChannels / max(groups, 1), kernelHeight, kernelWidth] }
+        /// `[N, K, OH, OW]`.
+        public var outputShape: [Int] { [batch, outChannels, outputHeight, outputWidth] }
+
+        /// Floating-point operations of one pass (forward, backward data or backward filter):
+        /// `2 · N · K · OH · OW · (C / groups) · KH · KW`.
+        public var flopCount: Double {
+            2 * Double(batch * outChannels) * Double(outputHeight * outputWidth) * Double(inChannels / max(groups, 1) * kernelHeight * kernelWidth)
+        }
+
+        public var description: String {
+            "conv2d x\(inputShape) w\(weightShape) → y[\(batch), \(outChannels), \(outputHeight), \(outputWidth)] "
+                + "stride (\(strideHeight), \(strideWidth)) padding (\(paddingHeight), \(paddingWidth)) "
+                + "dilation (\(dilationHeight), \(dilationWidth)) groups \(groups)\(hasBias ? " bias" : "")"
+        }
+
+        /// Throws ``VulkanError/invalidArgument(_:)`` naming the problem when the parameters do not
+        /// describe a valid convolution.
+        public func validate() throws {
+            func fail(_ reason: String) -> VulkanError { .invalidArgument("\(self): \(reason)") }
+            let sizes = [("batch", batch), ("inChannels", inChannels), ("outChannels", outChannels), ("height", height),
+                         ("width", width), ("kernelHeight", kernelHeight), ("kernelWidth", kernelWidth),
+                         ("strideHeight", strideHeight), ("strideWidth", strideWidth), ("dilationHeight", dilationHeight),
+                         ("dilationWidth", dilationWidth), ("groups", groups)]
+            for (name, value) in sizes where value <= 0 { throw fail("\(name) must be positive, got \(value).") }
+            guard paddingHeight >= 0, paddingWidth >= 0 else { throw fail("padding must not be negative.") }
+            guard inChannels % groups == 0, outChannels % groups == 0 else {
+                throw fail("inChannels (\(inChannels)) and outChannels (\(outChannels)) must both be divisible by groups (\(groups)).")
+            }
+            guard outputHeight > 0, outputWidth > 0 else {
+                throw fail("the \(kernelHeight)×\(kernelWidth) kernel (dilation \(dilationHeight)×\(dilationWidth)) does not fit the padded \(height)×\(width) input.")
+            }
+            // The kernels index with 32-bit integers and unroll the window: keep both in range.
+            let limit = Int(Int32.max)
+            for (name, count) in [("input", batch * inChannels * height * width), ("output", batch * outChannels * outputHeight * outputWidth),
+                                  ("weight", outChannels * (inChannels / groups) * kernelHeight * kernelWidth)] where count > limit {
+                throw fail("the \(name) has \(count) elements; at most \(limit) are supported.")
+            }
+            guard kernelHeight * kernelWidth <= 64, max(strideHeight, strideWidth, dilationHeight, dilationWidth) <= 16,
+                  max(paddingHeight, paddingWidth) <= 64 else {
+                throw fail("kernels up to 64 taps, strides and dilations up to 16 and padding up to 64 are supported.")
+            }
+        }
+
+        static func outputSize(_ size: Int, kernel: Int, stride: Int, padding: Int, dilation: Int) -> Int {
+            let span = size + 2 * padding - dilation * (kernel - 1) - 1
+            guard span >= 0, stride > 0 else { return 0 }
+            return span / stride + 1
+        }
+    }
+
+    /// The convolution this launcher was built for.
+    public let parameters: Parameters
+    private let device: Device
+    private let plan: Plan
+    private let forward: Kernel
+    private let packForward: Kernel?
+    private let backwardData: Kernel
+    private let packBackwardData: Kernel?
+    private let backwardFilter: Kernel
+    private let reducePartials: Kernel
+    private let biasGradient: Kernel?
+
+    /// Block sizes and grid shapes chosen for the parameters and the device.
+    struct Plan: Sendable {
+        /// Invocations per workgroup (along x).
+        var lanes: Int
+        /// Channels × columns of the register block, the RGBA32F image path, and whether the weights
+        /// are repacked so a tap's channels are adjacent (needs channels % 4 == 0).
+        var forwardChannels: Int, forwardRows: Int, forwardColumns: Int, forwardVectorRows: Bool, forwardPacked: Bool
+        var dataChannels: Int, dataRows: Int, dataColumns: Int, dataVectorRows: Bool, dataPacked: Bool
+        var filterChannels: Int, filterRows: Int, filterColumns: Int, filterVectorRows: Bool, filterVectorGradient: Bool
+        var filterLanesOverInputChannels: Bool
+        var filterSplits: Int, filterRowsPerSplit: Int
+        var biasVector: Bool
+    }
+
+    /// Builds the pipelines for `parameters` (validated first).
+    public init(device: Device, parameters prm: Parameters) throws {
+        try prm.validate()
+        self.device = device
+        parameters = prm
+        let plan = Self.plan(for: prm, device: device)
+        self.plan = plan
+        let geometry: [ShaderValue] = [.count(prm.kernelHeight), .count(prm.kernelWidth), .count(prm.strideHeight), .count(prm.strideWidth),
+                                       .count(prm.paddingHeight), .count(prm.paddingWidth), .count(prm.dilationHeight), .count(prm.dilationWidth)]
+        let local: [UInt32] = [UInt32(plan.lanes), 1, 1]
+        func texel(_ vector: Bool) -> Kernel.Binding { .texel(vector ? .rgba32f : .r32f) }
+        func pack(_ variant: UInt32, channels: Int) throws -> Kernel {
+            try device.kernel("conv2d", bindings: [.texel(.r32f), .texel(.r32f), .texel(.r32f), .storage(.write)], pushConstants: Self.pushCount,
+                              localSize: [256, 1, 1], constants: geometry + [.count(channels), 4, false, .uint(variant), false])
+        }
+
+        forward = try device.kernel("conv2d", bindings: [texel(plan.forwardVectorRows), texel(plan.forwardPacked), .texel(.r32f), .storage(.write)],
+                                    pushConstants: Self.pushCount, localSize: local,
+                                    constants: geometry + [.count(plan.forwardChannels), .count(plan.forwardColumns), .bool(plan.forwardVectorRows),
+                                                           .uint(prm.hasBias ? 1 : 0), .bool(plan.forwardPacked), .count(plan.forwardRows)])
+        packForward = plan.forwardPacked ? try pack(2, channels: plan.forwardChannels) : nil
+        backwardData = try device.kernel("conv2d_backward_data", bindings: [texel(plan.dataVectorRows), texel(plan.dataPacked), .storage(.write)],
+                                         pushConstants: Self.pushCount, localSize: local,
+                                         constants: geometry + [.count(plan.dataChannels), .count(plan.dataColumns), .bool(plan.dataVectorRows), 0,
+                                                                .bool(plan.dataPacked), .count(plan.dataRows)])
+        packBackwardData = plan.dataPacked ? try pack(3, channels: plan.dataChannels) : nil
+        backwardFilter = try device.kernel("conv2d_backward_filter", bindings: [texel(plan.filterVectorRows), texel(plan.filterVectorGradient), .storage(.write)],
+                                           pushConstants: Self.pushCount, localSize: local,
+                                           constants: geometry + [.count(plan.filterChannels), .count(plan.filterColumns), .bool(plan.filterVectorRows),
+                                                                  .uint(plan.filterLanesOverInputChannels ? 0 : 1), .bool(plan.filterVectorGradient),
+                                                                  .count(plan.filterRows)])
+        // The reduction and bias passes do not depend on the geometry: default constants.
+        let passConstants = { (variant: UInt32, vector: Bool) -> [ShaderValue] in [1, 1, 1, 1, 0, 0, 1, 1, 1, 4, false, .uint(variant), .bool(vector)] }
+        reducePartials = try device.kernel("conv2d_backward_filter", bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)],
+                                           pushConstants: Self.pushCount, localSize: [256, 1, 1], constants: passConstants(2, false))
+        biasGradient = prm.hasBias
+            ? try device.kernel("conv2d_backward_filter", bindings: [.texel(.r32f), texel(plan.biasVector), .storage(.write)],
+                                pushConstants: Self.pushCount, localSize: local, constants: passConstants(3, plan.biasVector))
+            : nil
+    }
+
+    // MARK: Forward
+
+    /// Bytes of scratch memory ``encodeForward(into:input:weight:bias:output:workspace:)`` needs for
+    /// repacked weights (0 when it reads them as they are).
+    public var forwardWorkspaceByteCount: Int {
+        plan.forwardPacked ? packedCount(channels: parameters.outChannels, block: plan.forwardChannels) * 4 : 0
+    }
+
+    /// Records `output = conv2d(input, weight) + bias`.
+    ///
+    /// - Parameters:
+    ///   - input: x, `[N, C, H, W]`.
+    ///   - weight: w, `[K, C / groups, KH, KW]`.
+    ///   - bias: b, `[K]`; required exactly when ``Parameters/hasBias`` is true.
+    ///   - output: y, `[N, K, OH, OW]` (overwritten).
+    ///   - workspace: scratch of at least ``forwardWorkspaceByteCount`` bytes; when nil and one is
+    ///     needed, a buffer is allocated for this call.
+    public func encodeForward(into stream: CommandStream, input: Buffer, weight: Buffer, bias: Buffer?, output: Buffer,
+                              workspace: Buffer? = nil) throws {
+        let prm = parameters
+        try checkBias(bias, role: "bias")
+        try check([("input", input, prm.inputShape), ("weight", weight, prm.weightShape), ("output", output, prm.outputShape)]
+                  + (bias.map { [("bias", $0, [prm.outChannels])] } ?? []))
+        let blocksY = ceilDiv(prm.outChannels / prm.groups, plan.forwardChannels)
+        let weights = try packedWeights(weight, kernel: packForward, workspace: workspace, needed: forwardWorkspaceByteCount,
+                                        blocksY: blocksY, stream: stream)
+        let blocksX = ceilDiv(prm.outputWidth, plan.forwardColumns)
+        let groups = (ceilDiv(ceilDiv(prm.outputHeight, plan.forwardRows) * blocksX, plan.lanes), prm.groups * blocksY, prm.batch)
+        try stream.dispatch(forward, [input, weights, bias ?? weight, output], push: push(blocksX: blocksX, blocksY: blocksY), groups: groups)
+    }
+
+    // MARK: Backward
+
+    /// Bytes of scratch memory ``encodeBackwardData(into:outputGradient:weight:inputGradient:workspace:)``
+    /// needs for repacked weights (0 when it reads them as they are).
+    public var backwardDataWorkspaceByteCount: Int {
+        plan.dataPacked ? packedCount(channels: parameters.inChannels, block: plan.dataChannels) * 4 : 0
+    }
+
+    /// Records `inputGradient = ∂L/∂x` from `outputGradient = ∂L/∂y` (overwrites every element).
+    ///
+    /// - Parameters:
+    ///   - outputGradient: dy, `[N, K, OH, OW]`.
+    ///   - weight: w, `[K, C / groups, KH, KW]`.
+    ///   - inputGradient: dx, `[N, C, H, W]`.
+    ///   - workspace: scratch of at least ``backwardDataWorkspaceByteCount`` bytes; when nil and one
+    ///     is needed, a buffer is allocated for this call.
+    public func encodeBackwardData(into stream: CommandStream, outputGradient: Buffer, weight: Buffer, inputGradient: Buffer,
+                                   workspace: Buffer? = nil) throws {
+        let prm = parameters
+        try check([("outputGradient", outputGradient, prm.outputShape), ("weight", weight, prm.weightShape),
+                   ("inputGradient", inputGradient, prm.inputShape)])
+        let blocksY = ceilDiv(prm.inChannels / prm.groups, plan.dataChannels)
+        let weights = try packedWeights(weight, kernel: packBackwardData, workspace: workspace, needed: backwardDataWorkspaceByteCount,
+                                        blocksY: blocksY, stream: stream)
+        let rowsPerPhase = ceilDiv(prm.height, prm.strideHeight)
+        let blocksX = ceilDiv(prm.width, plan.dataColumns)
+        let groups = (ceilDiv(ceilDiv(rowsPerPhase, plan.dataRows) * blocksX, plan.lanes), prm.groups * blocksY, prm.batch * prm.strideHeight)
+        try stream.dispatch(backwardData, [outputGradient, weights, inputGradient], push: push(blocksX: blocksX, blocksY: blocksY), groups: groups)
+    }
+
+    /// Bytes of scratch memory ``encodeBackwardFilter(into:input:outputGradient:weightGradient:biasGradient:workspace:)``
+    /// needs for partial sums (0 when it sums in one pass).
+    public var backwardFilterWorkspaceByteCount: Int {
+        plan.filterSplits > 1 ? plan.filterSplits * weightCount * 4 : 0
+    }
+
+    /// Records `weightGradient = ∂L/∂w` and, with a bias, `biasGradient = ∂L/∂b` (both overwritten).
+    ///
+    /// - Parameters:
+    ///   - input: x, `[N, C, H, W]`.
+    ///   - outputGradient: dy, `[N, K, OH, OW]`.
+    ///   - weightGradient: dw, `[K, C / groups, KH, KW]`.
+    ///   - biasGradient: db, `[K]`; required exactly when ``Parameters/hasBias`` is true.
+    ///   - workspace: scratch for partial sums of at least ``backwardFilterWorkspaceByteCount`` bytes;
+    ///     when nil and one is needed, a buffer is allocated for this call.
+    public func encodeBackwardFilter(into stream: CommandStream, input: Buffer, outputGradient: Buffer, weightGradient: Buffer,
+                                     biasGradient: Buffer?, workspace: Buffer? = nil) throws {
+        let prm = parameters
+        try checkBias(biasGradient, role: "biasGradient")
+        try check([("input", input, prm.inputShape), ("outputGradient", outputGradient, prm.outputShape),
+                   ("weightGradient", weightGradient, prm.weightShape)]
+                  + (biasGradient.map { [("biasGradient", $0, [prm.outChannels])] } ?? []))
+        let needed = backwardFilterWorkspaceByteCount
+        let partials = try scratch(workspace, needed: needed, role: "backward-filter") ?? weightGradient
+        let cinG = prm.inChannels / prm.groups
+        let blocksY = ceilDiv(prm.outChannels / prm.groups, plan.filterChannels)
+        let groups = plan.filterLanesOverInputChannels
+            ? (ceilDiv(cinG, plan.lanes), prm.groups * blocksY, plan.filterSplits)
+            : (ceilDiv(prm.groups * blocksY * cinG, plan.lanes), 1, plan.filterSplits)
+        try stream.dispatch(backwardFilter, [input, outputGradient, partials],
+                            push: push(blocksX: 0, blocksY: blocksY, rows: (plan.filterRowsPerSplit, 0)), groups: groups)
+        if needed > 0 {
+            try stream.dispatch(reducePartials, [partials, partials, weightGradient],
+                                push: push(blocksX: 0, blocksY: 0, rows: (weightCount, plan.filterSplits)),
+                                groups: reducePartials.groups(covering: (weightCount, 1, 1)))
+        }
+        if let biasGradient, let kernel = self.biasGradient {
+            try stream.dispatch(kernel, [outputGradient, outputGradient, biasGradient], push: push(blocksX: 0, blocksY: 0),
+                                groups: kernel.groups(covering: (prm.outChannels, 1, 1)))
+        }
+    }
+
+    // MARK: Internals
+
+    private static let pushCount = 13
+
+    private var weightCount: Int { parameters.weightShape.reduce(1, *) }
+
+    /// Floats of the packed weights with blocks of `block` of `channels` channels per group.
+    private func packedCount(channels: Int, block: Int) -> Int {
+        let prm = parameters
+        return prm.groups * ceilDiv(channels / prm.groups, block) * block * (weightCount / (channels / prm.groups) / prm.groups)
+    }
+
+    /// The weights as the kernel reads them: `weight` itself, or a packed copy recorded into `stream`.
+    private func packedWeights(_ weight: Buffer, kernel: Kernel?, workspace: Buffer?, needed: Int, blocksY: Int,
+                               stream: CommandStream) throws -> Buffer {
+        guard let kernel, let packed = try scratch(workspace, needed: needed, role: "weight-packing") else { return weight }
+        try stream.dispatch(kernel, [weight, weight, weight, packed], push: push(blocksX: 0, blocksY: blocksY),
+                            groups: kernel.groups(covering: (needed / 4, 1, 1)))
+        return packed
+    }
+
+    /// The caller's workspace (checked) or a new buffer; nil when nothing is needed.
+    private func scratch(_ workspace: Buffer?, needed: Int, role: String) throws -> Buffer? {
+        guard needed > 0 else { return nil }
+        guard let workspace else { return try device.makeBuffer(byteCount: needed) }
+        guard workspace.byteCount >= needed else {
+            throw VulkanError.invalidArgument("\(parameters): the \(role) workspace holds \(workspace.byteCount) bytes; it needs \(needed).")
+        }
+        return workspace
+    }
+
+    private func push(blocksX: Int, blocksY: Int, rows: (Int, Int) = (0, 0)) -> [ShaderValue] {
+        let prm = parameters
+        return [.count(prm.batch), .count(prm.inChannels), .count(prm.height), .count(prm.width), .count(prm.outChannels),
+                .count(prm.outputHeight), .count(prm.outputWidth), .count(prm.inChannels / prm.groups), .count(prm.outChannels / prm.groups),
+                .count(blocksX), .count(blocksY), .count(rows.0), .count(rows.1)]
+    }
+
+    private func checkBias(_ buffer: Buffer?, role: String) throws {
+        if parameters.hasBias, buffer == nil {
+            throw VulkanError.invalidArgument("\(parameters): the convolution has a bias, so \(role) is required.")
+        }
+        if !parameters.hasBias, buffer != nil {
+            throw VulkanError.invalidArgument("\(parameters): the convolution has no bias, so pass no \(role).")
+        }
+    }
+
+    private func check(_ operands: [(String, Buffer, [Int])]) throws {
+        for (name, buffer, shape) in operands {
+            let count = shape.reduce(1, *)
+            guard buffer.byteCount >= count * 4 else {
+                throw VulkanError.invalidArgument("\(parameters): \(name) \(shape) needs \(count) floats but its buffer holds \(buffer.byteCount / 4).")
+            }
+        }
+    }
+
+    /// Picks block sizes. Lavapipe runs a workgroup as one task of 8-lane SIMD chunks and every
+    /// texel fetch is a call: small workgroups whose invocations each compute a large block (many
+    /// multiply-adds per fetch) are fastest there.
+    static func plan(for prm: Parameters, device: Device) -> Plan {
+        let lavapipe = device.info.isLavapipe
+        let lanes = lavapipe ? 8 : 64
+        let cinG = prm.inChannels / prm.groups, coutG = prm.outChannels / prm.groups
+        let taps = prm.kernelHeight * prm.kernelWidth
+        // A channel block of 4 or 8 when there are that many channels (then packed weights), else 1
+        // (and then a block of rows, which share input rows: depthwise convolutions).
+        // (16 for 1×1 kernels, whose few taps give few multiply-adds per fetched input.)
+        func channelBlock(_ channels: Int, taps: Int) -> Int { channels >= 16 && taps == 1 ? 16 : channels >= 8 ? 8 : channels >= 4 ? 4 : 1 }
+        // Columns of one row (a multiple of 4 for the RGBA32F path): 16, fewer for narrow images.
+        func columns(_ width: Int) -> Int { width >= 16 ? 16 : width >= 8 ? 8 : 4 }
+
+        let forwardColumns = columns(prm.outputWidth)
+        // Backward data: a multiple of the stride (whole column phases), of dy columns a multiple of 4.
+        let dataColumns = prm.strideWidth == 1 ? columns(prm.width) : prm.strideWidth * min(8, columns(ceilDiv(prm.width, prm.strideWidth)))
+        let forwardChannels = channelBlock(coutG, taps: taps), dataChannels = channelBlock(cinG, taps: taps)
+
+        // Weight gradient: TM output channels × all taps of one input channel per invocation.
+        let filterChannels = min(coutG, taps <= 1 ? 16 : taps <= 9 ? 8 : taps <= 25 ? 2 : 1)
+        let lanesOverInput = cinG >= lanes / 2
+        let invocations = prm.groups * ceilDiv(coutG, filterChannels) * cinG
+        let rows = prm.batch * prm.outputHeight
+        let target = lavapipe ? 256 : 16_384
+        let splits = max(1, min(rows, min(64, target / max(invocations, 1))))
+        let rowsPerSplit = ceilDiv(rows, splits)
+        let filterColumns = columns(prm.outputWidth) == 4 ? 4 : 8
+        let plan = Plan(lanes: lanes,
+                        forwardChannels: forwardChannels, forwardRows: forwardChannels == 1 ? min(8, prm.outputHeight) : 1,
+                        forwardColumns: forwardColumns,
+                        forwardVectorRows: prm.width % 4 == 0, forwardPacked: forwardChannels % 4 == 0,
+                        dataChannels: dataChannels, dataRows: dataChannels == 1 && prm.strideHeight == 1 ? min(8, prm.height) : 1,
+                        dataColumns: dataColumns,
+                        dataVectorRows: prm.outputWidth % 4 == 0 && (dataColumns / prm.strideWidth) % 4 == 0,
+                        dataPacked: dataChannels % 4 == 0,
+                        filterChannels: filterChannels, filterRows: filterChannels == 1 && taps > 1 ? min(8, prm.outputHeight) : 1,
+                        filterColumns: filterColumns,
+                        filterVectorRows: prm.width % 4 == 0, filterVectorGradient: prm.outputWidth % 4 == 0,
+                        filterLanesOverInputChannels: lanesOverInput,
+                        filterSplits: ceilDiv(rows, rowsPerSplit), filterRowsPerSplit: rowsPerSplit,
+                        biasVector: (prm.outputHeight * prm.outputWidth) % 4 == 0)
+        return plan
+    }
+}
+
+private func ceilDiv(_ a: Int, _ b: Int) -> Int { (a + b - 1) / b }
