@@ -1,0 +1,39 @@
+import RetortCompute
+
+// 2-D convolution (PyTorch's F.conv2d), forward and backward side by side.
+//   x: [N, C, H, W], weight: [K, C / groups, KH, KW], bias: [K] → y: [N, K, OH, OW]
+//   dx: backward data; dweight, dbias: backward filter (sums over N·OH·OW in a fixed order)
+
+extension Tensor {
+    /// Convolves with `weight` (zero padding, stride, dilation, groups; optional bias).
+    public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
+                       groups: Int = 1) throws -> Tensor {
+        guard context === weight.context, bias.map({ $0.context === context }) ?? true else { throw TensorError.contextMismatch(op: "conv2d") }
+        let (n, c, h, w) = try imageShape("conv2d")
+        guard weight.shape.count == 4, groups > 0, c % groups == 0, weight.shape[0] % groups == 0, weight.shape[1] * groups == c else {
+            throw TensorError.shapeMismatch(op: "conv2d (groups \(groups))", lhs: shape, rhs: weight.shape)
+        }
+        let outChannels = weight.shape[0]
+        if let bias, bias.shape != [outChannels] { throw TensorError.shapeMismatch(op: "conv2d bias", lhs: weight.shape, rhs: bias.shape) }
+        let parameters = Conv2d.Parameters(batch: n, inChannels: c, outChannels: outChannels, height: h, width: w,
+                                           kernelHeight: weight.shape[2], kernelWidth: weight.shape[3], strideHeight: stride,
+                                           strideWidth: stride, paddingHeight: padding, paddingWidth: padding,
+                                           dilationHeight: dilation, dilationWidth: dilation, groups: groups, bias: bias != nil)
+        do { try parameters.validate() } catch {
+            throw TensorError.invalidShape(op: "conv2d", shape: shape, expected: "\(error)")
+        }
+        let conv = try context.launcher(Conv2d.self, key: parameters) { try Conv2d(device: $0, parameters: parameters) }
+        let y = try Tensor.empty(shape: parameters.outputShape, context: context)
+        try conv.encodeForward(into: context.stream, input: buffer, weight: weight.buffer, bias: bias?.buffer, output: y.buffer)
+        let inputs = [self, weight] + (bias.map { [$0] } ?? [])
+        return y.recorded(from: inputs) { [self] g in
+            let dx = try Tensor.empty(shape: shape, context: g.context)
+            try conv.encodeBackwardData(into: g.context.stream, outputGradient: g.buffer, weight: weight.buffer, inputGradient: dx.buffer)
+            let dWeight = try Tensor.empty(shape: weight.shape, context: g.context)
+            let dBias = try bias.map { _ in try Tensor.empty(shape: [outChannels], context: g.context) }
+            try conv.encodeBackwardFilter(into: g.context.stream, input: buffer, outputGradient: g.buffer, weightGradient: dWeight.buffer,
+                                          biasGradient: dBias?.buffer)
+            return [dx, dWeight] + (dBias.map { [$0] } ?? [])
+        }
+    }
+}
