@@ -1,0 +1,39 @@
+import Retort
+
+/// What feature-based distillation losses read from a network, as RepDistiller's
+/// `forward(x, is_feat=True, preact=…)` returns it.
+public struct FeatureTaps {
+    /// f0 = stem output, f1…f3 = stage outputs (post-activation for ResNets).
+    public var stages: [Tensor]
+    /// With `preact: true`, the pre-activation versions of f0…f3 (RepDistiller's `preact=True`);
+    /// empty otherwise.
+    public var preactivations: [Tensor]
+    /// f4: the pooled, flattened feature vector fed to the classifier.
+    public var pooled: Tensor
+    public var logits: Tensor
+}
+
+/// An image classifier: logits from `callAsFunction`, feature taps from ``features(_:)``.
+public protocol Classifier: Module {
+    /// Logits and feature taps; `preact` also fills ``FeatureTaps/preactivations``.
+    func features(_ input: Tensor, preact: Bool) throws -> FeatureTaps
+}
+
+extension Classifier {
+    public func features(_ input: Tensor) throws -> FeatureTaps { try features(input, preact: false) }
+    public func callAsFunction(_ input: Tensor) throws -> Tensor { try features(input, preact: false).logits }
+}
+
+/// A model that cannot be built as asked.
+public enum ModelError: Error, Equatable, CustomStringConvertible {
+    case invalidConfiguration(String)
+    case unknownModel(name: String, available: [String])
+
+    public var description: String {
+        switch self {
+        case .invalidConfiguration(let message): return message
+        case .unknownModel(let name, let available):
+            return "Unknown model '\(name)'. Available: \(available.joined(separator: ", "))."
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import Retort
+
+/// TAKD's plain CNNs (`plane2` … `plane10`): `Conv<n>` = conv3×3 (bias) – BN – ReLU, `MP` = 2×2 max
+/// pool, `FC<n>` = linear (ReLU after all but the last). All layers sit in one `layers` sequence, as
+/// `nn.Sequential(*(conv_layers + fc_layers))` in `plain_cnn_cifar.py`.
+public final class PlainCNN: Classifier {
+    public let layers: Sequential
+    private let convolutionCount: Int
+    public var isTraining = true
+
+    /// The layer specs of each model for CIFAR-10-sized class counts and for CIFAR-100 (`hundred`).
+    public static func specification(_ name: String, hundred: Bool) -> [String]? {
+        let tenClass: [String: [String]] = [
+            "plane2": ["Conv16", "MP", "Conv16", "MP"],
+            "plane4": ["Conv16", "Conv16", "MP", "Conv32", "Conv32", "MP"],
+            "plane6": ["Conv16", "Conv16", "MP", "Conv32", "Conv32", "MP", "Conv64", "Conv64", "MP"],
+            "plane8": ["Conv16", "Conv16", "MP", "Conv32", "Conv32", "MP", "Conv64", "Conv64", "MP", "Conv128", "Conv128", "MP", "FC64"],
+            "plane10": ["Conv32", "Conv32", "MP", "Conv64", "Conv64", "MP", "Conv128", "Conv128", "MP",
+                        "Conv256", "Conv256", "Conv256", "Conv256", "MP", "FC128"],
+        ]
+        let hundredClass: [String: [String]] = [
+            "plane2": ["Conv32", "MP", "Conv32", "MP"],
+            "plane4": ["Conv32", "Conv32", "MP", "Conv64", "Conv64", "MP"],
+            "plane6": ["Conv32", "Conv32", "MP", "Conv64", "Conv64", "MP", "Conv128", "Conv128"],
+            "plane8": ["Conv32", "Conv32", "MP", "Conv64", "Conv64", "MP", "Conv128", "Conv128", "MP", "Conv256", "Conv256", "MP", "FC64"],
+            "plane10": ["Conv32", "Conv32", "MP", "Conv64", "Conv64", "MP", "Conv128", "Conv128", "MP",
+                        "Conv256", "Conv256", "Conv256", "Conv256", "MP", "FC512"],
+        ]
+        return (hundred ? hundredClass : tenClass)[name]
+    }
+
+    /// - Parameters: `spec` as in ``specification(_:hundred:)`` (the final `FC<classes>` is added).
+    public init(spec: [String], inputChannels: Int = 3, inputSize: Int = 32, classes: Int, context: Context, seed: UInt64 = 0) throws {
+        var generator = SplitMix64(seed: seed)
+        var modules: [any Module] = []
+        var channels = inputChannels, size = inputSize, features = 0, convolutions = 0
+        for item in spec {
+            if item == "MP" {
+                modules.append(MaxPool2d(2))
+                size /= 2
+                convolutions = modules.count
+            } else if item.hasPrefix("Conv"), let width = Int(item.dropFirst(4)) {
+                modules += [try Conv2d(channels, width, kernelSize: 3, padding: 1, context: context, generator: &generator),
+                            try BatchNorm2d(width, context: context), ReLU()]
+                channels = width
+                convolutions = modules.count
+            } else if item.hasPrefix("FC"), let width = Int(item.dropFirst(2)) {
+                if features == 0 { features = channels * size * size }
+                modules += [try Linear(features, width, context: context, generator: &generator), ReLU()]
+                features = width
+            } else {
+                throw ModelError.invalidConfiguration("plain CNN: unknown layer '\(item)' (use Conv<n>, MP, FC<n>)")
+            }
+        }
+        guard size > 0 else { throw ModelError.invalidConfiguration("plain CNN: a \(inputSize)×\(inputSize) input is too small for \(spec)") }
+        if features == 0 { features = channels * size * size }
+        modules.append(try Linear(features, classes, context: context, generator: &generator))
+        layers = Sequential(modules)
+        convolutionCount = convolutions
+    }
+
+    public var entries: [ModuleEntry] { [.child("layers", layers)] }
+
+    public func features(_ input: Tensor, preact: Bool) throws -> FeatureTaps {
+        var x = input
+        for layer in layers.layers.prefix(convolutionCount) { x = try layer(x) }
+        let pooled = try x.flattened(from: 1)
+        var logits = pooled
+        for layer in layers.layers.dropFirst(convolutionCount) { logits = try layer(logits) }
+        return FeatureTaps(stages: [x], preactivations: preact ? [x] : [], pooled: pooled, logits: logits)
+    }
+}
