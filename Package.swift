@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "RetortData"),
         .target(name: "RetortDistill", dependencies: ["RetortNN", "RetortData"]),
 
-        .executableTarget(name: "retort", dependencies: ["RetortCompute", "Retort"]),
+        .executableTarget(name: "retort", dependencies: ["RetortCompute", "Retort", "RetortNN"]),
         .executableTarget(name: "retort-bench", dependencies: ["RetortCompute", "Retort"],
                           path: "Benchmarks/retort-bench"),
 

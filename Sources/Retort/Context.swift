@@ -24,6 +24,14 @@ public final class Context: @unchecked Sendable {
         try self.init(device: Device())
     }
 
+    /// Multiply-add FLOPs (2 per multiply-accumulate) of the convolutions and matrix products
+    /// recorded since the last ``resetFLOPCount()``: what model tables call forward FLOPs.
+    public private(set) var flopCount: Double = 0
+
+    public func resetFLOPCount() { flopCount = 0 }
+
+    func countFLOPs(_ flops: Double) { flopCount += flops }
+
     /// Whether ops record backward closures on the tape.
     public var isRecordingGradients: Bool { noGradDepth == 0 }
 

@@ -7,6 +7,7 @@ enum CLI {
     static let specs: [String: Arguments.Spec] = [
         "devices": .init(flags: ["json"]),
         "selftest": .init(options: ["size", "seed"]),
+        "models": .init(options: ["input", "classes"], flags: ["json"]),
     ]
 
     static let usage = """
@@ -17,6 +18,10 @@ enum CLI {
         commands:
           devices               list Vulkan devices, one summary line each, and mark the one Retort uses
                                   --json      machine-readable output
+          models                the model zoo with parameter counts and forward FLOPs
+                                  --input CxHxW   input shape (default 3x32x32)
+                                  --classes N     class count (default 100)
+                                  --json          machine-readable output
           selftest              run a GEMM on the chosen device and compare it with a CPU reference
                                   --size N    largest square size to check (default 256)
                                   --seed S    random seed (default 1)
@@ -52,6 +57,7 @@ enum CLI {
             switch command {
             case "devices": try DevicesCommand.run(parsed)
             case "selftest": try SelfTestCommand.run(parsed)
+            case "models": try ModelsCommand.run(parsed)
             default: throw CLIError.usage("unknown command '\(command)'")
             }
             return 0

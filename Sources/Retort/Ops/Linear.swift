@@ -17,6 +17,7 @@ extension Tensor {
         let y = try Tensor.empty(shape: [batch, outputs], context: context)
         try gemm.encode(into: context.stream, a: buffer, b: weight.buffer, c: y.buffer,
                         shape: .init(m: batch, n: outputs, k: inputs, transposeB: true), bias: bias.map { .perColumn($0.buffer) } ?? .none)
+        context.countFLOPs(2 * Double(batch * inputs * outputs))
         let inputs_ = [self, weight] + (bias.map { [$0] } ?? [])
         return y.recorded(from: inputs_) { [self] g in
             let dx = try Tensor.gemm(g, weight, m: batch, n: inputs, k: outputs)

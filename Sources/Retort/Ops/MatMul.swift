@@ -13,6 +13,7 @@ extension Tensor {
         }
         let (m, k, n) = (shape[0], shape[1], other.shape[1])
         let c = try Tensor.gemm(self, other, m: m, n: n, k: k)
+        context.countFLOPs(2 * Double(m * n * k))
         return c.recorded(from: [self, other]) { [self] g in
             [try Tensor.gemm(g, other, m: m, n: k, k: n, transposeB: true),
              try Tensor.gemm(self, g, m: k, n: n, k: m, transposeA: true)]
