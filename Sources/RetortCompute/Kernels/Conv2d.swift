@@ -159,7 +159,7 @@ public struct Conv2d: Sendable {
         var forwardChannels: Int, forwardRows: Int, forwardColumns: Int, forwardVectorRows: Bool, forwardPacked: Bool
         var dataChannels: Int, dataRows: Int, dataColumns: Int, dataVectorRows: Bool, dataPacked: Bool
         var filterChannels: Int, filterRows: Int, filterColumns: Int, filterVectorRows: Bool, filterVectorGradient: Bool
-        var filterLanesOverInputChannels: Bool
+        var filterLanesOverInputChannels: Bool, filterInputChannels: Int
         var filterSplits: Int, filterRowsPerSplit: Int
         var biasVector: Bool
     }
@@ -194,7 +194,7 @@ public struct Conv2d: Sendable {
                                            pushConstants: Self.pushCount, localSize: local,
                                            constants: geometry + [.count(plan.filterChannels), .count(plan.filterColumns), .bool(plan.filterVectorRows),
                                                                   .uint(plan.filterLanesOverInputChannels ? 0 : 1), .bool(plan.filterVectorGradient),
-                                                                  .count(plan.filterRows)])
+                                                                  .count(plan.filterRows), .count(plan.filterInputChannels)])
         // The reduction and bias passes do not depend on the geometry: default constants.
         let passConstants = { (variant: UInt32, vector: Bool) -> [ShaderValue] in [1, 1, 1, 1, 0, 0, 1, 1, 1, 4, false, .uint(variant), .bool(vector)] }
         reducePartials = try device.kernel("conv2d_backward_filter", bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)],
@@ -292,9 +292,10 @@ public struct Conv2d: Sendable {
         let partials = try scratch(workspace, needed: needed, role: "backward-filter") ?? weightGradient
         let cinG = prm.inChannels / prm.groups
         let blocksY = ceilDiv(prm.outChannels / prm.groups, plan.filterChannels)
+        let cBlocks = ceilDiv(cinG, plan.filterInputChannels)
         let groups = plan.filterLanesOverInputChannels
-            ? (ceilDiv(cinG, plan.lanes), prm.groups * blocksY, plan.filterSplits)
-            : (ceilDiv(prm.groups * blocksY * cinG, plan.lanes), 1, plan.filterSplits)
+            ? (ceilDiv(cBlocks, plan.lanes), prm.groups * blocksY, plan.filterSplits)
+            : (ceilDiv(prm.groups * blocksY * cBlocks, plan.lanes), 1, plan.filterSplits)
         try stream.dispatch(backwardFilter, [input, outputGradient, partials],
                             push: push(blocksX: 0, blocksY: blocksY, rows: (plan.filterRowsPerSplit, 0)), groups: groups)
         if needed > 0 {
@@ -384,10 +385,13 @@ public struct Conv2d: Sendable {
         let dataColumns = prm.strideWidth == 1 ? columns(prm.width) : prm.strideWidth * min(8, columns(ceilDiv(prm.width, prm.strideWidth)))
         let forwardChannels = channelBlock(coutG, taps: taps), dataChannels = channelBlock(cinG, taps: taps)
 
-        // Weight gradient: TM output channels × all taps of one input channel per invocation.
-        let filterChannels = min(coutG, taps <= 1 ? 16 : taps <= 9 ? 8 : taps <= 25 ? 2 : 1)
-        let lanesOverInput = cinG >= lanes / 2
-        let invocations = prm.groups * ceilDiv(coutG, filterChannels) * cinG
+        // Weight gradient: TM output channels × TC input channels × all taps per invocation.
+        let filterChannels = min(coutG, taps <= 1 ? 16 : taps <= 25 ? 8 : 4)
+        let filterInputChannels = min(cinG, taps <= 1 ? 4 : taps <= 9 ? 2 : 1)
+        // Lanes over input-channel blocks (output channels uniform per workgroup) when they fill at
+        // least half a workgroup; otherwise over (group, output block, input block).
+        let lanesOverInput = ceilDiv(cinG, filterInputChannels) >= lanes / 2
+        let invocations = prm.groups * ceilDiv(coutG, filterChannels) * ceilDiv(cinG, filterInputChannels)
         let rows = prm.batch * prm.outputHeight
         let target = lavapipe ? 256 : 16_384
         let splits = max(1, min(rows, min(64, target / max(invocations, 1))))
@@ -404,7 +408,7 @@ public struct Conv2d: Sendable {
                         filterChannels: filterChannels, filterRows: filterChannels == 1 && taps > 1 ? min(8, prm.outputHeight) : 1,
                         filterColumns: filterColumns,
                         filterVectorRows: prm.width % 4 == 0, filterVectorGradient: prm.outputWidth % 4 == 0,
-                        filterLanesOverInputChannels: lanesOverInput,
+                        filterLanesOverInputChannels: lanesOverInput, filterInputChannels: filterInputChannels,
                         filterSplits: ceilDiv(rows, rowsPerSplit), filterRowsPerSplit: rowsPerSplit,
                         biasVector: (prm.outputHeight * prm.outputWidth) % 4 == 0)
         return plan
