@@ -3,19 +3,22 @@
 //   dw[k, c, kh, kw] = Σ_{n, oh, ow} dy[n, k, oh, ow] · x[n, g·cinG + c, oh·SH − PH + kh·DH, ow·SW − PW + kw·DW]
 //   db[k]            = Σ_{n, oh, ow} dy[n, k, oh, ow]
 //
-// Deterministic: no atomics. Each invocation owns a TM × KK block of dw (TM output channels, one
-// input channel, all taps) and sums over its rows of (n, oh) in a fixed order, TN output columns at a
-// time. The rows can be split into contiguous ranges (workgroup z) that write partial sums to a
-// scratch buffer; a second pass (VARIANT 2) adds the partials in split order.
+// Deterministic: no atomics. Each invocation owns a block of dw — TM output channels × TC input
+// channels × all KK taps — and sums over its rows of (n, oh) in a fixed order, TR rows × TN output
+// columns at a time: per step it loads the TM · TR × TN values of dy and the input row windows of its
+// TC channels, and multiplies every pair. The rows can be split into contiguous ranges (workgroup z)
+// that write partial sums to a scratch buffer; a second pass (VARIANT 2) adds them in split order.
 //
-// VARIANT 0: partial dw, lanes over input channels: x = cinG invocations, workgroup y = groups ·
-//            blocksY (blocksY = ceil(coutG / TM)), so the output channels are uniform per workgroup.
-// VARIANT 1: partial dw, lanes over (group, channel block, input channel) flattened (depthwise and
-//            other convolutions with few input channels per group): x = groups · blocksY · cinG.
+// VARIANT 0: partial dw, lanes over blocks of TC input channels: x = ceil(cinG / TC) invocations,
+//            workgroup y = groups · blocksY (blocksY = ceil(coutG / TM)): the output channels, and
+//            so dy, are the same for the whole workgroup.
+// VARIANT 1: partial dw, lanes over (group, output block, input block) flattened (depthwise and other
+//            convolutions with few input channels per group): x = groups · blocksY · ceil(cinG / TC).
 //   Both: z = splits, rows0 = (n, oh) rows per split; split s writes OUT[s · K·cinG·KK + i].
 // VARIANT 2: dw[i] = Σ_s partial[s][i]: x = rows0 (= K·cinG·KK) invocations, rows1 = splits;
 //            binding 0 holds the partials.
-// VARIANT 3: db[k]: x = K invocations; binding 1 holds dy (RGBA32F when VEC_DY).
+// VARIANT 3: db[k] = Σ over n, then the plane: x = K invocations; binding 1 holds dy (RGBA32F when
+//            VEC_DY, the four lanes of the vector added pairwise at the end).
 #include "conv2d_common.glsl"
 
 // Read dy through an RGBA32F view (OW % 4 == 0 and TN % 4 == 0; for VARIANT 3: OH·OW % 4 == 0).
