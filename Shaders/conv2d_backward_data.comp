@@ -3,14 +3,14 @@
 //   dx[n, c, ih, iw] = Σ_{k in group(c), kh, kw} w[k, c − g·cinG, kh, kw] · dy[n, k, oh, ow]
 //   over the taps with oh·SH = ih + PH − kh·DH and ow·SW = iw + PW − kw·DW inside dy.
 //
-// Each invocation computes TM input channels × TN consecutive input columns of one input row; the
+// Each invocation computes TM input channels × TR input rows × TN consecutive input columns; the
 // channel block is uniform over a workgroup (weights are the same for every lane). TN is a multiple
 // of SW and the block starts at a multiple of TN, so which kernel columns reach column j is known at
 // compile time (j + PW − kw·DW divisible by SW): no multiply is spent on a tap that does not exist.
 // The kernel rows that reach an input row depend on its phase ih % SH, which is uniform over a
 // workgroup (workgroup z = image · SH + phase).
 //
-// Dispatch: x = ceil(H / SH) · blocksX invocations (blocksX = ceil(W / TN)), y = groups · blocksY
+// Dispatch: x = ceil(ceil(H / SH) / TR) · blocksX invocations (blocksX = ceil(W / TN)), y = groups · blocksY
 // workgroups (blocksY = ceil(cinG / TM)), z = N · SH. Every element of dx is written (zero where no
 // tap reaches it). PACKED_W: the weights come packed by conv2d.comp VARIANT 3 (the TM input
 // channels of a tap adjacent, RGBA32F). VEC_ROWS: dy rows through RGBA32F (OW % 4 == 0 and

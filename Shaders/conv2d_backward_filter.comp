@@ -3,19 +3,22 @@
 //   dw[k, c, kh, kw] = Σ_{n, oh, ow} dy[n, k, oh, ow] · x[n, g·cinG + c, oh·SH − PH + kh·DH, ow·SW − PW + kw·DW]
 //   db[k]            = Σ_{n, oh, ow} dy[n, k, oh, ow]
 //
-// Deterministic: no atomics. Each invocation owns a TM × KK block of dw (TM output channels, one
-// input channel, all taps) and sums over its rows of (n, oh) in a fixed order, TN output columns at a
-// time. The rows can be split into contiguous ranges (workgroup z) that write partial sums to a
-// scratch buffer; a second pass (VARIANT 2) adds the partials in split order.
+// Deterministic: no atomics. Each invocation owns a block of dw — TM output channels × TC input
+// channels × all KK taps — and sums over its rows of (n, oh) in a fixed order, TR rows × TN output
+// columns at a time: per step it loads the TM · TR × TN values of dy and the input row windows of its
+// TC channels, and multiplies every pair. The rows can be split into contiguous ranges (workgroup z)
+// that write partial sums to a scratch buffer; a second pass (VARIANT 2) adds them in split order.
 //
-// VARIANT 0: partial dw, lanes over input channels: x = cinG invocations, workgroup y = groups ·
-//            blocksY (blocksY = ceil(coutG / TM)), so the output channels are uniform per workgroup.
-// VARIANT 1: partial dw, lanes over (group, channel block, input channel) flattened (depthwise and
-//            other convolutions with few input channels per group): x = groups · blocksY · cinG.
+// VARIANT 0: partial dw, lanes over blocks of TC input channels: x = ceil(cinG / TC) invocations,
+//            workgroup y = groups · blocksY (blocksY = ceil(coutG / TM)): the output channels, and
+//            so dy, are the same for the whole workgroup.
+// VARIANT 1: partial dw, lanes over (group, output block, input block) flattened (depthwise and other
+//            convolutions with few input channels per group): x = groups · blocksY · ceil(cinG / TC).
 //   Both: z = splits, rows0 = (n, oh) rows per split; split s writes OUT[s · K·cinG·KK + i].
 // VARIANT 2: dw[i] = Σ_s partial[s][i]: x = rows0 (= K·cinG·KK) invocations, rows1 = splits;
 //            binding 0 holds the partials.
-// VARIANT 3: db[k]: x = K invocations; binding 1 holds dy (RGBA32F when VEC_DY).
+// VARIANT 3: db[k] = Σ over n, then the plane: x = K invocations; binding 1 holds dy (RGBA32F when
+//            VEC_DY, the four lanes of the vector added pairwise at the end).
 #include "conv2d_common.glsl"
 
 // Read dy through an RGBA32F view (OW % 4 == 0 and TN % 4 == 0; for VARIANT 3: OH·OW % 4 == 0).
@@ -39,6 +42,8 @@ bool rowUsed(uint xr) {
             if (r * SH + kh * DH == xr) return true;
     return false;
 }
+// Input channels per invocation (dy values are reused for all of them).
+layout(constant_id = 17) const uint TC = 1;
 // Register tile rows (output channels) of the inner loop; divides TM.
 const uint TI = TM % 8u == 0u ? 8u : (TM % 4u == 0u ? 4u : (TM % 2u == 0u ? 2u : 1u));
 
@@ -75,24 +80,26 @@ void main() {
     if (VARIANT == 2u) { reducePartials(); return; }
     if (VARIANT == 3u) { biasGradient(); return; }
 
-    uint c, g, k0;
+    uint c0, g, k0;   // first input channel of the block (TC channels), group, first output channel
     uint groups = p.C / p.cinG;
+    uint cBlocks = (p.cinG + TC - 1u) / TC;
     if (VARIANT == 0u) {
-        c = gl_GlobalInvocationID.x;
+        c0 = gl_GlobalInvocationID.x * TC;
         g = gl_WorkGroupID.y / p.blocksY;
         k0 = (gl_WorkGroupID.y % p.blocksY) * TM;
     } else {
         uint index = gl_GlobalInvocationID.x;
-        c = index % p.cinG;
-        uint rest = index / p.cinG;
+        c0 = index % cBlocks * TC;
+        uint rest = index / cBlocks;
         k0 = (rest % p.blocksY) * TM;
         g = rest / p.blocksY;
     }
-    if (c >= p.cinG || g >= groups) return;
+    if (c0 >= p.cinG || g >= groups) return;
 
-    float acc[TM][KK];
-    [[unroll]] for (uint m = 0u; m < TM; ++m)
-        [[unroll]] for (uint t = 0u; t < KK; ++t) acc[m][t] = 0.0;
+    // Block row q = output channel m · TC + input channel cc.
+    float acc[TM * TC][KK];
+    [[unroll]] for (uint q = 0u; q < TM * TC; ++q)
+        [[unroll]] for (uint t = 0u; t < KK; ++t) acc[q][t] = 0.0;
 
     uint kClamped[TM];
     [[unroll]] for (uint m = 0u; m < TM; ++m) kClamped[m] = g * p.coutG + min(k0 + m, p.coutG - 1u);
@@ -105,7 +112,7 @@ void main() {
         uint oh0 = row % p.OH;
         uint ohEnd = min(p.OH, oh0 + min(TR, rowEnd - row));
         row += ohEnd - oh0;
-        uint xPlane = (n * p.C + g * p.cinG + c) * p.H;
+        uint xPlane = (n * p.C + g * p.cinG + c0) * p.H;
         int ih0 = int(oh0 * SH) - int(PH);
         for (uint ow0 = 0u; ow0 < p.OW; ow0 += TN) {
             // dy block row q = channel m · TR + row r.
@@ -116,35 +123,38 @@ void main() {
                     LOAD_ROW_WINDOW(d[m * TR + r], TN, DY, dyPlane, int(oh0 + r), ohEnd, p.OW, int(ow0), VEC_DY, 0u)
             }
             int iw0 = int(ow0 * SW) - int(PW);
-            float xs[XR][XLEN];
-            [[unroll]] for (uint xr = 0u; xr < XR; ++xr) {
-                if (!rowUsed(xr)) continue;
-                int ih = ih0 + int(xr);
-                if (WINDOW) {
-                    LOAD_ROW_WINDOW(xs[xr], SPAN, X, xPlane, ih, p.H, p.W, iw0, VEC_ROWS, SHIFT)
-                } else {
-                    [[unroll]] for (uint kw = 0u; kw < KW; ++kw) {
-                        float tap[TN];
-                        LOAD_ROW_WINDOW_STRIDED(tap, TN, SW, X, xPlane, ih, p.H, p.W, iw0 + int(kw * DW))
-                        [[unroll]] for (uint j = 0u; j < TN; ++j) xs[xr][kw * TN + j] = tap[j];
+            float xs[TC * XR][XLEN];   // row cc · XR + xr: input channel c0 + cc (clamped)
+            [[unroll]] for (uint cc = 0u; cc < TC; ++cc)
+                [[unroll]] for (uint xr = 0u; xr < XR; ++xr) {
+                    if (!rowUsed(xr)) continue;
+                    int ih = ih0 + int(xr);
+                    uint plane = xPlane + min(cc, p.cinG - 1u - c0) * p.H;
+                    if (WINDOW) {
+                        LOAD_ROW_WINDOW(xs[cc * XR + xr], SPAN, X, plane, ih, p.H, p.W, iw0, VEC_ROWS, SHIFT)
+                    } else {
+                        [[unroll]] for (uint kw = 0u; kw < KW; ++kw) {
+                            float tap[TN];
+                            LOAD_ROW_WINDOW_STRIDED(tap, TN, SW, X, plane, ih, p.H, p.W, iw0 + int(kw * DW))
+                            [[unroll]] for (uint j = 0u; j < TN; ++j) xs[cc * XR + xr][kw * TN + j] = tap[j];
+                        }
                     }
                 }
-            }
             // Register tiles of TI channels × KW taps of one kernel row: per row r and column j,
             // TI values of dy and KW of x feed TI · KW multiply-adds.
             [[unroll]] for (uint mb = 0u; mb < TM; mb += TI)
-                [[unroll]] for (uint kh = 0u; kh < KH; ++kh) {
-                    float a[TI][KW];
-                    [[unroll]] for (uint i = 0u; i < TI; ++i)
-                        [[unroll]] for (uint kw = 0u; kw < KW; ++kw) a[i][kw] = acc[mb + i][kh * KW + kw];
-                    [[unroll]] for (uint r = 0u; r < TR; ++r)
-                        [[unroll]] for (uint j = 0u; j < TN; ++j)
-                            [[unroll]] for (uint i = 0u; i < TI; ++i)
-                                [[unroll]] for (uint kw = 0u; kw < KW; ++kw)
-                                    a[i][kw] = fma(d[(mb + i) * TR + r][j], xs[r * SH + kh * DH][WINDOW ? j * SW + kw * DW : kw * TN + j], a[i][kw]);
-                    [[unroll]] for (uint i = 0u; i < TI; ++i)
-                        [[unroll]] for (uint kw = 0u; kw < KW; ++kw) acc[mb + i][kh * KW + kw] = a[i][kw];
-                }
+                [[unroll]] for (uint cc = 0u; cc < TC; ++cc)
+                    [[unroll]] for (uint kh = 0u; kh < KH; ++kh) {
+                        float a[TI][KW];
+                        [[unroll]] for (uint i = 0u; i < TI; ++i)
+                            [[unroll]] for (uint kw = 0u; kw < KW; ++kw) a[i][kw] = acc[(mb + i) * TC + cc][kh * KW + kw];
+                        [[unroll]] for (uint r = 0u; r < TR; ++r)
+                            [[unroll]] for (uint j = 0u; j < TN; ++j)
+                                [[unroll]] for (uint i = 0u; i < TI; ++i)
+                                    [[unroll]] for (uint kw = 0u; kw < KW; ++kw)
+                                        a[i][kw] = fma(d[(mb + i) * TR + r][j], xs[cc * XR + r * SH + kh * DH][WINDOW ? j * SW + kw * DW : kw * TN + j], a[i][kw]);
+                        [[unroll]] for (uint i = 0u; i < TI; ++i)
+                            [[unroll]] for (uint kw = 0u; kw < KW; ++kw) acc[(mb + i) * TC + cc][kh * KW + kw] = a[i][kw];
+                    }
         }
     }
 
@@ -152,7 +162,10 @@ void main() {
     [[unroll]] for (uint m = 0u; m < TM; ++m) {
         uint kg = k0 + m;
         if (kg >= p.coutG) break;
-        uint out0 = base + ((g * p.coutG + kg) * p.cinG + c) * KK;
-        [[unroll]] for (uint t = 0u; t < KK; ++t) OUT[out0 + t] = acc[m][t];
+        [[unroll]] for (uint cc = 0u; cc < TC; ++cc) {
+            if (c0 + cc >= p.cinG) break;
+            uint out0 = base + ((g * p.coutG + kg) * p.cinG + c0 + cc) * KK;
+            [[unroll]] for (uint t = 0u; t < KK; ++t) OUT[out0 + t] = acc[m * TC + cc][t];
+        }
     }
 }

@@ -6,15 +6,26 @@
 ///   `OH = (H + 2·padding − dilation·(KH − 1) − 1) / stride + 1` (floor; likewise `OW`).
 ///
 /// The kernels are implicit GEMMs (no im2col buffer): every invocation keeps a block of outputs in
-/// registers and reads its operands through texel buffers. The window geometry (kernel size, stride,
-/// padding, dilation) and the block sizes are specialization constants, so a `Conv2d` builds its
-/// pipelines for one ``Parameters`` value; pipelines are cached by the device, so making another
-/// `Conv2d` with the same geometry (any batch or image size) is cheap.
+/// registers (8 channels × 16 columns for most layers) and reads its operands through texel buffers,
+/// with no shared memory and no barriers (both are slow on lavapipe). The window geometry (kernel
+/// size, stride, padding, dilation) and the block sizes are specialization constants chosen from the
+/// ``Parameters`` and the device, so a `Conv2d` builds its pipelines for one parameter set; the
+/// device caches pipelines, so another `Conv2d` with equal parameters, or parameters that differ
+/// only in the batch size, reuses them.
+///
+/// Forward and backward data first repack the weights (one small dispatch into a workspace) so that
+/// the weights of a block's channels for one tap are adjacent and come four per fetch. 1×1
+/// convolutions go through the same kernels (16-channel blocks); at stride 2 backward data spends no
+/// work on taps that do not exist. Depthwise convolutions use blocks of rows instead of channels.
 ///
 /// The weight gradient is a reduction over `N · OH · OW`; it sums in a fixed order without atomics,
 /// so the same inputs give the same bits. When the output channels × input channels are too few to
 /// keep the device busy, the rows are split into ranges whose partial sums go to a workspace buffer
 /// and are added in split order by a second pass.
+///
+/// Workspaces: each `encode…` method takes an optional scratch buffer (see the `…WorkspaceByteCount`
+/// properties); without one it allocates a buffer for the call, which the stream keeps alive until
+/// the batch has run.
 ///
 /// ```swift
 /// let conv = try Conv2d(device: device, parameters: .init(batch: 8, inChannels: 3, outChannels: 16,
@@ -159,7 +170,7 @@ public struct Conv2d: Sendable {
         var forwardChannels: Int, forwardRows: Int, forwardColumns: Int, forwardVectorRows: Bool, forwardPacked: Bool
         var dataChannels: Int, dataRows: Int, dataColumns: Int, dataVectorRows: Bool, dataPacked: Bool
         var filterChannels: Int, filterRows: Int, filterColumns: Int, filterVectorRows: Bool, filterVectorGradient: Bool
-        var filterLanesOverInputChannels: Bool
+        var filterLanesOverInputChannels: Bool, filterInputChannels: Int
         var filterSplits: Int, filterRowsPerSplit: Int
         var biasVector: Bool
     }
@@ -171,37 +182,47 @@ public struct Conv2d: Sendable {
         parameters = prm
         let plan = Self.plan(for: prm, device: device)
         self.plan = plan
-        let geometry: [ShaderValue] = [.count(prm.kernelHeight), .count(prm.kernelWidth), .count(prm.strideHeight), .count(prm.strideWidth),
-                                       .count(prm.paddingHeight), .count(prm.paddingWidth), .count(prm.dilationHeight), .count(prm.dilationWidth)]
         let local: [UInt32] = [UInt32(plan.lanes), 1, 1]
         func texel(_ vector: Bool) -> Kernel.Binding { .texel(vector ? .rgba32f : .r32f) }
+        func constants(_ channels: Int, _ columns: Int, vectorRows: Bool, variant: UInt32, _ own: [ShaderValue]) -> [ShaderValue] {
+            Self.constants(prm, channels: channels, columns: columns, vectorRows: vectorRows, variant: variant, own)
+        }
         func pack(_ variant: UInt32, channels: Int) throws -> Kernel {
-            try device.kernel("conv2d", bindings: [.texel(.r32f), .texel(.r32f), .texel(.r32f), .storage(.write)], pushConstants: Self.pushCount,
-                              localSize: [256, 1, 1], constants: geometry + [.count(channels), 4, false, .uint(variant), false])
+            try device.kernel("conv2d", bindings: [.texel(.r32f), .texel(.r32f), .texel(.r32f), .storage(.write)],
+                              pushConstants: Self.pushCount, localSize: [256, 1, 1],
+                              constants: constants(channels, 4, vectorRows: false, variant: variant, [false]))
         }
 
+        // conv2d.comp: 15 = PACKED_W, 16 = TR.
         forward = try device.kernel("conv2d", bindings: [texel(plan.forwardVectorRows), texel(plan.forwardPacked), .texel(.r32f), .storage(.write)],
                                     pushConstants: Self.pushCount, localSize: local,
-                                    constants: geometry + [.count(plan.forwardChannels), .count(plan.forwardColumns), .bool(plan.forwardVectorRows),
-                                                           .uint(prm.hasBias ? 1 : 0), .bool(plan.forwardPacked), .count(plan.forwardRows)])
+                                    constants: constants(plan.forwardChannels, plan.forwardColumns, vectorRows: plan.forwardVectorRows,
+                                                         variant: prm.hasBias ? 1 : 0, [.bool(plan.forwardPacked), .count(plan.forwardRows)]))
         packForward = plan.forwardPacked ? try pack(2, channels: plan.forwardChannels) : nil
+        // conv2d_backward_data.comp: 15 = PACKED_W, 16 = TR.
         backwardData = try device.kernel("conv2d_backward_data", bindings: [texel(plan.dataVectorRows), texel(plan.dataPacked), .storage(.write)],
                                          pushConstants: Self.pushCount, localSize: local,
-                                         constants: geometry + [.count(plan.dataChannels), .count(plan.dataColumns), .bool(plan.dataVectorRows), 0,
-                                                                .bool(plan.dataPacked), .count(plan.dataRows)])
+                                         constants: constants(plan.dataChannels, plan.dataColumns, vectorRows: plan.dataVectorRows,
+                                                              variant: 0, [.bool(plan.dataPacked), .count(plan.dataRows)]))
         packBackwardData = plan.dataPacked ? try pack(3, channels: plan.dataChannels) : nil
-        backwardFilter = try device.kernel("conv2d_backward_filter", bindings: [texel(plan.filterVectorRows), texel(plan.filterVectorGradient), .storage(.write)],
+        // conv2d_backward_filter.comp: 15 = VEC_DY, 16 = TR, 17 = TC.
+        backwardFilter = try device.kernel("conv2d_backward_filter",
+                                           bindings: [texel(plan.filterVectorRows), texel(plan.filterVectorGradient), .storage(.write)],
                                            pushConstants: Self.pushCount, localSize: local,
-                                           constants: geometry + [.count(plan.filterChannels), .count(plan.filterColumns), .bool(plan.filterVectorRows),
-                                                                  .uint(plan.filterLanesOverInputChannels ? 0 : 1), .bool(plan.filterVectorGradient),
-                                                                  .count(plan.filterRows)])
-        // The reduction and bias passes do not depend on the geometry: default constants.
-        let passConstants = { (variant: UInt32, vector: Bool) -> [ShaderValue] in [1, 1, 1, 1, 0, 0, 1, 1, 1, 4, false, .uint(variant), .bool(vector)] }
+                                           constants: constants(plan.filterChannels, plan.filterColumns, vectorRows: plan.filterVectorRows,
+                                                                variant: plan.filterLanesOverInputChannels ? 0 : 1,
+                                                                [.bool(plan.filterVectorGradient), .count(plan.filterRows),
+                                                                 .count(plan.filterInputChannels)]))
+        // The reduction and bias passes do not depend on the geometry: a 1×1 one, so that every
+        // convolution shares these two pipelines.
+        let unit = Parameters(batch: 1, inChannels: 1, outChannels: 1, height: 1, width: 1, kernelSize: 1)
         reducePartials = try device.kernel("conv2d_backward_filter", bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)],
-                                           pushConstants: Self.pushCount, localSize: [256, 1, 1], constants: passConstants(2, false))
+                                           pushConstants: Self.pushCount, localSize: [256, 1, 1],
+                                           constants: Self.constants(unit, channels: 1, columns: 4, vectorRows: false, variant: 2, [false]))
         biasGradient = prm.hasBias
             ? try device.kernel("conv2d_backward_filter", bindings: [.texel(.r32f), texel(plan.biasVector), .storage(.write)],
-                                pushConstants: Self.pushCount, localSize: local, constants: passConstants(3, plan.biasVector))
+                                pushConstants: Self.pushCount, localSize: local,
+                                constants: Self.constants(unit, channels: 1, columns: 4, vectorRows: false, variant: 3, [.bool(plan.biasVector)]))
             : nil
     }
 
@@ -292,9 +313,10 @@ public struct Conv2d: Sendable {
         let partials = try scratch(workspace, needed: needed, role: "backward-filter") ?? weightGradient
         let cinG = prm.inChannels / prm.groups
         let blocksY = ceilDiv(prm.outChannels / prm.groups, plan.filterChannels)
+        let cBlocks = ceilDiv(cinG, plan.filterInputChannels)
         let groups = plan.filterLanesOverInputChannels
-            ? (ceilDiv(cinG, plan.lanes), prm.groups * blocksY, plan.filterSplits)
-            : (ceilDiv(prm.groups * blocksY * cinG, plan.lanes), 1, plan.filterSplits)
+            ? (ceilDiv(cBlocks, plan.lanes), prm.groups * blocksY, plan.filterSplits)
+            : (ceilDiv(prm.groups * blocksY * cBlocks, plan.lanes), 1, plan.filterSplits)
         try stream.dispatch(backwardFilter, [input, outputGradient, partials],
                             push: push(blocksX: 0, blocksY: blocksY, rows: (plan.filterRowsPerSplit, 0)), groups: groups)
         if needed > 0 {
@@ -311,6 +333,16 @@ public struct Conv2d: Sendable {
     // MARK: Internals
 
     private static let pushCount = 13
+
+    /// Specialization constants 3, 4, … shared by the conv2d shaders (conv2d_common.glsl): the window
+    /// geometry (KH, KW, SH, SW, PH, PW, DH, DW), the block (TM, TN), VEC_ROWS and VARIANT, then the
+    /// shader's own from 15 on.
+    private static func constants(_ prm: Parameters, channels: Int, columns: Int, vectorRows: Bool, variant: UInt32,
+                                  _ own: [ShaderValue]) -> [ShaderValue] {
+        [.count(prm.kernelHeight), .count(prm.kernelWidth), .count(prm.strideHeight), .count(prm.strideWidth),
+         .count(prm.paddingHeight), .count(prm.paddingWidth), .count(prm.dilationHeight), .count(prm.dilationWidth),
+         .count(channels), .count(columns), .bool(vectorRows), .uint(variant)] + own
+    }
 
     private var weightCount: Int { parameters.weightShape.reduce(1, *) }
 
@@ -384,10 +416,13 @@ public struct Conv2d: Sendable {
         let dataColumns = prm.strideWidth == 1 ? columns(prm.width) : prm.strideWidth * min(8, columns(ceilDiv(prm.width, prm.strideWidth)))
         let forwardChannels = channelBlock(coutG, taps: taps), dataChannels = channelBlock(cinG, taps: taps)
 
-        // Weight gradient: TM output channels × all taps of one input channel per invocation.
-        let filterChannels = min(coutG, taps <= 1 ? 16 : taps <= 9 ? 8 : taps <= 25 ? 2 : 1)
-        let lanesOverInput = cinG >= lanes / 2
-        let invocations = prm.groups * ceilDiv(coutG, filterChannels) * cinG
+        // Weight gradient: TM output channels × TC input channels × all taps per invocation.
+        let filterChannels = min(coutG, taps <= 1 ? 16 : taps <= 25 ? 8 : 4)
+        let filterInputChannels = min(cinG, taps <= 1 ? 4 : taps <= 9 ? 2 : 1)
+        // Lanes over input-channel blocks (output channels uniform per workgroup) when they fill at
+        // least half a workgroup; otherwise over (group, output block, input block).
+        let lanesOverInput = ceilDiv(cinG, filterInputChannels) >= lanes / 2
+        let invocations = prm.groups * ceilDiv(coutG, filterChannels) * ceilDiv(cinG, filterInputChannels)
         let rows = prm.batch * prm.outputHeight
         let target = lavapipe ? 256 : 16_384
         let splits = max(1, min(rows, min(64, target / max(invocations, 1))))
@@ -404,7 +439,7 @@ public struct Conv2d: Sendable {
                         filterChannels: filterChannels, filterRows: filterChannels == 1 && taps > 1 ? min(8, prm.outputHeight) : 1,
                         filterColumns: filterColumns,
                         filterVectorRows: prm.width % 4 == 0, filterVectorGradient: prm.outputWidth % 4 == 0,
-                        filterLanesOverInputChannels: lanesOverInput,
+                        filterLanesOverInputChannels: lanesOverInput, filterInputChannels: filterInputChannels,
                         filterSplits: ceilDiv(rows, rowsPerSplit), filterRowsPerSplit: rowsPerSplit,
                         biasVector: (prm.outputHeight * prm.outputWidth) % 4 == 0)
         return plan
