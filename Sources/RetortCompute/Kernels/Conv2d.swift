@@ -108,6 +108,12 @@ public struct Conv2d: Sendable {
             2 * Double(batch * outChannels) * Double(outputHeight * outputWidth) * Double(inChannels / max(groups, 1) * kernelHeight * kernelWidth)
         }
 
+        /// 1×1, stride 1, no padding, one group: a matrix product per image.
+        public var isPointwise: Bool {
+            kernelHeight == 1 && kernelWidth == 1 && strideHeight == 1 && strideWidth == 1 && paddingHeight == 0
+                && paddingWidth == 0 && groups == 1
+        }
+
         public var description: String {
             "conv2d x\(inputShape) w\(weightShape) → y[\(batch), \(outChannels), \(outputHeight), \(outputWidth)] "
                 + "stride (\(strideHeight), \(strideWidth)) padding (\(paddingHeight), \(paddingWidth)) "
@@ -160,6 +166,9 @@ public struct Conv2d: Sendable {
     private let backwardFilter: Kernel
     private let reducePartials: Kernel
     private let biasGradient: Kernel?
+    /// Pointwise convolutions (1×1, stride 1, no padding, one group) are batched matrix products:
+    /// per image, Y [K, H·W] = W [K, C] · X [C, H·W].
+    private let pointwise: GEMM?
 
     /// Block sizes and grid shapes chosen for the parameters and the device.
     struct Plan: Sendable {
@@ -224,6 +233,7 @@ public struct Conv2d: Sendable {
                                 pushConstants: Self.pushCount, localSize: local,
                                 constants: Self.constants(unit, channels: 1, columns: 4, vectorRows: false, variant: 3, [.bool(plan.biasVector)]))
             : nil
+        pointwise = prm.isPointwise ? try GEMM(device: device) : nil
     }
 
     // MARK: Forward
@@ -249,6 +259,13 @@ public struct Conv2d: Sendable {
         try checkBias(bias, role: "bias")
         try check([("input", input, prm.inputShape), ("weight", weight, prm.weightShape), ("output", output, prm.outputShape)]
                   + (bias.map { [("bias", $0, [prm.outChannels])] } ?? []))
+        if let pointwise {
+            let (k, c, pixels) = (prm.outChannels, prm.inChannels, prm.height * prm.width)
+            try pointwise.encode(into: stream, a: weight, b: input, c: output,
+                                 shape: .init(m: k, n: pixels, k: c, batch: prm.batch, strideA: 0, strideB: c * pixels, strideC: k * pixels),
+                                 bias: bias.map { .perRow($0) } ?? .none)
+            return
+        }
         let blocksY = ceilDiv(prm.outChannels / prm.groups, plan.forwardChannels)
         let weights = try packedWeights(weight, kernel: packForward, workspace: workspace, needed: forwardWorkspaceByteCount,
                                         blocksY: blocksY, stream: stream)
@@ -278,6 +295,14 @@ public struct Conv2d: Sendable {
         let prm = parameters
         try check([("outputGradient", outputGradient, prm.outputShape), ("weight", weight, prm.weightShape),
                    ("inputGradient", inputGradient, prm.inputShape)])
+        if let pointwise {
+            // dX [C, H·W] = Wᵀ [C, K] · dY [K, H·W] per image.
+            let (k, c, pixels) = (prm.outChannels, prm.inChannels, prm.height * prm.width)
+            try pointwise.encode(into: stream, a: weight, b: outputGradient, c: inputGradient,
+                                 shape: .init(m: c, n: pixels, k: k, batch: prm.batch, transposeA: true, strideA: 0,
+                                              strideB: k * pixels, strideC: c * pixels))
+            return
+        }
         let blocksY = ceilDiv(prm.inChannels / prm.groups, plan.dataChannels)
         let weights = try packedWeights(weight, kernel: packBackwardData, workspace: workspace, needed: backwardDataWorkspaceByteCount,
                                         blocksY: blocksY, stream: stream)
@@ -290,7 +315,7 @@ public struct Conv2d: Sendable {
     /// Bytes of scratch memory ``encodeBackwardFilter(into:input:outputGradient:weightGradient:biasGradient:workspace:)``
     /// needs for partial sums (0 when it sums in one pass).
     public var backwardFilterWorkspaceByteCount: Int {
-        plan.filterSplits > 1 ? plan.filterSplits * weightCount * 4 : 0
+        pointwise == nil && plan.filterSplits > 1 ? plan.filterSplits * weightCount * 4 : 0
     }
 
     /// Records `weightGradient = ∂L/∂w` and, with a bias, `biasGradient = ∂L/∂b` (both overwritten).
@@ -309,6 +334,25 @@ public struct Conv2d: Sendable {
         try check([("input", input, prm.inputShape), ("outputGradient", outputGradient, prm.outputShape),
                    ("weightGradient", weightGradient, prm.weightShape)]
                   + (biasGradient.map { [("biasGradient", $0, [prm.outChannels])] } ?? []))
+        if let pointwise {
+            // dW [K, C] = Σ_images dY [K, H·W] · Xᵀ [H·W, C], summed over the batch in a fixed order.
+            let (k, c, pixels) = (prm.outChannels, prm.inChannels, prm.height * prm.width)
+            try pointwise.encode(into: stream, a: outputGradient, b: input, c: weightGradient,
+                                 shape: .init(m: k, n: c, k: pixels, batch: prm.batch, transposeB: true, strideA: k * pixels,
+                                              strideB: c * pixels, sumOverBatch: true))
+        } else {
+            try encodeBackwardFilterKernels(into: stream, input: input, outputGradient: outputGradient, weightGradient: weightGradient,
+                                            workspace: workspace)
+        }
+        if let biasGradient, let kernel = self.biasGradient {
+            try stream.dispatch(kernel, [outputGradient, outputGradient, biasGradient], push: push(blocksX: 0, blocksY: 0),
+                                groups: kernel.groups(covering: (prm.outChannels, 1, 1)))
+        }
+    }
+
+    private func encodeBackwardFilterKernels(into stream: CommandStream, input: Buffer, outputGradient: Buffer, weightGradient: Buffer,
+                                             workspace: Buffer?) throws {
+        let prm = parameters
         let needed = backwardFilterWorkspaceByteCount
         let partials = try scratch(workspace, needed: needed, role: "backward-filter") ?? weightGradient
         let cinG = prm.inChannels / prm.groups
@@ -323,10 +367,6 @@ public struct Conv2d: Sendable {
             try stream.dispatch(reducePartials, [partials, partials, weightGradient],
                                 push: push(blocksX: 0, blocksY: 0, rows: (weightCount, plan.filterSplits)),
                                 groups: reducePartials.groups(covering: (weightCount, 1, 1)))
-        }
-        if let biasGradient, let kernel = self.biasGradient {
-            try stream.dispatch(kernel, [outputGradient, outputGradient, biasGradient], push: push(blocksX: 0, blocksY: 0),
-                                groups: kernel.groups(covering: (prm.outChannels, 1, 1)))
         }
     }
 
