@@ -17,6 +17,8 @@ layout(constant_id = 5) const uint BIAS = 0;   // 0 none, 1 per row (bias[M]), 2
 layout(binding = 0) uniform samplerBuffer A;
 layout(binding = 1) uniform samplerBuffer B;
 layout(binding = 2) buffer Cbuf { float C[]; };
+// The same memory as vec4s, for whole-texel stores when rows are 16-byte aligned.
+layout(binding = 2) buffer Cbuf4 { vec4 C4[]; };
 layout(binding = 3) uniform samplerBuffer bias;
 
 layout(push_constant) uniform Push {
@@ -64,22 +66,35 @@ void main() {
 
     bool partial = p.partial != 0u;
     uint base = partial ? z * p.M * p.N : batch * p.strideC;
+    // vec4 stores need every row of C to start on a 16-byte boundary.
+    bool aligned = (p.N & 3u) == 0u && (base & 3u) == 0u;
     for (uint i = 0u; i < TM; ++i) {
         uint row = row0 + i;
         if (row >= p.M) break;
         for (uint j = 0u; j < NB; ++j) {
-            for (uint e = 0u; e < 4u; ++e) {
-                uint col = (col0 + j) * 4u + e;
-                if (col >= p.N) break;
-                uint idx = base + row * p.N + col;
-                float v = acc[i][j][e];
-                if (!partial) {
-                    v *= p.alpha;
-                    if (p.beta != 0.0) v += p.beta * C[idx];
-                    if (BIAS == 1u) v += texelFetch(bias, int(row)).x;
-                    if (BIAS == 2u) v += texelFetch(bias, int(col)).x;
+            uint col4 = col0 + j;
+            if (col4 >= p.N4) break;
+            vec4 v = acc[i][j];
+            uint idx = base + row * p.N + col4 * 4u;
+            if (!partial) {
+                v *= p.alpha;
+                if (BIAS == 1u) v += vec4(texelFetch(bias, int(row)).x);
+                if (BIAS == 2u) {
+                    uint c = min(col4 * 4u, p.N - 1u);
+                    v += vec4(texelFetch(bias, int(c)).x, texelFetch(bias, int(min(c + 1u, p.N - 1u))).x,
+                              texelFetch(bias, int(min(c + 2u, p.N - 1u))).x, texelFetch(bias, int(min(c + 3u, p.N - 1u))).x);
                 }
-                C[idx] = v;
+            }
+            if (aligned) {
+                if (!partial && p.beta != 0.0) v += p.beta * C4[idx >> 2];
+                C4[idx >> 2] = v;
+            } else {
+                for (uint e = 0u; e < 4u; ++e) {
+                    if (col4 * 4u + e >= p.N) break;
+                    float value = v[e];
+                    if (!partial && p.beta != 0.0) value += p.beta * C[idx + e];
+                    C[idx + e] = value;
+                }
             }
         }
     }

@@ -86,6 +86,39 @@ final class Conv2dTests: DeviceTestCase {
 
     /// The split reduction (partials in a workspace, then a second pass) gives the same bits on
     /// every run, with an allocated or a caller's workspace.
+    /// Pointwise convolutions through both routes: the GEMM route (GPUs) and the convolution
+    /// kernels (lavapipe), whichever this device picks by default.
+    func testPointwiseRoutesMatchTheCPU() throws {
+        var random = TestRandom(seed: 24)
+        let stream = try device.makeStream()
+        let shapes = Self.shapes.filter(\.isPointwise) + [Parameters(batch: 2, inChannels: 9, outChannels: 6, height: 5, width: 7, kernelSize: 1)]
+        XCTAssertGreaterThanOrEqual(shapes.count, 3)
+        for prm in shapes {
+            let x = random.floats(prm.inputShape.reduce(1, *)), w = random.floats(prm.weightShape.reduce(1, *))
+            let dy = random.floats(prm.outputShape.reduce(1, *)), b = prm.hasBias ? random.floats(prm.outChannels) : nil
+            let expectedY = Conv2dReference.forward(prm, x: x, w: w, b: b)
+            let expectedDx = Conv2dReference.backwardData(prm, dy: dy, w: w)
+            let expectedDw = Conv2dReference.backwardFilter(prm, x: x, dy: dy)
+            for gemm in [false, true] {
+                let conv = try Conv2d(device: device, parameters: prm, pointwiseAsGEMM: gemm)
+                let y = try device.makeBuffer(byteCount: prm.outputShape.reduce(1, *) * 4)
+                let dx = try device.makeBuffer(byteCount: prm.inputShape.reduce(1, *) * 4)
+                let dw = try device.makeBuffer(byteCount: prm.weightShape.reduce(1, *) * 4)
+                let db = prm.hasBias ? try device.makeBuffer(byteCount: prm.outChannels * 4) : nil
+                let bx = try device.makeBuffer(x), bw = try device.makeBuffer(w), bdy = try device.makeBuffer(dy)
+                try conv.encodeForward(into: stream, input: bx, weight: bw, bias: try b.map { try device.makeBuffer($0) }, output: y)
+                try conv.encodeBackwardData(into: stream, outputGradient: bdy, weight: bw, inputGradient: dx)
+                try conv.encodeBackwardFilter(into: stream, input: bx, outputGradient: bdy, weightGradient: dw, biasGradient: db)
+                try stream.run()
+                let route = gemm ? "GEMM" : "kernels"
+                XCTAssertLessThanOrEqual(maxRelativeError(try y.read(Float.self), expectedY), 1e-4, "y \(route) \(prm)")
+                XCTAssertLessThanOrEqual(maxRelativeError(try dx.read(Float.self), expectedDx), 1e-4, "dx \(route) \(prm)")
+                XCTAssertLessThanOrEqual(maxRelativeError(try dw.read(Float.self), expectedDw.dw), 1e-4, "dw \(route) \(prm)")
+                if let db { XCTAssertLessThanOrEqual(maxRelativeError(try db.read(Float.self), expectedDw.db), 1e-4, "db \(route) \(prm)") }
+            }
+        }
+    }
+
     func testBackwardFilterIsDeterministicAndUsesTheWorkspace() throws {
         let prm = Parameters(batch: 3, inChannels: 1, outChannels: 2, height: 33, width: 33, kernelSize: 3, padding: 1)
         let conv = try Conv2d(device: device, parameters: prm)
