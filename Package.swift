@@ -31,6 +31,6 @@ let package = Package(
         .testTarget(name: "RetortComputeTests", dependencies: ["RetortCompute", "Retort"]),
         .testTarget(name: "RetortTests", dependencies: ["Retort"]),
         .testTarget(name: "RetortCLITests", dependencies: ["retort"]),
-        .testTarget(name: "RetortNNTests", dependencies: ["RetortNN", "RetortCompute"]),
+        .testTarget(name: "RetortNNTests", dependencies: ["RetortNN", "RetortCompute"], exclude: ["Fixtures"]),
     ]
 )
