@@ -13,7 +13,7 @@ PACKAGES := libvulkan1 libvulkan-dev glslc glslang-tools spirv-tools mesa-vulkan
 # Mesa's JIT cache: the second run of the test suite skips most shader compilation.
 export MESA_SHADER_CACHE_DIR ?= $(HOME)/.cache/mesa_shader_cache
 
-.PHONY: deps build release test demo bench bench-peers clean
+.PHONY: deps build release test demo bench bench-peers peers-venv parity-fixtures clean
 
 deps:
 	@missing=""; \
@@ -55,9 +55,10 @@ PEERS_VENV := .build/peers-venv
 PEERS_PYTHON := $(PEERS_VENV)/bin/python
 TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
 
+# The Python environment of the peers and of the parity fixtures: ncnn and torch in a venv.
 # torch: the CPU-only build from its own index, else a CPU build among pip's configured local wheels
 # (dependencies then come from the default index), else the default index's build.
-bench-peers: release
+peers-venv:
 	@$(PYTHON3) -c 'import venv, ensurepip' 2>/dev/null || { \
 	  echo "Installing Debian package: python3-venv"; \
 	  if [ "$$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi; \
@@ -71,7 +72,13 @@ bench-peers: release
 	    || $(PEERS_PYTHON) -m pip install -q --no-deps --no-index torch; } && $(PEERS_PYTHON) -m pip install -q torch \
 	  || { echo "No CPU-only torch build reachable: installing the default one (large download)"; \
 	       $(PEERS_PYTHON) -m pip install -q torch; }; }
+
+bench-peers: release peers-venv
 	.build/release/retort-bench kernels --peers
+
+# Regenerates the PyTorch parity fixtures the engine tests compare against (committed; a few KB).
+parity-fixtures: peers-venv
+	$(PEERS_PYTHON) Benchmarks/peers/parity.py Tests/RetortNNTests/Fixtures
 
 clean:
 	rm -rf .build
