@@ -13,7 +13,7 @@ PACKAGES := libvulkan1 libvulkan-dev glslc glslang-tools spirv-tools mesa-vulkan
 # Mesa's JIT cache: the second run of the test suite skips most shader compilation.
 export MESA_SHADER_CACHE_DIR ?= $(HOME)/.cache/mesa_shader_cache
 
-.PHONY: deps build release test demo bench bench-peers peers-venv parity-fixtures clean
+.PHONY: deps build release test examples demo bench bench-peers peers-venv parity-fixtures clean
 
 deps:
 	@missing=""; \
@@ -36,10 +36,15 @@ release: deps
 
 # The kernel tests run at lavapipe subgroup sizes 8 and 4 (LP_NATIVE_VECTOR_WIDTH=256 and 128);
 # on a GPU the variable is ignored.
+# Then the example client package builds against Retort by path and trains.
 test: deps
 	$(SWIFT) build --build-tests
 	RETORT_VALIDATION=1 LP_NATIVE_VECTOR_WIDTH=256 $(SWIFT) test --skip-build
 	RETORT_VALIDATION=1 LP_NATIVE_VECTOR_WIDTH=128 $(SWIFT) test --skip-build --filter RetortComputeTests
+	$(MAKE) examples
+
+examples: deps
+	cd Examples/TrainOnRandomData && $(SWIFT) build && cd .build && RETORT_VALIDATION=1 ./debug/TrainOnRandomData
 
 demo: release
 	.build/release/retort devices

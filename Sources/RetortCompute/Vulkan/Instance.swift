@@ -39,7 +39,7 @@ final class Instance: @unchecked Sendable {
         appInfo.engineVersion = 1
 
         // Synchronization validation checks the stream's hazard barriers, not just API usage.
-        var enables = [VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT]
+        let enables = [VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT]
         var features = VkValidationFeaturesEXT()
         features.sType = VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT
         features.enabledValidationFeatureCount = 1
