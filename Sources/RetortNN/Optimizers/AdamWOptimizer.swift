@@ -43,6 +43,32 @@ public final class AdamWOptimizer: Optimizer {
         }
     }
 
+    public func state(parameterNames: [ObjectIdentifier: String]) throws -> SafeTensors {
+        try context.synchronize()
+        var tensors: [String: HostTensor] = [:]
+        for group in groups {
+            for parameter in group.parameters {
+                guard let entry = state[ObjectIdentifier(parameter)], let name = parameterNames[ObjectIdentifier(parameter)] else { continue }
+                tensors[name + ".exp_avg"] = try HostTensor(entry.first.read(Float.self, count: parameter.count), shape: parameter.shape)
+                tensors[name + ".exp_avg_sq"] = try HostTensor(entry.second.read(Float.self, count: parameter.count), shape: parameter.shape)
+                tensors[name + ".step"] = HostTensor(scalar: Int64(entry.steps))
+            }
+        }
+        return SafeTensors(tensors: tensors)
+    }
+
+    public func loadState(_ saved: SafeTensors, parameterNames: [ObjectIdentifier: String]) throws {
+        for group in groups {
+            for parameter in group.parameters {
+                guard let name = parameterNames[ObjectIdentifier(parameter)], saved[name + ".step"] != nil else { continue }
+                let steps = try saved[name + ".step"]?.int64s().first ?? 0
+                state[ObjectIdentifier(parameter)] = (try context.device.makeBuffer(stateValues(saved, name + ".exp_avg", count: parameter.count)),
+                                                      try context.device.makeBuffer(stateValues(saved, name + ".exp_avg_sq", count: parameter.count)),
+                                                      Int(steps))
+            }
+        }
+    }
+
     public func zeroGrad() throws {
         for group in groups { for parameter in group.parameters { try parameter.zeroGrad() } }
     }

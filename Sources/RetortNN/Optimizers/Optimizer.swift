@@ -8,6 +8,27 @@ public protocol Optimizer: AnyObject {
     func step() throws
     /// Zeroes every parameter's gradient.
     func zeroGrad() throws
+    /// The per-parameter state (momentum, moments, step counts) under `<parameter name>.<state>`
+    /// keys, PyTorch's state names (`momentum_buffer`, `exp_avg`, `exp_avg_sq`, `step`).
+    func state(parameterNames: [ObjectIdentifier: String]) throws -> SafeTensors
+    /// Restores what ``state(parameterNames:)`` saved.
+    func loadState(_ state: SafeTensors, parameterNames: [ObjectIdentifier: String]) throws
+}
+
+extension Module {
+    /// Parameter names by tensor identity, for optimizer state.
+    public func parameterNamesByIdentity() -> [ObjectIdentifier: String] {
+        Dictionary(namedParameters().map { (ObjectIdentifier($0.tensor), $0.name) }, uniquingKeysWith: { first, _ in first })
+    }
+}
+
+/// Reads `count` floats of a state entry, or throws naming the key.
+func stateValues(_ state: SafeTensors, _ key: String, count: Int) throws -> [Float] {
+    guard let tensor = state[key], tensor.elementCount == count else {
+        throw StateDictMismatch(expected: [key: [count]], found: state[key].map { [key: $0.shape] } ?? [:], source: "optimizer state")
+            ?? ModelError.invalidConfiguration("optimizer state: \(key) is missing or misshaped")
+    }
+    return tensor.floats()
 }
 
 /// Parameters that share hyper-parameters, like a PyTorch parameter group (for example, no weight

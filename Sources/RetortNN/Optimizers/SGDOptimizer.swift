@@ -45,6 +45,28 @@ public final class SGDOptimizer: Optimizer {
         }
     }
 
+    public func state(parameterNames: [ObjectIdentifier: String]) throws -> SafeTensors {
+        try context.synchronize()
+        var tensors: [String: HostTensor] = [:]
+        for group in groups {
+            for parameter in group.parameters {
+                guard let buffer = momentum[ObjectIdentifier(parameter)], let name = parameterNames[ObjectIdentifier(parameter)] else { continue }
+                tensors[name + ".momentum_buffer"] = try HostTensor(buffer.read(Float.self, count: parameter.count), shape: parameter.shape)
+            }
+        }
+        return SafeTensors(tensors: tensors)
+    }
+
+    public func loadState(_ state: SafeTensors, parameterNames: [ObjectIdentifier: String]) throws {
+        for group in groups {
+            for parameter in group.parameters {
+                guard let name = parameterNames[ObjectIdentifier(parameter)], state[name + ".momentum_buffer"] != nil else { continue }
+                let values = try stateValues(state, name + ".momentum_buffer", count: parameter.count)
+                momentum[ObjectIdentifier(parameter)] = try context.device.makeBuffer(values)
+            }
+        }
+    }
+
     public func zeroGrad() throws {
         for group in groups { for parameter in group.parameters { try parameter.zeroGrad() } }
     }
