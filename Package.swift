@@ -28,9 +28,11 @@ let package = Package(
         .executableTarget(name: "retort-bench", dependencies: ["RetortCompute", "Retort"],
                           path: "Benchmarks/retort-bench"),
 
-        .testTarget(name: "RetortComputeTests", dependencies: ["RetortCompute", "Retort"]),
-        .testTarget(name: "RetortTests", dependencies: ["Retort"]),
+        // Shared by the test targets: the validated test device, base test cases, comparisons.
+        .target(name: "RetortTestSupport", dependencies: ["RetortCompute", "Retort"], path: "Tests/RetortTestSupport"),
+        .testTarget(name: "RetortComputeTests", dependencies: ["RetortCompute", "Retort", "RetortTestSupport"]),
+        .testTarget(name: "RetortTests", dependencies: ["Retort", "RetortTestSupport"]),
         .testTarget(name: "RetortCLITests", dependencies: ["retort"]),
-        .testTarget(name: "RetortNNTests", dependencies: ["RetortNN", "RetortCompute"], exclude: ["Fixtures"]),
+        .testTarget(name: "RetortNNTests", dependencies: ["RetortNN", "RetortCompute", "RetortTestSupport"], exclude: ["Fixtures"]),
     ]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import RetortCompute
+import RetortTestSupport
 
 /// An `[N, C, H, W]` test shape.
 private struct NormShape: CustomStringConvertible {

@@ -1,5 +1,6 @@
 import XCTest
 @testable import RetortCompute
+import RetortTestSupport
 
 final class BufferTests: DeviceTestCase {
     func testRoundTripAtSeveralSizes() throws {

@@ -1,5 +1,6 @@
 import XCTest
 @testable import RetortCompute
+import RetortTestSupport
 
 final class CommandStreamTests: DeviceTestCase {
     private func scaleKernel() throws -> Kernel {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import RetortCompute
+import RetortTestSupport
 
 /// Conv2d forward, backward data and backward filter against Double CPU references and against
 /// finite differences of the device forward.

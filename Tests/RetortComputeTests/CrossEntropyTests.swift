@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import RetortCompute
+import RetortTestSupport
 
 final class CrossEntropyTests: DeviceTestCase {
     /// Per-row `scale · CE` with PyTorch's label smoothing and the gradient of their sum, in Double.

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import RetortCompute
+import RetortTestSupport
 
 /// CPU references (Double) for the element-wise kernels.
 enum ElementwiseReference {

@@ -1,5 +1,6 @@
 import XCTest
 @testable import RetortCompute
+import RetortTestSupport
 
 final class GEMMTests: DeviceTestCase {
     /// C = alpha · op(A) · op(B) + beta · C0 + bias, in Double.

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import RetortCompute
+import RetortTestSupport
 
 final class KernelTests: DeviceTestCase {
     func testPipelinesAreBuiltOncePerShaderAndSpecialization() throws {

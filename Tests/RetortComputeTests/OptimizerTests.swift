@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import RetortCompute
+import RetortTestSupport
 
 /// CPU re-implementations (Double) of torch.optim.SGD and torch.optim.AdamW, written from the
 /// formulas in PyTorch's documentation.

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import RetortCompute
+import RetortTestSupport
 
 final class SoftmaxKLTests: DeviceTestCase {
     /// Per-row `scale · KL` and the gradient of their sum w.r.t. the student logits, in Double.

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import RetortCompute
+import RetortTestSupport
 
 /// CPU oracles (Double accumulation) and shared settings for the softmax-family tests.
 enum SoftmaxReference {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import RetortNN
+import RetortTestSupport
 
 /// `SafeTensors.write(to:)` replaces a file atomically and never leaves debris or half a file.
 final class AtomicWriteTests: XCTestCase {

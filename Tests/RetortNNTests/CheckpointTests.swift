@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import RetortNN
+import RetortTestSupport
 
 final class CheckpointTests: ContextTestCase {
     private func step(_ model: any Classifier, _ optimizer: any Optimizer, _ x: Tensor, _ labels: [Int]) throws {

@@ -1,5 +1,6 @@
 import XCTest
 @testable import RetortNN
+import RetortTestSupport
 
 final class HostTensorTests: XCTestCase {
     func testTypedArraysStoreLittleEndianBytes() throws {

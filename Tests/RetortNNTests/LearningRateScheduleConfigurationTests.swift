@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import RetortNN
+import RetortTestSupport
 
 final class LearningRateScheduleConfigurationTests: XCTestCase {
     private func schedule(_ name: String, _ options: [String: String] = [:], lr: Double = 0.05,

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import RetortNN
+import RetortTestSupport
 
 /// Expected values are PyTorch's, written out from `torch.optim.lr_scheduler`'s formulas for a
 /// loop that calls `scheduler.step()` once at the end of each epoch (epoch = `last_epoch`).

@@ -1,5 +1,6 @@
 import XCTest
 @testable import RetortNN
+import RetortTestSupport
 
 final class ModelZooTests: ContextTestCase {
     /// Counts from the reference definitions (weights + BN affine, no buffers).

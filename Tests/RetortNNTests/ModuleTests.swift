@@ -1,5 +1,6 @@
 import XCTest
 @testable import RetortNN
+import RetortTestSupport
 
 final class ModuleTests: ContextTestCase {
     private func model(seed: UInt64 = 1) throws -> Sequential {

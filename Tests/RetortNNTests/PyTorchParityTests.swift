@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import RetortNN
+import RetortTestSupport
 
 /// Retort against PyTorch on the same weights and inputs. The fixtures (`Fixtures/*.safetensors`)
 /// come from `Benchmarks/peers/parity.py`; weights and inputs are not stored but regenerated here

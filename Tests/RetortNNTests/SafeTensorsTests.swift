@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import RetortNN
+import RetortTestSupport
 
 final class SafeTensorsTests: XCTestCase {
     // MARK: Round trips

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import RetortNN
+import RetortTestSupport
 
 /// The little-endian bytes of an integer, spelled out independently of the code under test.
 func littleEndian<T: FixedWidthInteger>(_ value: T) -> [UInt8] {

@@ -1,5 +1,6 @@
 import XCTest
 import Retort
+import RetortTestSupport
 
 /// Every differentiable op's backward against central finite differences of its forward.
 final class OpsGradientTests: ContextTestCase {

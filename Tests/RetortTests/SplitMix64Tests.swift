@@ -1,5 +1,6 @@
 import XCTest
 import Retort
+import RetortTestSupport
 
 final class SplitMix64Tests: XCTestCase {
     func testSameSeedSameStreamAndKnownFirstValue() {

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Retort
+import RetortTestSupport
 
 final class TensorTests: ContextTestCase {
     func testRoundTripFullAndItem() throws {

@@ -3,27 +3,18 @@ import XCTest
 import Retort
 import RetortCompute
 
-/// One validated device shared by the tests of this target.
-enum TestContext {
-    static let device: Result<Device, Error> = Result {
-        var options = Device.Options.fromEnvironment()
-        options.validation = true
-        return try Device(options: options)
-    }
-}
-
 /// Base class for tests that run tensors on the device: a fresh context per test, and any
 /// validation message fails the test.
-class ContextTestCase: XCTestCase {
-    var context: Context!
+open class ContextTestCase: XCTestCase {
+    public var context: Context!
 
-    override func setUpWithError() throws {
-        let device = try TestContext.device.get()
+    open override func setUpWithError() throws {
+        let device = try TestDevice.shared.get()
         _ = device.drainValidationMessages()
         context = try Context(device: device)
     }
 
-    override func tearDown() {
+    open override func tearDown() {
         if let context {
             try? context.synchronize()
             let messages = context.device.drainValidationMessages()
@@ -33,13 +24,13 @@ class ContextTestCase: XCTestCase {
         super.tearDown()
     }
 
-    func tensor(_ values: [Float], _ shape: [Int], requiresGrad: Bool = false) throws -> Tensor {
+    public func tensor(_ values: [Float], _ shape: [Int], requiresGrad: Bool = false) throws -> Tensor {
         try Tensor(values, shape: shape, context: context, requiresGrad: requiresGrad)
     }
 
     /// Checks the gradients `backward()` gives for `loss(inputs)` against central finite differences
     /// computed on the device in Double-summed host arithmetic, at every element of every input.
-    func checkGradients(_ inputs: [(values: [Float], shape: [Int])], step: Float = 1e-2, tolerance: Double = 1e-2,
+    public func checkGradients(_ inputs: [(values: [Float], shape: [Int])], step: Float = 1e-2, tolerance: Double = 1e-2,
                         file: StaticString = #filePath, line: UInt = #line, _ loss: ([Tensor]) throws -> Tensor) throws {
         let tensors = try inputs.map { try tensor($0.values, $0.shape, requiresGrad: true) }
         let value = try loss(tensors)
