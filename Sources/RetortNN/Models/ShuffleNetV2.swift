@@ -59,8 +59,8 @@ public final class ShuffleNetV2: Classifier {
         for stage in [layer1, layer2, layer3] {
             var preactivation = x
             for layer in stage.layers {
-                if let block = layer as? ShuffleV2Block {
-                    (x, preactivation) = try block.forward(x)
+                if let block = layer as? ShuffleV2Block, preact, layer === stage.layers.last {
+                    (x, preactivation) = try block.forward(x, keepingPreactivation: true)
                 } else {
                     x = try layer(x)
                 }
@@ -95,17 +95,18 @@ final class ShuffleV2Block: Module {
         [.child("conv1", conv1), .child("bn1", bn1), .child("conv2", conv2), .child("bn2", bn2), .child("conv3", conv3), .child("bn3", bn3)]
     }
 
-    /// The block output and the concatenation [x1, BN output] before the last ReLU and the shuffle.
-    func forward(_ x: Tensor) throws -> (output: Tensor, preactivation: Tensor) {
+    /// The block output and, when asked for, the concatenation [x1, BN output] before the last ReLU and
+    /// the shuffle (otherwise the output again, to save a copy).
+    func forward(_ x: Tensor, keepingPreactivation: Bool) throws -> (output: Tensor, preactivation: Tensor) {
         let half = x.shape[1] / 2
         let parts = try x.split([half, x.shape[1] - half], along: 1)
         let transformed = try bn3(conv3(bn2(conv2(bn1(conv1(parts[1])).relu()))))
-        let preactivation = try Tensor.concatenated([parts[0], transformed], along: 1)
         let output = try Tensor.concatenated([parts[0], transformed.relu()], along: 1).channelShuffled(groups: 2)
-        return (output, preactivation)
+        guard keepingPreactivation else { return (output, output) }
+        return (output, try Tensor.concatenated([parts[0], transformed], along: 1))
     }
 
-    func callAsFunction(_ input: Tensor) throws -> Tensor { try forward(input).output }
+    func callAsFunction(_ input: Tensor) throws -> Tensor { try forward(input, keepingPreactivation: false).output }
 }
 
 /// Two stride-2 branches over the whole input: depthwise conv3×3 – BN – conv1×1 – BN – ReLU, and
