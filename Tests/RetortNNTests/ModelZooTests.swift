@@ -74,4 +74,128 @@ final class ModelZooTests: ContextTestCase {
         XCTAssertEqual(try a.parameters()[0].toArray(), try b.parameters()[0].toArray())
         XCTAssertNotEqual(try a.parameters()[0].toArray(), try c.parameters()[0].toArray())
     }
+
+    // MARK: RepDistiller's VGG, MobileNetV2 and ShuffleNets
+
+    static let repDistillerModels = ["vgg8", "vgg11", "vgg13", "MobileNetV2", "ShuffleV1", "ShuffleV2"]
+
+    /// Counted from the definitions in RepDistiller's `models/vgg.py` (the `_bn` variants),
+    /// `mobilenetv2.py` (`mobile_half`), `ShuffleNetv1.py` and `ShuffleNetv2.py` (weights, biases and BN
+    /// affine parameters; no buffers), which PyTorch's `sum(p.numel() for p in model.parameters())` agrees with.
+    func testRepDistillerParameterCountsEqualTheReference() throws {
+        let hundred = ["vgg8": 3_965_028, "vgg11": 9_277_284, "vgg13": 9_462_180, "MobileNetV2": 812_836, "ShuffleV1": 949_258,
+                       "ShuffleV2": 1_355_528]
+        let ten = ["vgg8": 3_918_858, "vgg11": 9_231_114, "vgg13": 9_416_010, "MobileNetV2": 697_546, "ShuffleV1": 862_768,
+                   "ShuffleV2": 1_263_278]
+        for (classes, table) in [(100, hundred), (10, ten)] {
+            for name in Self.repDistillerModels {
+                let model = try ModelZoo.make(name, classes: classes, context: context)
+                XCTAssertEqual(model.parameterCount, table[name], "\(name), \(classes) classes")
+            }
+        }
+        XCTAssert(Self.repDistillerModels.allSatisfy(ModelZoo.names.contains))
+    }
+
+    /// Spot checks of the `state_dict` keys, and their number (parameters, running statistics and
+    /// `num_batches_tracked`) as PyTorch lists them for the reference models.
+    func testRepDistillerStateDictKeys() throws {
+        let expected: [String: (count: Int, keys: [String])] = [
+            "vgg8": (37, ["block0.0.weight", "block0.0.bias", "block0.1.running_var", "block4.1.num_batches_tracked", "classifier.weight"]),
+            "vgg11": (58, ["block2.3.weight", "block2.4.bias", "block4.4.running_mean", "classifier.bias"]),
+            "vgg13": (72, ["block0.3.weight", "block1.4.weight", "block4.4.num_batches_tracked", "classifier.bias"]),
+            "MobileNetV2": (320, ["conv1.0.weight", "conv1.1.running_mean", "blocks.0.0.conv.0.weight", "blocks.2.0.conv.3.weight",
+                                  "blocks.6.0.conv.7.num_batches_tracked", "conv2.0.weight", "conv2.1.bias", "classifier.0.weight"]),
+            "ShuffleV1": (296, ["conv1.weight", "bn1.bias", "layer1.0.conv1.weight", "layer1.0.bn3.running_var", "layer2.7.conv3.weight",
+                                "layer3.3.bn2.num_batches_tracked", "linear.weight", "linear.bias"]),
+            "ShuffleV2": (338, ["conv1.weight", "layer1.0.conv5.weight", "layer1.0.bn4.running_mean", "layer1.3.conv3.weight",
+                                "layer2.7.bn2.bias", "layer3.0.conv1.weight", "conv2.weight", "bn2.running_var", "linear.bias"]),
+        ]
+        for name in Self.repDistillerModels {
+            let model = try ModelZoo.make(name, classes: 10, context: context)
+            let keys = Set(model.walk().compactMap { entry -> String? in
+                if case .child = entry.entry { return nil }
+                return entry.name
+            })
+            let reference = try XCTUnwrap(expected[name])
+            XCTAssertEqual(keys.count, reference.count, name)
+            for key in reference.keys { XCTAssert(keys.contains(key), "\(name) lacks \(key)") }
+        }
+        // Shapes that pin the block structure: ShuffleV1's first conv is ungrouped on the 24-channel stem, grouped (3) after.
+        let shuffle = try ModelZoo.make("ShuffleV1", classes: 10, context: context)
+        let shapes = Dictionary(uniqueKeysWithValues: shuffle.namedParameters().map { ($0.name, $0.tensor.shape) })
+        XCTAssertEqual(shapes["layer1.0.conv1.weight"], [54, 24, 1, 1])
+        XCTAssertEqual(shapes["layer1.0.conv3.weight"], [216, 18, 1, 1])
+        XCTAssertEqual(shapes["layer1.1.conv1.weight"], [60, 80, 1, 1])
+        XCTAssertEqual(shapes["layer2.0.conv2.weight"], [60, 1, 3, 3])
+    }
+
+    func testRepDistillerForwardShapesAndFeatureTaps() throws {
+        var generator = SplitMix64(seed: 6)
+        let x = try Tensor(generator.floats(2 * 3 * 32 * 32), shape: [2, 3, 32, 32], context: context)
+        let gray = try Tensor(generator.floats(2 * 28 * 28), shape: [2, 1, 28, 28], context: context)
+        let vgg32 = [[2, 64, 32, 32], [2, 128, 16, 16], [2, 256, 8, 8], [2, 512, 4, 4], [2, 512, 4, 4]]
+        let vgg28 = [[2, 64, 28, 28], [2, 128, 14, 14], [2, 256, 7, 7], [2, 512, 3, 3], [2, 512, 3, 3]]
+        let expected: [String: (color: [[Int]], gray: [[Int]], pooled: Int)] = [
+            "vgg8": (vgg32, vgg28, 512), "vgg11": (vgg32, vgg28, 512), "vgg13": (vgg32, vgg28, 512),
+            "MobileNetV2": ([[2, 16, 16, 16], [2, 12, 16, 16], [2, 16, 8, 8], [2, 48, 4, 4], [2, 160, 2, 2]],
+                            [[2, 16, 14, 14], [2, 12, 14, 14], [2, 16, 7, 7], [2, 48, 4, 4], [2, 160, 2, 2]], 1280),
+            "ShuffleV1": ([[2, 24, 32, 32], [2, 240, 16, 16], [2, 480, 8, 8], [2, 960, 4, 4]],
+                          [[2, 24, 28, 28], [2, 240, 14, 14], [2, 480, 7, 7], [2, 960, 4, 4]], 960),
+            "ShuffleV2": ([[2, 24, 32, 32], [2, 116, 16, 16], [2, 232, 8, 8], [2, 464, 4, 4]],
+                          [[2, 24, 28, 28], [2, 116, 14, 14], [2, 232, 7, 7], [2, 464, 4, 4]], 1024),
+        ]
+        for name in Self.repDistillerModels {
+            let reference = try XCTUnwrap(expected[name])
+            let model = try ModelZoo.make(name, classes: 100, context: context)
+            let taps = try context.noGrad { try model.features(x, preact: true) }
+            XCTAssertEqual(taps.stages.map(\.shape), reference.color, name)
+            XCTAssertEqual(taps.preactivations.map(\.shape), reference.color, name)
+            XCTAssertEqual(taps.pooled.shape, [2, reference.pooled], name)
+            XCTAssertEqual(taps.logits.shape, [2, 100], name)
+            XCTAssertEqual(try context.noGrad { try model.features(x) }.preactivations.count, 0, name)
+            // Stage outputs after a ReLU are non-negative and their pre-activations are not; MobileNetV2's
+            // stage outputs are linear bottlenecks, identical with and without `preact`.
+            let last = try taps.stages[taps.stages.count - 1].toArray(), lastPreactivation = try taps.preactivations.last!.toArray()
+            if name == "MobileNetV2" {
+                XCTAssertEqual(last, lastPreactivation)
+                XCTAssert(last.contains { $0 < 0 }, name)
+            } else {
+                XCTAssert(last.allSatisfy { $0 >= 0 }, name)
+                XCTAssert(lastPreactivation.contains { $0 < 0 }, name)
+            }
+            // One channel, 28×28 (Fashion-MNIST).
+            let grayModel = try ModelZoo.make(name, inputChannels: 1, classes: 10, context: context)
+            let grayTaps = try context.noGrad { try grayModel.features(gray) }
+            XCTAssertEqual(grayTaps.stages.map(\.shape), reference.gray, "\(name) on 1×28×28")
+            XCTAssertEqual(grayTaps.logits.shape, [2, 10], "\(name) on 1×28×28")
+        }
+        // The reference VGG pools after block 3 only for 64×64 inputs.
+        let large = try Tensor(generator.floats(2 * 3 * 64 * 64), shape: [2, 3, 64, 64], context: context)
+        let vgg = try ModelZoo.make("vgg8", classes: 10, context: context)
+        XCTAssertEqual(try context.noGrad { try vgg.features(large) }.stages.map(\.shape).suffix(2), [[2, 512, 8, 8], [2, 512, 4, 4]])
+    }
+
+    /// Forward in training mode, cross-entropy, backward: every parameter gets a finite gradient and the
+    /// device reports no validation messages (checked in tearDown).
+    func testRepDistillerModelsTrainOneStep() throws {
+        var generator = SplitMix64(seed: 7)
+        let x = try Tensor(generator.floats(2 * 3 * 32 * 32), shape: [2, 3, 32, 32], context: context)
+        for name in Self.repDistillerModels {
+            let model = try ModelZoo.make(name, classes: 10, context: context, seed: 3)
+            model.train()
+            let loss = try model(x).crossEntropy(labels: [3, 8])
+            try loss.backward()
+            let value = try loss.item()
+            XCTAssert(value.isFinite && value > 0, "\(name): loss \(value)")
+            for (parameter, tensor) in model.namedParameters() {
+                let gradient = try XCTUnwrap(tensor.grad, "\(name).\(parameter) got no gradient").toArray()
+                XCTAssert(gradient.allSatisfy(\.isFinite), "\(name).\(parameter)")
+            }
+            // The gradient reaches both ends: the classifier bias and the stem conv (through every concatenation,
+            // split and shuffle on the way).
+            for tensor in [model.namedParameters().last?.tensor, model.namedParameters().first?.tensor] {
+                XCTAssert(try XCTUnwrap(tensor?.grad).toArray().contains { $0 != 0 }, "\(name): a zero gradient")
+            }
+        }
+    }
 }

@@ -5,11 +5,14 @@ public enum ModelZoo {
     /// Every model name, in listing order.
     public static let names = ["resnet8", "resnet14", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110",
                                "resnet8x4", "resnet32x4", "wrn_16_1", "wrn_16_2", "wrn_40_1", "wrn_40_2",
+                               "vgg8", "vgg11", "vgg13", "MobileNetV2", "ShuffleV1", "ShuffleV2",
                                "plane2", "plane4", "plane6", "plane8", "plane10"]
 
     /// A freshly initialised model.
     /// - Parameters: `inputSize` is the (square) image side (32 for CIFAR, 28 for (Fashion-)MNIST);
-    ///   only the plain CNNs depend on it. `seed` makes initialisation reproducible.
+    ///   only the plain CNNs depend on it (the other models pool their final map globally).
+    ///   `MobileNetV2` is RepDistiller's `mobile_half` (expansion 6, width 0.5); `vgg8`/`vgg11`/`vgg13` are
+    ///   its batch-norm VGGs. `seed` makes initialisation reproducible.
     public static func make(_ name: String, inputChannels: Int = 3, inputSize: Int = 32, classes: Int, context: Context,
                             seed: UInt64 = 0) throws -> any Classifier {
         let resnetDepths = ["resnet8": 8, "resnet14": 14, "resnet20": 20, "resnet32": 32, "resnet44": 44, "resnet56": 56, "resnet110": 110]
@@ -23,6 +26,16 @@ public enum ModelZoo {
         case "wrn_16_1", "wrn_16_2", "wrn_40_1", "wrn_40_2":
             let parts = name.split(separator: "_").compactMap { Int($0) }
             return try WideResNet(depth: parts[0], widen: parts[1], inputChannels: inputChannels, classes: classes, context: context, seed: seed)
+        case "vgg8", "vgg11", "vgg13":
+            return try VGG(configuration: VGG.configurations[name] ?? [], inputChannels: inputChannels, classes: classes, context: context,
+                           seed: seed)
+        case "MobileNetV2":
+            return try MobileNetV2(expansion: 6, widthMultiplier: 0.5, inputChannels: inputChannels, classes: classes, context: context,
+                                   seed: seed)
+        case "ShuffleV1":
+            return try ShuffleNetV1(inputChannels: inputChannels, classes: classes, context: context, seed: seed)
+        case "ShuffleV2":
+            return try ShuffleNetV2(inputChannels: inputChannels, classes: classes, context: context, seed: seed)
         default:
             // TAKD's CIFAR-100 book uses wider plain CNNs than its CIFAR-10 book.
             if let spec = PlainCNN.specification(name, hundred: classes > 10) {
