@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import RetortCompute
+import RetortTestSupport
 
 /// CPU references for the strided copies: plain index arithmetic over the index space.
 enum StridedCopyReference {
