@@ -72,6 +72,24 @@ final class ModuleTests: ContextTestCase {
     }
 }
 
+final class DropoutTests: ContextTestCase {
+    func testTrainingDropsAndRescalesEvaluationPassesThrough() throws {
+        let dropout = try Dropout(0.25, seed: 3)
+        let x = try Tensor([Float](repeating: 2, count: 4000), shape: [40, 100], context: context, requiresGrad: true)
+        let y = try dropout(x).toArray()
+        let kept = y.filter { $0 != 0 }
+        XCTAssert(kept.allSatisfy { abs($0 - 2 / 0.75) < 1e-5 }, "kept values are scaled by 1/(1 − p)")
+        XCTAssertEqual(Double(y.count - kept.count) / Double(y.count), 0.25, accuracy: 0.03)
+        // The gradient flows through the kept elements only, with the same scale.
+        let again = try Dropout(0.25, seed: 3)
+        try again(x).sum().backward()
+        XCTAssertEqual(try x.grad?.toArray(), y.map { $0 / 2 }, "same seed, same mask; gradient = mask")
+        dropout.eval()
+        XCTAssertEqual(try dropout(x).toArray(), [Float](repeating: 2, count: 4000))
+        XCTAssertThrowsError(try Dropout(1))
+    }
+}
+
 final class OptimizerModuleTests: ContextTestCase {
     /// SGD with momentum and weight decay over two steps, against PyTorch's update written out.
     func testSGDMomentumMatchesPyTorchOverTwoSteps() throws {
