@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "RetortDistill", dependencies: ["RetortNN", "RetortData"]),
 
         .executableTarget(name: "retort", dependencies: ["RetortCompute", "Retort", "RetortNN"]),
-        .executableTarget(name: "retort-bench", dependencies: ["RetortCompute", "Retort"],
+        .executableTarget(name: "retort-bench", dependencies: ["RetortCompute", "Retort", "RetortNN"],
                           path: "Benchmarks/retort-bench"),
 
         // Shared by the test targets: the validated test device, base test cases, comparisons.

@@ -180,3 +180,18 @@ struct PeerComparison {
 
     private static func round(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
 }
+
+extension PeerComparison {
+    /// PyTorch (CPU) training images/s for the same step as `retort-bench train`, from
+    /// `Benchmarks/peers/train_peer.py` beside the peers script, keyed by model name.
+    func trainingRates(models: [String], batchSize: Int) throws(Unavailable) -> [String: Double] {
+        let trainScript = script.deletingLastPathComponent().appendingPathComponent("train_peer.py")
+        let peer = PeerComparison(script: trainScript, python: python, vulkanDevice: vulkanDevice)
+        let data = try peer.runScript(["--batch-size", "\(batchSize)"] + models, input: Data())
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let rates = object["pytorch-cpu"] as? [String: Double] else {
+            throw Unavailable(description: "\(trainScript.path) printed no \"pytorch-cpu\" rates")
+        }
+        return rates
+    }
+}

@@ -7,6 +7,8 @@ import RetortCompute
 //   retort-bench kernels [--rounds N] [--only a,b] [--peers]
 //                                                    kernel throughput: JSON on stdout, Markdown table on stderr;
 //                                                    --peers adds PyTorch CPU and ncnn Vulkan ratios (Peers.swift)
+//   retort-bench train [--model a,b] [--batch-size N] [--rounds N] [--peers]
+//                                                    training images/s and a per-kernel-family profile
 
 let usage = """
     usage: retort-bench <benchmark> [--rounds N]
@@ -19,6 +21,10 @@ let usage = """
                   one of the words; --peers also times the shared GEMM and conv cases in PyTorch
                   (CPU) and ncnn (Vulkan, same device) through Benchmarks/peers/peers.py and adds a
                   "peers" section with the ratios Retort / peer (`make bench-peers` installs them)
+      train       training images/s (forward, backward, SGD update; after warm-up) of resnet8x4,
+                  wrn_16_2 and plane6 on random 3×32×32 images (--model a,b to choose, --batch-size N,
+                  default 64, --rounds N timed steps), with the share of GPU time per kernel family;
+                  --peers also times the same step in PyTorch on the CPU
     """
 
 func fail(_ message: String, status: Int32) -> Never {
@@ -32,6 +38,20 @@ if arguments.contains("--help") || arguments.contains("-h") {
     exit(0)
 }
 var rounds = 7
+var trainModels = ["resnet8x4", "wrn_16_2", "plane6"]
+var batchSize = 64
+if let index = arguments.firstIndex(of: "--model") {
+    guard index + 1 < arguments.count else { fail("--model needs a comma-separated list of zoo names", status: 2) }
+    trainModels = arguments[index + 1].split(separator: ",").map(String.init)
+    arguments.removeSubrange(index...index + 1)
+}
+if let index = arguments.firstIndex(of: "--batch-size") {
+    guard index + 1 < arguments.count, let value = Int(arguments[index + 1]), value > 1 else {
+        fail("--batch-size needs an integer above 1", status: 2)
+    }
+    batchSize = value
+    arguments.removeSubrange(index...index + 1)
+}
 var filters: [String] = []
 var peers = false
 if let index = arguments.firstIndex(of: "--peers") {
@@ -75,7 +95,21 @@ do {
                 FileHandle.standardError.write(Data("peers: not compared: \(error.description)\n".utf8))
             }
         }
-    default: fail("unknown benchmark '\(arguments[0])'; benchmarks: dispatch, kernels", status: 2)
+    case "train":
+        report = try TrainBenchmark(device: device, models: trainModels, batchSize: batchSize, steps: rounds).run()
+        var peerRates: [String: Double] = [:]
+        if peers {
+            do {
+                let comparison = try PeerComparison.locate(vulkanDevice: device.info.name)
+                peerRates = try comparison.trainingRates(models: trainModels, batchSize: batchSize)
+                report["peers"] = ["pytorch-cpu": peerRates]
+            } catch {
+                report["peers"] = ["error": error.description]
+                FileHandle.standardError.write(Data("peers: not compared: \(error.description)\n".utf8))
+            }
+        }
+        FileHandle.standardError.write(Data((TrainBenchmark.markdown(report, peers: peerRates) + "\n").utf8))
+    default: fail("unknown benchmark '\(arguments[0])'; benchmarks: dispatch, kernels, train", status: 2)
     }
     let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
     print(String(decoding: data, as: UTF8.self))

@@ -14,9 +14,10 @@ public final class Context: @unchecked Sendable {
     private var noGradDepth = 0
     private var launchers: [LauncherKey: Any] = [:]
 
-    public init(device: Device) throws {
+    /// - Parameter timestamps: time every dispatch (``CommandStream/dispatchTimes()``), for profiling.
+    public init(device: Device, timestamps: Bool = false) throws {
         self.device = device
-        stream = try device.makeStream()
+        stream = try device.makeStream(timestamps: timestamps)
     }
 
     /// A context on the device chosen by the environment (`RETORT_DEVICE`, `RETORT_VALIDATION`).
