@@ -33,6 +33,7 @@ let package = Package(
         .testTarget(name: "RetortComputeTests", dependencies: ["RetortCompute", "Retort", "RetortTestSupport"]),
         .testTarget(name: "RetortTests", dependencies: ["Retort", "RetortTestSupport"]),
         .testTarget(name: "RetortCLITests", dependencies: ["retort"]),
+        .testTarget(name: "RetortDistillTests", dependencies: ["RetortDistill", "RetortTestSupport"]),
         .testTarget(name: "RetortNNTests", dependencies: ["RetortNN", "RetortCompute", "RetortTestSupport"], exclude: ["Fixtures"]),
     ]
 )

@@ -1,3 +1,3 @@
-// RetortDistill: distillation losses, trainers (offline, chain, online, self), pruning, metrics and
-// run reports. Built on RetortNN and RetortData.
+// RetortDistill: distillation losses, trainers (supervised, offline, chain, online, self), pruning,
+// metrics and run reports. Built on RetortNN and RetortData.
 @_exported import RetortNN

@@ -1,0 +1,33 @@
+/// What one epoch measured: one line of `metrics.jsonl`.
+public struct EpochMetrics: Codable, Equatable, Sendable {
+    public var epoch: Int
+    public var learningRate: Double
+    public var trainLoss: Double
+    public var trainAccuracy: Double
+    public var testLoss: Double
+    public var testTop1: Double
+    public var testTop5: Double
+    public var seconds: Double
+    public var imagesPerSecond: Double
+
+    enum CodingKeys: String, CodingKey {
+        case epoch, seconds
+        case learningRate = "lr", trainLoss = "train_loss", trainAccuracy = "train_acc", testLoss = "test_loss"
+        case testTop1 = "test_top1", testTop5 = "test_top5", imagesPerSecond = "images_per_s"
+    }
+}
+
+/// Why training stopped before its last epoch.
+public enum TrainingError: Error, Equatable, CustomStringConvertible {
+    case nonFiniteLoss(epoch: Int, step: Int, value: Float)
+    case invalidRunDirectory(String)
+
+    public var description: String {
+        switch self {
+        case .nonFiniteLoss(let epoch, let step, let value):
+            return "The loss became \(value) at epoch \(epoch + 1), step \(step + 1): training stopped. The last good checkpoint is kept; lower the learning rate or check the data."
+        case .invalidRunDirectory(let message):
+            return message
+        }
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import RetortNN
+
+/// Supervised training of one classifier (cross-entropy, SGD, a learning-rate schedule) with a run
+/// folder: `metrics.jsonl` (one line per epoch), `last` and `best` checkpoints (weights, optimizer
+/// state, epoch as run state) and `summary.md`. A run resumes from `last`; same seed, same result.
+public final class Trainer {
+    public let model: any Classifier
+    public let optimizer: SGDOptimizer
+    public let schedule: any LearningRateSchedule
+    public let epochs: Int
+    public let labelSmoothing: Float
+    public let runDirectory: URL
+    /// Called after every step with (epoch, step, steps per epoch, loss); the CLI draws progress.
+    public var onStep: ((Int, Int, Int, Float) -> Void)?
+    /// Checked after every step: when it returns true, the trainer saves `last` and stops.
+    public var shouldStop: () -> Bool = { false }
+
+    public private(set) var history: [EpochMetrics] = []
+
+    public init(model: any Classifier, optimizer: SGDOptimizer, schedule: any LearningRateSchedule, epochs: Int,
+                labelSmoothing: Float = 0, runDirectory: URL) {
+        self.model = model
+        self.optimizer = optimizer
+        self.schedule = schedule
+        self.epochs = epochs
+        self.labelSmoothing = labelSmoothing
+        self.runDirectory = runDirectory
+    }
+
+    var lastURL: URL { runDirectory.appendingPathComponent("last.safetensors") }
+    var bestURL: URL { runDirectory.appendingPathComponent("best.safetensors") }
+    var metricsURL: URL { runDirectory.appendingPathComponent("metrics.jsonl") }
+
+    /// Where a run continues: the epoch, the steps of it already done, and that epoch's running
+    /// sums (so its metrics come out as in an uninterrupted run).
+    public struct ResumePoint: Equatable, Sendable {
+        public var epoch = 0
+        public var step = 0
+        var lossSum = 0.0, correct = 0, seen = 0
+
+        public static let start = ResumePoint()
+
+        var runState: [String: String] {
+            ["epoch": "\(epoch)", "step": "\(step)", "loss_sum": "\(lossSum)", "correct": "\(correct)", "seen": "\(seen)"]
+        }
+    }
+
+    /// Restores `last` and the metrics so far; returns where to continue.
+    public func resume() throws -> ResumePoint {
+        guard FileManager.default.fileExists(atPath: lastURL.path) else {
+            throw TrainingError.invalidRunDirectory("\(runDirectory.path) has no last.safetensors to resume from")
+        }
+        let state = try Checkpoint.load(into: model, optimizer: optimizer, from: lastURL)
+        guard let epoch = state["epoch"].flatMap(Int.init), let step = state["step"].flatMap(Int.init) else {
+            throw TrainingError.invalidRunDirectory("\(lastURL.path) does not record its epoch and step")
+        }
+        let point = ResumePoint(epoch: epoch, step: step, lossSum: state["loss_sum"].flatMap(Double.init) ?? 0,
+                                correct: state["correct"].flatMap(Int.init) ?? 0, seen: state["seen"].flatMap(Int.init) ?? 0)
+        let lines = (try? String(contentsOf: metricsURL, encoding: .utf8))?.split(separator: "\n") ?? []
+        history = try lines.prefix(epoch).map { try JSONDecoder().decode(EpochMetrics.self, from: Data($0.utf8)) }
+        return point
+    }
+
+    /// Trains from `start` to `epochs`, evaluating on `test` after each epoch.
+    @discardableResult
+    public func fit(train: any BatchSource, test: any BatchSource, from start: ResumePoint = .start) throws -> [EpochMetrics] {
+        try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+        let context = model.parameters()[0].context
+        for epoch in start.epoch..<epochs {
+            let started = Date()
+            optimizer.learningRate = schedule.learningRate(epoch: epoch)
+            model.train()
+            let batches = try train.batches(epoch: epoch)
+            let resuming = epoch == start.epoch
+            var lossSum = resuming ? start.lossSum : 0, correct = resuming ? start.correct : 0, seen = resuming ? start.seen : 0
+            for (step, batch) in batches.enumerated() where !resuming || step >= start.step {
+                let x = try Tensor(batch.images, shape: batch.shape, context: context)
+                try optimizer.zeroGrad()
+                let logits = try model(x)
+                let loss = try logits.crossEntropy(labels: batch.labels, labelSmoothing: labelSmoothing)
+                try loss.backward()
+                try optimizer.step()
+                let value = try loss.item()
+                guard value.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, value: value) }
+                correct += try Self.topK(try logits.toArray(), labels: batch.labels, k: 1)
+                lossSum += Double(value) * Double(batch.labels.count)
+                seen += batch.labels.count
+                onStep?(epoch, step, batches.count, value)
+                if shouldStop() {
+                    try save(ResumePoint(epoch: epoch, step: step + 1, lossSum: lossSum, correct: correct, seen: seen), to: lastURL)
+                    return history
+                }
+            }
+            let (testLoss, top1, top5) = try evaluate(test)
+            let seconds = Date().timeIntervalSince(started)
+            let metrics = EpochMetrics(epoch: epoch + 1, learningRate: optimizer.learningRate, trainLoss: lossSum / Double(max(seen, 1)),
+                                       trainAccuracy: Double(correct) / Double(max(seen, 1)), testLoss: testLoss, testTop1: top1,
+                                       testTop5: top5, seconds: seconds, imagesPerSecond: Double(seen) / seconds)
+            let next = ResumePoint(epoch: epoch + 1)
+            if top1 > (history.map(\.testTop1).max() ?? -1) { try save(next, to: bestURL) }
+            history.append(metrics)
+            try writeMetrics()
+            try save(next, to: lastURL)
+            try writeSummary()
+        }
+        return history
+    }
+
+    /// Mean loss, top-1 and top-5 accuracy in evaluation mode.
+    public func evaluate(_ source: any BatchSource) throws -> (loss: Double, top1: Double, top5: Double) {
+        let context = model.parameters()[0].context
+        model.eval()
+        defer { model.train() }
+        var lossSum = 0.0, top1 = 0, top5 = 0, seen = 0
+        for batch in try source.batches(epoch: 0) {
+            let (loss, logits) = try context.noGrad { () throws -> (Float, [Float]) in
+                let logits = try model(Tensor(batch.images, shape: batch.shape, context: context))
+                return (try logits.crossEntropy(labels: batch.labels).item(), try logits.toArray())
+            }
+            lossSum += Double(loss) * Double(batch.labels.count)
+            top1 += try Self.topK(logits, labels: batch.labels, k: 1)
+            top5 += try Self.topK(logits, labels: batch.labels, k: 5)
+            seen += batch.labels.count
+        }
+        let count = Double(max(seen, 1))
+        return (lossSum / count, Double(top1) / count, Double(top5) / count)
+    }
+
+    /// Rows whose label is among the k largest logits (ties counted as PyTorch's topk would not
+    /// exclude them: fewer than k strictly greater values).
+    static func topK(_ logits: [Float], labels: [Int], k: Int) throws -> Int {
+        guard !labels.isEmpty else { return 0 }
+        let classes = logits.count / labels.count
+        return labels.enumerated().filter { row, label in
+            let scores = logits[row * classes..<(row + 1) * classes]
+            let target = scores[scores.startIndex + label]
+            return scores.filter { $0 > target }.count < k
+        }.count
+    }
+
+    private func save(_ point: ResumePoint, to url: URL) throws {
+        try Checkpoint.save(model: model, optimizer: optimizer, runState: point.runState, to: url)
+    }
+
+    private func writeMetrics() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let lines = try history.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        try (lines.joined(separator: "\n") + "\n").write(to: metricsURL, atomically: true, encoding: .utf8)
+    }
+
+    private func writeSummary() throws {
+        guard let last = history.last, let best = history.max(by: { $0.testTop1 < $1.testTop1 }) else { return }
+        var text = "# Run summary\n\n"
+        text += "- epochs: \(last.epoch) of \(epochs)\n"
+        text += String(format: "- last: test top-1 %.2f%%, top-5 %.2f%%, loss %.4f\n", last.testTop1 * 100, last.testTop5 * 100, last.testLoss)
+        text += String(format: "- best: test top-1 %.2f%% at epoch %d (best.safetensors)\n\n", best.testTop1 * 100, best.epoch)
+        text += "| epoch | lr | train loss | train acc | test loss | top-1 | top-5 | s | images/s |\n|---|---|---|---|---|---|---|---|---|\n"
+        for m in history {
+            text += String(format: "| %d | %.5f | %.4f | %.2f%% | %.4f | %.2f%% | %.2f%% | %.1f | %.0f |\n", m.epoch, m.learningRate, m.trainLoss,
+                           m.trainAccuracy * 100, m.testLoss, m.testTop1 * 100, m.testTop5 * 100, m.seconds, m.imagesPerSecond)
+        }
+        try text.write(to: runDirectory.appendingPathComponent("summary.md"), atomically: true, encoding: .utf8)
+    }
+}

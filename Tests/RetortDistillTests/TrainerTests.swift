@@ -1,0 +1,116 @@
+import Foundation
+import XCTest
+import RetortDistill
+import RetortTestSupport
+
+/// A learnable synthetic task: each class has its own mean image plus noise; the order of the
+/// training set is reshuffled per epoch from the seed (like a real loader).
+struct SyntheticSource: BatchSource {
+    let count: Int, batchSize: Int, classes: Int, side: Int, seed: UInt64
+    var poison: Int? = nil   // an epoch whose batches contain NaN
+
+    func batches(epoch: Int) throws -> [Batch] {
+        var generator = SplitMix64(seed: seed)
+        let means = (0..<classes).map { _ in generator.floats(side * side, in: -1...1) }
+        var samples: [(image: [Float], label: Int)] = (0..<count).map { index in
+            let label = index % classes
+            return (zip(means[label], generator.floats(side * side, in: -0.5...0.5)).map(+), label)
+        }
+        var order = SplitMix64(seed: seed &+ UInt64(epoch) &* 7919)
+        samples.shuffle(using: &order)
+        return stride(from: 0, to: count, by: batchSize).map { start in
+            let chunk = samples[start..<min(count, start + batchSize)]
+            var images = chunk.flatMap(\.image)
+            if epoch == poison { images[0] = .nan }
+            return Batch(images: images, shape: [chunk.count, 1, side, side], labels: chunk.map(\.label))
+        }
+    }
+}
+
+final class TrainerTests: ContextTestCase {
+    private let train = SyntheticSource(count: 96, batchSize: 32, classes: 4, side: 16, seed: 1)
+    private let test = SyntheticSource(count: 64, batchSize: 32, classes: 4, side: 16, seed: 1)
+
+    private func trainer(epochs: Int, directory: URL, learningRate: Double = 0.05) throws -> Trainer {
+        let model = try ModelZoo.make("plane2", inputChannels: 1, inputSize: 16, classes: 4, context: context, seed: 3)
+        let optimizer = try SGDOptimizer(parameters: model.parameters(), options: .init(learningRate: learningRate, momentum: 0.9, weightDecay: 5e-4),
+                                         context: context)
+        let schedule = try CosineAnnealingSchedule(baseLearningRate: learningRate, annealingEpochs: epochs)
+        return Trainer(model: model, optimizer: optimizer, schedule: schedule, epochs: epochs, runDirectory: directory)
+    }
+
+    private func directory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("retort-run-\(UUID().uuidString)")
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+
+    func testTrainingLearnsAndWritesTheRunFolder() throws {
+        let run = try directory()
+        let history = try trainer(epochs: 3, directory: run).fit(train: train, test: test)
+        XCTAssertEqual(history.map(\.epoch), [1, 2, 3])
+        XCTAssertGreaterThan(history.last!.testTop1, 0.9, "\(history)")
+        XCTAssertEqual(history.last!.testTop5, 1, "4 classes: the label is always in the top 5")
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: run.path))
+        XCTAssertEqual(files, ["metrics.jsonl", "last.safetensors", "last.optimizer.safetensors", "best.safetensors",
+                               "best.optimizer.safetensors", "summary.md"])
+        let lines = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 3)
+        let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]
+        XCTAssertEqual(Set(first?.keys ?? [:].keys), ["epoch", "lr", "train_loss", "train_acc", "test_loss", "test_top1", "test_top5", "seconds", "images_per_s"])
+        XCTAssert(try String(contentsOf: run.appendingPathComponent("summary.md"), encoding: .utf8).contains("| 3 |"))
+    }
+
+    /// Runs interrupted at an epoch boundary and in the middle of an epoch, then resumed, end with
+    /// the same weights and metrics as one that ran straight through.
+    func testResumedRunEndsWithTheSameWeights() throws {
+        let straight = try trainer(epochs: 3, directory: try directory())
+        let straightHistory = try straight.fit(train: train, test: test)
+        for stopAfter in [6, 7] {  // 3 steps per epoch: after epoch 2, and one step into epoch 3
+            try checkResume(stoppingAfter: stopAfter, against: straight, straightHistory)
+        }
+    }
+
+    private func checkResume(stoppingAfter stopAfter: Int, against straight: Trainer, _ straightHistory: [EpochMetrics]) throws {
+        let run = try directory()
+        let interrupted = try trainer(epochs: 3, directory: run)
+        var steps = 0
+        interrupted.onStep = { _, _, _, _ in steps += 1 }
+        interrupted.shouldStop = { steps == stopAfter }
+        try interrupted.fit(train: train, test: test)
+        let resumed = try trainer(epochs: 3, directory: run)
+        let start = try resumed.resume()
+        XCTAssertEqual([start.epoch, start.step], [(stopAfter - 1) / 3, (stopAfter - 1) % 3 + 1], "the step after which it stopped")
+        let resumedHistory = try resumed.fit(train: train, test: test, from: start)
+        for (a, b) in zip(straight.model.namedParameters(), resumed.model.namedParameters()) {
+            XCTAssertEqual(try a.tensor.toArray(), try b.tensor.toArray(), "\(a.name)")
+        }
+        XCTAssertEqual(resumedHistory.map(\.testTop1), straightHistory.map(\.testTop1))
+        XCTAssertEqual(resumedHistory.map(\.trainLoss), straightHistory.map(\.trainLoss))
+    }
+
+    func testNonFiniteLossStopsAndKeepsTheLastGoodCheckpoint() throws {
+        let run = try directory()
+        var poisoned = train
+        poisoned.poison = 1
+        let trainer = try trainer(epochs: 3, directory: run)
+        XCTAssertThrowsError(try trainer.fit(train: poisoned, test: test)) { error in
+            XCTAssert("\(error)".contains("epoch 2") && "\(error)".contains("last good checkpoint"), "\(error)")
+        }
+        let restored = try self.trainer(epochs: 3, directory: run)
+        XCTAssertEqual(try restored.resume().epoch, 1, "the checkpoint of epoch 1 survives")
+        XCTAssert(try restored.model.parameters()[0].toArray().allSatisfy(\.isFinite))
+    }
+
+    func testStopRequestSavesAndResumesAtThatEpoch() throws {
+        let run = try directory()
+        let trainer = try trainer(epochs: 3, directory: run)
+        var steps = 0
+        trainer.onStep = { _, _, _, _ in steps += 1 }
+        trainer.shouldStop = { steps == 4 }  // during the second epoch (3 steps per epoch)
+        let history = try trainer.fit(train: train, test: test)
+        XCTAssertEqual(history.count, 1)
+        let point = try self.trainer(epochs: 3, directory: run).resume()
+        XCTAssertEqual([point.epoch, point.step], [1, 1], "stopped after the first step of the second epoch")
+    }
+}
