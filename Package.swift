@@ -12,6 +12,8 @@ let package = Package(
         // Vulkan headers only: the loader is opened at run time (see Sources/RetortCompute/Vulkan/Loader.swift),
         // so a machine without libvulkan gets a typed error instead of a dynamic-linker failure.
         .systemLibrary(name: "CVulkan", path: "Sources/CVulkan"),
+        // zlib, for the gzip-compressed IDX files (Fashion-MNIST ships as .gz).
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Build-time shader pipeline: glslc compiles Shaders/*.comp, the SPIR-V is embedded as base64.
         .executableTarget(name: "ShaderEmbedder", path: "Sources/ShaderEmbedder"),
@@ -21,7 +23,7 @@ let package = Package(
         .target(name: "RetortCompute", dependencies: ["CVulkan"], plugins: ["ShaderCompiler"]),
         .target(name: "Retort", dependencies: ["RetortCompute"]),
         .target(name: "RetortNN", dependencies: ["Retort"]),
-        .target(name: "RetortData"),
+        .target(name: "RetortData", dependencies: ["Retort", "CZlib"]),
         .target(name: "RetortDistill", dependencies: ["RetortNN", "RetortData"]),
 
         .executableTarget(name: "retort", dependencies: ["RetortCompute", "Retort", "RetortNN"]),
@@ -35,5 +37,6 @@ let package = Package(
         .testTarget(name: "RetortCLITests", dependencies: ["retort"]),
         .testTarget(name: "RetortDistillTests", dependencies: ["RetortDistill", "RetortTestSupport"]),
         .testTarget(name: "RetortNNTests", dependencies: ["RetortNN", "RetortCompute", "RetortTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "RetortDataTests", dependencies: ["RetortData"]),
     ]
 )

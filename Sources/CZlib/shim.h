@@ -1,0 +1,2 @@
+// zlib, for reading gzip-compressed dataset files (IDX .gz) without a subprocess.
+#include <zlib.h>

@@ -1,0 +1,183 @@
+import Foundation
+
+/// The datasets this module reads by name.
+public enum DatasetKind: String, CaseIterable, Sendable {
+    case fashionMNIST = "fashion-mnist"
+    case mnist
+    case cifar10
+    case cifar100
+
+    /// Parses a name such as `fashion-mnist`, `mnist`, `cifar10`, `cifar100` (case-insensitive).
+    public init(name: String) throws {
+        guard let kind = DatasetKind(rawValue: name.lowercased()) else { throw DataError.unknownDataset(name) }
+        self = kind
+    }
+}
+
+/// Which half of a dataset.
+public enum Split: String, CaseIterable, Sendable {
+    case train, test
+}
+
+/// Per-channel normalization: `(pixel / 255 − mean[c]) / std[c]`.
+public struct Normalization: Equatable, Sendable {
+    public var mean: [Float]
+    public var std: [Float]
+
+    public init(mean: [Float], std: [Float]) {
+        precondition(mean.count == std.count && !mean.isEmpty, "one mean and one std per channel")
+        self.mean = mean
+        self.std = std
+    }
+
+    /// The usual defaults for each dataset (training-split statistics).
+    public static func defaults(for kind: DatasetKind) -> Normalization {
+        switch kind {
+        case .fashionMNIST: return Normalization(mean: [0.2860], std: [0.3530])
+        case .mnist: return Normalization(mean: [0.1307], std: [0.3081])
+        case .cifar10: return Normalization(mean: [0.4914, 0.4822, 0.4465], std: [0.2470, 0.2435, 0.2616])
+        case .cifar100: return Normalization(mean: [0.5071, 0.4865, 0.4409], std: [0.2673, 0.2564, 0.2762])
+        }
+    }
+}
+
+/// An image classification dataset held in memory as bytes: `images` is [count, channels, height,
+/// width] (NCHW) `UInt8`, so Fashion-MNIST's training split takes 60000 × 784 bytes.
+public struct Dataset: Sendable {
+    /// Where the Debian package `dataset-fashion-mnist` installs its files.
+    public static let fashionMNISTDirectory = "/usr/share/datasets/fashion-mnist"
+
+    public var name: String
+    public var classes: Int
+    public var channels: Int
+    public var height: Int
+    public var width: Int
+    /// Pixels, [count, channels, height, width].
+    public var images: [UInt8]
+    /// One label in `0..<classes` per image.
+    public var labels: [Int]
+    /// The normalization the dataset is usually trained with.
+    public var normalization: Normalization
+
+    /// Number of samples.
+    public var count: Int { labels.count }
+    /// Bytes (= values) of one image.
+    public var imageSize: Int { channels * height * width }
+
+    public init(name: String, classes: Int, channels: Int, height: Int, width: Int, images: [UInt8],
+                labels: [Int], normalization: Normalization) throws {
+        guard classes > 0, channels > 0, height > 0, width > 0 else {
+            throw DataError.invalidArgument("\(name): classes, channels, height and width must be positive")
+        }
+        guard images.count == labels.count * channels * height * width else {
+            throw DataError.invalidArgument(
+                "\(name): \(images.count) pixel bytes do not make \(labels.count) images of \(channels)×\(height)×\(width)")
+        }
+        guard normalization.mean.count == channels else {
+            throw DataError.invalidArgument("\(name): normalization has \(normalization.mean.count) channels, images \(channels)")
+        }
+        if let bad = labels.firstIndex(where: { $0 < 0 || $0 >= classes }) {
+            throw DataError.labelOutOfRange(file: name, index: bad, label: labels[bad], classes: classes)
+        }
+        self.name = name
+        self.classes = classes
+        self.channels = channels
+        self.height = height
+        self.width = width
+        self.images = images
+        self.labels = labels
+        self.normalization = normalization
+    }
+
+    /// The first `n` samples (all of them when `n ≥ count`).
+    public func prefix(_ n: Int) -> Dataset {
+        var copy = self
+        let kept = max(0, min(n, count))
+        copy.labels = Array(labels[0..<kept])
+        copy.images = Array(images[0..<(kept * imageSize)])
+        return copy
+    }
+
+    /// The pixels of sample `index`, [channels, height, width].
+    public func image(at index: Int) -> ArraySlice<UInt8> {
+        images[(index * imageSize)..<((index + 1) * imageSize)]
+    }
+
+    /// Loads a dataset by kind. Fashion-MNIST defaults to `fashionMNISTDirectory`; the others need
+    /// `directory`. IDX files are looked up as `<split>-images-idx3-ubyte.gz` and then without `.gz`.
+    /// - Parameters:
+    ///   - limit: keep only the first `limit` samples.
+    ///   - cifar100Labels: fine (100 classes, the default) or coarse (20 superclasses).
+    public static func load(_ kind: DatasetKind, split: Split, directory: String? = nil, limit: Int? = nil,
+                            cifar100Labels: CIFARReader.LabelGranularity = .fine) throws -> Dataset {
+        if let limit, limit <= 0 { throw DataError.invalidArgument("limit must be positive, got \(limit)") }
+        let folder: String
+        if let directory {
+            folder = directory
+        } else if kind == .fashionMNIST {
+            folder = fashionMNISTDirectory
+        } else {
+            throw DataError.dataDirectoryRequired(dataset: kind.rawValue)
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw DataError.missingFile(path: folder)
+        }
+        var dataset: Dataset
+        switch kind {
+        case .fashionMNIST, .mnist:
+            let prefix = split == .train ? "train" : "t10k"
+            dataset = try idx(images: idxPath(folder, "\(prefix)-images-idx3-ubyte"),
+                              labels: idxPath(folder, "\(prefix)-labels-idx1-ubyte"),
+                              name: kind.rawValue, classes: 10, normalization: .defaults(for: kind))
+        case .cifar10:
+            let files = split == .train ? (1...5).map { "data_batch_\($0).bin" } : ["test_batch.bin"]
+            let (pixels, labels) = try CIFARReader.readCIFAR10(at: files.map { path(folder, $0) })
+            dataset = try Dataset(name: kind.rawValue, classes: 10, channels: 3, height: 32, width: 32,
+                                  images: pixels, labels: labels, normalization: .defaults(for: kind))
+        case .cifar100:
+            let (pixels, labels) = try CIFARReader.readCIFAR100(at: [path(folder, "\(split.rawValue).bin")],
+                                                                labels: cifar100Labels)
+            dataset = try Dataset(name: kind.rawValue, classes: cifar100Labels == .fine ? 100 : 20,
+                                  channels: 3, height: 32, width: 32, images: pixels, labels: labels,
+                                  normalization: .defaults(for: kind))
+        }
+        if let limit { dataset = dataset.prefix(limit) }
+        return dataset
+    }
+
+    /// Any single-channel IDX dataset: an image file and a label file with the same count.
+    /// Without `classes`, the class count is the largest label + 1; without a `normalization`, the
+    /// mean and std of the images are used.
+    public static func idx(images imagesPath: String, labels labelsPath: String, name: String, classes: Int? = nil,
+                           normalization: Normalization? = nil) throws -> Dataset {
+        let images = try IDXReader.readImages(at: imagesPath)
+        let labels = try IDXReader.readLabels(at: labelsPath, classes: classes ?? 256)
+        let classes = classes ?? ((labels.max() ?? 0) + 1)
+        guard images.count == labels.count else {
+            throw DataError.countMismatch(imagesFile: FileBytes.displayName(imagesPath), images: images.count,
+                                          labelsFile: FileBytes.displayName(labelsPath), labels: labels.count)
+        }
+        let stats = normalization ?? measuredNormalization(images.pixels)
+        return try Dataset(name: name, classes: classes, channels: 1, height: images.rows, width: images.columns,
+                           images: images.pixels, labels: labels, normalization: stats)
+    }
+
+    private static func measuredNormalization(_ pixels: [UInt8]) -> Normalization {
+        var sum = 0.0, squares = 0.0
+        for p in pixels { let v = Double(p) / 255; sum += v; squares += v * v }
+        let n = Double(max(1, pixels.count))
+        let mean = sum / n
+        let std = max((squares / n - mean * mean).squareRoot(), 1e-6)
+        return Normalization(mean: [Float(mean)], std: [Float(std)])
+    }
+
+    private static func path(_ folder: String, _ file: String) -> String {
+        (folder as NSString).appendingPathComponent(file)
+    }
+
+    private static func idxPath(_ folder: String, _ stem: String) -> String {
+        let gz = path(folder, stem + ".gz")
+        return FileManager.default.fileExists(atPath: gz) ? gz : path(folder, stem)
+    }
+}
