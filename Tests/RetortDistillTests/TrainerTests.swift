@@ -9,7 +9,9 @@ struct SyntheticSource: BatchSource {
     let count: Int, batchSize: Int, classes: Int, side: Int, seed: UInt64
     var poison: Int? = nil   // an epoch whose batches contain NaN
 
-    func batches(epoch: Int) throws -> [Batch] {
+    var batchesPerEpoch: Int { (count + batchSize - 1) / batchSize }
+
+    func epochBatches(_ epoch: Int) throws -> AnySequence<Batch> {
         var generator = SplitMix64(seed: seed)
         let means = (0..<classes).map { _ in generator.floats(side * side, in: -1...1) }
         var samples: [(image: [Float], label: Int)] = (0..<count).map { index in
@@ -18,12 +20,13 @@ struct SyntheticSource: BatchSource {
         }
         var order = SplitMix64(seed: seed &+ UInt64(epoch) &* 7919)
         samples.shuffle(using: &order)
-        return stride(from: 0, to: count, by: batchSize).map { start in
+        return AnySequence(stride(from: 0, to: count, by: batchSize).map { start in
             let chunk = samples[start..<min(count, start + batchSize)]
             var images = chunk.flatMap(\.image)
             if epoch == poison { images[0] = .nan }
-            return Batch(images: images, shape: [chunk.count, 1, side, side], labels: chunk.map(\.label))
-        }
+            return Batch(images: images, labels: chunk.map(\.label), indices: Array(start..<start + chunk.count),
+                         shape: [chunk.count, 1, side, side])
+        })
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import RetortData
 import RetortNN
 
 /// Supervised training of one classifier (cross-entropy, SGD, a learning-rate schedule) with a run
@@ -71,7 +72,7 @@ public final class Trainer {
             let started = Date()
             optimizer.learningRate = schedule.learningRate(epoch: epoch)
             model.train()
-            let batches = try train.batches(epoch: epoch)
+            let batches = try train.epochBatches(epoch)
             let resuming = epoch == start.epoch
             var lossSum = resuming ? start.lossSum : 0, correct = resuming ? start.correct : 0, seen = resuming ? start.seen : 0
             for (step, batch) in batches.enumerated() where !resuming || step >= start.step {
@@ -86,7 +87,7 @@ public final class Trainer {
                 correct += try Self.topK(try logits.toArray(), labels: batch.labels, k: 1)
                 lossSum += Double(value) * Double(batch.labels.count)
                 seen += batch.labels.count
-                onStep?(epoch, step, batches.count, value)
+                onStep?(epoch, step, train.batchesPerEpoch, value)
                 if shouldStop() {
                     try save(ResumePoint(epoch: epoch, step: step + 1, lossSum: lossSum, correct: correct, seen: seen), to: lastURL)
                     return history
@@ -113,7 +114,7 @@ public final class Trainer {
         model.eval()
         defer { model.train() }
         var lossSum = 0.0, top1 = 0, top5 = 0, seen = 0
-        for batch in try source.batches(epoch: 0) {
+        for batch in try source.epochBatches(0) {
             let (loss, logits) = try context.noGrad { () throws -> (Float, [Float]) in
                 let logits = try model(Tensor(batch.images, shape: batch.shape, context: context))
                 return (try logits.crossEntropy(labels: batch.labels).item(), try logits.toArray())
