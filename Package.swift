@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "RetortData", dependencies: ["Retort", "CZlib"]),
         .target(name: "RetortDistill", dependencies: ["RetortNN", "RetortData"]),
 
-        .executableTarget(name: "retort", dependencies: ["RetortCompute", "Retort", "RetortNN"]),
+        .executableTarget(name: "retort", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortDistill"]),
         .executableTarget(name: "retort-bench", dependencies: ["RetortCompute", "Retort", "RetortNN"],
                           path: "Benchmarks/retort-bench"),
 

@@ -8,6 +8,7 @@ enum CLI {
         "devices": .init(flags: ["json"]),
         "selftest": .init(options: ["size", "seed"]),
         "models": .init(options: ["input", "classes"], flags: ["json"]),
+        "train": .init(options: Set(TrainConfiguration.keys).subtracting(["nesterov"]).union(["config", "resume"]), flags: ["nesterov"]),
     ]
 
     static let usage = """
@@ -18,6 +19,15 @@ enum CLI {
         commands:
           devices               list Vulkan devices, one summary line each, and mark the one Retort uses
                                   --json      machine-readable output
+          train                 train a zoo model on a dataset into a run folder (config.json, metrics.jsonl,
+                                best/last checkpoints, summary.md)
+                                  --model NAME --dataset fashion-mnist|mnist|cifar10|cifar100 [--data-dir DIR]
+                                  --epochs N --batch-size N --lr X --momentum X --weight-decay X [--nesterov]
+                                  --schedule cosine|multistep|step|constant [--milestones A,B] [--gamma X]
+                                  [--step-size N] [--warmup-epochs N] [--label-smoothing X] --seed N [--limit N]
+                                  --out DIR   (default runs/<model>-<dataset>)
+                                  --config FILE   the same keys in JSON; flags win
+                                  --resume DIR    continue a run from its last checkpoint (Ctrl-C saves it)
           models                the model zoo with parameter counts and forward FLOPs
                                   --input CxHxW   input shape (default 3x32x32)
                                   --classes N     class count (default 100)
@@ -58,6 +68,7 @@ enum CLI {
             case "devices": try DevicesCommand.run(parsed)
             case "selftest": try SelfTestCommand.run(parsed)
             case "models": try ModelsCommand.run(parsed)
+            case "train": try TrainCommand.run(parsed)
             default: throw CLIError.usage("unknown command '\(command)'")
             }
             return 0

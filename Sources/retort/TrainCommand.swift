@@ -1,0 +1,135 @@
+import Foundation
+import RetortDistill
+
+/// `retort train`: supervised training of a zoo model on a dataset, with a run folder.
+enum TrainCommand {
+    /// Writes a line straight to stdout, so it stays in order with the progress line.
+    static func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+
+    static func run(_ arguments: Arguments) throws {
+        var runDirectory: URL?
+        var file: [String: Any]?
+        if let resume = arguments.options["resume"] {
+            runDirectory = URL(fileURLWithPath: resume)
+            file = try readJSON(runDirectory!.appendingPathComponent("config.json"))
+        } else if let path = arguments.options["config"] {
+            file = try readJSON(URL(fileURLWithPath: path))
+        }
+        let configuration = try TrainConfiguration.resolve(file: file, flags: arguments.options, switches: arguments.flags)
+        let run = runDirectory ?? URL(fileURLWithPath: configuration.out ?? "runs/\(configuration.model)-\(configuration.dataset)")
+
+        let kind = try DatasetKind(name: configuration.dataset)
+        let train = try Dataset.load(kind, split: .train, directory: configuration.dataDirectory, limit: configuration.limit)
+        let test = try Dataset.load(kind, split: .test, directory: configuration.dataDirectory, limit: configuration.limit)
+        // The recipe's augmentation: random crop with zero padding (2 on 28×28, 4 on 32×32) and flips.
+        let augmentation = Augmentation(cropPadding: train.height <= 28 ? 2 : 4, horizontalFlip: true)
+        let trainLoader = try DataLoader(dataset: train, batchSize: configuration.batchSize, mode: .train(augmentation), seed: UInt64(configuration.seed))
+        let testLoader = try DataLoader(dataset: test, batchSize: 500, mode: .test, seed: 0)
+
+        let context = try Context()
+        say("device: \(context.device.info.summary)")
+        let model = try ModelZoo.make(configuration.model, inputChannels: train.channels, inputSize: train.height, classes: train.classes,
+                                      context: context, seed: UInt64(configuration.seed))
+        let optimizer = try SGDOptimizer(parameters: model.parameters(),
+                                         options: .init(learningRate: configuration.learningRate, momentum: configuration.momentum,
+                                                        weightDecay: configuration.weightDecay, nesterov: configuration.nesterov),
+                                         context: context)
+        let schedule = try makeSchedule(configuration)
+        let trainer = Trainer(model: model, optimizer: optimizer, schedule: schedule, epochs: configuration.epochs,
+                              labelSmoothing: Float(configuration.labelSmoothing), runDirectory: run)
+
+        try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+        let config = try JSONSerialization.data(withJSONObject: configuration.json, options: [.prettyPrinted, .sortedKeys])
+        try config.write(to: run.appendingPathComponent("config.json"), options: .atomic)
+        let start = runDirectory != nil ? try trainer.resume() : .start
+        say("\(configuration.model) on \(configuration.dataset): \(train.count) training and \(test.count) test images, "
+              + "\(model.parameterCount.formatted(.number)) parameters, run folder \(run.path)"
+              + (start.epoch > 0 || start.step > 0 ? ", resuming at epoch \(start.epoch + 1) step \(start.step + 1)" : ""))
+
+        let interrupt = InterruptFlag()
+        trainer.shouldStop = { interrupt.isSet }
+        let progress = Progress(batchSize: configuration.batchSize)
+        trainer.onStep = { epoch, step, steps, loss in progress.step(epoch: epoch, of: configuration.epochs, step: step, of: steps, loss: loss) }
+        let before = trainer.history.count
+        let history = try trainer.fit(train: trainLoader, test: testLoader, from: start)
+        progress.finishLine()
+        for metrics in history.dropFirst(before) {
+            say(String(format: "epoch %d/%d: train loss %.4f acc %.2f%% | test loss %.4f top-1 %.2f%% top-5 %.2f%% | %.1f s, %.0f images/s",
+                         metrics.epoch, configuration.epochs, metrics.trainLoss, metrics.trainAccuracy * 100, metrics.testLoss,
+                         metrics.testTop1 * 100, metrics.testTop5 * 100, metrics.seconds, metrics.imagesPerSecond))
+        }
+        if interrupt.isSet {
+            say("stopped: saved \(run.appendingPathComponent("last.safetensors").path); continue with `retort train --resume \(run.path)`")
+        } else if let best = history.max(by: { $0.testTop1 < $1.testTop1 }) {
+            say(String(format: "best test top-1 %.2f%% (epoch %d); summary in %@", best.testTop1 * 100, best.epoch,
+                         run.appendingPathComponent("summary.md").path))
+        }
+    }
+
+    static func makeSchedule(_ configuration: TrainConfiguration) throws -> any LearningRateSchedule {
+        var options: [String: String] = [:]
+        switch configuration.schedule {
+        case "multistep":
+            guard !configuration.milestones.isEmpty else { throw CLIError.usage("schedule multistep needs --milestones, e.g. 150,180,210") }
+            options = ["milestones": configuration.milestones.map(String.init).joined(separator: ","), "gamma": "\(configuration.gamma)"]
+        case "step": options = ["step-size": "\(configuration.stepSize)", "gamma": "\(configuration.gamma)"]
+        default: break
+        }
+        if configuration.warmupEpochs > 0 { options["warmup-epochs"] = "\(configuration.warmupEpochs)" }
+        return try LearningRateScheduleConfiguration(schedule: configuration.schedule, options: options)
+            .makeSchedule(baseLearningRate: configuration.learningRate, epochs: configuration.epochs)
+    }
+
+    static func readJSON(_ url: URL) throws -> [String: Any] {
+        guard let data = try? Data(contentsOf: url) else { throw CLIError.failed("cannot read \(url.path)") }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw CLIError.failed("\(url.path) is not a JSON object of settings")
+        }
+        return object
+    }
+}
+
+/// Set by Ctrl-C: the trainer finishes its step, saves `last` and stops.
+final class InterruptFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var set = false
+    private let source: DispatchSourceSignal
+
+    init() {
+        signal(SIGINT, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler { [unowned self] in self.lock.withLock { self.set = true } }
+        source.resume()
+    }
+
+    deinit { source.cancel() }
+
+    var isSet: Bool { lock.withLock { set } }
+}
+
+/// One live line on a terminal (epoch, step, loss, images/s, ETA); a plain line every tenth of an
+/// epoch otherwise.
+final class Progress {
+    private let batchSize: Int
+    private let terminal = isatty(STDOUT_FILENO) != 0
+    private var epochStart = Date()
+    private var lastEpoch = -1
+
+    init(batchSize: Int) { self.batchSize = batchSize }
+
+    func step(epoch: Int, of epochs: Int, step: Int, of steps: Int, loss: Float) {
+        if epoch != lastEpoch { lastEpoch = epoch; epochStart = Date() }
+        let elapsed = Date().timeIntervalSince(epochStart)
+        let rate = Double((step + 1) * batchSize) / max(elapsed, 1e-9)
+        let remaining = Double(steps - step - 1) * elapsed / Double(step + 1)
+        let line = String(format: "epoch %d/%d  step %d/%d  loss %.4f  %.0f images/s  ETA %d:%02d", epoch + 1, epochs, step + 1, steps,
+                          loss, rate, Int(remaining) / 60, Int(remaining) % 60)
+        if terminal {
+            FileHandle.standardOutput.write(Data(("\r" + line + "\u{1B}[K").utf8))
+        } else if (step + 1) % max(1, steps / 10) == 0 || step + 1 == steps {
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        }
+    }
+
+    func finishLine() { if terminal { FileHandle.standardOutput.write(Data("\n".utf8)) } }
+}
