@@ -8,6 +8,8 @@ enum CLI {
         "devices": .init(flags: ["json"]),
         "selftest": .init(options: ["size", "seed"]),
         "models": .init(options: ["input", "classes"], flags: ["json"]),
+        "eval": .init(options: ["model", "weights", "dataset", "data-dir", "split", "limit"]),
+        "predict": .init(options: ["model", "weights", "dataset", "data-dir", "split", "limit", "out"]),
         "train": .init(options: Set(TrainConfiguration.keys).subtracting(["nesterov"]).union(["config", "resume"]), flags: ["nesterov"]),
     ]
 
@@ -28,6 +30,10 @@ enum CLI {
                                   --out DIR   (default runs/<model>-<dataset>)
                                   --config FILE   the same keys in JSON; flags win
                                   --resume DIR    continue a run from its last checkpoint (Ctrl-C saves it)
+          eval                  top-1, top-5 and loss of saved weights
+                                  --model NAME --weights FILE --dataset NAME [--data-dir DIR] [--split test|train]
+          predict               write a split's logits ([N, classes], tensor "logits") and labels to safetensors
+                                  --model NAME --weights FILE --dataset NAME --split train|test --out FILE
           models                the model zoo with parameter counts and forward FLOPs
                                   --input CxHxW   input shape (default 3x32x32)
                                   --classes N     class count (default 100)
@@ -69,6 +75,8 @@ enum CLI {
             case "selftest": try SelfTestCommand.run(parsed)
             case "models": try ModelsCommand.run(parsed)
             case "train": try TrainCommand.run(parsed)
+            case "eval": try EvaluateCommand.run(parsed, predict: false)
+            case "predict": try EvaluateCommand.run(parsed, predict: true)
             default: throw CLIError.usage("unknown command '\(command)'")
             }
             return 0

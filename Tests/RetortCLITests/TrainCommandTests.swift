@@ -29,6 +29,19 @@ final class TrainCommandTests: XCTestCase {
         XCTAssert(resumed.output.contains("resuming at epoch 2"), resumed.output)
         let lines = try String(contentsOfFile: out + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, 2)
+
+        // Evaluate and predict with the best weights.
+        let evaluation = try RetortProcess.run(["eval", "--model", "plane2", "--weights", out + "/best.safetensors", "--limit", "256"])
+        XCTAssertEqual(evaluation.status, 0, evaluation.errors)
+        XCTAssert(evaluation.output.contains("top-1") && evaluation.output.contains("(256 images)"), evaluation.output)
+        let predictions = out + "/test-logits.safetensors"
+        let predict = try RetortProcess.run(["predict", "--model", "plane2", "--weights", out + "/best.safetensors", "--split", "test",
+                                             "--limit", "256", "--out", predictions])
+        XCTAssertEqual(predict.status, 0, predict.errors)
+        XCTAssert(FileManager.default.fileExists(atPath: predictions))
+        let wrong = try RetortProcess.run(["eval", "--model", "plane4", "--weights", out + "/best.safetensors", "--limit", "64"])
+        XCTAssertEqual(wrong.status, 1)
+        XCTAssert(wrong.errors.contains("misshaped"), wrong.errors)
     }
 
     func testConfigErrorsNameTheKeyAndExitWithTwo() throws {

@@ -110,27 +110,14 @@ public final class Trainer {
 
     /// Mean loss, top-1 and top-5 accuracy in evaluation mode.
     public func evaluate(_ source: any BatchSource) throws -> (loss: Double, top1: Double, top5: Double) {
-        let context = model.parameters()[0].context
-        model.eval()
         defer { model.train() }
-        var lossSum = 0.0, top1 = 0, top5 = 0, seen = 0
-        for batch in try source.epochBatches(0) {
-            let (loss, logits) = try context.noGrad { () throws -> (Float, [Float]) in
-                let logits = try model(Tensor(batch.images, shape: batch.shape, context: context))
-                return (try logits.crossEntropy(labels: batch.labels).item(), try logits.toArray())
-            }
-            lossSum += Double(loss) * Double(batch.labels.count)
-            top1 += try Self.topK(logits, labels: batch.labels, k: 1)
-            top5 += try Self.topK(logits, labels: batch.labels, k: 5)
-            seen += batch.labels.count
-        }
-        let count = Double(max(seen, 1))
-        return (lossSum / count, Double(top1) / count, Double(top5) / count)
+        let result = try Evaluation.run(model, on: source)
+        return (result.loss, result.top1, result.top5)
     }
 
     /// Rows whose label is among the k largest logits (ties counted as PyTorch's topk would not
     /// exclude them: fewer than k strictly greater values).
-    static func topK(_ logits: [Float], labels: [Int], k: Int) throws -> Int {
+    public static func topK(_ logits: [Float], labels: [Int], k: Int) throws -> Int {
         guard !labels.isEmpty else { return 0 }
         let classes = logits.count / labels.count
         return labels.enumerated().filter { row, label in
