@@ -30,6 +30,8 @@ enum CLI {
                                   --out DIR   (default runs/<model>-<dataset>)
                                   --config FILE   the same keys in JSON; flags win
                                   --resume DIR    continue a run from its last checkpoint (Ctrl-C saves it)
+                                  --teacher-model NAME --teacher-weights FILE   distill (Hinton KD) from a
+                                  trained teacher: γ·CE + α·T²·KL, --kd-temperature 4 --kd-gamma 0.1 --kd-alpha 0.9
           eval                  top-1, top-5 and loss of saved weights
                                   --model NAME --weights FILE --dataset NAME [--data-dir DIR] [--split test|train]
           predict               write a split's logits ([N, classes], tensor "logits") and labels to safetensors

@@ -37,6 +37,18 @@ enum TrainCommand {
         let schedule = try makeSchedule(configuration)
         let trainer = Trainer(model: model, optimizer: optimizer, schedule: schedule, epochs: configuration.epochs,
                               labelSmoothing: Float(configuration.labelSmoothing), runDirectory: run)
+        if let teacherName = configuration.teacherModel {
+            guard let weights = configuration.teacherWeights else { throw CLIError.usage("--teacher-model needs --teacher-weights FILE.safetensors") }
+            let teacher = try ModelZoo.make(teacherName, inputChannels: train.channels, inputSize: train.height, classes: train.classes,
+                                            context: context)
+            let url = URL(fileURLWithPath: weights)
+            try teacher.load(stateDict: SafeTensors(contentsOf: url), source: url.path)
+            try teacher.freeze()
+            trainer.teacher = teacher
+            trainer.distillation = .init(temperature: Float(configuration.kdTemperature), crossEntropyWeight: Float(configuration.kdGamma),
+                                         divergenceWeight: Float(configuration.kdAlpha))
+            say("distilling from \(teacherName) (\(weights)): T \(configuration.kdTemperature), γ·CE \(configuration.kdGamma), α·KL \(configuration.kdAlpha)")
+        }
 
         try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
         let config = try JSONSerialization.data(withJSONObject: configuration.json, options: [.prettyPrinted, .sortedKeys])

@@ -21,10 +21,16 @@ struct TrainConfiguration: Equatable {
     var seed = 0
     var limit: Int?
     var out: String?
+    var teacherModel: String?
+    var teacherWeights: String?
+    var kdTemperature = 4.0
+    var kdAlpha = 0.9
+    var kdGamma = 0.1
 
     /// Every key, as it appears in JSON and (with `--`) on the command line.
     static let keys = ["model", "dataset", "data-dir", "epochs", "batch-size", "lr", "momentum", "weight-decay", "nesterov",
-                       "schedule", "milestones", "gamma", "step-size", "warmup-epochs", "label-smoothing", "seed", "limit", "out"]
+                       "schedule", "milestones", "gamma", "step-size", "warmup-epochs", "label-smoothing", "seed", "limit", "out",
+                       "teacher-model", "teacher-weights", "kd-temperature", "kd-alpha", "kd-gamma"]
 
     /// Builds the configuration from the optional JSON file, then the flags.
     static func resolve(file: [String: Any]?, flags: [String: String], switches: Set<String>) throws(CLIError) -> TrainConfiguration {
@@ -51,6 +57,9 @@ struct TrainConfiguration: Equatable {
         if let dataDirectory { object["data-dir"] = dataDirectory }
         if let limit { object["limit"] = limit }
         if let out { object["out"] = out }
+        if let teacherModel { object["teacher-model"] = teacherModel }
+        if let teacherWeights { object["teacher-weights"] = teacherWeights }
+        if teacherModel != nil { object["kd-temperature"] = kdTemperature; object["kd-alpha"] = kdAlpha; object["kd-gamma"] = kdGamma }
         return object
     }
 
@@ -99,6 +108,11 @@ struct TrainConfiguration: Equatable {
         case "seed": seed = try integer(0...Int(Int32.max))
         case "limit": limit = try integer(1...Int(Int32.max))
         case "out": out = text
+        case "teacher-model": teacherModel = text
+        case "teacher-weights": teacherWeights = text
+        case "kd-temperature": kdTemperature = try number(0.01...100)
+        case "kd-alpha": kdAlpha = try number(0...100)
+        case "kd-gamma": kdGamma = try number(0...100)
         default: throw .usage("unknown option '--\(key)' for 'train'")
         }
     }

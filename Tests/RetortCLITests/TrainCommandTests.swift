@@ -39,6 +39,11 @@ final class TrainCommandTests: XCTestCase {
                                              "--limit", "256", "--out", predictions])
         XCTAssertEqual(predict.status, 0, predict.errors)
         XCTAssert(FileManager.default.fileExists(atPath: predictions))
+        let distilled = try RetortProcess.run(["train"] + common + ["--epochs", "1", "--out", out + "-kd", "--teacher-model", "plane2",
+                                                                     "--teacher-weights", out + "/best.safetensors"])
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: out + "-kd") }
+        XCTAssertEqual(distilled.status, 0, distilled.output + distilled.errors)
+        XCTAssert(distilled.output.contains("distilling from plane2"), distilled.output)
         let wrong = try RetortProcess.run(["eval", "--model", "plane4", "--weights", out + "/best.safetensors", "--limit", "64"])
         XCTAssertEqual(wrong.status, 1)
         XCTAssert(wrong.errors.contains("misshaped"), wrong.errors)

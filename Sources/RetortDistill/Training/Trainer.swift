@@ -12,6 +12,23 @@ public final class Trainer {
     public let epochs: Int
     public let labelSmoothing: Float
     public let runDirectory: URL
+    /// Hinton KD from a frozen teacher (evaluation mode, no tape):
+    /// loss = γ·CE + α·T²·KL(softmax(z_t/T) ‖ softmax(z_s/T)), KL averaged over the batch (batchmean).
+    public struct Distillation: Sendable {
+        public var temperature: Float = 4
+        public var crossEntropyWeight: Float = 0.1
+        public var divergenceWeight: Float = 0.9
+        public init(temperature: Float = 4, crossEntropyWeight: Float = 0.1, divergenceWeight: Float = 0.9) {
+            self.temperature = temperature
+            self.crossEntropyWeight = crossEntropyWeight
+            self.divergenceWeight = divergenceWeight
+        }
+    }
+
+    /// The teacher, when distilling.
+    public var teacher: (any Classifier)?
+    public var distillation = Distillation()
+
     /// Called after every step with (epoch, step, steps per epoch, loss); the CLI draws progress.
     public var onStep: ((Int, Int, Int, Float) -> Void)?
     /// Checked after every step: when it returns true, the trainer saves `last` and stops.
@@ -72,6 +89,7 @@ public final class Trainer {
             let started = Date()
             optimizer.learningRate = schedule.learningRate(epoch: epoch)
             model.train()
+            teacher?.eval()
             let batches = try train.epochBatches(epoch)
             let resuming = epoch == start.epoch
             var lossSum = resuming ? start.lossSum : 0, correct = resuming ? start.correct : 0, seen = resuming ? start.seen : 0
@@ -79,7 +97,14 @@ public final class Trainer {
                 let x = try Tensor(batch.images, shape: batch.shape, context: context)
                 try optimizer.zeroGrad()
                 let logits = try model(x)
-                let loss = try logits.crossEntropy(labels: batch.labels, labelSmoothing: labelSmoothing)
+                var loss = try logits.crossEntropy(labels: batch.labels, labelSmoothing: labelSmoothing)
+                if let teacher {
+                    let target = try context.noGrad { try teacher(x) }
+                    let kd = distillation
+                    let divergence = try logits.klDivergence(teacher: target, temperature: kd.temperature,
+                                                             scale: kd.divergenceWeight * kd.temperature * kd.temperature / Float(batch.labels.count))
+                    loss = try loss.scaled(by: kd.crossEntropyWeight) + divergence
+                }
                 try loss.backward()
                 try optimizer.step()
                 let value = try loss.item()
