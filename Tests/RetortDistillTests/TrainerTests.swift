@@ -78,7 +78,7 @@ final class TrainerTests: ContextTestCase {
         let run = try directory()
         let interrupted = try trainer(epochs: 3, directory: run)
         var steps = 0
-        interrupted.onStep = { _, _, _, _ in steps += 1 }
+        interrupted.onStep = { _ in steps += 1 }
         interrupted.shouldStop = { steps == stopAfter }
         try interrupted.fit(train: train, test: test)
         let resumed = try trainer(epochs: 3, directory: run)
@@ -122,7 +122,7 @@ final class TrainerTests: ContextTestCase {
         let run = try directory()
         let trainer = try trainer(epochs: 3, directory: run)
         var steps = 0
-        trainer.onStep = { _, _, _, _ in steps += 1 }
+        trainer.onStep = { _ in steps += 1 }
         trainer.shouldStop = { steps == 4 }  // during the second epoch (3 steps per epoch)
         let history = try trainer.fit(train: train, test: test)
         XCTAssertEqual(history.count, 1)

@@ -29,8 +29,18 @@ public final class Trainer {
     public var teacher: (any Classifier)?
     public var distillation = Distillation()
 
-    /// Called after every step with (epoch, step, steps per epoch, loss); the CLI draws progress.
-    public var onStep: ((Int, Int, Int, Float) -> Void)?
+    /// Called after every step; the CLI draws progress from it.
+    public var onStep: ((StepProgress) -> Void)?
+
+    /// Where training is, after a step.
+    public struct StepProgress: Sendable {
+        public var epoch: Int
+        public var step: Int
+        public var stepsPerEpoch: Int
+        public var loss: Float
+        /// Training accuracy over this epoch's steps so far.
+        public var accuracy: Double
+    }
     /// Checked after every step: when it returns true, the trainer saves `last` and stops.
     public var shouldStop: () -> Bool = { false }
 
@@ -112,7 +122,8 @@ public final class Trainer {
                 correct += try Self.topK(try logits.toArray(), labels: batch.labels, k: 1)
                 lossSum += Double(value) * Double(batch.labels.count)
                 seen += batch.labels.count
-                onStep?(epoch, step, train.batchesPerEpoch, value)
+                onStep?(StepProgress(epoch: epoch, step: step, stepsPerEpoch: train.batchesPerEpoch, loss: value,
+                                     accuracy: Double(correct) / Double(max(seen, 1))))
                 if shouldStop() {
                     try save(ResumePoint(epoch: epoch, step: step + 1, lossSum: lossSum, correct: correct, seen: seen), to: lastURL)
                     return history
