@@ -37,39 +37,26 @@ if arguments.contains("--help") || arguments.contains("-h") {
     print(usage)
     exit(0)
 }
-var rounds = 7
-var trainModels = ["resnet8x4", "wrn_16_2", "plane6"]
-var batchSize = 64
-if let index = arguments.firstIndex(of: "--model") {
-    guard index + 1 < arguments.count else { fail("--model needs a comma-separated list of zoo names", status: 2) }
-    trainModels = arguments[index + 1].split(separator: ",").map(String.init)
+/// Removes `--name VALUE` from the arguments and returns the value parsed by `parse`, or nil when
+/// the option is absent; a missing or bad value exits with `hint`.
+func takeOption<T>(_ name: String, from arguments: inout [String], hint: String, _ parse: (String) -> T?) -> T? {
+    guard let index = arguments.firstIndex(of: name) else { return nil }
+    guard index + 1 < arguments.count, let value = parse(arguments[index + 1]) else { fail("\(name) needs \(hint)", status: 2) }
     arguments.removeSubrange(index...index + 1)
+    return value
 }
-if let index = arguments.firstIndex(of: "--batch-size") {
-    guard index + 1 < arguments.count, let value = Int(arguments[index + 1]), value > 1 else {
-        fail("--batch-size needs an integer above 1", status: 2)
-    }
-    batchSize = value
-    arguments.removeSubrange(index...index + 1)
+
+func list(_ text: String) -> [String]? {
+    let items = text.split(separator: ",").map(String.init)
+    return items.isEmpty ? nil : items
 }
-var filters: [String] = []
-var peers = false
-if let index = arguments.firstIndex(of: "--peers") {
-    peers = true
-    arguments.remove(at: index)
-}
-if let index = arguments.firstIndex(of: "--only") {
-    guard index + 1 < arguments.count else { fail("--only needs a comma-separated list", status: 2) }
-    filters = arguments[index + 1].split(separator: ",").map(String.init)
-    arguments.removeSubrange(index...index + 1)
-}
-if let index = arguments.firstIndex(of: "--rounds") {
-    guard index + 1 < arguments.count, let value = Int(arguments[index + 1]), value > 0 else {
-        fail("--rounds needs a positive integer", status: 2)
-    }
-    rounds = value
-    arguments.removeSubrange(index...index + 1)
-}
+
+let trainModels = takeOption("--model", from: &arguments, hint: "a comma-separated list of zoo names", list) ?? ["resnet8x4", "wrn_16_2", "plane6"]
+let batchSize = takeOption("--batch-size", from: &arguments, hint: "an integer above 1") { Int($0).flatMap { $0 > 1 ? $0 : nil } } ?? 64
+let filters = takeOption("--only", from: &arguments, hint: "a comma-separated list", list) ?? []
+let rounds = takeOption("--rounds", from: &arguments, hint: "a positive integer") { Int($0).flatMap { $0 > 0 ? $0 : nil } } ?? 7
+let peers = arguments.contains("--peers")
+arguments.removeAll { $0 == "--peers" }
 guard arguments.count == 1 else {
     FileHandle.standardError.write(Data((usage + "\n").utf8))
     exit(2)

@@ -27,19 +27,16 @@ public final class AdamWOptimizer: Optimizer {
     }
 
     public func step() throws {
-        for group in groups {
+        try forEachUpdate(weightDecay: options.weightDecay) { parameter, gradient, weightDecay in
             var groupOptions = options
-            if let weightDecay = group.weightDecay { groupOptions.weightDecay = weightDecay }
-            for parameter in group.parameters where parameter.requiresGrad {
-                guard let gradient = parameter.grad else { continue }
-                let key = ObjectIdentifier(parameter)
-                var entry = try state[key] ?? (try zeros(parameter.count), try zeros(parameter.count), 0)
-                entry.steps += 1
-                state[key] = entry
-                try kernel.encodeStep(into: context.stream, parameters: parameter.storage, gradients: gradient.storage,
-                                      firstMoment: entry.first, secondMoment: entry.second, count: parameter.count,
-                                      step: entry.steps, options: groupOptions)
-            }
+            groupOptions.weightDecay = weightDecay
+            let key = ObjectIdentifier(parameter)
+            var entry = try state[key] ?? (try zeros(parameter.count), try zeros(parameter.count), 0)
+            entry.steps += 1
+            state[key] = entry
+            try kernel.encodeStep(into: context.stream, parameters: parameter.storage, gradients: gradient.storage,
+                                  firstMoment: entry.first, secondMoment: entry.second, count: parameter.count,
+                                  step: entry.steps, options: groupOptions)
         }
     }
 
@@ -67,10 +64,6 @@ public final class AdamWOptimizer: Optimizer {
                                                       Int(steps))
             }
         }
-    }
-
-    public func zeroGrad() throws {
-        for group in groups { for parameter in group.parameters { try parameter.zeroGrad() } }
     }
 
     private func zeros(_ count: Int) throws -> Buffer {

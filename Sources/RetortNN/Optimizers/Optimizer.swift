@@ -4,15 +4,33 @@ import Retort
 public protocol Optimizer: AnyObject {
     /// The learning rate of the next step (set it from a ``LearningRateSchedule`` each step or epoch).
     var learningRate: Double { get set }
+    /// The parameters it updates, by group.
+    var groups: [ParameterGroup] { get }
     /// Records one update of every parameter that has a gradient.
     func step() throws
-    /// Zeroes every parameter's gradient.
-    func zeroGrad() throws
     /// The per-parameter state (momentum, moments, step counts) under `<parameter name>.<state>`
     /// keys, PyTorch's state names (`momentum_buffer`, `exp_avg`, `exp_avg_sq`, `step`).
     func state(parameterNames: [ObjectIdentifier: String]) throws -> SafeTensors
     /// Restores what ``state(parameterNames:)`` saved.
     func loadState(_ state: SafeTensors, parameterNames: [ObjectIdentifier: String]) throws
+}
+
+extension Optimizer {
+    /// Zeroes every parameter's gradient (keeping the buffers).
+    public func zeroGrad() throws {
+        for group in groups { for parameter in group.parameters { try parameter.zeroGrad() } }
+    }
+
+    /// Calls `body` for every parameter that requires and has a gradient, with its group's weight
+    /// decay (the group's override, or `weightDecay`).
+    func forEachUpdate(weightDecay: Double, _ body: (_ parameter: Tensor, _ gradient: Tensor, _ weightDecay: Double) throws -> Void) rethrows {
+        for group in groups {
+            for parameter in group.parameters where parameter.requiresGrad {
+                guard let gradient = parameter.grad else { continue }
+                try body(parameter, gradient, group.weightDecay ?? weightDecay)
+            }
+        }
+    }
 }
 
 extension Module {

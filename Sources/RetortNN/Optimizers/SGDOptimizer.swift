@@ -27,21 +27,18 @@ public final class SGDOptimizer: Optimizer {
     }
 
     public func step() throws {
-        for group in groups {
+        try forEachUpdate(weightDecay: options.weightDecay) { parameter, gradient, weightDecay in
             var groupOptions = options
-            if let weightDecay = group.weightDecay { groupOptions.weightDecay = weightDecay }
-            for parameter in group.parameters where parameter.requiresGrad {
-                guard let gradient = parameter.grad else { continue }
-                let key = ObjectIdentifier(parameter)
-                var buffer = momentum[key]
-                let first = buffer == nil && groupOptions.momentum != 0
-                if first {
-                    buffer = try context.device.makeBuffer(byteCount: parameter.count * 4)
-                    momentum[key] = buffer
-                }
-                try kernel.encodeStep(into: context.stream, parameters: parameter.storage, gradients: gradient.storage,
-                                      momentumBuffer: buffer, count: parameter.count, options: groupOptions, firstStep: first)
+            groupOptions.weightDecay = weightDecay
+            let key = ObjectIdentifier(parameter)
+            var buffer = momentum[key]
+            let first = buffer == nil && groupOptions.momentum != 0
+            if first {
+                buffer = try context.device.makeBuffer(byteCount: parameter.count * 4)
+                momentum[key] = buffer
             }
+            try kernel.encodeStep(into: context.stream, parameters: parameter.storage, gradients: gradient.storage,
+                                  momentumBuffer: buffer, count: parameter.count, options: groupOptions, firstStep: first)
         }
     }
 
@@ -65,9 +62,5 @@ public final class SGDOptimizer: Optimizer {
                 momentum[ObjectIdentifier(parameter)] = try context.device.makeBuffer(values)
             }
         }
-    }
-
-    public func zeroGrad() throws {
-        for group in groups { for parameter in group.parameters { try parameter.zeroGrad() } }
     }
 }
