@@ -1,0 +1,58 @@
+import RetortCompute
+
+// Sums and means over one axis of a matrix, and their backward (a broadcast of the upstream gradient).
+//   x: [B, C];  axis 1 → [B] (per row);  axis 0 → [C] (per column)
+
+extension Tensor {
+    /// The sums over `axis` (0 or 1) of a `[B, C]` tensor: `[B]` for axis 1, `[C]` for axis 0.
+    public func sum(alongAxis axis: Int) throws -> Tensor { try axisTotal(axis, mean: false) }
+
+    /// The means over `axis` (0 or 1) of a `[B, C]` tensor.
+    public func mean(alongAxis axis: Int) throws -> Tensor { try axisTotal(axis, mean: true) }
+
+    private func axisTotal(_ axis: Int, mean: Bool) throws -> Tensor {
+        guard shape.count == 2, axis == 0 || axis == 1 else {
+            throw TensorError.invalidShape(op: mean ? "mean(alongAxis:)" : "sum(alongAxis:)", shape: shape, expected: "[B, C] and axis 0 or 1")
+        }
+        let reduction = try context.launcher(Reduction.self) { try Reduction(device: $0) }
+        let (rows, columns) = (shape[0], shape[1])
+        let y = try Tensor.empty(shape: [axis == 1 ? rows : columns], context: context)
+        let view = axis == 1 ? Reduction.AxisView(outer: rows, reduced: columns, inner: 1) : Reduction.AxisView(outer: 1, reduced: rows, inner: columns)
+        try reduction.encodeSum(into: context.stream, input: buffer, output: y.buffer, view: view, mean: mean)
+        let shape = shape
+        return y.recorded(from: [self]) { g in
+            // dx[b, c] = g[b] (axis 1) or g[c] (axis 0), divided by the reduced length for the mean.
+            let ones = try Tensor.full(mean ? 1 / Float(axis == 1 ? columns : rows) : 1, shape: shape, context: g.context)
+            return [try ones.product(g, axis == 1 ? .sample : .channel)]
+        }
+    }
+
+    /// The transpose of a `[B, C]` tensor, `[C, B]`.
+    public func transposed() throws -> Tensor {
+        guard shape.count == 2 else { throw TensorError.invalidShape(op: "transposed", shape: shape, expected: "[B, C]") }
+        let y = try transposeCopy()
+        return y.recorded(from: [self]) { g in [try g.transposeCopy()] }
+    }
+
+    private func transposeCopy() throws -> Tensor {
+        let (rows, columns) = (shape[0], shape[1])
+        let copy = try context.launcher(StridedCopy.self) { try StridedCopy(device: $0) }
+        let y = try Tensor.empty(shape: [columns, rows], context: context)
+        // Walk the output [C, B]: element (c, b) comes from x[b, c].
+        try copy.encode(into: context.stream, shape: [columns, rows], source: buffer, .init(strides: [1, columns]),
+                        destination: y.buffer, .init(strides: [rows, 1]))
+        return y
+    }
+
+    /// A `[labels.count, classes]` tensor with `on` at each row's label and `off` elsewhere.
+    public static func oneHot(_ labels: [Int], classes: Int, on: Float = 1, off: Float = 0, context: Context) throws -> Tensor {
+        var values = [Float](repeating: off, count: labels.count * classes)
+        for (row, label) in labels.enumerated() {
+            guard (0..<classes).contains(label) else {
+                throw TensorError.invalidShape(op: "oneHot", shape: [labels.count, classes], expected: "labels in 0..<\(classes), got \(label)")
+            }
+            values[row * classes + label] = on
+        }
+        return try Tensor(values, shape: [labels.count, classes], context: context)
+    }
+}

@@ -1,0 +1,55 @@
+import RetortCompute
+
+// Element-wise unary functions and their backward.
+//   x, y: [any shape]
+//   exp: dx = dy·y;  log: dx = dy/x;  sqrt: dx = dy/(2y);  reciprocal: dx = −dy·y²;  square: dx = 2x·dy
+
+extension Tensor {
+    enum UnaryOp: UInt32 { case exp = 0, log, sqrt, reciprocal, square }
+
+    /// `eˣ` element-wise.
+    public func exp() throws -> Tensor {
+        let y = try unary(.exp)
+        return y.recorded(from: [self]) { g in [try g.binary(.multiply, y, name: "exp backward")] }
+    }
+
+    /// The natural logarithm element-wise (−inf at 0, NaN below).
+    public func log() throws -> Tensor {
+        let y = try unary(.log)
+        return y.recorded(from: [self]) { [self] g in [try g.binary(.divide, self, name: "log backward")] }
+    }
+
+    /// `√x` element-wise.
+    public func squareRoot() throws -> Tensor {
+        let y = try unary(.sqrt)
+        return y.recorded(from: [self]) { g in [try g.binary(.divide, y, name: "sqrt backward").scaled(by: 0.5)] }
+    }
+
+    /// `1/x` element-wise.
+    public func reciprocal() throws -> Tensor {
+        let y = try unary(.reciprocal)
+        return y.recorded(from: [self]) { g in
+            [try g.binary(.multiply, y, name: "reciprocal backward").binary(.multiply, y, name: "reciprocal backward").scaled(by: -1)]
+        }
+    }
+
+    /// `x²` element-wise.
+    public func squared() throws -> Tensor {
+        let y = try unary(.square)
+        return y.recorded(from: [self]) { [self] g in [try g.binary(.multiply, self, name: "square backward").scaled(by: 2)] }
+    }
+
+    /// The same values as a new leaf that takes no gradient (shares the device memory).
+    public func detached() -> Tensor {
+        Tensor(context: context, shape: shape, buffer: buffer, requiresGrad: false, isLeaf: true)
+    }
+
+    /// `OP(self)` into a new tensor, not recorded.
+    func unary(_ op: UnaryOp) throws -> Tensor {
+        let y = try Tensor.empty(shape: shape, context: context)
+        let kernel = try context.device.kernel("unary", bindings: [.texel(.r32f), .storage(.write)],
+                                               pushConstants: 1, localSize: [256, 1, 1], constants: [.uint(op.rawValue)])
+        try context.stream.dispatch(kernel, [buffer, y.buffer], push: [.count(count)], groups: kernel.groups(covering: (count, 1, 1)))
+        return y
+    }
+}
