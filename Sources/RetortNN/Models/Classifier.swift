@@ -11,6 +11,13 @@ public struct FeatureTaps {
     /// f4: the pooled, flattened feature vector fed to the classifier.
     public var pooled: Tensor
     public var logits: Tensor
+
+    public init(stages: [Tensor] = [], preactivations: [Tensor] = [], pooled: Tensor, logits: Tensor) {
+        self.stages = stages
+        self.preactivations = preactivations
+        self.pooled = pooled
+        self.logits = logits
+    }
 }
 
 /// An image classifier: logits from `callAsFunction`, feature taps from ``features(_:)``.
