@@ -44,9 +44,9 @@ enum TrainCommand {
             let url = URL(fileURLWithPath: weights)
             try teacher.load(stateDict: SafeTensors(contentsOf: url), source: url.path)
             try teacher.freeze()
-            trainer.teacher = teacher
-            trainer.distillation = .init(temperature: Float(configuration.kdTemperature), crossEntropyWeight: Float(configuration.kdGamma),
-                                         divergenceWeight: Float(configuration.kdAlpha))
+            trainer.teachers = [teacher]
+            trainer.objective = WeightedLoss([(Float(configuration.kdGamma), CrossEntropyLoss(labelSmoothing: Float(configuration.labelSmoothing))),
+                                              (Float(configuration.kdAlpha), KnowledgeDistillation(temperature: Float(configuration.kdTemperature)))])
             say("distilling from \(teacherName) (\(weights)): T \(configuration.kdTemperature), γ·CE \(configuration.kdGamma), α·KL \(configuration.kdAlpha)")
         }
 

@@ -60,7 +60,7 @@ final class TrainerTests: ContextTestCase {
         let lines = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, 3)
         let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]
-        XCTAssertEqual(Set(first?.keys ?? [:].keys), ["epoch", "lr", "train_loss", "train_acc", "test_loss", "test_top1", "test_top5", "seconds", "images_per_s"])
+        XCTAssertEqual(Set(first?.keys ?? [:].keys), ["epoch", "lr", "train_loss", "train_acc", "test_loss", "test_top1", "test_top5", "seconds", "images_per_s", "test_ece"], "no fidelity keys without a teacher")
         XCTAssert(try String(contentsOf: run.appendingPathComponent("summary.md"), encoding: .utf8).contains("| 3 |"))
     }
 
@@ -98,11 +98,34 @@ final class TrainerTests: ContextTestCase {
         let teacher = try trainer(epochs: 3, directory: try directory())
         try teacher.fit(train: train, test: test)
         let student = try trainer(epochs: 8, directory: try directory())
-        student.teacher = teacher.model
+        student.teachers = [teacher.model]
+        student.objective = WeightedLoss([(0.1, CrossEntropyLoss()), (0.9, KnowledgeDistillation(temperature: 4))])
+        let teacherBefore = try teacher.model.parameters()[0].toArray()
         let history = try student.fit(train: train, test: test)
         XCTAssertGreaterThan(history.last!.testTop1, 0.9, "\(history)")
         XCTAssert(history.allSatisfy { $0.trainLoss.isFinite })
         XCTAssertFalse(teacher.model.isTraining, "the teacher stays in evaluation mode")
+        XCTAssertEqual(try teacher.model.parameters()[0].toArray(), teacherBefore, "the teacher is not trained")
+        // Fidelity to the teacher is measured every epoch and rises as the student learns.
+        let agreements = history.compactMap(\.agreement), divergences = history.compactMap(\.predictiveKL)
+        XCTAssertEqual(agreements.count, history.count)
+        XCTAssertGreaterThan(agreements.last!, 0.9)
+        XCTAssertLessThan(divergences.last!, divergences.first!)
+        XCTAssert(history.allSatisfy { ($0.testCalibrationError ?? -1) >= 0 && ($0.testCalibrationError ?? 2) <= 1 })
+        let summary = try String(contentsOf: student.runDirectory.appendingPathComponent("summary.md"), encoding: .utf8)
+        XCTAssert(summary.contains("agreement") && summary.contains("0.1·ce + 0.9·kd"), summary)
+        let line = try String(contentsOf: student.runDirectory.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+        XCTAssert(line.contains("\"predictive_kl\"") && line.contains("\"test_ece\""), line)
+    }
+
+    /// MixUp feeds mixed images to the student and soft targets to the objective.
+    func testMixUpTrainsOnSoftTargets() throws {
+        let trainer = try trainer(epochs: 3, directory: try directory())
+        trainer.mixUp = MixUp(classes: 4, alpha: 1, unmixedFraction: 0.5)
+        trainer.seed = 5
+        let history = try trainer.fit(train: train, test: test)
+        XCTAssertGreaterThan(history.last!.testTop1, 0.8, "\(history)")
+        XCTAssertNil(history.last!.agreement, "no teacher, no fidelity")
     }
 
     func testNonFiniteLossStopsAndKeepsTheLastGoodCheckpoint() throws {

@@ -9,9 +9,15 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     public var testTop5: Double
     public var seconds: Double
     public var imagesPerSecond: Double
+    /// Expected calibration error (15 bins) on the test split.
+    public var testCalibrationError: Double?
+    /// With teachers: top-1 agreement and predictive KL(teacher ‖ student) at T = 1 on the test split.
+    public var agreement: Double?
+    public var predictiveKL: Double?
 
     enum CodingKeys: String, CodingKey {
-        case epoch, seconds
+        case epoch, seconds, agreement
+        case testCalibrationError = "test_ece", predictiveKL = "predictive_kl"
         case learningRate = "lr", trainLoss = "train_loss", trainAccuracy = "train_acc", testLoss = "test_loss"
         case testTop1 = "test_top1", testTop5 = "test_top5", imagesPerSecond = "images_per_s"
     }

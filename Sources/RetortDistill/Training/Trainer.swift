@@ -12,22 +12,17 @@ public final class Trainer {
     public let epochs: Int
     public let labelSmoothing: Float
     public let runDirectory: URL
-    /// Hinton KD from a frozen teacher (evaluation mode, no tape):
-    /// loss = γ·CE + α·T²·KL(softmax(z_t/T) ‖ softmax(z_s/T)), KL averaged over the batch (batchmean).
-    public struct Distillation: Sendable {
-        public var temperature: Float = 4
-        public var crossEntropyWeight: Float = 0.1
-        public var divergenceWeight: Float = 0.9
-        public init(temperature: Float = 4, crossEntropyWeight: Float = 0.1, divergenceWeight: Float = 0.9) {
-            self.temperature = temperature
-            self.crossEntropyWeight = crossEntropyWeight
-            self.divergenceWeight = divergenceWeight
-        }
-    }
-
-    /// The teacher, when distilling.
-    public var teacher: (any Classifier)?
-    public var distillation = Distillation()
+    /// Frozen teachers (evaluation mode, no tape, not in the optimizer); empty for plain training
+    /// and self-distillation.
+    public var teachers: [any Classifier] = []
+    /// The training objective; by default cross-entropy with `labelSmoothing`. Parameters it owns
+    /// (CRD's heads) must be in `optimizer` too.
+    public var objective: any DistillationLoss
+    /// Mixes each training batch (MIX-KD) before the student and teachers see it; the objective
+    /// then reads soft targets from ``DistillationStep/targets``.
+    public var mixUp: MixUp?
+    /// Seeds MixUp per (epoch, step), so a resumed run mixes as an uninterrupted one.
+    public var seed: UInt64 = 0
 
     /// Called after every step; the CLI draws progress from it.
     public var onStep: ((StepProgress) -> Void)?
@@ -54,6 +49,7 @@ public final class Trainer {
         self.epochs = epochs
         self.labelSmoothing = labelSmoothing
         self.runDirectory = runDirectory
+        objective = CrossEntropyLoss(labelSmoothing: labelSmoothing)
     }
 
     var lastURL: URL { runDirectory.appendingPathComponent("last.safetensors") }
@@ -99,24 +95,29 @@ public final class Trainer {
             let started = Date()
             optimizer.learningRate = schedule.learningRate(epoch: epoch)
             model.train()
-            teacher?.eval()
+            for teacher in teachers { teacher.eval() }
             let batches = try train.epochBatches(epoch)
             let resuming = epoch == start.epoch
             var lossSum = resuming ? start.lossSum : 0, correct = resuming ? start.correct : 0, seen = resuming ? start.seen : 0
             for (step, batch) in batches.enumerated() where !resuming || step >= start.step {
-                let x = try Tensor(batch.images, shape: batch.shape, context: context)
-                try optimizer.zeroGrad()
-                let logits = try model(x)
-                var loss = try logits.crossEntropy(labels: batch.labels, labelSmoothing: labelSmoothing)
-                if let teacher {
-                    let target = try context.noGrad { try teacher(x) }
-                    let kd = distillation
-                    let divergence = try logits.klDivergence(teacher: target, temperature: kd.temperature,
-                                                             scale: kd.divergenceWeight * kd.temperature * kd.temperature / Float(batch.labels.count))
-                    loss = try loss.scaled(by: kd.crossEntropyWeight) + divergence
+                var images = batch.images, targets: Tensor?
+                if let mixUp {
+                    var generator = SplitMix64(seed: seed ^ (UInt64(epoch) << 40) ^ UInt64(step))
+                    let mixed = mixUp.mix(images: images, labels: batch.labels, generator: &generator)
+                    images = mixed.images
+                    targets = try Tensor(mixed.targets, shape: [batch.labels.count, mixUp.classes], context: context)
                 }
+                let x = try Tensor(images, shape: batch.shape, context: context)
+                try optimizer.zeroGrad()
+                let student = try model.features(x)
+                let teacherTaps = try context.noGrad { try teachers.map { try $0.features(x) } }
+                let stepInputs = DistillationStep(student: student, teachers: teacherTaps, labels: batch.labels, indices: batch.indices,
+                                                  epoch: epoch, targets: targets)
+                let logits = student.logits
+                let loss = try objective.loss(stepInputs)
                 try loss.backward()
                 try optimizer.step()
+                try context.noGrad { try objective.update(after: stepInputs) }
                 let value = try loss.item()
                 guard value.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, value: value) }
                 correct += try Self.topK(try logits.toArray(), labels: batch.labels, k: 1)
@@ -129,11 +130,14 @@ public final class Trainer {
                     return history
                 }
             }
-            let (testLoss, top1, top5) = try evaluate(test)
+            let evaluation = try evaluateWithFidelity(test)
+            let (testLoss, top1, top5) = (evaluation.loss, evaluation.top1, evaluation.top5)
             let seconds = Date().timeIntervalSince(started)
             let metrics = EpochMetrics(epoch: epoch + 1, learningRate: optimizer.learningRate, trainLoss: lossSum / Double(max(seen, 1)),
                                        trainAccuracy: Double(correct) / Double(max(seen, 1)), testLoss: testLoss, testTop1: top1,
-                                       testTop5: top5, seconds: seconds, imagesPerSecond: Double(seen) / seconds)
+                                       testTop5: top5, seconds: seconds, imagesPerSecond: Double(seen) / seconds,
+                                       testCalibrationError: evaluation.calibrationError, agreement: evaluation.fidelity?.agreement,
+                                       predictiveKL: evaluation.fidelity?.predictiveKL)
             let next = ResumePoint(epoch: epoch + 1)
             if top1 > (history.map(\.testTop1).max() ?? -1) { try save(next, to: bestURL) }
             history.append(metrics)
@@ -150,6 +154,21 @@ public final class Trainer {
         let result = try Evaluation.run(model, on: source)
         return (result.loss, result.top1, result.top5)
     }
+
+    /// The test evaluation of an epoch: the student's metrics and, with teachers, its fidelity to them
+    /// (the teachers' test logits are computed once; they are frozen).
+    func evaluateWithFidelity(_ source: any BatchSource) throws -> (loss: Double, top1: Double, top5: Double, calibrationError: Double,
+                                                                     fidelity: Fidelity?) {
+        defer { model.train() }
+        let result = try Evaluation.run(model, on: source, keepLogits: !teachers.isEmpty)
+        guard !teachers.isEmpty else { return (result.loss, result.top1, result.top5, result.calibrationError, nil) }
+        if teacherTestLogits == nil { teacherTestLogits = try teachers.map { try Evaluation.run($0, on: source, keepLogits: true).logits } }
+        let classes = result.labels.isEmpty ? 0 : result.logits.count / result.labels.count
+        let fidelity = Fidelity(student: result.logits, teachers: teacherTestLogits ?? [], classes: classes)
+        return (result.loss, result.top1, result.top5, result.calibrationError, fidelity)
+    }
+
+    private var teacherTestLogits: [[Float]]?
 
     /// Rows whose label is among the k largest logits (ties counted as PyTorch's topk would not
     /// exclude them: fewer than k strictly greater values).
@@ -180,10 +199,15 @@ public final class Trainer {
         text += "- epochs: \(last.epoch) of \(epochs)\n"
         text += String(format: "- last: test top-1 %.2f%%, top-5 %.2f%%, loss %.4f\n", last.testTop1 * 100, last.testTop5 * 100, last.testLoss)
         text += String(format: "- best: test top-1 %.2f%% at epoch %d (best.safetensors)\n\n", best.testTop1 * 100, best.epoch)
-        text += "| epoch | lr | train loss | train acc | test loss | top-1 | top-5 | s | images/s |\n|---|---|---|---|---|---|---|---|---|\n"
+        text += "- objective: \(objective.name)\n\n"
+        let fidelity = !teachers.isEmpty
+        text += "| epoch | lr | train loss | train acc | test NLL | top-1 | top-5 | ECE |" + (fidelity ? " agreement | pred. KL |" : "")
+            + " s | images/s |\n|---|---|---|---|---|---|---|---|" + (fidelity ? "---|---|" : "") + "---|---|\n"
         for m in history {
-            text += String(format: "| %d | %.5f | %.4f | %.2f%% | %.4f | %.2f%% | %.2f%% | %.1f | %.0f |\n", m.epoch, m.learningRate, m.trainLoss,
-                           m.trainAccuracy * 100, m.testLoss, m.testTop1 * 100, m.testTop5 * 100, m.seconds, m.imagesPerSecond)
+            text += String(format: "| %d | %.5f | %.4f | %.2f%% | %.4f | %.2f%% | %.2f%% | %.4f |", m.epoch, m.learningRate, m.trainLoss,
+                           m.trainAccuracy * 100, m.testLoss, m.testTop1 * 100, m.testTop5 * 100, m.testCalibrationError ?? .nan)
+            if fidelity { text += String(format: " %.2f%% | %.4f |", (m.agreement ?? .nan) * 100, m.predictiveKL ?? .nan) }
+            text += String(format: " %.1f | %.0f |\n", m.seconds, m.imagesPerSecond)
         }
         try text.write(to: runDirectory.appendingPathComponent("summary.md"), atomically: true, encoding: .utf8)
     }
