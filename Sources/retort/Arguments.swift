@@ -11,6 +11,8 @@ struct Arguments: Equatable {
     struct Spec {
         var options: Set<String> = []
         var flags: Set<String> = []
+        /// Options that may be given several times; their values are joined with commas.
+        var repeatable: Set<String> = []
     }
 
     /// Parses `arguments` (without the program name). The first word not starting with `-` is the
@@ -41,12 +43,19 @@ struct Arguments: Equatable {
                     guard inlineValue == nil else { throw .usage("'--\(name)' takes no value") }
                     result.flags.insert(name)
                 } else if spec.options.contains(name) {
+                    let value: String
                     if let inlineValue {
-                        result.options[name] = inlineValue
+                        value = inlineValue
                     } else {
                         guard index < arguments.count else { throw .usage("'--\(name)' needs a value") }
-                        result.options[name] = arguments[index]
+                        value = arguments[index]
                         index += 1
+                    }
+                    if let existing = result.options[name] {
+                        guard spec.repeatable.contains(name) else { throw .usage("'--\(name)' is given twice") }
+                        result.options[name] = existing + "," + value
+                    } else {
+                        result.options[name] = value
                     }
                 } else {
                     let known = (spec.options.map { "--\($0) <value>" } + spec.flags.map { "--\($0)" }).sorted()

@@ -10,7 +10,11 @@ enum CLI {
         "models": .init(options: ["input", "classes"], flags: ["json"]),
         "eval": .init(options: ["model", "weights", "dataset", "data-dir", "split", "limit"]),
         "predict": .init(options: ["model", "weights", "dataset", "data-dir", "split", "limit", "out"]),
-        "train": .init(options: Set(TrainConfiguration.keys).subtracting(["nesterov"]).union(["config", "resume"]), flags: ["nesterov"]),
+        "train": .init(options: Set(TrainConfiguration.keys(for: .train)).subtracting(["nesterov"]).union(["config", "resume"]), flags: ["nesterov"]),
+        "distill": .init(options: Set(TrainConfiguration.keys(for: .distill)).subtracting(["nesterov"]).union(["config", "resume"]),
+                         flags: ["nesterov"], repeatable: ["teacher", "teacher-weights"]),
+        "selfdistill": .init(options: Set(TrainConfiguration.keys(for: .selfdistill)).subtracting(["nesterov"]).union(["config", "resume"]),
+                             flags: ["nesterov"]),
     ]
 
     static let usage = """
@@ -32,6 +36,19 @@ enum CLI {
                                   --resume DIR    continue a run from its last checkpoint (Ctrl-C saves it)
                                   --teacher-model NAME --teacher-weights FILE   distill (Hinton KD) from a
                                   trained teacher: γ·CE + α·T²·KL, --kd-temperature 4 --kd-gamma 0.1 --kd-alpha 0.9
+          distill               distill a student from frozen teachers (the training options of train, and)
+                                  --student NAME --teacher NAME --teacher-weights FILE (repeat both for several
+                                  teachers; weights from retort train or PyTorch safetensors)
+                                  --loss kd|dkd|nkd|dist|sp|crd|camkd|mixkd (default kd)
+                                  --ce-weight X --loss-weight X --temperature X   (defaults per loss, see README)
+                                  kd: --kd-reduction batchmean|mean|sum --kd-t2 true|false
+                                  dkd: --dkd-alpha 1 --dkd-beta 8 --dkd-warmup 20 (epochs)
+                                  nkd: --nkd-gamma 1.5   dist: --dist-beta 1 --dist-gamma 1
+                                  crd: --crd-dim 128 --crd-negatives 16384 --crd-momentum 0.5
+                                  mixkd: --mixup-alpha 1 --mixup-unmixed 0.9
+          selfdistill           train with self-distillation (the training options of train, and)
+                                  --model NAME --method bake|zipf|tfnkd|ls
+                                  bake: --bake-omega 0.5 --temperature 4   zipf: --zipf-power 1   ls: --label-smoothing 0.1
           eval                  top-1, top-5 and loss of saved weights
                                   --model NAME --weights FILE --dataset NAME [--data-dir DIR] [--split test|train]
           predict               write a split's logits ([N, classes], tensor "logits") and labels to safetensors
@@ -76,7 +93,9 @@ enum CLI {
             case "devices": try DevicesCommand.run(parsed)
             case "selftest": try SelfTestCommand.run(parsed)
             case "models": try ModelsCommand.run(parsed)
-            case "train": try TrainCommand.run(parsed)
+            case "train": try TrainCommand.run(parsed, command: .train)
+            case "distill": try TrainCommand.run(parsed, command: .distill)
+            case "selfdistill": try TrainCommand.run(parsed, command: .selfdistill)
             case "eval": try EvaluateCommand.run(parsed, predict: false)
             case "predict": try EvaluateCommand.run(parsed, predict: true)
             default: throw CLIError.usage("unknown command '\(command)'")

@@ -1,12 +1,13 @@
 import Foundation
 import RetortDistill
 
-/// `retort train`: supervised training of a zoo model on a dataset, with a run folder.
+/// `retort train`, `retort distill` and `retort selfdistill`: training of a zoo model on a dataset,
+/// with a run folder.
 enum TrainCommand {
     /// Writes a line straight to stdout, so it stays in order with the progress line.
     static func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 
-    static func run(_ arguments: Arguments) throws {
+    static func run(_ arguments: Arguments, command: TrainConfiguration.Command) throws {
         var runDirectory: URL?
         var file: [String: Any]?
         if let resume = arguments.options["resume"] {
@@ -15,8 +16,14 @@ enum TrainCommand {
         } else if let path = arguments.options["config"] {
             file = try readJSON(URL(fileURLWithPath: path))
         }
-        let configuration = try TrainConfiguration.resolve(file: file, flags: arguments.options, switches: arguments.flags)
-        let run = runDirectory ?? URL(fileURLWithPath: configuration.out ?? "runs/\(configuration.model)-\(configuration.dataset)")
+        let configuration = try TrainConfiguration.resolve(command, file: file, flags: arguments.options, switches: arguments.flags)
+        let defaultName: String
+        switch command {
+        case .train: defaultName = "\(configuration.model)-\(configuration.dataset)"
+        case .distill: defaultName = "\(configuration.model)-from-\(configuration.teachers.joined(separator: "+"))-\(configuration.method ?? "kd")"
+        case .selfdistill: defaultName = "\(configuration.model)-\(configuration.method ?? "")"
+        }
+        let run = runDirectory ?? URL(fileURLWithPath: configuration.out ?? "runs/\(defaultName)")
 
         let kind = try DatasetKind(name: configuration.dataset)
         let train = try Dataset.load(kind, split: .train, directory: configuration.dataDirectory, limit: configuration.limit)
@@ -30,25 +37,54 @@ enum TrainCommand {
         say("device: \(context.device.info.summary)")
         let model = try ModelZoo.make(configuration.model, inputChannels: train.channels, inputSize: train.height, classes: train.classes,
                                       context: context, seed: UInt64(configuration.seed))
-        let optimizer = try SGDOptimizer(parameters: model.parameters(),
-                                         options: .init(learningRate: configuration.learningRate, momentum: configuration.momentum,
-                                                        weightDecay: configuration.weightDecay, nesterov: configuration.nesterov),
+        func loadTeacher(_ name: String, _ weights: String) throws -> any Classifier {
+            let teacher = try ModelZoo.make(name, inputChannels: train.channels, inputSize: train.height, classes: train.classes, context: context)
+            let url = URL(fileURLWithPath: weights)
+            try teacher.load(stateDict: SafeTensors(contentsOf: url), source: url.path)
+            try teacher.freeze()
+            teacher.eval()
+            return teacher
+        }
+        var teachers: [any Classifier] = []
+        var objective: any DistillationLoss = CrossEntropyLoss(labelSmoothing: Float(configuration.labelSmoothing))
+        var mixUp: MixUp?
+        if command != .train {
+            teachers = try zip(configuration.teachers, configuration.teacherWeights).map { try loadTeacher($0, $1) }
+            let method = try DistillationMethod(name: configuration.method ?? "kd")
+            // CRD's heads need the feature widths: one probe forward.
+            let probe = try Tensor.zeros(shape: [1, train.channels, train.height, train.width], context: context)
+            let (studentWidth, teacherWidths) = try context.noGrad { () throws -> (Int, [Int]) in
+                model.eval()
+                defer { model.train() }
+                return (try model.features(probe).pooled.shape.last ?? 0, try teachers.map { try $0.features(probe).pooled.shape.last ?? 0 })
+            }
+            let setup = DistillationSetup(options: configuration.methodOptions, textOptions: configuration.kdReduction.map { ["kd-reduction": $0] } ?? [:],
+                                          classes: train.classes, trainingLabels: train.labels, studentFeatures: studentWidth,
+                                          teacherFeatures: teacherWidths, labelSmoothing: configuration.labelSmoothing,
+                                          seed: UInt64(configuration.seed), context: context)
+            (objective, mixUp) = try method.makeObjective(setup)
+            say("objective: \(objective.name)" + (teachers.isEmpty ? "" : "; teachers: "
+                + zip(configuration.teachers, configuration.teacherWeights).map { "\($0) (\($1))" }.joined(separator: ", ")))
+        } else if let teacherName = configuration.teacherModel {
+            guard let weights = configuration.teacherWeights.first else { throw CLIError.usage("--teacher-model needs --teacher-weights FILE.safetensors") }
+            teachers = [try loadTeacher(teacherName, weights)]
+            objective = WeightedLoss([(Float(configuration.kdGamma), CrossEntropyLoss(labelSmoothing: Float(configuration.labelSmoothing))),
+                                      (Float(configuration.kdAlpha), KnowledgeDistillation(temperature: Float(configuration.kdTemperature)))])
+            say("distilling from \(teacherName) (\(weights)): T \(configuration.kdTemperature), γ·CE \(configuration.kdGamma), α·KL \(configuration.kdAlpha)")
+        }
+        // The objective's own parameters (CRD's heads) train with the student.
+        var groups = [ParameterGroup(model.parameters())]
+        if !objective.parameters().isEmpty { groups.append(ParameterGroup(objective.parameters())) }
+        let optimizer = try SGDOptimizer(groups, options: .init(learningRate: configuration.learningRate, momentum: configuration.momentum,
+                                                                weightDecay: configuration.weightDecay, nesterov: configuration.nesterov),
                                          context: context)
         let schedule = try makeSchedule(configuration)
         let trainer = Trainer(model: model, optimizer: optimizer, schedule: schedule, epochs: configuration.epochs,
                               labelSmoothing: Float(configuration.labelSmoothing), runDirectory: run)
-        if let teacherName = configuration.teacherModel {
-            guard let weights = configuration.teacherWeights else { throw CLIError.usage("--teacher-model needs --teacher-weights FILE.safetensors") }
-            let teacher = try ModelZoo.make(teacherName, inputChannels: train.channels, inputSize: train.height, classes: train.classes,
-                                            context: context)
-            let url = URL(fileURLWithPath: weights)
-            try teacher.load(stateDict: SafeTensors(contentsOf: url), source: url.path)
-            try teacher.freeze()
-            trainer.teachers = [teacher]
-            trainer.objective = WeightedLoss([(Float(configuration.kdGamma), CrossEntropyLoss(labelSmoothing: Float(configuration.labelSmoothing))),
-                                              (Float(configuration.kdAlpha), KnowledgeDistillation(temperature: Float(configuration.kdTemperature)))])
-            say("distilling from \(teacherName) (\(weights)): T \(configuration.kdTemperature), γ·CE \(configuration.kdGamma), α·KL \(configuration.kdAlpha)")
-        }
+        trainer.teachers = teachers
+        trainer.objective = objective
+        trainer.mixUp = mixUp
+        trainer.seed = UInt64(configuration.seed)
 
         try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
         let config = try JSONSerialization.data(withJSONObject: configuration.json, options: [.prettyPrinted, .sortedKeys])
@@ -71,7 +107,7 @@ enum TrainCommand {
                          metrics.testTop1 * 100, metrics.testTop5 * 100, metrics.seconds, metrics.imagesPerSecond))
         }
         if interrupt.isSet {
-            say("stopped: saved \(run.appendingPathComponent("last.safetensors").path); continue with `retort train --resume \(run.path)`")
+            say("stopped: saved \(run.appendingPathComponent("last.safetensors").path); continue with `retort \(command.rawValue) --resume \(run.path)`")
         } else if let best = history.max(by: { $0.testTop1 < $1.testTop1 }) {
             say(String(format: "best test top-1 %.2f%% (epoch %d); summary in %@", best.testTop1 * 100, best.epoch,
                          run.appendingPathComponent("summary.md").path))

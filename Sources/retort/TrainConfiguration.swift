@@ -1,8 +1,13 @@
 import Foundation
+import RetortDistill
 
-/// The settings of `retort train`, from a JSON file (`--config`) and command-line flags with the
-/// same names; flags override the file. Unknown keys and bad values are errors naming the key.
+/// The settings of `retort train`, `retort distill` and `retort selfdistill`, from a JSON file
+/// (`--config`) and command-line flags with the same names; flags override the file. Unknown keys,
+/// keys of another command or method, and bad values are errors naming the key.
 struct TrainConfiguration: Equatable {
+    /// Which command the settings are for.
+    enum Command: String { case train, distill, selfdistill }
+    var command = Command.train
     var model = "plane6"
     var dataset = "fashion-mnist"
     var dataDirectory: String?
@@ -22,30 +27,91 @@ struct TrainConfiguration: Equatable {
     var limit: Int?
     var out: String?
     var teacherModel: String?
-    var teacherWeights: String?
+    /// Teacher weights: one file for `train --teacher-model`, one per `--teacher` for `distill`.
+    var teacherWeights: [String] = []
+    /// `distill`: the teachers' zoo names.
+    var teachers: [String] = []
+    /// `distill --loss` / `selfdistill --method`.
+    var method: String?
+    /// Numeric method options (`ce-weight`, `loss-weight`, `temperature`, `dkd-beta`, …).
+    var methodOptions: [String: Double] = [:]
+    var kdReduction: String?
     var kdTemperature = 4.0
     var kdAlpha = 0.9
     var kdGamma = 0.1
 
-    /// Every key, as it appears in JSON and (with `--`) on the command line.
-    static let keys = ["model", "dataset", "data-dir", "epochs", "batch-size", "lr", "momentum", "weight-decay", "nesterov",
-                       "schedule", "milestones", "gamma", "step-size", "warmup-epochs", "label-smoothing", "seed", "limit", "out",
-                       "teacher-model", "teacher-weights", "kd-temperature", "kd-alpha", "kd-gamma"]
+    /// The keys every training command takes, as they appear in JSON and (with `--`) on the command line.
+    static let commonKeys = ["model", "dataset", "data-dir", "epochs", "batch-size", "lr", "momentum", "weight-decay", "nesterov",
+                             "schedule", "milestones", "gamma", "step-size", "warmup-epochs", "label-smoothing", "seed", "limit", "out"]
+    /// Numeric options of the distillation methods (each method reads the ones it lists).
+    static let methodKeys = ["ce-weight", "loss-weight", "temperature"]
+        + Array(Set(DistillationMethod.allCases.flatMap(\.optionKeys)).subtracting(["label-smoothing", "kd-reduction"])).sorted()
+
+    /// Every key of `command`.
+    static func keys(for command: Command) -> [String] {
+        switch command {
+        case .train: return commonKeys + ["teacher-model", "teacher-weights", "kd-temperature", "kd-alpha", "kd-gamma"]
+        case .distill: return commonKeys + ["student", "teacher", "teacher-weights", "loss", "kd-reduction"] + methodKeys
+        case .selfdistill: return commonKeys + ["method"] + methodKeys
+        }
+    }
 
     /// Builds the configuration from the optional JSON file, then the flags.
-    static func resolve(file: [String: Any]?, flags: [String: String], switches: Set<String>) throws(CLIError) -> TrainConfiguration {
+    static func resolve(_ command: Command = .train, file: [String: Any]?, flags: [String: String],
+                        switches: Set<String>) throws(CLIError) -> TrainConfiguration {
         var configuration = TrainConfiguration()
+        configuration.command = command
+        let keys = keys(for: command)
         for (key, value) in (file ?? [:]).sorted(by: { $0.key < $1.key }) {
             guard keys.contains(key) else {
-                throw .usage("unknown key '\(key)' in the config file; known keys: \(keys.joined(separator: ", "))")
+                throw .usage("unknown key '\(key)' in the config file for '\(command.rawValue)'; known keys: \(keys.joined(separator: ", "))")
             }
-            try configuration.set(key, to: value is String ? value as! String : "\(value)", json: value)
+            let text = (value as? [Any]).map { $0.map { "\($0)" }.joined(separator: ",") } ?? (value is String ? value as! String : "\(value)")
+            try configuration.set(key, to: text, json: value)
         }
         for (key, value) in flags.sorted(by: { $0.key < $1.key }) where key != "config" && key != "resume" {
+            guard keys.contains(key) else { throw .usage("unknown option '--\(key)' for '\(command.rawValue)'") }
             try configuration.set(key, to: value, json: nil)
         }
         if switches.contains("nesterov") { configuration.nesterov = true }
+        try configuration.validateMethod()
         return configuration
+    }
+
+    /// Checks the method, its options and the teachers of `distill`/`selfdistill`.
+    private mutating func validateMethod() throws(CLIError) {
+        switch command {
+        case .train: return
+        case .distill:
+            let name = method ?? "kd"
+            guard let chosen = try? DistillationMethod(name: name, among: DistillationMethod.offline) else {
+                throw .usage("unknown loss '\(name)'; choose one of \(DistillationMethod.offline.map(\.rawValue).joined(separator: ", "))")
+            }
+            method = name
+            guard !teachers.isEmpty else { throw .usage("distill needs --teacher NAME --teacher-weights FILE (repeat both for several teachers)") }
+            guard teacherWeights.count == teachers.count else {
+                throw .usage("give one --teacher-weights per --teacher: \(teachers.count) teachers, \(teacherWeights.count) weight files")
+            }
+            if teachers.count > 1, ![DistillationMethod.kd, .camkd].contains(chosen) {
+                throw .usage("--loss \(name) takes one teacher; several teachers work with --loss kd (their mean) or camkd")
+            }
+            if kdReduction != nil, chosen != .kd { throw .usage("kd-reduction applies to --loss kd only") }
+            try checkOptions(of: chosen)
+        case .selfdistill:
+            guard let name = method else { throw .usage("selfdistill needs --method bake|zipf|tfnkd|ls") }
+            guard let chosen = try? DistillationMethod(name: name, among: DistillationMethod.selfDistillation) else {
+                throw .usage("unknown method '\(name)'; choose one of \(DistillationMethod.selfDistillation.map(\.rawValue).joined(separator: ", "))")
+            }
+            try checkOptions(of: chosen)
+            if chosen == .labelSmoothing, labelSmoothing == 0 { labelSmoothing = 0.1 }
+        }
+    }
+
+    private func checkOptions(of method: DistillationMethod) throws(CLIError) {
+        let allowed = Set(["ce-weight", "loss-weight", "temperature"] + method.optionKeys)
+        if let stray = methodOptions.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw .usage("\(stray) does not apply to \(method.rawValue); it reads \(allowed.sorted().joined(separator: ", "))")
+        }
     }
 
     /// The configuration as JSON (the run folder's `config.json`).
@@ -58,8 +124,12 @@ struct TrainConfiguration: Equatable {
         if let limit { object["limit"] = limit }
         if let out { object["out"] = out }
         if let teacherModel { object["teacher-model"] = teacherModel }
-        if let teacherWeights { object["teacher-weights"] = teacherWeights }
+        if !teacherWeights.isEmpty { object["teacher-weights"] = command == .train ? teacherWeights[0] as Any : teacherWeights }
         if teacherModel != nil { object["kd-temperature"] = kdTemperature; object["kd-alpha"] = kdAlpha; object["kd-gamma"] = kdGamma }
+        if !teachers.isEmpty { object["teacher"] = teachers }
+        if let method { object[command == .distill ? "loss" : "method"] = method }
+        if let kdReduction { object["kd-reduction"] = kdReduction }
+        for (key, value) in methodOptions { object[key] = value }
         return object
     }
 
@@ -68,6 +138,7 @@ struct TrainConfiguration: Equatable {
             guard let value = Int(text), range.contains(value) else { throw .usage("\(key) must be an integer in \(range.lowerBound)...\(range.upperBound), got '\(text)'") }
             return value
         }
+        func list() -> [String] { text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
         func number(_ range: ClosedRange<Double>) throws(CLIError) -> Double {
             guard let value = Double(text), value.isFinite, range.contains(value) else { throw .usage("\(key) must be a number in \(range.lowerBound)...\(range.upperBound), got '\(text)'") }
             return value
@@ -109,11 +180,21 @@ struct TrainConfiguration: Equatable {
         case "limit": limit = try integer(1...Int(Int32.max))
         case "out": out = text
         case "teacher-model": teacherModel = text
-        case "teacher-weights": teacherWeights = text
+        case "teacher-weights": teacherWeights = command == .train ? [text] : list()
+        case "student": model = text
+        case "teacher": teachers = list()
+        case "loss", "method": method = text
+        case "kd-reduction":
+            guard KnowledgeDistillation.Reduction(rawValue: text) != nil else { throw .usage("kd-reduction must be batchmean, mean or sum, got '\(text)'") }
+            kdReduction = text
+        case "kd-t2":
+            guard let value = (json as? Bool) ?? Bool(text) else { throw .usage("kd-t2 must be true or false, got '\(text)'") }
+            methodOptions[key] = value ? 1 : 0
+        case _ where Self.methodKeys.contains(key): methodOptions[key] = try number(0...1e6)
         case "kd-temperature": kdTemperature = try number(0.01...100)
         case "kd-alpha": kdAlpha = try number(0...100)
         case "kd-gamma": kdGamma = try number(0...100)
-        default: throw .usage("unknown option '--\(key)' for 'train'")
+        default: throw .usage("unknown option '--\(key)' for '\(command.rawValue)'")
         }
     }
 }

@@ -1,0 +1,32 @@
+import Retort
+
+extension DistillationMethod {
+    /// The training objective of this method: `ce-weight · CE + loss-weight · term`, with the
+    /// method's options (missing ones take the reference defaults), and the batch transform it needs.
+    public func makeObjective(_ setup: DistillationSetup) throws -> (objective: any DistillationLoss, mixUp: MixUp?) {
+        let options = setup.options
+        func value(_ key: String, _ fallback: Double) -> Float { Float(options[key] ?? fallback) }
+        let ceWeight = value("ce-weight", defaultCrossEntropyWeight), weight = value("loss-weight", defaultLossWeight)
+        let temperature = value("temperature", defaultTemperature)
+        let crossEntropy = CrossEntropyLoss(labelSmoothing: Float(setup.labelSmoothing))
+        func combined(_ term: any DistillationLoss) -> any DistillationLoss { WeightedLoss([(ceWeight, crossEntropy), (weight, term)]) }
+        switch self {
+        case .crossEntropy:
+            return (WeightedLoss([(ceWeight, crossEntropy)]), nil)
+        case .labelSmoothing:
+            let epsilon = setup.labelSmoothing > 0 ? setup.labelSmoothing : 0.1
+            return (WeightedLoss([(ceWeight, CrossEntropyLoss(labelSmoothing: Float(epsilon)))]), nil)
+        case .kd:
+            let reduction = try setup.textOptions["kd-reduction"].map { name in
+                guard let reduction = KnowledgeDistillation.Reduction(rawValue: name) else {
+                    throw DistillationError.invalidConfiguration("kd-reduction must be batchmean, mean or sum, got '\(name)'")
+                }
+                return reduction
+            } ?? .batchmean
+            return (combined(KnowledgeDistillation(temperature: temperature, reduction: reduction,
+                                                   scalesByTemperatureSquared: (options["kd-t2"] ?? 1) != 0)), nil)
+        default:
+            throw DistillationError.invalidConfiguration("the \(rawValue) objective is not available in this build")
+        }
+    }
+}
