@@ -102,9 +102,13 @@ enum TrainCommand {
         let history = try trainer.fit(train: trainLoader, test: testLoader, from: start)
         progress.finishLine()
         for metrics in history.dropFirst(before) {
-            say(String(format: "epoch %d/%d: train loss %.4f acc %.2f%% | test loss %.4f top-1 %.2f%% top-5 %.2f%% | %.1f s, %.0f images/s",
-                         metrics.epoch, configuration.epochs, metrics.trainLoss, metrics.trainAccuracy * 100, metrics.testLoss,
-                         metrics.testTop1 * 100, metrics.testTop5 * 100, metrics.seconds, metrics.imagesPerSecond))
+            var line = String(format: "epoch %d/%d: train loss %.4f acc %.2f%% | test loss %.4f top-1 %.2f%% top-5 %.2f%% ECE %.4f",
+                              metrics.epoch, configuration.epochs, metrics.trainLoss, metrics.trainAccuracy * 100, metrics.testLoss,
+                              metrics.testTop1 * 100, metrics.testTop5 * 100, metrics.testCalibrationError ?? 0)
+            if let agreement = metrics.agreement, let divergence = metrics.predictiveKL {
+                line += String(format: " | agreement %.2f%% predictive KL %.4f", agreement * 100, divergence)
+            }
+            say(line + String(format: " | %.1f s, %.0f images/s", metrics.seconds, metrics.imagesPerSecond))
         }
         if interrupt.isSet {
             say("stopped: saved \(run.appendingPathComponent("last.safetensors").path); continue with `retort \(command.rawValue) --resume \(run.path)`")
