@@ -55,8 +55,8 @@ demo: release
 	.build/release/retort devices
 	.build/release/retort train --model plane6 $(RECIPE) --out $(DEMO)/teacher
 	.build/release/retort train --model plane2 $(RECIPE) --out $(DEMO)/student
-	.build/release/retort train --model plane2 $(RECIPE) --out $(DEMO)/distilled \
-	  --teacher-model plane6 --teacher-weights $(DEMO)/teacher/best.safetensors
+	.build/release/retort distill --student plane2 $(RECIPE) --out $(DEMO)/distilled \
+	  --teacher plane6 --teacher-weights $(DEMO)/teacher/best.safetensors --loss kd
 	@echo; echo "Fashion-MNIST test accuracy after 3 epochs each:"
 	@.build/release/retort eval --model plane6 --weights $(DEMO)/teacher/best.safetensors | tail -1 | sed 's/^/  teacher            /'
 	@.build/release/retort eval --model plane2 --weights $(DEMO)/student/best.safetensors | tail -1 | sed 's/^/  student alone      /'
