@@ -35,7 +35,7 @@ let package = Package(
         .testTarget(name: "RetortComputeTests", dependencies: ["RetortCompute", "Retort", "RetortTestSupport"]),
         .testTarget(name: "RetortTests", dependencies: ["Retort", "RetortTestSupport"]),
         .testTarget(name: "RetortCLITests", dependencies: ["retort"]),
-        .testTarget(name: "RetortDistillTests", dependencies: ["RetortDistill", "RetortTestSupport"]),
+        .testTarget(name: "RetortDistillTests", dependencies: ["RetortDistill", "RetortTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RetortNNTests", dependencies: ["RetortNN", "RetortCompute", "RetortTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RetortDataTests", dependencies: ["RetortData"]),
     ]
