@@ -320,6 +320,8 @@ def main():
         parser.error("--limit must be positive")
     if args.schedule == "multistep" and not args.milestones:
         parser.error("--schedule multistep needs --milestones")
+    if args.dkd_warmup <= 0 or args.kd_temperature <= 0 or args.dkd_temperature <= 0:
+        parser.error("--dkd-warmup and the temperatures must be positive")
     if args.nesterov and args.momentum <= 0:
         parser.error("--nesterov needs a momentum")
     if args.method != "ce" and not (args.teacher_weights or args.random_teacher):

@@ -69,3 +69,25 @@ final class PrimitiveOpsTests: ContextTestCase {
         XCTAssertEqual(try x.grad?.toArray(), [1, 2], "the detached factor gets no gradient")
     }
 }
+
+/// Per-row and per-column broadcasting named explicitly, on a square matrix where `[B]` and `[C]` look alike.
+final class ExplicitBroadcastTests: ContextTestCase {
+    func testRowsAndColumnsOfASquareMatrix() throws {
+        let x = try tensor([1, 2, 3, 4], [2, 2])
+        let v = try tensor([10, 20], [2])
+        XCTAssertEqual(try x.multiplying(v, per: .rows).toArray(), [10, 20, 60, 80])
+        XCTAssertEqual(try x.multiplying(v, per: .columns).toArray(), [10, 40, 30, 80])
+        XCTAssertEqual(try x.adding(v, per: .rows).toArray(), [11, 12, 23, 24])
+        XCTAssertEqual(try x.subtracting(v, per: .columns).toArray(), [-9, -18, -7, -16])
+        XCTAssertThrowsError(try x.multiplying(try tensor([1, 2, 3], [3]), per: .rows))
+        var random = SplitMix64(seed: 3)
+        let values = random.floats(9), vector = random.floats(3)
+        for axis in [Tensor.Axis.rows, .columns] {
+            try checkGradients([(values, [3, 3]), (vector, [3])]) { t in
+                var weights = SplitMix64(seed: 8)
+                let w = try Tensor(weights.floats(9), shape: [3, 3], context: t[0].context)
+                return try ((t[0].multiplying(t[1], per: axis) + t[0].adding(t[1], per: axis) + t[0].subtracting(t[1], per: axis)) * w).sum()
+            }
+        }
+    }
+}

@@ -47,6 +47,42 @@ extension Tensor {
         return z.recorded(from: [self]) { g in [try g.scaled(by: factor)] }
     }
 
+    /// How an operand of one axis broadcasts over a `[B, C, …]` tensor, named explicitly: needed when
+    /// B = C, where `[B]` and `[C]` look alike and the implicit rule reads the operand per channel.
+    public enum Axis: Sendable { case rows, columns }
+
+    /// `x ⊙ v` with `v` one value per row (`[B]`) or per column (`[C]`) of `x: [B, C, …]`.
+    public func multiplying(_ other: Tensor, per axis: Axis) throws -> Tensor {
+        let broadcast = try explicitBroadcast(other, axis, op: "multiply")
+        let z = try product(other, broadcast)
+        return z.recorded(from: [self, other]) { [self] g in
+            [try g.product(other, broadcast), try g.product(self, .full).reduced(to: other.shape, broadcast)]
+        }
+    }
+
+    /// `x + v` with `v` one value per row (`[B]`) or per column (`[C]`) of `x: [B, C, …]`.
+    public func adding(_ other: Tensor, per axis: Axis) throws -> Tensor {
+        let broadcast = try explicitBroadcast(other, axis, op: "add")
+        let z = try Tensor.empty(shape: shape, context: context)
+        try elementwise.encodeAdd(into: context.stream, a: buffer, b: other.buffer, output: z.buffer, shape: shape, broadcast: broadcast)
+        return z.recorded(from: [self, other]) { g in [g, try g.reduced(to: other.shape, broadcast)] }
+    }
+
+    /// `x − v` with `v` one value per row (`[B]`) or per column (`[C]`) of `x: [B, C, …]`.
+    public func subtracting(_ other: Tensor, per axis: Axis) throws -> Tensor {
+        let broadcast = try explicitBroadcast(other, axis, op: "subtract")
+        let z = try Tensor.empty(shape: shape, context: context)
+        try elementwise.encodeSubtract(into: context.stream, a: buffer, b: other.buffer, output: z.buffer, shape: shape, broadcast: broadcast)
+        return z.recorded(from: [self, other]) { g in [g, try g.reduced(to: other.shape, broadcast).scaled(by: -1)] }
+    }
+
+    private func explicitBroadcast(_ other: Tensor, _ axis: Axis, op: String) throws -> Elementwise.Broadcast {
+        guard context === other.context else { throw TensorError.contextMismatch(op: op) }
+        let expected = axis == .rows ? [shape.first ?? 0] : [shape.count > 1 ? shape[1] : 0]
+        guard shape.count >= 2, other.shape == expected else { throw TensorError.shapeMismatch(op: op, lhs: shape, rhs: other.shape) }
+        return axis == .rows ? .sample : .channel
+    }
+
     public static func + (lhs: Tensor, rhs: Tensor) throws -> Tensor { try lhs.adding(rhs) }
     public static func - (lhs: Tensor, rhs: Tensor) throws -> Tensor { try lhs.subtracting(rhs) }
     public static func * (lhs: Tensor, rhs: Tensor) throws -> Tensor { try lhs.multiplying(rhs) }

@@ -25,6 +25,15 @@ extension DistillationMethod {
             } ?? .batchmean
             return (combined(KnowledgeDistillation(temperature: temperature, reduction: reduction,
                                                    scalesByTemperatureSquared: (options["kd-t2"] ?? 1) != 0)), nil)
+        case .dkd:
+            return (combined(DecoupledKD(alpha: value("dkd-alpha", 1), beta: value("dkd-beta", 8), temperature: temperature,
+                                         warmupEpochs: Int(options["dkd-warmup"] ?? 20))), nil)
+        case .nkd:
+            return (combined(NormalizedKD(temperature: temperature, gamma: value("nkd-gamma", 1.5))), nil)
+        case .dist:
+            return (combined(DIST(beta: value("dist-beta", 1), gamma: value("dist-gamma", 1), temperature: temperature)), nil)
+        case .tfnkd:
+            return (combined(TeacherFreeNKD()), nil)
         default:
             throw DistillationError.invalidConfiguration("the \(rawValue) objective is not available in this build")
         }
