@@ -32,6 +32,17 @@ extension DistillationMethod {
             return (combined(NormalizedKD(temperature: temperature, gamma: value("nkd-gamma", 1.5))), nil)
         case .dist:
             return (combined(DIST(beta: value("dist-beta", 1), gamma: value("dist-gamma", 1), temperature: temperature)), nil)
+        case .bake:
+            return (combined(BatchKnowledgeEnsembling(propagation: value("bake-omega", 0.5), temperature: temperature)), nil)
+        case .zipf:
+            return (combined(ZipfLabelSmoothing(power: value("zipf-power", 1))), nil)
+        case .mixkd:
+            // MIX-KD: γ·CE(ỹ, z_s/σ_s) + α·KL(p_t^{σ_t} ‖ p_s^{σ_s}) on partially mixed batches; the
+            // classification term uses the same σ-scaled logits, so it lives inside the term.
+            let mixUp = MixUp(classes: setup.classes, alpha: value("mixup-alpha", 1), unmixedFraction: value("mixup-unmixed", 0.9))
+            let term = MixUpDistillation(temperature: options["temperature"].map(Float.init),
+                                         classificationWeight: weight == 0 ? 0 : ceWeight / weight)
+            return (WeightedLoss([(weight, term)]), mixUp)
         case .tfnkd:
             return (combined(TeacherFreeNKD()), nil)
         default:
