@@ -17,7 +17,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 # The recipe both sides run (kd-methods §4.1, §4.7): KD 0.1·CE + 0.9·T²·KL at T=4; DKD CE + α·TCKD + β·NCKD.
 KD = {"temperature": "4", "gamma": "0.1", "alpha": "0.9"}
-DKD = {"alpha": "1", "beta": "2", "temperature": "4", "warmup": "1"}
+DKD = {"alpha": "1", "beta": "1", "temperature": "4", "warmup": "3"}
 
 
 def retort_run(args, method, seed):

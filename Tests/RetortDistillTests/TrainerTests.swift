@@ -128,6 +128,25 @@ final class TrainerTests: ContextTestCase {
         XCTAssertNil(history.last!.agreement, "no teacher, no fidelity")
     }
 
+    /// A network that does not learn (its objective has no gradient) stays at chance: the collapse
+    /// guard stops the run with an error that says what to change, unless it is turned off.
+    func testCollapseToChanceStopsTheRun() throws {
+        struct NoSignal: DistillationLoss {
+            var name: String { "no-signal" }
+            var teacherCount: ClosedRange<Int> { 0...0 }
+            func loss(_ step: DistillationStep) throws -> Tensor { try step.student.logits.crossEntropy(labels: step.labels).scaled(by: 0) }
+        }
+        let trainer = try trainer(epochs: 2, directory: try directory(), learningRate: 0)
+        trainer.objective = NoSignal()
+        XCTAssertThrowsError(try trainer.fit(train: train, test: test)) { error in
+            XCTAssert("\(error)".contains("collapsed in epoch 1") && "\(error)".contains("--dkd-warmup"), "\(error)")
+        }
+        let unguarded = try self.trainer(epochs: 1, directory: try directory(), learningRate: 0)
+        unguarded.objective = NoSignal()
+        unguarded.stopsOnCollapse = false
+        XCTAssertEqual(try unguarded.fit(train: train, test: test).count, 1)
+    }
+
     func testNonFiniteLossStopsAndKeepsTheLastGoodCheckpoint() throws {
         let run = try directory()
         var poisoned = train

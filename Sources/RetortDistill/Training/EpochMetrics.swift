@@ -27,6 +27,7 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case nonFiniteLoss(epoch: Int, step: Int, value: Float)
     case invalidRunDirectory(String)
+    case collapsed(epoch: Int, trainAccuracy: Double, testAccuracy: Double, classes: Int)
 
     public var description: String {
         switch self {
@@ -34,6 +35,11 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
             return "The loss became \(value) at epoch \(epoch + 1), step \(step + 1): training stopped. The last good checkpoint is kept; lower the learning rate or check the data."
         case .invalidRunDirectory(let message):
             return message
+        case .collapsed(let epoch, let train, let test, let classes):
+            return String(format: "Training collapsed in epoch %d: %.2f%% training and %.2f%% test accuracy, chance level for %d classes "
+                          + "(the network predicts one class). Training stopped; the last good checkpoint is kept. The loss's gradients "
+                          + "were too large early on: lower the learning rate, or ramp the distillation term up over more epochs "
+                          + "(DKD: --dkd-warmup).", epoch + 1, train * 100, test * 100, classes)
         }
     }
 }

@@ -23,6 +23,10 @@ public final class Trainer {
     public var mixUp: MixUp?
     /// Seeds MixUp per (epoch, step), so a resumed run mixes as an uninterrupted one.
     public var seed: UInt64 = 0
+    /// Stops the run when an epoch ends at chance accuracy on both the training batches and the
+    /// test split (at most 1.5/classes): the network has collapsed to a constant prediction (what
+    /// DKD does with a short warm-up), which a NaN check cannot see because the loss stays finite.
+    public var stopsOnCollapse = true
 
     /// Called after every step; the CLI draws progress from it.
     public var onStep: ((StepProgress) -> Void)?
@@ -98,6 +102,7 @@ public final class Trainer {
             for teacher in teachers { teacher.eval() }
             let batches = try train.epochBatches(epoch)
             let resuming = epoch == start.epoch
+            var classes = 0
             var lossSum = resuming ? start.lossSum : 0, correct = resuming ? start.correct : 0, seen = resuming ? start.seen : 0
             for (step, batch) in batches.enumerated() where !resuming || step >= start.step {
                 var images = batch.images, targets: Tensor?
@@ -120,6 +125,7 @@ public final class Trainer {
                 try context.noGrad { try objective.update(after: stepInputs) }
                 let value = try loss.item()
                 guard value.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, value: value) }
+                classes = logits.shape[1]
                 correct += try Self.topK(try logits.toArray(), labels: batch.labels, k: 1)
                 lossSum += Double(value) * Double(batch.labels.count)
                 seen += batch.labels.count
@@ -133,6 +139,10 @@ public final class Trainer {
             let evaluation = try evaluateWithFidelity(test)
             let (testLoss, top1, top5) = (evaluation.loss, evaluation.top1, evaluation.top5)
             let seconds = Date().timeIntervalSince(started)
+            let trainAccuracy = Double(correct) / Double(max(seen, 1))
+            if stopsOnCollapse, classes > 1, trainAccuracy <= 1.5 / Double(classes), top1 <= 1.5 / Double(classes) {
+                throw TrainingError.collapsed(epoch: epoch, trainAccuracy: trainAccuracy, testAccuracy: top1, classes: classes)
+            }
             let metrics = EpochMetrics(epoch: epoch + 1, learningRate: optimizer.learningRate, trainLoss: lossSum / Double(max(seen, 1)),
                                        trainAccuracy: Double(correct) / Double(max(seen, 1)), testLoss: testLoss, testTop1: top1,
                                        testTop5: top5, seconds: seconds, imagesPerSecond: Double(seen) / seconds,
