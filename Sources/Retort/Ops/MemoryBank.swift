@@ -31,7 +31,6 @@ extension Tensor {
         let scores = try Tensor.empty(shape: [rows, columns], context: context)
         try kernels.encodeScores(into: context.stream, bank: memory.buffer, anchors: buffer, indices: indices.buffer, scores: scores.buffer,
                                  rows: rows, columns: columns, dimension: dimension, bankRows: bankRows)
-        context.countFLOPs(2 * Double(rows * columns * dimension))
         return scores.recorded(from: [self]) { [shape] g in
             let dv = try Tensor.empty(shape: shape, context: g.context)
             try kernels.encodeScoresBackward(into: g.context.stream, bank: memory.buffer, scoreGradient: g.buffer, indices: indices.buffer,

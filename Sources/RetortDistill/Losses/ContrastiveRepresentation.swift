@@ -65,7 +65,8 @@ public final class ContrastiveRepresentation: DistillationLoss {
 
     /// - Parameters:
     ///   - studentDimension, teacherDimension: sizes of the pooled features.
-    ///   - labels: all `N` training labels, by dataset index (the negatives are drawn from them).
+    ///   - labels: all `N` training labels, by dataset index: a sample's class is read here at its
+    ///     ``DistillationStep/indices`` entry, and its negatives are drawn from the other classes.
     ///   - negatives: `K`, clamped to `N −` the largest class size.
     ///   - seed: seeds the heads, the memories (`U(−s, s)`, `s = 1/√(dimension/3)`) and the sampler.
     public init(studentDimension: Int, teacherDimension: Int, labels: [Int], dimension: Int = defaultDimension,
