@@ -32,6 +32,19 @@ extension DistillationMethod {
             return (combined(NormalizedKD(temperature: temperature, gamma: value("nkd-gamma", 1.5))), nil)
         case .dist:
             return (combined(DIST(beta: value("dist-beta", 1), gamma: value("dist-gamma", 1), temperature: temperature)), nil)
+        case .sp:
+            return (combined(SimilarityPreserving()), nil)
+        case .camkd:
+            return (combined(ConfidenceAwareMultiTeacher(temperature: temperature)), nil)
+        case .crd:
+            guard !setup.trainingLabels.isEmpty, setup.studentFeatures > 0, let teacherWidth = setup.teacherFeatures.first else {
+                throw DistillationError.invalidConfiguration("crd needs the training labels and the student's and teacher's feature widths")
+            }
+            let term = try ContrastiveRepresentation(studentDimension: setup.studentFeatures, teacherDimension: teacherWidth,
+                                                     labels: setup.trainingLabels, dimension: Int(options["crd-dim"] ?? 128),
+                                                     negatives: Int(options["crd-negatives"] ?? 16384), temperature: temperature,
+                                                     momentum: value("crd-momentum", 0.5), seed: setup.seed, context: setup.context)
+            return (combined(term), nil)
         case .bake:
             return (combined(BatchKnowledgeEnsembling(propagation: value("bake-omega", 0.5), temperature: temperature)), nil)
         case .zipf:
@@ -45,8 +58,6 @@ extension DistillationMethod {
             return (WeightedLoss([(weight, term)]), mixUp)
         case .tfnkd:
             return (combined(TeacherFreeNKD()), nil)
-        default:
-            throw DistillationError.invalidConfiguration("the \(rawValue) objective is not available in this build")
         }
     }
 }
