@@ -18,7 +18,7 @@ import time
 # Method → extra flags. Offline methods distil from the teacher; self-distillation methods do not.
 OFFLINE = {
     "kd": [],
-    "dkd": ["--dkd-beta", "2", "--dkd-warmup", "1"],
+    "dkd": ["--dkd-beta", "1", "--dkd-warmup", "2"],
     "nkd": [],
     "dist": [],
     "sp": [],
@@ -42,7 +42,7 @@ def run_method(args, method):
         teachers = []
         for name, weights in zip(args.teacher.split(","), args.teacher_weights.split(",")):
             teachers += ["--teacher", name, "--teacher-weights", weights]
-        if method != "camkd" and method != "kd":
+        if method != "camkd":
             teachers = teachers[:4]
         command = [args.retort, "distill", "--student", args.student, "--loss", method] + teachers + OFFLINE[method] + common
     else:

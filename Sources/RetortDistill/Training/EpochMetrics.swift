@@ -37,7 +37,7 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
             return message
         case .collapsed(let epoch, let train, let test, let classes):
             return String(format: "Training collapsed in epoch %d: %.2f%% training and %.2f%% test accuracy, chance level for %d classes "
-                          + "(the network predicts one class). Training stopped; the last good checkpoint is kept. The loss's gradients "
+                          + "(the network predicts one class). Training stopped; checkpoints of earlier epochs are kept. The loss's gradients "
                           + "were too large early on: lower the learning rate, or ramp the distillation term up over more epochs "
                           + "(DKD: --dkd-warmup).", epoch + 1, train * 100, test * 100, classes)
         }
