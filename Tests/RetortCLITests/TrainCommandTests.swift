@@ -44,6 +44,25 @@ final class TrainCommandTests: XCTestCase {
         addTeardownBlock { try? FileManager.default.removeItem(atPath: out + "-kd") }
         XCTAssertEqual(distilled.status, 0, distilled.output + distilled.errors)
         XCTAssert(distilled.output.contains("distilling from plane2"), distilled.output)
+        // retort distill from two teachers (confidence-aware weighting), and retort selfdistill.
+        let weights = out + "/best.safetensors"
+        let multi = try RetortProcess.run(["distill", "--student", "plane2", "--teacher", "plane2", "--teacher-weights", weights, "--teacher", "plane2",
+                                           "--teacher-weights", weights, "--loss", "camkd", "--dataset", "fashion-mnist", "--limit", "256",
+                                           "--batch-size", "64", "--epochs", "1", "--out", out + "-camkd"])
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: out + "-camkd") }
+        XCTAssertEqual(multi.status, 0, multi.output + multi.errors)
+        XCTAssert(multi.output.contains("objective: ce + camkd") && multi.output.contains("agreement"), multi.output)
+        let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "-camkd/config.json"))) as? [String: Any]
+        XCTAssertEqual(saved?["loss"] as? String, "camkd")
+        XCTAssertEqual(saved?["teacher"] as? [String], ["plane2", "plane2"])
+        let selfDistilled = try RetortProcess.run(["selfdistill", "--model", "plane2", "--method", "bake", "--limit", "256", "--batch-size", "64",
+                                                   "--epochs", "1", "--out", out + "-bake"])
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: out + "-bake") }
+        XCTAssertEqual(selfDistilled.status, 0, selfDistilled.output + selfDistilled.errors)
+        XCTAssert(selfDistilled.output.contains("objective: ce + bake"), selfDistilled.output)
+        let missing = try RetortProcess.run(["distill", "--student", "plane2", "--teacher", "plane2", "--loss", "kd", "--limit", "64"])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssert(missing.errors.contains("one --teacher-weights per --teacher"), missing.errors)
         let wrong = try RetortProcess.run(["eval", "--model", "plane4", "--weights", out + "/best.safetensors", "--limit", "64"])
         XCTAssertEqual(wrong.status, 1)
         XCTAssert(wrong.errors.contains("misshaped"), wrong.errors)
