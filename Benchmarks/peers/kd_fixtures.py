@@ -23,13 +23,14 @@ Cases (reference code in parentheses):
 usage: python kd_fixtures.py [OUTPUT_FILE]
        (default: Tests/RetortDistillTests/Fixtures/kd_losses.safetensors next to this repository)
 """
-import json
 import os
-import struct
 import sys
 
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from parity import write_safetensors  # noqa: E402
 
 BATCH, CLASSES, SEED = 8, 10, 20240917
 
@@ -100,19 +101,6 @@ CASES = {
     "dist_t1": lambda s, t, y: dist(s, t, y, tau=1.0),
     "dist_t4": lambda s, t, y: dist(s, t, y, tau=4.0),
 }
-
-
-def write_safetensors(path, tensors):
-    header, chunks, offset = {}, [], 0
-    for name in sorted(tensors):
-        data = tensors[name].detach().contiguous().float().numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(data)]}
-        chunks.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(chunks))
 
 
 def main():

@@ -17,45 +17,14 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from parity import ResNet, WideResNet  # noqa: E402  (the RepDistiller definitions)
-
-
-class PlainCNN(nn.Module):
-    """TAKD's plain CNNs from a layer list (CIFAR-100 book for 100 classes)."""
-
-    def __init__(self, spec, classes, size=32):
-        super().__init__()
-        layers, channels, features, self.convolutions = [], 3, None, 0
-        for item in spec:
-            if item == "MP":
-                layers.append(nn.MaxPool2d(2, 2))
-                size //= 2
-                self.convolutions = len(layers)
-            elif item.startswith("Conv"):
-                width = int(item[4:])
-                layers += [nn.Conv2d(channels, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU(inplace=True)]
-                channels = width
-                self.convolutions = len(layers)
-            elif item.startswith("FC"):
-                features = features or channels * size * size
-                layers += [nn.Linear(features, int(item[2:])), nn.ReLU(inplace=True)]
-                features = int(item[2:])
-        layers.append(nn.Linear(features or channels * size * size, classes))
-        self.layers = nn.Sequential(*layers)
-
-    def forward(self, x):
-        for layer in self.layers[: self.convolutions]:
-            x = layer(x)
-        x = x.flatten(1)
-        for layer in self.layers[self.convolutions:]:
-            x = layer(x)
-        return x
+from distill_peer import PlainCNN  # noqa: E402  (TAKD's plain CNNs)
 
 
 MODELS = {
     "resnet8x4": lambda: ResNet(8, [32, 64, 128, 256], 100),
     "resnet8": lambda: ResNet(8, [16, 16, 32, 64], 100),
     "wrn_16_2": lambda: WideResNet(16, 2, 100),
-    "plane6": lambda: PlainCNN(["Conv32", "Conv32", "MP", "Conv64", "Conv64", "MP", "Conv128", "Conv128"], 100),
+    "plane6": lambda: PlainCNN(["Conv32", "Conv32", "MP", "Conv64", "Conv64", "MP", "Conv128", "Conv128"], 100, channels=3, size=32),
 }
 
 
