@@ -44,6 +44,9 @@ test: deps
 	$(MAKE) examples
 
 examples: deps
+	@# SwiftPM re-plans a client only when the client's own manifest changes: drop its plan so files
+	@# added to Retort since the last build are seen.
+	rm -f Examples/TrainOnRandomData/.build/debug.yaml
 	cd Examples/TrainOnRandomData && $(SWIFT) build && cd .build && RETORT_VALIDATION=1 ./debug/TrainOnRandomData
 
 # The main job: on the embedded Fashion-MNIST, train a teacher, a student alone, and the student
