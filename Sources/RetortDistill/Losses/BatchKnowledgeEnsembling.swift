@@ -93,19 +93,11 @@ public struct BatchKnowledgeEnsembling: DistillationLoss {
         return try context.noGrad {
             let x = try features.shape.count == 2 ? features.detached() : features.detached().flattened(from: 1)   // [B, d]
             let norms = try (x.squared().sum(alongAxis: 1) + Tensor.full(1e-24, shape: [1], context: context)).squareRoot()  // [B]
-            let f = try x * Self.repeated(norms.reciprocal(), columns: x.shape[1])               // [B, d]
+            let f = try x.multiplying(norms.reciprocal(), per: .rows)                             // [B, d]
             var diagonal = [Float](repeating: 0, count: batch * batch)
             for i in 0..<batch { diagonal[i * batch + i] = -1e9 }
             let selfMask = try Tensor(diagonal, shape: [batch, batch], context: context)
             return try (f.matmul(f.transposed()) + selfMask).softmax()
         }
-    }
-
-    /// `v: [B] → [B, columns]`, row i holding v[i] (a matrix product with a row of ones, recorded).
-    /// An explicit per-sample broadcast: `[B, C] * [B]` would read the `[B]` operand as per-channel
-    /// when B == C.
-    private static func repeated(_ values: Tensor, columns: Int) throws -> Tensor {
-        let ones = try Tensor.full(1, shape: [1, columns], context: values.context)
-        return try values.reshaped([values.count, 1]).matmul(ones)
     }
 }

@@ -46,22 +46,14 @@ public struct DIST: DistillationLoss {
     /// each; `b` is a constant), as `[1]`.
     static func meanCorrelation(_ a: Tensor, _ b: Tensor) throws -> Tensor {
         let context = a.context
-        let centeredA = try a - rowMeansExpanded(a)  // [R, K]
+        let centeredA = try a.subtracting(a.mean(alongAxis: 1), per: .rows)  // [R, K]
         let (centeredB, normB) = try context.noGrad {
-            let centered = try b - rowMeansExpanded(b)
+            let centered = try b.subtracting(b.mean(alongAxis: 1), per: .rows)
             return (centered, try centered.squared().sum(alongAxis: 1).squareRoot())  // [R, K], [R]
         }
         let dot = try (centeredA * centeredB).sum(alongAxis: 1)                  // [R]
         let normA = try centeredA.squared().sum(alongAxis: 1).squareRoot()        // [R]
         let denominator = try normA * normB + Tensor.full(epsilon, shape: [1], context: context)  // [R]
         return try (dot / denominator).mean()
-    }
-
-    /// Each row's mean repeated along the row: `[R, K]`. Written as the outer product
-    /// `mean(a, axis 1) · 1ᵀ` because a `[R]` operand of `−` would read as per-channel when R = K.
-    private static func rowMeansExpanded(_ a: Tensor) throws -> Tensor {
-        let (rows, columns) = (a.shape[0], a.shape[1])
-        let ones = try Tensor.full(1, shape: [1, columns], context: a.context)
-        return try a.mean(alongAxis: 1).reshaped([rows, 1]).matmul(ones)
     }
 }

@@ -64,16 +64,8 @@ public struct MixUpDistillation: DistillationLoss {
     /// gradient flows through σ.
     static func standardScaled(_ logits: Tensor) throws -> Tensor {
         let classes = logits.shape[1]
-        let centered = try logits - repeated(logits.mean(alongAxis: 1), columns: classes)           // [B, C]
+        let centered = try logits.subtracting(logits.mean(alongAxis: 1), per: .rows)                 // [B, C]
         let variance = try centered.squared().sum(alongAxis: 1).scaled(by: 1 / Float(classes - 1))  // [B]
-        return try logits * repeated(variance.squareRoot().reciprocal(), columns: classes)          // [B, C]
-    }
-
-    /// `v: [B] → [B, columns]`, row i holding v[i] (a matrix product with a row of ones, recorded).
-    /// An explicit per-sample broadcast: `[B, C] * [B]` would read the `[B]` operand as per-channel
-    /// when B == C.
-    private static func repeated(_ values: Tensor, columns: Int) throws -> Tensor {
-        let ones = try Tensor.full(1, shape: [1, columns], context: values.context)
-        return try values.reshaped([values.count, 1]).matmul(ones)
+        return try logits.multiplying(variance.squareRoot().reciprocal(), per: .rows)                // [B, C]
     }
 }

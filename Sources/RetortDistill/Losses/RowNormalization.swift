@@ -4,13 +4,6 @@ import Retort
 //   x: [B, D];  s: [B]
 
 extension Tensor {
-    /// Each row of a `[B, D]` matrix times the matching entry of `factors: [B]`. The matrix is viewed
-    /// as `[B, 1, D]` so that a square matrix (`B == D`) still scales rows, not columns.
-    func scalingRows(by factors: Tensor) throws -> Tensor {
-        let (rows, columns) = (shape[0], shape[1])
-        return try (reshaped([rows, 1, columns]) * factors).reshaped([rows, columns])
-    }
-
     /// `F.normalize(x, p=2, dim=1, eps)`: each row of a `[B, D]` matrix divided by
     /// `max(‖row‖₂, epsilon)`, computed as `1/√max(‖row‖², epsilon²)` so that a zero row gives zeros
     /// and a finite gradient.
@@ -19,6 +12,6 @@ extension Tensor {
         let squares = try squared().sum(alongAxis: 1)  // [B]
         let floor = try Tensor.full(epsilon * epsilon, shape: [1], context: context)
         let clamped = try (squares - floor).relu() + floor  // max(‖row‖², ε²)
-        return try scalingRows(by: clamped.squareRoot().reciprocal())
+        return try multiplying(clamped.squareRoot().reciprocal(), per: .rows)
     }
 }
