@@ -28,6 +28,13 @@ open class ContextTestCase: XCTestCase {
         try Tensor(values, shape: shape, context: context, requiresGrad: requiresGrad)
     }
 
+    /// `Σ y ⊙ w` with a fixed random `w` drawn from `seed`: a scalar whose gradient reaches every
+    /// element of `y`, for gradient checks of ops with non-scalar results.
+    public func weightedSum(_ y: Tensor, seed: UInt64) throws -> Tensor {
+        var generator = SplitMix64(seed: seed)
+        return try (y * Tensor(generator.floats(y.count), shape: y.shape, context: y.context)).sum()
+    }
+
     /// Checks the gradients `backward()` gives for `loss(inputs)` against central finite differences
     /// computed on the device in Double-summed host arithmetic, at every element of every input.
     public func checkGradients(_ inputs: [(values: [Float], shape: [Int])], step: Float = 1e-2, tolerance: Double = 1e-2,

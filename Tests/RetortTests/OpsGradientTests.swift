@@ -7,10 +7,6 @@ final class OpsGradientTests: ContextTestCase {
     private var random = SplitMix64(seed: 17)
 
     /// `Σ f(x) ⊙ w` with a fixed random `w`: a scalar whose gradient exercises every output element.
-    private func weightedSum(_ y: Tensor, seed: UInt64) throws -> Tensor {
-        var generator = SplitMix64(seed: seed)
-        return try (y * Tensor(generator.floats(y.count), shape: y.shape, context: y.context)).sum()
-    }
 
     func testBroadcastArithmetic() throws {
         let x = random.floats(2 * 3 * 2 * 2)

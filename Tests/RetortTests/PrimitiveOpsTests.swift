@@ -7,11 +7,6 @@ import RetortTestSupport
 final class PrimitiveOpsTests: ContextTestCase {
     private var random = SplitMix64(seed: 29)
 
-    private func weightedSum(_ y: Tensor, seed: UInt64) throws -> Tensor {
-        var generator = SplitMix64(seed: seed)
-        return try (y * Tensor(generator.floats(y.count), shape: y.shape, context: y.context)).sum()
-    }
-
     func testUnaryValuesMatchTheHost() throws {
         let x: [Float] = [0.25, 1, 2.5, 4]
         let t = try tensor(x, [4])
@@ -89,5 +84,17 @@ final class ExplicitBroadcastTests: ContextTestCase {
                 return try ((t[0].multiplying(t[1], per: axis) + t[0].adding(t[1], per: axis) + t[0].subtracting(t[1], per: axis)) * w).sum()
             }
         }
+    }
+}
+
+/// A `[B]` operand over a square `[B, B]` matrix could mean rows or columns: the implicit rule
+/// refuses it and names the explicit form.
+final class AmbiguousBroadcastTests: ContextTestCase {
+    func testSquareMatrixWithAVectorNeedsAnAxis() throws {
+        let x = try tensor([1, 2, 3, 4], [2, 2]), v = try tensor([1, 2], [2])
+        XCTAssertThrowsError(try x * v) { XCTAssert("\($0)".contains("multiplying(_:per: .rows or .columns)"), "\($0)") }
+        XCTAssertThrowsError(try x - v) { XCTAssert("\($0)".contains("subtracting(_:per:"), "\($0)") }
+        XCTAssertEqual(try (try tensor([1, 2, 3, 4, 5, 6], [2, 3]) * tensor([1, 2], [2])).toArray(), [1, 2, 3, 8, 10, 12],
+                       "not square: [B] is per row")
     }
 }

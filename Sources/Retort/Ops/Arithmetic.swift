@@ -101,6 +101,11 @@ extension Tensor {
         guard context === other.context else { throw TensorError.contextMismatch(op: op) }
         if other.shape == shape { return .full }
         if other.count == 1 { return .scalar }
+        if shape.count == 2, shape[0] == shape[1], other.shape == [shape[0]] {
+            // [B, B] with [B]: per row or per column? Refuse to guess.
+            throw TensorError.invalidShape(op: op, shape: shape,
+                                           expected: "an explicit axis for a [\(shape[0])] operand over a square matrix: use \(op)ing(_:per: .rows or .columns)")
+        }
         if shape.count >= 2, other.shape == [shape[1]] || other.shape == [1, shape[1]] + Array(repeating: 1, count: shape.count - 2) {
             return .channel
         }
