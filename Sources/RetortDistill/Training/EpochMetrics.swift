@@ -36,10 +36,10 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
         case .invalidRunDirectory(let message):
             return message
         case .collapsed(let epoch, let train, let test, let classes):
-            return String(format: "Training collapsed in epoch %d: %.2f%% training and %.2f%% test accuracy, chance level for %d classes "
-                          + "(the network predicts one class). Training stopped; checkpoints of earlier epochs are kept. The loss's gradients "
+            return String(format: "Training collapsed: epochs %d and %d ended at chance accuracy for %d classes (%.2f%% training, %.2f%% test "
+                          + "in the last; the network predicts one class). Training stopped; the checkpoints are kept. The loss's gradients "
                           + "were too large early on: lower the learning rate, or ramp the distillation term up over more epochs "
-                          + "(DKD: --dkd-warmup).", epoch + 1, train * 100, test * 100, classes)
+                          + "(DKD: --dkd-warmup).", epoch, epoch + 1, classes, train * 100, test * 100)
         }
     }
 }

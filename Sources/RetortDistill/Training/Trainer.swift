@@ -23,9 +23,10 @@ public final class Trainer {
     public var mixUp: MixUp?
     /// Seeds MixUp per (epoch, step), so a resumed run mixes as an uninterrupted one.
     public var seed: UInt64 = 0
-    /// Stops the run when an epoch ends at chance accuracy on both the training batches and the
-    /// test split (at most 1.5/classes): the network has collapsed to a constant prediction (what
-    /// DKD does with a short warm-up), which a NaN check cannot see because the loss stays finite.
+    /// Stops the run when two epochs in a row end at chance accuracy on both the training batches
+    /// and the test split (at most 1.5/classes): the network has collapsed to a constant prediction
+    /// (what DKD does with a short warm-up), which a NaN check cannot see because the loss stays
+    /// finite. One such epoch alone can be a slow start on a short epoch.
     public var stopsOnCollapse = true
 
     /// Called after every step; the CLI draws progress from it.
@@ -140,7 +141,9 @@ public final class Trainer {
             let (testLoss, top1, top5) = (evaluation.loss, evaluation.top1, evaluation.top5)
             let seconds = Date().timeIntervalSince(started)
             let trainAccuracy = Double(correct) / Double(max(seen, 1))
-            if stopsOnCollapse, classes > 1, trainAccuracy <= 1.5 / Double(classes), top1 <= 1.5 / Double(classes) {
+            let atChance = classes > 1 && trainAccuracy <= 1.5 / Double(classes) && top1 <= 1.5 / Double(classes)
+            chanceEpochs = atChance ? chanceEpochs + 1 : 0
+            if stopsOnCollapse, chanceEpochs >= 2 {
                 throw TrainingError.collapsed(epoch: epoch, trainAccuracy: trainAccuracy, testAccuracy: top1, classes: classes)
             }
             let metrics = EpochMetrics(epoch: epoch + 1, learningRate: optimizer.learningRate, trainLoss: lossSum / Double(max(seen, 1)),
@@ -179,6 +182,8 @@ public final class Trainer {
     }
 
     private var teacherTestLogits: [[Float]]?
+    /// Consecutive epochs that ended at chance accuracy.
+    private var chanceEpochs = 0
 
     /// Rows whose label is among the k largest logits (ties counted as PyTorch's topk would not
     /// exclude them: fewer than k strictly greater values).
