@@ -31,6 +31,7 @@ enum CLI {
                                   --epochs N --batch-size N --lr X --momentum X --weight-decay X [--nesterov]
                                   --schedule cosine|multistep|step|constant [--milestones A,B] [--gamma X]
                                   [--step-size N] [--warmup-epochs N] [--label-smoothing X] --seed N [--limit N]
+                                  [--save-every K]   also keep the weights after every K-th epoch (epoch-<n>.safetensors)
                                   --out DIR   (default runs/<model>-<dataset>)
                                   --config FILE   the same keys in JSON; flags win
                                   --resume DIR    continue a run from its last checkpoint (Ctrl-C saves it)

@@ -17,105 +17,12 @@ enum TrainCommand {
             file = try readJSON(URL(fileURLWithPath: path))
         }
         let configuration = try TrainConfiguration.resolve(command, file: file, flags: arguments.options, switches: arguments.flags)
-        let defaultName: String
-        switch command {
-        case .train: defaultName = "\(configuration.model)-\(configuration.dataset)"
-        case .distill: defaultName = "\(configuration.model)-from-\(configuration.teachers.joined(separator: "+"))-\(configuration.method ?? "kd")"
-        case .selfdistill: defaultName = "\(configuration.model)-\(configuration.method ?? "")"
-        }
-        let run = runDirectory ?? URL(fileURLWithPath: configuration.out ?? "runs/\(defaultName)")
-
-        let kind = try DatasetKind(name: configuration.dataset)
-        let train = try Dataset.load(kind, split: .train, directory: configuration.dataDirectory, limit: configuration.limit)
-        let test = try Dataset.load(kind, split: .test, directory: configuration.dataDirectory, limit: configuration.limit)
-        // The recipe's augmentation: random crop with zero padding (2 on 28×28, 4 on 32×32) and flips.
-        let augmentation = Augmentation(cropPadding: train.height <= 28 ? 2 : 4, horizontalFlip: true)
-        let trainLoader = try DataLoader(dataset: train, batchSize: configuration.batchSize, mode: .train(augmentation), seed: UInt64(configuration.seed))
-        let testLoader = try DataLoader(dataset: test, batchSize: 500, mode: .test, seed: 0)
-
+        let run = runDirectory ?? URL(fileURLWithPath: configuration.out ?? "runs/\(configuration.defaultRunName)")
         let context = try Context()
         say("device: \(context.device.info.summary)")
-        let model = try ModelZoo.make(configuration.model, inputChannels: train.channels, inputSize: train.height, classes: train.classes,
-                                      context: context, seed: UInt64(configuration.seed))
-        func loadTeacher(_ name: String, _ weights: String) throws -> any Classifier {
-            let teacher = try ModelZoo.make(name, inputChannels: train.channels, inputSize: train.height, classes: train.classes, context: context)
-            let url = URL(fileURLWithPath: weights)
-            try teacher.load(stateDict: SafeTensors(contentsOf: url), source: url.path)
-            try teacher.freeze()
-            teacher.eval()
-            return teacher
-        }
-        var teachers: [any Classifier] = []
-        var objective: any DistillationLoss = CrossEntropyLoss(labelSmoothing: Float(configuration.labelSmoothing))
-        var mixUp: MixUp?
-        if command != .train {
-            teachers = try zip(configuration.teachers, configuration.teacherWeights).map { try loadTeacher($0, $1) }
-            let method = try DistillationMethod(name: configuration.method ?? "kd")
-            // CRD's heads need the feature widths: one probe forward.
-            let probe = try Tensor.zeros(shape: [1, train.channels, train.height, train.width], context: context)
-            let (studentWidth, teacherWidths) = try context.noGrad { () throws -> (Int, [Int]) in
-                model.eval()
-                defer { model.train() }
-                return (try model.features(probe).pooled.shape.last ?? 0, try teachers.map { try $0.features(probe).pooled.shape.last ?? 0 })
-            }
-            let setup = DistillationSetup(options: configuration.methodOptions, textOptions: configuration.kdReduction.map { ["kd-reduction": $0] } ?? [:],
-                                          classes: train.classes, trainingLabels: train.labels, studentFeatures: studentWidth,
-                                          teacherFeatures: teacherWidths, labelSmoothing: configuration.labelSmoothing,
-                                          seed: UInt64(configuration.seed), context: context)
-            (objective, mixUp) = try method.makeObjective(setup)
-            say("objective: \(objective.name)" + (teachers.isEmpty ? "" : "; teachers: "
-                + zip(configuration.teachers, configuration.teacherWeights).map { "\($0) (\($1))" }.joined(separator: ", ")))
-        } else if let teacherName = configuration.teacherModel {
-            guard let weights = configuration.teacherWeights.first else { throw CLIError.usage("--teacher-model needs --teacher-weights FILE.safetensors") }
-            teachers = [try loadTeacher(teacherName, weights)]
-            objective = WeightedLoss([(Float(configuration.kdGamma), CrossEntropyLoss(labelSmoothing: Float(configuration.labelSmoothing))),
-                                      (Float(configuration.kdAlpha), KnowledgeDistillation(temperature: Float(configuration.kdTemperature)))])
-            say("distilling from \(teacherName) (\(weights)): T \(configuration.kdTemperature), γ·CE \(configuration.kdGamma), α·KL \(configuration.kdAlpha)")
-        }
-        // The objective's own parameters (CRD's heads) train with the student.
-        var groups = [ParameterGroup(model.parameters())]
-        if !objective.parameters().isEmpty { groups.append(ParameterGroup(objective.parameters())) }
-        let optimizer = try SGDOptimizer(groups, options: .init(learningRate: configuration.learningRate, momentum: configuration.momentum,
-                                                                weightDecay: configuration.weightDecay, nesterov: configuration.nesterov),
-                                         context: context)
-        let schedule = try makeSchedule(configuration)
-        let trainer = Trainer(model: model, optimizer: optimizer, schedule: schedule, epochs: configuration.epochs,
-                              labelSmoothing: Float(configuration.labelSmoothing), runDirectory: run)
-        trainer.teachers = teachers
-        trainer.objective = objective
-        trainer.mixUp = mixUp
-        trainer.seed = UInt64(configuration.seed)
-
-        try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
-        let config = try JSONSerialization.data(withJSONObject: configuration.json, options: [.prettyPrinted, .sortedKeys])
-        try config.write(to: run.appendingPathComponent("config.json"), options: .atomic)
-        let start = runDirectory != nil ? try trainer.resume() : .start
-        say("\(configuration.model) on \(configuration.dataset): \(train.count) training and \(test.count) test images, "
-              + "\(model.parameterCount.formatted(.number)) parameters, run folder \(run.path)"
-              + (start.epoch > 0 || start.step > 0 ? ", resuming at epoch \(start.epoch + 1) step \(start.step + 1)" : ""))
-
-        let interrupt = InterruptFlag()
-        trainer.shouldStop = { interrupt.isSet }
-        let progress = Progress(batchSize: configuration.batchSize)
-        trainer.onStep = { progress.step($0, epochs: configuration.epochs) }
-        let before = trainer.history.count
-        let history = try trainer.fit(train: trainLoader, test: testLoader, from: start)
-        progress.finishLine()
-        for metrics in history.dropFirst(before) {
-            var line = String(format: "epoch %d/%d: train loss %.4f acc %.2f%% | test loss %.4f top-1 %.2f%% top-5 %.2f%% ECE %.4f",
-                              metrics.epoch, configuration.epochs, metrics.trainLoss, metrics.trainAccuracy * 100, metrics.testLoss,
-                              metrics.testTop1 * 100, metrics.testTop5 * 100, metrics.testCalibrationError ?? 0)
-            if let agreement = metrics.agreement, let divergence = metrics.predictiveKL {
-                line += String(format: " | agreement %.2f%% predictive KL %.4f", agreement * 100, divergence)
-            }
-            say(line + String(format: " | %.1f s, %.0f images/s", metrics.seconds, metrics.imagesPerSecond))
-        }
-        if interrupt.isSet {
-            say("stopped: saved \(run.appendingPathComponent("last.safetensors").path); continue with `retort \(command.rawValue) --resume \(run.path)`")
-        } else if let best = history.max(by: { $0.testTop1 < $1.testTop1 }) {
-            say(String(format: "best test top-1 %.2f%% (epoch %d); summary in %@", best.testTop1 * 100, best.epoch,
-                         run.appendingPathComponent("summary.md").path))
-        }
+        var job = TrainingJob(configuration: configuration, run: run)
+        job.resumes = runDirectory != nil
+        try job.execute(context: context)
     }
 
     static func makeSchedule(_ configuration: TrainConfiguration) throws -> any LearningRateSchedule {

@@ -26,6 +26,8 @@ struct TrainConfiguration: Equatable {
     var seed = 0
     var limit: Int?
     var out: String?
+    /// Keep the weights after every `saveEvery`-th epoch (`epoch-<n>.safetensors`).
+    var saveEvery: Int?
     var teacherModel: String?
     /// Teacher weights: one file for `train --teacher-model`, one per `--teacher` for `distill`.
     var teacherWeights: [String] = []
@@ -42,7 +44,7 @@ struct TrainConfiguration: Equatable {
 
     /// The keys every training command takes, as they appear in JSON and (with `--`) on the command line.
     static let commonKeys = ["model", "dataset", "data-dir", "epochs", "batch-size", "lr", "momentum", "weight-decay", "nesterov",
-                             "schedule", "milestones", "gamma", "step-size", "warmup-epochs", "label-smoothing", "seed", "limit", "out"]
+                             "schedule", "milestones", "gamma", "step-size", "warmup-epochs", "label-smoothing", "seed", "limit", "out", "save-every"]
     /// Numeric options of the distillation methods (each method reads the ones it lists).
     static let methodKeys = ["ce-weight", "loss-weight", "temperature"]
         + Array(Set(DistillationMethod.allCases.flatMap(\.optionKeys)).subtracting(["label-smoothing", "kd-reduction"])).sorted()
@@ -114,6 +116,15 @@ struct TrainConfiguration: Equatable {
         }
     }
 
+    /// The run folder's name under `runs/` when `out` is not given.
+    var defaultRunName: String {
+        switch command {
+        case .train: return "\(model)-\(dataset)"
+        case .distill: return "\(model)-from-\(teachers.joined(separator: "+"))-\(method ?? "kd")"
+        case .selfdistill: return "\(model)-\(method ?? "")"
+        }
+    }
+
     /// The configuration as JSON (the run folder's `config.json`).
     var json: [String: Any] {
         var object: [String: Any] = ["model": model, "dataset": dataset, "epochs": epochs, "batch-size": batchSize, "lr": learningRate,
@@ -123,6 +134,7 @@ struct TrainConfiguration: Equatable {
         if let dataDirectory { object["data-dir"] = dataDirectory }
         if let limit { object["limit"] = limit }
         if let out { object["out"] = out }
+        if let saveEvery { object["save-every"] = saveEvery }
         if let teacherModel { object["teacher-model"] = teacherModel }
         if !teacherWeights.isEmpty { object["teacher-weights"] = command == .train ? teacherWeights[0] as Any : teacherWeights }
         if teacherModel != nil { object["kd-temperature"] = kdTemperature; object["kd-alpha"] = kdAlpha; object["kd-gamma"] = kdGamma }
@@ -179,6 +191,7 @@ struct TrainConfiguration: Equatable {
         case "seed": seed = try integer(0...Int(Int32.max))
         case "limit": limit = try integer(1...Int(Int32.max))
         case "out": out = text
+        case "save-every": saveEvery = try integer(1...100_000)
         case "teacher-model": teacherModel = text
         case "teacher-weights": teacherWeights = command == .train ? [text] : list()
         case "student": model = text

@@ -64,6 +64,23 @@ final class TrainerTests: ContextTestCase {
         XCTAssert(try String(contentsOf: run.appendingPathComponent("summary.md"), encoding: .utf8).contains("| 3 |"))
     }
 
+    /// `saveEvery` keeps the weights of every K-th epoch, each as that epoch's model (its recorded
+    /// test accuracy is what the weights reach when evaluated again).
+    func testSaveEveryKeepsIntermediateCheckpoints() throws {
+        let run = try directory()
+        let trainer = try trainer(epochs: 5, directory: run)
+        trainer.saveEvery = 2
+        let history = try trainer.fit(train: train, test: test)
+        let kept = try FileManager.default.contentsOfDirectory(atPath: run.path).filter { $0.hasPrefix("epoch-") }.sorted()
+        XCTAssertEqual(kept, ["epoch-2.safetensors", "epoch-4.safetensors"])
+        let reloaded = try ModelZoo.make("plane2", inputChannels: 1, inputSize: 16, classes: 4, context: context, seed: 99)
+        let state = try Checkpoint.load(into: reloaded, optimizer: nil, from: Trainer.intermediateURL(epoch: 2, in: run))
+        XCTAssertEqual(state["epoch"], "2")
+        XCTAssertEqual(state["test_top1"].flatMap(Double.init), history[1].testTop1)
+        let evaluated = try Evaluation.run(reloaded, on: test)
+        XCTAssertEqual(evaluated.top1, history[1].testTop1, accuracy: 1e-9)
+    }
+
     /// Runs interrupted at an epoch boundary and in the middle of an epoch, then resumed, end with
     /// the same weights and metrics as one that ran straight through.
     func testResumedRunEndsWithTheSameWeights() throws {

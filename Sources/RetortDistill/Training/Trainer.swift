@@ -7,7 +7,7 @@ import RetortNN
 /// state, epoch as run state) and `summary.md`. A run resumes from `last`; same seed, same result.
 public final class Trainer {
     public let model: any Classifier
-    public let optimizer: SGDOptimizer
+    public let optimizer: any Optimizer
     public let schedule: any LearningRateSchedule
     public let epochs: Int
     public let labelSmoothing: Float
@@ -28,6 +28,9 @@ public final class Trainer {
     /// (what DKD does with a short warm-up), which a NaN check cannot see because the loss stays
     /// finite. One such epoch alone can be a slow start on a short epoch.
     public var stopsOnCollapse = true
+    /// Keeps the weights after every `saveEvery`-th epoch as `epoch-<n>.safetensors` (n = 1-based
+    /// epoch), beside `last` and `best`: intermediate teachers for a sweep.
+    public var saveEvery: Int?
 
     /// Called after every step; the CLI draws progress from it.
     public var onStep: ((StepProgress) -> Void)?
@@ -46,7 +49,7 @@ public final class Trainer {
 
     public private(set) var history: [EpochMetrics] = []
 
-    public init(model: any Classifier, optimizer: SGDOptimizer, schedule: any LearningRateSchedule, epochs: Int,
+    public init(model: any Classifier, optimizer: any Optimizer, schedule: any LearningRateSchedule, epochs: Int,
                 labelSmoothing: Float = 0, runDirectory: URL) {
         self.model = model
         self.optimizer = optimizer
@@ -55,6 +58,11 @@ public final class Trainer {
         self.labelSmoothing = labelSmoothing
         self.runDirectory = runDirectory
         objective = CrossEntropyLoss(labelSmoothing: labelSmoothing)
+    }
+
+    /// Where ``saveEvery`` keeps the weights after `epoch` (1-based).
+    public static func intermediateURL(epoch: Int, in runDirectory: URL) -> URL {
+        runDirectory.appendingPathComponent("epoch-\(epoch).safetensors")
     }
 
     var lastURL: URL { runDirectory.appendingPathComponent("last.safetensors") }
@@ -156,6 +164,10 @@ public final class Trainer {
             history.append(metrics)
             try writeMetrics()
             try save(next, to: lastURL)
+            if let saveEvery, saveEvery > 0, (epoch + 1) % saveEvery == 0 {
+                try Checkpoint.save(model: model, optimizer: nil, runState: next.runState.merging(["test_top1": "\(top1)"]) { $1 },
+                                    to: Self.intermediateURL(epoch: epoch + 1, in: runDirectory))
+            }
             try writeSummary()
         }
         return history

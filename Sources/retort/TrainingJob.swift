@@ -1,0 +1,140 @@
+import Foundation
+import RetortDistill
+
+/// One training run from resolved settings, into a run folder: what `train`, `distill` and
+/// `selfdistill` run, and what `chain`, `sweep-teachers` and `prune` run for each of their stages.
+struct TrainingJob {
+    var configuration: TrainConfiguration
+    var run: URL
+    /// Continue from the run folder's `last` checkpoint.
+    var resumes = false
+    /// Called with the freshly built model before training (prune: loads the dense weights and
+    /// applies the masks).
+    var prepareModel: ((any Classifier) throws -> Void)?
+    /// Wraps the SGD optimizer (prune: holds the masks through every step).
+    var wrapOptimizer: ((SGDOptimizer) throws -> any Optimizer)?
+
+    /// What a finished job reports.
+    struct Outcome {
+        var history: [EpochMetrics]
+        var run: URL
+        var parameterCount: Int
+        /// Wall time of the whole job (data, model, training, evaluation).
+        var seconds: Double
+        /// Stopped early by Ctrl-C (`last` is saved).
+        var interrupted: Bool
+        var best: EpochMetrics? { history.max(by: { $0.testTop1 < $1.testTop1 }) }
+        var bestWeights: URL { run.appendingPathComponent("best.safetensors") }
+    }
+
+    /// The training and test loaders of `configuration` (the recipe's augmentation: random crop
+    /// with zero padding, 2 on 28×28 and 4 on 32×32, and horizontal flips).
+    static func loaders(_ configuration: TrainConfiguration) throws -> (train: DataLoader, test: DataLoader) {
+        let kind = try DatasetKind(name: configuration.dataset)
+        let train = try Dataset.load(kind, split: .train, directory: configuration.dataDirectory, limit: configuration.limit)
+        let test = try Dataset.load(kind, split: .test, directory: configuration.dataDirectory, limit: configuration.limit)
+        let augmentation = Augmentation(cropPadding: train.height <= 28 ? 2 : 4, horizontalFlip: true)
+        return (try DataLoader(dataset: train, batchSize: configuration.batchSize, mode: .train(augmentation), seed: UInt64(configuration.seed)),
+                try DataLoader(dataset: test, batchSize: 500, mode: .test, seed: 0))
+    }
+
+    /// A frozen teacher in evaluation mode from a zoo name and a weights file.
+    static func loadTeacher(_ name: String, weights: String, like dataset: Dataset, context: Context) throws -> any Classifier {
+        let teacher = try ModelZoo.make(name, inputChannels: dataset.channels, inputSize: dataset.height, classes: dataset.classes, context: context)
+        let url = URL(fileURLWithPath: weights)
+        try teacher.load(stateDict: SafeTensors(contentsOf: url), source: url.path)
+        try teacher.freeze()
+        teacher.eval()
+        return teacher
+    }
+
+    @discardableResult
+    func execute(context: Context) throws -> Outcome {
+        let started = Date()
+        let say = TrainCommand.say
+        let (trainLoader, testLoader) = try Self.loaders(configuration)
+        let train = trainLoader.dataset, test = testLoader.dataset
+        let model = try ModelZoo.make(configuration.model, inputChannels: train.channels, inputSize: train.height, classes: train.classes,
+                                      context: context, seed: UInt64(configuration.seed))
+        try prepareModel?(model)
+        var teachers: [any Classifier] = []
+        var objective: any DistillationLoss = CrossEntropyLoss(labelSmoothing: Float(configuration.labelSmoothing))
+        var mixUp: MixUp?
+        if configuration.command != .train {
+            teachers = try zip(configuration.teachers, configuration.teacherWeights).map {
+                try Self.loadTeacher($0, weights: $1, like: train, context: context)
+            }
+            let method = try DistillationMethod(name: configuration.method ?? "kd")
+            // CRD's heads need the feature widths: one probe forward.
+            let probe = try Tensor.zeros(shape: [1, train.channels, train.height, train.width], context: context)
+            let (studentWidth, teacherWidths) = try context.noGrad { () throws -> (Int, [Int]) in
+                model.eval()
+                defer { model.train() }
+                return (try model.features(probe).pooled.shape.last ?? 0, try teachers.map { try $0.features(probe).pooled.shape.last ?? 0 })
+            }
+            let setup = DistillationSetup(options: configuration.methodOptions, textOptions: configuration.kdReduction.map { ["kd-reduction": $0] } ?? [:],
+                                          classes: train.classes, trainingLabels: train.labels, studentFeatures: studentWidth,
+                                          teacherFeatures: teacherWidths, labelSmoothing: configuration.labelSmoothing,
+                                          seed: UInt64(configuration.seed), context: context)
+            (objective, mixUp) = try method.makeObjective(setup)
+            say("objective: \(objective.name)" + (teachers.isEmpty ? "" : "; teachers: "
+                + zip(configuration.teachers, configuration.teacherWeights).map { "\($0) (\($1))" }.joined(separator: ", ")))
+        } else if let teacherName = configuration.teacherModel {
+            guard let weights = configuration.teacherWeights.first else { throw CLIError.usage("--teacher-model needs --teacher-weights FILE.safetensors") }
+            teachers = [try Self.loadTeacher(teacherName, weights: weights, like: train, context: context)]
+            objective = WeightedLoss([(Float(configuration.kdGamma), CrossEntropyLoss(labelSmoothing: Float(configuration.labelSmoothing))),
+                                      (Float(configuration.kdAlpha), KnowledgeDistillation(temperature: Float(configuration.kdTemperature)))])
+            say("distilling from \(teacherName) (\(weights)): T \(configuration.kdTemperature), γ·CE \(configuration.kdGamma), α·KL \(configuration.kdAlpha)")
+        }
+        // The objective's own parameters (CRD's heads) train with the student.
+        var groups = [ParameterGroup(model.parameters())]
+        if !objective.parameters().isEmpty { groups.append(ParameterGroup(objective.parameters())) }
+        let sgd = try SGDOptimizer(groups, options: .init(learningRate: configuration.learningRate, momentum: configuration.momentum,
+                                                          weightDecay: configuration.weightDecay, nesterov: configuration.nesterov),
+                                   context: context)
+        let optimizer: any Optimizer = try wrapOptimizer?(sgd) ?? sgd
+        let schedule = try TrainCommand.makeSchedule(configuration)
+        let trainer = Trainer(model: model, optimizer: optimizer, schedule: schedule, epochs: configuration.epochs,
+                              labelSmoothing: Float(configuration.labelSmoothing), runDirectory: run)
+        trainer.teachers = teachers
+        trainer.objective = objective
+        trainer.mixUp = mixUp
+        trainer.seed = UInt64(configuration.seed)
+        trainer.saveEvery = configuration.saveEvery
+
+        try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+        let config = try JSONSerialization.data(withJSONObject: configuration.json, options: [.prettyPrinted, .sortedKeys])
+        try config.write(to: run.appendingPathComponent("config.json"), options: .atomic)
+        let start = resumes ? try trainer.resume() : .start
+        say("\(configuration.model) on \(configuration.dataset): \(train.count) training and \(test.count) test images, "
+              + "\(model.parameterCount.formatted(.number)) parameters, run folder \(run.path)"
+              + (start.epoch > 0 || start.step > 0 ? ", resuming at epoch \(start.epoch + 1) step \(start.step + 1)" : ""))
+
+        let interrupt = InterruptFlag()
+        trainer.shouldStop = { interrupt.isSet }
+        let progress = Progress(batchSize: configuration.batchSize)
+        trainer.onStep = { progress.step($0, epochs: configuration.epochs) }
+        let before = trainer.history.count
+        let history = try trainer.fit(train: trainLoader, test: testLoader, from: start)
+        progress.finishLine()
+        for metrics in history.dropFirst(before) {
+            var line = String(format: "epoch %d/%d: train loss %.4f acc %.2f%% | test loss %.4f top-1 %.2f%% top-5 %.2f%% ECE %.4f",
+                              metrics.epoch, configuration.epochs, metrics.trainLoss, metrics.trainAccuracy * 100, metrics.testLoss,
+                              metrics.testTop1 * 100, metrics.testTop5 * 100, metrics.testCalibrationError ?? 0)
+            if let agreement = metrics.agreement, let divergence = metrics.predictiveKL {
+                line += String(format: " | agreement %.2f%% predictive KL %.4f", agreement * 100, divergence)
+            }
+            say(line + String(format: " | %.1f s, %.0f images/s", metrics.seconds, metrics.imagesPerSecond))
+        }
+        let outcome = Outcome(history: history, run: run, parameterCount: model.parameterCount, seconds: Date().timeIntervalSince(started),
+                              interrupted: interrupt.isSet)
+        if interrupt.isSet {
+            say("stopped: saved \(run.appendingPathComponent("last.safetensors").path); continue with "
+                + "`retort \(configuration.command.rawValue) --resume \(run.path)`")
+        } else if let best = outcome.best {
+            say(String(format: "best test top-1 %.2f%% (epoch %d); summary in %@", best.testTop1 * 100, best.epoch,
+                       run.appendingPathComponent("summary.md").path))
+        }
+        return outcome
+    }
+}
