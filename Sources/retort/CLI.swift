@@ -15,6 +15,10 @@ enum CLI {
                          flags: ["nesterov"], repeatable: ["teacher", "teacher-weights"]),
         "selfdistill": .init(options: Set(TrainConfiguration.keys(for: .selfdistill)).subtracting(["nesterov"]).union(["config", "resume"]),
                              flags: ["nesterov"]),
+        "chain": .init(options: Set(ChainConfiguration.ownKeys + StageSettings.keys).subtracting(["nesterov", "compare-direct"]).union(["config", "resume"]),
+                       flags: ["nesterov", "compare-direct"]),
+        "sweep-teachers": .init(options: Set(SweepConfiguration.ownKeys + StageSettings.keys).subtracting(["nesterov", "dataset"]).union(["config"]),
+                                flags: ["nesterov"]),
     ]
 
     static let usage = """
@@ -50,6 +54,19 @@ enum CLI {
           selfdistill           train with self-distillation (the training options of train, and)
                                   --model NAME --method bake|zipf|tfnkd|ls
                                   bake: --bake-omega 0.5 --temperature 4   zipf: --zipf-power 1   ls: --label-smoothing 0.1
+          chain                 teacher-assistant distillation (TAKD): train the teacher, then distill each model
+                                from the previous stage's best checkpoint (the training and loss options of distill)
+                                  --models TEACHER,[ASSISTANT,…,]STUDENT   largest first, e.g. plane10,plane6,plane2
+                                  --assistants auto|auto:N|NAME,…   with --models TEACHER,STUDENT: choose N family
+                                  members spaced evenly in log-parameters (plain CNNs, CIFAR ResNets, WRNs)
+                                  [--teacher-weights FILE]   a trained teacher: evaluate it instead of training
+                                  [--compare-direct]   also distill the student straight from the teacher
+                                  --out DIR   stage folders DIR/0-<teacher>/ …, DIR/summary.md, DIR/chain.json;
+                                  run again (or --resume DIR) to reuse finished stages and continue
+          sweep-teachers        distill a fresh student from every kept checkpoint of a teacher run and find the
+                                teacher epoch that teaches best (the training and loss options of distill)
+                                  --run DIR   a run from retort train --save-every K   --student NAME
+                                  --out DIR   DIR/from-epoch-<n>/, DIR/sweep.md, DIR/sweep.json
           eval                  top-1, top-5 and loss of saved weights
                                   --model NAME --weights FILE --dataset NAME [--data-dir DIR] [--split test|train]
           predict               write a split's logits ([N, classes], tensor "logits") and labels to safetensors
@@ -97,6 +114,8 @@ enum CLI {
             case "train": try TrainCommand.run(parsed, command: .train)
             case "distill": try TrainCommand.run(parsed, command: .distill)
             case "selfdistill": try TrainCommand.run(parsed, command: .selfdistill)
+            case "chain": try ChainCommand.run(parsed)
+            case "sweep-teachers": try SweepTeachersCommand.run(parsed)
             case "eval": try EvaluateCommand.run(parsed, predict: false)
             case "predict": try EvaluateCommand.run(parsed, predict: true)
             default: throw CLIError.usage("unknown command '\(command)'")

@@ -1,0 +1,64 @@
+import Foundation
+import RetortDistill
+
+/// `retort chain`: teacher-assistant distillation (TAKD). The teacher is trained with
+/// cross-entropy (or evaluated, with `--teacher-weights`); every later model is distilled from the
+/// previous stage's best checkpoint; `--compare-direct` also distills the student straight from the
+/// teacher. Writes `DIR/<i>-<model>/` per stage, `DIR/summary.md`, `DIR/chain.json`; running the
+/// same command again reuses finished stages and continues an interrupted one.
+enum ChainCommand {
+    static func run(_ arguments: Arguments) throws {
+        var file: [String: Any]?
+        var flags = arguments.options
+        if let resume = arguments.options["resume"] {
+            file = try TrainCommand.readJSON(URL(fileURLWithPath: resume).appendingPathComponent("config.json"))
+            flags["out"] = resume
+        } else if let path = arguments.options["config"] {
+            file = try TrainCommand.readJSON(URL(fileURLWithPath: path))
+        }
+        let configuration = try ChainConfiguration.resolve(file: file, flags: flags, switches: arguments.flags)
+        let say = TrainCommand.say
+        let context = try Context()
+        say("device: \(context.device.info.summary)")
+        let parameterCount = try configuration.settings.parameterCounter(context: context)
+        let models = try chainModels(configuration, parameterCount: parameterCount, log: say)
+        let directory = URL(fileURLWithPath: configuration.out ?? configuration.defaultDirectory)
+        var teacherWeights: URL?
+        if let path = configuration.teacherWeights {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw CLIError.failed("--teacher-weights \(path): no such file; give the teacher's weights (e.g. a run's best.safetensors)")
+            }
+            teacherWeights = URL(fileURLWithPath: path)
+        }
+        let chain = try TeacherAssistantChain(models: models, directory: directory, teacherWeights: teacherWeights,
+                                              comparesDirect: configuration.comparesDirect, epochs: configuration.epochs)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var saved = configuration.json
+        saved["out"] = directory.path
+        try JSONSerialization.data(withJSONObject: saved, options: [.prettyPrinted, .sortedKeys])
+            .write(to: directory.appendingPathComponent("config.json"), options: .atomic)
+        say("chain \(models.joined(separator: " → "))" + (configuration.comparesDirect ? " (and \(models.last!) directly from \(models[0]))" : "")
+            + ", \(configuration.epochs) epochs per stage, in \(directory.path)")
+        let report = try chain.run(runner: { try configuration.settings.run($0, context: context) }, parameterCount: parameterCount, log: say)
+        say("")
+        say(report.markdown)
+        say("written: \(directory.appendingPathComponent("summary.md").path), \(directory.appendingPathComponent("chain.json").path)")
+    }
+
+    /// Teacher, assistants, student: as listed, with named assistants, or with assistants chosen
+    /// from the family (the reason is printed).
+    static func chainModels(_ configuration: ChainConfiguration, parameterCount: (String) throws -> Int,
+                            log: (String) -> Void) throws -> [String] {
+        let models = configuration.models
+        switch configuration.assistants {
+        case .listed:
+            return models
+        case .named(let names):
+            return [models[0]] + names + [models[1]]
+        case .automatic(let count):
+            let selection = try AssistantSelection(teacher: models[0], student: models[1], count: count, parameterCount: parameterCount)
+            log("assistants: \(selection.explanation)")
+            return [models[0]] + selection.assistants + [models[1]]
+        }
+    }
+}
