@@ -56,7 +56,12 @@ enum ChainCommand {
         case .named(let names):
             return [models[0]] + names + [models[1]]
         case .automatic(let count):
-            let selection = try AssistantSelection(teacher: models[0], student: models[1], count: count, parameterCount: parameterCount)
+            let selection: AssistantSelection
+            do {
+                selection = try AssistantSelection(teacher: models[0], student: models[1], count: count, parameterCount: parameterCount)
+            } catch let error as ChainError {
+                throw CLIError.usage(error.description)  // the models given do not allow it: exit 2
+            }
             log("assistants: \(selection.explanation)")
             return [models[0]] + selection.assistants + [models[1]]
         }

@@ -129,20 +129,24 @@ struct StageExecutor {
     }
 
     /// Runs `request` (or reuses its finished run); returns its row and whether it was interrupted.
-    /// - Parameter startsOver: the stage's teacher was trained again in this invocation, so what
-    ///   its folder holds was taught by other weights: the folder is removed and the stage runs
-    ///   from scratch.
+    /// A folder taught by other weights (its teacher was trained again in this invocation, or its
+    /// `stage.json` names another teacher file) is removed and the stage runs from scratch.
+    /// - Parameter startsOver: the stage's teacher was trained again in this invocation.
     func run(_ request: StageRequest, startsOver: Bool = false) throws -> (summary: StageSummary, interrupted: Bool) {
         var request = request
         let record = request.directory.appendingPathComponent("stage.json")
+        let previous = (try? Data(contentsOf: record)).flatMap { try? JSONDecoder().decode(StageSummary.self, from: $0) }
         if startsOver, FileManager.default.fileExists(atPath: request.directory.path) {
             log("\(request.name): its teacher was trained again in this run; removing \(request.directory.path) and starting over")
+            try FileManager.default.removeItem(at: request.directory)
+        } else if let previous, let teacher = request.teacher, previous.teacherWeights != teacher.weights.path {
+            log("\(request.name): \(request.directory.path) was taught by \(previous.teacherWeights ?? "no teacher"), not \(teacher.weights.path); "
+                + "removing it and starting over")
             try FileManager.default.removeItem(at: request.directory)
         }
         if case .evaluate = request.task {
             // Evaluating is cheap and the weights may have changed: always evaluate again.
         } else if let history = Self.finishedHistory(in: request.directory, epochs: epochs) {
-            let previous = (try? Data(contentsOf: record)).flatMap { try? JSONDecoder().decode(StageSummary.self, from: $0) }
             let parameters = try previous?.parameters ?? parameterCount(request.model)
             let seconds = previous?.seconds ?? history.map(\.seconds).reduce(0, +)
             log("\(request.name): finished run found in \(request.directory.path) (\(history.count) epochs, best.safetensors); reusing it")

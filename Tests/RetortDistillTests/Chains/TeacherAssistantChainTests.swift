@@ -153,6 +153,25 @@ final class TeacherAssistantChainTests: XCTestCase {
         XCTAssertEqual(second.teacherBytes["1-plane2"], "best of 0-plane6 at epoch 3")
     }
 
+    func testOtherTeacherWeightsRestartTheStagesTheyTeach() throws {
+        let folder = temporaryFolder("retort-chain")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let (a, b) = (folder.appendingPathComponent("a.safetensors"), folder.appendingPathComponent("b.safetensors"))
+        try "teacher a".write(to: a, atomically: true, encoding: .utf8)
+        try "teacher b".write(to: b, atomically: true, encoding: .utf8)
+        let first = FakeStageRunner()
+        _ = try chain(["plane10", "plane6", "plane2"], in: folder, teacherWeights: a).run(runner: first.run, parameterCount: { first.parameters[$0]! })
+        let second = FakeStageRunner()
+        var log: [String] = []
+        _ = try chain(["plane10", "plane6", "plane2"], in: folder, teacherWeights: b).run(runner: second.run, parameterCount: { second.parameters[$0]! },
+                                                                                           log: { log.append($0) })
+        // The stages taught by the given file start over; 2-plane2 then follows its retrained teacher.
+        XCTAssertEqual(second.requests.map(\.name), ["0-plane10", "1-plane6", "2-plane2", "direct-plane2"])
+        XCTAssertEqual(second.teacherBytes["1-plane6"], "teacher b")
+        XCTAssertEqual(second.teacherBytes["direct-plane2"], "teacher b")
+        XCTAssert(log.contains { $0.contains("1-plane6:") && $0.contains("was taught by \(a.path)") }, "\(log)")
+    }
+
     func testAChainNeedsTwoModels() {
         XCTAssertThrowsError(try TeacherAssistantChain(models: ["plane10"], directory: URL(fileURLWithPath: "/tmp"), epochs: 1)) { error in
             XCTAssertEqual(error as? ChainError, .tooFewModels(["plane10"]))

@@ -1,0 +1,144 @@
+import Foundation
+import XCTest
+
+/// `retort chain` and `retort sweep-teachers` as a user runs them, on a small slice of the embedded
+/// Fashion-MNIST with tiny models.
+final class ChainCommandTests: XCTestCase {
+    private func folder(_ prefix: String) -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        return path
+    }
+
+    private func json(_ path: String) throws -> [String: Any] {
+        try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+    }
+
+    private let data = ["--dataset", "fashion-mnist", "--limit", "256", "--batch-size", "64", "--seed", "1"]
+    private var tiny: [String] { data + ["--epochs", "1"] }
+
+    func testChainTrainsTheTeacherDistillsTheStudentAndTheDirectStudentAndReusesThemOnARerun() throws {
+        let out = folder("retort-chain")
+        let first = try RetortProcess.run(["chain", "--models", "plane4,plane2", "--compare-direct", "--out", out] + tiny)
+        XCTAssertEqual(first.status, 0, first.output + first.errors)
+        for stage in ["0-plane4", "1-plane2", "direct-plane2"] {
+            let files = Set(try FileManager.default.contentsOfDirectory(atPath: out + "/" + stage))
+            XCTAssert(files.isSuperset(of: ["config.json", "metrics.jsonl", "best.safetensors", "last.safetensors", "stage.json"]), "\(stage): \(files)")
+        }
+        let top = Set(try FileManager.default.contentsOfDirectory(atPath: out))
+        XCTAssertEqual(top, ["0-plane4", "1-plane2", "direct-plane2", "summary.md", "chain.json", "config.json"])
+        // The teacher trained on labels; both students learned from its best checkpoint.
+        let teacher = try json(out + "/0-plane4/config.json")
+        XCTAssertEqual(teacher["model"] as? String, "plane4")
+        XCTAssertNil(teacher["teacher"])
+        for stage in ["1-plane2", "direct-plane2"] {
+            let student = try json(out + "/\(stage)/config.json")
+            XCTAssertEqual(student["model"] as? String, "plane2")
+            XCTAssertEqual(student["teacher"] as? [String], ["plane4"])
+            XCTAssertEqual(student["teacher-weights"] as? [String], [out + "/0-plane4/best.safetensors"])
+            XCTAssertEqual(student["loss"] as? String, "kd")
+            XCTAssertEqual(student["limit"] as? Int, 256)
+        }
+        let chain = try json(out + "/chain.json")
+        let stages = try XCTUnwrap(chain["stages"] as? [[String: Any]])
+        XCTAssertEqual(stages.map { $0["stage"] as? String }, ["0-plane4", "1-plane2"])
+        XCTAssertEqual(stages.map { $0["teacher"] as? String }, [nil, "plane4"])
+        XCTAssertNotNil(stages[1]["agreement"])
+        XCTAssertNotNil(stages[1]["predictive_kl"])
+        XCTAssertEqual((chain["direct"] as? [String: Any])?["stage"] as? String, "direct-plane2")
+        let difference = try XCTUnwrap(chain["chain_minus_direct_top1"] as? Double)
+        let studentTop1 = try XCTUnwrap(stages[1]["best_top1"] as? Double)
+        let directTop1 = try XCTUnwrap((chain["direct"] as? [String: Any])?["best_top1"] as? Double)
+        XCTAssertEqual(difference, studentTop1 - directTop1, accuracy: 1e-12)
+        // Parameters as the zoo builds them for 1×28×28 and 10 classes (retort models agrees).
+        let models = try RetortProcess.run(["models", "--input", "1x28x28", "--classes", "10", "--json"])
+        let zoo = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(models.output.utf8)) as? [String: Any])
+        let counts = Dictionary(uniqueKeysWithValues: (zoo["models"] as? [[String: Any]] ?? []).map { ($0["name"] as? String ?? "", $0["parameters"] as? Int ?? 0) })
+        XCTAssertEqual(stages.map { $0["parameters"] as? Int }, [counts["plane4"], counts["plane2"]])
+        // The table is printed and written.
+        let summary = try String(contentsOfFile: out + "/summary.md", encoding: .utf8)
+        XCTAssert(summary.contains("| 0-plane4 | plane4 | labels (CE) |") && summary.contains("| direct-plane2 | plane2 | plane4 |"), summary)
+        XCTAssert(summary.contains("points for the chain"), summary)
+        XCTAssert(first.output.contains("| 1-plane2 | plane2 | plane4 |"), first.output)
+
+        // The same command again reuses every stage; --resume DIR does too.
+        let second = try RetortProcess.run(["chain", "--models", "plane4,plane2", "--compare-direct", "--out", out] + tiny)
+        XCTAssertEqual(second.status, 0, second.output + second.errors)
+        for stage in ["0-plane4", "1-plane2", "direct-plane2"] {
+            XCTAssert(second.output.contains("\(stage): finished run found"), second.output)
+        }
+        XCTAssertFalse(second.output.contains("epoch 1/1: train loss"), "nothing trains again")
+        let resumed = try RetortProcess.run(["chain", "--resume", out])
+        XCTAssertEqual(resumed.status, 0, resumed.output + resumed.errors)
+        XCTAssert(resumed.output.contains("direct-plane2: finished run found"), resumed.output)
+        XCTAssertEqual(try json(out + "/chain.json")["chain_minus_direct_top1"] as? Double, difference)
+
+        // Given teacher weights: the teacher is evaluated, not trained.
+        let given = folder("retort-chain-given")
+        let evaluated = try RetortProcess.run(["chain", "--models", "plane4,plane2", "--teacher-weights", out + "/0-plane4/best.safetensors",
+                                               "--out", given] + tiny)
+        XCTAssertEqual(evaluated.status, 0, evaluated.output + evaluated.errors)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: given + "/0-plane4/metrics.jsonl"))
+        let givenStages = try XCTUnwrap(try json(given + "/chain.json")["stages"] as? [[String: Any]])
+        XCTAssertEqual(givenStages[0]["evaluated"] as? Bool, true)
+        XCTAssertEqual(givenStages[0]["best_top1"] as? Double, stages[0]["best_top1"] as? Double, "the same weights on the same test images")
+        XCTAssertEqual(try json(given + "/1-plane2/config.json")["teacher-weights"] as? [String], [out + "/0-plane4/best.safetensors"])
+    }
+
+    func testAutomaticAssistantsExplainTheChoiceAndRefuseImpossibleChains() throws {
+        // The choice is printed before the (missing) teacher weights stop the run.
+        let auto = try RetortProcess.run(["chain", "--models", "plane10,plane2", "--assistants", "auto", "--teacher-weights", "/nonexistent",
+                                          "--limit", "16"])
+        XCTAssertEqual(auto.status, 1)
+        XCTAssert(auto.output.contains("assistants: plane") && auto.output.contains("is the closest to the geometric mean"), auto.output)
+        XCTAssert(auto.errors.contains("--teacher-weights /nonexistent: no such file"), auto.errors)
+        let mixed = try RetortProcess.run(["chain", "--models", "plane10,resnet8", "--assistants", "auto", "--limit", "16"])
+        XCTAssertEqual(mixed.status, 2)
+        XCTAssert(mixed.errors.contains("one family"), mixed.errors)
+        let none = try RetortProcess.run(["chain", "--models", "plane4,plane2", "--assistants", "auto", "--limit", "16"])
+        XCTAssertEqual(none.status, 2)
+        XCTAssert(none.errors.contains("no member of their family lies strictly between plane4 and plane2"), none.errors)
+        let unknown = try RetortProcess.run(["chain", "--models", "plane4,plane2", "--kd-alpha", "0.5"])
+        XCTAssertEqual(unknown.status, 2)
+        XCTAssert(unknown.errors.contains("unknown option '--kd-alpha' for 'chain'"), unknown.errors)
+    }
+
+    func testSweepTeachersDistillsFromEveryKeptCheckpoint() throws {
+        let teacher = folder("retort-sweep-teacher")
+        let train = try RetortProcess.run(["train", "--model", "plane4", "--save-every", "1", "--epochs", "2", "--out", teacher] + data)
+        XCTAssertEqual(train.status, 0, train.output + train.errors)
+        XCTAssert(FileManager.default.fileExists(atPath: teacher + "/epoch-2.safetensors"))
+        let out = folder("retort-sweep")
+        let sweep = try RetortProcess.run(["sweep-teachers", "--run", teacher, "--student", "plane2", "--epochs", "1", "--batch-size", "64",
+                                           "--out", out])
+        XCTAssertEqual(sweep.status, 0, sweep.output + sweep.errors)
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: out))
+        XCTAssertEqual(files, ["from-epoch-1", "from-epoch-2", "sweep.md", "sweep.json", "config.json"], "both epochs kept; best is one of them")
+        let student = try json(out + "/from-epoch-1/config.json")
+        XCTAssertEqual(student["teacher-weights"] as? [String], [teacher + "/epoch-1.safetensors"])
+        XCTAssertEqual(student["limit"] as? Int, 256, "the teacher run's data")
+        XCTAssertEqual(student["epochs"] as? Int, 1)
+        let report = try json(out + "/sweep.json")
+        let rows = try XCTUnwrap(report["rows"] as? [[String: Any]])
+        let teacherMetrics = try String(contentsOfFile: teacher + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+            .map { try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        XCTAssertEqual(rows.map { ($0["checkpoint"] as? [String: Any])?["teacher_top1"] as? Double }, teacherMetrics.map { $0["test_top1"] as? Double })
+        let students = rows.map { ($0["student"] as? [String: Any])?["best_top1"] as? Double ?? -1 }
+        let best = try XCTUnwrap(report["best_student_from"] as? String)
+        XCTAssertEqual(best, students[1] > students[0] ? "epoch-2.safetensors" : "epoch-1.safetensors")
+        XCTAssert(sweep.output.contains("Best student"), sweep.output)
+        XCTAssert(try String(contentsOfFile: out + "/sweep.md", encoding: .utf8).contains("| epoch-2.safetensors | 2 |"))
+
+        let again = try RetortProcess.run(["sweep-teachers", "--run", teacher, "--student", "plane2", "--epochs", "1", "--batch-size", "64",
+                                           "--out", out])
+        XCTAssertEqual(again.status, 0, again.output + again.errors)
+        XCTAssert(again.output.contains("from-epoch-1: finished run found") && again.output.contains("from-epoch-2: finished run found"), again.output)
+
+        // A run without kept checkpoints.
+        let plain = folder("retort-sweep-plain")
+        XCTAssertEqual(try RetortProcess.run(["train", "--model", "plane2", "--out", plain] + tiny).status, 0)
+        let refused = try RetortProcess.run(["sweep-teachers", "--run", plain, "--student", "plane2", "--out", folder("retort-sweep-none")])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssert(refused.errors.contains("retort train --save-every K"), refused.errors)
+    }
+}
