@@ -18,7 +18,8 @@ struct ChainConfiguration {
 
     static let ownKeys = ["models", "teacher-weights", "assistants", "compare-direct", "out"]
 
-    /// Teacher, (assistants,) student, as given.
+    /// Teacher, (assistants,) student, as given. A model may repeat (a born-again sequence:
+    /// `plane2,plane2,plane2`); the stage folders are numbered.
     var models: [String]
     var assistants = Assistants.listed
     var teacherWeights: String?
@@ -37,9 +38,6 @@ struct ChainConfiguration {
         }
         for name in models where !ModelZoo.names.contains(name) {
             throw .usage("models: unknown model '\(name)'; the zoo has \(ModelZoo.names.joined(separator: ", "))")
-        }
-        if let duplicate = models.enumerated().first(where: { index, name in models[..<index].contains(name) })?.element {
-            throw .usage("models: \(duplicate) is listed twice; each stage needs its own model")
         }
         var configuration = ChainConfiguration(models: models, settings: settings, epochs: 0)
         configuration.teacherWeights = own["teacher-weights"]

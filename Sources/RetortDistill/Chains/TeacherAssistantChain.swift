@@ -6,6 +6,12 @@ import Foundation
 /// TAKD's `{name}_best.pth.tar`), not its last. Optionally the student is also distilled straight
 /// from the teacher (TAKD's "BLKD" baseline) to measure what the assistants bring.
 ///
+/// The distillation objective is the runner's (the CLI: `--loss kd` by default, with RepDistiller's
+/// 0.1·CE + 0.9·T²·KL_batchmean, T = 4). TAKD's own objective,
+/// `(1−λ)·CE + λ·T²·KLDivLoss_mean` (mean over B·C elements), is `--kd-reduction mean
+/// --ce-weight 1−λ --loss-weight λ --temperature T`; its plain-CNN schedule is
+/// `--schedule constant --lr 0.01`.
+///
 /// Each stage is a run folder under ``directory``: `0-<teacher>`, `1-<assistant>`, …,
 /// `<m+1>-<student>`, and `direct-<student>`. A stage whose folder already holds a finished run
 /// (all ``epochs`` in `metrics.jsonl` and a `best.safetensors`) is reused, and an interrupted one
