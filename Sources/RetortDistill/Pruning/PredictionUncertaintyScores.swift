@@ -64,7 +64,7 @@ public enum PredictionUncertainty {
         let parameters = try masks.maskedParameters(of: model)
         let context = model.parameters()[0].context
         for name in masks.names where !parameters[name]!.requiresGrad {
-            throw PruningError.scoresMismatch("'\(name)' does not collect gradients (a frozen model?); unfreeze it to score it")
+            throw PruningError.scoringFailed("'\(name)' does not collect gradients (a frozen model?); unfreeze it to score it")
         }
         let wasTraining = model.isTraining
         model.eval()
@@ -86,7 +86,7 @@ public enum PredictionUncertainty {
         for name in masks.names {
             let weight = parameters[name]!
             guard let gradient = weight.grad else {
-                throw PruningError.scoresMismatch("'\(name)' got no gradient from the PrUE objective")
+                throw PruningError.scoringFailed("'\(name)' got no gradient from the PrUE objective")
             }
             scores[name] = try (gradient * weight).toArray().map(abs)
         }
@@ -98,7 +98,7 @@ public enum PredictionUncertainty {
     private static func targetProbabilities(_ model: any Classifier, _ batch: Batch, classes: Int, context: Context) throws -> Tensor {
         let logits = try model(Tensor(batch.images, shape: batch.shape, context: context))                   // z: [B, C]
         guard logits.shape == [batch.count, classes] else {
-            throw PruningError.scoresMismatch("the model gives logits \(logits.shape) for \(batch.count) samples of \(classes) classes")
+            throw PruningError.scoringFailed("the model gives logits \(logits.shape) for \(batch.count) samples of \(classes) classes")
         }
         let onehot = try Tensor.oneHot(batch.labels, classes: classes, context: context)                     // [B, C]
         return try (logits.softmax() * onehot).sum(alongAxis: 1)                                             // [B]

@@ -4,6 +4,10 @@ public enum PruningError: Error, Equatable, CustomStringConvertible {
     case invalidFraction(name: String, value: Double)
     /// The scores do not cover the masks exactly (a missing name or a wrong element count).
     case scoresMismatch(String)
+    /// A scoring criterion could not score the weights (no gradient reached them, bad logits).
+    case scoringFailed(String)
+    /// Mask values that do not fit their shape or are not 0 and 1.
+    case invalidMask(String)
     /// A score is NaN: no order can be chosen.
     case nonFiniteScore(name: String, index: Int)
     /// The target sparsity is below what the masks already prune (pruned weights stay pruned).
@@ -20,6 +24,10 @@ public enum PruningError: Error, Equatable, CustomStringConvertible {
             return "\(name) must be a fraction strictly between 0 and 1, got \(value)"
         case .scoresMismatch(let message):
             return "pruning scores do not match the masks: \(message)"
+        case .scoringFailed(let message):
+            return "cannot score the weights for pruning: \(message)"
+        case .invalidMask(let message):
+            return "invalid pruning mask: \(message)"
         case .nonFiniteScore(let name, let index):
             return "the pruning score of \(name)[\(index)] is NaN; check the model's weights and gradients"
         case .sparsityBelowCurrent(let target, let alreadyPruned):

@@ -39,10 +39,10 @@ public struct PruningMasks: Equatable, Sendable {
     public init(names: [String], shapes: [String: [Int]], values: [String: [Float]]) throws(PruningError) {
         for name in names {
             guard let shape = shapes[name], let mask = values[name], mask.count == shape.reduce(1, *) else {
-                throw .scoresMismatch("mask '\(name)' needs a shape and values of that many elements")
+                throw .invalidMask("'\(name)' needs a shape and that many values")
             }
             if let bad = mask.firstIndex(where: { $0 != 0 && $0 != 1 }) {
-                throw .scoresMismatch("mask '\(name)'[\(bad)] is \(mask[bad]); masks hold only 0 and 1")
+                throw .invalidMask("'\(name)'[\(bad)] is \(mask[bad]); masks hold only 0 and 1")
             }
         }
         self.names = names
