@@ -19,6 +19,7 @@ enum CLI {
                        flags: ["nesterov", "compare-direct"]),
         "sweep-teachers": .init(options: Set(SweepConfiguration.ownKeys + StageSettings.keys).subtracting(["nesterov", "dataset"]).union(["config"]),
                                 flags: ["nesterov"]),
+        "prune": .init(options: Set(TrainConfiguration.keys(for: .prune)).subtracting(["nesterov"]).union(["config"]), flags: ["nesterov"]),
     ]
 
     static let usage = """
@@ -67,6 +68,17 @@ enum CLI {
                                 teacher epoch that teaches best (the training and loss options of distill)
                                   --run DIR   a run from retort train --save-every K   --student NAME
                                   --out DIR   DIR/from-epoch-<n>/, DIR/sweep.md, DIR/sweep.json
+          prune                 prune a trained teacher (global, unstructured) and fine-tune it with the masks held;
+                                DIR/best.safetensors (zeros in place; masks in best.masks.safetensors) is a
+                                teacher for distill --teacher-weights; before/after table in DIR/pruning.md|json
+                                  --model NAME --weights FILE (the dense teacher) --out DIR, and the training
+                                  options of train for fine-tuning (--epochs --lr --schedule --batch-size --seed …)
+                                  --method prue|magnitude|random --sparsity 0.5   one shot over the Conv2d weights
+                                    (prue: prediction-uncertainty scores, PrUE), fine-tuned in DIR/finetune
+                                  --method iterative --rate 0.2 --rounds N   prune 20% of the remaining Conv2d AND
+                                    Linear weights by |w| per round (prune-then-distill), each round fine-tuned
+                                    with the schedule restarted (LR rewinding) in DIR/round-<k>; --sparsity S
+                                    instead of --rounds picks the rounds whose 1 − 0.8^k is closest to S
           eval                  top-1, top-5 and loss of saved weights
                                   --model NAME --weights FILE --dataset NAME [--data-dir DIR] [--split test|train]
           predict               write a split's logits ([N, classes], tensor "logits") and labels to safetensors
@@ -116,6 +128,7 @@ enum CLI {
             case "selfdistill": try TrainCommand.run(parsed, command: .selfdistill)
             case "chain": try ChainCommand.run(parsed)
             case "sweep-teachers": try SweepTeachersCommand.run(parsed)
+            case "prune": try PruneCommand.run(parsed)
             case "eval": try EvaluateCommand.run(parsed, predict: false)
             case "predict": try EvaluateCommand.run(parsed, predict: true)
             default: throw CLIError.usage("unknown command '\(command)'")

@@ -1,12 +1,12 @@
 import Foundation
 import RetortDistill
 
-/// The settings of `retort train`, `retort distill` and `retort selfdistill`, from a JSON file
+/// The settings of `retort train`, `retort distill`, `retort selfdistill` and `retort prune`, from a JSON file
 /// (`--config`) and command-line flags with the same names; flags override the file. Unknown keys,
 /// keys of another command or method, and bad values are errors naming the key.
 struct TrainConfiguration: Equatable {
     /// Which command the settings are for.
-    enum Command: String { case train, distill, selfdistill }
+    enum Command: String { case train, distill, selfdistill, prune }
     var command = Command.train
     var model = "plane6"
     var dataset = "fashion-mnist"
@@ -41,6 +41,11 @@ struct TrainConfiguration: Equatable {
     var kdTemperature = 4.0
     var kdAlpha = 0.9
     var kdGamma = 0.1
+    /// `prune`: the dense weights, the target sparsity, and iterative pruning's per-round rate and rounds.
+    var weights: String?
+    var sparsity: Double?
+    var rate: Double?
+    var rounds: Int?
 
     /// The keys every training command takes, as they appear in JSON and (with `--`) on the command line.
     static let commonKeys = ["model", "dataset", "data-dir", "epochs", "batch-size", "lr", "momentum", "weight-decay", "nesterov",
@@ -55,6 +60,7 @@ struct TrainConfiguration: Equatable {
         case .train: return commonKeys + ["teacher-model", "teacher-weights", "kd-temperature", "kd-alpha", "kd-gamma"]
         case .distill: return commonKeys + ["student", "teacher", "teacher-weights", "loss", "kd-reduction"] + methodKeys
         case .selfdistill: return commonKeys + ["method"] + methodKeys
+        case .prune: return commonKeys + pruneKeys
         }
     }
 
@@ -99,6 +105,7 @@ struct TrainConfiguration: Equatable {
             }
             if kdReduction != nil, chosen != .kd { throw .usage("kd-reduction applies to --loss kd only") }
             try checkOptions(of: chosen)
+        case .prune: try validatePruning()
         case .selfdistill:
             guard let name = method else { throw .usage("selfdistill needs --method bake|zipf|tfnkd|ls") }
             guard let chosen = try? DistillationMethod(name: name, among: DistillationMethod.selfDistillation) else {
@@ -122,6 +129,7 @@ struct TrainConfiguration: Equatable {
         case .train: return "\(model)-\(dataset)"
         case .distill: return "\(model)-from-\(teachers.joined(separator: "+"))-\(method ?? "kd")"
         case .selfdistill: return "\(model)-\(method ?? "")"
+        case .prune: return "\(model)-\(method ?? "prue")-pruned"
         }
     }
 
@@ -135,6 +143,7 @@ struct TrainConfiguration: Equatable {
         if let limit { object["limit"] = limit }
         if let out { object["out"] = out }
         if let saveEvery { object["save-every"] = saveEvery }
+        if command == .prune { object.merge(pruneJSON) { $1 } }
         if let teacherModel { object["teacher-model"] = teacherModel }
         if !teacherWeights.isEmpty { object["teacher-weights"] = command == .train ? teacherWeights[0] as Any : teacherWeights }
         if teacherModel != nil { object["kd-temperature"] = kdTemperature; object["kd-alpha"] = kdAlpha; object["kd-gamma"] = kdGamma }
@@ -207,6 +216,11 @@ struct TrainConfiguration: Equatable {
         case "kd-temperature": kdTemperature = try number(0.01...100)
         case "kd-alpha": kdAlpha = try number(0...100)
         case "kd-gamma": kdGamma = try number(0...100)
+        case "weights": weights = text
+        case "sparsity", "rate":
+            guard let value = Double(text), value > 0, value < 1 else { throw .usage("\(key) must be a fraction strictly between 0 and 1, got '\(text)'") }
+            if key == "sparsity" { sparsity = value } else { rate = value }
+        case "rounds": rounds = try integer(1...1_000)
         default: throw .usage("unknown option '--\(key)' for '\(command.rawValue)'")
         }
     }

@@ -19,9 +19,20 @@ extension Tensor {
             try kernel.encodeInferenceForward(into: context.stream, input: buffer, weight: weight.buffer, bias: bias.buffer,
                                               runningMean: runningMean.buffer, runningVariance: runningVariance.buffer, output: y.buffer,
                                               batch: n, channels: c, height: h, width: w, epsilon: epsilon)
-            // Eval-mode batch norm is an affine map per channel: dx = dy · weight / sqrt(var + eps).
-            return y.recorded(from: [self, weight, bias]) { _ in
-                throw TensorError.invalidBackward("backward through an evaluation-mode batchNorm is not supported; call train() on the module")
+            // Eval-mode batch norm is an affine map per channel with the running statistics (constant
+            // in evaluation mode): x̂ = (x − mean)·invstd, invstd = 1/√(var + ε);
+            // dx = dy·weight·invstd, dweight = Σ_{n,h,w} dy·x̂, dbias = Σ_{n,h,w} dy (gradients of
+            // saliency-style criteria such as PrUE's are taken in evaluation mode).
+            return y.recorded(from: [self, weight, bias]) { [self] g in
+                let epsilonTensor = try Tensor.full(epsilon, shape: [c], context: g.context)
+                let invstd = try runningVariance.binary(.add, epsilonTensor, name: "batchNorm backward").unary(.sqrt).unary(.reciprocal)  // [C]
+                let dx = try g.product(try weight.binary(.multiply, invstd, name: "batchNorm backward"), .channel)                   // [N, C, H, W]
+                let centered = try Tensor.empty(shape: shape, context: g.context)
+                try elementwise.encodeSubtract(into: g.context.stream, a: buffer, b: runningMean.buffer, output: centered.buffer, shape: shape,
+                                               broadcast: .channel)
+                let normalized = try centered.product(invstd, .channel)                                                             // x̂: [N, C, H, W]
+                let dWeight = try g.product(normalized, .full).reduced(to: [c], .channel)                                          // [C]
+                return [dx, dWeight, try g.reduced(to: [c], .channel)]
             }
         }
         let mean = try Tensor.empty(shape: [c], context: context), invstd = try Tensor.empty(shape: [c], context: context)

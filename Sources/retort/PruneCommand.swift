@@ -1,0 +1,140 @@
+import Foundation
+import RetortDistill
+
+/// `retort prune`: prunes a trained teacher and fine-tunes it with the masks held, into an output
+/// folder whose `best.safetensors` (a plain PyTorch-named state dict with the zeros in place, masks
+/// beside it in `best.masks.safetensors`) is a teacher for `retort distill --teacher-weights`.
+///
+/// - `--method prue|magnitude|random`: one-shot global unstructured pruning of the Conv2d weights to
+///   `--sparsity` (PrUE, §4.17), then one fine-tuning run in `DIR/finetune/`.
+/// - `--method iterative`: prune-then-distill's iterative global magnitude pruning of the Conv2d and
+///   Linear weights (§4.18): each round prunes `--rate` of the weights still kept, then fine-tunes
+///   from that round's weights with the schedule restarted at the base learning rate (learning-rate
+///   rewinding), in `DIR/round-<k>/`. Each round starts from the previous round's last weights (the
+///   reference prunes the model as its fine-tuning left it); the pruned teacher is the final
+///   round's best.
+enum PruneCommand {
+    static func run(_ arguments: Arguments) throws {
+        let say = TrainCommand.say
+        let file = try arguments.options["config"].map { try TrainCommand.readJSON(URL(fileURLWithPath: $0)) }
+        let configuration = try TrainConfiguration.resolve(.prune, file: file, flags: arguments.options, switches: arguments.flags)
+        let out = URL(fileURLWithPath: configuration.out ?? "runs/\(configuration.defaultRunName)")
+        let method = configuration.pruningMethod
+        let dense = URL(fileURLWithPath: configuration.weights ?? "")
+        let context = try Context()
+        say("device: \(context.device.info.summary)")
+
+        let (trainLoader, testLoader) = try TrainingJob.loaders(configuration)
+        let train = trainLoader.dataset
+        let model = try ModelZoo.make(configuration.model, inputChannels: train.channels, inputSize: train.height, classes: train.classes,
+                                      context: context, seed: UInt64(configuration.seed))
+        try model.load(stateDict: SafeTensors(contentsOf: dense), source: dense.path)
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let config = try JSONSerialization.data(withJSONObject: configuration.json, options: [.prettyPrinted, .sortedKeys])
+        try config.write(to: out.appendingPathComponent("config.json"), options: .atomic)
+
+        let layers: PrunableLayers = method == .iterative ? .convolutionsAndLinear : .convolutions
+        var masks = PruningMasks(ones: model, layers: layers)
+        var report = PruningReport(model: configuration.model, method: method.rawValue, denseWeights: dense.path, layers: layers)
+        func record(_ stage: PruningReport.Stage) {
+            report.stages.append(stage)
+            say(String(format: "%@: test top-1 %.2f%%, sparsity %.2f%% of Conv2d weights, %.2f%% of Conv2d and Linear weights, "
+                       + "%.2f%% of all parameters, predictive entropy %.4f", stage.name, stage.top1 * 100, stage.convolutionSparsity * 100,
+                       stage.weightSparsity * 100, stage.parameterSparsity * 100, stage.entropy))
+        }
+        say("\(configuration.model) (\(dense.path)): pruning \(masks.totalCount.formatted(.number)) "
+            + "\(layers == .convolutions ? "Conv2d" : "Conv2d and Linear") weights in \(masks.names.count) tensors, \(method.rawValue)")
+        record(try PruningReport.measure("dense", model, on: testLoader))
+
+        var final: URL
+        if method == .iterative {
+            let rounds = configuration.rounds ?? 1, rate = configuration.rate ?? 0.2
+            var start = dense
+            final = dense
+            for round in 1...rounds {
+                if round > 1 { try model.load(stateDict: SafeTensors(contentsOf: start), source: start.path) }
+                masks = try masks.pruning(rate: rate, scores: masks.magnitudeScores(of: model))
+                try masks.apply(to: model)
+                say(String(format: "round %d/%d: pruned %.0f%% of the remaining weights by |w|; %.2f%% pruned now", round, rounds, rate * 100,
+                           masks.sparsity * 100))
+                record(try PruningReport.measure("round \(round): pruned", model, on: testLoader))
+                let outcome = try fineTune(configuration, masks: masks, from: start, into: out.appendingPathComponent("round-\(round)"),
+                                           context: context)
+                start = outcome.run.appendingPathComponent("last.safetensors")
+                final = outcome.bestWeights
+                try model.load(stateDict: SafeTensors(contentsOf: final), source: final.path)
+                record(try PruningReport.measure("round \(round): fine-tuned", model, on: testLoader, run: outcome.run))
+            }
+        } else {
+            let sparsity = configuration.sparsity ?? 0.5
+            let scores: [String: [Float]]
+            switch method {
+            case .magnitude: scores = try masks.magnitudeScores(of: model)
+            case .random: scores = masks.randomScores(seed: UInt64(configuration.seed))
+            default:
+                // PrUE's scoring loader: the training set sorted by label, unshuffled, augmented, batch 500.
+                let sorted = try DataLoader(dataset: train.sortedByLabel(), batchSize: 500, mode: trainLoader.mode, shuffle: false,
+                                            seed: UInt64(configuration.seed))
+                let means = try PredictionUncertainty.classMeanProbabilities(of: model, on: sorted, classes: train.classes)
+                let result = try PredictionUncertainty.scores(of: model, masks: masks, on: sorted, classMeans: means)
+                say("PrUE: class-mean target probabilities " + means.map { String(format: "%.3f", $0) }.joined(separator: " ")
+                    + String(format: "; objective Σ|p̄ − p| %.4f over %d images", result.objective, train.count))
+                report.prueObjective = result.objective
+                scores = result.values
+            }
+            masks = try masks.pruning(sparsity: sparsity, scores: scores)
+            try masks.apply(to: model)
+            record(try PruningReport.measure("pruned", model, on: testLoader))
+            let outcome = try fineTune(configuration, masks: masks, from: dense, into: out.appendingPathComponent("finetune"), context: context)
+            final = outcome.bestWeights
+            try model.load(stateDict: SafeTensors(contentsOf: final), source: final.path)
+            record(try PruningReport.measure("fine-tuned", model, on: testLoader, run: outcome.run))
+        }
+
+        // The pruned teacher: the final weights with the masks re-applied (a no-op when they held).
+        try masks.apply(to: model)
+        let teacher = out.appendingPathComponent("best.safetensors")
+        var state = try model.stateDict()
+        state.metadata = ["format": "pt", "pruning": method.rawValue, "sparsity": "\(masks.sparsity)", "source": final.path]
+        try state.write(to: teacher)
+        try masks.write(to: PruningMasks.sidecarURL(for: teacher))
+        report.finalLayers = masks.layers
+        try report.write(to: out)
+        say("\n" + report.table)
+        say(String(format: "pruned teacher: %@ (%.2f%% of the %@ weights pruned; masks in %@); report in %@", teacher.path, masks.sparsity * 100,
+                   layers == .convolutions ? "Conv2d" : "Conv2d and Linear", PruningMasks.sidecarURL(for: teacher).lastPathComponent,
+                   out.appendingPathComponent("pruning.md").path))
+    }
+
+    /// Fine-tunes from `start` with `masks` held (applied to the loaded weights, and by a
+    /// ``MaskedOptimizer`` around the SGD of the recipe), with a fresh optimizer and the schedule
+    /// from the base learning rate, into `run`; writes the masks beside its best and last weights.
+    static func fineTune(_ configuration: TrainConfiguration, masks: PruningMasks, from start: URL, into run: URL,
+                         context: Context) throws -> TrainingJob.Outcome {
+        var settings = configuration
+        settings.command = .train
+        settings.out = run.path
+        var job = TrainingJob(configuration: settings, run: run)
+        let prepared = PreparedModel()
+        job.prepareModel = { model in
+            try model.load(stateDict: SafeTensors(contentsOf: start), source: start.path)
+            try masks.apply(to: model)
+            prepared.model = model
+        }
+        job.wrapOptimizer = { sgd in
+            guard let model = prepared.model else { throw CLIError.failed("internal: the fine-tuning model was not prepared") }
+            return try MaskedOptimizer(wrapping: sgd, masks: masks, model: model)
+        }
+        let outcome = try job.execute(context: context)
+        if outcome.interrupted { throw CLIError.failed("stopped during fine-tuning in \(run.path); prune does not resume, run it again") }
+        for name in ["best.safetensors", "last.safetensors"] {
+            try masks.write(to: PruningMasks.sidecarURL(for: run.appendingPathComponent(name)))
+        }
+        return outcome
+    }
+
+    /// The model a fine-tuning job builds, handed from `prepareModel` to `wrapOptimizer`.
+    private final class PreparedModel {
+        var model: (any Classifier)?
+    }
+}
