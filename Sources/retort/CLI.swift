@@ -15,6 +15,7 @@ enum CLI {
                          flags: ["nesterov"], repeatable: ["teacher", "teacher-weights"]),
         "selfdistill": .init(options: Set(TrainConfiguration.keys(for: .selfdistill)).subtracting(["nesterov"]).union(["config", "resume"]),
                              flags: ["nesterov"]),
+        "online": .init(options: Set(TrainConfiguration.keys(for: .online)).subtracting(["nesterov"]).union(["config", "resume"]), flags: ["nesterov"]),
     ]
 
     static let usage = """
@@ -50,6 +51,13 @@ enum CLI {
           selfdistill           train with self-distillation (the training options of train, and)
                                   --model NAME --method bake|zipf|tfnkd|ls
                                   bake: --bake-omega 0.5 --temperature 4   zipf: --zipf-power 1   ls: --label-smoothing 0.1
+          online                train several networks together, each with its own SGD (the training options
+                                of train, and)
+                                  --models A,B[,…] --method dml|switokd|bdkd|sokd   (names repeat as A-a, A-b)
+                                  [--lrs X,Y,…]   one learning rate per network (default --lr for all)
+                                  switokd, bdkd: first = teacher, second = student; dml: two or more
+                                  sokd: --models TEACHER,STUDENT --teacher-weights FILE [--temperature 4]
+                                  --resume DIR    continue from the last finished epoch
           eval                  top-1, top-5 and loss of saved weights
                                   --model NAME --weights FILE --dataset NAME [--data-dir DIR] [--split test|train]
           predict               write a split's logits ([N, classes], tensor "logits") and labels to safetensors
@@ -97,6 +105,7 @@ enum CLI {
             case "train": try TrainCommand.run(parsed, command: .train)
             case "distill": try TrainCommand.run(parsed, command: .distill)
             case "selfdistill": try TrainCommand.run(parsed, command: .selfdistill)
+            case "online": try OnlineCommand.run(parsed)
             case "eval": try EvaluateCommand.run(parsed, predict: false)
             case "predict": try EvaluateCommand.run(parsed, predict: true)
             default: throw CLIError.usage("unknown command '\(command)'")
