@@ -33,8 +33,13 @@ enum OnlineCommand {
         }
         switch configuration.method {
         case "sokd":
-            let teacher = try TrainingJob.loadTeacher(configuration.models[0], weights: configuration.teacherWeights[0], like: dataset, context: context)
-            let auxiliary = try AuxiliaryBranchNetwork(teacher: teacher.asAuxiliaryBranching(model: configuration.models[0]), seed: seed)
+            // The branch point is checked before the weights are read.
+            let teacher = try ModelZoo.make(configuration.models[0], inputChannels: dataset.channels, inputSize: dataset.height,
+                                            classes: dataset.classes, context: context).asAuxiliaryBranching(model: configuration.models[0])
+            let weights = URL(fileURLWithPath: configuration.teacherWeights[0])
+            try teacher.load(stateDict: SafeTensors(contentsOf: weights), source: weights.path)
+            teacher.eval()
+            let auxiliary = try AuxiliaryBranchNetwork(teacher: teacher, seed: seed)
             let student = try make(1)
             return ([auxiliary, student], [names[0] + "-aux", names[1]], [auxiliary.trainableParameters, student.parameters()],
                     SemiOnlineKD(temperature: Float(configuration.methodOptions["temperature"] ?? 4), labelSmoothing: labelSmoothing),
