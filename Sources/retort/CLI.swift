@@ -20,6 +20,7 @@ enum CLI {
         "sweep-teachers": .init(options: Set(SweepConfiguration.ownKeys + StageSettings.keys).subtracting(["nesterov", "dataset"]).union(["config"]),
                                 flags: ["nesterov"]),
         "prune": .init(options: Set(TrainConfiguration.keys(for: .prune)).subtracting(["nesterov"]).union(["config"]), flags: ["nesterov"]),
+        "online": .init(options: Set(TrainConfiguration.keys(for: .online)).subtracting(["nesterov"]).union(["config", "resume"]), flags: ["nesterov"]),
     ]
 
     static let usage = """
@@ -79,6 +80,13 @@ enum CLI {
                                     Linear weights by |w| per round (prune-then-distill), each round fine-tuned
                                     with the schedule restarted (LR rewinding) in DIR/round-<k>; --sparsity S
                                     instead of --rounds picks the rounds whose 1 − 0.8^k is closest to S
+          online                train several networks together, each with its own SGD (the training options
+                                of train, and)
+                                  --models A,B[,…] --method dml|switokd|bdkd|sokd   (names repeat as A-a, A-b)
+                                  [--lrs X,Y,…]   one learning rate per network (default --lr for all)
+                                  switokd, bdkd: first = teacher, second = student; dml: two or more
+                                  sokd: --models TEACHER,STUDENT --teacher-weights FILE [--temperature 4]
+                                  --resume DIR    continue from the last finished epoch
           eval                  top-1, top-5 and loss of saved weights
                                   --model NAME --weights FILE --dataset NAME [--data-dir DIR] [--split test|train]
           predict               write a split's logits ([N, classes], tensor "logits") and labels to safetensors
@@ -129,6 +137,7 @@ enum CLI {
             case "chain": try ChainCommand.run(parsed)
             case "sweep-teachers": try SweepTeachersCommand.run(parsed)
             case "prune": try PruneCommand.run(parsed)
+            case "online": try OnlineCommand.run(parsed)
             case "eval": try EvaluateCommand.run(parsed, predict: false)
             case "predict": try EvaluateCommand.run(parsed, predict: true)
             default: throw CLIError.usage("unknown command '\(command)'")

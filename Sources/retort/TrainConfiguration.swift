@@ -1,12 +1,12 @@
 import Foundation
 import RetortDistill
 
-/// The settings of `retort train`, `retort distill`, `retort selfdistill` and `retort prune`, from a JSON file
+/// The settings of `retort train`, `retort distill`, `retort selfdistill`, `retort prune` and `retort online`, from a JSON file
 /// (`--config`) and command-line flags with the same names; flags override the file. Unknown keys,
 /// keys of another command or method, and bad values are errors naming the key.
 struct TrainConfiguration: Equatable {
     /// Which command the settings are for.
-    enum Command: String { case train, distill, selfdistill, prune }
+    enum Command: String { case train, distill, selfdistill, prune, online }
     var command = Command.train
     var model = "plane6"
     var dataset = "fashion-mnist"
@@ -46,6 +46,9 @@ struct TrainConfiguration: Equatable {
     var sparsity: Double?
     var rate: Double?
     var rounds: Int?
+    /// `online`: the networks' zoo names, and optionally one learning rate per network (`lrs`).
+    var models: [String] = []
+    var learningRates: [Double] = []
 
     /// The keys every training command takes, as they appear in JSON and (with `--`) on the command line.
     static let commonKeys = ["model", "dataset", "data-dir", "epochs", "batch-size", "lr", "momentum", "weight-decay", "nesterov",
@@ -61,6 +64,7 @@ struct TrainConfiguration: Equatable {
         case .distill: return commonKeys + ["student", "teacher", "teacher-weights", "loss", "kd-reduction"] + methodKeys
         case .selfdistill: return commonKeys + ["method"] + methodKeys
         case .prune: return commonKeys + pruneKeys
+        case .online: return commonKeys.filter { $0 != "model" && $0 != "save-every" } + ["models", "method", "lrs", "teacher-weights", "temperature"]
         }
     }
 
@@ -113,6 +117,7 @@ struct TrainConfiguration: Equatable {
             }
             try checkOptions(of: chosen)
             if chosen == .labelSmoothing, labelSmoothing == 0 { labelSmoothing = 0.1 }
+        case .online: try validateOnline()
         }
     }
 
@@ -130,6 +135,7 @@ struct TrainConfiguration: Equatable {
         case .distill: return "\(model)-from-\(teachers.joined(separator: "+"))-\(method ?? "kd")"
         case .selfdistill: return "\(model)-\(method ?? "")"
         case .prune: return "\(model)-\(method ?? "prue")-pruned"
+        case .online: return "\(models.joined(separator: "+"))-\(method ?? "")"
         }
     }
 
@@ -151,6 +157,11 @@ struct TrainConfiguration: Equatable {
         if let method { object[command == .distill ? "loss" : "method"] = method }
         if let kdReduction { object["kd-reduction"] = kdReduction }
         for (key, value) in methodOptions { object[key] = value }
+        if command == .online {
+            object["model"] = nil
+            object["models"] = models
+            if !learningRates.isEmpty { object["lrs"] = learningRates }
+        }
         return object
     }
 
@@ -204,6 +215,12 @@ struct TrainConfiguration: Equatable {
         case "teacher-model": teacherModel = text
         case "teacher-weights": teacherWeights = command == .train ? [text] : list()
         case "student": model = text
+        case "models": models = list()
+        case "lrs":
+            let items = list()
+            let values = items.compactMap { Double($0) }.filter { $0.isFinite && (0...100).contains($0) }
+            guard values.count == items.count, !values.isEmpty else { throw .usage("lrs must be learning rates like 0.1,0.05 (one per network), got '\(text)'") }
+            learningRates = values
         case "teacher": teachers = list()
         case "loss", "method": method = text
         case "kd-reduction":

@@ -5,7 +5,14 @@ import Retort
 /// `nn.Sequential(*(conv_layers + fc_layers))` in `plain_cnn_cifar.py`.
 public final class PlainCNN: Classifier {
     public let layers: Sequential
-    private let convolutionCount: Int
+    /// The layer specs (without the final classifier) and the shapes it was built for.
+    public let layerSpecs: [String]
+    let inputChannels: Int, inputSize: Int, classes: Int
+    /// Modules before the flatten (convolutions and pools).
+    let convolutionCount: Int
+    /// The module index where the last group of convolutions starts (after the pool before it);
+    /// nil for a single group.
+    let lastGroupStart: Int?
     public var isTraining = true
 
     /// The layer specs of each model for CIFAR-10-sized class counts and for CIFAR-100 (`hundred`).
@@ -34,12 +41,15 @@ public final class PlainCNN: Classifier {
         var generator = SplitMix64(seed: seed)
         var modules: [any Module] = []
         var channels = inputChannels, size = inputSize, features = 0, convolutions = 0
+        var groupStart: Int?, previous: String?
         for item in spec {
+            defer { previous = item }
             if item == "MP" {
                 modules.append(MaxPool2d(2))
                 size /= 2
                 convolutions = modules.count
             } else if item.hasPrefix("Conv"), let width = Int(item.dropFirst(4)) {
+                if previous == "MP" { groupStart = modules.count }
                 modules += [try Conv2d(channels, width, kernelSize: 3, padding: 1, context: context, generator: &generator),
                             try BatchNorm2d(width, context: context), ReLU()]
                 channels = width
@@ -57,6 +67,11 @@ public final class PlainCNN: Classifier {
         modules.append(try Linear(features, classes, context: context, generator: &generator))
         layers = Sequential(modules)
         convolutionCount = convolutions
+        lastGroupStart = groupStart
+        layerSpecs = spec
+        self.inputChannels = inputChannels
+        self.inputSize = inputSize
+        self.classes = classes
     }
 
     public var entries: [ModuleEntry] { [.child("layers", layers)] }
@@ -65,8 +80,17 @@ public final class PlainCNN: Classifier {
         var x = input
         for layer in layers.layers.prefix(convolutionCount) { x = try layer(x) }
         let pooled = try x.flattened(from: 1)
-        var logits = pooled
-        for layer in layers.layers.dropFirst(convolutionCount) { logits = try layer(logits) }
+        let logits = try classify(from: pooled, startingAt: convolutionCount)
         return FeatureTaps(stages: [x], preactivations: preact ? [x] : [], pooled: pooled, logits: logits)
+    }
+
+    /// Runs the modules from index `start` on `x` (flattening it after the convolutions).
+    func classify(from x: Tensor, startingAt start: Int) throws -> Tensor {
+        var x = x
+        for (index, layer) in layers.layers.enumerated().dropFirst(start) {
+            if index == convolutionCount, x.shape.count > 2 { x = try x.flattened(from: 1) }
+            x = try layer(x)
+        }
+        return x
     }
 }

@@ -8,6 +8,8 @@ public final class ResNet: Classifier {
     public let bn1: BatchNorm2d
     public let layer1: Sequential, layer2: Sequential, layer3: Sequential
     public let fc: Linear
+    public let depth: Int, filters: [Int]
+    let inputChannels: Int, classes: Int
     public var isTraining = true
 
     /// - Parameters: `depth` = 6n + 2; `filters` = [stem, stage 1, stage 2, stage 3] channels.
@@ -34,6 +36,10 @@ public final class ResNet: Classifier {
         layer2 = try stage(filters[2], stride: 2)
         layer3 = try stage(filters[3], stride: 2)
         fc = try Linear(filters[3], classes, context: context, generator: &generator)
+        self.depth = depth
+        self.filters = filters
+        self.inputChannels = inputChannels
+        self.classes = classes
     }
 
     public var entries: [ModuleEntry] {

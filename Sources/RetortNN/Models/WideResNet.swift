@@ -7,6 +7,8 @@ public final class WideResNet: Classifier {
     public let block1: WideStage, block2: WideStage, block3: WideStage
     public let bn1: BatchNorm2d
     public let fc: Linear
+    public let depth: Int, widen: Int
+    let inputChannels: Int, classes: Int
     public var isTraining = true
 
     /// - Parameters: `depth` = 6n + 4; `widen` = k.
@@ -24,6 +26,10 @@ public final class WideResNet: Classifier {
         block3 = try WideStage(blocks, channels[2], channels[3], stride: 2, context: context, generator: &generator)
         bn1 = try BatchNorm2d(channels[3], context: context)
         fc = try Linear(channels[3], classes, context: context, generator: &generator)
+        self.depth = depth
+        self.widen = widen
+        self.inputChannels = inputChannels
+        self.classes = classes
         try fc.bias?.assign([Float](repeating: 0, count: classes))
     }
 

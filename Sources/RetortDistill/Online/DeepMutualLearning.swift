@@ -1,0 +1,40 @@
+import Retort
+
+/// Deep Mutual Learning (Zhang et al., CVPR 2018; kd-methods §4.3): K networks learn from the
+/// labels and from each other,
+///
+///     L_k = CE(z_k, y) + Σ_{l≠k} KL(softmax(z_l) ‖ softmax(z_k)),
+///
+/// at T = 1, each KL averaged over the batch (Σ over classes, mean over samples) and **summed** over
+/// the K − 1 peers, as the official `train_models.py` (`kl_loss_compute`). The peers' outputs are
+/// constants of `L_k` (the reference restricts each update to network k's variables), so the
+/// gradient of `L_k` reaches network k only; every network steps on every batch. The reference's
+/// 1e-8 epsilons inside the logarithms are left out: the fused KL works on max-subtracted logits and
+/// is finite without them.
+public struct DeepMutualLearning: OnlineObjective {
+    /// PyTorch's `label_smoothing` of each network's cross-entropy (the reference's flag; 0 by default).
+    public var labelSmoothing: Float
+
+    public init(labelSmoothing: Float = 0) {
+        self.labelSmoothing = labelSmoothing
+    }
+
+    public var name: String { "dml" }
+    public var networkCount: ClosedRange<Int> { 2...Int.max }
+
+    public func losses(_ step: OnlineStep) throws -> OnlineLosses {
+        try checkNetworks(step)
+        return OnlineLosses(losses: try step.logits.indices.map { try loss(of: $0, step) })
+    }
+
+    /// `L_k` for network `k`.
+    public func loss(of k: Int, _ step: OnlineStep) throws -> Tensor {
+        // z: [B, C] per network; every KL: scale 1/B = batch mean at T = 1.
+        let z = step.logits[k]
+        var total = try z.crossEntropy(labels: step.labels, labelSmoothing: labelSmoothing)
+        for (l, peer) in step.logits.enumerated() where l != k {
+            total = try total + z.klDivergence(teacher: peer.detached(), temperature: 1, scale: 1 / Float(step.batchSize))
+        }
+        return total
+    }
+}

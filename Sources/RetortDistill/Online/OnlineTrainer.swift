@@ -1,0 +1,280 @@
+import Foundation
+import RetortData
+import RetortNN
+
+/// Online co-training (DML, SwitOKD, BD-KD, SOKD): K networks trained in the same steps on the same
+/// batches, each with its own optimizer and learning-rate schedule.
+///
+/// Each step runs every network in training mode on the batch (``OnlineObjective/forward(_:input:)``),
+/// asks the objective for each network's loss (nil: that network does not step on this batch),
+/// back-propagates the sum of the losses once (each loss reads its peers detached, so each network
+/// gets the gradient of its own loss) and steps only the optimizers of the networks that got a loss.
+///
+/// Run folder:
+/// - `metrics.jsonl`: one ``OnlineEpochMetrics`` per epoch, every network's metrics under its name;
+/// - `<name>.last.safetensors` and `<name>.best.safetensors` per network (weights; optimizer state
+///   beside them as `<name>.last.optimizer.safetensors`; atomic writes), best by that network's test top-1;
+/// - `modes.csv` for switching objectives: `epoch,step,mode,<diagnostics>` per step (1-based epoch and step);
+/// - `frozen.json`: frozen networks' test metrics, measured once before the first epoch;
+/// - `summary.md`: a per-network table.
+///
+/// A run resumes from the `last` checkpoints at an epoch boundary: a run stopped mid-epoch (Ctrl-C,
+/// ``shouldStop``) continues from the start of that epoch, the steps of it already taken are
+/// repeated (per-step resume would need every network's and the objective's mid-epoch state).
+public final class OnlineTrainer {
+    public let networks: [OnlineNetwork]
+    public let objective: any OnlineObjective
+    public let epochs: Int
+    public let runDirectory: URL
+    /// Networks that do not train (SOKD's teacher), evaluated once before the first epoch and
+    /// reported beside the trained ones.
+    public var frozen: [(name: String, model: any Classifier)] = []
+    /// Called after every step with the sum of the step's losses and the networks' mean training
+    /// accuracy so far this epoch.
+    public var onStep: ((Trainer.StepProgress) -> Void)?
+    /// Checked after every step: when it returns true, training stops; the `last` checkpoints stay
+    /// at the previous epoch boundary.
+    public var shouldStop: () -> Bool = { false }
+
+    public private(set) var history: [OnlineEpochMetrics] = []
+    public private(set) var frozenMetrics: [String: FrozenNetworkMetrics] = [:]
+    /// The mode of the latest step (switch counting continues across epochs and resumes).
+    private var lastMode: String?
+
+    /// - Throws: when names repeat or are not usable as file names, or the objective takes another
+    ///   number of networks.
+    public init(networks: [OnlineNetwork], objective: any OnlineObjective, epochs: Int, runDirectory: URL) throws {
+        let names = networks.map(\.name)
+        guard Set(names).count == names.count else {
+            throw DistillationError.invalidConfiguration("network names must be unique in a run; got \(names.joined(separator: ", "))")
+        }
+        if let bad = names.first(where: { $0.isEmpty || $0.contains("/") || $0.hasPrefix(".") }) {
+            throw DistillationError.invalidConfiguration("network name '\(bad)' cannot name a checkpoint file")
+        }
+        guard objective.networkCount.contains(networks.count) else {
+            let count = objective.networkCount
+            throw DistillationError.invalidConfiguration("\(objective.name) trains \(count.upperBound == Int.max ? "\(count.lowerBound) or more" : "\(count.lowerBound)") networks; got \(networks.count)")
+        }
+        self.networks = networks
+        self.objective = objective
+        self.epochs = epochs
+        self.runDirectory = runDirectory
+    }
+
+    /// Where network `name`'s last checkpoint is.
+    public func lastURL(_ name: String) -> URL { runDirectory.appendingPathComponent("\(name).last.safetensors") }
+    /// Where network `name`'s best checkpoint (by its test top-1) is.
+    public func bestURL(_ name: String) -> URL { runDirectory.appendingPathComponent("\(name).best.safetensors") }
+    var metricsURL: URL { runDirectory.appendingPathComponent("metrics.jsonl") }
+    var modesURL: URL { runDirectory.appendingPathComponent("modes.csv") }
+    var frozenURL: URL { runDirectory.appendingPathComponent("frozen.json") }
+
+    // MARK: Resume
+
+    /// Restores every network's `last` checkpoint (weights, optimizer) and the metrics so far;
+    /// returns the epoch to continue from (0-based).
+    public func resume() throws -> Int {
+        var epochs: [String: Int] = [:]
+        for network in networks {
+            let url = lastURL(network.name)
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw TrainingError.invalidRunDirectory("\(runDirectory.path) has no \(url.lastPathComponent) to resume from")
+            }
+            let state = try Checkpoint.load(into: network.model, optimizer: network.optimizer, from: url)
+            guard let epoch = state["epoch"].flatMap(Int.init) else {
+                throw TrainingError.invalidRunDirectory("\(url.path) does not record its epoch")
+            }
+            epochs[network.name] = epoch
+            lastMode = state["mode"].flatMap { $0.isEmpty ? nil : $0 }
+        }
+        guard let epoch = epochs.values.first, Set(epochs.values).count == 1 else {
+            throw TrainingError.invalidRunDirectory("the last checkpoints in \(runDirectory.path) are from different epochs "
+                                                    + "(\(epochs.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))); "
+                                                    + "start a new run")
+        }
+        let lines = (try? String(contentsOf: metricsURL, encoding: .utf8))?.split(separator: "\n") ?? []
+        history = try lines.prefix(epoch).map { try JSONDecoder().decode(OnlineEpochMetrics.self, from: Data($0.utf8)) }
+        if let data = try? Data(contentsOf: frozenURL) {
+            frozenMetrics = try JSONDecoder().decode([String: FrozenNetworkMetrics].self, from: data)
+        }
+        // Drop the mode rows of the epoch that was interrupted.
+        if let text = try? String(contentsOf: modesURL, encoding: .utf8) {
+            let rows = text.split(separator: "\n")
+            let kept = rows.prefix(1) + rows.dropFirst().filter { row in row.split(separator: ",").first.flatMap { Int($0) }.map { $0 <= epoch } ?? false }
+            try (kept.joined(separator: "\n") + "\n").write(to: modesURL, atomically: true, encoding: .utf8)
+        }
+        return epoch
+    }
+
+    // MARK: Training
+
+    /// Trains from `startEpoch` (0-based) to `epochs`, evaluating every network on `test` after each epoch.
+    @discardableResult
+    public func fit(train: any BatchSource, test: any BatchSource, from startEpoch: Int = 0) throws -> [OnlineEpochMetrics] {
+        try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+        let context = networks[0].model.parameters()[0].context
+        let models = networks.map(\.model)
+        if startEpoch == 0 {
+            try evaluateFrozen(test)
+            if !objective.modes.isEmpty {
+                try (["epoch", "step", "mode"] + objective.diagnosticKeys).joined(separator: ",").appending("\n")
+                    .write(to: modesURL, atomically: true, encoding: .utf8)
+            }
+        }
+        let count = networks.count
+        for epoch in startEpoch..<epochs {
+            let started = Date()
+            for network in networks {
+                network.optimizer.learningRate = network.schedule.learningRate(epoch: epoch)
+                network.model.train()
+            }
+            var lossSums = [Double](repeating: 0, count: count), lossSeen = [Int](repeating: 0, count: count)
+            var correct = [Int](repeating: 0, count: count), updates = [Int](repeating: 0, count: count), seen = 0
+            var counters = Dictionary(uniqueKeysWithValues: objective.modes.map { ("\($0)_steps", 0) })
+            if !objective.modes.isEmpty { counters["switches"] = 0 }
+            var modeRows: [String] = []
+            for (step, batch) in try train.epochBatches(epoch).enumerated() {
+                let x = try Tensor(batch.images, shape: batch.shape, context: context)
+                for network in networks { try network.optimizer.zeroGrad() }
+                let (logits, frozenLogits) = try objective.forward(models, input: x)
+                let result = try objective.losses(OnlineStep(logits: logits, frozenLogits: frozenLogits, labels: batch.labels,
+                                                             epoch: epoch, step: step))
+                guard result.losses.count == count else {
+                    throw DistillationError.invalidConfiguration("\(objective.name) returned \(result.losses.count) losses for \(count) networks")
+                }
+                let stepping = result.losses.indices.filter { result.losses[$0] != nil }
+                guard let first = stepping.first else {
+                    throw DistillationError.invalidConfiguration("\(objective.name) trained no network at epoch \(epoch + 1), step \(step + 1)")
+                }
+                let total = try stepping.dropFirst().reduce(result.losses[first]!) { try $0 + result.losses[$1]! }
+                try total.backward()
+                for index in stepping { try networks[index].optimizer.step() }
+
+                let batchSize = batch.labels.count
+                var stepLoss: Float = 0
+                for index in stepping {
+                    let value = try result.losses[index]!.item()
+                    guard value.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, value: value) }
+                    stepLoss += value
+                    lossSums[index] += Double(value) * Double(batchSize)
+                    lossSeen[index] += batchSize
+                    updates[index] += 1
+                }
+                for (index, z) in logits.enumerated() { correct[index] += try Trainer.topK(try z.toArray(), labels: batch.labels, k: 1) }
+                seen += batchSize
+                if let mode = result.mode {
+                    counters["\(mode)_steps", default: 0] += 1
+                    if let lastMode, lastMode != mode { counters["switches", default: 0] += 1 }
+                    lastMode = mode
+                    let values = objective.diagnosticKeys.map { result.diagnostics[$0].map { "\($0)" } ?? "" }
+                    modeRows.append((["\(epoch + 1)", "\(step + 1)", mode] + values).joined(separator: ","))
+                }
+                onStep?(Trainer.StepProgress(epoch: epoch, step: step, stepsPerEpoch: train.batchesPerEpoch, loss: stepLoss,
+                                             accuracy: Double(correct.reduce(0, +)) / Double(max(seen * count, 1))))
+                if shouldStop() { return history }
+            }
+            let seconds = Date().timeIntervalSince(started)
+            let evaluations = try networks.map { try Evaluation.run($0.model, on: test, keepLogits: true) }
+            for network in networks { network.model.train() }
+            var perNetwork: [String: EpochMetrics] = [:], perNetworkUpdates: [String: Int] = [:]
+            for (index, network) in networks.enumerated() {
+                let evaluation = evaluations[index]
+                let classes = evaluation.labels.isEmpty ? 0 : evaluation.logits.count / evaluation.labels.count
+                let peers = evaluations.enumerated().filter { $0.offset != index }.map(\.element.logits)
+                let fidelity = Fidelity(student: evaluation.logits, teachers: peers, classes: classes)
+                perNetwork[network.name] = EpochMetrics(
+                    epoch: epoch + 1, learningRate: network.optimizer.learningRate, trainLoss: lossSums[index] / Double(max(lossSeen[index], 1)),
+                    trainAccuracy: Double(correct[index]) / Double(max(seen, 1)), testLoss: evaluation.loss, testTop1: evaluation.top1,
+                    testTop5: evaluation.top5, seconds: seconds, imagesPerSecond: Double(seen) / max(seconds, 1e-9),
+                    testCalibrationError: evaluation.calibrationError, agreement: fidelity.agreement, predictiveKL: fidelity.predictiveKL)
+                perNetworkUpdates[network.name] = updates[index]
+            }
+            let metrics = OnlineEpochMetrics(epoch: epoch + 1, seconds: seconds, networks: perNetwork, updates: perNetworkUpdates, counters: counters)
+            if !modeRows.isEmpty { try append(modeRows.joined(separator: "\n") + "\n", to: modesURL) }
+            let runState = ["epoch": "\(epoch + 1)", "mode": lastMode ?? ""]
+            for network in networks {
+                let top1 = perNetwork[network.name]?.testTop1 ?? 0
+                if top1 > (history.compactMap { $0.networks[network.name]?.testTop1 }.max() ?? -1) {
+                    try Checkpoint.save(model: network.model, optimizer: network.optimizer, runState: runState, to: bestURL(network.name))
+                }
+            }
+            history.append(metrics)
+            try writeMetrics()
+            for network in networks {
+                try Checkpoint.save(model: network.model, optimizer: network.optimizer, runState: runState, to: lastURL(network.name))
+            }
+            try writeSummary()
+        }
+        return history
+    }
+
+    /// Each network's best epoch (by its test top-1) so far.
+    public func best(_ name: String) -> EpochMetrics? {
+        history.compactMap { $0.networks[name] }.max { $0.testTop1 < $1.testTop1 }
+    }
+
+    // MARK: Run folder
+
+    private func evaluateFrozen(_ test: any BatchSource) throws {
+        guard !frozen.isEmpty else { return }
+        for (name, model) in frozen {
+            let evaluation = try Evaluation.run(model, on: test)
+            frozenMetrics[name] = FrozenNetworkMetrics(testLoss: evaluation.loss, testTop1: evaluation.top1, testTop5: evaluation.top5,
+                                                       testCalibrationError: evaluation.calibrationError)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        try encoder.encode(frozenMetrics).write(to: frozenURL, options: .atomic)
+    }
+
+    private func append(_ text: String, to url: URL) throws {
+        guard let handle = try? FileHandle(forWritingTo: url) else {
+            try text.write(to: url, atomically: true, encoding: .utf8)
+            return
+        }
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(text.utf8))
+    }
+
+    private func writeMetrics() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let lines = try history.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        try (lines.joined(separator: "\n") + "\n").write(to: metricsURL, atomically: true, encoding: .utf8)
+    }
+
+    private func writeSummary() throws {
+        guard let last = history.last else { return }
+        var text = "# Online run summary\n\n"
+        text += "- method: \(objective.name)\n"
+        text += "- epochs: \(last.epoch) of \(epochs)\n"
+        text += "- networks: \(networks.map(\.name).joined(separator: ", ")) (checkpoints `<name>.last.safetensors`, `<name>.best.safetensors`)\n\n"
+        text += "| network | last top-1 | best top-1 (epoch) | top-5 | test NLL | ECE | train loss | train acc | agreement | pred. KL | updates |\n"
+        text += "|---|---|---|---|---|---|---|---|---|---|---|\n"
+        for network in networks {
+            guard let m = last.networks[network.name], let best = best(network.name) else { continue }
+            text += "| \(network.name) " + String(format: "| %.2f%% | %.2f%% (%d) | %.2f%% | %.4f | %.4f | %.4f | %.2f%% | %.2f%% | %.4f | %d |\n",
+                           m.testTop1 * 100, best.testTop1 * 100, best.epoch, m.testTop5 * 100, m.testLoss,
+                           m.testCalibrationError ?? .nan, m.trainLoss, m.trainAccuracy * 100, (m.agreement ?? .nan) * 100,
+                           m.predictiveKL ?? .nan, last.updates[network.name] ?? 0)
+        }
+        if !frozenMetrics.isEmpty {
+            text += "\nFrozen (measured once, before training):\n\n| network | top-1 | top-5 | test NLL | ECE |\n|---|---|---|---|---|\n"
+            for (name, m) in frozenMetrics.sorted(by: { $0.key < $1.key }) {
+                text += "| \(name) " + String(format: "| %.2f%% | %.2f%% | %.4f | %.4f |\n", m.testTop1 * 100, m.testTop5 * 100, m.testLoss,
+                               m.testCalibrationError)
+            }
+        }
+        let counterKeys = Array(Set(history.flatMap(\.counters.keys))).sorted()
+        text += "\nTest top-1 per epoch:\n\n| epoch | " + networks.map(\.name).joined(separator: " | ") + " | s |"
+            + counterKeys.map { " \($0) |" }.joined() + "\n"
+        text += "|---|" + String(repeating: "---|", count: networks.count + 1 + counterKeys.count) + "\n"
+        for metrics in history {
+            text += "| \(metrics.epoch) | " + networks.map { String(format: "%.2f%%", (metrics.networks[$0.name]?.testTop1 ?? .nan) * 100) }
+                .joined(separator: " | ") + String(format: " | %.1f |", metrics.seconds)
+                + counterKeys.map { " \(metrics.counters[$0] ?? 0) |" }.joined() + "\n"
+        }
+        try text.write(to: runDirectory.appendingPathComponent("summary.md"), atomically: true, encoding: .utf8)
+    }
+}

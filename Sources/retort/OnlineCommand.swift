@@ -1,0 +1,162 @@
+import Foundation
+import RetortDistill
+
+/// `retort online`: online co-training of several networks (DML, SwitOKD, BD-KD, SOKD) into one run
+/// folder, each network with its own SGD optimizer and schedule.
+enum OnlineCommand {
+    static func run(_ arguments: Arguments) throws {
+        var runDirectory: URL?
+        var file: [String: Any]?
+        if let resume = arguments.options["resume"] {
+            runDirectory = URL(fileURLWithPath: resume)
+            file = try TrainCommand.readJSON(runDirectory!.appendingPathComponent("config.json"))
+        } else if let path = arguments.options["config"] {
+            file = try TrainCommand.readJSON(URL(fileURLWithPath: path))
+        }
+        let configuration = try TrainConfiguration.resolve(.online, file: file, flags: arguments.options, switches: arguments.flags)
+        let run = runDirectory ?? URL(fileURLWithPath: configuration.out ?? "runs/\(configuration.defaultRunName)")
+        let context = try Context()
+        TrainCommand.say("device: \(context.device.info.summary)")
+        try execute(configuration, run: run, resumes: runDirectory != nil, context: context)
+    }
+
+    /// The networks, objective and frozen networks of `configuration`'s method. Network `k` is
+    /// initialised from `seed + k` (networks of the same architecture must start apart).
+    static func makeNetworks(_ configuration: TrainConfiguration, like dataset: Dataset, context: Context) throws
+        -> (models: [any Classifier], names: [String], trainable: [[Tensor]], objective: any OnlineObjective, frozen: [(name: String, model: any Classifier)]) {
+        let names = OnlineNetwork.uniqueNames(configuration.models)
+        let seed = UInt64(configuration.seed)
+        let labelSmoothing = Float(configuration.labelSmoothing)
+        func make(_ index: Int) throws -> any Classifier {
+            try ModelZoo.make(configuration.models[index], inputChannels: dataset.channels, inputSize: dataset.height, classes: dataset.classes,
+                              context: context, seed: seed &+ UInt64(index))
+        }
+        switch configuration.method {
+        case "sokd":
+            // The branch point is checked before the weights are read.
+            let teacher = try ModelZoo.make(configuration.models[0], inputChannels: dataset.channels, inputSize: dataset.height,
+                                            classes: dataset.classes, context: context).asAuxiliaryBranching(model: configuration.models[0])
+            let weights = URL(fileURLWithPath: configuration.teacherWeights[0])
+            try teacher.load(stateDict: SafeTensors(contentsOf: weights), source: weights.path)
+            teacher.eval()
+            let auxiliary = try AuxiliaryBranchNetwork(teacher: teacher, seed: seed)
+            let student = try make(1)
+            return ([auxiliary, student], [names[0] + "-aux", names[1]], [auxiliary.trainableParameters, student.parameters()],
+                    SemiOnlineKD(temperature: Float(configuration.methodOptions["temperature"] ?? 4), labelSmoothing: labelSmoothing),
+                    [(names[0], teacher)])
+        default:
+            let models = try configuration.models.indices.map(make)
+            let objective: any OnlineObjective
+            switch configuration.method {
+            case "switokd": objective = SwitchableOnlineKD(labelSmoothing: labelSmoothing)
+            case "bdkd": objective = BalancedDivergenceKD(labelSmoothing: labelSmoothing)
+            default: objective = DeepMutualLearning(labelSmoothing: labelSmoothing)
+            }
+            return (models, names, models.map { $0.parameters() }, objective, [])
+        }
+    }
+
+    @discardableResult
+    static func execute(_ configuration: TrainConfiguration, run: URL, resumes: Bool, context: Context) throws -> OnlineTrainer {
+        let say = TrainCommand.say
+        let (trainLoader, testLoader) = try TrainingJob.loaders(configuration)
+        let train = trainLoader.dataset, test = testLoader.dataset
+        let (models, names, trainable, objective, frozen) = try makeNetworks(configuration, like: train, context: context)
+        let networks = try models.indices.map { index -> OnlineNetwork in
+            var own = configuration
+            own.learningRate = configuration.learningRates.isEmpty ? configuration.learningRate : configuration.learningRates[index]
+            let optimizer = try SGDOptimizer([ParameterGroup(trainable[index])],
+                                             options: .init(learningRate: own.learningRate, momentum: own.momentum, weightDecay: own.weightDecay,
+                                                            nesterov: own.nesterov), context: context)
+            return OnlineNetwork(name: names[index], model: models[index], optimizer: optimizer, schedule: try TrainCommand.makeSchedule(own))
+        }
+        let trainer = try OnlineTrainer(networks: networks, objective: objective, epochs: configuration.epochs, runDirectory: run)
+        trainer.frozen = frozen
+
+        try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+        let config = try JSONSerialization.data(withJSONObject: configuration.json, options: [.prettyPrinted, .sortedKeys])
+        try config.write(to: run.appendingPathComponent("config.json"), options: .atomic)
+        let start = resumes ? try trainer.resume() : 0
+        say("\(objective.name) on \(configuration.dataset): \(train.count) training and \(test.count) test images, run folder \(run.path)"
+            + (start > 0 ? ", resuming at epoch \(start + 1)" : ""))
+        for network in networks {
+            say("  \(network.name): \(network.optimizer.groups.flatMap(\.parameters).reduce(0) { $0 + $1.count }.formatted(.number)) trained parameters, "
+                + "lr \(network.schedule.baseLearningRate) (\(network.schedule))")
+        }
+        for (name, _) in frozen { say("  \(name): frozen teacher (\(configuration.teacherWeights.first ?? ""))") }
+
+        let interrupt = InterruptFlag()
+        trainer.shouldStop = { interrupt.isSet }
+        let progress = Progress(batchSize: configuration.batchSize)
+        trainer.onStep = { progress.step($0, epochs: configuration.epochs) }
+        let before = trainer.history.count
+        let history = try trainer.fit(train: trainLoader, test: testLoader, from: start)
+        progress.finishLine()
+        for (name, metrics) in trainer.frozenMetrics.sorted(by: { $0.key < $1.key }) where start == 0 {
+            say("frozen \(name): " + String(format: "test loss %.4f top-1 %.2f%% top-5 %.2f%% ECE %.4f", metrics.testLoss, metrics.testTop1 * 100,
+                                            metrics.testTop5 * 100, metrics.testCalibrationError))
+        }
+        for epoch in history.dropFirst(before) {
+            for network in networks {
+                guard let m = epoch.networks[network.name] else { continue }
+                say("epoch \(epoch.epoch)/\(configuration.epochs) \(network.name): "
+                    + String(format: "train loss %.4f acc %.2f%% | test loss %.4f top-1 %.2f%% top-5 %.2f%% ECE %.4f | agreement %.2f%% "
+                             + "predictive KL %.4f | %d steps", m.trainLoss, m.trainAccuracy * 100, m.testLoss, m.testTop1 * 100,
+                             m.testTop5 * 100, m.testCalibrationError ?? 0, (m.agreement ?? 0) * 100, m.predictiveKL ?? 0,
+                             epoch.updates[network.name] ?? 0))
+            }
+            if !epoch.counters.isEmpty {
+                say("epoch \(epoch.epoch)/\(configuration.epochs) \(objective.name): "
+                    + epoch.counters.sorted(by: { $0.key < $1.key }).map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                    + String(format: " | %.1f s", epoch.seconds))
+            }
+        }
+        if interrupt.isSet {
+            say("stopped: the last checkpoints are from the end of epoch \(trainer.history.count); continue with "
+                + "`retort online --resume \(run.path)` (the interrupted epoch starts again)")
+        } else {
+            say("\nnetwork            last top-1   best top-1 (epoch)   ECE      agreement")
+            for network in networks {
+                guard let last = history.last?.networks[network.name], let best = trainer.best(network.name) else { continue }
+                say(network.name.padding(toLength: max(18, network.name.count), withPad: " ", startingAt: 0)
+                    + String(format: " %8.2f%%   %8.2f%% (%d)       %.4f   %6.2f%%", last.testTop1 * 100, best.testTop1 * 100, best.epoch,
+                             last.testCalibrationError ?? 0, (last.agreement ?? 0) * 100))
+            }
+            say("summary in \(run.appendingPathComponent("summary.md").path)")
+        }
+        return trainer
+    }
+}
+
+extension TrainConfiguration {
+    /// The methods of `retort online`.
+    static let onlineMethods = ["dml", "switokd", "bdkd", "sokd"]
+
+    /// Checks `online`'s method, its network count, teacher weights and options.
+    mutating func validateOnline() throws(CLIError) {
+        guard let method else { throw .usage("online needs --method \(Self.onlineMethods.joined(separator: "|"))") }
+        guard Self.onlineMethods.contains(method) else {
+            throw .usage("unknown online method '\(method)'; choose one of \(Self.onlineMethods.joined(separator: ", "))")
+        }
+        guard !models.isEmpty else { throw .usage("online needs --models A,B[,…] (zoo names, one per network)") }
+        switch method {
+        case "dml":
+            guard models.count >= 2 else { throw .usage("dml trains two or more networks; give --models A,B[,…], got \(models.count)") }
+        case "switokd", "bdkd":
+            guard models.count == 2 else { throw .usage("\(method) trains exactly two networks (--models TEACHER,STUDENT), got \(models.count)") }
+        default:
+            guard models.count == 2 else { throw .usage("sokd takes --models TEACHER,STUDENT (exactly two), got \(models.count)") }
+            guard teacherWeights.count == 1 else {
+                throw .usage("sokd needs the pretrained teacher's weights: --teacher-weights FILE (one file, for \(models[0]))")
+            }
+        }
+        if method != "sokd" {
+            if !teacherWeights.isEmpty { throw .usage("teacher-weights applies to --method sokd only (its pretrained teacher)") }
+            if methodOptions["temperature"] != nil { throw .usage("temperature applies to --method sokd only (the others use T = 1)") }
+        }
+        if let temperature = methodOptions["temperature"], temperature <= 0 { throw .usage("temperature must be positive, got \(temperature)") }
+        if !learningRates.isEmpty, learningRates.count != models.count {
+            throw .usage("give one learning rate per network: --lrs has \(learningRates.count), --models \(models.count)")
+        }
+    }
+}

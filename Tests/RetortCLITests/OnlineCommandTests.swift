@@ -1,0 +1,94 @@
+import Foundation
+import XCTest
+
+/// `retort online` as a user runs it: each method for one epoch on 256 Fashion-MNIST images.
+final class OnlineCommandTests: XCTestCase {
+    private func folder() -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("retort-online-\(UUID().uuidString)").path
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        return path
+    }
+
+    private let common = ["--dataset", "fashion-mnist", "--limit", "256", "--batch-size", "64", "--epochs", "1", "--lr", "0.01", "--seed", "1"]
+
+    /// Checks the run folder: a metrics line whose `networks` holds each name with its metrics, and
+    /// each network's checkpoints; returns the metrics line.
+    @discardableResult
+    private func checkRun(_ out: String, names: [String], file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
+        let lines = try String(contentsOfFile: out + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, file: file, line: line)
+        let metrics = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any], file: file, line: line)
+        let networks = try XCTUnwrap(metrics["networks"] as? [String: [String: Any]], file: file, line: line)
+        XCTAssertEqual(Set(networks.keys), Set(names), file: file, line: line)
+        for name in names {
+            let entry = networks[name] ?? [:]
+            for key in ["test_top1", "test_top5", "test_loss", "test_ece", "train_loss", "train_acc", "agreement", "predictive_kl"] {
+                XCTAssertNotNil(entry[key] as? Double, "\(name) lacks \(key)", file: file, line: line)
+            }
+            for suffix in ["last.safetensors", "best.safetensors", "last.optimizer.safetensors"] {
+                XCTAssert(FileManager.default.fileExists(atPath: "\(out)/\(name).\(suffix)"), "\(name).\(suffix)", file: file, line: line)
+            }
+        }
+        return metrics
+    }
+
+    func testEachMethodRunsAndReportsEveryNetworkUnderItsName() throws {
+        let dml = folder()
+        let dmlRun = try RetortProcess.run(["online", "--models", "plane2,plane2,plane4", "--method", "dml", "--out", dml] + common)
+        XCTAssertEqual(dmlRun.status, 0, dmlRun.output + dmlRun.errors)
+        try checkRun(dml, names: ["plane2-a", "plane2-b", "plane4"])
+        for name in ["plane2-a", "plane2-b", "plane4"] { XCTAssert(dmlRun.output.contains("epoch 1/1 \(name): train loss"), dmlRun.output) }
+        XCTAssert(FileManager.default.fileExists(atPath: dml + "/summary.md") && FileManager.default.fileExists(atPath: dml + "/config.json"))
+
+        let switokd = folder()
+        let switRun = try RetortProcess.run(["online", "--models", "plane4,plane2", "--method", "switokd", "--lrs", "0.01,0.02", "--out", switokd] + common)
+        XCTAssertEqual(switRun.status, 0, switRun.output + switRun.errors)
+        let switMetrics = try checkRun(switokd, names: ["plane4", "plane2"])
+        let counters = try XCTUnwrap(switMetrics["counters"] as? [String: Int])
+        XCTAssertEqual(Set(counters.keys), ["expert_steps", "learning_steps", "switches"])
+        XCTAssertEqual((counters["expert_steps"] ?? 0) + (counters["learning_steps"] ?? 0), 4, "256 images in batches of 64")
+        let modes = try String(contentsOfFile: switokd + "/modes.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(modes.first, "epoch,step,mode,G,delta,s_label,t_label")
+        XCTAssertEqual(modes.count, 5)
+        let lr = ((switMetrics["networks"] as? [String: [String: Any]])?["plane2"]?["lr"] as? Double)
+        XCTAssertEqual(lr, 0.02, "--lrs gives the second network its own rate")
+        XCTAssert(switRun.output.contains("switokd: expert_steps"), switRun.output)
+
+        let bdkd = folder()
+        let bdkdRun = try RetortProcess.run(["online", "--models", "plane4,plane2", "--method", "bdkd", "--out", bdkd] + common)
+        XCTAssertEqual(bdkdRun.status, 0, bdkdRun.output + bdkdRun.errors)
+        try checkRun(bdkd, names: ["plane4", "plane2"])
+
+        // SOKD needs a pretrained teacher: train one first.
+        let teacher = folder()
+        let trained = try RetortProcess.run(["train", "--model", "plane4", "--out", teacher] + common)
+        XCTAssertEqual(trained.status, 0, trained.output + trained.errors)
+        let sokd = folder()
+        let sokdRun = try RetortProcess.run(["online", "--models", "plane4,plane2", "--method", "sokd", "--teacher-weights", teacher + "/best.safetensors",
+                                             "--out", sokd] + common)
+        XCTAssertEqual(sokdRun.status, 0, sokdRun.output + sokdRun.errors)
+        try checkRun(sokd, names: ["plane4-aux", "plane2"])
+        let frozen = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: sokd + "/frozen.json"))) as? [String: [String: Double]]
+        XCTAssertNotNil(frozen?["plane4"]?["test_top1"], "the frozen teacher is measured once")
+        XCTAssert(sokdRun.output.contains("frozen plane4: test loss"), sokdRun.output)
+
+        // Resume continues a finished run to a further epoch.
+        let resumed = try RetortProcess.run(["online", "--resume", dml, "--epochs", "2"])
+        XCTAssertEqual(resumed.status, 0, resumed.output + resumed.errors)
+        XCTAssert(resumed.output.contains("resuming at epoch 2"), resumed.output)
+        XCTAssertEqual(try String(contentsOfFile: dml + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").count, 2)
+    }
+
+    func testUsageErrorsExitWithTwo() throws {
+        let missing = try RetortProcess.run(["online", "--models", "plane4,plane2", "--method", "sokd", "--limit", "64"])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssert(missing.errors.contains("sokd needs the pretrained teacher's weights"), missing.errors)
+        let three = try RetortProcess.run(["online", "--models", "plane4,plane2,plane2", "--method", "switokd"])
+        XCTAssertEqual(three.status, 2)
+        XCTAssert(three.errors.contains("switokd trains exactly two networks"), three.errors)
+        let unsupported = try RetortProcess.run(["online", "--models", "vgg8,plane2", "--method", "sokd", "--teacher-weights", "/nonexistent.safetensors",
+                                                 "--limit", "64", "--out", folder()])
+        XCTAssertEqual(unsupported.status, 1)
+        XCTAssert(unsupported.errors.contains("vgg8 has no auxiliary-branch point"), unsupported.errors)
+    }
+}
