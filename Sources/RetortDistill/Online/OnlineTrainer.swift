@@ -237,12 +237,7 @@ public final class OnlineTrainer {
         try handle.write(contentsOf: Data(text.utf8))
     }
 
-    private func writeMetrics() throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let lines = try history.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
-        try (lines.joined(separator: "\n") + "\n").write(to: metricsURL, atomically: true, encoding: .utf8)
-    }
+    private func writeMetrics() throws { try JSONLines.write(history, to: metricsURL) }
 
     private func writeSummary() throws {
         guard let last = history.last else { return }
