@@ -38,7 +38,7 @@ enum ChainCommand {
         try JSONSerialization.data(withJSONObject: saved, options: [.prettyPrinted, .sortedKeys])
             .write(to: directory.appendingPathComponent("config.json"), options: .atomic)
         say("chain \(models.joined(separator: " → "))" + (configuration.comparesDirect ? " (and \(models.last!) directly from \(models[0]))" : "")
-            + ", \(configuration.epochs) epochs per stage, in \(directory.path)")
+            + ", \(configuration.epochs) epoch\(configuration.epochs == 1 ? "" : "s") per stage, in \(directory.path)")
         let report = try chain.run(runner: { try configuration.settings.run($0, context: context) }, parameterCount: parameterCount, log: say)
         say("")
         say(report.markdown)

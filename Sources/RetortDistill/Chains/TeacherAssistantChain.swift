@@ -146,7 +146,7 @@ public struct ChainReport: Codable, Equatable, Sendable {
         text += "|---|---|---|---|---|---|---|---|---|---|---|\n"
         for row in stages + (direct.map { [$0] } ?? []) {
             let note = [row.evaluated ? "evaluated (given weights)" : nil, row.reused ? "reused" : nil].compactMap { $0 }.joined(separator: ", ")
-            text += "| \(row.stage) | \(row.model) | \(row.teacher ?? "labels (CE)") | \(TableCell.count(row.parameters)) "
+            text += "| \(row.stage) | \(row.model) | \(row.teacher ?? (row.evaluated ? "— (given)" : "labels (CE)")) | \(TableCell.count(row.parameters)) "
                 + "| \(TableCell.percent(row.bestTop1)) | \(row.bestEpoch.map(String.init) ?? "—") | \(TableCell.percent(row.agreement)) "
                 + "| \(TableCell.number(row.predictiveKL)) | \(TableCell.number(row.calibrationError)) | \(String(format: "%.1f", row.seconds)) | \(note) |\n"
         }
