@@ -10,7 +10,8 @@ enum CLI {
         "models": .init(options: ["input", "classes"], flags: ["json"]),
         "eval": .init(options: ["model", "weights", "dataset", "data-dir", "split", "limit"]),
         "predict": .init(options: ["model", "weights", "dataset", "data-dir", "split", "limit", "out"]),
-        "train": .init(options: Set(TrainConfiguration.keys(for: .train)).subtracting(["nesterov"]).union(["config", "resume"]), flags: ["nesterov"]),
+        "train": .init(options: Set(TrainConfiguration.keys(for: .train) + TrainConfiguration.renamedKeys.keys).subtracting(["nesterov"])
+                       .union(["config", "resume"]), flags: ["nesterov"]),
         "distill": .init(options: Set(TrainConfiguration.keys(for: .distill)).subtracting(["nesterov"]).union(["config", "resume"]),
                          flags: ["nesterov"], repeatable: ["teacher", "teacher-weights"]),
         "selfdistill": .init(options: Set(TrainConfiguration.keys(for: .selfdistill)).subtracting(["nesterov"]).union(["config", "resume"]),

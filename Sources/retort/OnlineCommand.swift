@@ -31,8 +31,9 @@ enum OnlineCommand {
             try ModelZoo.make(configuration.models[index], inputChannels: dataset.channels, inputSize: dataset.height, classes: dataset.classes,
                               context: context, seed: seed &+ UInt64(index))
         }
-        switch configuration.method {
-        case "sokd":
+        let method = try OnlineMethod(name: configuration.method ?? "")
+        let objective = try method.makeObjective(labelSmoothing: labelSmoothing, options: configuration.methodOptions)
+        if method.teachesFromFrozenTeacher {
             // The branch point is checked before the weights are read.
             let teacher = try ModelZoo.make(configuration.models[0], inputChannels: dataset.channels, inputSize: dataset.height,
                                             classes: dataset.classes, context: context).asAuxiliaryBranching(model: configuration.models[0])
@@ -42,18 +43,10 @@ enum OnlineCommand {
             let auxiliary = try AuxiliaryBranchNetwork(teacher: teacher, seed: seed)
             let student = try make(1)
             return ([auxiliary, student], [names[0] + "-aux", names[1]], [auxiliary.trainableParameters, student.parameters()],
-                    SemiOnlineKD(temperature: Float(configuration.methodOptions["temperature"] ?? 4), labelSmoothing: labelSmoothing),
-                    [(names[0], teacher)])
-        default:
-            let models = try configuration.models.indices.map(make)
-            let objective: any OnlineObjective
-            switch configuration.method {
-            case "switokd": objective = SwitchableOnlineKD(labelSmoothing: labelSmoothing)
-            case "bdkd": objective = BalancedDivergenceKD(labelSmoothing: labelSmoothing)
-            default: objective = DeepMutualLearning(labelSmoothing: labelSmoothing)
-            }
-            return (models, names, models.map { $0.parameters() }, objective, [])
+                    objective, [(names[0], teacher)])
         }
+        let models = try configuration.models.indices.map(make)
+        return (models, names, models.map { $0.parameters() }, objective, [])
     }
 
     @discardableResult
@@ -129,32 +122,32 @@ enum OnlineCommand {
 }
 
 extension TrainConfiguration {
-    /// The methods of `retort online`.
-    static let onlineMethods = ["dml", "switokd", "bdkd", "sokd"]
-
     /// Checks `online`'s method, its network count, teacher weights and options.
     mutating func validateOnline() throws(CLIError) {
-        guard let method else { throw .usage("online needs --method \(Self.onlineMethods.joined(separator: "|"))") }
-        guard Self.onlineMethods.contains(method) else {
-            throw .usage("unknown online method '\(method)'; choose one of \(Self.onlineMethods.joined(separator: ", "))")
-        }
+        let methods = OnlineMethod.allCases
+        guard let method else { throw .usage("online needs --method \(methods.map(\.name).joined(separator: "|"))") }
+        let chosen: OnlineMethod
+        do { chosen = try OnlineMethod(name: method) } catch { throw .usage(error.description) }
         guard !models.isEmpty else { throw .usage("online needs --models A,B[,…] (zoo names, one per network)") }
-        switch method {
-        case "dml":
-            guard models.count >= 2 else { throw .usage("dml trains two or more networks; give --models A,B[,…], got \(models.count)") }
-        case "switokd", "bdkd":
+        if chosen.networks == 2...2 {
             guard models.count == 2 else { throw .usage("\(method) trains exactly two networks (--models TEACHER,STUDENT), got \(models.count)") }
-        default:
-            guard models.count == 2 else { throw .usage("sokd takes --models TEACHER,STUDENT (exactly two), got \(models.count)") }
+        } else if !chosen.networks.contains(models.count) {
+            throw .usage("\(method) trains \(chosen.networks.lowerBound == 2 ? "two" : "\(chosen.networks.lowerBound)") or more networks; "
+                         + "give --models A,B[,…], got \(models.count)")
+        }
+        let teachers = methods.filter(\.teachesFromFrozenTeacher).map { "--method \($0.name)" }
+        if chosen.teachesFromFrozenTeacher {
             guard teacherWeights.count == 1 else {
-                throw .usage("sokd needs the pretrained teacher's weights: --teacher-weights FILE (one file, for \(models[0]))")
+                throw .usage("\(method) needs the pretrained teacher's weights: --teacher-weights FILE (one file, for \(models[0]))")
             }
+        } else if !teacherWeights.isEmpty {
+            throw .usage("teacher-weights applies to \(MethodOption.sentence(teachers)) only (its pretrained teacher)")
         }
-        if method != "sokd" {
-            if !teacherWeights.isEmpty { throw .usage("teacher-weights applies to --method sokd only (its pretrained teacher)") }
-            if methodOptions["temperature"] != nil { throw .usage("temperature applies to --method sokd only (the others use T = 1)") }
+        for key in methodOptions.keys.sorted() where chosen.option(key) == nil {
+            let readers = methods.filter { $0.option(key) != nil }.map { "--method \($0.name)" }
+            throw .usage("\(key) applies to \(MethodOption.sentence(readers)) only" + (key == DistillationMethod.temperatureKey ? " (the others use T = 1)" : ""))
         }
-        if let temperature = methodOptions["temperature"], temperature <= 0 { throw .usage("temperature must be positive, got \(temperature)") }
+        for (key, value) in methodOptions where value <= 0 { throw .usage("\(key) must be positive, got \(value)") }
         if !learningRates.isEmpty, learningRates.count != models.count {
             throw .usage("give one learning rate per network: --lrs has \(learningRates.count), --models \(models.count)")
         }

@@ -28,6 +28,7 @@ struct TrainConfiguration: Equatable {
     var out: String?
     /// Keep the weights after every `saveEvery`-th epoch (`epoch-<n>.safetensors`).
     var saveEvery: Int?
+    /// `train --teacher-model`: the teacher of `distill --loss kd` under another name.
     var teacherModel: String?
     /// Teacher weights: one file for `train --teacher-model`, one per `--teacher` for `distill`.
     var teacherWeights: [String] = []
@@ -35,12 +36,11 @@ struct TrainConfiguration: Equatable {
     var teachers: [String] = []
     /// `distill --loss` / `selfdistill --method`.
     var method: String?
-    /// Numeric method options (`ce-weight`, `loss-weight`, `temperature`, `dkd-beta`, …).
+    /// Numeric and boolean method options (`ce-weight`, `loss-weight`, `temperature`, `dkd-beta`, …;
+    /// booleans as 1 or 0).
     var methodOptions: [String: Double] = [:]
-    var kdReduction: String?
-    var kdTemperature = 4.0
-    var kdAlpha = 0.9
-    var kdGamma = 0.1
+    /// Method options that name a choice (`kd-reduction`).
+    var textOptions: [String: String] = [:]
     /// `prune`: the dense weights, the target sparsity, and iterative pruning's per-round rate and rounds.
     var weights: String?
     var sparsity: Double?
@@ -53,18 +53,32 @@ struct TrainConfiguration: Equatable {
     /// The keys every training command takes, as they appear in JSON and (with `--`) on the command line.
     static let commonKeys = ["model", "dataset", "data-dir", "epochs", "batch-size", "lr", "momentum", "weight-decay", "nesterov",
                              "schedule", "milestones", "gamma", "step-size", "warmup-epochs", "label-smoothing", "seed", "limit", "out", "save-every"]
-    /// Numeric options of the distillation methods (each method reads the ones it lists).
-    static let methodKeys = ["ce-weight", "loss-weight", "temperature"]
-        + Array(Set(DistillationMethod.allCases.flatMap(\.optionKeys)).subtracting(["label-smoothing", "kd-reduction"])).sorted()
+    /// The keys every distillation method reads: the weights of CE and of the term, and the temperature.
+    static let weightKeys = [DistillationMethod.crossEntropyWeightKey, DistillationMethod.lossWeightKey, DistillationMethod.temperatureKey]
+    /// The options the distillation methods declare, by key (each method reads the ones it declares);
+    /// the training keys some of them read (`label-smoothing`) are not among them.
+    static let methodOptionDeclarations: [String: MethodOption] = Dictionary(
+        DistillationMethod.allCases.flatMap(\.options).filter { !commonKeys.contains($0.key) }.map { ($0.key, $0) }) { first, _ in first }
+    /// Options of the distillation methods: the weights, the temperature and every declared option.
+    static let methodKeys = weightKeys + methodOptionDeclarations.keys.sorted()
+    /// The options the online methods declare, by key.
+    static let onlineOptionDeclarations: [String: MethodOption] = Dictionary(
+        OnlineMethod.allCases.flatMap(\.options).map { ($0.key, $0) }) { first, _ in first }
+    /// What `train --teacher-model` reads: the options of `distill --loss kd`.
+    static let teacherModelKeys = weightKeys + DistillationMethod.kd.optionKeys
+    /// Keys `train --teacher-model` took before it became `distill --loss kd`, and their new names.
+    static let renamedKeys = ["kd-temperature": DistillationMethod.temperatureKey, "kd-alpha": DistillationMethod.lossWeightKey,
+                              "kd-gamma": DistillationMethod.crossEntropyWeightKey]
 
     /// Every key of `command`.
     static func keys(for command: Command) -> [String] {
         switch command {
-        case .train: return commonKeys + ["teacher-model", "teacher-weights", "kd-temperature", "kd-alpha", "kd-gamma"]
-        case .distill: return commonKeys + ["student", "teacher", "teacher-weights", "loss", "kd-reduction"] + methodKeys
+        case .train: return commonKeys + ["teacher-model", "teacher-weights"] + teacherModelKeys
+        case .distill: return commonKeys + ["student", "teacher", "teacher-weights", "loss"] + methodKeys
         case .selfdistill: return commonKeys + ["method"] + methodKeys
         case .prune: return commonKeys + pruneKeys
-        case .online: return commonKeys.filter { $0 != "model" && $0 != "save-every" } + ["models", "method", "lrs", "teacher-weights", "temperature"]
+        case .online: return commonKeys.filter { $0 != "model" && $0 != "save-every" } + ["models", "method", "lrs", "teacher-weights"]
+            + onlineOptionDeclarations.keys.sorted()
         }
     }
 
@@ -74,6 +88,10 @@ struct TrainConfiguration: Equatable {
         var configuration = TrainConfiguration()
         configuration.command = command
         let keys = keys(for: command)
+        if command == .train, let old = (Array((file ?? [:]).keys) + Array(flags.keys)).sorted().first(where: { renamedKeys[$0] != nil }) {
+            throw .usage("\(old) is now \(renamedKeys[old]!): train --teacher-model is distill --loss kd and takes its options "
+                         + "(--temperature, --ce-weight, --loss-weight)")
+        }
         for (key, value) in (file ?? [:]).sorted(by: { $0.key < $1.key }) {
             guard keys.contains(key) else {
                 throw .usage("unknown key '\(key)' in the config file for '\(command.rawValue)'; known keys: \(keys.joined(separator: ", "))")
@@ -93,40 +111,63 @@ struct TrainConfiguration: Equatable {
     /// Checks the method, its options and the teachers of `distill`/`selfdistill`.
     private mutating func validateMethod() throws(CLIError) {
         switch command {
-        case .train: return
+        case .train:
+            guard teacherModel != nil else {
+                if let stray = methodOptions.keys.sorted().first ?? textOptions.keys.sorted().first {
+                    throw .usage("\(stray) applies to distillation from --teacher-model NAME --teacher-weights FILE")
+                }
+                return
+            }
+            guard teacherWeights.count == 1 else { throw .usage("--teacher-model needs --teacher-weights FILE.safetensors") }
+            try checkOptions(of: .kd)
         case .distill:
-            let name = method ?? "kd"
+            let name = method ?? DistillationMethod.kd.name
             guard let chosen = try? DistillationMethod(name: name, among: DistillationMethod.offline) else {
-                throw .usage("unknown loss '\(name)'; choose one of \(DistillationMethod.offline.map(\.rawValue).joined(separator: ", "))")
+                throw .usage("unknown loss '\(name)'; choose one of \(DistillationMethod.offline.map(\.name).joined(separator: ", "))")
             }
             method = name
             guard !teachers.isEmpty else { throw .usage("distill needs --teacher NAME --teacher-weights FILE (repeat both for several teachers)") }
             guard teacherWeights.count == teachers.count else {
                 throw .usage("give one --teacher-weights per --teacher: \(teachers.count) teachers, \(teacherWeights.count) weight files")
             }
-            if teachers.count > 1, ![DistillationMethod.kd, .camkd].contains(chosen) {
-                throw .usage("--loss \(name) takes one teacher; several teachers work with --loss kd (their mean) or camkd")
+            if teachers.count > 1, !chosen.acceptsSeveralTeachers {
+                let several = DistillationMethod.offline.filter(\.acceptsSeveralTeachers).map(\.name)
+                throw .usage("--loss \(name) takes one teacher; several teachers work with --loss \(MethodOption.sentence(several, joinedBy: "or"))")
             }
-            if kdReduction != nil, chosen != .kd { throw .usage("kd-reduction applies to --loss kd only") }
             try checkOptions(of: chosen)
         case .prune: try validatePruning()
         case .selfdistill:
-            guard let name = method else { throw .usage("selfdistill needs --method bake|zipf|tfnkd|ls") }
+            let methods = DistillationMethod.selfDistillation.map(\.name)
+            guard let name = method else { throw .usage("selfdistill needs --method \(methods.joined(separator: "|"))") }
             guard let chosen = try? DistillationMethod(name: name, among: DistillationMethod.selfDistillation) else {
-                throw .usage("unknown method '\(name)'; choose one of \(DistillationMethod.selfDistillation.map(\.rawValue).joined(separator: ", "))")
+                throw .usage("unknown method '\(name)'; choose one of \(methods.joined(separator: ", "))")
             }
             try checkOptions(of: chosen)
-            if chosen == .labelSmoothing, labelSmoothing == 0 { labelSmoothing = 0.1 }
+            // A method that reads a training key (ls: label-smoothing) brings its default for it.
+            if let option = chosen.option("label-smoothing"), labelSmoothing == 0 { labelSmoothing = option.defaultNumber }
         case .online: try validateOnline()
         }
     }
 
     private func checkOptions(of method: DistillationMethod) throws(CLIError) {
-        let allowed = Set(["ce-weight", "loss-weight", "temperature"] + method.optionKeys)
-        if let stray = methodOptions.keys.sorted().first(where: { !allowed.contains($0) }) {
-            throw .usage("\(stray) does not apply to \(method.rawValue); it reads \(allowed.sorted().joined(separator: ", "))")
+        let allowed = Set(Self.weightKeys + method.optionKeys)
+        if let stray = (methodOptions.keys.sorted() + textOptions.keys.sorted()).first(where: { !allowed.contains($0) }) {
+            throw .usage("\(stray) does not apply to \(method.name); it reads \(allowed.sorted().joined(separator: ", "))")
         }
     }
+
+    /// The distillation method the run trains with: the loss of `distill`, the method of
+    /// `selfdistill`, kd for `train --teacher-model`; nil for plain training.
+    var distillationMethod: String? {
+        switch command {
+        case .distill, .selfdistill: return method ?? DistillationMethod.kd.name
+        case .train: return teacherModel.map { _ in DistillationMethod.kd.name }
+        case .prune, .online: return nil
+        }
+    }
+
+    /// The teachers' zoo names (`train --teacher-model` names one).
+    var teacherNames: [String] { command == .train ? teacherModel.map { [$0] } ?? [] : teachers }
 
     /// The run folder's name under `runs/` when `out` is not given.
     var defaultRunName: String {
@@ -152,11 +193,10 @@ struct TrainConfiguration: Equatable {
         if command == .prune { object.merge(pruneJSON) { $1 } }
         if let teacherModel { object["teacher-model"] = teacherModel }
         if !teacherWeights.isEmpty { object["teacher-weights"] = command == .train ? teacherWeights[0] as Any : teacherWeights }
-        if teacherModel != nil { object["kd-temperature"] = kdTemperature; object["kd-alpha"] = kdAlpha; object["kd-gamma"] = kdGamma }
         if !teachers.isEmpty { object["teacher"] = teachers }
         if let method { object[command == .distill ? "loss" : "method"] = method }
-        if let kdReduction { object["kd-reduction"] = kdReduction }
         for (key, value) in methodOptions { object[key] = value }
+        for (key, value) in textOptions { object[key] = value }
         if command == .online {
             object["model"] = nil
             object["models"] = models
@@ -223,16 +263,13 @@ struct TrainConfiguration: Equatable {
             learningRates = values
         case "teacher": teachers = list()
         case "loss", "method": method = text
-        case "kd-reduction":
-            guard KnowledgeDistillation.Reduction(rawValue: text) != nil else { throw .usage("kd-reduction must be batchmean, mean or sum, got '\(text)'") }
-            kdReduction = text
-        case "kd-t2":
-            guard let value = (json as? Bool) ?? Bool(text) else { throw .usage("kd-t2 must be true or false, got '\(text)'") }
-            methodOptions[key] = value ? 1 : 0
-        case _ where Self.methodKeys.contains(key): methodOptions[key] = try number(0...1e6)
-        case "kd-temperature": kdTemperature = try number(0.01...100)
-        case "kd-alpha": kdAlpha = try number(0...100)
-        case "kd-gamma": kdGamma = try number(0...100)
+        case _ where command == .online && Self.onlineOptionDeclarations[key] != nil:
+            do { methodOptions[key] = try Self.onlineOptionDeclarations[key]!.parse(text) } catch { throw .usage(error.description) }
+        case _ where Self.weightKeys.contains(key): methodOptions[key] = try number(MethodOption.defaultRange)
+        case _ where Self.methodOptionDeclarations[key] != nil:
+            do {
+                if let value = try Self.methodOptionDeclarations[key]!.parse(text) { methodOptions[key] = value } else { textOptions[key] = text }
+            } catch { throw .usage(error.description) }
         case "weights": weights = text
         case "sparsity", "rate":
             guard let value = Double(text), value > 0, value < 1 else { throw .usage("\(key) must be a fraction strictly between 0 and 1, got '\(text)'") }

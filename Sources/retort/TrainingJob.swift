@@ -60,11 +60,14 @@ struct TrainingJob {
         var teachers: [any Classifier] = []
         var objective: any DistillationLoss = CrossEntropyLoss(labelSmoothing: Float(configuration.labelSmoothing))
         var mixUp: MixUp?
-        if configuration.command != .train {
-            teachers = try zip(configuration.teachers, configuration.teacherWeights).map {
+        if let methodName = configuration.distillationMethod {
+            if let teacherName = configuration.teacherModel {
+                say("distilling from \(teacherName) (\(configuration.teacherWeights[0])) with --loss \(methodName)")
+            }
+            teachers = try zip(configuration.teacherNames, configuration.teacherWeights).map {
                 try Self.loadTeacher($0, weights: $1, like: train, context: context)
             }
-            let method = try DistillationMethod(name: configuration.method ?? "kd")
+            let method = try DistillationMethod(name: methodName)
             // CRD's heads need the feature widths: one probe forward.
             let probe = try Tensor.zeros(shape: [1, train.channels, train.height, train.width], context: context)
             let (studentWidth, teacherWidths) = try context.noGrad { () throws -> (Int, [Int]) in
@@ -72,19 +75,13 @@ struct TrainingJob {
                 defer { model.train() }
                 return (try model.features(probe).pooled.shape.last ?? 0, try teachers.map { try $0.features(probe).pooled.shape.last ?? 0 })
             }
-            let setup = DistillationSetup(options: configuration.methodOptions, textOptions: configuration.kdReduction.map { ["kd-reduction": $0] } ?? [:],
+            let setup = DistillationSetup(options: configuration.methodOptions, textOptions: configuration.textOptions,
                                           classes: train.classes, trainingLabels: train.labels, studentFeatures: studentWidth,
                                           teacherFeatures: teacherWidths, labelSmoothing: configuration.labelSmoothing,
                                           seed: UInt64(configuration.seed), context: context)
             (objective, mixUp) = try method.makeObjective(setup)
             say("objective: \(objective.name)" + (teachers.isEmpty ? "" : "; teachers: "
-                + zip(configuration.teachers, configuration.teacherWeights).map { "\($0) (\($1))" }.joined(separator: ", ")))
-        } else if let teacherName = configuration.teacherModel {
-            guard let weights = configuration.teacherWeights.first else { throw CLIError.usage("--teacher-model needs --teacher-weights FILE.safetensors") }
-            teachers = [try Self.loadTeacher(teacherName, weights: weights, like: train, context: context)]
-            objective = WeightedLoss([(Float(configuration.kdGamma), CrossEntropyLoss(labelSmoothing: Float(configuration.labelSmoothing))),
-                                      (Float(configuration.kdAlpha), KnowledgeDistillation(temperature: Float(configuration.kdTemperature)))])
-            say("distilling from \(teacherName) (\(weights)): T \(configuration.kdTemperature), γ·CE \(configuration.kdGamma), α·KL \(configuration.kdAlpha)")
+                + zip(configuration.teacherNames, configuration.teacherWeights).map { "\($0) (\($1))" }.joined(separator: ", ")))
         }
         // The objective's own parameters (CRD's heads) train with the student.
         var groups = [ParameterGroup(model.parameters())]
