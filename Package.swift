@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "RetortData", dependencies: ["Retort", "CZlib"]),
         .target(name: "RetortDistill", dependencies: ["RetortNN", "RetortData"], plugins: ["RegistryPlugin"]),
 
-        .executableTarget(name: "retort", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortDistill"]),
+        .executableTarget(name: "retort", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortDistill"], plugins: ["RegistryPlugin"]),
         .executableTarget(name: "retort-bench", dependencies: ["RetortCompute", "Retort", "RetortNN"],
                           path: "Benchmarks/retort-bench"),
 

@@ -3,21 +3,35 @@ import RetortDistill
 
 /// `retort online`: online co-training of several networks (DML, SwitOKD, BD-KD, SOKD) into one run
 /// folder, each network with its own SGD optimizer and schedule.
-enum OnlineCommand {
-    static func run(_ arguments: Arguments) throws {
-        var runDirectory: URL?
-        var file: [String: Any]?
-        if let resume = arguments.options["resume"] {
-            runDirectory = URL(fileURLWithPath: resume)
-            file = try TrainCommand.readJSON(runDirectory!.appendingPathComponent("config.json"))
-        } else if let path = arguments.options["config"] {
-            file = try TrainCommand.readJSON(URL(fileURLWithPath: path))
+enum OnlineCommand: RegisteredCommand {
+    static let name = "online"
+    static let order = 80
+    static let summary = """
+        train several networks together, each with its own SGD (the training options
+        of train, and)
+        """
+    static var usage: String {
+        let methods = OnlineMethod.allCases
+        let pairs = methods.filter { $0.networks == 2...2 && !$0.teachesFromFrozenTeacher }.map(\.name)
+        let several = methods.filter { $0.networks.upperBound > 2 }.map(\.name)
+        var lines = ["--models A,B[,…] --method \(methods.map(\.name).joined(separator: "|"))   (names repeat as A-a, A-b)",
+                     "[--lrs X,Y,…]   one learning rate per network (default --lr for all)",
+                     "\(pairs.joined(separator: ", ")): first = teacher, second = student; \(several.joined(separator: ", ")): two or more"]
+        for method in methods where method.teachesFromFrozenTeacher {
+            lines.append("\(method.name): --models TEACHER,STUDENT --teacher-weights FILE"
+                         + (method.options.isEmpty ? "" : " [\(MethodHelp.options(method.options))]"))
         }
-        let configuration = try TrainConfiguration.resolve(.online, file: file, flags: arguments.options, switches: arguments.flags)
-        let run = runDirectory ?? URL(fileURLWithPath: configuration.out ?? "runs/\(configuration.defaultRunName)")
+        return (lines + ["--resume DIR    continue from the last finished epoch"]).joined(separator: "\n")
+    }
+    static var spec: Arguments.Spec { .settings(TrainConfiguration.keys(for: .online), extra: ["config", "resume"]) }
+
+    static func run(_ arguments: Arguments) throws {
+        let source = try RunFolder(arguments)
+        let configuration = try TrainConfiguration.resolve(.online, file: source.file, flags: arguments.options, switches: arguments.flags)
+        let run = source.resumed ?? URL(fileURLWithPath: configuration.out ?? "runs/\(configuration.defaultRunName)")
         let context = try Context()
-        TrainCommand.say("device: \(context.device.info.summary)")
-        try execute(configuration, run: run, resumes: runDirectory != nil, context: context)
+        Console.say("device: \(context.device.info.summary)")
+        try execute(configuration, run: run, resumes: source.resumed != nil, context: context)
     }
 
     /// The networks, objective and frozen networks of `configuration`'s method. Network `k` is
@@ -51,7 +65,7 @@ enum OnlineCommand {
 
     @discardableResult
     static func execute(_ configuration: TrainConfiguration, run: URL, resumes: Bool, context: Context) throws -> OnlineTrainer {
-        let say = TrainCommand.say
+        let say = Console.say
         let (trainLoader, testLoader) = try TrainingJob.loaders(configuration)
         let train = trainLoader.dataset, test = testLoader.dataset
         let (models, names, trainable, objective, frozen) = try makeNetworks(configuration, like: train, context: context)
@@ -61,14 +75,12 @@ enum OnlineCommand {
             let optimizer = try SGDOptimizer([ParameterGroup(trainable[index])],
                                              options: .init(learningRate: own.learningRate, momentum: own.momentum, weightDecay: own.weightDecay,
                                                             nesterov: own.nesterov), context: context)
-            return OnlineNetwork(name: names[index], model: models[index], optimizer: optimizer, schedule: try TrainCommand.makeSchedule(own))
+            return OnlineNetwork(name: names[index], model: models[index], optimizer: optimizer, schedule: try own.makeSchedule())
         }
         let trainer = try OnlineTrainer(networks: networks, objective: objective, epochs: configuration.epochs, runDirectory: run)
         trainer.frozen = frozen
 
-        try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
-        let config = try JSONSerialization.data(withJSONObject: configuration.json, options: [.prettyPrinted, .sortedKeys])
-        try config.write(to: run.appendingPathComponent("config.json"), options: .atomic)
+        try RunFolder.writeSettings(configuration.json, to: run)
         let start = resumes ? try trainer.resume() : 0
         say("\(objective.name) on \(configuration.dataset): \(train.count) training and \(test.count) test images, run folder \(run.path)"
             + (start > 0 ? ", resuming at epoch \(start + 1)" : ""))

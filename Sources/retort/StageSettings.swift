@@ -96,7 +96,7 @@ struct StageSettings {
             let test = try Dataset.load(try DatasetKind(name: settings.dataset), split: .test, directory: settings.dataDirectory, limit: settings.limit)
             let model = try TrainingJob.loadTeacher(request.model, weights: weights.path, like: test, context: context)
             let evaluation = try Evaluation.run(model, on: try DataLoader(dataset: test, batchSize: 500, mode: .test, seed: 0))
-            TrainCommand.say(String(format: "%@ (%@): test top-1 %.2f%%, ECE %.4f on %d images", request.model, weights.path,
+            Console.say(String(format: "%@ (%@): test top-1 %.2f%%, ECE %.4f on %d images", request.model, weights.path,
                                     evaluation.top1 * 100, evaluation.calibrationError, test.count))
             return StageResult(history: [], parameterCount: model.parameterCount, seconds: Date().timeIntervalSince(started),
                                evaluation: (evaluation.top1, evaluation.calibrationError))

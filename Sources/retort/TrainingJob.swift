@@ -27,6 +27,19 @@ struct TrainingJob {
         var bestWeights: URL { run.appendingPathComponent("best.safetensors") }
     }
 
+    /// Runs `train`, `distill` or `selfdistill` from the command line: settings from `--config` or
+    /// the run folder of `--resume`, then the flags.
+    static func run(_ arguments: Arguments, command: TrainConfiguration.Command) throws {
+        let source = try RunFolder(arguments)
+        let configuration = try TrainConfiguration.resolve(command, file: source.file, flags: arguments.options, switches: arguments.flags)
+        let run = source.resumed ?? URL(fileURLWithPath: configuration.out ?? "runs/\(configuration.defaultRunName)")
+        let context = try Context()
+        Console.say("device: \(context.device.info.summary)")
+        var job = TrainingJob(configuration: configuration, run: run)
+        job.resumes = source.resumed != nil
+        try job.execute(context: context)
+    }
+
     /// The training and test loaders of `configuration` (the recipe's augmentation: random crop
     /// with zero padding, 2 on 28×28 and 4 on 32×32, and horizontal flips).
     static func loaders(_ configuration: TrainConfiguration) throws -> (train: DataLoader, test: DataLoader) {
@@ -51,7 +64,7 @@ struct TrainingJob {
     @discardableResult
     func execute(context: Context) throws -> Outcome {
         let started = Date()
-        let say = TrainCommand.say
+        let say = Console.say
         let (trainLoader, testLoader) = try Self.loaders(configuration)
         let train = trainLoader.dataset, test = testLoader.dataset
         let model = try ModelZoo.make(configuration.model, inputChannels: train.channels, inputSize: train.height, classes: train.classes,
@@ -90,7 +103,7 @@ struct TrainingJob {
                                                           weightDecay: configuration.weightDecay, nesterov: configuration.nesterov),
                                    context: context)
         let optimizer: any Optimizer = try wrapOptimizer?(sgd) ?? sgd
-        let schedule = try TrainCommand.makeSchedule(configuration)
+        let schedule = try configuration.makeSchedule()
         let trainer = Trainer(model: model, optimizer: optimizer, schedule: schedule, epochs: configuration.epochs,
                               labelSmoothing: Float(configuration.labelSmoothing), runDirectory: run)
         trainer.teachers = teachers
@@ -99,9 +112,7 @@ struct TrainingJob {
         trainer.seed = UInt64(configuration.seed)
         trainer.saveEvery = configuration.saveEvery
 
-        try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
-        let config = try JSONSerialization.data(withJSONObject: configuration.json, options: [.prettyPrinted, .sortedKeys])
-        try config.write(to: run.appendingPathComponent("config.json"), options: .atomic)
+        try RunFolder.writeSettings(configuration.json, to: run)
         let start = resumes ? try trainer.resume() : .start
         say("\(configuration.model) on \(configuration.dataset): \(train.count) training and \(test.count) test images, "
               + "\(model.parameterCount.formatted(.number)) parameters, run folder \(run.path)"

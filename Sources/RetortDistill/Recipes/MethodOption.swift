@@ -82,7 +82,8 @@ public struct MethodOption: Sendable, Equatable {
         words.count < 2 ? words.joined() : words.dropLast().joined(separator: ", ") + " \(conjunction) " + words[words.count - 1]
     }
 
-    static func text(of value: Double) -> String {
+    /// A number as a user writes it: `8`, `0.07`.
+    public static func text(of value: Double) -> String {
         value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
     }
 }
