@@ -12,8 +12,8 @@ enum DistillCommand: RegisteredCommand {
          + ["--ce-weight X --loss-weight X --temperature X   (defaults per loss, see README)"]).joined(separator: "\n")
     }
     static var spec: Arguments.Spec {
-        .settings(TrainConfiguration.keys(for: .distill), extra: ["config", "resume"], repeatable: ["teacher", "teacher-weights"])
+        .settings(DistillConfiguration.keys, extra: ["config", "resume"], repeatable: ["teacher", "teacher-weights"])
     }
 
-    static func run(_ arguments: Arguments) throws { try TrainingJob.run(arguments, command: .distill) }
+    static func run(_ arguments: Arguments) throws { try TrainingJob.run(DistillConfiguration.self, arguments) }
 }

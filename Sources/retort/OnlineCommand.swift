@@ -23,11 +23,11 @@ enum OnlineCommand: RegisteredCommand {
         }
         return (lines + ["--resume DIR    continue from the last finished epoch"]).joined(separator: "\n")
     }
-    static var spec: Arguments.Spec { .settings(TrainConfiguration.keys(for: .online), extra: ["config", "resume"]) }
+    static var spec: Arguments.Spec { .settings(OnlineConfiguration.keys, extra: ["config", "resume"]) }
 
     static func run(_ arguments: Arguments) throws {
         let source = try RunFolder(arguments)
-        let configuration = try TrainConfiguration.resolve(.online, file: source.file, flags: arguments.options, switches: arguments.flags)
+        let configuration = try OnlineConfiguration.resolve(file: source.file, flags: arguments.options, switches: arguments.flags)
         let run = source.resumed ?? URL(fileURLWithPath: configuration.out ?? "runs/\(configuration.defaultRunName)")
         let context = try Context()
         Console.say("device: \(context.device.info.summary)")
@@ -36,7 +36,7 @@ enum OnlineCommand: RegisteredCommand {
 
     /// The networks, objective and frozen networks of `configuration`'s method. Network `k` is
     /// initialised from `seed + k` (networks of the same architecture must start apart).
-    static func makeNetworks(_ configuration: TrainConfiguration, like dataset: Dataset, context: Context) throws
+    static func makeNetworks(_ configuration: OnlineConfiguration, like dataset: Dataset, context: Context) throws
         -> (models: [any Classifier], names: [String], trainable: [[Tensor]], objective: any OnlineObjective, frozen: [(name: String, model: any Classifier)]) {
         let names = OnlineNetwork.uniqueNames(configuration.models)
         let seed = UInt64(configuration.seed)
@@ -64,13 +64,13 @@ enum OnlineCommand: RegisteredCommand {
     }
 
     @discardableResult
-    static func execute(_ configuration: TrainConfiguration, run: URL, resumes: Bool, context: Context) throws -> OnlineTrainer {
+    static func execute(_ configuration: OnlineConfiguration, run: URL, resumes: Bool, context: Context) throws -> OnlineTrainer {
         let say = Console.say
-        let (trainLoader, testLoader) = try TrainingJob.loaders(configuration)
+        let (trainLoader, testLoader) = try TrainingJob.loaders(configuration.training)
         let train = trainLoader.dataset, test = testLoader.dataset
         let (models, names, trainable, objective, frozen) = try makeNetworks(configuration, like: train, context: context)
         let networks = try models.indices.map { index -> OnlineNetwork in
-            var own = configuration
+            var own = configuration.training
             own.learningRate = configuration.learningRates.isEmpty ? configuration.learningRate : configuration.learningRates[index]
             let optimizer = try SGDOptimizer([ParameterGroup(trainable[index])],
                                              options: .init(learningRate: own.learningRate, momentum: own.momentum, weightDecay: own.weightDecay,
@@ -130,38 +130,5 @@ enum OnlineCommand: RegisteredCommand {
             say("summary in \(run.appendingPathComponent("summary.md").path)")
         }
         return trainer
-    }
-}
-
-extension TrainConfiguration {
-    /// Checks `online`'s method, its network count, teacher weights and options.
-    mutating func validateOnline() throws(CLIError) {
-        let methods = OnlineMethod.allCases
-        guard let method else { throw .usage("online needs --method \(methods.map(\.name).joined(separator: "|"))") }
-        let chosen: OnlineMethod
-        do { chosen = try OnlineMethod(name: method) } catch { throw .usage(error.description) }
-        guard !models.isEmpty else { throw .usage("online needs --models A,B[,…] (zoo names, one per network)") }
-        if chosen.networks == 2...2 {
-            guard models.count == 2 else { throw .usage("\(method) trains exactly two networks (--models TEACHER,STUDENT), got \(models.count)") }
-        } else if !chosen.networks.contains(models.count) {
-            throw .usage("\(method) trains \(chosen.networks.lowerBound == 2 ? "two" : "\(chosen.networks.lowerBound)") or more networks; "
-                         + "give --models A,B[,…], got \(models.count)")
-        }
-        let teachers = methods.filter(\.teachesFromFrozenTeacher).map { "--method \($0.name)" }
-        if chosen.teachesFromFrozenTeacher {
-            guard teacherWeights.count == 1 else {
-                throw .usage("\(method) needs the pretrained teacher's weights: --teacher-weights FILE (one file, for \(models[0]))")
-            }
-        } else if !teacherWeights.isEmpty {
-            throw .usage("teacher-weights applies to \(MethodOption.sentence(teachers)) only (its pretrained teacher)")
-        }
-        for key in methodOptions.keys.sorted() where chosen.option(key) == nil {
-            let readers = methods.filter { $0.option(key) != nil }.map { "--method \($0.name)" }
-            throw .usage("\(key) applies to \(MethodOption.sentence(readers)) only" + (key == DistillationMethod.temperatureKey ? " (the others use T = 1)" : ""))
-        }
-        for (key, value) in methodOptions where value <= 0 { throw .usage("\(key) must be positive, got \(value)") }
-        if !learningRates.isEmpty, learningRates.count != models.count {
-            throw .usage("give one learning rate per network: --lrs has \(learningRates.count), --models \(models.count)")
-        }
     }
 }

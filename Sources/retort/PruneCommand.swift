@@ -31,19 +31,19 @@ enum PruneCommand: RegisteredCommand {
           with the schedule restarted (LR rewinding) in DIR/round-<k>; --sparsity S
           instead of --rounds picks the rounds whose 1 − 0.8^k is closest to S
         """
-    static var spec: Arguments.Spec { .settings(TrainConfiguration.keys(for: .prune), extra: ["config"]) }
+    static var spec: Arguments.Spec { .settings(PruneConfiguration.keys, extra: ["config"]) }
 
     static func run(_ arguments: Arguments) throws {
         let say = Console.say
         let file = try arguments.options["config"].map { try RunFolder.readSettings(URL(fileURLWithPath: $0)) }
-        let configuration = try TrainConfiguration.resolve(.prune, file: file, flags: arguments.options, switches: arguments.flags)
+        let configuration = try PruneConfiguration.resolve(file: file, flags: arguments.options, switches: arguments.flags)
         let out = URL(fileURLWithPath: configuration.out ?? "runs/\(configuration.defaultRunName)")
         let method = configuration.pruningMethod
         let dense = URL(fileURLWithPath: configuration.weights ?? "")
         let context = try Context()
         say("device: \(context.device.info.summary)")
 
-        let (trainLoader, testLoader) = try TrainingJob.loaders(configuration)
+        let (trainLoader, testLoader) = try TrainingJob.loaders(configuration.training)
         let train = trainLoader.dataset
         let model = try ModelZoo.make(configuration.model, inputChannels: train.channels, inputSize: train.height, classes: train.classes,
                                       context: context, seed: UInt64(configuration.seed))
@@ -126,10 +126,10 @@ enum PruneCommand: RegisteredCommand {
     /// Fine-tunes from `start` with `masks` held (applied to the loaded weights, and by a
     /// ``MaskedOptimizer`` around the SGD of the recipe), with a fresh optimizer and the schedule
     /// from the base learning rate, into `run`; writes the masks beside its best and last weights.
-    static func fineTune(_ configuration: TrainConfiguration, masks: PruningMasks, from start: URL, into run: URL,
+    static func fineTune(_ configuration: PruneConfiguration, masks: PruningMasks, from start: URL, into run: URL,
                          context: Context) throws -> TrainingJob.Outcome {
-        var settings = configuration
-        settings.command = .train
+        var settings = TrainConfiguration()
+        settings.training = configuration.training
         settings.out = run.path
         var job = TrainingJob(configuration: settings, run: run)
         let prepared = PreparedModel()

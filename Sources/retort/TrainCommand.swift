@@ -31,8 +31,8 @@ enum TrainCommand: RegisteredCommand {
             """
     }
     static var spec: Arguments.Spec {
-        .settings(TrainConfiguration.keys(for: .train) + TrainConfiguration.renamedKeys.keys, extra: ["config", "resume"])
+        .settings(TrainConfiguration.keys + TrainConfiguration.renamedKeys.keys, extra: ["config", "resume"])
     }
 
-    static func run(_ arguments: Arguments) throws { try TrainingJob.run(arguments, command: .train) }
+    static func run(_ arguments: Arguments) throws { try TrainingJob.run(TrainConfiguration.self, arguments) }
 }

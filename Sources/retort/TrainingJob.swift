@@ -1,10 +1,20 @@
 import Foundation
 import RetortDistill
 
+/// The settings a ``TrainingJob`` runs: those of `train`, `distill` and `selfdistill`.
+protocol TrainingJobConfiguration: CommandConfiguration {
+    /// The teachers' zoo names.
+    var teacherNames: [String] { get }
+    /// One weights file per teacher.
+    var teacherWeights: [String] { get }
+    /// The distillation method and its options; nil for training on the labels alone.
+    var distillation: DistillationSettings? { get }
+}
+
 /// One training run from resolved settings, into a run folder: what `train`, `distill` and
 /// `selfdistill` run, and what `chain`, `sweep-teachers` and `prune` run for each of their stages.
 struct TrainingJob {
-    var configuration: TrainConfiguration
+    var configuration: any TrainingJobConfiguration
     var run: URL
     /// Continue from the run folder's `last` checkpoint.
     var resumes = false
@@ -29,9 +39,9 @@ struct TrainingJob {
 
     /// Runs `train`, `distill` or `selfdistill` from the command line: settings from `--config` or
     /// the run folder of `--resume`, then the flags.
-    static func run(_ arguments: Arguments, command: TrainConfiguration.Command) throws {
+    static func run<Configuration: TrainingJobConfiguration>(_ type: Configuration.Type, _ arguments: Arguments) throws {
         let source = try RunFolder(arguments)
-        let configuration = try TrainConfiguration.resolve(command, file: source.file, flags: arguments.options, switches: arguments.flags)
+        let configuration = try Configuration.resolve(file: source.file, flags: arguments.options, switches: arguments.flags)
         let run = source.resumed ?? URL(fileURLWithPath: configuration.out ?? "runs/\(configuration.defaultRunName)")
         let context = try Context()
         Console.say("device: \(context.device.info.summary)")
@@ -42,7 +52,7 @@ struct TrainingJob {
 
     /// The training and test loaders of `configuration` (the recipe's augmentation: random crop
     /// with zero padding, 2 on 28×28 and 4 on 32×32, and horizontal flips).
-    static func loaders(_ configuration: TrainConfiguration) throws -> (train: DataLoader, test: DataLoader) {
+    static func loaders(_ configuration: TrainingSettings) throws -> (train: DataLoader, test: DataLoader) {
         let kind = try DatasetKind(name: configuration.dataset)
         let train = try Dataset.load(kind, split: .train, directory: configuration.dataDirectory, limit: configuration.limit)
         let test = try Dataset.load(kind, split: .test, directory: configuration.dataDirectory, limit: configuration.limit)
@@ -65,17 +75,19 @@ struct TrainingJob {
     func execute(context: Context) throws -> Outcome {
         let started = Date()
         let say = Console.say
-        let (trainLoader, testLoader) = try Self.loaders(configuration)
+        let settings = configuration.training
+        let (trainLoader, testLoader) = try Self.loaders(settings)
         let train = trainLoader.dataset, test = testLoader.dataset
-        let model = try ModelZoo.make(configuration.model, inputChannels: train.channels, inputSize: train.height, classes: train.classes,
-                                      context: context, seed: UInt64(configuration.seed))
+        let model = try ModelZoo.make(settings.model, inputChannels: train.channels, inputSize: train.height, classes: train.classes,
+                                      context: context, seed: UInt64(settings.seed))
         try prepareModel?(model)
         var teachers: [any Classifier] = []
-        var objective: any DistillationLoss = CrossEntropyLoss(labelSmoothing: Float(configuration.labelSmoothing))
+        var objective: any DistillationLoss = CrossEntropyLoss(labelSmoothing: Float(settings.labelSmoothing))
         var mixUp: MixUp?
-        if let methodName = configuration.distillationMethod {
-            if let teacherName = configuration.teacherModel {
-                say("distilling from \(teacherName) (\(configuration.teacherWeights[0])) with --loss \(methodName)")
+        if let distillation = configuration.distillation {
+            let methodName = distillation.method ?? DistillationMethod.kd.name
+            if let train = configuration as? TrainConfiguration, let teacherName = train.teacherModel {
+                say("distilling from \(teacherName) (\(train.teacherWeights[0])) with --loss \(methodName)")
             }
             teachers = try zip(configuration.teacherNames, configuration.teacherWeights).map {
                 try Self.loadTeacher($0, weights: $1, like: train, context: context)
@@ -88,10 +100,10 @@ struct TrainingJob {
                 defer { model.train() }
                 return (try model.features(probe).pooled.shape.last ?? 0, try teachers.map { try $0.features(probe).pooled.shape.last ?? 0 })
             }
-            let setup = DistillationSetup(options: configuration.methodOptions, textOptions: configuration.textOptions,
+            let setup = DistillationSetup(options: distillation.methodOptions, textOptions: distillation.textOptions,
                                           classes: train.classes, trainingLabels: train.labels, studentFeatures: studentWidth,
-                                          teacherFeatures: teacherWidths, labelSmoothing: configuration.labelSmoothing,
-                                          seed: UInt64(configuration.seed), context: context)
+                                          teacherFeatures: teacherWidths, labelSmoothing: settings.labelSmoothing,
+                                          seed: UInt64(settings.seed), context: context)
             (objective, mixUp) = try method.makeObjective(setup)
             say("objective: \(objective.name)" + (teachers.isEmpty ? "" : "; teachers: "
                 + zip(configuration.teacherNames, configuration.teacherWeights).map { "\($0) (\($1))" }.joined(separator: ", ")))
@@ -99,35 +111,35 @@ struct TrainingJob {
         // The objective's own parameters (CRD's heads) train with the student.
         var groups = [ParameterGroup(model.parameters())]
         if !objective.parameters().isEmpty { groups.append(ParameterGroup(objective.parameters())) }
-        let sgd = try SGDOptimizer(groups, options: .init(learningRate: configuration.learningRate, momentum: configuration.momentum,
-                                                          weightDecay: configuration.weightDecay, nesterov: configuration.nesterov),
+        let sgd = try SGDOptimizer(groups, options: .init(learningRate: settings.learningRate, momentum: settings.momentum,
+                                                          weightDecay: settings.weightDecay, nesterov: settings.nesterov),
                                    context: context)
         let optimizer: any Optimizer = try wrapOptimizer?(sgd) ?? sgd
-        let schedule = try configuration.makeSchedule()
-        let trainer = Trainer(model: model, optimizer: optimizer, schedule: schedule, epochs: configuration.epochs,
-                              labelSmoothing: Float(configuration.labelSmoothing), runDirectory: run)
+        let schedule = try settings.makeSchedule()
+        let trainer = Trainer(model: model, optimizer: optimizer, schedule: schedule, epochs: settings.epochs,
+                              labelSmoothing: Float(settings.labelSmoothing), runDirectory: run)
         trainer.teachers = teachers
         trainer.objective = objective
         trainer.mixUp = mixUp
-        trainer.seed = UInt64(configuration.seed)
-        trainer.saveEvery = configuration.saveEvery
+        trainer.seed = UInt64(settings.seed)
+        trainer.saveEvery = settings.saveEvery
 
         try RunFolder.writeSettings(configuration.json, to: run)
         let start = resumes ? try trainer.resume() : .start
-        say("\(configuration.model) on \(configuration.dataset): \(train.count) training and \(test.count) test images, "
+        say("\(settings.model) on \(settings.dataset): \(train.count) training and \(test.count) test images, "
               + "\(model.parameterCount.formatted(.number)) parameters, run folder \(run.path)"
               + (start.epoch > 0 || start.step > 0 ? ", resuming at epoch \(start.epoch + 1) step \(start.step + 1)" : ""))
 
         let interrupt = InterruptFlag()
         trainer.shouldStop = { interrupt.isSet }
-        let progress = Progress(batchSize: configuration.batchSize)
-        trainer.onStep = { progress.step($0, epochs: configuration.epochs) }
+        let progress = Progress(batchSize: settings.batchSize)
+        trainer.onStep = { progress.step($0, epochs: settings.epochs) }
         let before = trainer.history.count
         let history = try trainer.fit(train: trainLoader, test: testLoader, from: start)
         progress.finishLine()
         for metrics in history.dropFirst(before) {
             var line = String(format: "epoch %d/%d: train loss %.4f acc %.2f%% | test loss %.4f top-1 %.2f%% top-5 %.2f%% ECE %.4f",
-                              metrics.epoch, configuration.epochs, metrics.trainLoss, metrics.trainAccuracy * 100, metrics.testLoss,
+                              metrics.epoch, settings.epochs, metrics.trainLoss, metrics.trainAccuracy * 100, metrics.testLoss,
                               metrics.testTop1 * 100, metrics.testTop5 * 100, metrics.testCalibrationError ?? 0)
             if let agreement = metrics.agreement, let divergence = metrics.predictiveKL {
                 line += String(format: " | agreement %.2f%% predictive KL %.4f", agreement * 100, divergence)

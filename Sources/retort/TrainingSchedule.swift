@@ -1,6 +1,6 @@
 import RetortDistill
 
-extension TrainConfiguration {
+extension TrainingSettings {
     /// The learning-rate schedule of the settings (`schedule`, `milestones`, `gamma`, `step-size`,
     /// `warmup-epochs`) over `epochs` from `lr`.
     func makeSchedule() throws -> any LearningRateSchedule {
