@@ -39,7 +39,8 @@ extension CommandConfiguration {
         try refuseRenamedKeys(Array((file ?? [:]).keys) + Array(flags.keys))
         for (key, value) in (file ?? [:]).sorted(by: { $0.key < $1.key }) {
             guard keys.contains(key) else {
-                throw .usage("unknown key '\(key)' in the config file for '\(command.rawValue)'; known keys: \(keys.joined(separator: ", "))")
+                throw .usage("unknown key '\(key)' in the config file for '\(command.rawValue)'; "
+                             + "known keys: \(keys.joined(separator: ", "))")
             }
             try configuration.set(SettingText(key: key, json: value))
         }

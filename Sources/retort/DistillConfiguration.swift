@@ -33,13 +33,15 @@ struct DistillConfiguration: CommandConfiguration, TrainingJobConfiguration {
             throw .usage("unknown loss '\(name)'; choose one of \(DistillationMethod.offline.map(\.name).joined(separator: ", "))")
         }
         methodSettings.method = name
-        guard !teachers.isEmpty else { throw .usage("distill needs --teacher NAME --teacher-weights FILE (repeat both for several teachers)") }
+        guard !teachers.isEmpty else {
+            throw .usage("distill needs --teacher NAME --teacher-weights FILE (repeat both for several teachers)")
+        }
         guard teacherWeights.count == teachers.count else {
             throw .usage("give one --teacher-weights per --teacher: \(teachers.count) teachers, \(teacherWeights.count) weight files")
         }
         if teachers.count > 1, !chosen.acceptsSeveralTeachers {
             let several = DistillationMethod.offline.filter(\.acceptsSeveralTeachers).map(\.name)
-            throw .usage("--loss \(name) takes one teacher; several teachers work with --loss \(MethodOption.sentence(several, joinedBy: "or"))")
+            throw .usage("--loss \(name) takes one teacher; several teachers work with --loss \(MethodOption.sentence(several))")
         }
         try methodSettings.check(against: chosen)
     }

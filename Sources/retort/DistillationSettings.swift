@@ -16,14 +16,19 @@ struct DistillationSettings: Equatable {
     /// The options the methods declare, by key; the training keys some of them read
     /// (`label-smoothing`) are not among them.
     static let declarations: [String: MethodOption] = Dictionary(
-        DistillationMethod.allCases.flatMap(\.options).filter { !TrainingSettings.keys.contains($0.key) }.map { ($0.key, $0) }) { first, _ in first }
+        DistillationMethod.allCases.flatMap(\.options).filter { !TrainingSettings.keys.contains($0.key) }.map { ($0.key, $0) }
+    ) { first, _ in first }
     /// Options of the methods: the weights, the temperature and every declared option.
     static let keys = weightKeys + declarations.keys.sorted()
 
     /// Sets one of ``keys``; the error names the key.
     mutating func set(_ setting: SettingText) throws(CLIError) {
         if let declaration = Self.declarations[setting.key] {
-            if let value = try setting.option(declaration) { methodOptions[setting.key] = value } else { textOptions[setting.key] = setting.text }
+            if let value = try setting.option(declaration) {
+                methodOptions[setting.key] = value
+            } else {
+                textOptions[setting.key] = setting.text
+            }
         } else {
             methodOptions[setting.key] = try setting.number(MethodOption.defaultRange)
         }

@@ -50,7 +50,9 @@ struct OnlineConfiguration: CommandConfiguration {
         do { chosen = try OnlineMethod(name: method) } catch { throw .usage(error.description) }
         guard !models.isEmpty else { throw .usage("online needs --models A,B[,…] (zoo names, one per network)") }
         if chosen.networks == 2...2 {
-            guard models.count == 2 else { throw .usage("\(method) trains exactly two networks (--models TEACHER,STUDENT), got \(models.count)") }
+            guard models.count == 2 else {
+                throw .usage("\(method) trains exactly two networks (--models TEACHER,STUDENT), got \(models.count)")
+            }
         } else if !chosen.networks.contains(models.count) {
             throw .usage("\(method) trains \(chosen.networks.lowerBound == 2 ? "two" : "\(chosen.networks.lowerBound)") or more networks; "
                          + "give --models A,B[,…], got \(models.count)")
@@ -65,7 +67,8 @@ struct OnlineConfiguration: CommandConfiguration {
         }
         for key in methodOptions.keys.sorted() where chosen.option(key) == nil {
             let readers = methods.filter { $0.option(key) != nil }.map { "--method \($0.name)" }
-            throw .usage("\(key) applies to \(MethodOption.sentence(readers)) only" + (key == DistillationMethod.temperatureKey ? " (the others use T = 1)" : ""))
+            let note = key == DistillationMethod.temperatureKey ? " (the others use T = 1)" : ""
+            throw .usage("\(key) applies to \(MethodOption.sentence(readers)) only" + note)
         }
         for (key, value) in methodOptions where value <= 0 { throw .usage("\(key) must be positive, got \(value)") }
         if !learningRates.isEmpty, learningRates.count != models.count {

@@ -16,7 +16,9 @@ enum SweepTeachersCommand: RegisteredCommand {
         --run DIR   a run from retort train --save-every K   --student NAME
         --out DIR   DIR/from-epoch-<n>/, DIR/sweep.md, DIR/sweep.json
         """
-    static var spec: Arguments.Spec { .settings((SweepConfiguration.ownKeys + StageSettings.keys).filter { $0 != "dataset" }, extra: ["config"]) }
+    static var spec: Arguments.Spec {
+        .settings((SweepConfiguration.ownKeys + StageSettings.keys).filter { $0 != "dataset" }, extra: ["config"])
+    }
 
     static func run(_ arguments: Arguments) throws {
         let file = try arguments.options["config"].map { try RunFolder.readSettings(URL(fileURLWithPath: $0)) }

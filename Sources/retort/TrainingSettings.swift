@@ -27,7 +27,8 @@ struct TrainingSettings: Equatable {
 
     /// The keys, as they appear in JSON and (with `--`) on the command line.
     static let keys = ["model", "dataset", "data-dir", "epochs", "batch-size", "lr", "momentum", "weight-decay", "nesterov",
-                       "schedule", "milestones", "gamma", "step-size", "warmup-epochs", "label-smoothing", "seed", "limit", "out", "save-every"]
+                       "schedule", "milestones", "gamma", "step-size", "warmup-epochs", "label-smoothing", "seed", "limit", "out",
+                       "save-every"]
 
     /// Sets one of ``keys``; the error names the key.
     mutating func set(_ setting: SettingText) throws(CLIError) {

@@ -6,8 +6,8 @@ import RetortDistill
 final class HelpTests: XCTestCase {
     func testHelpListsEveryCommandMethodAndOption() {
         let usage = CLI.usage
-        XCTAssertEqual(CLI.commands.map { $0.name }, ["devices", "train", "distill", "selfdistill", "chain", "sweep-teachers", "prune", "online",
-                                                  "eval", "predict", "models", "selftest"])
+        XCTAssertEqual(CLI.commands.map { $0.name }, ["devices", "train", "distill", "selfdistill", "chain", "sweep-teachers", "prune",
+                                                      "online", "eval", "predict", "models", "selftest"])
         for command in CLI.commands { XCTAssert(usage.contains("\n  " + command.name + " "), command.name) }
         XCTAssert(usage.contains("--loss kd|dkd|nkd|dist|sp|crd|camkd|mixkd (default kd)"), usage)
         XCTAssert(usage.contains("--method bake|zipf|tfnkd|ls"), usage)
@@ -29,7 +29,9 @@ final class HelpTests: XCTestCase {
         for option in DistillationMethod.selfDistillation.flatMap(\.options) {
             XCTAssert(specs["selfdistill"]?.options.contains(option.key) == true, option.key)
         }
-        for option in OnlineMethod.allCases.flatMap(\.options) { XCTAssert(specs["online"]?.options.contains(option.key) == true, option.key) }
+        for option in OnlineMethod.allCases.flatMap(\.options) {
+            XCTAssert(specs["online"]?.options.contains(option.key) == true, option.key)
+        }
         XCTAssertEqual(try Arguments.parse(["train", "--kd-alpha", "1"], specs: specs, global: []).options, ["kd-alpha": "1"],
                        "the old key reaches the configuration, which names the new one")
     }

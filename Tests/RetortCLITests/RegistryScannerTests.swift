@@ -23,10 +23,12 @@ final class RegistryScannerTests: XCTestCase {
             """,
         ]
         let scanner = RegistryScanner(sources: sources)
-        XCTAssertEqual(scanner.conformances, ["RegisteredMethod": ["Dummy", "KnowledgeDistillation"], "RegisteredCommand": ["TrainCommand"]])
-        XCTAssert(scanner.swift.contains("static let registeredMethod: [any RegisteredMethod.Type] = [\n        Dummy.self,\n        KnowledgeDistillation.self,\n    ]"),
-                  scanner.swift)
-        XCTAssert(scanner.swift.contains("static let registeredCommand: [any RegisteredCommand.Type] = [\n        TrainCommand.self,\n    ]"))
+        XCTAssertEqual(scanner.conformances, ["RegisteredMethod": ["Dummy", "KnowledgeDistillation"],
+                                              "RegisteredCommand": ["TrainCommand"]])
+        let methods = "static let registeredMethod: [any RegisteredMethod.Type] = [\n        Dummy.self,\n        KnowledgeDistillation.self,\n    ]"
+        XCTAssert(scanner.swift.contains(methods), scanner.swift)
+        let commands = "static let registeredCommand: [any RegisteredCommand.Type] = [\n        TrainCommand.self,\n    ]"
+        XCTAssert(scanner.swift.contains(commands), scanner.swift)
     }
 
     func testAMarkerWithoutConformancesGivesAnEmptyList() {

@@ -180,7 +180,8 @@ extension ContrastiveRepresentation: RegisteredMethod {
         guard !setup.trainingLabels.isEmpty, setup.studentFeatures > 0, let teacherWidth = setup.teacherFeatures.first else {
             throw DistillationError.invalidConfiguration("crd needs the training labels and the student's and teacher's feature widths")
         }
-        return try ContrastiveRepresentation(studentDimension: setup.studentFeatures, teacherDimension: teacherWidth, labels: setup.trainingLabels,
+        return try ContrastiveRepresentation(studentDimension: setup.studentFeatures, teacherDimension: teacherWidth,
+                                             labels: setup.trainingLabels,
                                              dimension: options.integer("crd-dim"), negatives: options.integer("crd-negatives"),
                                              temperature: options.temperature, momentum: options.float("crd-momentum"), seed: setup.seed,
                                              context: setup.context)

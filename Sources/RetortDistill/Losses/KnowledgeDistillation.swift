@@ -51,7 +51,8 @@ extension KnowledgeDistillation: RegisteredMethod {
                   .boolean("kd-t2", default: true, help: "scale the term by T²")],
         acceptsSeveralTeachers: true
     ) { _, options in
-        KnowledgeDistillation(temperature: options.temperature, reduction: Reduction(rawValue: options.choice("kd-reduction")) ?? .batchmean,
+        KnowledgeDistillation(temperature: options.temperature,
+                              reduction: Reduction(rawValue: options.choice("kd-reduction")) ?? .batchmean,
                               scalesByTemperatureSquared: options.flag("kd-t2"))
     }
 }

@@ -76,7 +76,8 @@ public struct DistillationMethod: Sendable, Hashable, CustomStringConvertible {
     /// Parses a method name, or an error listing the known ones.
     public init(name: String, among allowed: [DistillationMethod] = DistillationMethod.allCases) throws {
         guard let method = allowed.first(where: { $0.name == name }) else {
-            throw DistillationError.invalidConfiguration("unknown method '\(name)'; choose one of \(allowed.map(\.name).joined(separator: ", "))")
+            let names = allowed.map(\.name).joined(separator: ", ")
+            throw DistillationError.invalidConfiguration("unknown method '\(name)'; choose one of \(names)")
         }
         self = method
     }

@@ -25,13 +25,9 @@ public struct OnlineMethod: Sendable, Hashable, CustomStringConvertible {
 
     public init(name: String, order: Int, summary: String, networks: ClosedRange<Int>, teachesFromFrozenTeacher: Bool = false,
                 options: [MethodOption] = [], objective: @escaping Constructor) {
-        self.name = name
-        self.order = order
-        self.summary = summary
-        self.networks = networks
-        self.teachesFromFrozenTeacher = teachesFromFrozenTeacher
-        self.options = options
-        constructor = objective
+        (self.name, self.order, self.summary) = (name, order, summary)
+        (self.networks, self.teachesFromFrozenTeacher) = (networks, teachesFromFrozenTeacher)
+        (self.options, constructor) = (options, objective)
     }
 
     /// Parses a method name, or an error listing the known ones.

@@ -44,9 +44,13 @@ final class MethodRegistryTests: ContextTestCase {
         let kd = try MethodRegistry.method(named: "kd")
         XCTAssertEqual(try kd.option("kd-t2")?.parse("false"), 0)
         XCTAssertNil(try kd.option("kd-reduction")?.parse("mean"), "a choice keeps its text")
-        XCTAssertThrowsError(try kd.option("kd-reduction")?.parse("max")) { XCTAssert("\($0)".contains("kd-reduction must be batchmean, mean or sum")) }
+        XCTAssertThrowsError(try kd.option("kd-reduction")?.parse("max")) {
+            XCTAssert("\($0)".contains("kd-reduction must be batchmean, mean or sum"))
+        }
         XCTAssertThrowsError(try kd.option("kd-t2")?.parse("maybe")) { XCTAssert("\($0)".contains("kd-t2 must be true or false")) }
-        XCTAssertThrowsError(try DecoupledKD.distillationMethod.option("dkd-beta")?.parse("x")) { XCTAssert("\($0)".contains("dkd-beta must be a number")) }
+        XCTAssertThrowsError(try DecoupledKD.distillationMethod.option("dkd-beta")?.parse("x")) {
+            XCTAssert("\($0)".contains("dkd-beta must be a number"))
+        }
         let setup = DistillationSetup(textOptions: ["kd-reduction": "max"], classes: 3, context: context)
         XCTAssertThrowsError(try kd.makeObjective(setup)) { XCTAssert("\($0)".contains("kd-reduction must be"), "\($0)") }
     }
