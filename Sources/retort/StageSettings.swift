@@ -3,8 +3,8 @@ import RetortDistill
 
 /// The training settings every stage of `retort chain` and `retort sweep-teachers` shares: the keys
 /// of `distill` other than the models, teachers and run folder (epochs, lr, batch size, schedule,
-/// seed, limit, dataset, the loss and its options). Each stage gets its own `TrainConfiguration`
-/// from them (a `train` for the chain's teacher, a `distill` for every other stage), so values are
+/// seed, limit, dataset, the loss and its options). Each stage gets its own configuration
+/// from them (a `TrainConfiguration` for the chain's teacher, a `DistillConfiguration` for every other stage), so values are
 /// checked, and errors name the key, exactly as in `train` and `distill`.
 struct StageSettings {
     /// The keys shared by the stages.

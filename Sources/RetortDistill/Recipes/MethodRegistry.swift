@@ -20,10 +20,4 @@ public enum MethodRegistry {
     public static func onlineMethod(named name: String) throws -> OnlineMethod {
         try OnlineMethod(name: name)
     }
-
-    /// Every option key a method of `kind` reads, each once, in the order the methods list them.
-    public static func optionKeys(of kind: DistillationMethod.Kind) -> [MethodOption] {
-        var seen = Set<String>()
-        return methods.filter { $0.kind == kind }.flatMap(\.options).filter { seen.insert($0.key).inserted }
-    }
 }
