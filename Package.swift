@@ -19,14 +19,18 @@ let package = Package(
         .executableTarget(name: "ShaderEmbedder", path: "Sources/ShaderEmbedder"),
         .plugin(name: "ShaderCompiler", capability: .buildTool(), dependencies: ["ShaderEmbedder"],
                 path: "Plugins/ShaderCompiler"),
+        // Build-time registries: lists the types conforming to a target's `Registered…` protocols.
+        .executableTarget(name: "RegistryGenerator", path: "Sources/RegistryGenerator"),
+        .plugin(name: "RegistryPlugin", capability: .buildTool(), dependencies: ["RegistryGenerator"],
+                path: "Plugins/RegistryPlugin"),
 
         .target(name: "RetortCompute", dependencies: ["CVulkan"], plugins: ["ShaderCompiler"]),
         .target(name: "Retort", dependencies: ["RetortCompute"]),
         .target(name: "RetortNN", dependencies: ["Retort"]),
         .target(name: "RetortData", dependencies: ["Retort", "CZlib"]),
-        .target(name: "RetortDistill", dependencies: ["RetortNN", "RetortData"]),
+        .target(name: "RetortDistill", dependencies: ["RetortNN", "RetortData"], plugins: ["RegistryPlugin"]),
 
-        .executableTarget(name: "retort", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortDistill"]),
+        .executableTarget(name: "retort", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortDistill"], plugins: ["RegistryPlugin"]),
         .executableTarget(name: "retort-bench", dependencies: ["RetortCompute", "Retort", "RetortNN"],
                           path: "Benchmarks/retort-bench"),
 
@@ -34,7 +38,7 @@ let package = Package(
         .target(name: "RetortTestSupport", dependencies: ["RetortCompute", "Retort"], path: "Tests/RetortTestSupport"),
         .testTarget(name: "RetortComputeTests", dependencies: ["RetortCompute", "Retort", "RetortTestSupport"]),
         .testTarget(name: "RetortTests", dependencies: ["Retort", "RetortTestSupport"]),
-        .testTarget(name: "RetortCLITests", dependencies: ["retort"]),
+        .testTarget(name: "RetortCLITests", dependencies: ["retort", "RegistryGenerator"]),
         .testTarget(name: "RetortDistillTests", dependencies: ["RetortDistill", "RetortTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RetortNNTests", dependencies: ["RetortNN", "RetortCompute", "RetortTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RetortDataTests", dependencies: ["RetortData"]),

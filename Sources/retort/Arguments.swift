@@ -13,6 +13,14 @@ struct Arguments: Equatable {
         var flags: Set<String> = []
         /// Options that may be given several times; their values are joined with commas.
         var repeatable: Set<String> = []
+
+        /// The spec of a command whose settings are `keys` (as in its JSON file): each is an option
+        /// taking a value, except the switches among `flags`; `extra` are options outside the
+        /// settings (`config`, `resume`).
+        static func settings(_ keys: [String], flags: Set<String> = ["nesterov"], extra: Set<String>,
+                             repeatable: Set<String> = []) -> Spec {
+            Spec(options: Set(keys).subtracting(flags).union(extra), flags: flags, repeatable: repeatable)
+        }
     }
 
     /// Parses `arguments` (without the program name). The first word not starting with `-` is the

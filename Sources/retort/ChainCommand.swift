@@ -6,18 +6,32 @@ import RetortDistill
 /// previous stage's best checkpoint; `--compare-direct` also distills the student straight from the
 /// teacher. Writes `DIR/<i>-<model>/` per stage, `DIR/summary.md`, `DIR/chain.json`; running the
 /// same command again reuses finished stages and continues an interrupted one.
-enum ChainCommand {
+enum ChainCommand: RegisteredCommand {
+    static let name = "chain"
+    static let order = 50
+    static let summary = """
+        teacher-assistant distillation (TAKD): train the teacher, then distill each model
+        from the previous stage's best checkpoint (the training and loss options of distill)
+        """
+    static let usage = """
+        --models TEACHER,[ASSISTANT,…,]STUDENT   largest first, e.g. plane10,plane6,plane2
+        --assistants auto|auto:N|NAME,…   with --models TEACHER,STUDENT: choose N family
+        members spaced evenly in log-parameters (plain CNNs, CIFAR ResNets, WRNs)
+        [--teacher-weights FILE]   a trained teacher: evaluate it instead of training
+        [--compare-direct]   also distill the student straight from the teacher
+        --out DIR   stage folders DIR/0-<teacher>/ …, DIR/summary.md, DIR/chain.json;
+        run again (or --resume DIR) to reuse finished stages and continue
+        """
+    static var spec: Arguments.Spec {
+        .settings(ChainConfiguration.ownKeys + StageSettings.keys, flags: ["nesterov", "compare-direct"], extra: ["config", "resume"])
+    }
+
     static func run(_ arguments: Arguments) throws {
-        var file: [String: Any]?
+        let source = try RunFolder(arguments)
         var flags = arguments.options
-        if let resume = arguments.options["resume"] {
-            file = try TrainCommand.readJSON(URL(fileURLWithPath: resume).appendingPathComponent("config.json"))
-            flags["out"] = resume
-        } else if let path = arguments.options["config"] {
-            file = try TrainCommand.readJSON(URL(fileURLWithPath: path))
-        }
-        let configuration = try ChainConfiguration.resolve(file: file, flags: flags, switches: arguments.flags)
-        let say = TrainCommand.say
+        if let resumed = source.resumed { flags["out"] = resumed.path }
+        let configuration = try ChainConfiguration.resolve(file: source.file, flags: flags, switches: arguments.flags)
+        let say = Console.say
         let context = try Context()
         say("device: \(context.device.info.summary)")
         let parameterCount = try configuration.settings.parameterCounter(context: context)

@@ -2,7 +2,13 @@ import Foundation
 import RetortCompute
 
 /// `retort devices`: every Vulkan device with its summary line, and which one Retort would use.
-enum DevicesCommand {
+enum DevicesCommand: RegisteredCommand {
+    static let name = "devices"
+    static let order = 10
+    static let summary = "list Vulkan devices, one summary line each, and mark the one Retort uses"
+    static let usage = "--json      machine-readable output"
+    static let spec = Arguments.Spec(flags: ["json"])
+
     static func run(_ arguments: Arguments) throws {
         let environment = ProcessInfo.processInfo.environment
         let options = Device.Options.fromEnvironment(environment)

@@ -3,8 +3,17 @@ import RetortDistill
 
 /// `retort eval` (top-1, top-5 and loss of saved weights) and `retort predict` (a split's logits
 /// and labels to a safetensors file).
-enum EvaluateCommand {
-    static func run(_ arguments: Arguments, predict: Bool) throws {
+enum EvaluateCommand: RegisteredCommand {
+    static let name = "eval"
+    static let order = 90
+    static let summary = "top-1, top-5 and loss of saved weights"
+    static let usage = "--model NAME --weights FILE --dataset NAME [--data-dir DIR] [--split test|train]"
+    static let spec = Arguments.Spec(options: ["model", "weights", "dataset", "data-dir", "split", "limit"])
+
+    static func run(_ arguments: Arguments) throws { try evaluate(arguments, predict: false) }
+
+    /// Evaluates saved weights on a split; with `predict`, also writes the logits and labels (`--out`).
+    static func evaluate(_ arguments: Arguments, predict: Bool) throws {
         guard let name = arguments.options["model"], let weights = arguments.options["weights"] else {
             throw CLIError.usage("\(predict ? "predict" : "eval") needs --model NAME and --weights FILE.safetensors")
         }

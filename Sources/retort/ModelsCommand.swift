@@ -2,7 +2,17 @@ import Foundation
 import RetortNN
 
 /// `retort models`: the model zoo with parameter counts and forward FLOPs for an input shape.
-enum ModelsCommand {
+enum ModelsCommand: RegisteredCommand {
+    static let name = "models"
+    static let order = 110
+    static let summary = "the model zoo with parameter counts and forward FLOPs"
+    static let usage = """
+        --input CxHxW   input shape (default 3x32x32)
+        --classes N     class count (default 100)
+        --json          machine-readable output
+        """
+    static let spec = Arguments.Spec(options: ["input", "classes"], flags: ["json"])
+
     static func run(_ arguments: Arguments) throws {
         let classes = try arguments.integer("classes", default: 100, range: 1...100_000)
         let (channels, size) = try inputShape(arguments.options["input"] ?? "3x32x32")

@@ -3,26 +3,40 @@ import RetortDistill
 
 /// `retort online`: online co-training of several networks (DML, SwitOKD, BD-KD, SOKD) into one run
 /// folder, each network with its own SGD optimizer and schedule.
-enum OnlineCommand {
-    static func run(_ arguments: Arguments) throws {
-        var runDirectory: URL?
-        var file: [String: Any]?
-        if let resume = arguments.options["resume"] {
-            runDirectory = URL(fileURLWithPath: resume)
-            file = try TrainCommand.readJSON(runDirectory!.appendingPathComponent("config.json"))
-        } else if let path = arguments.options["config"] {
-            file = try TrainCommand.readJSON(URL(fileURLWithPath: path))
+enum OnlineCommand: RegisteredCommand {
+    static let name = "online"
+    static let order = 80
+    static let summary = """
+        train several networks together, each with its own SGD (the training options
+        of train, and)
+        """
+    static var usage: String {
+        let methods = OnlineMethod.allCases
+        let pairs = methods.filter { $0.networks == 2...2 && !$0.teachesFromFrozenTeacher }.map(\.name)
+        let several = methods.filter { $0.networks.upperBound > 2 }.map(\.name)
+        var lines = ["--models A,B[,…] --method \(methods.map(\.name).joined(separator: "|"))   (names repeat as A-a, A-b)",
+                     "[--lrs X,Y,…]   one learning rate per network (default --lr for all)",
+                     "\(pairs.joined(separator: ", ")): first = teacher, second = student; \(several.joined(separator: ", ")): two or more"]
+        for method in methods where method.teachesFromFrozenTeacher {
+            lines.append("\(method.name): --models TEACHER,STUDENT --teacher-weights FILE"
+                         + (method.options.isEmpty ? "" : " [\(MethodHelp.options(method.options))]"))
         }
-        let configuration = try TrainConfiguration.resolve(.online, file: file, flags: arguments.options, switches: arguments.flags)
-        let run = runDirectory ?? URL(fileURLWithPath: configuration.out ?? "runs/\(configuration.defaultRunName)")
+        return (lines + ["--resume DIR    continue from the last finished epoch"]).joined(separator: "\n")
+    }
+    static var spec: Arguments.Spec { .settings(OnlineConfiguration.keys, extra: ["config", "resume"]) }
+
+    static func run(_ arguments: Arguments) throws {
+        let source = try RunFolder(arguments)
+        let configuration = try OnlineConfiguration.resolve(file: source.file, flags: arguments.options, switches: arguments.flags)
+        let run = source.resumed ?? URL(fileURLWithPath: configuration.out ?? "runs/\(configuration.defaultRunName)")
         let context = try Context()
-        TrainCommand.say("device: \(context.device.info.summary)")
-        try execute(configuration, run: run, resumes: runDirectory != nil, context: context)
+        Console.say("device: \(context.device.info.summary)")
+        try execute(configuration, run: run, resumes: source.resumed != nil, context: context)
     }
 
     /// The networks, objective and frozen networks of `configuration`'s method. Network `k` is
     /// initialised from `seed + k` (networks of the same architecture must start apart).
-    static func makeNetworks(_ configuration: TrainConfiguration, like dataset: Dataset, context: Context) throws
+    static func makeNetworks(_ configuration: OnlineConfiguration, like dataset: Dataset, context: Context) throws
         -> (models: [any Classifier], names: [String], trainable: [[Tensor]], objective: any OnlineObjective, frozen: [(name: String, model: any Classifier)]) {
         let names = OnlineNetwork.uniqueNames(configuration.models)
         let seed = UInt64(configuration.seed)
@@ -31,8 +45,9 @@ enum OnlineCommand {
             try ModelZoo.make(configuration.models[index], inputChannels: dataset.channels, inputSize: dataset.height, classes: dataset.classes,
                               context: context, seed: seed &+ UInt64(index))
         }
-        switch configuration.method {
-        case "sokd":
+        let method = try OnlineMethod(name: configuration.method ?? "")
+        let objective = try method.makeObjective(labelSmoothing: labelSmoothing, options: configuration.methodOptions)
+        if method.teachesFromFrozenTeacher {
             // The branch point is checked before the weights are read.
             let teacher = try ModelZoo.make(configuration.models[0], inputChannels: dataset.channels, inputSize: dataset.height,
                                             classes: dataset.classes, context: context).asAuxiliaryBranching(model: configuration.models[0])
@@ -42,40 +57,30 @@ enum OnlineCommand {
             let auxiliary = try AuxiliaryBranchNetwork(teacher: teacher, seed: seed)
             let student = try make(1)
             return ([auxiliary, student], [names[0] + "-aux", names[1]], [auxiliary.trainableParameters, student.parameters()],
-                    SemiOnlineKD(temperature: Float(configuration.methodOptions["temperature"] ?? 4), labelSmoothing: labelSmoothing),
-                    [(names[0], teacher)])
-        default:
-            let models = try configuration.models.indices.map(make)
-            let objective: any OnlineObjective
-            switch configuration.method {
-            case "switokd": objective = SwitchableOnlineKD(labelSmoothing: labelSmoothing)
-            case "bdkd": objective = BalancedDivergenceKD(labelSmoothing: labelSmoothing)
-            default: objective = DeepMutualLearning(labelSmoothing: labelSmoothing)
-            }
-            return (models, names, models.map { $0.parameters() }, objective, [])
+                    objective, [(names[0], teacher)])
         }
+        let models = try configuration.models.indices.map(make)
+        return (models, names, models.map { $0.parameters() }, objective, [])
     }
 
     @discardableResult
-    static func execute(_ configuration: TrainConfiguration, run: URL, resumes: Bool, context: Context) throws -> OnlineTrainer {
-        let say = TrainCommand.say
-        let (trainLoader, testLoader) = try TrainingJob.loaders(configuration)
+    static func execute(_ configuration: OnlineConfiguration, run: URL, resumes: Bool, context: Context) throws -> OnlineTrainer {
+        let say = Console.say
+        let (trainLoader, testLoader) = try TrainingJob.loaders(configuration.training)
         let train = trainLoader.dataset, test = testLoader.dataset
         let (models, names, trainable, objective, frozen) = try makeNetworks(configuration, like: train, context: context)
         let networks = try models.indices.map { index -> OnlineNetwork in
-            var own = configuration
+            var own = configuration.training
             own.learningRate = configuration.learningRates.isEmpty ? configuration.learningRate : configuration.learningRates[index]
             let optimizer = try SGDOptimizer([ParameterGroup(trainable[index])],
                                              options: .init(learningRate: own.learningRate, momentum: own.momentum, weightDecay: own.weightDecay,
                                                             nesterov: own.nesterov), context: context)
-            return OnlineNetwork(name: names[index], model: models[index], optimizer: optimizer, schedule: try TrainCommand.makeSchedule(own))
+            return OnlineNetwork(name: names[index], model: models[index], optimizer: optimizer, schedule: try own.makeSchedule())
         }
         let trainer = try OnlineTrainer(networks: networks, objective: objective, epochs: configuration.epochs, runDirectory: run)
         trainer.frozen = frozen
 
-        try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
-        let config = try JSONSerialization.data(withJSONObject: configuration.json, options: [.prettyPrinted, .sortedKeys])
-        try config.write(to: run.appendingPathComponent("config.json"), options: .atomic)
+        try RunFolder.writeSettings(configuration.json, to: run)
         let start = resumes ? try trainer.resume() : 0
         say("\(objective.name) on \(configuration.dataset): \(train.count) training and \(test.count) test images, run folder \(run.path)"
             + (start > 0 ? ", resuming at epoch \(start + 1)" : ""))
@@ -125,38 +130,5 @@ enum OnlineCommand {
             say("summary in \(run.appendingPathComponent("summary.md").path)")
         }
         return trainer
-    }
-}
-
-extension TrainConfiguration {
-    /// The methods of `retort online`.
-    static let onlineMethods = ["dml", "switokd", "bdkd", "sokd"]
-
-    /// Checks `online`'s method, its network count, teacher weights and options.
-    mutating func validateOnline() throws(CLIError) {
-        guard let method else { throw .usage("online needs --method \(Self.onlineMethods.joined(separator: "|"))") }
-        guard Self.onlineMethods.contains(method) else {
-            throw .usage("unknown online method '\(method)'; choose one of \(Self.onlineMethods.joined(separator: ", "))")
-        }
-        guard !models.isEmpty else { throw .usage("online needs --models A,B[,…] (zoo names, one per network)") }
-        switch method {
-        case "dml":
-            guard models.count >= 2 else { throw .usage("dml trains two or more networks; give --models A,B[,…], got \(models.count)") }
-        case "switokd", "bdkd":
-            guard models.count == 2 else { throw .usage("\(method) trains exactly two networks (--models TEACHER,STUDENT), got \(models.count)") }
-        default:
-            guard models.count == 2 else { throw .usage("sokd takes --models TEACHER,STUDENT (exactly two), got \(models.count)") }
-            guard teacherWeights.count == 1 else {
-                throw .usage("sokd needs the pretrained teacher's weights: --teacher-weights FILE (one file, for \(models[0]))")
-            }
-        }
-        if method != "sokd" {
-            if !teacherWeights.isEmpty { throw .usage("teacher-weights applies to --method sokd only (its pretrained teacher)") }
-            if methodOptions["temperature"] != nil { throw .usage("temperature applies to --method sokd only (the others use T = 1)") }
-        }
-        if let temperature = methodOptions["temperature"], temperature <= 0 { throw .usage("temperature must be positive, got \(temperature)") }
-        if !learningRates.isEmpty, learningRates.count != models.count {
-            throw .usage("give one learning rate per network: --lrs has \(learningRates.count), --models \(models.count)")
-        }
     }
 }

@@ -13,25 +13,42 @@ import RetortDistill
 ///   rewinding), in `DIR/round-<k>/`. Each round starts from the previous round's last weights (the
 ///   reference prunes the model as its fine-tuning left it); the pruned teacher is the final
 ///   round's best.
-enum PruneCommand {
+enum PruneCommand: RegisteredCommand {
+    static let name = "prune"
+    static let order = 70
+    static let summary = """
+        prune a trained teacher (global, unstructured) and fine-tune it with the masks held;
+        DIR/best.safetensors (zeros in place; masks in best.masks.safetensors) is a
+        teacher for distill --teacher-weights; before/after table in DIR/pruning.md|json
+        """
+    static let usage = """
+        --model NAME --weights FILE (the dense teacher) --out DIR, and the training
+        options of train for fine-tuning (--epochs --lr --schedule --batch-size --seed …)
+        --method prue|magnitude|random --sparsity 0.5   one shot over the Conv2d weights
+          (prue: prediction-uncertainty scores, PrUE), fine-tuned in DIR/finetune
+        --method iterative --rate 0.2 --rounds N   prune 20% of the remaining Conv2d AND
+          Linear weights by |w| per round (prune-then-distill), each round fine-tuned
+          with the schedule restarted (LR rewinding) in DIR/round-<k>; --sparsity S
+          instead of --rounds picks the rounds whose 1 − 0.8^k is closest to S
+        """
+    static var spec: Arguments.Spec { .settings(PruneConfiguration.keys, extra: ["config"]) }
+
     static func run(_ arguments: Arguments) throws {
-        let say = TrainCommand.say
-        let file = try arguments.options["config"].map { try TrainCommand.readJSON(URL(fileURLWithPath: $0)) }
-        let configuration = try TrainConfiguration.resolve(.prune, file: file, flags: arguments.options, switches: arguments.flags)
+        let say = Console.say
+        let file = try arguments.options["config"].map { try RunFolder.readSettings(URL(fileURLWithPath: $0)) }
+        let configuration = try PruneConfiguration.resolve(file: file, flags: arguments.options, switches: arguments.flags)
         let out = URL(fileURLWithPath: configuration.out ?? "runs/\(configuration.defaultRunName)")
         let method = configuration.pruningMethod
         let dense = URL(fileURLWithPath: configuration.weights ?? "")
         let context = try Context()
         say("device: \(context.device.info.summary)")
 
-        let (trainLoader, testLoader) = try TrainingJob.loaders(configuration)
+        let (trainLoader, testLoader) = try TrainingJob.loaders(configuration.training)
         let train = trainLoader.dataset
         let model = try ModelZoo.make(configuration.model, inputChannels: train.channels, inputSize: train.height, classes: train.classes,
                                       context: context, seed: UInt64(configuration.seed))
         try model.load(stateDict: SafeTensors(contentsOf: dense), source: dense.path)
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        let config = try JSONSerialization.data(withJSONObject: configuration.json, options: [.prettyPrinted, .sortedKeys])
-        try config.write(to: out.appendingPathComponent("config.json"), options: .atomic)
+        try RunFolder.writeSettings(configuration.json, to: out)
 
         let layers: PrunableLayers = method == .iterative ? .convolutionsAndLinear : .convolutions
         var masks = PruningMasks(ones: model, layers: layers)
@@ -109,10 +126,10 @@ enum PruneCommand {
     /// Fine-tunes from `start` with `masks` held (applied to the loaded weights, and by a
     /// ``MaskedOptimizer`` around the SGD of the recipe), with a fresh optimizer and the schedule
     /// from the base learning rate, into `run`; writes the masks beside its best and last weights.
-    static func fineTune(_ configuration: TrainConfiguration, masks: PruningMasks, from start: URL, into run: URL,
+    static func fineTune(_ configuration: PruneConfiguration, masks: PruningMasks, from start: URL, into run: URL,
                          context: Context) throws -> TrainingJob.Outcome {
-        var settings = configuration
-        settings.command = .train
+        var settings = TrainConfiguration()
+        settings.training = configuration.training
         settings.out = run.path
         var job = TrainingJob(configuration: settings, run: run)
         let prepared = PreparedModel()

@@ -3,7 +3,16 @@ import Retort
 import RetortCompute
 
 /// `retort selftest`: GEMMs of several sizes on the chosen device against a CPU reference.
-enum SelfTestCommand {
+enum SelfTestCommand: RegisteredCommand {
+    static let name = "selftest"
+    static let order = 120
+    static let summary = "run a GEMM on the chosen device and compare it with a CPU reference"
+    static let usage = """
+        --size N    largest square size to check (default 256)
+        --seed S    random seed (default 1)
+        """
+    static let spec = Arguments.Spec(options: ["size", "seed"])
+
     static let tolerance = 1e-4
 
     static func run(_ arguments: Arguments) throws {

@@ -3,13 +3,12 @@ import RetortDistill
 
 /// The training settings every stage of `retort chain` and `retort sweep-teachers` shares: the keys
 /// of `distill` other than the models, teachers and run folder (epochs, lr, batch size, schedule,
-/// seed, limit, dataset, the loss and its options). Each stage gets its own `TrainConfiguration`
-/// from them (a `train` for the chain's teacher, a `distill` for every other stage), so values are
+/// seed, limit, dataset, the loss and its options). Each stage gets its own configuration
+/// from them (a `TrainConfiguration` for the chain's teacher, a `DistillConfiguration` for every other stage), so values are
 /// checked, and errors name the key, exactly as in `train` and `distill`.
 struct StageSettings {
     /// The keys shared by the stages.
-    static let keys = TrainConfiguration.commonKeys.filter { $0 != "model" && $0 != "out" } + ["loss", "kd-reduction"]
-        + TrainConfiguration.methodKeys
+    static let keys = TrainingSettings.keys.filter { $0 != "model" && $0 != "out" } + ["loss"] + DistillationSettings.keys
     /// Settings from the JSON file (`--config`), by key.
     var file: [String: Any] = [:]
     /// Settings from the command line, by key (they win over the file).
@@ -26,7 +25,7 @@ struct StageSettings {
         for (key, value) in (file ?? [:]).sorted(by: { $0.key < $1.key }) {
             if let reason = refused[key] { throw .usage("'\(key)' in the config file: \(reason)") }
             if ownKeys.contains(key) {
-                own[key] = text(of: value)
+                own[key] = SettingText.text(of: value)
             } else if keys.contains(key) {
                 settings.file[key] = value
             } else {
@@ -44,13 +43,6 @@ struct StageSettings {
             }
         }
         return (own, settings)
-    }
-
-    /// A JSON value as the text a flag would give (lists comma-joined; JSON booleans may read as 1/0).
-    static func text(of value: Any) -> String {
-        if let list = value as? [Any] { return list.map { "\($0)" }.joined(separator: ",") }
-        if let string = value as? String { return string }
-        return "\(value)"
     }
 
     /// A boolean setting's text: `true`/`false` from a flag, `1`/`0` from a JSON boolean.
@@ -72,15 +64,15 @@ struct StageSettings {
 
     /// The chain teacher's configuration: `train` on the labels alone (the loss options do not apply).
     func teacher(model: String, run: URL) throws(CLIError) -> TrainConfiguration {
-        let common = Set(TrainConfiguration.commonKeys)
-        return try TrainConfiguration.resolve(.train, file: file.filter { common.contains($0.key) },
+        let common = Set(TrainingSettings.keys)
+        return try TrainConfiguration.resolve(file: file.filter { common.contains($0.key) },
                                               flags: flags.filter { common.contains($0.key) }.merging(["model": model, "out": run.path]) { $1 },
                                               switches: switches)
     }
 
     /// A student's configuration: `distill` from one teacher.
-    func student(model: String, teacher: String, weights: String, run: URL) throws(CLIError) -> TrainConfiguration {
-        try TrainConfiguration.resolve(.distill, file: file, flags: flags.merging(["student": model, "teacher": teacher, "teacher-weights": weights,
+    func student(model: String, teacher: String, weights: String, run: URL) throws(CLIError) -> DistillConfiguration {
+        try DistillConfiguration.resolve(file: file, flags: flags.merging(["student": model, "teacher": teacher, "teacher-weights": weights,
                                                                                    "out": run.path]) { $1 },
                                        switches: switches)
     }
@@ -89,14 +81,14 @@ struct StageSettings {
     /// them on the test split).
     func run(_ request: StageRequest, context: Context) throws -> StageResult {
         let started = Date()
-        let configuration: TrainConfiguration
+        let configuration: any TrainingJobConfiguration
         switch request.task {
         case .evaluate(let weights):
             let settings = try teacher(model: request.model, run: request.directory)
             let test = try Dataset.load(try DatasetKind(name: settings.dataset), split: .test, directory: settings.dataDirectory, limit: settings.limit)
             let model = try TrainingJob.loadTeacher(request.model, weights: weights.path, like: test, context: context)
             let evaluation = try Evaluation.run(model, on: try DataLoader(dataset: test, batchSize: 500, mode: .test, seed: 0))
-            TrainCommand.say(String(format: "%@ (%@): test top-1 %.2f%%, ECE %.4f on %d images", request.model, weights.path,
+            Console.say(String(format: "%@ (%@): test top-1 %.2f%%, ECE %.4f on %d images", request.model, weights.path,
                                     evaluation.top1 * 100, evaluation.calibrationError, test.count))
             return StageResult(history: [], parameterCount: model.parameterCount, seconds: Date().timeIntervalSince(started),
                                evaluation: (evaluation.top1, evaluation.calibrationError))

@@ -1,10 +1,20 @@
 import Foundation
 import RetortDistill
 
+/// The settings a ``TrainingJob`` runs: those of `train`, `distill` and `selfdistill`.
+protocol TrainingJobConfiguration: CommandConfiguration {
+    /// The teachers' zoo names.
+    var teacherNames: [String] { get }
+    /// One weights file per teacher.
+    var teacherWeights: [String] { get }
+    /// The distillation method and its options; nil for training on the labels alone.
+    var distillation: DistillationSettings? { get }
+}
+
 /// One training run from resolved settings, into a run folder: what `train`, `distill` and
 /// `selfdistill` run, and what `chain`, `sweep-teachers` and `prune` run for each of their stages.
 struct TrainingJob {
-    var configuration: TrainConfiguration
+    var configuration: any TrainingJobConfiguration
     var run: URL
     /// Continue from the run folder's `last` checkpoint.
     var resumes = false
@@ -27,9 +37,22 @@ struct TrainingJob {
         var bestWeights: URL { run.appendingPathComponent("best.safetensors") }
     }
 
+    /// Runs `train`, `distill` or `selfdistill` from the command line: settings from `--config` or
+    /// the run folder of `--resume`, then the flags.
+    static func run<Configuration: TrainingJobConfiguration>(_ type: Configuration.Type, _ arguments: Arguments) throws {
+        let source = try RunFolder(arguments)
+        let configuration = try Configuration.resolve(file: source.file, flags: arguments.options, switches: arguments.flags)
+        let run = source.resumed ?? URL(fileURLWithPath: configuration.out ?? "runs/\(configuration.defaultRunName)")
+        let context = try Context()
+        Console.say("device: \(context.device.info.summary)")
+        var job = TrainingJob(configuration: configuration, run: run)
+        job.resumes = source.resumed != nil
+        try job.execute(context: context)
+    }
+
     /// The training and test loaders of `configuration` (the recipe's augmentation: random crop
     /// with zero padding, 2 on 28×28 and 4 on 32×32, and horizontal flips).
-    static func loaders(_ configuration: TrainConfiguration) throws -> (train: DataLoader, test: DataLoader) {
+    static func loaders(_ configuration: TrainingSettings) throws -> (train: DataLoader, test: DataLoader) {
         let kind = try DatasetKind(name: configuration.dataset)
         let train = try Dataset.load(kind, split: .train, directory: configuration.dataDirectory, limit: configuration.limit)
         let test = try Dataset.load(kind, split: .test, directory: configuration.dataDirectory, limit: configuration.limit)
@@ -51,20 +74,25 @@ struct TrainingJob {
     @discardableResult
     func execute(context: Context) throws -> Outcome {
         let started = Date()
-        let say = TrainCommand.say
-        let (trainLoader, testLoader) = try Self.loaders(configuration)
+        let say = Console.say
+        let settings = configuration.training
+        let (trainLoader, testLoader) = try Self.loaders(settings)
         let train = trainLoader.dataset, test = testLoader.dataset
-        let model = try ModelZoo.make(configuration.model, inputChannels: train.channels, inputSize: train.height, classes: train.classes,
-                                      context: context, seed: UInt64(configuration.seed))
+        let model = try ModelZoo.make(settings.model, inputChannels: train.channels, inputSize: train.height, classes: train.classes,
+                                      context: context, seed: UInt64(settings.seed))
         try prepareModel?(model)
         var teachers: [any Classifier] = []
-        var objective: any DistillationLoss = CrossEntropyLoss(labelSmoothing: Float(configuration.labelSmoothing))
+        var objective: any DistillationLoss = CrossEntropyLoss(labelSmoothing: Float(settings.labelSmoothing))
         var mixUp: MixUp?
-        if configuration.command != .train {
-            teachers = try zip(configuration.teachers, configuration.teacherWeights).map {
+        if let distillation = configuration.distillation {
+            let methodName = distillation.method ?? DistillationMethod.kd.name
+            if let train = configuration as? TrainConfiguration, let teacherName = train.teacherModel {
+                say("distilling from \(teacherName) (\(train.teacherWeights[0])) with --loss \(methodName)")
+            }
+            teachers = try zip(configuration.teacherNames, configuration.teacherWeights).map {
                 try Self.loadTeacher($0, weights: $1, like: train, context: context)
             }
-            let method = try DistillationMethod(name: configuration.method ?? "kd")
+            let method = try DistillationMethod(name: methodName)
             // CRD's heads need the feature widths: one probe forward.
             let probe = try Tensor.zeros(shape: [1, train.channels, train.height, train.width], context: context)
             let (studentWidth, teacherWidths) = try context.noGrad { () throws -> (Int, [Int]) in
@@ -72,54 +100,46 @@ struct TrainingJob {
                 defer { model.train() }
                 return (try model.features(probe).pooled.shape.last ?? 0, try teachers.map { try $0.features(probe).pooled.shape.last ?? 0 })
             }
-            let setup = DistillationSetup(options: configuration.methodOptions, textOptions: configuration.kdReduction.map { ["kd-reduction": $0] } ?? [:],
+            let setup = DistillationSetup(options: distillation.methodOptions, textOptions: distillation.textOptions,
                                           classes: train.classes, trainingLabels: train.labels, studentFeatures: studentWidth,
-                                          teacherFeatures: teacherWidths, labelSmoothing: configuration.labelSmoothing,
-                                          seed: UInt64(configuration.seed), context: context)
+                                          teacherFeatures: teacherWidths, labelSmoothing: settings.labelSmoothing,
+                                          seed: UInt64(settings.seed), context: context)
             (objective, mixUp) = try method.makeObjective(setup)
             say("objective: \(objective.name)" + (teachers.isEmpty ? "" : "; teachers: "
-                + zip(configuration.teachers, configuration.teacherWeights).map { "\($0) (\($1))" }.joined(separator: ", ")))
-        } else if let teacherName = configuration.teacherModel {
-            guard let weights = configuration.teacherWeights.first else { throw CLIError.usage("--teacher-model needs --teacher-weights FILE.safetensors") }
-            teachers = [try Self.loadTeacher(teacherName, weights: weights, like: train, context: context)]
-            objective = WeightedLoss([(Float(configuration.kdGamma), CrossEntropyLoss(labelSmoothing: Float(configuration.labelSmoothing))),
-                                      (Float(configuration.kdAlpha), KnowledgeDistillation(temperature: Float(configuration.kdTemperature)))])
-            say("distilling from \(teacherName) (\(weights)): T \(configuration.kdTemperature), γ·CE \(configuration.kdGamma), α·KL \(configuration.kdAlpha)")
+                + zip(configuration.teacherNames, configuration.teacherWeights).map { "\($0) (\($1))" }.joined(separator: ", ")))
         }
         // The objective's own parameters (CRD's heads) train with the student.
         var groups = [ParameterGroup(model.parameters())]
         if !objective.parameters().isEmpty { groups.append(ParameterGroup(objective.parameters())) }
-        let sgd = try SGDOptimizer(groups, options: .init(learningRate: configuration.learningRate, momentum: configuration.momentum,
-                                                          weightDecay: configuration.weightDecay, nesterov: configuration.nesterov),
+        let sgd = try SGDOptimizer(groups, options: .init(learningRate: settings.learningRate, momentum: settings.momentum,
+                                                          weightDecay: settings.weightDecay, nesterov: settings.nesterov),
                                    context: context)
         let optimizer: any Optimizer = try wrapOptimizer?(sgd) ?? sgd
-        let schedule = try TrainCommand.makeSchedule(configuration)
-        let trainer = Trainer(model: model, optimizer: optimizer, schedule: schedule, epochs: configuration.epochs,
-                              labelSmoothing: Float(configuration.labelSmoothing), runDirectory: run)
+        let schedule = try settings.makeSchedule()
+        let trainer = Trainer(model: model, optimizer: optimizer, schedule: schedule, epochs: settings.epochs,
+                              labelSmoothing: Float(settings.labelSmoothing), runDirectory: run)
         trainer.teachers = teachers
         trainer.objective = objective
         trainer.mixUp = mixUp
-        trainer.seed = UInt64(configuration.seed)
-        trainer.saveEvery = configuration.saveEvery
+        trainer.seed = UInt64(settings.seed)
+        trainer.saveEvery = settings.saveEvery
 
-        try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
-        let config = try JSONSerialization.data(withJSONObject: configuration.json, options: [.prettyPrinted, .sortedKeys])
-        try config.write(to: run.appendingPathComponent("config.json"), options: .atomic)
+        try RunFolder.writeSettings(configuration.json, to: run)
         let start = resumes ? try trainer.resume() : .start
-        say("\(configuration.model) on \(configuration.dataset): \(train.count) training and \(test.count) test images, "
+        say("\(settings.model) on \(settings.dataset): \(train.count) training and \(test.count) test images, "
               + "\(model.parameterCount.formatted(.number)) parameters, run folder \(run.path)"
               + (start.epoch > 0 || start.step > 0 ? ", resuming at epoch \(start.epoch + 1) step \(start.step + 1)" : ""))
 
         let interrupt = InterruptFlag()
         trainer.shouldStop = { interrupt.isSet }
-        let progress = Progress(batchSize: configuration.batchSize)
-        trainer.onStep = { progress.step($0, epochs: configuration.epochs) }
+        let progress = Progress(batchSize: settings.batchSize)
+        trainer.onStep = { progress.step($0, epochs: settings.epochs) }
         let before = trainer.history.count
         let history = try trainer.fit(train: trainLoader, test: testLoader, from: start)
         progress.finishLine()
         for metrics in history.dropFirst(before) {
             var line = String(format: "epoch %d/%d: train loss %.4f acc %.2f%% | test loss %.4f top-1 %.2f%% top-5 %.2f%% ECE %.4f",
-                              metrics.epoch, configuration.epochs, metrics.trainLoss, metrics.trainAccuracy * 100, metrics.testLoss,
+                              metrics.epoch, settings.epochs, metrics.trainLoss, metrics.trainAccuracy * 100, metrics.testLoss,
                               metrics.testTop1 * 100, metrics.testTop5 * 100, metrics.testCalibrationError ?? 0)
             if let agreement = metrics.agreement, let divergence = metrics.predictiveKL {
                 line += String(format: " | agreement %.2f%% predictive KL %.4f", agreement * 100, divergence)

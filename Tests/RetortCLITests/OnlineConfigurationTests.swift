@@ -5,7 +5,7 @@ import XCTest
 final class OnlineConfigurationTests: XCTestCase {
     private func message(file: [String: Any]? = nil, flags: [String: String]) -> String {
         do {
-            _ = try TrainConfiguration.resolve(.online, file: file, flags: flags, switches: [])
+            _ = try OnlineConfiguration.resolve(file: file, flags: flags, switches: [])
             return "no error"
         } catch { return error.description }
     }
@@ -13,7 +13,7 @@ final class OnlineConfigurationTests: XCTestCase {
     func testSettingsFromTheFileAndFlagsRoundTrip() throws {
         let file: [String: Any] = ["models": ["resnet20", "resnet8"], "method": "sokd", "teacher-weights": "t.safetensors", "temperature": 2,
                                    "lrs": [0.1, 0.05], "epochs": 5]
-        let configuration = try TrainConfiguration.resolve(.online, file: file, flags: ["seed": "3"], switches: [])
+        let configuration = try OnlineConfiguration.resolve(file: file, flags: ["seed": "3"], switches: [])
         XCTAssertEqual(configuration.models, ["resnet20", "resnet8"])
         XCTAssertEqual(configuration.method, "sokd")
         XCTAssertEqual(configuration.teacherWeights, ["t.safetensors"])
@@ -23,8 +23,8 @@ final class OnlineConfigurationTests: XCTestCase {
         // config.json (what --resume reads) resolves to the same settings.
         let saved = try JSONSerialization.jsonObject(with: JSONSerialization.data(withJSONObject: configuration.json)) as? [String: Any]
         XCTAssertNil(saved?["model"], "online has no single model key")
-        XCTAssertEqual(try TrainConfiguration.resolve(.online, file: saved, flags: [:], switches: []), configuration)
-        let dml = try TrainConfiguration.resolve(.online, file: nil, flags: ["models": "plane2,plane2,plane4", "method": "dml"], switches: [])
+        XCTAssertEqual(try OnlineConfiguration.resolve(file: saved, flags: [:], switches: []), configuration)
+        let dml = try OnlineConfiguration.resolve(file: nil, flags: ["models": "plane2,plane2,plane4", "method": "dml"], switches: [])
         XCTAssertEqual(dml.models, ["plane2", "plane2", "plane4"])
     }
 

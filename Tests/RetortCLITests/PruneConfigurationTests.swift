@@ -5,31 +5,31 @@ import XCTest
 final class PruneConfigurationTests: XCTestCase {
     private func message(file: [String: Any]? = nil, flags: [String: String]) -> String {
         do {
-            _ = try TrainConfiguration.resolve(.prune, file: file, flags: flags, switches: [])
+            _ = try PruneConfiguration.resolve(file: file, flags: flags, switches: [])
             return "no error"
         } catch { return error.description }
     }
 
     func testDefaultsAndTheConfigFile() throws {
-        let oneShot = try TrainConfiguration.resolve(.prune, file: ["weights": "t.safetensors", "epochs": 2], flags: ["method": "magnitude"], switches: [])
+        let oneShot = try PruneConfiguration.resolve(file: ["weights": "t.safetensors", "epochs": 2], flags: ["method": "magnitude"], switches: [])
         XCTAssertEqual(oneShot.pruningMethod, .magnitude)
         XCTAssertEqual(oneShot.sparsity, 0.5)
         XCTAssertNil(oneShot.rounds)
         XCTAssertEqual(oneShot.epochs, 2)
         XCTAssertEqual(oneShot.json["sparsity"] as? Double, 0.5)
         XCTAssertEqual(oneShot.json["weights"] as? String, "t.safetensors")
-        XCTAssertEqual(try TrainConfiguration.resolve(.prune, file: nil, flags: ["weights": "w"], switches: []).pruningMethod, .prue)
+        XCTAssertEqual(try PruneConfiguration.resolve(file: nil, flags: ["weights": "w"], switches: []).pruningMethod, .prue)
 
-        let iterative = try TrainConfiguration.resolve(.prune, file: nil, flags: ["weights": "w", "method": "iterative", "rounds": "3"], switches: [])
+        let iterative = try PruneConfiguration.resolve(file: nil, flags: ["weights": "w", "method": "iterative", "rounds": "3"], switches: [])
         XCTAssertEqual(iterative.rate, 0.2)
         XCTAssertEqual(iterative.rounds, 3)
         // --sparsity picks the rounds: prune-then-distill's st36 / st59 / st79 are 2, 4 and 7 rounds of 20%.
-        let bySparsity = try TrainConfiguration.resolve(.prune, file: ["method": "iterative", "sparsity": 0.8], flags: ["weights": "w"], switches: [])
+        let bySparsity = try PruneConfiguration.resolve(file: ["method": "iterative", "sparsity": 0.8], flags: ["weights": "w"], switches: [])
         XCTAssertEqual(bySparsity.rounds, 7)
-        XCTAssertEqual(TrainConfiguration.rounds(toReach: 0.36, rate: 0.2), 2)
-        XCTAssertEqual(TrainConfiguration.rounds(toReach: 0.59, rate: 0.2), 4)
-        XCTAssertEqual(TrainConfiguration.rounds(toReach: 0.01, rate: 0.2), 1)
-        XCTAssertEqual(TrainConfiguration.rounds(toReach: 0.75, rate: 0.5), 2)
+        XCTAssertEqual(PruneConfiguration.rounds(toReach: 0.36, rate: 0.2), 2)
+        XCTAssertEqual(PruneConfiguration.rounds(toReach: 0.59, rate: 0.2), 4)
+        XCTAssertEqual(PruneConfiguration.rounds(toReach: 0.01, rate: 0.2), 1)
+        XCTAssertEqual(PruneConfiguration.rounds(toReach: 0.75, rate: 0.5), 2)
     }
 
     func testErrorsNameTheProblem() {

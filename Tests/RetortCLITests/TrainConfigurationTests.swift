@@ -36,4 +36,31 @@ final class TrainConfigurationTests: XCTestCase {
         let file = try JSONSerialization.jsonObject(with: data) as? [String: Any]
         XCTAssertEqual(try TrainConfiguration.resolve(file: file, flags: [:], switches: []), configuration)
     }
+
+    func testTeacherModelIsDistillLossKDWithItsOptions() throws {
+        let file: [String: Any] = ["teacher-model": "plane6", "teacher-weights": "t.safetensors", "kd-t2": false]
+        let configuration = try TrainConfiguration.resolve(file: file, flags: ["temperature": "2", "loss-weight": "0.5", "ce-weight": "0.25"],
+                                                           switches: [])
+        XCTAssertEqual(configuration.distillationMethod, "kd")
+        XCTAssertEqual(configuration.teacherNames, ["plane6"])
+        XCTAssertEqual(configuration.teacherWeights, ["t.safetensors"])
+        XCTAssertEqual(configuration.methodOptions, ["temperature": 2, "loss-weight": 0.5, "ce-weight": 0.25, "kd-t2": 0])
+        let saved = try JSONSerialization.jsonObject(with: JSONSerialization.data(withJSONObject: configuration.json)) as? [String: Any]
+        XCTAssertEqual(try TrainConfiguration.resolve(file: saved, flags: [:], switches: []), configuration)
+        XCTAssertNil(try TrainConfiguration.resolve(file: nil, flags: [:], switches: []).distillationMethod)
+
+        func message(file: [String: Any]? = nil, flags: [String: String]) -> String {
+            do {
+                _ = try TrainConfiguration.resolve(file: file, flags: flags, switches: [])
+                return "no error"
+            } catch { return error.description }
+        }
+        let teacher = ["teacher-model": "plane6", "teacher-weights": "t.safetensors"]
+        XCTAssert(message(flags: teacher.merging(["kd-alpha": "0.5"]) { $1 }).contains("kd-alpha is now loss-weight"))
+        XCTAssert(message(flags: teacher.merging(["kd-gamma": "0.5"]) { $1 }).contains("kd-gamma is now ce-weight"))
+        XCTAssert(message(file: ["kd-temperature": 2], flags: teacher).contains("kd-temperature is now temperature"))
+        XCTAssert(message(flags: teacher.merging(["dkd-beta": "2"]) { $1 }).contains("unknown option '--dkd-beta' for 'train'"))
+        XCTAssert(message(flags: ["temperature": "2"]).contains("temperature applies to distillation from --teacher-model"))
+        XCTAssert(message(flags: ["teacher-model": "plane6"]).contains("--teacher-model needs --teacher-weights"))
+    }
 }

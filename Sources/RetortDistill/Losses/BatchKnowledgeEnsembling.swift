@@ -101,3 +101,18 @@ public struct BatchKnowledgeEnsembling: DistillationLoss {
         }
     }
 }
+
+extension BatchKnowledgeEnsembling: RegisteredMethod {
+    /// `--method bake`: ω 0.5, T 4.
+    public static let distillationMethod = DistillationMethod(
+        name: "bake", kind: .selfDistillation, order: 10, summary: "batch knowledge ensembling (self)",
+        options: [.number("bake-omega", default: 0.5, help: "weight of the propagated knowledge")]
+    ) { _, options in
+        BatchKnowledgeEnsembling(propagation: options.float("bake-omega"), temperature: options.temperature)
+    }
+}
+
+extension DistillationMethod {
+    /// Batch knowledge ensembling (``BatchKnowledgeEnsembling``).
+    public static let bake = BatchKnowledgeEnsembling.distillationMethod
+}

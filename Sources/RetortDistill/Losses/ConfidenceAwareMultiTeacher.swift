@@ -75,3 +75,18 @@ public struct ConfidenceAwareMultiTeacher: DistillationLoss {
         }
     }
 }
+
+extension ConfidenceAwareMultiTeacher: RegisteredMethod {
+    /// `--loss camkd`: T 4, weights 1 and 1.
+    public static let distillationMethod = DistillationMethod(
+        name: "camkd", kind: .offline, order: 70, summary: "confidence-aware multi-teacher: per-sample teacher weights from their CE",
+        acceptsSeveralTeachers: true
+    ) { _, options in
+        ConfidenceAwareMultiTeacher(temperature: options.temperature)
+    }
+}
+
+extension DistillationMethod {
+    /// Confidence-aware multi-teacher KD (``ConfidenceAwareMultiTeacher``).
+    public static let camkd = ConfidenceAwareMultiTeacher.distillationMethod
+}

@@ -167,3 +167,28 @@ public final class ContrastiveRepresentation: DistillationLoss {
         return flat
     }
 }
+
+extension ContrastiveRepresentation: RegisteredMethod {
+    /// `--loss crd`: RepDistiller's `-b 0.8`, NCE temperature 0.07, 16384 negatives, momentum 0.5.
+    public static let distillationMethod = DistillationMethod(
+        name: "crd", kind: .offline, order: 60, summary: "contrastive representation distillation, memory banks + NCE",
+        lossWeight: 0.8, temperature: 0.07,
+        options: [.number("crd-dim", default: 128, help: "width of the embedding"),
+                  .number("crd-negatives", default: 16384, help: "negatives per sample"),
+                  .number("crd-momentum", default: 0.5, help: "momentum of the memory banks")]
+    ) { setup, options in
+        guard !setup.trainingLabels.isEmpty, setup.studentFeatures > 0, let teacherWidth = setup.teacherFeatures.first else {
+            throw DistillationError.invalidConfiguration("crd needs the training labels and the student's and teacher's feature widths")
+        }
+        return try ContrastiveRepresentation(studentDimension: setup.studentFeatures, teacherDimension: teacherWidth,
+                                             labels: setup.trainingLabels,
+                                             dimension: options.integer("crd-dim"), negatives: options.integer("crd-negatives"),
+                                             temperature: options.temperature, momentum: options.float("crd-momentum"), seed: setup.seed,
+                                             context: setup.context)
+    }
+}
+
+extension DistillationMethod {
+    /// Contrastive representation distillation (``ContrastiveRepresentation``).
+    public static let crd = ContrastiveRepresentation.distillationMethod
+}

@@ -22,3 +22,17 @@ public struct CrossEntropyLoss: DistillationLoss {
         return try (logits.logSoftmax() * smoothed).sum().scaled(by: -1 / Float(step.batchSize))
     }
 }
+
+extension CrossEntropyLoss: RegisteredMethod {
+    /// `ce`: cross-entropy with the labels alone.
+    public static let distillationMethod = DistillationMethod(
+        name: "ce", kind: .plain, order: 0, summary: "cross-entropy with the labels", lossWeight: 0
+    ) { setup, options in
+        (WeightedLoss([(options.crossEntropyWeight, setup.crossEntropy)]), nil)
+    }
+}
+
+extension DistillationMethod {
+    /// Cross-entropy alone (``CrossEntropyLoss``).
+    public static let crossEntropy = CrossEntropyLoss.distillationMethod
+}

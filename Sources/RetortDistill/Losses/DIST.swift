@@ -57,3 +57,19 @@ public struct DIST: DistillationLoss {
         return try (dot / denominator).mean()
     }
 }
+
+extension DIST: RegisteredMethod {
+    /// `--loss dist`: DIST's CIFAR recipe (kd_loss_weight 2, β 1, γ 1, T 4).
+    public static let distillationMethod = DistillationMethod(
+        name: "dist", kind: .offline, order: 40, summary: "DIST: β·inter + γ·intra Pearson correlation, ×τ²", lossWeight: 2,
+        options: [.number("dist-beta", default: 1, help: "weight of the inter-class relation"),
+                  .number("dist-gamma", default: 1, help: "weight of the intra-class relation")]
+    ) { _, options in
+        DIST(beta: options.float("dist-beta"), gamma: options.float("dist-gamma"), temperature: options.temperature)
+    }
+}
+
+extension DistillationMethod {
+    /// DIST (``DIST``).
+    public static let dist = DIST.distillationMethod
+}

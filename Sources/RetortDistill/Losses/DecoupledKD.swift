@@ -75,3 +75,21 @@ public struct DecoupledKD: DistillationLoss {
         return try tckd + nckd
     }
 }
+
+extension DecoupledKD: RegisteredMethod {
+    /// `--loss dkd`: mdistiller's CIFAR recipe (α 1, β 8, T 4, 20 warm-up epochs).
+    public static let distillationMethod = DistillationMethod(
+        name: "dkd", kind: .offline, order: 20, summary: "decoupled KD: α·TCKD + β·NCKD, linear warm-up",
+        options: [.number("dkd-alpha", default: 1, help: "weight of the target-class term"),
+                  .number("dkd-beta", default: 8, help: "weight of the non-target term"),
+                  .number("dkd-warmup", default: 20, help: "epochs of linear warm-up")]
+    ) { _, options in
+        DecoupledKD(alpha: options.float("dkd-alpha"), beta: options.float("dkd-beta"), temperature: options.temperature,
+                    warmupEpochs: options.integer("dkd-warmup"))
+    }
+}
+
+extension DistillationMethod {
+    /// Decoupled KD (``DecoupledKD``).
+    public static let dkd = DecoupledKD.distillationMethod
+}

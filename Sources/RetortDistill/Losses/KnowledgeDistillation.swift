@@ -40,3 +40,24 @@ public struct KnowledgeDistillation: DistillationLoss {
         return total!
     }
 }
+
+extension KnowledgeDistillation: RegisteredMethod {
+    /// `--loss kd`: Hinton KD (RepDistiller/mdistiller `-r 0.1 -a 0.9`, T 4); several teachers: their mean.
+    public static let distillationMethod = DistillationMethod(
+        name: "kd", kind: .offline, order: 10, summary: "Hinton KD, T²·KL(p_t ‖ p_s); several teachers: their mean",
+        crossEntropyWeight: 0.1, lossWeight: 0.9, temperature: 4,
+        options: [.choice("kd-reduction", Reduction.allCases.map(\.rawValue), default: "batchmean",
+                          help: "how the KL sums over the batch (TAKD uses mean)"),
+                  .boolean("kd-t2", default: true, help: "scale the term by T²")],
+        acceptsSeveralTeachers: true
+    ) { _, options in
+        KnowledgeDistillation(temperature: options.temperature,
+                              reduction: Reduction(rawValue: options.choice("kd-reduction")) ?? .batchmean,
+                              scalesByTemperatureSquared: options.flag("kd-t2"))
+    }
+}
+
+extension DistillationMethod {
+    /// Hinton KD (``KnowledgeDistillation``).
+    public static let kd = KnowledgeDistillation.distillationMethod
+}

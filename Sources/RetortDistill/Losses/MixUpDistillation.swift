@@ -69,3 +69,27 @@ public struct MixUpDistillation: DistillationLoss {
         return try logits.multiplying(variance.squareRoot().reciprocal(), per: .rows)                // [B, C]
     }
 }
+
+extension MixUpDistillation: RegisteredMethod {
+    /// `--loss mixkd`: MIX-KD (γ 0.1, α 0.9, each sample's logit std as temperature unless given).
+    ///
+    /// γ·CE(ỹ, z_s/σ_s) + α·KL(p_t^{σ_t} ‖ p_s^{σ_s}) on partially mixed batches; the classification
+    /// term uses the same σ-scaled logits, so it lives inside the term.
+    public static let distillationMethod = DistillationMethod(
+        name: "mixkd", kind: .offline, order: 80, summary: "MixUp (partial) + KD with each sample's logit std as temperature",
+        crossEntropyWeight: 0.1, lossWeight: 0.9,
+        options: [.number("mixup-alpha", default: 1, help: "Beta(α, α) of the mixing weights"),
+                  .number("mixup-unmixed", default: 0.9, help: "fraction of each batch left unmixed")]
+    ) { setup, options in
+        let mixUp = MixUp(classes: setup.classes, alpha: options.float("mixup-alpha"), unmixedFraction: options.float("mixup-unmixed"))
+        let weight = options.lossWeight
+        let term = MixUpDistillation(temperature: options.given[DistillationMethod.temperatureKey].map(Float.init),
+                                     classificationWeight: weight == 0 ? 0 : options.crossEntropyWeight / weight)
+        return (WeightedLoss([(weight, term)]), mixUp)
+    }
+}
+
+extension DistillationMethod {
+    /// MIX-KD (``MixUpDistillation``).
+    public static let mixkd = MixUpDistillation.distillationMethod
+}

@@ -48,3 +48,18 @@ public struct NormalizedKD: DistillationLoss {
         return try target + non
     }
 }
+
+extension NormalizedKD: RegisteredMethod {
+    /// `--loss nkd`: the NKD paper's recipe (T 1, γ 1.5).
+    public static let distillationMethod = DistillationMethod(
+        name: "nkd", kind: .offline, order: 30, summary: "normalized KD: target + γ·τ²·non-target soft CE", temperature: 1,
+        options: [.number("nkd-gamma", default: 1.5, help: "weight of the non-target term")]
+    ) { _, options in
+        NormalizedKD(temperature: options.temperature, gamma: options.float("nkd-gamma"))
+    }
+}
+
+extension DistillationMethod {
+    /// Normalized KD (``NormalizedKD``).
+    public static let nkd = NormalizedKD.distillationMethod
+}

@@ -77,3 +77,17 @@ public struct SimilarityPreserving: DistillationLoss {
         }
     }
 }
+
+extension SimilarityPreserving: RegisteredMethod {
+    /// `--loss sp`: RepDistiller's `-b 3000`.
+    public static let distillationMethod = DistillationMethod(
+        name: "sp", kind: .offline, order: 50, summary: "similarity-preserving: batch Gram matrices of the last stage", lossWeight: 3000
+    ) { _, _ in
+        SimilarityPreserving()
+    }
+}
+
+extension DistillationMethod {
+    /// Similarity-preserving KD (``SimilarityPreserving``).
+    public static let sp = SimilarityPreserving.distillationMethod
+}

@@ -26,3 +26,17 @@ public struct TeacherFreeNKD: DistillationLoss {
         return try (weights * target.log()).mean().scaled(by: -1)
     }
 }
+
+extension TeacherFreeNKD: RegisteredMethod {
+    /// `--method tfnkd`: weights 1 and 1.
+    public static let distillationMethod = DistillationMethod(
+        name: "tfnkd", kind: .selfDistillation, order: 30, summary: "teacher-free NKD (self)"
+    ) { _, _ in
+        TeacherFreeNKD()
+    }
+}
+
+extension DistillationMethod {
+    /// Teacher-free NKD (``TeacherFreeNKD``).
+    public static let tfnkd = TeacherFreeNKD.distillationMethod
+}

@@ -59,3 +59,18 @@ public struct ZipfLabelSmoothing: DistillationLoss {
         return try (rows * correct).sum() * inverseCount
     }
 }
+
+extension ZipfLabelSmoothing: RegisteredMethod {
+    /// `--method zipf`: Zipf LS λ 0.1 (CIFAR), power 1.
+    public static let distillationMethod = DistillationMethod(
+        name: "zipf", kind: .selfDistillation, order: 20, summary: "Zipf label smoothing from the network's own ranking (self)",
+        lossWeight: 0.1, options: [.number("zipf-power", default: 1, help: "power of the Zipf distribution")]
+    ) { _, options in
+        ZipfLabelSmoothing(power: options.float("zipf-power"))
+    }
+}
+
+extension DistillationMethod {
+    /// Zipf label smoothing (``ZipfLabelSmoothing``).
+    public static let zipf = ZipfLabelSmoothing.distillationMethod
+}

@@ -72,3 +72,12 @@ public struct BalancedDivergenceKD: OnlineObjective {
         return try (forward * w + reverse * oneMinusW).mean()
     }
 }
+
+extension BalancedDivergenceKD: RegisteredOnlineMethod {
+    /// `--method bdkd`: teacher first, student second.
+    public static let onlineMethod = OnlineMethod(
+        name: "bdkd", order: 30, summary: "balanced divergence KD: forward and reverse KL weighted by entropy", networks: 2...2
+    ) { labelSmoothing, _ in
+        BalancedDivergenceKD(labelSmoothing: labelSmoothing)
+    }
+}

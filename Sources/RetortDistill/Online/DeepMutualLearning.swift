@@ -38,3 +38,12 @@ public struct DeepMutualLearning: OnlineObjective {
         return total
     }
 }
+
+extension DeepMutualLearning: RegisteredOnlineMethod {
+    /// `--method dml`: two or more networks, each with CE + the mean KL to the others.
+    public static let onlineMethod = OnlineMethod(
+        name: "dml", order: 10, summary: "deep mutual learning: every network learns from the others", networks: 2...Int.max
+    ) { labelSmoothing, _ in
+        DeepMutualLearning(labelSmoothing: labelSmoothing)
+    }
+}

@@ -56,3 +56,14 @@ public struct SemiOnlineKD: OnlineObjective {
         try a.klDivergence(teacher: b.detached(), temperature: temperature, scale: temperature * temperature / Float(batchSize))
     }
 }
+
+extension SemiOnlineKD: RegisteredOnlineMethod {
+    /// `--method sokd`: a pretrained, frozen teacher with a trained auxiliary branch, and a student; T 4.
+    public static let onlineMethod = OnlineMethod(
+        name: "sokd", order: 40, summary: "semi-online KD: a frozen teacher's trained auxiliary branch teaches the student",
+        networks: 2...2, teachesFromFrozenTeacher: true,
+        options: [.number("temperature", default: 4, help: "the softmax temperature (must be positive)")]
+    ) { labelSmoothing, options in
+        SemiOnlineKD(temperature: options.float("temperature"), labelSmoothing: labelSmoothing)
+    }
+}

@@ -55,3 +55,12 @@ public struct SwitchableOnlineKD: OnlineObjective {
         return try (difference.relu() + difference.scaled(by: -1).relu()).sum(alongAxis: 1).mean()
     }
 }
+
+extension SwitchableOnlineKD: RegisteredOnlineMethod {
+    /// `--method switokd`: teacher first, student second.
+    public static let onlineMethod = OnlineMethod(
+        name: "switokd", order: 20, summary: "switchable online KD: the teacher pauses while the gap is small", networks: 2...2
+    ) { labelSmoothing, _ in
+        SwitchableOnlineKD(labelSmoothing: labelSmoothing)
+    }
+}

@@ -1,100 +1,122 @@
 import Retort
 
-/// The distillation methods of `retort distill --loss` and `retort selfdistill --method`, with the
-/// reference defaults of each (kd-methods §4), built into a training objective.
-public enum DistillationMethod: String, CaseIterable, Sendable {
-    case crossEntropy = "ce"
-    case kd, dkd, nkd, dist, sp, crd, camkd, mixkd
-    case bake, zipf, tfnkd
-    case labelSmoothing = "ls"
+/// A distillation method of `retort distill --loss` or `retort selfdistill --method`: its name, kind,
+/// reference defaults (kd-methods §4), options and how it builds a training objective
+/// `ce-weight · CE + loss-weight · term`.
+///
+/// Each method is declared beside its loss (see ``RegisteredMethod``); ``MethodRegistry`` finds it by
+/// name. Two methods are equal when their names are.
+public struct DistillationMethod: Sendable, Hashable, CustomStringConvertible {
+    /// Whether a method reads teachers.
+    public enum Kind: Int, Sendable, Comparable {
+        /// Cross-entropy alone (no distillation term).
+        case plain
+        /// Reads one or more frozen teachers (`retort distill --loss`).
+        case offline
+        /// Learns from the network's own predictions (`retort selfdistill --method`).
+        case selfDistillation
 
-    /// Methods that read one or more frozen teachers.
-    public static let offline: [DistillationMethod] = [.kd, .dkd, .nkd, .dist, .sp, .crd, .camkd, .mixkd]
-    /// Self-distillation methods (no teacher).
-    public static let selfDistillation: [DistillationMethod] = [.bake, .zipf, .tfnkd, .labelSmoothing]
+        public static func < (lhs: Kind, rhs: Kind) -> Bool { lhs.rawValue < rhs.rawValue }
+    }
+
+    /// What a method builds: the objective and the batch transform it needs.
+    public typealias Objective = (objective: any DistillationLoss, mixUp: MixUp?)
+    /// Builds the objective from the run's setup and the resolved options.
+    public typealias Constructor = @Sendable (DistillationSetup, MethodOptions) throws -> Objective
+
+    /// The option keys every method reads beside its own.
+    public static let crossEntropyWeightKey = "ce-weight", lossWeightKey = "loss-weight", temperatureKey = "temperature"
+
+    public let name: String
+    public let kind: Kind
+    /// Where the method is listed among those of its kind (help, error messages); ties by name.
+    public let order: Int
+    /// One line for help text.
+    public let summary: String
+    /// The weight of cross-entropy with the labels, by the method's reference recipe.
+    public let defaultCrossEntropyWeight: Double
+    /// The weight of the method's own term.
+    public let defaultLossWeight: Double
+    /// The temperature by the reference recipe.
+    public let defaultTemperature: Double
+    /// The options the method reads beside `ce-weight`, `loss-weight` and `temperature`.
+    public let options: [MethodOption]
+    /// Whether the method takes several teachers (otherwise one).
+    public let acceptsSeveralTeachers: Bool
+    private let constructor: Constructor
+
+    /// Declares a method whose objective the constructor builds whole.
+    public init(name: String, kind: Kind, order: Int, summary: String, crossEntropyWeight: Double = 1, lossWeight: Double = 1,
+                temperature: Double = 4, options: [MethodOption] = [], acceptsSeveralTeachers: Bool = false,
+                objective: @escaping Constructor) {
+        self.name = name
+        self.kind = kind
+        self.order = order
+        self.summary = summary
+        defaultCrossEntropyWeight = crossEntropyWeight
+        defaultLossWeight = lossWeight
+        defaultTemperature = temperature
+        self.options = options
+        self.acceptsSeveralTeachers = acceptsSeveralTeachers
+        constructor = objective
+    }
+
+    /// Declares a method whose objective is `ce-weight · CE + loss-weight · term`, with `term` from
+    /// the constructor.
+    public init(name: String, kind: Kind, order: Int, summary: String, crossEntropyWeight: Double = 1, lossWeight: Double = 1,
+                temperature: Double = 4, options: [MethodOption] = [], acceptsSeveralTeachers: Bool = false,
+                term: @escaping @Sendable (DistillationSetup, MethodOptions) throws -> any DistillationLoss) {
+        self.init(name: name, kind: kind, order: order, summary: summary, crossEntropyWeight: crossEntropyWeight, lossWeight: lossWeight,
+                  temperature: temperature, options: options, acceptsSeveralTeachers: acceptsSeveralTeachers) { setup, options in
+            let term = try term(setup, options)
+            return (WeightedLoss([(options.crossEntropyWeight, setup.crossEntropy), (options.lossWeight, term)]), nil)
+        }
+    }
 
     /// Parses a method name, or an error listing the known ones.
     public init(name: String, among allowed: [DistillationMethod] = DistillationMethod.allCases) throws {
-        guard let method = DistillationMethod(rawValue: name), allowed.contains(method) else {
-            throw DistillationError.invalidConfiguration("unknown method '\(name)'; choose one of \(allowed.map(\.rawValue).joined(separator: ", "))")
+        guard let method = allowed.first(where: { $0.name == name }) else {
+            let names = allowed.map(\.name).joined(separator: ", ")
+            throw DistillationError.invalidConfiguration("unknown method '\(name)'; choose one of \(names)")
         }
         self = method
     }
 
-    /// The weight of cross-entropy with the labels, by the method's reference recipe.
-    public var defaultCrossEntropyWeight: Double {
-        switch self {
-        case .kd, .mixkd: return 0.1      // RepDistiller/mdistiller -r 0.1; MIX-KD γ 0.1
-        default: return 1
-        }
-    }
+    /// Every registered method, by kind and then as each kind lists them.
+    public static var allCases: [DistillationMethod] { MethodRegistry.methods }
+    /// Methods that read one or more frozen teachers.
+    public static var offline: [DistillationMethod] { allCases.filter { $0.kind == .offline } }
+    /// Self-distillation methods (no teacher).
+    public static var selfDistillation: [DistillationMethod] { allCases.filter { $0.kind == .selfDistillation } }
 
-    /// The weight of the method's own term.
-    public var defaultLossWeight: Double {
-        switch self {
-        case .kd, .mixkd: return 0.9      // -a 0.9
-        case .dist: return 2              // DIST kd_loss_weight 2 (CIFAR)
-        case .sp: return 3000             // RepDistiller -b 3000
-        case .crd: return 0.8             // -b 0.8
-        case .zipf: return 0.1            // Zipf LS λ 0.1 (CIFAR)
-        case .labelSmoothing, .crossEntropy: return 0
-        default: return 1
-        }
-    }
-
-    /// The temperature by the reference recipe.
-    public var defaultTemperature: Double {
-        switch self {
-        case .nkd: return 1
-        case .crd: return 0.07
-        default: return 4
-        }
-    }
+    /// The method's name.
+    public var rawValue: String { name }
+    public var description: String { name }
 
     /// The option keys (beside `ce-weight`, `loss-weight`, `temperature`) the method reads.
-    public var optionKeys: [String] {
-        switch self {
-        case .kd: return ["kd-reduction", "kd-t2"]
-        case .dkd: return ["dkd-alpha", "dkd-beta", "dkd-warmup"]
-        case .nkd: return ["nkd-gamma"]
-        case .dist: return ["dist-beta", "dist-gamma"]
-        case .crd: return ["crd-dim", "crd-negatives", "crd-momentum"]
-        case .mixkd: return ["mixup-alpha", "mixup-unmixed"]
-        case .bake: return ["bake-omega"]
-        case .zipf: return ["zipf-power"]
-        case .labelSmoothing: return ["label-smoothing"]
-        default: return []
+    public var optionKeys: [String] { options.map(\.key) }
+
+    /// The declared option with `key`, if the method reads it.
+    public func option(_ key: String) -> MethodOption? { options.first { $0.key == key } }
+
+    /// The options resolved for `setup`: given values, then the method's defaults.
+    public func resolvedOptions(_ setup: DistillationSetup) -> MethodOptions {
+        MethodOptions(given: setup.options, givenText: setup.textOptions,
+                      defaults: [Self.crossEntropyWeightKey: defaultCrossEntropyWeight, Self.lossWeightKey: defaultLossWeight,
+                                 Self.temperatureKey: defaultTemperature],
+                      declared: options)
+    }
+
+    /// The training objective of this method: `ce-weight · CE + loss-weight · term`, with the
+    /// method's options (missing ones take the reference defaults), and the batch transform it needs.
+    public func makeObjective(_ setup: DistillationSetup) throws -> Objective {
+        let resolved = resolvedOptions(setup)
+        for option in options {
+            if case .choice = option.type, let text = setup.textOptions[option.key] { _ = try option.parse(text) }
         }
+        return try constructor(setup, resolved)
     }
-}
 
-/// What building an objective needs to know about the run.
-public struct DistillationSetup {
-    /// Options by key (`ce-weight`, `loss-weight`, `temperature`, and the method's `optionKeys`);
-    /// missing keys take the method's defaults.
-    public var options: [String: Double]
-    /// Text options (`kd-reduction`).
-    public var textOptions: [String: String]
-    public var classes: Int
-    /// The labels of the whole training set in index order (CRD samples negatives from them).
-    public var trainingLabels: [Int]
-    /// Width of the student's and each teacher's pooled feature vector (CRD's heads).
-    public var studentFeatures: Int
-    public var teacherFeatures: [Int]
-    public var labelSmoothing: Double
-    public var seed: UInt64
-    public var context: Context
-
-    public init(options: [String: Double] = [:], textOptions: [String: String] = [:], classes: Int, trainingLabels: [Int] = [],
-                studentFeatures: Int = 0, teacherFeatures: [Int] = [], labelSmoothing: Double = 0, seed: UInt64 = 0, context: Context) {
-        self.options = options
-        self.textOptions = textOptions
-        self.classes = classes
-        self.trainingLabels = trainingLabels
-        self.studentFeatures = studentFeatures
-        self.teacherFeatures = teacherFeatures
-        self.labelSmoothing = labelSmoothing
-        self.seed = seed
-        self.context = context
-    }
+    public static func == (lhs: DistillationMethod, rhs: DistillationMethod) -> Bool { lhs.name == rhs.name }
+    public func hash(into hasher: inout Hasher) { hasher.combine(name) }
 }

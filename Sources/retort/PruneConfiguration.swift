@@ -1,8 +1,20 @@
 import Foundation
 
-/// The settings only `retort prune` reads: the dense weights, the pruning method, the one-shot
-/// target sparsity, and iterative pruning's rate and rounds.
-extension TrainConfiguration {
+/// The settings of `retort prune`: the training settings of fine-tuning, the dense weights, the
+/// pruning method, the one-shot target sparsity, and iterative pruning's rate and rounds.
+struct PruneConfiguration: CommandConfiguration {
+    static let command = TrainingCommand.prune
+    var training = TrainingSettings()
+    /// The dense weights to prune.
+    var weights: String?
+    /// The pruning method's name.
+    var method: String?
+    var sparsity: Double?
+    var rate: Double?
+    var rounds: Int?
+
+    init() {}
+
     /// How `prune` chooses the weights to zero.
     enum PruningMethod: String, CaseIterable {
         /// PrUE (§4.17): one-shot, global over Conv2d weights, by prediction-uncertainty scores.
@@ -18,14 +30,30 @@ extension TrainConfiguration {
 
     /// The keys of `prune` beyond the training keys.
     static let pruneKeys = ["weights", "method", "sparsity", "rate", "rounds"]
+    static let keys = TrainingSettings.keys + pruneKeys
 
-    /// The chosen method (after ``validatePruning()``).
+    mutating func setOwn(_ setting: SettingText) throws(CLIError) {
+        switch setting.key {
+        case "weights": weights = setting.text
+        case "method": method = setting.text
+        case "rounds": rounds = try setting.integer(1...1_000)
+        default:
+            guard let value = Double(setting.text), value > 0, value < 1 else {
+                throw .usage("\(setting.key) must be a fraction strictly between 0 and 1, got '\(setting.text)'")
+            }
+            if setting.key == "sparsity" { sparsity = value } else { rate = value }
+        }
+    }
+
+    var defaultRunName: String { "\(training.model)-\(method ?? "prue")-pruned" }
+
+    /// The chosen method (after ``validate()``).
     var pruningMethod: PruningMethod { PruningMethod(rawValue: method ?? "prue") ?? .prue }
 
     /// Checks the method and its settings and fills in the defaults: sparsity 0.5 for the one-shot
     /// methods; rate 0.2 and, without `rounds`, the rounds whose `1 − (1 − rate)^k` comes closest
     /// to `sparsity` (0.5 when not given) for `iterative`.
-    mutating func validatePruning() throws(CLIError) {
+    mutating func validate() throws(CLIError) {
         let name = method ?? "prue"
         guard let chosen = PruningMethod(rawValue: name) else {
             throw .usage("unknown pruning method '\(name)'; choose one of \(PruningMethod.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -58,8 +86,9 @@ extension TrainConfiguration {
     }
 
     /// The `prune` settings as JSON (part of the run's `config.json`).
-    var pruneJSON: [String: Any] {
+    var ownJSON: [String: Any] {
         var object: [String: Any] = [:]
+        if let method { object["method"] = method }
         if let weights { object["weights"] = weights }
         if let sparsity { object["sparsity"] = sparsity }
         if let rate { object["rate"] = rate }

@@ -1,0 +1,10 @@
+/// `retort predict`: a split's logits and labels to a safetensors file (see ``EvaluateCommand``).
+enum PredictCommand: RegisteredCommand {
+    static let name = "predict"
+    static let order = 100
+    static let summary = "write a split's logits ([N, classes], tensor \"logits\") and labels to safetensors"
+    static let usage = "--model NAME --weights FILE --dataset NAME --split train|test --out FILE"
+    static let spec = Arguments.Spec(options: ["model", "weights", "dataset", "data-dir", "split", "limit", "out"])
+
+    static func run(_ arguments: Arguments) throws { try EvaluateCommand.evaluate(arguments, predict: true) }
+}

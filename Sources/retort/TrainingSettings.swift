@@ -1,0 +1,86 @@
+import Foundation
+import RetortDistill
+
+/// The settings every training command shares (`train`, `distill`, `selfdistill`, `prune`,
+/// `online`): model, data, optimizer, schedule, seed and run folder.
+struct TrainingSettings: Equatable {
+    var model = "plane6"
+    var dataset = "fashion-mnist"
+    var dataDirectory: String?
+    var epochs = 3
+    var batchSize = 128
+    var learningRate = 0.05
+    var momentum = 0.9
+    var weightDecay = 5e-4
+    var nesterov = false
+    var schedule = "cosine"
+    var milestones: [Int] = []
+    var gamma = 0.1
+    var stepSize = 30
+    var warmupEpochs = 0
+    var labelSmoothing = 0.0
+    var seed = 0
+    var limit: Int?
+    var out: String?
+    /// Keep the weights after every `saveEvery`-th epoch (`epoch-<n>.safetensors`).
+    var saveEvery: Int?
+
+    /// The keys, as they appear in JSON and (with `--`) on the command line.
+    static let keys = ["model", "dataset", "data-dir", "epochs", "batch-size", "lr", "momentum", "weight-decay", "nesterov",
+                       "schedule", "milestones", "gamma", "step-size", "warmup-epochs", "label-smoothing", "seed", "limit", "out",
+                       "save-every"]
+
+    /// Sets one of ``keys``; the error names the key.
+    mutating func set(_ setting: SettingText) throws(CLIError) {
+        let text = setting.text
+        switch setting.key {
+        case "model": model = text
+        case "dataset":
+            guard ["fashion-mnist", "mnist", "cifar10", "cifar100"].contains(text) else {
+                throw .usage("dataset must be fashion-mnist, mnist, cifar10 or cifar100, got '\(text)'")
+            }
+            dataset = text
+        case "data-dir": dataDirectory = text
+        case "epochs": epochs = try setting.integer(1...100_000)
+        case "batch-size": batchSize = try setting.integer(2...65_536)
+        case "lr": learningRate = try setting.number(0...100)
+        case "momentum": momentum = try setting.number(0...1)
+        case "weight-decay": weightDecay = try setting.number(0...1)
+        case "nesterov": nesterov = try setting.boolean()
+        case "schedule":
+            guard ["cosine", "multistep", "step", "constant"].contains(text) else {
+                throw .usage("schedule must be cosine, multistep, step or constant, got '\(text)'")
+            }
+            schedule = text
+        case "milestones":
+            let items = (setting.json as? [Any])?.map { "\($0)" } ?? text.split(separator: ",").map(String.init)
+            let values = items.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard values.count == items.count, values.allSatisfy({ $0 > 0 }) else {
+                throw .usage("milestones must be positive epoch numbers like 150,180,210, got '\(text)'")
+            }
+            milestones = values
+        case "gamma": gamma = try setting.number(0...1)
+        case "step-size": stepSize = try setting.integer(1...100_000)
+        case "warmup-epochs": warmupEpochs = try setting.integer(0...100_000)
+        case "label-smoothing": labelSmoothing = try setting.number(0...1)
+        case "seed": seed = try setting.integer(0...Int(Int32.max))
+        case "limit": limit = try setting.integer(1...Int(Int32.max))
+        case "out": out = text
+        case "save-every": saveEvery = try setting.integer(1...100_000)
+        default: throw .usage("unknown training setting '\(setting.key)'")
+        }
+    }
+
+    /// The settings as JSON, only the keys in `keys` (a command that does not take `model` has none).
+    func json(keys: [String]) -> [String: Any] {
+        var object: [String: Any] = ["model": model, "dataset": dataset, "epochs": epochs, "batch-size": batchSize, "lr": learningRate,
+                                     "momentum": momentum, "weight-decay": weightDecay, "nesterov": nesterov, "schedule": schedule,
+                                     "milestones": milestones, "gamma": gamma, "step-size": stepSize, "warmup-epochs": warmupEpochs,
+                                     "label-smoothing": labelSmoothing, "seed": seed]
+        if let dataDirectory { object["data-dir"] = dataDirectory }
+        if let limit { object["limit"] = limit }
+        if let out { object["out"] = out }
+        if let saveEvery { object["save-every"] = saveEvery }
+        return object.filter { keys.contains($0.key) }
+    }
+}
