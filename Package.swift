@@ -4,7 +4,8 @@ import PackageDescription
 let package = Package(
     name: "Retort",
     products: [
-        .library(name: "Retort", targets: ["RetortCompute", "Retort", "RetortNN", "RetortData", "RetortDistill"]),
+        .library(name: "Retort", targets: ["RetortRandom", "RetortCompute", "Retort", "RetortNN", "RetortData",
+                                           "RetortDistill"]),
         .executable(name: "retort", targets: ["retort"]),
         .executable(name: "retort-bench", targets: ["retort-bench"]),
     ],
@@ -20,10 +21,13 @@ let package = Package(
         .plugin(name: "ShaderCompiler", capability: .buildTool(), dependencies: ["ShaderEmbedder"],
                 path: "Plugins/ShaderCompiler"),
 
+        // Host-only building blocks: no Vulkan, so datasets and their tests run on any machine.
+        .target(name: "RetortRandom"),
+
         .target(name: "RetortCompute", dependencies: ["CVulkan"], plugins: ["ShaderCompiler"]),
-        .target(name: "Retort", dependencies: ["RetortCompute"]),
+        .target(name: "Retort", dependencies: ["RetortCompute", "RetortRandom"]),
         .target(name: "RetortNN", dependencies: ["Retort"]),
-        .target(name: "RetortData", dependencies: ["Retort", "CZlib"]),
+        .target(name: "RetortData", dependencies: ["RetortRandom", "CZlib"]),
         .target(name: "RetortDistill", dependencies: ["RetortNN", "RetortData"]),
 
         .executableTarget(name: "retort", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortDistill"]),
@@ -37,6 +41,7 @@ let package = Package(
         .testTarget(name: "RetortCLITests", dependencies: ["retort"]),
         .testTarget(name: "RetortDistillTests", dependencies: ["RetortDistill", "RetortTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RetortNNTests", dependencies: ["RetortNN", "RetortCompute", "RetortTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "RetortDataTests", dependencies: ["RetortData"]),
+        .testTarget(name: "RetortDataTests", dependencies: ["RetortData", "RetortRandom"]),
+        .testTarget(name: "RetortRandomTests", dependencies: ["RetortRandom"]),
     ]
 )
