@@ -4,8 +4,8 @@ import PackageDescription
 let package = Package(
     name: "Retort",
     products: [
-        .library(name: "Retort", targets: ["RetortRandom", "RetortCompute", "Retort", "RetortNN", "RetortData",
-                                           "RetortDistill"]),
+        .library(name: "Retort", targets: ["RetortRandom", "RetortCheckpoint", "RetortCompute", "Retort", "RetortNN",
+                                           "RetortData", "RetortDistill"]),
         .executable(name: "retort", targets: ["retort"]),
         .executable(name: "retort-bench", targets: ["retort-bench"]),
     ],
@@ -23,10 +23,11 @@ let package = Package(
 
         // Host-only building blocks: no Vulkan, so datasets and their tests run on any machine.
         .target(name: "RetortRandom"),
+        .target(name: "RetortCheckpoint"),
 
         .target(name: "RetortCompute", dependencies: ["CVulkan"], plugins: ["ShaderCompiler"]),
         .target(name: "Retort", dependencies: ["RetortCompute", "RetortRandom"]),
-        .target(name: "RetortNN", dependencies: ["Retort"]),
+        .target(name: "RetortNN", dependencies: ["Retort", "RetortCheckpoint"]),
         .target(name: "RetortData", dependencies: ["RetortRandom", "CZlib"]),
         .target(name: "RetortDistill", dependencies: ["RetortNN", "RetortData"]),
 
@@ -34,14 +35,18 @@ let package = Package(
         .executableTarget(name: "retort-bench", dependencies: ["RetortCompute", "Retort", "RetortNN"],
                           path: "Benchmarks/retort-bench"),
 
-        // Shared by the test targets: the validated test device, base test cases, comparisons.
+        // Shared by the test targets: host-only helpers (temporary directories, typed-error assertions),
+        // and the validated test device, base test cases, comparisons.
+        .target(name: "RetortHostTestSupport", path: "Tests/RetortHostTestSupport"),
         .target(name: "RetortTestSupport", dependencies: ["RetortCompute", "Retort"], path: "Tests/RetortTestSupport"),
         .testTarget(name: "RetortComputeTests", dependencies: ["RetortCompute", "Retort", "RetortTestSupport"]),
         .testTarget(name: "RetortTests", dependencies: ["Retort", "RetortTestSupport"]),
         .testTarget(name: "RetortCLITests", dependencies: ["retort"]),
         .testTarget(name: "RetortDistillTests", dependencies: ["RetortDistill", "RetortTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "RetortNNTests", dependencies: ["RetortNN", "RetortCompute", "RetortTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "RetortNNTests", dependencies: ["RetortNN", "RetortCompute", "RetortTestSupport", "RetortHostTestSupport"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "RetortDataTests", dependencies: ["RetortData", "RetortRandom"]),
         .testTarget(name: "RetortRandomTests", dependencies: ["RetortRandom"]),
+        .testTarget(name: "RetortCheckpointTests", dependencies: ["RetortCheckpoint", "RetortHostTestSupport"]),
     ]
 )

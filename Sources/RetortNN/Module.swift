@@ -1,5 +1,6 @@
 import Foundation
 import Retort
+import RetortCheckpoint
 
 /// A 64-bit integer state value of a module, such as BatchNorm's `num_batches_tracked` (an int64
 /// buffer in PyTorch's `state_dict`).
