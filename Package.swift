@@ -21,7 +21,8 @@ let package = Package(
         .plugin(name: "ShaderCompiler", capability: .buildTool(), dependencies: ["ShaderEmbedder"],
                 path: "Plugins/ShaderCompiler"),
 
-        // Host-only building blocks: no Vulkan, so datasets and their tests run on any machine.
+        // Host-only building blocks (the seeded generator, checkpoint files): no Vulkan, so datasets,
+        // checkpoint I/O and their tests work on a machine without a device.
         .target(name: "RetortRandom"),
         .target(name: "RetortCheckpoint"),
 
