@@ -4,7 +4,8 @@ import PackageDescription
 let package = Package(
     name: "Retort",
     products: [
-        .library(name: "Retort", targets: ["RetortCompute", "Retort", "RetortNN", "RetortData", "RetortDistill"]),
+        .library(name: "Retort", targets: ["RetortRandom", "RetortCheckpoint", "RetortCompute", "Retort", "RetortNN",
+                                           "RetortData", "RetortDistill"]),
         .executable(name: "retort", targets: ["retort"]),
         .executable(name: "retort-bench", targets: ["retort-bench"]),
     ],
@@ -24,23 +25,33 @@ let package = Package(
         .plugin(name: "RegistryPlugin", capability: .buildTool(), dependencies: ["RegistryGenerator"],
                 path: "Plugins/RegistryPlugin"),
 
+        // Host-only building blocks (the seeded generator, checkpoint files): no Vulkan, so datasets,
+        // checkpoint I/O and their tests work on a machine without a device.
+        .target(name: "RetortRandom"),
+        .target(name: "RetortCheckpoint"),
+
         .target(name: "RetortCompute", dependencies: ["CVulkan"], plugins: ["ShaderCompiler"]),
-        .target(name: "Retort", dependencies: ["RetortCompute"]),
-        .target(name: "RetortNN", dependencies: ["Retort"]),
-        .target(name: "RetortData", dependencies: ["Retort", "CZlib"]),
+        .target(name: "Retort", dependencies: ["RetortCompute", "RetortRandom"]),
+        .target(name: "RetortNN", dependencies: ["Retort", "RetortCheckpoint"]),
+        .target(name: "RetortData", dependencies: ["RetortRandom", "CZlib"]),
         .target(name: "RetortDistill", dependencies: ["RetortNN", "RetortData"], plugins: ["RegistryPlugin"]),
 
         .executableTarget(name: "retort", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortDistill"], plugins: ["RegistryPlugin"]),
         .executableTarget(name: "retort-bench", dependencies: ["RetortCompute", "Retort", "RetortNN"],
                           path: "Benchmarks/retort-bench"),
 
-        // Shared by the test targets: the validated test device, base test cases, comparisons.
+        // Shared by the test targets: host-only helpers (temporary directories, typed-error assertions),
+        // and the validated test device, base test cases, comparisons.
+        .target(name: "RetortHostTestSupport", path: "Tests/RetortHostTestSupport"),
         .target(name: "RetortTestSupport", dependencies: ["RetortCompute", "Retort"], path: "Tests/RetortTestSupport"),
         .testTarget(name: "RetortComputeTests", dependencies: ["RetortCompute", "Retort", "RetortTestSupport"]),
         .testTarget(name: "RetortTests", dependencies: ["Retort", "RetortTestSupport"]),
         .testTarget(name: "RetortCLITests", dependencies: ["retort", "RegistryGenerator"]),
         .testTarget(name: "RetortDistillTests", dependencies: ["RetortDistill", "RetortTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "RetortNNTests", dependencies: ["RetortNN", "RetortCompute", "RetortTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "RetortDataTests", dependencies: ["RetortData"]),
+        .testTarget(name: "RetortNNTests", dependencies: ["RetortNN", "RetortCompute", "RetortTestSupport", "RetortHostTestSupport"],
+                    exclude: ["Fixtures"]),
+        .testTarget(name: "RetortDataTests", dependencies: ["RetortData", "RetortRandom"]),
+        .testTarget(name: "RetortRandomTests", dependencies: ["RetortRandom"]),
+        .testTarget(name: "RetortCheckpointTests", dependencies: ["RetortCheckpoint", "RetortHostTestSupport"]),
     ]
 )

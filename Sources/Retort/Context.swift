@@ -6,6 +6,12 @@ import RetortCompute
 ///
 /// Ops record dispatches without waiting; ``synchronize()`` (or reading a tensor's values) submits
 /// what was recorded and waits, so a whole training step becomes one submit.
+///
+/// Why `@unchecked Sendable` is safe: by contract, not by a lock. Every op mutates the tape, the
+/// no-grad depth, the launcher table and the FLOP count, so a context and its tensors are used by one
+/// thread at a time: the one recording into its ``stream`` (a training step, an evaluation). Handing a
+/// context to another thread between steps, after ``synchronize()``, is safe; recording into it from
+/// two threads at once is not. For parallel work use one context per thread; they may share a ``Device``.
 public final class Context: @unchecked Sendable {
     public let device: Device
     /// The stream ops record into.

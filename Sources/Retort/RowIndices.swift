@@ -2,7 +2,7 @@ import RetortCompute
 
 /// A `[rows, columns]` matrix of row indices in device memory (32-bit), e.g. the memory-bank rows a
 /// contrastive loss compares each sample with. Upload once per step and use it in several ops.
-public struct RowIndices: @unchecked Sendable {
+public struct RowIndices: Sendable {
     public let rows: Int
     public let columns: Int
     /// One more than the largest index (0 when empty): ops check it against the rows they index.

@@ -4,6 +4,10 @@ import RetortCompute
 ///
 /// Tensors made by ops remember how they were made (on the context's tape) when any input requires a
 /// gradient; ``backward()`` on a scalar then fills ``grad`` of every leaf that requires one.
+///
+/// Why `@unchecked Sendable` is safe: under its ``context``'s contract. ``requiresGrad`` and ``grad``
+/// change while ops record and during ``backward()``, so a tensor is used only by the thread that
+/// currently uses its context (see ``Context``); its shape and device buffer never change.
 public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     public let shape: [Int]
     public let context: Context

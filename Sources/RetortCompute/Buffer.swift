@@ -28,6 +28,11 @@ public enum TexelFormat: Sendable, Hashable {
 ///
 /// Reads and writes from the host are synchronous: call them only when no submitted stream that
 /// uses this buffer is still running (``CommandStream/wait()`` returned).
+///
+/// Why `@unchecked Sendable` is safe: the allocation is immutable after `init` and the texel-view table
+/// is guarded by `lock`; the contents follow the rule above, which the caller upholds (in practice by
+/// reading and writing only after the ``CommandStream`` that used the buffer waited). A stream keeps
+/// every buffer of its pending batch alive, so the memory is released only when no batch uses it.
 public final class Buffer: @unchecked Sendable {
     let arena: MemoryArena
     let allocation: Allocation

@@ -12,6 +12,13 @@ import Foundation
 /// ```
 /// After ``wait()`` returns, the next recorded command starts a new batch in the same stream.
 /// A stream records from one thread at a time; use one stream per thread.
+///
+/// Why `@unchecked Sendable` is safe: by contract, not by a lock. Recording mutates, without a lock,
+/// the command buffer and its pool (which Vulkan requires to be externally synchronized), the hazard
+/// tracker and the retained objects; so one thread at a time uses a stream: the thread that owns the
+/// `Context` (in Retort) it belongs to, or for a bare stream the one that made it. Handing a stream to
+/// another thread between batches (after ``wait()``) is safe; using it from two threads at once is
+/// not. Submissions of different streams to the shared queue are serialized by the device.
 public final class CommandStream: @unchecked Sendable {
     private enum State { case idle, recording, submitted }
 

@@ -7,6 +7,11 @@ import Foundation
 /// Choice: discrete > integrated > virtual > CPU, first in the loader's order on ties; the
 /// `RETORT_DEVICE` environment variable (an index or a name substring) overrides it.
 /// `RETORT_VALIDATION=1` turns on the Khronos validation layer with synchronization validation.
+///
+/// Why `@unchecked Sendable` is safe: the kernel table is guarded by `lock`, and every other stored
+/// property is immutable after `init` and safe to share (the memory arena and the staging transfer
+/// lock internally; queue submissions take the context's queue lock). So one device may serve several
+/// threads at once, each recording into its own ``CommandStream``.
 public final class Device: @unchecked Sendable {
     /// How to open a device.
     public struct Options: Sendable {

@@ -11,6 +11,11 @@ import Foundation
 ///
 /// Create kernels with ``Device/kernel(_:bindings:pushConstants:localSize:constants:)``, which
 /// builds each (shader, specialization) pipeline once and reuses it.
+///
+/// Why `@unchecked Sendable` is safe (Swift cannot check the Vulkan handles): every stored property is
+/// immutable after `init`, and recording a dispatch only reads the pipeline and its layouts, which
+/// Vulkan does not require to be externally synchronized. They are destroyed in `deinit`, when no
+/// stream holds the kernel any more (a stream keeps the kernels of its pending batch alive).
 public final class Kernel: @unchecked Sendable {
     /// How a kernel accesses a storage buffer.
     public enum Access: Sendable, Hashable { case read, write, readWrite }

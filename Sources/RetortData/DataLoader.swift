@@ -1,5 +1,5 @@
 import Foundation
-import Retort
+import RetortRandom
 
 /// Turns a `Dataset` into batches: seeded shuffling per epoch, batch size, drop-last, train-mode
 /// augmentation (or test mode: normalization only), and background preparation of the next batches

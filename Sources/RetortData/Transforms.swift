@@ -1,4 +1,4 @@
-import Retort
+import RetortRandom
 
 /// Training-time augmentation, applied in PyTorch's order: `RandomCrop(size, padding)` with zero
 /// padding, then `RandomHorizontalFlip(p = 0.5)`.

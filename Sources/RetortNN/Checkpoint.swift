@@ -1,5 +1,6 @@
 import Foundation
 import Retort
+import RetortCheckpoint
 
 /// A training checkpoint: the model's weights as a PyTorch-compatible `state_dict` file, and beside
 /// it the optimizer state with the run state (epoch, step, …) as metadata. Each file is written

@@ -1,8 +1,13 @@
 import Foundation
 import Retort
+import RetortCheckpoint
 
 /// A 64-bit integer state value of a module, such as BatchNorm's `num_batches_tracked` (an int64
 /// buffer in PyTorch's `state_dict`).
+///
+/// Why `@unchecked Sendable` is safe: under the contract of the module's tensors (see `Context`).
+/// ``value`` changes without a lock (BatchNorm counts batches in its forward pass), so it is used only
+/// by the thread that currently runs the module, the one using its context.
 public final class IntegerBuffer: @unchecked Sendable {
     public var value: Int64
     public init(_ value: Int64 = 0) { self.value = value }

@@ -1,4 +1,4 @@
-import Retort
+import RetortRandom
 import XCTest
 @testable import RetortData
 

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import RetortNN
+import RetortHostTestSupport
 import RetortTestSupport
 
 final class CheckpointTests: ContextTestCase {

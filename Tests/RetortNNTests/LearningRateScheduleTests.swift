@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import RetortNN
+import RetortHostTestSupport
 import RetortTestSupport
 
 /// Expected values are PyTorch's, written out from `torch.optim.lr_scheduler`'s formulas for a

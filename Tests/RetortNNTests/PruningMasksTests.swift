@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import RetortNN
+import RetortHostTestSupport
 import RetortTestSupport
 
 /// Global unstructured pruning masks, the masked optimizer and the masks sidecar file.

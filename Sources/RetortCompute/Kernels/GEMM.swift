@@ -9,7 +9,7 @@ import Foundation
 /// - ``Variant/tiled`` (GPUs): the classic shared-memory tiled kernel, reading any strides directly.
 /// Split-K (for tall-skinny products such as weight gradients) writes per-slice partial products and
 /// sums them in a fixed order in a second pass, so results are deterministic.
-public final class GEMM: @unchecked Sendable {
+public final class GEMM: Sendable {
     /// Problem shape. Matrices inside a batch entry are dense: A is [M, K] (or [K, M] when
     /// `transposeA`), B is [K, N] (or [N, K] when `transposeB`), C is [M, N].
     public struct Shape: Sendable, Equatable {

@@ -4,6 +4,12 @@ import Foundation
 /// The logical device and everything created with it that all runtime objects share: the
 /// entry points, the compute queue, the limits. Buffers, kernels and streams hold it strongly, so the
 /// `VkDevice` is destroyed only after the last of them.
+///
+/// Why `@unchecked Sendable` is safe: every stored property is immutable after `init`. The queue, the
+/// one shared Vulkan object that needs external synchronization, is submitted to only under
+/// `queueLock`; every object created from the device is synchronized by its owner (a stream's pool,
+/// command buffer and fence by that stream's one-thread contract, the staging ones by
+/// ``StagingTransfer``'s lock, the memory blocks by ``MemoryArena``'s).
 final class DeviceContext: @unchecked Sendable {
     let instance: Instance
     let physical: PhysicalDevice

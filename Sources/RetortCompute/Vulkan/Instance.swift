@@ -3,6 +3,10 @@ import Foundation
 
 /// A `VkInstance` with the loader that made it, and (when validation is on) the debug messenger
 /// that feeds `ValidationLog`.
+///
+/// Why `@unchecked Sendable` is safe: nothing changes after `init` (the debug messenger is set once,
+/// inside `init`, and destroyed in `deinit`); instance-level entry points may be called from any
+/// thread, and the messenger hands messages to ``ValidationLog``, which locks.
 final class Instance: @unchecked Sendable {
     let loader: Loader
     let handle: VkInstance

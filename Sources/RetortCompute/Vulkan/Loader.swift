@@ -5,6 +5,9 @@ import Foundation
 ///
 /// Opening it ourselves (instead of linking `-lvulkan`) turns "libvulkan.so.1 not found" from a
 /// dynamic-linker failure at start-up into a typed error that says what to install.
+///
+/// Why `@unchecked Sendable` is safe: the library handle and `vkGetInstanceProcAddr` are immutable
+/// after `init`, and both `dlsym` and `vkGetInstanceProcAddr` may be called from any thread.
 final class Loader: @unchecked Sendable {
     private let handle: UnsafeMutableRawPointer
     let getInstanceProcAddr: PFN_vkGetInstanceProcAddr

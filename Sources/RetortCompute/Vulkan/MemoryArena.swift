@@ -2,6 +2,10 @@ internal import CVulkan
 import Foundation
 
 /// One `VkDeviceMemory` allocation with one `VkBuffer` over all of it; tensors are ranges inside.
+///
+/// Why `@unchecked Sendable` is safe: the Vulkan handles, the size and the mapping are immutable after
+/// `init`; the one mutable field, `free`, is read and written only under the owning ``MemoryArena``'s
+/// lock. Host access through `mapped` follows ``Buffer``'s rule (no running stream uses the range).
 final class MemoryBlock: @unchecked Sendable {
     let context: DeviceContext
     let memory: VkDeviceMemory
@@ -77,6 +81,9 @@ struct Allocation {
 
 /// Sub-allocates buffers from big blocks of one memory type: first fit, aligned to the device's
 /// storage- and texel-buffer offset alignment, coalescing on free. Blocks are kept for reuse.
+///
+/// Why `@unchecked Sendable` is safe: the block list, and each block's free list, are guarded by
+/// `lock`; everything else is immutable after `init`.
 final class MemoryArena: @unchecked Sendable {
     let context: DeviceContext
     let memoryType: UInt32

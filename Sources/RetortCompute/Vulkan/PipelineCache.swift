@@ -4,6 +4,11 @@ import Foundation
 /// A `VkPipelineCache` persisted under `$XDG_CACHE_HOME/retort` (default `~/.cache/retort`), one file
 /// per device and driver build, so pipelines compile once per machine on GPUs. (On lavapipe the
 /// driver's cache is empty; Mesa's own shader cache does that job there.)
+///
+/// Why `@unchecked Sendable` is safe: every stored property is immutable after `init`. The
+/// `VkPipelineCache` is created without `VK_PIPELINE_CACHE_CREATE_EXTERNALLY_SYNCHRONIZED_BIT`, so the
+/// driver synchronizes concurrent pipeline creation and `vkGetPipelineCacheData` itself, and `save()`
+/// replaces the file atomically, so concurrent saves leave one whole file.
 final class PipelineCache: @unchecked Sendable {
     let context: DeviceContext
     let handle: VkPipelineCache?

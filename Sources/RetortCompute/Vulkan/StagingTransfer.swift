@@ -3,6 +3,9 @@ import Foundation
 
 /// Host ↔ device copies for memory the host cannot map: through a reusable host-visible staging
 /// block, in chunks, one submit per chunk. Not used where device memory is mapped directly.
+///
+/// Why `@unchecked Sendable` is safe: the staging block, command buffer and fence are used only inside
+/// `lock`, so uploads and downloads from different threads take turns; the rest is immutable after `init`.
 final class StagingTransfer: @unchecked Sendable {
     private let context: DeviceContext
     private let staging: MemoryBlock

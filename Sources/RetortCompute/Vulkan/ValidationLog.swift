@@ -1,6 +1,9 @@
 import Foundation
 
 /// Collects the validation layer's warnings and errors so tests can fail on any of them.
+///
+/// Why `@unchecked Sendable` is safe: the validation layer calls back on whichever thread made the
+/// Vulkan call, so `messages` is guarded by `lock`.
 final class ValidationLog: @unchecked Sendable {
     private let lock = NSLock()
     private var messages: [String] = []

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
-@testable import RetortNN
-import RetortTestSupport
+@testable import RetortCheckpoint
+import RetortHostTestSupport
 
 /// Each way a safetensors file can be broken gives its own error, naming the file and the tensor.
 final class SafeTensorsCorruptionTests: XCTestCase {

@@ -1,6 +1,6 @@
 import XCTest
-@testable import RetortNN
-import RetortTestSupport
+@testable import RetortCheckpoint
+import RetortHostTestSupport
 
 final class HostTensorTests: XCTestCase {
     func testTypedArraysStoreLittleEndianBytes() throws {

@@ -1,6 +1,5 @@
 import XCTest
-@testable import RetortNN
-import RetortTestSupport
+@testable import RetortCheckpoint
 
 final class StateDictMismatchTests: XCTestCase {
     private let expected: [String: [Int]] = [

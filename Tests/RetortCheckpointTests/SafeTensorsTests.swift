@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
-@testable import RetortNN
-import RetortTestSupport
+@testable import RetortCheckpoint
+import RetortHostTestSupport
 
 final class SafeTensorsTests: XCTestCase {
     // MARK: Round trips

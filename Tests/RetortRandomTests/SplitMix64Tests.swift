@@ -1,6 +1,5 @@
 import XCTest
-import Retort
-import RetortTestSupport
+import RetortRandom
 
 final class SplitMix64Tests: XCTestCase {
     func testSameSeedSameStreamAndKnownFirstValue() {

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
-@testable import RetortNN
-import RetortTestSupport
+@testable import RetortCheckpoint
+import RetortHostTestSupport
 
 /// `SafeTensors.write(to:)` replaces a file atomically and never leaves debris or half a file.
 final class AtomicWriteTests: XCTestCase {
