@@ -26,25 +26,21 @@ public final class AdamWOptimizer: ConfigurableOptimizer {
     public func state(parameterNames: [ObjectIdentifier: String]) throws -> SafeTensors {
         try context.synchronize()
         var tensors: [String: HostTensor] = [:]
-        for group in groups {
-            for parameter in group.parameters {
-                guard let entry = state[ObjectIdentifier(parameter)], let name = parameterNames[ObjectIdentifier(parameter)] else { continue }
-                tensors[name + ".exp_avg"] = try HostTensor(entry.first.toArray(), shape: parameter.shape)
-                tensors[name + ".exp_avg_sq"] = try HostTensor(entry.second.toArray(), shape: parameter.shape)
-                tensors[name + ".step"] = HostTensor(scalar: Int64(entry.steps))
-            }
+        try forEachNamedParameter(parameterNames) { parameter, name in
+            guard let entry = state[ObjectIdentifier(parameter)] else { return }
+            tensors[name + ".exp_avg"] = try HostTensor(entry.first.toArray(), shape: parameter.shape)
+            tensors[name + ".exp_avg_sq"] = try HostTensor(entry.second.toArray(), shape: parameter.shape)
+            tensors[name + ".step"] = HostTensor(scalar: Int64(entry.steps))
         }
         return SafeTensors(tensors: tensors)
     }
 
     public func loadState(_ saved: SafeTensors, parameterNames: [ObjectIdentifier: String]) throws {
-        for group in groups {
-            for parameter in group.parameters {
-                guard let name = parameterNames[ObjectIdentifier(parameter)], saved[name + ".step"] != nil else { continue }
-                let steps = try saved[name + ".step"]?.int64s().first ?? 0
-                state[ObjectIdentifier(parameter)] = (try stateTensor(saved, name + ".exp_avg", of: parameter),
-                                                      try stateTensor(saved, name + ".exp_avg_sq", of: parameter), Int(steps))
-            }
+        try forEachNamedParameter(parameterNames) { parameter, name in
+            guard saved[name + ".step"] != nil else { return }
+            let steps = try saved[name + ".step"]?.int64s().first ?? 0
+            state[ObjectIdentifier(parameter)] = (try stateTensor(saved, name + ".exp_avg", of: parameter),
+                                                  try stateTensor(saved, name + ".exp_avg_sq", of: parameter), Int(steps))
         }
     }
 

@@ -42,4 +42,16 @@ extension ConfigurableOptimizer {
             }
         }
     }
+
+    /// Calls `body` for every parameter of every group that has a name in `parameterNames` (for
+    /// saving and loading per-parameter state).
+    func forEachNamedParameter(_ parameterNames: [ObjectIdentifier: String],
+                               _ body: (_ parameter: Tensor, _ name: String) throws -> Void) rethrows {
+        for group in groups {
+            for parameter in group.parameters {
+                guard let name = parameterNames[ObjectIdentifier(parameter)] else { continue }
+                try body(parameter, name)
+            }
+        }
+    }
 }

@@ -28,21 +28,17 @@ public final class SGDOptimizer: ConfigurableOptimizer {
     public func state(parameterNames: [ObjectIdentifier: String]) throws -> SafeTensors {
         try context.synchronize()
         var tensors: [String: HostTensor] = [:]
-        for group in groups {
-            for parameter in group.parameters {
-                guard let buffer = momentum[ObjectIdentifier(parameter)], let name = parameterNames[ObjectIdentifier(parameter)] else { continue }
-                tensors[name + ".momentum_buffer"] = try HostTensor(buffer.toArray(), shape: parameter.shape)
-            }
+        try forEachNamedParameter(parameterNames) { parameter, name in
+            guard let buffer = momentum[ObjectIdentifier(parameter)] else { return }
+            tensors[name + ".momentum_buffer"] = try HostTensor(buffer.toArray(), shape: parameter.shape)
         }
         return SafeTensors(tensors: tensors)
     }
 
     public func loadState(_ state: SafeTensors, parameterNames: [ObjectIdentifier: String]) throws {
-        for group in groups {
-            for parameter in group.parameters {
-                guard let name = parameterNames[ObjectIdentifier(parameter)], state[name + ".momentum_buffer"] != nil else { continue }
-                momentum[ObjectIdentifier(parameter)] = try stateTensor(state, name + ".momentum_buffer", of: parameter)
-            }
+        try forEachNamedParameter(parameterNames) { parameter, name in
+            guard state[name + ".momentum_buffer"] != nil else { return }
+            momentum[ObjectIdentifier(parameter)] = try stateTensor(state, name + ".momentum_buffer", of: parameter)
         }
     }
 }
