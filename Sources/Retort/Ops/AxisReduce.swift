@@ -26,33 +26,4 @@ extension Tensor {
             return [try ones.product(g, axis == 1 ? .sample : .channel)]
         }
     }
-
-    /// The transpose of a `[B, C]` tensor, `[C, B]`.
-    public func transposed() throws -> Tensor {
-        guard shape.count == 2 else { throw TensorError.invalidShape(op: "transposed", shape: shape, expected: "[B, C]") }
-        let y = try transposeCopy()
-        return y.recorded(from: [self]) { g in [try g.transposeCopy()] }
-    }
-
-    private func transposeCopy() throws -> Tensor {
-        let (rows, columns) = (shape[0], shape[1])
-        let copy = try context.launcher(StridedCopy.self) { try StridedCopy(device: $0) }
-        let y = try Tensor.empty(shape: [columns, rows], context: context)
-        // Walk the output [C, B]: element (c, b) comes from x[b, c].
-        try copy.encode(into: context.stream, shape: [columns, rows], source: buffer, .init(strides: [1, columns]),
-                        destination: y.buffer, .init(strides: [rows, 1]))
-        return y
-    }
-
-    /// A `[labels.count, classes]` tensor with `on` at each row's label and `off` elsewhere.
-    public static func oneHot(_ labels: [Int], classes: Int, on: Float = 1, off: Float = 0, context: Context) throws -> Tensor {
-        var values = [Float](repeating: off, count: labels.count * classes)
-        for (row, label) in labels.enumerated() {
-            guard (0..<classes).contains(label) else {
-                throw TensorError.invalidShape(op: "oneHot", shape: [labels.count, classes], expected: "labels in 0..<\(classes), got \(label)")
-            }
-            values[row * classes + label] = on
-        }
-        return try Tensor(values, shape: [labels.count, classes], context: context)
-    }
 }

@@ -6,14 +6,8 @@ import RetortCompute
 extension Tensor {
     /// Max pooling with PyTorch's semantics (floor mode, padding counts as −∞).
     public func maxPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) throws -> Tensor {
-        let (n, c, h, w) = try imageShape("maxPool2d")
-        let window = Pooling.Window(kernel: kernel, stride: stride, padding: padding)
-        guard let (oh, ow) = window.outputSize(height: h, width: w) else {
-            throw TensorError.invalidShape(op: "pool2d \(window)", shape: shape, expected: "an input at least as large as the window")
-        }
-        let pooling = try context.launcher(Pooling.self) { try Pooling(device: $0) }
-        let y = try Tensor.empty(shape: [n, c, oh, ow], context: context)
-        let indices = try context.device.makeBuffer(byteCount: max(1, n * c * oh * ow) * 4)
+        let (n, c, h, w, window, pooling, y) = try windowPooling("maxPool2d", kernel: kernel, stride: stride, padding: padding)
+        let indices = try context.device.makeBuffer(byteCount: max(1, y.count) * 4)
         try pooling.encodeMaxForward(into: context.stream, input: buffer, output: y.buffer, indices: indices,
                                      batch: n, channels: c, height: h, width: w, window: window)
         return y.recorded(from: [self]) { [shape] g in
@@ -26,13 +20,7 @@ extension Tensor {
 
     /// Average pooling (padding counted in the divisor, as PyTorch's default).
     public func avgPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) throws -> Tensor {
-        let (n, c, h, w) = try imageShape("avgPool2d")
-        let window = Pooling.Window(kernel: kernel, stride: stride, padding: padding)
-        guard let (oh, ow) = window.outputSize(height: h, width: w) else {
-            throw TensorError.invalidShape(op: "pool2d \(window)", shape: shape, expected: "an input at least as large as the window")
-        }
-        let pooling = try context.launcher(Pooling.self) { try Pooling(device: $0) }
-        let y = try Tensor.empty(shape: [n, c, oh, ow], context: context)
+        let (n, c, h, w, window, pooling, y) = try windowPooling("avgPool2d", kernel: kernel, stride: stride, padding: padding)
         try pooling.encodeAverageForward(into: context.stream, input: buffer, output: y.buffer,
                                          batch: n, channels: c, height: h, width: w, window: window)
         return y.recorded(from: [self]) { [shape] g in
@@ -55,6 +43,19 @@ extension Tensor {
                                                     batch: n, channels: c, height: h, width: w)
             return [dx]
         }
+    }
+
+    /// What a windowed pooling op works with: the input's (N, C, H, W), the window, the launcher and
+    /// the (uninitialized) output, or an error naming the op.
+    private func windowPooling(_ op: String, kernel: Int, stride: Int?, padding: Int) throws
+        -> (Int, Int, Int, Int, Pooling.Window, Pooling, Tensor) {
+        let (n, c, h, w) = try imageShape(op)
+        let window = Pooling.Window(kernel: kernel, stride: stride, padding: padding)
+        guard let (oh, ow) = window.outputSize(height: h, width: w) else {
+            throw TensorError.invalidShape(op: "pool2d \(window)", shape: shape, expected: "an input at least as large as the window")
+        }
+        let pooling = try context.launcher(Pooling.self) { try Pooling(device: $0) }
+        return (n, c, h, w, window, pooling, try Tensor.empty(shape: [n, c, oh, ow], context: context))
     }
 
     /// (N, C, H, W) of a 4-D tensor, or an error naming the op.

@@ -10,15 +10,10 @@ extension Tensor {
     /// share the smallest rank, as scipy's `rankdata(−score, method: "min")`); and a `[B]` mask that
     /// is 1 where `argmax(score) == label` (first maximum wins). Both are constants (no gradient).
     public func zipfTargets(labels: [Int], power: Float = 1) throws -> (distribution: Tensor, correct: Tensor) {
-        guard shape.count == 2, labels.count == shape[0], shape[1] >= 2 else {
-            throw TensorError.invalidShape(op: "zipfTargets", shape: shape, expected: "[B, C] scores with C ≥ 2 and B = \(labels.count) labels")
-        }
+        let labelBuffer = try uploadLabels(labels, op: "zipfTargets", minimumClasses: 2,
+                                           expected: "[B, C] scores with C ≥ 2 and B = \(labels.count) labels")
         let classes = shape[1]
-        if let bad = labels.first(where: { !(0..<classes).contains($0) }) {
-            throw TensorError.invalidShape(op: "zipfTargets", shape: shape, expected: "labels in 0..<\(classes), got \(bad)")
-        }
         let kernel = try context.launcher(ZipfTargets.self) { try ZipfTargets(device: $0) }
-        let labelBuffer = try context.device.makeBuffer(labels.map(Int32.init))
         let distribution = try Tensor.empty(shape: shape, context: context)
         let correct = try Tensor.empty(shape: [shape[0]], context: context)
         try kernel.encode(into: context.stream, scores: buffer, labels: labelBuffer, distribution: distribution.buffer,

@@ -1,74 +1,50 @@
 import Retort
-import RetortCompute
 
-/// `torch.optim.AdamW` (decoupled weight decay, bias-corrected moments), one in-place kernel per parameter.
-public final class AdamWOptimizer: Optimizer {
-    public var options: AdamW.Options
+/// `torch.optim.AdamW` (decoupled weight decay, bias-corrected moments), one in-place update per parameter.
+public final class AdamWOptimizer: ConfigurableOptimizer {
+    public var options: AdamWOptions
     public let groups: [ParameterGroup]
-    private let kernel: AdamW
     private let context: Context
     /// First and second moments and the step count, by parameter.
-    private var state: [ObjectIdentifier: (first: Buffer, second: Buffer, steps: Int)] = [:]
+    private var state: [ObjectIdentifier: (first: Tensor, second: Tensor, steps: Int)] = [:]
 
-    public var learningRate: Double {
-        get { options.learningRate }
-        set { options.learningRate = newValue }
-    }
-
-    public init(_ groups: [ParameterGroup], options: AdamW.Options, context: Context) throws {
-        self.groups = groups
-        self.options = options
-        self.context = context
-        kernel = try AdamW(device: context.device)
-    }
-
-    public convenience init(parameters: [Tensor], options: AdamW.Options, context: Context) throws {
-        try self.init([ParameterGroup(parameters)], options: options, context: context)
+    public init(_ groups: [ParameterGroup], options: AdamWOptions, context: Context) throws {
+        (self.groups, self.options, self.context) = (groups, options, context)
     }
 
     public func step() throws {
-        try forEachUpdate(weightDecay: options.weightDecay) { parameter, gradient, weightDecay in
-            var groupOptions = options
-            groupOptions.weightDecay = weightDecay
+        try forEachUpdate { parameter, gradient, groupOptions in
             let key = ObjectIdentifier(parameter)
-            var entry = try state[key] ?? (try zeros(parameter.count), try zeros(parameter.count), 0)
+            var entry = try state[key] ?? (try zeros(parameter.shape), try zeros(parameter.shape), 0)
             entry.steps += 1
             state[key] = entry
-            try kernel.encodeStep(into: context.stream, parameters: parameter.storage, gradients: gradient.storage,
-                                  firstMoment: entry.first, secondMoment: entry.second, count: parameter.count,
-                                  step: entry.steps, options: groupOptions)
+            try parameter.adamWStep(gradient: gradient, firstMoment: entry.first, secondMoment: entry.second, step: entry.steps,
+                                    options: groupOptions)
         }
     }
 
     public func state(parameterNames: [ObjectIdentifier: String]) throws -> SafeTensors {
         try context.synchronize()
         var tensors: [String: HostTensor] = [:]
-        for group in groups {
-            for parameter in group.parameters {
-                guard let entry = state[ObjectIdentifier(parameter)], let name = parameterNames[ObjectIdentifier(parameter)] else { continue }
-                tensors[name + ".exp_avg"] = try HostTensor(entry.first.read(Float.self, count: parameter.count), shape: parameter.shape)
-                tensors[name + ".exp_avg_sq"] = try HostTensor(entry.second.read(Float.self, count: parameter.count), shape: parameter.shape)
-                tensors[name + ".step"] = HostTensor(scalar: Int64(entry.steps))
-            }
+        try forEachNamedParameter(parameterNames) { parameter, name in
+            guard let entry = state[ObjectIdentifier(parameter)] else { return }
+            tensors[name + ".exp_avg"] = try HostTensor(entry.first.toArray(), shape: parameter.shape)
+            tensors[name + ".exp_avg_sq"] = try HostTensor(entry.second.toArray(), shape: parameter.shape)
+            tensors[name + ".step"] = HostTensor(scalar: Int64(entry.steps))
         }
         return SafeTensors(tensors: tensors)
     }
 
     public func loadState(_ saved: SafeTensors, parameterNames: [ObjectIdentifier: String]) throws {
-        for group in groups {
-            for parameter in group.parameters {
-                guard let name = parameterNames[ObjectIdentifier(parameter)], saved[name + ".step"] != nil else { continue }
-                let steps = try saved[name + ".step"]?.int64s().first ?? 0
-                state[ObjectIdentifier(parameter)] = (try context.device.makeBuffer(stateValues(saved, name + ".exp_avg", count: parameter.count)),
-                                                      try context.device.makeBuffer(stateValues(saved, name + ".exp_avg_sq", count: parameter.count)),
-                                                      Int(steps))
-            }
+        try forEachNamedParameter(parameterNames) { parameter, name in
+            guard saved[name + ".step"] != nil else { return }
+            let steps = try saved[name + ".step"]?.int64s().first ?? 0
+            state[ObjectIdentifier(parameter)] = (try stateTensor(saved, name + ".exp_avg", of: parameter),
+                                                  try stateTensor(saved, name + ".exp_avg_sq", of: parameter), Int(steps))
         }
     }
 
-    private func zeros(_ count: Int) throws -> Buffer {
-        let buffer = try context.device.makeBuffer(byteCount: count * 4)
-        try context.stream.fill(buffer, with: Float(0))
-        return buffer
+    private func zeros(_ shape: [Int]) throws -> Tensor {
+        try Tensor.zeros(shape: shape, context: context)
     }
 }

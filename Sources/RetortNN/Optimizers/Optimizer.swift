@@ -20,17 +20,6 @@ extension Optimizer {
     public func zeroGrad() throws {
         for group in groups { for parameter in group.parameters { try parameter.zeroGrad() } }
     }
-
-    /// Calls `body` for every parameter that requires and has a gradient, with its group's weight
-    /// decay (the group's override, or `weightDecay`).
-    func forEachUpdate(weightDecay: Double, _ body: (_ parameter: Tensor, _ gradient: Tensor, _ weightDecay: Double) throws -> Void) rethrows {
-        for group in groups {
-            for parameter in group.parameters where parameter.requiresGrad {
-                guard let gradient = parameter.grad else { continue }
-                try body(parameter, gradient, group.weightDecay ?? weightDecay)
-            }
-        }
-    }
 }
 
 extension Module {
@@ -40,13 +29,15 @@ extension Module {
     }
 }
 
-/// Reads `count` floats of a state entry, or throws naming the key.
-func stateValues(_ state: SafeTensors, _ key: String, count: Int) throws -> [Float] {
+/// A state entry of `parameter`'s element count as a tensor of its shape on its context, or throws
+/// naming the key.
+func stateTensor(_ state: SafeTensors, _ key: String, of parameter: Tensor) throws -> Tensor {
+    let count = parameter.count
     guard let tensor = state[key], tensor.elementCount == count else {
         throw StateDictMismatch(expected: [key: [count]], found: state[key].map { [key: $0.shape] } ?? [:], source: "optimizer state")
             ?? ModelError.invalidConfiguration("optimizer state: \(key) is missing or misshaped")
     }
-    return tensor.floats()
+    return try Tensor(tensor.floats(), shape: parameter.shape, context: parameter.context)
 }
 
 /// Parameters that share hyper-parameters, like a PyTorch parameter group (for example, no weight
