@@ -136,7 +136,7 @@ extension Tensor {
         guard context === other.context else { throw TensorError.contextMismatch(op: name) }
         guard shape == other.shape else { throw TensorError.shapeMismatch(op: name, lhs: shape, rhs: other.shape) }
         let z = try Tensor.empty(shape: shape, context: context)
-        let kernel = try context.device.kernel("elementwise", bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)],
+        let kernel = try context.device.kernel(.elementwise, bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)],
                                                pushConstants: 1, localSize: [256, 1, 1], constants: [.uint(op.rawValue)])
         try context.stream.dispatch(kernel, [buffer, other.buffer, z.buffer], push: [.count(count)],
                                     groups: kernel.groups(covering: (count, 1, 1)))

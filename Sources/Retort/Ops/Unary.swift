@@ -47,7 +47,7 @@ extension Tensor {
     /// `OP(self)` into a new tensor, not recorded.
     func unary(_ op: UnaryOp) throws -> Tensor {
         let y = try Tensor.empty(shape: shape, context: context)
-        let kernel = try context.device.kernel("unary", bindings: [.texel(.r32f), .storage(.write)],
+        let kernel = try context.device.kernel(.unary, bindings: [.texel(.r32f), .storage(.write)],
                                                pushConstants: 1, localSize: [256, 1, 1], constants: [.uint(op.rawValue)])
         try context.stream.dispatch(kernel, [buffer, y.buffer], push: [.count(count)], groups: kernel.groups(covering: (count, 1, 1)))
         return y

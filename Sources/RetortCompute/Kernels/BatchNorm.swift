@@ -27,7 +27,7 @@ public struct BatchNorm: Sendable {
 
         /// `tensors` leading texel bindings read the tensor (1 or 4 floats per texel), `vectors` more
         /// read `[C]` vectors (1 float per texel), then the storage bindings.
-        init(device: Device, shader: String, tensors: Int, vectors: Int, storage: [Kernel.Access], pushConstants: Int,
+        init(device: Device, shader: Shader, tensors: Int, vectors: Int, storage: [Kernel.Access], pushConstants: Int,
              localSize: UInt32, constants: [ShaderValue] = []) throws {
             func make(_ format: TexelFormat, _ floatsPerTexel: Int) throws -> Kernel {
                 let bindings = Array(repeating: Kernel.Binding.texel(format), count: tensors)
@@ -54,11 +54,11 @@ public struct BatchNorm: Sendable {
         // coroutines at barriers: one SIMD step of lanes with long loops measured ~1.5× cheaper than
         // 64 lanes. GPUs want wide workgroups.
         channelLanes = device.info.isLavapipe ? 8 : 256
-        training = try Variants(device: device, shader: "batchnorm", tensors: 1, vectors: 2,
+        training = try Variants(device: device, shader: .batchnorm, tensors: 1, vectors: 2,
                                 storage: [.write, .write, .write, .readWrite, .readWrite], pushConstants: 5, localSize: channelLanes)
-        inference = try Variants(device: device, shader: "batchnorm_eval", tensors: 1, vectors: 4, storage: [.write],
+        inference = try Variants(device: device, shader: .batchnormEval, tensors: 1, vectors: 4, storage: [.write],
                                  pushConstants: 4, localSize: 64, constants: [.count(Self.inferenceRun)])
-        backward = try Variants(device: device, shader: "batchnorm_backward", tensors: 2, vectors: 3,
+        backward = try Variants(device: device, shader: .batchnormBackward, tensors: 2, vectors: 3,
                                 storage: [.write, .write, .write], pushConstants: 3, localSize: channelLanes)
     }
 

@@ -42,7 +42,7 @@ public struct ContrastiveMemory: Sendable {
         try Elementwise.require(name, [("bank", bank, bankRows * dimension), ("anchors", anchors, rows * dimension),
                                        ("indices", indices, rows * columns), ("scores", scores, rows * columns)])
         let vectorized = dimension % 4 == 0
-        let kernel = try device.kernel("crd_scores", bindings: [.storage(.read), .storage(.read), .storage(.read), .storage(.write)],
+        let kernel = try device.kernel(.crdScores, bindings: [.storage(.read), .storage(.read), .storage(.read), .storage(.write)],
                                        pushConstants: 3, localSize: [64, 1, 1], constants: [.uint(vectorized ? 1 : 0)])
         try stream.dispatch(kernel, [bank, anchors, indices, scores], push: [.count(rows), .count(columns), .count(dimension)],
                             groups: kernel.groups(covering: (columns, rows, 1)))
@@ -60,7 +60,7 @@ public struct ContrastiveMemory: Sendable {
                                        ("indices", indices, rows * columns), ("anchor gradient", anchorGradient, rows * dimension)])
         let chunks = (columns + Self.backwardChunk - 1) / Self.backwardChunk
         _ = try Elementwise.elementCount(name, [rows, chunks, dimension])
-        let kernel = try device.kernel("crd_scores_backward", bindings: [.storage(.read), .storage(.read), .storage(.read), .storage(.write)],
+        let kernel = try device.kernel(.crdScoresBackward, bindings: [.storage(.read), .storage(.read), .storage(.read), .storage(.write)],
                                        pushConstants: 5, localSize: [64, 1, 1])
         let partial = chunks == 1 ? anchorGradient : try device.makeBuffer(byteCount: rows * chunks * dimension * 4)
         try stream.dispatch(kernel, [bank, scoreGradient, indices, partial],
@@ -97,7 +97,7 @@ public struct ContrastiveMemory: Sendable {
         try Self.requireRows(name, rows)
         try Elementwise.require(name, [("scores", scores, rows * columns), ("normalizer", normalizer, 1),
                                        ("score gradient", scoreGradient, rows * columns), ("loss", loss, rows)])
-        let kernel = try device.kernel("crd_nce", bindings: [.storage(.read), .storage(.read), .storage(.write), .storage(.write)],
+        let kernel = try device.kernel(.crdNce, bindings: [.storage(.read), .storage(.read), .storage(.write), .storage(.write)],
                                        pushConstants: 6, localSize: [Self.nceLanes, 1, 1])
         try stream.dispatch(kernel, [scores, normalizer, scoreGradient, loss],
                             push: [.count(rows), .count(columns), .float(1 / temperature), .float(noise), .float(epsilon), .float(scale)],
@@ -119,7 +119,7 @@ public struct ContrastiveMemory: Sendable {
         guard momentum.isFinite else { throw VulkanError.invalidArgument("\(name): the momentum must be finite, got \(momentum).") }
         guard bank !== values, bank !== indices else { throw VulkanError.invalidArgument("\(name): the bank cannot also be an input.") }
         try Elementwise.require(name, [("bank", bank, bankRows * dimension), ("values", values, rows * dimension), ("indices", indices, rows)])
-        let kernel = try device.kernel("crd_memory_update", bindings: [.storage(.readWrite), .storage(.read), .storage(.read)],
+        let kernel = try device.kernel(.crdMemoryUpdate, bindings: [.storage(.readWrite), .storage(.read), .storage(.read)],
                                        pushConstants: 3, localSize: [64, 1, 1])
         try stream.dispatch(kernel, [bank, values, indices], push: [.count(rows), .count(dimension), .float(momentum)],
                             groups: kernel.groups(covering: (rows, 1, 1)))

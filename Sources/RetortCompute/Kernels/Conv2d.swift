@@ -200,25 +200,25 @@ public struct Conv2d: Sendable {
             Self.constants(prm, channels: channels, columns: columns, vectorRows: vectorRows, variant: variant, own)
         }
         func pack(_ variant: UInt32, channels: Int) throws -> Kernel {
-            try device.kernel("conv2d", bindings: [.texel(.r32f), .texel(.r32f), .texel(.r32f), .storage(.write)],
+            try device.kernel(.conv2d, bindings: [.texel(.r32f), .texel(.r32f), .texel(.r32f), .storage(.write)],
                               pushConstants: Self.pushCount, localSize: [256, 1, 1],
                               constants: constants(channels, 4, vectorRows: false, variant: variant, [false]))
         }
 
         // conv2d.comp: 15 = PACKED_W, 16 = TR.
-        forward = try device.kernel("conv2d", bindings: [texel(plan.forwardVectorRows), texel(plan.forwardPacked), .texel(.r32f), .storage(.write)],
+        forward = try device.kernel(.conv2d, bindings: [texel(plan.forwardVectorRows), texel(plan.forwardPacked), .texel(.r32f), .storage(.write)],
                                     pushConstants: Self.pushCount, localSize: local,
                                     constants: constants(plan.forwardChannels, plan.forwardColumns, vectorRows: plan.forwardVectorRows,
                                                          variant: prm.hasBias ? 1 : 0, [.bool(plan.forwardPacked), .count(plan.forwardRows)]))
         packForward = plan.forwardPacked ? try pack(2, channels: plan.forwardChannels) : nil
         // conv2d_backward_data.comp: 15 = PACKED_W, 16 = TR.
-        backwardData = try device.kernel("conv2d_backward_data", bindings: [texel(plan.dataVectorRows), texel(plan.dataPacked), .storage(.write)],
+        backwardData = try device.kernel(.conv2dBackwardData, bindings: [texel(plan.dataVectorRows), texel(plan.dataPacked), .storage(.write)],
                                          pushConstants: Self.pushCount, localSize: local,
                                          constants: constants(plan.dataChannels, plan.dataColumns, vectorRows: plan.dataVectorRows,
                                                               variant: 0, [.bool(plan.dataPacked), .count(plan.dataRows)]))
         packBackwardData = plan.dataPacked ? try pack(3, channels: plan.dataChannels) : nil
         // conv2d_backward_filter.comp: 15 = VEC_DY, 16 = TR, 17 = TC.
-        backwardFilter = try device.kernel("conv2d_backward_filter",
+        backwardFilter = try device.kernel(.conv2dBackwardFilter,
                                            bindings: [texel(plan.filterVectorRows), texel(plan.filterVectorGradient), .storage(.write)],
                                            pushConstants: Self.pushCount, localSize: local,
                                            constants: constants(plan.filterChannels, plan.filterColumns, vectorRows: plan.filterVectorRows,
@@ -228,11 +228,11 @@ public struct Conv2d: Sendable {
         // The reduction and bias passes do not depend on the geometry: a 1×1 one, so that every
         // convolution shares these two pipelines.
         let unit = Parameters(batch: 1, inChannels: 1, outChannels: 1, height: 1, width: 1, kernelSize: 1)
-        reducePartials = try device.kernel("conv2d_backward_filter", bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)],
+        reducePartials = try device.kernel(.conv2dBackwardFilter, bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)],
                                            pushConstants: Self.pushCount, localSize: [256, 1, 1],
                                            constants: Self.constants(unit, channels: 1, columns: 4, vectorRows: false, variant: 2, [false]))
         biasGradient = prm.hasBias
-            ? try device.kernel("conv2d_backward_filter", bindings: [.texel(.r32f), texel(plan.biasVector), .storage(.write)],
+            ? try device.kernel(.conv2dBackwardFilter, bindings: [.texel(.r32f), texel(plan.biasVector), .storage(.write)],
                                 pushConstants: Self.pushCount, localSize: local,
                                 constants: Self.constants(unit, channels: 1, columns: 4, vectorRows: false, variant: 3, [.bool(plan.biasVector)]))
             : nil

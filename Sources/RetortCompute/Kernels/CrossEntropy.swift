@@ -19,7 +19,7 @@ public struct CrossEntropy: Sendable {
     public init(device: Device, mapping: SoftmaxRowMapping? = nil) throws {
         let mapping = mapping ?? .preferred(for: device)
         self.mapping = mapping
-        kernels = try SoftmaxKernelPair(device: device, shader: "softmax_ce", bindings: { format in
+        kernels = try SoftmaxKernelPair(device: device, shader: .softmaxCe, bindings: { format in
             [.texel(format), .texel(.r32i), .storage(.readWrite), .storage(.readWrite)]
         }, pushConstants: 5, mapping: mapping)
     }

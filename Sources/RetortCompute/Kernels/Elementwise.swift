@@ -110,7 +110,7 @@ public struct Elementwise: Sendable {
         case .channel, .sample: vectorized = inner % 4 == 0
         }
         let bVec = vectorized && broadcast == .full
-        let kernel = try device.kernel("broadcast",
+        let kernel = try device.kernel(.broadcast,
                                        bindings: [.texel(vectorized ? .rgba32f : .r32f), .texel(bVec ? .rgba32f : .r32f), .storage(.write)],
                                        pushConstants: 9, localSize: [Self.localSize],
                                        constants: [.uint(op), .uint(broadcast.mode), .uint(vectorized ? 4 : 1), .bool(bVec)])
@@ -143,7 +143,7 @@ public struct Elementwise: Sendable {
         try Self.require("\(name) of \(count) values", [("input", first, count), ("gradient", second, count), ("output", output, count)])
         let vectorized = count % 4 == 0
         let format: TexelFormat = vectorized ? .rgba32f : .r32f
-        let kernel = try device.kernel("relu", bindings: [.texel(format), .texel(format), .storage(.write)], pushConstants: 1,
+        let kernel = try device.kernel(.relu, bindings: [.texel(format), .texel(format), .storage(.write)], pushConstants: 1,
                                        localSize: [Self.localSize], constants: [.uint(mode), .uint(vectorized ? 4 : 1)])
         try stream.dispatch(kernel, [first, second, output], push: [.count(count)], groups: groups(units: vectorized ? count / 4 : count))
     }

@@ -141,7 +141,7 @@ public final class GEMM: @unchecked Sendable {
         let chunk4 = (k4 + splits - 1) / splits
         let slices = (k4 + chunk4 - 1) / chunk4
         let partial = slices > 1 || (shape.sumOverBatch && batch > 1)
-        let kernel = try device.kernel("gemm", bindings: [.texel(.rgba32f), .texel(.rgba32f), .storage(.readWrite), .texel(.r32f)],
+        let kernel = try device.kernel(.gemm, bindings: [.texel(.rgba32f), .texel(.rgba32f), .storage(.readWrite), .texel(.r32f)],
                                        pushConstants: 12, localSize: [UInt32(localX), 1, 1],
                                        constants: [.count(rows), .count(vec4Columns), .uint(partial ? 0 : biasMode)])
         let target = partial ? try device.makeBuffer(byteCount: batch * slices * m * n * 4) : c
@@ -155,7 +155,7 @@ public final class GEMM: @unchecked Sendable {
 
     private func pack(_ stream: CommandStream, from source: Buffer, into destination: Buffer, rows: Int, cols: Int,
                       rowsPadded: Int, colsPadded: Int, rowStride: Int, colStride: Int, sourceBatch: Int, entries: Int) throws {
-        let kernel = try device.kernel("gemm_pack", bindings: [.texel(.r32f), .storage(.write)], pushConstants: 7, localSize: [16, 4, 1])
+        let kernel = try device.kernel(.gemmPack, bindings: [.texel(.r32f), .storage(.write)], pushConstants: 7, localSize: [16, 4, 1])
         try stream.dispatch(kernel, [source, destination],
                             push: [.count(rows), .count(cols), .count(rowsPadded), .count(colsPadded),
                                    .count(rowStride), .count(colStride), .count(sourceBatch)],
@@ -175,7 +175,7 @@ public final class GEMM: @unchecked Sendable {
         let chunk = (depth + splits - 1) / splits * 16
         let slices = (k + chunk - 1) / chunk
         let partial = slices > 1 || (shape.sumOverBatch && batch > 1)
-        let kernel = try device.kernel("gemm_tiled", bindings: [.storage(.read), .storage(.read), .storage(.readWrite), .texel(.r32f)],
+        let kernel = try device.kernel(.gemmTiled, bindings: [.storage(.read), .storage(.read), .storage(.readWrite), .texel(.r32f)],
                                        pushConstants: 15, localSize: [16, 16, 1], constants: [.uint(partial ? 0 : biasMode)])
         let target = partial ? try device.makeBuffer(byteCount: batch * slices * m * n * 4) : c
         try stream.dispatch(kernel, [a, b, target, bias],
@@ -203,7 +203,7 @@ public final class GEMM: @unchecked Sendable {
 
     private func reduce(_ stream: CommandStream, partials: Buffer, into c: Buffer, shape: Shape, slices: Int,
                         _ alpha: Float, _ beta: Float, _ biasMode: UInt32, _ bias: Buffer) throws {
-        let kernel = try device.kernel("gemm_reduce", bindings: [.texel(.r32f), .storage(.readWrite), .texel(.r32f)],
+        let kernel = try device.kernel(.gemmReduce, bindings: [.texel(.r32f), .storage(.readWrite), .texel(.r32f)],
                                        pushConstants: 6, localSize: [64, 1, 1], constants: [.uint(biasMode)])
         // Summing over the batch is the same fixed-order reduction with batch · slices partials.
         let (partialCount, outputs) = shape.sumOverBatch ? (shape.batch * slices, 1) : (slices, shape.batch)

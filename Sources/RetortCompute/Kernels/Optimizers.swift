@@ -33,9 +33,9 @@ public struct SGD: Sendable {
     private static let localSize: UInt32 = 64
 
     public init(device: Device) throws {
-        kernel = try device.kernel("sgd", bindings: [.storage(.readWrite), .texel(.r32f), .storage(.readWrite)], pushConstants: 8,
+        kernel = try device.kernel(.sgd, bindings: [.storage(.readWrite), .texel(.r32f), .storage(.readWrite)], pushConstants: 8,
                                    localSize: [Self.localSize], constants: [1])
-        vectorKernel = try device.kernel("sgd", bindings: [.storage(.readWrite), .texel(.rgba32f), .storage(.readWrite)], pushConstants: 8,
+        vectorKernel = try device.kernel(.sgd, bindings: [.storage(.readWrite), .texel(.rgba32f), .storage(.readWrite)], pushConstants: 8,
                                          localSize: [Self.localSize], constants: [4])
     }
 
@@ -106,9 +106,9 @@ public struct AdamW: Sendable {
     public let kernel: Kernel, vectorKernel: Kernel
 
     public init(device: Device) throws {
-        kernel = try device.kernel("adamw", bindings: [.storage(.readWrite), .texel(.r32f), .storage(.readWrite), .storage(.readWrite)],
+        kernel = try device.kernel(.adamw, bindings: [.storage(.readWrite), .texel(.r32f), .storage(.readWrite), .storage(.readWrite)],
                                    pushConstants: 9, localSize: [64], constants: [1])
-        vectorKernel = try device.kernel("adamw", bindings: [.storage(.readWrite), .texel(.rgba32f), .storage(.readWrite), .storage(.readWrite)],
+        vectorKernel = try device.kernel(.adamw, bindings: [.storage(.readWrite), .texel(.rgba32f), .storage(.readWrite), .storage(.readWrite)],
                                          pushConstants: 9, localSize: [64], constants: [4])
     }
 

@@ -69,23 +69,23 @@ public struct Pooling: Sendable {
 
     public init(device: Device) throws {
         let run: [ShaderValue] = [.count(Self.run)]
-        maxForward = try device.kernel("pool_max", bindings: [.texel(.r32f), .storage(.write), .storage(.write)], pushConstants: 18,
+        maxForward = try device.kernel(.poolMax, bindings: [.texel(.r32f), .storage(.write), .storage(.write)], pushConstants: 18,
                                        localSize: [64, 1, 1], constants: run)
-        maxForward2x2 = try device.kernel("pool_max_2x2", bindings: [.texel(.rgba32f), .storage(.write), .storage(.write)], pushConstants: 9,
+        maxForward2x2 = try device.kernel(.poolMax2x2, bindings: [.texel(.rgba32f), .storage(.write), .storage(.write)], pushConstants: 9,
                                           localSize: [64, 1, 1])
-        maxBackward = try device.kernel("pool_max_backward", bindings: [.texel(.r32f), .texel(.r32i), .storage(.write)], pushConstants: 22,
+        maxBackward = try device.kernel(.poolMaxBackward, bindings: [.texel(.r32f), .texel(.r32i), .storage(.write)], pushConstants: 22,
                                         localSize: [64, 1, 1], constants: run)
-        maxBackward2x2 = try device.kernel("pool_max_2x2_backward", bindings: [.texel(.rgba32f), .storage(.read), .storage(.write)],
+        maxBackward2x2 = try device.kernel(.poolMax2x2Backward, bindings: [.texel(.rgba32f), .storage(.read), .storage(.write)],
                                            pushConstants: 9, localSize: [64, 1, 1])
-        averageForward = try device.kernel("pool_avg", bindings: [.texel(.r32f), .storage(.write)], pushConstants: 17,
+        averageForward = try device.kernel(.poolAvg, bindings: [.texel(.r32f), .storage(.write)], pushConstants: 17,
                                            localSize: [64, 1, 1], constants: run)
-        averageBackward = try device.kernel("pool_avg_backward", bindings: [.texel(.r32f), .storage(.write)], pushConstants: 21,
+        averageBackward = try device.kernel(.poolAvgBackward, bindings: [.texel(.r32f), .storage(.write)], pushConstants: 21,
                                             localSize: [64, 1, 1], constants: run)
-        globalForward = (try device.kernel("pool_global_avg", bindings: [.texel(.r32f), .storage(.write)], pushConstants: 2,
+        globalForward = (try device.kernel(.poolGlobalAvg, bindings: [.texel(.r32f), .storage(.write)], pushConstants: 2,
                                            localSize: [64, 1, 1], constants: [1]),
-                         try device.kernel("pool_global_avg", bindings: [.texel(.rgba32f), .storage(.write)], pushConstants: 2,
+                         try device.kernel(.poolGlobalAvg, bindings: [.texel(.rgba32f), .storage(.write)], pushConstants: 2,
                                            localSize: [64, 1, 1], constants: [4]))
-        globalBackward = try device.kernel("pool_global_avg_backward", bindings: [.texel(.r32f), .storage(.write)], pushConstants: 4,
+        globalBackward = try device.kernel(.poolGlobalAvgBackward, bindings: [.texel(.r32f), .storage(.write)], pushConstants: 4,
                                            localSize: [64, 1, 1], constants: [.count(Self.globalBackwardRun)])
     }
 

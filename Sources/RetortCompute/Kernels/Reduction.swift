@@ -160,7 +160,7 @@ public struct Reduction: Sendable {
         let chunks = (view.reduced + chunk - 1) / chunk
         // 1: vec4 reads along the reduced axis; 2: along the inner axis (4 outputs per invocation).
         let vec: UInt32 = view.inner == 1 && view.reduced % 4 == 0 && chunk % 4 == 0 ? 1 : (view.inner % 4 == 0 ? 2 : 0)
-        let kernel = try device.kernel("reduce", bindings: [.texel(vec == 0 ? .r32f : .rgba32f), .storage(.readWrite)], pushConstants: 7,
+        let kernel = try device.kernel(.reduce, bindings: [.texel(vec == 0 ? .r32f : .rgba32f), .storage(.readWrite)], pushConstants: 7,
                                        localSize: [Self.localSize], constants: [.uint(vec)])
         let units = view.outer * chunks * (vec == 2 ? view.inner / 4 : view.inner)
         let groups = max(1, min((units + Int(Self.localSize) - 1) / Int(Self.localSize), Elementwise.maxGroups))
@@ -219,7 +219,7 @@ public struct Reduction: Sendable {
     }
 
     private func selectionKernel(mode: UInt32) throws -> Kernel {
-        try device.kernel("topk", bindings: [.texel(.r32f), .texel(.r32ui), .storage(.readWrite)], pushConstants: 8,
+        try device.kernel(.topk, bindings: [.texel(.r32f), .texel(.r32ui), .storage(.readWrite)], pushConstants: 8,
                           localSize: [Self.localSize], constants: [.uint(mode)])
     }
 

@@ -22,9 +22,9 @@ public struct Softmax: Sendable {
     public init(device: Device, mapping: SoftmaxRowMapping? = nil) throws {
         let mapping = mapping ?? .preferred(for: device)
         self.mapping = mapping
-        forwardKernels = try SoftmaxKernelPair(device: device, shader: "softmax", bindings: { [.texel($0), .storage(.write)] },
+        forwardKernels = try SoftmaxKernelPair(device: device, shader: .softmax, bindings: { [.texel($0), .storage(.write)] },
                                                pushConstants: 4, mapping: mapping)
-        backwardKernels = try SoftmaxKernelPair(device: device, shader: "softmax_backward",
+        backwardKernels = try SoftmaxKernelPair(device: device, shader: .softmaxBackward,
                                                 bindings: { [.texel($0), .texel($0), .storage(.readWrite)] }, pushConstants: 5, mapping: mapping)
     }
 

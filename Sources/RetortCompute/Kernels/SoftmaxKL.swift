@@ -32,7 +32,7 @@ public struct SoftmaxKL: Sendable {
     public init(device: Device, mapping: SoftmaxRowMapping? = nil) throws {
         let mapping = mapping ?? .preferred(for: device)
         self.mapping = mapping
-        kernels = try SoftmaxKernelPair(device: device, shader: "softmax_kl", bindings: { format in
+        kernels = try SoftmaxKernelPair(device: device, shader: .softmaxKl, bindings: { format in
             [.texel(format), .texel(format), .storage(.readWrite), .storage(.readWrite)]
         }, pushConstants: 6, mapping: mapping)
     }

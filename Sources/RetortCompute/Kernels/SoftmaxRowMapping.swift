@@ -80,7 +80,7 @@ struct SoftmaxKernelPair: Sendable {
     let vector: Kernel
 
     /// `bindings` gives the shader's bindings for the view format of its float inputs.
-    init(device: Device, shader: String, bindings: (TexelFormat) -> [Kernel.Binding], pushConstants: Int,
+    init(device: Device, shader: Shader, bindings: (TexelFormat) -> [Kernel.Binding], pushConstants: Int,
          mapping: SoftmaxRowMapping) throws {
         try mapping.validate()
         let scalarBuild = mapping.specialization(for: device, vector: false)

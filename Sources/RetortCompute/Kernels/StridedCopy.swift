@@ -92,7 +92,7 @@ public struct StridedCopy: Sendable {
         let sourceStrides = [Int](repeating: 0, count: pad) + sourceLayout.strides
         let destinationStrides = [Int](repeating: 0, count: pad) + destinationLayout.strides
         let by1 = Elementwise.divisionMagic(sizes[1]), by2 = Elementwise.divisionMagic(sizes[2]), by3 = Elementwise.divisionMagic(sizes[3])
-        let kernel = try device.kernel("copy_strided", bindings: [.texel(.r32f), .storage(.write)], pushConstants: 20,
+        let kernel = try device.kernel(.copyStrided, bindings: [.texel(.r32f), .storage(.write)], pushConstants: 20,
                                        localSize: [Self.localSize])
         let push: [ShaderValue] = [.count(count), .count(sizes[1]), .count(sizes[2]), .count(sizes[3]),
                                    .uint(by1.magic), .uint(by1.shift), .uint(by2.magic), .uint(by2.shift), .uint(by3.magic), .uint(by3.shift),

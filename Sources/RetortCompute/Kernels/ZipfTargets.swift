@@ -48,7 +48,7 @@ public struct ZipfTargets: Sendable {
         guard distribution !== correct else {
             throw VulkanError.invalidArgument("\(name): distribution and correct need separate buffers.")
         }
-        let kernel = try device.kernel("zipf_targets", bindings: [.texel(.r32f), .texel(.r32i), .storage(.readWrite), .storage(.write)],
+        let kernel = try device.kernel(.zipfTargets, bindings: [.texel(.r32f), .texel(.r32i), .storage(.readWrite), .storage(.write)],
                                        pushConstants: 3, localSize: [Self.lanes])
         try stream.dispatch(kernel, [scores, labels, distribution, correct], push: [.count(rows), .count(classes), .float(power)],
                             groups: (min(rows, Elementwise.maxGroups), 1, 1))
