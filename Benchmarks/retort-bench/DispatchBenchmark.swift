@@ -11,7 +11,7 @@ struct DispatchBenchmark {
     let elements = 64
 
     func run() throws -> [String: Any] {
-        let kernel = try SGD(device: device).kernel
+        let kernel = try SGDLauncher(device: device).kernel
         let stream = try device.makeStream()
         let shared = try device.makeBuffer([Float](repeating: 0, count: elements))
         let separate = try (0..<dispatches).map { _ in try device.makeBuffer([Float](repeating: 0, count: elements)) }

@@ -7,7 +7,7 @@ import RetortTestSupport
 /// formulas in PyTorch's documentation.
 enum OptimizerReference {
     /// One SGD step; `buffer` is nil before the first momentum step.
-    static func sgd(parameters: inout [Double], gradients: [Double], buffer: inout [Double]?, options: SGD.Options) {
+    static func sgd(parameters: inout [Double], gradients: [Double], buffer: inout [Double]?, options: SGDLauncher.Options) {
         var newBuffer = [Double](repeating: 0, count: parameters.count)
         for i in parameters.indices {
             var g = options.maximize ? -gradients[i] : gradients[i]
@@ -24,7 +24,7 @@ enum OptimizerReference {
 
     /// AdamW step number `step` (from 1).
     static func adamW(parameters: inout [Double], gradients: [Double], m: inout [Double], v: inout [Double], step: Int,
-                      options: AdamW.Options) {
+                      options: AdamWLauncher.Options) {
         let (lr, beta1, beta2) = (options.learningRate, options.beta1, options.beta2)
         for i in parameters.indices {
             let g = options.maximize ? -gradients[i] : gradients[i]
@@ -42,10 +42,10 @@ final class OptimizerTests: DeviceTestCase {
     static let counts = [1, 7, 33, 1000, 65_537]
 
     func testSGDMatchesPyTorchOverThreeSteps() throws {
-        let sgd = try SGD(device: device)
+        let sgd = try SGDLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 41)
-        let configurations: [(String, SGD.Options)] = [
+        let configurations: [(String, SGDLauncher.Options)] = [
             ("plain", .init(learningRate: 0.1)),
             ("momentum", .init(learningRate: 0.05, momentum: 0.9)),
             ("nesterov", .init(learningRate: 0.05, momentum: 0.9, nesterov: true)),
@@ -82,10 +82,10 @@ final class OptimizerTests: DeviceTestCase {
     }
 
     func testAdamWMatchesPyTorchOverThreeSteps() throws {
-        let adamW = try AdamW(device: device)
+        let adamW = try AdamWLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 42)
-        let configurations: [(String, AdamW.Options)] = [
+        let configurations: [(String, AdamWLauncher.Options)] = [
             ("defaults", .init()),
             ("large steps", .init(learningRate: 0.1, beta1: 0.8, beta2: 0.99, epsilon: 1e-6, weightDecay: 0.1)),
             ("no decay, maximize", .init(learningRate: 0.01, weightDecay: 0, maximize: true)),
@@ -116,7 +116,7 @@ final class OptimizerTests: DeviceTestCase {
 
     /// Many optimizer dispatches in one stream (one per parameter buffer, as a training step records them).
     func testOneStreamUpdatesManyParameterBuffers() throws {
-        let adamW = try AdamW(device: device), sgd = try SGD(device: device)
+        let adamW = try AdamWLauncher(device: device), sgd = try SGDLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 43)
         let sizes = [10, 7, 640, 33]
@@ -125,7 +125,7 @@ final class OptimizerTests: DeviceTestCase {
         let gradients = try grads.map { try device.makeBuffer($0) }
         let moments = try sizes.map { try (device.makeBuffer([Float](repeating: 0, count: $0)), device.makeBuffer([Float](repeating: 0, count: $0))) }
         let buffers = try sizes.map { try device.makeBuffer(byteCount: $0 * 4) }
-        let adamOptions = AdamW.Options(learningRate: 0.01), sgdOptions = SGD.Options(learningRate: 0.1, momentum: 0.9)
+        let adamOptions = AdamWLauncher.Options(learningRate: 0.01), sgdOptions = SGDLauncher.Options(learningRate: 0.1, momentum: 0.9)
         for index in sizes.indices {
             try adamW.encodeStep(into: stream, parameters: adamParameters[index], gradients: gradients[index], firstMoment: moments[index].0,
                                  secondMoment: moments[index].1, count: sizes[index], step: 1, options: adamOptions)
@@ -145,7 +145,7 @@ final class OptimizerTests: DeviceTestCase {
     }
 
     func testSameInputsGiveTheSameBits() throws {
-        let adamW = try AdamW(device: device), sgd = try SGD(device: device)
+        let adamW = try AdamWLauncher(device: device), sgd = try SGDLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 44)
         let count = 4099
@@ -168,7 +168,7 @@ final class OptimizerTests: DeviceTestCase {
     }
 
     func testBadArgumentsAreInvalidArguments() throws {
-        let adamW = try AdamW(device: device), sgd = try SGD(device: device)
+        let adamW = try AdamWLauncher(device: device), sgd = try SGDLauncher(device: device)
         let stream = try device.makeStream()
         let small = try device.makeBuffer(byteCount: 16)
         let a = try device.makeBuffer(byteCount: 400), b = try device.makeBuffer(byteCount: 400)
@@ -178,7 +178,7 @@ final class OptimizerTests: DeviceTestCase {
                 guard case VulkanError.invalidArgument = error else { return XCTFail("\(label): \(error)") }
             }
         }
-        let plain = SGD.Options(learningRate: 0.1), momentum = SGD.Options(learningRate: 0.1, momentum: 0.9)
+        let plain = SGDLauncher.Options(learningRate: 0.1), momentum = SGDLauncher.Options(learningRate: 0.1, momentum: 0.9)
         expectInvalid("SGD zero count") {
             try sgd.encodeStep(into: stream, parameters: a, gradients: b, momentumBuffer: nil, count: 0, options: plain, firstStep: true)
         }

@@ -7,11 +7,11 @@ extension Tensor {
     /// Max pooling with PyTorch's semantics (floor mode, padding counts as −∞).
     public func maxPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) throws -> Tensor {
         let (n, c, h, w) = try imageShape("maxPool2d")
-        let window = Pooling.Window(kernel: kernel, stride: stride, padding: padding)
+        let window = PoolLauncher.Window(kernel: kernel, stride: stride, padding: padding)
         guard let (oh, ow) = window.outputSize(height: h, width: w) else {
             throw TensorError.invalidShape(op: "pool2d \(window)", shape: shape, expected: "an input at least as large as the window")
         }
-        let pooling = try context.launcher(Pooling.self) { try Pooling(device: $0) }
+        let pooling = try context.launcher(PoolLauncher.self) { try PoolLauncher(device: $0) }
         let y = try Tensor.empty(shape: [n, c, oh, ow], context: context)
         let indices = try context.device.makeBuffer(byteCount: max(1, n * c * oh * ow) * 4)
         try pooling.encodeMaxForward(into: context.stream, input: buffer, output: y.buffer, indices: indices,
@@ -27,11 +27,11 @@ extension Tensor {
     /// Average pooling (padding counted in the divisor, as PyTorch's default).
     public func avgPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) throws -> Tensor {
         let (n, c, h, w) = try imageShape("avgPool2d")
-        let window = Pooling.Window(kernel: kernel, stride: stride, padding: padding)
+        let window = PoolLauncher.Window(kernel: kernel, stride: stride, padding: padding)
         guard let (oh, ow) = window.outputSize(height: h, width: w) else {
             throw TensorError.invalidShape(op: "pool2d \(window)", shape: shape, expected: "an input at least as large as the window")
         }
-        let pooling = try context.launcher(Pooling.self) { try Pooling(device: $0) }
+        let pooling = try context.launcher(PoolLauncher.self) { try PoolLauncher(device: $0) }
         let y = try Tensor.empty(shape: [n, c, oh, ow], context: context)
         try pooling.encodeAverageForward(into: context.stream, input: buffer, output: y.buffer,
                                          batch: n, channels: c, height: h, width: w, window: window)
@@ -46,7 +46,7 @@ extension Tensor {
     /// Mean over each channel's plane: [N, C, H, W] → [N, C] (`AdaptiveAvgPool2d(1)` + flatten).
     public func globalAvgPool2d() throws -> Tensor {
         let (n, c, h, w) = try imageShape("globalAvgPool2d")
-        let pooling = try context.launcher(Pooling.self) { try Pooling(device: $0) }
+        let pooling = try context.launcher(PoolLauncher.self) { try PoolLauncher(device: $0) }
         let y = try Tensor.empty(shape: [n, c], context: context)
         try pooling.encodeGlobalAverageForward(into: context.stream, input: buffer, output: y.buffer, batch: n, channels: c, height: h, width: w)
         return y.recorded(from: [self]) { [shape] g in

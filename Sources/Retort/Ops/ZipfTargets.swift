@@ -17,7 +17,7 @@ extension Tensor {
         if let bad = labels.first(where: { !(0..<classes).contains($0) }) {
             throw TensorError.invalidShape(op: "zipfTargets", shape: shape, expected: "labels in 0..<\(classes), got \(bad)")
         }
-        let kernel = try context.launcher(ZipfTargets.self) { try ZipfTargets(device: $0) }
+        let kernel = try context.launcher(ZipfTargetsLauncher.self) { try ZipfTargetsLauncher(device: $0) }
         let labelBuffer = try context.device.makeBuffer(labels.map(Int32.init))
         let distribution = try Tensor.empty(shape: shape, context: context)
         let correct = try Tensor.empty(shape: [shape[0]], context: context)

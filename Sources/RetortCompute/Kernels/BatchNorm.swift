@@ -14,7 +14,7 @@
 ///
 /// Per-channel sums run in one workgroup per channel in a fixed order (no atomics): the same inputs
 /// give the same bits on a device, whatever its subgroup size.
-public struct BatchNorm: Sendable {
+public struct BatchNormLauncher: Sendable {
     /// PyTorch's default `eps`.
     public static let defaultEpsilon: Float = 1e-5
     /// PyTorch's default `momentum`.
@@ -139,7 +139,7 @@ public struct BatchNorm: Sendable {
     }
 }
 
-extension BatchNorm {
+extension BatchNormLauncher {
     /// An `[N, C, H, W]` shape, checked, with how the kernels view it.
     fileprivate struct Shape: CustomStringConvertible {
         let batch, channels, height, width: Int

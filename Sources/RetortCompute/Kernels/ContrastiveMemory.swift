@@ -1,7 +1,7 @@
 /// The kernels of contrastive representation distillation (CRD, Tian et al. 2020) around a memory
-/// bank `[N, D]` of fp32 rows: indexed scores and their backward (`crd_scores.comp`,
-/// `crd_scores_backward.comp`), the fused NCE loss and score gradient (`crd_nce.comp`), and the
-/// momentum update of bank rows (`crd_memory_update.comp`).
+/// bank `[N, D]` of fp32 rows: indexed scores and their backward (`contrastive_memory_scores.comp`,
+/// `contrastive_memory_scores_backward.comp`), the fused NCE loss and score gradient (`contrastive_memory_nce.comp`), and the
+/// momentum update of bank rows (`contrastive_memory_update.comp`).
 ///
 /// Row indices are `UInt32` buffers. Every result is summed in a fixed order (no atomics), so the
 /// same inputs on the same device give the same bits. The bank is bound as a storage buffer (not a
@@ -13,9 +13,9 @@
 /// try memory.encodeScores(into: stream, bank: bank, anchors: v, indices: idx, scores: s,
 ///                         rows: 64, columns: 16385, dimension: 128, bankRows: 50_000)
 /// ```
-public struct ContrastiveMemory: Sendable {
+public struct ContrastiveMemoryLauncher: Sendable {
     public let device: Device
-    private let reduction: Reduction
+    private let reduction: ReduceLauncher
     /// Score columns summed by one invocation of the backward's first pass.
     public static let backwardChunk = 256
     /// Invocations per row of the NCE kernel (a power of two: its lanes are combined by a tree).
@@ -24,7 +24,7 @@ public struct ContrastiveMemory: Sendable {
     /// Prepares the launcher; kernels are built (and cached by `device`) on first use.
     public init(device: Device) throws {
         self.device = device
-        reduction = try Reduction(device: device)
+        reduction = try ReduceLauncher(device: device)
     }
 
     /// Records `scores[i, j] = Σ_d bank[indices[i, j], d] · anchors[i, d]`.
@@ -39,10 +39,10 @@ public struct ContrastiveMemory: Sendable {
                              rows: Int, columns: Int, dimension: Int, bankRows: Int) throws {
         let name = "ContrastiveMemory scores [\(rows), \(columns)] of dimension \(dimension)"
         try validate(name, rows: rows, columns: columns, dimension: dimension, bankRows: bankRows)
-        try Elementwise.require(name, [("bank", bank, bankRows * dimension), ("anchors", anchors, rows * dimension),
+        try ElementwiseLauncher.require(name, [("bank", bank, bankRows * dimension), ("anchors", anchors, rows * dimension),
                                        ("indices", indices, rows * columns), ("scores", scores, rows * columns)])
         let vectorized = dimension % 4 == 0
-        let kernel = try device.kernel(.crdScores, bindings: [.storage(.read), .storage(.read), .storage(.read), .storage(.write)],
+        let kernel = try device.kernel(.contrastiveMemoryScores, bindings: [.storage(.read), .storage(.read), .storage(.read), .storage(.write)],
                                        pushConstants: 3, localSize: [64, 1, 1], constants: [.uint(vectorized ? 1 : 0)])
         try stream.dispatch(kernel, [bank, anchors, indices, scores], push: [.count(rows), .count(columns), .count(dimension)],
                             groups: kernel.groups(covering: (columns, rows, 1)))
@@ -56,11 +56,11 @@ public struct ContrastiveMemory: Sendable {
                                      anchorGradient: Buffer, rows: Int, columns: Int, dimension: Int, bankRows: Int) throws {
         let name = "ContrastiveMemory scores backward [\(rows), \(columns)] of dimension \(dimension)"
         try validate(name, rows: rows, columns: columns, dimension: dimension, bankRows: bankRows)
-        try Elementwise.require(name, [("bank", bank, bankRows * dimension), ("score gradient", scoreGradient, rows * columns),
+        try ElementwiseLauncher.require(name, [("bank", bank, bankRows * dimension), ("score gradient", scoreGradient, rows * columns),
                                        ("indices", indices, rows * columns), ("anchor gradient", anchorGradient, rows * dimension)])
         let chunks = (columns + Self.backwardChunk - 1) / Self.backwardChunk
-        _ = try Elementwise.elementCount(name, [rows, chunks, dimension])
-        let kernel = try device.kernel(.crdScoresBackward, bindings: [.storage(.read), .storage(.read), .storage(.read), .storage(.write)],
+        _ = try ElementwiseLauncher.elementCount(name, [rows, chunks, dimension])
+        let kernel = try device.kernel(.contrastiveMemoryScoresBackward, bindings: [.storage(.read), .storage(.read), .storage(.read), .storage(.write)],
                                        pushConstants: 5, localSize: [64, 1, 1])
         let partial = chunks == 1 ? anchorGradient : try device.makeBuffer(byteCount: rows * chunks * dimension * 4)
         try stream.dispatch(kernel, [bank, scoreGradient, indices, partial],
@@ -68,7 +68,7 @@ public struct ContrastiveMemory: Sendable {
                             groups: kernel.groups(covering: (dimension * chunks, rows, 1)))
         if chunks > 1 {
             try reduction.encodeSum(into: stream, input: partial, output: anchorGradient,
-                                    view: Reduction.AxisView(outer: rows, reduced: chunks, inner: dimension))
+                                    view: ReduceLauncher.AxisView(outer: rows, reduced: chunks, inner: dimension))
         }
     }
 
@@ -86,7 +86,7 @@ public struct ContrastiveMemory: Sendable {
     public func encodeNCE(into stream: CommandStream, scores: Buffer, normalizer: Buffer, scoreGradient: Buffer, loss: Buffer,
                           rows: Int, columns: Int, temperature: Float, noise: Float, epsilon: Float, scale: Float) throws {
         let name = "ContrastiveMemory NCE [\(rows), \(columns)]"
-        _ = try Elementwise.elementCount(name, [rows, columns])
+        _ = try ElementwiseLauncher.elementCount(name, [rows, columns])
         guard columns >= 2 else { throw VulkanError.invalidArgument("\(name): needs a positive and at least one negative per row.") }
         guard temperature.isFinite, temperature > 0 else {
             throw VulkanError.invalidArgument("\(name): the temperature must be positive and finite, got \(temperature).")
@@ -95,9 +95,9 @@ public struct ContrastiveMemory: Sendable {
             throw VulkanError.invalidArgument("\(name): noise (\(noise)) must be positive, epsilon (\(epsilon)) non-negative, scale (\(scale)) finite.")
         }
         try Self.requireRows(name, rows)
-        try Elementwise.require(name, [("scores", scores, rows * columns), ("normalizer", normalizer, 1),
+        try ElementwiseLauncher.require(name, [("scores", scores, rows * columns), ("normalizer", normalizer, 1),
                                        ("score gradient", scoreGradient, rows * columns), ("loss", loss, rows)])
-        let kernel = try device.kernel(.crdNce, bindings: [.storage(.read), .storage(.read), .storage(.write), .storage(.write)],
+        let kernel = try device.kernel(.contrastiveMemoryNce, bindings: [.storage(.read), .storage(.read), .storage(.write), .storage(.write)],
                                        pushConstants: 6, localSize: [Self.nceLanes, 1, 1])
         try stream.dispatch(kernel, [scores, normalizer, scoreGradient, loss],
                             push: [.count(rows), .count(columns), .float(1 / temperature), .float(noise), .float(epsilon), .float(scale)],
@@ -118,17 +118,17 @@ public struct ContrastiveMemory: Sendable {
         try validate(name, rows: rows, columns: 1, dimension: dimension, bankRows: bankRows)
         guard momentum.isFinite else { throw VulkanError.invalidArgument("\(name): the momentum must be finite, got \(momentum).") }
         guard bank !== values, bank !== indices else { throw VulkanError.invalidArgument("\(name): the bank cannot also be an input.") }
-        try Elementwise.require(name, [("bank", bank, bankRows * dimension), ("values", values, rows * dimension), ("indices", indices, rows)])
-        let kernel = try device.kernel(.crdMemoryUpdate, bindings: [.storage(.readWrite), .storage(.read), .storage(.read)],
+        try ElementwiseLauncher.require(name, [("bank", bank, bankRows * dimension), ("values", values, rows * dimension), ("indices", indices, rows)])
+        let kernel = try device.kernel(.contrastiveMemoryUpdate, bindings: [.storage(.readWrite), .storage(.read), .storage(.read)],
                                        pushConstants: 3, localSize: [64, 1, 1])
         try stream.dispatch(kernel, [bank, values, indices], push: [.count(rows), .count(dimension), .float(momentum)],
                             groups: kernel.groups(covering: (rows, 1, 1)))
     }
 
     private func validate(_ name: String, rows: Int, columns: Int, dimension: Int, bankRows: Int) throws {
-        _ = try Elementwise.elementCount(name, [rows, columns])
-        _ = try Elementwise.elementCount(name, [rows, dimension])
-        _ = try Elementwise.elementCount(name, [bankRows, dimension])
+        _ = try ElementwiseLauncher.elementCount(name, [rows, columns])
+        _ = try ElementwiseLauncher.elementCount(name, [rows, dimension])
+        _ = try ElementwiseLauncher.elementCount(name, [bankRows, dimension])
         try Self.requireRows(name, rows)
     }
 

@@ -34,7 +34,7 @@
 /// try conv.encodeBackwardData(into: stream, outputGradient: dy, weight: w, inputGradient: dx)
 /// try conv.encodeBackwardFilter(into: stream, input: x, outputGradient: dy, weightGradient: dw, biasGradient: db)
 /// ```
-public struct Conv2d: Sendable {
+public struct Conv2dLauncher: Sendable {
     /// Shape and hyper-parameters of a convolution, as in `torch.nn.Conv2d` (plus the batch and
     /// image size).
     public struct Parameters: Sendable, Hashable, CustomStringConvertible {
@@ -169,7 +169,7 @@ public struct Conv2d: Sendable {
     /// Pointwise convolutions (1×1, stride 1, no padding, one group) as batched matrix products:
     /// per image, Y [K, H·W] = W [K, C] · X [C, H·W]. Used on GPUs; on lavapipe the convolution
     /// kernels measured faster for these shapes (e.g. 64→128 at 32×32: 45 vs 36 GFLOP/s forward).
-    private let pointwise: GEMM?
+    private let pointwise: MatMulLauncher?
 
     /// Block sizes and grid shapes chosen for the parameters and the device.
     struct Plan: Sendable {
@@ -186,7 +186,7 @@ public struct Conv2d: Sendable {
     }
 
     /// Builds the pipelines for `parameters` (validated first).
-    /// - Parameter pointwiseAsGEMM: route pointwise convolutions through ``GEMM``; by default on
+    /// - Parameter pointwiseAsGEMM: route pointwise convolutions through ``MatMulLauncher``; by default on
     ///   every device but lavapipe.
     public init(device: Device, parameters prm: Parameters, pointwiseAsGEMM: Bool? = nil) throws {
         try prm.validate()
@@ -236,7 +236,7 @@ public struct Conv2d: Sendable {
                                 pushConstants: Self.pushCount, localSize: local,
                                 constants: Self.constants(unit, channels: 1, columns: 4, vectorRows: false, variant: 3, [.bool(plan.biasVector)]))
             : nil
-        pointwise = prm.isPointwise && (pointwiseAsGEMM ?? !device.info.isLavapipe) ? try GEMM(device: device) : nil
+        pointwise = prm.isPointwise && (pointwiseAsGEMM ?? !device.info.isLavapipe) ? try MatMulLauncher(device: device) : nil
     }
 
     // MARK: Forward

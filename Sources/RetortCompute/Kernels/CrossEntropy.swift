@@ -10,7 +10,7 @@
 /// Labels are `Int32` on the device, so the launcher cannot check them: a label outside
 /// `0 ..< classes` makes that row's loss and gradient NaN (no out-of-bounds read), which shows up in
 /// the summed loss. There is no `ignore_index`.
-public struct CrossEntropy: Sendable {
+public struct CrossEntropyLauncher: Sendable {
     /// How rows map onto invocations.
     public let mapping: SoftmaxRowMapping
     private let kernels: SoftmaxKernelPair
@@ -19,7 +19,7 @@ public struct CrossEntropy: Sendable {
     public init(device: Device, mapping: SoftmaxRowMapping? = nil) throws {
         let mapping = mapping ?? .preferred(for: device)
         self.mapping = mapping
-        kernels = try SoftmaxKernelPair(device: device, shader: .softmaxCe, bindings: { format in
+        kernels = try SoftmaxKernelPair(device: device, shader: .crossEntropy, bindings: { format in
             [.texel(format), .texel(.r32i), .storage(.readWrite), .storage(.readWrite)]
         }, pushConstants: 5, mapping: mapping)
     }

@@ -1,14 +1,14 @@
-/// Element-wise kernels on fp32 tensors: binary ops with broadcasting (`broadcast.comp`) and ReLU
-/// forward and backward (`relu.comp`).
+/// Element-wise binary ops on fp32 tensors with broadcasting (`broadcast.comp`); ReLU is
+/// ``ReLULauncher``, unary ops ``UnaryLauncher``.
 ///
 /// A tensor is described by its `shape` (NCHW or any other row-major layout). The second operand of
 /// a binary op may have the full shape or be broadcast (see ``Broadcast``); the gradient of a
 /// broadcast operand is the full gradient summed back to its shape with
-/// ``Reduction/encodeSum(into:input:output:shape:to:accumulate:)``.
+/// ``ReduceLauncher/encodeSum(into:input:output:shape:to:accumulate:)``.
 ///
 /// Outputs may be the first operand itself (in place); an output must not be a broadcast operand.
 /// Kernels are built on first use and cached by the device.
-public struct Elementwise: Sendable {
+public struct ElementwiseLauncher: Sendable {
     /// How the second operand `b` of a binary op spans the first operand's shape.
     public enum Broadcast: Sendable, Hashable, CaseIterable {
         /// `b` has the same shape as `a`.
@@ -119,33 +119,6 @@ public struct Elementwise: Sendable {
                             push: [.count(count), .count(mid), .count(inner), .float(alpha), .float(beta), .uint(byInner.magic),
                                    .uint(byInner.shift), .uint(byMid.magic), .uint(byMid.shift)],
                             groups: groups(units: vectorized ? count / 4 : count))
-    }
-
-    // MARK: ReLU
-
-    /// `output = max(input, 0)` over `count` elements (NaN stays NaN); `output` may be `input`.
-    public func encodeReLU(into stream: CommandStream, input: Buffer, output: Buffer, count: Int) throws {
-        try encodeReLU(into: stream, mode: 0, first: input, second: input, output: output, count: count, name: "ReLU")
-    }
-
-    /// `inputGradient = 0 where mask ≤ 0, else outputGradient` over `count` elements. `mask` is the
-    /// forward input or the forward output (both are positive at the same places; a NaN passes the
-    /// gradient through, as in PyTorch); `inputGradient` may be `outputGradient`.
-    public func encodeReLUBackward(into stream: CommandStream, outputGradient: Buffer, mask: Buffer, inputGradient: Buffer,
-                                   count: Int) throws {
-        try encodeReLU(into: stream, mode: 1, first: mask, second: outputGradient, output: inputGradient, count: count,
-                       name: "ReLU backward")
-    }
-
-    private func encodeReLU(into stream: CommandStream, mode: UInt32, first: Buffer, second: Buffer, output: Buffer,
-                            count: Int, name: String) throws {
-        _ = try Self.elementCount(name, [count])
-        try Self.require("\(name) of \(count) values", [("input", first, count), ("gradient", second, count), ("output", output, count)])
-        let vectorized = count % 4 == 0
-        let format: TexelFormat = vectorized ? .rgba32f : .r32f
-        let kernel = try device.kernel(.relu, bindings: [.texel(format), .texel(format), .storage(.write)], pushConstants: 1,
-                                       localSize: [Self.localSize], constants: [.uint(mode), .uint(vectorized ? 4 : 1)])
-        try stream.dispatch(kernel, [first, second, output], push: [.count(count)], groups: groups(units: vectorized ? count / 4 : count))
     }
 
     // MARK: Helpers

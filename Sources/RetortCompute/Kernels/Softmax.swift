@@ -4,7 +4,7 @@
 /// Forward: `y = softmax(x / T)` or `y = log_softmax(x / T)` (max-subtracted: finite for logits of
 /// any magnitude). Backward, from the forward output `y` and its gradient `dy`:
 /// softmax `dx = y ⊙ (dy − Σ_c dy ⊙ y) / T`; log-softmax `dx = (dy − exp(y) · Σ_c dy) / T`.
-public struct Softmax: Sendable {
+public struct SoftmaxLauncher: Sendable {
     /// Which function of the row the forward computes.
     public enum Variant: Sendable, Hashable {
         /// `softmax(x / T)`: probabilities.

@@ -15,7 +15,7 @@
 /// deterministic reduction. The teacher receives no gradient (it is a constant of the loss).
 /// Logits of any magnitude give finite results (every exponent is of a max-subtracted value), and
 /// identical logits give exactly zero loss and gradient.
-public struct SoftmaxKL: Sendable {
+public struct SoftmaxKLLauncher: Sendable {
     /// Which way the divergence is taken.
     public enum Direction: Sendable, Hashable {
         /// `KL(p_teacher ‖ p_student)`: the usual distillation term.

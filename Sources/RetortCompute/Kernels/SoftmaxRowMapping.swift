@@ -1,4 +1,4 @@
-/// How the kernels of the softmax family (``Softmax``, ``SoftmaxKL``, ``CrossEntropy``) map the rows
+/// How the kernels of the softmax family (``SoftmaxLauncher``, ``SoftmaxKLLauncher``, ``CrossEntropyLauncher``) map the rows
 /// of a row-major `[rows, columns]` matrix onto invocations.
 ///
 /// Every mapping reduces a row in a fixed order, so the same inputs give the same bits on a given

@@ -3,9 +3,9 @@ import RetortCompute
 
 /// `torch.optim.AdamW` (decoupled weight decay, bias-corrected moments), one in-place kernel per parameter.
 public final class AdamWOptimizer: Optimizer {
-    public var options: AdamW.Options
+    public var options: AdamWLauncher.Options
     public let groups: [ParameterGroup]
-    private let kernel: AdamW
+    private let kernel: AdamWLauncher
     private let context: Context
     /// First and second moments and the step count, by parameter.
     private var state: [ObjectIdentifier: (first: Buffer, second: Buffer, steps: Int)] = [:]
@@ -15,14 +15,14 @@ public final class AdamWOptimizer: Optimizer {
         set { options.learningRate = newValue }
     }
 
-    public init(_ groups: [ParameterGroup], options: AdamW.Options, context: Context) throws {
+    public init(_ groups: [ParameterGroup], options: AdamWLauncher.Options, context: Context) throws {
         self.groups = groups
         self.options = options
         self.context = context
-        kernel = try AdamW(device: context.device)
+        kernel = try AdamWLauncher(device: context.device)
     }
 
-    public convenience init(parameters: [Tensor], options: AdamW.Options, context: Context) throws {
+    public convenience init(parameters: [Tensor], options: AdamWLauncher.Options, context: Context) throws {
         try self.init([ParameterGroup(parameters)], options: options, context: context)
     }
 

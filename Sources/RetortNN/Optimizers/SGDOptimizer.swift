@@ -3,9 +3,9 @@ import RetortCompute
 
 /// `torch.optim.SGD`: momentum, dampening, Nesterov and weight decay, one in-place kernel per parameter.
 public final class SGDOptimizer: Optimizer {
-    public var options: SGD.Options
+    public var options: SGDLauncher.Options
     public let groups: [ParameterGroup]
-    private let kernel: SGD
+    private let kernel: SGDLauncher
     private let context: Context
     /// Momentum buffers by parameter, created at the first step (as PyTorch's lazy state).
     private var momentum: [ObjectIdentifier: Buffer] = [:]
@@ -15,14 +15,14 @@ public final class SGDOptimizer: Optimizer {
         set { options.learningRate = newValue }
     }
 
-    public init(_ groups: [ParameterGroup], options: SGD.Options, context: Context) throws {
+    public init(_ groups: [ParameterGroup], options: SGDLauncher.Options, context: Context) throws {
         self.groups = groups
         self.options = options
         self.context = context
-        kernel = try SGD(device: context.device)
+        kernel = try SGDLauncher(device: context.device)
     }
 
-    public convenience init(parameters: [Tensor], options: SGD.Options, context: Context) throws {
+    public convenience init(parameters: [Tensor], options: SGDLauncher.Options, context: Context) throws {
         try self.init([ParameterGroup(parameters)], options: options, context: context)
     }
 

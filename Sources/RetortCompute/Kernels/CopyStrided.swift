@@ -12,7 +12,7 @@
 /// // channels 2..<5 of x: [4, 8, 6, 6] into y: [4, 3, 6, 6]
 /// try copy.encodeSlice(into: stream, input: x, output: y, outer: 4, axis: 8, inner: 36, range: 2..<5)
 /// ```
-public struct StridedCopy: Sendable {
+public struct CopyStridedLauncher: Sendable {
     /// Where the elements of a copy's index space live in a buffer: element `index` of the index
     /// space is at `offset + Σ index[d] · strides[d]`.
     public struct Layout: Sendable, Hashable, CustomStringConvertible {
@@ -69,7 +69,7 @@ public struct StridedCopy: Sendable {
         guard shape.count <= Self.maxAxes else {
             throw VulkanError.invalidArgument("\(name): at most \(Self.maxAxes) axes are supported.")
         }
-        let count = try Elementwise.elementCount(name, shape)
+        let count = try ElementwiseLauncher.elementCount(name, shape)
         for (role, layout, buffer) in [("source", sourceLayout, source), ("destination", destinationLayout, destination)] {
             guard layout.strides.count == shape.count, layout.offset >= 0, layout.strides.allSatisfy({ $0 >= 0 }) else {
                 throw VulkanError.invalidArgument("\(name): the \(role) layout needs one non-negative stride per axis and a non-negative offset.")
@@ -78,7 +78,7 @@ public struct StridedCopy: Sendable {
             guard extent <= Int(Int32.max) else {
                 throw VulkanError.invalidArgument("\(name): the \(role) reaches element \(extent - 1), beyond 32-bit indexing.")
             }
-            try Elementwise.require(name, [(role, buffer, extent)])
+            try ElementwiseLauncher.require(name, [(role, buffer, extent)])
         }
         guard destinationLayout.isOneToOne(shape) else {
             throw VulkanError.invalidArgument("\(name): the destination layout maps several indices to one element.")
@@ -91,7 +91,7 @@ public struct StridedCopy: Sendable {
         let sizes = [Int](repeating: 1, count: pad) + shape
         let sourceStrides = [Int](repeating: 0, count: pad) + sourceLayout.strides
         let destinationStrides = [Int](repeating: 0, count: pad) + destinationLayout.strides
-        let by1 = Elementwise.divisionMagic(sizes[1]), by2 = Elementwise.divisionMagic(sizes[2]), by3 = Elementwise.divisionMagic(sizes[3])
+        let by1 = ElementwiseLauncher.divisionMagic(sizes[1]), by2 = ElementwiseLauncher.divisionMagic(sizes[2]), by3 = ElementwiseLauncher.divisionMagic(sizes[3])
         let kernel = try device.kernel(.copyStrided, bindings: [.texel(.r32f), .storage(.write)], pushConstants: 20,
                                        localSize: [Self.localSize])
         let push: [ShaderValue] = [.count(count), .count(sizes[1]), .count(sizes[2]), .count(sizes[3]),
@@ -99,7 +99,7 @@ public struct StridedCopy: Sendable {
                                    .count(sourceLayout.offset)] + sourceStrides.map { .count($0) }
             + [.count(destinationLayout.offset)] + destinationStrides.map { .count($0) }
         try stream.dispatch(kernel, [source, destination], push: push,
-                            groups: Elementwise.groups(units: count, localSize: Self.localSize))
+                            groups: ElementwiseLauncher.groups(units: count, localSize: Self.localSize))
     }
 
     /// Gathers a window of one axis: `input` viewed as `[outer, axis, inner]` → `output`:

@@ -5,11 +5,11 @@ import Foundation
 /// Two kernel families, picked per device:
 /// - ``Variant/texel`` (lavapipe): A and B are read as RGBA32F texel buffers in a dense, zero-padded
 ///   row-major layout, each invocation keeping a 16×16 block of C in registers; operands that are
-///   transposed or not 4-aligned are first packed into that layout by `gemm_pack`.
+///   transposed or not 4-aligned are first packed into that layout by `matmul_pack`.
 /// - ``Variant/tiled`` (GPUs): the classic shared-memory tiled kernel, reading any strides directly.
 /// Split-K (for tall-skinny products such as weight gradients) writes per-slice partial products and
 /// sums them in a fixed order in a second pass, so results are deterministic.
-public final class GEMM: @unchecked Sendable {
+public final class MatMulLauncher: @unchecked Sendable {
     /// Problem shape. Matrices inside a batch entry are dense: A is [M, K] (or [K, M] when
     /// `transposeA`), B is [K, N] (or [N, K] when `transposeB`), C is [M, N].
     public struct Shape: Sendable, Equatable {
@@ -141,7 +141,7 @@ public final class GEMM: @unchecked Sendable {
         let chunk4 = (k4 + splits - 1) / splits
         let slices = (k4 + chunk4 - 1) / chunk4
         let partial = slices > 1 || (shape.sumOverBatch && batch > 1)
-        let kernel = try device.kernel(.gemm, bindings: [.texel(.rgba32f), .texel(.rgba32f), .storage(.readWrite), .texel(.r32f)],
+        let kernel = try device.kernel(.matmul, bindings: [.texel(.rgba32f), .texel(.rgba32f), .storage(.readWrite), .texel(.r32f)],
                                        pushConstants: 12, localSize: [UInt32(localX), 1, 1],
                                        constants: [.count(rows), .count(vec4Columns), .uint(partial ? 0 : biasMode)])
         let target = partial ? try device.makeBuffer(byteCount: batch * slices * m * n * 4) : c
@@ -155,7 +155,7 @@ public final class GEMM: @unchecked Sendable {
 
     private func pack(_ stream: CommandStream, from source: Buffer, into destination: Buffer, rows: Int, cols: Int,
                       rowsPadded: Int, colsPadded: Int, rowStride: Int, colStride: Int, sourceBatch: Int, entries: Int) throws {
-        let kernel = try device.kernel(.gemmPack, bindings: [.texel(.r32f), .storage(.write)], pushConstants: 7, localSize: [16, 4, 1])
+        let kernel = try device.kernel(.matmulPack, bindings: [.texel(.r32f), .storage(.write)], pushConstants: 7, localSize: [16, 4, 1])
         try stream.dispatch(kernel, [source, destination],
                             push: [.count(rows), .count(cols), .count(rowsPadded), .count(colsPadded),
                                    .count(rowStride), .count(colStride), .count(sourceBatch)],
@@ -175,7 +175,7 @@ public final class GEMM: @unchecked Sendable {
         let chunk = (depth + splits - 1) / splits * 16
         let slices = (k + chunk - 1) / chunk
         let partial = slices > 1 || (shape.sumOverBatch && batch > 1)
-        let kernel = try device.kernel(.gemmTiled, bindings: [.storage(.read), .storage(.read), .storage(.readWrite), .texel(.r32f)],
+        let kernel = try device.kernel(.matmulTiled, bindings: [.storage(.read), .storage(.read), .storage(.readWrite), .texel(.r32f)],
                                        pushConstants: 15, localSize: [16, 16, 1], constants: [.uint(partial ? 0 : biasMode)])
         let target = partial ? try device.makeBuffer(byteCount: batch * slices * m * n * 4) : c
         try stream.dispatch(kernel, [a, b, target, bias],
@@ -203,7 +203,7 @@ public final class GEMM: @unchecked Sendable {
 
     private func reduce(_ stream: CommandStream, partials: Buffer, into c: Buffer, shape: Shape, slices: Int,
                         _ alpha: Float, _ beta: Float, _ biasMode: UInt32, _ bias: Buffer) throws {
-        let kernel = try device.kernel(.gemmReduce, bindings: [.texel(.r32f), .storage(.readWrite), .texel(.r32f)],
+        let kernel = try device.kernel(.matmulReduce, bindings: [.texel(.r32f), .storage(.readWrite), .texel(.r32f)],
                                        pushConstants: 6, localSize: [64, 1, 1], constants: [.uint(biasMode)])
         // Summing over the batch is the same fixed-order reduction with batch · slices partials.
         let (partialCount, outputs) = shape.sumOverBatch ? (shape.batch * slices, 1) : (slices, shape.batch)
@@ -240,7 +240,7 @@ public final class GEMM: @unchecked Sendable {
     }
 }
 
-extension GEMM {
+extension MatMulLauncher {
     /// Unbatched, untransposed convenience: A [M, K] · B [K, N] into C [M, N].
     public func encode(into stream: CommandStream, a: Buffer, b: Buffer, c: Buffer, m: Int, n: Int, k: Int,
                        alpha: Float = 1, beta: Float = 0) throws {

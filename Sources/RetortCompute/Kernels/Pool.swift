@@ -10,7 +10,7 @@
 ///
 /// Backward passes are gathers over input positions with a fixed summation order: no atomics, the
 /// same bits on every run.
-public struct Pooling: Sendable {
+public struct PoolLauncher: Sendable {
     /// A pooling window: kernel size, stride, zero padding and dilation per spatial axis.
     public struct Window: Sendable, Hashable, CustomStringConvertible {
         public var kernelHeight, kernelWidth: Int
@@ -206,16 +206,16 @@ public struct Pooling: Sendable {
     }
 }
 
-extension Pooling {
+extension PoolLauncher {
     /// Input and output shapes of one pooling call, checked as PyTorch checks them.
     fileprivate struct Geometry {
         let batch, channels, height, width: Int
         let outHeight, outWidth: Int
-        let window: Pooling.Window?
+        let window: PoolLauncher.Window?
         let operation: String
 
         /// `window` nil: global pooling (output `[N, C]`).
-        init(batch: Int, channels: Int, height: Int, width: Int, window: Pooling.Window?, operation: String, allowsDilation: Bool = true) throws {
+        init(batch: Int, channels: Int, height: Int, width: Int, window: PoolLauncher.Window?, operation: String, allowsDilation: Bool = true) throws {
             (self.batch, self.channels, self.height, self.width, self.window, self.operation) = (batch, channels, height, width, window, operation)
             let shape = "[\(batch), \(channels), \(height), \(width)]"
             guard batch > 0, channels > 0, height > 0, width > 0 else {
@@ -236,7 +236,7 @@ extension Pooling {
                   window.dilationHeight > 0, window.dilationWidth > 0, window.paddingHeight >= 0, window.paddingWidth >= 0 else {
                 throw VulkanError.invalidArgument("Pooling (\(operation)) on x: \(shape): the window (\(window)) needs positive kernel, stride and dilation and non-negative padding.")
             }
-            let largest = Pooling.Window.largestValue
+            let largest = PoolLauncher.Window.largestValue
             guard [window.kernelHeight, window.kernelWidth, window.strideHeight, window.strideWidth, window.paddingHeight, window.paddingWidth,
                    window.dilationHeight, window.dilationWidth].allSatisfy({ $0 <= largest }) else {
                 throw VulkanError.invalidArgument("Pooling (\(operation)) on x: \(shape): window sizes above \(largest) are not supported (window: \(window)).")
