@@ -27,11 +27,64 @@ public struct AdamWLauncher: Sendable {
     /// The scalar kernel and the one that updates four parameters per step (counts divisible by 4).
     public let kernel: Kernel, vectorKernel: Kernel
 
+    /// The push constants of `adamw.comp` (derived scalars computed in double precision, rounded once).
+    public struct Push: PushConstants {
+        public static let count = 9
+        /// Parameters to update.
+        public var count: Int
+        /// 1 − lr · weight decay (decoupled weight decay).
+        public var decay: Float
+        /// 1 − β₁.
+        public var oneMinusBeta1: Float
+        /// β₂.
+        public var beta2: Float
+        /// 1 − β₂.
+        public var oneMinusBeta2: Float
+        /// lr / (1 − β₁ᵗ).
+        public var stepSize: Float
+        /// √(1 − β₂ᵗ).
+        public var bias2Sqrt: Float
+        /// ε.
+        public var eps: Float
+        /// Ascend instead of descend.
+        public var maximize: Bool
+
+        public init(count: Int, decay: Float, oneMinusBeta1: Float, beta2: Float, oneMinusBeta2: Float, stepSize: Float,
+                    bias2Sqrt: Float, eps: Float, maximize: Bool) {
+            self.count = count
+            self.decay = decay
+            self.oneMinusBeta1 = oneMinusBeta1
+            self.beta2 = beta2
+            self.oneMinusBeta2 = oneMinusBeta2
+            self.stepSize = stepSize
+            self.bias2Sqrt = bias2Sqrt
+            self.eps = eps
+            self.maximize = maximize
+        }
+
+        public var values: [ShaderValue] {
+            [.count(count), .float(decay), .float(oneMinusBeta1), .float(beta2), .float(oneMinusBeta2), .float(stepSize),
+             .float(bias2Sqrt), .float(eps), .bool(maximize)]
+        }
+    }
+
+    /// The specialization constants of `adamw.comp`.
+    public struct Specialization: SpecializationConstants {
+        /// constant_id 3: `VEC`: parameters per invocation, 1 or 4 (4 reads the gradients as RGBA32F; counts divisible by 4).
+        public var vec: UInt32
+
+        public init(vec: UInt32) {
+            self.vec = vec
+        }
+
+        public var values: [ShaderValue] { [.uint(vec)] }
+    }
+
     public init(device: Device) throws {
         kernel = try device.kernel(.adamw, bindings: [.storage(.readWrite), .texel(.r32f), .storage(.readWrite), .storage(.readWrite)],
-                                   pushConstants: 9, localSize: [64], constants: [1])
+                                   pushConstants: Push.self, localSize: [64], constants: Specialization(vec: 1))
         vectorKernel = try device.kernel(.adamw, bindings: [.storage(.readWrite), .texel(.rgba32f), .storage(.readWrite), .storage(.readWrite)],
-                                         pushConstants: 9, localSize: [64], constants: [4])
+                                         pushConstants: Push.self, localSize: [64], constants: Specialization(vec: 4))
     }
 
     /// Records step number `step` (1 for the first step) over `count` parameters: `parameters`,
@@ -55,9 +108,9 @@ public struct AdamWLauncher: Sendable {
         let lr = options.learningRate, beta1 = options.beta1, beta2 = options.beta2
         let biasCorrection1 = 1 - pow(beta1, Double(step))
         let biasCorrection2 = 1 - pow(beta2, Double(step))
-        let push: [ShaderValue] = [.count(count), .float(Float(1 - lr * options.weightDecay)), .float(Float(1 - beta1)),
-                                   .float(Float(beta2)), .float(Float(1 - beta2)), .float(Float(lr / biasCorrection1)),
-                                   .float(Float(biasCorrection2.squareRoot())), .float(Float(options.epsilon)), .bool(options.maximize)]
+        let push = Push(count: count, decay: Float(1 - lr * options.weightDecay), oneMinusBeta1: Float(1 - beta1), beta2: Float(beta2),
+                        oneMinusBeta2: Float(1 - beta2), stepSize: Float(lr / biasCorrection1), bias2Sqrt: Float(biasCorrection2.squareRoot()),
+                        eps: Float(options.epsilon), maximize: options.maximize)
         let vectorized = count % 4 == 0
         try stream.dispatch(vectorized ? vectorKernel : kernel, [parameters, gradients, firstMoment, secondMoment], push: push,
                             groups: SGDLauncher.groups(vectorized ? count / 4 : count))

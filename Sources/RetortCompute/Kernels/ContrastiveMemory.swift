@@ -14,6 +14,109 @@
 ///                         rows: 64, columns: 16385, dimension: 128, bankRows: 50_000)
 /// ```
 public struct ContrastiveMemoryLauncher: Sendable {
+
+    /// The specialization constants of `contrastive_memory_scores.comp`.
+    public struct ScoresSpecialization: SpecializationConstants {
+        /// constant_id 3: `VEC`: 1 reads vec4 features (dimension divisible by 4), else 0.
+        public var vec: UInt32
+
+        public init(vec: UInt32) {
+            self.vec = vec
+        }
+
+        public var values: [ShaderValue] { [.uint(vec)] }
+    }
+
+    ///
+    public struct ScoresPush: PushConstants {
+        public static let count = 3
+        /// 
+        public var rows: Int
+        /// 
+        public var columns: Int
+        /// 
+        public var dim: Int
+
+        public init(rows: Int, columns: Int, dim: Int) {
+            self.rows = rows
+            self.columns = columns
+            self.dim = dim
+        }
+
+        public var values: [ShaderValue] { [.count(rows), .count(columns), .count(dim)] }
+    }
+
+    ///
+    public struct ScoresBackwardPush: PushConstants {
+        public static let count = 5
+        /// 
+        public var rows: Int
+        /// 
+        public var columns: Int
+        /// 
+        public var dim: Int
+        /// 
+        public var chunk: Int
+        /// 
+        public var chunks: Int
+
+        public init(rows: Int, columns: Int, dim: Int, chunk: Int, chunks: Int) {
+            self.rows = rows
+            self.columns = columns
+            self.dim = dim
+            self.chunk = chunk
+            self.chunks = chunks
+        }
+
+        public var values: [ShaderValue] { [.count(rows), .count(columns), .count(dim), .count(chunk), .count(chunks)] }
+    }
+
+    ///
+    public struct NCEPush: PushConstants {
+        public static let count = 6
+        /// 
+        public var rows: Int
+        /// 
+        public var columns: Int
+        /// 
+        public var invT: Float
+        /// 
+        public var noise: Float
+        /// 
+        public var eps: Float
+        /// 
+        public var scale: Float
+
+        public init(rows: Int, columns: Int, invT: Float, noise: Float, eps: Float, scale: Float) {
+            self.rows = rows
+            self.columns = columns
+            self.invT = invT
+            self.noise = noise
+            self.eps = eps
+            self.scale = scale
+        }
+
+        public var values: [ShaderValue] { [.count(rows), .count(columns), .float(invT), .float(noise), .float(eps), .float(scale)] }
+    }
+
+    ///
+    public struct UpdatePush: PushConstants {
+        public static let count = 3
+        /// 
+        public var rows: Int
+        /// 
+        public var dim: Int
+        /// 
+        public var momentum: Float
+
+        public init(rows: Int, dim: Int, momentum: Float) {
+            self.rows = rows
+            self.dim = dim
+            self.momentum = momentum
+        }
+
+        public var values: [ShaderValue] { [.count(rows), .count(dim), .float(momentum)] }
+    }
     public let device: Device
     private let reduction: ReduceLauncher
     /// Score columns summed by one invocation of the backward's first pass.
@@ -43,8 +146,8 @@ public struct ContrastiveMemoryLauncher: Sendable {
                                        ("indices", indices, rows * columns), ("scores", scores, rows * columns)])
         let vectorized = dimension % 4 == 0
         let kernel = try device.kernel(.contrastiveMemoryScores, bindings: [.storage(.read), .storage(.read), .storage(.read), .storage(.write)],
-                                       pushConstants: 3, localSize: [64, 1, 1], constants: [.uint(vectorized ? 1 : 0)])
-        try stream.dispatch(kernel, [bank, anchors, indices, scores], push: [.count(rows), .count(columns), .count(dimension)],
+                                       pushConstants: ScoresPush.self, localSize: [64, 1, 1], constants: ScoresSpecialization(vec: vectorized ? 1 : 0))
+        try stream.dispatch(kernel, [bank, anchors, indices, scores], push: ScoresPush(rows: rows, columns: columns, dim: dimension),
                             groups: kernel.groups(covering: (columns, rows, 1)))
     }
 
@@ -61,10 +164,10 @@ public struct ContrastiveMemoryLauncher: Sendable {
         let chunks = (columns + Self.backwardChunk - 1) / Self.backwardChunk
         _ = try ElementwiseLauncher.elementCount(name, [rows, chunks, dimension])
         let kernel = try device.kernel(.contrastiveMemoryScoresBackward, bindings: [.storage(.read), .storage(.read), .storage(.read), .storage(.write)],
-                                       pushConstants: 5, localSize: [64, 1, 1])
+                                       pushConstants: ScoresBackwardPush.self, localSize: [64, 1, 1])
         let partial = chunks == 1 ? anchorGradient : try device.makeBuffer(byteCount: rows * chunks * dimension * 4)
         try stream.dispatch(kernel, [bank, scoreGradient, indices, partial],
-                            push: [.count(rows), .count(columns), .count(dimension), .count(Self.backwardChunk), .count(chunks)],
+                            push: ScoresBackwardPush(rows: rows, columns: columns, dim: dimension, chunk: Self.backwardChunk, chunks: chunks),
                             groups: kernel.groups(covering: (dimension * chunks, rows, 1)))
         if chunks > 1 {
             try reduction.encodeSum(into: stream, input: partial, output: anchorGradient,
@@ -98,9 +201,9 @@ public struct ContrastiveMemoryLauncher: Sendable {
         try ElementwiseLauncher.require(name, [("scores", scores, rows * columns), ("normalizer", normalizer, 1),
                                        ("score gradient", scoreGradient, rows * columns), ("loss", loss, rows)])
         let kernel = try device.kernel(.contrastiveMemoryNce, bindings: [.storage(.read), .storage(.read), .storage(.write), .storage(.write)],
-                                       pushConstants: 6, localSize: [Self.nceLanes, 1, 1])
+                                       pushConstants: NCEPush.self, localSize: [Self.nceLanes, 1, 1])
         try stream.dispatch(kernel, [scores, normalizer, scoreGradient, loss],
-                            push: [.count(rows), .count(columns), .float(1 / temperature), .float(noise), .float(epsilon), .float(scale)],
+                            push: NCEPush(rows: rows, columns: columns, invT: 1 / temperature, noise: noise, eps: epsilon, scale: scale),
                             groups: (rows, 1, 1))
     }
 
@@ -120,8 +223,8 @@ public struct ContrastiveMemoryLauncher: Sendable {
         guard bank !== values, bank !== indices else { throw VulkanError.invalidArgument("\(name): the bank cannot also be an input.") }
         try ElementwiseLauncher.require(name, [("bank", bank, bankRows * dimension), ("values", values, rows * dimension), ("indices", indices, rows)])
         let kernel = try device.kernel(.contrastiveMemoryUpdate, bindings: [.storage(.readWrite), .storage(.read), .storage(.read)],
-                                       pushConstants: 3, localSize: [64, 1, 1])
-        try stream.dispatch(kernel, [bank, values, indices], push: [.count(rows), .count(dimension), .float(momentum)],
+                                       pushConstants: UpdatePush.self, localSize: [64, 1, 1])
+        try stream.dispatch(kernel, [bank, values, indices], push: UpdatePush(rows: rows, dim: dimension, momentum: momentum),
                             groups: kernel.groups(covering: (rows, 1, 1)))
     }
 

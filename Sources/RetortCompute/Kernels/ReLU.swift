@@ -4,6 +4,34 @@
 /// x: [count]; outputs may be their input (in place). Kernels are built on first use and cached by
 /// the device.
 public struct ReLULauncher: Sendable {
+
+    /// The specialization constants of `relu.comp`.
+    public struct Specialization: SpecializationConstants {
+        /// constant_id 3: `MODE`: 0 forward, 1 backward.
+        public var mode: UInt32
+        /// constant_id 4: `VEC`: elements per invocation, 1 or 4 (RGBA32F views; counts divisible by 4).
+        public var vec: UInt32
+
+        public init(mode: UInt32, vec: UInt32) {
+            self.mode = mode
+            self.vec = vec
+        }
+
+        public var values: [ShaderValue] { [.uint(mode), .uint(vec)] }
+    }
+
+    ///
+    public struct Push: PushConstants {
+        public static let count = 1
+        /// 
+        public var count: Int
+
+        public init(count: Int) {
+            self.count = count
+        }
+
+        public var values: [ShaderValue] { [.count(count)] }
+    }
     public let device: Device
     private static let localSize: UInt32 = 64
 
@@ -33,9 +61,9 @@ public struct ReLULauncher: Sendable {
                                         [("input", first, count), ("gradient", second, count), ("output", output, count)])
         let vectorized = count % 4 == 0
         let format: TexelFormat = vectorized ? .rgba32f : .r32f
-        let kernel = try device.kernel(.relu, bindings: [.texel(format), .texel(format), .storage(.write)], pushConstants: 1,
-                                       localSize: [Self.localSize], constants: [.uint(mode), .uint(vectorized ? 4 : 1)])
-        try stream.dispatch(kernel, [first, second, output], push: [.count(count)],
+        let kernel = try device.kernel(.relu, bindings: [.texel(format), .texel(format), .storage(.write)], pushConstants: Push.self,
+                                       localSize: [Self.localSize], constants: Specialization(mode: mode, vec: vectorized ? 4 : 1))
+        try stream.dispatch(kernel, [first, second, output], push: Push(count: count),
                             groups: ElementwiseLauncher.groups(units: vectorized ? count / 4 : count, localSize: Self.localSize))
     }
 }

@@ -32,11 +32,61 @@ public struct SGDLauncher: Sendable {
     public let kernel: Kernel, vectorKernel: Kernel
     private static let localSize: UInt32 = 64
 
+    /// The push constants of `sgd.comp`.
+    public struct Push: PushConstants {
+        public static let count = 8
+        /// Parameters to update.
+        public var count: Int
+        /// Learning rate.
+        public var lr: Float
+        /// Momentum factor (0: no momentum buffer).
+        public var momentum: Float
+        /// 1 − dampening, computed in double precision.
+        public var oneMinusDampening: Float
+        /// L2 penalty added to the gradient.
+        public var weightDecay: Float
+        /// Nesterov momentum.
+        public var nesterov: Bool
+        /// The momentum buffer starts as the gradient.
+        public var firstStep: Bool
+        /// Ascend instead of descend.
+        public var maximize: Bool
+
+        public init(count: Int, lr: Float, momentum: Float, oneMinusDampening: Float, weightDecay: Float, nesterov: Bool,
+                    firstStep: Bool, maximize: Bool) {
+            self.count = count
+            self.lr = lr
+            self.momentum = momentum
+            self.oneMinusDampening = oneMinusDampening
+            self.weightDecay = weightDecay
+            self.nesterov = nesterov
+            self.firstStep = firstStep
+            self.maximize = maximize
+        }
+
+        public var values: [ShaderValue] {
+            [.count(count), .float(lr), .float(momentum), .float(oneMinusDampening), .float(weightDecay), .bool(nesterov),
+             .bool(firstStep), .bool(maximize)]
+        }
+    }
+
+    /// The specialization constants of `sgd.comp`.
+    public struct Specialization: SpecializationConstants {
+        /// constant_id 3: `VEC`: parameters per invocation, 1 or 4 (4 reads the gradients as RGBA32F; counts divisible by 4).
+        public var vec: UInt32
+
+        public init(vec: UInt32) {
+            self.vec = vec
+        }
+
+        public var values: [ShaderValue] { [.uint(vec)] }
+    }
+
     public init(device: Device) throws {
-        kernel = try device.kernel(.sgd, bindings: [.storage(.readWrite), .texel(.r32f), .storage(.readWrite)], pushConstants: 8,
-                                   localSize: [Self.localSize], constants: [1])
-        vectorKernel = try device.kernel(.sgd, bindings: [.storage(.readWrite), .texel(.rgba32f), .storage(.readWrite)], pushConstants: 8,
-                                         localSize: [Self.localSize], constants: [4])
+        kernel = try device.kernel(.sgd, bindings: [.storage(.readWrite), .texel(.r32f), .storage(.readWrite)], pushConstants: Push.self,
+                                   localSize: [Self.localSize], constants: Specialization(vec: 1))
+        vectorKernel = try device.kernel(.sgd, bindings: [.storage(.readWrite), .texel(.rgba32f), .storage(.readWrite)],
+                                         pushConstants: Push.self, localSize: [Self.localSize], constants: Specialization(vec: 4))
     }
 
     /// Records one step over `count` parameters: `parameters` (and `momentumBuffer`, required when
@@ -63,9 +113,9 @@ public struct SGDLauncher: Sendable {
             throw VulkanError.invalidArgument("\(context): parameters and gradients must be distinct buffers.")
         }
         try ElementwiseLauncher.require(context, buffers)
-        let push: [ShaderValue] = [.count(count), .float(Float(options.learningRate)), .float(Float(options.momentum)),
-                                   .float(Float(1 - options.dampening)), .float(Float(options.weightDecay)), .bool(options.nesterov),
-                                   .bool(firstStep), .bool(options.maximize)]
+        let push = Push(count: count, lr: Float(options.learningRate), momentum: Float(options.momentum),
+                        oneMinusDampening: Float(1 - options.dampening), weightDecay: Float(options.weightDecay),
+                        nesterov: options.nesterov, firstStep: firstStep, maximize: options.maximize)
         // Without momentum the buffer binding is never read or written; the parameters fill the slot.
         let state = options.momentum != 0 ? momentumBuffer! : parameters
         let vectorized = count % 4 == 0

@@ -80,14 +80,14 @@ struct SoftmaxKernelPair: Sendable {
     let vector: Kernel
 
     /// `bindings` gives the shader's bindings for the view format of its float inputs.
-    init(device: Device, shader: Shader, bindings: (TexelFormat) -> [Kernel.Binding], pushConstants: Int,
-         mapping: SoftmaxRowMapping) throws {
+    init<P: PushConstants>(device: Device, shader: Shader, bindings: (TexelFormat) -> [Kernel.Binding], pushConstants: P.Type,
+                           mapping: SoftmaxRowMapping) throws {
         try mapping.validate()
         let scalarBuild = mapping.specialization(for: device, vector: false)
         let vectorBuild = mapping.specialization(for: device, vector: true)
-        scalar = try device.kernel(shader, bindings: bindings(.r32f), pushConstants: pushConstants,
+        scalar = try device.kernel(shader, bindings: bindings(.r32f), pushConstants: P.count,
                                    localSize: scalarBuild.localSize, constants: scalarBuild.constants)
-        vector = try device.kernel(shader, bindings: bindings(.rgba32f), pushConstants: pushConstants,
+        vector = try device.kernel(shader, bindings: bindings(.rgba32f), pushConstants: P.count,
                                    localSize: vectorBuild.localSize, constants: vectorBuild.constants)
     }
 

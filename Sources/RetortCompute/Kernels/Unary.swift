@@ -3,6 +3,31 @@
 /// input, output: [count]; `output` may be `input` (in place). Kernels are built on first use and
 /// cached by the device.
 public struct UnaryLauncher: Sendable {
+
+    /// The specialization constants of `unary.comp`.
+    public struct Specialization: SpecializationConstants {
+        /// constant_id 3: `OP`: the ``Operation``.
+        public var op: UInt32
+
+        public init(op: UInt32) {
+            self.op = op
+        }
+
+        public var values: [ShaderValue] { [.uint(op)] }
+    }
+
+    ///
+    public struct Push: PushConstants {
+        public static let count = 1
+        /// 
+        public var count: Int
+
+        public init(count: Int) {
+            self.count = count
+        }
+
+        public var values: [ShaderValue] { [.count(count)] }
+    }
     /// The op applied to each element (the shader's `OP`, specialization constant 3).
     public enum Operation: UInt32, Sendable, CaseIterable {
         /// `eˣ`.
@@ -28,8 +53,8 @@ public struct UnaryLauncher: Sendable {
     /// `output = operation(input)` over `count` elements.
     public func encode(_ operation: Operation, into stream: CommandStream, input: Buffer, output: Buffer, count: Int) throws {
         try ElementwiseLauncher.require("\(operation) of \(count) values", [("input", input, count), ("output", output, count)])
-        let kernel = try device.kernel(.unary, bindings: [.texel(.r32f), .storage(.write)], pushConstants: 1,
-                                       localSize: [Self.localSize, 1, 1], constants: [.uint(operation.rawValue)])
-        try stream.dispatch(kernel, [input, output], push: [.count(count)], groups: kernel.groups(covering: (count, 1, 1)))
+        let kernel = try device.kernel(.unary, bindings: [.texel(.r32f), .storage(.write)], pushConstants: Push.self,
+                                       localSize: [Self.localSize, 1, 1], constants: Specialization(op: operation.rawValue))
+        try stream.dispatch(kernel, [input, output], push: Push(count: count), groups: kernel.groups(covering: (count, 1, 1)))
     }
 }

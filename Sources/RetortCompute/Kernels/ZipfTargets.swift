@@ -13,6 +13,25 @@
 /// Labels are `Int32` on the device, so the launcher cannot check them: a label outside
 /// `0 ..< classes` gives a NaN row (no out-of-bounds read). Cost: `classes²` comparisons per row.
 public struct ZipfTargetsLauncher: Sendable {
+
+    ///
+    public struct Push: PushConstants {
+        public static let count = 3
+        /// 
+        public var rows: Int
+        /// 
+        public var columns: Int
+        /// 
+        public var power: Float
+
+        public init(rows: Int, columns: Int, power: Float) {
+            self.rows = rows
+            self.columns = columns
+            self.power = power
+        }
+
+        public var values: [ShaderValue] { [.count(rows), .count(columns), .float(power)] }
+    }
     public let device: Device
     /// Invocations per workgroup; the shader's shared arrays are sized for it.
     private static let lanes: UInt32 = 64
@@ -49,8 +68,8 @@ public struct ZipfTargetsLauncher: Sendable {
             throw VulkanError.invalidArgument("\(name): distribution and correct need separate buffers.")
         }
         let kernel = try device.kernel(.zipfTargets, bindings: [.texel(.r32f), .texel(.r32i), .storage(.readWrite), .storage(.write)],
-                                       pushConstants: 3, localSize: [Self.lanes])
-        try stream.dispatch(kernel, [scores, labels, distribution, correct], push: [.count(rows), .count(classes), .float(power)],
+                                       pushConstants: Push.self, localSize: [Self.lanes])
+        try stream.dispatch(kernel, [scores, labels, distribution, correct], push: Push(rows: rows, columns: classes, power: power),
                             groups: (min(rows, ElementwiseLauncher.maxGroups), 1, 1))
     }
 }
