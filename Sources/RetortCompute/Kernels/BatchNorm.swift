@@ -15,6 +15,72 @@
 /// Per-channel sums run in one workgroup per channel in a fixed order (no atomics): the same inputs
 /// give the same bits on a device, whatever its subgroup size.
 public struct BatchNormLauncher: Sendable {
+
+    /// The push constants of `batchnorm.comp`.
+    public struct TrainingPush: PushConstants {
+        public static let count = 5
+        /// Batch size.
+        public var N: Int
+        /// Channels.
+        public var C: Int
+        /// Texels per plane (H·W / floats per texel).
+        public var P: Int
+        /// ε.
+        public var eps: Float
+        /// Running-statistics momentum.
+        public var momentum: Float
+
+        public init(N: Int, C: Int, P: Int, eps: Float, momentum: Float) {
+            self.N = N
+            self.C = C
+            self.P = P
+            self.eps = eps
+            self.momentum = momentum
+        }
+
+        public var values: [ShaderValue] { [.count(N), .count(C), .count(P), .float(eps), .float(momentum)] }
+    }
+
+    /// The push constants of `batchnorm_eval.comp`.
+    public struct InferencePush: PushConstants {
+        public static let count = 4
+        /// Channels.
+        public var C: Int
+        /// Texels per plane (H·W / floats per texel).
+        public var P: Int
+        /// Texels in the tensor.
+        public var texels: Int
+        /// ε.
+        public var eps: Float
+
+        public init(C: Int, P: Int, texels: Int, eps: Float) {
+            self.C = C
+            self.P = P
+            self.texels = texels
+            self.eps = eps
+        }
+
+        public var values: [ShaderValue] { [.count(C), .count(P), .count(texels), .float(eps)] }
+    }
+
+    /// The push constants of `batchnorm_backward.comp`.
+    public struct BackwardPush: PushConstants {
+        public static let count = 3
+        /// Batch size.
+        public var N: Int
+        /// Channels.
+        public var C: Int
+        /// Texels per plane (H·W / floats per texel).
+        public var P: Int
+
+        public init(N: Int, C: Int, P: Int) {
+            self.N = N
+            self.C = C
+            self.P = P
+        }
+
+        public var values: [ShaderValue] { [.count(N), .count(C), .count(P)] }
+    }
     /// PyTorch's default `eps`.
     public static let defaultEpsilon: Float = 1e-5
     /// PyTorch's default `momentum`.
@@ -55,11 +121,12 @@ public struct BatchNormLauncher: Sendable {
         // 64 lanes. GPUs want wide workgroups.
         channelLanes = device.info.isLavapipe ? 8 : 256
         training = try Variants(device: device, shader: .batchnorm, tensors: 1, vectors: 2,
-                                storage: [.write, .write, .write, .readWrite, .readWrite], pushConstants: 5, localSize: channelLanes)
+                                storage: [.write, .write, .write, .readWrite, .readWrite], pushConstants: TrainingPush.count,
+                                localSize: channelLanes)
         inference = try Variants(device: device, shader: .batchnormEval, tensors: 1, vectors: 4, storage: [.write],
-                                 pushConstants: 4, localSize: 64, constants: [.count(Self.inferenceRun)])
+                                 pushConstants: InferencePush.count, localSize: 64, constants: [.count(Self.inferenceRun)])
         backward = try Variants(device: device, shader: .batchnormBackward, tensors: 2, vectors: 3,
-                                storage: [.write, .write, .write], pushConstants: 3, localSize: channelLanes)
+                                storage: [.write, .write, .write], pushConstants: BackwardPush.count, localSize: channelLanes)
     }
 
     // MARK: Forward
@@ -87,7 +154,7 @@ public struct BatchNormLauncher: Sendable {
             throw VulkanError.invalidArgument("BatchNorm training forward on \(shape): epsilon (\(epsilon)) must be finite and ≥ 0, momentum (\(momentum)) finite.")
         }
         try stream.dispatch(training(shape), [input, weight, bias, output, savedMean, savedInvstd, runningMean, runningVariance],
-                            push: [.count(batch), .count(channels), .count(shape.texelsPerPlane), .float(epsilon), .float(momentum)],
+                            push: TrainingPush(N: batch, C: channels, P: shape.texelsPerPlane, eps: epsilon, momentum: momentum),
                             groups: (channels, 1, 1))
     }
 
@@ -111,7 +178,7 @@ public struct BatchNormLauncher: Sendable {
         let texels = shape.count / shape.floatsPerTexel
         let invocations = (texels + Self.inferenceRun - 1) / Self.inferenceRun
         try stream.dispatch(kernel, [input, weight, bias, runningMean, runningVariance, output],
-                            push: [.count(channels), .count(shape.texelsPerPlane), .count(texels), .float(epsilon)],
+                            push: InferencePush(C: channels, P: shape.texelsPerPlane, texels: texels, eps: epsilon),
                             groups: kernel.linearGroups(covering: invocations))
     }
 
@@ -135,7 +202,7 @@ public struct BatchNormLauncher: Sendable {
         try shape.requireChannelVectors([("savedMean", savedMean), ("savedInvstd", savedInvstd), ("weight", weight),
                                          ("weightGradient", weightGradient), ("biasGradient", biasGradient)])
         try stream.dispatch(backward(shape), [outputGradient, input, savedMean, savedInvstd, weight, inputGradient, weightGradient, biasGradient],
-                            push: [.count(batch), .count(channels), .count(shape.texelsPerPlane)], groups: (channels, 1, 1))
+                            push: BackwardPush(N: batch, C: channels, P: shape.texelsPerPlane), groups: (channels, 1, 1))
     }
 }
 

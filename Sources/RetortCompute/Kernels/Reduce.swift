@@ -6,6 +6,51 @@
 /// chunks into a scratch buffer, then a fixed-order sum of the partials. Scratch buffers are
 /// allocated from the device when needed and live until the stream has run.
 public struct ReduceLauncher: Sendable {
+
+    /// The specialization constants of `reduce.comp`.
+    public struct Specialization: SpecializationConstants {
+        /// constant_id 3: `VEC`: 0 scalar reads, 1 vec4 reads along the reduced axis, 2 along the inner axis.
+        public var vec: UInt32
+
+        public init(vec: UInt32) {
+            self.vec = vec
+        }
+
+        public var values: [ShaderValue] { [.uint(vec)] }
+    }
+
+    /// The push constants of `reduce.comp`: the input viewed as `[outer, reduce, inner]`.
+    public struct Push: PushConstants {
+        public static let count = 7
+        /// Rows before the reduced axis.
+        public var outer: Int
+        /// Length of the reduced axis.
+        public var reduce: Int
+        /// Elements after it.
+        public var inner: Int
+        /// Reduced elements per partial sum.
+        public var chunk: Int
+        /// Partial sums per output.
+        public var chunks: Int
+        /// The sum is divided by this (1, or the count for a mean).
+        public var divisor: Float
+        /// Add to the output instead of replacing it.
+        public var accumulate: Bool
+
+        public init(outer: Int, reduce: Int, inner: Int, chunk: Int, chunks: Int, divisor: Float, accumulate: Bool) {
+            self.outer = outer
+            self.reduce = reduce
+            self.inner = inner
+            self.chunk = chunk
+            self.chunks = chunks
+            self.divisor = divisor
+            self.accumulate = accumulate
+        }
+
+        public var values: [ShaderValue] {
+            [.count(outer), .count(reduce), .count(inner), .count(chunk), .count(chunks), .float(divisor), .bool(accumulate)]
+        }
+    }
     /// A tensor viewed as `[outer, reduced, inner]`, summed over the middle axis to `[outer, inner]`.
     public struct AxisView: Sendable, Hashable {
         public var outer: Int
@@ -160,13 +205,12 @@ public struct ReduceLauncher: Sendable {
         let chunks = (view.reduced + chunk - 1) / chunk
         // 1: vec4 reads along the reduced axis; 2: along the inner axis (4 outputs per invocation).
         let vec: UInt32 = view.inner == 1 && view.reduced % 4 == 0 && chunk % 4 == 0 ? 1 : (view.inner % 4 == 0 ? 2 : 0)
-        let kernel = try device.kernel(.reduce, bindings: [.texel(vec == 0 ? .r32f : .rgba32f), .storage(.readWrite)], pushConstants: 7,
-                                       localSize: [Self.localSize], constants: [.uint(vec)])
+        let kernel = try device.kernel(.reduce, bindings: [.texel(vec == 0 ? .r32f : .rgba32f), .storage(.readWrite)], pushConstants: Push.self,
+                                       localSize: [Self.localSize], constants: Specialization(vec: vec))
         let units = view.outer * chunks * (vec == 2 ? view.inner / 4 : view.inner)
         let groups = max(1, min((units + Int(Self.localSize) - 1) / Int(Self.localSize), ElementwiseLauncher.maxGroups))
         try stream.dispatch(kernel, [input, output],
-                            push: [.count(view.outer), .count(view.reduced), .count(view.inner), .count(chunk), .count(chunks),
-                                   .float(divisor), .bool(accumulate)],
+                            push: Push(outer: view.outer, reduce: view.reduced, inner: view.inner, chunk: chunk, chunks: chunks, divisor: divisor, accumulate: accumulate),
                             groups: (groups, 1, 1))
     }
 }

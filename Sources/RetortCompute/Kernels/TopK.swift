@@ -4,6 +4,54 @@ public struct TopKLauncher: Sendable {
     public let device: Device
     private static let localSize: UInt32 = 64
 
+    /// The push constants of `top_k.comp`.
+    public struct Push: PushConstants {
+        public static let count = 8
+        /// Rows of logits.
+        public var rows: Int
+        /// Logits per row.
+        public var columns: Int
+        /// How many of `k0`…`k3` are used (count mode).
+        public var numK: Int
+        /// Add the counts to the output instead of replacing it (count mode).
+        public var accumulate: Bool
+        /// First k (count mode).
+        public var k0: Int
+        /// Second k, or 0.
+        public var k1: Int
+        /// Third k, or 0.
+        public var k2: Int
+        /// Fourth k, or 0.
+        public var k3: Int
+
+        public init(rows: Int, columns: Int, numK: Int, accumulate: Bool, k0: Int, k1: Int, k2: Int, k3: Int) {
+            self.rows = rows
+            self.columns = columns
+            self.numK = numK
+            self.accumulate = accumulate
+            self.k0 = k0
+            self.k1 = k1
+            self.k2 = k2
+            self.k3 = k3
+        }
+
+        public var values: [ShaderValue] {
+            [.count(rows), .count(columns), .count(numK), .bool(accumulate), .count(k0), .count(k1), .count(k2), .count(k3)]
+        }
+    }
+
+    /// The specialization constants of `top_k.comp`.
+    public struct Specialization: SpecializationConstants {
+        /// constant_id 3: `MODE`: 0 argmax, 1 label rank, 2 count hits.
+        public var mode: UInt32
+
+        public init(mode: UInt32) {
+            self.mode = mode
+        }
+
+        public var values: [ShaderValue] { [.uint(mode)] }
+    }
+
     /// Prepares the launcher; kernels are built (and cached by `device`) on first use.
     public init(device: Device) throws {
         self.device = device
@@ -41,9 +89,11 @@ public struct TopKLauncher: Sendable {
         try stream.dispatch(rankKernel, [logits, labels, ranks], push: selectionPush(rows: rows, columns: columns),
                             groups: rankKernel.groups(covering: (min(rows, ElementwiseLauncher.maxGroups * Int(Self.localSize)), 1, 1)))
         let countKernel = try selectionKernel(mode: 2)
-        let ks = (0..<4).map { ShaderValue.count($0 < topK.count ? topK[$0] : 0) }
+        let ks = (0..<4).map { $0 < topK.count ? topK[$0] : 0 }
         try stream.dispatch(countKernel, [logits, ranks, counts],
-                            push: [.count(rows), .count(columns), .count(topK.count), .bool(accumulate)] + ks, groups: (1, 1, 1))
+                            push: Push(rows: rows, columns: columns, numK: topK.count, accumulate: accumulate, k0: ks[0], k1: ks[1], k2: ks[2],
+                                       k3: ks[3]),
+                            groups: (1, 1, 1))
     }
 
     private func validateRows(_ name: String, rows: Int, columns: Int) throws {
@@ -56,11 +106,12 @@ public struct TopKLauncher: Sendable {
     }
 
     private func selectionKernel(mode: UInt32) throws -> Kernel {
-        try device.kernel(.topK, bindings: [.texel(.r32f), .texel(.r32ui), .storage(.readWrite)], pushConstants: 8,
-                          localSize: [Self.localSize], constants: [.uint(mode)])
+        try device.kernel(.topK, bindings: [.texel(.r32f), .texel(.r32ui), .storage(.readWrite)], pushConstants: Push.self,
+                          localSize: [Self.localSize], constants: Specialization(mode: mode))
     }
 
-    private func selectionPush(rows: Int, columns: Int) -> [ShaderValue] {
-        [.count(rows), .count(columns), 0, 0, 0, 0, 0, 0]
+    /// The push constants of the argmax and rank modes (the count fields unused).
+    private func selectionPush(rows: Int, columns: Int) -> Push {
+        Push(rows: rows, columns: columns, numK: 0, accumulate: false, k0: 0, k1: 0, k2: 0, k3: 0)
     }
 }
