@@ -201,26 +201,26 @@ public struct Conv2dLauncher: Sendable {
         }
         func pack(_ variant: UInt32, channels: Int) throws -> Kernel {
             try device.kernel(.conv2d, bindings: [.texel(.r32f), .texel(.r32f), .texel(.r32f), .storage(.write)],
-                              pushConstants: Self.pushCount, localSize: [256, 1, 1],
+                              pushConstants: Push.count, localSize: [256, 1, 1],
                               constants: constants(channels, 4, vectorRows: false, variant: variant, [false]))
         }
 
         // conv2d.comp: 15 = PACKED_W, 16 = TR.
         forward = try device.kernel(.conv2d, bindings: [texel(plan.forwardVectorRows), texel(plan.forwardPacked), .texel(.r32f), .storage(.write)],
-                                    pushConstants: Self.pushCount, localSize: local,
+                                    pushConstants: Push.count, localSize: local,
                                     constants: constants(plan.forwardChannels, plan.forwardColumns, vectorRows: plan.forwardVectorRows,
                                                          variant: prm.hasBias ? 1 : 0, [.bool(plan.forwardPacked), .count(plan.forwardRows)]))
         packForward = plan.forwardPacked ? try pack(2, channels: plan.forwardChannels) : nil
         // conv2d_backward_data.comp: 15 = PACKED_W, 16 = TR.
         backwardData = try device.kernel(.conv2dBackwardData, bindings: [texel(plan.dataVectorRows), texel(plan.dataPacked), .storage(.write)],
-                                         pushConstants: Self.pushCount, localSize: local,
+                                         pushConstants: Push.count, localSize: local,
                                          constants: constants(plan.dataChannels, plan.dataColumns, vectorRows: plan.dataVectorRows,
                                                               variant: 0, [.bool(plan.dataPacked), .count(plan.dataRows)]))
         packBackwardData = plan.dataPacked ? try pack(3, channels: plan.dataChannels) : nil
         // conv2d_backward_filter.comp: 15 = VEC_DY, 16 = TR, 17 = TC.
         backwardFilter = try device.kernel(.conv2dBackwardFilter,
                                            bindings: [texel(plan.filterVectorRows), texel(plan.filterVectorGradient), .storage(.write)],
-                                           pushConstants: Self.pushCount, localSize: local,
+                                           pushConstants: Push.count, localSize: local,
                                            constants: constants(plan.filterChannels, plan.filterColumns, vectorRows: plan.filterVectorRows,
                                                                 variant: plan.filterLanesOverInputChannels ? 0 : 1,
                                                                 [.bool(plan.filterVectorGradient), .count(plan.filterRows),
@@ -229,11 +229,11 @@ public struct Conv2dLauncher: Sendable {
         // convolution shares these two pipelines.
         let unit = Parameters(batch: 1, inChannels: 1, outChannels: 1, height: 1, width: 1, kernelSize: 1)
         reducePartials = try device.kernel(.conv2dBackwardFilter, bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)],
-                                           pushConstants: Self.pushCount, localSize: [256, 1, 1],
+                                           pushConstants: Push.count, localSize: [256, 1, 1],
                                            constants: Self.constants(unit, channels: 1, columns: 4, vectorRows: false, variant: 2, [false]))
         biasGradient = prm.hasBias
             ? try device.kernel(.conv2dBackwardFilter, bindings: [.texel(.r32f), texel(plan.biasVector), .storage(.write)],
-                                pushConstants: Self.pushCount, localSize: local,
+                                pushConstants: Push.count, localSize: local,
                                 constants: Self.constants(unit, channels: 1, columns: 4, vectorRows: false, variant: 3, [.bool(plan.biasVector)]))
             : nil
         pointwise = prm.isPointwise && (pointwiseAsGEMM ?? !device.info.isLavapipe) ? try MatMulLauncher(device: device) : nil
@@ -375,7 +375,58 @@ public struct Conv2dLauncher: Sendable {
 
     // MARK: Internals
 
-    private static let pushCount = 13
+    /// The push constants shared by the conv2d shaders (`conv2d_common.glsl`): input `[N, C, H, W]`, output `[N, K, OH, OW]`.
+    public struct Push: PushConstants {
+        public static let count = 13
+        /// Batch size.
+        public var N: Int
+        /// Input channels.
+        public var C: Int
+        /// Input height.
+        public var H: Int
+        /// Input width.
+        public var W: Int
+        /// Output channels.
+        public var K: Int
+        /// Output height.
+        public var OH: Int
+        /// Output width.
+        public var OW: Int
+        /// Input channels per group.
+        public var cinG: Int
+        /// Output channels per group.
+        public var coutG: Int
+        /// Kernel-specific block count along x.
+        public var blocksX: Int
+        /// Kernel-specific block count along y.
+        public var blocksY: Int
+        /// Kernel-specific range start (the backward-filter split).
+        public var rows0: Int
+        /// Kernel-specific range end or split count.
+        public var rows1: Int
+
+        public init(N: Int, C: Int, H: Int, W: Int, K: Int, OH: Int, OW: Int, cinG: Int, coutG: Int, blocksX: Int, blocksY: Int,
+                    rows0: Int, rows1: Int) {
+            self.N = N
+            self.C = C
+            self.H = H
+            self.W = W
+            self.K = K
+            self.OH = OH
+            self.OW = OW
+            self.cinG = cinG
+            self.coutG = coutG
+            self.blocksX = blocksX
+            self.blocksY = blocksY
+            self.rows0 = rows0
+            self.rows1 = rows1
+        }
+
+        public var values: [ShaderValue] {
+            [.count(N), .count(C), .count(H), .count(W), .count(K), .count(OH), .count(OW), .count(cinG), .count(coutG),
+             .count(blocksX), .count(blocksY), .count(rows0), .count(rows1)]
+        }
+    }
 
     /// Specialization constants 3, 4, … shared by the conv2d shaders (conv2d_common.glsl): the window
     /// geometry (KH, KW, SH, SW, PH, PW, DH, DW), the block (TM, TN), VEC_ROWS and VARIANT, then the
@@ -414,11 +465,11 @@ public struct Conv2dLauncher: Sendable {
         return workspace
     }
 
-    private func push(blocksX: Int, blocksY: Int, rows: (Int, Int) = (0, 0)) -> [ShaderValue] {
+    private func push(blocksX: Int, blocksY: Int, rows: (Int, Int) = (0, 0)) -> Push {
         let prm = parameters
-        return [.count(prm.batch), .count(prm.inChannels), .count(prm.height), .count(prm.width), .count(prm.outChannels),
-                .count(prm.outputHeight), .count(prm.outputWidth), .count(prm.inChannels / prm.groups), .count(prm.outChannels / prm.groups),
-                .count(blocksX), .count(blocksY), .count(rows.0), .count(rows.1)]
+        return Push(N: prm.batch, C: prm.inChannels, H: prm.height, W: prm.width, K: prm.outChannels, OH: prm.outputHeight,
+                    OW: prm.outputWidth, cinG: prm.inChannels / prm.groups, coutG: prm.outChannels / prm.groups, blocksX: blocksX,
+                    blocksY: blocksY, rows0: rows.0, rows1: rows.1)
     }
 
     private func checkBias(_ buffer: Buffer?, role: String) throws {
