@@ -48,7 +48,8 @@ extension Tensor {
     func unary(_ op: UnaryOp) throws -> Tensor {
         let y = try Tensor.empty(shape: shape, context: context)
         let launcher = try context.launcher(UnaryLauncher.self) { try UnaryLauncher(device: $0) }
-        try launcher.encode(UnaryLauncher.Operation(rawValue: op.rawValue)!, into: context.stream, input: buffer, output: y.buffer, count: count)
+        try launcher.encode(UnaryLauncher.Operation(rawValue: op.rawValue)!, into: context.stream, input: buffer, output: y.buffer,
+                            count: count)
         return y
     }
 }

@@ -83,7 +83,8 @@ public struct AdamWLauncher: Sendable {
     public init(device: Device) throws {
         kernel = try device.kernel(.adamw, bindings: [.storage(.readWrite), .texel(.r32f), .storage(.readWrite), .storage(.readWrite)],
                                    pushConstants: Push.self, localSize: [64], constants: Specialization(vec: 1))
-        vectorKernel = try device.kernel(.adamw, bindings: [.storage(.readWrite), .texel(.rgba32f), .storage(.readWrite), .storage(.readWrite)],
+        vectorKernel = try device.kernel(.adamw,
+                                         bindings: [.storage(.readWrite), .texel(.rgba32f), .storage(.readWrite), .storage(.readWrite)],
                                          pushConstants: Push.self, localSize: [64], constants: Specialization(vec: 4))
     }
 
@@ -109,8 +110,8 @@ public struct AdamWLauncher: Sendable {
         let biasCorrection1 = 1 - pow(beta1, Double(step))
         let biasCorrection2 = 1 - pow(beta2, Double(step))
         let push = Push(count: count, decay: Float(1 - lr * options.weightDecay), oneMinusBeta1: Float(1 - beta1), beta2: Float(beta2),
-                        oneMinusBeta2: Float(1 - beta2), stepSize: Float(lr / biasCorrection1), bias2Sqrt: Float(biasCorrection2.squareRoot()),
-                        eps: Float(options.epsilon), maximize: options.maximize)
+                        oneMinusBeta2: Float(1 - beta2), stepSize: Float(lr / biasCorrection1),
+                        bias2Sqrt: Float(biasCorrection2.squareRoot()), eps: Float(options.epsilon), maximize: options.maximize)
         let vectorized = count % 4 == 0
         try stream.dispatch(vectorized ? vectorKernel : kernel, [parameters, gradients, firstMoment, secondMoment], push: push,
                             groups: SGDLauncher.groups(vectorized ? count / 4 : count))

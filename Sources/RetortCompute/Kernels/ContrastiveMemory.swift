@@ -145,8 +145,10 @@ public struct ContrastiveMemoryLauncher: Sendable {
         try ElementwiseLauncher.require(name, [("bank", bank, bankRows * dimension), ("anchors", anchors, rows * dimension),
                                        ("indices", indices, rows * columns), ("scores", scores, rows * columns)])
         let vectorized = dimension % 4 == 0
-        let kernel = try device.kernel(.contrastiveMemoryScores, bindings: [.storage(.read), .storage(.read), .storage(.read), .storage(.write)],
-                                       pushConstants: ScoresPush.self, localSize: [64, 1, 1], constants: ScoresSpecialization(vec: vectorized ? 1 : 0))
+        let kernel = try device.kernel(.contrastiveMemoryScores,
+                                       bindings: [.storage(.read), .storage(.read), .storage(.read), .storage(.write)],
+                                       pushConstants: ScoresPush.self, localSize: [64, 1, 1],
+                                       constants: ScoresSpecialization(vec: vectorized ? 1 : 0))
         try stream.dispatch(kernel, [bank, anchors, indices, scores], push: ScoresPush(rows: rows, columns: columns, dim: dimension),
                             groups: kernel.groups(covering: (columns, rows, 1)))
     }
@@ -163,11 +165,13 @@ public struct ContrastiveMemoryLauncher: Sendable {
                                        ("indices", indices, rows * columns), ("anchor gradient", anchorGradient, rows * dimension)])
         let chunks = (columns + Self.backwardChunk - 1) / Self.backwardChunk
         _ = try ElementwiseLauncher.elementCount(name, [rows, chunks, dimension])
-        let kernel = try device.kernel(.contrastiveMemoryScoresBackward, bindings: [.storage(.read), .storage(.read), .storage(.read), .storage(.write)],
+        let kernel = try device.kernel(.contrastiveMemoryScoresBackward,
+                                       bindings: [.storage(.read), .storage(.read), .storage(.read), .storage(.write)],
                                        pushConstants: ScoresBackwardPush.self, localSize: [64, 1, 1])
         let partial = chunks == 1 ? anchorGradient : try device.makeBuffer(byteCount: rows * chunks * dimension * 4)
         try stream.dispatch(kernel, [bank, scoreGradient, indices, partial],
-                            push: ScoresBackwardPush(rows: rows, columns: columns, dim: dimension, chunk: Self.backwardChunk, chunks: chunks),
+                            push: ScoresBackwardPush(rows: rows, columns: columns, dim: dimension, chunk: Self.backwardChunk,
+                                                     chunks: chunks),
                             groups: kernel.groups(covering: (dimension * chunks, rows, 1)))
         if chunks > 1 {
             try reduction.encodeSum(into: stream, input: partial, output: anchorGradient,
@@ -200,7 +204,8 @@ public struct ContrastiveMemoryLauncher: Sendable {
         try Self.requireRows(name, rows)
         try ElementwiseLauncher.require(name, [("scores", scores, rows * columns), ("normalizer", normalizer, 1),
                                        ("score gradient", scoreGradient, rows * columns), ("loss", loss, rows)])
-        let kernel = try device.kernel(.contrastiveMemoryNce, bindings: [.storage(.read), .storage(.read), .storage(.write), .storage(.write)],
+        let kernel = try device.kernel(.contrastiveMemoryNce,
+                                       bindings: [.storage(.read), .storage(.read), .storage(.write), .storage(.write)],
                                        pushConstants: NCEPush.self, localSize: [Self.nceLanes, 1, 1])
         try stream.dispatch(kernel, [scores, normalizer, scoreGradient, loss],
                             push: NCEPush(rows: rows, columns: columns, invT: 1 / temperature, noise: noise, eps: epsilon, scale: scale),

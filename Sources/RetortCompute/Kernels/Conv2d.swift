@@ -206,13 +206,15 @@ public struct Conv2dLauncher: Sendable {
         }
 
         // conv2d.comp: 15 = PACKED_W, 16 = TR.
-        forward = try device.kernel(.conv2d, bindings: [texel(plan.forwardVectorRows), texel(plan.forwardPacked), .texel(.r32f), .storage(.write)],
+        forward = try device.kernel(.conv2d,
+                                    bindings: [texel(plan.forwardVectorRows), texel(plan.forwardPacked), .texel(.r32f), .storage(.write)],
                                     pushConstants: Push.count, localSize: local,
                                     constants: constants(plan.forwardChannels, plan.forwardColumns, vectorRows: plan.forwardVectorRows,
                                                          variant: prm.hasBias ? 1 : 0, [.bool(plan.forwardPacked), .count(plan.forwardRows)]))
         packForward = plan.forwardPacked ? try pack(2, channels: plan.forwardChannels) : nil
         // conv2d_backward_data.comp: 15 = PACKED_W, 16 = TR.
-        backwardData = try device.kernel(.conv2dBackwardData, bindings: [texel(plan.dataVectorRows), texel(plan.dataPacked), .storage(.write)],
+        backwardData = try device.kernel(.conv2dBackwardData,
+                                         bindings: [texel(plan.dataVectorRows), texel(plan.dataPacked), .storage(.write)],
                                          pushConstants: Push.count, localSize: local,
                                          constants: constants(plan.dataChannels, plan.dataColumns, vectorRows: plan.dataVectorRows,
                                                               variant: 0, [.bool(plan.dataPacked), .count(plan.dataRows)]))
@@ -265,7 +267,8 @@ public struct Conv2dLauncher: Sendable {
         if let pointwise {
             let (k, c, pixels) = (prm.outChannels, prm.inChannels, prm.height * prm.width)
             try pointwise.encode(into: stream, a: weight, b: input, c: output,
-                                 shape: .init(m: k, n: pixels, k: c, batch: prm.batch, strideA: 0, strideB: c * pixels, strideC: k * pixels),
+                                 shape: .init(m: k, n: pixels, k: c, batch: prm.batch, strideA: 0, strideB: c * pixels,
+                                              strideC: k * pixels),
                                  bias: bias.map { .perRow($0) } ?? .none)
             return
         }

@@ -178,7 +178,8 @@ public struct ElementwiseLauncher: Sendable {
                                        constants: Specialization(op: op, mode: broadcast.mode, vec: vectorized ? 4 : 1, bVec: bVec))
         let byInner = Self.divisionMagic(inner), byMid = Self.divisionMagic(mid)
         try stream.dispatch(kernel, [a, b, output],
-                            push: Push(count: count, mid: mid, inner: inner, alpha: alpha, beta: beta, innerMagic: byInner.magic, innerShift: byInner.shift, midMagic: byMid.magic, midShift: byMid.shift),
+                            push: Push(count: count, mid: mid, inner: inner, alpha: alpha, beta: beta, innerMagic: byInner.magic,
+                                       innerShift: byInner.shift, midMagic: byMid.magic, midShift: byMid.shift),
                             groups: groups(units: vectorized ? count / 4 : count))
     }
 

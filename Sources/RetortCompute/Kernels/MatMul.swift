@@ -358,16 +358,19 @@ public final class MatMulLauncher: @unchecked Sendable {
                                        constants: Specialization(tm: rows, nb: vec4Columns, bias: partial ? 0 : biasMode))
         let target = partial ? try device.makeBuffer(byteCount: batch * slices * m * n * 4) : c
         try stream.dispatch(kernel, [packedA, packedB, target, bias],
-                            push: Push(M: m, N: n, K4: k4, N4: n4, strideA4: strideA4, strideB4: strideB4, strideC: shape.resolvedStrideC, splits: slices, chunk4: chunk4, partial: partial ? 1 : 0, alpha: alpha, beta: beta),
+                            push: Push(M: m, N: n, K4: k4, N4: n4, strideA4: strideA4, strideB4: strideB4, strideC: shape.resolvedStrideC,
+                                       splits: slices, chunk4: chunk4, partial: partial ? 1 : 0, alpha: alpha, beta: beta),
                             groups: (groupsX, groupsY, batch * slices))
         if partial { try reduce(stream, partials: target, into: c, shape: shape, slices: slices, alpha, beta, biasMode, bias) }
     }
 
     private func pack(_ stream: CommandStream, from source: Buffer, into destination: Buffer, rows: Int, cols: Int,
                       rowsPadded: Int, colsPadded: Int, rowStride: Int, colStride: Int, sourceBatch: Int, entries: Int) throws {
-        let kernel = try device.kernel(.matmulPack, bindings: [.texel(.r32f), .storage(.write)], pushConstants: PackPush.self, localSize: [16, 4, 1])
+        let kernel = try device.kernel(.matmulPack, bindings: [.texel(.r32f), .storage(.write)], pushConstants: PackPush.self,
+                                       localSize: [16, 4, 1])
         try stream.dispatch(kernel, [source, destination],
-                            push: PackPush(rows: rows, cols: cols, rowsPadded: rowsPadded, colsPadded: colsPadded, rowStride: rowStride, colStride: colStride, srcBatch: sourceBatch),
+                            push: PackPush(rows: rows, cols: cols, rowsPadded: rowsPadded, colsPadded: colsPadded, rowStride: rowStride,
+                                           colStride: colStride, srcBatch: sourceBatch),
                             groups: kernel.groups(covering: (colsPadded, rowsPadded, entries)))
     }
 
@@ -385,10 +388,14 @@ public final class MatMulLauncher: @unchecked Sendable {
         let slices = (k + chunk - 1) / chunk
         let partial = slices > 1 || (shape.sumOverBatch && batch > 1)
         let kernel = try device.kernel(.matmulTiled, bindings: [.storage(.read), .storage(.read), .storage(.readWrite), .texel(.r32f)],
-                                       pushConstants: TiledPush.self, localSize: [16, 16, 1], constants: TiledSpecialization(bias: partial ? 0 : biasMode))
+                                       pushConstants: TiledPush.self, localSize: [16, 16, 1],
+                                       constants: TiledSpecialization(bias: partial ? 0 : biasMode))
         let target = partial ? try device.makeBuffer(byteCount: batch * slices * m * n * 4) : c
         try stream.dispatch(kernel, [a, b, target, bias],
-                            push: TiledPush(M: m, N: n, K: k, rsA: shape.transposeA ? 1 : k, csA: shape.transposeA ? m : 1, rsB: shape.transposeB ? 1 : n, csB: shape.transposeB ? k : 1, strideA: shape.resolvedStrideA, strideB: shape.resolvedStrideB, strideC: shape.resolvedStrideC, splits: slices, chunk: chunk, partial: partial ? 1 : 0, alpha: alpha, beta: beta),
+                            push: TiledPush(M: m, N: n, K: k, rsA: shape.transposeA ? 1 : k, csA: shape.transposeA ? m : 1,
+                                            rsB: shape.transposeB ? 1 : n, csB: shape.transposeB ? k : 1, strideA: shape.resolvedStrideA,
+                                            strideB: shape.resolvedStrideB, strideC: shape.resolvedStrideC, splits: slices, chunk: chunk,
+                                            partial: partial ? 1 : 0, alpha: alpha, beta: beta),
                             groups: (groupsX, groupsY, batch * slices))
         if partial { try reduce(stream, partials: target, into: c, shape: shape, slices: slices, alpha, beta, biasMode, bias) }
     }
@@ -409,11 +416,13 @@ public final class MatMulLauncher: @unchecked Sendable {
     private func reduce(_ stream: CommandStream, partials: Buffer, into c: Buffer, shape: Shape, slices: Int,
                         _ alpha: Float, _ beta: Float, _ biasMode: UInt32, _ bias: Buffer) throws {
         let kernel = try device.kernel(.matmulReduce, bindings: [.texel(.r32f), .storage(.readWrite), .texel(.r32f)],
-                                       pushConstants: ReducePush.self, localSize: [64, 1, 1], constants: ReduceSpecialization(bias: biasMode))
+                                       pushConstants: ReducePush.self, localSize: [64, 1, 1],
+                                       constants: ReduceSpecialization(bias: biasMode))
         // Summing over the batch is the same fixed-order reduction with batch · slices partials.
         let (partialCount, outputs) = shape.sumOverBatch ? (shape.batch * slices, 1) : (slices, shape.batch)
         try stream.dispatch(kernel, [partials, c, bias],
-                            push: ReducePush(M: shape.m, N: shape.n, splits: partialCount, strideC: shape.resolvedStrideC, alpha: alpha, beta: beta),
+                            push: ReducePush(M: shape.m, N: shape.n, splits: partialCount, strideC: shape.resolvedStrideC, alpha: alpha,
+                                             beta: beta),
                             groups: kernel.groups(covering: (shape.m * shape.n, outputs, 1)))
     }
 

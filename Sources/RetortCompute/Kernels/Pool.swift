@@ -80,7 +80,8 @@ public struct PoolLauncher: Sendable {
                                         localSize: [64, 1, 1], constants: run)
         maxBackward2x2 = try device.kernel(.poolMax2x2Backward, bindings: [.texel(.rgba32f), .storage(.read), .storage(.write)],
                                            pushConstants: HalvingPush.count, localSize: [64, 1, 1])
-        averageForward = try device.kernel(.poolAvg, bindings: [.texel(.r32f), .storage(.write)], pushConstants: ForwardPush<CountPadding>.count,
+        averageForward = try device.kernel(.poolAvg, bindings: [.texel(.r32f), .storage(.write)],
+                                           pushConstants: ForwardPush<CountPadding>.count,
                                            localSize: [64, 1, 1], constants: run)
         averageBackward = try device.kernel(.poolAvgBackward, bindings: [.texel(.r32f), .storage(.write)],
                                             pushConstants: BackwardPush<CountPadding>.count,
@@ -89,7 +90,8 @@ public struct PoolLauncher: Sendable {
                                            localSize: [64, 1, 1], constants: [1]),
                          try device.kernel(.poolGlobalAvg, bindings: [.texel(.rgba32f), .storage(.write)], pushConstants: GlobalPush.count,
                                            localSize: [64, 1, 1], constants: [4]))
-        globalBackward = try device.kernel(.poolGlobalAvgBackward, bindings: [.texel(.r32f), .storage(.write)], pushConstants: GlobalBackwardPush.count,
+        globalBackward = try device.kernel(.poolGlobalAvgBackward, bindings: [.texel(.r32f), .storage(.write)],
+                                           pushConstants: GlobalBackwardPush.count,
                                            localSize: [64, 1, 1], constants: [.count(Self.globalBackwardRun)])
     }
 
@@ -219,7 +221,8 @@ extension PoolLauncher {
         let operation: String
 
         /// `window` nil: global pooling (output `[N, C]`).
-        init(batch: Int, channels: Int, height: Int, width: Int, window: PoolLauncher.Window?, operation: String, allowsDilation: Bool = true) throws {
+        init(batch: Int, channels: Int, height: Int, width: Int, window: PoolLauncher.Window?, operation: String,
+             allowsDilation: Bool = true) throws {
             (self.batch, self.channels, self.height, self.width, self.window, self.operation) = (batch, channels, height, width, window, operation)
             let shape = "[\(batch), \(channels), \(height), \(width)]"
             guard batch > 0, channels > 0, height > 0, width > 0 else {

@@ -205,12 +205,14 @@ public struct ReduceLauncher: Sendable {
         let chunks = (view.reduced + chunk - 1) / chunk
         // 1: vec4 reads along the reduced axis; 2: along the inner axis (4 outputs per invocation).
         let vec: UInt32 = view.inner == 1 && view.reduced % 4 == 0 && chunk % 4 == 0 ? 1 : (view.inner % 4 == 0 ? 2 : 0)
-        let kernel = try device.kernel(.reduce, bindings: [.texel(vec == 0 ? .r32f : .rgba32f), .storage(.readWrite)], pushConstants: Push.self,
+        let kernel = try device.kernel(.reduce, bindings: [.texel(vec == 0 ? .r32f : .rgba32f), .storage(.readWrite)],
+                                       pushConstants: Push.self,
                                        localSize: [Self.localSize], constants: Specialization(vec: vec))
         let units = view.outer * chunks * (vec == 2 ? view.inner / 4 : view.inner)
         let groups = max(1, min((units + Int(Self.localSize) - 1) / Int(Self.localSize), ElementwiseLauncher.maxGroups))
         try stream.dispatch(kernel, [input, output],
-                            push: Push(outer: view.outer, reduce: view.reduced, inner: view.inner, chunk: chunk, chunks: chunks, divisor: divisor, accumulate: accumulate),
+                            push: Push(outer: view.outer, reduce: view.reduced, inner: view.inner, chunk: chunk, chunks: chunks,
+                                       divisor: divisor, accumulate: accumulate),
                             groups: (groups, 1, 1))
     }
 }

@@ -72,7 +72,8 @@ public struct SoftmaxLauncher: Sendable {
         forwardKernels = try SoftmaxKernelPair(device: device, shader: .softmax, bindings: { [.texel($0), .storage(.write)] },
                                                pushConstants: Push.self, mapping: mapping)
         backwardKernels = try SoftmaxKernelPair(device: device, shader: .softmaxBackward,
-                                                bindings: { [.texel($0), .texel($0), .storage(.readWrite)] }, pushConstants: BackwardPush.self, mapping: mapping)
+                                                bindings: { [.texel($0), .texel($0), .storage(.readWrite)] },
+                                                pushConstants: BackwardPush.self, mapping: mapping)
     }
 
     /// Records `output = variant(input / temperature)` row by row; both are `[rows, columns]`.
@@ -101,7 +102,8 @@ public struct SoftmaxLauncher: Sendable {
         ])
         try SoftmaxShape.validate(name, temperature: temperature)
         try stream.dispatch(backwardKernels.kernel(columns: columns), [output, outputGradient, inputGradient],
-                            push: BackwardPush(rows: rows, cols: columns, invT: 1 / temperature, mode: variant == .softmax ? 0 : 1, flags: accumulate ? 1 : 0),
+                            push: BackwardPush(rows: rows, cols: columns, invT: 1 / temperature, mode: variant == .softmax ? 0 : 1,
+                                               flags: accumulate ? 1 : 0),
                             groups: mapping.groups(rows: rows))
     }
 }

@@ -89,7 +89,8 @@ public struct SoftmaxKLLauncher: Sendable {
         try SoftmaxShape.validate(name, finite: scale, named: "scale")
         let flags = (accumulateGradient ? 1 : 0) | (accumulateLoss ? 2 : 0)
         try stream.dispatch(kernels.kernel(columns: classes), [student, teacher, studentGradient, loss],
-                            push: Push(rows: rows, cols: classes, invT: 1 / temperature, scale: scale, mode: direction == .forward ? 0 : 1, flags: flags),
+                            push: Push(rows: rows, cols: classes, invT: 1 / temperature, scale: scale, mode: direction == .forward ? 0 : 1,
+                                       flags: flags),
                             groups: mapping.groups(rows: rows))
     }
 }

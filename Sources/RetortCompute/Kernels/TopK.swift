@@ -91,7 +91,8 @@ public struct TopKLauncher: Sendable {
         let countKernel = try selectionKernel(mode: 2)
         let ks = (0..<4).map { $0 < topK.count ? topK[$0] : 0 }
         try stream.dispatch(countKernel, [logits, ranks, counts],
-                            push: Push(rows: rows, columns: columns, numK: topK.count, accumulate: accumulate, k0: ks[0], k1: ks[1], k2: ks[2],
+                            push: Push(rows: rows, columns: columns, numK: topK.count, accumulate: accumulate, k0: ks[0], k1: ks[1],
+                                       k2: ks[2],
                                        k3: ks[3]),
                             groups: (1, 1, 1))
     }
