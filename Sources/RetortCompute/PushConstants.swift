@@ -25,6 +25,20 @@ public struct NoSpecializationConstants: SpecializationConstants {
     public var values: [ShaderValue] { [] }
 }
 
+/// The specialization of the in-place element-wise shaders whose only constant is `VEC` (`sgd.comp`,
+/// `adamw.comp`).
+public struct VectorWidth: SpecializationConstants {
+    /// constant_id 3: `VEC`, elements per invocation: 1, or 4 (vec4 storage and RGBA32F texel views;
+    /// counts divisible by 4).
+    public var vec: UInt32
+
+    public init(vec: UInt32) {
+        self.vec = vec
+    }
+
+    public var values: [ShaderValue] { [.uint(vec)] }
+}
+
 extension Device {
     /// The pipeline for `shader` with the push-constant block `pushConstants` and the specialization
     /// `constants`, built on first request and shared afterwards.

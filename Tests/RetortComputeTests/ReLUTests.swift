@@ -85,15 +85,9 @@ final class ReLUTests: DeviceTestCase {
         let relu = try ReLULauncher(device: device)
         let stream = try device.makeStream()
         let small = try device.makeBuffer(byteCount: 16), big = try device.makeBuffer(byteCount: 4096)
-        func expectInvalid(_ label: String, _ body: () throws -> Void) {
-            XCTAssertThrowsError(try body(), label) { error in
-                guard case VulkanError.invalidArgument(let message) = error else { return XCTFail("\(label): \(error)") }
-                XCTAssertFalse(message.isEmpty)
-            }
-        }
-        expectInvalid("relu count") { try relu.encodeReLU(into: stream, input: big, output: small, count: 64) }
-        expectInvalid("relu zero") { try relu.encodeReLU(into: stream, input: big, output: big, count: 0) }
-        expectInvalid("relu backward") {
+        assertInvalidArgument("relu count") { try relu.encodeReLU(into: stream, input: big, output: small, count: 64) }
+        assertInvalidArgument("relu zero") { try relu.encodeReLU(into: stream, input: big, output: big, count: 0) }
+        assertInvalidArgument("relu backward") {
             try relu.encodeReLUBackward(into: stream, outputGradient: small, mask: big, inputGradient: big, count: 100)
         }
         XCTAssertEqual(stream.dispatchCount, 0)

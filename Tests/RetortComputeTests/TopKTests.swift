@@ -91,23 +91,18 @@ final class TopKTests: DeviceTestCase {
         let selection = try TopKLauncher(device: device)
         let stream = try device.makeStream()
         let small = try device.makeBuffer(byteCount: 16), big = try device.makeBuffer(byteCount: 4096)
-        func expectInvalid(_ label: String, _ body: () throws -> Void) {
-            XCTAssertThrowsError(try body(), label) { error in
-                guard case VulkanError.invalidArgument = error else { return XCTFail("\(label): \(error)") }
-            }
-        }
-        expectInvalid("argmax rows") { try selection.encodeArgmax(into: stream, input: big, output: small, rows: 5, columns: 2) }
-        expectInvalid("argmax zero") { try selection.encodeArgmax(into: stream, input: big, output: big, rows: 0, columns: 2) }
-        expectInvalid("top-k labels") {
+        assertInvalidArgument("argmax rows") { try selection.encodeArgmax(into: stream, input: big, output: small, rows: 5, columns: 2) }
+        assertInvalidArgument("argmax zero") { try selection.encodeArgmax(into: stream, input: big, output: big, rows: 0, columns: 2) }
+        assertInvalidArgument("top-k labels") {
             try selection.encodeTopKCorrect(into: stream, logits: big, labels: small, counts: big, rows: 5, columns: 10)
         }
-        expectInvalid("top-k k") {
+        assertInvalidArgument("top-k k") {
             try selection.encodeTopKCorrect(into: stream, logits: big, labels: big, counts: big, rows: 5, columns: 10, topK: [0])
         }
-        expectInvalid("top-k too many") {
+        assertInvalidArgument("top-k too many") {
             try selection.encodeTopKCorrect(into: stream, logits: big, labels: big, counts: big, rows: 5, columns: 10, topK: [1, 2, 3, 4, 5])
         }
-        expectInvalid("top-k counts over labels") {
+        assertInvalidArgument("top-k counts over labels") {
             try selection.encodeTopKCorrect(into: stream, logits: big, labels: big, counts: big, rows: 5, columns: 10)
         }
         XCTAssertEqual(stream.dispatchCount, 0)

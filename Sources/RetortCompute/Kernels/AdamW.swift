@@ -68,24 +68,12 @@ public struct AdamWLauncher: Sendable {
         }
     }
 
-    /// The specialization constants of `adamw.comp`.
-    public struct Specialization: SpecializationConstants {
-        /// constant_id 3: `VEC`: parameters per invocation, 1 or 4 (4 reads the gradients as RGBA32F; counts divisible by 4).
-        public var vec: UInt32
-
-        public init(vec: UInt32) {
-            self.vec = vec
-        }
-
-        public var values: [ShaderValue] { [.uint(vec)] }
-    }
-
     public init(device: Device) throws {
         kernel = try device.kernel(.adamw, bindings: [.storage(.readWrite), .texel(.r32f), .storage(.readWrite), .storage(.readWrite)],
-                                   pushConstants: Push.self, localSize: [64], constants: Specialization(vec: 1))
+                                   pushConstants: Push.self, localSize: [64], constants: VectorWidth(vec: 1))
         vectorKernel = try device.kernel(.adamw,
                                          bindings: [.storage(.readWrite), .texel(.rgba32f), .storage(.readWrite), .storage(.readWrite)],
-                                         pushConstants: Push.self, localSize: [64], constants: Specialization(vec: 4))
+                                         pushConstants: Push.self, localSize: [64], constants: VectorWidth(vec: 4))
     }
 
     /// Records step number `step` (1 for the first step) over `count` parameters: `parameters`,

@@ -70,23 +70,11 @@ public struct SGDLauncher: Sendable {
         }
     }
 
-    /// The specialization constants of `sgd.comp`.
-    public struct Specialization: SpecializationConstants {
-        /// constant_id 3: `VEC`: parameters per invocation, 1 or 4 (4 reads the gradients as RGBA32F; counts divisible by 4).
-        public var vec: UInt32
-
-        public init(vec: UInt32) {
-            self.vec = vec
-        }
-
-        public var values: [ShaderValue] { [.uint(vec)] }
-    }
-
     public init(device: Device) throws {
         kernel = try device.kernel(.sgd, bindings: [.storage(.readWrite), .texel(.r32f), .storage(.readWrite)], pushConstants: Push.self,
-                                   localSize: [Self.localSize], constants: Specialization(vec: 1))
+                                   localSize: [Self.localSize], constants: VectorWidth(vec: 1))
         vectorKernel = try device.kernel(.sgd, bindings: [.storage(.readWrite), .texel(.rgba32f), .storage(.readWrite)],
-                                         pushConstants: Push.self, localSize: [Self.localSize], constants: Specialization(vec: 4))
+                                         pushConstants: Push.self, localSize: [Self.localSize], constants: VectorWidth(vec: 4))
     }
 
     /// Records one step over `count` parameters: `parameters` (and `momentumBuffer`, required when
