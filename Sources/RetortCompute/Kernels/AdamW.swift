@@ -1,5 +1,8 @@
 import Foundation
 
+// AdamW step, in place.
+//   parameters, gradients, firstMoment, secondMoment: [count]
+
 /// `torch.optim.AdamW` (amsgrad off) as one in-place dispatch per parameter buffer (`adamw.comp`),
 /// in PyTorch's order of operations; the bias corrections are computed on the host in double
 /// precision from the step number, as PyTorch does.

@@ -1,3 +1,7 @@
+// Batch norm (2-D).
+//   input, output, outputGradient, inputGradient: [N, C, H, W]
+//   weight, bias, running and saved statistics and their gradients: [C]
+
 /// Batch normalization over the channels of NCHW fp32 tensors, as PyTorch's `nn.BatchNorm2d`
 /// (affine, tracking running statistics).
 ///

@@ -1,3 +1,6 @@
+// Contrastive memory bank.
+//   bank: [bankRows, D]; anchors: [rows, D]; indices, scores: [rows, columns]; loss: [rows]
+
 /// The kernels of contrastive representation distillation (CRD, Tian et al. 2020) around a memory
 /// bank `[N, D]` of fp32 rows: indexed scores and their backward (`contrastive_memory_scores.comp`,
 /// `contrastive_memory_scores_backward.comp`), the fused NCE loss and score gradient (`contrastive_memory_nce.comp`), and the

@@ -1,3 +1,6 @@
+// Conv2d.
+//   x: [N, C, H, W]; w: [K, C / groups, KH, KW]; b: [K]; y: [N, K, OH, OW]
+
 /// 2-D convolution of fp32 NCHW tensors (PyTorch's `nn.Conv2d`): forward, backward data and
 /// backward filter, with stride, zero padding, dilation, groups (depthwise included) and an
 /// optional bias.

@@ -1,3 +1,6 @@
+// Fused softmax cross-entropy.
+//   logits, gradient: [rows, classes]; labels, loss: [rows]
+
 /// Fused softmax + cross-entropy with integer labels and label smoothing + gradient with respect to
 /// the logits, in one dispatch over a batch of rows.
 ///

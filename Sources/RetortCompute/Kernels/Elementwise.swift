@@ -1,3 +1,6 @@
+// Binary element-wise ops with broadcasting.
+//   a, output: [any shape]; b: [any shape], [C], [N] or [1] (``Broadcast``)
+
 /// Element-wise binary ops on fp32 tensors with broadcasting (`broadcast.comp`); ReLU is
 /// ``ReLULauncher``, unary ops ``UnaryLauncher``.
 ///

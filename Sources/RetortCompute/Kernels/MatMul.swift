@@ -1,5 +1,8 @@
 import Foundation
 
+// Batched matrix multiply.
+//   A: [batch, M, K] (or [batch, K, M] transposed); B: [batch, K, N] (or [batch, N, K]); C: [batch, M, N]; bias: [M] or [N]
+
 /// Batched `C = alpha · op(A) · op(B) + beta · C (+ bias)` for fp32 matrices, op ∈ {none, transpose}.
 ///
 /// Two kernel families, picked per device:

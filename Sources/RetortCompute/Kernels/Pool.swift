@@ -1,3 +1,6 @@
+// Pooling (2-D).
+//   x: [N, C, H, W]; y, indices: [N, C, OH, OW] (windowed) or y: [N, C] (global)
+
 /// 2-D pooling over NCHW fp32 tensors, as PyTorch's `max_pool2d`, `avg_pool2d` and
 /// `adaptive_avg_pool2d(x, 1)` (floor mode), forward and backward.
 ///

@@ -1,3 +1,6 @@
+// Sums and means over axes.
+//   input viewed as [outer, reduced, inner]; output: [outer, inner]
+
 /// Deterministic reductions on fp32 tensors: sums and means over axes (`reduce.comp`). Argmax and
 /// top-k counting are ``TopKLauncher``.
 ///

@@ -1,5 +1,8 @@
 import Foundation
 
+// SGD step, in place.
+//   parameters, gradients, momentumBuffer: [count]
+
 /// `torch.optim.SGD` as one in-place dispatch per parameter buffer (`sgd.comp`).
 ///
 /// Hyper-parameters travel as push constants, so a learning-rate schedule changes ``Options/learningRate``

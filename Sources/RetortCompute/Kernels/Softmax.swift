@@ -1,3 +1,6 @@
+// Softmax and log-softmax over rows.
+//   input, output, gradients: [rows, columns]
+
 /// Softmax and log-softmax over the rows of a `[rows, columns]` matrix, with temperature, and their
 /// backward passes, for use as standalone autograd ops.
 ///

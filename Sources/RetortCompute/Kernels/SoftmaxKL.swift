@@ -1,3 +1,6 @@
+// Fused temperature softmax KL divergence.
+//   student, teacher, studentGradient: [rows, classes]; loss: [rows]
+
 /// Fused temperature softmax + KL divergence + gradient with respect to the student logits, in one
 /// dispatch over a batch of rows.
 ///

@@ -1,3 +1,6 @@
+// How softmax-family shaders map rows to invocations.
+//   x: [rows, columns]
+
 /// How the kernels of the softmax family (``SoftmaxLauncher``, ``SoftmaxKLLauncher``, ``CrossEntropyLauncher``) map the rows
 /// of a row-major `[rows, columns]` matrix onto invocations.
 ///

@@ -1,3 +1,6 @@
+// Argmax and top-k counting.
+//   logits: [rows, columns]; labels, ranks, argmax: [rows]; counts: [topK.count]
+
 /// Row-wise selection over logits `[rows, columns]` (`top_k.comp`): argmax per row and counts of
 /// rows whose label is among the k largest logits (top-k accuracy without reading the logits back).
 public struct TopKLauncher: Sendable {

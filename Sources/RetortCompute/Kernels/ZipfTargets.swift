@@ -1,3 +1,6 @@
+// Zipf label-smoothing targets.
+//   scores, distribution: [rows, classes]; labels, correct: [rows]
+
 /// Zipf label-smoothing targets from a ranking signal (`zipf_targets.comp`), one workgroup per row.
 ///
 /// For scores `s` (`[rows, classes]`, row-major fp32; Zipf's LS uses the network's own logits) and
