@@ -97,19 +97,36 @@ public struct BatchNormLauncher: Sendable {
 
         /// `tensors` leading texel bindings read the tensor (1 or 4 floats per texel), `vectors` more
         /// read `[C]` vectors (1 float per texel), then the storage bindings.
-        init(device: Device, shader: Shader, tensors: Int, vectors: Int, storage: [Kernel.Access], pushConstants: Int,
-             localSize: UInt32, constants: [ShaderValue] = []) throws {
-            func make(_ format: TexelFormat, _ floatsPerTexel: Int) throws -> Kernel {
+        /// `constants` gives the specialization for a number of floats per texel (`VEC`, 1 or 4).
+        init<P: PushConstants, C: SpecializationConstants>(device: Device, shader: Shader, tensors: Int, vectors: Int,
+                                                           storage: [Kernel.Access], pushConstants: P.Type, localSize: UInt32,
+                                                           constants: (_ floatsPerTexel: UInt32) -> C) throws {
+            func make(_ format: TexelFormat, _ floatsPerTexel: UInt32) throws -> Kernel {
                 let bindings = Array(repeating: Kernel.Binding.texel(format), count: tensors)
                     + Array(repeating: Kernel.Binding.texel(.r32f), count: vectors) + storage.map { Kernel.Binding.storage($0) }
-                return try device.kernel(shader, bindings: bindings, pushConstants: pushConstants, localSize: [localSize, 1, 1],
-                                         constants: [.count(floatsPerTexel)] + constants)
+                return try device.kernel(shader, bindings: bindings, pushConstants: P.self, localSize: [localSize, 1, 1],
+                                         constants: constants(floatsPerTexel))
             }
             scalar = try make(.r32f, 1)
             vector = try make(.rgba32f, 4)
         }
 
         func callAsFunction(_ shape: Shape) -> Kernel { shape.vectorized ? vector : scalar }
+    }
+
+    /// The specialization constants of `batchnorm_eval.comp` (the training shaders take a ``VectorWidth``).
+    public struct InferenceSpecialization: SpecializationConstants {
+        /// constant_id 3: `VEC`: floats per texel, 1 or 4 (H·W divisible by 4).
+        public var vec: UInt32
+        /// constant_id 4: `RUN`: texels per invocation.
+        public var run: Int
+
+        public init(vec: UInt32, run: Int) {
+            self.vec = vec
+            self.run = run
+        }
+
+        public var values: [ShaderValue] { [.uint(vec), .count(run)] }
     }
 
     private let training: Variants
@@ -125,12 +142,14 @@ public struct BatchNormLauncher: Sendable {
         // 64 lanes. GPUs want wide workgroups.
         channelLanes = device.info.isLavapipe ? 8 : 256
         training = try Variants(device: device, shader: .batchnorm, tensors: 1, vectors: 2,
-                                storage: [.write, .write, .write, .readWrite, .readWrite], pushConstants: TrainingPush.count,
-                                localSize: channelLanes)
+                                storage: [.write, .write, .write, .readWrite, .readWrite], pushConstants: TrainingPush.self,
+                                localSize: channelLanes, constants: VectorWidth.init)
         inference = try Variants(device: device, shader: .batchnormEval, tensors: 1, vectors: 4, storage: [.write],
-                                 pushConstants: InferencePush.count, localSize: 64, constants: [.count(Self.inferenceRun)])
+                                 pushConstants: InferencePush.self, localSize: 64,
+                                 constants: { InferenceSpecialization(vec: $0, run: Self.inferenceRun) })
         backward = try Variants(device: device, shader: .batchnormBackward, tensors: 2, vectors: 3,
-                                storage: [.write, .write, .write], pushConstants: BackwardPush.count, localSize: channelLanes)
+                                storage: [.write, .write, .write], pushConstants: BackwardPush.self, localSize: channelLanes,
+                                constants: VectorWidth.init)
     }
 
     // MARK: Forward

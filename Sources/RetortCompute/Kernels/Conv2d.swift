@@ -199,47 +199,52 @@ public struct Conv2dLauncher: Sendable {
         self.plan = plan
         let local: [UInt32] = [UInt32(plan.lanes), 1, 1]
         func texel(_ vector: Bool) -> Kernel.Binding { .texel(vector ? .rgba32f : .r32f) }
-        func constants(_ channels: Int, _ columns: Int, vectorRows: Bool, variant: UInt32, _ own: [ShaderValue]) -> [ShaderValue] {
-            Self.constants(prm, channels: channels, columns: columns, vectorRows: vectorRows, variant: variant, own)
+        func constants(_ channels: Int, _ columns: Int, vectorRows: Bool, variant: UInt32, operandFlag: Bool, rows: Int? = nil,
+                       inputChannels: Int? = nil) -> Specialization {
+            Self.constants(prm, channels: channels, columns: columns, vectorRows: vectorRows, variant: variant, operandFlag: operandFlag,
+                           rows: rows, inputChannels: inputChannels)
         }
         func pack(_ variant: UInt32, channels: Int) throws -> Kernel {
             try device.kernel(.conv2d, bindings: [.texel(.r32f), .texel(.r32f), .texel(.r32f), .storage(.write)],
-                              pushConstants: Push.count, localSize: [256, 1, 1],
-                              constants: constants(channels, 4, vectorRows: false, variant: variant, [false]))
+                              pushConstants: Push.self, localSize: [256, 1, 1],
+                              constants: constants(channels, 4, vectorRows: false, variant: variant, operandFlag: false))
         }
 
         // conv2d.comp: 15 = PACKED_W, 16 = TR.
         forward = try device.kernel(.conv2d,
                                     bindings: [texel(plan.forwardVectorRows), texel(plan.forwardPacked), .texel(.r32f), .storage(.write)],
-                                    pushConstants: Push.count, localSize: local,
+                                    pushConstants: Push.self, localSize: local,
                                     constants: constants(plan.forwardChannels, plan.forwardColumns, vectorRows: plan.forwardVectorRows,
-                                                         variant: prm.hasBias ? 1 : 0, [.bool(plan.forwardPacked), .count(plan.forwardRows)]))
+                                                         variant: prm.hasBias ? 1 : 0, operandFlag: plan.forwardPacked,
+                                                         rows: plan.forwardRows))
         packForward = plan.forwardPacked ? try pack(2, channels: plan.forwardChannels) : nil
         // conv2d_backward_data.comp: 15 = PACKED_W, 16 = TR.
         backwardData = try device.kernel(.conv2dBackwardData,
                                          bindings: [texel(plan.dataVectorRows), texel(plan.dataPacked), .storage(.write)],
-                                         pushConstants: Push.count, localSize: local,
+                                         pushConstants: Push.self, localSize: local,
                                          constants: constants(plan.dataChannels, plan.dataColumns, vectorRows: plan.dataVectorRows,
-                                                              variant: 0, [.bool(plan.dataPacked), .count(plan.dataRows)]))
+                                                              variant: 0, operandFlag: plan.dataPacked, rows: plan.dataRows))
         packBackwardData = plan.dataPacked ? try pack(3, channels: plan.dataChannels) : nil
         // conv2d_backward_filter.comp: 15 = VEC_DY, 16 = TR, 17 = TC.
         backwardFilter = try device.kernel(.conv2dBackwardFilter,
                                            bindings: [texel(plan.filterVectorRows), texel(plan.filterVectorGradient), .storage(.write)],
-                                           pushConstants: Push.count, localSize: local,
+                                           pushConstants: Push.self, localSize: local,
                                            constants: constants(plan.filterChannels, plan.filterColumns, vectorRows: plan.filterVectorRows,
                                                                 variant: plan.filterLanesOverInputChannels ? 0 : 1,
-                                                                [.bool(plan.filterVectorGradient), .count(plan.filterRows),
-                                                                 .count(plan.filterInputChannels)]))
+                                                                operandFlag: plan.filterVectorGradient, rows: plan.filterRows,
+                                                                inputChannels: plan.filterInputChannels))
         // The reduction and bias passes do not depend on the geometry: a 1×1 one, so that every
         // convolution shares these two pipelines.
         let unit = Parameters(batch: 1, inChannels: 1, outChannels: 1, height: 1, width: 1, kernelSize: 1)
         reducePartials = try device.kernel(.conv2dBackwardFilter, bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)],
-                                           pushConstants: Push.count, localSize: [256, 1, 1],
-                                           constants: Self.constants(unit, channels: 1, columns: 4, vectorRows: false, variant: 2, [false]))
+                                           pushConstants: Push.self, localSize: [256, 1, 1],
+                                           constants: Self.constants(unit, channels: 1, columns: 4, vectorRows: false, variant: 2,
+                                                                     operandFlag: false))
         biasGradient = prm.hasBias
             ? try device.kernel(.conv2dBackwardFilter, bindings: [.texel(.r32f), texel(plan.biasVector), .storage(.write)],
-                                pushConstants: Push.count, localSize: local,
-                                constants: Self.constants(unit, channels: 1, columns: 4, vectorRows: false, variant: 3, [.bool(plan.biasVector)]))
+                                pushConstants: Push.self, localSize: local,
+                                constants: Self.constants(unit, channels: 1, columns: 4, vectorRows: false, variant: 3,
+                                                          operandFlag: plan.biasVector))
             : nil
         pointwise = prm.isPointwise && (pointwiseAsGEMM ?? !device.info.isLavapipe) ? try MatMulLauncher(device: device) : nil
     }
@@ -434,14 +439,53 @@ public struct Conv2dLauncher: Sendable {
         }
     }
 
-    /// Specialization constants 3, 4, … shared by the conv2d shaders (conv2d_common.glsl): the window
-    /// geometry (KH, KW, SH, SW, PH, PW, DH, DW), the block (TM, TN), VEC_ROWS and VARIANT, then the
-    /// shader's own from 15 on.
+    /// The specialization constants of the conv2d shaders: the ones `conv2d_common.glsl` declares
+    /// (3–14), then the shader's own from 15 on; the optional ones are left out when nil (the
+    /// shader's default).
+    public struct Specialization: SpecializationConstants {
+        /// constant_id 3–10: `KH`, `KW`, `SH`, `SW`, `PH`, `PW`, `DH`, `DW` (the window geometry).
+        public var window: [Int]
+        /// constant_id 11: `TM`, channels per invocation (register block rows).
+        public var channels: Int
+        /// constant_id 12: `TN`, pixels per invocation along a row (register block columns).
+        public var columns: Int
+        /// constant_id 13: `VEC_ROWS`, rows read as RGBA32F.
+        public var vectorRows: Bool
+        /// constant_id 14: `VARIANT`, the shader's mode (e.g. bias or not, packing, reduction).
+        public var variant: UInt32
+        /// constant_id 15: `PACKED_W` (`conv2d.comp`, `conv2d_backward_data.comp`) or `VEC_DY`
+        /// (`conv2d_backward_filter.comp`).
+        public var operandFlag: Bool
+        /// constant_id 16: `TR`, rows per invocation; nil keeps the default.
+        public var rows: Int?
+        /// constant_id 17: `TC`, input channels per invocation (`conv2d_backward_filter.comp`); nil keeps the default.
+        public var inputChannels: Int?
+
+        public init(window: [Int], channels: Int, columns: Int, vectorRows: Bool, variant: UInt32, operandFlag: Bool,
+                    rows: Int? = nil, inputChannels: Int? = nil) {
+            self.window = window
+            self.channels = channels
+            self.columns = columns
+            self.vectorRows = vectorRows
+            self.variant = variant
+            self.operandFlag = operandFlag
+            self.rows = rows
+            self.inputChannels = inputChannels
+        }
+
+        public var values: [ShaderValue] {
+            window.map { .count($0) } + [.count(channels), .count(columns), .bool(vectorRows), .uint(variant), .bool(operandFlag)]
+                + [rows, inputChannels].compactMap { $0.map { .count($0) } }
+        }
+    }
+
+    /// The specialization of a kernel of `prm`'s geometry.
     private static func constants(_ prm: Parameters, channels: Int, columns: Int, vectorRows: Bool, variant: UInt32,
-                                  _ own: [ShaderValue]) -> [ShaderValue] {
-        [.count(prm.kernelHeight), .count(prm.kernelWidth), .count(prm.strideHeight), .count(prm.strideWidth),
-         .count(prm.paddingHeight), .count(prm.paddingWidth), .count(prm.dilationHeight), .count(prm.dilationWidth),
-         .count(channels), .count(columns), .bool(vectorRows), .uint(variant)] + own
+                                  operandFlag: Bool, rows: Int? = nil, inputChannels: Int? = nil) -> Specialization {
+        Specialization(window: [prm.kernelHeight, prm.kernelWidth, prm.strideHeight, prm.strideWidth, prm.paddingHeight,
+                                prm.paddingWidth, prm.dilationHeight, prm.dilationWidth],
+                       channels: channels, columns: columns, vectorRows: vectorRows, variant: variant, operandFlag: operandFlag,
+                       rows: rows, inputChannels: inputChannels)
     }
 
     private var weightCount: Int { parameters.weightShape.reduce(1, *) }

@@ -1,4 +1,4 @@
-// The push constants of the pooling shaders, declared field by field in the shaders' order.
+// The push and specialization constants of the pooling shaders, declared field by field in the shaders' order.
 
 extension PoolLauncher {
     /// The window geometry the windowed pooling shaders' push constants start with (`pool.glsl`).
@@ -211,5 +211,18 @@ extension PoolLauncher {
         }
 
         public var values: [ShaderValue] { [.count(HW), .count(count), .uint(hwMagic), .uint(hwShift)] }
+    }
+
+    /// The specialization constant of the pooling shaders that walk runs of a row (all but the 2×2 and
+    /// global-forward ones).
+    public struct RunLength: SpecializationConstants {
+        /// constant_id 3: `RUN`: outputs (forward) or input positions (backward) per invocation.
+        public var run: Int
+
+        public init(run: Int) {
+            self.run = run
+        }
+
+        public var values: [ShaderValue] { [.count(run)] }
     }
 }

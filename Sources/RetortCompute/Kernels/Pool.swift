@@ -71,31 +71,31 @@ public struct PoolLauncher: Sendable {
     private static let globalBackwardRun = 8
 
     public init(device: Device) throws {
-        let run: [ShaderValue] = [.count(Self.run)]
+        let run = RunLength(run: Self.run)
         maxForward = try device.kernel(.poolMax, bindings: [.texel(.r32f), .storage(.write), .storage(.write)],
-                                       pushConstants: ForwardPush<Dilation>.count,
+                                       pushConstants: ForwardPush<Dilation>.self,
                                        localSize: [64, 1, 1], constants: run)
         maxForward2x2 = try device.kernel(.poolMax2x2, bindings: [.texel(.rgba32f), .storage(.write), .storage(.write)],
-                                          pushConstants: HalvingPush.count,
+                                          pushConstants: HalvingPush.self,
                                           localSize: [64, 1, 1])
         maxBackward = try device.kernel(.poolMaxBackward, bindings: [.texel(.r32f), .texel(.r32i), .storage(.write)],
-                                        pushConstants: BackwardPush<Dilation>.count,
+                                        pushConstants: BackwardPush<Dilation>.self,
                                         localSize: [64, 1, 1], constants: run)
         maxBackward2x2 = try device.kernel(.poolMax2x2Backward, bindings: [.texel(.rgba32f), .storage(.read), .storage(.write)],
-                                           pushConstants: HalvingPush.count, localSize: [64, 1, 1])
+                                           pushConstants: HalvingPush.self, localSize: [64, 1, 1])
         averageForward = try device.kernel(.poolAvg, bindings: [.texel(.r32f), .storage(.write)],
-                                           pushConstants: ForwardPush<CountPadding>.count,
+                                           pushConstants: ForwardPush<CountPadding>.self,
                                            localSize: [64, 1, 1], constants: run)
         averageBackward = try device.kernel(.poolAvgBackward, bindings: [.texel(.r32f), .storage(.write)],
-                                            pushConstants: BackwardPush<CountPadding>.count,
+                                            pushConstants: BackwardPush<CountPadding>.self,
                                             localSize: [64, 1, 1], constants: run)
-        globalForward = (try device.kernel(.poolGlobalAvg, bindings: [.texel(.r32f), .storage(.write)], pushConstants: GlobalPush.count,
-                                           localSize: [64, 1, 1], constants: [1]),
-                         try device.kernel(.poolGlobalAvg, bindings: [.texel(.rgba32f), .storage(.write)], pushConstants: GlobalPush.count,
-                                           localSize: [64, 1, 1], constants: [4]))
+        globalForward = (try device.kernel(.poolGlobalAvg, bindings: [.texel(.r32f), .storage(.write)], pushConstants: GlobalPush.self,
+                                           localSize: [64, 1, 1], constants: VectorWidth(vec: 1)),
+                         try device.kernel(.poolGlobalAvg, bindings: [.texel(.rgba32f), .storage(.write)], pushConstants: GlobalPush.self,
+                                           localSize: [64, 1, 1], constants: VectorWidth(vec: 4)))
         globalBackward = try device.kernel(.poolGlobalAvgBackward, bindings: [.texel(.r32f), .storage(.write)],
-                                           pushConstants: GlobalBackwardPush.count,
-                                           localSize: [64, 1, 1], constants: [.count(Self.globalBackwardRun)])
+                                           pushConstants: GlobalBackwardPush.self,
+                                           localSize: [64, 1, 1], constants: RunLength(run: Self.globalBackwardRun))
     }
 
     // MARK: Max pooling
