@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
@@ -16,7 +16,7 @@ let package = Package(
         // zlib, for the gzip-compressed IDX files (Fashion-MNIST ships as .gz).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
-        // Build-time shader pipeline: glslc compiles Shaders/*.comp, the SPIR-V is embedded as base64.
+        // Build-time shader pipeline: glslc compiles Shaders/*.comp, the SPIR-V is embedded as base64 behind a typed enum.
         .executableTarget(name: "ShaderEmbedder", path: "Sources/ShaderEmbedder"),
         .plugin(name: "ShaderCompiler", capability: .buildTool(), dependencies: ["ShaderEmbedder"],
                 path: "Plugins/ShaderCompiler"),
@@ -41,9 +41,11 @@ let package = Package(
                           path: "Benchmarks/retort-bench"),
 
         // Shared by the test targets: host-only helpers (temporary directories, typed-error assertions),
-        // and the validated test device, base test cases, comparisons.
+        // and the validated test device, base test cases, comparisons. RetortTestSupport's Shaders/
+        // folder holds test-only shaders, compiled into `TestShader` by the same plugin.
         .target(name: "RetortHostTestSupport", path: "Tests/RetortHostTestSupport"),
-        .target(name: "RetortTestSupport", dependencies: ["RetortCompute", "Retort"], path: "Tests/RetortTestSupport"),
+        .target(name: "RetortTestSupport", dependencies: ["RetortCompute", "Retort"], path: "Tests/RetortTestSupport",
+                exclude: ["Shaders"], plugins: ["ShaderCompiler"]),
         .testTarget(name: "RetortComputeTests", dependencies: ["RetortCompute", "Retort", "RetortTestSupport"]),
         .testTarget(name: "RetortTests", dependencies: ["Retort", "RetortTestSupport"]),
         .testTarget(name: "RetortCLITests", dependencies: ["retort", "RegistryGenerator"]),

@@ -2,8 +2,8 @@ import Foundation
 import RetortCompute
 
 /// Measures what the runtime itself costs: recording, per-dispatch execution overhead inside one
-/// command buffer, and one submit + fence wait. The kernel is tiny (64 floats, `x = x + 1`), so the
-/// numbers are overhead, not arithmetic.
+/// command buffer, and one submit + fence wait. The kernel is tiny (64 floats, `x = x + 1`: a plain SGD
+/// step with learning rate 1 against a gradient of −1), so the numbers are overhead, not arithmetic.
 struct DispatchBenchmark {
     let device: Device
     let rounds: Int
@@ -11,20 +11,22 @@ struct DispatchBenchmark {
     let elements = 64
 
     func run() throws -> [String: Any] {
-        let kernel = try device.kernel("scale", bindings: [.storage(.readWrite)], pushConstants: 3, localSize: [64])
+        let kernel = try SGDLauncher(device: device).kernel
         let stream = try device.makeStream()
         let shared = try device.makeBuffer([Float](repeating: 0, count: elements))
         let separate = try (0..<dispatches).map { _ in try device.makeBuffer([Float](repeating: 0, count: elements)) }
-        let push: [ShaderValue] = [.count(elements), 1.0, 1.0]
+        let gradient = try device.makeBuffer([Float](repeating: -1, count: elements))
+        let push = SGDLauncher.Push(count: elements, lr: 1, momentum: 0, oneMinusDampening: 1, weightDecay: 0, nesterov: false,
+                                    firstStep: false, maximize: false)
 
         // Warm-up: pipeline JIT and first-touch costs are paid here, not measured.
-        try stream.dispatch(kernel, [shared], push: push, groups: (1, 1, 1))
+        try stream.dispatch(kernel, [shared, gradient, shared], push: push, groups: (1, 1, 1))
         try stream.run()
 
         // One dispatch per submit: the fixed cost of submit + fence wait (plus one dispatch).
         var single: [Double] = []
         for _ in 0..<max(rounds * 20, 50) {
-            try stream.dispatch(kernel, [shared], push: push, groups: (1, 1, 1))
+            try stream.dispatch(kernel, [shared, gradient, shared], push: push, groups: (1, 1, 1))
             single.append(try seconds { try stream.run() })
         }
 
@@ -32,7 +34,7 @@ struct DispatchBenchmark {
         var dependentRecord: [Double] = [], dependentRun: [Double] = [], barriers = 0
         for _ in 0..<rounds {
             dependentRecord.append(try seconds {
-                for _ in 0..<dispatches { try stream.dispatch(kernel, [shared], push: push, groups: (1, 1, 1)) }
+                for _ in 0..<dispatches { try stream.dispatch(kernel, [shared, gradient, shared], push: push, groups: (1, 1, 1)) }
             })
             barriers = stream.barrierCount
             dependentRun.append(try seconds { try stream.run() })
@@ -41,7 +43,7 @@ struct DispatchBenchmark {
         // 1000 independent dispatches (distinct buffers: no barriers), one submit.
         var independentRun: [Double] = [], independentBarriers = 0
         for _ in 0..<rounds {
-            for buffer in separate { try stream.dispatch(kernel, [buffer], push: push, groups: (1, 1, 1)) }
+            for buffer in separate { try stream.dispatch(kernel, [buffer, gradient, buffer], push: push, groups: (1, 1, 1)) }
             independentBarriers = stream.barrierCount
             independentRun.append(try seconds { try stream.run() })
         }

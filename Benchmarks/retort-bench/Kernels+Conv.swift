@@ -4,11 +4,11 @@ extension KernelBenchmark {
     /// Conv2d kernels: the 3×3 64→64 layer of a CIFAR ResNet at batch 64 (forward, backward data,
     /// backward filter) and the 3→32 first layer (forward). FLOP = 2·N·K·OH·OW·C·KH·KW per pass.
     func convCases() throws -> [KernelCase] {
-        let wide = Conv2d.Parameters(batch: 64, inChannels: 64, outChannels: 64, height: 32, width: 32, kernelSize: 3, padding: 1)
-        let first = Conv2d.Parameters(batch: 64, inChannels: 3, outChannels: 32, height: 32, width: 32, kernelSize: 3, padding: 1)
+        let wide = Conv2dLauncher.Parameters(batch: 64, inChannels: 64, outChannels: 64, height: 32, width: 32, kernelSize: 3, padding: 1)
+        let first = Conv2dLauncher.Parameters(batch: 64, inChannels: 3, outChannels: 32, height: 32, width: 32, kernelSize: 3, padding: 1)
         // A 1×1 projection (the GEMM path) and the strided 1×1 shortcut of a ResNet stage (conv kernels).
-        let pointwise = Conv2d.Parameters(batch: 64, inChannels: 64, outChannels: 128, height: 32, width: 32, kernelSize: 1, bias: false)
-        let shortcut = Conv2d.Parameters(batch: 64, inChannels: 64, outChannels: 128, height: 32, width: 32, kernelSize: 1, stride: 2,
+        let pointwise = Conv2dLauncher.Parameters(batch: 64, inChannels: 64, outChannels: 128, height: 32, width: 32, kernelSize: 1, bias: false)
+        let shortcut = Conv2dLauncher.Parameters(batch: 64, inChannels: 64, outChannels: 128, height: 32, width: 32, kernelSize: 1, stride: 2,
                                          bias: false)
         let all: [ConvPass] = [.forward, .backwardData, .backwardFilter]
         return try convCases(wide, name: "conv3x3_64", passes: all)
@@ -19,8 +19,8 @@ extension KernelBenchmark {
 
     private enum ConvPass: String { case forward = "fwd", backwardData = "bwd_data", backwardFilter = "bwd_filter" }
 
-    private func convCases(_ prm: Conv2d.Parameters, name: String, passes: [ConvPass]) throws -> [KernelCase] {
-        let conv = try Conv2d(device: device, parameters: prm)
+    private func convCases(_ prm: Conv2dLauncher.Parameters, name: String, passes: [ConvPass]) throws -> [KernelCase] {
+        let conv = try Conv2dLauncher(device: device, parameters: prm)
         let count = { (shape: [Int]) in shape.reduce(1, *) }
         let x = try randomBuffer(count(prm.inputShape), seed: 1)
         let w = try randomBuffer(count(prm.weightShape), seed: 2)

@@ -3,8 +3,9 @@ import RetortCompute
 extension KernelBenchmark {
     /// Element-wise and reduction kernels; throughput counts the bytes each kernel must read and write.
     func elementwiseCases() throws -> [KernelCase] {
-        let elementwise = try Elementwise(device: device)
-        let reduction = try Reduction(device: device)
+        let elementwise = try ElementwiseLauncher(device: device)
+        let reduction = try ReduceLauncher(device: device)
+        let reluLauncher = try ReLULauncher(device: device)
         let floats = 4.0
 
         // Bias add: [64, 64, 32, 32] + per-channel [64].
@@ -21,7 +22,7 @@ extension KernelBenchmark {
         let reluCount = 4 << 20
         let reluInput = try randomBuffer(reluCount, seed: 3), reluOutput = try device.makeBuffer(byteCount: reluCount * 4)
         let relu = KernelCase(name: "relu_fwd_4m", shape: "\(reluCount)", unit: .gbps, work: floats * Double(2 * reluCount)) { stream in
-            try elementwise.encodeReLU(into: stream, input: reluInput, output: reluOutput, count: reluCount)
+            try reluLauncher.encodeReLU(into: stream, input: reluInput, output: reluOutput, count: reluCount)
         }
 
         // Per-channel sum (bias gradient): [64, 64, 32, 32] -> [64], two dispatches.

@@ -3,7 +3,7 @@ import RetortCompute
 extension KernelBenchmark {
     /// GEMM: square NN products, plus the transposed products of a linear layer's backward pass.
     func gemmCases() throws -> [KernelCase] {
-        let gemm = try GEMM(device: device)
+        let gemm = try MatMulLauncher(device: device)
         var cases: [KernelCase] = []
         for size in [512, 1024, 2048] {
             let a = try randomBuffer(size * size, seed: 1), b = try randomBuffer(size * size, seed: 2)

@@ -1,13 +1,13 @@
 import RetortCompute
 
 extension KernelBenchmark {
-    /// Fused softmax losses (`softmax_kl.comp`, `softmax_ce.comp`) and softmax itself, in GB/s of
+    /// Fused softmax losses (`softmax_kl.comp`, `cross_entropy.comp`) and softmax itself, in GB/s of
     /// compulsory traffic: each input read once and each output written once (the kernels sweep a
     /// row three times, but the later sweeps hit the cache).
     func lossCases() throws -> [KernelCase] {
-        let kl = try SoftmaxKL(device: device)
-        let crossEntropy = try CrossEntropy(device: device)
-        let softmax = try Softmax(device: device)
+        let kl = try SoftmaxKLLauncher(device: device)
+        let crossEntropy = try CrossEntropyLauncher(device: device)
+        let softmax = try SoftmaxLauncher(device: device)
         var cases: [KernelCase] = []
         for (rows, classes) in [(256, 100), (4096, 1000)] {
             let elements = rows * classes

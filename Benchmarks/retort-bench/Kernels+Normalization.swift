@@ -5,8 +5,8 @@ extension KernelBenchmark {
     /// (the batch-norm kernels read their inputs a second time, mostly from cache; that is not counted).
     func normalizationCases() throws -> [KernelCase] {
         let floats = 4.0
-        let norm = try BatchNorm(device: device)
-        let pooling = try Pooling(device: device)
+        let norm = try BatchNormLauncher(device: device)
+        let pooling = try PoolLauncher(device: device)
 
         // Batch norm on [64, 64, 32, 32].
         let (n, c, h, w) = (64, 64, 32, 32)
@@ -31,7 +31,7 @@ extension KernelBenchmark {
         }
 
         // Max pooling 2×2, stride 2 on the same tensor: reads x, writes y and the Int32 indices.
-        let window = Pooling.Window(kernel: 2)
+        let window = PoolLauncher.Window(kernel: 2)
         let outputs = count / 4
         let pooled = try device.makeBuffer(byteCount: outputs * 4), indices = try device.makeBuffer(byteCount: outputs * 4)
         let maxPool = KernelCase(name: "maxpool2x2_fwd_\(shape)", shape: shape, unit: .gbps, work: Double(count + 2 * outputs) * floats) { stream in

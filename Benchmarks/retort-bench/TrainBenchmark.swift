@@ -56,10 +56,11 @@ struct TrainBenchmark {
 
     /// The kernel family a shader belongs to (what the profile groups by).
     static func family(of kernel: String) -> String {
-        for (prefix, family) in [("conv2d", "conv2d"), ("gemm", "gemm"), ("batchnorm", "batchnorm"), ("pool", "pooling"),
-                                 ("softmax", "softmax/loss"), ("sgd", "optimizer"), ("adamw", "optimizer"), ("relu", "relu"),
-                                 ("broadcast", "element-wise"), ("elementwise", "element-wise"), ("scale", "element-wise"),
-                                 ("reduce", "reduction"), ("topk", "reduction"), ("copy", "copy")] where kernel.hasPrefix(prefix) {
+        for (prefix, family) in [("conv2d", "conv2d"), ("matmul", "gemm"), ("batchnorm", "batchnorm"), ("pool", "pooling"),
+                                 ("softmax", "softmax/loss"), ("cross_entropy", "softmax/loss"), ("sgd", "optimizer"),
+                                 ("adamw", "optimizer"), ("relu", "relu"), ("broadcast", "element-wise"), ("elementwise", "element-wise"),
+                                 ("reduce", "reduction"), ("top_k", "reduction"), ("copy", "copy")]
+        where kernel.hasPrefix(prefix) {
             return family
         }
         return kernel

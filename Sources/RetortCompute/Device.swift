@@ -123,19 +123,31 @@ public final class Device: @unchecked Sendable {
     /// and shared afterwards.
     ///
     /// - Parameters:
-    ///   - shader: name of an embedded shader (`ShaderLibrary.names`).
+    ///   - shader: an embedded shader, e.g. ``Shader/matmul``.
     ///   - bindings: the shader's bindings 0, 1, … in order.
     ///   - pushConstants: number of 4-byte push-constant values.
     ///   - localSize: workgroup size (specialization constants 0–2).
     ///   - constants: specialization constants 3, 4, ….
-    public func kernel(_ shader: String, bindings: [Kernel.Binding], pushConstants: Int = 0,
-                       localSize: [UInt32] = [64, 1, 1], constants: [ShaderValue] = []) throws -> Kernel {
+    public func kernel<S: EmbeddedShader>(_ shader: S, bindings: [Kernel.Binding], pushConstants: Int = 0,
+                                          localSize: [UInt32] = [64, 1, 1], constants: [ShaderValue] = []) throws -> Kernel {
+        try cachedKernel(shader, bindings: bindings, pushConstants: pushConstants, localSize: localSize, constants: constants)
+    }
+
+    /// The pipeline for one of the shipped shaders (see the generic form).
+    public func kernel(_ shader: Shader, bindings: [Kernel.Binding], pushConstants: Int = 0, localSize: [UInt32] = [64, 1, 1],
+                       constants: [ShaderValue] = []) throws -> Kernel {
+        try cachedKernel(shader, bindings: bindings, pushConstants: pushConstants, localSize: localSize, constants: constants)
+    }
+
+    private func cachedKernel<S: EmbeddedShader>(_ shader: S, bindings: [Kernel.Binding], pushConstants: Int,
+                                                 localSize: [UInt32], constants: [ShaderValue]) throws -> Kernel {
         let size = localSize + Array(repeating: 1, count: max(0, 3 - localSize.count))
-        let key = KernelKey(name: shader, bindings: bindings, pushConstantCount: pushConstants, localSize: size, constants: constants)
+        let key = KernelKey(family: ObjectIdentifier(S.self), name: shader.name, bindings: bindings, pushConstantCount: pushConstants,
+                            localSize: size, constants: constants)
         return try lock.withLock {
             if let kernel = kernels[key] { return kernel }
-            let kernel = try Kernel(context: context, cache: pipelineCache.handle, name: shader, bindings: bindings,
-                                    pushConstantCount: pushConstants, localSize: size, constants: constants)
+            let kernel = try Kernel(context: context, cache: pipelineCache.handle, name: shader.name, spirv: { try shader.spirv() },
+                                    bindings: bindings, pushConstantCount: pushConstants, localSize: size, constants: constants)
             kernels[key] = kernel
             return kernel
         }

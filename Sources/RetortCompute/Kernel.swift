@@ -3,7 +3,7 @@ import Foundation
 
 /// A compute pipeline: one embedded shader, its specialization, and the layout of its bindings.
 ///
-/// Conventions shared by every shader in `Shaders/`:
+/// Conventions shared by every shader in `Shaders/` (and the test targets' shaders):
 /// - `local_size_x_id = 0`, `local_size_y_id = 1`, `local_size_z_id = 2` (the workgroup size is a
 ///   specialization, set from ``localSize``); kernel-specific constants start at `constant_id = 3`.
 /// - Bindings are numbered 0, 1, 2, … in set 0, in the order of ``bindings``.
@@ -57,8 +57,8 @@ public final class Kernel: @unchecked Sendable {
     let pipeline: VkPipeline
     let usesPushDescriptors: Bool
 
-    init(context: DeviceContext, cache: VkPipelineCache?, name: String, bindings: [Binding], pushConstantCount: Int,
-         localSize: [UInt32], constants: [ShaderValue]) throws {
+    init(context: DeviceContext, cache: VkPipelineCache?, name: String, spirv: () throws -> [UInt32], bindings: [Binding],
+         pushConstantCount: Int, localSize: [UInt32], constants: [ShaderValue]) throws {
         guard pushConstantCount * 4 <= Int(context.limits.maxPushConstantsSize) else {
             throw VulkanError.invalidArgument("Kernel \(name) declares \(pushConstantCount * 4) bytes of push constants; the device allows \(context.limits.maxPushConstantsSize).")
         }
@@ -66,7 +66,7 @@ public final class Kernel: @unchecked Sendable {
               localSize.reduce(1, *) <= context.limits.maxComputeWorkGroupInvocations else {
             throw VulkanError.invalidArgument("Kernel \(name): workgroup size \(localSize) is not valid on this device (at most \(context.limits.maxComputeWorkGroupInvocations) invocations).")
         }
-        let words = try ShaderLibrary.spirv(named: name)
+        let words = try spirv()
         let fns = context.functions
         let device = context.handle
         let pushDescriptors = fns.cmdPushDescriptorSet != nil
@@ -180,6 +180,8 @@ public final class Kernel: @unchecked Sendable {
 
 /// What makes two kernels the same pipeline.
 struct KernelKey: Hashable {
+    /// The shader enum the shader belongs to (two modules may embed shaders of the same name).
+    let family: ObjectIdentifier
     let name: String
     let bindings: [Kernel.Binding]
     let pushConstantCount: Int

@@ -21,7 +21,7 @@ enum SelfTestCommand: RegisteredCommand {
         let device = try Device()
         print("device: \(device.info.summary)")
         print("(times include recording, submit and wait; the first one also pays the kernel's first-use compile)")
-        let gemm = try GEMM(device: device)
+        let gemm = try MatMulLauncher(device: device)
         let stream = try device.makeStream()
         var generator = SplitMix64(seed: UInt64(seed))
         var worst = 0.0

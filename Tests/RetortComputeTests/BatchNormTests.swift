@@ -86,7 +86,7 @@ final class BatchNormTests: DeviceTestCase {
             savedInvstd = try device.makeBuffer(byteCount: weight.count * 4)
         }
 
-        func encode(_ norm: BatchNorm, _ stream: CommandStream, _ s: NormShape, momentum: Float = BatchNorm.defaultMomentum) throws {
+        func encode(_ norm: BatchNormLauncher, _ stream: CommandStream, _ s: NormShape, momentum: Float = BatchNormLauncher.defaultMomentum) throws {
             try norm.encodeTrainingForward(into: stream, input: x, weight: weight, bias: bias, runningMean: runningMean,
                                            runningVariance: runningVariance, output: y, savedMean: savedMean, savedInvstd: savedInvstd,
                                            batch: s.n, channels: s.c, height: s.h, width: s.w, momentum: momentum)
@@ -94,7 +94,7 @@ final class BatchNormTests: DeviceTestCase {
     }
 
     func testTrainingForwardMatchesTheCPU() throws {
-        let norm = try BatchNorm(device: device)
+        let norm = try BatchNormLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 21)
         for s in NormShape.all where s.n * s.plane > 1 {
@@ -117,7 +117,7 @@ final class BatchNormTests: DeviceTestCase {
     /// Running statistics over two consecutive steps against PyTorch's update rule
     /// (`running = (1 − m) · running + m · stat`, unbiased variance).
     func testRunningStatisticsFollowPyTorchOverTwoSteps() throws {
-        let norm = try BatchNorm(device: device)
+        let norm = try BatchNormLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 22)
         for (s, momentum) in [(NormShape(n: 3, c: 5, h: 7, w: 13), Float(0.1)), (NormShape(n: 2, c: 16, h: 8, w: 8), 0.3), (NormShape(n: 1, c: 1, h: 1, w: 7), 0.1)] {
@@ -143,7 +143,7 @@ final class BatchNormTests: DeviceTestCase {
     }
 
     func testInferenceForwardUsesTheRunningStatistics() throws {
-        let norm = try BatchNorm(device: device)
+        let norm = try BatchNormLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 23)
         for s in NormShape.all {
@@ -163,7 +163,7 @@ final class BatchNormTests: DeviceTestCase {
     }
 
     func testBackwardMatchesTheCPU() throws {
-        let norm = try BatchNorm(device: device)
+        let norm = try BatchNormLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 24)
         for s in NormShape.all where s.n * s.plane > 1 {
@@ -188,7 +188,7 @@ final class BatchNormTests: DeviceTestCase {
     /// The backward pass against central differences of the device's training forward:
     /// L = Σ w ⊙ y(x, weight, bias), dy = w.
     func testBackwardMatchesFiniteDifferencesOfTheForward() throws {
-        let norm = try BatchNorm(device: device)
+        let norm = try BatchNormLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 25)
         for s in [NormShape(n: 3, c: 5, h: 7, w: 7), NormShape(n: 2, c: 3, h: 8, w: 8), NormShape(n: 1, c: 2, h: 1, w: 13)] {
@@ -238,7 +238,7 @@ final class BatchNormTests: DeviceTestCase {
     }
 
     func testSameInputsGiveTheSameBits() throws {
-        let norm = try BatchNorm(device: device)
+        let norm = try BatchNormLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 26)
         let s = NormShape(n: 3, c: 4, h: 13, w: 16)
@@ -256,7 +256,7 @@ final class BatchNormTests: DeviceTestCase {
     }
 
     func testBadShapesAreInvalidArguments() throws {
-        let norm = try BatchNorm(device: device)
+        let norm = try BatchNormLauncher(device: device)
         let stream = try device.makeStream()
         let big = try device.makeBuffer(byteCount: 4096), small = try device.makeBuffer(byteCount: 8)
         func assertInvalid(_ what: String, _ body: () throws -> Void) {

@@ -81,7 +81,7 @@ final class StagedBufferTests: XCTestCase {
         XCTAssertEqual(try big.read(Float.self, count: 3, at: 1000), Array(values[1000..<1003]))
 
         let x = try device.makeBuffer([Float](repeating: 2, count: 100))
-        let kernel = try device.kernel("scale", bindings: [.storage(.readWrite)], pushConstants: 3)
+        let kernel = try device.kernel(TestShader.scale, bindings: [.storage(.readWrite)], pushConstants: 3)
         let stream = try device.makeStream()
         try stream.dispatch(kernel, [x], push: [100, 3.0, 1.0], groups: (2, 1, 1))
         try stream.run()

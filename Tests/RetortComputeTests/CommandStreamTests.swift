@@ -4,7 +4,7 @@ import RetortTestSupport
 
 final class CommandStreamTests: DeviceTestCase {
     private func scaleKernel() throws -> Kernel {
-        try device.kernel("scale", bindings: [.storage(.readWrite)], pushConstants: 3)
+        try device.kernel(TestShader.scale, bindings: [.storage(.readWrite)], pushConstants: 3)
     }
 
     private func scale(_ stream: CommandStream, _ buffer: Buffer, count: Int, alpha: Float = 1, beta: Float) throws {
@@ -29,7 +29,7 @@ final class CommandStreamTests: DeviceTestCase {
         let a = try device.makeBuffer([Float](repeating: 1, count: count))
         let b = try device.makeBuffer([Float](repeating: 2, count: count))
         let c = try device.makeBuffer(byteCount: count * 4)
-        let add = try device.kernel("elementwise", bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)], pushConstants: 1,
+        let add = try device.kernel(.elementwise, bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)], pushConstants: 1,
                                     constants: [0])
         let stream = try device.makeStream()
         try scale(stream, a, count: count, alpha: 3, beta: 0)  // a = 3
@@ -56,7 +56,7 @@ final class CommandStreamTests: DeviceTestCase {
     func testReadsOfTheSameBufferNeedNoBarrier() throws {
         let a = try device.makeBuffer([Float](repeating: 2, count: 64))
         let outputs = try (0..<3).map { _ in try device.makeBuffer(byteCount: 64 * 4) }
-        let multiply = try device.kernel("elementwise", bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)],
+        let multiply = try device.kernel(.elementwise, bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)],
                                          pushConstants: 1, constants: [2])
         let stream = try device.makeStream()
         for output in outputs { try stream.dispatch(multiply, [a, a, output], push: [.count(64)], groups: (1, 1, 1)) }

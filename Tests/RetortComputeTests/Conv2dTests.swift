@@ -6,7 +6,7 @@ import RetortTestSupport
 /// Conv2d forward, backward data and backward filter against Double CPU references and against
 /// finite differences of the device forward.
 final class Conv2dTests: DeviceTestCase {
-    typealias Parameters = Conv2d.Parameters
+    typealias Parameters = Conv2dLauncher.Parameters
 
     /// Shapes covering odd sizes, strides 1–2, padding 0–2, dilation 2, groups 1/2/depthwise,
     /// 1×1, 3×3, 5×5 and non-square kernels, batch 1 and 3, with and without bias, the RGBA32F row
@@ -41,7 +41,7 @@ final class Conv2dTests: DeviceTestCase {
         for prm in Self.shapes {
             let x = random.floats(prm.inputShape.reduce(1, *)), w = random.floats(prm.weightShape.reduce(1, *))
             let b = prm.hasBias ? random.floats(prm.outChannels) : nil
-            let conv = try Conv2d(device: device, parameters: prm)
+            let conv = try Conv2dLauncher(device: device, parameters: prm)
             let y = try device.makeBuffer(byteCount: prm.outputShape.reduce(1, *) * 4)
             try conv.encodeForward(into: stream, input: try device.makeBuffer(x), weight: try device.makeBuffer(w),
                                    bias: try b.map { try device.makeBuffer($0) }, output: y)
@@ -56,7 +56,7 @@ final class Conv2dTests: DeviceTestCase {
         let stream = try device.makeStream()
         for prm in Self.shapes {
             let dy = random.floats(prm.outputShape.reduce(1, *)), w = random.floats(prm.weightShape.reduce(1, *))
-            let conv = try Conv2d(device: device, parameters: prm)
+            let conv = try Conv2dLauncher(device: device, parameters: prm)
             // Poison dx: the kernel must write every element, zeros included.
             let dx = try device.makeBuffer([Float](repeating: .nan, count: prm.inputShape.reduce(1, *)))
             try conv.encodeBackwardData(into: stream, outputGradient: try device.makeBuffer(dy), weight: try device.makeBuffer(w), inputGradient: dx)
@@ -71,7 +71,7 @@ final class Conv2dTests: DeviceTestCase {
         let stream = try device.makeStream()
         for prm in Self.shapes {
             let x = random.floats(prm.inputShape.reduce(1, *)), dy = random.floats(prm.outputShape.reduce(1, *))
-            let conv = try Conv2d(device: device, parameters: prm)
+            let conv = try Conv2dLauncher(device: device, parameters: prm)
             let dw = try device.makeBuffer(byteCount: prm.weightShape.reduce(1, *) * 4)
             let db = prm.hasBias ? try device.makeBuffer(byteCount: prm.outChannels * 4) : nil
             try conv.encodeBackwardFilter(into: stream, input: try device.makeBuffer(x), outputGradient: try device.makeBuffer(dy),
@@ -101,7 +101,7 @@ final class Conv2dTests: DeviceTestCase {
             let expectedDx = Conv2dReference.backwardData(prm, dy: dy, w: w)
             let expectedDw = Conv2dReference.backwardFilter(prm, x: x, dy: dy)
             for gemm in [false, true] {
-                let conv = try Conv2d(device: device, parameters: prm, pointwiseAsGEMM: gemm)
+                let conv = try Conv2dLauncher(device: device, parameters: prm, pointwiseAsGEMM: gemm)
                 let y = try device.makeBuffer(byteCount: prm.outputShape.reduce(1, *) * 4)
                 let dx = try device.makeBuffer(byteCount: prm.inputShape.reduce(1, *) * 4)
                 let dw = try device.makeBuffer(byteCount: prm.weightShape.reduce(1, *) * 4)
@@ -122,7 +122,7 @@ final class Conv2dTests: DeviceTestCase {
 
     func testBackwardFilterIsDeterministicAndUsesTheWorkspace() throws {
         let prm = Parameters(batch: 3, inChannels: 1, outChannels: 2, height: 33, width: 33, kernelSize: 3, padding: 1)
-        let conv = try Conv2d(device: device, parameters: prm)
+        let conv = try Conv2dLauncher(device: device, parameters: prm)
         XCTAssertGreaterThan(conv.backwardFilterWorkspaceByteCount, 0, "this shape is meant to split the reduction")
         var random = TestRandom(seed: 24)
         let x = try device.makeBuffer(random.floats(prm.inputShape.reduce(1, *)))
@@ -156,7 +156,7 @@ final class Conv2dTests: DeviceTestCase {
         var random = TestRandom(seed: 25)
         let stream = try device.makeStream()
         for prm in cases {
-            let conv = try Conv2d(device: device, parameters: prm)
+            let conv = try Conv2dLauncher(device: device, parameters: prm)
             // x, w, b: the tensors the loss depends on (perturbed one element at a time).
             var tensors = [random.floats(prm.inputShape.reduce(1, *)), random.floats(prm.weightShape.reduce(1, *)),
                            random.floats(prm.outChannels)]
@@ -198,7 +198,7 @@ final class Conv2dTests: DeviceTestCase {
 
     func testBadShapesAreInvalidArguments() throws {
         func assertInvalid(_ prm: Parameters, _ hint: String, file: StaticString = #filePath, line: UInt = #line) {
-            XCTAssertThrowsError(try Conv2d(device: device, parameters: prm), hint, file: file, line: line) { error in
+            XCTAssertThrowsError(try Conv2dLauncher(device: device, parameters: prm), hint, file: file, line: line) { error in
                 guard case VulkanError.invalidArgument(let message) = error else { return XCTFail("\(error)", file: file, line: line) }
                 XCTAssert(message.contains("conv2d x["), "message should name the shapes: \(message)", file: file, line: line)
             }
@@ -211,7 +211,7 @@ final class Conv2dTests: DeviceTestCase {
         assertInvalid(Parameters(batch: 1, inChannels: 3, outChannels: 4, height: 8, width: 8, kernelSize: 3, stride: 0), "zero stride")
 
         let prm = Parameters(batch: 2, inChannels: 3, outChannels: 4, height: 8, width: 8, kernelSize: 3, padding: 1)
-        let conv = try Conv2d(device: device, parameters: prm)
+        let conv = try Conv2dLauncher(device: device, parameters: prm)
         let stream = try device.makeStream()
         let x = try device.makeBuffer(byteCount: 2 * 3 * 64 * 4), w = try device.makeBuffer(byteCount: 4 * 3 * 9 * 4)
         let b = try device.makeBuffer(byteCount: 16), y = try device.makeBuffer(byteCount: 2 * 4 * 64 * 4)
@@ -227,7 +227,7 @@ final class Conv2dTests: DeviceTestCase {
         assertInvalid({ try conv.encodeBackwardData(into: stream, outputGradient: y, weight: b, inputGradient: x) }, "weight too small")
         assertInvalid({ try conv.encodeBackwardFilter(into: stream, input: x, outputGradient: short, weightGradient: w, biasGradient: b) },
                       "dy too small")
-        let noBias = try Conv2d(device: device, parameters: Parameters(batch: 2, inChannels: 3, outChannels: 4, height: 8, width: 8,
+        let noBias = try Conv2dLauncher(device: device, parameters: Parameters(batch: 2, inChannels: 3, outChannels: 4, height: 8, width: 8,
                                                                        kernelSize: 3, padding: 1, bias: false))
         assertInvalid({ try noBias.encodeForward(into: stream, input: x, weight: w, bias: b, output: y) }, "bias without hasBias")
         assertInvalid({ try noBias.encodeBackwardFilter(into: stream, input: x, outputGradient: y, weightGradient: w, biasGradient: b) },
@@ -250,7 +250,7 @@ final class Conv2dTests: DeviceTestCase {
 /// Plain-Swift Double references (the test oracle only).
 enum Conv2dReference {
     /// Calls `body(n, k, oh, ow, c, kh, kw, ih, iw)` for every tap that lands inside the input.
-    static func forEachTap(_ prm: Conv2d.Parameters, _ body: (Int, Int, Int, Int, Int, Int, Int, Int, Int) -> Void) {
+    static func forEachTap(_ prm: Conv2dLauncher.Parameters, _ body: (Int, Int, Int, Int, Int, Int, Int, Int, Int) -> Void) {
         let cinG = prm.inChannels / prm.groups, coutG = prm.outChannels / prm.groups
         for n in 0..<prm.batch {
             for k in 0..<prm.outChannels {
@@ -274,14 +274,14 @@ enum Conv2dReference {
         }
     }
 
-    static func indices(_ prm: Conv2d.Parameters) -> (x: (Int, Int, Int, Int) -> Int, w: (Int, Int, Int, Int) -> Int, y: (Int, Int, Int, Int) -> Int) {
+    static func indices(_ prm: Conv2dLauncher.Parameters) -> (x: (Int, Int, Int, Int) -> Int, w: (Int, Int, Int, Int) -> Int, y: (Int, Int, Int, Int) -> Int) {
         let cinG = prm.inChannels / prm.groups
         return ({ (($0 * prm.inChannels + $1) * prm.height + $2) * prm.width + $3 },
                 { (($0 * cinG + $1 % cinG) * prm.kernelHeight + $2) * prm.kernelWidth + $3 },
                 { (($0 * prm.outChannels + $1) * prm.outputHeight + $2) * prm.outputWidth + $3 })
     }
 
-    static func forward(_ prm: Conv2d.Parameters, x: [Float], w: [Float], b: [Float]?) -> [Double] {
+    static func forward(_ prm: Conv2dLauncher.Parameters, x: [Float], w: [Float], b: [Float]?) -> [Double] {
         let index = indices(prm)
         var y = [Double](repeating: 0, count: prm.outputShape.reduce(1, *))
         if let b {
@@ -297,7 +297,7 @@ enum Conv2dReference {
         return y
     }
 
-    static func backwardData(_ prm: Conv2d.Parameters, dy: [Float], w: [Float]) -> [Double] {
+    static func backwardData(_ prm: Conv2dLauncher.Parameters, dy: [Float], w: [Float]) -> [Double] {
         let index = indices(prm)
         var dx = [Double](repeating: 0, count: prm.inputShape.reduce(1, *))
         forEachTap(prm) { n, k, oh, ow, c, kh, kw, ih, iw in
@@ -306,7 +306,7 @@ enum Conv2dReference {
         return dx
     }
 
-    static func backwardFilter(_ prm: Conv2d.Parameters, x: [Float], dy: [Float]) -> (dw: [Double], db: [Double]) {
+    static func backwardFilter(_ prm: Conv2dLauncher.Parameters, x: [Float], dy: [Float]) -> (dw: [Double], db: [Double]) {
         let index = indices(prm)
         var dw = [Double](repeating: 0, count: prm.weightShape.reduce(1, *))
         var db = [Double](repeating: 0, count: prm.outChannels)

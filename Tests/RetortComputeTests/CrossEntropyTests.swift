@@ -21,7 +21,7 @@ final class CrossEntropyTests: DeviceTestCase {
         let gradient: Buffer, loss: Buffer
     }
 
-    private func encode(_ op: CrossEntropy, _ stream: CommandStream, logits: Buffer, labels: Buffer, rows: Int, classes: Int,
+    private func encode(_ op: CrossEntropyLauncher, _ stream: CommandStream, logits: Buffer, labels: Buffer, rows: Int, classes: Int,
                         smoothing: Float, scale: Float) throws -> Outputs {
         let outputs = Outputs(gradient: try device.makeBuffer(byteCount: rows * classes * 4), loss: try device.makeBuffer(byteCount: rows * 4))
         try op.encode(into: stream, logits: logits, labels: labels, gradient: outputs.gradient, loss: outputs.loss, rows: rows, classes: classes,
@@ -36,7 +36,7 @@ final class CrossEntropyTests: DeviceTestCase {
     func testLossAndGradientMatchTheCPU() throws {
         var random = TestRandom(seed: 41)
         let stream = try device.makeStream()
-        let ops = try SoftmaxReference.mappings.map { try CrossEntropy(device: device, mapping: $0) }
+        let ops = try SoftmaxReference.mappings.map { try CrossEntropyLauncher(device: device, mapping: $0) }
         for (rows, classes) in SoftmaxReference.shapes {
             let z = random.floats(rows * classes, in: -6...6), y = randomLabels(rows, classes: classes, &random)
             let logits = try device.makeBuffer(z), labels = try device.makeBuffer(y)
@@ -65,7 +65,7 @@ final class CrossEntropyTests: DeviceTestCase {
         let labels = try device.makeBuffer(randomLabels(rows, classes: classes, &random))
         let step: Float = 1e-2
         let samples = (0..<8).map { _ in Int.random(in: 0..<(rows * classes), using: &random) }
-        for op in try SoftmaxReference.mappings.map({ try CrossEntropy(device: device, mapping: $0) }) {
+        for op in try SoftmaxReference.mappings.map({ try CrossEntropyLauncher(device: device, mapping: $0) }) {
             for smoothing in [Float(0), 0.1] {
                 func run(_ logits: [Float]) throws -> Outputs {
                     try encode(op, stream, logits: try device.makeBuffer(logits), labels: labels, rows: rows, classes: classes,
@@ -98,7 +98,7 @@ final class CrossEntropyTests: DeviceTestCase {
         for range: ClosedRange<Float> in [-1e4...1e4, 9_990...10_010, -10_010 ... -9_990] {
             let z = random.floats(rows * classes, in: range)
             let logits = try device.makeBuffer(z)
-            for op in try SoftmaxReference.mappings.map({ try CrossEntropy(device: device, mapping: $0) }) {
+            for op in try SoftmaxReference.mappings.map({ try CrossEntropyLauncher(device: device, mapping: $0) }) {
                 for smoothing in [Float(0), 0.1] {
                     let outputs = try encode(op, stream, logits: logits, labels: labels, rows: rows, classes: classes, smoothing: smoothing, scale: 1)
                     try stream.run()
@@ -122,7 +122,7 @@ final class CrossEntropyTests: DeviceTestCase {
         let z = random.floats(rows * classes, in: -3...3)
         let logits = try device.makeBuffer(z), labels = try device.makeBuffer(y)
         let stream = try device.makeStream()
-        for op in try SoftmaxReference.mappings.map({ try CrossEntropy(device: device, mapping: $0) }) {
+        for op in try SoftmaxReference.mappings.map({ try CrossEntropyLauncher(device: device, mapping: $0) }) {
             let outputs = try encode(op, stream, logits: logits, labels: labels, rows: rows, classes: classes, smoothing: 0.1, scale: 1)
             try stream.run()
             let loss = try outputs.loss.read(Float.self), gradient = try outputs.gradient.read(Float.self)
@@ -149,9 +149,9 @@ final class CrossEntropyTests: DeviceTestCase {
         let student = try device.makeBuffer(zs)
         let gradient = try device.makeBuffer(byteCount: rows * classes * 4), loss = try device.makeBuffer(byteCount: rows * 4)
         let stream = try device.makeStream()
-        try CrossEntropy(device: device).encode(into: stream, logits: student, labels: try device.makeBuffer(y), gradient: gradient, loss: loss,
+        try CrossEntropyLauncher(device: device).encode(into: stream, logits: student, labels: try device.makeBuffer(y), gradient: gradient, loss: loss,
                                                 rows: rows, classes: classes, scale: 0.1 / Float(rows))
-        try SoftmaxKL(device: device).encode(into: stream, student: student, teacher: try device.makeBuffer(zt), studentGradient: gradient,
+        try SoftmaxKLLauncher(device: device).encode(into: stream, student: student, teacher: try device.makeBuffer(zt), studentGradient: gradient,
                                              loss: loss, rows: rows, classes: classes, temperature: 4, scale: 0.9 * 16 / Float(rows),
                                              accumulateGradient: true, accumulateLoss: true)
         try stream.run()
@@ -174,7 +174,7 @@ final class CrossEntropyTests: DeviceTestCase {
         let logits = try device.makeBuffer(random.floats(rows * classes, in: -10...10))
         let labels = try device.makeBuffer(randomLabels(rows, classes: classes, &random))
         let stream = try device.makeStream()
-        for op in try SoftmaxReference.mappings.map({ try CrossEntropy(device: device, mapping: $0) }) {
+        for op in try SoftmaxReference.mappings.map({ try CrossEntropyLauncher(device: device, mapping: $0) }) {
             let runs = try (0..<2).map { _ in
                 try encode(op, stream, logits: logits, labels: labels, rows: rows, classes: classes, smoothing: 0.1, scale: 0.01)
             }
@@ -185,7 +185,7 @@ final class CrossEntropyTests: DeviceTestCase {
     }
 
     func testBadShapesAndArgumentsThrow() throws {
-        let op = try CrossEntropy(device: device)
+        let op = try CrossEntropyLauncher(device: device)
         let stream = try device.makeStream()
         let logits = try device.makeBuffer(byteCount: 4 * 40), labels = try device.makeBuffer([Int32](repeating: 0, count: 4))
         let loss = try device.makeBuffer(byteCount: 16)

@@ -71,7 +71,7 @@ final class DeviceTests: DeviceTestCase {
         let directory = FileManager.default.temporaryDirectory.appending(path: "retort-cache-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let cached = try Device(options: .init(cacheDirectory: directory))
-        _ = try cached.kernel("scale", bindings: [.storage(.readWrite)], pushConstants: 3)
+        _ = try cached.kernel(TestShader.scale, bindings: [.storage(.readWrite)], pushConstants: 3)
         XCTAssertNil(cached.savePipelineCache())
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         XCTAssertEqual(files.count, 1)

@@ -6,7 +6,7 @@ import RetortTestSupport
 /// CPU references (Double) for the element-wise kernels.
 enum ElementwiseReference {
     /// Index into the broadcast operand of element `e` of a tensor of `shape`.
-    static func bIndex(_ e: Int, shape: [Int], _ broadcast: Elementwise.Broadcast) -> Int {
+    static func bIndex(_ e: Int, shape: [Int], _ broadcast: ElementwiseLauncher.Broadcast) -> Int {
         let count = shape.reduce(1, *)
         switch broadcast {
         case .full: return e
@@ -16,13 +16,13 @@ enum ElementwiseReference {
         }
     }
 
-    static func binary(_ a: [Float], _ b: [Float], shape: [Int], _ broadcast: Elementwise.Broadcast,
+    static func binary(_ a: [Float], _ b: [Float], shape: [Int], _ broadcast: ElementwiseLauncher.Broadcast,
                        _ op: (Double, Double) -> Double) -> [Double] {
         a.indices.map { op(Double(a[$0]), Double(b[bIndex($0, shape: shape, broadcast)])) }
     }
 
     /// Sums `gradient` of `shape` back to the broadcast operand's shape.
-    static func sum(_ gradient: [Double], shape: [Int], to broadcast: Elementwise.Broadcast) -> [Double] {
+    static func sum(_ gradient: [Double], shape: [Int], to broadcast: ElementwiseLauncher.Broadcast) -> [Double] {
         var result = [Double](repeating: 0, count: broadcast.count(for: shape))
         for e in gradient.indices { result[bIndex(e, shape: shape, broadcast)] += gradient[e] }
         return result
@@ -34,12 +34,12 @@ final class ElementwiseTests: DeviceTestCase {
     static let shapes: [[Int]] = [[1], [7], [33], [1000], [65_537], [3, 5, 7, 9], [2, 4, 8, 8], [4, 6], [130, 3], [1, 1, 1, 1],
                                   [2, 3, 1, 5], [5, 8, 3], [2, 64, 3, 3], [3, 130], [2, 300, 2, 2]]
 
-    func broadcasts(for shape: [Int]) -> [Elementwise.Broadcast] {
-        Elementwise.Broadcast.allCases.filter { $0 != .channel || shape.count >= 2 }
+    func broadcasts(for shape: [Int]) -> [ElementwiseLauncher.Broadcast] {
+        ElementwiseLauncher.Broadcast.allCases.filter { $0 != .channel || shape.count >= 2 }
     }
 
     func testBinaryOpsMatchTheCPUForEveryBroadcast() throws {
-        let elementwise = try Elementwise(device: device)
+        let elementwise = try ElementwiseLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 21)
         for shape in Self.shapes {
@@ -74,7 +74,7 @@ final class ElementwiseTests: DeviceTestCase {
     }
 
     func testScaleAndInPlaceOps() throws {
-        let elementwise = try Elementwise(device: device)
+        let elementwise = try ElementwiseLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 22)
         for count in [1, 7, 33, 1000, 65_537] {
@@ -95,13 +95,13 @@ final class ElementwiseTests: DeviceTestCase {
     /// The gradient of a broadcast operand (sum back to its shape) against central differences of the
     /// forward op on the device: L = Σ w ⊙ (a + b) and L = Σ w ⊙ (a ⊙ b).
     func testBroadcastGradientsMatchFiniteDifferences() throws {
-        let elementwise = try Elementwise(device: device)
-        let reduction = try Reduction(device: device)
+        let elementwise = try ElementwiseLauncher(device: device)
+        let reduction = try ReduceLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 23)
         let shape = [3, 5, 7, 9]
         let count = shape.reduce(1, *)
-        for broadcast in Elementwise.Broadcast.allCases {
+        for broadcast in ElementwiseLauncher.Broadcast.allCases {
             let a = random.floats(count), w = random.floats(count)
             var b = random.floats(broadcast.count(for: shape))
             let bufferA = try device.makeBuffer(a), output = try device.makeBuffer(byteCount: count * 4)
@@ -139,85 +139,8 @@ final class ElementwiseTests: DeviceTestCase {
         }
     }
 
-    func testReLUForwardAndBackwardMatchTheCPU() throws {
-        let elementwise = try Elementwise(device: device)
-        let stream = try device.makeStream()
-        var random = TestRandom(seed: 24)
-        for count in [1, 7, 33, 1000, 65_537, 3 * 5 * 7 * 9, 4096] {
-            let x = random.floats(count), dy = random.floats(count)
-            let input = try device.makeBuffer(x), output = try device.makeBuffer(byteCount: count * 4)
-            try elementwise.encodeReLU(into: stream, input: input, output: output, count: count)
-            try stream.run()
-            XCTAssertLessThanOrEqual(maxRelativeError(try output.read(Float.self), x.map { max(Double($0), 0) }), 0, "relu \(count)")
-            let expected = zip(x, dy).map { $0 > 0 ? Double($1) : 0 }
-            for mask in [input, output] {
-                let gradient = try device.makeBuffer(dy), inputGradient = try device.makeBuffer(byteCount: count * 4)
-                try elementwise.encodeReLUBackward(into: stream, outputGradient: gradient, mask: mask, inputGradient: inputGradient, count: count)
-                try stream.run()
-                XCTAssertLessThanOrEqual(maxRelativeError(try inputGradient.read(Float.self), expected), 0, "relu backward \(count)")
-                // In place: the gradient buffer becomes the input gradient.
-                try elementwise.encodeReLUBackward(into: stream, outputGradient: gradient, mask: mask, inputGradient: gradient, count: count)
-                try stream.run()
-                XCTAssertLessThanOrEqual(maxRelativeError(try gradient.read(Float.self), expected), 0, "relu backward in place \(count)")
-            }
-        }
-    }
-
-    func testReLUPropagatesNaNLikePyTorch() throws {
-        let elementwise = try Elementwise(device: device)
-        let stream = try device.makeStream()
-        for count in [5, 8] {
-            let x: [Float] = [.nan, -1, 2, -.infinity, .infinity, -0.5, 0, 3].prefix(count).map { $0 }
-            let input = try device.makeBuffer(x), output = try device.makeBuffer(byteCount: count * 4)
-            try elementwise.encodeReLU(into: stream, input: input, output: output, count: count)
-            try stream.run()
-            let y = try output.read(Float.self)
-            XCTAssert(y[0].isNaN, "relu(NaN) should stay NaN, got \(y[0])")
-            XCTAssertEqual(Array(y.dropFirst()), x.dropFirst().map { max($0, 0) })
-            // Backward with the input as mask: NaN and positive entries pass the gradient.
-            let dy = (0..<count).map { Float($0 + 1) }, dx = try device.makeBuffer(byteCount: count * 4)
-            try elementwise.encodeReLUBackward(into: stream, outputGradient: try device.makeBuffer(dy), mask: input, inputGradient: dx,
-                                               count: count)
-            try stream.run()
-            XCTAssertEqual(try dx.read(Float.self), zip(x, dy).map { $0.isNaN || $0 > 0 ? $1 : 0 })
-        }
-    }
-
-    /// ReLU backward against central differences of the device forward, at points away from 0.
-    func testReLUBackwardMatchesFiniteDifferences() throws {
-        let elementwise = try Elementwise(device: device)
-        let stream = try device.makeStream()
-        var random = TestRandom(seed: 25)
-        let count = 33
-        // |x| ≥ 0.1 so that x ± h never crosses the kink.
-        var x = random.floats(count, in: 0.1...1).map { random.next() % 2 == 0 ? $0 : -$0 }
-        let w = random.floats(count)
-        let output = try device.makeBuffer(byteCount: count * 4)
-        func loss(_ x: [Float]) throws -> Double {
-            try elementwise.encodeReLU(into: stream, input: try device.makeBuffer(x), output: output, count: count)
-            try stream.run()
-            return zip(try output.read(Float.self), w).reduce(0) { $0 + Double($1.0) * Double($1.1) }
-        }
-        let gradient = try device.makeBuffer(byteCount: count * 4)
-        try elementwise.encodeReLUBackward(into: stream, outputGradient: try device.makeBuffer(w), mask: try device.makeBuffer(x),
-                                           inputGradient: gradient, count: count)
-        try stream.run()
-        let analytic = try gradient.read(Float.self)
-        let h: Float = 1e-2
-        for index in [0, 5, 11, 17, 23, 32] {
-            let saved = x[index]
-            x[index] = saved + h
-            let plus = try loss(x)
-            x[index] = saved - h
-            let minus = try loss(x)
-            x[index] = saved
-            let numeric = (plus - minus) / (2 * Double(h))
-            XCTAssertEqual(Double(analytic[index]), numeric, accuracy: 1e-2 * max(1, abs(numeric)), "x[\(index)] = \(saved)")
-        }
-    }
-
     func testSameInputsGiveTheSameBits() throws {
-        let elementwise = try Elementwise(device: device)
+        let elementwise = try ElementwiseLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 26)
         let shape = [3, 5, 7, 9], count = 945
@@ -234,7 +157,7 @@ final class ElementwiseTests: DeviceTestCase {
     }
 
     func testBadShapesAreInvalidArguments() throws {
-        let elementwise = try Elementwise(device: device)
+        let elementwise = try ElementwiseLauncher(device: device)
         let stream = try device.makeStream()
         let small = try device.makeBuffer(byteCount: 16), big = try device.makeBuffer(byteCount: 4096)
         func expectInvalid(_ label: String, _ body: () throws -> Void) {
@@ -257,11 +180,6 @@ final class ElementwiseTests: DeviceTestCase {
             try elementwise.encodeAdd(into: stream, a: big, b: small, output: small, shape: [4, 4], broadcast: .sample)
         }
         expectInvalid("scale count") { try elementwise.encodeScale(into: stream, alpha: 2, x: small, output: big, count: 5) }
-        expectInvalid("relu count") { try elementwise.encodeReLU(into: stream, input: big, output: small, count: 64) }
-        expectInvalid("relu zero") { try elementwise.encodeReLU(into: stream, input: big, output: big, count: 0) }
-        expectInvalid("relu backward") {
-            try elementwise.encodeReLUBackward(into: stream, outputGradient: small, mask: big, inputGradient: big, count: 100)
-        }
         XCTAssertEqual(stream.dispatchCount, 0)
     }
 }
@@ -277,7 +195,7 @@ final class DivisionMagicTests: XCTestCase {
         dividends += (0..<31).flatMap { bit in [UInt32(1) << bit, (UInt32(1) << bit) - 1, (UInt32(1) << bit) + 1] }.filter { $0 <= UInt32(Int32.max) }
         dividends += (0..<2000).map { _ in UInt32.random(in: 0...UInt32(Int32.max), using: &random) }
         for divisor in divisors {
-            let (magic, shift) = Elementwise.divisionMagic(divisor)
+            let (magic, shift) = ElementwiseLauncher.divisionMagic(divisor)
             for n in dividends + [UInt32(divisor), UInt32(divisor) - 1, UInt32(min(Int(Int32.max), divisor + 1))] {
                 let high = UInt32((UInt64(n) * UInt64(magic)) >> 32)
                 XCTAssertEqual((high &+ n) >> shift, n / UInt32(divisor), "\(n) / \(divisor)")

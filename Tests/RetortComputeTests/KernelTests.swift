@@ -6,19 +6,24 @@ import RetortTestSupport
 final class KernelTests: DeviceTestCase {
     func testPipelinesAreBuiltOncePerShaderAndSpecialization() throws {
         let bindings: [Kernel.Binding] = [.texel(.r32f), .texel(.r32f), .storage(.write)]
-        let add = try device.kernel("elementwise", bindings: bindings, pushConstants: 1, constants: [0])
-        XCTAssert(add === (try device.kernel("elementwise", bindings: bindings, pushConstants: 1, constants: [0])))
-        XCTAssert(add !== (try device.kernel("elementwise", bindings: bindings, pushConstants: 1, constants: [2])))
-        XCTAssert(add !== (try device.kernel("elementwise", bindings: bindings, pushConstants: 1, localSize: [128], constants: [0])))
+        let add = try device.kernel(.elementwise, bindings: bindings, pushConstants: 1, constants: [0])
+        XCTAssert(add === (try device.kernel(.elementwise, bindings: bindings, pushConstants: 1, constants: [0])))
+        XCTAssert(add !== (try device.kernel(.elementwise, bindings: bindings, pushConstants: 1, constants: [2])))
+        XCTAssert(add !== (try device.kernel(.elementwise, bindings: bindings, pushConstants: 1, localSize: [128], constants: [0])))
     }
 
     func testUnknownShaderAndBadWorkgroupAreTypedErrors() {
-        XCTAssertThrowsError(try device.kernel("no_such_shader", bindings: [])) { error in
-            guard case VulkanError.shaderNotFound(_, let available) = error else { return XCTFail("\(error)") }
-            XCTAssert(available.contains("gemm"))
+        XCTAssertThrowsError(try device.kernel(MissingShader.noSuchShader, bindings: [])) { error in
+            guard case VulkanError.shaderNotFound(let name, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(name, "no_such_shader")
         }
-        XCTAssertThrowsError(try device.kernel("scale", bindings: [.storage(.readWrite)], pushConstants: 3, localSize: [4096, 4096, 1]))
-        XCTAssertThrowsError(try device.kernel("scale", bindings: [.storage(.readWrite)], pushConstants: 33))
+        XCTAssertNil(Shader(rawValue: "no_such_shader"))
+        XCTAssertThrowsError(try ShaderLibrary.spirv(named: "no_such_shader")) { error in
+            guard case VulkanError.shaderNotFound(_, let available) = error else { return XCTFail("\(error)") }
+            XCTAssert(available.contains("matmul"))
+        }
+        XCTAssertThrowsError(try device.kernel(TestShader.scale, bindings: [.storage(.readWrite)], pushConstants: 3, localSize: [4096, 4096, 1]))
+        XCTAssertThrowsError(try device.kernel(TestShader.scale, bindings: [.storage(.readWrite)], pushConstants: 33))
     }
 
     /// Every binary element-wise op against the CPU, on sizes that are and are not workgroup multiples.
@@ -31,7 +36,7 @@ final class KernelTests: DeviceTestCase {
             let y = random.floats(count, in: 0.5...2)
             let a = try device.makeBuffer(x), b = try device.makeBuffer(y)
             for (op, reference) in ops {
-                let kernel = try device.kernel("elementwise", bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)],
+                let kernel = try device.kernel(.elementwise, bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)],
                                                pushConstants: 1, constants: [.uint(op)])
                 let c = try device.makeBuffer(byteCount: count * 4)
                 try stream.dispatch(kernel, [a, b, c], push: [.count(count)], groups: kernel.groups(covering: (count, 1, 1)))
@@ -49,7 +54,7 @@ final class KernelTests: DeviceTestCase {
         let stream = try device.makeStream()
         for (rows, cols, width) in [(1, 1, 32), (3, 7, 64), (17, 1000, 64), (5, 4099, 256), (2, 33, 1), (4, 100, 36), (3, 50, 7)] {
             let x = random.floats(rows * cols)
-            let kernel = try device.kernel("reduce_rows", bindings: [.texel(.r32f), .storage(.write)], pushConstants: 2,
+            let kernel = try device.kernel(TestShader.reduceRows, bindings: [.texel(.r32f), .storage(.write)], pushConstants: 2,
                                            localSize: [UInt32(width)])
             let input = try device.makeBuffer(x), output = try device.makeBuffer(byteCount: rows * 4)
             try stream.dispatch(kernel, [input, output], push: [.count(rows), .count(cols)], groups: (rows, 1, 1))
@@ -62,7 +67,7 @@ final class KernelTests: DeviceTestCase {
     func testSameInputsGiveTheSameBits() throws {
         var random = TestRandom(seed: 5)
         let x = random.floats(64 * 777)
-        let kernel = try device.kernel("reduce_rows", bindings: [.texel(.r32f), .storage(.write)], pushConstants: 2, localSize: [64])
+        let kernel = try device.kernel(TestShader.reduceRows, bindings: [.texel(.r32f), .storage(.write)], pushConstants: 2, localSize: [64])
         let input = try device.makeBuffer(x)
         let stream = try device.makeStream()
         var results: [[UInt32]] = []
@@ -77,11 +82,36 @@ final class KernelTests: DeviceTestCase {
     }
 }
 
+/// A shader set whose one module was never embedded.
+private enum MissingShader: String, EmbeddedShader {
+    case noSuchShader = "no_such_shader"
+    static let embeddedModules: [String: String] = [:]
+}
+
 final class ShaderLibraryTests: XCTestCase {
     func testEveryShaderIsEmbedded() throws {
-        let onDisk = try FileManager.default.contentsOfDirectory(atPath: Self.shaderDirectory.path)
+        XCTAssertEqual(ShaderLibrary.names, try Self.stems(in: Self.shaderDirectory))
+        XCTAssertEqual(Shader.allCases.map(\.rawValue).sorted(), ShaderLibrary.names)
+    }
+
+    func testTestShadersAreEmbeddedInTheTestsOnly() throws {
+        let testShaders = try Self.stems(in: Self.testShaderDirectory)
+        XCTAssertEqual(TestShader.allCases.map(\.rawValue).sorted(), testShaders)
+        XCTAssertEqual(TestShader.embeddedModules.keys.sorted(), testShaders)
+        XCTAssert(Set(testShaders).isDisjoint(with: ShaderLibrary.names), "test-only shaders ship in RetortCompute")
+        for shader in TestShader.allCases {
+            XCTAssertEqual(try shader.spirv().first, 0x0723_0203, "\(shader) does not start with the SPIR-V magic number")
+        }
+    }
+
+    func testCaseNamesAreTheStemsInLowerCamelCase() {
+        XCTAssertEqual(Shader(rawValue: "conv2d_backward_data"), .conv2dBackwardData)
+        XCTAssertEqual(TestShader.reduceRows.name, "reduce_rows")
+    }
+
+    private static func stems(in directory: URL) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory.path)
             .filter { $0.hasSuffix(".comp") }.map { String($0.dropLast(5)) }.sorted()
-        XCTAssertEqual(ShaderLibrary.names, onDisk)
     }
 
     func testEveryModulePassesSpirvVal() throws {
@@ -111,5 +141,10 @@ final class ShaderLibraryTests: XCTestCase {
     static var shaderDirectory: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appending(path: "Shaders")
+    }
+
+    static var testShaderDirectory: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appending(path: "RetortTestSupport/Shaders")
     }
 }

@@ -7,10 +7,10 @@ final class OptimizerTests: DeviceTestCase {
     static let counts = [1, 7, 33, 1000, 65_537]
 
     func testSGDMatchesPyTorchOverThreeSteps() throws {
-        let sgd = try SGD(device: device)
+        let sgd = try SGDLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 41)
-        let configurations: [(String, SGD.Options)] = [
+        let configurations: [(String, SGDLauncher.Options)] = [
             ("plain", .init(learningRate: 0.1)),
             ("momentum", .init(learningRate: 0.05, momentum: 0.9)),
             ("nesterov", .init(learningRate: 0.05, momentum: 0.9, nesterov: true)),
@@ -47,10 +47,10 @@ final class OptimizerTests: DeviceTestCase {
     }
 
     func testAdamWMatchesPyTorchOverThreeSteps() throws {
-        let adamW = try AdamW(device: device)
+        let adamW = try AdamWLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 42)
-        let configurations: [(String, AdamW.Options)] = [
+        let configurations: [(String, AdamWLauncher.Options)] = [
             ("defaults", .init()),
             ("large steps", .init(learningRate: 0.1, beta1: 0.8, beta2: 0.99, epsilon: 1e-6, weightDecay: 0.1)),
             ("no decay, maximize", .init(learningRate: 0.01, weightDecay: 0, maximize: true)),
@@ -81,7 +81,7 @@ final class OptimizerTests: DeviceTestCase {
 
     /// Many optimizer dispatches in one stream (one per parameter buffer, as a training step records them).
     func testOneStreamUpdatesManyParameterBuffers() throws {
-        let adamW = try AdamW(device: device), sgd = try SGD(device: device)
+        let adamW = try AdamWLauncher(device: device), sgd = try SGDLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 43)
         let sizes = [10, 7, 640, 33]
@@ -90,7 +90,7 @@ final class OptimizerTests: DeviceTestCase {
         let gradients = try grads.map { try device.makeBuffer($0) }
         let moments = try sizes.map { try (device.makeBuffer([Float](repeating: 0, count: $0)), device.makeBuffer([Float](repeating: 0, count: $0))) }
         let buffers = try sizes.map { try device.makeBuffer(byteCount: $0 * 4) }
-        let adamOptions = AdamW.Options(learningRate: 0.01), sgdOptions = SGD.Options(learningRate: 0.1, momentum: 0.9)
+        let adamOptions = AdamWLauncher.Options(learningRate: 0.01), sgdOptions = SGDLauncher.Options(learningRate: 0.1, momentum: 0.9)
         for index in sizes.indices {
             try adamW.encodeStep(into: stream, parameters: adamParameters[index], gradients: gradients[index], firstMoment: moments[index].0,
                                  secondMoment: moments[index].1, count: sizes[index], step: 1, options: adamOptions)
@@ -110,7 +110,7 @@ final class OptimizerTests: DeviceTestCase {
     }
 
     func testSameInputsGiveTheSameBits() throws {
-        let adamW = try AdamW(device: device), sgd = try SGD(device: device)
+        let adamW = try AdamWLauncher(device: device), sgd = try SGDLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 44)
         let count = 4099
@@ -133,7 +133,7 @@ final class OptimizerTests: DeviceTestCase {
     }
 
     func testBadArgumentsAreInvalidArguments() throws {
-        let adamW = try AdamW(device: device), sgd = try SGD(device: device)
+        let adamW = try AdamWLauncher(device: device), sgd = try SGDLauncher(device: device)
         let stream = try device.makeStream()
         let small = try device.makeBuffer(byteCount: 16)
         let a = try device.makeBuffer(byteCount: 400), b = try device.makeBuffer(byteCount: 400)
@@ -143,7 +143,7 @@ final class OptimizerTests: DeviceTestCase {
                 guard case VulkanError.invalidArgument = error else { return XCTFail("\(label): \(error)") }
             }
         }
-        let plain = SGD.Options(learningRate: 0.1), momentum = SGD.Options(learningRate: 0.1, momentum: 0.9)
+        let plain = SGDLauncher.Options(learningRate: 0.1), momentum = SGDLauncher.Options(learningRate: 0.1, momentum: 0.9)
         expectInvalid("SGD zero count") {
             try sgd.encodeStep(into: stream, parameters: a, gradients: b, momentumBuffer: nil, count: 0, options: plain, firstStep: true)
         }

@@ -6,7 +6,7 @@ import RetortTestSupport
 final class SoftmaxKLTests: DeviceTestCase {
     /// Per-row `scale · KL` and the gradient of their sum w.r.t. the student logits, in Double.
     private func reference(student: [Float], teacher: [Float], rows: Int, classes: Int, temperature: Double, scale: Double,
-                           direction: SoftmaxKL.Direction) -> (loss: [Double], gradient: [Double]) {
+                           direction: SoftmaxKLLauncher.Direction) -> (loss: [Double], gradient: [Double]) {
         var loss: [Double] = [], gradient: [Double] = []
         for r in 0..<rows {
             let logS = SoftmaxReference.logSoftmax(SoftmaxReference.row(student, r, classes), temperature: temperature)
@@ -29,20 +29,20 @@ final class SoftmaxKLTests: DeviceTestCase {
         let gradient: Buffer, loss: Buffer
     }
 
-    private func encode(_ op: SoftmaxKL, _ stream: CommandStream, student: Buffer, teacher: Buffer, rows: Int, classes: Int,
-                        temperature: Float, scale: Float, direction: SoftmaxKL.Direction) throws -> Outputs {
+    private func encode(_ op: SoftmaxKLLauncher, _ stream: CommandStream, student: Buffer, teacher: Buffer, rows: Int, classes: Int,
+                        temperature: Float, scale: Float, direction: SoftmaxKLLauncher.Direction) throws -> Outputs {
         let outputs = Outputs(gradient: try device.makeBuffer(byteCount: rows * classes * 4), loss: try device.makeBuffer(byteCount: rows * 4))
         try op.encode(into: stream, student: student, teacher: teacher, studentGradient: outputs.gradient, loss: outputs.loss,
                       rows: rows, classes: classes, temperature: temperature, scale: scale, direction: direction)
         return outputs
     }
 
-    private static let directions: [SoftmaxKL.Direction] = [.forward, .reverse]
+    private static let directions: [SoftmaxKLLauncher.Direction] = [.forward, .reverse]
 
     func testForwardAndReverseKLMatchTheCPU() throws {
         var random = TestRandom(seed: 31)
         let stream = try device.makeStream()
-        let ops = try SoftmaxReference.mappings.map { try SoftmaxKL(device: device, mapping: $0) }
+        let ops = try SoftmaxReference.mappings.map { try SoftmaxKLLauncher(device: device, mapping: $0) }
         for (rows, classes) in SoftmaxReference.shapes {
             let zs = random.floats(rows * classes, in: -6...6), zt = random.floats(rows * classes, in: -6...6)
             let student = try device.makeBuffer(zs), teacher = try device.makeBuffer(zt)
@@ -76,7 +76,7 @@ final class SoftmaxKLTests: DeviceTestCase {
         let teacher = try device.makeBuffer(zt)
         let step: Float = 1e-2
         let samples = (0..<8).map { _ in Int.random(in: 0..<(rows * classes), using: &random) }
-        for op in try SoftmaxReference.mappings.map({ try SoftmaxKL(device: device, mapping: $0) }) {
+        for op in try SoftmaxReference.mappings.map({ try SoftmaxKLLauncher(device: device, mapping: $0) }) {
             for temperature in [Float(1), 4] {
                 for direction in Self.directions {
                     func run(_ logits: [Float]) throws -> Outputs {
@@ -109,7 +109,7 @@ final class SoftmaxKLTests: DeviceTestCase {
         for range: ClosedRange<Float> in [-1e4...1e4, 9_990...10_010, -10_010 ... -9_990] {
             let zs = random.floats(rows * classes, in: range), zt = random.floats(rows * classes, in: range)
             let student = try device.makeBuffer(zs), teacher = try device.makeBuffer(zt)
-            for op in try SoftmaxReference.mappings.map({ try SoftmaxKL(device: device, mapping: $0) }) {
+            for op in try SoftmaxReference.mappings.map({ try SoftmaxKLLauncher(device: device, mapping: $0) }) {
                 for temperature in [Float(1), 4] {
                     for direction in Self.directions {
                         let outputs = try encode(op, stream, student: student, teacher: teacher, rows: rows, classes: classes,
@@ -133,7 +133,7 @@ final class SoftmaxKLTests: DeviceTestCase {
         let stream = try device.makeStream()
         for (rows, classes) in [(7, 10), (4, 1000)] {
             let logits = try device.makeBuffer(random.floats(rows * classes, in: -20...20))
-            for op in try SoftmaxReference.mappings.map({ try SoftmaxKL(device: device, mapping: $0) }) {
+            for op in try SoftmaxReference.mappings.map({ try SoftmaxKLLauncher(device: device, mapping: $0) }) {
                 for temperature in [Float(1), 4] {
                     for direction in Self.directions {
                         let outputs = try encode(op, stream, student: logits, teacher: logits, rows: rows, classes: classes,
@@ -156,7 +156,7 @@ final class SoftmaxKLTests: DeviceTestCase {
         let priorGradient = random.floats(rows * classes), priorLoss = random.floats(rows)
         let gradient = try device.makeBuffer(priorGradient), loss = try device.makeBuffer(priorLoss)
         let student = try device.makeBuffer(zs), teacher = try device.makeBuffer(zt)
-        let op = try SoftmaxKL(device: device)
+        let op = try SoftmaxKLLauncher(device: device)
         let stream = try device.makeStream()
         try op.encode(into: stream, student: student, teacher: teacher, studentGradient: gradient, loss: loss, rows: rows, classes: classes,
                       temperature: 2, scale: 0.5, direction: .forward, accumulateGradient: true, accumulateLoss: true)
@@ -183,7 +183,7 @@ final class SoftmaxKLTests: DeviceTestCase {
         let student = try device.makeBuffer(random.floats(rows * classes, in: -10...10))
         let teacher = try device.makeBuffer(random.floats(rows * classes, in: -10...10))
         let stream = try device.makeStream()
-        for op in try SoftmaxReference.mappings.map({ try SoftmaxKL(device: device, mapping: $0) }) {
+        for op in try SoftmaxReference.mappings.map({ try SoftmaxKLLauncher(device: device, mapping: $0) }) {
             for direction in Self.directions {
                 let runs = try (0..<2).map { _ in
                     try encode(op, stream, student: student, teacher: teacher, rows: rows, classes: classes, temperature: 4, scale: 0.1,
@@ -197,7 +197,7 @@ final class SoftmaxKLTests: DeviceTestCase {
     }
 
     func testBadShapesAndArgumentsThrow() throws {
-        let op = try SoftmaxKL(device: device)
+        let op = try SoftmaxKLLauncher(device: device)
         let stream = try device.makeStream()
         let logits = try device.makeBuffer(byteCount: 4 * 40), small = try device.makeBuffer(byteCount: 4 * 39), loss = try device.makeBuffer(byteCount: 16)
         func encode(student: Buffer? = nil, gradient: Buffer? = nil, loss lossBuffer: Buffer? = nil, rows: Int = 4, classes: Int = 10,
@@ -217,7 +217,7 @@ final class SoftmaxKLTests: DeviceTestCase {
         XCTAssertThrowsError(try encode(temperature: -1))
         XCTAssertThrowsError(try encode(temperature: .infinity))
         XCTAssertThrowsError(try encode(scale: .nan))
-        XCTAssertThrowsError(try SoftmaxKL(device: device, mapping: .workgroupPerRow(lanes: 512)))
+        XCTAssertThrowsError(try SoftmaxKLLauncher(device: device, mapping: .workgroupPerRow(lanes: 512)))
         XCTAssertEqual(stream.dispatchCount, 0)
         XCTAssertNoThrow(try encode())
         try stream.run()

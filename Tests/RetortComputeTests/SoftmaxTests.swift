@@ -37,7 +37,7 @@ enum SoftmaxReference {
 }
 
 final class SoftmaxTests: DeviceTestCase {
-    private func reference(_ x: [Float], rows: Int, columns: Int, temperature: Double, variant: Softmax.Variant) -> [Double] {
+    private func reference(_ x: [Float], rows: Int, columns: Int, temperature: Double, variant: SoftmaxLauncher.Variant) -> [Double] {
         (0..<rows).flatMap { r -> [Double] in
             let logs = SoftmaxReference.logSoftmax(SoftmaxReference.row(x, r, columns), temperature: temperature)
             return variant == .softmax ? logs.map { exp($0) } : logs
@@ -45,7 +45,7 @@ final class SoftmaxTests: DeviceTestCase {
     }
 
     private func backwardReference(y: [Float], dy: [Float], rows: Int, columns: Int, temperature: Double,
-                                   variant: Softmax.Variant) -> [Double] {
+                                   variant: SoftmaxLauncher.Variant) -> [Double] {
         (0..<rows).flatMap { r -> [Double] in
             let ys = SoftmaxReference.row(y, r, columns).map(Double.init), gs = SoftmaxReference.row(dy, r, columns).map(Double.init)
             switch variant {
@@ -62,13 +62,13 @@ final class SoftmaxTests: DeviceTestCase {
     func testForwardMatchesTheCPU() throws {
         var random = TestRandom(seed: 21)
         let stream = try device.makeStream()
-        let ops = try SoftmaxReference.mappings.map { try Softmax(device: device, mapping: $0) }
+        let ops = try SoftmaxReference.mappings.map { try SoftmaxLauncher(device: device, mapping: $0) }
         for (rows, columns) in SoftmaxReference.shapes {
             let x = random.floats(rows * columns, in: -8...8)
             let input = try device.makeBuffer(x)
             var checks: [(Buffer, [Double], String)] = []
             for temperature in [Float(1), 4] {
-                for variant in [Softmax.Variant.softmax, .logSoftmax] {
+                for variant in [SoftmaxLauncher.Variant.softmax, .logSoftmax] {
                     let expected = reference(x, rows: rows, columns: columns, temperature: Double(temperature), variant: variant)
                     for op in ops {
                         let output = try device.makeBuffer(byteCount: rows * columns * 4)
@@ -88,12 +88,12 @@ final class SoftmaxTests: DeviceTestCase {
     func testBackwardMatchesTheCPU() throws {
         var random = TestRandom(seed: 22)
         let stream = try device.makeStream()
-        let ops = try SoftmaxReference.mappings.map { try Softmax(device: device, mapping: $0) }
+        let ops = try SoftmaxReference.mappings.map { try SoftmaxLauncher(device: device, mapping: $0) }
         for (rows, columns) in SoftmaxReference.shapes {
             let dy = random.floats(rows * columns, in: -2...2)
             let gradient = try device.makeBuffer(dy)
             var checks: [(Buffer, [Double], String)] = []
-            for variant in [Softmax.Variant.softmax, .logSoftmax] {
+            for variant in [SoftmaxLauncher.Variant.softmax, .logSoftmax] {
                 // A genuine forward output (rounded to fp32) as the saved tensor.
                 let y = reference(random.floats(rows * columns, in: -5...5), rows: rows, columns: columns, temperature: 1, variant: variant).map(Float.init)
                 let output = try device.makeBuffer(y)
@@ -123,8 +123,8 @@ final class SoftmaxTests: DeviceTestCase {
         let weights = try device.makeBuffer(w)
         let step: Float = 1e-2
         let samples = (0..<8).map { _ in Int.random(in: 0..<(rows * columns), using: &random) }
-        for op in try SoftmaxReference.mappings.map({ try Softmax(device: device, mapping: $0) }) {
-            for variant in [Softmax.Variant.softmax, .logSoftmax] {
+        for op in try SoftmaxReference.mappings.map({ try SoftmaxLauncher(device: device, mapping: $0) }) {
+            for variant in [SoftmaxLauncher.Variant.softmax, .logSoftmax] {
                 for temperature in [Float(1), 4] {
                     func forward(_ input: [Float]) throws -> Buffer {
                         let output = try device.makeBuffer(byteCount: rows * columns * 4)
@@ -161,8 +161,8 @@ final class SoftmaxTests: DeviceTestCase {
         for range: ClosedRange<Float> in [-1e4...1e4, 9_995...10_005, -10_005 ... -9_995] {
             let x = random.floats(rows * columns, in: range)
             let input = try device.makeBuffer(x)
-            for op in try SoftmaxReference.mappings.map({ try Softmax(device: device, mapping: $0) }) {
-                for variant in [Softmax.Variant.softmax, .logSoftmax] {
+            for op in try SoftmaxReference.mappings.map({ try SoftmaxLauncher(device: device, mapping: $0) }) {
+                for variant in [SoftmaxLauncher.Variant.softmax, .logSoftmax] {
                     let output = try device.makeBuffer(byteCount: rows * columns * 4)
                     try op.encode(into: stream, input: input, output: output, rows: rows, columns: columns, temperature: 1, variant: variant)
                     try stream.run()
@@ -182,7 +182,7 @@ final class SoftmaxTests: DeviceTestCase {
         let dy = random.floats(rows * columns), prior = random.floats(rows * columns)
         let dx = try device.makeBuffer(prior)
         let stream = try device.makeStream()
-        let op = try Softmax(device: device)
+        let op = try SoftmaxLauncher(device: device)
         try op.encodeBackward(into: stream, output: try device.makeBuffer(y), outputGradient: try device.makeBuffer(dy), inputGradient: dx,
                               rows: rows, columns: columns, temperature: 2, accumulate: true)
         try stream.run()
@@ -195,7 +195,7 @@ final class SoftmaxTests: DeviceTestCase {
         let (rows, columns) = (33, 1000)
         let input = try device.makeBuffer(random.floats(rows * columns, in: -10...10))
         let stream = try device.makeStream()
-        for op in try SoftmaxReference.mappings.map({ try Softmax(device: device, mapping: $0) }) {
+        for op in try SoftmaxReference.mappings.map({ try SoftmaxLauncher(device: device, mapping: $0) }) {
             let outputs = try (0..<2).map { _ in try device.makeBuffer(byteCount: rows * columns * 4) }
             for output in outputs { try op.encode(into: stream, input: input, output: output, rows: rows, columns: columns, temperature: 3) }
             try stream.run()
@@ -208,7 +208,7 @@ final class SoftmaxTests: DeviceTestCase {
         let (rows, columns) = (70_001, 3)
         var random = TestRandom(seed: 27)
         let x = random.floats(rows * columns, in: -5...5)
-        let op = try Softmax(device: device, mapping: .invocationPerRow(rowsPerWorkgroup: 1))
+        let op = try SoftmaxLauncher(device: device, mapping: .invocationPerRow(rowsPerWorkgroup: 1))
         let output = try device.makeBuffer([Float](repeating: .nan, count: rows * columns))
         let stream = try device.makeStream()
         try op.encode(into: stream, input: try device.makeBuffer(x), output: output, rows: rows, columns: columns, variant: .logSoftmax)
@@ -217,7 +217,7 @@ final class SoftmaxTests: DeviceTestCase {
     }
 
     func testBadShapesAndArgumentsThrow() throws {
-        let op = try Softmax(device: device)
+        let op = try SoftmaxLauncher(device: device)
         let stream = try device.makeStream()
         let small = try device.makeBuffer(byteCount: 40), large = try device.makeBuffer(byteCount: 400)
         XCTAssertThrowsError(try op.encode(into: stream, input: small, output: large, rows: 2, columns: 10))
@@ -229,8 +229,8 @@ final class SoftmaxTests: DeviceTestCase {
             guard case VulkanError.invalidArgument(let message) = error else { return XCTFail("\(error)") }
             XCTAssert(message.contains("[1048576, 4096]"), message)
         }
-        XCTAssertThrowsError(try Softmax(device: device, mapping: .workgroupPerRow(lanes: 0)))
-        XCTAssertThrowsError(try Softmax(device: device, mapping: .invocationPerRow(rowsPerWorkgroup: 0)))
+        XCTAssertThrowsError(try SoftmaxLauncher(device: device, mapping: .workgroupPerRow(lanes: 0)))
+        XCTAssertThrowsError(try SoftmaxLauncher(device: device, mapping: .invocationPerRow(rowsPerWorkgroup: 0)))
         XCTAssertEqual(stream.dispatchCount, 0)
     }
 }

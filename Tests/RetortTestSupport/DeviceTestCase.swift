@@ -18,4 +18,12 @@ open class DeviceTestCase: XCTestCase {
         device = nil
         super.tearDown()
     }
+
+    /// Asserts that `body` throws `VulkanError.invalidArgument` with a message; `label` names the case.
+    public func assertInvalidArgument(_ label: String, _ body: () throws -> Void, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try body(), label, file: file, line: line) { error in
+            guard case VulkanError.invalidArgument(let message) = error else { return XCTFail("\(label): \(error)", file: file, line: line) }
+            XCTAssertFalse(message.isEmpty, label, file: file, line: line)
+        }
+    }
 }

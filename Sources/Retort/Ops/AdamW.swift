@@ -6,7 +6,7 @@ import RetortCompute
 //   p ← p − (lr / (1 − β₁ᵗ))·m / (√v / √(1 − β₂ᵗ) + ε)   (g negated when maximizing)
 
 /// The hyper-parameters of an AdamW step: the arguments of `torch.optim.AdamW` (same defaults).
-public typealias AdamWOptions = AdamW.Options
+public typealias AdamWOptions = AdamWLauncher.Options
 
 extension Tensor {
     /// Step number `step` (1 for the first) of `torch.optim.AdamW` on this parameter from `gradient`,
@@ -14,7 +14,7 @@ extension Tensor {
     /// (`exp_avg_sq`), both the parameter's shape and zero before step 1, are updated in place too.
     public func adamWStep(gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor, step: Int, options: AdamWOptions) throws {
         try checkUpdateOperands([gradient, firstMoment, secondMoment], op: "adamWStep")
-        let kernel = try context.launcher(AdamW.self) { try AdamW(device: $0) }
+        let kernel = try context.launcher(AdamWLauncher.self) { try AdamWLauncher(device: $0) }
         try kernel.encodeStep(into: context.stream, parameters: buffer, gradients: gradient.buffer, firstMoment: firstMoment.buffer,
                               secondMoment: secondMoment.buffer, count: count, step: step, options: options)
     }

@@ -14,10 +14,10 @@ extension Tensor {
         guard shape.count == 2, axis == 0 || axis == 1 else {
             throw TensorError.invalidShape(op: mean ? "mean(alongAxis:)" : "sum(alongAxis:)", shape: shape, expected: "[B, C] and axis 0 or 1")
         }
-        let reduction = try context.launcher(Reduction.self) { try Reduction(device: $0) }
+        let reduction = try context.launcher(ReduceLauncher.self) { try ReduceLauncher(device: $0) }
         let (rows, columns) = (shape[0], shape[1])
         let y = try Tensor.empty(shape: [axis == 1 ? rows : columns], context: context)
-        let view = axis == 1 ? Reduction.AxisView(outer: rows, reduced: columns, inner: 1) : Reduction.AxisView(outer: 1, reduced: rows, inner: columns)
+        let view = axis == 1 ? ReduceLauncher.AxisView(outer: rows, reduced: columns, inner: 1) : ReduceLauncher.AxisView(outer: 1, reduced: rows, inner: columns)
         try reduction.encodeSum(into: context.stream, input: buffer, output: y.buffer, view: view, mean: mean)
         let shape = shape
         return y.recorded(from: [self]) { g in

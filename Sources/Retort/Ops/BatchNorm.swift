@@ -13,7 +13,7 @@ extension Tensor {
         for parameter in [weight, bias, runningMean, runningVariance] where parameter.shape != [c] {
             throw TensorError.shapeMismatch(op: "batchNorm", lhs: shape, rhs: parameter.shape)
         }
-        let kernel = try context.launcher(BatchNorm.self) { try BatchNorm(device: $0) }
+        let kernel = try context.launcher(BatchNormLauncher.self) { try BatchNormLauncher(device: $0) }
         let y = try Tensor.empty(shape: shape, context: context)
         guard training else {
             try kernel.encodeInferenceForward(into: context.stream, input: buffer, weight: weight.buffer, bias: bias.buffer,

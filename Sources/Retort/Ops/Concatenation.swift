@@ -86,7 +86,7 @@ extension Tensor {
 
     // MARK: Helpers
 
-    var stridedCopy: StridedCopy {
+    var stridedCopy: CopyStridedLauncher {
         get throws { try context.stridedCopy }
     }
 
@@ -120,7 +120,7 @@ extension Tensor {
 
 extension Context {
     /// The strided-copy launcher of this context's device.
-    var stridedCopy: StridedCopy {
-        get throws { try launcher(StridedCopy.self) { try StridedCopy(device: $0) } }
+    var stridedCopy: CopyStridedLauncher {
+        get throws { try launcher(CopyStridedLauncher.self) { try CopyStridedLauncher(device: $0) } }
     }
 }

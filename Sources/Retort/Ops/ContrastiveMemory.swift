@@ -27,7 +27,7 @@ extension Tensor {
             throw TensorError.invalidBackward("\(op): the memory bank is a constant of the scores; give one that requires no gradient")
         }
         let (rows, columns, dimension, bankRows) = (shape[0], indices.columns, shape[1], memory.shape[0])
-        let kernels = try context.launcher(ContrastiveMemory.self) { try ContrastiveMemory(device: $0) }
+        let kernels = try context.launcher(ContrastiveMemoryLauncher.self) { try ContrastiveMemoryLauncher(device: $0) }
         let scores = try Tensor.empty(shape: [rows, columns], context: context)
         try kernels.encodeScores(into: context.stream, bank: memory.buffer, anchors: buffer, indices: indices.buffer, scores: scores.buffer,
                                  rows: rows, columns: columns, dimension: dimension, bankRows: bankRows)
@@ -54,7 +54,7 @@ extension Tensor {
         guard normalizer.count == 1 else { throw TensorError.invalidShape(op: op, shape: normalizer.shape, expected: "a one-element normalizer") }
         guard datasetSize > 0 else { throw TensorError.invalidShape(op: op, shape: shape, expected: "a positive dataset size, got \(datasetSize)") }
         let (rows, columns) = (shape[0], shape[1])
-        let kernels = try context.launcher(ContrastiveMemory.self) { try ContrastiveMemory(device: $0) }
+        let kernels = try context.launcher(ContrastiveMemoryLauncher.self) { try ContrastiveMemoryLauncher(device: $0) }
         let gradient = try Tensor.empty(shape: shape, context: context)
         let perRow = try Tensor.empty(shape: [rows], context: context)
         try kernels.encodeNCE(into: context.stream, scores: buffer, normalizer: normalizer.buffer, scoreGradient: gradient.buffer,
@@ -81,7 +81,7 @@ extension Tensor {
             throw TensorError.invalidShape(op: op, shape: shape, expected: "\(indices.count) distinct row indices in 0..<\(shape[0])")
         }
         guard !indices.isEmpty else { return }
-        let kernels = try context.launcher(ContrastiveMemory.self) { try ContrastiveMemory(device: $0) }
+        let kernels = try context.launcher(ContrastiveMemoryLauncher.self) { try ContrastiveMemoryLauncher(device: $0) }
         let indexBuffer = try context.device.makeBuffer(indices.map { UInt32($0) })
         try kernels.encodeUpdate(into: context.stream, bank: buffer, values: values.buffer, indices: indexBuffer, rows: indices.count,
                                  dimension: shape[1], bankRows: shape[0], momentum: momentum)

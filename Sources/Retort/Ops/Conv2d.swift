@@ -15,14 +15,14 @@ extension Tensor {
         }
         let outChannels = weight.shape[0]
         if let bias, bias.shape != [outChannels] { throw TensorError.shapeMismatch(op: "conv2d bias", lhs: weight.shape, rhs: bias.shape) }
-        let parameters = Conv2d.Parameters(batch: n, inChannels: c, outChannels: outChannels, height: h, width: w,
+        let parameters = Conv2dLauncher.Parameters(batch: n, inChannels: c, outChannels: outChannels, height: h, width: w,
                                            kernelHeight: weight.shape[2], kernelWidth: weight.shape[3], strideHeight: stride,
                                            strideWidth: stride, paddingHeight: padding, paddingWidth: padding,
                                            dilationHeight: dilation, dilationWidth: dilation, groups: groups, bias: bias != nil)
         do { try parameters.validate() } catch {
             throw TensorError.invalidShape(op: "conv2d", shape: shape, expected: "\(error)")
         }
-        let conv = try context.launcher(Conv2d.self, key: parameters) { try Conv2d(device: $0, parameters: parameters) }
+        let conv = try context.launcher(Conv2dLauncher.self, key: parameters) { try Conv2dLauncher(device: $0, parameters: parameters) }
         let y = try Tensor.empty(shape: parameters.outputShape, context: context)
         try conv.encodeForward(into: context.stream, input: buffer, weight: weight.buffer, bias: bias?.buffer, output: y.buffer)
         context.countFLOPs(parameters.flopCount)

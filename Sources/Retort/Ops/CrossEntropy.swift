@@ -9,7 +9,7 @@ extension Tensor {
     public func crossEntropy(labels: [Int], labelSmoothing: Float = 0) throws -> Tensor {
         let labelBuffer = try uploadLabels(labels, op: "crossEntropy", minimumClasses: 0,
                                            expected: "[B, C] logits with B = \(labels.count) labels")
-        let kernel = try context.launcher(CrossEntropy.self) { try CrossEntropy(device: $0) }
+        let kernel = try context.launcher(CrossEntropyLauncher.self) { try CrossEntropyLauncher(device: $0) }
         let gradient = try Tensor.empty(shape: shape, context: context)
         let rows = try Tensor.empty(shape: [shape[0]], context: context)
         try kernel.encode(into: context.stream, logits: buffer, labels: labelBuffer, gradient: gradient.buffer, loss: rows.buffer,

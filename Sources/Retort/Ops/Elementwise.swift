@@ -76,7 +76,7 @@ extension Tensor {
         return z.recorded(from: [self, other]) { g in [g, try g.reduced(to: other.shape, broadcast).scaled(by: -1)] }
     }
 
-    private func explicitBroadcast(_ other: Tensor, _ axis: Axis, op: String) throws -> Elementwise.Broadcast {
+    private func explicitBroadcast(_ other: Tensor, _ axis: Axis, op: String) throws -> ElementwiseLauncher.Broadcast {
         guard context === other.context else { throw TensorError.contextMismatch(op: op) }
         let expected = axis == .rows ? [shape.first ?? 0] : [shape.count > 1 ? shape[1] : 0]
         guard shape.count >= 2, other.shape == expected else { throw TensorError.shapeMismatch(op: op, lhs: shape, rhs: other.shape) }
@@ -92,12 +92,12 @@ extension Tensor {
 
     // MARK: Helpers
 
-    var elementwise: Elementwise {
-        get throws { try context.launcher(Elementwise.self) { try Elementwise(device: $0) } }
+    var elementwise: ElementwiseLauncher {
+        get throws { try context.launcher(ElementwiseLauncher.self) { try ElementwiseLauncher(device: $0) } }
     }
 
     /// How `other` broadcasts over `self`, or a shape error naming both shapes.
-    func broadcastMode(_ other: Tensor, op: String) throws -> Elementwise.Broadcast {
+    func broadcastMode(_ other: Tensor, op: String) throws -> ElementwiseLauncher.Broadcast {
         guard context === other.context else { throw TensorError.contextMismatch(op: op) }
         if other.shape == shape { return .full }
         if other.count == 1 { return .scalar }
@@ -114,16 +114,16 @@ extension Tensor {
     }
 
     /// `self ⊙ other` into a new tensor, not recorded.
-    func product(_ other: Tensor, _ broadcast: Elementwise.Broadcast) throws -> Tensor {
+    func product(_ other: Tensor, _ broadcast: ElementwiseLauncher.Broadcast) throws -> Tensor {
         let z = try Tensor.empty(shape: shape, context: context)
         try elementwise.encodeMultiply(into: context.stream, a: buffer, b: other.buffer, output: z.buffer, shape: shape, broadcast: broadcast)
         return z
     }
 
     /// Sums a gradient of this (full) shape down to a broadcast operand's shape, not recorded.
-    func reduced(to target: [Int], _ broadcast: Elementwise.Broadcast) throws -> Tensor {
+    func reduced(to target: [Int], _ broadcast: ElementwiseLauncher.Broadcast) throws -> Tensor {
         guard broadcast != .full else { return self }
-        let reduction = try context.launcher(Reduction.self) { try Reduction(device: $0) }
+        let reduction = try context.launcher(ReduceLauncher.self) { try ReduceLauncher(device: $0) }
         let z = try Tensor.empty(shape: target, context: context)
         try reduction.encodeSum(into: context.stream, input: buffer, output: z.buffer, shape: shape, to: broadcast)
         return z
@@ -136,7 +136,7 @@ extension Tensor {
         guard context === other.context else { throw TensorError.contextMismatch(op: name) }
         guard shape == other.shape else { throw TensorError.shapeMismatch(op: name, lhs: shape, rhs: other.shape) }
         let z = try Tensor.empty(shape: shape, context: context)
-        let kernel = try context.device.kernel("elementwise", bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)],
+        let kernel = try context.device.kernel(.elementwise, bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)],
                                                pushConstants: 1, localSize: [256, 1, 1], constants: [.uint(op.rawValue)])
         try context.stream.dispatch(kernel, [buffer, other.buffer, z.buffer], push: [.count(count)],
                                     groups: kernel.groups(covering: (count, 1, 1)))

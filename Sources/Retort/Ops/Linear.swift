@@ -13,7 +13,7 @@ extension Tensor {
         }
         let (batch, inputs, outputs) = (shape[0], shape[1], weight.shape[0])
         if let bias, bias.shape != [outputs] { throw TensorError.shapeMismatch(op: "linear", lhs: weight.shape, rhs: bias.shape) }
-        let gemm = try context.launcher(GEMM.self) { try GEMM(device: $0) }
+        let gemm = try context.launcher(MatMulLauncher.self) { try MatMulLauncher(device: $0) }
         let y = try Tensor.empty(shape: [batch, outputs], context: context)
         try gemm.encode(into: context.stream, a: buffer, b: weight.buffer, c: y.buffer,
                         shape: .init(m: batch, n: outputs, k: inputs, transposeB: true), bias: bias.map { .perColumn($0.buffer) } ?? .none)
@@ -23,7 +23,7 @@ extension Tensor {
             let dx = try Tensor.gemm(g, weight, m: batch, n: inputs, k: outputs)
             let dWeight = try Tensor.gemm(g, self, m: outputs, n: inputs, k: batch, transposeA: true)
             guard bias != nil else { return [dx, dWeight] }
-            let reduction = try g.context.launcher(Reduction.self) { try Reduction(device: $0) }
+            let reduction = try g.context.launcher(ReduceLauncher.self) { try ReduceLauncher(device: $0) }
             let dBias = try Tensor.empty(shape: [outputs], context: g.context)
             try reduction.encodeSum(into: g.context.stream, input: g.buffer, output: dBias.buffer, shape: [batch, outputs], keeping: 1)
             return [dx, dWeight, dBias]

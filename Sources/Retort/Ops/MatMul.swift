@@ -23,10 +23,10 @@ extension Tensor {
     /// `op(a) · op(b)` into a new [m, n] tensor, not recorded.
     static func gemm(_ a: Tensor, _ b: Tensor, m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false) throws -> Tensor {
         let context = a.context
-        let gemm = try context.launcher(GEMM.self) { try GEMM(device: $0) }
+        let gemm = try context.launcher(MatMulLauncher.self) { try MatMulLauncher(device: $0) }
         let c = try Tensor.empty(shape: [m, n], context: context)
         try gemm.encode(into: context.stream, a: a.buffer, b: b.buffer, c: c.buffer,
-                        shape: GEMM.Shape(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB))
+                        shape: MatMulLauncher.Shape(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB))
         return c
     }
 }

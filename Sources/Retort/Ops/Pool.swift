@@ -34,7 +34,7 @@ extension Tensor {
     /// Mean over each channel's plane: [N, C, H, W] → [N, C] (`AdaptiveAvgPool2d(1)` + flatten).
     public func globalAvgPool2d() throws -> Tensor {
         let (n, c, h, w) = try imageShape("globalAvgPool2d")
-        let pooling = try context.launcher(Pooling.self) { try Pooling(device: $0) }
+        let pooling = try context.launcher(PoolLauncher.self) { try PoolLauncher(device: $0) }
         let y = try Tensor.empty(shape: [n, c], context: context)
         try pooling.encodeGlobalAverageForward(into: context.stream, input: buffer, output: y.buffer, batch: n, channels: c, height: h, width: w)
         return y.recorded(from: [self]) { [shape] g in
@@ -48,13 +48,13 @@ extension Tensor {
     /// What a windowed pooling op works with: the input's (N, C, H, W), the window, the launcher and
     /// the (uninitialized) output, or an error naming the op.
     private func windowPooling(_ op: String, kernel: Int, stride: Int?, padding: Int) throws
-        -> (Int, Int, Int, Int, Pooling.Window, Pooling, Tensor) {
+        -> (Int, Int, Int, Int, PoolLauncher.Window, PoolLauncher, Tensor) {
         let (n, c, h, w) = try imageShape(op)
-        let window = Pooling.Window(kernel: kernel, stride: stride, padding: padding)
+        let window = PoolLauncher.Window(kernel: kernel, stride: stride, padding: padding)
         guard let (oh, ow) = window.outputSize(height: h, width: w) else {
             throw TensorError.invalidShape(op: "pool2d \(window)", shape: shape, expected: "an input at least as large as the window")
         }
-        let pooling = try context.launcher(Pooling.self) { try Pooling(device: $0) }
+        let pooling = try context.launcher(PoolLauncher.self) { try PoolLauncher(device: $0) }
         return (n, c, h, w, window, pooling, try Tensor.empty(shape: [n, c, oh, ow], context: context))
     }
 

@@ -7,11 +7,12 @@ extension Tensor {
     /// `max(x, 0)` element-wise.
     public func relu() throws -> Tensor {
         let y = try Tensor.empty(shape: shape, context: context)
-        try elementwise.encodeReLU(into: context.stream, input: buffer, output: y.buffer, count: count)
+        let launcher = try context.launcher(ReLULauncher.self) { try ReLULauncher(device: $0) }
+        try launcher.encodeReLU(into: context.stream, input: buffer, output: y.buffer, count: count)
         return y.recorded(from: [self]) { g in
             let dx = try Tensor.empty(shape: g.shape, context: g.context)
-            try g.elementwise.encodeReLUBackward(into: g.context.stream, outputGradient: g.buffer, mask: y.buffer,
-                                                 inputGradient: dx.buffer, count: g.count)
+            try launcher.encodeReLUBackward(into: g.context.stream, outputGradient: g.buffer, mask: y.buffer,
+                                            inputGradient: dx.buffer, count: g.count)
             return [dx]
         }
     }

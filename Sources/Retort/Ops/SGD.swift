@@ -6,7 +6,7 @@ import RetortCompute
 //   p ← p − lr·(g' + momentum·b with Nesterov, else b);  without momentum p ← p − lr·g'
 
 /// The hyper-parameters of an SGD step: the arguments of `torch.optim.SGD`, doubles like PyTorch's.
-public typealias SGDOptions = SGD.Options
+public typealias SGDOptions = SGDLauncher.Options
 
 extension Tensor {
     /// One `torch.optim.SGD` step on this parameter from `gradient`, in place on the device and not
@@ -15,7 +15,7 @@ extension Tensor {
     /// `firstStep` makes it start as the (weight-decayed) gradient, as PyTorch's lazily created buffer.
     public func sgdStep(gradient: Tensor, momentumBuffer: Tensor?, options: SGDOptions, firstStep: Bool) throws {
         try checkUpdateOperands([gradient] + (momentumBuffer.map { [$0] } ?? []), op: "sgdStep")
-        let kernel = try context.launcher(SGD.self) { try SGD(device: $0) }
+        let kernel = try context.launcher(SGDLauncher.self) { try SGDLauncher(device: $0) }
         try kernel.encodeStep(into: context.stream, parameters: buffer, gradients: gradient.buffer, momentumBuffer: momentumBuffer?.buffer,
                               count: count, options: options, firstStep: firstStep)
     }

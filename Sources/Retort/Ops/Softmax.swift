@@ -14,11 +14,11 @@ extension Tensor {
         try rowSoftmax(temperature: temperature, variant: .logSoftmax)
     }
 
-    private func rowSoftmax(temperature: Float, variant: Softmax.Variant) throws -> Tensor {
+    private func rowSoftmax(temperature: Float, variant: SoftmaxLauncher.Variant) throws -> Tensor {
         guard shape.count == 2 else {
             throw TensorError.invalidShape(op: variant == .softmax ? "softmax" : "logSoftmax", shape: shape, expected: "[B, C]")
         }
-        let kernel = try context.launcher(Softmax.self) { try Softmax(device: $0) }
+        let kernel = try context.launcher(SoftmaxLauncher.self) { try SoftmaxLauncher(device: $0) }
         let (rows, columns) = (shape[0], shape[1])
         let y = try Tensor.empty(shape: shape, context: context)
         try kernel.encode(into: context.stream, input: buffer, output: y.buffer, rows: rows, columns: columns,

@@ -12,7 +12,7 @@ extension Tensor {
     public func klDivergence(teacher: Tensor, temperature: Float, scale: Float, reverse: Bool = false) throws -> Tensor {
         guard context === teacher.context else { throw TensorError.contextMismatch(op: "klDivergence") }
         guard shape.count == 2, teacher.shape == shape else { throw TensorError.shapeMismatch(op: "klDivergence", lhs: shape, rhs: teacher.shape) }
-        let kernel = try context.launcher(SoftmaxKL.self) { try SoftmaxKL(device: $0) }
+        let kernel = try context.launcher(SoftmaxKLLauncher.self) { try SoftmaxKLLauncher(device: $0) }
         let gradient = try Tensor.empty(shape: shape, context: context)
         let rows = try Tensor.empty(shape: [shape[0]], context: context)
         try kernel.encode(into: context.stream, student: buffer, teacher: teacher.buffer, studentGradient: gradient.buffer, loss: rows.buffer,

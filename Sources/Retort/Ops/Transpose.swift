@@ -13,7 +13,7 @@ extension Tensor {
 
     private func transposeCopy() throws -> Tensor {
         let (rows, columns) = (shape[0], shape[1])
-        let copy = try context.launcher(StridedCopy.self) { try StridedCopy(device: $0) }
+        let copy = try context.launcher(CopyStridedLauncher.self) { try CopyStridedLauncher(device: $0) }
         let y = try Tensor.empty(shape: [columns, rows], context: context)
         // Walk the output [C, B]: element (c, b) comes from x[b, c].
         try copy.encode(into: context.stream, shape: [columns, rows], source: buffer, .init(strides: [1, columns]),

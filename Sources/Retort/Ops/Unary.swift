@@ -47,9 +47,9 @@ extension Tensor {
     /// `OP(self)` into a new tensor, not recorded.
     func unary(_ op: UnaryOp) throws -> Tensor {
         let y = try Tensor.empty(shape: shape, context: context)
-        let kernel = try context.device.kernel("unary", bindings: [.texel(.r32f), .storage(.write)],
-                                               pushConstants: 1, localSize: [256, 1, 1], constants: [.uint(op.rawValue)])
-        try context.stream.dispatch(kernel, [buffer, y.buffer], push: [.count(count)], groups: kernel.groups(covering: (count, 1, 1)))
+        let launcher = try context.launcher(UnaryLauncher.self) { try UnaryLauncher(device: $0) }
+        try launcher.encode(UnaryLauncher.Operation(rawValue: op.rawValue)!, into: context.stream, input: buffer, output: y.buffer,
+                            count: count)
         return y
     }
 }

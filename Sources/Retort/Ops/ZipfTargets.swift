@@ -13,7 +13,7 @@ extension Tensor {
         let labelBuffer = try uploadLabels(labels, op: "zipfTargets", minimumClasses: 2,
                                            expected: "[B, C] scores with C ≥ 2 and B = \(labels.count) labels")
         let classes = shape[1]
-        let kernel = try context.launcher(ZipfTargets.self) { try ZipfTargets(device: $0) }
+        let kernel = try context.launcher(ZipfTargetsLauncher.self) { try ZipfTargetsLauncher(device: $0) }
         let distribution = try Tensor.empty(shape: shape, context: context)
         let correct = try Tensor.empty(shape: [shape[0]], context: context)
         try kernel.encode(into: context.stream, scores: buffer, labels: labelBuffer, distribution: distribution.buffer,

@@ -1,3 +1,7 @@
+// Batch norm (2-D).
+//   input, output, outputGradient, inputGradient: [N, C, H, W]
+//   weight, bias, running and saved statistics and their gradients: [C]
+
 /// Batch normalization over the channels of NCHW fp32 tensors, as PyTorch's `nn.BatchNorm2d`
 /// (affine, tracking running statistics).
 ///
@@ -14,7 +18,73 @@
 ///
 /// Per-channel sums run in one workgroup per channel in a fixed order (no atomics): the same inputs
 /// give the same bits on a device, whatever its subgroup size.
-public struct BatchNorm: Sendable {
+public struct BatchNormLauncher: Sendable {
+
+    /// The push constants of `batchnorm.comp`.
+    public struct TrainingPush: PushConstants {
+        public static let count = 5
+        /// Batch size.
+        public var N: Int
+        /// Channels.
+        public var C: Int
+        /// Texels per plane (H·W / floats per texel).
+        public var P: Int
+        /// ε.
+        public var eps: Float
+        /// Running-statistics momentum.
+        public var momentum: Float
+
+        public init(N: Int, C: Int, P: Int, eps: Float, momentum: Float) {
+            self.N = N
+            self.C = C
+            self.P = P
+            self.eps = eps
+            self.momentum = momentum
+        }
+
+        public var values: [ShaderValue] { [.count(N), .count(C), .count(P), .float(eps), .float(momentum)] }
+    }
+
+    /// The push constants of `batchnorm_eval.comp`.
+    public struct InferencePush: PushConstants {
+        public static let count = 4
+        /// Channels.
+        public var C: Int
+        /// Texels per plane (H·W / floats per texel).
+        public var P: Int
+        /// Texels in the tensor.
+        public var texels: Int
+        /// ε.
+        public var eps: Float
+
+        public init(C: Int, P: Int, texels: Int, eps: Float) {
+            self.C = C
+            self.P = P
+            self.texels = texels
+            self.eps = eps
+        }
+
+        public var values: [ShaderValue] { [.count(C), .count(P), .count(texels), .float(eps)] }
+    }
+
+    /// The push constants of `batchnorm_backward.comp`.
+    public struct BackwardPush: PushConstants {
+        public static let count = 3
+        /// Batch size.
+        public var N: Int
+        /// Channels.
+        public var C: Int
+        /// Texels per plane (H·W / floats per texel).
+        public var P: Int
+
+        public init(N: Int, C: Int, P: Int) {
+            self.N = N
+            self.C = C
+            self.P = P
+        }
+
+        public var values: [ShaderValue] { [.count(N), .count(C), .count(P)] }
+    }
     /// PyTorch's default `eps`.
     public static let defaultEpsilon: Float = 1e-5
     /// PyTorch's default `momentum`.
@@ -27,19 +97,36 @@ public struct BatchNorm: Sendable {
 
         /// `tensors` leading texel bindings read the tensor (1 or 4 floats per texel), `vectors` more
         /// read `[C]` vectors (1 float per texel), then the storage bindings.
-        init(device: Device, shader: String, tensors: Int, vectors: Int, storage: [Kernel.Access], pushConstants: Int,
-             localSize: UInt32, constants: [ShaderValue] = []) throws {
-            func make(_ format: TexelFormat, _ floatsPerTexel: Int) throws -> Kernel {
+        /// `constants` gives the specialization for a number of floats per texel (`VEC`, 1 or 4).
+        init<P: PushConstants, C: SpecializationConstants>(device: Device, shader: Shader, tensors: Int, vectors: Int,
+                                                           storage: [Kernel.Access], pushConstants: P.Type, localSize: UInt32,
+                                                           constants: (_ floatsPerTexel: UInt32) -> C) throws {
+            func make(_ format: TexelFormat, _ floatsPerTexel: UInt32) throws -> Kernel {
                 let bindings = Array(repeating: Kernel.Binding.texel(format), count: tensors)
                     + Array(repeating: Kernel.Binding.texel(.r32f), count: vectors) + storage.map { Kernel.Binding.storage($0) }
-                return try device.kernel(shader, bindings: bindings, pushConstants: pushConstants, localSize: [localSize, 1, 1],
-                                         constants: [.count(floatsPerTexel)] + constants)
+                return try device.kernel(shader, bindings: bindings, pushConstants: P.self, localSize: [localSize, 1, 1],
+                                         constants: constants(floatsPerTexel))
             }
             scalar = try make(.r32f, 1)
             vector = try make(.rgba32f, 4)
         }
 
         func callAsFunction(_ shape: Shape) -> Kernel { shape.vectorized ? vector : scalar }
+    }
+
+    /// The specialization constants of `batchnorm_eval.comp` (the training shaders take a ``VectorWidth``).
+    public struct InferenceSpecialization: SpecializationConstants {
+        /// constant_id 3: `VEC`: floats per texel, 1 or 4 (H·W divisible by 4).
+        public var vec: UInt32
+        /// constant_id 4: `RUN`: texels per invocation.
+        public var run: Int
+
+        public init(vec: UInt32, run: Int) {
+            self.vec = vec
+            self.run = run
+        }
+
+        public var values: [ShaderValue] { [.uint(vec), .count(run)] }
     }
 
     private let training: Variants
@@ -54,12 +141,15 @@ public struct BatchNorm: Sendable {
         // coroutines at barriers: one SIMD step of lanes with long loops measured ~1.5× cheaper than
         // 64 lanes. GPUs want wide workgroups.
         channelLanes = device.info.isLavapipe ? 8 : 256
-        training = try Variants(device: device, shader: "batchnorm", tensors: 1, vectors: 2,
-                                storage: [.write, .write, .write, .readWrite, .readWrite], pushConstants: 5, localSize: channelLanes)
-        inference = try Variants(device: device, shader: "batchnorm_eval", tensors: 1, vectors: 4, storage: [.write],
-                                 pushConstants: 4, localSize: 64, constants: [.count(Self.inferenceRun)])
-        backward = try Variants(device: device, shader: "batchnorm_backward", tensors: 2, vectors: 3,
-                                storage: [.write, .write, .write], pushConstants: 3, localSize: channelLanes)
+        training = try Variants(device: device, shader: .batchnorm, tensors: 1, vectors: 2,
+                                storage: [.write, .write, .write, .readWrite, .readWrite], pushConstants: TrainingPush.self,
+                                localSize: channelLanes, constants: VectorWidth.init)
+        inference = try Variants(device: device, shader: .batchnormEval, tensors: 1, vectors: 4, storage: [.write],
+                                 pushConstants: InferencePush.self, localSize: 64,
+                                 constants: { InferenceSpecialization(vec: $0, run: Self.inferenceRun) })
+        backward = try Variants(device: device, shader: .batchnormBackward, tensors: 2, vectors: 3,
+                                storage: [.write, .write, .write], pushConstants: BackwardPush.self, localSize: channelLanes,
+                                constants: VectorWidth.init)
     }
 
     // MARK: Forward
@@ -87,7 +177,7 @@ public struct BatchNorm: Sendable {
             throw VulkanError.invalidArgument("BatchNorm training forward on \(shape): epsilon (\(epsilon)) must be finite and ≥ 0, momentum (\(momentum)) finite.")
         }
         try stream.dispatch(training(shape), [input, weight, bias, output, savedMean, savedInvstd, runningMean, runningVariance],
-                            push: [.count(batch), .count(channels), .count(shape.texelsPerPlane), .float(epsilon), .float(momentum)],
+                            push: TrainingPush(N: batch, C: channels, P: shape.texelsPerPlane, eps: epsilon, momentum: momentum),
                             groups: (channels, 1, 1))
     }
 
@@ -111,7 +201,7 @@ public struct BatchNorm: Sendable {
         let texels = shape.count / shape.floatsPerTexel
         let invocations = (texels + Self.inferenceRun - 1) / Self.inferenceRun
         try stream.dispatch(kernel, [input, weight, bias, runningMean, runningVariance, output],
-                            push: [.count(channels), .count(shape.texelsPerPlane), .count(texels), .float(epsilon)],
+                            push: InferencePush(C: channels, P: shape.texelsPerPlane, texels: texels, eps: epsilon),
                             groups: kernel.linearGroups(covering: invocations))
     }
 
@@ -135,11 +225,11 @@ public struct BatchNorm: Sendable {
         try shape.requireChannelVectors([("savedMean", savedMean), ("savedInvstd", savedInvstd), ("weight", weight),
                                          ("weightGradient", weightGradient), ("biasGradient", biasGradient)])
         try stream.dispatch(backward(shape), [outputGradient, input, savedMean, savedInvstd, weight, inputGradient, weightGradient, biasGradient],
-                            push: [.count(batch), .count(channels), .count(shape.texelsPerPlane)], groups: (channels, 1, 1))
+                            push: BackwardPush(N: batch, C: channels, P: shape.texelsPerPlane), groups: (channels, 1, 1))
     }
 }
 
-extension BatchNorm {
+extension BatchNormLauncher {
     /// An `[N, C, H, W]` shape, checked, with how the kernels view it.
     fileprivate struct Shape: CustomStringConvertible {
         let batch, channels, height, width: Int

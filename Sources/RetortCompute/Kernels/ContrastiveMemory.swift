@@ -1,7 +1,10 @@
+// Contrastive memory bank.
+//   bank: [bankRows, D]; anchors: [rows, D]; indices, scores: [rows, columns]; loss: [rows]
+
 /// The kernels of contrastive representation distillation (CRD, Tian et al. 2020) around a memory
-/// bank `[N, D]` of fp32 rows: indexed scores and their backward (`crd_scores.comp`,
-/// `crd_scores_backward.comp`), the fused NCE loss and score gradient (`crd_nce.comp`), and the
-/// momentum update of bank rows (`crd_memory_update.comp`).
+/// bank `[N, D]` of fp32 rows: indexed scores and their backward (`contrastive_memory_scores.comp`,
+/// `contrastive_memory_scores_backward.comp`), the fused NCE loss and score gradient (`contrastive_memory_nce.comp`), and the
+/// momentum update of bank rows (`contrastive_memory_update.comp`).
 ///
 /// Row indices are `UInt32` buffers. Every result is summed in a fixed order (no atomics), so the
 /// same inputs on the same device give the same bits. The bank is bound as a storage buffer (not a
@@ -13,9 +16,112 @@
 /// try memory.encodeScores(into: stream, bank: bank, anchors: v, indices: idx, scores: s,
 ///                         rows: 64, columns: 16385, dimension: 128, bankRows: 50_000)
 /// ```
-public struct ContrastiveMemory: Sendable {
+public struct ContrastiveMemoryLauncher: Sendable {
+
+    /// The specialization constants of `contrastive_memory_scores.comp`.
+    public struct ScoresSpecialization: SpecializationConstants {
+        /// constant_id 3: `VEC`: 1 reads vec4 features (dimension divisible by 4), else 0.
+        public var vec: UInt32
+
+        public init(vec: UInt32) {
+            self.vec = vec
+        }
+
+        public var values: [ShaderValue] { [.uint(vec)] }
+    }
+
+    ///
+    public struct ScoresPush: PushConstants {
+        public static let count = 3
+        /// 
+        public var rows: Int
+        /// 
+        public var columns: Int
+        /// 
+        public var dim: Int
+
+        public init(rows: Int, columns: Int, dim: Int) {
+            self.rows = rows
+            self.columns = columns
+            self.dim = dim
+        }
+
+        public var values: [ShaderValue] { [.count(rows), .count(columns), .count(dim)] }
+    }
+
+    ///
+    public struct ScoresBackwardPush: PushConstants {
+        public static let count = 5
+        /// 
+        public var rows: Int
+        /// 
+        public var columns: Int
+        /// 
+        public var dim: Int
+        /// 
+        public var chunk: Int
+        /// 
+        public var chunks: Int
+
+        public init(rows: Int, columns: Int, dim: Int, chunk: Int, chunks: Int) {
+            self.rows = rows
+            self.columns = columns
+            self.dim = dim
+            self.chunk = chunk
+            self.chunks = chunks
+        }
+
+        public var values: [ShaderValue] { [.count(rows), .count(columns), .count(dim), .count(chunk), .count(chunks)] }
+    }
+
+    ///
+    public struct NCEPush: PushConstants {
+        public static let count = 6
+        /// 
+        public var rows: Int
+        /// 
+        public var columns: Int
+        /// 
+        public var invT: Float
+        /// 
+        public var noise: Float
+        /// 
+        public var eps: Float
+        /// 
+        public var scale: Float
+
+        public init(rows: Int, columns: Int, invT: Float, noise: Float, eps: Float, scale: Float) {
+            self.rows = rows
+            self.columns = columns
+            self.invT = invT
+            self.noise = noise
+            self.eps = eps
+            self.scale = scale
+        }
+
+        public var values: [ShaderValue] { [.count(rows), .count(columns), .float(invT), .float(noise), .float(eps), .float(scale)] }
+    }
+
+    ///
+    public struct UpdatePush: PushConstants {
+        public static let count = 3
+        /// 
+        public var rows: Int
+        /// 
+        public var dim: Int
+        /// 
+        public var momentum: Float
+
+        public init(rows: Int, dim: Int, momentum: Float) {
+            self.rows = rows
+            self.dim = dim
+            self.momentum = momentum
+        }
+
+        public var values: [ShaderValue] { [.count(rows), .count(dim), .float(momentum)] }
+    }
     public let device: Device
-    private let reduction: Reduction
+    private let reduction: ReduceLauncher
     /// Score columns summed by one invocation of the backward's first pass.
     public static let backwardChunk = 256
     /// Invocations per row of the NCE kernel (a power of two: its lanes are combined by a tree).
@@ -24,7 +130,7 @@ public struct ContrastiveMemory: Sendable {
     /// Prepares the launcher; kernels are built (and cached by `device`) on first use.
     public init(device: Device) throws {
         self.device = device
-        reduction = try Reduction(device: device)
+        reduction = try ReduceLauncher(device: device)
     }
 
     /// Records `scores[i, j] = Σ_d bank[indices[i, j], d] · anchors[i, d]`.
@@ -39,12 +145,14 @@ public struct ContrastiveMemory: Sendable {
                              rows: Int, columns: Int, dimension: Int, bankRows: Int) throws {
         let name = "ContrastiveMemory scores [\(rows), \(columns)] of dimension \(dimension)"
         try validate(name, rows: rows, columns: columns, dimension: dimension, bankRows: bankRows)
-        try Elementwise.require(name, [("bank", bank, bankRows * dimension), ("anchors", anchors, rows * dimension),
+        try ElementwiseLauncher.require(name, [("bank", bank, bankRows * dimension), ("anchors", anchors, rows * dimension),
                                        ("indices", indices, rows * columns), ("scores", scores, rows * columns)])
         let vectorized = dimension % 4 == 0
-        let kernel = try device.kernel("crd_scores", bindings: [.storage(.read), .storage(.read), .storage(.read), .storage(.write)],
-                                       pushConstants: 3, localSize: [64, 1, 1], constants: [.uint(vectorized ? 1 : 0)])
-        try stream.dispatch(kernel, [bank, anchors, indices, scores], push: [.count(rows), .count(columns), .count(dimension)],
+        let kernel = try device.kernel(.contrastiveMemoryScores,
+                                       bindings: [.storage(.read), .storage(.read), .storage(.read), .storage(.write)],
+                                       pushConstants: ScoresPush.self, localSize: [64, 1, 1],
+                                       constants: ScoresSpecialization(vec: vectorized ? 1 : 0))
+        try stream.dispatch(kernel, [bank, anchors, indices, scores], push: ScoresPush(rows: rows, columns: columns, dim: dimension),
                             groups: kernel.groups(covering: (columns, rows, 1)))
     }
 
@@ -56,19 +164,21 @@ public struct ContrastiveMemory: Sendable {
                                      anchorGradient: Buffer, rows: Int, columns: Int, dimension: Int, bankRows: Int) throws {
         let name = "ContrastiveMemory scores backward [\(rows), \(columns)] of dimension \(dimension)"
         try validate(name, rows: rows, columns: columns, dimension: dimension, bankRows: bankRows)
-        try Elementwise.require(name, [("bank", bank, bankRows * dimension), ("score gradient", scoreGradient, rows * columns),
+        try ElementwiseLauncher.require(name, [("bank", bank, bankRows * dimension), ("score gradient", scoreGradient, rows * columns),
                                        ("indices", indices, rows * columns), ("anchor gradient", anchorGradient, rows * dimension)])
         let chunks = (columns + Self.backwardChunk - 1) / Self.backwardChunk
-        _ = try Elementwise.elementCount(name, [rows, chunks, dimension])
-        let kernel = try device.kernel("crd_scores_backward", bindings: [.storage(.read), .storage(.read), .storage(.read), .storage(.write)],
-                                       pushConstants: 5, localSize: [64, 1, 1])
+        _ = try ElementwiseLauncher.elementCount(name, [rows, chunks, dimension])
+        let kernel = try device.kernel(.contrastiveMemoryScoresBackward,
+                                       bindings: [.storage(.read), .storage(.read), .storage(.read), .storage(.write)],
+                                       pushConstants: ScoresBackwardPush.self, localSize: [64, 1, 1])
         let partial = chunks == 1 ? anchorGradient : try device.makeBuffer(byteCount: rows * chunks * dimension * 4)
         try stream.dispatch(kernel, [bank, scoreGradient, indices, partial],
-                            push: [.count(rows), .count(columns), .count(dimension), .count(Self.backwardChunk), .count(chunks)],
+                            push: ScoresBackwardPush(rows: rows, columns: columns, dim: dimension, chunk: Self.backwardChunk,
+                                                     chunks: chunks),
                             groups: kernel.groups(covering: (dimension * chunks, rows, 1)))
         if chunks > 1 {
             try reduction.encodeSum(into: stream, input: partial, output: anchorGradient,
-                                    view: Reduction.AxisView(outer: rows, reduced: chunks, inner: dimension))
+                                    view: ReduceLauncher.AxisView(outer: rows, reduced: chunks, inner: dimension))
         }
     }
 
@@ -86,7 +196,7 @@ public struct ContrastiveMemory: Sendable {
     public func encodeNCE(into stream: CommandStream, scores: Buffer, normalizer: Buffer, scoreGradient: Buffer, loss: Buffer,
                           rows: Int, columns: Int, temperature: Float, noise: Float, epsilon: Float, scale: Float) throws {
         let name = "ContrastiveMemory NCE [\(rows), \(columns)]"
-        _ = try Elementwise.elementCount(name, [rows, columns])
+        _ = try ElementwiseLauncher.elementCount(name, [rows, columns])
         guard columns >= 2 else { throw VulkanError.invalidArgument("\(name): needs a positive and at least one negative per row.") }
         guard temperature.isFinite, temperature > 0 else {
             throw VulkanError.invalidArgument("\(name): the temperature must be positive and finite, got \(temperature).")
@@ -95,12 +205,13 @@ public struct ContrastiveMemory: Sendable {
             throw VulkanError.invalidArgument("\(name): noise (\(noise)) must be positive, epsilon (\(epsilon)) non-negative, scale (\(scale)) finite.")
         }
         try Self.requireRows(name, rows)
-        try Elementwise.require(name, [("scores", scores, rows * columns), ("normalizer", normalizer, 1),
+        try ElementwiseLauncher.require(name, [("scores", scores, rows * columns), ("normalizer", normalizer, 1),
                                        ("score gradient", scoreGradient, rows * columns), ("loss", loss, rows)])
-        let kernel = try device.kernel("crd_nce", bindings: [.storage(.read), .storage(.read), .storage(.write), .storage(.write)],
-                                       pushConstants: 6, localSize: [Self.nceLanes, 1, 1])
+        let kernel = try device.kernel(.contrastiveMemoryNce,
+                                       bindings: [.storage(.read), .storage(.read), .storage(.write), .storage(.write)],
+                                       pushConstants: NCEPush.self, localSize: [Self.nceLanes, 1, 1])
         try stream.dispatch(kernel, [scores, normalizer, scoreGradient, loss],
-                            push: [.count(rows), .count(columns), .float(1 / temperature), .float(noise), .float(epsilon), .float(scale)],
+                            push: NCEPush(rows: rows, columns: columns, invT: 1 / temperature, noise: noise, eps: epsilon, scale: scale),
                             groups: (rows, 1, 1))
     }
 
@@ -118,17 +229,17 @@ public struct ContrastiveMemory: Sendable {
         try validate(name, rows: rows, columns: 1, dimension: dimension, bankRows: bankRows)
         guard momentum.isFinite else { throw VulkanError.invalidArgument("\(name): the momentum must be finite, got \(momentum).") }
         guard bank !== values, bank !== indices else { throw VulkanError.invalidArgument("\(name): the bank cannot also be an input.") }
-        try Elementwise.require(name, [("bank", bank, bankRows * dimension), ("values", values, rows * dimension), ("indices", indices, rows)])
-        let kernel = try device.kernel("crd_memory_update", bindings: [.storage(.readWrite), .storage(.read), .storage(.read)],
-                                       pushConstants: 3, localSize: [64, 1, 1])
-        try stream.dispatch(kernel, [bank, values, indices], push: [.count(rows), .count(dimension), .float(momentum)],
+        try ElementwiseLauncher.require(name, [("bank", bank, bankRows * dimension), ("values", values, rows * dimension), ("indices", indices, rows)])
+        let kernel = try device.kernel(.contrastiveMemoryUpdate, bindings: [.storage(.readWrite), .storage(.read), .storage(.read)],
+                                       pushConstants: UpdatePush.self, localSize: [64, 1, 1])
+        try stream.dispatch(kernel, [bank, values, indices], push: UpdatePush(rows: rows, dim: dimension, momentum: momentum),
                             groups: kernel.groups(covering: (rows, 1, 1)))
     }
 
     private func validate(_ name: String, rows: Int, columns: Int, dimension: Int, bankRows: Int) throws {
-        _ = try Elementwise.elementCount(name, [rows, columns])
-        _ = try Elementwise.elementCount(name, [rows, dimension])
-        _ = try Elementwise.elementCount(name, [bankRows, dimension])
+        _ = try ElementwiseLauncher.elementCount(name, [rows, columns])
+        _ = try ElementwiseLauncher.elementCount(name, [rows, dimension])
+        _ = try ElementwiseLauncher.elementCount(name, [bankRows, dimension])
         try Self.requireRows(name, rows)
     }
 

@@ -1,3 +1,6 @@
+// Conv2d.
+//   x: [N, C, H, W]; w: [K, C / groups, KH, KW]; b: [K]; y: [N, K, OH, OW]
+
 /// 2-D convolution of fp32 NCHW tensors (PyTorch's `nn.Conv2d`): forward, backward data and
 /// backward filter, with stride, zero padding, dilation, groups (depthwise included) and an
 /// optional bias.
@@ -34,7 +37,7 @@
 /// try conv.encodeBackwardData(into: stream, outputGradient: dy, weight: w, inputGradient: dx)
 /// try conv.encodeBackwardFilter(into: stream, input: x, outputGradient: dy, weightGradient: dw, biasGradient: db)
 /// ```
-public struct Conv2d: Sendable {
+public struct Conv2dLauncher: Sendable {
     /// Shape and hyper-parameters of a convolution, as in `torch.nn.Conv2d` (plus the batch and
     /// image size).
     public struct Parameters: Sendable, Hashable, CustomStringConvertible {
@@ -169,7 +172,7 @@ public struct Conv2d: Sendable {
     /// Pointwise convolutions (1×1, stride 1, no padding, one group) as batched matrix products:
     /// per image, Y [K, H·W] = W [K, C] · X [C, H·W]. Used on GPUs; on lavapipe the convolution
     /// kernels measured faster for these shapes (e.g. 64→128 at 32×32: 45 vs 36 GFLOP/s forward).
-    private let pointwise: GEMM?
+    private let pointwise: MatMulLauncher?
 
     /// Block sizes and grid shapes chosen for the parameters and the device.
     struct Plan: Sendable {
@@ -186,7 +189,7 @@ public struct Conv2d: Sendable {
     }
 
     /// Builds the pipelines for `parameters` (validated first).
-    /// - Parameter pointwiseAsGEMM: route pointwise convolutions through ``GEMM``; by default on
+    /// - Parameter pointwiseAsGEMM: route pointwise convolutions through ``MatMulLauncher``; by default on
     ///   every device but lavapipe.
     public init(device: Device, parameters prm: Parameters, pointwiseAsGEMM: Bool? = nil) throws {
         try prm.validate()
@@ -196,47 +199,54 @@ public struct Conv2d: Sendable {
         self.plan = plan
         let local: [UInt32] = [UInt32(plan.lanes), 1, 1]
         func texel(_ vector: Bool) -> Kernel.Binding { .texel(vector ? .rgba32f : .r32f) }
-        func constants(_ channels: Int, _ columns: Int, vectorRows: Bool, variant: UInt32, _ own: [ShaderValue]) -> [ShaderValue] {
-            Self.constants(prm, channels: channels, columns: columns, vectorRows: vectorRows, variant: variant, own)
+        func constants(_ channels: Int, _ columns: Int, vectorRows: Bool, variant: UInt32, operandFlag: Bool, rows: Int? = nil,
+                       inputChannels: Int? = nil) -> Specialization {
+            Self.constants(prm, channels: channels, columns: columns, vectorRows: vectorRows, variant: variant, operandFlag: operandFlag,
+                           rows: rows, inputChannels: inputChannels)
         }
         func pack(_ variant: UInt32, channels: Int) throws -> Kernel {
-            try device.kernel("conv2d", bindings: [.texel(.r32f), .texel(.r32f), .texel(.r32f), .storage(.write)],
-                              pushConstants: Self.pushCount, localSize: [256, 1, 1],
-                              constants: constants(channels, 4, vectorRows: false, variant: variant, [false]))
+            try device.kernel(.conv2d, bindings: [.texel(.r32f), .texel(.r32f), .texel(.r32f), .storage(.write)],
+                              pushConstants: Push.self, localSize: [256, 1, 1],
+                              constants: constants(channels, 4, vectorRows: false, variant: variant, operandFlag: false))
         }
 
         // conv2d.comp: 15 = PACKED_W, 16 = TR.
-        forward = try device.kernel("conv2d", bindings: [texel(plan.forwardVectorRows), texel(plan.forwardPacked), .texel(.r32f), .storage(.write)],
-                                    pushConstants: Self.pushCount, localSize: local,
+        forward = try device.kernel(.conv2d,
+                                    bindings: [texel(plan.forwardVectorRows), texel(plan.forwardPacked), .texel(.r32f), .storage(.write)],
+                                    pushConstants: Push.self, localSize: local,
                                     constants: constants(plan.forwardChannels, plan.forwardColumns, vectorRows: plan.forwardVectorRows,
-                                                         variant: prm.hasBias ? 1 : 0, [.bool(plan.forwardPacked), .count(plan.forwardRows)]))
+                                                         variant: prm.hasBias ? 1 : 0, operandFlag: plan.forwardPacked,
+                                                         rows: plan.forwardRows))
         packForward = plan.forwardPacked ? try pack(2, channels: plan.forwardChannels) : nil
         // conv2d_backward_data.comp: 15 = PACKED_W, 16 = TR.
-        backwardData = try device.kernel("conv2d_backward_data", bindings: [texel(plan.dataVectorRows), texel(plan.dataPacked), .storage(.write)],
-                                         pushConstants: Self.pushCount, localSize: local,
+        backwardData = try device.kernel(.conv2dBackwardData,
+                                         bindings: [texel(plan.dataVectorRows), texel(plan.dataPacked), .storage(.write)],
+                                         pushConstants: Push.self, localSize: local,
                                          constants: constants(plan.dataChannels, plan.dataColumns, vectorRows: plan.dataVectorRows,
-                                                              variant: 0, [.bool(plan.dataPacked), .count(plan.dataRows)]))
+                                                              variant: 0, operandFlag: plan.dataPacked, rows: plan.dataRows))
         packBackwardData = plan.dataPacked ? try pack(3, channels: plan.dataChannels) : nil
         // conv2d_backward_filter.comp: 15 = VEC_DY, 16 = TR, 17 = TC.
-        backwardFilter = try device.kernel("conv2d_backward_filter",
+        backwardFilter = try device.kernel(.conv2dBackwardFilter,
                                            bindings: [texel(plan.filterVectorRows), texel(plan.filterVectorGradient), .storage(.write)],
-                                           pushConstants: Self.pushCount, localSize: local,
+                                           pushConstants: Push.self, localSize: local,
                                            constants: constants(plan.filterChannels, plan.filterColumns, vectorRows: plan.filterVectorRows,
                                                                 variant: plan.filterLanesOverInputChannels ? 0 : 1,
-                                                                [.bool(plan.filterVectorGradient), .count(plan.filterRows),
-                                                                 .count(plan.filterInputChannels)]))
+                                                                operandFlag: plan.filterVectorGradient, rows: plan.filterRows,
+                                                                inputChannels: plan.filterInputChannels))
         // The reduction and bias passes do not depend on the geometry: a 1×1 one, so that every
         // convolution shares these two pipelines.
         let unit = Parameters(batch: 1, inChannels: 1, outChannels: 1, height: 1, width: 1, kernelSize: 1)
-        reducePartials = try device.kernel("conv2d_backward_filter", bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)],
-                                           pushConstants: Self.pushCount, localSize: [256, 1, 1],
-                                           constants: Self.constants(unit, channels: 1, columns: 4, vectorRows: false, variant: 2, [false]))
+        reducePartials = try device.kernel(.conv2dBackwardFilter, bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)],
+                                           pushConstants: Push.self, localSize: [256, 1, 1],
+                                           constants: Self.constants(unit, channels: 1, columns: 4, vectorRows: false, variant: 2,
+                                                                     operandFlag: false))
         biasGradient = prm.hasBias
-            ? try device.kernel("conv2d_backward_filter", bindings: [.texel(.r32f), texel(plan.biasVector), .storage(.write)],
-                                pushConstants: Self.pushCount, localSize: local,
-                                constants: Self.constants(unit, channels: 1, columns: 4, vectorRows: false, variant: 3, [.bool(plan.biasVector)]))
+            ? try device.kernel(.conv2dBackwardFilter, bindings: [.texel(.r32f), texel(plan.biasVector), .storage(.write)],
+                                pushConstants: Push.self, localSize: local,
+                                constants: Self.constants(unit, channels: 1, columns: 4, vectorRows: false, variant: 3,
+                                                          operandFlag: plan.biasVector))
             : nil
-        pointwise = prm.isPointwise && (pointwiseAsGEMM ?? !device.info.isLavapipe) ? try GEMM(device: device) : nil
+        pointwise = prm.isPointwise && (pointwiseAsGEMM ?? !device.info.isLavapipe) ? try MatMulLauncher(device: device) : nil
     }
 
     // MARK: Forward
@@ -265,7 +275,8 @@ public struct Conv2d: Sendable {
         if let pointwise {
             let (k, c, pixels) = (prm.outChannels, prm.inChannels, prm.height * prm.width)
             try pointwise.encode(into: stream, a: weight, b: input, c: output,
-                                 shape: .init(m: k, n: pixels, k: c, batch: prm.batch, strideA: 0, strideB: c * pixels, strideC: k * pixels),
+                                 shape: .init(m: k, n: pixels, k: c, batch: prm.batch, strideA: 0, strideB: c * pixels,
+                                              strideC: k * pixels),
                                  bias: bias.map { .perRow($0) } ?? .none)
             return
         }
@@ -375,16 +386,106 @@ public struct Conv2d: Sendable {
 
     // MARK: Internals
 
-    private static let pushCount = 13
+    /// The push constants shared by the conv2d shaders (`conv2d_common.glsl`): input `[N, C, H, W]`, output `[N, K, OH, OW]`.
+    public struct Push: PushConstants {
+        public static let count = 13
+        /// Batch size.
+        public var N: Int
+        /// Input channels.
+        public var C: Int
+        /// Input height.
+        public var H: Int
+        /// Input width.
+        public var W: Int
+        /// Output channels.
+        public var K: Int
+        /// Output height.
+        public var OH: Int
+        /// Output width.
+        public var OW: Int
+        /// Input channels per group.
+        public var cinG: Int
+        /// Output channels per group.
+        public var coutG: Int
+        /// Kernel-specific block count along x.
+        public var blocksX: Int
+        /// Kernel-specific block count along y.
+        public var blocksY: Int
+        /// Kernel-specific range start (the backward-filter split).
+        public var rows0: Int
+        /// Kernel-specific range end or split count.
+        public var rows1: Int
 
-    /// Specialization constants 3, 4, … shared by the conv2d shaders (conv2d_common.glsl): the window
-    /// geometry (KH, KW, SH, SW, PH, PW, DH, DW), the block (TM, TN), VEC_ROWS and VARIANT, then the
-    /// shader's own from 15 on.
+        public init(N: Int, C: Int, H: Int, W: Int, K: Int, OH: Int, OW: Int, cinG: Int, coutG: Int, blocksX: Int, blocksY: Int,
+                    rows0: Int, rows1: Int) {
+            self.N = N
+            self.C = C
+            self.H = H
+            self.W = W
+            self.K = K
+            self.OH = OH
+            self.OW = OW
+            self.cinG = cinG
+            self.coutG = coutG
+            self.blocksX = blocksX
+            self.blocksY = blocksY
+            self.rows0 = rows0
+            self.rows1 = rows1
+        }
+
+        public var values: [ShaderValue] {
+            [.count(N), .count(C), .count(H), .count(W), .count(K), .count(OH), .count(OW), .count(cinG), .count(coutG),
+             .count(blocksX), .count(blocksY), .count(rows0), .count(rows1)]
+        }
+    }
+
+    /// The specialization constants of the conv2d shaders: the ones `conv2d_common.glsl` declares
+    /// (3–14), then the shader's own from 15 on; the optional ones are left out when nil (the
+    /// shader's default).
+    public struct Specialization: SpecializationConstants {
+        /// constant_id 3–10: `KH`, `KW`, `SH`, `SW`, `PH`, `PW`, `DH`, `DW` (the window geometry).
+        public var window: [Int]
+        /// constant_id 11: `TM`, channels per invocation (register block rows).
+        public var channels: Int
+        /// constant_id 12: `TN`, pixels per invocation along a row (register block columns).
+        public var columns: Int
+        /// constant_id 13: `VEC_ROWS`, rows read as RGBA32F.
+        public var vectorRows: Bool
+        /// constant_id 14: `VARIANT`, the shader's mode (e.g. bias or not, packing, reduction).
+        public var variant: UInt32
+        /// constant_id 15: `PACKED_W` (`conv2d.comp`, `conv2d_backward_data.comp`) or `VEC_DY`
+        /// (`conv2d_backward_filter.comp`).
+        public var operandFlag: Bool
+        /// constant_id 16: `TR`, rows per invocation; nil keeps the default.
+        public var rows: Int?
+        /// constant_id 17: `TC`, input channels per invocation (`conv2d_backward_filter.comp`); nil keeps the default.
+        public var inputChannels: Int?
+
+        public init(window: [Int], channels: Int, columns: Int, vectorRows: Bool, variant: UInt32, operandFlag: Bool,
+                    rows: Int? = nil, inputChannels: Int? = nil) {
+            self.window = window
+            self.channels = channels
+            self.columns = columns
+            self.vectorRows = vectorRows
+            self.variant = variant
+            self.operandFlag = operandFlag
+            self.rows = rows
+            self.inputChannels = inputChannels
+        }
+
+        public var values: [ShaderValue] {
+            window.map { .count($0) } + [.count(channels), .count(columns), .bool(vectorRows), .uint(variant), .bool(operandFlag)]
+                + [rows, inputChannels].compactMap { $0.map { .count($0) } }
+        }
+    }
+
+    /// The specialization of a kernel of `prm`'s geometry.
     private static func constants(_ prm: Parameters, channels: Int, columns: Int, vectorRows: Bool, variant: UInt32,
-                                  _ own: [ShaderValue]) -> [ShaderValue] {
-        [.count(prm.kernelHeight), .count(prm.kernelWidth), .count(prm.strideHeight), .count(prm.strideWidth),
-         .count(prm.paddingHeight), .count(prm.paddingWidth), .count(prm.dilationHeight), .count(prm.dilationWidth),
-         .count(channels), .count(columns), .bool(vectorRows), .uint(variant)] + own
+                                  operandFlag: Bool, rows: Int? = nil, inputChannels: Int? = nil) -> Specialization {
+        Specialization(window: [prm.kernelHeight, prm.kernelWidth, prm.strideHeight, prm.strideWidth, prm.paddingHeight,
+                                prm.paddingWidth, prm.dilationHeight, prm.dilationWidth],
+                       channels: channels, columns: columns, vectorRows: vectorRows, variant: variant, operandFlag: operandFlag,
+                       rows: rows, inputChannels: inputChannels)
     }
 
     private var weightCount: Int { parameters.weightShape.reduce(1, *) }
@@ -414,11 +515,11 @@ public struct Conv2d: Sendable {
         return workspace
     }
 
-    private func push(blocksX: Int, blocksY: Int, rows: (Int, Int) = (0, 0)) -> [ShaderValue] {
+    private func push(blocksX: Int, blocksY: Int, rows: (Int, Int) = (0, 0)) -> Push {
         let prm = parameters
-        return [.count(prm.batch), .count(prm.inChannels), .count(prm.height), .count(prm.width), .count(prm.outChannels),
-                .count(prm.outputHeight), .count(prm.outputWidth), .count(prm.inChannels / prm.groups), .count(prm.outChannels / prm.groups),
-                .count(blocksX), .count(blocksY), .count(rows.0), .count(rows.1)]
+        return Push(N: prm.batch, C: prm.inChannels, H: prm.height, W: prm.width, K: prm.outChannels, OH: prm.outputHeight,
+                    OW: prm.outputWidth, cinG: prm.inChannels / prm.groups, coutG: prm.outChannels / prm.groups, blocksX: blocksX,
+                    blocksY: blocksY, rows0: rows.0, rows1: rows.1)
     }
 
     private func checkBias(_ buffer: Buffer?, role: String) throws {

@@ -1,3 +1,6 @@
+// Fused softmax cross-entropy.
+//   logits, gradient: [rows, classes]; labels, loss: [rows]
+
 /// Fused softmax + cross-entropy with integer labels and label smoothing + gradient with respect to
 /// the logits, in one dispatch over a batch of rows.
 ///
@@ -10,7 +13,32 @@
 /// Labels are `Int32` on the device, so the launcher cannot check them: a label outside
 /// `0 ..< classes` makes that row's loss and gradient NaN (no out-of-bounds read), which shows up in
 /// the summed loss. There is no `ignore_index`.
-public struct CrossEntropy: Sendable {
+public struct CrossEntropyLauncher: Sendable {
+
+    /// The push constants of `cross_entropy.comp`.
+    public struct Push: PushConstants {
+        public static let count = 5
+        /// Rows (samples).
+        public var rows: Int
+        /// Columns (classes).
+        public var cols: Int
+        /// Label smoothing ε in [0, 1].
+        public var smoothing: Float
+        /// Loss weight (1/B for a mean).
+        public var scale: Float
+        /// Bit 0: accumulate the logit gradient; bit 1: accumulate the loss.
+        public var flags: Int
+
+        public init(rows: Int, cols: Int, smoothing: Float, scale: Float, flags: Int) {
+            self.rows = rows
+            self.cols = cols
+            self.smoothing = smoothing
+            self.scale = scale
+            self.flags = flags
+        }
+
+        public var values: [ShaderValue] { [.count(rows), .count(cols), .float(smoothing), .float(scale), .count(flags)] }
+    }
     /// How rows map onto invocations.
     public let mapping: SoftmaxRowMapping
     private let kernels: SoftmaxKernelPair
@@ -19,9 +47,9 @@ public struct CrossEntropy: Sendable {
     public init(device: Device, mapping: SoftmaxRowMapping? = nil) throws {
         let mapping = mapping ?? .preferred(for: device)
         self.mapping = mapping
-        kernels = try SoftmaxKernelPair(device: device, shader: "softmax_ce", bindings: { format in
+        kernels = try SoftmaxKernelPair(device: device, shader: .crossEntropy, bindings: { format in
             [.texel(format), .texel(.r32i), .storage(.readWrite), .storage(.readWrite)]
-        }, pushConstants: 5, mapping: mapping)
+        }, pushConstants: Push.self, mapping: mapping)
     }
 
     /// Records the loss and the logit gradient into `stream`.
@@ -49,7 +77,7 @@ public struct CrossEntropy: Sendable {
         try SoftmaxShape.validate(name, finite: scale, named: "scale")
         let flags = (accumulateGradient ? 1 : 0) | (accumulateLoss ? 2 : 0)
         try stream.dispatch(kernels.kernel(columns: classes), [logits, labels, gradient, loss],
-                            push: [.count(rows), .count(classes), .float(labelSmoothing), .float(scale), .count(flags)],
+                            push: Push(rows: rows, cols: classes, smoothing: labelSmoothing, scale: scale, flags: flags),
                             groups: mapping.groups(rows: rows))
     }
 }

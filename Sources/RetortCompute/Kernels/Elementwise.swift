@@ -1,14 +1,79 @@
-/// Element-wise kernels on fp32 tensors: binary ops with broadcasting (`broadcast.comp`) and ReLU
-/// forward and backward (`relu.comp`).
+// Binary element-wise ops with broadcasting.
+//   a, output: [any shape]; b: [any shape], [C], [N] or [1] (``Broadcast``)
+
+/// Element-wise binary ops on fp32 tensors with broadcasting (`broadcast.comp`); ReLU is
+/// ``ReLULauncher``, unary ops ``UnaryLauncher``.
 ///
 /// A tensor is described by its `shape` (NCHW or any other row-major layout). The second operand of
 /// a binary op may have the full shape or be broadcast (see ``Broadcast``); the gradient of a
 /// broadcast operand is the full gradient summed back to its shape with
-/// ``Reduction/encodeSum(into:input:output:shape:to:accumulate:)``.
+/// ``ReduceLauncher/encodeSum(into:input:output:shape:to:accumulate:)``.
 ///
 /// Outputs may be the first operand itself (in place); an output must not be a broadcast operand.
 /// Kernels are built on first use and cached by the device.
-public struct Elementwise: Sendable {
+public struct ElementwiseLauncher: Sendable {
+
+    /// The specialization constants of `broadcast.comp`.
+    public struct Specialization: SpecializationConstants {
+        /// constant_id 3: `OP`: 0 `alpha·a + beta·b`, 1 `a ⊙ b`.
+        public var op: UInt32
+        /// constant_id 4: `MODE`: how `b` is broadcast (``Broadcast``).
+        public var mode: UInt32
+        /// constant_id 5: `VEC`: elements per invocation, 1 or 4.
+        public var vec: UInt32
+        /// constant_id 6: `B_VEC`: `b` is read as RGBA32F too (full operands).
+        public var bVec: Bool
+
+        public init(op: UInt32, mode: UInt32, vec: UInt32, bVec: Bool) {
+            self.op = op
+            self.mode = mode
+            self.vec = vec
+            self.bVec = bVec
+        }
+
+        public var values: [ShaderValue] { [.uint(op), .uint(mode), .uint(vec), .bool(bVec)] }
+    }
+
+    /// The push constants of `broadcast.comp`: `a` viewed as `[outer, mid, inner]` around the broadcast axis.
+    public struct Push: PushConstants {
+        public static let count = 9
+        /// Elements of `a`.
+        public var count: Int
+        /// Size of the broadcast axis.
+        public var mid: Int
+        /// Elements after it.
+        public var inner: Int
+        /// Weight of `a`.
+        public var alpha: Float
+        /// Weight of `b`.
+        public var beta: Float
+        /// Division by `inner`: magic number.
+        public var innerMagic: UInt32
+        /// Division by `inner`: shift.
+        public var innerShift: UInt32
+        /// Division by `mid`: magic number.
+        public var midMagic: UInt32
+        /// Division by `mid`: shift.
+        public var midShift: UInt32
+
+        public init(count: Int, mid: Int, inner: Int, alpha: Float, beta: Float, innerMagic: UInt32, innerShift: UInt32,
+                    midMagic: UInt32, midShift: UInt32) {
+            self.count = count
+            self.mid = mid
+            self.inner = inner
+            self.alpha = alpha
+            self.beta = beta
+            self.innerMagic = innerMagic
+            self.innerShift = innerShift
+            self.midMagic = midMagic
+            self.midShift = midShift
+        }
+
+        public var values: [ShaderValue] {
+            [.count(count), .count(mid), .count(inner), .float(alpha), .float(beta), .uint(innerMagic), .uint(innerShift),
+             .uint(midMagic), .uint(midShift)]
+        }
+    }
     /// How the second operand `b` of a binary op spans the first operand's shape.
     public enum Broadcast: Sendable, Hashable, CaseIterable {
         /// `b` has the same shape as `a`.
@@ -110,42 +175,15 @@ public struct Elementwise: Sendable {
         case .channel, .sample: vectorized = inner % 4 == 0
         }
         let bVec = vectorized && broadcast == .full
-        let kernel = try device.kernel("broadcast",
+        let kernel = try device.kernel(.broadcast,
                                        bindings: [.texel(vectorized ? .rgba32f : .r32f), .texel(bVec ? .rgba32f : .r32f), .storage(.write)],
-                                       pushConstants: 9, localSize: [Self.localSize],
-                                       constants: [.uint(op), .uint(broadcast.mode), .uint(vectorized ? 4 : 1), .bool(bVec)])
+                                       pushConstants: Push.self, localSize: [Self.localSize],
+                                       constants: Specialization(op: op, mode: broadcast.mode, vec: vectorized ? 4 : 1, bVec: bVec))
         let byInner = Self.divisionMagic(inner), byMid = Self.divisionMagic(mid)
         try stream.dispatch(kernel, [a, b, output],
-                            push: [.count(count), .count(mid), .count(inner), .float(alpha), .float(beta), .uint(byInner.magic),
-                                   .uint(byInner.shift), .uint(byMid.magic), .uint(byMid.shift)],
+                            push: Push(count: count, mid: mid, inner: inner, alpha: alpha, beta: beta, innerMagic: byInner.magic,
+                                       innerShift: byInner.shift, midMagic: byMid.magic, midShift: byMid.shift),
                             groups: groups(units: vectorized ? count / 4 : count))
-    }
-
-    // MARK: ReLU
-
-    /// `output = max(input, 0)` over `count` elements (NaN stays NaN); `output` may be `input`.
-    public func encodeReLU(into stream: CommandStream, input: Buffer, output: Buffer, count: Int) throws {
-        try encodeReLU(into: stream, mode: 0, first: input, second: input, output: output, count: count, name: "ReLU")
-    }
-
-    /// `inputGradient = 0 where mask ≤ 0, else outputGradient` over `count` elements. `mask` is the
-    /// forward input or the forward output (both are positive at the same places; a NaN passes the
-    /// gradient through, as in PyTorch); `inputGradient` may be `outputGradient`.
-    public func encodeReLUBackward(into stream: CommandStream, outputGradient: Buffer, mask: Buffer, inputGradient: Buffer,
-                                   count: Int) throws {
-        try encodeReLU(into: stream, mode: 1, first: mask, second: outputGradient, output: inputGradient, count: count,
-                       name: "ReLU backward")
-    }
-
-    private func encodeReLU(into stream: CommandStream, mode: UInt32, first: Buffer, second: Buffer, output: Buffer,
-                            count: Int, name: String) throws {
-        _ = try Self.elementCount(name, [count])
-        try Self.require("\(name) of \(count) values", [("input", first, count), ("gradient", second, count), ("output", output, count)])
-        let vectorized = count % 4 == 0
-        let format: TexelFormat = vectorized ? .rgba32f : .r32f
-        let kernel = try device.kernel("relu", bindings: [.texel(format), .texel(format), .storage(.write)], pushConstants: 1,
-                                       localSize: [Self.localSize], constants: [.uint(mode), .uint(vectorized ? 4 : 1)])
-        try stream.dispatch(kernel, [first, second, output], push: [.count(count)], groups: groups(units: vectorized ? count / 4 : count))
     }
 
     // MARK: Helpers

@@ -1,10 +1,60 @@
+// Softmax and log-softmax over rows.
+//   input, output, gradients: [rows, columns]
+
 /// Softmax and log-softmax over the rows of a `[rows, columns]` matrix, with temperature, and their
 /// backward passes, for use as standalone autograd ops.
 ///
 /// Forward: `y = softmax(x / T)` or `y = log_softmax(x / T)` (max-subtracted: finite for logits of
 /// any magnitude). Backward, from the forward output `y` and its gradient `dy`:
 /// softmax `dx = y ⊙ (dy − Σ_c dy ⊙ y) / T`; log-softmax `dx = (dy − exp(y) · Σ_c dy) / T`.
-public struct Softmax: Sendable {
+public struct SoftmaxLauncher: Sendable {
+
+    /// The push constants of `softmax.comp`.
+    public struct Push: PushConstants {
+        public static let count = 4
+        /// Rows.
+        public var rows: Int
+        /// Columns (classes).
+        public var cols: Int
+        /// 1 / temperature.
+        public var invT: Float
+        /// 0 softmax, 1 log-softmax.
+        public var mode: UInt32
+
+        public init(rows: Int, cols: Int, invT: Float, mode: UInt32) {
+            self.rows = rows
+            self.cols = cols
+            self.invT = invT
+            self.mode = mode
+        }
+
+        public var values: [ShaderValue] { [.count(rows), .count(cols), .float(invT), .uint(mode)] }
+    }
+
+    /// The push constants of `softmax_backward.comp`.
+    public struct BackwardPush: PushConstants {
+        public static let count = 5
+        /// Rows.
+        public var rows: Int
+        /// Columns (classes).
+        public var cols: Int
+        /// 1 / temperature.
+        public var invT: Float
+        /// 0 softmax, 1 log-softmax.
+        public var mode: UInt32
+        /// Bit 0: accumulate into the input gradient.
+        public var flags: Int
+
+        public init(rows: Int, cols: Int, invT: Float, mode: UInt32, flags: Int) {
+            self.rows = rows
+            self.cols = cols
+            self.invT = invT
+            self.mode = mode
+            self.flags = flags
+        }
+
+        public var values: [ShaderValue] { [.count(rows), .count(cols), .float(invT), .uint(mode), .count(flags)] }
+    }
     /// Which function of the row the forward computes.
     public enum Variant: Sendable, Hashable {
         /// `softmax(x / T)`: probabilities.
@@ -22,10 +72,11 @@ public struct Softmax: Sendable {
     public init(device: Device, mapping: SoftmaxRowMapping? = nil) throws {
         let mapping = mapping ?? .preferred(for: device)
         self.mapping = mapping
-        forwardKernels = try SoftmaxKernelPair(device: device, shader: "softmax", bindings: { [.texel($0), .storage(.write)] },
-                                               pushConstants: 4, mapping: mapping)
-        backwardKernels = try SoftmaxKernelPair(device: device, shader: "softmax_backward",
-                                                bindings: { [.texel($0), .texel($0), .storage(.readWrite)] }, pushConstants: 5, mapping: mapping)
+        forwardKernels = try SoftmaxKernelPair(device: device, shader: .softmax, bindings: { [.texel($0), .storage(.write)] },
+                                               pushConstants: Push.self, mapping: mapping)
+        backwardKernels = try SoftmaxKernelPair(device: device, shader: .softmaxBackward,
+                                                bindings: { [.texel($0), .texel($0), .storage(.readWrite)] },
+                                                pushConstants: BackwardPush.self, mapping: mapping)
     }
 
     /// Records `output = variant(input / temperature)` row by row; both are `[rows, columns]`.
@@ -37,7 +88,7 @@ public struct Softmax: Sendable {
         ])
         try SoftmaxShape.validate(name, temperature: temperature)
         try stream.dispatch(forwardKernels.kernel(columns: columns), [input, output],
-                            push: [.count(rows), .count(columns), .float(1 / temperature), .uint(variant == .softmax ? 0 : 1)],
+                            push: Push(rows: rows, cols: columns, invT: 1 / temperature, mode: variant == .softmax ? 0 : 1),
                             groups: mapping.groups(rows: rows))
     }
 
@@ -54,8 +105,8 @@ public struct Softmax: Sendable {
         ])
         try SoftmaxShape.validate(name, temperature: temperature)
         try stream.dispatch(backwardKernels.kernel(columns: columns), [output, outputGradient, inputGradient],
-                            push: [.count(rows), .count(columns), .float(1 / temperature), .uint(variant == .softmax ? 0 : 1),
-                                   .count(accumulate ? 1 : 0)],
+                            push: BackwardPush(rows: rows, cols: columns, invT: 1 / temperature, mode: variant == .softmax ? 0 : 1,
+                                               flags: accumulate ? 1 : 0),
                             groups: mapping.groups(rows: rows))
     }
 }

@@ -1,3 +1,6 @@
+// Fused temperature softmax KL divergence.
+//   student, teacher, studentGradient: [rows, classes]; loss: [rows]
+
 /// Fused temperature softmax + KL divergence + gradient with respect to the student logits, in one
 /// dispatch over a batch of rows.
 ///
@@ -15,7 +18,35 @@
 /// deterministic reduction. The teacher receives no gradient (it is a constant of the loss).
 /// Logits of any magnitude give finite results (every exponent is of a max-subtracted value), and
 /// identical logits give exactly zero loss and gradient.
-public struct SoftmaxKL: Sendable {
+public struct SoftmaxKLLauncher: Sendable {
+
+    /// The push constants of `softmax_kl.comp`.
+    public struct Push: PushConstants {
+        public static let count = 6
+        /// Rows (samples).
+        public var rows: Int
+        /// Columns (classes).
+        public var cols: Int
+        /// 1 / temperature.
+        public var invT: Float
+        /// Loss weight.
+        public var scale: Float
+        /// 0 forward KL(p_t ‖ p_s), 1 reverse KL(p_s ‖ p_t).
+        public var mode: UInt32
+        /// Bit 0: accumulate the student gradient; bit 1: accumulate the loss.
+        public var flags: Int
+
+        public init(rows: Int, cols: Int, invT: Float, scale: Float, mode: UInt32, flags: Int) {
+            self.rows = rows
+            self.cols = cols
+            self.invT = invT
+            self.scale = scale
+            self.mode = mode
+            self.flags = flags
+        }
+
+        public var values: [ShaderValue] { [.count(rows), .count(cols), .float(invT), .float(scale), .uint(mode), .count(flags)] }
+    }
     /// Which way the divergence is taken.
     public enum Direction: Sendable, Hashable {
         /// `KL(p_teacher ‖ p_student)`: the usual distillation term.
@@ -32,9 +63,9 @@ public struct SoftmaxKL: Sendable {
     public init(device: Device, mapping: SoftmaxRowMapping? = nil) throws {
         let mapping = mapping ?? .preferred(for: device)
         self.mapping = mapping
-        kernels = try SoftmaxKernelPair(device: device, shader: "softmax_kl", bindings: { format in
+        kernels = try SoftmaxKernelPair(device: device, shader: .softmaxKl, bindings: { format in
             [.texel(format), .texel(format), .storage(.readWrite), .storage(.readWrite)]
-        }, pushConstants: 6, mapping: mapping)
+        }, pushConstants: Push.self, mapping: mapping)
     }
 
     /// Records the loss and the student gradient into `stream`.
@@ -61,8 +92,8 @@ public struct SoftmaxKL: Sendable {
         try SoftmaxShape.validate(name, finite: scale, named: "scale")
         let flags = (accumulateGradient ? 1 : 0) | (accumulateLoss ? 2 : 0)
         try stream.dispatch(kernels.kernel(columns: classes), [student, teacher, studentGradient, loss],
-                            push: [.count(rows), .count(classes), .float(1 / temperature), .float(scale),
-                                   .uint(direction == .forward ? 0 : 1), .count(flags)],
+                            push: Push(rows: rows, cols: classes, invT: 1 / temperature, scale: scale, mode: direction == .forward ? 0 : 1,
+                                       flags: flags),
                             groups: mapping.groups(rows: rows))
     }
 }

@@ -1,4 +1,7 @@
-/// How the kernels of the softmax family (``Softmax``, ``SoftmaxKL``, ``CrossEntropy``) map the rows
+// How softmax-family shaders map rows to invocations.
+//   x: [rows, columns]
+
+/// How the kernels of the softmax family (``SoftmaxLauncher``, ``SoftmaxKLLauncher``, ``CrossEntropyLauncher``) map the rows
 /// of a row-major `[rows, columns]` matrix onto invocations.
 ///
 /// Every mapping reduces a row in a fixed order, so the same inputs give the same bits on a given
@@ -30,14 +33,15 @@ public enum SoftmaxRowMapping: Sendable, Hashable {
     /// The workgroup size and specialization constants of a kernel of the family on `device`
     /// (x: invocations per row, y: rows per workgroup; constant 3: a row is one subgroup;
     /// constant 4: four columns per texel).
-    func specialization(for device: Device, vector: Bool) -> (localSize: [UInt32], constants: [ShaderValue]) {
+    func specialization(for device: Device, vector: Bool) -> (localSize: [UInt32], constants: SoftmaxRowSpecialization) {
         switch self {
         case .invocationPerRow(let rows):
-            return ([1, UInt32(clamping: rows), 1], [false, .bool(vector)])
+            return ([1, UInt32(clamping: rows), 1], SoftmaxRowSpecialization(rowIsSubgroup: false, rowVec4: vector))
         case .subgroupPerRow(let rows):
-            return ([UInt32(clamping: max(device.info.subgroupSize, 1)), UInt32(clamping: rows), 1], [true, .bool(vector)])
+            return ([UInt32(clamping: max(device.info.subgroupSize, 1)), UInt32(clamping: rows), 1],
+                    SoftmaxRowSpecialization(rowIsSubgroup: true, rowVec4: vector))
         case .workgroupPerRow(let lanes):
-            return ([UInt32(clamping: lanes), 1, 1], [false, .bool(vector)])
+            return ([UInt32(clamping: lanes), 1, 1], SoftmaxRowSpecialization(rowIsSubgroup: false, rowVec4: vector))
         }
     }
 
@@ -72,6 +76,21 @@ public enum SoftmaxRowMapping: Sendable, Hashable {
     }
 }
 
+/// The specialization constants of the softmax-family shaders (`softmax_rows.glsl`).
+struct SoftmaxRowSpecialization: SpecializationConstants {
+    /// constant_id 3: `ROW_IS_SUBGROUP`: one subgroup per row (else one invocation or one workgroup per row).
+    public var rowIsSubgroup: Bool
+    /// constant_id 4: `ROW_VEC4`: rows read as RGBA32F (columns divisible by 4).
+    public var rowVec4: Bool
+
+    public init(rowIsSubgroup: Bool, rowVec4: Bool) {
+        self.rowIsSubgroup = rowIsSubgroup
+        self.rowVec4 = rowVec4
+    }
+
+    public var values: [ShaderValue] { [.bool(rowIsSubgroup), .bool(rowVec4)] }
+}
+
 /// The two builds of one softmax-family shader: R32F input views (any column count) and RGBA32F
 /// views, four columns per fetch and store, for column counts divisible by 4 (every row then starts
 /// on a 16-byte boundary; buffers themselves are at least 64-byte aligned).
@@ -80,14 +99,14 @@ struct SoftmaxKernelPair: Sendable {
     let vector: Kernel
 
     /// `bindings` gives the shader's bindings for the view format of its float inputs.
-    init(device: Device, shader: String, bindings: (TexelFormat) -> [Kernel.Binding], pushConstants: Int,
-         mapping: SoftmaxRowMapping) throws {
+    init<P: PushConstants>(device: Device, shader: Shader, bindings: (TexelFormat) -> [Kernel.Binding], pushConstants: P.Type,
+                           mapping: SoftmaxRowMapping) throws {
         try mapping.validate()
         let scalarBuild = mapping.specialization(for: device, vector: false)
         let vectorBuild = mapping.specialization(for: device, vector: true)
-        scalar = try device.kernel(shader, bindings: bindings(.r32f), pushConstants: pushConstants,
+        scalar = try device.kernel(shader, bindings: bindings(.r32f), pushConstants: P.self,
                                    localSize: scalarBuild.localSize, constants: scalarBuild.constants)
-        vector = try device.kernel(shader, bindings: bindings(.rgba32f), pushConstants: pushConstants,
+        vector = try device.kernel(shader, bindings: bindings(.rgba32f), pushConstants: P.self,
                                    localSize: vectorBuild.localSize, constants: vectorBuild.constants)
     }
 

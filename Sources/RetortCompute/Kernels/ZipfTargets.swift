@@ -1,3 +1,6 @@
+// Zipf label-smoothing targets.
+//   scores, distribution: [rows, classes]; labels, correct: [rows]
+
 /// Zipf label-smoothing targets from a ranking signal (`zipf_targets.comp`), one workgroup per row.
 ///
 /// For scores `s` (`[rows, classes]`, row-major fp32; Zipf's LS uses the network's own logits) and
@@ -12,7 +15,26 @@
 ///
 /// Labels are `Int32` on the device, so the launcher cannot check them: a label outside
 /// `0 ..< classes` gives a NaN row (no out-of-bounds read). Cost: `classes²` comparisons per row.
-public struct ZipfTargets: Sendable {
+public struct ZipfTargetsLauncher: Sendable {
+
+    ///
+    public struct Push: PushConstants {
+        public static let count = 3
+        /// 
+        public var rows: Int
+        /// 
+        public var columns: Int
+        /// 
+        public var power: Float
+
+        public init(rows: Int, columns: Int, power: Float) {
+            self.rows = rows
+            self.columns = columns
+            self.power = power
+        }
+
+        public var values: [ShaderValue] { [.count(rows), .count(columns), .float(power)] }
+    }
     public let device: Device
     /// Invocations per workgroup; the shader's shared arrays are sized for it.
     private static let lanes: UInt32 = 64
@@ -36,11 +58,11 @@ public struct ZipfTargets: Sendable {
         guard rows > 0, classes >= 2 else {
             throw VulkanError.invalidArgument("\(name): needs at least one row and two classes.")
         }
-        let count = try Elementwise.elementCount(name, [rows, classes])
+        let count = try ElementwiseLauncher.elementCount(name, [rows, classes])
         guard power.isFinite else {
             throw VulkanError.invalidArgument("\(name): the power must be finite, got \(power).")
         }
-        try Elementwise.require(name, [("scores", scores, count), ("labels", labels, rows), ("distribution", distribution, count),
+        try ElementwiseLauncher.require(name, [("scores", scores, count), ("labels", labels, rows), ("distribution", distribution, count),
                                        ("correct", correct, rows)])
         for (role, buffer) in [("scores", scores), ("labels", labels)] where buffer === distribution || buffer === correct {
             throw VulkanError.invalidArgument("\(name): the \(role) buffer cannot also be an output.")
@@ -48,9 +70,9 @@ public struct ZipfTargets: Sendable {
         guard distribution !== correct else {
             throw VulkanError.invalidArgument("\(name): distribution and correct need separate buffers.")
         }
-        let kernel = try device.kernel("zipf_targets", bindings: [.texel(.r32f), .texel(.r32i), .storage(.readWrite), .storage(.write)],
-                                       pushConstants: 3, localSize: [Self.lanes])
-        try stream.dispatch(kernel, [scores, labels, distribution, correct], push: [.count(rows), .count(classes), .float(power)],
-                            groups: (min(rows, Elementwise.maxGroups), 1, 1))
+        let kernel = try device.kernel(.zipfTargets, bindings: [.texel(.r32f), .texel(.r32i), .storage(.readWrite), .storage(.write)],
+                                       pushConstants: Push.self, localSize: [Self.lanes])
+        try stream.dispatch(kernel, [scores, labels, distribution, correct], push: Push(rows: rows, columns: classes, power: power),
+                            groups: (min(rows, ElementwiseLauncher.maxGroups), 1, 1))
     }
 }

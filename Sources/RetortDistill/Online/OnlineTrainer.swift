@@ -160,7 +160,7 @@ public final class OnlineTrainer {
                     lossSeen[index] += batchSize
                     updates[index] += 1
                 }
-                for (index, z) in logits.enumerated() { correct[index] += try Trainer.topK(try z.toArray(), labels: batch.labels, k: 1) }
+                for (index, z) in logits.enumerated() { correct[index] += try z.topKCorrect(labels: batch.labels, k: 1) }
                 seen += batchSize
                 if let mode = result.mode {
                     counters["\(mode)_steps", default: 0] += 1

@@ -135,7 +135,7 @@ public final class Trainer {
                 let value = try loss.item()
                 guard value.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, value: value) }
                 classes = logits.shape[1]
-                correct += try Self.topK(try logits.toArray(), labels: batch.labels, k: 1)
+                correct += try logits.topKCorrect(labels: batch.labels, k: 1)
                 lossSum += Double(value) * Double(batch.labels.count)
                 seen += batch.labels.count
                 onStep?(StepProgress(epoch: epoch, step: step, stepsPerEpoch: train.batchesPerEpoch, loss: value,

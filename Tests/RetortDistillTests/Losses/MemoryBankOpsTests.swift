@@ -140,7 +140,7 @@ final class MemoryBankOpsTests: ContextTestCase {
 
     /// The launcher on its own: the same results as the reference with the bank in a raw buffer.
     func testKernelsRunFromTheLauncher() throws {
-        let memory = try ContrastiveMemory(device: context.device)
+        let memory = try ContrastiveMemoryLauncher(device: context.device)
         let (rows, columns, dimension, bankRows) = (2, 3, 4, 6)
         let bank = random.floats(bankRows * dimension), anchors = random.floats(rows * dimension)
         let indices = randomIndices(rows * columns, below: bankRows)

@@ -1,5 +1,5 @@
 #version 450
-// Backward of crd_scores with respect to the anchors (the bank rows are constants):
+// Backward of contrastive_memory_scores with respect to the anchors (the bank rows are constants):
 //   partial[i, c, d] = Σ_{j in chunk c} g[i, j] · bank[idx[i, j], d]
 // chunk c covers j in [c·chunk, min(J, (c + 1)·chunk)). With one chunk this is grad_v itself; with
 // several, the launcher sums partial over c in a second, fixed-order pass (Reduction).

@@ -1,11 +1,59 @@
-/// Deterministic reductions on fp32 tensors: sums and means over axes (`reduce.comp`), argmax per
-/// row and top-k hit counting (`topk.comp`).
+// Sums and means over axes.
+//   input viewed as [outer, reduced, inner]; output: [outer, inner]
+
+/// Deterministic reductions on fp32 tensors: sums and means over axes (`reduce.comp`). Argmax and
+/// top-k counting are ``TopKLauncher``.
 ///
 /// Every reduction adds in a fixed order (no atomics), so the same inputs on the same device give
 /// the same bits. Large reductions with few outputs run in two passes: partial sums over fixed
 /// chunks into a scratch buffer, then a fixed-order sum of the partials. Scratch buffers are
 /// allocated from the device when needed and live until the stream has run.
-public struct Reduction: Sendable {
+public struct ReduceLauncher: Sendable {
+
+    /// The specialization constants of `reduce.comp`.
+    public struct Specialization: SpecializationConstants {
+        /// constant_id 3: `VEC`: 0 scalar reads, 1 vec4 reads along the reduced axis, 2 along the inner axis.
+        public var vec: UInt32
+
+        public init(vec: UInt32) {
+            self.vec = vec
+        }
+
+        public var values: [ShaderValue] { [.uint(vec)] }
+    }
+
+    /// The push constants of `reduce.comp`: the input viewed as `[outer, reduce, inner]`.
+    public struct Push: PushConstants {
+        public static let count = 7
+        /// Rows before the reduced axis.
+        public var outer: Int
+        /// Length of the reduced axis.
+        public var reduce: Int
+        /// Elements after it.
+        public var inner: Int
+        /// Reduced elements per partial sum.
+        public var chunk: Int
+        /// Partial sums per output.
+        public var chunks: Int
+        /// The sum is divided by this (1, or the count for a mean).
+        public var divisor: Float
+        /// Add to the output instead of replacing it.
+        public var accumulate: Bool
+
+        public init(outer: Int, reduce: Int, inner: Int, chunk: Int, chunks: Int, divisor: Float, accumulate: Bool) {
+            self.outer = outer
+            self.reduce = reduce
+            self.inner = inner
+            self.chunk = chunk
+            self.chunks = chunks
+            self.divisor = divisor
+            self.accumulate = accumulate
+        }
+
+        public var values: [ShaderValue] {
+            [.count(outer), .count(reduce), .count(inner), .count(chunk), .count(chunks), .float(divisor), .bool(accumulate)]
+        }
+    }
     /// A tensor viewed as `[outer, reduced, inner]`, summed over the middle axis to `[outer, inner]`.
     public struct AxisView: Sendable, Hashable {
         public var outer: Int
@@ -56,7 +104,7 @@ public struct Reduction: Sendable {
                           accumulate: Bool = false) throws {
         try validate("sum", view)
         try Self.requireDistinct("sum \(view.description)", input, output)
-        try Elementwise.require("sum \(view.description)", [("input", input, view.outer * view.reduced * view.inner),
+        try ElementwiseLauncher.require("sum \(view.description)", [("input", input, view.outer * view.reduced * view.inner),
                                                              ("output", output, view.outer * view.inner)])
         try encodeAxisSum(into: stream, input: input, output: output, view: view, divisor: mean ? Float(view.reduced) : 1,
                           accumulate: accumulate)
@@ -66,12 +114,12 @@ public struct Reduction: Sendable {
     /// per-channel bias gradient is `axis: 1` of `[N, C, H, W]` (two dispatches: over H·W, then N).
     public func encodeSum(into stream: CommandStream, input: Buffer, output: Buffer, shape: [Int], keeping axis: Int,
                           mean: Bool = false, accumulate: Bool = false) throws {
-        let count = try Elementwise.elementCount("sum keeping axis \(axis)", shape)
+        let count = try ElementwiseLauncher.elementCount("sum keeping axis \(axis)", shape)
         guard shape.indices.contains(axis) else {
             throw VulkanError.invalidArgument("sum keeping axis \(axis): shape \(shape) has no such axis.")
         }
         let outer = shape[..<axis].reduce(1, *), kept = shape[axis], inner = count / (outer * kept)
-        try Elementwise.require("sum of \(shape) keeping axis \(axis)", [("input", input, count), ("output", output, kept)])
+        try ElementwiseLauncher.require("sum of \(shape) keeping axis \(axis)", [("input", input, count), ("output", output, kept)])
         try Self.requireDistinct("sum of \(shape) keeping axis \(axis)", input, output)
         let divisor = mean ? Float(outer * inner) : 1
         if inner == 1 || outer == 1 {
@@ -86,10 +134,10 @@ public struct Reduction: Sendable {
     }
 
     /// Sums a full gradient of `shape` back to the shape of an operand that was broadcast over it
-    /// (see ``Elementwise/Broadcast``): the backward of a broadcasting add, subtract or multiply.
+    /// (see ``ElementwiseLauncher/Broadcast``): the backward of a broadcasting add, subtract or multiply.
     public func encodeSum(into stream: CommandStream, input: Buffer, output: Buffer, shape: [Int],
-                          to broadcast: Elementwise.Broadcast, accumulate: Bool = false) throws {
-        let count = try Elementwise.elementCount("sum to \(broadcast)", shape)
+                          to broadcast: ElementwiseLauncher.Broadcast, accumulate: Bool = false) throws {
+        let count = try ElementwiseLauncher.elementCount("sum to \(broadcast)", shape)
         switch broadcast {
         case .full:
             try encodeSum(into: stream, input: input, output: output, view: AxisView(outer: 1, reduced: 1, inner: count),
@@ -110,15 +158,15 @@ public struct Reduction: Sendable {
     /// summed into partials, then the partials summed in order. Training reports its mean loss this way.
     public func encodeTotal(into stream: CommandStream, input: Buffer, output: Buffer, count: Int, mean: Bool = false,
                             accumulate: Bool = false) throws {
-        _ = try Elementwise.elementCount("total", [count])
-        try Elementwise.require("total of \(count) values", [("input", input, count), ("output", output, 1)])
+        _ = try ElementwiseLauncher.elementCount("total", [count])
+        try ElementwiseLauncher.require("total of \(count) values", [("input", input, count), ("output", output, 1)])
         try Self.requireDistinct("total of \(count) values", input, output)
         try encodeAxisSum(into: stream, input: input, output: output, view: AxisView(outer: 1, reduced: count, inner: 1),
                           divisor: mean ? Float(count) : 1, accumulate: accumulate, alwaysSplit: count > 1)
     }
 
     /// Reductions read their inputs while other invocations write results: they cannot run in place.
-    private static func requireDistinct(_ context: String, _ input: Buffer, _ output: Buffer) throws {
+    static func requireDistinct(_ context: String, _ input: Buffer, _ output: Buffer) throws {
         guard input !== output else { throw VulkanError.invalidArgument("\(context): the output buffer cannot be an input.") }
     }
 
@@ -160,70 +208,14 @@ public struct Reduction: Sendable {
         let chunks = (view.reduced + chunk - 1) / chunk
         // 1: vec4 reads along the reduced axis; 2: along the inner axis (4 outputs per invocation).
         let vec: UInt32 = view.inner == 1 && view.reduced % 4 == 0 && chunk % 4 == 0 ? 1 : (view.inner % 4 == 0 ? 2 : 0)
-        let kernel = try device.kernel("reduce", bindings: [.texel(vec == 0 ? .r32f : .rgba32f), .storage(.readWrite)], pushConstants: 7,
-                                       localSize: [Self.localSize], constants: [.uint(vec)])
+        let kernel = try device.kernel(.reduce, bindings: [.texel(vec == 0 ? .r32f : .rgba32f), .storage(.readWrite)],
+                                       pushConstants: Push.self,
+                                       localSize: [Self.localSize], constants: Specialization(vec: vec))
         let units = view.outer * chunks * (vec == 2 ? view.inner / 4 : view.inner)
-        let groups = max(1, min((units + Int(Self.localSize) - 1) / Int(Self.localSize), Elementwise.maxGroups))
+        let groups = max(1, min((units + Int(Self.localSize) - 1) / Int(Self.localSize), ElementwiseLauncher.maxGroups))
         try stream.dispatch(kernel, [input, output],
-                            push: [.count(view.outer), .count(view.reduced), .count(view.inner), .count(chunk), .count(chunks),
-                                   .float(divisor), .bool(accumulate)],
+                            push: Push(outer: view.outer, reduce: view.reduced, inner: view.inner, chunk: chunk, chunks: chunks,
+                                       divisor: divisor, accumulate: accumulate),
                             groups: (groups, 1, 1))
-    }
-
-    // MARK: Argmax and top-k
-
-    /// `output[r]` (a `UInt32`) = the column of the largest `input[r, :]` for `input` of `[rows, columns]`;
-    /// the first one wins ties and NaN counts as the largest, like `torch.argmax(dim: 1)`.
-    public func encodeArgmax(into stream: CommandStream, input: Buffer, output: Buffer, rows: Int, columns: Int) throws {
-        try validateRows("argmax", rows: rows, columns: columns)
-        try Elementwise.require("argmax [\(rows), \(columns)]", [("input", input, rows * columns), ("output", output, rows)])
-        try Self.requireDistinct("argmax [\(rows), \(columns)]", input, output)
-        let kernel = try selectionKernel(mode: 0)
-        try stream.dispatch(kernel, [input, input, output], push: selectionPush(rows: rows, columns: columns),
-                            groups: kernel.groups(covering: (min(rows, Elementwise.maxGroups * Int(Self.localSize)), 1, 1)))
-    }
-
-    /// Counts the rows of `logits` (`[rows, columns]`) whose label (`labels`: `[rows]` `UInt32` or
-    /// non-negative `Int32`) is among the top `k` logits, for each `k` in `topK` (1 to 4 values; default
-    /// top-1 and top-5), into `counts` (`[topK.count]` `UInt32`). A label is in the top k when fewer
-    /// than k logits are strictly greater than its own, so ties count in its favour; labels outside
-    /// `0..<columns` never count. With `accumulate`, counts are added to `counts` (e.g. over an
-    /// evaluation epoch, read back once). Two dispatches: per-row ranks, then an in-order count.
-    public func encodeTopKCorrect(into stream: CommandStream, logits: Buffer, labels: Buffer, counts: Buffer, rows: Int,
-                                  columns: Int, topK: [Int] = [1, 5], accumulate: Bool = false) throws {
-        try validateRows("top-k", rows: rows, columns: columns)
-        guard (1...4).contains(topK.count), topK.allSatisfy({ $0 > 0 && $0 <= Int(UInt32.max) }) else {
-            throw VulkanError.invalidArgument("top-k [\(rows), \(columns)]: topK \(topK) needs 1 to 4 positive values.")
-        }
-        try Elementwise.require("top-k [\(rows), \(columns)]", [("logits", logits, rows * columns), ("labels", labels, rows),
-                                                                 ("counts", counts, topK.count)])
-        try Self.requireDistinct("top-k [\(rows), \(columns)]", logits, counts)
-        try Self.requireDistinct("top-k [\(rows), \(columns)]", labels, counts)
-        let ranks = try device.makeBuffer(byteCount: rows * 4)
-        let rankKernel = try selectionKernel(mode: 1)
-        try stream.dispatch(rankKernel, [logits, labels, ranks], push: selectionPush(rows: rows, columns: columns),
-                            groups: rankKernel.groups(covering: (min(rows, Elementwise.maxGroups * Int(Self.localSize)), 1, 1)))
-        let countKernel = try selectionKernel(mode: 2)
-        let ks = (0..<4).map { ShaderValue.count($0 < topK.count ? topK[$0] : 0) }
-        try stream.dispatch(countKernel, [logits, ranks, counts],
-                            push: [.count(rows), .count(columns), .count(topK.count), .bool(accumulate)] + ks, groups: (1, 1, 1))
-    }
-
-    private func validateRows(_ name: String, rows: Int, columns: Int) throws {
-        guard rows > 0, columns > 0 else {
-            throw VulkanError.invalidArgument("\(name): [\(rows), \(columns)] needs positive sizes.")
-        }
-        guard !rows.multipliedReportingOverflow(by: columns).overflow, rows * columns <= Int(Int32.max) else {
-            throw VulkanError.invalidArgument("\(name): [\(rows), \(columns)] has more elements than 32-bit indexing allows.")
-        }
-    }
-
-    private func selectionKernel(mode: UInt32) throws -> Kernel {
-        try device.kernel("topk", bindings: [.texel(.r32f), .texel(.r32ui), .storage(.readWrite)], pushConstants: 8,
-                          localSize: [Self.localSize], constants: [.uint(mode)])
-    }
-
-    private func selectionPush(rows: Int, columns: Int) -> [ShaderValue] {
-        [.count(rows), .count(columns), 0, 0, 0, 0, 0, 0]
     }
 }

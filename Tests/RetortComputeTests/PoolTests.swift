@@ -25,7 +25,7 @@ private struct PoolShape: CustomStringConvertible {
     }()
 }
 
-private typealias Window = Pooling.Window
+private typealias Window = PoolLauncher.Window
 
 /// Windows both max and average pooling take (no dilation).
 private let plainWindows: [Window] = [
@@ -119,7 +119,7 @@ private enum PoolingReference {
 
 final class PoolingTests: DeviceTestCase {
     func testMaxPoolingForwardAndBackwardMatchTheCPU() throws {
-        let pooling = try Pooling(device: device)
+        let pooling = try PoolLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 31)
         var checked = 0
@@ -151,7 +151,7 @@ final class PoolingTests: DeviceTestCase {
     /// A window whose padding is all of it at the border: padding must never win, even over
     /// negative values.
     func testMaxPoolingPaddingIsMinusInfinity() throws {
-        let pooling = try Pooling(device: device)
+        let pooling = try PoolLauncher(device: device)
         let stream = try device.makeStream()
         let x: [Float] = [-5, -4, -3, -2, -1, -6]   // [1, 1, 2, 3]
         let window = Window(kernel: 2, stride: 1, padding: 1)   // output [1, 1, 3, 4]
@@ -164,7 +164,7 @@ final class PoolingTests: DeviceTestCase {
     }
 
     func testAveragePoolingForwardAndBackwardMatchTheCPU() throws {
-        let pooling = try Pooling(device: device)
+        let pooling = try PoolLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 32)
         var checked = 0
@@ -198,7 +198,7 @@ final class PoolingTests: DeviceTestCase {
     }
 
     func testGlobalAveragePoolingMatchesTheCPU() throws {
-        let pooling = try Pooling(device: device)
+        let pooling = try PoolLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 33)
         for s in PoolShape.all + [PoolShape(n: 64, c: 9, h: 4, w: 4)] {
@@ -218,7 +218,7 @@ final class PoolingTests: DeviceTestCase {
 
     /// Average pooling whose window is the whole plane (routed to the global kernels) against the CPU.
     func testAveragePoolingOverTheWholePlaneMatchesTheCPU() throws {
-        let pooling = try Pooling(device: device)
+        let pooling = try PoolLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 37)
         for (s, window) in [(PoolShape(n: 3, c: 5, h: 8, w: 8), Window(kernel: 8)), (PoolShape(n: 2, c: 3, h: 7, w: 13), Window(kernelHeight: 7, kernelWidth: 13, strideHeight: 1, strideWidth: 1))] {
@@ -258,7 +258,7 @@ final class PoolingTests: DeviceTestCase {
     }
 
     func testMaxPoolingBackwardMatchesFiniteDifferences() throws {
-        let pooling = try Pooling(device: device)
+        let pooling = try PoolLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 34)
         for (s, window) in [(PoolShape(n: 2, c: 3, h: 7, w: 8), Window(kernel: 3, stride: 2, padding: 1)),
@@ -290,7 +290,7 @@ final class PoolingTests: DeviceTestCase {
     }
 
     func testAveragePoolingBackwardMatchesFiniteDifferences() throws {
-        let pooling = try Pooling(device: device)
+        let pooling = try PoolLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 35)
         let s = PoolShape(n: 2, c: 3, h: 7, w: 8)
@@ -316,7 +316,7 @@ final class PoolingTests: DeviceTestCase {
     }
 
     func testGlobalAveragePoolingBackwardMatchesFiniteDifferences() throws {
-        let pooling = try Pooling(device: device)
+        let pooling = try PoolLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 36)
         for s in [PoolShape(n: 3, c: 5, h: 7, w: 7), PoolShape(n: 2, c: 3, h: 4, w: 8)] {
@@ -339,7 +339,7 @@ final class PoolingTests: DeviceTestCase {
     // MARK: Errors
 
     func testBadShapesAreInvalidArguments() throws {
-        let pooling = try Pooling(device: device)
+        let pooling = try PoolLauncher(device: device)
         let stream = try device.makeStream()
         let big = try device.makeBuffer(byteCount: 4096), small = try device.makeBuffer(byteCount: 8)
         func assertInvalid(_ what: String, _ body: () throws -> Void) {

@@ -1,5 +1,5 @@
 #version 450
-// Packs a strided (possibly transposed) matrix into the dense zero-padded layout gemm.comp reads:
+// Packs a strided (possibly transposed) matrix into the dense zero-padded layout matmul.comp reads:
 //   dst[b][r][c] = r < rows && c < cols ? src[b·srcBatch + r·rowStride + c·colStride] : 0
 // src: any layout, read through an R32F texel buffer; dst: [batch][rowsPadded][colsPadded].
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;

@@ -4,7 +4,7 @@
 // row/column strides, so transposes need no packing pass:
 //   A(m, k) = A[b·strideA + m·rsA + k·csA],  B(k, n) = B[b·strideB + k·rsB + n·csB]
 //   C: [batch][M][N] with batch stride strideC.
-// Split-K works as in gemm.comp (gl_WorkGroupID.z = batch · splits + split; partials to P).
+// Split-K works as in matmul.comp (gl_WorkGroupID.z = batch · splits + split; partials to P).
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;   // 16 × 16
 layout(constant_id = 3) const uint BIAS = 0;
 const uint TM = 4u;

@@ -6,8 +6,8 @@ import RetortTestSupport
 /// CPU references for the strided copies: plain index arithmetic over the index space.
 enum StridedCopyReference {
     /// `destination` after copying the index space `shape` from `source` (layouts as in `StridedCopy.Layout`).
-    static func copy(_ source: [Float], _ sourceLayout: StridedCopy.Layout, into destination: [Float],
-                     _ destinationLayout: StridedCopy.Layout, shape: [Int]) -> [Float] {
+    static func copy(_ source: [Float], _ sourceLayout: CopyStridedLauncher.Layout, into destination: [Float],
+                     _ destinationLayout: CopyStridedLauncher.Layout, shape: [Int]) -> [Float] {
         var result = destination
         var index = [Int](repeating: 0, count: shape.count)
         for _ in 0..<shape.reduce(1, *) {
@@ -51,7 +51,7 @@ final class StridedCopyTests: DeviceTestCase {
     /// Axis permutations (transposes) and windows of every rank, odd sizes included; the destination
     /// starts filled with a sentinel that must survive outside the copied elements.
     func testGeneralCopiesMatchTheCPU() throws {
-        let copy = try StridedCopy(device: device)
+        let copy = try CopyStridedLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 31)
         let cases: [(shape: [Int], permutation: [Int])] = [
@@ -61,15 +61,15 @@ final class StridedCopyTests: DeviceTestCase {
         for (shape, permutation) in cases {
             // Source: a dense tensor of the permuted shape, read in `shape` order, after a random offset.
             let stored = permutation.map { shape[$0] }
-            let storedStrides = StridedCopy.Layout.dense(stored).strides
+            let storedStrides = CopyStridedLauncher.Layout.dense(stored).strides
             var strides = [Int](repeating: 0, count: shape.count)
             for (position, axis) in permutation.enumerated() { strides[axis] = storedStrides[position] }
             let sourceOffset = Int(random.next() % 5), destinationOffset = Int(random.next() % 5)
             let count = shape.reduce(1, *)
             let source = random.floats(count + sourceOffset)
             let destination = [Float](repeating: -7, count: count + destinationOffset + 3)
-            let sourceLayout = StridedCopy.Layout(offset: sourceOffset, strides: strides)
-            let destinationLayout = StridedCopy.Layout.dense(shape, offset: destinationOffset)
+            let sourceLayout = CopyStridedLauncher.Layout(offset: sourceOffset, strides: strides)
+            let destinationLayout = CopyStridedLauncher.Layout.dense(shape, offset: destinationOffset)
             let sourceBuffer = try device.makeBuffer(source), destinationBuffer = try device.makeBuffer(destination)
             try copy.encode(into: stream, shape: shape, source: sourceBuffer, sourceLayout, destination: destinationBuffer, destinationLayout)
             try stream.run()
@@ -79,7 +79,7 @@ final class StridedCopyTests: DeviceTestCase {
     }
 
     func testSliceAndInsertMatchTheCPU() throws {
-        let copy = try StridedCopy(device: device)
+        let copy = try CopyStridedLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 32)
         let cases: [(outer: Int, axis: Int, inner: Int, range: Range<Int>)] = [
@@ -111,7 +111,7 @@ final class StridedCopyTests: DeviceTestCase {
     /// The shuffle against the CPU, and its backward (the shuffle with C/g groups) against the exact
     /// inverse; the backward of slice (insert) is checked as the adjoint: ⟨slice(x), y⟩ = ⟨x, insert(y)⟩.
     func testChannelShuffleAndTheBackwardMaps() throws {
-        let copy = try StridedCopy(device: device)
+        let copy = try CopyStridedLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 33)
         for (batch, channels, spatial, groups) in [(1, 1, 1, 1), (2, 6, 9, 3), (2, 6, 9, 2), (3, 130, 5, 2), (2, 240, 16, 3), (1, 7, 33, 7),
@@ -143,7 +143,7 @@ final class StridedCopyTests: DeviceTestCase {
     }
 
     func testInvalidCopiesThrowNamingTheShapes() throws {
-        let copy = try StridedCopy(device: device)
+        let copy = try CopyStridedLauncher(device: device)
         let stream = try device.makeStream()
         let a = try device.makeBuffer([Float](repeating: 1, count: 24)), b = try device.makeBuffer(byteCount: 24 * 4)
         func assertInvalid(_ fragment: String, _ body: () throws -> Void, line: UInt = #line) {

@@ -7,7 +7,7 @@
 // Each invocation computes TM rows × NB vec4 columns of C (TM × 4·NB outputs) in registers; the row
 // block is workgroup-uniform, columns follow gl_GlobalInvocationID.x.
 // Split-K: gl_WorkGroupID.z = batch · splits + split; with splits > 1 the raw partial sums go to
-// P[z][M][N] (bound as C) and gemm_reduce.comp finishes the epilogue in a fixed order; the same
+// P[z][M][N] (bound as C) and matmul_reduce.comp finishes the epilogue in a fixed order; the same
 // path sums the products of all batch entries into one C.
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 layout(constant_id = 3) const uint TM = 16;

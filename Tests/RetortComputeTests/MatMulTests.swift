@@ -4,7 +4,7 @@ import RetortTestSupport
 
 final class GEMMTests: DeviceTestCase {
     /// C = alpha · op(A) · op(B) + beta · C0 + bias, in Double.
-    static func reference(_ a: [Float], _ b: [Float], _ c0: [Float], _ shape: GEMM.Shape, alpha: Double, beta: Double,
+    static func reference(_ a: [Float], _ b: [Float], _ c0: [Float], _ shape: MatMulLauncher.Shape, alpha: Double, beta: Double,
                           rowBias: [Float]? = nil, columnBias: [Float]? = nil) -> [Double] {
         let (m, n, k) = (shape.m, shape.n, shape.k)
         var c = [Double](repeating: 0, count: (shape.batch - 1) * shape.resolvedStrideC + m * n)
@@ -38,7 +38,7 @@ final class GEMMTests: DeviceTestCase {
         return c
     }
 
-    private func check(_ gemm: GEMM, _ shape: GEMM.Shape, alpha: Float = 1, beta: Float = 0, bias: Int = 0,
+    private func check(_ gemm: MatMulLauncher, _ shape: MatMulLauncher.Shape, alpha: Float = 1, beta: Float = 0, bias: Int = 0,
                        splitK: Int? = nil, seed: UInt64 = 1, file: StaticString = #filePath, line: UInt = #line) throws {
         var random = TestRandom(seed: seed)
         let sizeA = max(1, (shape.batch - 1) * shape.resolvedStrideA + shape.m * shape.k)
@@ -48,7 +48,7 @@ final class GEMMTests: DeviceTestCase {
         let rowBias = bias == 1 ? random.floats(shape.m) : nil
         let columnBias = bias == 2 ? random.floats(shape.n) : nil
         let bufferC = try device.makeBuffer(c0)
-        let biasArgument: GEMM.Bias
+        let biasArgument: MatMulLauncher.Bias
         if let rowBias { biasArgument = .perRow(try device.makeBuffer(rowBias)) }
         else if let columnBias { biasArgument = .perColumn(try device.makeBuffer(columnBias)) }
         else { biasArgument = .none }
@@ -62,15 +62,15 @@ final class GEMMTests: DeviceTestCase {
                                  file: file, line: line)
     }
 
-    private func variants() throws -> [GEMM] {
-        [try GEMM(device: device, variant: .texel), try GEMM(device: device, variant: .tiled)]
+    private func variants() throws -> [MatMulLauncher] {
+        [try MatMulLauncher(device: device, variant: .texel), try MatMulLauncher(device: device, variant: .tiled)]
     }
 
     func testAllTransposesOnOddShapes() throws {
         for gemm in try variants() {
             for (m, n, k) in [(1, 1, 1), (7, 7, 7), (33, 33, 33), (130, 130, 130), (5, 130, 33), (130, 1, 7), (64, 128, 256)] {
                 for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
-                    try check(gemm, GEMM.Shape(m: m, n: n, k: k, transposeA: ta, transposeB: tb), alpha: 0.5, beta: -2)
+                    try check(gemm, MatMulLauncher.Shape(m: m, n: n, k: k, transposeA: ta, transposeB: tb), alpha: 0.5, beta: -2)
                 }
             }
         }
@@ -78,35 +78,35 @@ final class GEMMTests: DeviceTestCase {
 
     func testBatchedWithStridesAndBroadcast() throws {
         for gemm in try variants() {
-            try check(gemm, GEMM.Shape(m: 9, n: 12, k: 8, batch: 3))
-            try check(gemm, GEMM.Shape(m: 9, n: 13, k: 7, batch: 3, transposeB: true))
+            try check(gemm, MatMulLauncher.Shape(m: 9, n: 12, k: 8, batch: 3))
+            try check(gemm, MatMulLauncher.Shape(m: 9, n: 13, k: 7, batch: 3, transposeB: true))
             // One A shared by every batch entry (a convolution's weights), padded batch strides elsewhere.
-            try check(gemm, GEMM.Shape(m: 16, n: 20, k: 12, batch: 4, strideA: 0, strideB: 12 * 20 + 8, strideC: 16 * 20 + 4))
-            try check(gemm, GEMM.Shape(m: 6, n: 5, k: 3, batch: 2, transposeA: true, strideA: 0), beta: 1)
+            try check(gemm, MatMulLauncher.Shape(m: 16, n: 20, k: 12, batch: 4, strideA: 0, strideB: 12 * 20 + 8, strideC: 16 * 20 + 4))
+            try check(gemm, MatMulLauncher.Shape(m: 6, n: 5, k: 3, batch: 2, transposeA: true, strideA: 0), beta: 1)
         }
     }
 
     func testFusedBiasPerRowAndPerColumn() throws {
         for gemm in try variants() {
-            try check(gemm, GEMM.Shape(m: 33, n: 17, k: 9), bias: 1)
-            try check(gemm, GEMM.Shape(m: 33, n: 17, k: 9, transposeB: true), beta: 1, bias: 2)
-            try check(gemm, GEMM.Shape(m: 10, n: 7, k: 300, batch: 2), bias: 2, splitK: 4)
+            try check(gemm, MatMulLauncher.Shape(m: 33, n: 17, k: 9), bias: 1)
+            try check(gemm, MatMulLauncher.Shape(m: 33, n: 17, k: 9, transposeB: true), beta: 1, bias: 2)
+            try check(gemm, MatMulLauncher.Shape(m: 10, n: 7, k: 300, batch: 2), bias: 2, splitK: 4)
         }
     }
 
     /// A weight gradient summed over the batch: dW = Σ_b dY_b · X_bᵀ (a 1×1 convolution's backward).
     func testSumOverBatch() throws {
         for gemm in try variants() {
-            try check(gemm, GEMM.Shape(m: 8, n: 5, k: 49, batch: 3, transposeB: true, sumOverBatch: true))
-            try check(gemm, GEMM.Shape(m: 16, n: 12, k: 1024, batch: 2, transposeB: true, sumOverBatch: true), alpha: 0.5, beta: 1, bias: 1)
-            try check(gemm, GEMM.Shape(m: 7, n: 9, k: 600, batch: 4, sumOverBatch: true), bias: 2, splitK: 3)
+            try check(gemm, MatMulLauncher.Shape(m: 8, n: 5, k: 49, batch: 3, transposeB: true, sumOverBatch: true))
+            try check(gemm, MatMulLauncher.Shape(m: 16, n: 12, k: 1024, batch: 2, transposeB: true, sumOverBatch: true), alpha: 0.5, beta: 1, bias: 1)
+            try check(gemm, MatMulLauncher.Shape(m: 7, n: 9, k: 600, batch: 4, sumOverBatch: true), bias: 2, splitK: 3)
         }
     }
 
     /// Tall-skinny weight-gradient shape (small M·N, deep K): split-K, forced and automatic.
     func testSplitKMatchesTheCPU() throws {
         for gemm in try variants() {
-            let shape = GEMM.Shape(m: 16, n: 27, k: 4000, transposeA: true)
+            let shape = MatMulLauncher.Shape(m: 16, n: 27, k: 4000, transposeA: true)
             try check(gemm, shape, alpha: 2, beta: 0.5)
             for splits in [2, 3, 7] { try check(gemm, shape, splitK: splits) }
         }
@@ -130,7 +130,7 @@ final class GEMMTests: DeviceTestCase {
     }
 
     func testBadShapesAreErrorsNamingTheProblem() throws {
-        let gemm = try GEMM(device: device)
+        let gemm = try MatMulLauncher(device: device)
         let small = try device.makeBuffer(byteCount: 16), stream = try device.makeStream()
         XCTAssertThrowsError(try gemm.encode(into: stream, a: small, b: small, c: small, shape: .init(m: 3, n: 3, k: 3))) { error in
             XCTAssert("\(error)".contains("GEMM M=3 N=3 K=3 batch=1: A needs 9 floats but its buffer holds 4"), "\(error)")

@@ -12,7 +12,83 @@
 /// // channels 2..<5 of x: [4, 8, 6, 6] into y: [4, 3, 6, 6]
 /// try copy.encodeSlice(into: stream, input: x, output: y, outer: 4, axis: 8, inner: 36, range: 2..<5)
 /// ```
-public struct StridedCopy: Sendable {
+public struct CopyStridedLauncher: Sendable {
+
+    /// The push constants of `copy_strided.comp`: a 4-D index space, the shapes padded with leading 1s.
+    public struct Push: PushConstants {
+        public static let count = 20
+        /// Elements copied.
+        public var count: Int
+        /// Size of index axis 1 (axis 0 is implied by the count).
+        public var size1: Int
+        /// Size of index axis 2 (axis 0 is implied by the count).
+        public var size2: Int
+        /// Size of index axis 3 (axis 0 is implied by the count).
+        public var size3: Int
+        /// Division by `size1`: magic number.
+        public var magic1: UInt32
+        /// Division by `size1`: shift.
+        public var shift1: UInt32
+        /// Division by `size2`: magic number.
+        public var magic2: UInt32
+        /// Division by `size2`: shift.
+        public var shift2: UInt32
+        /// Division by `size3`: magic number.
+        public var magic3: UInt32
+        /// Division by `size3`: shift.
+        public var shift3: UInt32
+        /// Source offset in floats.
+        public var srcOffset: Int
+        /// Source stride of axis 0 in floats.
+        public var srcStride0: Int
+        /// Source stride of axis 1 in floats.
+        public var srcStride1: Int
+        /// Source stride of axis 2 in floats.
+        public var srcStride2: Int
+        /// Source stride of axis 3 in floats.
+        public var srcStride3: Int
+        /// Destination offset in floats.
+        public var dstOffset: Int
+        /// Destination stride of axis 0 in floats.
+        public var dstStride0: Int
+        /// Destination stride of axis 1 in floats.
+        public var dstStride1: Int
+        /// Destination stride of axis 2 in floats.
+        public var dstStride2: Int
+        /// Destination stride of axis 3 in floats.
+        public var dstStride3: Int
+
+        public init(count: Int, size1: Int, size2: Int, size3: Int, magic1: UInt32, shift1: UInt32, magic2: UInt32, shift2: UInt32,
+                    magic3: UInt32, shift3: UInt32, srcOffset: Int, srcStride0: Int, srcStride1: Int, srcStride2: Int, srcStride3: Int,
+                    dstOffset: Int, dstStride0: Int, dstStride1: Int, dstStride2: Int, dstStride3: Int) {
+            self.count = count
+            self.size1 = size1
+            self.size2 = size2
+            self.size3 = size3
+            self.magic1 = magic1
+            self.shift1 = shift1
+            self.magic2 = magic2
+            self.shift2 = shift2
+            self.magic3 = magic3
+            self.shift3 = shift3
+            self.srcOffset = srcOffset
+            self.srcStride0 = srcStride0
+            self.srcStride1 = srcStride1
+            self.srcStride2 = srcStride2
+            self.srcStride3 = srcStride3
+            self.dstOffset = dstOffset
+            self.dstStride0 = dstStride0
+            self.dstStride1 = dstStride1
+            self.dstStride2 = dstStride2
+            self.dstStride3 = dstStride3
+        }
+
+        public var values: [ShaderValue] {
+            [.count(count), .count(size1), .count(size2), .count(size3), .uint(magic1), .uint(shift1), .uint(magic2), .uint(shift2),
+             .uint(magic3), .uint(shift3), .count(srcOffset), .count(srcStride0), .count(srcStride1), .count(srcStride2),
+             .count(srcStride3), .count(dstOffset), .count(dstStride0), .count(dstStride1), .count(dstStride2), .count(dstStride3)]
+        }
+    }
     /// Where the elements of a copy's index space live in a buffer: element `index` of the index
     /// space is at `offset + Σ index[d] · strides[d]`.
     public struct Layout: Sendable, Hashable, CustomStringConvertible {
@@ -69,7 +145,7 @@ public struct StridedCopy: Sendable {
         guard shape.count <= Self.maxAxes else {
             throw VulkanError.invalidArgument("\(name): at most \(Self.maxAxes) axes are supported.")
         }
-        let count = try Elementwise.elementCount(name, shape)
+        let count = try ElementwiseLauncher.elementCount(name, shape)
         for (role, layout, buffer) in [("source", sourceLayout, source), ("destination", destinationLayout, destination)] {
             guard layout.strides.count == shape.count, layout.offset >= 0, layout.strides.allSatisfy({ $0 >= 0 }) else {
                 throw VulkanError.invalidArgument("\(name): the \(role) layout needs one non-negative stride per axis and a non-negative offset.")
@@ -78,7 +154,7 @@ public struct StridedCopy: Sendable {
             guard extent <= Int(Int32.max) else {
                 throw VulkanError.invalidArgument("\(name): the \(role) reaches element \(extent - 1), beyond 32-bit indexing.")
             }
-            try Elementwise.require(name, [(role, buffer, extent)])
+            try ElementwiseLauncher.require(name, [(role, buffer, extent)])
         }
         guard destinationLayout.isOneToOne(shape) else {
             throw VulkanError.invalidArgument("\(name): the destination layout maps several indices to one element.")
@@ -91,15 +167,18 @@ public struct StridedCopy: Sendable {
         let sizes = [Int](repeating: 1, count: pad) + shape
         let sourceStrides = [Int](repeating: 0, count: pad) + sourceLayout.strides
         let destinationStrides = [Int](repeating: 0, count: pad) + destinationLayout.strides
-        let by1 = Elementwise.divisionMagic(sizes[1]), by2 = Elementwise.divisionMagic(sizes[2]), by3 = Elementwise.divisionMagic(sizes[3])
-        let kernel = try device.kernel("copy_strided", bindings: [.texel(.r32f), .storage(.write)], pushConstants: 20,
+        let by1 = ElementwiseLauncher.divisionMagic(sizes[1]), by2 = ElementwiseLauncher.divisionMagic(sizes[2])
+        let by3 = ElementwiseLauncher.divisionMagic(sizes[3])
+        let kernel = try device.kernel(.copyStrided, bindings: [.texel(.r32f), .storage(.write)], pushConstants: Push.self,
                                        localSize: [Self.localSize])
-        let push: [ShaderValue] = [.count(count), .count(sizes[1]), .count(sizes[2]), .count(sizes[3]),
-                                   .uint(by1.magic), .uint(by1.shift), .uint(by2.magic), .uint(by2.shift), .uint(by3.magic), .uint(by3.shift),
-                                   .count(sourceLayout.offset)] + sourceStrides.map { .count($0) }
-            + [.count(destinationLayout.offset)] + destinationStrides.map { .count($0) }
+        let push = Push(count: count, size1: sizes[1], size2: sizes[2], size3: sizes[3], magic1: by1.magic, shift1: by1.shift,
+                        magic2: by2.magic, shift2: by2.shift, magic3: by3.magic, shift3: by3.shift,
+                        srcOffset: sourceLayout.offset, srcStride0: sourceStrides[0], srcStride1: sourceStrides[1],
+                        srcStride2: sourceStrides[2], srcStride3: sourceStrides[3],
+                        dstOffset: destinationLayout.offset, dstStride0: destinationStrides[0], dstStride1: destinationStrides[1],
+                        dstStride2: destinationStrides[2], dstStride3: destinationStrides[3])
         try stream.dispatch(kernel, [source, destination], push: push,
-                            groups: Elementwise.groups(units: count, localSize: Self.localSize))
+                            groups: ElementwiseLauncher.groups(units: count, localSize: Self.localSize))
     }
 
     /// Gathers a window of one axis: `input` viewed as `[outer, axis, inner]` → `output`:

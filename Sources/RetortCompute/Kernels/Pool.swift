@@ -1,3 +1,6 @@
+// Pooling (2-D).
+//   x: [N, C, H, W]; y, indices: [N, C, OH, OW] (windowed) or y: [N, C] (global)
+
 /// 2-D pooling over NCHW fp32 tensors, as PyTorch's `max_pool2d`, `avg_pool2d` and
 /// `adaptive_avg_pool2d(x, 1)` (floor mode), forward and backward.
 ///
@@ -10,7 +13,7 @@
 ///
 /// Backward passes are gathers over input positions with a fixed summation order: no atomics, the
 /// same bits on every run.
-public struct Pooling: Sendable {
+public struct PoolLauncher: Sendable {
     /// A pooling window: kernel size, stride, zero padding and dilation per spatial axis.
     public struct Window: Sendable, Hashable, CustomStringConvertible {
         public var kernelHeight, kernelWidth: Int
@@ -68,25 +71,31 @@ public struct Pooling: Sendable {
     private static let globalBackwardRun = 8
 
     public init(device: Device) throws {
-        let run: [ShaderValue] = [.count(Self.run)]
-        maxForward = try device.kernel("pool_max", bindings: [.texel(.r32f), .storage(.write), .storage(.write)], pushConstants: 18,
+        let run = RunLength(run: Self.run)
+        maxForward = try device.kernel(.poolMax, bindings: [.texel(.r32f), .storage(.write), .storage(.write)],
+                                       pushConstants: ForwardPush<Dilation>.self,
                                        localSize: [64, 1, 1], constants: run)
-        maxForward2x2 = try device.kernel("pool_max_2x2", bindings: [.texel(.rgba32f), .storage(.write), .storage(.write)], pushConstants: 9,
+        maxForward2x2 = try device.kernel(.poolMax2x2, bindings: [.texel(.rgba32f), .storage(.write), .storage(.write)],
+                                          pushConstants: HalvingPush.self,
                                           localSize: [64, 1, 1])
-        maxBackward = try device.kernel("pool_max_backward", bindings: [.texel(.r32f), .texel(.r32i), .storage(.write)], pushConstants: 22,
+        maxBackward = try device.kernel(.poolMaxBackward, bindings: [.texel(.r32f), .texel(.r32i), .storage(.write)],
+                                        pushConstants: BackwardPush<Dilation>.self,
                                         localSize: [64, 1, 1], constants: run)
-        maxBackward2x2 = try device.kernel("pool_max_2x2_backward", bindings: [.texel(.rgba32f), .storage(.read), .storage(.write)],
-                                           pushConstants: 9, localSize: [64, 1, 1])
-        averageForward = try device.kernel("pool_avg", bindings: [.texel(.r32f), .storage(.write)], pushConstants: 17,
+        maxBackward2x2 = try device.kernel(.poolMax2x2Backward, bindings: [.texel(.rgba32f), .storage(.read), .storage(.write)],
+                                           pushConstants: HalvingPush.self, localSize: [64, 1, 1])
+        averageForward = try device.kernel(.poolAvg, bindings: [.texel(.r32f), .storage(.write)],
+                                           pushConstants: ForwardPush<CountPadding>.self,
                                            localSize: [64, 1, 1], constants: run)
-        averageBackward = try device.kernel("pool_avg_backward", bindings: [.texel(.r32f), .storage(.write)], pushConstants: 21,
+        averageBackward = try device.kernel(.poolAvgBackward, bindings: [.texel(.r32f), .storage(.write)],
+                                            pushConstants: BackwardPush<CountPadding>.self,
                                             localSize: [64, 1, 1], constants: run)
-        globalForward = (try device.kernel("pool_global_avg", bindings: [.texel(.r32f), .storage(.write)], pushConstants: 2,
-                                           localSize: [64, 1, 1], constants: [1]),
-                         try device.kernel("pool_global_avg", bindings: [.texel(.rgba32f), .storage(.write)], pushConstants: 2,
-                                           localSize: [64, 1, 1], constants: [4]))
-        globalBackward = try device.kernel("pool_global_avg_backward", bindings: [.texel(.r32f), .storage(.write)], pushConstants: 4,
-                                           localSize: [64, 1, 1], constants: [.count(Self.globalBackwardRun)])
+        globalForward = (try device.kernel(.poolGlobalAvg, bindings: [.texel(.r32f), .storage(.write)], pushConstants: GlobalPush.self,
+                                           localSize: [64, 1, 1], constants: VectorWidth(vec: 1)),
+                         try device.kernel(.poolGlobalAvg, bindings: [.texel(.rgba32f), .storage(.write)], pushConstants: GlobalPush.self,
+                                           localSize: [64, 1, 1], constants: VectorWidth(vec: 4)))
+        globalBackward = try device.kernel(.poolGlobalAvgBackward, bindings: [.texel(.r32f), .storage(.write)],
+                                           pushConstants: GlobalBackwardPush.self,
+                                           localSize: [64, 1, 1], constants: RunLength(run: Self.globalBackwardRun))
     }
 
     // MARK: Max pooling
@@ -106,7 +115,7 @@ public struct Pooling: Sendable {
             try stream.dispatch(maxForward2x2, [input, output, indices], push: push, groups: maxForward2x2.linearGroups(covering: items))
             return
         }
-        let (push, invocations) = geometry.forwardPush(run: Self.run, extra: [.count(window.dilationHeight), .count(window.dilationWidth)])
+        let (push, invocations) = geometry.forwardPush(run: Self.run, extra: Dilation(DH: window.dilationHeight, DW: window.dilationWidth))
         try stream.dispatch(maxForward, [input, output, indices], push: push, groups: maxForward.linearGroups(covering: invocations))
     }
 
@@ -125,7 +134,7 @@ public struct Pooling: Sendable {
                                 groups: maxBackward2x2.linearGroups(covering: items))
             return
         }
-        let (push, invocations) = geometry.backwardPush(run: Self.run, extra: [.count(window.dilationHeight), .count(window.dilationWidth)])
+        let (push, invocations) = geometry.backwardPush(run: Self.run, extra: Dilation(DH: window.dilationHeight, DW: window.dilationWidth))
         try stream.dispatch(maxBackward, [outputGradient, indices, inputGradient], push: push,
                             groups: maxBackward.linearGroups(covering: invocations))
     }
@@ -148,7 +157,7 @@ public struct Pooling: Sendable {
         if geometry.windowCoversThePlane {
             return try encodeGlobalAverageForward(into: stream, input: input, output: output, batch: batch, channels: channels, height: height, width: width)
         }
-        let (push, invocations) = geometry.forwardPush(run: Self.run, extra: [.bool(countIncludesPadding)])
+        let (push, invocations) = geometry.forwardPush(run: Self.run, extra: CountPadding(countPad: countIncludesPadding))
         try stream.dispatch(averageForward, [input, output], push: push, groups: averageForward.linearGroups(covering: invocations))
     }
 
@@ -166,7 +175,7 @@ public struct Pooling: Sendable {
             return try encodeGlobalAverageBackward(into: stream, outputGradient: outputGradient, inputGradient: inputGradient,
                                                    batch: batch, channels: channels, height: height, width: width)
         }
-        let (push, invocations) = geometry.backwardPush(run: Self.run, extra: [.bool(countIncludesPadding)])
+        let (push, invocations) = geometry.backwardPush(run: Self.run, extra: CountPadding(countPad: countIncludesPadding))
         try stream.dispatch(averageBackward, [outputGradient, inputGradient], push: push,
                             groups: averageBackward.linearGroups(covering: invocations))
     }
@@ -185,7 +194,7 @@ public struct Pooling: Sendable {
         let planeSize = height * width
         let kernel = planeSize % 4 == 0 ? globalForward.vector : globalForward.scalar
         let texels = planeSize % 4 == 0 ? planeSize / 4 : planeSize
-        try stream.dispatch(kernel, [input, output], push: [.count(geometry.planes), .count(texels)],
+        try stream.dispatch(kernel, [input, output], push: GlobalPush(planes: geometry.planes, P: texels),
                             groups: kernel.linearGroups(covering: geometry.planes))
     }
 
@@ -201,21 +210,22 @@ public struct Pooling: Sendable {
         let divisor = FastDivisor(planeSize)
         let count = geometry.planes * planeSize
         try stream.dispatch(globalBackward, [outputGradient, inputGradient],
-                            push: [.count(planeSize), .count(count), .uint(divisor.magic), .uint(divisor.shift)],
+                            push: GlobalBackwardPush(HW: planeSize, count: count, hwMagic: divisor.magic, hwShift: divisor.shift),
                             groups: globalBackward.linearGroups(covering: (count + Self.globalBackwardRun - 1) / Self.globalBackwardRun))
     }
 }
 
-extension Pooling {
+extension PoolLauncher {
     /// Input and output shapes of one pooling call, checked as PyTorch checks them.
     fileprivate struct Geometry {
         let batch, channels, height, width: Int
         let outHeight, outWidth: Int
-        let window: Pooling.Window?
+        let window: PoolLauncher.Window?
         let operation: String
 
         /// `window` nil: global pooling (output `[N, C]`).
-        init(batch: Int, channels: Int, height: Int, width: Int, window: Pooling.Window?, operation: String, allowsDilation: Bool = true) throws {
+        init(batch: Int, channels: Int, height: Int, width: Int, window: PoolLauncher.Window?, operation: String,
+             allowsDilation: Bool = true) throws {
             (self.batch, self.channels, self.height, self.width, self.window, self.operation) = (batch, channels, height, width, window, operation)
             let shape = "[\(batch), \(channels), \(height), \(width)]"
             guard batch > 0, channels > 0, height > 0, width > 0 else {
@@ -236,7 +246,7 @@ extension Pooling {
                   window.dilationHeight > 0, window.dilationWidth > 0, window.paddingHeight >= 0, window.paddingWidth >= 0 else {
                 throw VulkanError.invalidArgument("Pooling (\(operation)) on x: \(shape): the window (\(window)) needs positive kernel, stride and dilation and non-negative padding.")
             }
-            let largest = Pooling.Window.largestValue
+            let largest = PoolLauncher.Window.largestValue
             guard [window.kernelHeight, window.kernelWidth, window.strideHeight, window.strideWidth, window.paddingHeight, window.paddingWidth,
                    window.dilationHeight, window.dilationWidth].allSatisfy({ $0 <= largest }) else {
                 throw VulkanError.invalidArgument("Pooling (\(operation)) on x: \(shape): window sizes above \(largest) are not supported (window: \(window)).")
@@ -274,57 +284,61 @@ extension Pooling {
         }
 
         /// The window's geometry as the shaders' push constants start: H W OH OW KH KW SH SW PH PW.
-        private var windowPush: [ShaderValue] {
-            guard let window else { return [] }
-            return [height, width, outHeight, outWidth, window.kernelHeight, window.kernelWidth, window.strideHeight, window.strideWidth,
-                    window.paddingHeight, window.paddingWidth].map { .count($0) }
+        private func windowPush(_ window: Window) -> WindowPush {
+            WindowPush(H: height, W: width, OH: outHeight, OW: outWidth, KH: window.kernelHeight, KW: window.kernelWidth,
+                       SH: window.strideHeight, SW: window.strideWidth, PH: window.paddingHeight, PW: window.paddingWidth)
         }
 
         /// Forward push constants (`extra` after the window) and invocation count: one invocation
         /// per `run` outputs of an output row.
-        func forwardPush(run: Int, extra: [ShaderValue]) -> ([ShaderValue], Int) {
+        func forwardPush<Extra: PushConstants>(run: Int, extra: Extra) -> (ForwardPush<Extra>, Int) {
             let rowBlocks = (outWidth + run - 1) / run
             let items = planes * outHeight * rowBlocks
-            let blocks = FastDivisor(rowBlocks), rows = FastDivisor(outHeight)
-            return (windowPush + extra + [.count(rowBlocks), .count(items), .uint(blocks.magic), .uint(blocks.shift), .uint(rows.magic), .uint(rows.shift)],
-                    items)
+            return (ForwardPush(window: windowPush(window!), extra: extra, rowBlocks: rowBlocks, items: items,
+                                blocks: FastDivisor(rowBlocks), outputRows: FastDivisor(outHeight)), items)
         }
 
         /// Push constants and invocation count of the 2×2, stride-2 kernels (W % 8 == 0): one
         /// invocation per 4 outputs.
-        func halvingPush() -> ([ShaderValue], Int) {
+        func halvingPush() -> (HalvingPush, Int) {
             let blocks = width / 8
             let items = planes * outHeight * blocks
             let (blockDivisor, rowDivisor) = (FastDivisor(blocks), FastDivisor(outHeight))
-            return ([.count(height), .count(width), .count(outHeight), .count(blocks), .count(items),
-                     .uint(blockDivisor.magic), .uint(blockDivisor.shift), .uint(rowDivisor.magic), .uint(rowDivisor.shift)], items)
+            return (HalvingPush(H: height, W: width, OH: outHeight, blocks: blocks, items: items, blocksMagic: blockDivisor.magic,
+                                blocksShift: blockDivisor.shift, ohMagic: rowDivisor.magic, ohShift: rowDivisor.shift), items)
         }
 
         /// Backward push constants and invocation count: one invocation per `run` positions of an input row.
-        func backwardPush(run: Int, extra: [ShaderValue]) -> ([ShaderValue], Int) {
-            guard let window else { return ([], 0) }
+        func backwardPush<Extra: PushConstants>(run: Int, extra: Extra) -> (BackwardPush<Extra>, Int) {
+            let window = window!
             let rowBlocks = (width + run - 1) / run
             let items = planes * height * rowBlocks
-            let divisors = [rowBlocks, height, window.strideHeight, window.strideWidth].map(FastDivisor.init)
-            return (windowPush + extra + [.count(rowBlocks), .count(items)] + divisors.flatMap { [ShaderValue.uint($0.magic), .uint($0.shift)] },
-                    items)
+            let divisors = (blocks: FastDivisor(rowBlocks), height: FastDivisor(height), strideHeight: FastDivisor(window.strideHeight),
+                            strideWidth: FastDivisor(window.strideWidth))
+            return (BackwardPush(window: windowPush(window), extra: extra, rowBlocks: rowBlocks, items: items, divisors: divisors), items)
         }
     }
 }
 
 /// Division by a fixed divisor `d` in (0, 2³¹) as a multiply and a shift, for dividends below 2³¹:
 /// `n / d = (mulhi(n, magic) + n) >> shift` (`fastdiv` in `Shaders/pool.glsl`).
-struct FastDivisor {
-    let magic: UInt32
-    let shift: UInt32
+public struct FastDivisor: Sendable, Hashable {
+    /// The multiplier.
+    public let magic: UInt32
+    /// The final right shift.
+    public let shift: UInt32
 
-    init(_ divisor: Int) {
+    /// The magic numbers for `divisor`; traps outside (0, 2³¹) (a programmer error).
+    public init(_ divisor: Int) {
         precondition(divisor > 0 && divisor < 1 << 31, "FastDivisor needs a divisor in (0, 2³¹), got \(divisor)")
         var shift: UInt64 = 0
         while (UInt64(1) << shift) < UInt64(divisor) { shift += 1 }
         magic = UInt32(((UInt64(1) << 32) * ((UInt64(1) << shift) - UInt64(divisor))) / UInt64(divisor) + 1)
         self.shift = UInt32(shift)
     }
+
+    /// The two push constants a shader divides with: `magic`, then `shift`.
+    var values: [ShaderValue] { [.uint(magic), .uint(shift)] }
 }
 
 extension Kernel {

@@ -1,15 +1,230 @@
 import Foundation
 
+// Batched matrix multiply.
+//   A: [batch, M, K] (or [batch, K, M] transposed); B: [batch, K, N] (or [batch, N, K]); C: [batch, M, N]; bias: [M] or [N]
+
 /// Batched `C = alpha · op(A) · op(B) + beta · C (+ bias)` for fp32 matrices, op ∈ {none, transpose}.
 ///
 /// Two kernel families, picked per device:
 /// - ``Variant/texel`` (lavapipe): A and B are read as RGBA32F texel buffers in a dense, zero-padded
 ///   row-major layout, each invocation keeping a 16×16 block of C in registers; operands that are
-///   transposed or not 4-aligned are first packed into that layout by `gemm_pack`.
+///   transposed or not 4-aligned are first packed into that layout by `matmul_pack`.
 /// - ``Variant/tiled`` (GPUs): the classic shared-memory tiled kernel, reading any strides directly.
 /// Split-K (for tall-skinny products such as weight gradients) writes per-slice partial products and
 /// sums them in a fixed order in a second pass, so results are deterministic.
-public final class GEMM: Sendable {
+public final class MatMulLauncher: Sendable {
+
+    /// The specialization constants of `matmul.comp`.
+    public struct Specialization: SpecializationConstants {
+        /// constant_id 3: `TM`: rows of C per invocation.
+        public var tm: Int
+        /// constant_id 4: `NB`: vec4 columns of C per invocation.
+        public var nb: Int
+        /// constant_id 5: `BIAS`: 0 none, 1 per row (bias[M]), 2 per column (bias[N]); 0 while writing partial products.
+        public var bias: UInt32
+
+        public init(tm: Int, nb: Int, bias: UInt32) {
+            self.tm = tm
+            self.nb = nb
+            self.bias = bias
+        }
+
+        public var values: [ShaderValue] { [.count(tm), .count(nb), .uint(bias)] }
+    }
+
+    /// The push constants of `matmul.comp` (K and N in vec4 texels of the packed operands).
+    public struct Push: PushConstants {
+        public static let count = 12
+        /// Rows of C.
+        public var M: Int
+        /// Columns of C.
+        public var N: Int
+        /// K in texels.
+        public var K4: Int
+        /// N in texels.
+        public var N4: Int
+        /// Texels between batch entries of A (0 broadcasts one A).
+        public var strideA4: Int
+        /// Texels between batch entries of B.
+        public var strideB4: Int
+        /// Floats between batch entries of C.
+        public var strideC: Int
+        /// K slices; 1 = no split.
+        public var splits: Int
+        /// Texels of K per slice.
+        public var chunk4: Int
+        /// 1: write raw partial products (split-K or a sum over the batch).
+        public var partial: UInt32
+        /// Weight of A·B.
+        public var alpha: Float
+        /// Weight of the old C.
+        public var beta: Float
+
+        public init(M: Int, N: Int, K4: Int, N4: Int, strideA4: Int, strideB4: Int, strideC: Int, splits: Int, chunk4: Int,
+                    partial: UInt32, alpha: Float, beta: Float) {
+            self.M = M
+            self.N = N
+            self.K4 = K4
+            self.N4 = N4
+            self.strideA4 = strideA4
+            self.strideB4 = strideB4
+            self.strideC = strideC
+            self.splits = splits
+            self.chunk4 = chunk4
+            self.partial = partial
+            self.alpha = alpha
+            self.beta = beta
+        }
+
+        public var values: [ShaderValue] {
+            [.count(M), .count(N), .count(K4), .count(N4), .count(strideA4), .count(strideB4), .count(strideC), .count(splits),
+             .count(chunk4), .uint(partial), .float(alpha), .float(beta)]
+        }
+    }
+
+    /// The push constants of `matmul_pack.comp`.
+    public struct PackPush: PushConstants {
+        public static let count = 7
+        /// Rows of the source matrix.
+        public var rows: Int
+        /// Columns of the source matrix.
+        public var cols: Int
+        /// Rows of the packed matrix.
+        public var rowsPadded: Int
+        /// Columns of the packed matrix.
+        public var colsPadded: Int
+        /// Source floats between rows.
+        public var rowStride: Int
+        /// Source floats between columns.
+        public var colStride: Int
+        /// Source floats between batch entries.
+        public var srcBatch: Int
+
+        public init(rows: Int, cols: Int, rowsPadded: Int, colsPadded: Int, rowStride: Int, colStride: Int, srcBatch: Int) {
+            self.rows = rows
+            self.cols = cols
+            self.rowsPadded = rowsPadded
+            self.colsPadded = colsPadded
+            self.rowStride = rowStride
+            self.colStride = colStride
+            self.srcBatch = srcBatch
+        }
+
+        public var values: [ShaderValue] {
+            [.count(rows), .count(cols), .count(rowsPadded), .count(colsPadded), .count(rowStride), .count(colStride), .count(srcBatch)]
+        }
+    }
+
+    /// The specialization constants of `matmul_tiled.comp`.
+    public struct TiledSpecialization: SpecializationConstants {
+        /// constant_id 3: `BIAS`: 0 none, 1 per row (bias[M]), 2 per column (bias[N]); 0 while writing partial products.
+        public var bias: UInt32
+
+        public init(bias: UInt32) {
+            self.bias = bias
+        }
+
+        public var values: [ShaderValue] { [.uint(bias)] }
+    }
+
+    /// The push constants of `matmul_tiled.comp` (strided operands, no packing).
+    public struct TiledPush: PushConstants {
+        public static let count = 15
+        /// Rows of C.
+        public var M: Int
+        /// Columns of C.
+        public var N: Int
+        /// The shared dimension.
+        public var K: Int
+        /// Floats between rows of A.
+        public var rsA: Int
+        /// Floats between columns of A.
+        public var csA: Int
+        /// Floats between rows of B.
+        public var rsB: Int
+        /// Floats between columns of B.
+        public var csB: Int
+        /// Floats between batch entries of A.
+        public var strideA: Int
+        /// Floats between batch entries of B.
+        public var strideB: Int
+        /// Floats between batch entries of C.
+        public var strideC: Int
+        /// K slices; 1 = no split.
+        public var splits: Int
+        /// Elements of K per slice.
+        public var chunk: Int
+        /// 1: write raw partial products.
+        public var partial: UInt32
+        /// Weight of A·B.
+        public var alpha: Float
+        /// Weight of the old C.
+        public var beta: Float
+
+        public init(M: Int, N: Int, K: Int, rsA: Int, csA: Int, rsB: Int, csB: Int, strideA: Int, strideB: Int, strideC: Int,
+                    splits: Int, chunk: Int, partial: UInt32, alpha: Float, beta: Float) {
+            self.M = M
+            self.N = N
+            self.K = K
+            self.rsA = rsA
+            self.csA = csA
+            self.rsB = rsB
+            self.csB = csB
+            self.strideA = strideA
+            self.strideB = strideB
+            self.strideC = strideC
+            self.splits = splits
+            self.chunk = chunk
+            self.partial = partial
+            self.alpha = alpha
+            self.beta = beta
+        }
+
+        public var values: [ShaderValue] {
+            [.count(M), .count(N), .count(K), .count(rsA), .count(csA), .count(rsB), .count(csB), .count(strideA), .count(strideB),
+             .count(strideC), .count(splits), .count(chunk), .uint(partial), .float(alpha), .float(beta)]
+        }
+    }
+
+    /// The specialization constants of `matmul_reduce.comp`.
+    public struct ReduceSpecialization: SpecializationConstants {
+        /// constant_id 3: `BIAS`: 0 none, 1 per row, 2 per column.
+        public var bias: UInt32
+
+        public init(bias: UInt32) {
+            self.bias = bias
+        }
+
+        public var values: [ShaderValue] { [.uint(bias)] }
+    }
+
+    /// The push constants of `matmul_reduce.comp` (the split-K epilogue).
+    public struct ReducePush: PushConstants {
+        public static let count = 6
+        /// Rows of C.
+        public var M: Int
+        /// Columns of C.
+        public var N: Int
+        /// Partial products per output.
+        public var splits: Int
+        /// Floats between batch entries of C.
+        public var strideC: Int
+        /// Weight of the summed partials.
+        public var alpha: Float
+        /// Weight of the old C.
+        public var beta: Float
+
+        public init(M: Int, N: Int, splits: Int, strideC: Int, alpha: Float, beta: Float) {
+            self.M = M
+            self.N = N
+            self.splits = splits
+            self.strideC = strideC
+            self.alpha = alpha
+            self.beta = beta
+        }
+
+        public var values: [ShaderValue] { [.count(M), .count(N), .count(splits), .count(strideC), .float(alpha), .float(beta)] }
+    }
     /// Problem shape. Matrices inside a batch entry are dense: A is [M, K] (or [K, M] when
     /// `transposeA`), B is [K, N] (or [N, K] when `transposeB`), C is [M, N].
     public struct Shape: Sendable, Equatable {
@@ -141,24 +356,24 @@ public final class GEMM: Sendable {
         let chunk4 = (k4 + splits - 1) / splits
         let slices = (k4 + chunk4 - 1) / chunk4
         let partial = slices > 1 || (shape.sumOverBatch && batch > 1)
-        let kernel = try device.kernel("gemm", bindings: [.texel(.rgba32f), .texel(.rgba32f), .storage(.readWrite), .texel(.r32f)],
-                                       pushConstants: 12, localSize: [UInt32(localX), 1, 1],
-                                       constants: [.count(rows), .count(vec4Columns), .uint(partial ? 0 : biasMode)])
+        let kernel = try device.kernel(.matmul, bindings: [.texel(.rgba32f), .texel(.rgba32f), .storage(.readWrite), .texel(.r32f)],
+                                       pushConstants: Push.self, localSize: [UInt32(localX), 1, 1],
+                                       constants: Specialization(tm: rows, nb: vec4Columns, bias: partial ? 0 : biasMode))
         let target = partial ? try device.makeBuffer(byteCount: batch * slices * m * n * 4) : c
         try stream.dispatch(kernel, [packedA, packedB, target, bias],
-                            push: [.count(m), .count(n), .count(k4), .count(n4), .count(strideA4), .count(strideB4),
-                                   .count(shape.resolvedStrideC), .count(slices), .count(chunk4), .uint(partial ? 1 : 0),
-                                   .float(alpha), .float(beta)],
+                            push: Push(M: m, N: n, K4: k4, N4: n4, strideA4: strideA4, strideB4: strideB4, strideC: shape.resolvedStrideC,
+                                       splits: slices, chunk4: chunk4, partial: partial ? 1 : 0, alpha: alpha, beta: beta),
                             groups: (groupsX, groupsY, batch * slices))
         if partial { try reduce(stream, partials: target, into: c, shape: shape, slices: slices, alpha, beta, biasMode, bias) }
     }
 
     private func pack(_ stream: CommandStream, from source: Buffer, into destination: Buffer, rows: Int, cols: Int,
                       rowsPadded: Int, colsPadded: Int, rowStride: Int, colStride: Int, sourceBatch: Int, entries: Int) throws {
-        let kernel = try device.kernel("gemm_pack", bindings: [.texel(.r32f), .storage(.write)], pushConstants: 7, localSize: [16, 4, 1])
+        let kernel = try device.kernel(.matmulPack, bindings: [.texel(.r32f), .storage(.write)], pushConstants: PackPush.self,
+                                       localSize: [16, 4, 1])
         try stream.dispatch(kernel, [source, destination],
-                            push: [.count(rows), .count(cols), .count(rowsPadded), .count(colsPadded),
-                                   .count(rowStride), .count(colStride), .count(sourceBatch)],
+                            push: PackPush(rows: rows, cols: cols, rowsPadded: rowsPadded, colsPadded: colsPadded, rowStride: rowStride,
+                                           colStride: colStride, srcBatch: sourceBatch),
                             groups: kernel.groups(covering: (colsPadded, rowsPadded, entries)))
     }
 
@@ -175,15 +390,15 @@ public final class GEMM: Sendable {
         let chunk = (depth + splits - 1) / splits * 16
         let slices = (k + chunk - 1) / chunk
         let partial = slices > 1 || (shape.sumOverBatch && batch > 1)
-        let kernel = try device.kernel("gemm_tiled", bindings: [.storage(.read), .storage(.read), .storage(.readWrite), .texel(.r32f)],
-                                       pushConstants: 15, localSize: [16, 16, 1], constants: [.uint(partial ? 0 : biasMode)])
+        let kernel = try device.kernel(.matmulTiled, bindings: [.storage(.read), .storage(.read), .storage(.readWrite), .texel(.r32f)],
+                                       pushConstants: TiledPush.self, localSize: [16, 16, 1],
+                                       constants: TiledSpecialization(bias: partial ? 0 : biasMode))
         let target = partial ? try device.makeBuffer(byteCount: batch * slices * m * n * 4) : c
         try stream.dispatch(kernel, [a, b, target, bias],
-                            push: [.count(m), .count(n), .count(k),
-                                   .count(shape.transposeA ? 1 : k), .count(shape.transposeA ? m : 1),
-                                   .count(shape.transposeB ? 1 : n), .count(shape.transposeB ? k : 1),
-                                   .count(shape.resolvedStrideA), .count(shape.resolvedStrideB), .count(shape.resolvedStrideC),
-                                   .count(slices), .count(chunk), .uint(partial ? 1 : 0), .float(alpha), .float(beta)],
+                            push: TiledPush(M: m, N: n, K: k, rsA: shape.transposeA ? 1 : k, csA: shape.transposeA ? m : 1,
+                                            rsB: shape.transposeB ? 1 : n, csB: shape.transposeB ? k : 1, strideA: shape.resolvedStrideA,
+                                            strideB: shape.resolvedStrideB, strideC: shape.resolvedStrideC, splits: slices, chunk: chunk,
+                                            partial: partial ? 1 : 0, alpha: alpha, beta: beta),
                             groups: (groupsX, groupsY, batch * slices))
         if partial { try reduce(stream, partials: target, into: c, shape: shape, slices: slices, alpha, beta, biasMode, bias) }
     }
@@ -203,13 +418,14 @@ public final class GEMM: Sendable {
 
     private func reduce(_ stream: CommandStream, partials: Buffer, into c: Buffer, shape: Shape, slices: Int,
                         _ alpha: Float, _ beta: Float, _ biasMode: UInt32, _ bias: Buffer) throws {
-        let kernel = try device.kernel("gemm_reduce", bindings: [.texel(.r32f), .storage(.readWrite), .texel(.r32f)],
-                                       pushConstants: 6, localSize: [64, 1, 1], constants: [.uint(biasMode)])
+        let kernel = try device.kernel(.matmulReduce, bindings: [.texel(.r32f), .storage(.readWrite), .texel(.r32f)],
+                                       pushConstants: ReducePush.self, localSize: [64, 1, 1],
+                                       constants: ReduceSpecialization(bias: biasMode))
         // Summing over the batch is the same fixed-order reduction with batch · slices partials.
         let (partialCount, outputs) = shape.sumOverBatch ? (shape.batch * slices, 1) : (slices, shape.batch)
         try stream.dispatch(kernel, [partials, c, bias],
-                            push: [.count(shape.m), .count(shape.n), .count(partialCount), .count(shape.resolvedStrideC),
-                                   .float(alpha), .float(beta)],
+                            push: ReducePush(M: shape.m, N: shape.n, splits: partialCount, strideC: shape.resolvedStrideC, alpha: alpha,
+                                             beta: beta),
                             groups: kernel.groups(covering: (shape.m * shape.n, outputs, 1)))
     }
 
@@ -240,7 +456,7 @@ public final class GEMM: Sendable {
     }
 }
 
-extension GEMM {
+extension MatMulLauncher {
     /// Unbatched, untransposed convenience: A [M, K] · B [K, N] into C [M, N].
     public func encode(into stream: CommandStream, a: Buffer, b: Buffer, c: Buffer, m: Int, n: Int, k: Int,
                        alpha: Float = 1, beta: Float = 0) throws {

@@ -1,0 +1,33 @@
+import RetortCompute
+
+// Top-k accuracy on the device: only the count comes back to the host.
+//   logits: [B, C]; labels: B class indices; result: the number of rows whose label is a top-k logit
+
+extension Tensor {
+    /// The number of rows of these logits (`[B, C]`) whose label is among the `k` largest logits of
+    /// the row, counted on the device so that only the count is read back.
+    ///
+    /// A label is in the top k when fewer than `k` logits of its row are strictly greater than its
+    /// own, so a tie with the k-th largest counts as a hit (the rule of `Trainer.topK` on host
+    /// logits). A NaN label logit never counts. Not recorded: the count has no gradient.
+    ///
+    /// - Throws: `TensorError.invalidShape` unless `self` is `[B, C]` with `B = labels.count` and
+    ///   every label in `0..<C`, or when `k` is not positive.
+    public func topKCorrect(labels: [Int], k: Int) throws -> Int {
+        guard shape.count == 2, labels.count == shape[0] else {
+            throw TensorError.invalidShape(op: "topKCorrect", shape: shape, expected: "[B, C] logits with B = \(labels.count) labels")
+        }
+        let classes = shape[1]
+        if let bad = labels.first(where: { !(0..<classes).contains($0) }) {
+            throw TensorError.invalidShape(op: "topKCorrect", shape: shape, expected: "labels in 0..<\(classes), got \(bad)")
+        }
+        guard k > 0 else { throw TensorError.invalidShape(op: "topKCorrect", shape: shape, expected: "k > 0, got \(k)") }
+        let launcher = try context.launcher(TopKLauncher.self) { try TopKLauncher(device: $0) }
+        let labelBuffer = try context.device.makeBuffer(labels.map(UInt32.init))
+        let counts = try context.device.makeBuffer(byteCount: 4)
+        try launcher.encodeTopKCorrect(into: context.stream, logits: buffer, labels: labelBuffer, counts: counts, rows: shape[0],
+                                       columns: classes, topK: [min(k, classes)])
+        try context.synchronize()
+        return Int(try counts.read(UInt32.self, count: 1)[0])
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+
+// SGD step, in place.
+//   parameters, gradients, momentumBuffer: [count]
+
+/// `torch.optim.SGD` as one in-place dispatch per parameter buffer (`sgd.comp`).
+///
+/// Hyper-parameters travel as push constants, so a learning-rate schedule changes ``Options/learningRate``
+/// between steps without building a new pipeline. The caller owns the momentum buffer (zero-initialized
+/// or not: the first step overwrites it, as PyTorch's lazily created buffer does) and says when a
+/// step is the first one.
+public struct SGDLauncher: Sendable {
+    /// The arguments of `torch.optim.SGD`. Like PyTorch's Python floats they are doubles; derived
+    /// scalars are computed in double precision and rounded to fp32 once.
+    public struct Options: Sendable, Hashable {
+        public var learningRate: Double
+        public var momentum: Double
+        public var dampening: Double
+        public var weightDecay: Double
+        public var nesterov: Bool
+        public var maximize: Bool
+
+        public init(learningRate: Double, momentum: Double = 0, dampening: Double = 0, weightDecay: Double = 0,
+                    nesterov: Bool = false, maximize: Bool = false) {
+            self.learningRate = learningRate
+            self.momentum = momentum
+            self.dampening = dampening
+            self.weightDecay = weightDecay
+            self.nesterov = nesterov
+            self.maximize = maximize
+        }
+    }
+
+    /// The scalar kernel and the one that updates four parameters per step (counts divisible by 4).
+    public let kernel: Kernel, vectorKernel: Kernel
+    private static let localSize: UInt32 = 64
+
+    /// The push constants of `sgd.comp`.
+    public struct Push: PushConstants {
+        public static let count = 8
+        /// Parameters to update.
+        public var count: Int
+        /// Learning rate.
+        public var lr: Float
+        /// Momentum factor (0: no momentum buffer).
+        public var momentum: Float
+        /// 1 − dampening, computed in double precision.
+        public var oneMinusDampening: Float
+        /// L2 penalty added to the gradient.
+        public var weightDecay: Float
+        /// Nesterov momentum.
+        public var nesterov: Bool
+        /// The momentum buffer starts as the gradient.
+        public var firstStep: Bool
+        /// Ascend instead of descend.
+        public var maximize: Bool
+
+        public init(count: Int, lr: Float, momentum: Float, oneMinusDampening: Float, weightDecay: Float, nesterov: Bool,
+                    firstStep: Bool, maximize: Bool) {
+            self.count = count
+            self.lr = lr
+            self.momentum = momentum
+            self.oneMinusDampening = oneMinusDampening
+            self.weightDecay = weightDecay
+            self.nesterov = nesterov
+            self.firstStep = firstStep
+            self.maximize = maximize
+        }
+
+        public var values: [ShaderValue] {
+            [.count(count), .float(lr), .float(momentum), .float(oneMinusDampening), .float(weightDecay), .bool(nesterov),
+             .bool(firstStep), .bool(maximize)]
+        }
+    }
+
+    public init(device: Device) throws {
+        kernel = try device.kernel(.sgd, bindings: [.storage(.readWrite), .texel(.r32f), .storage(.readWrite)], pushConstants: Push.self,
+                                   localSize: [Self.localSize], constants: VectorWidth(vec: 1))
+        vectorKernel = try device.kernel(.sgd, bindings: [.storage(.readWrite), .texel(.rgba32f), .storage(.readWrite)],
+                                         pushConstants: Push.self, localSize: [Self.localSize], constants: VectorWidth(vec: 4))
+    }
+
+    /// Records one step over `count` parameters: `parameters` (and `momentumBuffer`, required when
+    /// `options.momentum != 0`) are updated in place from `gradients`. `firstStep` makes the momentum
+    /// buffer start as the (weight-decayed) gradient.
+    public func encodeStep(into stream: CommandStream, parameters: Buffer, gradients: Buffer, momentumBuffer: Buffer?,
+                           count: Int, options: Options, firstStep: Bool) throws {
+        let context = "SGD step over \(count) parameters"
+        guard count > 0, count <= Int(Int32.max) else { throw VulkanError.invalidArgument("\(context): the count must be positive and 32-bit.") }
+        guard options.learningRate >= 0, options.momentum >= 0, options.weightDecay >= 0 else {
+            throw VulkanError.invalidArgument("\(context): learning rate (\(options.learningRate)), momentum (\(options.momentum)) and weight decay (\(options.weightDecay)) must not be negative.")
+        }
+        guard !options.nesterov || (options.momentum > 0 && options.dampening == 0) else {
+            throw VulkanError.invalidArgument("\(context): Nesterov momentum requires a momentum and zero dampening (got momentum \(options.momentum), dampening \(options.dampening)).")
+        }
+        var buffers = [("parameters", parameters, count), ("gradients", gradients, count)]
+        if options.momentum != 0 {
+            guard let momentumBuffer else { throw VulkanError.invalidArgument("\(context): momentum \(options.momentum) needs a momentum buffer.") }
+            guard momentumBuffer !== parameters, momentumBuffer !== gradients, parameters !== gradients else {
+                throw VulkanError.invalidArgument("\(context): parameters, gradients and momentum buffer must be distinct buffers.")
+            }
+            buffers.append(("momentum buffer", momentumBuffer, count))
+        } else if parameters === gradients {
+            throw VulkanError.invalidArgument("\(context): parameters and gradients must be distinct buffers.")
+        }
+        try ElementwiseLauncher.require(context, buffers)
+        let push = Push(count: count, lr: Float(options.learningRate), momentum: Float(options.momentum),
+                        oneMinusDampening: Float(1 - options.dampening), weightDecay: Float(options.weightDecay),
+                        nesterov: options.nesterov, firstStep: firstStep, maximize: options.maximize)
+        // Without momentum the buffer binding is never read or written; the parameters fill the slot.
+        let state = options.momentum != 0 ? momentumBuffer! : parameters
+        let vectorized = count % 4 == 0
+        try stream.dispatch(vectorized ? vectorKernel : kernel, [parameters, gradients, state], push: push,
+                            groups: Self.groups(vectorized ? count / 4 : count))
+    }
+
+    static func groups(_ units: Int) -> (Int, Int, Int) {
+        ElementwiseLauncher.groups(units: units, localSize: localSize)
+    }
+}

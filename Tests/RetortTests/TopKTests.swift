@@ -1,0 +1,52 @@
+import XCTest
+import Retort
+import RetortTestSupport
+
+/// `Tensor.topKCorrect` against the host rule the trainers used before it: a row counts when fewer
+/// than k of its logits are strictly greater than the label's.
+final class TopKTests: ContextTestCase {
+    private var random = SplitMix64(seed: 41)
+
+    /// The host oracle (the rule of `Trainer.topK`).
+    private func hostCount(_ logits: [Float], labels: [Int], k: Int) -> Int {
+        let classes = logits.count / labels.count
+        var hits = 0
+        for (row, label) in labels.enumerated() {
+            let scores = logits[row * classes..<(row + 1) * classes]
+            let own = scores[scores.startIndex + label]
+            if scores.filter({ $0 > own }).count < k { hits += 1 }
+        }
+        return hits
+    }
+
+    func testCountsMatchTheHostWithTies() throws {
+        for (rows, classes) in [(1, 1), (5, 7), (32, 10), (130, 3), (64, 100)] {
+            // Small integers: many ties, some with the k-th largest.
+            let logits = (0..<rows * classes).map { _ in Float(random.next() % 5) }
+            let labels = (0..<rows).map { _ in Int(random.next() % UInt64(classes)) }
+            let x = try tensor(logits, [rows, classes])
+            for k in [1, 2, 5, classes + 3] {
+                XCTAssertEqual(try x.topKCorrect(labels: labels, k: k), hostCount(logits, labels: labels, k: k),
+                               "top-\(k) of [\(rows), \(classes)]")
+            }
+        }
+    }
+
+    func testHandMadeRows() throws {
+        // Row 0: the label ties the maximum (a top-1 hit); row 1: five logits beat the label (a top-5 miss).
+        let logits: [Float] = [1, 3, 3, 2, 0, 0, 0,
+                               6, 5, 4, 3, 2, 1, 0]
+        let x = try tensor(logits, [2, 7])
+        XCTAssertEqual(try x.topKCorrect(labels: [2, 5], k: 1), 1)
+        XCTAssertEqual(try x.topKCorrect(labels: [2, 5], k: 5), 1)
+        XCTAssertEqual(try x.topKCorrect(labels: [2, 5], k: 6), 2)
+    }
+
+    func testBadLabelsAndShapesThrow() throws {
+        let x = try tensor([Float](repeating: 0, count: 6), [2, 3])
+        XCTAssertThrowsError(try x.topKCorrect(labels: [0, 3], k: 1))
+        XCTAssertThrowsError(try x.topKCorrect(labels: [0], k: 1))
+        XCTAssertThrowsError(try x.topKCorrect(labels: [0, 1], k: 0))
+        XCTAssertThrowsError(try tensor([0, 1, 2], [3]).topKCorrect(labels: [0, 1, 2], k: 1))
+    }
+}
