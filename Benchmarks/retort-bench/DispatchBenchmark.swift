@@ -16,8 +16,9 @@ struct DispatchBenchmark {
         let shared = try device.makeBuffer([Float](repeating: 0, count: elements))
         let separate = try (0..<dispatches).map { _ in try device.makeBuffer([Float](repeating: 0, count: elements)) }
         let gradient = try device.makeBuffer([Float](repeating: -1, count: elements))
-        let push = SGDLauncher.Push(count: elements, lr: 1, momentum: 0, oneMinusDampening: 1, weightDecay: 0, nesterov: false,
-                                    firstStep: false, maximize: false)
+        // `sgd.comp`'s push constants (SGDLauncher.Push): count, lr, momentum, 1 − dampening, weight decay,
+        // nesterov, first step, maximize.
+        let push: [ShaderValue] = [.count(elements), 1.0, 0.0, 1.0, 0.0, false, false, false]
 
         // Warm-up: pipeline JIT and first-touch costs are paid here, not measured.
         try stream.dispatch(kernel, [shared, gradient, shared], push: push, groups: (1, 1, 1))

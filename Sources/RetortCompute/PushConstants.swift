@@ -32,10 +32,6 @@ public struct VectorWidth: SpecializationConstants {
     /// counts divisible by 4).
     public var vec: UInt32
 
-    public init(vec: UInt32) {
-        self.vec = vec
-    }
-
     public var values: [ShaderValue] { [.uint(vec)] }
 }
 

@@ -217,9 +217,7 @@ final class Conv2dTests: DeviceTestCase {
         let b = try device.makeBuffer(byteCount: 16), y = try device.makeBuffer(byteCount: 2 * 4 * 64 * 4)
         let short = try device.makeBuffer(byteCount: 2 * 4 * 64 * 4 - 4), tiny = try device.makeBuffer(byteCount: 64)
         func assertInvalid(_ body: () throws -> Void, _ hint: String, file: StaticString = #filePath, line: UInt = #line) {
-            XCTAssertThrowsError(try body(), hint, file: file, line: line) { error in
-                guard case VulkanError.invalidArgument = error else { return XCTFail("\(error)", file: file, line: line) }
-            }
+            assertInvalidArgument(hint, body, file: file, line: line)
         }
         assertInvalid({ try conv.encodeForward(into: stream, input: x, weight: w, bias: b, output: short) }, "output too small")
         assertInvalid({ try conv.encodeForward(into: stream, input: tiny, weight: w, bias: b, output: y) }, "input too small")

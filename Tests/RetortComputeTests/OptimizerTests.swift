@@ -138,47 +138,42 @@ final class OptimizerTests: DeviceTestCase {
         let small = try device.makeBuffer(byteCount: 16)
         let a = try device.makeBuffer(byteCount: 400), b = try device.makeBuffer(byteCount: 400)
         let c = try device.makeBuffer(byteCount: 400), d = try device.makeBuffer(byteCount: 400)
-        func expectInvalid(_ label: String, _ body: () throws -> Void) {
-            XCTAssertThrowsError(try body(), label) { error in
-                guard case VulkanError.invalidArgument = error else { return XCTFail("\(label): \(error)") }
-            }
-        }
         let plain = SGDLauncher.Options(learningRate: 0.1), momentum = SGDLauncher.Options(learningRate: 0.1, momentum: 0.9)
-        expectInvalid("SGD zero count") {
+        assertInvalidArgument("SGD zero count") {
             try sgd.encodeStep(into: stream, parameters: a, gradients: b, momentumBuffer: nil, count: 0, options: plain, firstStep: true)
         }
-        expectInvalid("SGD small gradients") {
+        assertInvalidArgument("SGD small gradients") {
             try sgd.encodeStep(into: stream, parameters: a, gradients: small, momentumBuffer: nil, count: 100, options: plain, firstStep: true)
         }
-        expectInvalid("SGD missing buffer") {
+        assertInvalidArgument("SGD missing buffer") {
             try sgd.encodeStep(into: stream, parameters: a, gradients: b, momentumBuffer: nil, count: 100, options: momentum, firstStep: true)
         }
-        expectInvalid("SGD small buffer") {
+        assertInvalidArgument("SGD small buffer") {
             try sgd.encodeStep(into: stream, parameters: a, gradients: b, momentumBuffer: small, count: 100, options: momentum, firstStep: false)
         }
-        expectInvalid("SGD aliasing") {
+        assertInvalidArgument("SGD aliasing") {
             try sgd.encodeStep(into: stream, parameters: a, gradients: b, momentumBuffer: a, count: 100, options: momentum, firstStep: false)
         }
-        expectInvalid("SGD nesterov with dampening") {
+        assertInvalidArgument("SGD nesterov with dampening") {
             try sgd.encodeStep(into: stream, parameters: a, gradients: b, momentumBuffer: c, count: 100,
                                options: .init(learningRate: 0.1, momentum: 0.9, dampening: 0.1, nesterov: true), firstStep: true)
         }
-        expectInvalid("SGD negative rate") {
+        assertInvalidArgument("SGD negative rate") {
             try sgd.encodeStep(into: stream, parameters: a, gradients: b, momentumBuffer: nil, count: 100, options: .init(learningRate: -1),
                                firstStep: true)
         }
-        expectInvalid("AdamW step 0") {
+        assertInvalidArgument("AdamW step 0") {
             try adamW.encodeStep(into: stream, parameters: a, gradients: b, firstMoment: c, secondMoment: d, count: 100, step: 0, options: .init())
         }
-        expectInvalid("AdamW beta 1") {
+        assertInvalidArgument("AdamW beta 1") {
             try adamW.encodeStep(into: stream, parameters: a, gradients: b, firstMoment: c, secondMoment: d, count: 100, step: 1,
                                  options: .init(beta2: 1))
         }
-        expectInvalid("AdamW small moment") {
+        assertInvalidArgument("AdamW small moment") {
             try adamW.encodeStep(into: stream, parameters: a, gradients: b, firstMoment: small, secondMoment: d, count: 100, step: 1,
                                  options: .init())
         }
-        expectInvalid("AdamW aliasing") {
+        assertInvalidArgument("AdamW aliasing") {
             try adamW.encodeStep(into: stream, parameters: a, gradients: b, firstMoment: c, secondMoment: c, count: 100, step: 1, options: .init())
         }
         XCTAssertEqual(stream.dispatchCount, 0)

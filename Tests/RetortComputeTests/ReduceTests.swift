@@ -145,27 +145,22 @@ final class ReduceTests: DeviceTestCase {
         let reduction = try ReduceLauncher(device: device)
         let stream = try device.makeStream()
         let small = try device.makeBuffer(byteCount: 16), big = try device.makeBuffer(byteCount: 4096)
-        func expectInvalid(_ label: String, _ body: () throws -> Void) {
-            XCTAssertThrowsError(try body(), label) { error in
-                guard case VulkanError.invalidArgument = error else { return XCTFail("\(label): \(error)") }
-            }
-        }
-        expectInvalid("zero view") { try reduction.encodeSum(into: stream, input: big, output: big, view: .init(outer: 0, reduced: 3, inner: 1)) }
-        expectInvalid("input too small") {
+        assertInvalidArgument("zero view") { try reduction.encodeSum(into: stream, input: big, output: big, view: .init(outer: 0, reduced: 3, inner: 1)) }
+        assertInvalidArgument("input too small") {
             try reduction.encodeSum(into: stream, input: small, output: big, view: .init(outer: 2, reduced: 3, inner: 1))
         }
-        expectInvalid("output too small") {
+        assertInvalidArgument("output too small") {
             try reduction.encodeSum(into: stream, input: big, output: small, view: .init(outer: 5, reduced: 3, inner: 1))
         }
-        expectInvalid("axes out of range") { _ = try ReduceLauncher.AxisView(shape: [2, 3], axes: 1..<3) }
-        expectInvalid("axis out of range") { try reduction.encodeSum(into: stream, input: big, output: big, shape: [2, 3], keeping: 2) }
-        expectInvalid("keeping, output too small") {
+        assertInvalidArgument("axes out of range") { _ = try ReduceLauncher.AxisView(shape: [2, 3], axes: 1..<3) }
+        assertInvalidArgument("axis out of range") { try reduction.encodeSum(into: stream, input: big, output: big, shape: [2, 3], keeping: 2) }
+        assertInvalidArgument("keeping, output too small") {
             try reduction.encodeSum(into: stream, input: big, output: small, shape: [2, 8, 3], keeping: 1)
         }
-        expectInvalid("channel of 1-D") { try reduction.encodeSum(into: stream, input: big, output: big, shape: [8], to: .channel) }
-        expectInvalid("total count") { try reduction.encodeTotal(into: stream, input: small, output: big, count: 5) }
-        expectInvalid("sum in place") { try reduction.encodeSum(into: stream, input: big, output: big, view: .init(outer: 4, reduced: 4, inner: 1)) }
-        expectInvalid("total in place") { try reduction.encodeTotal(into: stream, input: big, output: big, count: 100) }
+        assertInvalidArgument("channel of 1-D") { try reduction.encodeSum(into: stream, input: big, output: big, shape: [8], to: .channel) }
+        assertInvalidArgument("total count") { try reduction.encodeTotal(into: stream, input: small, output: big, count: 5) }
+        assertInvalidArgument("sum in place") { try reduction.encodeSum(into: stream, input: big, output: big, view: .init(outer: 4, reduced: 4, inner: 1)) }
+        assertInvalidArgument("total in place") { try reduction.encodeTotal(into: stream, input: big, output: big, count: 100) }
         XCTAssertEqual(stream.dispatchCount, 0)
     }
 }

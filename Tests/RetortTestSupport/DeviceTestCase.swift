@@ -19,11 +19,16 @@ open class DeviceTestCase: XCTestCase {
         super.tearDown()
     }
 
-    /// Asserts that `body` throws `VulkanError.invalidArgument` with a message; `label` names the case.
-    public func assertInvalidArgument(_ label: String, _ body: () throws -> Void, file: StaticString = #filePath, line: UInt = #line) {
+    /// Asserts that `body` throws `VulkanError.invalidArgument` with a message (containing `fragment`
+    /// when given); `label` names the case.
+    public func assertInvalidArgument(_ label: String, containing fragment: String? = nil, _ body: () throws -> Void,
+                                      file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try body(), label, file: file, line: line) { error in
             guard case VulkanError.invalidArgument(let message) = error else { return XCTFail("\(label): \(error)", file: file, line: line) }
             XCTAssertFalse(message.isEmpty, label, file: file, line: line)
+            if let fragment {
+                XCTAssert(message.contains(fragment), "\(label): the message should contain '\(fragment)': \(message)", file: file, line: line)
+            }
         }
     }
 }

@@ -31,39 +31,21 @@ public struct AdamWLauncher: Sendable {
     public let kernel: Kernel, vectorKernel: Kernel
 
     /// The push constants of `adamw.comp` (derived scalars computed in double precision, rounded once).
+    ///
+    /// - `count`: parameters to update
+    /// - `decay`: 1 − lr · weight decay (decoupled weight decay)
+    /// - `oneMinusBeta1`: 1 − β₁
+    /// - `beta2`: β₂
+    /// - `oneMinusBeta2`: 1 − β₂
+    /// - `stepSize`: lr / (1 − β₁ᵗ)
+    /// - `bias2Sqrt`: √(1 − β₂ᵗ)
+    /// - `eps`: ε
+    /// - `maximize`: ascend instead of descend
     public struct Push: PushConstants {
         public static let count = 9
-        /// Parameters to update.
         public var count: Int
-        /// 1 − lr · weight decay (decoupled weight decay).
-        public var decay: Float
-        /// 1 − β₁.
-        public var oneMinusBeta1: Float
-        /// β₂.
-        public var beta2: Float
-        /// 1 − β₂.
-        public var oneMinusBeta2: Float
-        /// lr / (1 − β₁ᵗ).
-        public var stepSize: Float
-        /// √(1 − β₂ᵗ).
-        public var bias2Sqrt: Float
-        /// ε.
-        public var eps: Float
-        /// Ascend instead of descend.
+        public var decay, oneMinusBeta1, beta2, oneMinusBeta2, stepSize, bias2Sqrt, eps: Float
         public var maximize: Bool
-
-        public init(count: Int, decay: Float, oneMinusBeta1: Float, beta2: Float, oneMinusBeta2: Float, stepSize: Float,
-                    bias2Sqrt: Float, eps: Float, maximize: Bool) {
-            self.count = count
-            self.decay = decay
-            self.oneMinusBeta1 = oneMinusBeta1
-            self.beta2 = beta2
-            self.oneMinusBeta2 = oneMinusBeta2
-            self.stepSize = stepSize
-            self.bias2Sqrt = bias2Sqrt
-            self.eps = eps
-            self.maximize = maximize
-        }
 
         public var values: [ShaderValue] {
             [.count(count), .float(decay), .float(oneMinusBeta1), .float(beta2), .float(oneMinusBeta2), .float(stepSize),

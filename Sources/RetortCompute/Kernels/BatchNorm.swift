@@ -21,67 +21,42 @@
 public struct BatchNormLauncher: Sendable {
 
     /// The push constants of `batchnorm.comp`.
+    ///
+    /// - `N`: batch size
+    /// - `C`: channels
+    /// - `P`: texels per plane (H·W / floats per texel)
+    /// - `eps`: ε
+    /// - `momentum`: running-statistics momentum
     public struct TrainingPush: PushConstants {
         public static let count = 5
-        /// Batch size.
-        public var N: Int
-        /// Channels.
-        public var C: Int
-        /// Texels per plane (H·W / floats per texel).
-        public var P: Int
-        /// ε.
-        public var eps: Float
-        /// Running-statistics momentum.
-        public var momentum: Float
-
-        public init(N: Int, C: Int, P: Int, eps: Float, momentum: Float) {
-            self.N = N
-            self.C = C
-            self.P = P
-            self.eps = eps
-            self.momentum = momentum
-        }
+        public var N, C, P: Int
+        public var eps, momentum: Float
 
         public var values: [ShaderValue] { [.count(N), .count(C), .count(P), .float(eps), .float(momentum)] }
     }
 
     /// The push constants of `batchnorm_eval.comp`.
+    ///
+    /// - `C`: channels
+    /// - `P`: texels per plane (H·W / floats per texel)
+    /// - `texels`: texels in the tensor
+    /// - `eps`: ε
     public struct InferencePush: PushConstants {
         public static let count = 4
-        /// Channels.
-        public var C: Int
-        /// Texels per plane (H·W / floats per texel).
-        public var P: Int
-        /// Texels in the tensor.
-        public var texels: Int
-        /// ε.
+        public var C, P, texels: Int
         public var eps: Float
-
-        public init(C: Int, P: Int, texels: Int, eps: Float) {
-            self.C = C
-            self.P = P
-            self.texels = texels
-            self.eps = eps
-        }
 
         public var values: [ShaderValue] { [.count(C), .count(P), .count(texels), .float(eps)] }
     }
 
     /// The push constants of `batchnorm_backward.comp`.
+    ///
+    /// - `N`: batch size
+    /// - `C`: channels
+    /// - `P`: texels per plane (H·W / floats per texel)
     public struct BackwardPush: PushConstants {
         public static let count = 3
-        /// Batch size.
-        public var N: Int
-        /// Channels.
-        public var C: Int
-        /// Texels per plane (H·W / floats per texel).
-        public var P: Int
-
-        public init(N: Int, C: Int, P: Int) {
-            self.N = N
-            self.C = C
-            self.P = P
-        }
+        public var N, C, P: Int
 
         public var values: [ShaderValue] { [.count(N), .count(C), .count(P)] }
     }
@@ -115,16 +90,12 @@ public struct BatchNormLauncher: Sendable {
     }
 
     /// The specialization constants of `batchnorm_eval.comp` (the training shaders take a ``VectorWidth``).
+    ///
+    /// - `vec`: constant_id 3: `VEC`: floats per texel, 1 or 4 (H·W divisible by 4)
+    /// - `run`: constant_id 4: `RUN`: texels per invocation
     public struct InferenceSpecialization: SpecializationConstants {
-        /// constant_id 3: `VEC`: floats per texel, 1 or 4 (H·W divisible by 4).
         public var vec: UInt32
-        /// constant_id 4: `RUN`: texels per invocation.
         public var run: Int
-
-        public init(vec: UInt32, run: Int) {
-            self.vec = vec
-            self.run = run
-        }
 
         public var values: [ShaderValue] { [.uint(vec), .count(run)] }
     }

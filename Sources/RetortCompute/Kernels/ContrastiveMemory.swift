@@ -23,100 +23,35 @@ public struct ContrastiveMemoryLauncher: Sendable {
         /// constant_id 3: `VEC`: 1 reads vec4 features (dimension divisible by 4), else 0.
         public var vec: UInt32
 
-        public init(vec: UInt32) {
-            self.vec = vec
-        }
-
         public var values: [ShaderValue] { [.uint(vec)] }
     }
 
-    ///
     public struct ScoresPush: PushConstants {
         public static let count = 3
-        /// 
-        public var rows: Int
-        /// 
-        public var columns: Int
-        /// 
-        public var dim: Int
-
-        public init(rows: Int, columns: Int, dim: Int) {
-            self.rows = rows
-            self.columns = columns
-            self.dim = dim
-        }
+        public var rows, columns, dim: Int
 
         public var values: [ShaderValue] { [.count(rows), .count(columns), .count(dim)] }
     }
 
-    ///
     public struct ScoresBackwardPush: PushConstants {
         public static let count = 5
-        /// 
-        public var rows: Int
-        /// 
-        public var columns: Int
-        /// 
-        public var dim: Int
-        /// 
-        public var chunk: Int
-        /// 
-        public var chunks: Int
-
-        public init(rows: Int, columns: Int, dim: Int, chunk: Int, chunks: Int) {
-            self.rows = rows
-            self.columns = columns
-            self.dim = dim
-            self.chunk = chunk
-            self.chunks = chunks
-        }
+        public var rows, columns, dim, chunk, chunks: Int
 
         public var values: [ShaderValue] { [.count(rows), .count(columns), .count(dim), .count(chunk), .count(chunks)] }
     }
 
-    ///
     public struct NCEPush: PushConstants {
         public static let count = 6
-        /// 
-        public var rows: Int
-        /// 
-        public var columns: Int
-        /// 
-        public var invT: Float
-        /// 
-        public var noise: Float
-        /// 
-        public var eps: Float
-        /// 
-        public var scale: Float
-
-        public init(rows: Int, columns: Int, invT: Float, noise: Float, eps: Float, scale: Float) {
-            self.rows = rows
-            self.columns = columns
-            self.invT = invT
-            self.noise = noise
-            self.eps = eps
-            self.scale = scale
-        }
+        public var rows, columns: Int
+        public var invT, noise, eps, scale: Float
 
         public var values: [ShaderValue] { [.count(rows), .count(columns), .float(invT), .float(noise), .float(eps), .float(scale)] }
     }
 
-    ///
     public struct UpdatePush: PushConstants {
         public static let count = 3
-        /// 
-        public var rows: Int
-        /// 
-        public var dim: Int
-        /// 
+        public var rows, dim: Int
         public var momentum: Float
-
-        public init(rows: Int, dim: Int, momentum: Float) {
-            self.rows = rows
-            self.dim = dim
-            self.momentum = momentum
-        }
 
         public var values: [ShaderValue] { [.count(rows), .count(dim), .float(momentum)] }
     }

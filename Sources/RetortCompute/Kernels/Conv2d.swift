@@ -387,51 +387,23 @@ public struct Conv2dLauncher: Sendable {
     // MARK: Internals
 
     /// The push constants shared by the conv2d shaders (`conv2d_common.glsl`): input `[N, C, H, W]`, output `[N, K, OH, OW]`.
+    ///
+    /// - `N`: batch size
+    /// - `C`: input channels
+    /// - `H`: input height
+    /// - `W`: input width
+    /// - `K`: output channels
+    /// - `OH`: output height
+    /// - `OW`: output width
+    /// - `cinG`: input channels per group
+    /// - `coutG`: output channels per group
+    /// - `blocksX`: kernel-specific block count along x
+    /// - `blocksY`: kernel-specific block count along y
+    /// - `rows0`: kernel-specific range start (the backward-filter split)
+    /// - `rows1`: kernel-specific range end or split count
     public struct Push: PushConstants {
         public static let count = 13
-        /// Batch size.
-        public var N: Int
-        /// Input channels.
-        public var C: Int
-        /// Input height.
-        public var H: Int
-        /// Input width.
-        public var W: Int
-        /// Output channels.
-        public var K: Int
-        /// Output height.
-        public var OH: Int
-        /// Output width.
-        public var OW: Int
-        /// Input channels per group.
-        public var cinG: Int
-        /// Output channels per group.
-        public var coutG: Int
-        /// Kernel-specific block count along x.
-        public var blocksX: Int
-        /// Kernel-specific block count along y.
-        public var blocksY: Int
-        /// Kernel-specific range start (the backward-filter split).
-        public var rows0: Int
-        /// Kernel-specific range end or split count.
-        public var rows1: Int
-
-        public init(N: Int, C: Int, H: Int, W: Int, K: Int, OH: Int, OW: Int, cinG: Int, coutG: Int, blocksX: Int, blocksY: Int,
-                    rows0: Int, rows1: Int) {
-            self.N = N
-            self.C = C
-            self.H = H
-            self.W = W
-            self.K = K
-            self.OH = OH
-            self.OW = OW
-            self.cinG = cinG
-            self.coutG = coutG
-            self.blocksX = blocksX
-            self.blocksY = blocksY
-            self.rows0 = rows0
-            self.rows1 = rows1
-        }
+        public var N, C, H, W, K, OH, OW, cinG, coutG, blocksX, blocksY, rows0, rows1: Int
 
         public var values: [ShaderValue] {
             [.count(N), .count(C), .count(H), .count(W), .count(K), .count(OH), .count(OW), .count(cinG), .count(coutG),
@@ -442,36 +414,23 @@ public struct Conv2dLauncher: Sendable {
     /// The specialization constants of the conv2d shaders: the ones `conv2d_common.glsl` declares
     /// (3–14), then the shader's own from 15 on; the optional ones are left out when nil (the
     /// shader's default).
+    ///
+    /// - `channels`: constant_id 11: `TM`, channels per invocation (register block rows)
+    /// - `columns`: constant_id 12: `TN`, pixels per invocation along a row (register block columns)
+    /// - `vectorRows`: constant_id 13: `VEC_ROWS`, rows read as RGBA32F
+    /// - `variant`: constant_id 14: `VARIANT`, the shader's mode (e.g. bias or not, packing, reduction)
+    /// - `operandFlag`: constant_id 15: `PACKED_W` (`conv2d.comp`, `conv2d_backward_data.comp`) or `VEC_DY` (`conv2d_backward_filter.comp`)
     public struct Specialization: SpecializationConstants {
         /// constant_id 3–10: `KH`, `KW`, `SH`, `SW`, `PH`, `PW`, `DH`, `DW` (the window geometry).
         public var window: [Int]
-        /// constant_id 11: `TM`, channels per invocation (register block rows).
-        public var channels: Int
-        /// constant_id 12: `TN`, pixels per invocation along a row (register block columns).
-        public var columns: Int
-        /// constant_id 13: `VEC_ROWS`, rows read as RGBA32F.
+        public var channels, columns: Int
         public var vectorRows: Bool
-        /// constant_id 14: `VARIANT`, the shader's mode (e.g. bias or not, packing, reduction).
         public var variant: UInt32
-        /// constant_id 15: `PACKED_W` (`conv2d.comp`, `conv2d_backward_data.comp`) or `VEC_DY`
-        /// (`conv2d_backward_filter.comp`).
         public var operandFlag: Bool
         /// constant_id 16: `TR`, rows per invocation; nil keeps the default.
         public var rows: Int?
         /// constant_id 17: `TC`, input channels per invocation (`conv2d_backward_filter.comp`); nil keeps the default.
         public var inputChannels: Int?
-
-        public init(window: [Int], channels: Int, columns: Int, vectorRows: Bool, variant: UInt32, operandFlag: Bool,
-                    rows: Int? = nil, inputChannels: Int? = nil) {
-            self.window = window
-            self.channels = channels
-            self.columns = columns
-            self.vectorRows = vectorRows
-            self.variant = variant
-            self.operandFlag = operandFlag
-            self.rows = rows
-            self.inputChannels = inputChannels
-        }
 
         public var values: [ShaderValue] {
             window.map { .count($0) } + [.count(channels), .count(columns), .bool(vectorRows), .uint(variant), .bool(operandFlag)]

@@ -15,73 +15,32 @@
 public struct CopyStridedLauncher: Sendable {
 
     /// The push constants of `copy_strided.comp`: a 4-D index space, the shapes padded with leading 1s.
+    ///
+    /// - `count`: elements copied
+    /// - `size1`: size of index axis 1 (axis 0 is implied by the count)
+    /// - `size2`: size of index axis 2 (axis 0 is implied by the count)
+    /// - `size3`: size of index axis 3 (axis 0 is implied by the count)
+    /// - `magic1`: division by `size1`: magic number
+    /// - `shift1`: division by `size1`: shift
+    /// - `magic2`: division by `size2`: magic number
+    /// - `shift2`: division by `size2`: shift
+    /// - `magic3`: division by `size3`: magic number
+    /// - `shift3`: division by `size3`: shift
+    /// - `srcOffset`: source offset in floats
+    /// - `srcStride0`: source stride of axis 0 in floats
+    /// - `srcStride1`: source stride of axis 1 in floats
+    /// - `srcStride2`: source stride of axis 2 in floats
+    /// - `srcStride3`: source stride of axis 3 in floats
+    /// - `dstOffset`: destination offset in floats
+    /// - `dstStride0`: destination stride of axis 0 in floats
+    /// - `dstStride1`: destination stride of axis 1 in floats
+    /// - `dstStride2`: destination stride of axis 2 in floats
+    /// - `dstStride3`: destination stride of axis 3 in floats
     public struct Push: PushConstants {
         public static let count = 20
-        /// Elements copied.
-        public var count: Int
-        /// Size of index axis 1 (axis 0 is implied by the count).
-        public var size1: Int
-        /// Size of index axis 2 (axis 0 is implied by the count).
-        public var size2: Int
-        /// Size of index axis 3 (axis 0 is implied by the count).
-        public var size3: Int
-        /// Division by `size1`: magic number.
-        public var magic1: UInt32
-        /// Division by `size1`: shift.
-        public var shift1: UInt32
-        /// Division by `size2`: magic number.
-        public var magic2: UInt32
-        /// Division by `size2`: shift.
-        public var shift2: UInt32
-        /// Division by `size3`: magic number.
-        public var magic3: UInt32
-        /// Division by `size3`: shift.
-        public var shift3: UInt32
-        /// Source offset in floats.
-        public var srcOffset: Int
-        /// Source stride of axis 0 in floats.
-        public var srcStride0: Int
-        /// Source stride of axis 1 in floats.
-        public var srcStride1: Int
-        /// Source stride of axis 2 in floats.
-        public var srcStride2: Int
-        /// Source stride of axis 3 in floats.
-        public var srcStride3: Int
-        /// Destination offset in floats.
-        public var dstOffset: Int
-        /// Destination stride of axis 0 in floats.
-        public var dstStride0: Int
-        /// Destination stride of axis 1 in floats.
-        public var dstStride1: Int
-        /// Destination stride of axis 2 in floats.
-        public var dstStride2: Int
-        /// Destination stride of axis 3 in floats.
-        public var dstStride3: Int
-
-        public init(count: Int, size1: Int, size2: Int, size3: Int, magic1: UInt32, shift1: UInt32, magic2: UInt32, shift2: UInt32,
-                    magic3: UInt32, shift3: UInt32, srcOffset: Int, srcStride0: Int, srcStride1: Int, srcStride2: Int, srcStride3: Int,
-                    dstOffset: Int, dstStride0: Int, dstStride1: Int, dstStride2: Int, dstStride3: Int) {
-            self.count = count
-            self.size1 = size1
-            self.size2 = size2
-            self.size3 = size3
-            self.magic1 = magic1
-            self.shift1 = shift1
-            self.magic2 = magic2
-            self.shift2 = shift2
-            self.magic3 = magic3
-            self.shift3 = shift3
-            self.srcOffset = srcOffset
-            self.srcStride0 = srcStride0
-            self.srcStride1 = srcStride1
-            self.srcStride2 = srcStride2
-            self.srcStride3 = srcStride3
-            self.dstOffset = dstOffset
-            self.dstStride0 = dstStride0
-            self.dstStride1 = dstStride1
-            self.dstStride2 = dstStride2
-            self.dstStride3 = dstStride3
-        }
+        public var count, size1, size2, size3: Int
+        public var magic1, shift1, magic2, shift2, magic3, shift3: UInt32
+        public var srcOffset, srcStride0, srcStride1, srcStride2, srcStride3, dstOffset, dstStride0, dstStride1, dstStride2, dstStride3: Int
 
         public var values: [ShaderValue] {
             [.count(count), .count(size1), .count(size2), .count(size3), .uint(magic1), .uint(shift1), .uint(magic2), .uint(shift2),

@@ -16,26 +16,17 @@
 public struct CrossEntropyLauncher: Sendable {
 
     /// The push constants of `cross_entropy.comp`.
+    ///
+    /// - `rows`: rows (samples)
+    /// - `cols`: columns (classes)
+    /// - `smoothing`: label smoothing ε in [0, 1]
+    /// - `scale`: loss weight (1/B for a mean)
+    /// - `flags`: bit 0: accumulate the logit gradient; bit 1: accumulate the loss
     public struct Push: PushConstants {
         public static let count = 5
-        /// Rows (samples).
-        public var rows: Int
-        /// Columns (classes).
-        public var cols: Int
-        /// Label smoothing ε in [0, 1].
-        public var smoothing: Float
-        /// Loss weight (1/B for a mean).
-        public var scale: Float
-        /// Bit 0: accumulate the logit gradient; bit 1: accumulate the loss.
+        public var rows, cols: Int
+        public var smoothing, scale: Float
         public var flags: Int
-
-        public init(rows: Int, cols: Int, smoothing: Float, scale: Float, flags: Int) {
-            self.rows = rows
-            self.cols = cols
-            self.smoothing = smoothing
-            self.scale = scale
-            self.flags = flags
-        }
 
         public var values: [ShaderValue] { [.count(rows), .count(cols), .float(smoothing), .float(scale), .count(flags)] }
     }

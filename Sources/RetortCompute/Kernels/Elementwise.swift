@@ -14,60 +14,34 @@
 public struct ElementwiseLauncher: Sendable {
 
     /// The specialization constants of `broadcast.comp`.
+    ///
+    /// - `op`: constant_id 3: `OP`: 0 `alpha·a + beta·b`, 1 `a ⊙ b`
+    /// - `mode`: constant_id 4: `MODE`: how `b` is broadcast (``Broadcast``)
+    /// - `vec`: constant_id 5: `VEC`: elements per invocation, 1 or 4
+    /// - `bVec`: constant_id 6: `B_VEC`: `b` is read as RGBA32F too (full operands)
     public struct Specialization: SpecializationConstants {
-        /// constant_id 3: `OP`: 0 `alpha·a + beta·b`, 1 `a ⊙ b`.
-        public var op: UInt32
-        /// constant_id 4: `MODE`: how `b` is broadcast (``Broadcast``).
-        public var mode: UInt32
-        /// constant_id 5: `VEC`: elements per invocation, 1 or 4.
-        public var vec: UInt32
-        /// constant_id 6: `B_VEC`: `b` is read as RGBA32F too (full operands).
+        public var op, mode, vec: UInt32
         public var bVec: Bool
-
-        public init(op: UInt32, mode: UInt32, vec: UInt32, bVec: Bool) {
-            self.op = op
-            self.mode = mode
-            self.vec = vec
-            self.bVec = bVec
-        }
 
         public var values: [ShaderValue] { [.uint(op), .uint(mode), .uint(vec), .bool(bVec)] }
     }
 
     /// The push constants of `broadcast.comp`: `a` viewed as `[outer, mid, inner]` around the broadcast axis.
+    ///
+    /// - `count`: elements of `a`
+    /// - `mid`: size of the broadcast axis
+    /// - `inner`: elements after it
+    /// - `alpha`: weight of `a`
+    /// - `beta`: weight of `b`
+    /// - `innerMagic`: division by `inner`: magic number
+    /// - `innerShift`: division by `inner`: shift
+    /// - `midMagic`: division by `mid`: magic number
+    /// - `midShift`: division by `mid`: shift
     public struct Push: PushConstants {
         public static let count = 9
-        /// Elements of `a`.
-        public var count: Int
-        /// Size of the broadcast axis.
-        public var mid: Int
-        /// Elements after it.
-        public var inner: Int
-        /// Weight of `a`.
-        public var alpha: Float
-        /// Weight of `b`.
-        public var beta: Float
-        /// Division by `inner`: magic number.
-        public var innerMagic: UInt32
-        /// Division by `inner`: shift.
-        public var innerShift: UInt32
-        /// Division by `mid`: magic number.
-        public var midMagic: UInt32
-        /// Division by `mid`: shift.
-        public var midShift: UInt32
-
-        public init(count: Int, mid: Int, inner: Int, alpha: Float, beta: Float, innerMagic: UInt32, innerShift: UInt32,
-                    midMagic: UInt32, midShift: UInt32) {
-            self.count = count
-            self.mid = mid
-            self.inner = inner
-            self.alpha = alpha
-            self.beta = beta
-            self.innerMagic = innerMagic
-            self.innerShift = innerShift
-            self.midMagic = midMagic
-            self.midShift = midShift
-        }
+        public var count, mid, inner: Int
+        public var alpha, beta: Float
+        public var innerMagic, innerShift, midMagic, midShift: UInt32
 
         public var values: [ShaderValue] {
             [.count(count), .count(mid), .count(inner), .float(alpha), .float(beta), .uint(innerMagic), .uint(innerShift),

@@ -15,66 +15,36 @@ import Foundation
 public final class MatMulLauncher: Sendable {
 
     /// The specialization constants of `matmul.comp`.
+    ///
+    /// - `tm`: constant_id 3: `TM`: rows of C per invocation
+    /// - `nb`: constant_id 4: `NB`: vec4 columns of C per invocation
+    /// - `bias`: constant_id 5: `BIAS`: 0 none, 1 per row (bias[M]), 2 per column (bias[N]); 0 while writing partial products
     public struct Specialization: SpecializationConstants {
-        /// constant_id 3: `TM`: rows of C per invocation.
-        public var tm: Int
-        /// constant_id 4: `NB`: vec4 columns of C per invocation.
-        public var nb: Int
-        /// constant_id 5: `BIAS`: 0 none, 1 per row (bias[M]), 2 per column (bias[N]); 0 while writing partial products.
+        public var tm, nb: Int
         public var bias: UInt32
-
-        public init(tm: Int, nb: Int, bias: UInt32) {
-            self.tm = tm
-            self.nb = nb
-            self.bias = bias
-        }
 
         public var values: [ShaderValue] { [.count(tm), .count(nb), .uint(bias)] }
     }
 
     /// The push constants of `matmul.comp` (K and N in vec4 texels of the packed operands).
+    ///
+    /// - `M`: rows of C
+    /// - `N`: columns of C
+    /// - `K4`: K in texels
+    /// - `N4`: N in texels
+    /// - `strideA4`: texels between batch entries of A (0 broadcasts one A)
+    /// - `strideB4`: texels between batch entries of B
+    /// - `strideC`: floats between batch entries of C
+    /// - `splits`: K slices; 1 = no split
+    /// - `chunk4`: texels of K per slice
+    /// - `partial`: 1: write raw partial products (split-K or a sum over the batch)
+    /// - `alpha`: weight of A·B
+    /// - `beta`: weight of the old C
     public struct Push: PushConstants {
         public static let count = 12
-        /// Rows of C.
-        public var M: Int
-        /// Columns of C.
-        public var N: Int
-        /// K in texels.
-        public var K4: Int
-        /// N in texels.
-        public var N4: Int
-        /// Texels between batch entries of A (0 broadcasts one A).
-        public var strideA4: Int
-        /// Texels between batch entries of B.
-        public var strideB4: Int
-        /// Floats between batch entries of C.
-        public var strideC: Int
-        /// K slices; 1 = no split.
-        public var splits: Int
-        /// Texels of K per slice.
-        public var chunk4: Int
-        /// 1: write raw partial products (split-K or a sum over the batch).
+        public var M, N, K4, N4, strideA4, strideB4, strideC, splits, chunk4: Int
         public var partial: UInt32
-        /// Weight of A·B.
-        public var alpha: Float
-        /// Weight of the old C.
-        public var beta: Float
-
-        public init(M: Int, N: Int, K4: Int, N4: Int, strideA4: Int, strideB4: Int, strideC: Int, splits: Int, chunk4: Int,
-                    partial: UInt32, alpha: Float, beta: Float) {
-            self.M = M
-            self.N = N
-            self.K4 = K4
-            self.N4 = N4
-            self.strideA4 = strideA4
-            self.strideB4 = strideB4
-            self.strideC = strideC
-            self.splits = splits
-            self.chunk4 = chunk4
-            self.partial = partial
-            self.alpha = alpha
-            self.beta = beta
-        }
+        public var alpha, beta: Float
 
         public var values: [ShaderValue] {
             [.count(M), .count(N), .count(K4), .count(N4), .count(strideA4), .count(strideB4), .count(strideC), .count(splits),
@@ -83,32 +53,17 @@ public final class MatMulLauncher: Sendable {
     }
 
     /// The push constants of `matmul_pack.comp`.
+    ///
+    /// - `rows`: rows of the source matrix
+    /// - `cols`: columns of the source matrix
+    /// - `rowsPadded`: rows of the packed matrix
+    /// - `colsPadded`: columns of the packed matrix
+    /// - `rowStride`: source floats between rows
+    /// - `colStride`: source floats between columns
+    /// - `srcBatch`: source floats between batch entries
     public struct PackPush: PushConstants {
         public static let count = 7
-        /// Rows of the source matrix.
-        public var rows: Int
-        /// Columns of the source matrix.
-        public var cols: Int
-        /// Rows of the packed matrix.
-        public var rowsPadded: Int
-        /// Columns of the packed matrix.
-        public var colsPadded: Int
-        /// Source floats between rows.
-        public var rowStride: Int
-        /// Source floats between columns.
-        public var colStride: Int
-        /// Source floats between batch entries.
-        public var srcBatch: Int
-
-        public init(rows: Int, cols: Int, rowsPadded: Int, colsPadded: Int, rowStride: Int, colStride: Int, srcBatch: Int) {
-            self.rows = rows
-            self.cols = cols
-            self.rowsPadded = rowsPadded
-            self.colsPadded = colsPadded
-            self.rowStride = rowStride
-            self.colStride = colStride
-            self.srcBatch = srcBatch
-        }
+        public var rows, cols, rowsPadded, colsPadded, rowStride, colStride, srcBatch: Int
 
         public var values: [ShaderValue] {
             [.count(rows), .count(cols), .count(rowsPadded), .count(colsPadded), .count(rowStride), .count(colStride), .count(srcBatch)]
@@ -120,65 +75,31 @@ public final class MatMulLauncher: Sendable {
         /// constant_id 3: `BIAS`: 0 none, 1 per row (bias[M]), 2 per column (bias[N]); 0 while writing partial products.
         public var bias: UInt32
 
-        public init(bias: UInt32) {
-            self.bias = bias
-        }
-
         public var values: [ShaderValue] { [.uint(bias)] }
     }
 
     /// The push constants of `matmul_tiled.comp` (strided operands, no packing).
+    ///
+    /// - `M`: rows of C
+    /// - `N`: columns of C
+    /// - `K`: the shared dimension
+    /// - `rsA`: floats between rows of A
+    /// - `csA`: floats between columns of A
+    /// - `rsB`: floats between rows of B
+    /// - `csB`: floats between columns of B
+    /// - `strideA`: floats between batch entries of A
+    /// - `strideB`: floats between batch entries of B
+    /// - `strideC`: floats between batch entries of C
+    /// - `splits`: K slices; 1 = no split
+    /// - `chunk`: elements of K per slice
+    /// - `partial`: 1: write raw partial products
+    /// - `alpha`: weight of A·B
+    /// - `beta`: weight of the old C
     public struct TiledPush: PushConstants {
         public static let count = 15
-        /// Rows of C.
-        public var M: Int
-        /// Columns of C.
-        public var N: Int
-        /// The shared dimension.
-        public var K: Int
-        /// Floats between rows of A.
-        public var rsA: Int
-        /// Floats between columns of A.
-        public var csA: Int
-        /// Floats between rows of B.
-        public var rsB: Int
-        /// Floats between columns of B.
-        public var csB: Int
-        /// Floats between batch entries of A.
-        public var strideA: Int
-        /// Floats between batch entries of B.
-        public var strideB: Int
-        /// Floats between batch entries of C.
-        public var strideC: Int
-        /// K slices; 1 = no split.
-        public var splits: Int
-        /// Elements of K per slice.
-        public var chunk: Int
-        /// 1: write raw partial products.
+        public var M, N, K, rsA, csA, rsB, csB, strideA, strideB, strideC, splits, chunk: Int
         public var partial: UInt32
-        /// Weight of A·B.
-        public var alpha: Float
-        /// Weight of the old C.
-        public var beta: Float
-
-        public init(M: Int, N: Int, K: Int, rsA: Int, csA: Int, rsB: Int, csB: Int, strideA: Int, strideB: Int, strideC: Int,
-                    splits: Int, chunk: Int, partial: UInt32, alpha: Float, beta: Float) {
-            self.M = M
-            self.N = N
-            self.K = K
-            self.rsA = rsA
-            self.csA = csA
-            self.rsB = rsB
-            self.csB = csB
-            self.strideA = strideA
-            self.strideB = strideB
-            self.strideC = strideC
-            self.splits = splits
-            self.chunk = chunk
-            self.partial = partial
-            self.alpha = alpha
-            self.beta = beta
-        }
+        public var alpha, beta: Float
 
         public var values: [ShaderValue] {
             [.count(M), .count(N), .count(K), .count(rsA), .count(csA), .count(rsB), .count(csB), .count(strideA), .count(strideB),
@@ -191,37 +112,21 @@ public final class MatMulLauncher: Sendable {
         /// constant_id 3: `BIAS`: 0 none, 1 per row, 2 per column.
         public var bias: UInt32
 
-        public init(bias: UInt32) {
-            self.bias = bias
-        }
-
         public var values: [ShaderValue] { [.uint(bias)] }
     }
 
     /// The push constants of `matmul_reduce.comp` (the split-K epilogue).
+    ///
+    /// - `M`: rows of C
+    /// - `N`: columns of C
+    /// - `splits`: partial products per output
+    /// - `strideC`: floats between batch entries of C
+    /// - `alpha`: weight of the summed partials
+    /// - `beta`: weight of the old C
     public struct ReducePush: PushConstants {
         public static let count = 6
-        /// Rows of C.
-        public var M: Int
-        /// Columns of C.
-        public var N: Int
-        /// Partial products per output.
-        public var splits: Int
-        /// Floats between batch entries of C.
-        public var strideC: Int
-        /// Weight of the summed partials.
-        public var alpha: Float
-        /// Weight of the old C.
-        public var beta: Float
-
-        public init(M: Int, N: Int, splits: Int, strideC: Int, alpha: Float, beta: Float) {
-            self.M = M
-            self.N = N
-            self.splits = splits
-            self.strideC = strideC
-            self.alpha = alpha
-            self.beta = beta
-        }
+        public var M, N, splits, strideC: Int
+        public var alpha, beta: Float
 
         public var values: [ShaderValue] { [.count(M), .count(N), .count(splits), .count(strideC), .float(alpha), .float(beta)] }
     }

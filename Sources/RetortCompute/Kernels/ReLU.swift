@@ -6,29 +6,18 @@
 public struct ReLULauncher: Sendable {
 
     /// The specialization constants of `relu.comp`.
+    ///
+    /// - `mode`: constant_id 3: `MODE`: 0 forward, 1 backward
+    /// - `vec`: constant_id 4: `VEC`: elements per invocation, 1 or 4 (RGBA32F views; counts divisible by 4)
     public struct Specialization: SpecializationConstants {
-        /// constant_id 3: `MODE`: 0 forward, 1 backward.
-        public var mode: UInt32
-        /// constant_id 4: `VEC`: elements per invocation, 1 or 4 (RGBA32F views; counts divisible by 4).
-        public var vec: UInt32
-
-        public init(mode: UInt32, vec: UInt32) {
-            self.mode = mode
-            self.vec = vec
-        }
+        public var mode, vec: UInt32
 
         public var values: [ShaderValue] { [.uint(mode), .uint(vec)] }
     }
 
-    ///
     public struct Push: PushConstants {
         public static let count = 1
-        /// 
         public var count: Int
-
-        public init(count: Int) {
-            self.count = count
-        }
 
         public var values: [ShaderValue] { [.count(count)] }
     }

@@ -15,40 +15,23 @@ public struct ReduceLauncher: Sendable {
         /// constant_id 3: `VEC`: 0 scalar reads, 1 vec4 reads along the reduced axis, 2 along the inner axis.
         public var vec: UInt32
 
-        public init(vec: UInt32) {
-            self.vec = vec
-        }
-
         public var values: [ShaderValue] { [.uint(vec)] }
     }
 
     /// The push constants of `reduce.comp`: the input viewed as `[outer, reduce, inner]`.
+    ///
+    /// - `outer`: rows before the reduced axis
+    /// - `reduce`: length of the reduced axis
+    /// - `inner`: elements after it
+    /// - `chunk`: reduced elements per partial sum
+    /// - `chunks`: partial sums per output
+    /// - `divisor`: the sum is divided by this (1, or the count for a mean)
+    /// - `accumulate`: add to the output instead of replacing it
     public struct Push: PushConstants {
         public static let count = 7
-        /// Rows before the reduced axis.
-        public var outer: Int
-        /// Length of the reduced axis.
-        public var reduce: Int
-        /// Elements after it.
-        public var inner: Int
-        /// Reduced elements per partial sum.
-        public var chunk: Int
-        /// Partial sums per output.
-        public var chunks: Int
-        /// The sum is divided by this (1, or the count for a mean).
+        public var outer, reduce, inner, chunk, chunks: Int
         public var divisor: Float
-        /// Add to the output instead of replacing it.
         public var accumulate: Bool
-
-        public init(outer: Int, reduce: Int, inner: Int, chunk: Int, chunks: Int, divisor: Float, accumulate: Bool) {
-            self.outer = outer
-            self.reduce = reduce
-            self.inner = inner
-            self.chunk = chunk
-            self.chunks = chunks
-            self.divisor = divisor
-            self.accumulate = accumulate
-        }
 
         public var values: [ShaderValue] {
             [.count(outer), .count(reduce), .count(inner), .count(chunk), .count(chunks), .float(divisor), .bool(accumulate)]

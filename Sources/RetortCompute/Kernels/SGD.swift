@@ -36,36 +36,20 @@ public struct SGDLauncher: Sendable {
     private static let localSize: UInt32 = 64
 
     /// The push constants of `sgd.comp`.
+    ///
+    /// - `count`: parameters to update
+    /// - `lr`: learning rate
+    /// - `momentum`: momentum factor (0: no momentum buffer)
+    /// - `oneMinusDampening`: 1 − dampening, computed in double precision
+    /// - `weightDecay`: L2 penalty added to the gradient
+    /// - `nesterov`: nesterov momentum
+    /// - `firstStep`: the momentum buffer starts as the gradient
+    /// - `maximize`: ascend instead of descend
     public struct Push: PushConstants {
         public static let count = 8
-        /// Parameters to update.
         public var count: Int
-        /// Learning rate.
-        public var lr: Float
-        /// Momentum factor (0: no momentum buffer).
-        public var momentum: Float
-        /// 1 − dampening, computed in double precision.
-        public var oneMinusDampening: Float
-        /// L2 penalty added to the gradient.
-        public var weightDecay: Float
-        /// Nesterov momentum.
-        public var nesterov: Bool
-        /// The momentum buffer starts as the gradient.
-        public var firstStep: Bool
-        /// Ascend instead of descend.
-        public var maximize: Bool
-
-        public init(count: Int, lr: Float, momentum: Float, oneMinusDampening: Float, weightDecay: Float, nesterov: Bool,
-                    firstStep: Bool, maximize: Bool) {
-            self.count = count
-            self.lr = lr
-            self.momentum = momentum
-            self.oneMinusDampening = oneMinusDampening
-            self.weightDecay = weightDecay
-            self.nesterov = nesterov
-            self.firstStep = firstStep
-            self.maximize = maximize
-        }
+        public var lr, momentum, oneMinusDampening, weightDecay: Float
+        public var nesterov, firstStep, maximize: Bool
 
         public var values: [ShaderValue] {
             [.count(count), .float(lr), .float(momentum), .float(oneMinusDampening), .float(weightDecay), .bool(nesterov),

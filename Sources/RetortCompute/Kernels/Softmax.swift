@@ -10,48 +10,33 @@
 public struct SoftmaxLauncher: Sendable {
 
     /// The push constants of `softmax.comp`.
+    ///
+    /// - `rows`: rows
+    /// - `cols`: columns (classes)
+    /// - `invT`: 1 / temperature
+    /// - `mode`: 0 softmax, 1 log-softmax
     public struct Push: PushConstants {
         public static let count = 4
-        /// Rows.
-        public var rows: Int
-        /// Columns (classes).
-        public var cols: Int
-        /// 1 / temperature.
+        public var rows, cols: Int
         public var invT: Float
-        /// 0 softmax, 1 log-softmax.
         public var mode: UInt32
-
-        public init(rows: Int, cols: Int, invT: Float, mode: UInt32) {
-            self.rows = rows
-            self.cols = cols
-            self.invT = invT
-            self.mode = mode
-        }
 
         public var values: [ShaderValue] { [.count(rows), .count(cols), .float(invT), .uint(mode)] }
     }
 
     /// The push constants of `softmax_backward.comp`.
+    ///
+    /// - `rows`: rows
+    /// - `cols`: columns (classes)
+    /// - `invT`: 1 / temperature
+    /// - `mode`: 0 softmax, 1 log-softmax
+    /// - `flags`: bit 0: accumulate into the input gradient
     public struct BackwardPush: PushConstants {
         public static let count = 5
-        /// Rows.
-        public var rows: Int
-        /// Columns (classes).
-        public var cols: Int
-        /// 1 / temperature.
+        public var rows, cols: Int
         public var invT: Float
-        /// 0 softmax, 1 log-softmax.
         public var mode: UInt32
-        /// Bit 0: accumulate into the input gradient.
         public var flags: Int
-
-        public init(rows: Int, cols: Int, invT: Float, mode: UInt32, flags: Int) {
-            self.rows = rows
-            self.cols = cols
-            self.invT = invT
-            self.mode = mode
-            self.flags = flags
-        }
 
         public var values: [ShaderValue] { [.count(rows), .count(cols), .float(invT), .uint(mode), .count(flags)] }
     }

@@ -21,29 +21,19 @@
 public struct SoftmaxKLLauncher: Sendable {
 
     /// The push constants of `softmax_kl.comp`.
+    ///
+    /// - `rows`: rows (samples)
+    /// - `cols`: columns (classes)
+    /// - `invT`: 1 / temperature
+    /// - `scale`: loss weight
+    /// - `mode`: 0 forward KL(p_t ‖ p_s), 1 reverse KL(p_s ‖ p_t)
+    /// - `flags`: bit 0: accumulate the student gradient; bit 1: accumulate the loss
     public struct Push: PushConstants {
         public static let count = 6
-        /// Rows (samples).
-        public var rows: Int
-        /// Columns (classes).
-        public var cols: Int
-        /// 1 / temperature.
-        public var invT: Float
-        /// Loss weight.
-        public var scale: Float
-        /// 0 forward KL(p_t ‖ p_s), 1 reverse KL(p_s ‖ p_t).
+        public var rows, cols: Int
+        public var invT, scale: Float
         public var mode: UInt32
-        /// Bit 0: accumulate the student gradient; bit 1: accumulate the loss.
         public var flags: Int
-
-        public init(rows: Int, cols: Int, invT: Float, scale: Float, mode: UInt32, flags: Int) {
-            self.rows = rows
-            self.cols = cols
-            self.invT = invT
-            self.scale = scale
-            self.mode = mode
-            self.flags = flags
-        }
 
         public var values: [ShaderValue] { [.count(rows), .count(cols), .float(invT), .float(scale), .uint(mode), .count(flags)] }
     }

@@ -8,35 +8,20 @@ public struct TopKLauncher: Sendable {
     private static let localSize: UInt32 = 64
 
     /// The push constants of `top_k.comp`.
+    ///
+    /// - `rows`: rows of logits
+    /// - `columns`: logits per row
+    /// - `numK`: how many of `k0`…`k3` are used (count mode)
+    /// - `accumulate`: add the counts to the output instead of replacing it (count mode)
+    /// - `k0`: first k (count mode)
+    /// - `k1`: second k, or 0
+    /// - `k2`: third k, or 0
+    /// - `k3`: fourth k, or 0
     public struct Push: PushConstants {
         public static let count = 8
-        /// Rows of logits.
-        public var rows: Int
-        /// Logits per row.
-        public var columns: Int
-        /// How many of `k0`…`k3` are used (count mode).
-        public var numK: Int
-        /// Add the counts to the output instead of replacing it (count mode).
+        public var rows, columns, numK: Int
         public var accumulate: Bool
-        /// First k (count mode).
-        public var k0: Int
-        /// Second k, or 0.
-        public var k1: Int
-        /// Third k, or 0.
-        public var k2: Int
-        /// Fourth k, or 0.
-        public var k3: Int
-
-        public init(rows: Int, columns: Int, numK: Int, accumulate: Bool, k0: Int, k1: Int, k2: Int, k3: Int) {
-            self.rows = rows
-            self.columns = columns
-            self.numK = numK
-            self.accumulate = accumulate
-            self.k0 = k0
-            self.k1 = k1
-            self.k2 = k2
-            self.k3 = k3
-        }
+        public var k0, k1, k2, k3: Int
 
         public var values: [ShaderValue] {
             [.count(rows), .count(columns), .count(numK), .bool(accumulate), .count(k0), .count(k1), .count(k2), .count(k3)]
@@ -47,10 +32,6 @@ public struct TopKLauncher: Sendable {
     public struct Specialization: SpecializationConstants {
         /// constant_id 3: `MODE`: 0 argmax, 1 label rank, 2 count hits.
         public var mode: UInt32
-
-        public init(mode: UInt32) {
-            self.mode = mode
-        }
 
         public var values: [ShaderValue] { [.uint(mode)] }
     }

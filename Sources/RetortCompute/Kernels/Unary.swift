@@ -9,22 +9,12 @@ public struct UnaryLauncher: Sendable {
         /// constant_id 3: `OP`: the ``Operation``.
         public var op: UInt32
 
-        public init(op: UInt32) {
-            self.op = op
-        }
-
         public var values: [ShaderValue] { [.uint(op)] }
     }
 
-    ///
     public struct Push: PushConstants {
         public static let count = 1
-        /// 
         public var count: Int
-
-        public init(count: Int) {
-            self.count = count
-        }
 
         public var values: [ShaderValue] { [.count(count)] }
     }

@@ -17,21 +17,10 @@
 /// `0 ..< classes` gives a NaN row (no out-of-bounds read). Cost: `classes²` comparisons per row.
 public struct ZipfTargetsLauncher: Sendable {
 
-    ///
     public struct Push: PushConstants {
         public static let count = 3
-        /// 
-        public var rows: Int
-        /// 
-        public var columns: Int
-        /// 
+        public var rows, columns: Int
         public var power: Float
-
-        public init(rows: Int, columns: Int, power: Float) {
-            self.rows = rows
-            self.columns = columns
-            self.power = power
-        }
 
         public var values: [ShaderValue] { [.count(rows), .count(columns), .float(power)] }
     }
