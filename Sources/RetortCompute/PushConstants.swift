@@ -19,6 +19,15 @@ public protocol SpecializationConstants: Sendable, Hashable {
     var values: [ShaderValue] { get }
 }
 
+/// The push constants of the shaders whose only push constant is the element count
+/// (`elementwise.comp`, `relu.comp`, `unary.comp`).
+public struct ElementCount: PushConstants {
+    public static let count = 1
+    /// Elements to process.
+    public var count: Int
+    public var values: [ShaderValue] { [.count(count)] }
+}
+
 /// For shaders without specialization constants of their own.
 public struct NoSpecializationConstants: SpecializationConstants {
     public init() {}

@@ -73,6 +73,29 @@ final class ElementwiseTests: DeviceTestCase {
         }
     }
 
+    func testSameShapeOpsMatchTheCPU() throws {
+        let elementwise = try ElementwiseLauncher(device: device)
+        let stream = try device.makeStream()
+        var random = TestRandom(seed: 27)
+        let references: [ElementwiseLauncher.Operation: (Float, Float) -> Float] = [
+            .add: (+), .subtract: (-), .multiply: (*), .divide: (/), .maximum: { Swift.max($0, $1) }, .minimum: { Swift.min($0, $1) },
+        ]
+        for count in [1, 255, 257, 1000] {
+            let a = random.floats(count), b = random.floats(count).map { $0 < 0 ? $0 - 0.5 : $0 + 0.5 }  // no division by ~0
+            let bufferA = try device.makeBuffer(a), bufferB = try device.makeBuffer(b), output = try device.makeBuffer(byteCount: count * 4)
+            for operation in ElementwiseLauncher.Operation.allCases {
+                try elementwise.encode(operation, into: stream, a: bufferA, b: bufferB, output: output, count: count)
+                try stream.run()
+                let expected = zip(a, b).map { Double(references[operation]!($0, $1)) }
+                XCTAssertLessThanOrEqual(maxRelativeError(try output.read(Float.self), expected), 1e-6, "\(operation) of \(count)")
+            }
+        }
+        assertInvalidArgument("output too small") {
+            try elementwise.encode(.add, into: stream, a: try device.makeBuffer(byteCount: 64), b: try device.makeBuffer(byteCount: 64),
+                                   output: try device.makeBuffer(byteCount: 16), count: 16)
+        }
+    }
+
     func testScaleAndInPlaceOps() throws {
         let elementwise = try ElementwiseLauncher(device: device)
         let stream = try device.makeStream()

@@ -129,17 +129,13 @@ extension Tensor {
         return z
     }
 
-    enum BinaryOp: UInt32 { case add = 0, subtract, multiply, divide, maximum, minimum }
-
     /// `self OP other` for same-shaped tensors into a new tensor, not recorded.
-    func binary(_ op: BinaryOp, _ other: Tensor, name: String) throws -> Tensor {
+    func binary(_ op: ElementwiseLauncher.Operation, _ other: Tensor, name: String) throws -> Tensor {
         guard context === other.context else { throw TensorError.contextMismatch(op: name) }
         guard shape == other.shape else { throw TensorError.shapeMismatch(op: name, lhs: shape, rhs: other.shape) }
         let z = try Tensor.empty(shape: shape, context: context)
-        let kernel = try context.device.kernel(.elementwise, bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)],
-                                               pushConstants: 1, localSize: [256, 1, 1], constants: [.uint(op.rawValue)])
-        try context.stream.dispatch(kernel, [buffer, other.buffer, z.buffer], push: [.count(count)],
-                                    groups: kernel.groups(covering: (count, 1, 1)))
+        let elementwise = try context.launcher(ElementwiseLauncher.self) { try ElementwiseLauncher(device: $0) }
+        try elementwise.encode(op, into: context.stream, a: buffer, b: other.buffer, output: z.buffer, count: count)
         return z
     }
 

@@ -80,6 +80,18 @@ public struct ElementwiseLauncher: Sendable {
         }
     }
 
+    /// The same-shape ops of `elementwise.comp` (its `OP`, specialization constant 3).
+    public enum Operation: UInt32, Sendable, CaseIterable {
+        case add = 0, subtract, multiply, divide, maximum, minimum
+    }
+
+    /// The specialization constants of `elementwise.comp`.
+    public struct OperationSpecialization: SpecializationConstants {
+        /// constant_id 3: `OP`, the ``Operation``.
+        public var op: UInt32
+        public var values: [ShaderValue] { [.uint(op)] }
+    }
+
     public let device: Device
     private static let localSize: UInt32 = 64
 
@@ -89,6 +101,18 @@ public struct ElementwiseLauncher: Sendable {
     }
 
     // MARK: Binary ops
+
+    /// `output = a OP b` element by element over `count` values of same-shaped operands
+    /// (`elementwise.comp`; NaN follows IEEE rules, `maximum`/`minimum` as GLSL's `max`/`min`).
+    public func encode(_ operation: Operation, into stream: CommandStream, a: Buffer, b: Buffer, output: Buffer, count: Int) throws {
+        let name = "\(operation)"
+        _ = try Self.elementCount(name, [count])
+        try Self.require("\(name) of \(count) values", [("a", a, count), ("b", b, count), ("output", output, count)])
+        let kernel = try device.kernel(.elementwise, bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)],
+                                       pushConstants: ElementCount.self, localSize: [256],
+                                       constants: OperationSpecialization(op: operation.rawValue))
+        try stream.dispatch(kernel, [a, b, output], push: ElementCount(count: count), groups: kernel.groups(covering: (count, 1, 1)))
+    }
 
     /// `output = a + alpha · b`, `b` broadcast over `a`'s `shape` (torch.add with `alpha`).
     public func encodeAdd(into stream: CommandStream, a: Buffer, b: Buffer, output: Buffer, shape: [Int],

@@ -14,13 +14,6 @@ public struct ReLULauncher: Sendable {
 
         public var values: [ShaderValue] { [.uint(mode), .uint(vec)] }
     }
-
-    public struct Push: PushConstants {
-        public static let count = 1
-        public var count: Int
-
-        public var values: [ShaderValue] { [.count(count)] }
-    }
     public let device: Device
     private static let localSize: UInt32 = 64
 
@@ -50,9 +43,9 @@ public struct ReLULauncher: Sendable {
                                         [("input", first, count), ("gradient", second, count), ("output", output, count)])
         let vectorized = count % 4 == 0
         let format: TexelFormat = vectorized ? .rgba32f : .r32f
-        let kernel = try device.kernel(.relu, bindings: [.texel(format), .texel(format), .storage(.write)], pushConstants: Push.self,
+        let kernel = try device.kernel(.relu, bindings: [.texel(format), .texel(format), .storage(.write)], pushConstants: ElementCount.self,
                                        localSize: [Self.localSize], constants: Specialization(mode: mode, vec: vectorized ? 4 : 1))
-        try stream.dispatch(kernel, [first, second, output], push: Push(count: count),
+        try stream.dispatch(kernel, [first, second, output], push: ElementCount(count: count),
                             groups: ElementwiseLauncher.groups(units: vectorized ? count / 4 : count, localSize: Self.localSize))
     }
 }

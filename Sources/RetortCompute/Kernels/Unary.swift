@@ -11,13 +11,6 @@ public struct UnaryLauncher: Sendable {
 
         public var values: [ShaderValue] { [.uint(op)] }
     }
-
-    public struct Push: PushConstants {
-        public static let count = 1
-        public var count: Int
-
-        public var values: [ShaderValue] { [.count(count)] }
-    }
     /// The op applied to each element (the shader's `OP`, specialization constant 3).
     public enum Operation: UInt32, Sendable, CaseIterable {
         /// `eˣ`.
@@ -43,8 +36,8 @@ public struct UnaryLauncher: Sendable {
     /// `output = operation(input)` over `count` elements.
     public func encode(_ operation: Operation, into stream: CommandStream, input: Buffer, output: Buffer, count: Int) throws {
         try ElementwiseLauncher.require("\(operation) of \(count) values", [("input", input, count), ("output", output, count)])
-        let kernel = try device.kernel(.unary, bindings: [.texel(.r32f), .storage(.write)], pushConstants: Push.self,
+        let kernel = try device.kernel(.unary, bindings: [.texel(.r32f), .storage(.write)], pushConstants: ElementCount.self,
                                        localSize: [Self.localSize, 1, 1], constants: Specialization(op: operation.rawValue))
-        try stream.dispatch(kernel, [input, output], push: Push(count: count), groups: kernel.groups(covering: (count, 1, 1)))
+        try stream.dispatch(kernel, [input, output], push: ElementCount(count: count), groups: kernel.groups(covering: (count, 1, 1)))
     }
 }
