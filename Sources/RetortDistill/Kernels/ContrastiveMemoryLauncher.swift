@@ -1,3 +1,5 @@
+import RetortCompute
+
 // Contrastive memory bank.
 //   bank: [bankRows, D]; anchors: [rows, D]; indices, scores: [rows, columns]; loss: [rows]
 
@@ -83,10 +85,10 @@ public struct ContrastiveMemoryLauncher: Sendable {
         try ElementwiseLauncher.require(name, [("bank", bank, bankRows * dimension), ("anchors", anchors, rows * dimension),
                                        ("indices", indices, rows * columns), ("scores", scores, rows * columns)])
         let vectorized = dimension % 4 == 0
-        let kernel = try device.kernel(.contrastiveMemoryScores,
+        let kernel = try device.kernel(DistillationShader.contrastiveMemoryScores,
                                        bindings: [.storage(.read), .storage(.read), .storage(.read), .storage(.write)],
-                                       pushConstants: ScoresPush.self, localSize: [64, 1, 1],
-                                       constants: ScoresSpecialization(vec: vectorized ? 1 : 0))
+                                       pushConstants: ScoresPush.count, localSize: [64, 1, 1],
+                                       constants: ScoresSpecialization(vec: vectorized ? 1 : 0).values)
         try stream.dispatch(kernel, [bank, anchors, indices, scores], push: ScoresPush(rows: rows, columns: columns, dim: dimension),
                             groups: kernel.groups(covering: (columns, rows, 1)))
     }
@@ -103,9 +105,9 @@ public struct ContrastiveMemoryLauncher: Sendable {
                                        ("indices", indices, rows * columns), ("anchor gradient", anchorGradient, rows * dimension)])
         let chunks = (columns + Self.backwardChunk - 1) / Self.backwardChunk
         _ = try ElementwiseLauncher.elementCount(name, [rows, chunks, dimension])
-        let kernel = try device.kernel(.contrastiveMemoryScoresBackward,
+        let kernel = try device.kernel(DistillationShader.contrastiveMemoryScoresBackward,
                                        bindings: [.storage(.read), .storage(.read), .storage(.read), .storage(.write)],
-                                       pushConstants: ScoresBackwardPush.self, localSize: [64, 1, 1])
+                                       pushConstants: ScoresBackwardPush.count, localSize: [64, 1, 1])
         let partial = chunks == 1 ? anchorGradient : try device.makeBuffer(byteCount: rows * chunks * dimension * 4)
         try stream.dispatch(kernel, [bank, scoreGradient, indices, partial],
                             push: ScoresBackwardPush(rows: rows, columns: columns, dim: dimension, chunk: Self.backwardChunk,
@@ -142,9 +144,9 @@ public struct ContrastiveMemoryLauncher: Sendable {
         try Self.requireRows(name, rows)
         try ElementwiseLauncher.require(name, [("scores", scores, rows * columns), ("normalizer", normalizer, 1),
                                        ("score gradient", scoreGradient, rows * columns), ("loss", loss, rows)])
-        let kernel = try device.kernel(.contrastiveMemoryNce,
+        let kernel = try device.kernel(DistillationShader.contrastiveMemoryNce,
                                        bindings: [.storage(.read), .storage(.read), .storage(.write), .storage(.write)],
-                                       pushConstants: NCEPush.self, localSize: [Self.nceLanes, 1, 1])
+                                       pushConstants: NCEPush.count, localSize: [Self.nceLanes, 1, 1])
         try stream.dispatch(kernel, [scores, normalizer, scoreGradient, loss],
                             push: NCEPush(rows: rows, columns: columns, invT: 1 / temperature, noise: noise, eps: epsilon, scale: scale),
                             groups: (rows, 1, 1))
@@ -165,8 +167,9 @@ public struct ContrastiveMemoryLauncher: Sendable {
         guard momentum.isFinite else { throw VulkanError.invalidArgument("\(name): the momentum must be finite, got \(momentum).") }
         guard bank !== values, bank !== indices else { throw VulkanError.invalidArgument("\(name): the bank cannot also be an input.") }
         try ElementwiseLauncher.require(name, [("bank", bank, bankRows * dimension), ("values", values, rows * dimension), ("indices", indices, rows)])
-        let kernel = try device.kernel(.contrastiveMemoryUpdate, bindings: [.storage(.readWrite), .storage(.read), .storage(.read)],
-                                       pushConstants: UpdatePush.self, localSize: [64, 1, 1])
+        let kernel = try device.kernel(DistillationShader.contrastiveMemoryUpdate,
+                                       bindings: [.storage(.readWrite), .storage(.read), .storage(.read)],
+                                       pushConstants: UpdatePush.count, localSize: [64, 1, 1])
         try stream.dispatch(kernel, [bank, values, indices], push: UpdatePush(rows: rows, dim: dimension, momentum: momentum),
                             groups: kernel.groups(covering: (rows, 1, 1)))
     }

@@ -1,3 +1,4 @@
+import Retort
 import RetortCompute
 
 // Memory-bank ops of contrastive distillation (CRD), on a bank M: [N, D] of constant rows.
@@ -60,8 +61,7 @@ extension Tensor {
         try kernels.encodeNCE(into: context.stream, scores: buffer, normalizer: normalizer.buffer, scoreGradient: gradient.buffer,
                               loss: perRow.buffer, rows: rows, columns: columns, temperature: temperature,
                               noise: Float(columns - 1) / Float(datasetSize), epsilon: epsilon, scale: 1 / Float(rows))
-        let total = try context.noGrad { try perRow.sum() }
-        return total.recorded(from: [self]) { g in [try gradient.product(g, .scalar)] }
+        return try Tensor.fusedLoss(rows: perRow, gradient: gradient, inputs: [self])
     }
 
     /// Moves rows of this memory bank `[N, D]` toward `values: [B, D]` in place and renormalizes
