@@ -11,6 +11,7 @@ import RetortCompute
 public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     public let shape: [Int]
     public let context: Context
+    /// The device memory of the elements (row-major fp32), for ops in the package's other targets.
     package let buffer: Buffer
     /// Whether gradients flow to (and, for leaves, accumulate in) this tensor.
     public internal(set) var requiresGrad: Bool

@@ -13,7 +13,7 @@ import RetortCompute
 /// texel buffer), so banks larger than a device's texel-buffer limit work (ImageNet: 1.28M × 128).
 ///
 /// ```swift
-/// let memory = try ContrastiveMemory(device: device)
+/// let memory = try ContrastiveMemoryLauncher(device: device)
 /// // scores[i, j] = bank[idx[i, j]] · anchors[i]
 /// try memory.encodeScores(into: stream, bank: bank, anchors: v, indices: idx, scores: s,
 ///                         rows: 64, columns: 16385, dimension: 128, bankRows: 50_000)
@@ -139,7 +139,8 @@ public struct ContrastiveMemoryLauncher: Sendable {
             throw VulkanError.invalidArgument("\(name): the temperature must be positive and finite, got \(temperature).")
         }
         guard noise.isFinite, noise > 0, epsilon.isFinite, epsilon >= 0, scale.isFinite else {
-            throw VulkanError.invalidArgument("\(name): noise (\(noise)) must be positive, epsilon (\(epsilon)) non-negative, scale (\(scale)) finite.")
+            throw VulkanError.invalidArgument(
+                "\(name): noise (\(noise)) must be positive, epsilon (\(epsilon)) non-negative, scale (\(scale)) finite.")
         }
         try Self.requireRows(name, rows)
         try ElementwiseLauncher.require(name, [("scores", scores, rows * columns), ("normalizer", normalizer, 1),
@@ -166,7 +167,8 @@ public struct ContrastiveMemoryLauncher: Sendable {
         try validate(name, rows: rows, columns: 1, dimension: dimension, bankRows: bankRows)
         guard momentum.isFinite else { throw VulkanError.invalidArgument("\(name): the momentum must be finite, got \(momentum).") }
         guard bank !== values, bank !== indices else { throw VulkanError.invalidArgument("\(name): the bank cannot also be an input.") }
-        try ElementwiseLauncher.require(name, [("bank", bank, bankRows * dimension), ("values", values, rows * dimension), ("indices", indices, rows)])
+        try ElementwiseLauncher.require(name, [("bank", bank, bankRows * dimension), ("values", values, rows * dimension),
+                                               ("indices", indices, rows)])
         let kernel = try device.kernel(DistillationShader.contrastiveMemoryUpdate,
                                        bindings: [.storage(.readWrite), .storage(.read), .storage(.read)],
                                        pushConstants: UpdatePush.count, localSize: [64, 1, 1])
