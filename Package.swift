@@ -34,7 +34,10 @@ let package = Package(
         .target(name: "Retort", dependencies: ["RetortCompute", "RetortRandom"]),
         .target(name: "RetortNN", dependencies: ["Retort", "RetortCheckpoint"]),
         .target(name: "RetortData", dependencies: ["RetortRandom", "CZlib"]),
-        .target(name: "RetortDistill", dependencies: ["RetortNN", "RetortData"], plugins: ["RegistryPlugin"]),
+        // RetortDistill's Shaders/ folder holds the distillation-only kernels (CRD's memory bank, Zipf
+        // targets), compiled into `DistillationShader` by the same plugin.
+        .target(name: "RetortDistill", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortData"], exclude: ["Shaders"],
+                plugins: ["RegistryPlugin", "ShaderCompiler"]),
 
         .executableTarget(name: "retort", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortDistill"], plugins: ["RegistryPlugin"]),
         .executableTarget(name: "retort-bench", dependencies: ["RetortCompute", "Retort", "RetortNN"],

@@ -6,7 +6,7 @@ import PackagePlugin
 /// ids: a `public enum` with one case per `.comp` file.
 ///
 /// Where the shaders are: a `Shaders` folder inside the target's directory if there is one (test
-/// targets keep their test-only shaders there), else the package's `Shaders` folder (the shipped
+/// targets keep their test-only shaders there, `RetortDistill` its distillation-only kernels), else the package's `Shaders` folder (the shipped
 /// kernels of `RetortCompute`). The enum is `Shader`, or the name ``enumNames`` gives the target.
 ///
 /// SwiftPM has no dep-file support for plugins, so every `*.glsl` include is listed as an input of the
@@ -16,7 +16,7 @@ import PackagePlugin
 @main
 struct ShaderCompiler: BuildToolPlugin {
     /// The generated enum's name for targets whose shaders must not be called `Shader`.
-    static let enumNames = ["RetortTestSupport": "TestShader"]
+    static let enumNames = ["RetortTestSupport": "TestShader", "RetortDistill": "DistillationShader"]
     /// The module that declares `EmbeddedShader`; other targets import it.
     static let computeModule = "RetortCompute"
 

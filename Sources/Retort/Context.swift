@@ -56,7 +56,7 @@ public final class Context: @unchecked Sendable {
 
     /// The launcher of type `L` (and `key`, for launchers built per shape) for this context's
     /// device, built on first use.
-    func launcher<L>(_ type: L.Type, key: AnyHashable = 0, make: (Device) throws -> L) throws -> L {
+    package func launcher<L>(_ type: L.Type, key: AnyHashable = 0, make: (Device) throws -> L) throws -> L {
         let slot = LauncherKey(type: ObjectIdentifier(type), key: key)
         if let existing = launchers[slot] as? L { return existing }
         let made = try make(device)

@@ -63,7 +63,7 @@ extension Tensor {
 
     /// Records `self` as the result of an op over `inputs` when gradients are being recorded and an
     /// input requires one.
-    func recorded(from inputs: [Tensor], backward: @escaping (Tensor) throws -> [Tensor?]) -> Tensor {
+    package func recorded(from inputs: [Tensor], backward: @escaping (Tensor) throws -> [Tensor?]) -> Tensor {
         guard context.isRecordingGradients, inputs.contains(where: \.requiresGrad) else { return self }
         requiresGrad = true
         context.tape.record(self, inputs: inputs, backward: backward)

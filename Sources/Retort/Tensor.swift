@@ -11,7 +11,8 @@ import RetortCompute
 public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     public let shape: [Int]
     public let context: Context
-    let buffer: Buffer
+    /// The device memory of the elements (row-major fp32), for ops in the package's other targets.
+    package let buffer: Buffer
     /// Whether gradients flow to (and, for leaves, accumulate in) this tensor.
     public internal(set) var requiresGrad: Bool
     /// Accumulated gradient of a leaf (persistent across steps until ``zeroGrad()``).
@@ -53,7 +54,7 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     }
 
     /// Uninitialized storage for an op's result.
-    static func empty(shape: [Int], context: Context, isLeaf: Bool = false) throws -> Tensor {
+    package static func empty(shape: [Int], context: Context, isLeaf: Bool = false) throws -> Tensor {
         let buffer = try context.device.makeBuffer(byteCount: max(1, shape.reduce(1, *)) * 4)
         return Tensor(context: context, shape: shape, buffer: buffer, requiresGrad: false, isLeaf: isLeaf)
     }

@@ -90,12 +90,12 @@ private enum MissingShader: String, EmbeddedShader {
 
 final class ShaderLibraryTests: XCTestCase {
     func testEveryShaderIsEmbedded() throws {
-        XCTAssertEqual(ShaderLibrary.names, try Self.stems(in: Self.shaderDirectory))
+        XCTAssertEqual(ShaderLibrary.names, try ShaderModuleChecks.stems(in: Self.shaderDirectory))
         XCTAssertEqual(Shader.allCases.map(\.rawValue).sorted(), ShaderLibrary.names)
     }
 
     func testTestShadersAreEmbeddedInTheTestsOnly() throws {
-        let testShaders = try Self.stems(in: Self.testShaderDirectory)
+        let testShaders = try ShaderModuleChecks.stems(in: Self.testShaderDirectory)
         XCTAssertEqual(TestShader.allCases.map(\.rawValue).sorted(), testShaders)
         XCTAssertEqual(TestShader.embeddedModules.keys.sorted(), testShaders)
         XCTAssert(Set(testShaders).isDisjoint(with: ShaderLibrary.names), "test-only shaders ship in RetortCompute")
@@ -109,33 +109,8 @@ final class ShaderLibraryTests: XCTestCase {
         XCTAssertEqual(TestShader.reduceRows.name, "reduce_rows")
     }
 
-    private static func stems(in directory: URL) throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: directory.path)
-            .filter { $0.hasSuffix(".comp") }.map { String($0.dropLast(5)) }.sorted()
-    }
-
     func testEveryModulePassesSpirvVal() throws {
-        let validator = ["/usr/bin/spirv-val", "/usr/local/bin/spirv-val"].first { FileManager.default.isExecutableFile(atPath: $0) }
-        let path = try XCTUnwrap(validator, "spirv-val is missing: install spirv-tools (make deps)")
-        let directory = FileManager.default.temporaryDirectory.appending(path: "retort-spirv-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        for name in ShaderLibrary.names {
-            let words = try ShaderLibrary.spirv(named: name)
-            XCTAssertEqual(words.first, 0x0723_0203, "\(name) does not start with the SPIR-V magic number")
-            let file = directory.appending(path: "\(name).spv")
-            try words.withUnsafeBytes { try Data($0).write(to: file) }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: path)
-            process.arguments = ["--target-env", "vulkan1.2", file.path]
-            let errors = Pipe()
-            process.standardError = errors
-            process.standardOutput = errors
-            try process.run()
-            process.waitUntilExit()
-            let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            XCTAssertEqual(process.terminationStatus, 0, "spirv-val rejects \(name): \(output)")
-        }
+        try ShaderModuleChecks.assertEveryModulePassesSpirvVal(Shader.self)
     }
 
     static var shaderDirectory: URL {

@@ -20,7 +20,7 @@ extension Tensor {
     /// The class labels of this `[B, C]` tensor's rows (at least `minimumClasses` columns, one label
     /// in `0..<C` per row) in device memory as 32-bit integers, or an error naming `op` and, for a
     /// wrong shape, what was `expected`.
-    func uploadLabels(_ labels: [Int], op: String, minimumClasses: Int, expected: String) throws -> Buffer {
+    package func uploadLabels(_ labels: [Int], op: String, minimumClasses: Int, expected: String) throws -> Buffer {
         guard shape.count == 2, labels.count == shape[0], shape[1] >= minimumClasses else {
             throw TensorError.invalidShape(op: op, shape: shape, expected: expected)
         }
@@ -31,7 +31,7 @@ extension Tensor {
     }
 
     /// Sums per-row losses into a scalar whose backward is `upstream · gradient` (the fused softmax losses).
-    static func fusedLoss(rows: Tensor, gradient: Tensor, inputs: [Tensor]) throws -> Tensor {
+    package static func fusedLoss(rows: Tensor, gradient: Tensor, inputs: [Tensor]) throws -> Tensor {
         let context = rows.context
         let total = try context.noGrad { try rows.sum() }
         return total.recorded(from: inputs) { g in [try gradient.product(g, .scalar)] }

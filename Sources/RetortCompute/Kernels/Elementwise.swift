@@ -199,7 +199,7 @@ public struct ElementwiseLauncher: Sendable {
 
     static let unitsPerInvocation = 64
     /// Enough workgroups to keep any device busy; the shaders loop over the rest.
-    static let maxGroups = 65_535
+    package static let maxGroups = 65_535
 
     /// Magic numbers for dividing any n < 2³¹ by `divisor` without a division instruction:
     /// `n / divisor == (mulhi(n, magic) + n) >> shift`, where mulhi is the high word of the 64-bit product.
@@ -212,7 +212,7 @@ public struct ElementwiseLauncher: Sendable {
     }
 
     /// The element count of `shape`; throws for empty shapes, non-positive axes and counts beyond 32-bit indexing.
-    static func elementCount(_ name: String, _ shape: [Int]) throws -> Int {
+    package static func elementCount(_ name: String, _ shape: [Int]) throws -> Int {
         guard !shape.isEmpty, shape.allSatisfy({ $0 > 0 }) else {
             throw VulkanError.invalidArgument("\(name): shape \(shape) needs at least one axis and positive sizes.")
         }
@@ -228,7 +228,7 @@ public struct ElementwiseLauncher: Sendable {
 
     /// Throws unless each buffer holds at least its count of 4-byte values.
     /// `context` names the op and its shapes for the message.
-    static func require(_ context: String, _ buffers: [(String, Buffer, Int)]) throws {
+    package static func require(_ context: String, _ buffers: [(String, Buffer, Int)]) throws {
         for (role, buffer, count) in buffers where buffer.byteCount < count * 4 {
             throw VulkanError.invalidArgument("\(context): \(role) needs \(count) values but its buffer holds \(buffer.byteCount / 4).")
         }

@@ -1,3 +1,5 @@
+import RetortCompute
+
 // Contrastive memory bank.
 //   bank: [bankRows, D]; anchors: [rows, D]; indices, scores: [rows, columns]; loss: [rows]
 
@@ -11,7 +13,7 @@
 /// texel buffer), so banks larger than a device's texel-buffer limit work (ImageNet: 1.28M × 128).
 ///
 /// ```swift
-/// let memory = try ContrastiveMemory(device: device)
+/// let memory = try ContrastiveMemoryLauncher(device: device)
 /// // scores[i, j] = bank[idx[i, j]] · anchors[i]
 /// try memory.encodeScores(into: stream, bank: bank, anchors: v, indices: idx, scores: s,
 ///                         rows: 64, columns: 16385, dimension: 128, bankRows: 50_000)
@@ -83,10 +85,10 @@ public struct ContrastiveMemoryLauncher: Sendable {
         try ElementwiseLauncher.require(name, [("bank", bank, bankRows * dimension), ("anchors", anchors, rows * dimension),
                                        ("indices", indices, rows * columns), ("scores", scores, rows * columns)])
         let vectorized = dimension % 4 == 0
-        let kernel = try device.kernel(.contrastiveMemoryScores,
+        let kernel = try device.kernel(DistillationShader.contrastiveMemoryScores,
                                        bindings: [.storage(.read), .storage(.read), .storage(.read), .storage(.write)],
-                                       pushConstants: ScoresPush.self, localSize: [64, 1, 1],
-                                       constants: ScoresSpecialization(vec: vectorized ? 1 : 0))
+                                       pushConstants: ScoresPush.count, localSize: [64, 1, 1],
+                                       constants: ScoresSpecialization(vec: vectorized ? 1 : 0).values)
         try stream.dispatch(kernel, [bank, anchors, indices, scores], push: ScoresPush(rows: rows, columns: columns, dim: dimension),
                             groups: kernel.groups(covering: (columns, rows, 1)))
     }
@@ -103,9 +105,9 @@ public struct ContrastiveMemoryLauncher: Sendable {
                                        ("indices", indices, rows * columns), ("anchor gradient", anchorGradient, rows * dimension)])
         let chunks = (columns + Self.backwardChunk - 1) / Self.backwardChunk
         _ = try ElementwiseLauncher.elementCount(name, [rows, chunks, dimension])
-        let kernel = try device.kernel(.contrastiveMemoryScoresBackward,
+        let kernel = try device.kernel(DistillationShader.contrastiveMemoryScoresBackward,
                                        bindings: [.storage(.read), .storage(.read), .storage(.read), .storage(.write)],
-                                       pushConstants: ScoresBackwardPush.self, localSize: [64, 1, 1])
+                                       pushConstants: ScoresBackwardPush.count, localSize: [64, 1, 1])
         let partial = chunks == 1 ? anchorGradient : try device.makeBuffer(byteCount: rows * chunks * dimension * 4)
         try stream.dispatch(kernel, [bank, scoreGradient, indices, partial],
                             push: ScoresBackwardPush(rows: rows, columns: columns, dim: dimension, chunk: Self.backwardChunk,
@@ -137,14 +139,15 @@ public struct ContrastiveMemoryLauncher: Sendable {
             throw VulkanError.invalidArgument("\(name): the temperature must be positive and finite, got \(temperature).")
         }
         guard noise.isFinite, noise > 0, epsilon.isFinite, epsilon >= 0, scale.isFinite else {
-            throw VulkanError.invalidArgument("\(name): noise (\(noise)) must be positive, epsilon (\(epsilon)) non-negative, scale (\(scale)) finite.")
+            throw VulkanError.invalidArgument(
+                "\(name): noise (\(noise)) must be positive, epsilon (\(epsilon)) non-negative, scale (\(scale)) finite.")
         }
         try Self.requireRows(name, rows)
         try ElementwiseLauncher.require(name, [("scores", scores, rows * columns), ("normalizer", normalizer, 1),
                                        ("score gradient", scoreGradient, rows * columns), ("loss", loss, rows)])
-        let kernel = try device.kernel(.contrastiveMemoryNce,
+        let kernel = try device.kernel(DistillationShader.contrastiveMemoryNce,
                                        bindings: [.storage(.read), .storage(.read), .storage(.write), .storage(.write)],
-                                       pushConstants: NCEPush.self, localSize: [Self.nceLanes, 1, 1])
+                                       pushConstants: NCEPush.count, localSize: [Self.nceLanes, 1, 1])
         try stream.dispatch(kernel, [scores, normalizer, scoreGradient, loss],
                             push: NCEPush(rows: rows, columns: columns, invT: 1 / temperature, noise: noise, eps: epsilon, scale: scale),
                             groups: (rows, 1, 1))
@@ -164,9 +167,11 @@ public struct ContrastiveMemoryLauncher: Sendable {
         try validate(name, rows: rows, columns: 1, dimension: dimension, bankRows: bankRows)
         guard momentum.isFinite else { throw VulkanError.invalidArgument("\(name): the momentum must be finite, got \(momentum).") }
         guard bank !== values, bank !== indices else { throw VulkanError.invalidArgument("\(name): the bank cannot also be an input.") }
-        try ElementwiseLauncher.require(name, [("bank", bank, bankRows * dimension), ("values", values, rows * dimension), ("indices", indices, rows)])
-        let kernel = try device.kernel(.contrastiveMemoryUpdate, bindings: [.storage(.readWrite), .storage(.read), .storage(.read)],
-                                       pushConstants: UpdatePush.self, localSize: [64, 1, 1])
+        try ElementwiseLauncher.require(name, [("bank", bank, bankRows * dimension), ("values", values, rows * dimension),
+                                               ("indices", indices, rows)])
+        let kernel = try device.kernel(DistillationShader.contrastiveMemoryUpdate,
+                                       bindings: [.storage(.readWrite), .storage(.read), .storage(.read)],
+                                       pushConstants: UpdatePush.count, localSize: [64, 1, 1])
         try stream.dispatch(kernel, [bank, values, indices], push: UpdatePush(rows: rows, dim: dimension, momentum: momentum),
                             groups: kernel.groups(covering: (rows, 1, 1)))
     }

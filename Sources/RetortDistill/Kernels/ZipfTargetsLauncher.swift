@@ -1,3 +1,5 @@
+import RetortCompute
+
 // Zipf label-smoothing targets.
 //   scores, distribution: [rows, classes]; labels, correct: [rows]
 
@@ -59,8 +61,9 @@ public struct ZipfTargetsLauncher: Sendable {
         guard distribution !== correct else {
             throw VulkanError.invalidArgument("\(name): distribution and correct need separate buffers.")
         }
-        let kernel = try device.kernel(.zipfTargets, bindings: [.texel(.r32f), .texel(.r32i), .storage(.readWrite), .storage(.write)],
-                                       pushConstants: Push.self, localSize: [Self.lanes])
+        let kernel = try device.kernel(DistillationShader.zipfTargets,
+                                       bindings: [.texel(.r32f), .texel(.r32i), .storage(.readWrite), .storage(.write)],
+                                       pushConstants: Push.count, localSize: [Self.lanes])
         try stream.dispatch(kernel, [scores, labels, distribution, correct], push: Push(rows: rows, columns: classes, power: power),
                             groups: (min(rows, ElementwiseLauncher.maxGroups), 1, 1))
     }

@@ -2,11 +2,12 @@ import Foundation
 import XCTest
 import Retort
 import RetortCompute
+import RetortDistill
 import RetortTestSupport
 
 /// The CRD memory-bank ops and kernels (scores, their backward, NCE, momentum update) against
 /// Double references on the host.
-final class MemoryBankOpsTests: ContextTestCase {
+final class ContrastiveMemoryLauncherTests: ContextTestCase {
     private var random = SplitMix64(seed: 5)
 
     private func randomIndices(_ count: Int, below bound: Int) -> [Int] {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import Retort
+import RetortDistill
 import RetortTestSupport
 
 /// Zipf label-smoothing targets against the host: ranks with ties sharing the smallest, the label

@@ -1,5 +1,6 @@
 import XCTest
 import Retort
+import RetortDistill
 import RetortTestSupport
 
 /// Row-index matrices: their bound, and the counts and ranges they refuse.

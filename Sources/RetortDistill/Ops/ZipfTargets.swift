@@ -1,3 +1,4 @@
+import Retort
 import RetortCompute
 
 // Zipf label-smoothing targets: a constant distribution over the non-target classes, ranked by

@@ -1,3 +1,4 @@
+import Retort
 import RetortCompute
 
 /// A `[rows, columns]` matrix of row indices in device memory (32-bit), e.g. the memory-bank rows a

@@ -1,3 +1,4 @@
+import Retort
 import RetortCompute
 
 // Memory-bank ops of contrastive distillation (CRD), on a bank M: [N, D] of constant rows.
@@ -21,7 +22,8 @@ extension Tensor {
             throw TensorError.shapeMismatch(op: op, lhs: shape, rhs: [indices.rows, indices.columns])
         }
         guard indices.upperBound <= memory.shape[0] else {
-            throw TensorError.invalidShape(op: op, shape: memory.shape, expected: "at least \(indices.upperBound) rows (the largest index is \(indices.upperBound - 1))")
+            throw TensorError.invalidShape(op: op, shape: memory.shape,
+                                           expected: "at least \(indices.upperBound) rows (the largest index is \(indices.upperBound - 1))")
         }
         guard !memory.requiresGrad else {
             throw TensorError.invalidBackward("\(op): the memory bank is a constant of the scores; give one that requires no gradient")
@@ -34,7 +36,8 @@ extension Tensor {
         return scores.recorded(from: [self]) { [shape] g in
             let dv = try Tensor.empty(shape: shape, context: g.context)
             try kernels.encodeScoresBackward(into: g.context.stream, bank: memory.buffer, scoreGradient: g.buffer, indices: indices.buffer,
-                                             anchorGradient: dv.buffer, rows: rows, columns: columns, dimension: dimension, bankRows: bankRows)
+                                             anchorGradient: dv.buffer, rows: rows, columns: columns, dimension: dimension,
+                                             bankRows: bankRows)
             return [dv]
         }
     }
@@ -49,10 +52,15 @@ extension Tensor {
         let op = "nceLoss"
         guard context === normalizer.context else { throw TensorError.contextMismatch(op: op) }
         guard shape.count == 2, shape[1] >= 2 else {
-            throw TensorError.invalidShape(op: op, shape: shape, expected: "[B, J] scores with a positive and at least one negative per row")
+            throw TensorError.invalidShape(op: op, shape: shape,
+                                           expected: "[B, J] scores with a positive and at least one negative per row")
         }
-        guard normalizer.count == 1 else { throw TensorError.invalidShape(op: op, shape: normalizer.shape, expected: "a one-element normalizer") }
-        guard datasetSize > 0 else { throw TensorError.invalidShape(op: op, shape: shape, expected: "a positive dataset size, got \(datasetSize)") }
+        guard normalizer.count == 1 else {
+            throw TensorError.invalidShape(op: op, shape: normalizer.shape, expected: "a one-element normalizer")
+        }
+        guard datasetSize > 0 else {
+            throw TensorError.invalidShape(op: op, shape: shape, expected: "a positive dataset size, got \(datasetSize)")
+        }
         let (rows, columns) = (shape[0], shape[1])
         let kernels = try context.launcher(ContrastiveMemoryLauncher.self) { try ContrastiveMemoryLauncher(device: $0) }
         let gradient = try Tensor.empty(shape: shape, context: context)
@@ -60,8 +68,7 @@ extension Tensor {
         try kernels.encodeNCE(into: context.stream, scores: buffer, normalizer: normalizer.buffer, scoreGradient: gradient.buffer,
                               loss: perRow.buffer, rows: rows, columns: columns, temperature: temperature,
                               noise: Float(columns - 1) / Float(datasetSize), epsilon: epsilon, scale: 1 / Float(rows))
-        let total = try context.noGrad { try perRow.sum() }
-        return total.recorded(from: [self]) { g in [try gradient.product(g, .scalar)] }
+        return try Tensor.fusedLoss(rows: perRow, gradient: gradient, inputs: [self])
     }
 
     /// Moves rows of this memory bank `[N, D]` toward `values: [B, D]` in place and renormalizes

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import Retort
+import RetortDistill
 import RetortTestSupport
 
 /// The contrastive-memory ops: scores against the host and finite differences, the NCE loss against
