@@ -12,16 +12,18 @@ layout(binding = 2) writeonly buffer C { float c[]; };
 layout(push_constant) uniform Push { uint count; } p;
 
 void main() {
-    uint i = gl_GlobalInvocationID.x;
-    if (i >= p.count) return;
-    float x = texelFetch(a, int(i)).x;
-    float y = texelFetch(b, int(i)).x;
-    float r;
-    if (OP == 0u) r = x + y;
-    else if (OP == 1u) r = x - y;
-    else if (OP == 2u) r = x * y;
-    else if (OP == 3u) r = x / y;
-    else if (OP == 4u) r = max(x, y);
-    else r = min(x, y);
-    c[i] = r;
+    // Grid stride: the launcher caps the workgroup count (65,535 per axis), larger tensors loop.
+    uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
+    for (uint i = gl_GlobalInvocationID.x; i < p.count; i += stride) {
+        float x = texelFetch(a, int(i)).x;
+        float y = texelFetch(b, int(i)).x;
+        float r;
+        if (OP == 0u) r = x + y;
+        else if (OP == 1u) r = x - y;
+        else if (OP == 2u) r = x * y;
+        else if (OP == 3u) r = x / y;
+        else if (OP == 4u) r = max(x, y);
+        else r = min(x, y);
+        c[i] = r;
+    }
 }

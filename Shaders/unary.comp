@@ -11,14 +11,16 @@ layout(binding = 1) writeonly buffer Y { float y[]; };
 layout(push_constant) uniform Push { uint count; } p;
 
 void main() {
-    uint i = gl_GlobalInvocationID.x;
-    if (i >= p.count) return;
-    float v = texelFetch(x, int(i)).x;
-    float r;
-    if (OP == 0u) r = exp(v);
-    else if (OP == 1u) r = log(v);
-    else if (OP == 2u) r = sqrt(v);
-    else if (OP == 3u) r = 1.0 / v;
-    else r = v * v;
-    y[i] = r;
+    // Grid stride: the launcher caps the workgroup count (65,535 per axis), larger tensors loop.
+    uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
+    for (uint i = gl_GlobalInvocationID.x; i < p.count; i += stride) {
+        float v = texelFetch(x, int(i)).x;
+        float r;
+        if (OP == 0u) r = exp(v);
+        else if (OP == 1u) r = log(v);
+        else if (OP == 2u) r = sqrt(v);
+        else if (OP == 3u) r = 1.0 / v;
+        else r = v * v;
+        y[i] = r;
+    }
 }

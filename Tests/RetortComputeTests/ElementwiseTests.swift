@@ -96,6 +96,20 @@ final class ElementwiseTests: DeviceTestCase {
         }
     }
 
+    func testSameShapeOpsCoverMoreElementsThanOneGridOfWorkgroups() throws {
+        // 65,535 workgroups of 256 cover 16,776,960 elements; the shader loops over the rest.
+        let count = 65_535 * 256 + 300
+        let a = (0..<count).map { Float($0 % 1000) }, b = (0..<count).map { Float($0 % 7) }
+        let output = try device.makeBuffer(byteCount: count * 4)
+        let stream = try device.makeStream()
+        try ElementwiseLauncher(device: device).encode(.add, into: stream, a: try device.makeBuffer(a), b: try device.makeBuffer(b),
+                                                       output: output, count: count)
+        try stream.run()
+        let sum = try output.read(Float.self)
+        XCTAssertEqual(sum.count, count)
+        XCTAssertNil(sum.indices.first { sum[$0] != a[$0] + b[$0] }, "first wrong element")
+    }
+
     func testScaleAndInPlaceOps() throws {
         let elementwise = try ElementwiseLauncher(device: device)
         let stream = try device.makeStream()

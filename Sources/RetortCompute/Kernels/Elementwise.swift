@@ -111,7 +111,7 @@ public struct ElementwiseLauncher: Sendable {
         let kernel = try device.kernel(.elementwise, bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)],
                                        pushConstants: ElementCount.self, localSize: [256],
                                        constants: OperationSpecialization(op: operation.rawValue))
-        try stream.dispatch(kernel, [a, b, output], push: ElementCount(count: count), groups: kernel.groups(covering: (count, 1, 1)))
+        try stream.dispatch(kernel, [a, b, output], push: ElementCount(count: count), groups: Self.cappedGroups(kernel, count: count))
     }
 
     /// `output = a + alpha · b`, `b` broadcast over `a`'s `shape` (torch.add with `alpha`).
@@ -188,6 +188,12 @@ public struct ElementwiseLauncher: Sendable {
 
     private func groups(units: Int) -> (Int, Int, Int) {
         Self.groups(units: units, localSize: Self.localSize)
+    }
+
+    /// One invocation per element, at most ``maxGroups`` workgroups: for the grid-stride shaders
+    /// (`elementwise.comp`, `unary.comp`), which loop over what the groups do not cover.
+    static func cappedGroups(_ kernel: Kernel, count: Int) -> (Int, Int, Int) {
+        (min(kernel.groups(covering: (count, 1, 1)).0, maxGroups), 1, 1)
     }
 
     /// Workgroups for kernels that split `units` into one contiguous span per subgroup

@@ -38,6 +38,6 @@ public struct UnaryLauncher: Sendable {
         try ElementwiseLauncher.require("\(operation) of \(count) values", [("input", input, count), ("output", output, count)])
         let kernel = try device.kernel(.unary, bindings: [.texel(.r32f), .storage(.write)], pushConstants: ElementCount.self,
                                        localSize: [Self.localSize, 1, 1], constants: Specialization(op: operation.rawValue))
-        try stream.dispatch(kernel, [input, output], push: ElementCount(count: count), groups: kernel.groups(covering: (count, 1, 1)))
+        try stream.dispatch(kernel, [input, output], push: ElementCount(count: count), groups: ElementwiseLauncher.cappedGroups(kernel, count: count))
     }
 }
