@@ -53,6 +53,14 @@ extension Device {
     ) throws -> Kernel {
         try kernel(shader, bindings: bindings, pushConstants: P.count, localSize: localSize, constants: constants.values)
     }
+
+    /// The same for a shader of another target's library (`DistillationShader`, `TestShader`).
+    public func kernel<S: EmbeddedShader, P: PushConstants, C: SpecializationConstants>(
+        _ shader: S, bindings: [Kernel.Binding], pushConstants: P.Type, localSize: [UInt32] = [64, 1, 1],
+        constants: C = NoSpecializationConstants()
+    ) throws -> Kernel {
+        try kernel(shader, bindings: bindings, pushConstants: P.count, localSize: localSize, constants: constants.values)
+    }
 }
 
 extension CommandStream {

@@ -87,8 +87,8 @@ public struct ContrastiveMemoryLauncher: Sendable {
         let vectorized = dimension % 4 == 0
         let kernel = try device.kernel(DistillationShader.contrastiveMemoryScores,
                                        bindings: [.storage(.read), .storage(.read), .storage(.read), .storage(.write)],
-                                       pushConstants: ScoresPush.count, localSize: [64, 1, 1],
-                                       constants: ScoresSpecialization(vec: vectorized ? 1 : 0).values)
+                                       pushConstants: ScoresPush.self, localSize: [64, 1, 1],
+                                       constants: ScoresSpecialization(vec: vectorized ? 1 : 0))
         try stream.dispatch(kernel, [bank, anchors, indices, scores], push: ScoresPush(rows: rows, columns: columns, dim: dimension),
                             groups: kernel.groups(covering: (columns, rows, 1)))
     }
@@ -107,7 +107,7 @@ public struct ContrastiveMemoryLauncher: Sendable {
         _ = try ElementwiseLauncher.elementCount(name, [rows, chunks, dimension])
         let kernel = try device.kernel(DistillationShader.contrastiveMemoryScoresBackward,
                                        bindings: [.storage(.read), .storage(.read), .storage(.read), .storage(.write)],
-                                       pushConstants: ScoresBackwardPush.count, localSize: [64, 1, 1])
+                                       pushConstants: ScoresBackwardPush.self, localSize: [64, 1, 1])
         let partial = chunks == 1 ? anchorGradient : try device.makeBuffer(byteCount: rows * chunks * dimension * 4)
         try stream.dispatch(kernel, [bank, scoreGradient, indices, partial],
                             push: ScoresBackwardPush(rows: rows, columns: columns, dim: dimension, chunk: Self.backwardChunk,
@@ -147,7 +147,7 @@ public struct ContrastiveMemoryLauncher: Sendable {
                                        ("score gradient", scoreGradient, rows * columns), ("loss", loss, rows)])
         let kernel = try device.kernel(DistillationShader.contrastiveMemoryNce,
                                        bindings: [.storage(.read), .storage(.read), .storage(.write), .storage(.write)],
-                                       pushConstants: NCEPush.count, localSize: [Self.nceLanes, 1, 1])
+                                       pushConstants: NCEPush.self, localSize: [Self.nceLanes, 1, 1])
         try stream.dispatch(kernel, [scores, normalizer, scoreGradient, loss],
                             push: NCEPush(rows: rows, columns: columns, invT: 1 / temperature, noise: noise, eps: epsilon, scale: scale),
                             groups: (rows, 1, 1))
@@ -171,7 +171,7 @@ public struct ContrastiveMemoryLauncher: Sendable {
                                                ("indices", indices, rows)])
         let kernel = try device.kernel(DistillationShader.contrastiveMemoryUpdate,
                                        bindings: [.storage(.readWrite), .storage(.read), .storage(.read)],
-                                       pushConstants: UpdatePush.count, localSize: [64, 1, 1])
+                                       pushConstants: UpdatePush.self, localSize: [64, 1, 1])
         try stream.dispatch(kernel, [bank, values, indices], push: UpdatePush(rows: rows, dim: dimension, momentum: momentum),
                             groups: kernel.groups(covering: (rows, 1, 1)))
     }

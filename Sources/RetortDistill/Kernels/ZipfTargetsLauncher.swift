@@ -63,7 +63,7 @@ public struct ZipfTargetsLauncher: Sendable {
         }
         let kernel = try device.kernel(DistillationShader.zipfTargets,
                                        bindings: [.texel(.r32f), .texel(.r32i), .storage(.readWrite), .storage(.write)],
-                                       pushConstants: Push.count, localSize: [Self.lanes])
+                                       pushConstants: Push.self, localSize: [Self.lanes])
         try stream.dispatch(kernel, [scores, labels, distribution, correct], push: Push(rows: rows, columns: classes, power: power),
                             groups: (min(rows, ElementwiseLauncher.maxGroups), 1, 1))
     }
