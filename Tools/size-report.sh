@@ -15,7 +15,7 @@ max_kernels=48              # shipped *.comp files
 max_option_keys=80          # distinct --keys in `retort --help`
 max_file_lines=600          # any Swift or shader file (DESIGN §8)
 max_files_over_400=3        # files longer than 400 lines
-max_long_lines=600          # lines over 140 columns (only ever lowered)
+max_long_lines=530          # lines over 140 columns (only ever lowered; 563 when the report began)
 
 failures=()
 check() { # name value limit
