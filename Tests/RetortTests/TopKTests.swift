@@ -26,7 +26,7 @@ final class TopKTests: ContextTestCase {
             let labels = (0..<rows).map { _ in Int(random.next() % UInt64(classes)) }
             let x = try tensor(logits, [rows, classes])
             for k in [1, 2, 5, classes + 3] {
-                XCTAssertEqual(try x.topKCorrect(labels: labels, k: k), hostCount(logits, labels: labels, k: k),
+                XCTAssertEqual(try x.topKCorrect(labels: labels, k: k).value(), hostCount(logits, labels: labels, k: k),
                                "top-\(k) of [\(rows), \(classes)]")
             }
         }
@@ -37,9 +37,17 @@ final class TopKTests: ContextTestCase {
         let logits: [Float] = [1, 3, 3, 2, 0, 0, 0,
                                6, 5, 4, 3, 2, 1, 0]
         let x = try tensor(logits, [2, 7])
-        XCTAssertEqual(try x.topKCorrect(labels: [2, 5], k: 1), 1)
-        XCTAssertEqual(try x.topKCorrect(labels: [2, 5], k: 5), 1)
-        XCTAssertEqual(try x.topKCorrect(labels: [2, 5], k: 6), 2)
+        XCTAssertEqual(try x.topKCorrect(labels: [2, 5], k: 1).value(), 1)
+        XCTAssertEqual(try x.topKCorrect(labels: [2, 5], k: 5).value(), 1)
+        XCTAssertEqual(try x.topKCorrect(labels: [2, 5], k: 6).value(), 2)
+    }
+
+    func testCountRecordedBeforeTheStepsSubmitIsReadAfterIt() throws {
+        // As the trainers use it: record the count, let the step's loss.item() submit, then read.
+        let x = try tensor([0, 3, 1, 5, 2, 4], [2, 3])
+        let pending = try x.topKCorrect(labels: [1, 2], k: 1)  // row 0 hits, row 1 misses
+        XCTAssertEqual(try x.sum().item(), 15)
+        XCTAssertEqual(try pending.value(), 1)
     }
 
     func testBadLabelsAndShapesThrow() throws {

@@ -3,9 +3,23 @@ import RetortCompute
 // Top-k accuracy on the device: only the count comes back to the host.
 //   logits: [B, C]; labels: B class indices; result: the number of rows whose label is a top-k logit
 
+/// A count the device computes with the work recorded around it. Record the rest of the step, then
+/// read ``value()`` after the step's submit (a `loss.item()`): it adds no submit of its own.
+public struct PendingCount {
+    let counts: Buffer
+    let context: Context
+
+    /// The count; waits for the work recorded so far (submitting it if nothing else has).
+    public func value() throws -> Int {
+        try context.synchronize()
+        return Int(try counts.read(UInt32.self, count: 1)[0])
+    }
+}
+
 extension Tensor {
     /// The number of rows of these logits (`[B, C]`) whose label is among the `k` largest logits of
-    /// the row, counted on the device so that only the count is read back.
+    /// the row, counted on the device so that only the count is read back. The dispatch is recorded
+    /// now and runs with the step; ``PendingCount/value()`` reads it.
     ///
     /// A label is in the top k when fewer than `k` logits of its row are strictly greater than its
     /// own, so a tie with the k-th largest counts as a hit (the rule of `Trainer.topK` on host
@@ -13,7 +27,7 @@ extension Tensor {
     ///
     /// - Throws: `TensorError.invalidShape` unless `self` is `[B, C]` with `B = labels.count` and
     ///   every label in `0..<C`, or when `k` is not positive.
-    public func topKCorrect(labels: [Int], k: Int) throws -> Int {
+    public func topKCorrect(labels: [Int], k: Int) throws -> PendingCount {
         guard shape.count == 2, labels.count == shape[0] else {
             throw TensorError.invalidShape(op: "topKCorrect", shape: shape, expected: "[B, C] logits with B = \(labels.count) labels")
         }
@@ -27,7 +41,6 @@ extension Tensor {
         let counts = try context.device.makeBuffer(byteCount: 4)
         try launcher.encodeTopKCorrect(into: context.stream, logits: buffer, labels: labelBuffer, counts: counts, rows: shape[0],
                                        columns: classes, topK: [min(k, classes)])
-        try context.synchronize()
-        return Int(try counts.read(UInt32.self, count: 1)[0])
+        return PendingCount(counts: counts, context: context)
     }
 }

@@ -149,6 +149,7 @@ public final class OnlineTrainer {
                 let total = try stepping.dropFirst().reduce(result.losses[first]!) { try $0 + result.losses[$1]! }
                 try total.backward()
                 for index in stepping { try networks[index].optimizer.step() }
+                let stepCorrect = try logits.map { try $0.topKCorrect(labels: batch.labels, k: 1) }  // read after the step's submit
 
                 let batchSize = batch.labels.count
                 var stepLoss: Float = 0
@@ -160,7 +161,7 @@ public final class OnlineTrainer {
                     lossSeen[index] += batchSize
                     updates[index] += 1
                 }
-                for (index, z) in logits.enumerated() { correct[index] += try z.topKCorrect(labels: batch.labels, k: 1) }
+                for (index, count) in stepCorrect.enumerated() { correct[index] += try count.value() }
                 seen += batchSize
                 if let mode = result.mode {
                     counters["\(mode)_steps", default: 0] += 1

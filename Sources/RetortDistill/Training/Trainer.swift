@@ -132,10 +132,11 @@ public final class Trainer {
                 try loss.backward()
                 try optimizer.step()
                 try context.noGrad { try objective.update(after: stepInputs) }
+                let stepCorrect = try logits.topKCorrect(labels: batch.labels, k: 1)  // read after the step's one submit
                 let value = try loss.item()
                 guard value.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, value: value) }
                 classes = logits.shape[1]
-                correct += try logits.topKCorrect(labels: batch.labels, k: 1)
+                correct += try stepCorrect.value()
                 lossSum += Double(value) * Double(batch.labels.count)
                 seen += batch.labels.count
                 onStep?(StepProgress(epoch: epoch, step: step, stepsPerEpoch: train.batchesPerEpoch, loss: value,
