@@ -1,12 +1,7 @@
 #version 450
-// One torch.optim.AdamW step (amsgrad off), in place, in PyTorch's order of operations:
-//   g = maximize ? -grad : grad
-//   param *= decay                                   decay = 1 - lr * weightDecay
-//   m = lerp(m, g, 1 - beta1)
-//   v = v * beta2 + (1 - beta2) * g * g
-//   param += -stepSize * (m / (sqrt(v) / bias2Sqrt + eps))
-// with stepSize = lr / (1 - beta1^t) and bias2Sqrt = sqrt(1 - beta2^t) computed on the host in
-// double precision, as PyTorch does. param, m, v: [count] (storage, read-write); grad: [count]
+// One torch.optim.AdamW step (amsgrad off), in place, in PyTorch's order of operations (the update is
+// adamw_update.glsl's), with stepSize = lr / (1 - beta1^t) and bias2Sqrt = sqrt(1 - beta2^t) computed
+// on the host in double precision, as PyTorch does. param, m, v: [count] (storage, read-write); grad: [count]
 // (texel buffer: RGBA32F when VEC == 4, which needs count % 4 == 0, else R32F). Hyper-parameters are
 // push constants: schedules need no new pipeline.
 #include "elementwise_span.glsl"
@@ -26,17 +21,7 @@ layout(push_constant) uniform Push {
     float stepSize; float bias2Sqrt; float eps; uint maximize;
 } p;
 
-// Updates (w, mi, vi) for gradient g; returns the new parameter.
-vec4 update(vec4 w, vec4 g, inout vec4 mi, inout vec4 vi) {
-    if (p.maximize != 0u) g = -g;
-    w *= p.decay;
-    // torch.lerp: start + weight * (end - start) for |weight| < 0.5, else end - (end - start) * (1 - weight).
-    float weight = p.oneMinusBeta1;
-    mi = abs(weight) < 0.5 ? mi + weight * (g - mi) : g - (g - mi) * (1.0 - weight);
-    vi = vi * p.beta2 + p.oneMinusBeta2 * g * g;
-    vec4 denom = sqrt(vi) / p.bias2Sqrt + p.eps;
-    return w + (-p.stepSize) * (mi / denom);
-}
+#include "adamw_update.glsl"
 
 void main() {
     uint units = p.count / VEC;
@@ -45,12 +30,12 @@ void main() {
     for (uint u = first; u < end; u += step) {
         if (VEC == 4u) {
             vec4 mi = m4[u], vi = v4[u];
-            param4[u] = update(param4[u], texelFetch(grad, int(u)), mi, vi);
+            param4[u] = adamwUpdate(param4[u], texelFetch(grad, int(u)), mi, vi);
             m4[u] = mi;
             v4[u] = vi;
         } else {
             vec4 mi = vec4(m[u]), vi = vec4(v[u]);
-            param[u] = update(vec4(param[u]), vec4(texelFetch(grad, int(u)).x), mi, vi).x;
+            param[u] = adamwUpdate(vec4(param[u]), vec4(texelFetch(grad, int(u)).x), mi, vi).x;
             m[u] = mi.x;
             v[u] = vi.x;
         }

@@ -1,9 +1,5 @@
 #version 450
-// One torch.optim.SGD step, in place (one dispatch per parameter buffer):
-//   g = (maximize ? -grad : grad) + weightDecay * param
-//   momentum != 0: buf = firstStep ? g : momentum * buf + (1 - dampening) * g
-//                  g = nesterov ? g + momentum * buf : buf
-//   param = param - lr * g
+// One torch.optim.SGD step, in place (one dispatch per parameter buffer; the update is sgd_update.glsl's).
 // param, buf: [count] (storage, read-write); grad: [count] (texel buffer: RGBA32F when VEC == 4,
 // which needs count % 4 == 0, else R32F). Without momentum buf is never touched (the launcher binds
 // param there). Hyper-parameters are push constants, so a learning-rate schedule needs no new
@@ -23,29 +19,21 @@ layout(push_constant) uniform Push {
     uint nesterov; uint firstStep; uint maximize;
 } p;
 
-vec4 update(vec4 w, vec4 g, inout vec4 b) {
-    if (p.maximize != 0u) g = -g;
-    if (p.weightDecay != 0.0) g = g + p.weightDecay * w;
-    if (p.momentum != 0.0) {
-        b = p.firstStep != 0u ? g : p.momentum * b + p.oneMinusDampening * g;
-        g = p.nesterov != 0u ? g + p.momentum * b : b;
-    }
-    return w - p.lr * g;
-}
+#include "sgd_update.glsl"
 
 void main() {
     uint units = p.count / VEC;
     uint first, end, step;
     subgroupSpan(units, first, end, step);
-    bool hasMomentum = p.momentum != 0.0;
+    bool hasMomentum = p.momentum != 0.0, firstStep = p.firstStep != 0u;
     for (uint u = first; u < end; u += step) {
         if (VEC == 4u) {
-            vec4 b = hasMomentum && p.firstStep == 0u ? buf4[u] : vec4(0.0);
-            param4[u] = update(param4[u], texelFetch(grad, int(u)), b);
+            vec4 b = hasMomentum && !firstStep ? buf4[u] : vec4(0.0);
+            param4[u] = sgdUpdate(param4[u], texelFetch(grad, int(u)), b, firstStep);
             if (hasMomentum) buf4[u] = b;
         } else {
-            vec4 b = vec4(hasMomentum && p.firstStep == 0u ? buf[u] : 0.0);
-            param[u] = update(vec4(param[u]), vec4(texelFetch(grad, int(u)).x), b).x;
+            vec4 b = vec4(hasMomentum && !firstStep ? buf[u] : 0.0);
+            param[u] = sgdUpdate(vec4(param[u]), vec4(texelFetch(grad, int(u)).x), b, firstStep).x;
             if (hasMomentum) buf[u] = b.x;
         }
     }

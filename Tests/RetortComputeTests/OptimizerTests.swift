@@ -6,20 +6,29 @@ import RetortTestSupport
 final class OptimizerTests: DeviceTestCase {
     static let counts = [1, 7, 33, 1000, 65_537]
 
+    /// Every SGD feature, alone and combined (also the multi-tensor kernel's cases).
+    static let sgdConfigurations: [(String, SGDLauncher.Options)] = [
+        ("plain", .init(learningRate: 0.1)),
+        ("momentum", .init(learningRate: 0.05, momentum: 0.9)),
+        ("nesterov", .init(learningRate: 0.05, momentum: 0.9, nesterov: true)),
+        ("weight decay", .init(learningRate: 0.1, weightDecay: 5e-4 * 100)),
+        ("momentum, dampening, weight decay", .init(learningRate: 0.1, momentum: 0.8, dampening: 0.3, weightDecay: 0.05)),
+        ("nesterov, weight decay, maximize", .init(learningRate: 0.02, momentum: 0.5, weightDecay: 0.1, nesterov: true, maximize: true)),
+    ]
+
+    /// AdamW's defaults, large steps, and maximizing without decay (also the multi-tensor kernel's cases).
+    static let adamWConfigurations: [(String, AdamWLauncher.Options)] = [
+        ("defaults", .init()),
+        ("large steps", .init(learningRate: 0.1, beta1: 0.8, beta2: 0.99, epsilon: 1e-6, weightDecay: 0.1)),
+        ("no decay, maximize", .init(learningRate: 0.01, weightDecay: 0, maximize: true)),
+    ]
+
     func testSGDMatchesPyTorchOverThreeSteps() throws {
         let sgd = try SGDLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 41)
-        let configurations: [(String, SGDLauncher.Options)] = [
-            ("plain", .init(learningRate: 0.1)),
-            ("momentum", .init(learningRate: 0.05, momentum: 0.9)),
-            ("nesterov", .init(learningRate: 0.05, momentum: 0.9, nesterov: true)),
-            ("weight decay", .init(learningRate: 0.1, weightDecay: 5e-4 * 100)),
-            ("momentum, dampening, weight decay", .init(learningRate: 0.1, momentum: 0.8, dampening: 0.3, weightDecay: 0.05)),
-            ("nesterov, weight decay, maximize", .init(learningRate: 0.02, momentum: 0.5, weightDecay: 0.1, nesterov: true, maximize: true)),
-        ]
         for count in Self.counts {
-            for (name, options) in configurations {
+            for (name, options) in Self.sgdConfigurations {
                 let initial = random.floats(count)
                 var expected = initial.map(Double.init)
                 var expectedBuffer: [Double]? = nil
@@ -50,13 +59,8 @@ final class OptimizerTests: DeviceTestCase {
         let adamW = try AdamWLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 42)
-        let configurations: [(String, AdamWLauncher.Options)] = [
-            ("defaults", .init()),
-            ("large steps", .init(learningRate: 0.1, beta1: 0.8, beta2: 0.99, epsilon: 1e-6, weightDecay: 0.1)),
-            ("no decay, maximize", .init(learningRate: 0.01, weightDecay: 0, maximize: true)),
-        ]
         for count in Self.counts {
-            for (name, options) in configurations {
+            for (name, options) in Self.adamWConfigurations {
                 let initial = random.floats(count)
                 var expected = initial.map(Double.init)
                 var m = [Double](repeating: 0, count: count), v = m

@@ -66,6 +66,20 @@ public struct AdamWLauncher: Sendable {
     /// updated in place from `gradients`.
     public func encodeStep(into stream: CommandStream, parameters: Buffer, gradients: Buffer, firstMoment: Buffer,
                            secondMoment: Buffer, count: Int, step: Int, options: Options) throws {
+        try Self.checkStep(parameters: parameters, gradients: gradients, firstMoment: firstMoment, secondMoment: secondMoment, count: count,
+                           step: step, options: options)
+        let scalars = Scalars(options: options, step: step)
+        let push = Push(count: count, decay: scalars.decay, oneMinusBeta1: scalars.oneMinusBeta1, beta2: scalars.beta2,
+                        oneMinusBeta2: scalars.oneMinusBeta2, stepSize: scalars.stepSize, bias2Sqrt: scalars.bias2Sqrt, eps: scalars.eps,
+                        maximize: options.maximize)
+        let vectorized = count % 4 == 0
+        try stream.dispatch(vectorized ? vectorKernel : kernel, [parameters, gradients, firstMoment, secondMoment], push: push,
+                            groups: SGDLauncher.groups(vectorized ? count / 4 : count))
+    }
+
+    /// Checks one parameter tensor's step.
+    static func checkStep(parameters: Buffer, gradients: Buffer, firstMoment: Buffer, secondMoment: Buffer, count: Int, step: Int,
+                          options: Options) throws {
         let context = "AdamW step \(step) over \(count) parameters"
         guard count > 0, count <= Int(Int32.max) else { throw VulkanError.invalidArgument("\(context): the count must be positive and 32-bit.") }
         guard step >= 1 else { throw VulkanError.invalidArgument("\(context): steps are numbered from 1.") }
@@ -79,14 +93,28 @@ public struct AdamWLauncher: Sendable {
         }
         try ElementwiseLauncher.require(context, [("parameters", parameters, count), ("gradients", gradients, count),
                                           ("first moment", firstMoment, count), ("second moment", secondMoment, count)])
-        let lr = options.learningRate, beta1 = options.beta1, beta2 = options.beta2
-        let biasCorrection1 = 1 - pow(beta1, Double(step))
-        let biasCorrection2 = 1 - pow(beta2, Double(step))
-        let push = Push(count: count, decay: Float(1 - lr * options.weightDecay), oneMinusBeta1: Float(1 - beta1), beta2: Float(beta2),
-                        oneMinusBeta2: Float(1 - beta2), stepSize: Float(lr / biasCorrection1),
-                        bias2Sqrt: Float(biasCorrection2.squareRoot()), eps: Float(options.epsilon), maximize: options.maximize)
-        let vectorized = count % 4 == 0
-        try stream.dispatch(vectorized ? vectorKernel : kernel, [parameters, gradients, firstMoment, secondMoment], push: push,
-                            groups: SGDLauncher.groups(vectorized ? count / 4 : count))
+    }
+
+    /// The fp32 scalars of step number `step`, derived in double precision and rounded once.
+    struct Scalars {
+        let decay, oneMinusBeta1, beta2, oneMinusBeta2, stepSize, bias2Sqrt, eps: Float
+
+        init(options: Options, step: Int) {
+            let lr = options.learningRate, beta1 = options.beta1, beta2 = options.beta2
+            let biasCorrection1 = 1 - pow(beta1, Double(step))
+            let biasCorrection2 = 1 - pow(beta2, Double(step))
+            decay = Float(1 - lr * options.weightDecay)
+            oneMinusBeta1 = Float(1 - beta1)
+            self.beta2 = Float(beta2)
+            oneMinusBeta2 = Float(1 - beta2)
+            stepSize = Float(lr / biasCorrection1)
+            bias2Sqrt = Float(biasCorrection2.squareRoot())
+            eps = Float(options.epsilon)
+        }
+
+        /// The push constants the AdamW shaders declare in this order.
+        var values: [ShaderValue] {
+            [.float(decay), .float(oneMinusBeta1), .float(beta2), .float(oneMinusBeta2), .float(stepSize), .float(bias2Sqrt), .float(eps)]
+        }
     }
 }

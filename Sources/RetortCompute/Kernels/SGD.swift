@@ -69,6 +69,19 @@ public struct SGDLauncher: Sendable {
     /// buffer start as the (weight-decayed) gradient.
     public func encodeStep(into stream: CommandStream, parameters: Buffer, gradients: Buffer, momentumBuffer: Buffer?,
                            count: Int, options: Options, firstStep: Bool) throws {
+        let state = try Self.checkStep(parameters: parameters, gradients: gradients, momentumBuffer: momentumBuffer, count: count,
+                                       options: options)
+        let push = Push(count: count, lr: Float(options.learningRate), momentum: Float(options.momentum),
+                        oneMinusDampening: Float(1 - options.dampening), weightDecay: Float(options.weightDecay),
+                        nesterov: options.nesterov, firstStep: firstStep, maximize: options.maximize)
+        let vectorized = count % 4 == 0
+        try stream.dispatch(vectorized ? vectorKernel : kernel, [parameters, gradients, state], push: push,
+                            groups: Self.groups(vectorized ? count / 4 : count))
+    }
+
+    /// Checks one parameter tensor's step and returns the buffer for the momentum binding: the
+    /// momentum buffer, or without momentum the parameters (never read or written there).
+    static func checkStep(parameters: Buffer, gradients: Buffer, momentumBuffer: Buffer?, count: Int, options: Options) throws -> Buffer {
         let context = "SGD step over \(count) parameters"
         guard count > 0, count <= Int(Int32.max) else { throw VulkanError.invalidArgument("\(context): the count must be positive and 32-bit.") }
         guard options.learningRate >= 0, options.momentum >= 0, options.weightDecay >= 0 else {
@@ -88,14 +101,7 @@ public struct SGDLauncher: Sendable {
             throw VulkanError.invalidArgument("\(context): parameters and gradients must be distinct buffers.")
         }
         try ElementwiseLauncher.require(context, buffers)
-        let push = Push(count: count, lr: Float(options.learningRate), momentum: Float(options.momentum),
-                        oneMinusDampening: Float(1 - options.dampening), weightDecay: Float(options.weightDecay),
-                        nesterov: options.nesterov, firstStep: firstStep, maximize: options.maximize)
-        // Without momentum the buffer binding is never read or written; the parameters fill the slot.
-        let state = options.momentum != 0 ? momentumBuffer! : parameters
-        let vectorized = count % 4 == 0
-        try stream.dispatch(vectorized ? vectorKernel : kernel, [parameters, gradients, state], push: push,
-                            groups: Self.groups(vectorized ? count / 4 : count))
+        return options.momentum != 0 ? momentumBuffer! : parameters
     }
 
     static func groups(_ units: Int) -> (Int, Int, Int) {

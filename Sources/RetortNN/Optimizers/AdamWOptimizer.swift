@@ -1,6 +1,7 @@
 import Retort
 
-/// `torch.optim.AdamW` (decoupled weight decay, bias-corrected moments), one in-place update per parameter.
+/// `torch.optim.AdamW` (decoupled weight decay, bias-corrected moments), updated in place with one
+/// multi-tensor step per parameter group (``Tensor/adamWStep(_:options:)``: a dispatch per 8 parameters).
 public final class AdamWOptimizer: ConfigurableOptimizer {
     public var options: AdamWOptions
     public let groups: [ParameterGroup]
@@ -13,13 +14,16 @@ public final class AdamWOptimizer: ConfigurableOptimizer {
     }
 
     public func step() throws {
-        try forEachUpdate { parameter, gradient, groupOptions in
-            let key = ObjectIdentifier(parameter)
-            var entry = try state[key] ?? (try zeros(parameter.shape), try zeros(parameter.shape), 0)
-            entry.steps += 1
-            state[key] = entry
-            try parameter.adamWStep(gradient: gradient, firstMoment: entry.first, secondMoment: entry.second, step: entry.steps,
-                                    options: groupOptions)
+        try forEachGroup { updates, groupOptions in
+            let steps = try updates.map { parameter, gradient in
+                let key = ObjectIdentifier(parameter)
+                var entry = try state[key] ?? (try zeros(parameter.shape), try zeros(parameter.shape), 0)
+                entry.steps += 1
+                state[key] = entry
+                return AdamWParameterUpdate(parameter: parameter, gradient: gradient, firstMoment: entry.first, secondMoment: entry.second,
+                                            step: entry.steps)
+            }
+            try Tensor.adamWStep(steps, options: groupOptions)
         }
     }
 

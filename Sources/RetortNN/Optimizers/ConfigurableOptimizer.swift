@@ -11,7 +11,7 @@ extension SGDOptions: OptimizerOptions {}
 extension AdamWOptions: OptimizerOptions {}
 
 /// An optimizer configured by one options value, like a PyTorch optimizer's `defaults`, that
-/// updates its parameter groups one parameter at a time (``SGDOptimizer``, ``AdamWOptimizer``).
+/// updates each parameter group with one multi-tensor step (``SGDOptimizer``, ``AdamWOptimizer``).
 public protocol ConfigurableOptimizer: Optimizer {
     associatedtype Options: OptimizerOptions
     /// The hyper-parameters of the next step.
@@ -30,16 +30,16 @@ extension ConfigurableOptimizer {
         set { options.learningRate = newValue }
     }
 
-    /// Calls `body` for every parameter that requires and has a gradient, with the options of its
-    /// group (the group's weight decay, if it overrides it).
-    func forEachUpdate(_ body: (_ parameter: Tensor, _ gradient: Tensor, _ options: Options) throws -> Void) rethrows {
+    /// Calls `body` once for every group with a parameter that requires and has a gradient: those
+    /// parameters (in the group's order) with their gradients, and the group's options (its weight
+    /// decay, if it overrides it).
+    func forEachGroup(_ body: (_ updates: [(parameter: Tensor, gradient: Tensor)], _ options: Options) throws -> Void) rethrows {
         for group in groups {
-            for parameter in group.parameters where parameter.requiresGrad {
-                guard let gradient = parameter.grad else { continue }
-                var groupOptions = options
-                groupOptions.weightDecay = group.weightDecay ?? options.weightDecay
-                try body(parameter, gradient, groupOptions)
-            }
+            let updates = group.parameters.compactMap { parameter in parameter.requiresGrad ? parameter.grad.map { (parameter, $0) } : nil }
+            guard !updates.isEmpty else { continue }
+            var groupOptions = options
+            groupOptions.weightDecay = group.weightDecay ?? options.weightDecay
+            try body(updates, groupOptions)
         }
     }
 

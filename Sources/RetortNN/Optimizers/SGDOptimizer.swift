@@ -1,6 +1,7 @@
 import Retort
 
-/// `torch.optim.SGD`: momentum, dampening, Nesterov and weight decay, one in-place update per parameter.
+/// `torch.optim.SGD`: momentum, dampening, Nesterov and weight decay, updated in place with one
+/// multi-tensor step per parameter group (``Tensor/sgdStep(_:options:)``: a dispatch per 10 parameters).
 public final class SGDOptimizer: ConfigurableOptimizer {
     public var options: SGDOptions
     public let groups: [ParameterGroup]
@@ -13,15 +14,14 @@ public final class SGDOptimizer: ConfigurableOptimizer {
     }
 
     public func step() throws {
-        try forEachUpdate { parameter, gradient, groupOptions in
-            let key = ObjectIdentifier(parameter)
-            var buffer = momentum[key]
-            let first = buffer == nil && groupOptions.momentum != 0
-            if first {
-                buffer = try Tensor.zeros(shape: parameter.shape, context: context)
-                momentum[key] = buffer
+        try forEachGroup { updates, groupOptions in
+            let steps = try updates.map { parameter, gradient in
+                let key = ObjectIdentifier(parameter)
+                let first = momentum[key] == nil && groupOptions.momentum != 0
+                if first { momentum[key] = try Tensor.zeros(shape: parameter.shape, context: context) }
+                return SGDParameterUpdate(parameter: parameter, gradient: gradient, momentumBuffer: momentum[key], firstStep: first)
             }
-            try parameter.sgdStep(gradient: gradient, momentumBuffer: buffer, options: groupOptions, firstStep: first)
+            try Tensor.sgdStep(steps, options: groupOptions)
         }
     }
 
