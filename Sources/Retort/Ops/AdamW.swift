@@ -11,7 +11,9 @@ public typealias AdamWOptions = AdamWLauncher.Options
 
 /// One parameter of a multi-tensor AdamW step (``Tensor/adamWStep(_:options:)``).
 public struct AdamWParameterUpdate: ParameterUpdate {
+    /// The parameter, updated in place.
     public var parameter: Tensor
+    /// Its accumulated gradient (its shape).
     public var gradient: Tensor
     /// `exp_avg`: the parameter's shape, zero before step 1, updated in place.
     public var firstMoment: Tensor

@@ -11,7 +11,9 @@ public typealias SGDOptions = SGDLauncher.Options
 
 /// One parameter of a multi-tensor SGD step (``Tensor/sgdStep(_:options:)``).
 public struct SGDParameterUpdate: ParameterUpdate {
+    /// The parameter, updated in place.
     public var parameter: Tensor
+    /// Its accumulated gradient (its shape).
     public var gradient: Tensor
     /// The parameter's shape; required when the step's momentum is not 0, and updated in place too.
     public var momentumBuffer: Tensor?
