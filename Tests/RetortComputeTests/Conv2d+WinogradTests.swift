@@ -104,6 +104,33 @@ final class Conv2dWinogradTests: DeviceTestCase {
         XCTAssertLessThanOrEqual(workspace.byteCount, (bigPass.filterBytes + bigPass.inputBytes + bigPass.productBytes) * 5 / 4)
     }
 
+    /// A batch run in chunks of one or two images (each chunk's weight-gradient products added to the
+    /// previous ones) gives the same results as the CPU.
+    func testChunkedBatchesMatchTheCPU() throws {
+        let prm = Parameters(batch: 3, inChannels: 6, outChannels: 5, height: 12, width: 12, kernelSize: 3, padding: 1)
+        var random = TestRandom(seed: 35)
+        let x = random.floats(prm.inputShape.reduce(1, *)), w = random.floats(prm.weightShape.reduce(1, *))
+        let b = random.floats(prm.outChannels), dy = random.floats(prm.outputShape.reduce(1, *))
+        let stream = try device.makeStream()
+        for images in [1, 2] {
+            let perImage = Conv2dLauncher.WinogradPass(batch: 1, inputChannels: 6, outputChannels: 5, height: 12, width: 12, padding: 1)
+            let winograd = try Conv2dLauncher.Winograd(device: device, parameters: prm,
+                                                       cacheBytes: images * (perImage.inputBytes + perImage.productBytes))
+            XCTAssertEqual(winograd.forward.chunk, images)
+            let y = try device.makeBuffer(byteCount: prm.outputShape.reduce(1, *) * 4)
+            let dx = try device.makeBuffer(byteCount: prm.inputShape.reduce(1, *) * 4)
+            let dw = try device.makeBuffer([Float](repeating: .nan, count: prm.weightShape.reduce(1, *)))
+            let (xBuffer, wBuffer, dyBuffer) = (try device.makeBuffer(x), try device.makeBuffer(w), try device.makeBuffer(dy))
+            try winograd.encodeForward(stream, input: xBuffer, weight: wBuffer, bias: try device.makeBuffer(b), output: y, workspace: nil)
+            try winograd.encodeBackwardData(stream, outputGradient: dyBuffer, weight: wBuffer, inputGradient: dx, workspace: nil)
+            try winograd.encodeBackwardFilter(stream, input: xBuffer, outputGradient: dyBuffer, weightGradient: dw, workspace: nil)
+            try stream.run()
+            XCTAssertLessThanOrEqual(maxRelativeError(try y.read(Float.self), Conv2dReference.forward(prm, x: x, w: w, b: b)), 1e-4)
+            XCTAssertLessThanOrEqual(maxRelativeError(try dx.read(Float.self), Conv2dReference.backwardData(prm, dy: dy, w: w)), 1e-4)
+            XCTAssertLessThanOrEqual(maxRelativeError(try dw.read(Float.self), Conv2dReference.backwardFilter(prm, x: x, dy: dy).dw), 1e-4)
+        }
+    }
+
     func testTileSizeFollowsTheImage() {
         func tile(_ size: Int) -> Int {
             Conv2dLauncher.WinogradPass(batch: 1, inputChannels: 1, outputChannels: 1, height: size, width: size, padding: 1).tile

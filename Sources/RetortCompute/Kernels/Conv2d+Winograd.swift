@@ -66,7 +66,8 @@ extension Conv2dLauncher {
         /// Scratch that a chunk of images keeps warm on a CPU device.
         static let cacheBytes = 6 << 20
 
-        init(batch: Int, inputChannels: Int, outputChannels: Int, height: Int, width: Int, padding: Int, cached: Bool = false) {
+        /// - Parameter cacheBytes: the scratch a chunk of images may use; nil: the whole batch at once.
+        init(batch: Int, inputChannels: Int, outputChannels: Int, height: Int, width: Int, padding: Int, cacheBytes: Int? = nil) {
             self.batch = batch
             self.inputChannels = inputChannels
             self.outputChannels = outputChannels
@@ -79,9 +80,9 @@ extension Conv2dLauncher {
             func cost(_ t: Int) -> Int { (t + 2) * (t + 2) * ceilDivide(oh, t) * ceilDivide(ceilDivide(ow, t), 4) }
             tile = cost(4) <= cost(2) ? 4 : 2
             chunk = batch
-            if cached {
-                let perImage = positions * tilesHigh * tilesWide * (ceilDivide(inputChannels, 4) + ceilDivide(outputChannels, 4)) * 16
-                chunk = max(1, min(batch, Self.cacheBytes / max(perImage, 1)))
+            if let cacheBytes {
+                let perImage = positions * tilesHigh * tilesWide * (ceilDivide(inputChannels, 4) * 4 + outputChannels) * 4  // v + m
+                chunk = max(1, min(batch, cacheBytes / max(perImage, 1)))
             }
         }
 
@@ -154,13 +155,16 @@ extension Conv2dLauncher {
         let lanes: UInt32
         let device: Device
 
-        init(device: Device, parameters prm: Parameters) throws {
+        /// - Parameter cacheBytes: scratch per chunk of images; by default ``WinogradPass/cacheBytes`` on lavapipe
+        ///   and the whole batch at once on GPUs.
+        init(device: Device, parameters prm: Parameters, cacheBytes: Int? = nil) throws {
             self.device = device
-            let (p, cached) = (prm.paddingHeight, device.info.isLavapipe)
+            let p = prm.paddingHeight
+            let cache = cacheBytes ?? (device.info.isLavapipe ? WinogradPass.cacheBytes : nil)
             forward = WinogradPass(batch: prm.batch, inputChannels: prm.inChannels, outputChannels: prm.outChannels,
-                                   height: prm.height, width: prm.width, padding: p, cached: cached)
+                                   height: prm.height, width: prm.width, padding: p, cacheBytes: cache)
             backward = WinogradPass(batch: prm.batch, inputChannels: prm.outChannels, outputChannels: prm.inChannels,
-                                    height: prm.outputHeight, width: prm.outputWidth, padding: 2 - p, cached: cached)
+                                    height: prm.outputHeight, width: prm.outputWidth, padding: 2 - p, cacheBytes: cache)
             gemm = try MatMulLauncher(device: device)
             lanes = device.info.isLavapipe ? 8 : 64
         }
