@@ -6,7 +6,7 @@
 // One invocation: one tile and four channels (one texel of d per position). Dispatch x = P, y = Op / 4.
 #include "conv2d_winograd.glsl"
 
-layout(binding = 0) uniform samplerBuffer DY;               // dy: [N, O, OH, OW] (R32F)
+layout(binding = 0) uniform samplerBuffer DY;               // dy: [N, O, OH, OW] (R32F, or RGBA32F with VEC_ROWS)
 layout(binding = 1) writeonly buffer Dbuf { vec4 D[]; };    // d: [α², P, Op / 4] vec4s
 
 void main() {
@@ -21,13 +21,23 @@ void main() {
         uint o = 4u * q + e;
         uint plane = (t.x * p.O + min(o, p.O - 1u)) * p.OH;
         float tile[6][6];
-        [[unroll]] for (uint i = 0u; i < TILE; ++i)
-            [[unroll]] for (uint k = 0u; k < TILE; ++k) {
-                bool inside = o < p.O && oh0 + i < p.OH && ow0 + k < p.OW;
-                uint index = (plane + min(oh0 + i, p.OH - 1u)) * p.OW + min(ow0 + k, p.OW - 1u);
-                float value = texelFetch(DY, int(index)).x;
-                tile[i][k] = inside ? value : 0.0;
+        if (VEC_ROWS && TILE == 4u) {
+            // A tile row is one aligned vec4 (OW % 4 == 0): inside the image or wholly outside it.
+            [[unroll]] for (uint i = 0u; i < 4u; ++i) {
+                bool inside = o < p.O && oh0 + i < p.OH && ow0 < p.OW;
+                uint index = (plane + min(oh0 + i, p.OH - 1u)) * p.OW + min(ow0, p.OW - 4u);
+                vec4 value = inside ? texelFetch(DY, int(index / 4u)) : vec4(0.0);
+                [[unroll]] for (uint k = 0u; k < 4u; ++k) tile[i][k] = value[k];
             }
+        } else {
+            [[unroll]] for (uint i = 0u; i < TILE; ++i)
+                [[unroll]] for (uint k = 0u; k < TILE; ++k) {
+                    bool inside = o < p.O && oh0 + i < p.OH && ow0 + k < p.OW;
+                    uint index = (plane + min(oh0 + i, p.OH - 1u)) * p.OW + min(ow0 + k, p.OW - 1u);
+                    float value = texelFetch(DY, int(index)).x;
+                    tile[i][k] = inside ? value : 0.0;
+                }
+        }
         TRANSFORM_2D(tile, outputLineAdjoint, TILE, TILE, ALPHA)
         [[unroll]] for (uint a = 0u; a < ALPHA; ++a)
             [[unroll]] for (uint b = 0u; b < ALPHA; ++b) d[a * ALPHA + b][e] = tile[a][b];

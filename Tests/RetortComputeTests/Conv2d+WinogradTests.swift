@@ -143,9 +143,9 @@ final class Conv2dWinogradTests: DeviceTestCase {
     }
 
     func testAlgorithmChoice() throws {
-        let wide = Parameters(batch: 1, inChannels: 16, outChannels: 16, height: 8, width: 8, kernelSize: 3, padding: 1)
-        let strided = Parameters(batch: 1, inChannels: 16, outChannels: 16, height: 8, width: 8, kernelSize: 3, stride: 2, padding: 1)
-        let stem = Parameters(batch: 1, inChannels: 3, outChannels: 16, height: 8, width: 8, kernelSize: 3, padding: 1)
+        let wide = Parameters(batch: 1, inChannels: 32, outChannels: 32, height: 8, width: 8, kernelSize: 3, padding: 1)
+        let strided = Parameters(batch: 1, inChannels: 32, outChannels: 32, height: 8, width: 8, kernelSize: 3, stride: 2, padding: 1)
+        let stem = Parameters(batch: 1, inChannels: 3, outChannels: 32, height: 8, width: 8, kernelSize: 3, padding: 1)
         XCTAssertTrue(Conv2dLauncher.supportsWinograd(wide))
         XCTAssertFalse(Conv2dLauncher.supportsWinograd(strided))
         XCTAssertEqual(Conv2dLauncher.automaticAlgorithm(for: wide, device: device), .winograd)

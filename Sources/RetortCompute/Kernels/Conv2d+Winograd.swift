@@ -39,10 +39,13 @@ extension Conv2dLauncher {
     }
 
     /// The algorithm the measured rule picks for `prm` on `device` (see `retort-bench kernels --only conv`):
-    /// Winograd for every supported shape with at least 16 input and output channels, where its
-    /// transforms cost less than the multiplies they save; the direct kernels otherwise.
+    /// Winograd for every supported shape with at least 32 input and output channels, where its
+    /// transforms cost less than the multiplies they save; the direct kernels otherwise. On lavapipe
+    /// (2-core AVX-512 host, batch 64, CPU time per pass, Winograd / direct): 16→16 at 32×32 1.4–1.5×
+    /// slower; 32→32 at 32×32 0.71–0.84; 64→64 at 32×32 0.58–0.74; 128→128 at 16×16 0.33–0.82;
+    /// 256→256 at 8×8 0.40–0.74 (the weight gradient gains most).
     static func automaticAlgorithm(for prm: Parameters, device: Device) -> Algorithm {
-        supportsWinograd(prm) && min(prm.inChannels, prm.outChannels) >= 16 ? .winograd : .direct
+        supportsWinograd(prm) && min(prm.inChannels, prm.outChannels) >= 32 ? .winograd : .direct
     }
 
     /// Sizes of one Winograd pass: images of `inputChannels` × `height` × `width` (the reduction
@@ -234,7 +237,9 @@ extension Conv2dLauncher {
             let pass = forward
             let v = try scratch(workspace, 1, pass.inputBytes), d = try scratch(workspace, 2, pass.gradientBytes)
             let du = try scratch(workspace, 0, pass.filterGradientBytes)
-            let gradient = try self.kernel(.conv2dWinogradGradient, [.texel(.r32f), .storage(.write)], pass)
+            let vectorRows = pass.tile == 4 && pass.outputWidth % 4 == 0
+            let gradient = try self.kernel(.conv2dWinogradGradient, [.texel(vectorRows ? .rgba32f : .r32f), .storage(.write)], pass,
+                                           vectorRows: vectorRows)
             let (rp, op) = (pass.paddedInputChannels, pass.paddedOutputChannels)
             for (index, chunk) in pass.chunks.enumerated() {
                 let tiles = pass.tiles(chunk.count)
