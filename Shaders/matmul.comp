@@ -13,13 +13,17 @@ layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 layout(constant_id = 3) const uint TM = 16;
 layout(constant_id = 4) const uint NB = 4;
 layout(constant_id = 5) const uint BIAS = 0;   // 0 none, 1 per row (bias[M]), 2 per column (bias[N])
+layout(constant_id = 6) const bool ACCUMULATE = false;   // beta ≠ 0: add beta · (C before the product)
 
 layout(binding = 0) uniform samplerBuffer A;
 layout(binding = 1) uniform samplerBuffer B;
-layout(binding = 2) buffer Cbuf { float C[]; };
+// C is write-only (on lavapipe a read-write storage buffer costs about a fifth more per output); with
+// ACCUMULATE its old values come through binding 4, the same memory as a texel buffer.
+layout(binding = 2) writeonly buffer Cbuf { float C[]; };
 // The same memory as vec4s, for whole-texel stores when rows are 16-byte aligned.
-layout(binding = 2) buffer Cbuf4 { vec4 C4[]; };
+layout(binding = 2) writeonly buffer Cbuf4 { vec4 C4[]; };
 layout(binding = 3) uniform samplerBuffer bias;
+layout(binding = 4) uniform samplerBuffer Cold;   // C before this product (R32F), read with ACCUMULATE
 
 layout(push_constant) uniform Push {
     uint M; uint N; uint K4; uint N4;
@@ -86,13 +90,15 @@ void main() {
                 }
             }
             if (aligned) {
-                if (!partial && p.beta != 0.0) v += p.beta * C4[idx >> 2];
+                if (ACCUMULATE && !partial)
+                    v += p.beta * vec4(texelFetch(Cold, int(idx)).x, texelFetch(Cold, int(idx + 1u)).x,
+                                       texelFetch(Cold, int(idx + 2u)).x, texelFetch(Cold, int(idx + 3u)).x);
                 C4[idx >> 2] = v;
             } else {
                 for (uint e = 0u; e < 4u; ++e) {
                     if (col4 * 4u + e >= p.N) break;
                     float value = v[e];
-                    if (!partial && p.beta != 0.0) value += p.beta * C[idx + e];
+                    if (ACCUMULATE && !partial) value += p.beta * texelFetch(Cold, int(idx + e)).x;
                     C[idx + e] = value;
                 }
             }

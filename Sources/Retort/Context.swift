@@ -16,6 +16,8 @@ public final class Context: @unchecked Sendable {
     public let device: Device
     /// The stream ops record into.
     public let stream: CommandStream
+    /// Scratch memory the ops of ``stream`` share (a Winograd convolution's transformed tiles).
+    public let workspace: Workspace
     let tape = Tape()
     private var noGradDepth = 0
     private var launchers: [LauncherKey: Any] = [:]
@@ -24,6 +26,7 @@ public final class Context: @unchecked Sendable {
     public init(device: Device, timestamps: Bool = false) throws {
         self.device = device
         stream = try device.makeStream(timestamps: timestamps)
+        workspace = Workspace(device: device)
     }
 
     /// A context on the device chosen by the environment (`RETORT_DEVICE`, `RETORT_VALIDATION`).

@@ -41,7 +41,7 @@ final class Conv2dTests: DeviceTestCase {
         for prm in Self.shapes {
             let x = random.floats(prm.inputShape.reduce(1, *)), w = random.floats(prm.weightShape.reduce(1, *))
             let b = prm.hasBias ? random.floats(prm.outChannels) : nil
-            let conv = try Conv2dLauncher(device: device, parameters: prm)
+            let conv = try Conv2dLauncher(device: device, parameters: prm, algorithm: .direct)
             let y = try device.makeBuffer(byteCount: prm.outputShape.reduce(1, *) * 4)
             try conv.encodeForward(into: stream, input: try device.makeBuffer(x), weight: try device.makeBuffer(w),
                                    bias: try b.map { try device.makeBuffer($0) }, output: y)
@@ -56,7 +56,7 @@ final class Conv2dTests: DeviceTestCase {
         let stream = try device.makeStream()
         for prm in Self.shapes {
             let dy = random.floats(prm.outputShape.reduce(1, *)), w = random.floats(prm.weightShape.reduce(1, *))
-            let conv = try Conv2dLauncher(device: device, parameters: prm)
+            let conv = try Conv2dLauncher(device: device, parameters: prm, algorithm: .direct)
             // Poison dx: the kernel must write every element, zeros included.
             let dx = try device.makeBuffer([Float](repeating: .nan, count: prm.inputShape.reduce(1, *)))
             try conv.encodeBackwardData(into: stream, outputGradient: try device.makeBuffer(dy), weight: try device.makeBuffer(w), inputGradient: dx)
@@ -71,7 +71,7 @@ final class Conv2dTests: DeviceTestCase {
         let stream = try device.makeStream()
         for prm in Self.shapes {
             let x = random.floats(prm.inputShape.reduce(1, *)), dy = random.floats(prm.outputShape.reduce(1, *))
-            let conv = try Conv2dLauncher(device: device, parameters: prm)
+            let conv = try Conv2dLauncher(device: device, parameters: prm, algorithm: .direct)
             let dw = try device.makeBuffer(byteCount: prm.weightShape.reduce(1, *) * 4)
             let db = prm.hasBias ? try device.makeBuffer(byteCount: prm.outChannels * 4) : nil
             try conv.encodeBackwardFilter(into: stream, input: try device.makeBuffer(x), outputGradient: try device.makeBuffer(dy),
@@ -122,7 +122,7 @@ final class Conv2dTests: DeviceTestCase {
 
     func testBackwardFilterIsDeterministicAndUsesTheWorkspace() throws {
         let prm = Parameters(batch: 3, inChannels: 1, outChannels: 2, height: 33, width: 33, kernelSize: 3, padding: 1)
-        let conv = try Conv2dLauncher(device: device, parameters: prm)
+        let conv = try Conv2dLauncher(device: device, parameters: prm, algorithm: .direct)
         XCTAssertGreaterThan(conv.backwardFilterWorkspaceByteCount, 0, "this shape is meant to split the reduction")
         var random = TestRandom(seed: 24)
         let x = try device.makeBuffer(random.floats(prm.inputShape.reduce(1, *)))
@@ -156,7 +156,7 @@ final class Conv2dTests: DeviceTestCase {
         var random = TestRandom(seed: 25)
         let stream = try device.makeStream()
         for prm in cases {
-            let conv = try Conv2dLauncher(device: device, parameters: prm)
+            let conv = try Conv2dLauncher(device: device, parameters: prm, algorithm: .direct)
             // x, w, b: the tensors the loss depends on (perturbed one element at a time).
             var tensors = [random.floats(prm.inputShape.reduce(1, *)), random.floats(prm.weightShape.reduce(1, *)),
                            random.floats(prm.outChannels)]
@@ -211,7 +211,7 @@ final class Conv2dTests: DeviceTestCase {
         assertInvalid(Parameters(batch: 1, inChannels: 3, outChannels: 4, height: 8, width: 8, kernelSize: 3, stride: 0), "zero stride")
 
         let prm = Parameters(batch: 2, inChannels: 3, outChannels: 4, height: 8, width: 8, kernelSize: 3, padding: 1)
-        let conv = try Conv2dLauncher(device: device, parameters: prm)
+        let conv = try Conv2dLauncher(device: device, parameters: prm, algorithm: .direct)
         let stream = try device.makeStream()
         let x = try device.makeBuffer(byteCount: 2 * 3 * 64 * 4), w = try device.makeBuffer(byteCount: 4 * 3 * 9 * 4)
         let b = try device.makeBuffer(byteCount: 16), y = try device.makeBuffer(byteCount: 2 * 4 * 64 * 4)

@@ -24,16 +24,18 @@ extension Tensor {
         }
         let conv = try context.launcher(Conv2dLauncher.self, key: parameters) { try Conv2dLauncher(device: $0, parameters: parameters) }
         let y = try Tensor.empty(shape: parameters.outputShape, context: context)
-        try conv.encodeForward(into: context.stream, input: buffer, weight: weight.buffer, bias: bias?.buffer, output: y.buffer)
+        try conv.encodeForward(into: context.stream, input: buffer, weight: weight.buffer, bias: bias?.buffer, output: y.buffer,
+                               scratch: context.workspace)
         context.countFLOPs(parameters.flopCount)
         let inputs = [self, weight] + (bias.map { [$0] } ?? [])
         return y.recorded(from: inputs) { [self] g in
             let dx = try Tensor.empty(shape: shape, context: g.context)
-            try conv.encodeBackwardData(into: g.context.stream, outputGradient: g.buffer, weight: weight.buffer, inputGradient: dx.buffer)
+            try conv.encodeBackwardData(into: g.context.stream, outputGradient: g.buffer, weight: weight.buffer, inputGradient: dx.buffer,
+                                        scratch: g.context.workspace)
             let dWeight = try Tensor.empty(shape: weight.shape, context: g.context)
             let dBias = try bias.map { _ in try Tensor.empty(shape: [outChannels], context: g.context) }
             try conv.encodeBackwardFilter(into: g.context.stream, input: buffer, outputGradient: g.buffer, weightGradient: dWeight.buffer,
-                                          biasGradient: dBias?.buffer)
+                                          biasGradient: dBias?.buffer, scratch: g.context.workspace)
             return [dx, dWeight] + (dBias.map { [$0] } ?? [])
         }
     }

@@ -173,6 +173,10 @@ public struct Conv2dLauncher: Sendable {
     /// per image, Y [K, H·W] = W [K, C] · X [C, H·W]. Used on GPUs; on lavapipe the convolution
     /// kernels measured faster for these shapes (e.g. 64→128 at 32×32: 45 vs 36 GFLOP/s forward).
     private let pointwise: MatMulLauncher?
+    /// The Winograd pipelines, when ``algorithm`` is ``Algorithm/winograd``.
+    private let winograd: Winograd?
+    /// How this launcher computes its passes (pointwise convolutions on GPUs aside, which are matrix products).
+    public let algorithm: Algorithm
 
     /// Block sizes and grid shapes chosen for the parameters and the device.
     struct Plan: Sendable {
@@ -189,10 +193,23 @@ public struct Conv2dLauncher: Sendable {
     }
 
     /// Builds the pipelines for `parameters` (validated first).
-    /// - Parameter pointwiseAsGEMM: route pointwise convolutions through ``MatMulLauncher``; by default on
-    ///   every device but lavapipe.
-    public init(device: Device, parameters prm: Parameters, pointwiseAsGEMM: Bool? = nil) throws {
+    /// - Parameters:
+    ///   - pointwiseAsGEMM: route pointwise convolutions through ``MatMulLauncher``; by default on
+    ///     every device but lavapipe.
+    ///   - algorithm: the algorithm of every pass; by default the one `RETORT_CONV` names (see
+    ///     ``Algorithm/environmentKey``; Winograd only where ``supportsWinograd(_:)``), else the measured rule.
+    ///     Asking for ``Algorithm/winograd`` where it does not apply throws.
+    public init(device: Device, parameters prm: Parameters, pointwiseAsGEMM: Bool? = nil, algorithm: Algorithm? = nil) throws {
         try prm.validate()
+        if algorithm == .winograd, !Self.supportsWinograd(prm) {
+            throw VulkanError.invalidArgument("\(prm): Winograd computes 3×3 convolutions with stride 1, dilation 1, one group and "
+                                              + "padding 0–2 only; use the direct algorithm.")
+        }
+        let forced = try Algorithm.forced()
+        let chosen = algorithm ?? forced.map { $0 == .winograd && !Self.supportsWinograd(prm) ? .direct : $0 }
+            ?? Self.automaticAlgorithm(for: prm, device: device)
+        self.algorithm = chosen
+        winograd = chosen == .winograd ? try Winograd(device: device, parameters: prm) : nil
         self.device = device
         parameters = prm
         let plan = Self.plan(for: prm, device: device)
@@ -266,8 +283,9 @@ public struct Conv2dLauncher: Sendable {
     ///   - output: y, `[N, K, OH, OW]` (overwritten).
     ///   - workspace: scratch of at least ``forwardWorkspaceByteCount`` bytes; when nil and one is
     ///     needed, a buffer is allocated for this call.
+    ///   - scratch: reusable scratch for the Winograd temporaries; when nil they are allocated for this call.
     public func encodeForward(into stream: CommandStream, input: Buffer, weight: Buffer, bias: Buffer?, output: Buffer,
-                              workspace: Buffer? = nil) throws {
+                              workspace: Buffer? = nil, scratch: Workspace? = nil) throws {
         let prm = parameters
         try checkBias(bias, role: "bias")
         try check([("input", input, prm.inputShape), ("weight", weight, prm.weightShape), ("output", output, prm.outputShape)]
@@ -279,6 +297,9 @@ public struct Conv2dLauncher: Sendable {
                                               strideC: k * pixels),
                                  bias: bias.map { .perRow($0) } ?? .none)
             return
+        }
+        if let winograd {
+            return try winograd.encodeForward(stream, input: input, weight: weight, bias: bias, output: output, workspace: scratch)
         }
         let blocksY = ceilDiv(prm.outChannels / prm.groups, plan.forwardChannels)
         let weights = try packedWeights(weight, kernel: packForward, workspace: workspace, needed: forwardWorkspaceByteCount,
@@ -304,8 +325,9 @@ public struct Conv2dLauncher: Sendable {
     ///   - inputGradient: dx, `[N, C, H, W]`.
     ///   - workspace: scratch of at least ``backwardDataWorkspaceByteCount`` bytes; when nil and one
     ///     is needed, a buffer is allocated for this call.
+    ///   - scratch: reusable scratch for the Winograd temporaries; when nil they are allocated for this call.
     public func encodeBackwardData(into stream: CommandStream, outputGradient: Buffer, weight: Buffer, inputGradient: Buffer,
-                                   workspace: Buffer? = nil) throws {
+                                   workspace: Buffer? = nil, scratch: Workspace? = nil) throws {
         let prm = parameters
         try check([("outputGradient", outputGradient, prm.outputShape), ("weight", weight, prm.weightShape),
                    ("inputGradient", inputGradient, prm.inputShape)])
@@ -316,6 +338,10 @@ public struct Conv2dLauncher: Sendable {
                                  shape: .init(m: c, n: pixels, k: k, batch: prm.batch, transposeA: true, strideA: 0,
                                               strideB: k * pixels, strideC: c * pixels))
             return
+        }
+        if let winograd {
+            return try winograd.encodeBackwardData(stream, outputGradient: outputGradient, weight: weight, inputGradient: inputGradient,
+                                                   workspace: scratch)
         }
         let blocksY = ceilDiv(prm.inChannels / prm.groups, plan.dataChannels)
         let weights = try packedWeights(weight, kernel: packBackwardData, workspace: workspace, needed: backwardDataWorkspaceByteCount,
@@ -341,8 +367,9 @@ public struct Conv2dLauncher: Sendable {
     ///   - biasGradient: db, `[K]`; required exactly when ``Parameters/hasBias`` is true.
     ///   - workspace: scratch for partial sums of at least ``backwardFilterWorkspaceByteCount`` bytes;
     ///     when nil and one is needed, a buffer is allocated for this call.
+    ///   - scratch: reusable scratch for the Winograd temporaries; when nil they are allocated for this call.
     public func encodeBackwardFilter(into stream: CommandStream, input: Buffer, outputGradient: Buffer, weightGradient: Buffer,
-                                     biasGradient: Buffer?, workspace: Buffer? = nil) throws {
+                                     biasGradient: Buffer?, workspace: Buffer? = nil, scratch: Workspace? = nil) throws {
         let prm = parameters
         try checkBias(biasGradient, role: "biasGradient")
         try check([("input", input, prm.inputShape), ("outputGradient", outputGradient, prm.outputShape),
@@ -354,6 +381,9 @@ public struct Conv2dLauncher: Sendable {
             try pointwise.encode(into: stream, a: outputGradient, b: input, c: weightGradient,
                                  shape: .init(m: k, n: c, k: pixels, batch: prm.batch, transposeB: true, strideA: k * pixels,
                                               strideB: c * pixels, sumOverBatch: true))
+        } else if let winograd {
+            try winograd.encodeBackwardFilter(stream, input: input, outputGradient: outputGradient, weightGradient: weightGradient,
+                                              workspace: scratch)
         } else {
             try encodeBackwardFilterKernels(into: stream, input: input, outputGradient: outputGradient, weightGradient: weightGradient,
                                             workspace: workspace)

@@ -22,8 +22,10 @@ public final class MatMulLauncher: Sendable {
     public struct Specialization: SpecializationConstants {
         public var tm, nb: Int
         public var bias: UInt32
+        /// constant_id 6: `ACCUMULATE`, add beta · C (beta ≠ 0).
+        public var accumulate: Bool
 
-        public var values: [ShaderValue] { [.count(tm), .count(nb), .uint(bias)] }
+        public var values: [ShaderValue] { [.count(tm), .count(nb), .uint(bias), .bool(accumulate)] }
     }
 
     /// The push constants of `matmul.comp` (K and N in vec4 texels of the packed operands).
@@ -253,7 +255,10 @@ public final class MatMulLauncher: Sendable {
             strideB4 = strideB == 0 ? 0 : k4 * 4 * n4
         }
 
-        let rows = Self.texelRows, vec4Columns = Self.texelVec4Columns, localX = Self.texelLocalX
+        // Narrow products (a convolution's weight gradient, N = 64) take fewer columns per invocation so
+        // that every lane of a workgroup has columns of its own.
+        let rows = Self.texelRows, localX = Self.texelLocalX
+        let vec4Columns = n4 >= localX * Self.texelVec4Columns ? Self.texelVec4Columns : n4 >= localX * 2 ? 2 : 1
         let groupsX = (n4 + localX * vec4Columns - 1) / (localX * vec4Columns)
         let groupsY = (m + rows - 1) / rows
         let splits = splitCount(requested: splitK, groups: groupsX * groupsY * batch, depth: k4, minimumDepth: 16,
@@ -261,11 +266,12 @@ public final class MatMulLauncher: Sendable {
         let chunk4 = (k4 + splits - 1) / splits
         let slices = (k4 + chunk4 - 1) / chunk4
         let partial = slices > 1 || (shape.sumOverBatch && batch > 1)
-        let kernel = try device.kernel(.matmul, bindings: [.texel(.rgba32f), .texel(.rgba32f), .storage(.readWrite), .texel(.r32f)],
+        let kernel = try device.kernel(.matmul, bindings: [.texel(.rgba32f), .texel(.rgba32f), .storage(.write), .texel(.r32f), .texel(.r32f)],
                                        pushConstants: Push.self, localSize: [UInt32(localX), 1, 1],
-                                       constants: Specialization(tm: rows, nb: vec4Columns, bias: partial ? 0 : biasMode))
+                                       constants: Specialization(tm: rows, nb: vec4Columns, bias: partial ? 0 : biasMode,
+                                                                 accumulate: !partial && beta != 0))
         let target = partial ? try device.makeBuffer(byteCount: batch * slices * m * n * 4) : c
-        try stream.dispatch(kernel, [packedA, packedB, target, bias],
+        try stream.dispatch(kernel, [packedA, packedB, target, bias, c],
                             push: Push(M: m, N: n, K4: k4, N4: n4, strideA4: strideA4, strideB4: strideB4, strideC: shape.resolvedStrideC,
                                        splits: slices, chunk4: chunk4, partial: partial ? 1 : 0, alpha: alpha, beta: beta),
                             groups: (groupsX, groupsY, batch * slices))

@@ -1,0 +1,166 @@
+import Foundation
+import XCTest
+@testable import RetortCompute
+import RetortTestSupport
+
+/// Winograd convolutions (F(4×4, 3×3) and F(2×2, 3×3)) against the Double CPU references: forward,
+/// backward data, backward filter, the algorithm choice and the shared workspace.
+final class Conv2dWinogradTests: DeviceTestCase {
+    typealias Parameters = Conv2dLauncher.Parameters
+
+    /// 3×3, stride 1: both tile sizes (8×8 and smaller maps take T = 2), padding 0–2, channel counts
+    /// that are not multiples of 4, widths that are not (the R32F row path), ragged tiles, batch 1–3.
+    static let shapes: [Parameters] = [
+        Parameters(batch: 2, inChannels: 16, outChannels: 16, height: 32, width: 32, kernelSize: 3, padding: 1),
+        Parameters(batch: 3, inChannels: 5, outChannels: 7, height: 8, width: 8, kernelSize: 3, padding: 1),
+        Parameters(batch: 1, inChannels: 17, outChannels: 33, height: 16, width: 16, kernelSize: 3, padding: 1, bias: false),
+        Parameters(batch: 2, inChannels: 3, outChannels: 4, height: 13, width: 11, kernelSize: 3, padding: 1),
+        Parameters(batch: 1, inChannels: 4, outChannels: 5, height: 10, width: 12, kernelSize: 3, padding: 0),
+        Parameters(batch: 2, inChannels: 6, outChannels: 3, height: 7, width: 9, kernelSize: 3, padding: 2, bias: false),
+        Parameters(batch: 1, inChannels: 8, outChannels: 8, height: 28, width: 28, kernelSize: 3, padding: 1),
+        Parameters(batch: 3, inChannels: 1, outChannels: 2, height: 5, width: 5, kernelSize: 3, padding: 1),
+        Parameters(batch: 1, inChannels: 2, outChannels: 3, height: 3, width: 3, kernelSize: 3, padding: 0),
+    ]
+
+    private func winograd(_ prm: Parameters) throws -> Conv2dLauncher {
+        let conv = try Conv2dLauncher(device: device, parameters: prm, algorithm: .winograd)
+        XCTAssertEqual(conv.algorithm, .winograd)
+        return conv
+    }
+
+    func testForwardMatchesTheCPU() throws {
+        var random = TestRandom(seed: 31)
+        let stream = try device.makeStream()
+        for prm in Self.shapes {
+            let x = random.floats(prm.inputShape.reduce(1, *)), w = random.floats(prm.weightShape.reduce(1, *))
+            let b = prm.hasBias ? random.floats(prm.outChannels) : nil
+            let y = try device.makeBuffer([Float](repeating: .nan, count: prm.outputShape.reduce(1, *)))
+            try winograd(prm).encodeForward(into: stream, input: try device.makeBuffer(x), weight: try device.makeBuffer(w),
+                                            bias: try b.map { try device.makeBuffer($0) }, output: y)
+            try stream.run()
+            let expected = Conv2dReference.forward(prm, x: x, w: w, b: b)
+            XCTAssertLessThanOrEqual(maxRelativeError(try y.read(Float.self), expected), 1e-4, "\(prm)")
+        }
+    }
+
+    func testBackwardDataMatchesTheCPU() throws {
+        var random = TestRandom(seed: 32)
+        let stream = try device.makeStream()
+        for prm in Self.shapes {
+            let dy = random.floats(prm.outputShape.reduce(1, *)), w = random.floats(prm.weightShape.reduce(1, *))
+            let dx = try device.makeBuffer([Float](repeating: .nan, count: prm.inputShape.reduce(1, *)))
+            try winograd(prm).encodeBackwardData(into: stream, outputGradient: try device.makeBuffer(dy), weight: try device.makeBuffer(w),
+                                                 inputGradient: dx)
+            try stream.run()
+            let expected = Conv2dReference.backwardData(prm, dy: dy, w: w)
+            XCTAssertLessThanOrEqual(maxRelativeError(try dx.read(Float.self), expected), 1e-4, "\(prm)")
+        }
+    }
+
+    func testBackwardFilterMatchesTheCPU() throws {
+        var random = TestRandom(seed: 33)
+        let stream = try device.makeStream()
+        for prm in Self.shapes {
+            let x = random.floats(prm.inputShape.reduce(1, *)), dy = random.floats(prm.outputShape.reduce(1, *))
+            let dw = try device.makeBuffer([Float](repeating: .nan, count: prm.weightShape.reduce(1, *)))
+            let db = prm.hasBias ? try device.makeBuffer(byteCount: prm.outChannels * 4) : nil
+            try winograd(prm).encodeBackwardFilter(into: stream, input: try device.makeBuffer(x), outputGradient: try device.makeBuffer(dy),
+                                                   weightGradient: dw, biasGradient: db)
+            try stream.run()
+            let expected = Conv2dReference.backwardFilter(prm, x: x, dy: dy)
+            XCTAssertLessThanOrEqual(maxRelativeError(try dw.read(Float.self), expected.dw), 1e-4, "dw \(prm)")
+            if let db { XCTAssertLessThanOrEqual(maxRelativeError(try db.read(Float.self), expected.db), 1e-4, "db \(prm)") }
+        }
+    }
+
+    /// One workspace shared by convolutions of different sizes in one batch: every result is right
+    /// (the stream orders the reuse), the same inputs give the same bits, and the workspace grew to
+    /// the largest need only.
+    func testSharedWorkspaceIsReusedSafelyAndDeterministically() throws {
+        let big = Parameters(batch: 2, inChannels: 16, outChannels: 16, height: 16, width: 16, kernelSize: 3, padding: 1)
+        let small = Parameters(batch: 1, inChannels: 4, outChannels: 8, height: 8, width: 8, kernelSize: 3, padding: 1, bias: false)
+        let workspace = Workspace(device: device)
+        let stream = try device.makeStream()
+        var random = TestRandom(seed: 34)
+        var runs: [[UInt32]] = []
+        for _ in 0..<2 {
+            var outputs: [(Buffer, [Double])] = []
+            var generator = random
+            for prm in [big, small, big] {
+                let x = generator.floats(prm.inputShape.reduce(1, *)), w = generator.floats(prm.weightShape.reduce(1, *))
+                let b = prm.hasBias ? generator.floats(prm.outChannels) : nil
+                let y = try device.makeBuffer(byteCount: prm.outputShape.reduce(1, *) * 4)
+                try winograd(prm).encodeForward(into: stream, input: try device.makeBuffer(x), weight: try device.makeBuffer(w),
+                                                bias: try b.map { try device.makeBuffer($0) }, output: y, scratch: workspace)
+                outputs.append((y, Conv2dReference.forward(prm, x: x, w: w, b: b)))
+            }
+            try stream.run()
+            for (y, expected) in outputs { XCTAssertLessThanOrEqual(maxRelativeError(try y.read(Float.self), expected), 1e-4) }
+            runs.append(try outputs.flatMap { try $0.0.read(UInt32.self) })
+        }
+        _ = random.next()
+        XCTAssertEqual(runs[0], runs[1], "same inputs, same bits")
+        let bigPass = Conv2dLauncher.WinogradPass(batch: 2, inputChannels: 16, outputChannels: 16, height: 16, width: 16, padding: 1)
+        XCTAssertLessThanOrEqual(workspace.byteCount, (bigPass.filterBytes + bigPass.inputBytes + bigPass.productBytes) * 5 / 4)
+    }
+
+    /// A batch run in chunks of one or two images (each chunk's weight-gradient products added to the
+    /// previous ones) gives the same results as the CPU.
+    func testChunkedBatchesMatchTheCPU() throws {
+        let prm = Parameters(batch: 3, inChannels: 6, outChannels: 5, height: 12, width: 12, kernelSize: 3, padding: 1)
+        var random = TestRandom(seed: 35)
+        let x = random.floats(prm.inputShape.reduce(1, *)), w = random.floats(prm.weightShape.reduce(1, *))
+        let b = random.floats(prm.outChannels), dy = random.floats(prm.outputShape.reduce(1, *))
+        let stream = try device.makeStream()
+        for images in [1, 2] {
+            let perImage = Conv2dLauncher.WinogradPass(batch: 1, inputChannels: 6, outputChannels: 5, height: 12, width: 12, padding: 1)
+            let winograd = try Conv2dLauncher.Winograd(device: device, parameters: prm,
+                                                       cacheBytes: images * (perImage.inputBytes + perImage.productBytes))
+            XCTAssertEqual(winograd.forward.chunk, images)
+            let y = try device.makeBuffer(byteCount: prm.outputShape.reduce(1, *) * 4)
+            let dx = try device.makeBuffer(byteCount: prm.inputShape.reduce(1, *) * 4)
+            let dw = try device.makeBuffer([Float](repeating: .nan, count: prm.weightShape.reduce(1, *)))
+            let (xBuffer, wBuffer, dyBuffer) = (try device.makeBuffer(x), try device.makeBuffer(w), try device.makeBuffer(dy))
+            try winograd.encodeForward(stream, input: xBuffer, weight: wBuffer, bias: try device.makeBuffer(b), output: y, workspace: nil)
+            try winograd.encodeBackwardData(stream, outputGradient: dyBuffer, weight: wBuffer, inputGradient: dx, workspace: nil)
+            try winograd.encodeBackwardFilter(stream, input: xBuffer, outputGradient: dyBuffer, weightGradient: dw, workspace: nil)
+            try stream.run()
+            XCTAssertLessThanOrEqual(maxRelativeError(try y.read(Float.self), Conv2dReference.forward(prm, x: x, w: w, b: b)), 1e-4)
+            XCTAssertLessThanOrEqual(maxRelativeError(try dx.read(Float.self), Conv2dReference.backwardData(prm, dy: dy, w: w)), 1e-4)
+            XCTAssertLessThanOrEqual(maxRelativeError(try dw.read(Float.self), Conv2dReference.backwardFilter(prm, x: x, dy: dy).dw), 1e-4)
+        }
+    }
+
+    func testTileSizeFollowsTheImage() {
+        func tile(_ size: Int) -> Int {
+            Conv2dLauncher.WinogradPass(batch: 1, inputChannels: 1, outputChannels: 1, height: size, width: size, padding: 1).tile
+        }
+        XCTAssertEqual(tile(32), 4)
+        XCTAssertEqual(tile(16), 4)
+        XCTAssertEqual(tile(28), 4)
+        XCTAssertEqual(tile(8), 2)
+        XCTAssertEqual(tile(7), 2)
+    }
+
+    func testAlgorithmChoice() throws {
+        let wide = Parameters(batch: 1, inChannels: 32, outChannels: 32, height: 8, width: 8, kernelSize: 3, padding: 1)
+        let strided = Parameters(batch: 1, inChannels: 32, outChannels: 32, height: 8, width: 8, kernelSize: 3, stride: 2, padding: 1)
+        let stem = Parameters(batch: 1, inChannels: 3, outChannels: 32, height: 8, width: 8, kernelSize: 3, padding: 1)
+        XCTAssertTrue(Conv2dLauncher.supportsWinograd(wide))
+        XCTAssertFalse(Conv2dLauncher.supportsWinograd(strided))
+        XCTAssertEqual(Conv2dLauncher.automaticAlgorithm(for: wide, device: device), .winograd)
+        XCTAssertEqual(Conv2dLauncher.automaticAlgorithm(for: strided, device: device), .direct)
+        XCTAssertEqual(Conv2dLauncher.automaticAlgorithm(for: stem, device: device), .direct)
+        XCTAssertEqual(try Conv2dLauncher(device: device, parameters: wide, algorithm: .direct).algorithm, .direct)
+        XCTAssertThrowsError(try Conv2dLauncher(device: device, parameters: strided, algorithm: .winograd)) { error in
+            XCTAssertTrue("\(error)".contains("Winograd"), "\(error)")
+        }
+        XCTAssertEqual(try Conv2dLauncher.Algorithm.forced(by: ["RETORT_CONV": "direct"]), .direct)
+        XCTAssertEqual(try Conv2dLauncher.Algorithm.forced(by: ["RETORT_CONV": "Winograd"]), .winograd)
+        XCTAssertNil(try Conv2dLauncher.Algorithm.forced(by: ["RETORT_CONV": "auto"]))
+        XCTAssertNil(try Conv2dLauncher.Algorithm.forced(by: [:]))
+        XCTAssertThrowsError(try Conv2dLauncher.Algorithm.forced(by: ["RETORT_CONV": "fft"])) { error in
+            XCTAssertTrue("\(error)".contains("RETORT_CONV=fft"), "\(error)")
+        }
+    }
+}
