@@ -175,26 +175,37 @@ final class BatchNormTests: DeviceTestCase {
         }
     }
 
+    /// The backward against the CPU, plain and with the fused ReLU: that forward stores max(BN(x), 0),
+    /// and its backward equals the plain backward of the gradient masked by that output (0 where y ≤ 0).
     func testBackwardMatchesTheCPU() throws {
         let norm = try BatchNormLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 24)
         for s in NormShape.all where s.n * s.plane > 1 {
-            let x = random.floats(s.count, in: -2...2), dy = random.floats(s.count)
-            let weight = random.floats(s.c, in: 0.5...1.5)
-            let forward = try Forward(device, x: x, weight: weight, bias: random.floats(s.c),
-                                      runningMean: [Float](repeating: 0, count: s.c), runningVariance: [Float](repeating: 1, count: s.c))
-            let dx = try device.makeBuffer(byteCount: s.count * 4)
-            let dWeight = try device.makeBuffer(byteCount: s.c * 4), dBias = try device.makeBuffer(byteCount: s.c * 4)
-            try forward.encode(norm, stream, s)
-            try norm.encodeBackward(into: stream, outputGradient: try device.makeBuffer(dy), input: forward.x, savedMean: forward.savedMean,
-                                    savedInvstd: forward.savedInvstd, weight: forward.weight, inputGradient: dx, weightGradient: dWeight,
-                                    biasGradient: dBias, batch: s.n, channels: s.c, height: s.h, width: s.w)
-            try stream.run()
-            let expected = BatchNormReference.backward(dy: dy, x: x, s, weight: weight, eps: 1e-5)
-            XCTAssertLessThanOrEqual(maxRelativeError(try dx.read(Float.self, count: s.count), expected.dx), 1e-4, "dx, x: \(s)")
-            XCTAssertLessThanOrEqual(maxRelativeError(try dWeight.read(Float.self, count: s.c), expected.dWeight), 1e-4, "dweight, x: \(s)")
-            XCTAssertLessThanOrEqual(maxRelativeError(try dBias.read(Float.self, count: s.c), expected.dBias), 1e-4, "dbias, x: \(s)")
+            for relu in [false, true] {
+                let x = random.floats(s.count, in: -2...2), dy = random.floats(s.count)
+                let weight = random.floats(s.c, in: 0.5...1.5), bias = random.floats(s.c, in: -0.5...0.5)
+                let zeros = [Float](repeating: 0, count: s.c), ones = [Float](repeating: 1, count: s.c)
+                let forward = try Forward(device, x: x, weight: weight, bias: bias, runningMean: zeros, runningVariance: ones)
+                try forward.encode(norm, stream, s, relu: relu)
+                let gradients = try forward.encodeBackward(norm, stream, s, dy: dy, relu: relu)
+                try stream.run()
+                let y = try forward.y.read(Float.self, count: s.count)
+                if relu {
+                    let (mean, variance) = BatchNormReference.statistics(x, s)
+                    let normalized = BatchNormReference.normalize(x, s, mean: mean, variance: variance, weight: weight, bias: bias,
+                                                                  eps: 1e-5)
+                    XCTAssertLessThanOrEqual(maxRelativeError(y, normalized.map { max($0, 0) }), 1e-4, "relu y, x: \(s)")
+                    XCTAssert(y.allSatisfy { $0 >= 0 }, "relu y, x: \(s)")
+                }
+                let masked = relu ? zip(y, dy).map { $0 > 0 ? $1 : 0 } : dy
+                let expected = BatchNormReference.backward(dy: masked, x: x, s, weight: weight, eps: 1e-5)
+                for (name, buffer, values) in [("dx", gradients.dx, expected.dx), ("dweight", gradients.dWeight, expected.dWeight),
+                                               ("dbias", gradients.dBias, expected.dBias)] {
+                    let actual = try buffer.read(Float.self, count: values.count)
+                    XCTAssertLessThanOrEqual(maxRelativeError(actual, values), 1e-4, "\(name), relu: \(relu), x: \(s)")
+                }
+            }
         }
     }
 
@@ -246,35 +257,6 @@ final class BatchNormTests: DeviceTestCase {
             for c in 0..<min(s.c, 2) {
                 try check("weight", weight, forward.weight, c, analytic.weight[c])
                 try check("bias", bias, forward.bias, c, analytic.bias[c])
-            }
-        }
-    }
-
-    /// The training forward with the fused ReLU stores max(BN(x), 0); its backward equals the plain
-    /// backward of the gradient masked by that output (0 where y ≤ 0).
-    func testFusedReLUTrainingForwardAndBackwardMatchTheCPU() throws {
-        let norm = try BatchNormLauncher(device: device)
-        let stream = try device.makeStream()
-        var random = TestRandom(seed: 27)
-        for s in NormShape.all where s.n * s.plane > 1 {
-            let x = random.floats(s.count, in: -2...2), dy = random.floats(s.count)
-            let weight = random.floats(s.c, in: 0.5...1.5), bias = random.floats(s.c, in: -0.5...0.5)
-            let forward = try Forward(device, x: x, weight: weight, bias: bias,
-                                      runningMean: [Float](repeating: 0, count: s.c), runningVariance: [Float](repeating: 1, count: s.c))
-            try forward.encode(norm, stream, s, relu: true)
-            let gradients = try forward.encodeBackward(norm, stream, s, dy: dy, relu: true)
-            try stream.run()
-            let (mean, variance) = BatchNormReference.statistics(x, s)
-            let normalized = BatchNormReference.normalize(x, s, mean: mean, variance: variance, weight: weight, bias: bias, eps: 1e-5)
-            let y = try forward.y.read(Float.self, count: s.count)
-            XCTAssertLessThanOrEqual(maxRelativeError(y, normalized.map { max($0, 0) }), 1e-4, "y, x: \(s)")
-            XCTAssert(y.allSatisfy { $0 >= 0 }, "y, x: \(s)")
-            let masked = zip(y, dy).map { $0 > 0 ? $1 : 0 }
-            let expected = BatchNormReference.backward(dy: masked, x: x, s, weight: weight, eps: 1e-5)
-            for (name, buffer, values) in [("dx", gradients.dx, expected.dx), ("dweight", gradients.dWeight, expected.dWeight),
-                                           ("dbias", gradients.dBias, expected.dBias)] {
-                let actual = try buffer.read(Float.self, count: values.count)
-                XCTAssertLessThanOrEqual(maxRelativeError(actual, values), 1e-4, "\(name), x: \(s)")
             }
         }
     }
