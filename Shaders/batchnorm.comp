@@ -1,9 +1,11 @@
 #version 450
-// Batch norm (2-D), training forward, as PyTorch's BatchNorm2d in training mode.
+// Batch norm (2-D), training forward, as PyTorch's BatchNorm2d in training mode, optionally followed by
+// a ReLU in the same pass.
 // x, y: [N, C, H, W]; weight, bias, saveMean, saveInvstd, runningMean, runningVar: [C]
 //
 //   mean, var = batch mean and biased variance of channel c over N·H·W
 //   y = (x − mean) · invstd · weight + bias,  invstd = 1 / sqrt(var + eps)
+//   y = max(y, 0) when RELU (NaN stays NaN, like PyTorch)
 //   runningMean = (1 − momentum) · runningMean + momentum · mean
 //   runningVar  = (1 − momentum) · runningVar  + momentum · var · n / (n − 1)
 //
@@ -12,9 +14,11 @@
 // lane 0 adds the lane partials in lane order: no atomics, the same bits on every run, whatever the
 // subgroup size. Two barriers per workgroup, none in the loops.
 // VEC (constant 3): floats per texel of x — 4 (RGBA32F view) when H·W % 4 == 0, else 1 (R32F).
+// RELU (constant 4): apply max(y, 0) before the store.
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 layout(constant_id = 3) const uint VEC = 1u;
+layout(constant_id = 4) const bool RELU = false;
 
 layout(binding = 0) uniform samplerBuffer x;
 layout(binding = 1) uniform samplerBuffer weight;
@@ -30,6 +34,7 @@ layout(binding = 7) buffer RunningVar { float runningVar[]; };
 layout(push_constant) uniform Push { uint N; uint C; uint P; float eps; float momentum; } p;
 
 #include "batchnorm.glsl"
+#include "relu.glsl"
 
 shared float channelMean;
 shared float channelScale;
@@ -90,9 +95,10 @@ void main() {
     while (n < p.N) {
         if (VEC == 4u) {
             vec4 v = (texelFetch(x, int(a)) - mean) * scale + beta;
-            y4[a] = v;
+            y4[a] = RELU ? rectified(v) : v;
         } else {
-            y[a] = (texelFetch(x, int(a)).x - mean) * scale + beta;
+            float v = (texelFetch(x, int(a)).x - mean) * scale + beta;
+            y[a] = RELU ? rectified(vec4(v)).x : v;
         }
         channelAdvance(q, r, p.P, CP, n, i, a);
     }

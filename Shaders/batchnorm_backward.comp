@@ -1,36 +1,47 @@
 #version 450
-// Batch norm (2-D), backward of the training forward (batchnorm.comp).
-// dy, x, dx: [N, C, H, W]; saveMean, saveInvstd, weight, dWeight, dBias: [C]
+// Batch norm (2-D), backward of the training forward (batchnorm.comp), with or without its fused ReLU.
+// dy, x, y, dx: [N, C, H, W]; saveMean, saveInvstd, weight, dWeight, dBias: [C]
 //
+//   g = dy, or with RELU: g = (y > 0 ? dy : 0) from the forward's output y (the ReLU backward)
 //   x̂ = (x − mean) · invstd
-//   dBias   = Σ dy,   dWeight = Σ dy · x̂            (sums over N·H·W)
-//   dx = weight · invstd / n · (n · dy − Σ dy − x̂ · Σ dy · x̂)
+//   dBias   = Σ g,   dWeight = Σ g · x̂            (sums over N·H·W)
+//   dx = weight · invstd / n · (n · g − Σ g − x̂ · Σ g · x̂)
 //
 // One workgroup per channel, the same deterministic lane-order reduction as the forward: pass 1
-// sums dy and dy · (x − mean), lane 0 combines, pass 2 writes dx.
-// VEC (constant 3): floats per texel of dy and x — 4 (RGBA32F) when H·W % 4 == 0, else 1 (R32F).
+// sums g and g · (x − mean), lane 0 combines, pass 2 writes dx.
+// VEC (constant 3): floats per texel of dy, x and y — 4 (RGBA32F) when H·W % 4 == 0, else 1 (R32F).
+// RELU (constant 4): mask dy with y; without it y is not read (bind dy there).
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 layout(constant_id = 3) const uint VEC = 1u;
+layout(constant_id = 4) const bool RELU = false;
 
 layout(binding = 0) uniform samplerBuffer dy;
 layout(binding = 1) uniform samplerBuffer x;
-layout(binding = 2) uniform samplerBuffer saveMean;
-layout(binding = 3) uniform samplerBuffer saveInvstd;
-layout(binding = 4) uniform samplerBuffer weight;
-layout(binding = 5) writeonly buffer DX { float dx[]; };
-layout(binding = 5) writeonly buffer DX4 { vec4 dx4[]; };   // the same buffer, 4 floats at a time
-layout(binding = 6) writeonly buffer DWeight { float dWeight[]; };
-layout(binding = 7) writeonly buffer DBias { float dBias[]; };
+layout(binding = 2) uniform samplerBuffer y;
+layout(binding = 3) uniform samplerBuffer saveMean;
+layout(binding = 4) uniform samplerBuffer saveInvstd;
+layout(binding = 5) uniform samplerBuffer weight;
+layout(binding = 6) writeonly buffer DX { float dx[]; };
+layout(binding = 6) writeonly buffer DX4 { vec4 dx4[]; };   // the same buffer, 4 floats at a time
+layout(binding = 7) writeonly buffer DWeight { float dWeight[]; };
+layout(binding = 8) writeonly buffer DBias { float dBias[]; };
 
 // P: texels per (n, c) plane = H·W / VEC.
 layout(push_constant) uniform Push { uint N; uint C; uint P; } p;
 
 #include "batchnorm.glsl"
+#include "relu.glsl"
+
+// The gradient reaching the batch norm at texel a (all 4 floats, or .x).
+vec4 gradient(uint a) {
+    vec4 g = texelFetch(dy, int(a));
+    return RELU ? rectifiedGradient(g, texelFetch(y, int(a))) : g;
+}
 
 shared float channelGain;      // weight · invstd
-shared float channelMeanDy;    // Σ dy / n
-shared float channelSlope;     // invstd² · Σ dy · (x − mean) / n
+shared float channelMeanDy;    // Σ g / n
+shared float channelSlope;     // invstd² · Σ g · (x − mean) / n
 
 void main() {
     uint c = gl_WorkGroupID.x;
@@ -41,17 +52,17 @@ void main() {
     float mean = texelFetch(saveMean, int(c)).x;
     float invstd = texelFetch(saveInvstd, int(c)).x;
 
-    // Pass 1: Σ dy and Σ dy · (x − mean) over this lane's part.
+    // Pass 1: Σ g and Σ g · (x − mean) over this lane's part.
     vec4 sumDy = vec4(0.0), sumDyX = vec4(0.0);
     uint n, i, a;
     channelStart(t, c, p.P, CP, n, i, a);
     while (n < p.N) {
         if (VEC == 4u) {
-            vec4 g = texelFetch(dy, int(a));
+            vec4 g = gradient(a);
             sumDy += g;
             sumDyX += g * (texelFetch(x, int(a)) - mean);
         } else {
-            float g = texelFetch(dy, int(a)).x;
+            float g = gradient(a).x;
             sumDy.x += g;
             sumDyX.x += g * (texelFetch(x, int(a)).x - mean);
         }
@@ -76,15 +87,15 @@ void main() {
     }
     barrier();
 
-    // Pass 2: dx = gain · (dy − mean(dy) − (x − mean) · slope).
+    // Pass 2: dx = gain · (g − mean(g) − (x − mean) · slope).
     float gain = channelGain, meanDy = channelMeanDy, slope = channelSlope;
     channelStart(t, c, p.P, CP, n, i, a);
     while (n < p.N) {
         if (VEC == 4u) {
-            vec4 v = gain * (texelFetch(dy, int(a)) - meanDy - (texelFetch(x, int(a)) - mean) * slope);
+            vec4 v = gain * (gradient(a) - meanDy - (texelFetch(x, int(a)) - mean) * slope);
             dx4[a] = v;
         } else {
-            dx[a] = gain * (texelFetch(dy, int(a)).x - meanDy - (texelFetch(x, int(a)).x - mean) * slope);
+            dx[a] = gain * (gradient(a).x - meanDy - (texelFetch(x, int(a)).x - mean) * slope);
         }
         channelAdvance(q, r, p.P, CP, n, i, a);
     }

@@ -1,12 +1,15 @@
 #version 450
 // Batch norm (2-D), evaluation forward with the running statistics (PyTorch's BatchNorm2d in eval
-// mode): y = (x − runningMean) · weight / sqrt(runningVar + eps) + bias.
+// mode): y = (x − runningMean) · weight / sqrt(runningVar + eps) + bias, then max(y, 0) when RELU.
 // x, y: [N, C, H, W]; weight, bias, runningMean, runningVar: [C]
 // Each invocation handles RUN consecutive texels of x (VEC floats each: 4 when H·W % 4 == 0);
 // invocations are numbered across the x and y workgroup axes so large tensors fit the group limits.
+// RELU (constant 5): apply the ReLU (NaN stays NaN) before the store.
+#extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 layout(constant_id = 3) const uint VEC = 1u;
 layout(constant_id = 4) const uint RUN = 4u;
+layout(constant_id = 5) const bool RELU = false;
 
 layout(binding = 0) uniform samplerBuffer x;
 layout(binding = 1) uniform samplerBuffer weight;
@@ -18,6 +21,8 @@ layout(binding = 5) writeonly buffer Y4 { vec4 y4[]; };   // the same buffer, 4 
 
 // P: texels per (n, c) plane = H·W / VEC; texels: N·C·P.
 layout(push_constant) uniform Push { uint C; uint P; uint texels; float eps; } p;
+
+#include "relu.glsl"
 
 void channelAffine(uint c, out float mean, out float scale, out float beta) {
     mean = texelFetch(runningMean, int(c)).x;
@@ -38,9 +43,10 @@ void main() {
     for (uint a = start; a < end; ++a) {
         if (VEC == 4u) {
             vec4 v = (texelFetch(x, int(a)) - mean) * scale + beta;
-            y4[a] = v;
+            y4[a] = RELU ? rectified(v) : v;
         } else {
-            y[a] = (texelFetch(x, int(a)).x - mean) * scale + beta;
+            float v = (texelFetch(x, int(a)).x - mean) * scale + beta;
+            y[a] = RELU ? rectified(vec4(v)).x : v;
         }
         if (++i == p.P) {
             i = 0u;

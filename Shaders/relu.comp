@@ -1,13 +1,18 @@
 #version 450
-// ReLU, forward and backward.
+// ReLU, forward and backward, and the residual sum + ReLU of a basic block in one pass.
 //   MODE 0 forward:  y = max(x, 0) (NaN stays NaN, like PyTorch)
 //     bindings: 0 x [count], 1 unused (bind x again), 2 y [count]
 //   MODE 1 backward: dx = mask <= 0 ? 0 : dy, where mask is the forward input x or output y (a NaN
-//     mask passes dy through, like PyTorch's threshold_backward)
+//     mask passes dy through, like PyTorch's threshold_backward); also the backward of MODE 2 (the
+//     same dx goes to both summands, with y as the mask)
 //     bindings: 0 mask [count], 1 dy [count], 2 dx [count]
+//   MODE 2 sum forward: y = max(a + b, 0) (NaN stays NaN)
+//     bindings: 0 a [count], 1 b [count], 2 y [count]
 // Inputs are texel buffers (RGBA32F when VEC == 4, which needs count % 4 == 0, else R32F). The output
 // may alias an input: each element is read and written by one invocation.
+#extension GL_GOOGLE_include_directive : require
 #include "elementwise_span.glsl"
+#include "relu.glsl"
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 layout(constant_id = 3) const uint MODE = 0;
 layout(constant_id = 4) const uint VEC = 1;
@@ -21,8 +26,9 @@ layout(push_constant) uniform Push { uint count; } p;
 
 vec4 compute(uint t) {
     vec4 v = texelFetch(x, int(t));
-    if (MODE == 0u) return mix(max(v, vec4(0.0)), v, isnan(v));
-    return mix(texelFetch(dy, int(t)), vec4(0.0), lessThanEqual(v, vec4(0.0)));
+    if (MODE == 0u) return rectified(v);
+    if (MODE == 2u) return rectified(v + texelFetch(dy, int(t)));
+    return rectifiedGradient(texelFetch(dy, int(t)), v);
 }
 
 void main() {

@@ -25,12 +25,19 @@ extension KernelBenchmark {
             try reluLauncher.encodeReLU(into: stream, input: reluInput, output: reluOutput, count: reluCount)
         }
 
+        // The residual sum + ReLU of a basic block in one pass, on 4 Mi floats.
+        let shortcut = try randomBuffer(reluCount, seed: 4)
+        let reluOfSum = KernelCase(name: "relu_of_sum_fwd_4m", shape: "\(reluCount) + \(reluCount)", unit: .gbps,
+                                   work: floats * Double(3 * reluCount)) { stream in
+            try reluLauncher.encodeReLUOfSum(into: stream, a: reluInput, b: shortcut, output: reluOutput, count: reluCount)
+        }
+
         // Per-channel sum (bias gradient): [64, 64, 32, 32] -> [64], two dispatches.
         let channelSums = try device.makeBuffer(byteCount: 64 * 4)
         let sumChannel = KernelCase(name: "sum_channel_64x64x32x32", shape: "64x64x32x32 -> 64", unit: .gbps,
                                     work: floats * Double(count + 64)) { stream in
             try reduction.encodeSum(into: stream, input: activations, output: channelSums, shape: shape, keeping: 1)
         }
-        return [addChannel, relu, sumChannel]
+        return [addChannel, relu, reluOfSum, sumChannel]
     }
 }

@@ -18,16 +18,22 @@ extension KernelBenchmark {
         let savedMean = try device.makeBuffer(byteCount: c * 4), savedInvstd = try device.makeBuffer(byteCount: c * 4)
         let dWeight = try device.makeBuffer(byteCount: c * 4), dBias = try device.makeBuffer(byteCount: c * 4)
         let shape = "\(n)x\(c)x\(h)x\(w)"
-        let batchNormForward = KernelCase(name: "batchnorm_fwd_\(shape)", shape: shape, unit: .gbps,
-                                          work: Double(2 * count + 6 * c) * floats) { stream in
-            try norm.encodeTrainingForward(into: stream, input: x, weight: weight, bias: bias, runningMean: runningMean,
-                                           runningVariance: runningVariance, output: y, savedMean: savedMean, savedInvstd: savedInvstd,
-                                           batch: n, channels: c, height: h, width: w)
+        // The plain kernels and the ones with the ReLU fused (`batchnorm_relu_*`: the backward also reads y).
+        func forward(relu: Bool) -> KernelCase {
+            KernelCase(name: "batchnorm\(relu ? "_relu" : "")_fwd_\(shape)", shape: shape, unit: .gbps,
+                       work: Double(2 * count + 6 * c) * floats) { stream in
+                try norm.encodeTrainingForward(into: stream, input: x, weight: weight, bias: bias, runningMean: runningMean,
+                                               runningVariance: runningVariance, output: y, savedMean: savedMean, savedInvstd: savedInvstd,
+                                               batch: n, channels: c, height: h, width: w, relu: relu)
+            }
         }
-        let batchNormBackward = KernelCase(name: "batchnorm_bwd_\(shape)", shape: shape, unit: .gbps,
-                                           work: Double(3 * count + 5 * c) * floats) { stream in
-            try norm.encodeBackward(into: stream, outputGradient: dy, input: x, savedMean: savedMean, savedInvstd: savedInvstd, weight: weight,
-                                    inputGradient: dx, weightGradient: dWeight, biasGradient: dBias, batch: n, channels: c, height: h, width: w)
+        func backward(relu: Bool) -> KernelCase {
+            KernelCase(name: "batchnorm\(relu ? "_relu" : "")_bwd_\(shape)", shape: shape, unit: .gbps,
+                       work: Double((relu ? 4 : 3) * count + 5 * c) * floats) { stream in
+                try norm.encodeBackward(into: stream, outputGradient: dy, input: x, reluOutput: relu ? y : nil, savedMean: savedMean,
+                                        savedInvstd: savedInvstd, weight: weight, inputGradient: dx, weightGradient: dWeight,
+                                        biasGradient: dBias, batch: n, channels: c, height: h, width: w)
+            }
         }
 
         // Max pooling 2×2, stride 2 on the same tensor: reads x, writes y and the Int32 indices.
@@ -46,6 +52,6 @@ extension KernelBenchmark {
                                     work: Double(gn * gc * gh * gw + gn * gc) * floats) { stream in
             try pooling.encodeGlobalAverageForward(into: stream, input: features, output: means, batch: gn, channels: gc, height: gh, width: gw)
         }
-        return [batchNormForward, batchNormBackward, maxPool, globalPool]
+        return [forward(relu: false), backward(relu: false), forward(relu: true), backward(relu: true), maxPool, globalPool]
     }
 }

@@ -86,10 +86,23 @@ final class BatchNormTests: DeviceTestCase {
             savedInvstd = try device.makeBuffer(byteCount: weight.count * 4)
         }
 
-        func encode(_ norm: BatchNormLauncher, _ stream: CommandStream, _ s: NormShape, momentum: Float = BatchNormLauncher.defaultMomentum) throws {
+        func encode(_ norm: BatchNormLauncher, _ stream: CommandStream, _ s: NormShape, momentum: Float = BatchNormLauncher.defaultMomentum,
+                    relu: Bool = false) throws {
             try norm.encodeTrainingForward(into: stream, input: x, weight: weight, bias: bias, runningMean: runningMean,
                                            runningVariance: runningVariance, output: y, savedMean: savedMean, savedInvstd: savedInvstd,
-                                           batch: s.n, channels: s.c, height: s.h, width: s.w, momentum: momentum)
+                                           batch: s.n, channels: s.c, height: s.h, width: s.w, momentum: momentum, relu: relu)
+        }
+
+        /// The backward of ``encode(_:_:_:momentum:relu:)`` into new gradient buffers (dx, dweight, dbias).
+        func encodeBackward(_ norm: BatchNormLauncher, _ stream: CommandStream, _ s: NormShape, dy: [Float],
+                            relu: Bool) throws -> (dx: Buffer, dWeight: Buffer, dBias: Buffer) {
+            let device = stream.device
+            let dx = try device.makeBuffer(byteCount: s.count * 4)
+            let dWeight = try device.makeBuffer(byteCount: s.c * 4), dBias = try device.makeBuffer(byteCount: s.c * 4)
+            try norm.encodeBackward(into: stream, outputGradient: try device.makeBuffer(dy), input: x, reluOutput: relu ? y : nil,
+                                    savedMean: savedMean, savedInvstd: savedInvstd, weight: weight, inputGradient: dx,
+                                    weightGradient: dWeight, biasGradient: dBias, batch: s.n, channels: s.c, height: s.h, width: s.w)
+            return (dx, dWeight, dBias)
         }
     }
 
@@ -162,26 +175,37 @@ final class BatchNormTests: DeviceTestCase {
         }
     }
 
+    /// The backward against the CPU, plain and with the fused ReLU: that forward stores max(BN(x), 0),
+    /// and its backward equals the plain backward of the gradient masked by that output (0 where y ≤ 0).
     func testBackwardMatchesTheCPU() throws {
         let norm = try BatchNormLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 24)
         for s in NormShape.all where s.n * s.plane > 1 {
-            let x = random.floats(s.count, in: -2...2), dy = random.floats(s.count)
-            let weight = random.floats(s.c, in: 0.5...1.5)
-            let forward = try Forward(device, x: x, weight: weight, bias: random.floats(s.c),
-                                      runningMean: [Float](repeating: 0, count: s.c), runningVariance: [Float](repeating: 1, count: s.c))
-            let dx = try device.makeBuffer(byteCount: s.count * 4)
-            let dWeight = try device.makeBuffer(byteCount: s.c * 4), dBias = try device.makeBuffer(byteCount: s.c * 4)
-            try forward.encode(norm, stream, s)
-            try norm.encodeBackward(into: stream, outputGradient: try device.makeBuffer(dy), input: forward.x, savedMean: forward.savedMean,
-                                    savedInvstd: forward.savedInvstd, weight: forward.weight, inputGradient: dx, weightGradient: dWeight,
-                                    biasGradient: dBias, batch: s.n, channels: s.c, height: s.h, width: s.w)
-            try stream.run()
-            let expected = BatchNormReference.backward(dy: dy, x: x, s, weight: weight, eps: 1e-5)
-            XCTAssertLessThanOrEqual(maxRelativeError(try dx.read(Float.self, count: s.count), expected.dx), 1e-4, "dx, x: \(s)")
-            XCTAssertLessThanOrEqual(maxRelativeError(try dWeight.read(Float.self, count: s.c), expected.dWeight), 1e-4, "dweight, x: \(s)")
-            XCTAssertLessThanOrEqual(maxRelativeError(try dBias.read(Float.self, count: s.c), expected.dBias), 1e-4, "dbias, x: \(s)")
+            for relu in [false, true] {
+                let x = random.floats(s.count, in: -2...2), dy = random.floats(s.count)
+                let weight = random.floats(s.c, in: 0.5...1.5), bias = random.floats(s.c, in: -0.5...0.5)
+                let zeros = [Float](repeating: 0, count: s.c), ones = [Float](repeating: 1, count: s.c)
+                let forward = try Forward(device, x: x, weight: weight, bias: bias, runningMean: zeros, runningVariance: ones)
+                try forward.encode(norm, stream, s, relu: relu)
+                let gradients = try forward.encodeBackward(norm, stream, s, dy: dy, relu: relu)
+                try stream.run()
+                let y = try forward.y.read(Float.self, count: s.count)
+                if relu {
+                    let (mean, variance) = BatchNormReference.statistics(x, s)
+                    let normalized = BatchNormReference.normalize(x, s, mean: mean, variance: variance, weight: weight, bias: bias,
+                                                                  eps: 1e-5)
+                    XCTAssertLessThanOrEqual(maxRelativeError(y, normalized.map { max($0, 0) }), 1e-4, "relu y, x: \(s)")
+                    XCTAssert(y.allSatisfy { $0 >= 0 }, "relu y, x: \(s)")
+                }
+                let masked = relu ? zip(y, dy).map { $0 > 0 ? $1 : 0 } : dy
+                let expected = BatchNormReference.backward(dy: masked, x: x, s, weight: weight, eps: 1e-5)
+                for (name, buffer, values) in [("dx", gradients.dx, expected.dx), ("dweight", gradients.dWeight, expected.dWeight),
+                                               ("dbias", gradients.dBias, expected.dBias)] {
+                    let actual = try buffer.read(Float.self, count: values.count)
+                    XCTAssertLessThanOrEqual(maxRelativeError(actual, values), 1e-4, "\(name), relu: \(relu), x: \(s)")
+                }
+            }
         }
     }
 
@@ -237,6 +261,66 @@ final class BatchNormTests: DeviceTestCase {
         }
     }
 
+    /// A constant channel with zero bias normalizes to exactly 0: the fused ReLU passes no gradient
+    /// there (PyTorch's ReLU backward at 0), so that channel's dx, dweight and dbias are 0, while
+    /// the unfused backward of the same dy gives a nonzero dbias.
+    func testFusedReLUPassesNoGradientWhereTheOutputIsZero() throws {
+        let norm = try BatchNormLauncher(device: device)
+        let stream = try device.makeStream()
+        var random = TestRandom(seed: 28)
+        for s in [NormShape(n: 2, c: 3, h: 4, w: 5), NormShape(n: 3, c: 3, h: 3, w: 3)] {
+            var x = random.floats(s.count)
+            for n in 0..<s.n { for i in 0..<s.plane { x[(n * s.c + 1) * s.plane + i] = 0.7 } }
+            let dy = random.floats(s.count, in: 0.5...1)
+            let forward = try Forward(device, x: x, weight: [1, 1.5, 1], bias: [0.1, 0, -0.1],
+                                      runningMean: [0, 0, 0], runningVariance: [1, 1, 1])
+            try forward.encode(norm, stream, s, relu: true)
+            let fused = try forward.encodeBackward(norm, stream, s, dy: dy, relu: true)
+            let plain = try forward.encodeBackward(norm, stream, s, dy: dy, relu: false)
+            try stream.run()
+            let y = try forward.y.read(Float.self, count: s.count), dx = try fused.dx.read(Float.self, count: s.count)
+            let constant = (0..<s.n).flatMap { n in (0..<s.plane).map { (n * s.c + 1) * s.plane + $0 } }
+            XCTAssert(constant.allSatisfy { y[$0] == 0 && dx[$0] == 0 }, "y, dx, x: \(s)")
+            let parameters = [try fused.dBias.read(Float.self, count: s.c)[1], try fused.dWeight.read(Float.self, count: s.c)[1]]
+            XCTAssertEqual(parameters, [0, 0], "dbias, dweight, x: \(s)")
+            XCTAssertGreaterThan(try plain.dBias.read(Float.self, count: s.c)[1], 0, "unfused dbias, x: \(s)")
+        }
+    }
+
+    func testFusedReLUInferenceForwardMatchesTheCPU() throws {
+        let norm = try BatchNormLauncher(device: device)
+        let stream = try device.makeStream()
+        var random = TestRandom(seed: 29)
+        for s in NormShape.all {
+            // The first value normalizes to exactly 0 (x = mean, bias 0); a NaN stays NaN.
+            let x = [0.25] + random.floats(s.count - 1, in: -2...2).enumerated().map { $0.offset == 0 ? .nan : $0.element }
+            let weight = random.floats(s.c, in: 0.5...1.5), bias = [0] + random.floats(s.c - 1)
+            let runningMean = [0.25] + random.floats(s.c - 1), runningVariance = random.floats(s.c, in: 0.1...2)
+            let y = try device.makeBuffer(byteCount: s.count * 4)
+            try norm.encodeInferenceForward(into: stream, input: try device.makeBuffer(x), weight: try device.makeBuffer(weight),
+                                            bias: try device.makeBuffer(bias), runningMean: try device.makeBuffer(runningMean),
+                                            runningVariance: try device.makeBuffer(runningVariance), output: y,
+                                            batch: s.n, channels: s.c, height: s.h, width: s.w, epsilon: 1e-3, relu: true)
+            try stream.run()
+            let expected = BatchNormReference.normalize(x, s, mean: runningMean.map(Double.init),
+                                                        variance: runningVariance.map(Double.init), weight: weight, bias: bias, eps: 1e-3)
+            let values = try y.read(Float.self, count: s.count)
+            XCTAssertLessThanOrEqual(maxRelativeError(values, expected.map { $0.isNaN ? $0 : max($0, 0) }), 1e-4, "x: \(s)")
+            XCTAssertEqual(values[0], 0, "x: \(s)")
+        }
+    }
+
+    /// The fused ReLU keeps NaN (PyTorch's ReLU) in the training forward (the inference test has one too).
+    func testFusedReLUKeepsNaN() throws {
+        let norm = try BatchNormLauncher(device: device)
+        let stream = try device.makeStream()
+        let s = NormShape(n: 1, c: 1, h: 1, w: 5)
+        let forward = try Forward(device, x: [0, .nan, 2, 3, 4], weight: [1], bias: [0], runningMean: [0], runningVariance: [1])
+        try forward.encode(norm, stream, s, relu: true)
+        try stream.run()
+        XCTAssert(try forward.y.read(Float.self, count: s.count).allSatisfy(\.isNaN))
+    }
+
     func testSameInputsGiveTheSameBits() throws {
         let norm = try BatchNormLauncher(device: device)
         let stream = try device.makeStream()
@@ -281,6 +365,11 @@ final class BatchNormTests: DeviceTestCase {
         assertInvalid("backward gradient too small") {
             try norm.encodeBackward(into: stream, outputGradient: big, input: big, savedMean: big, savedInvstd: big, weight: big,
                                     inputGradient: small, weightGradient: big, biasGradient: big, batch: 2, channels: 2, height: 3, width: 3)
+        }
+        assertInvalid("backward ReLU output too small") {
+            try norm.encodeBackward(into: stream, outputGradient: big, input: big, reluOutput: small, savedMean: big, savedInvstd: big,
+                                    weight: big, inputGradient: big, weightGradient: big, biasGradient: big,
+                                    batch: 2, channels: 2, height: 3, width: 3)
         }
         assertInvalid("backward dbias too small") {
             try norm.encodeBackward(into: stream, outputGradient: big, input: big, savedMean: big, savedInvstd: big, weight: big,

@@ -48,6 +48,35 @@ final class ReLUTests: DeviceTestCase {
         }
     }
 
+    /// `max(a + b, 0)` in one pass, exactly as the float sum then the ReLU (into a new buffer, or over
+    /// either input); its backward is the ReLU backward with the output as mask (0 where the sum is
+    /// ≤ 0, including exactly 0). A NaN or ∞ − ∞ sum stays NaN.
+    func testReLUOfSumMatchesTheCPU() throws {
+        let relu = try ReLULauncher(device: device)
+        let stream = try device.makeStream()
+        var random = TestRandom(seed: 26)
+        for count in [3, 7, 33, 1000, 65_537, 3 * 5 * 7 * 9, 4096] {
+            let a: [Float] = [.nan, .infinity] + random.floats(count + 1).dropFirst(3)
+            let b: [Float] = [1, -.infinity, -a[2]] + random.floats(count).dropFirst(3)   // NaN, ∞ − ∞, exactly 0
+            let sums = zip(a, b).map { $0 + $1 }
+            let expected = sums.map { $0.isNaN ? Double.nan : Double(max($0, 0)) }
+            let first = try device.makeBuffer(a), second = try device.makeBuffer(b), fresh = try device.makeBuffer(byteCount: count * 4)
+            for (name, output) in [("new", fresh), ("a", first), ("b", second)] {
+                try first.write(a)
+                try second.write(b)
+                try relu.encodeReLUOfSum(into: stream, a: first, b: second, output: output, count: count)
+                try stream.run()
+                XCTAssertLessThanOrEqual(maxRelativeError(try output.read(Float.self), expected), 0, "relu of sum into \(name), \(count)")
+            }
+            let dy = random.floats(count), gradient = try device.makeBuffer(byteCount: count * 4)
+            try relu.encodeReLUBackward(into: stream, outputGradient: try device.makeBuffer(dy), mask: fresh, inputGradient: gradient,
+                                        count: count)
+            try stream.run()
+            let masked = zip(sums, dy).map { $0.isNaN || $0 > 0 ? Double($1) : 0 }
+            XCTAssertLessThanOrEqual(maxRelativeError(try gradient.read(Float.self), masked), 0, "relu of sum backward \(count)")
+        }
+    }
+
     /// ReLU backward against central differences of the device forward, at points away from 0.
     func testReLUBackwardMatchesFiniteDifferences() throws {
         let relu = try ReLULauncher(device: device)
@@ -87,6 +116,8 @@ final class ReLUTests: DeviceTestCase {
         let small = try device.makeBuffer(byteCount: 16), big = try device.makeBuffer(byteCount: 4096)
         assertInvalidArgument("relu count") { try relu.encodeReLU(into: stream, input: big, output: small, count: 64) }
         assertInvalidArgument("relu zero") { try relu.encodeReLU(into: stream, input: big, output: big, count: 0) }
+        assertInvalidArgument("relu of sum") { try relu.encodeReLUOfSum(into: stream, a: big, b: small, output: big, count: 64) }
+        assertInvalidArgument("relu of sum zero") { try relu.encodeReLUOfSum(into: stream, a: big, b: big, output: big, count: 0) }
         assertInvalidArgument("relu backward") {
             try relu.encodeReLUBackward(into: stream, outputGradient: small, mask: big, inputGradient: big, count: 100)
         }

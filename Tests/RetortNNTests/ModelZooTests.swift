@@ -132,6 +132,25 @@ final class ModelZooTests: ContextTestCase {
         XCTAssertEqual(shapes["layer2.0.conv2.weight"], [60, 1, 3, 3])
     }
 
+    /// Asking for the pre-activations (which turns off the fused sum + ReLU and BN + ReLU where a tap
+    /// needs the value before the ReLU) changes no stage output or logit, and each tapped
+    /// pre-activation gives its stage through a ReLU.
+    func testPreactivationTapsLeaveTheOutputsUnchanged() throws {
+        var generator = SplitMix64(seed: 8)
+        let x = try Tensor(generator.floats(2 * 3 * 32 * 32), shape: [2, 3, 32, 32], context: context)
+        for name in ["resnet8", "wrn_16_1", "plane4", "vgg8", "MobileNetV2", "ShuffleV1", "ShuffleV2"] {
+            let model = try ModelZoo.make(name, classes: 10, context: context)
+            model.eval()
+            let (plain, tapped) = try context.noGrad { (try model.features(x), try model.features(x, preact: true)) }
+            XCTAssertEqual(try plain.logits.toArray(), try tapped.logits.toArray(), name)
+            for (a, b) in zip(plain.stages, tapped.stages) { XCTAssertEqual(try a.toArray(), try b.toArray(), name) }
+            guard ["resnet8", "vgg8", "ShuffleV1"].contains(name) else { continue }
+            for (stage, preactivation) in zip(tapped.stages, tapped.preactivations) {
+                XCTAssertEqual(try stage.toArray(), try context.noGrad { try preactivation.relu() }.toArray(), name)
+            }
+        }
+    }
+
     func testRepDistillerForwardShapesAndFeatureTaps() throws {
         var generator = SplitMix64(seed: 6)
         let x = try Tensor(generator.floats(2 * 3 * 32 * 32), shape: [2, 3, 32, 32], context: context)

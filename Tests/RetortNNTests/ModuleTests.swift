@@ -70,6 +70,33 @@ final class ModuleTests: ContextTestCase {
         XCTAssertEqual(y[0], (values[0] - mean[0]) / (variance[0] + 1e-5).squareRoot(), accuracy: 1e-5)
         XCTAssertEqual(norm.batchesTracked.value, 2, "eval mode does not count batches")
     }
+
+    /// A `BatchNorm2d` followed by a `ReLU` in a `Sequential` (and a trailing batch norm given
+    /// `activation: .relu`) runs as one fused op: two dispatches fewer, and the bits of the modules
+    /// applied one by one (output, gradients, running statistics), in training and evaluation mode.
+    func testSequentialFusesBatchNormAndReLUBitForBit() throws {
+        var generator = SplitMix64(seed: 3)
+        let values = generator.floats(2 * 3 * 5 * 4)
+        for training in [true, false] {
+            var results: [[[Float]]] = [], dispatches: [Int] = []
+            for fused in [true, false] {
+                let net = Sequential([try BatchNorm2d(3, context: context), ReLU(), try BatchNorm2d(3, context: context)])
+                net.train(training)
+                let x = try tensor(values, [2, 3, 5, 4], requiresGrad: true)
+                try context.synchronize()
+                let y = fused ? try net(x, activation: .relu) : try net.layers.reduce(x) { try $1($0) }.relu()
+                dispatches.append(context.stream.dispatchCount)
+                try weightedSum(y, seed: 4).backward()
+                let norm = try XCTUnwrap(net.layers[0] as? BatchNorm2d)
+                results.append([try y.toArray(), try XCTUnwrap(x.grad).toArray(), try XCTUnwrap(norm.weight.grad).toArray(),
+                                try norm.runningVariance.toArray()])
+            }
+            XCTAssertEqual(dispatches[0] + 2, dispatches[1], "training: \(training)")
+            for (index, name) in ["y", "dx", "dweight", "running variance"].enumerated() {
+                XCTAssertEqual(results[0][index].map(\.bitPattern), results[1][index].map(\.bitPattern), "\(name), training: \(training)")
+            }
+        }
+    }
 }
 
 final class DropoutTests: ContextTestCase {

@@ -1,13 +1,27 @@
 import RetortCompute
 
-// 2-D batch normalization (PyTorch's BatchNorm2d), forward and backward side by side.
+// 2-D batch normalization (PyTorch's BatchNorm2d), optionally with the ReLU that follows it fused in,
+// forward and backward side by side.
 //   x, y: [N, C, H, W]; weight, bias, runningMean, runningVariance: [C]
 
 extension Tensor {
+    /// An activation applied by the kernel that produces a result, in the same pass over the data.
+    public enum Activation: Sendable, Hashable {
+        /// No activation: the op's own result.
+        case identity
+        /// `max(·, 0)`, as ``Tensor/relu()``.
+        case relu
+    }
+
     /// Normalizes each channel. In training mode with batch statistics (and updates the running
     /// statistics in place with `momentum`, unbiased variance); otherwise with the running statistics.
+    ///
+    /// With `activation: .relu` the result is `batchNorm(…).relu()`, computed in the batch norm's own
+    /// pass (and its gradient in the batch norm's backward pass): the same values, half the passes
+    /// over the tensor and no intermediate tensor.
     public func batchNorm(weight: Tensor, bias: Tensor, runningMean: Tensor, runningVariance: Tensor,
-                          training: Bool, momentum: Float = 0.1, epsilon: Float = 1e-5) throws -> Tensor {
+                          training: Bool, momentum: Float = 0.1, epsilon: Float = 1e-5,
+                          activation: Activation = .identity) throws -> Tensor {
         guard shape.count == 4 else { throw TensorError.invalidShape(op: "batchNorm", shape: shape, expected: "[N, C, H, W]") }
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         for parameter in [weight, bias, runningMean, runningVariance] where parameter.shape != [c] {
@@ -15,15 +29,17 @@ extension Tensor {
         }
         let kernel = try context.launcher(BatchNormLauncher.self) { try BatchNormLauncher(device: $0) }
         let y = try Tensor.empty(shape: shape, context: context)
+        let relu = activation == .relu
         guard training else {
             try kernel.encodeInferenceForward(into: context.stream, input: buffer, weight: weight.buffer, bias: bias.buffer,
                                               runningMean: runningMean.buffer, runningVariance: runningVariance.buffer, output: y.buffer,
-                                              batch: n, channels: c, height: h, width: w, epsilon: epsilon)
+                                              batch: n, channels: c, height: h, width: w, epsilon: epsilon, relu: relu)
             // Eval-mode batch norm is an affine map per channel with the running statistics (constant
             // in evaluation mode): x̂ = (x − mean)·invstd, invstd = 1/√(var + ε);
             // dx = dy·weight·invstd, dweight = Σ_{n,h,w} dy·x̂, dbias = Σ_{n,h,w} dy (gradients of
             // saliency-style criteria such as PrUE's are taken in evaluation mode).
-            return y.recorded(from: [self, weight, bias]) { [self] g in
+            return y.recorded(from: [self, weight, bias]) { [self] outputGradient in
+                let g = relu ? try outputGradient.reluGradient(output: y) : outputGradient   // [N, C, H, W]
                 let epsilonTensor = try Tensor.full(epsilon, shape: [c], context: g.context)
                 let invstd = try runningVariance.binary(.add, epsilonTensor, name: "batchNorm backward").unary(.sqrt).unary(.reciprocal)  // [C]
                 let dx = try g.product(try weight.binary(.multiply, invstd, name: "batchNorm backward"), .channel)                   // [N, C, H, W]
@@ -39,11 +55,12 @@ extension Tensor {
         try kernel.encodeTrainingForward(into: context.stream, input: buffer, weight: weight.buffer, bias: bias.buffer,
                                          runningMean: runningMean.buffer, runningVariance: runningVariance.buffer, output: y.buffer,
                                          savedMean: mean.buffer, savedInvstd: invstd.buffer, batch: n, channels: c, height: h, width: w,
-                                         epsilon: epsilon, momentum: momentum)
+                                         epsilon: epsilon, momentum: momentum, relu: relu)
         return y.recorded(from: [self, weight, bias]) { [self] g in
             let dx = try Tensor.empty(shape: g.shape, context: g.context)
             let dWeight = try Tensor.empty(shape: [c], context: g.context), dBias = try Tensor.empty(shape: [c], context: g.context)
-            try kernel.encodeBackward(into: g.context.stream, outputGradient: g.buffer, input: buffer, savedMean: mean.buffer,
+            try kernel.encodeBackward(into: g.context.stream, outputGradient: g.buffer, input: buffer, reluOutput: relu ? y.buffer : nil,
+                                      savedMean: mean.buffer,
                                       savedInvstd: invstd.buffer, weight: weight.buffer, inputGradient: dx.buffer,
                                       weightGradient: dWeight.buffer, biasGradient: dBias.buffer, batch: n, channels: c, height: h, width: w)
             return [dx, dWeight, dBias]

@@ -1,19 +1,40 @@
 import RetortCompute
 
-// ReLU and its backward.
+// ReLU and its backward, and the ReLU of a sum (a residual block's relu(out + shortcut)) in one pass.
 //   x, y: [any shape];  dx = dy where y > 0, else 0
+//   a, b, y: [the same shape];  y = max(a + b, 0);  da = db = dy where y > 0, else 0
 
 extension Tensor {
     /// `max(x, 0)` element-wise.
     public func relu() throws -> Tensor {
         let y = try Tensor.empty(shape: shape, context: context)
-        let launcher = try context.launcher(ReLULauncher.self) { try ReLULauncher(device: $0) }
-        try launcher.encodeReLU(into: context.stream, input: buffer, output: y.buffer, count: count)
-        return y.recorded(from: [self]) { g in
-            let dx = try Tensor.empty(shape: g.shape, context: g.context)
-            try launcher.encodeReLUBackward(into: g.context.stream, outputGradient: g.buffer, mask: y.buffer,
-                                            inputGradient: dx.buffer, count: g.count)
-            return [dx]
+        try reluLauncher.encodeReLU(into: context.stream, input: buffer, output: y.buffer, count: count)
+        return y.recorded(from: [self]) { g in [try g.reluGradient(output: y)] }
+    }
+
+    /// `max(self + other, 0)` element-wise, in one pass: `(self + other).relu()` without the sum as a
+    /// tensor of its own. Both operands have the same shape; both get the same (masked) gradient.
+    public func reluOfSum(with other: Tensor) throws -> Tensor {
+        guard context === other.context else { throw TensorError.contextMismatch(op: "reluOfSum") }
+        guard shape == other.shape else { throw TensorError.shapeMismatch(op: "reluOfSum", lhs: shape, rhs: other.shape) }
+        let y = try Tensor.empty(shape: shape, context: context)
+        try reluLauncher.encodeReLUOfSum(into: context.stream, a: buffer, b: other.buffer, output: y.buffer, count: count)
+        return y.recorded(from: [self, other]) { g in
+            let dx = try g.reluGradient(output: y)
+            return [dx, dx]
         }
+    }
+
+    /// This gradient of a ReLU's output `y` taken back through the ReLU: zero where `y ≤ 0` (PyTorch's
+    /// convention at 0), unchanged elsewhere. Not recorded.
+    package func reluGradient(output y: Tensor) throws -> Tensor {
+        let dx = try Tensor.empty(shape: shape, context: context)
+        try reluLauncher.encodeReLUBackward(into: context.stream, outputGradient: buffer, mask: y.buffer, inputGradient: dx.buffer,
+                                            count: count)
+        return dx
+    }
+
+    private var reluLauncher: ReLULauncher {
+        get throws { try context.launcher(ReLULauncher.self) { try ReLULauncher(device: $0) } }
     }
 }

@@ -15,6 +15,9 @@
 /// - Inference forward normalizes with the running statistics.
 /// - Backward gives `dx`, `dweight = Σ dy · x̂` and `dbias = Σ dy` from `dy`, `x`, the saved
 ///   statistics and `weight`.
+/// - Both forwards can apply a ReLU to their output in the same pass, and the backward then applies
+///   the ReLU's gradient mask (from the saved output) in its own pass: BN + ReLU costs the dispatches
+///   of BN alone.
 ///
 /// Per-channel sums run in one workgroup per channel in a fixed order (no atomics): the same inputs
 /// give the same bits on a device, whatever its subgroup size.
@@ -65,39 +68,59 @@ public struct BatchNormLauncher: Sendable {
     /// PyTorch's default `momentum`.
     public static let defaultMomentum: Float = 0.1
 
-    /// A kernel in two variants: reading 1 float per texel, or 4 (when H·W is a multiple of 4).
+    /// The kernels of one shader, by the tensor's texel width (1 float, or 4 when H·W is a multiple of
+    /// 4) and whether the ReLU is fused; built on first use and cached by the device.
     private struct Variants: Sendable {
-        let scalar: Kernel
-        let vector: Kernel
+        let device: Device
+        let shader: Shader
+        let bindings: (scalar: [Kernel.Binding], vector: [Kernel.Binding])
+        let pushCount: Int
+        let localSize: UInt32
+        let constants: @Sendable (_ floatsPerTexel: UInt32, _ relu: Bool) -> [ShaderValue]
 
         /// `tensors` leading texel bindings read the tensor (1 or 4 floats per texel), `vectors` more
         /// read `[C]` vectors (1 float per texel), then the storage bindings.
-        /// `constants` gives the specialization for a number of floats per texel (`VEC`, 1 or 4).
         init<P: PushConstants, C: SpecializationConstants>(device: Device, shader: Shader, tensors: Int, vectors: Int,
                                                            storage: [Kernel.Access], pushConstants: P.Type, localSize: UInt32,
-                                                           constants: (_ floatsPerTexel: UInt32) -> C) throws {
-            func make(_ format: TexelFormat, _ floatsPerTexel: UInt32) throws -> Kernel {
-                let bindings = Array(repeating: Kernel.Binding.texel(format), count: tensors)
+                                                           constants: @escaping @Sendable (_ floatsPerTexel: UInt32, _ relu: Bool) -> C) {
+            func make(_ format: TexelFormat) -> [Kernel.Binding] {
+                Array(repeating: Kernel.Binding.texel(format), count: tensors)
                     + Array(repeating: Kernel.Binding.texel(.r32f), count: vectors) + storage.map { Kernel.Binding.storage($0) }
-                return try device.kernel(shader, bindings: bindings, pushConstants: P.self, localSize: [localSize, 1, 1],
-                                         constants: constants(floatsPerTexel))
             }
-            scalar = try make(.r32f, 1)
-            vector = try make(.rgba32f, 4)
+            (self.device, self.shader, self.pushCount, self.localSize) = (device, shader, P.count, localSize)
+            bindings = (make(.r32f), make(.rgba32f))
+            self.constants = { constants($0, $1).values }
         }
 
-        func callAsFunction(_ shape: Shape) -> Kernel { shape.vectorized ? vector : scalar }
+        func callAsFunction(_ shape: Shape, relu: Bool) throws -> Kernel {
+            try device.kernel(shader, bindings: shape.vectorized ? bindings.vector : bindings.scalar, pushConstants: pushCount,
+                              localSize: [localSize, 1, 1], constants: constants(UInt32(shape.floatsPerTexel), relu))
+        }
     }
 
-    /// The specialization constants of `batchnorm_eval.comp` (the training shaders take a ``VectorWidth``).
+    /// The specialization constants of `batchnorm.comp` and `batchnorm_backward.comp`.
+    ///
+    /// - `vec`: constant_id 3: `VEC`: floats per texel, 1 or 4 (H·W divisible by 4)
+    /// - `relu`: constant_id 4: `RELU`: the forward applies a ReLU after the normalization; the backward
+    ///   masks the output gradient with the forward's output first
+    public struct ChannelSpecialization: SpecializationConstants {
+        public var vec: UInt32
+        public var relu: Bool
+
+        public var values: [ShaderValue] { [.uint(vec), .bool(relu)] }
+    }
+
+    /// The specialization constants of `batchnorm_eval.comp`.
     ///
     /// - `vec`: constant_id 3: `VEC`: floats per texel, 1 or 4 (H·W divisible by 4)
     /// - `run`: constant_id 4: `RUN`: texels per invocation
+    /// - `relu`: constant_id 5: `RELU`: apply a ReLU after the normalization
     public struct InferenceSpecialization: SpecializationConstants {
         public var vec: UInt32
         public var run: Int
+        public var relu: Bool
 
-        public var values: [ShaderValue] { [.uint(vec), .count(run)] }
+        public var values: [ShaderValue] { [.uint(vec), .count(run), .bool(relu)] }
     }
 
     private let training: Variants
@@ -107,27 +130,29 @@ public struct BatchNormLauncher: Sendable {
     private let channelLanes: UInt32
     private static let inferenceRun = 4
 
+    /// Prepares the launcher; its kernels are built (and cached by `device`) on first use.
     public init(device: Device) throws {
         // Lavapipe runs each workgroup as one CPU task, 8 lanes per SIMD step, and switches
         // coroutines at barriers: one SIMD step of lanes with long loops measured ~1.5× cheaper than
         // 64 lanes. GPUs want wide workgroups.
         channelLanes = device.info.isLavapipe ? 8 : 256
-        training = try Variants(device: device, shader: .batchnorm, tensors: 1, vectors: 2,
-                                storage: [.write, .write, .write, .readWrite, .readWrite], pushConstants: TrainingPush.self,
-                                localSize: channelLanes, constants: VectorWidth.init)
-        inference = try Variants(device: device, shader: .batchnormEval, tensors: 1, vectors: 4, storage: [.write],
-                                 pushConstants: InferencePush.self, localSize: 64,
-                                 constants: { InferenceSpecialization(vec: $0, run: Self.inferenceRun) })
-        backward = try Variants(device: device, shader: .batchnormBackward, tensors: 2, vectors: 3,
-                                storage: [.write, .write, .write], pushConstants: BackwardPush.self, localSize: channelLanes,
-                                constants: VectorWidth.init)
+        training = Variants(device: device, shader: .batchnorm, tensors: 1, vectors: 2,
+                            storage: [.write, .write, .write, .readWrite, .readWrite], pushConstants: TrainingPush.self,
+                            localSize: channelLanes, constants: ChannelSpecialization.init)
+        inference = Variants(device: device, shader: .batchnormEval, tensors: 1, vectors: 4, storage: [.write],
+                             pushConstants: InferencePush.self, localSize: 64,
+                             constants: { InferenceSpecialization(vec: $0, run: Self.inferenceRun, relu: $1) })
+        backward = Variants(device: device, shader: .batchnormBackward, tensors: 3, vectors: 3,
+                            storage: [.write, .write, .write], pushConstants: BackwardPush.self, localSize: channelLanes,
+                            constants: ChannelSpecialization.init)
     }
 
     // MARK: Forward
 
     /// Records the training-mode forward pass: `output = (input − mean) · invstd · weight + bias` with
     /// the batch statistics of each channel, which are written to `savedMean` and `savedInvstd` and
-    /// folded into `runningMean` and `runningVariance` (updated in place).
+    /// folded into `runningMean` and `runningVariance` (updated in place). With `relu`, the same pass
+    /// stores `max(output, 0)` (NaN stays NaN, as PyTorch's ReLU).
     ///
     /// - Throws: `VulkanError.invalidArgument` when a dimension is not positive, a channel holds a
     ///   single value (N·H·W = 1, as PyTorch refuses), or a buffer is too small for the shape.
@@ -135,7 +160,7 @@ public struct BatchNormLauncher: Sendable {
                                       runningMean: Buffer, runningVariance: Buffer, output: Buffer,
                                       savedMean: Buffer, savedInvstd: Buffer,
                                       batch: Int, channels: Int, height: Int, width: Int,
-                                      epsilon: Float = defaultEpsilon, momentum: Float = defaultMomentum) throws {
+                                      epsilon: Float = defaultEpsilon, momentum: Float = defaultMomentum, relu: Bool = false) throws {
         let shape = try Shape(batch: batch, channels: channels, height: height, width: width, operation: "training forward")
         guard shape.valuesPerChannel > 1 else {
             throw VulkanError.invalidArgument("BatchNorm training forward on \(shape): each channel holds one value (N·H·W = 1); batch statistics need more than one.")
@@ -147,20 +172,22 @@ public struct BatchNormLauncher: Sendable {
         guard epsilon >= 0, epsilon.isFinite, momentum.isFinite else {
             throw VulkanError.invalidArgument("BatchNorm training forward on \(shape): epsilon (\(epsilon)) must be finite and ≥ 0, momentum (\(momentum)) finite.")
         }
-        try stream.dispatch(training(shape), [input, weight, bias, output, savedMean, savedInvstd, runningMean, runningVariance],
+        try stream.dispatch(training(shape, relu: relu),
+                            [input, weight, bias, output, savedMean, savedInvstd, runningMean, runningVariance],
                             push: TrainingPush(N: batch, C: channels, P: shape.texelsPerPlane, eps: epsilon, momentum: momentum),
                             groups: (channels, 1, 1))
     }
 
     /// Records the inference-mode forward pass:
-    /// `output = (input − runningMean) · weight / sqrt(runningVariance + epsilon) + bias`.
+    /// `output = (input − runningMean) · weight / sqrt(runningVariance + epsilon) + bias`, and with
+    /// `relu` then `max(output, 0)` in the same pass.
     ///
     /// - Throws: `VulkanError.invalidArgument` when a dimension is not positive or a buffer is too
     ///   small for the shape.
     public func encodeInferenceForward(into stream: CommandStream, input: Buffer, weight: Buffer, bias: Buffer,
                                        runningMean: Buffer, runningVariance: Buffer, output: Buffer,
                                        batch: Int, channels: Int, height: Int, width: Int,
-                                       epsilon: Float = defaultEpsilon) throws {
+                                       epsilon: Float = defaultEpsilon, relu: Bool = false) throws {
         let shape = try Shape(batch: batch, channels: channels, height: height, width: width, operation: "inference forward")
         try shape.require(stream.device, channelGroups: false)
         try shape.requireTensors([("input", input), ("output", output)])
@@ -168,7 +195,7 @@ public struct BatchNormLauncher: Sendable {
         guard epsilon >= 0, epsilon.isFinite else {
             throw VulkanError.invalidArgument("BatchNorm inference forward on \(shape): epsilon (\(epsilon)) must be finite and ≥ 0.")
         }
-        let kernel = inference(shape)
+        let kernel = try inference(shape, relu: relu)
         let texels = shape.count / shape.floatsPerTexel
         let invocations = (texels + Self.inferenceRun - 1) / Self.inferenceRun
         try stream.dispatch(kernel, [input, weight, bias, runningMean, runningVariance, output],
@@ -182,20 +209,25 @@ public struct BatchNormLauncher: Sendable {
     /// with `x̂ = (input − savedMean) · savedInvstd` and sums over N·H·W of each channel,
     /// `biasGradient = Σ dy`, `weightGradient = Σ dy · x̂` and
     /// `inputGradient = weight · invstd / n · (n · dy − Σ dy − x̂ · Σ dy · x̂)`.
+    /// When the forward fused a ReLU, pass its output as `reluOutput`: `dy` is first zeroed where
+    /// `reluOutput ≤ 0` (PyTorch's ReLU backward; a NaN passes), in the same dispatch.
     /// The gradients are overwritten, not accumulated.
     ///
     /// - Throws: `VulkanError.invalidArgument` when a dimension is not positive or a buffer is too
     ///   small for the shape.
-    public func encodeBackward(into stream: CommandStream, outputGradient: Buffer, input: Buffer,
+    public func encodeBackward(into stream: CommandStream, outputGradient: Buffer, input: Buffer, reluOutput: Buffer? = nil,
                                savedMean: Buffer, savedInvstd: Buffer, weight: Buffer,
                                inputGradient: Buffer, weightGradient: Buffer, biasGradient: Buffer,
                                batch: Int, channels: Int, height: Int, width: Int) throws {
         let shape = try Shape(batch: batch, channels: channels, height: height, width: width, operation: "backward")
         try shape.require(stream.device, channelGroups: true)
-        try shape.requireTensors([("outputGradient", outputGradient), ("input", input), ("inputGradient", inputGradient)])
+        try shape.requireTensors([("outputGradient", outputGradient), ("input", input), ("inputGradient", inputGradient)]
+                                 + (reluOutput.map { [("reluOutput", $0)] } ?? []))
         try shape.requireChannelVectors([("savedMean", savedMean), ("savedInvstd", savedInvstd), ("weight", weight),
                                          ("weightGradient", weightGradient), ("biasGradient", biasGradient)])
-        try stream.dispatch(backward(shape), [outputGradient, input, savedMean, savedInvstd, weight, inputGradient, weightGradient, biasGradient],
+        try stream.dispatch(backward(shape, relu: reluOutput != nil),
+                            [outputGradient, input, reluOutput ?? outputGradient, savedMean, savedInvstd, weight,
+                             inputGradient, weightGradient, biasGradient],
                             push: BackwardPush(N: batch, C: channels, P: shape.texelsPerPlane), groups: (channels, 1, 1))
     }
 }

@@ -1,5 +1,5 @@
-/// ReLU forward and backward on fp32 tensors (`relu.comp`), four elements per invocation when the
-/// count allows.
+/// ReLU forward and backward on fp32 tensors (`relu.comp`), and the ReLU of a sum (a residual
+/// block's `relu(out + shortcut)`) in one pass; four elements per invocation when the count allows.
 ///
 /// x: [count]; outputs may be their input (in place). Kernels are built on first use and cached by
 /// the device.
@@ -7,7 +7,7 @@ public struct ReLULauncher: Sendable {
 
     /// The specialization constants of `relu.comp`.
     ///
-    /// - `mode`: constant_id 3: `MODE`: 0 forward, 1 backward
+    /// - `mode`: constant_id 3: `MODE`: 0 forward, 1 backward, 2 forward of the sum of two inputs
     /// - `vec`: constant_id 4: `VEC`: elements per invocation, 1 or 4 (RGBA32F views; counts divisible by 4)
     public struct Specialization: SpecializationConstants {
         public var mode, vec: UInt32
@@ -24,7 +24,14 @@ public struct ReLULauncher: Sendable {
 
     /// `output = max(input, 0)` over `count` elements (NaN stays NaN); `output` may be `input`.
     public func encodeReLU(into stream: CommandStream, input: Buffer, output: Buffer, count: Int) throws {
-        try encodeReLU(into: stream, mode: 0, first: input, second: input, output: output, count: count, name: "ReLU")
+        try encodeReLU(into: stream, mode: 0, (input, "input"), (input, "input"), output: output, count: count, name: "ReLU")
+    }
+
+    /// `output = max(a + b, 0)` over `count` elements (NaN stays NaN), in one pass; `output` may be `a`
+    /// or `b`. Its backward is ``encodeReLUBackward(into:outputGradient:mask:inputGradient:count:)``
+    /// with `output` as the mask, whose result is the gradient of both `a` and `b`.
+    public func encodeReLUOfSum(into stream: CommandStream, a: Buffer, b: Buffer, output: Buffer, count: Int) throws {
+        try encodeReLU(into: stream, mode: 2, (a, "a"), (b, "b"), output: output, count: count, name: "ReLU of a sum")
     }
 
     /// `inputGradient = 0 where mask ≤ 0, else outputGradient` over `count` elements. `mask` is the
@@ -32,20 +39,20 @@ public struct ReLULauncher: Sendable {
     /// gradient through, as in PyTorch); `inputGradient` may be `outputGradient`.
     public func encodeReLUBackward(into stream: CommandStream, outputGradient: Buffer, mask: Buffer, inputGradient: Buffer,
                                    count: Int) throws {
-        try encodeReLU(into: stream, mode: 1, first: mask, second: outputGradient, output: inputGradient, count: count,
+        try encodeReLU(into: stream, mode: 1, (mask, "mask"), (outputGradient, "outputGradient"), output: inputGradient, count: count,
                        name: "ReLU backward")
     }
 
-    private func encodeReLU(into stream: CommandStream, mode: UInt32, first: Buffer, second: Buffer, output: Buffer,
-                            count: Int, name: String) throws {
+    private func encodeReLU(into stream: CommandStream, mode: UInt32, _ first: (Buffer, String), _ second: (Buffer, String),
+                            output: Buffer, count: Int, name: String) throws {
         _ = try ElementwiseLauncher.elementCount(name, [count])
         try ElementwiseLauncher.require("\(name) of \(count) values",
-                                        [("input", first, count), ("gradient", second, count), ("output", output, count)])
+                                        [(first.1, first.0, count), (second.1, second.0, count), ("output", output, count)])
         let vectorized = count % 4 == 0
         let format: TexelFormat = vectorized ? .rgba32f : .r32f
         let kernel = try device.kernel(.relu, bindings: [.texel(format), .texel(format), .storage(.write)], pushConstants: ElementCount.self,
                                        localSize: [Self.localSize], constants: Specialization(mode: mode, vec: vectorized ? 4 : 1))
-        try stream.dispatch(kernel, [first, second, output], push: ElementCount(count: count),
+        try stream.dispatch(kernel, [first.0, second.0, output], push: ElementCount(count: count),
                             groups: ElementwiseLauncher.groups(units: vectorized ? count / 4 : count, localSize: Self.localSize))
     }
 }

@@ -27,9 +27,13 @@ public final class BatchNorm2d: Module {
          .buffer("running_var", runningVariance), .integerBuffer("num_batches_tracked", batchesTracked)]
     }
 
-    public func callAsFunction(_ input: Tensor) throws -> Tensor {
+    public func callAsFunction(_ input: Tensor) throws -> Tensor { try callAsFunction(input, activation: .identity) }
+
+    /// The batch norm followed by `activation` in the same kernels: `bn(x, activation: .relu)` gives
+    /// `bn(x).relu()` (the pattern conv – BN – ReLU of most models) at the cost of `bn(x)`.
+    public func callAsFunction(_ input: Tensor, activation: Tensor.Activation) throws -> Tensor {
         if isTraining { batchesTracked.value += 1 }
         return try input.batchNorm(weight: weight, bias: bias, runningMean: runningMean, runningVariance: runningVariance,
-                                   training: isTraining, momentum: momentum, epsilon: epsilon)
+                                   training: isTraining, momentum: momentum, epsilon: epsilon, activation: activation)
     }
 }

@@ -46,7 +46,7 @@ extension Classifier {
 
 extension PlainCNN: AuxiliaryBranching {
     public func trunk(_ input: Tensor) throws -> Tensor {
-        try layers.layers.prefix(try branchIndex()).reduce(input) { try $1($0) }
+        try layers.layers.prefix(try branchIndex()).output(for: input)
     }
 
     public func logits(fromTrunk features: Tensor) throws -> Tensor {
@@ -74,7 +74,7 @@ extension PlainCNN: AuxiliaryBranching {
 extension ResNet: AuxiliaryBranching {
     /// The stem, `layer1` and `layer2`.
     public func trunk(_ input: Tensor) throws -> Tensor {
-        try layer2(layer1(bn1(conv1(input)).relu()))
+        try layer2(layer1(bn1(conv1(input), activation: .relu)))
     }
 
     public func logits(fromTrunk features: Tensor) throws -> Tensor {
@@ -96,7 +96,7 @@ extension WideResNet: AuxiliaryBranching {
     }
 
     public func logits(fromTrunk features: Tensor) throws -> Tensor {
-        try fc(bn1(block3(features)).relu().globalAvgPool2d())
+        try fc(bn1(block3(features), activation: .relu).globalAvgPool2d())
     }
 
     /// `block3`, BN, ReLU, global average pooling and `fc` of a new WRN of the same depth and

@@ -77,8 +77,7 @@ public final class PlainCNN: Classifier {
     public var entries: [ModuleEntry] { [.child("layers", layers)] }
 
     public func features(_ input: Tensor, preact: Bool) throws -> FeatureTaps {
-        var x = input
-        for layer in layers.layers.prefix(convolutionCount) { x = try layer(x) }
+        let x = try layers.layers.prefix(convolutionCount).output(for: input)
         let pooled = try x.flattened(from: 1)
         let logits = try classify(from: pooled, startingAt: convolutionCount)
         return FeatureTaps(stages: [x], preactivations: preact ? [x] : [], pooled: pooled, logits: logits)

@@ -48,14 +48,15 @@ public final class ResNet: Classifier {
     }
 
     public func features(_ input: Tensor, preact: Bool) throws -> FeatureTaps {
-        let f0 = try bn1(conv1(input)).relu()
+        let f0 = try bn1(conv1(input), activation: .relu)
         var x = f0
         var stages = [f0], preactivations = [f0]
         for stage in [layer1, layer2, layer3] {
             for case let block as BasicBlock in stage.layers {
-                let (output, preactivation) = try block.forward(x)
+                let tapped = block === stage.layers.last as? BasicBlock
+                let (output, preactivation) = try block.forward(x, keepingPreactivation: preact && tapped)
                 x = output
-                if block === stage.layers.last as? BasicBlock {
+                if tapped {
                     stages.append(output)
                     preactivations.append(preactivation)
                 }
@@ -92,12 +93,18 @@ final class BasicBlock: Module {
             + (downsample.map { [.child("downsample", $0)] } ?? [])
     }
 
-    /// The block output and its pre-ReLU sum.
-    func forward(_ x: Tensor) throws -> (output: Tensor, preactivation: Tensor) {
-        let out = try bn2(conv2(bn1(conv1(x)).relu()))
-        let sum = try out + (downsample.map { try $0(x) } ?? x)
+    /// The block output and, when asked for, its pre-ReLU sum (otherwise the output again: the sum
+    /// and the ReLU then run as one op, and the sum is never stored).
+    func forward(_ x: Tensor, keepingPreactivation: Bool) throws -> (output: Tensor, preactivation: Tensor) {
+        let out = try bn2(conv2(bn1(conv1(x), activation: .relu)))
+        let shortcut = try downsample.map { try $0(x) } ?? x
+        guard keepingPreactivation else {
+            let output = try out.reluOfSum(with: shortcut)
+            return (output, output)
+        }
+        let sum = try out + shortcut
         return (try sum.relu(), sum)
     }
 
-    func callAsFunction(_ input: Tensor) throws -> Tensor { try forward(input).output }
+    func callAsFunction(_ input: Tensor) throws -> Tensor { try forward(input, keepingPreactivation: false).output }
 }

@@ -50,12 +50,15 @@ public final class ShuffleNetV1: Classifier {
     }
 
     public func features(_ input: Tensor, preact: Bool) throws -> FeatureTaps {
-        let f0 = try bn1(conv1(input)).relu()
+        let f0 = try bn1(conv1(input), activation: .relu)
         var x = f0
         var stages = [f0], preactivations = [f0]
         for stage in [layer1, layer2, layer3] {
             var preactivation = x
-            for case let block as ShuffleV1Bottleneck in stage.layers { (x, preactivation) = try block.forward(x) }
+            for case let block as ShuffleV1Bottleneck in stage.layers {
+                let tapped = preact && block === stage.layers.last as? ShuffleV1Bottleneck
+                (x, preactivation) = try block.forward(x, keepingPreactivation: tapped)
+            }
             stages.append(x)
             preactivations.append(preactivation)
         }
@@ -91,16 +94,22 @@ final class ShuffleV1Bottleneck: Module {
         [.child("conv1", conv1), .child("bn1", bn1), .child("conv2", conv2), .child("bn2", bn2), .child("conv3", conv3), .child("bn3", bn3)]
     }
 
-    /// The block output and its pre-ReLU sum (or concatenation).
-    func forward(_ x: Tensor) throws -> (output: Tensor, preactivation: Tensor) {
-        var out = try bn1(conv1(x)).relu()
+    /// The block output and, when asked for, its pre-ReLU sum (or concatenation); otherwise the output
+    /// again, the ReLU fused into the last batch norm or the sum.
+    func forward(_ x: Tensor, keepingPreactivation: Bool) throws -> (output: Tensor, preactivation: Tensor) {
+        var out = try bn1(conv1(x), activation: .relu)
         if shuffleGroups > 1 { out = try out.channelShuffled(groups: shuffleGroups) }
-        out = try bn3(conv3(bn2(conv2(out)).relu()))
-        let preactivation = stride == 2
-            ? try Tensor.concatenated([out, try x.avgPool2d(kernel: 3, stride: 2, padding: 1)], along: 1)
-            : try out + x
+        let middle = try conv3(bn2(conv2(out), activation: .relu))
+        let pooled = stride == 2 ? try x.avgPool2d(kernel: 3, stride: 2, padding: 1) : nil
+        guard keepingPreactivation else {
+            let output = try pooled.map { try Tensor.concatenated([try bn3(middle, activation: .relu), try $0.relu()], along: 1) }
+                ?? bn3(middle).reluOfSum(with: x)
+            return (output, output)
+        }
+        out = try bn3(middle)
+        let preactivation = try pooled.map { try Tensor.concatenated([out, $0], along: 1) } ?? out + x
         return (try preactivation.relu(), preactivation)
     }
 
-    func callAsFunction(_ input: Tensor) throws -> Tensor { try forward(input).output }
+    func callAsFunction(_ input: Tensor) throws -> Tensor { try forward(input, keepingPreactivation: false).output }
 }

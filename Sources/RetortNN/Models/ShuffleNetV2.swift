@@ -53,7 +53,7 @@ public final class ShuffleNetV2: Classifier {
     }
 
     public func features(_ input: Tensor, preact: Bool) throws -> FeatureTaps {
-        let f0 = try bn1(conv1(input)).relu()
+        let f0 = try bn1(conv1(input), activation: .relu)
         var x = f0
         var stages = [f0], preactivations = [f0]
         for stage in [layer1, layer2, layer3] {
@@ -68,7 +68,7 @@ public final class ShuffleNetV2: Classifier {
             stages.append(x)
             preactivations.append(preactivation)
         }
-        let pooled = try bn2(conv2(x)).relu().globalAvgPool2d()
+        let pooled = try bn2(conv2(x), activation: .relu).globalAvgPool2d()
         return FeatureTaps(stages: stages, preactivations: preact ? preactivations : [], pooled: pooled, logits: try linear(pooled))
     }
 }
@@ -100,9 +100,13 @@ final class ShuffleV2Block: Module {
     func forward(_ x: Tensor, keepingPreactivation: Bool) throws -> (output: Tensor, preactivation: Tensor) {
         let half = x.shape[1] / 2
         let parts = try x.split([half, x.shape[1] - half], along: 1)
-        let transformed = try bn3(conv3(bn2(conv2(bn1(conv1(parts[1])).relu()))))
+        let middle = try conv3(bn2(conv2(bn1(conv1(parts[1]), activation: .relu))))
+        guard keepingPreactivation else {
+            let output = try Tensor.concatenated([parts[0], bn3(middle, activation: .relu)], along: 1).channelShuffled(groups: 2)
+            return (output, output)
+        }
+        let transformed = try bn3(middle)
         let output = try Tensor.concatenated([parts[0], transformed.relu()], along: 1).channelShuffled(groups: 2)
-        guard keepingPreactivation else { return (output, output) }
         return (output, try Tensor.concatenated([parts[0], transformed], along: 1))
     }
 
@@ -139,8 +143,8 @@ final class ShuffleV2DownBlock: Module {
     }
 
     func callAsFunction(_ x: Tensor) throws -> Tensor {
-        let left = try bn2(conv2(bn1(conv1(x)))).relu()
-        let right = try bn5(conv5(bn4(conv4(bn3(conv3(x)).relu())))).relu()
+        let left = try bn2(conv2(bn1(conv1(x))), activation: .relu)
+        let right = try bn5(conv5(bn4(conv4(bn3(conv3(x), activation: .relu)))), activation: .relu)
         return try Tensor.concatenated([left, right], along: 1).channelShuffled(groups: 2)
     }
 }

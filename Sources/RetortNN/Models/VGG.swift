@@ -53,14 +53,18 @@ public final class VGG: Classifier {
     }
 
     public func features(_ input: Tensor, preact: Bool) throws -> FeatureTaps {
-        let f0 = try block0(input).relu()
+        let f0 = try block0(input, activation: .relu)
         var stages = [f0], preactivations = [f0]
         var x = try f0.maxPool2d(kernel: 2)
         for (index, block) in [block1, block2, block3, block4].enumerated() {
-            let preactivation = try block(x)
-            x = try preactivation.relu()
+            if preact {
+                let preactivation = try block(x)
+                x = try preactivation.relu()
+                preactivations.append(preactivation)
+            } else {
+                x = try block(x, activation: .relu)
+            }
             stages.append(x)
-            preactivations.append(preactivation)
             // The reference pools after blocks 1 and 2 always, after block 3 only for 64×64 inputs.
             if index < 2 || (index == 2 && input.shape.count == 4 && input.shape[2] == 64) { x = try x.maxPool2d(kernel: 2) }
         }

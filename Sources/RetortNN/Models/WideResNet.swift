@@ -41,7 +41,7 @@ public final class WideResNet: Classifier {
     public func features(_ input: Tensor, preact: Bool) throws -> FeatureTaps {
         let f0 = try conv1(input)
         let f1 = try block1(f0), f2 = try block2(f1), f3 = try block3(f2)
-        let pooled = try bn1(f3).relu().globalAvgPool2d()
+        let pooled = try bn1(f3, activation: .relu).globalAvgPool2d()
         var preactivations: [Tensor] = []
         if preact {
             // As RepDistiller: each stage output through the next batch norm (which, in training mode,
@@ -95,8 +95,8 @@ final class WideBlock: Module {
     }
 
     func callAsFunction(_ x: Tensor) throws -> Tensor {
-        let activated = try bn1(x).relu()
-        let out = try conv2(bn2(conv1(activated)).relu())
+        let activated = try bn1(x, activation: .relu)
+        let out = try conv2(bn2(conv1(activated), activation: .relu))
         return try out + (convShortcut.map { try $0(activated) } ?? x)
     }
 }

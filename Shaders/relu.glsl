@@ -1,0 +1,9 @@
+// ReLU as PyTorch defines it, shared by the kernels that apply it (relu.comp and the batch-norm
+// kernels that fuse it).
+
+// max(v, 0), keeping NaN.
+vec4 rectified(vec4 v) { return mix(max(v, vec4(0.0)), v, isnan(v)); }
+
+// The gradient through a ReLU, from its output (or input) y: 0 where y ≤ 0, dy elsewhere
+// (threshold_backward: a NaN y passes the gradient).
+vec4 rectifiedGradient(vec4 dy, vec4 y) { return mix(dy, vec4(0.0), lessThanEqual(y, vec4(0.0))); }
