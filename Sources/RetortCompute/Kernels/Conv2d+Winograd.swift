@@ -67,7 +67,7 @@ extension Conv2dLauncher {
         var paddedOutputChannels: Int { ceilDivide(outputChannels, 4) * 4 }
 
         /// Scratch that a chunk of images keeps warm on a CPU device.
-        static let cacheBytes = 6 << 20
+        static let cacheBytes = 16 << 20
 
         /// - Parameter cacheBytes: the scratch a chunk of images may use; nil: the whole batch at once.
         init(batch: Int, inputChannels: Int, outputChannels: Int, height: Int, width: Int, padding: Int, cacheBytes: Int? = nil) {
