@@ -28,10 +28,13 @@ struct TrainBenchmark {
             Workload(student: student, teacher: teacher, channels: channels, side: side, classes: classes, foldsTeacher: foldsTeacher)
         }
 
-        /// The KD steps of `retort-bench train --distill`, each with a folded and an unfolded teacher.
-        static let distillations: [Workload] = [true, false].flatMap { folds in
-            [Workload.distillation(teacher: "resnet32x4", student: "resnet8x4", channels: 3, side: 32, classes: 100, foldsTeacher: folds),
-             Workload.distillation(teacher: "plane10", student: "plane2", channels: 1, side: 28, classes: 10, foldsTeacher: folds)]
+        /// The KD steps of `retort-bench train --distill`, each with a folded and then an unfolded teacher
+        /// (side by side in time, so that a busy host slows both alike).
+        static let distillations: [Workload] = [("resnet32x4", "resnet8x4", 3, 32, 100), ("plane10", "plane2", 1, 28, 10)]
+            .flatMap { pair in
+            [true, false].map { folds in
+                Workload.distillation(teacher: pair.0, student: pair.1, channels: pair.2, side: pair.3, classes: pair.4, foldsTeacher: folds)
+            }
         }
 
         /// How the row is named: the model, or `teacher->student` (the key the PyTorch peer reports).
