@@ -6,7 +6,9 @@ step of `retort-bench train --distill` on random Cx SIDE x SIDE images: the teac
 mode without autograd, then the student's step with 0.1 CE + 0.9 T^2 KL_batchmean (T = 4).
 Prints {"pytorch-cpu": {model or "teacher->student": images_per_second}}.
 
-usage: python train_peer.py [--batch-size N] [--steps N] [--distill T:S:C:SIDE:CLASSES ...] [MODEL...]
+usage: python train_peer.py [--batch-size N] [--steps N] [--distill T:S:C:SIDE:CLASSES ...]
+           [--plane-spec NAME:CLASSES=Conv32,MP,... ...] [MODEL...]
+A plain CNN above 10 classes needs its --plane-spec (retort-bench passes Retort's own layer lists).
 """
 import argparse
 import json
@@ -21,30 +23,30 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from parity import ResNet, WideResNet  # noqa: E402  (the RepDistiller definitions)
 from distill_peer import PLANE_SPECS, PlainCNN  # noqa: E402  (TAKD's plain CNNs, CIFAR-10 book)
 
-# TAKD's CIFAR-100 book (Retort's PlainCNN.specification(_, hundred: true)), used above 10 classes.
-PLANE_SPECS_HUNDRED = {
-    "plane2": ["Conv32", "MP", "Conv32", "MP"],
-    "plane4": ["Conv32", "Conv32", "MP", "Conv64", "Conv64", "MP"],
-    "plane6": ["Conv32", "Conv32", "MP", "Conv64", "Conv64", "MP", "Conv128", "Conv128"],
-    "plane8": ["Conv32", "Conv32", "MP", "Conv64", "Conv64", "MP", "Conv128", "Conv128", "MP", "Conv256", "Conv256", "MP", "FC64"],
-    "plane10": ["Conv32", "Conv32", "MP", "Conv64", "Conv64", "MP", "Conv128", "Conv128", "MP",
-                "Conv256", "Conv256", "Conv256", "Conv256", "MP", "FC512"],
-}
 RESNETS = {"resnet8": (8, [16, 16, 32, 64]), "resnet32": (32, [16, 16, 32, 64]),
            "resnet8x4": (8, [32, 64, 128, 256]), "resnet32x4": (32, [32, 64, 128, 256])}
 TEMPERATURE = 4.0
 
 
-def make_model(name, classes=100, channels=3, side=32):
-    """A zoo model as Retort's ModelZoo.make builds it, or None when this script has no definition."""
+def make_model(name, classes=100, channels=3, side=32, plane_specs=None):
+    """A zoo model as Retort's ModelZoo.make builds it, or None when this script has no definition.
+    Plain CNNs take their layers from `plane_specs[(name, classes)]` (what retort-bench passes, from
+    PlainCNN.specification), else from the 10-class book."""
     if name in RESNETS and (channels, side) == (3, 32):
         return ResNet(*RESNETS[name], classes)
     if name == "wrn_16_2" and (channels, side) == (3, 32):
         return WideResNet(16, 2, classes)
-    specs = PLANE_SPECS_HUNDRED if classes > 10 else PLANE_SPECS
-    if name in specs:
-        return PlainCNN(specs[name], classes, channels=channels, size=side)
+    spec = (plane_specs or {}).get((name, classes)) or (PLANE_SPECS.get(name) if classes <= 10 else None)
+    if spec:
+        return PlainCNN(spec, classes, channels=channels, size=side)
     return None
+
+
+def plane_spec(text):
+    """NAME:CLASSES=Conv32,MP,... -> ((NAME, CLASSES), [layers])."""
+    key, layers = text.split("=")
+    name, classes = key.split(":")
+    return (name, int(classes)), layers.split(",")
 
 
 def median_rate(step, batch_size, steps):
@@ -93,13 +95,15 @@ def main():
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--steps", type=int, default=7)
     parser.add_argument("--distill", action="append", default=[], metavar="T:S:C:SIDE:CLASSES")
+    parser.add_argument("--plane-spec", action="append", type=plane_spec, default=[], metavar="NAME:CLASSES=LAYER,...")
     parser.add_argument("models", nargs="*")
     args = parser.parse_args()
     if not args.models and not args.distill:
-        args.models = ["resnet8x4", "wrn_16_2", "plane6"]
+        args.models = ["resnet8x4", "wrn_16_2"]
     rates = {}
+    specs = dict(args.plane_spec)
     for name in args.models:
-        model = make_model(name)
+        model = make_model(name, plane_specs=specs)
         if model is None:
             print(f"train_peer: no PyTorch definition for {name}", file=sys.stderr)
             continue
@@ -110,8 +114,8 @@ def main():
     for item in args.distill:
         teacher_name, student_name, channels, side, classes = item.split(":")
         channels, side, classes = int(channels), int(side), int(classes)
-        teacher = make_model(teacher_name, classes, channels, side)
-        student = make_model(student_name, classes, channels, side)
+        teacher = make_model(teacher_name, classes, channels, side, specs)
+        student = make_model(student_name, classes, channels, side, specs)
         key = f"{teacher_name}->{student_name}"
         if teacher is None or student is None:
             print(f"train_peer: no PyTorch definition for {key} at {channels}x{side}x{side}", file=sys.stderr)

@@ -1,4 +1,5 @@
 import Foundation
+import RetortNN
 
 /// Side-by-side numbers from peer libraries: runs `Benchmarks/peers/peers.py` (PyTorch on the CPU,
 /// ncnn's Vulkan path) on the kernel cases it shares with Retort's report and computes
@@ -198,6 +199,12 @@ extension PeerComparison {
         var seen: Set<String> = []
         for workload in workloads where seen.insert(workload.key).inserted {
             arguments += workload.teacher == nil ? [workload.student] : ["--distill", workload.peerArgument]
+            // Plain CNNs: the layer lists Retort builds, so the peer builds the same network.
+            for name in [workload.teacher, workload.student].compactMap({ $0 }) {
+                guard let spec = PlainCNN.specification(name, hundred: workload.classes > 10),
+                      seen.insert("\(name):\(workload.classes)").inserted else { continue }
+                arguments = ["--plane-spec", "\(name):\(workload.classes)=" + spec.joined(separator: ",")] + arguments
+            }
         }
         let data = try peer.runScript(arguments, input: Data())
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
