@@ -1,9 +1,10 @@
 import Foundation
+import RetortNN
 
 /// Side-by-side numbers from peer libraries: runs `Benchmarks/peers/peers.py` (PyTorch on the CPU,
 /// ncnn's Vulkan path) on the kernel cases it shares with Retort's report and computes
-/// Retort / peer ratios. The script runs under `.build/peers-venv/bin/python` when that exists
-/// (`make bench-peers` creates it), else under `python3` from `PATH`.
+/// Retort / peer ratios. The script runs under `RETORT_PEERS_PYTHON` when set, else under
+/// `.build/peers-venv/bin/python` when that exists (`make bench-peers` creates it), else under `python3` from `PATH`.
 struct PeerComparison {
     /// The peers script.
     let script: URL
@@ -47,6 +48,12 @@ struct PeerComparison {
             root = found
         } else {
             throw Unavailable(description: "\(scriptPath) not found (run from the repository root, or set RETORT_PEERS_SCRIPT)")
+        }
+        if let explicit = environment["RETORT_PEERS_PYTHON"], !explicit.isEmpty {
+            guard fileManager.isExecutableFile(atPath: explicit) else {
+                throw Unavailable(description: "RETORT_PEERS_PYTHON=\(explicit) is not an executable")
+            }
+            return PeerComparison(script: script, python: URL(fileURLWithPath: explicit), vulkanDevice: vulkanDevice)
         }
         let venv = (root ?? URL(fileURLWithPath: fileManager.currentDirectoryPath)).appendingPathComponent(venvPython)
         if fileManager.isExecutableFile(atPath: venv.path) {
@@ -182,12 +189,24 @@ struct PeerComparison {
 }
 
 extension PeerComparison {
-    /// PyTorch (CPU) training images/s for the same step as `retort-bench train`, from
-    /// `Benchmarks/peers/train_peer.py` beside the peers script, keyed by model name.
-    func trainingRates(models: [String], batchSize: Int) throws(Unavailable) -> [String: Double] {
+    /// PyTorch (CPU) images/s for the same steps as `retort-bench train`, from
+    /// `Benchmarks/peers/train_peer.py` beside the peers script, keyed by ``TrainBenchmark/Workload/key``
+    /// (a model name, or `teacher->student` for a KD step; folded and unfolded rows share one).
+    func trainingRates(of workloads: [TrainBenchmark.Workload], batchSize: Int) throws(Unavailable) -> [String: Double] {
         let trainScript = script.deletingLastPathComponent().appendingPathComponent("train_peer.py")
         let peer = PeerComparison(script: trainScript, python: python, vulkanDevice: vulkanDevice)
-        let data = try peer.runScript(["--batch-size", "\(batchSize)"] + models, input: Data())
+        var arguments = ["--batch-size", "\(batchSize)"]
+        var seen: Set<String> = []
+        for workload in workloads where seen.insert(workload.key).inserted {
+            arguments += workload.teacher == nil ? [workload.student] : ["--distill", workload.peerArgument]
+            // Plain CNNs: the layer lists Retort builds, so the peer builds the same network.
+            for name in [workload.teacher, workload.student].compactMap({ $0 }) {
+                guard let spec = PlainCNN.specification(name, hundred: workload.classes > 10),
+                      seen.insert("\(name):\(workload.classes)").inserted else { continue }
+                arguments = ["--plane-spec", "\(name):\(workload.classes)=" + spec.joined(separator: ",")] + arguments
+            }
+        }
+        let data = try peer.runScript(arguments, input: Data())
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let rates = object["pytorch-cpu"] as? [String: Double] else {
             throw Unavailable(description: "\(trainScript.path) printed no \"pytorch-cpu\" rates")

@@ -7,8 +7,9 @@ import RetortCompute
 //   retort-bench kernels [--rounds N] [--only a,b] [--peers]
 //                                                    kernel throughput: JSON on stdout, Markdown table on stderr;
 //                                                    --peers adds PyTorch CPU and ncnn Vulkan ratios (Peers.swift)
-//   retort-bench train [--model a,b] [--batch-size N] [--rounds N] [--peers]
-//                                                    training images/s and a per-kernel-family profile
+//   retort-bench train [--model a,b] [--batch-size N] [--rounds N] [--distill] [--peers]
+//                                                    training images/s, a per-kernel-family profile and the
+//                                                    step's peak arena bytes; --distill times KD steps
 
 let usage = """
     usage: retort-bench <benchmark> [--rounds N]
@@ -23,8 +24,12 @@ let usage = """
                   "peers" section with the ratios Retort / peer (`make bench-peers` installs them)
       train       training images/s (forward, backward, SGD update; after warm-up) of resnet8x4,
                   wrn_16_2 and plane6 on random 3×32×32 images (--model a,b to choose, --batch-size N,
-                  default 64, --rounds N timed steps), with the share of GPU time per kernel family;
-                  --peers also times the same step in PyTorch on the CPU
+                  default 64, --rounds N timed steps), with the share of GPU time per kernel family and
+                  the peak arena bytes of step 2 and of the last step (equal: activations are recycled);
+                  --distill times KD steps instead (frozen teacher forward in evaluation mode + student
+                  step with 0.1·CE + 0.9·T²·KL, T 4): resnet32x4 → resnet8x4 on 3×32×32 (100 classes)
+                  and plane10 → plane2 on 1×28×28 (10 classes), each with the teacher's batch norms
+                  folded and unfolded; --peers also times the same steps in PyTorch on the CPU
     """
 
 func fail(_ message: String, status: Int32) -> Never {
@@ -56,7 +61,8 @@ let batchSize = takeOption("--batch-size", from: &arguments, hint: "an integer a
 let filters = takeOption("--only", from: &arguments, hint: "a comma-separated list", list) ?? []
 let rounds = takeOption("--rounds", from: &arguments, hint: "a positive integer") { Int($0).flatMap { $0 > 0 ? $0 : nil } } ?? 7
 let peers = arguments.contains("--peers")
-arguments.removeAll { $0 == "--peers" }
+let distill = arguments.contains("--distill")
+arguments.removeAll { $0 == "--peers" || $0 == "--distill" }
 guard arguments.count == 1 else {
     FileHandle.standardError.write(Data((usage + "\n").utf8))
     exit(2)
@@ -83,12 +89,13 @@ do {
             }
         }
     case "train":
-        report = try TrainBenchmark(device: device, models: trainModels, batchSize: batchSize, steps: rounds).run()
+        let workloads = distill ? TrainBenchmark.Workload.distillations : trainModels.map(TrainBenchmark.Workload.training)
+        report = try TrainBenchmark(device: device, workloads: workloads, batchSize: batchSize, steps: rounds).run()
         var peerRates: [String: Double] = [:]
         if peers {
             do {
                 let comparison = try PeerComparison.locate(vulkanDevice: device.info.name)
-                peerRates = try comparison.trainingRates(models: trainModels, batchSize: batchSize)
+                peerRates = try comparison.trainingRates(of: workloads, batchSize: batchSize)
                 report["peers"] = ["pytorch-cpu": peerRates]
             } catch {
                 report["peers"] = ["error": error.description]

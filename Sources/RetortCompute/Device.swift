@@ -101,6 +101,16 @@ public final class Device: @unchecked Sendable {
     /// Bytes of device memory reserved in arena blocks.
     public var reservedBytes: UInt64 { arena.reservedBytes }
 
+    /// Bytes of the arena held by live buffers now (each buffer's size rounded up to the arena's alignment).
+    public var bytesInUse: UInt64 { arena.usage.inUse }
+
+    /// The most bytes live buffers held at once since the device opened or the last ``resetPeakBytesInUse()``:
+    /// a training step's memory high-water mark, read after the step and reset before it.
+    public var peakBytesInUse: UInt64 { arena.usage.peak }
+
+    /// Starts a new peak from ``bytesInUse``.
+    public func resetPeakBytesInUse() { arena.resetPeak() }
+
     /// Returns the validation messages since the last call and forgets them (always empty when
     /// validation is off).
     public func drainValidationMessages() -> [String] {

@@ -80,6 +80,7 @@ extension Module {
 
     /// Loads parameters and buffers from a state dict. Every key must match by name and shape:
     /// otherwise one error lists each missing, unexpected and misshaped key and nothing is changed.
+    /// A network with folded batch norms folds the new weights.
     public func load(stateDict: SafeTensors, source: String? = nil) throws {
         var expected: [String: [Int]] = [:]
         let members = walk().filter { if case .child = $0.entry { return false } else { return true } }
@@ -99,6 +100,7 @@ extension Module {
             case .child: break
             }
         }
+        try refreshFoldedBatchNorms()
     }
 
     /// Every entry with its dotted name, depth first.

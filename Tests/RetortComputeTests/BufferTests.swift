@@ -45,6 +45,29 @@ final class BufferTests: DeviceTestCase {
         XCTAssertEqual(device.reservedBytes, before, "released buffers must go back to the arena")
     }
 
+    /// Live buffers count at their aligned size; the peak is the most held at once since its reset.
+    func testArenaCountsBytesInUseAndTheirPeak() throws {
+        let base = device.bytesInUse
+        device.resetPeakBytesInUse()
+        XCTAssertEqual(device.peakBytesInUse, base)
+        var a: Buffer? = try device.makeBuffer(byteCount: 1000)
+        var b: Buffer? = try device.makeBuffer(byteCount: 5000)
+        let sizes = [a!.allocation.size, b!.allocation.size]
+        XCTAssert(sizes[0] >= 1000 && sizes[1] >= 5000 && sizes.allSatisfy { $0 % device.arena.alignment == 0 }, "\(sizes)")
+        XCTAssertEqual(device.bytesInUse, base + sizes[0] + sizes[1])
+        a = nil
+        XCTAssertEqual(device.bytesInUse, base + sizes[1])
+        var c: Buffer? = try device.makeBuffer(byteCount: 100)
+        XCTAssertEqual(device.peakBytesInUse, base + sizes[0] + sizes[1], "a smaller buffer after a release is under the peak")
+        b = nil
+        c = nil
+        XCTAssertEqual(device.bytesInUse, base)
+        XCTAssertEqual(device.peakBytesInUse, base + sizes[0] + sizes[1])
+        device.resetPeakBytesInUse()
+        XCTAssertEqual(device.peakBytesInUse, base)
+        XCTAssert([a, b, c].allSatisfy { $0 == nil })
+    }
+
     func testBuffersDoNotOverlap() throws {
         let a = try device.makeBuffer([Float](repeating: 1, count: 100))
         let b = try device.makeBuffer([Float](repeating: 2, count: 100))

@@ -122,6 +122,7 @@ final class TrainerTests: ContextTestCase {
         XCTAssertGreaterThan(history.last!.testTop1, 0.9, "\(history)")
         XCTAssert(history.allSatisfy { $0.trainLoss.isFinite })
         XCTAssertFalse(teacher.model.isTraining, "the teacher stays in evaluation mode")
+        XCTAssertEqual(teacher.model.foldedBatchNormCount, 2, "the frozen teacher runs with both batch norms folded")
         XCTAssertEqual(try teacher.model.parameters()[0].toArray(), teacherBefore, "the teacher is not trained")
         // Fidelity to the teacher is measured every epoch and rises as the student learns.
         let agreements = history.compactMap(\.agreement), divergences = history.compactMap(\.predictiveKL)
@@ -133,6 +134,41 @@ final class TrainerTests: ContextTestCase {
         XCTAssert(summary.contains("agreement") && summary.contains("0.1·ce + 0.9·kd"), summary)
         let line = try String(contentsOf: student.runDirectory.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
         XCTAssert(line.contains("\"predictive_kl\"") && line.contains("\"test_ece\""), line)
+    }
+
+    /// Folding the teacher's batch norms changes neither the student's loss nor its gradients (KD reads
+    /// the logits, FitNets-style losses the taps) and gives the teacher no gradient.
+    func testAFoldedTeacherGivesTheStudentTheSameGradients() throws {
+        var generator = SplitMix64(seed: 8)
+        let x = try Tensor(generator.floats(8 * 16 * 16), shape: [8, 1, 16, 16], context: context)
+        let labels = (0..<8).map { $0 % 4 }
+        let teacher = try ModelZoo.make("plane4", inputChannels: 1, inputSize: 16, classes: 4, context: context, seed: 5)
+        for _ in 0..<3 { _ = try context.noGrad { try teacher(x) } }  // training-mode batches move the running statistics
+        try teacher.freeze()
+        teacher.eval()
+        let student = try ModelZoo.make("plane2", inputChannels: 1, inputSize: 16, classes: 4, context: context, seed: 6)
+        let objective = WeightedLoss([(0.1, CrossEntropyLoss()), (0.9, KnowledgeDistillation(temperature: 4))])
+        func lossAndGradients() throws -> (loss: Float, taps: [Float], gradients: [[Float]]) {
+            for parameter in student.parameters() { try parameter.zeroGrad() }
+            let taps = try context.noGrad { try teacher.features(x, preact: true) }
+            let loss = try objective.loss(DistillationStep(student: try student.features(x), teachers: [taps], labels: labels))
+            try loss.backward()
+            return (try loss.item(), try taps.stages[0].toArray(), try student.parameters().map { try XCTUnwrap($0.grad).toArray() })
+        }
+        let unfolded = try lossAndGradients()
+        XCTAssertEqual(try teacher.foldBatchNorms(), 4)
+        let folded = try lossAndGradients()
+        func scaledError(_ a: [Float], _ b: [Float], scale: [Float]) -> Float {
+            zip(a, b).map { abs($0 - $1) }.max()! / max(scale.map(abs).max()!, 1e-30)
+        }
+        XCTAssertLessThanOrEqual(abs(folded.loss - unfolded.loss) / unfolded.loss, 1e-5)
+        XCTAssertLessThanOrEqual(scaledError(folded.taps, unfolded.taps, scale: unfolded.taps), 1e-5, "the teacher's feature tap")
+        // Relative to the largest gradient: a conv bias before a training-mode batch norm has a zero gradient up to rounding.
+        let largest = unfolded.gradients.flatMap { $0 }
+        for (index, (a, b)) in zip(folded.gradients, unfolded.gradients).enumerated() {
+            XCTAssertLessThanOrEqual(scaledError(a, b, scale: largest), 1e-5, "student parameter \(index)")
+        }
+        XCTAssert(teacher.parameters().allSatisfy { $0.grad == nil }, "the teacher gets no gradient")
     }
 
     /// MixUp feeds mixed images to the student and soft targets to the objective.

@@ -197,6 +197,32 @@ final class ModelZooTests: ContextTestCase {
         XCTAssertEqual(try context.noGrad { try vgg.features(large) }.stages.map(\.shape).suffix(2), [[2, 512, 8, 8], [2, 512, 4, 4]])
     }
 
+    /// Activations, gradients and the optimizer's scratch are recycled: from step 2 on (after the
+    /// momentum buffers exist) every step holds the same bytes at its peak and the same bytes after it.
+    func testTrainingStepsDoNotGrowTheirPeakMemory() throws {
+        let model = try ModelZoo.make("resnet8", classes: 10, context: context, seed: 3)
+        let optimizer = try SGDOptimizer(parameters: model.parameters(), options: .init(learningRate: 0.05, momentum: 0.9),
+                                         context: context)
+        var generator = SplitMix64(seed: 4)
+        let x = try Tensor(generator.floats(4 * 3 * 32 * 32), shape: [4, 3, 32, 32], context: context)
+        var peaks: [UInt64] = [], after: [UInt64] = []
+        for _ in 0..<5 {
+            let device = context.device
+            device.resetPeakBytesInUse()
+            let before = device.bytesInUse
+            try optimizer.zeroGrad()
+            let loss = try model(x).crossEntropy(labels: [1, 2, 3, 4])
+            try loss.backward()
+            try optimizer.step()
+            XCTAssert(try loss.item().isFinite)
+            peaks.append(device.peakBytesInUse)
+            after.append(device.bytesInUse)
+            XCTAssertGreaterThan(peaks.last!, before + UInt64(4 * 16 * 32 * 32 * 4), "the step's activations count")
+        }
+        XCTAssertEqual(Set(peaks.dropFirst()), [peaks[1]], "peaks per step: \(peaks)")
+        XCTAssertEqual(Set(after.dropFirst()), [after[1]], "bytes held after each step: \(after)")
+    }
+
     /// Forward in training mode, cross-entropy, backward: every parameter gets a finite gradient and the
     /// device reports no validation messages (checked in tearDown).
     func testRepDistillerModelsTrainOneStep() throws {

@@ -93,6 +93,8 @@ final class MemoryArena: @unchecked Sendable {
     let maxAllocation: UInt64
     private let lock = NSLock()
     private var blocks: [MemoryBlock] = []
+    /// Bytes held by live allocations (aligned sizes), and the most held at once since the last reset.
+    private var inUse: UInt64 = 0, peak: UInt64 = 0
 
     init(context: DeviceContext, memoryType: UInt32, hostVisible: Bool, blockSize: UInt64 = 256 << 20) {
         self.context = context
@@ -108,6 +110,18 @@ final class MemoryArena: @unchecked Sendable {
     /// Total bytes of device memory held in blocks.
     var reservedBytes: UInt64 { lock.withLock { blocks.reduce(0) { $0 + $1.size } } }
 
+    /// Bytes held by live allocations now, and the most held at once since the last ``resetPeak()``.
+    var usage: (inUse: UInt64, peak: UInt64) { lock.withLock { (inUse, peak) } }
+
+    /// Starts a new peak from what is held now.
+    func resetPeak() { lock.withLock { peak = inUse } }
+
+    /// Counts an allocation of `size` bytes; the caller holds the lock.
+    private func hold(_ size: UInt64) {
+        inUse += size
+        peak = max(peak, inUse)
+    }
+
     func allocate(_ byteCount: UInt64) throws -> Allocation {
         let size = max(alignment, (byteCount + alignment - 1) / alignment * alignment)
         guard size <= maxAllocation else {
@@ -115,17 +129,22 @@ final class MemoryArena: @unchecked Sendable {
         }
         return try lock.withLock {
             for block in blocks {
-                if let offset = take(size, from: block) { return Allocation(block: block, offset: offset, size: size) }
+                if let offset = take(size, from: block) {
+                    hold(size)
+                    return Allocation(block: block, offset: offset, size: size)
+                }
             }
             let block = try MemoryBlock(context: context, size: max(size, blockSize), memoryType: memoryType, hostVisible: hostVisible)
             blocks.append(block)
             let offset = take(size, from: block)!
+            hold(size)
             return Allocation(block: block, offset: offset, size: size)
         }
     }
 
     func release(_ allocation: Allocation) {
         lock.withLock {
+            inUse -= allocation.size
             let block = allocation.block
             var free = block.free
             let index = free.firstIndex { $0.offset > allocation.offset } ?? free.count

@@ -13,7 +13,9 @@ public final class Trainer {
     public let labelSmoothing: Float
     public let runDirectory: URL
     /// Frozen teachers (evaluation mode, no tape, not in the optimizer); empty for plain training
-    /// and self-distillation.
+    /// and self-distillation. ``fit(train:test:from:)`` freezes them and folds their batch norms into
+    /// the convolutions before them (``Module/foldBatchNorms()``): the same logits for one
+    /// convolution pass per pair.
     public var teachers: [any Classifier] = []
     /// The training objective; by default cross-entropy with `labelSmoothing`. Parameters it owns
     /// (CRD's heads) must be in `optimizer` too.
@@ -104,6 +106,10 @@ public final class Trainer {
     public func fit(train: any BatchSource, test: any BatchSource, from start: ResumePoint = .start) throws -> [EpochMetrics] {
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
         let context = model.parameters()[0].context
+        for teacher in teachers {
+            try teacher.freeze()
+            try teacher.foldBatchNorms()
+        }
         for epoch in start.epoch..<epochs {
             let started = Date()
             optimizer.learningRate = schedule.learningRate(epoch: epoch)

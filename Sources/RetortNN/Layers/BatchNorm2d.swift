@@ -12,6 +12,8 @@ public final class BatchNorm2d: Module {
     public let momentum: Float
     public let epsilon: Float
     public var isTraining = true
+    /// The convolution this norm is folded into, in a folded teacher (`foldBatchNorms()`); it then passes its input through.
+    var foldedInto: String?
 
     public init(_ channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5, context: Context) throws {
         weight = try Tensor.full(1, shape: [channels], context: context, requiresGrad: true)
@@ -30,8 +32,10 @@ public final class BatchNorm2d: Module {
     public func callAsFunction(_ input: Tensor) throws -> Tensor { try callAsFunction(input, activation: .identity) }
 
     /// The batch norm followed by `activation` in the same kernels: `bn(x, activation: .relu)` gives
-    /// `bn(x).relu()` (the pattern conv – BN – ReLU of most models) at the cost of `bn(x)`.
+    /// `bn(x).relu()` (the pattern conv – BN – ReLU of most models) at the cost of `bn(x)`. Folded into
+    /// its convolution (a frozen teacher), it applies only the activation.
     public func callAsFunction(_ input: Tensor, activation: Tensor.Activation) throws -> Tensor {
+        if let folded = try foldedOutput(input) { return activation == .relu ? try folded.relu() : folded }
         if isTraining { batchesTracked.value += 1 }
         return try input.batchNorm(weight: weight, bias: bias, runningMean: runningMean, runningVariance: runningVariance,
                                    training: isTraining, momentum: momentum, epsilon: epsilon, activation: activation)

@@ -6,6 +6,8 @@ public final class Conv2d: Module {
     public let bias: Tensor?
     public let stride: Int, padding: Int, dilation: Int, groups: Int
     public var isTraining = true
+    /// This layer's weights with the next batch norm folded in, in a folded teacher (`foldBatchNorms()`).
+    var folded: FoldedConvolution?
 
     /// How the weights start.
     public enum Initializer {
@@ -55,6 +57,7 @@ public final class Conv2d: Module {
     }
 
     public func callAsFunction(_ input: Tensor) throws -> Tensor {
-        try input.conv2d(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        let (weight, bias) = try forwardWeights()
+        return try input.conv2d(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
     }
 }
