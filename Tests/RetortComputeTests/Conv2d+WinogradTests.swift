@@ -131,6 +131,27 @@ final class Conv2dWinogradTests: DeviceTestCase {
         }
     }
 
+    /// An automatic launcher computes inference forwards with Winograd and training forwards with the
+    /// direct kernels; both match the CPU.
+    func testInferenceAndTrainingForwardsMatchTheCPU() throws {
+        let prm = Parameters(batch: 2, inChannels: 32, outChannels: 32, height: 16, width: 16, kernelSize: 3, padding: 1)
+        var random = TestRandom(seed: 36)
+        let x = random.floats(prm.inputShape.reduce(1, *)), w = random.floats(prm.weightShape.reduce(1, *)), b = random.floats(32)
+        let conv = try Conv2dLauncher(device: device, parameters: prm)
+        let stream = try device.makeStream()
+        let expected = Conv2dReference.forward(prm, x: x, w: w, b: b)
+        var outputs: [[UInt32]] = []
+        for inference in [true, false] {
+            let y = try device.makeBuffer(byteCount: prm.outputShape.reduce(1, *) * 4)
+            try conv.encodeForward(into: stream, input: try device.makeBuffer(x), weight: try device.makeBuffer(w), bias: try device.makeBuffer(b),
+                                   output: y, inference: inference)
+            try stream.run()
+            XCTAssertLessThanOrEqual(maxRelativeError(try y.read(Float.self), expected), 1e-4, "inference \(inference)")
+            outputs.append(try y.read(UInt32.self))
+        }
+        if conv.algorithm != conv.trainingForwardAlgorithm { XCTAssertNotEqual(outputs[0], outputs[1], "two algorithms ran") }
+    }
+
     func testTileSizeFollowsTheImage() {
         func tile(_ size: Int) -> Int {
             Conv2dLauncher.WinogradPass(batch: 1, inputChannels: 1, outputChannels: 1, height: size, width: size, padding: 1).tile
@@ -152,6 +173,13 @@ final class Conv2dWinogradTests: DeviceTestCase {
         XCTAssertEqual(Conv2dLauncher.automaticAlgorithm(for: strided, device: device), .direct)
         XCTAssertEqual(Conv2dLauncher.automaticAlgorithm(for: stem, device: device), .direct)
         XCTAssertEqual(try Conv2dLauncher(device: device, parameters: wide, algorithm: .direct).algorithm, .direct)
+        let asked = try Conv2dLauncher(device: device, parameters: wide, algorithm: .winograd)
+        XCTAssertEqual(asked.trainingForwardAlgorithm, .winograd)
+        if try Conv2dLauncher.Algorithm.forced() == nil {
+            let automatic = try Conv2dLauncher(device: device, parameters: wide)
+            XCTAssertEqual(automatic.algorithm, .winograd)
+            XCTAssertEqual(automatic.trainingForwardAlgorithm, .direct, "training forwards stay direct (parity with PyTorch)")
+        }
         XCTAssertThrowsError(try Conv2dLauncher(device: device, parameters: strided, algorithm: .winograd)) { error in
             XCTAssertTrue("\(error)".contains("Winograd"), "\(error)")
         }

@@ -25,7 +25,7 @@ extension Tensor {
         let conv = try context.launcher(Conv2dLauncher.self, key: parameters) { try Conv2dLauncher(device: $0, parameters: parameters) }
         let y = try Tensor.empty(shape: parameters.outputShape, context: context)
         try conv.encodeForward(into: context.stream, input: buffer, weight: weight.buffer, bias: bias?.buffer, output: y.buffer,
-                               scratch: context.workspace)
+                               scratch: context.workspace, inference: !context.isRecordingGradients)
         context.countFLOPs(parameters.flopCount)
         let inputs = [self, weight] + (bias.map { [$0] } ?? [])
         return y.recorded(from: inputs) { [self] g in

@@ -175,8 +175,15 @@ public struct Conv2dLauncher: Sendable {
     private let pointwise: MatMulLauncher?
     /// The Winograd pipelines, when ``algorithm`` is ``Algorithm/winograd``.
     private let winograd: Winograd?
-    /// How this launcher computes its passes (pointwise convolutions on GPUs aside, which are matrix products).
+    /// How this launcher computes its backward passes and inference forwards (pointwise convolutions on
+    /// GPUs aside, which are matrix products).
     public let algorithm: Algorithm
+    /// How it computes a forward pass whose result will be differentiated (``encodeForward(into:input:weight:bias:output:workspace:scratch:inference:)``
+    /// with `inference: false`): the direct kernels unless Winograd was asked for. F(4×4, 3×3) rounds
+    /// differently enough (about 2e-6 of the output scale, against 1e-7) that a train-mode batch norm
+    /// after it flips ReLU masks of near-zero activations, and the step's updates leave PyTorch's by up
+    /// to 0.4 % (the parity fixtures' bound is 0.1 %); the backward passes do not show it.
+    public let trainingForwardAlgorithm: Algorithm
 
     /// Block sizes and grid shapes chosen for the parameters and the device.
     struct Plan: Sendable {
@@ -197,18 +204,19 @@ public struct Conv2dLauncher: Sendable {
     ///   - pointwiseAsGEMM: route pointwise convolutions through ``MatMulLauncher``; by default on
     ///     every device but lavapipe.
     ///   - algorithm: the algorithm of every pass; by default the one `RETORT_CONV` names (see
-    ///     ``Algorithm/environmentKey``; Winograd only where ``supportsWinograd(_:)``), else the measured rule.
-    ///     Asking for ``Algorithm/winograd`` where it does not apply throws.
+    ///     ``Algorithm/environmentKey``; Winograd only where ``supportsWinograd(_:)``), else the measured rule
+    ///     for the backward passes and inference forwards, with training forwards direct (see
+    ///     ``trainingForwardAlgorithm``). Asking for ``Algorithm/winograd`` where it does not apply throws.
     public init(device: Device, parameters prm: Parameters, pointwiseAsGEMM: Bool? = nil, algorithm: Algorithm? = nil) throws {
         try prm.validate()
         if algorithm == .winograd, !Self.supportsWinograd(prm) {
             throw VulkanError.invalidArgument("\(prm): Winograd computes 3×3 convolutions with stride 1, dilation 1, one group and "
                                               + "padding 0–2 only; use the direct algorithm.")
         }
-        let forced = try Algorithm.forced()
-        let chosen = algorithm ?? forced.map { $0 == .winograd && !Self.supportsWinograd(prm) ? .direct : $0 }
-            ?? Self.automaticAlgorithm(for: prm, device: device)
+        let forced = try (algorithm ?? Algorithm.forced()).map { $0 == .winograd && !Self.supportsWinograd(prm) ? .direct : $0 }
+        let chosen = forced ?? Self.automaticAlgorithm(for: prm, device: device)
         self.algorithm = chosen
+        trainingForwardAlgorithm = forced ?? .direct
         winograd = chosen == .winograd ? try Winograd(device: device, parameters: prm) : nil
         self.device = device
         parameters = prm
@@ -284,8 +292,10 @@ public struct Conv2dLauncher: Sendable {
     ///   - workspace: scratch of at least ``forwardWorkspaceByteCount`` bytes; when nil and one is
     ///     needed, a buffer is allocated for this call.
     ///   - scratch: reusable scratch for the Winograd temporaries; when nil they are allocated for this call.
+    ///   - inference: the output will not be differentiated (a frozen teacher, evaluation): computed with
+    ///     ``algorithm``; otherwise with ``trainingForwardAlgorithm``.
     public func encodeForward(into stream: CommandStream, input: Buffer, weight: Buffer, bias: Buffer?, output: Buffer,
-                              workspace: Buffer? = nil, scratch: Workspace? = nil) throws {
+                              workspace: Buffer? = nil, scratch: Workspace? = nil, inference: Bool = false) throws {
         let prm = parameters
         try checkBias(bias, role: "bias")
         try check([("input", input, prm.inputShape), ("weight", weight, prm.weightShape), ("output", output, prm.outputShape)]
@@ -298,7 +308,7 @@ public struct Conv2dLauncher: Sendable {
                                  bias: bias.map { .perRow($0) } ?? .none)
             return
         }
-        if let winograd {
+        if let winograd, inference || trainingForwardAlgorithm == .winograd {
             return try winograd.encodeForward(stream, input: input, weight: weight, bias: bias, output: output, workspace: scratch)
         }
         let blocksY = ceilDiv(prm.outChannels / prm.groups, plan.forwardChannels)
