@@ -73,6 +73,67 @@ final class Conv2dWinogradTests: DeviceTestCase {
         }
     }
 
+    /// The zoo's 3×3 layers (32–256 channels at 32×32, 16×16 and 8×8, batch 2) against Double sums on
+    /// 400 sampled elements of each pass. Asserts the error relative to the pass's scale (largest
+    /// |reference|) ≤ 1e-4 and prints it with the worst element-wise error (|Δ| / max(1, |reference|)).
+    func testZooShapesStayWithinTheBound() throws {
+        var random = TestRandom(seed: 37)
+        let stream = try device.makeStream()
+        var report: [String] = []
+        for (channels, size) in [(32, 32), (64, 32), (128, 16), (256, 8)] {
+            let prm = Parameters(batch: 2, inChannels: channels, outChannels: channels, height: size, width: size, kernelSize: 3, padding: 1,
+                                 bias: false)
+            let x = random.floats(prm.inputShape.reduce(1, *)), w = random.floats(prm.weightShape.reduce(1, *))
+            let dy = random.floats(prm.outputShape.reduce(1, *))
+            let conv = try winograd(prm)
+            let y = try device.makeBuffer(byteCount: prm.outputShape.reduce(1, *) * 4)
+            let dx = try device.makeBuffer(byteCount: prm.inputShape.reduce(1, *) * 4)
+            let dw = try device.makeBuffer(byteCount: prm.weightShape.reduce(1, *) * 4)
+            let (xBuffer, wBuffer, dyBuffer) = (try device.makeBuffer(x), try device.makeBuffer(w), try device.makeBuffer(dy))
+            try conv.encodeForward(into: stream, input: xBuffer, weight: wBuffer, bias: nil, output: y)
+            try conv.encodeBackwardData(into: stream, outputGradient: dyBuffer, weight: wBuffer, inputGradient: dx)
+            try conv.encodeBackwardFilter(into: stream, input: xBuffer, outputGradient: dyBuffer, weightGradient: dw, biasGradient: nil)
+            try stream.run()
+            let (c, s) = (channels, size)
+            func at(_ t: [Float], _ n: Int, _ ch: Int, _ h: Int, _ col: Int) -> Double {
+                h < 0 || h >= s || col < 0 || col >= s ? 0 : Double(t[((n * c + ch) * s + h) * s + col])
+            }
+            func weight(_ k: Int, _ ch: Int, _ i: Int, _ j: Int) -> Double { Double(w[((k * c + ch) * 3 + i) * 3 + j]) }
+            // Element e of a pass → (n or k, channel, row, column); its Double value.
+            let passes: [(String, [Float], (Int, Int, Int, Int) -> Double)] = [
+                ("forward", try y.read(Float.self), { n, k, h, col in
+                    var sum = 0.0
+                    for ch in 0..<c { for i in 0..<3 { for j in 0..<3 { sum += weight(k, ch, i, j) * at(x, n, ch, h + i - 1, col + j - 1) } } }
+                    return sum }),
+                ("backward data", try dx.read(Float.self), { n, ch, h, col in
+                    var sum = 0.0
+                    for k in 0..<c { for i in 0..<3 { for j in 0..<3 { sum += weight(k, ch, i, j) * at(dy, n, k, h - i + 1, col - j + 1) } } }
+                    return sum }),
+                ("backward filter", try dw.read(Float.self), { k, ch, i, j in
+                    var sum = 0.0
+                    for n in 0..<2 { for h in 0..<s { for col in 0..<s { sum += at(dy, n, k, h, col) * at(x, n, ch, h + i - 1, col + j - 1) } } }
+                    return sum }),
+            ]
+            for (name, actual, reference) in passes {
+                let dims = name == "backward filter" ? [c, c, 3, 3] : [2, c, s, s]
+                var scale = 0.0, worstAbsolute = 0.0, worstElement = 0.0
+                for _ in 0..<400 {
+                    let index = Int(random.next() % UInt64(actual.count))
+                    let d3 = index % dims[3], d2 = index / dims[3] % dims[2], d1 = index / (dims[3] * dims[2]) % dims[1]
+                    let d0 = index / (dims[3] * dims[2] * dims[1])
+                    let expected = reference(d0, d1, d2, d3), error = abs(Double(actual[index]) - expected)
+                    scale = max(scale, abs(expected))
+                    worstAbsolute = max(worstAbsolute, error)
+                    worstElement = max(worstElement, error / max(1, abs(expected)))
+                }
+                XCTAssertLessThanOrEqual(worstAbsolute / scale, 1e-4, "\(name) \(prm)")
+                report.append("\(name) \(c)@\(s): \(String(format: "%.1e", worstAbsolute / scale)) of scale, "
+                              + "\(String(format: "%.1e", worstElement)) element-wise")
+            }
+        }
+        print("Winograd against Double sums on the zoo's 3×3 shapes: " + report.joined(separator: "; "))
+    }
+
     /// One workspace shared by convolutions of different sizes in one batch: every result is right
     /// (the stream orders the reuse), the same inputs give the same bits, and the workspace grew to
     /// the largest need only.
