@@ -28,50 +28,9 @@ final class Conv2dWinogradTests: DeviceTestCase {
         return conv
     }
 
-    func testForwardMatchesTheCPU() throws {
-        var random = TestRandom(seed: 31)
-        let stream = try device.makeStream()
-        for prm in Self.shapes {
-            let x = random.floats(prm.inputShape.reduce(1, *)), w = random.floats(prm.weightShape.reduce(1, *))
-            let b = prm.hasBias ? random.floats(prm.outChannels) : nil
-            let y = try device.makeBuffer([Float](repeating: .nan, count: prm.outputShape.reduce(1, *)))
-            try winograd(prm).encodeForward(into: stream, input: try device.makeBuffer(x), weight: try device.makeBuffer(w),
-                                            bias: try b.map { try device.makeBuffer($0) }, output: y)
-            try stream.run()
-            let expected = Conv2dReference.forward(prm, x: x, w: w, b: b)
-            XCTAssertLessThanOrEqual(maxRelativeError(try y.read(Float.self), expected), 1e-4, "\(prm)")
-        }
-    }
-
-    func testBackwardDataMatchesTheCPU() throws {
-        var random = TestRandom(seed: 32)
-        let stream = try device.makeStream()
-        for prm in Self.shapes {
-            let dy = random.floats(prm.outputShape.reduce(1, *)), w = random.floats(prm.weightShape.reduce(1, *))
-            let dx = try device.makeBuffer([Float](repeating: .nan, count: prm.inputShape.reduce(1, *)))
-            try winograd(prm).encodeBackwardData(into: stream, outputGradient: try device.makeBuffer(dy), weight: try device.makeBuffer(w),
-                                                 inputGradient: dx)
-            try stream.run()
-            let expected = Conv2dReference.backwardData(prm, dy: dy, w: w)
-            XCTAssertLessThanOrEqual(maxRelativeError(try dx.read(Float.self), expected), 1e-4, "\(prm)")
-        }
-    }
-
-    func testBackwardFilterMatchesTheCPU() throws {
-        var random = TestRandom(seed: 33)
-        let stream = try device.makeStream()
-        for prm in Self.shapes {
-            let x = random.floats(prm.inputShape.reduce(1, *)), dy = random.floats(prm.outputShape.reduce(1, *))
-            let dw = try device.makeBuffer([Float](repeating: .nan, count: prm.weightShape.reduce(1, *)))
-            let db = prm.hasBias ? try device.makeBuffer(byteCount: prm.outChannels * 4) : nil
-            try winograd(prm).encodeBackwardFilter(into: stream, input: try device.makeBuffer(x), outputGradient: try device.makeBuffer(dy),
-                                                   weightGradient: dw, biasGradient: db)
-            try stream.run()
-            let expected = Conv2dReference.backwardFilter(prm, x: x, dy: dy)
-            XCTAssertLessThanOrEqual(maxRelativeError(try dw.read(Float.self), expected.dw), 1e-4, "dw \(prm)")
-            if let db { XCTAssertLessThanOrEqual(maxRelativeError(try db.read(Float.self), expected.db), 1e-4, "db \(prm)") }
-        }
-    }
+    func testForwardMatchesTheCPU() throws { try assertMatchesTheCPU(.forward, Self.shapes, algorithm: .winograd, seed: 31) }
+    func testBackwardDataMatchesTheCPU() throws { try assertMatchesTheCPU(.backwardData, Self.shapes, algorithm: .winograd, seed: 32) }
+    func testBackwardFilterMatchesTheCPU() throws { try assertMatchesTheCPU(.backwardFilter, Self.shapes, algorithm: .winograd, seed: 33) }
 
     /// The zoo's 3×3 layers (32–256 channels at 32×32, 16×16 and 8×8, batch 2) against Double sums on
     /// 400 sampled elements of each pass. Asserts the error relative to the pass's scale (largest

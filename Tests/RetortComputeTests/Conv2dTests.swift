@@ -35,55 +35,9 @@ final class Conv2dTests: DeviceTestCase {
                    strideHeight: 1, strideWidth: 2, paddingHeight: 2, paddingWidth: 0, dilationHeight: 1, dilationWidth: 2),
     ]
 
-    func testForwardMatchesTheCPU() throws {
-        var random = TestRandom(seed: 21)
-        let stream = try device.makeStream()
-        for prm in Self.shapes {
-            let x = random.floats(prm.inputShape.reduce(1, *)), w = random.floats(prm.weightShape.reduce(1, *))
-            let b = prm.hasBias ? random.floats(prm.outChannels) : nil
-            let conv = try Conv2dLauncher(device: device, parameters: prm, algorithm: .direct)
-            let y = try device.makeBuffer(byteCount: prm.outputShape.reduce(1, *) * 4)
-            try conv.encodeForward(into: stream, input: try device.makeBuffer(x), weight: try device.makeBuffer(w),
-                                   bias: try b.map { try device.makeBuffer($0) }, output: y)
-            try stream.run()
-            let expected = Conv2dReference.forward(prm, x: x, w: w, b: b)
-            XCTAssertLessThanOrEqual(maxRelativeError(try y.read(Float.self), expected), 1e-4, "\(prm)")
-        }
-    }
-
-    func testBackwardDataMatchesTheCPU() throws {
-        var random = TestRandom(seed: 22)
-        let stream = try device.makeStream()
-        for prm in Self.shapes {
-            let dy = random.floats(prm.outputShape.reduce(1, *)), w = random.floats(prm.weightShape.reduce(1, *))
-            let conv = try Conv2dLauncher(device: device, parameters: prm, algorithm: .direct)
-            // Poison dx: the kernel must write every element, zeros included.
-            let dx = try device.makeBuffer([Float](repeating: .nan, count: prm.inputShape.reduce(1, *)))
-            try conv.encodeBackwardData(into: stream, outputGradient: try device.makeBuffer(dy), weight: try device.makeBuffer(w), inputGradient: dx)
-            try stream.run()
-            let expected = Conv2dReference.backwardData(prm, dy: dy, w: w)
-            XCTAssertLessThanOrEqual(maxRelativeError(try dx.read(Float.self), expected), 1e-4, "\(prm)")
-        }
-    }
-
-    func testBackwardFilterMatchesTheCPU() throws {
-        var random = TestRandom(seed: 23)
-        let stream = try device.makeStream()
-        for prm in Self.shapes {
-            let x = random.floats(prm.inputShape.reduce(1, *)), dy = random.floats(prm.outputShape.reduce(1, *))
-            let conv = try Conv2dLauncher(device: device, parameters: prm, algorithm: .direct)
-            let dw = try device.makeBuffer(byteCount: prm.weightShape.reduce(1, *) * 4)
-            let db = prm.hasBias ? try device.makeBuffer(byteCount: prm.outChannels * 4) : nil
-            try conv.encodeBackwardFilter(into: stream, input: try device.makeBuffer(x), outputGradient: try device.makeBuffer(dy),
-                                          weightGradient: dw, biasGradient: db)
-            try stream.run()
-            let expected = Conv2dReference.backwardFilter(prm, x: x, dy: dy)
-            XCTAssertLessThanOrEqual(maxRelativeError(try dw.read(Float.self), expected.dw), 1e-4, "dw \(prm)")
-            if let db {
-                XCTAssertLessThanOrEqual(maxRelativeError(try db.read(Float.self), expected.db), 1e-4, "db \(prm)")
-            }
-        }
-    }
+    func testForwardMatchesTheCPU() throws { try assertMatchesTheCPU(.forward, Self.shapes, algorithm: .direct, seed: 21) }
+    func testBackwardDataMatchesTheCPU() throws { try assertMatchesTheCPU(.backwardData, Self.shapes, algorithm: .direct, seed: 22) }
+    func testBackwardFilterMatchesTheCPU() throws { try assertMatchesTheCPU(.backwardFilter, Self.shapes, algorithm: .direct, seed: 23) }
 
     /// The split reduction (partials in a workspace, then a second pass) gives the same bits on
     /// every run, with an allocated or a caller's workspace.
@@ -317,5 +271,50 @@ enum Conv2dReference {
             }
         }
         return (dw, db)
+    }
+}
+
+/// A pass of a convolution.
+enum Conv2dPass { case forward, backwardData, backwardFilter }
+
+extension DeviceTestCase {
+    /// Runs `pass` of every shape with `algorithm` and compares it with the Double reference (max relative
+    /// error ≤ 1e-4; the bias gradient too). Outputs start as NaN, so every element must be written.
+    func assertMatchesTheCPU(_ pass: Conv2dPass, _ shapes: [Conv2dLauncher.Parameters], algorithm: Conv2dLauncher.Algorithm,
+                             seed: UInt64, file: StaticString = #filePath, line: UInt = #line) throws {
+        var random = TestRandom(seed: seed)
+        let stream = try device.makeStream()
+        for prm in shapes {
+            let conv = try Conv2dLauncher(device: device, parameters: prm, algorithm: algorithm)
+            XCTAssertEqual(conv.algorithm, algorithm, file: file, line: line)
+            let x = random.floats(prm.inputShape.reduce(1, *)), w = random.floats(prm.weightShape.reduce(1, *))
+            let dy = random.floats(prm.outputShape.reduce(1, *)), b = prm.hasBias ? random.floats(prm.outChannels) : nil
+            func poisoned(_ shape: [Int]) throws -> Buffer { try device.makeBuffer([Float](repeating: .nan, count: shape.reduce(1, *))) }
+            let output = try poisoned(pass == .forward ? prm.outputShape : pass == .backwardData ? prm.inputShape : prm.weightShape)
+            let db = pass == .backwardFilter && prm.hasBias ? try poisoned([prm.outChannels]) : nil
+            switch pass {
+            case .forward:
+                try conv.encodeForward(into: stream, input: try device.makeBuffer(x), weight: try device.makeBuffer(w),
+                                       bias: try b.map { try device.makeBuffer($0) }, output: output)
+            case .backwardData:
+                try conv.encodeBackwardData(into: stream, outputGradient: try device.makeBuffer(dy), weight: try device.makeBuffer(w),
+                                            inputGradient: output)
+            case .backwardFilter:
+                try conv.encodeBackwardFilter(into: stream, input: try device.makeBuffer(x), outputGradient: try device.makeBuffer(dy),
+                                              weightGradient: output, biasGradient: db)
+            }
+            try stream.run()
+            let expected: [Double]
+            switch pass {
+            case .forward: expected = Conv2dReference.forward(prm, x: x, w: w, b: b)
+            case .backwardData: expected = Conv2dReference.backwardData(prm, dy: dy, w: w)
+            case .backwardFilter: expected = Conv2dReference.backwardFilter(prm, x: x, dy: dy).dw
+            }
+            XCTAssertLessThanOrEqual(maxRelativeError(try output.read(Float.self), expected), 1e-4, "\(pass) \(prm)", file: file, line: line)
+            if let db {
+                XCTAssertLessThanOrEqual(maxRelativeError(try db.read(Float.self), Conv2dReference.backwardFilter(prm, x: x, dy: dy).db), 1e-4,
+                                         "bias gradient \(prm)", file: file, line: line)
+            }
+        }
     }
 }
