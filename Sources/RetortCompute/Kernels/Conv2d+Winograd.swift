@@ -60,11 +60,11 @@ extension Conv2dLauncher {
         var chunk: Int
         var alpha: Int { tile + 2 }
         var positions: Int { alpha * alpha }
-        var tilesHigh: Int { ceilDivide(outputHeight, tile) }
+        var tilesHigh: Int { ceilDiv(outputHeight, tile) }
         /// Tile columns per row, padded to a multiple of 4 (four tiles make one vec4).
-        var tilesWide: Int { ceilDivide(ceilDivide(outputWidth, tile), 4) * 4 }
-        var paddedInputChannels: Int { ceilDivide(inputChannels, 4) * 4 }
-        var paddedOutputChannels: Int { ceilDivide(outputChannels, 4) * 4 }
+        var tilesWide: Int { ceilDiv(ceilDiv(outputWidth, tile), 4) * 4 }
+        var paddedInputChannels: Int { ceilDiv(inputChannels, 4) * 4 }
+        var paddedOutputChannels: Int { ceilDiv(outputChannels, 4) * 4 }
 
         /// Scratch that a chunk of images keeps warm on a CPU device.
         static let cacheBytes = 16 << 20
@@ -80,11 +80,11 @@ extension Conv2dLauncher {
             let (oh, ow) = (height + 2 * padding - 2, width + 2 * padding - 2)
             outputHeight = oh
             outputWidth = ow
-            func cost(_ t: Int) -> Int { (t + 2) * (t + 2) * ceilDivide(oh, t) * ceilDivide(ceilDivide(ow, t), 4) }
+            func cost(_ t: Int) -> Int { (t + 2) * (t + 2) * ceilDiv(oh, t) * ceilDiv(ceilDiv(ow, t), 4) }
             tile = cost(4) <= cost(2) ? 4 : 2
             chunk = batch
             if let cacheBytes {
-                let perImage = positions * tilesHigh * tilesWide * (ceilDivide(inputChannels, 4) * 4 + outputChannels) * 4  // v + m
+                let perImage = positions * tilesHigh * tilesWide * (ceilDiv(inputChannels, 4) * 4 + outputChannels) * 4  // v + m
                 chunk = max(1, min(batch, cacheBytes / max(perImage, 1)))
             }
         }
@@ -257,5 +257,3 @@ extension Conv2dLauncher {
         }
     }
 }
-
-private func ceilDivide(_ a: Int, _ b: Int) -> Int { (a + b - 1) / b }

@@ -589,4 +589,5 @@ public struct Conv2dLauncher: Sendable {
     }
 }
 
-private func ceilDiv(_ a: Int, _ b: Int) -> Int { (a + b - 1) / b }
+/// ⌈a / b⌉ for positive b (block and tile counts of the conv2d launchers).
+func ceilDiv(_ a: Int, _ b: Int) -> Int { (a + b - 1) / b }
