@@ -43,6 +43,8 @@ struct TrainingJob {
         let source = try RunFolder(arguments)
         let configuration = try Configuration.resolve(file: source.file, flags: arguments.options, switches: arguments.flags)
         let run = source.resumed ?? URL(fileURLWithPath: configuration.out ?? "runs/\(configuration.defaultRunName)")
+        // The settings first: a run killed at any later moment resumes with `--resume DIR`.
+        try RunFolder.writeSettings(configuration.json, to: run)
         let context = try Context()
         Console.say("device: \(context.device.info.summary)")
         var job = TrainingJob(configuration: configuration, run: run)
@@ -123,6 +125,7 @@ struct TrainingJob {
         trainer.mixUp = mixUp
         trainer.seed = UInt64(settings.seed)
         trainer.saveEvery = settings.saveEvery
+        trainer.saveEverySteps = settings.saveEverySteps
 
         try RunFolder.writeSettings(configuration.json, to: run)
         let start = resumes ? try trainer.resume() : .start

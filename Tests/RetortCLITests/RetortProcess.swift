@@ -33,4 +33,30 @@ enum RetortProcess {
         return Run(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
     }
 
+    /// What a run killed from outside printed, and whether the kill came before it ended.
+    struct KilledRun {
+        var killed: Bool
+        var output: String
+    }
+
+    /// Runs the binary and sends it SIGKILL after `delay` seconds (unless it ended before): no
+    /// signal handler, no flush, as a crash or an out-of-memory kill. Output and errors go to `log`.
+    static func runKilled(_ arguments: [String], after delay: Double, log: URL) throws -> KilledRun {
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        defer { try? handle.close() }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        let deadline = Date().addingTimeInterval(delay)
+        while process.isRunning, Date() < deadline { usleep(2_000) }
+        let killed = process.isRunning
+        if killed { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        return KilledRun(killed: killed, output: (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+    }
+
 }

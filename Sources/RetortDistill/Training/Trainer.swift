@@ -33,6 +33,9 @@ public final class Trainer {
     /// Keeps the weights after every `saveEvery`-th epoch as `epoch-<n>.safetensors` (n = 1-based
     /// epoch), beside `last` and `best`: intermediate teachers for a sweep.
     public var saveEvery: Int?
+    /// Also saves `last` after every `saveEverySteps`-th step of an epoch (besides the end of every
+    /// epoch), so a crash loses fewer than that many steps instead of up to an epoch.
+    public var saveEverySteps: Int?
 
     /// Called after every step; the CLI draws progress from it.
     public var onStep: ((StepProgress) -> Void)?
@@ -85,10 +88,14 @@ public final class Trainer {
         }
     }
 
-    /// Restores `last` and the metrics so far; returns where to continue.
+    /// Restores `last` and the metrics so far; returns where to continue. Finishes or drops a
+    /// checkpoint write a crash interrupted first (``Checkpoint/recover(in:)``). A folder without
+    /// `last` (a run stopped before its first checkpoint) continues from the start.
     public func resume() throws -> ResumePoint {
+        try Checkpoint.recover(in: runDirectory)
         guard FileManager.default.fileExists(atPath: lastURL.path) else {
-            throw TrainingError.invalidRunDirectory("\(runDirectory.path) has no last.safetensors to resume from")
+            history = []
+            return .start
         }
         let state = try Checkpoint.load(into: model, optimizer: optimizer, from: lastURL)
         guard let epoch = state["epoch"].flatMap(Int.init), let step = state["step"].flatMap(Int.init) else {
@@ -147,10 +154,12 @@ public final class Trainer {
                 seen += batch.labels.count
                 onStep?(StepProgress(epoch: epoch, step: step, stepsPerEpoch: train.batchesPerEpoch, loss: value,
                                      accuracy: Double(correct) / Double(max(seen, 1))))
+                let point = ResumePoint(epoch: epoch, step: step + 1, lossSum: lossSum, correct: correct, seen: seen)
                 if shouldStop() {
-                    try save(ResumePoint(epoch: epoch, step: step + 1, lossSum: lossSum, correct: correct, seen: seen), to: lastURL)
+                    try save(point, to: lastURL)
                     return history
                 }
+                if let saveEverySteps, (step + 1) % saveEverySteps == 0, step + 1 < train.batchesPerEpoch { try save(point, to: lastURL) }
             }
             let evaluation = try evaluateWithFidelity(test)
             let (testLoss, top1, top5) = (evaluation.loss, evaluation.top1, evaluation.top5)

@@ -130,9 +130,9 @@ final class OnlineTrainerTests: ContextTestCase {
         XCTAssert(summary.contains("| a |") && summary.contains("| b |") && summary.contains("method: dml"), summary)
     }
 
-    /// Stopped in the middle of the second epoch and resumed, a run ends with the same weights and
-    /// metrics as one that ran straight through (the interrupted epoch starts again).
-    func testResumeFromTheLastEpochBoundary() throws {
+    /// Stopped in the middle of the second epoch and resumed at that step, a run ends with the same
+    /// weights and metrics as one that ran straight through.
+    func testResumeAtTheStep() throws {
         let straight = try trainer(DeepMutualLearning(), epochs: 3, directory: directory())
         let straightHistory = try straight.fit(train: train, test: test)
         let run = directory()
@@ -142,13 +142,16 @@ final class OnlineTrainerTests: ContextTestCase {
         interrupted.shouldStop = { steps == 5 }
         XCTAssertEqual(try interrupted.fit(train: train, test: test).count, 1)
         let resumed = try trainer(DeepMutualLearning(), epochs: 3, directory: run)
-        XCTAssertEqual(try resumed.resume(), 1)
-        let history = try resumed.fit(train: train, test: test, from: 1)
+        let point = try resumed.resume()
+        XCTAssertEqual([point.epoch, point.step], [1, 2], "3 steps per epoch: stopped after the second of epoch 2")
+        let history = try resumed.fit(train: train, test: test, from: point)
         for index in 0..<2 {
             XCTAssertEqual(try values(resumed.networks[index].model), try values(straight.networks[index].model), "network \(index)")
         }
         XCTAssertEqual(history.map { $0.networks["a"]?.testTop1 }, straightHistory.map { $0.networks["a"]?.testTop1 })
         XCTAssertEqual(history.map { $0.networks["b"]?.trainLoss }, straightHistory.map { $0.networks["b"]?.trainLoss })
+        XCTAssertEqual(history.map { $0.networks["a"]?.trainAccuracy }, straightHistory.map { $0.networks["a"]?.trainAccuracy })
+        XCTAssertEqual(history.map(\.updates), straightHistory.map(\.updates))
     }
 
     func testNonFiniteLossStopsTheRun() throws {
@@ -159,7 +162,7 @@ final class OnlineTrainerTests: ContextTestCase {
             guard case TrainingError.nonFiniteLoss(let epoch, _, _) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(epoch, 1)
         }
-        XCTAssertEqual(try trainer(DeepMutualLearning(), epochs: 3, directory: run).resume(), 1, "epoch 1's checkpoints survive")
+        XCTAssertEqual(try trainer(DeepMutualLearning(), epochs: 3, directory: run).resume().epoch, 1, "epoch 1's checkpoints survive")
     }
 
     func testNamesAreUniqueAndCountsChecked() throws {
