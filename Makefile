@@ -13,7 +13,7 @@ PACKAGES := libvulkan1 libvulkan-dev glslc glslang-tools spirv-tools mesa-vulkan
 # Mesa's JIT cache: the second run of the test suite skips most shader compilation.
 export MESA_SHADER_CACHE_DIR ?= $(HOME)/.cache/mesa_shader_cache
 
-.PHONY: deps build release test examples demo bench bench-peers peers-venv parity-fixtures clean
+.PHONY: deps build release test crash-test examples demo bench bench-peers peers-venv parity-fixtures clean
 
 deps:
 	@missing=""; \
@@ -46,6 +46,14 @@ test: deps
 	RETORT_VALIDATION=1 LP_NATIVE_VECTOR_WIDTH=128 $(SWIFT) test --skip-build \
 	  --filter 'RetortComputeTests|RetortDistillTests\.(ContrastiveMemory|ZipfTargets|DistillationShader)'
 	$(MAKE) examples
+
+# kill -9 at random moments during train, distill, online and chain runs, then --resume: every trial
+# resumes and ends bit-equal to an uninterrupted run. `make test` runs a few trials per command;
+# this runs CRASH_TRIALS (default 24) of each, from RETORT_CRASH_SEED (default 14). About 15 minutes.
+CRASH_TRIALS ?= 24
+crash-test: deps
+	$(SWIFT) build --build-tests
+	RETORT_CRASH_TRIALS=$(CRASH_TRIALS) $(SWIFT) test --skip-build --filter CrashConsistencyTests
 
 examples: deps
 	@# SwiftPM re-plans a client only when the client's own manifest changes: drop its plan so files
