@@ -32,11 +32,12 @@ public enum Checkpoint {
         }
     }
 
-    /// Writes several checkpoints in one folder (online co-training's networks) as one: after a crash
-    /// and ``recover(in:)``, all of them are from the same step.
-    public static func save(_ entries: [Entry]) throws {
+    /// Writes several checkpoints in one folder (online co-training's networks), and `files` beside
+    /// them (the metrics they go with), as one: after a crash and ``recover(in:)``, all of them are
+    /// from the same step.
+    public static func save(_ entries: [Entry], with files: [(contents: Data, url: URL)] = []) throws {
         guard let folder = entries.first?.url.deletingLastPathComponent() else { return }
-        var files: [(contents: Data, url: URL)] = []
+        var files = files
         for entry in entries {
             guard entry.url.deletingLastPathComponent().standardizedFileURL == folder.standardizedFileURL else {
                 throw CheckpointError.mixedFolders(entry.url.path, folder.path)
@@ -49,6 +50,9 @@ public enum Checkpoint {
                 state.metadata = entry.runState.merging(["learning_rate": "\(optimizer.learningRate)"]) { $1 }
                 files.append((try state.serialized(), optimizerURL(for: entry.url)))
             }
+        }
+        if let outside = files.first(where: { $0.url.deletingLastPathComponent().standardizedFileURL != folder.standardizedFileURL }) {
+            throw CheckpointError.mixedFolders(outside.url.path, folder.path)
         }
         try AtomicFileGroup(directory: folder).replace(files)
     }

@@ -32,6 +32,10 @@ enum ChainCommand: RegisteredCommand {
         if let resumed = source.resumed { flags["out"] = resumed.path }
         let configuration = try ChainConfiguration.resolve(file: source.file, flags: flags, switches: arguments.flags)
         let say = Console.say
+        let context = try Context()
+        say("device: \(context.device.info.summary)")
+        let parameterCount = try configuration.settings.parameterCounter(context: context)
+        let models = try chainModels(configuration, parameterCount: parameterCount, log: say)
         let directory = URL(fileURLWithPath: configuration.out ?? configuration.defaultDirectory)
         var teacherWeights: URL?
         if let path = configuration.teacherWeights {
@@ -40,18 +44,13 @@ enum ChainCommand: RegisteredCommand {
             }
             teacherWeights = URL(fileURLWithPath: path)
         }
-        // The settings first: a chain killed at any later moment continues with `--resume DIR`.
+        let chain = try TeacherAssistantChain(models: models, directory: directory, teacherWeights: teacherWeights,
+                                              comparesDirect: configuration.comparesDirect, epochs: configuration.epochs)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var saved = configuration.json
         saved["out"] = directory.path
         try JSONSerialization.data(withJSONObject: saved, options: [.prettyPrinted, .sortedKeys])
             .write(to: directory.appendingPathComponent("config.json"), options: .atomic)
-        let context = try Context()
-        say("device: \(context.device.info.summary)")
-        let parameterCount = try configuration.settings.parameterCounter(context: context)
-        let models = try chainModels(configuration, parameterCount: parameterCount, log: say)
-        let chain = try TeacherAssistantChain(models: models, directory: directory, teacherWeights: teacherWeights,
-                                              comparesDirect: configuration.comparesDirect, epochs: configuration.epochs)
         say("chain \(models.joined(separator: " → "))" + (configuration.comparesDirect ? " (and \(models.last!) directly from \(models[0]))" : "")
             + ", \(configuration.epochs) epoch\(configuration.epochs == 1 ? "" : "s") per stage, in \(directory.path)")
         let report = try chain.run(runner: { try configuration.settings.run($0, context: context) }, parameterCount: parameterCount, log: say)

@@ -31,8 +31,6 @@ enum OnlineCommand: RegisteredCommand {
         let source = try RunFolder(arguments)
         let configuration = try OnlineConfiguration.resolve(file: source.file, flags: arguments.options, switches: arguments.flags)
         let run = source.resumed ?? URL(fileURLWithPath: configuration.out ?? "runs/\(configuration.defaultRunName)")
-        // The settings first: a run killed at any later moment resumes with `--resume DIR`.
-        try RunFolder.writeSettings(configuration.json, to: run)
         let context = try Context()
         Console.say("device: \(context.device.info.summary)")
         try execute(configuration, run: run, resumes: source.resumed != nil, context: context)

@@ -43,8 +43,6 @@ struct TrainingJob {
         let source = try RunFolder(arguments)
         let configuration = try Configuration.resolve(file: source.file, flags: arguments.options, switches: arguments.flags)
         let run = source.resumed ?? URL(fileURLWithPath: configuration.out ?? "runs/\(configuration.defaultRunName)")
-        // The settings first: a run killed at any later moment resumes with `--resume DIR`.
-        try RunFolder.writeSettings(configuration.json, to: run)
         let context = try Context()
         Console.say("device: \(context.device.info.summary)")
         var job = TrainingJob(configuration: configuration, run: run)
@@ -132,6 +130,10 @@ struct TrainingJob {
         say("\(settings.model) on \(settings.dataset): \(train.count) training and \(test.count) test images, "
               + "\(model.parameterCount.formatted(.number)) parameters, run folder \(run.path)"
               + (start.epoch > 0 || start.step > 0 ? ", resuming at epoch \(start.epoch + 1) step \(start.step + 1)" : ""))
+        if start != .start, !objective.parameters().isEmpty {
+            say("note: \(objective.name)'s own state (heads, memory) is not in the checkpoint; it continues from fresh, "
+                + "so this run will not be bit-equal to an uninterrupted one")
+        }
 
         let interrupt = InterruptFlag()
         trainer.shouldStop = { interrupt.isSet }

@@ -6,9 +6,10 @@ import XCTest
 /// at most `--save-every-steps` steps (an epoch without it), and ends with the weights, optimizer
 /// state and metrics (timing aside) of an uninterrupted run, bit for bit.
 ///
-/// The kill moments are spread over the uninterrupted run's wall time (trial i of n: uniform in the
-/// i-th n-th of it), drawn from `RETORT_CRASH_SEED` (default 14; every failure names its seed, trial
-/// and moment). A few trials
+/// The kill moments are spread over the uninterrupted run's wall time: a quarter of the trials over
+/// its start (up to its first step: device, data, model), the rest over its training, each trial
+/// uniform in its own slice of that span, drawn from `RETORT_CRASH_SEED` (default 14; every failure
+/// names its seed, trial and moment). A few trials
 /// per command run in every test run; `RETORT_CRASH_TRIALS=24` (or `make crash-test`) runs more.
 /// With `--save-every-steps 1` a checkpoint is written after every step, so kills land inside writes.
 final class CrashConsistencyTests: XCTestCase {
@@ -75,17 +76,23 @@ final class CrashConsistencyTests: XCTestCase {
     private func crashTrials(_ name: String, _ arguments: [String], trials: Int, countsSteps: Bool = true,
                              check: ((URL, String, String) -> Void)? = nil) throws {
         let root = folder()
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let reference = root.appendingPathComponent("straight")
         let started = Date()
-        let straight = try RetortProcess.run(arguments + ["--out", reference.path])
+        let straight = try RetortProcess.runKilled(arguments + ["--out", reference.path], after: 600,
+                                                   log: root.appendingPathComponent("straight.log"), marker: "  step 1/")
         let duration = Date().timeIntervalSince(started)
-        XCTAssertEqual(straight.status, 0, straight.output + straight.errors)
+        XCTAssertEqual(straight.status, 0, straight.output)
+        let firstStep = min(straight.markerSeconds ?? 0, duration)
+        let startTrials = max(1, trials / 4)
         let expected = try RunFolderSnapshot(reference)
         var random = KillMoments(seed: Self.seed ^ UInt64(name.utf8.reduce(0) { $0 &* 31 &+ Int($1) }))
         var moments: [Moment: Int] = [:], lostSteps: [Int] = []
         for trial in 0..<trials {
             let every = [1, 3, nil][trial % 3]
-            let delay = duration * (Double(trial) + random.next()) / Double(trials)
+            let delay = trial < startTrials
+                ? firstStep * (Double(trial) + random.next()) / Double(startTrials)
+                : firstStep + (duration - firstStep) * (Double(trial - startTrials) + random.next()) / Double(trials - startTrials)
             let run = root.appendingPathComponent("trial-\(trial)")
             let command = arguments + ["--out", run.path] + (every.map { ["--save-every-steps", "\($0)"] } ?? [])
             let trialName = "\(name) trial \(trial) (RETORT_CRASH_SEED=\(Self.seed)): SIGKILL after "
@@ -102,16 +109,19 @@ final class CrashConsistencyTests: XCTestCase {
             }
             XCTAssertEqual(resumed.status, 0, "\(trialName) (\(moment.rawValue)): the resume failed\n\(resumed.output)\(resumed.errors)")
             if countsSteps, killed.killed {
-                let lost = Self.stepsDone(killed.output, stepsPerEpoch: stepsPerEpoch) - Self.stepsKept(resumed.output, stepsPerEpoch: stepsPerEpoch)
+                let lost = Self.stepsDone(killed.output, stepsPerEpoch: stepsPerEpoch)
+                    - Self.stepsKept(resumed.output, stepsPerEpoch: stepsPerEpoch)
                 lostSteps.append(lost)
-                XCTAssert((0...(every ?? stepsPerEpoch)).contains(lost), "\(trialName): \(lost) steps lost\n\(killed.output)\n\(resumed.output)")
+                XCTAssert((0...(every ?? stepsPerEpoch)).contains(lost),
+                          "\(trialName): \(lost) steps lost\n\(killed.output)\n\(resumed.output)")
             }
             check?(run, killed.output, resumed.output)
             let differences = try RunFolderSnapshot(run).differences(from: expected)
             XCTAssert(differences.isEmpty, "\(trialName) (\(moment.rawValue)): not bit-equal to the straight run:\n"
                       + differences.joined(separator: "\n"))
         }
-        print("crash trials \(name): \(trials) trials of a \(String(format: "%.2f", duration)) s run, seed \(Self.seed); moments: "
+        print("crash trials \(name): \(trials) trials of a \(String(format: "%.2f s run (first step at %.2f s)", duration, firstStep)), "
+              + "seed \(Self.seed); moments: "
               + Moment.allCases.map { "\($0.rawValue) \(moments[$0] ?? 0)" }.joined(separator: ", ")
               + (countsSteps ? "; steps lost per killed trial: \(lostSteps)" : ""))
     }
@@ -141,9 +151,8 @@ final class CrashConsistencyTests: XCTestCase {
 
     /// Steps a resumed run kept: its `resuming at epoch E step S` (S is the next step), else none.
     static func stepsKept(_ output: String, stepsPerEpoch: Int) -> Int {
-        guard let match = output.firstMatch(of: /resuming at epoch (\d+) step (\d+)/), let epoch = Int(match.1), let step = Int(match.2) else {
-            return 0
-        }
+        guard let match = output.firstMatch(of: /resuming at epoch (\d+) step (\d+)/),
+              let epoch = Int(match.1), let step = Int(match.2) else { return 0 }
         return (epoch - 1) * stepsPerEpoch + step - 1
     }
 }

@@ -36,12 +36,16 @@ enum RetortProcess {
     /// What a run killed from outside printed, and whether the kill came before it ended.
     struct KilledRun {
         var killed: Bool
+        /// The exit status (SIGKILL's when killed).
+        var status: Int32
         var output: String
+        /// When `marker` first appeared in the output, in seconds from the start.
+        var markerSeconds: Double?
     }
 
     /// Runs the binary and sends it SIGKILL after `delay` seconds (unless it ended before): no
     /// signal handler, no flush, as a crash or an out-of-memory kill. Output and errors go to `log`.
-    static func runKilled(_ arguments: [String], after delay: Double, log: URL) throws -> KilledRun {
+    static func runKilled(_ arguments: [String], after delay: Double, log: URL, marker: String? = nil) throws -> KilledRun {
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         defer { try? handle.close() }
@@ -50,13 +54,21 @@ enum RetortProcess {
         process.arguments = arguments
         process.standardOutput = handle
         process.standardError = handle
+        let started = Date()
         try process.run()
-        let deadline = Date().addingTimeInterval(delay)
-        while process.isRunning, Date() < deadline { usleep(2_000) }
+        let deadline = started.addingTimeInterval(delay)
+        var markerSeconds: Double?
+        while process.isRunning, Date() < deadline {
+            usleep(2_000)
+            if let marker, markerSeconds == nil, ((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains(marker) {
+                markerSeconds = Date().timeIntervalSince(started)
+            }
+        }
         let killed = process.isRunning
         if killed { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
-        return KilledRun(killed: killed, output: (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+        return KilledRun(killed: killed, status: process.terminationStatus, output: (try? String(contentsOf: log, encoding: .utf8)) ?? "",
+                         markerSeconds: markerSeconds)
     }
 
 }

@@ -10,12 +10,6 @@ final class TrainerDeterminismTests: ContextTestCase {
     private let train = SyntheticSource(count: 96, batchSize: 32, classes: 4, side: 16, seed: 1)
     private let test = SyntheticSource(count: 64, batchSize: 32, classes: 4, side: 16, seed: 1)
 
-    private func directory() -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("retort-determinism-\(UUID().uuidString)")
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url
-    }
-
     /// What a run leaves that must repeat: each checkpoint file's bytes and the metrics without timing.
     private struct Outcome: Equatable {
         var files: [String: Data]
@@ -57,7 +51,8 @@ final class TrainerDeterminismTests: ContextTestCase {
                 let probe = try Tensor.zeros(shape: [1, 1, 16, 16], context: context)
                 model.eval()
                 defer { model.train() }
-                return (try model.features(probe).pooled.shape.last ?? 0, try teachers.map { try $0.features(probe).pooled.shape.last ?? 0 })
+                func width(_ network: any Classifier) throws -> Int { try network.features(probe).pooled.shape.last ?? 0 }
+                return (try width(model), try teachers.map(width))
             }
             let setup = DistillationSetup(classes: 4, trainingLabels: (0..<train.count).map { $0 % 4 }, studentFeatures: widths.0,
                                           teacherFeatures: widths.1, seed: 5, context: context)
@@ -66,9 +61,9 @@ final class TrainerDeterminismTests: ContextTestCase {
         var groups = [ParameterGroup(model.parameters())]
         if !objective.parameters().isEmpty { groups.append(ParameterGroup(objective.parameters())) }
         let optimizer = try SGDOptimizer(groups, options: .init(learningRate: 0.05, momentum: 0.9, weightDecay: 5e-4), context: context)
-        let run = directory()
-        let trainer = Trainer(model: model, optimizer: optimizer, schedule: try CosineAnnealingSchedule(baseLearningRate: 0.05, annealingEpochs: 2),
-                              epochs: 2, runDirectory: run)
+        let run = runDirectory()
+        let schedule = try CosineAnnealingSchedule(baseLearningRate: 0.05, annealingEpochs: 2)
+        let trainer = Trainer(model: model, optimizer: optimizer, schedule: schedule, epochs: 2, runDirectory: run)
         trainer.teachers = teachers
         trainer.objective = objective
         trainer.mixUp = mixUp
@@ -105,13 +100,14 @@ final class TrainerDeterminismTests: ContextTestCase {
     private func coTrain(_ method: OnlineMethod) throws -> Outcome {
         let networks = try (0..<2).map { index -> OnlineNetwork in
             let model = try ModelZoo.make("plane2", inputChannels: 1, inputSize: 16, classes: 4, context: context, seed: 3 + UInt64(index))
-            let optimizer = try SGDOptimizer(parameters: model.parameters(), options: .init(learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4),
-                                             context: context)
+            let optimizer = try SGDOptimizer(parameters: model.parameters(),
+                                             options: .init(learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4), context: context)
             return OnlineNetwork(name: "n\(index)", model: model, optimizer: optimizer,
                                  schedule: try CosineAnnealingSchedule(baseLearningRate: 0.01, annealingEpochs: 2))
         }
-        let run = directory()
-        try OnlineTrainer(networks: networks, objective: try method.makeObjective(), epochs: 2, runDirectory: run).fit(train: train, test: test)
+        let run = runDirectory()
+        let trainer = try OnlineTrainer(networks: networks, objective: try method.makeObjective(), epochs: 2, runDirectory: run)
+        try trainer.fit(train: train, test: test)
         return try outcome(of: run)
     }
 

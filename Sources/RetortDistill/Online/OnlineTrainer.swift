@@ -97,9 +97,9 @@ public final class OnlineTrainer {
             points[network.name] = point
         }
         guard let point = points.values.first, points.values.allSatisfy({ $0 == point }) else {
+            let found = points.sorted { $0.key < $1.key }.map { "\($0.key): epoch \($0.value.epoch + 1) step \($0.value.step)" }
             throw TrainingError.invalidRunDirectory("the last checkpoints in \(runDirectory.path) are from different steps "
-                                                    + "(\(points.sorted { $0.key < $1.key }.map { "\($0.key): epoch \($0.value.epoch + 1) step \($0.value.step)" }.joined(separator: ", "))); "
-                                                    + "start a new run")
+                                                    + "(\(found.joined(separator: ", "))); start a new run")
         }
         lastMode = point.mode
         let lines = (try? String(contentsOf: metricsURL, encoding: .utf8))?.split(separator: "\n") ?? []
@@ -232,9 +232,10 @@ public final class OnlineTrainer {
                 }
             }
             history.append(metrics)
-            try writeMetrics()
-            try saveLastCheckpoints(OnlineResumePoint(epoch: epoch + 1, mode: lastMode))
             try writeSummary()
+            // Last, the metrics and the `last` checkpoints as one: the epoch is done once they are.
+            try saveLastCheckpoints(OnlineResumePoint(epoch: epoch + 1, mode: lastMode),
+                                    with: [(try JSONLines.data(history), metricsURL)])
         }
         return history
     }
@@ -247,9 +248,9 @@ public final class OnlineTrainer {
     // MARK: Run folder
 
     /// Every network's `last` checkpoint with `point` as run state, written as one.
-    private func saveLastCheckpoints(_ point: OnlineResumePoint) throws {
+    private func saveLastCheckpoints(_ point: OnlineResumePoint, with files: [(contents: Data, url: URL)] = []) throws {
         try Checkpoint.save(networks.map { Checkpoint.Entry(model: $0.model, optimizer: $0.optimizer, runState: point.runState,
-                                                            url: lastURL($0.name)) })
+                                                            url: lastURL($0.name)) }, with: files)
     }
 
     private func evaluateFrozen(_ test: any BatchSource) throws {
@@ -274,7 +275,6 @@ public final class OnlineTrainer {
         try handle.write(contentsOf: Data(text.utf8))
     }
 
-    private func writeMetrics() throws { try JSONLines.write(history, to: metricsURL) }
 
     private func writeSummary() throws {
         guard let last = history.last else { return }

@@ -178,13 +178,15 @@ public final class Trainer {
             let next = ResumePoint(epoch: epoch + 1)
             if top1 > (history.map(\.testTop1).max() ?? -1) { try save(next, to: bestURL) }
             history.append(metrics)
-            try writeMetrics()
-            try save(next, to: lastURL)
             if let saveEvery, saveEvery > 0, (epoch + 1) % saveEvery == 0 {
                 try Checkpoint.save(model: model, optimizer: nil, runState: next.runState.merging(["test_top1": "\(top1)"]) { $1 },
                                     to: Self.intermediateURL(epoch: epoch + 1, in: runDirectory))
             }
             try writeSummary()
+            // Last, the metrics and `last` as one: the epoch is done once they are (a crash before
+            // repeats it, rewriting the files above the same way); never a missing or repeated line.
+            try Checkpoint.save([Checkpoint.Entry(model: model, optimizer: optimizer, runState: next.runState, url: lastURL)],
+                                with: [(try JSONLines.data(history), metricsURL)])
         }
         return history
     }
@@ -229,7 +231,6 @@ public final class Trainer {
         try Checkpoint.save(model: model, optimizer: optimizer, runState: point.runState, to: url)
     }
 
-    private func writeMetrics() throws { try JSONLines.write(history, to: metricsURL) }
 
     private func writeSummary() throws {
         guard let last = history.last, let best = history.max(by: { $0.testTop1 < $1.testTop1 }) else { return }
