@@ -16,7 +16,7 @@ enum TrainCommand: RegisteredCommand {
         --schedule cosine|multistep|step|constant [--milestones A,B] [--gamma X]
         [--step-size N] [--warmup-epochs N] [--label-smoothing X] --seed N [--limit N]
         [--save-every K]   also keep the weights after every K-th epoch (epoch-<n>.safetensors)
-        [--save-every-steps N]   also save last every N steps: a crash loses fewer than N steps
+        [--save-every-steps N]   also save last every N steps: a crash loses at most N steps
         --out DIR   (default runs/<model>-<dataset>)
         --config FILE   the same keys in JSON; flags win
         --resume DIR    continue a run from its last checkpoint (Ctrl-C saves it; after a

@@ -24,7 +24,7 @@ struct TrainingSettings: Equatable {
     var out: String?
     /// Keep the weights after every `saveEvery`-th epoch (`epoch-<n>.safetensors`).
     var saveEvery: Int?
-    /// Also save `last` after every `saveEverySteps`-th step, so a crash loses fewer steps than that.
+    /// Also save `last` after every `saveEverySteps`-th step, so a crash loses at most that many steps.
     var saveEverySteps: Int?
 
     /// The keys, as they appear in JSON and (with `--`) on the command line.

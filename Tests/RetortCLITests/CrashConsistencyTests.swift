@@ -7,9 +7,10 @@ import XCTest
 /// state and metrics (timing aside) of an uninterrupted run, bit for bit.
 ///
 /// The kill moments are spread over the uninterrupted run's wall time: a quarter of the trials over
-/// its start (up to its first step: device, data, model), the rest over its training, each trial
-/// uniform in its own slice of that span, drawn from `RETORT_CRASH_SEED` (default 14; every failure
-/// names its seed, trial and moment). A few trials
+/// its start (up to its first step: device, data, model), counted from the process start; the rest
+/// over its training, counted from the trial's own first step (so a loaded machine does not shift
+/// them); each trial uniform in its own slice of that span, drawn from `RETORT_CRASH_SEED` (default
+/// 14; every failure names its seed, trial and moment). A few trials
 /// per command run in every test run; `RETORT_CRASH_TRIALS=24` (or `make crash-test`) runs more.
 /// With `--save-every-steps 1` a checkpoint is written after every step, so kills land inside writes.
 final class CrashConsistencyTests: XCTestCase {
@@ -79,8 +80,9 @@ final class CrashConsistencyTests: XCTestCase {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let reference = root.appendingPathComponent("straight")
         let started = Date()
+        let firstStepLine = "  step 1/"
         let straight = try RetortProcess.runKilled(arguments + ["--out", reference.path], after: 600,
-                                                   log: root.appendingPathComponent("straight.log"), marker: "  step 1/")
+                                                   log: root.appendingPathComponent("straight.log"), marker: firstStepLine)
         let duration = Date().timeIntervalSince(started)
         XCTAssertEqual(straight.status, 0, straight.output)
         let firstStep = min(straight.markerSeconds ?? 0, duration)
@@ -90,14 +92,18 @@ final class CrashConsistencyTests: XCTestCase {
         var moments: [Moment: Int] = [:], lostSteps: [Int] = []
         for trial in 0..<trials {
             let every = [1, 3, nil][trial % 3]
-            let delay = trial < startTrials
+            let inStart = trial < startTrials
+            let delay = inStart
                 ? firstStep * (Double(trial) + random.next()) / Double(startTrials)
-                : firstStep + (duration - firstStep) * (Double(trial - startTrials) + random.next()) / Double(trials - startTrials)
+                : (duration - firstStep) * (Double(trial - startTrials) + random.next()) / Double(trials - startTrials)
             let run = root.appendingPathComponent("trial-\(trial)")
             let command = arguments + ["--out", run.path] + (every.map { ["--save-every-steps", "\($0)"] } ?? [])
-            let trialName = "\(name) trial \(trial) (RETORT_CRASH_SEED=\(Self.seed)): SIGKILL after "
-                + String(format: "%.3f of %.3f s", delay, duration) + ", --save-every-steps \(every.map(String.init) ?? "none")"
-            let killed = try RetortProcess.runKilled(command, after: delay, log: root.appendingPathComponent("trial-\(trial).log"))
+            let trialName = "\(name) trial \(trial) (RETORT_CRASH_SEED=\(Self.seed)): SIGKILL "
+                + String(format: inStart ? "%.3f s after the start" : "%.3f s after the first step", delay)
+                + String(format: " (straight run: %.3f s, first step at %.3f s)", duration, firstStep)
+                + ", --save-every-steps \(every.map(String.init) ?? "none")"
+            let killed = try RetortProcess.runKilled(command, after: delay, log: root.appendingPathComponent("trial-\(trial).log"),
+                                                     marker: firstStepLine, fromMarker: !inStart)
             let moment = try Self.moment(of: run, killed: killed.killed)
             moments[moment, default: 0] += 1
             let resumed: RetortProcess.Run

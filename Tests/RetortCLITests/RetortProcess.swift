@@ -43,9 +43,11 @@ enum RetortProcess {
         var markerSeconds: Double?
     }
 
-    /// Runs the binary and sends it SIGKILL after `delay` seconds (unless it ended before): no
-    /// signal handler, no flush, as a crash or an out-of-memory kill. Output and errors go to `log`.
-    static func runKilled(_ arguments: [String], after delay: Double, log: URL, marker: String? = nil) throws -> KilledRun {
+    /// Runs the binary and sends it SIGKILL `delay` seconds after it starts, or after `marker` first
+    /// appears in its output when `fromMarker` (unless it ended before): no signal handler, no
+    /// flush, as a crash or an out-of-memory kill. Output and errors go to `log`.
+    static func runKilled(_ arguments: [String], after delay: Double, log: URL, marker: String? = nil,
+                          fromMarker: Bool = false) throws -> KilledRun {
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         defer { try? handle.close() }
@@ -56,9 +58,11 @@ enum RetortProcess {
         process.standardError = handle
         let started = Date()
         try process.run()
-        let deadline = started.addingTimeInterval(delay)
         var markerSeconds: Double?
-        while process.isRunning, Date() < deadline {
+        func deadline() -> Date? {
+            fromMarker ? markerSeconds.map { started.addingTimeInterval($0 + delay) } : started.addingTimeInterval(delay)
+        }
+        while process.isRunning, deadline().map({ Date() < $0 }) ?? true {
             usleep(2_000)
             if let marker, markerSeconds == nil, ((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains(marker) {
                 markerSeconds = Date().timeIntervalSince(started)

@@ -36,7 +36,7 @@ public final class OnlineTrainer {
     /// Checked after every step: when it returns true, training saves the `last` checkpoints and stops.
     public var shouldStop: () -> Bool = { false }
     /// Also saves the `last` checkpoints after every `saveEverySteps`-th step of an epoch, so a crash
-    /// loses fewer than that many steps instead of up to an epoch.
+    /// loses at most that many steps instead of up to an epoch.
     public var saveEverySteps: Int?
 
     public private(set) var history: [OnlineEpochMetrics] = []

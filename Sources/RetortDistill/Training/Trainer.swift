@@ -34,7 +34,7 @@ public final class Trainer {
     /// epoch), beside `last` and `best`: intermediate teachers for a sweep.
     public var saveEvery: Int?
     /// Also saves `last` after every `saveEverySteps`-th step of an epoch (besides the end of every
-    /// epoch), so a crash loses fewer than that many steps instead of up to an epoch.
+    /// epoch), so a crash loses at most that many steps instead of up to an epoch.
     public var saveEverySteps: Int?
 
     /// Called after every step; the CLI draws progress from it.
