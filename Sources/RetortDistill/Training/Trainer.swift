@@ -231,7 +231,6 @@ public final class Trainer {
         try Checkpoint.save(model: model, optimizer: optimizer, runState: point.runState, to: url)
     }
 
-
     private func writeSummary() throws {
         guard let last = history.last, let best = history.max(by: { $0.testTop1 < $1.testTop1 }) else { return }
         var text = "# Run summary\n\n"
