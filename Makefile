@@ -13,7 +13,7 @@ PACKAGES := libvulkan1 libvulkan-dev glslc glslang-tools spirv-tools mesa-vulkan
 # Mesa's JIT cache: the second run of the test suite skips most shader compilation.
 export MESA_SHADER_CACHE_DIR ?= $(HOME)/.cache/mesa_shader_cache
 
-.PHONY: deps build release test test-sanitizers examples demo bench bench-peers peers-venv parity-fixtures clean
+.PHONY: deps build release test test-sanitizers crash-test examples demo bench bench-peers peers-venv parity-fixtures clean
 
 deps:
 	@missing=""; \
@@ -56,6 +56,14 @@ test-sanitizers: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 $(SANITIZED_TEST) --sanitize=address --build-path .build/asan
 	$(SWIFT) build --build-tests --sanitize=thread --build-path .build/tsan
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(SANITIZED_TEST) --sanitize=thread --build-path .build/tsan
+
+# kill -9 at random moments during train, distill, online and chain runs, then --resume: every trial
+# resumes and ends bit-equal to an uninterrupted run. `make test` runs a few trials per command;
+# this runs CRASH_TRIALS (default 24) of each, from RETORT_CRASH_SEED (default 14). About 15 minutes.
+CRASH_TRIALS ?= 24
+crash-test: deps
+	$(SWIFT) build --build-tests
+	RETORT_CRASH_TRIALS=$(CRASH_TRIALS) $(SWIFT) test --skip-build --filter CrashConsistencyTests
 
 examples: deps
 	@# SwiftPM re-plans a client only when the client's own manifest changes: drop its plan so files

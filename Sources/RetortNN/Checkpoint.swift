@@ -4,23 +4,63 @@ import RetortCheckpoint
 
 /// A training checkpoint: the model's weights as a PyTorch-compatible `state_dict` file, and beside
 /// it the optimizer state with the run state (epoch, step, …) as metadata. Each file is written
-/// atomically (temporary file + rename), so an interrupted write never leaves a broken checkpoint.
+/// as one (``AtomicFileGroup``): an interrupted write never leaves a broken checkpoint, nor weights
+/// from one step beside optimizer state from another once ``recover(in:)`` has run.
 public enum Checkpoint {
     /// `weights.safetensors` → `weights.optimizer.safetensors`.
     public static func optimizerURL(for weights: URL) -> URL {
         weights.deletingPathExtension().appendingPathExtension("optimizer").appendingPathExtension("safetensors")
     }
 
-    /// Writes the weights to `url` and the optimizer state plus `runState` beside it.
+    /// Writes the weights to `url` and the optimizer state plus `runState` beside it, as one.
     public static func save(model: any Module, optimizer: (any Optimizer)?, runState: [String: String] = [:], to url: URL) throws {
-        var weights = try model.stateDict()
-        weights.metadata = runState
-        try weights.write(to: url)
-        if let optimizer {
-            var state = try optimizer.state(parameterNames: model.parameterNamesByIdentity())
-            state.metadata = runState.merging(["learning_rate": "\(optimizer.learningRate)"]) { $1 }
-            try state.write(to: optimizerURL(for: url))
+        try save([Entry(model: model, optimizer: optimizer, runState: runState, url: url)])
+    }
+
+    /// One checkpoint of a group written together (``save(_:)``).
+    public struct Entry {
+        public var model: any Module
+        public var optimizer: (any Optimizer)?
+        public var runState: [String: String]
+        public var url: URL
+
+        public init(model: any Module, optimizer: (any Optimizer)?, runState: [String: String] = [:], url: URL) {
+            self.model = model
+            self.optimizer = optimizer
+            self.runState = runState
+            self.url = url
         }
+    }
+
+    /// Writes several checkpoints in one folder (online co-training's networks), and `files` beside
+    /// them (the metrics they go with), as one: after a crash and ``recover(in:)``, all of them are
+    /// from the same step.
+    public static func save(_ entries: [Entry], with files: [(contents: Data, url: URL)] = []) throws {
+        guard let folder = entries.first?.url.deletingLastPathComponent() else { return }
+        var files = files
+        for entry in entries {
+            guard entry.url.deletingLastPathComponent().standardizedFileURL == folder.standardizedFileURL else {
+                throw CheckpointError.mixedFolders(entry.url.path, folder.path)
+            }
+            var weights = try entry.model.stateDict()
+            weights.metadata = entry.runState
+            files.append((try weights.serialized(), entry.url))
+            if let optimizer = entry.optimizer {
+                var state = try optimizer.state(parameterNames: entry.model.parameterNamesByIdentity())
+                state.metadata = entry.runState.merging(["learning_rate": "\(optimizer.learningRate)"]) { $1 }
+                files.append((try state.serialized(), optimizerURL(for: entry.url)))
+            }
+        }
+        if let outside = files.first(where: { $0.url.deletingLastPathComponent().standardizedFileURL != folder.standardizedFileURL }) {
+            throw CheckpointError.mixedFolders(outside.url.path, folder.path)
+        }
+        try AtomicFileGroup(directory: folder).replace(files)
+    }
+
+    /// Finishes or drops a checkpoint write that a crash interrupted in `directory` (see
+    /// ``AtomicFileGroup/recover()``); call it before resuming from the folder's checkpoints.
+    public static func recover(in directory: URL) throws {
+        try AtomicFileGroup(directory: directory).recover()
     }
 
     /// Loads the weights (strictly: every key must match) and, when present, the optimizer state;
@@ -32,6 +72,10 @@ public enum Checkpoint {
         let stateURL = optimizerURL(for: url)
         if let optimizer, FileManager.default.fileExists(atPath: stateURL.path) {
             let state = try SafeTensors(contentsOf: stateURL)
+            let mismatched = weights.metadata.filter { state.metadata[$0.key] != $0.value }
+            guard mismatched.isEmpty else {
+                throw CheckpointError.inconsistent(weights: url.path, optimizer: stateURL.path, keys: mismatched.keys.sorted())
+            }
             try optimizer.loadState(state, parameterNames: model.parameterNamesByIdentity())
             if let rate = state.metadata["learning_rate"].flatMap(Double.init) { optimizer.learningRate = rate }
         }

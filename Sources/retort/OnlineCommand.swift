@@ -21,7 +21,9 @@ enum OnlineCommand: RegisteredCommand {
             lines.append("\(method.name): --models TEACHER,STUDENT --teacher-weights FILE"
                          + (method.options.isEmpty ? "" : " [\(MethodHelp.options(method.options))]"))
         }
-        return (lines + ["--resume DIR    continue from the last finished epoch"]).joined(separator: "\n")
+        return (lines + ["[--save-every-steps N]   also save the last checkpoints every N steps",
+                         "--resume DIR    continue from the last checkpoints (every epoch's end, every N steps, Ctrl-C)"])
+            .joined(separator: "\n")
     }
     static var spec: Arguments.Spec { .settings(OnlineConfiguration.keys, extra: ["config", "resume"]) }
 
@@ -79,11 +81,12 @@ enum OnlineCommand: RegisteredCommand {
         }
         let trainer = try OnlineTrainer(networks: networks, objective: objective, epochs: configuration.epochs, runDirectory: run)
         trainer.frozen = frozen
+        trainer.saveEverySteps = configuration.training.saveEverySteps
 
         try RunFolder.writeSettings(configuration.json, to: run)
-        let start = resumes ? try trainer.resume() : 0
+        let start = resumes ? try trainer.resume() : .start
         say("\(objective.name) on \(configuration.dataset): \(train.count) training and \(test.count) test images, run folder \(run.path)"
-            + (start > 0 ? ", resuming at epoch \(start + 1)" : ""))
+            + (start.epoch > 0 || start.step > 0 ? ", resuming at epoch \(start.epoch + 1) step \(start.step + 1)" : ""))
         for network in networks {
             say("  \(network.name): \(network.optimizer.groups.flatMap(\.parameters).reduce(0) { $0 + $1.count }.formatted(.number)) trained parameters, "
                 + "lr \(network.schedule.baseLearningRate) (\(network.schedule))")
@@ -97,7 +100,7 @@ enum OnlineCommand: RegisteredCommand {
         let before = trainer.history.count
         let history = try trainer.fit(train: trainLoader, test: testLoader, from: start)
         progress.finishLine()
-        for (name, metrics) in trainer.frozenMetrics.sorted(by: { $0.key < $1.key }) where start == 0 {
+        for (name, metrics) in trainer.frozenMetrics.sorted(by: { $0.key < $1.key }) where start.epoch == 0 && start.step == 0 {
             say("frozen \(name): " + String(format: "test loss %.4f top-1 %.2f%% top-5 %.2f%% ECE %.4f", metrics.testLoss, metrics.testTop1 * 100,
                                             metrics.testTop5 * 100, metrics.testCalibrationError))
         }
@@ -117,8 +120,7 @@ enum OnlineCommand: RegisteredCommand {
             }
         }
         if interrupt.isSet {
-            say("stopped: the last checkpoints are from the end of epoch \(trainer.history.count); continue with "
-                + "`retort online --resume \(run.path)` (the interrupted epoch starts again)")
+            say("stopped: saved the last checkpoints in \(run.path); continue with `retort online --resume \(run.path)`")
         } else {
             say("\nnetwork            last top-1   best top-1 (epoch)   ECE      agreement")
             for network in networks {

@@ -16,9 +16,11 @@ enum TrainCommand: RegisteredCommand {
         --schedule cosine|multistep|step|constant [--milestones A,B] [--gamma X]
         [--step-size N] [--warmup-epochs N] [--label-smoothing X] --seed N [--limit N]
         [--save-every K]   also keep the weights after every K-th epoch (epoch-<n>.safetensors)
+        [--save-every-steps N]   also save last every N steps: a crash loses at most N steps
         --out DIR   (default runs/<model>-<dataset>)
         --config FILE   the same keys in JSON; flags win
-        --resume DIR    continue a run from its last checkpoint (Ctrl-C saves it)
+        --resume DIR    continue a run from its last checkpoint (Ctrl-C saves it; after a
+        crash or kill, from the last save, or from the start if none was made)
         """
     static var usage: String {
         let kd = DistillationMethod.kd

@@ -123,12 +123,17 @@ struct TrainingJob {
         trainer.mixUp = mixUp
         trainer.seed = UInt64(settings.seed)
         trainer.saveEvery = settings.saveEvery
+        trainer.saveEverySteps = settings.saveEverySteps
 
         try RunFolder.writeSettings(configuration.json, to: run)
         let start = resumes ? try trainer.resume() : .start
         say("\(settings.model) on \(settings.dataset): \(train.count) training and \(test.count) test images, "
               + "\(model.parameterCount.formatted(.number)) parameters, run folder \(run.path)"
               + (start.epoch > 0 || start.step > 0 ? ", resuming at epoch \(start.epoch + 1) step \(start.step + 1)" : ""))
+        if start != .start, !objective.parameters().isEmpty {
+            say("note: \(objective.name)'s own state (heads, memory) is not in the checkpoint; it continues from fresh, "
+                + "so this run will not be bit-equal to an uninterrupted one")
+        }
 
         let interrupt = InterruptFlag()
         trainer.shouldStop = { interrupt.isSet }

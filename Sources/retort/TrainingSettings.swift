@@ -24,11 +24,13 @@ struct TrainingSettings: Equatable {
     var out: String?
     /// Keep the weights after every `saveEvery`-th epoch (`epoch-<n>.safetensors`).
     var saveEvery: Int?
+    /// Also save `last` after every `saveEverySteps`-th step, so a crash loses at most that many steps.
+    var saveEverySteps: Int?
 
     /// The keys, as they appear in JSON and (with `--`) on the command line.
     static let keys = ["model", "dataset", "data-dir", "epochs", "batch-size", "lr", "momentum", "weight-decay", "nesterov",
                        "schedule", "milestones", "gamma", "step-size", "warmup-epochs", "label-smoothing", "seed", "limit", "out",
-                       "save-every"]
+                       "save-every", "save-every-steps"]
 
     /// Sets one of ``keys``; the error names the key.
     mutating func set(_ setting: SettingText) throws(CLIError) {
@@ -67,6 +69,7 @@ struct TrainingSettings: Equatable {
         case "limit": limit = try setting.integer(1...Int(Int32.max))
         case "out": out = text
         case "save-every": saveEvery = try setting.integer(1...100_000)
+        case "save-every-steps": saveEverySteps = try setting.integer(1...Int(Int32.max))
         default: throw .usage("unknown training setting '\(setting.key)'")
         }
     }
@@ -81,6 +84,7 @@ struct TrainingSettings: Equatable {
         if let limit { object["limit"] = limit }
         if let out { object["out"] = out }
         if let saveEvery { object["save-every"] = saveEvery }
+        if let saveEverySteps { object["save-every-steps"] = saveEverySteps }
         return object.filter { keys.contains($0.key) }
     }
 }

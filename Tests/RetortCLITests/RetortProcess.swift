@@ -33,4 +33,46 @@ enum RetortProcess {
         return Run(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
     }
 
+    /// What a run killed from outside printed, and whether the kill came before it ended.
+    struct KilledRun {
+        var killed: Bool
+        /// The exit status (SIGKILL's when killed).
+        var status: Int32
+        var output: String
+        /// When `marker` first appeared in the output, in seconds from the start.
+        var markerSeconds: Double?
+    }
+
+    /// Runs the binary and sends it SIGKILL `delay` seconds after it starts, or after `marker` first
+    /// appears in its output when `fromMarker` (unless it ended before): no signal handler, no
+    /// flush, as a crash or an out-of-memory kill. Output and errors go to `log`.
+    static func runKilled(_ arguments: [String], after delay: Double, log: URL, marker: String? = nil,
+                          fromMarker: Bool = false) throws -> KilledRun {
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        defer { try? handle.close() }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.standardOutput = handle
+        process.standardError = handle
+        let started = Date()
+        try process.run()
+        var markerSeconds: Double?
+        func deadline() -> Date? {
+            fromMarker ? markerSeconds.map { started.addingTimeInterval($0 + delay) } : started.addingTimeInterval(delay)
+        }
+        while process.isRunning, deadline().map({ Date() < $0 }) ?? true {
+            usleep(2_000)
+            if let marker, markerSeconds == nil, ((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains(marker) {
+                markerSeconds = Date().timeIntervalSince(started)
+            }
+        }
+        let killed = process.isRunning
+        if killed { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        return KilledRun(killed: killed, status: process.terminationStatus, output: (try? String(contentsOf: log, encoding: .utf8)) ?? "",
+                         markerSeconds: markerSeconds)
+    }
+
 }

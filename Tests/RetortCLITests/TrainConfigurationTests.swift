@@ -28,10 +28,13 @@ final class TrainConfigurationTests: XCTestCase {
         XCTAssert(message(flags: ["dataset": "imagenet"]).contains("dataset must be"))
         XCTAssert(message(flags: ["schedule": "linear"]).contains("schedule must be"))
         XCTAssert(message(flags: ["milestones": "10,x"]).contains("milestones must be"))
+        XCTAssert(message(flags: ["save-every-steps": "0"]).contains("save-every-steps must be an integer"))
     }
 
     func testResolvedConfigurationRoundTripsThroughJSON() throws {
-        let configuration = try TrainConfiguration.resolve(file: nil, flags: ["model": "wrn_16_2", "limit": "500", "out": "runs/a"], switches: [])
+        let configuration = try TrainConfiguration.resolve(file: nil, flags: ["model": "wrn_16_2", "limit": "500", "out": "runs/a",
+                                                                            "save-every-steps": "50"], switches: [])
+        XCTAssertEqual(configuration.training.saveEverySteps, 50)
         let data = try JSONSerialization.data(withJSONObject: configuration.json)
         let file = try JSONSerialization.jsonObject(with: data) as? [String: Any]
         XCTAssertEqual(try TrainConfiguration.resolve(file: file, flags: [:], switches: []), configuration)

@@ -42,14 +42,8 @@ final class TrainerTests: ContextTestCase {
         return Trainer(model: model, optimizer: optimizer, schedule: schedule, epochs: epochs, runDirectory: directory)
     }
 
-    private func directory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("retort-run-\(UUID().uuidString)")
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url
-    }
-
     func testTrainingLearnsAndWritesTheRunFolder() throws {
-        let run = try directory()
+        let run = runDirectory()
         let history = try trainer(epochs: 3, directory: run).fit(train: train, test: test)
         XCTAssertEqual(history.map(\.epoch), [1, 2, 3])
         XCTAssertGreaterThan(history.last!.testTop1, 0.9, "\(history)")
@@ -67,7 +61,7 @@ final class TrainerTests: ContextTestCase {
     /// `saveEvery` keeps the weights of every K-th epoch, each as that epoch's model (its recorded
     /// test accuracy is what the weights reach when evaluated again).
     func testSaveEveryKeepsIntermediateCheckpoints() throws {
-        let run = try directory()
+        let run = runDirectory()
         let trainer = try trainer(epochs: 5, directory: run)
         trainer.saveEvery = 2
         let history = try trainer.fit(train: train, test: test)
@@ -84,7 +78,7 @@ final class TrainerTests: ContextTestCase {
     /// Runs interrupted at an epoch boundary and in the middle of an epoch, then resumed, end with
     /// the same weights and metrics as one that ran straight through.
     func testResumedRunEndsWithTheSameWeights() throws {
-        let straight = try trainer(epochs: 3, directory: try directory())
+        let straight = try trainer(epochs: 3, directory: runDirectory())
         let straightHistory = try straight.fit(train: train, test: test)
         for stopAfter in [6, 7] {  // 3 steps per epoch: after epoch 2, and one step into epoch 3
             try checkResume(stoppingAfter: stopAfter, against: straight, straightHistory)
@@ -92,7 +86,7 @@ final class TrainerTests: ContextTestCase {
     }
 
     private func checkResume(stoppingAfter stopAfter: Int, against straight: Trainer, _ straightHistory: [EpochMetrics]) throws {
-        let run = try directory()
+        let run = runDirectory()
         let interrupted = try trainer(epochs: 3, directory: run)
         var steps = 0
         interrupted.onStep = { _ in steps += 1 }
@@ -112,9 +106,9 @@ final class TrainerTests: ContextTestCase {
     /// A student distilled from a trained teacher (KD: 0.1·CE + 0.9·T²·KL) learns the task (more slowly
     /// than with plain cross-entropy on this tiny task: 8 epochs of 3 steps).
     func testDistillationFromATrainedTeacher() throws {
-        let teacher = try trainer(epochs: 3, directory: try directory())
+        let teacher = try trainer(epochs: 3, directory: runDirectory())
         try teacher.fit(train: train, test: test)
-        let student = try trainer(epochs: 8, directory: try directory())
+        let student = try trainer(epochs: 8, directory: runDirectory())
         student.teachers = [teacher.model]
         student.objective = WeightedLoss([(0.1, CrossEntropyLoss()), (0.9, KnowledgeDistillation(temperature: 4))])
         let teacherBefore = try teacher.model.parameters()[0].toArray()
@@ -173,7 +167,7 @@ final class TrainerTests: ContextTestCase {
 
     /// MixUp feeds mixed images to the student and soft targets to the objective.
     func testMixUpTrainsOnSoftTargets() throws {
-        let trainer = try trainer(epochs: 3, directory: try directory())
+        let trainer = try trainer(epochs: 3, directory: runDirectory())
         trainer.mixUp = MixUp(classes: 4, alpha: 1, unmixedFraction: 0.5)
         trainer.seed = 5
         let history = try trainer.fit(train: train, test: test)
@@ -189,20 +183,20 @@ final class TrainerTests: ContextTestCase {
             var teacherCount: ClosedRange<Int> { 0...0 }
             func loss(_ step: DistillationStep) throws -> Tensor { try step.student.logits.crossEntropy(labels: step.labels).scaled(by: 0) }
         }
-        let trainer = try trainer(epochs: 3, directory: try directory(), learningRate: 0)
+        let trainer = try trainer(epochs: 3, directory: runDirectory(), learningRate: 0)
         trainer.objective = NoSignal()
         XCTAssertThrowsError(try trainer.fit(train: train, test: test)) { error in
             XCTAssert("\(error)".contains("epochs 1 and 2 ended at chance") && "\(error)".contains("--dkd-warmup"), "\(error)")
         }
         XCTAssertEqual(trainer.history.count, 1, "the first chance epoch alone does not stop the run")
-        let unguarded = try self.trainer(epochs: 2, directory: try directory(), learningRate: 0)
+        let unguarded = try self.trainer(epochs: 2, directory: runDirectory(), learningRate: 0)
         unguarded.objective = NoSignal()
         unguarded.stopsOnCollapse = false
         XCTAssertEqual(try unguarded.fit(train: train, test: test).count, 2)
     }
 
     func testNonFiniteLossStopsAndKeepsTheLastGoodCheckpoint() throws {
-        let run = try directory()
+        let run = runDirectory()
         var poisoned = train
         poisoned.poison = 1
         let trainer = try trainer(epochs: 3, directory: run)
@@ -215,7 +209,7 @@ final class TrainerTests: ContextTestCase {
     }
 
     func testStopRequestSavesAndResumesAtThatEpoch() throws {
-        let run = try directory()
+        let run = runDirectory()
         let trainer = try trainer(epochs: 3, directory: run)
         var steps = 0
         trainer.onStep = { _ in steps += 1 }

@@ -43,6 +43,24 @@ final class CheckpointTests: ContextTestCase {
         XCTAssertEqual(leftovers, [], "atomic writes leave no temporary files")
     }
 
+    /// Weights and optimizer state from different saves (files copied by hand, a crash of an older
+    /// writer) are refused, naming both files, instead of resuming with a mismatched momentum.
+    func testWeightsAndStateFromDifferentStepsAreRefused() throws {
+        let directory = try makeTemporaryDirectory(for: self)
+        let model = try ModelZoo.make("plane2", classes: 10, context: context, seed: 1)
+        let optimizer = try SGDOptimizer(parameters: model.parameters(), options: .init(learningRate: 0.1, momentum: 0.9), context: context)
+        let url = directory.appendingPathComponent("last.safetensors"), other = directory.appendingPathComponent("other.safetensors")
+        try Checkpoint.save(model: model, optimizer: optimizer, runState: ["epoch": "1", "step": "3"], to: url)
+        try Checkpoint.save(model: model, optimizer: optimizer, runState: ["epoch": "1", "step": "4"], to: other)
+        try FileManager.default.removeItem(at: Checkpoint.optimizerURL(for: url))
+        try FileManager.default.copyItem(at: Checkpoint.optimizerURL(for: other), to: Checkpoint.optimizerURL(for: url))
+        XCTAssertThrowsError(try Checkpoint.load(into: model, optimizer: optimizer, from: url)) { error in
+            XCTAssertEqual(error as? CheckpointError, .inconsistent(weights: url.path, optimizer: Checkpoint.optimizerURL(for: url).path,
+                                                                   keys: ["step"]))
+        }
+        XCTAssertEqual(try Checkpoint.load(into: model, optimizer: nil, from: url)["step"], "3", "the weights alone still load")
+    }
+
     func testOptimizerStateUsesPyTorchNames() throws {
         let model = try ModelZoo.make("plane2", classes: 10, context: context)
         let optimizer = try AdamWOptimizer(parameters: model.parameters(), options: .init(), context: context)

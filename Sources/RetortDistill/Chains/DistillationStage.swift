@@ -151,6 +151,7 @@ struct StageExecutor {
             let seconds = previous?.seconds ?? history.map(\.seconds).reduce(0, +)
             log("\(request.name): finished run found in \(request.directory.path) (\(history.count) epochs, best.safetensors); reusing it")
             var summary = Self.summary(of: request, result: StageResult(history: history, parameterCount: parameters, seconds: seconds))
+            if previous == nil { try Self.encoder.encode(summary).write(to: record, options: .atomic) }  // killed before writing it
             summary.reused = true
             return (summary, false)
         } else if FileManager.default.fileExists(atPath: request.directory.appendingPathComponent("last.safetensors").path) {

@@ -52,7 +52,11 @@ public struct DIST: DistillationLoss {
             return (centered, try centered.squared().sum(alongAxis: 1).squareRoot())  // [R, K], [R]
         }
         let dot = try (centeredA * centeredB).sum(alongAxis: 1)                  // [R]
-        let normA = try centeredA.squared().sum(alongAxis: 1).squareRoot()        // [R]
+        // ‖a‖ floored at ε: a constant row (a dead network's identical outputs) has no correlation
+        // and gets a zero gradient, not √0's infinite one (PyTorch's cosine_similarity clamps too).
+        let squares = try centeredA.squared().sum(alongAxis: 1)                    // [R]
+        let floor = try Tensor.full(epsilon * epsilon, shape: [1], context: context)
+        let normA = try ((squares - floor).relu() + floor).squareRoot()            // [R]
         let denominator = try normA * normB + Tensor.full(epsilon, shape: [1], context: context)  // [R]
         return try (dot / denominator).mean()
     }

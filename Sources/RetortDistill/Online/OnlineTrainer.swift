@@ -18,9 +18,10 @@ import RetortNN
 /// - `frozen.json`: frozen networks' test metrics, measured once before the first epoch;
 /// - `summary.md`: a per-network table.
 ///
-/// A run resumes from the `last` checkpoints at an epoch boundary: a run stopped mid-epoch (Ctrl-C,
-/// ``shouldStop``) continues from the start of that epoch, the steps of it already taken are
-/// repeated (per-step resume would need every network's and the objective's mid-epoch state).
+/// A run resumes at the step of its `last` checkpoints (saved together, at the end of every epoch,
+/// every ``saveEverySteps`` steps and when ``shouldStop`` stops it) with that epoch's running sums,
+/// so a resumed run ends with the same weights and metrics as an uninterrupted one. The objectives
+/// keep no state between steps other than the mode, which is saved with the sums.
 public final class OnlineTrainer {
     public let networks: [OnlineNetwork]
     public let objective: any OnlineObjective
@@ -32,9 +33,11 @@ public final class OnlineTrainer {
     /// Called after every step with the sum of the step's losses and the networks' mean training
     /// accuracy so far this epoch.
     public var onStep: ((Trainer.StepProgress) -> Void)?
-    /// Checked after every step: when it returns true, training stops; the `last` checkpoints stay
-    /// at the previous epoch boundary.
+    /// Checked after every step: when it returns true, training saves the `last` checkpoints and stops.
     public var shouldStop: () -> Bool = { false }
+    /// Also saves the `last` checkpoints after every `saveEverySteps`-th step of an epoch, so a crash
+    /// loses at most that many steps instead of up to an epoch.
+    public var saveEverySteps: Int?
 
     public private(set) var history: [OnlineEpochMetrics] = []
     public private(set) var frozenMetrics: [String: FrozenNetworkMetrics] = [:]
@@ -71,50 +74,62 @@ public final class OnlineTrainer {
 
     // MARK: Resume
 
-    /// Restores every network's `last` checkpoint (weights, optimizer) and the metrics so far;
-    /// returns the epoch to continue from (0-based).
-    public func resume() throws -> Int {
-        var epochs: [String: Int] = [:]
+    /// Restores every network's `last` checkpoint (weights, optimizer), the metrics so far and the
+    /// running sums; returns where to continue. Finishes or drops a checkpoint write a crash
+    /// interrupted first (``Checkpoint/recover(in:)``). A folder without `last` checkpoints (a run
+    /// stopped before its first one) continues from the start.
+    public func resume() throws -> OnlineResumePoint {
+        try Checkpoint.recover(in: runDirectory)
+        guard networks.contains(where: { FileManager.default.fileExists(atPath: lastURL($0.name).path) }) else {
+            history = []
+            return .start
+        }
+        var points: [String: OnlineResumePoint] = [:]
         for network in networks {
             let url = lastURL(network.name)
             guard FileManager.default.fileExists(atPath: url.path) else {
                 throw TrainingError.invalidRunDirectory("\(runDirectory.path) has no \(url.lastPathComponent) to resume from")
             }
             let state = try Checkpoint.load(into: network.model, optimizer: network.optimizer, from: url)
-            guard let epoch = state["epoch"].flatMap(Int.init) else {
-                throw TrainingError.invalidRunDirectory("\(url.path) does not record its epoch")
+            guard let point = OnlineResumePoint(runState: state, networks: networks.count) else {
+                throw TrainingError.invalidRunDirectory("\(url.path) does not record its epoch, step and running sums")
             }
-            epochs[network.name] = epoch
-            lastMode = state["mode"].flatMap { $0.isEmpty ? nil : $0 }
+            points[network.name] = point
         }
-        guard let epoch = epochs.values.first, Set(epochs.values).count == 1 else {
-            throw TrainingError.invalidRunDirectory("the last checkpoints in \(runDirectory.path) are from different epochs "
-                                                    + "(\(epochs.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))); "
-                                                    + "start a new run")
+        guard let point = points.values.first, points.values.allSatisfy({ $0 == point }) else {
+            let found = points.sorted { $0.key < $1.key }.map { "\($0.key): epoch \($0.value.epoch + 1) step \($0.value.step)" }
+            throw TrainingError.invalidRunDirectory("the last checkpoints in \(runDirectory.path) are from different steps "
+                                                    + "(\(found.joined(separator: ", "))); start a new run")
         }
+        lastMode = point.mode
         let lines = (try? String(contentsOf: metricsURL, encoding: .utf8))?.split(separator: "\n") ?? []
-        history = try lines.prefix(epoch).map { try JSONDecoder().decode(OnlineEpochMetrics.self, from: Data($0.utf8)) }
+        history = try lines.prefix(point.epoch).map { try JSONDecoder().decode(OnlineEpochMetrics.self, from: Data($0.utf8)) }
         if let data = try? Data(contentsOf: frozenURL) {
             frozenMetrics = try JSONDecoder().decode([String: FrozenNetworkMetrics].self, from: data)
         }
-        // Drop the mode rows of the epoch that was interrupted.
+        // Keep the mode rows written before the point: complete rows only (a kill can cut the last one).
         if let text = try? String(contentsOf: modesURL, encoding: .utf8) {
-            let rows = text.split(separator: "\n")
-            let kept = rows.prefix(1) + rows.dropFirst().filter { row in row.split(separator: ",").first.flatMap { Int($0) }.map { $0 <= epoch } ?? false }
+            let rows = text.split(separator: "\n", omittingEmptySubsequences: false)
+            let columns = rows.first?.split(separator: ",", omittingEmptySubsequences: false).count ?? 0
+            let kept = rows.prefix(1) + rows.dropFirst().filter { row in
+                let fields = row.split(separator: ",", omittingEmptySubsequences: false)
+                guard fields.count == columns, let epoch = Int(fields[0]), let step = Int(fields[1]) else { return false }
+                return point.precedes(rowEpoch: epoch, rowStep: step)
+            }
             try (kept.joined(separator: "\n") + "\n").write(to: modesURL, atomically: true, encoding: .utf8)
         }
-        return epoch
+        return point
     }
 
     // MARK: Training
 
-    /// Trains from `startEpoch` (0-based) to `epochs`, evaluating every network on `test` after each epoch.
+    /// Trains from `start` to `epochs`, evaluating every network on `test` after each epoch.
     @discardableResult
-    public func fit(train: any BatchSource, test: any BatchSource, from startEpoch: Int = 0) throws -> [OnlineEpochMetrics] {
+    public func fit(train: any BatchSource, test: any BatchSource, from start: OnlineResumePoint = .start) throws -> [OnlineEpochMetrics] {
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
         let context = networks[0].model.parameters()[0].context
         let models = networks.map(\.model)
-        if startEpoch == 0 {
+        if start.epoch == 0, start.step == 0 {
             try evaluateFrozen(test)
             if !objective.modes.isEmpty {
                 try (["epoch", "step", "mode"] + objective.diagnosticKeys).joined(separator: ",").appending("\n")
@@ -122,7 +137,7 @@ public final class OnlineTrainer {
             }
         }
         let count = networks.count
-        for epoch in startEpoch..<epochs {
+        for epoch in start.epoch..<epochs {
             let started = Date()
             for network in networks {
                 network.optimizer.learningRate = network.schedule.learningRate(epoch: epoch)
@@ -132,8 +147,21 @@ public final class OnlineTrainer {
             var correct = [Int](repeating: 0, count: count), updates = [Int](repeating: 0, count: count), seen = 0
             var counters = Dictionary(uniqueKeysWithValues: objective.modes.map { ("\($0)_steps", 0) })
             if !objective.modes.isEmpty { counters["switches"] = 0 }
+            let resuming = epoch == start.epoch && start.step > 0
+            if resuming {
+                (lossSums, lossSeen, correct, updates, seen, counters) = (start.lossSums, start.lossSeen, start.correct, start.updates,
+                                                                          start.seen, start.counters)
+            }
             var modeRows: [String] = []
-            for (step, batch) in try train.epochBatches(epoch).enumerated() {
+            /// Saves the `last` checkpoints at this point of the epoch (after its mode rows).
+            func saveLast(step: Int) throws {
+                if !modeRows.isEmpty { try append(modeRows.joined(separator: "\n") + "\n", to: modesURL) }
+                modeRows = []
+                let point = OnlineResumePoint(epoch: epoch, step: step, lossSums: lossSums, lossSeen: lossSeen, correct: correct,
+                                              updates: updates, seen: seen, counters: counters, mode: lastMode)
+                try saveLastCheckpoints(point)
+            }
+            for (step, batch) in try train.epochBatches(epoch).enumerated() where !resuming || step >= start.step {
                 let x = try Tensor(batch.images, shape: batch.shape, context: context)
                 for network in networks { try network.optimizer.zeroGrad() }
                 let (logits, frozenLogits) = try objective.forward(models, input: x)
@@ -172,7 +200,11 @@ public final class OnlineTrainer {
                 }
                 onStep?(Trainer.StepProgress(epoch: epoch, step: step, stepsPerEpoch: train.batchesPerEpoch, loss: stepLoss,
                                              accuracy: Double(correct.reduce(0, +)) / Double(max(seen * count, 1))))
-                if shouldStop() { return history }
+                if shouldStop() {
+                    try saveLast(step: step + 1)
+                    return history
+                }
+                if let saveEverySteps, (step + 1) % saveEverySteps == 0, step + 1 < train.batchesPerEpoch { try saveLast(step: step + 1) }
             }
             let seconds = Date().timeIntervalSince(started)
             let evaluations = try networks.map { try Evaluation.run($0.model, on: test, keepLogits: true) }
@@ -192,7 +224,7 @@ public final class OnlineTrainer {
             }
             let metrics = OnlineEpochMetrics(epoch: epoch + 1, seconds: seconds, networks: perNetwork, updates: perNetworkUpdates, counters: counters)
             if !modeRows.isEmpty { try append(modeRows.joined(separator: "\n") + "\n", to: modesURL) }
-            let runState = ["epoch": "\(epoch + 1)", "mode": lastMode ?? ""]
+            let runState = OnlineResumePoint(epoch: epoch + 1, mode: lastMode).runState
             for network in networks {
                 let top1 = perNetwork[network.name]?.testTop1 ?? 0
                 if top1 > (history.compactMap { $0.networks[network.name]?.testTop1 }.max() ?? -1) {
@@ -200,11 +232,10 @@ public final class OnlineTrainer {
                 }
             }
             history.append(metrics)
-            try writeMetrics()
-            for network in networks {
-                try Checkpoint.save(model: network.model, optimizer: network.optimizer, runState: runState, to: lastURL(network.name))
-            }
             try writeSummary()
+            // Last, the metrics and the `last` checkpoints as one: the epoch is done once they are.
+            try saveLastCheckpoints(OnlineResumePoint(epoch: epoch + 1, mode: lastMode),
+                                    with: [(try JSONLines.data(history), metricsURL)])
         }
         return history
     }
@@ -215,6 +246,12 @@ public final class OnlineTrainer {
     }
 
     // MARK: Run folder
+
+    /// Every network's `last` checkpoint with `point` as run state, written as one.
+    private func saveLastCheckpoints(_ point: OnlineResumePoint, with files: [(contents: Data, url: URL)] = []) throws {
+        try Checkpoint.save(networks.map { Checkpoint.Entry(model: $0.model, optimizer: $0.optimizer, runState: point.runState,
+                                                            url: lastURL($0.name)) }, with: files)
+    }
 
     private func evaluateFrozen(_ test: any BatchSource) throws {
         guard !frozen.isEmpty else { return }
@@ -238,7 +275,6 @@ public final class OnlineTrainer {
         try handle.write(contentsOf: Data(text.utf8))
     }
 
-    private func writeMetrics() throws { try JSONLines.write(history, to: metricsURL) }
 
     private func writeSummary() throws {
         guard let last = history.last else { return }

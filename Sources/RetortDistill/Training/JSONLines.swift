@@ -3,10 +3,11 @@ import Foundation
 /// `metrics.jsonl`-style files: one JSON object per line, keys sorted, the whole file replaced
 /// atomically (so a reader never sees half a line).
 enum JSONLines {
-    static func write<Item: Encodable>(_ items: [Item], to url: URL) throws {
+    /// The file's bytes: one line per item (written with the checkpoints, as one).
+    static func data<Item: Encodable>(_ items: [Item]) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let lines = try items.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
-        try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
+        return Data((lines.joined(separator: "\n") + "\n").utf8)
     }
 }

@@ -33,6 +33,9 @@ public final class Trainer {
     /// Keeps the weights after every `saveEvery`-th epoch as `epoch-<n>.safetensors` (n = 1-based
     /// epoch), beside `last` and `best`: intermediate teachers for a sweep.
     public var saveEvery: Int?
+    /// Also saves `last` after every `saveEverySteps`-th step of an epoch (besides the end of every
+    /// epoch), so a crash loses at most that many steps instead of up to an epoch.
+    public var saveEverySteps: Int?
 
     /// Called after every step; the CLI draws progress from it.
     public var onStep: ((StepProgress) -> Void)?
@@ -85,10 +88,14 @@ public final class Trainer {
         }
     }
 
-    /// Restores `last` and the metrics so far; returns where to continue.
+    /// Restores `last` and the metrics so far; returns where to continue. Finishes or drops a
+    /// checkpoint write a crash interrupted first (``Checkpoint/recover(in:)``). A folder without
+    /// `last` (a run stopped before its first checkpoint) continues from the start.
     public func resume() throws -> ResumePoint {
+        try Checkpoint.recover(in: runDirectory)
         guard FileManager.default.fileExists(atPath: lastURL.path) else {
-            throw TrainingError.invalidRunDirectory("\(runDirectory.path) has no last.safetensors to resume from")
+            history = []
+            return .start
         }
         let state = try Checkpoint.load(into: model, optimizer: optimizer, from: lastURL)
         guard let epoch = state["epoch"].flatMap(Int.init), let step = state["step"].flatMap(Int.init) else {
@@ -147,10 +154,12 @@ public final class Trainer {
                 seen += batch.labels.count
                 onStep?(StepProgress(epoch: epoch, step: step, stepsPerEpoch: train.batchesPerEpoch, loss: value,
                                      accuracy: Double(correct) / Double(max(seen, 1))))
+                let point = ResumePoint(epoch: epoch, step: step + 1, lossSum: lossSum, correct: correct, seen: seen)
                 if shouldStop() {
-                    try save(ResumePoint(epoch: epoch, step: step + 1, lossSum: lossSum, correct: correct, seen: seen), to: lastURL)
+                    try save(point, to: lastURL)
                     return history
                 }
+                if let saveEverySteps, (step + 1) % saveEverySteps == 0, step + 1 < train.batchesPerEpoch { try save(point, to: lastURL) }
             }
             let evaluation = try evaluateWithFidelity(test)
             let (testLoss, top1, top5) = (evaluation.loss, evaluation.top1, evaluation.top5)
@@ -169,13 +178,15 @@ public final class Trainer {
             let next = ResumePoint(epoch: epoch + 1)
             if top1 > (history.map(\.testTop1).max() ?? -1) { try save(next, to: bestURL) }
             history.append(metrics)
-            try writeMetrics()
-            try save(next, to: lastURL)
             if let saveEvery, saveEvery > 0, (epoch + 1) % saveEvery == 0 {
                 try Checkpoint.save(model: model, optimizer: nil, runState: next.runState.merging(["test_top1": "\(top1)"]) { $1 },
                                     to: Self.intermediateURL(epoch: epoch + 1, in: runDirectory))
             }
             try writeSummary()
+            // Last, the metrics and `last` as one: the epoch is done once they are (a crash before
+            // repeats it, rewriting the files above the same way); never a missing or repeated line.
+            try Checkpoint.save([Checkpoint.Entry(model: model, optimizer: optimizer, runState: next.runState, url: lastURL)],
+                                with: [(try JSONLines.data(history), metricsURL)])
         }
         return history
     }
@@ -219,8 +230,6 @@ public final class Trainer {
     private func save(_ point: ResumePoint, to url: URL) throws {
         try Checkpoint.save(model: model, optimizer: optimizer, runState: point.runState, to: url)
     }
-
-    private func writeMetrics() throws { try JSONLines.write(history, to: metricsURL) }
 
     private func writeSummary() throws {
         guard let last = history.last, let best = history.max(by: { $0.testTop1 < $1.testTop1 }) else { return }

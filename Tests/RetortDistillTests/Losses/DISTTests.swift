@@ -78,6 +78,17 @@ final class DISTTests: ContextTestCase {
         }
     }
 
+    /// A student whose outputs are the same for every sample (a network whose ReLUs all died: its
+    /// logits are its bias) has constant columns; its loss and gradient stay finite.
+    func testConstantStudentGetsAFiniteGradient() throws {
+        let constant = Array(student.prefix(classes))
+        let rows = Array((0..<6).map { _ in constant }.joined())
+        let value = try lossValue(DIST(), student: rows, teachers: [teacher], labels: labels)
+        XCTAssert(value.isFinite, "\(value)")
+        let gradient = try studentGradient(DIST(), student: rows, teacher: teacher, labels: labels)
+        XCTAssert(gradient.allSatisfy(\.isFinite), "\(gradient)")
+    }
+
     func testMissingTeacherIsAnError() throws {
         let step = logitStep(student: try tensor(student, [6, classes]), teachers: [], labels: labels)
         XCTAssertThrowsError(try DIST().loss(step)) { error in

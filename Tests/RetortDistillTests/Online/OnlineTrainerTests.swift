@@ -22,12 +22,6 @@ final class OnlineTrainerTests: ContextTestCase {
     private let train = SyntheticSource(count: 96, batchSize: 32, classes: 4, side: 16, seed: 1)
     private let test = SyntheticSource(count: 64, batchSize: 32, classes: 4, side: 16, seed: 1)
 
-    private func directory() -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("retort-online-\(UUID().uuidString)")
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url
-    }
-
     /// A plane2 at learning rate 0.01: two fresh networks' mutual KL gradients are as large as their
     /// cross-entropy's (each pulls the other toward its own random class bias, coherently over the
     /// batch), and at 0.05 with momentum 0.9 DML overshoots on this task.
@@ -49,11 +43,11 @@ final class OnlineTrainerTests: ContextTestCase {
     /// With each network's own cross-entropy, each network trains exactly as it would alone in
     /// ``Trainer``: one backward of the summed losses gives each network its own gradient.
     func testIndependentLossesTrainEachNetworkAsAlone() throws {
-        let online = try trainer(CrossEntropyPerNetwork(), epochs: 2, directory: directory())
+        let online = try trainer(CrossEntropyPerNetwork(), epochs: 2, directory: runDirectory())
         try online.fit(train: train, test: test)
         for (index, seed) in [(0, UInt64(3)), (1, 4)] {
             let alone = try network("alone", seed: seed, epochs: 2)
-            try Trainer(model: alone.model, optimizer: alone.optimizer, schedule: alone.schedule, epochs: 2, runDirectory: directory())
+            try Trainer(model: alone.model, optimizer: alone.optimizer, schedule: alone.schedule, epochs: 2, runDirectory: runDirectory())
                 .fit(train: train, test: test)
             let expected = try values(alone.model), got = try values(online.networks[index].model)
             for (a, b) in zip(expected, got) { XCTAssertLessThanOrEqual(maxRelativeError(b, a.map(Double.init)), 1e-5, "network \(index)") }
@@ -63,7 +57,7 @@ final class OnlineTrainerTests: ContextTestCase {
     /// A network without a loss on a batch does not step (SwitOKD's paused teacher): its weights
     /// stay as they were while the other network's change.
     func testOnlyTheNetworksWithALossStep() throws {
-        let run = directory()
+        let run = runDirectory()
         let online = try trainer(CrossEntropyPerNetwork(steps: { network, _ in network == 1 }, mode: { _ in "expert" }), epochs: 1, directory: run)
         let before = try online.networks.map { try values($0.model) }
         let history = try online.fit(train: train, test: test)
@@ -76,7 +70,7 @@ final class OnlineTrainerTests: ContextTestCase {
     /// Mode counters and the per-step log: switches count changes from the step before, across the
     /// epoch boundary too.
     func testModesAreCountedAndLogged() throws {
-        let run = directory()
+        let run = runDirectory()
         let objective = CrossEntropyPerNetwork(steps: { network, step in network == 1 || step % 2 == 1 },
                                                mode: { $0 % 2 == 0 ? "expert" : "learning" })
         let online = try trainer(objective, epochs: 2, directory: run)
@@ -102,7 +96,7 @@ final class OnlineTrainerTests: ContextTestCase {
     /// The run folder: every network's metrics under its name in each line of `metrics.jsonl`, its
     /// own `last`/`best` checkpoints, and a summary row per network.
     func testRunFolderHoldsEveryNetworkUnderItsName() throws {
-        let run = directory()
+        let run = runDirectory()
         let history = try trainer(DeepMutualLearning(), epochs: 2, directory: run).fit(train: train, test: test)
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: run.path))
         XCTAssertEqual(files, ["metrics.jsonl", "summary.md", "a.last.safetensors", "a.last.optimizer.safetensors", "a.best.safetensors",
@@ -130,51 +124,54 @@ final class OnlineTrainerTests: ContextTestCase {
         XCTAssert(summary.contains("| a |") && summary.contains("| b |") && summary.contains("method: dml"), summary)
     }
 
-    /// Stopped in the middle of the second epoch and resumed, a run ends with the same weights and
-    /// metrics as one that ran straight through (the interrupted epoch starts again).
-    func testResumeFromTheLastEpochBoundary() throws {
-        let straight = try trainer(DeepMutualLearning(), epochs: 3, directory: directory())
+    /// Stopped in the middle of the second epoch and resumed at that step, a run ends with the same
+    /// weights and metrics as one that ran straight through.
+    func testResumeAtTheStep() throws {
+        let straight = try trainer(DeepMutualLearning(), epochs: 3, directory: runDirectory())
         let straightHistory = try straight.fit(train: train, test: test)
-        let run = directory()
+        let run = runDirectory()
         let interrupted = try trainer(DeepMutualLearning(), epochs: 3, directory: run)
         var steps = 0
         interrupted.onStep = { _ in steps += 1 }
         interrupted.shouldStop = { steps == 5 }
         XCTAssertEqual(try interrupted.fit(train: train, test: test).count, 1)
         let resumed = try trainer(DeepMutualLearning(), epochs: 3, directory: run)
-        XCTAssertEqual(try resumed.resume(), 1)
-        let history = try resumed.fit(train: train, test: test, from: 1)
+        let point = try resumed.resume()
+        XCTAssertEqual([point.epoch, point.step], [1, 2], "3 steps per epoch: stopped after the second of epoch 2")
+        let history = try resumed.fit(train: train, test: test, from: point)
         for index in 0..<2 {
             XCTAssertEqual(try values(resumed.networks[index].model), try values(straight.networks[index].model), "network \(index)")
         }
         XCTAssertEqual(history.map { $0.networks["a"]?.testTop1 }, straightHistory.map { $0.networks["a"]?.testTop1 })
         XCTAssertEqual(history.map { $0.networks["b"]?.trainLoss }, straightHistory.map { $0.networks["b"]?.trainLoss })
+        XCTAssertEqual(history.map { $0.networks["a"]?.trainAccuracy }, straightHistory.map { $0.networks["a"]?.trainAccuracy })
+        XCTAssertEqual(history.map(\.updates), straightHistory.map(\.updates))
     }
 
     func testNonFiniteLossStopsTheRun() throws {
         var poisoned = train
         poisoned.poison = 1
-        let run = directory()
+        let run = runDirectory()
         XCTAssertThrowsError(try trainer(DeepMutualLearning(), epochs: 3, directory: run).fit(train: poisoned, test: test)) { error in
             guard case TrainingError.nonFiniteLoss(let epoch, _, _) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(epoch, 1)
         }
-        XCTAssertEqual(try trainer(DeepMutualLearning(), epochs: 3, directory: run).resume(), 1, "epoch 1's checkpoints survive")
+        XCTAssertEqual(try trainer(DeepMutualLearning(), epochs: 3, directory: run).resume().epoch, 1, "epoch 1's checkpoints survive")
     }
 
     func testNamesAreUniqueAndCountsChecked() throws {
         XCTAssertEqual(OnlineNetwork.uniqueNames(["plane2", "plane4", "plane2"]), ["plane2-a", "plane4", "plane2-b"])
         XCTAssertEqual(OnlineNetwork.uniqueNames(["resnet8", "resnet20"]), ["resnet8", "resnet20"])
         XCTAssertThrowsError(try OnlineTrainer(networks: [network("x", seed: 1, epochs: 1), network("x", seed: 2, epochs: 1)],
-                                               objective: DeepMutualLearning(), epochs: 1, runDirectory: directory())) {
+                                               objective: DeepMutualLearning(), epochs: 1, runDirectory: runDirectory())) {
             XCTAssert("\($0)".contains("unique"), "\($0)")
         }
         XCTAssertThrowsError(try OnlineTrainer(networks: [network("x", seed: 1, epochs: 1)], objective: DeepMutualLearning(), epochs: 1,
-                                               runDirectory: directory())) {
+                                               runDirectory: runDirectory())) {
             XCTAssert("\($0)".contains("dml trains 2 or more networks"), "\($0)")
         }
         XCTAssertThrowsError(try OnlineTrainer(networks: [network("x", seed: 1, epochs: 1), network("y", seed: 2, epochs: 1), network("z", seed: 3, epochs: 1)],
-                                               objective: SwitchableOnlineKD(), epochs: 1, runDirectory: directory())) {
+                                               objective: SwitchableOnlineKD(), epochs: 1, runDirectory: runDirectory())) {
             XCTAssert("\($0)".contains("switokd trains 2 networks"), "\($0)")
         }
     }
