@@ -3,8 +3,10 @@ import Retort
 import RetortCheckpoint
 
 /// A training checkpoint: the model's weights as a PyTorch-compatible `state_dict` file, and beside
-/// it the optimizer state with the run state (epoch, step, …) as metadata. Each file is written
-/// atomically (temporary file + rename), so an interrupted write never leaves a broken checkpoint.
+/// it the optimizer state with the run state (epoch, step, …) as metadata. Both files are written in
+/// full to temporary files and flushed before either replaces its predecessor (temporary file +
+/// rename), so an interrupted write never leaves a broken checkpoint, and a write that fails (a full
+/// disk, a file-size limit, a read-only folder) replaces neither and names the file it could not write.
 public enum Checkpoint {
     /// `weights.safetensors` → `weights.optimizer.safetensors`.
     public static func optimizerURL(for weights: URL) -> URL {
@@ -12,14 +14,22 @@ public enum Checkpoint {
     }
 
     /// Writes the weights to `url` and the optimizer state plus `runState` beside it.
+    /// - Throws: ``SafeTensorsError/writeFailed(file:reason:)`` naming the file, with the previous
+    ///   checkpoint left as it was.
     public static func save(model: any Module, optimizer: (any Optimizer)?, runState: [String: String] = [:], to url: URL) throws {
         var weights = try model.stateDict()
         weights.metadata = runState
-        try weights.write(to: url)
+        var files = [(weights, url)]
         if let optimizer {
             var state = try optimizer.state(parameterNames: model.parameterNamesByIdentity())
             state.metadata = runState.merging(["learning_rate": "\(optimizer.learningRate)"]) { $1 }
-            try state.write(to: optimizerURL(for: url))
+            files.append((state, optimizerURL(for: url)))
+        }
+        do {
+            let staged = try files.map { file, url in try AtomicFile.stage(file.serialized(), at: url) }
+            for file in staged { try file.commit() }
+        } catch let failure as AtomicFile.Failure {
+            throw SafeTensorsError.writeFailed(file: failure.path, reason: failure.reason)
         }
     }
 

@@ -19,6 +19,8 @@ enum TrainCommand: RegisteredCommand {
         --out DIR   (default runs/<model>-<dataset>)
         --config FILE   the same keys in JSON; flags win
         --resume DIR    continue a run from its last checkpoint (Ctrl-C saves it)
+        [--force]   --out DIR holds a previous run: start over (removes its checkpoints,
+        metrics and summaries; without it the command refuses and writes nothing)
         """
     static var usage: String {
         let kd = DistillationMethod.kd
@@ -31,7 +33,7 @@ enum TrainCommand: RegisteredCommand {
             """
     }
     static var spec: Arguments.Spec {
-        .settings(TrainConfiguration.keys + TrainConfiguration.renamedKeys.keys, extra: ["config", "resume"])
+        .settings(TrainConfiguration.keys + TrainConfiguration.renamedKeys.keys, flags: ["nesterov", "force"], extra: ["config", "resume"])
     }
 
     static func run(_ arguments: Arguments) throws { try TrainingJob.run(TrainConfiguration.self, arguments) }

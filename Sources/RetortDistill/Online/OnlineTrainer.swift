@@ -271,6 +271,6 @@ public final class OnlineTrainer {
                 .joined(separator: " | ") + String(format: " | %.1f |", metrics.seconds)
                 + counterKeys.map { " \(metrics.counters[$0] ?? 0) |" }.joined() + "\n"
         }
-        try text.write(to: runDirectory.appendingPathComponent("summary.md"), atomically: true, encoding: .utf8)
+        try AtomicFile.write(text, to: runDirectory.appendingPathComponent("summary.md"))
     }
 }

@@ -238,6 +238,6 @@ public final class Trainer {
             if fidelity { text += String(format: " %.2f%% | %.4f |", (m.agreement ?? .nan) * 100, m.predictiveKL ?? .nan) }
             text += String(format: " %.1f | %.0f |\n", m.seconds, m.imagesPerSecond)
         }
-        try text.write(to: runDirectory.appendingPathComponent("summary.md"), atomically: true, encoding: .utf8)
+        try AtomicFile.write(text, to: runDirectory.appendingPathComponent("summary.md"))
     }
 }
