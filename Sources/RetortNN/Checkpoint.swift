@@ -33,15 +33,21 @@ public enum Checkpoint {
         }
     }
 
-    /// Loads the weights (strictly: every key must match) and, when present, the optimizer state;
-    /// returns the run state saved with them.
+    /// Loads the weights (strictly: every key must match, every value finite) and, when present,
+    /// the optimizer state (every value finite); returns the run state saved with them. Both files
+    /// are read and checked before the model changes.
     @discardableResult
     public static func load(into model: any Module, optimizer: (any Optimizer)?, from url: URL) throws -> [String: String] {
         let weights = try SafeTensors(contentsOf: url)
-        try model.load(stateDict: weights, source: url.path)
         let stateURL = optimizerURL(for: url)
-        if let optimizer, FileManager.default.fileExists(atPath: stateURL.path) {
-            let state = try SafeTensors(contentsOf: stateURL)
+        var state: SafeTensors?
+        if optimizer != nil, FileManager.default.fileExists(atPath: stateURL.path) {
+            let read = try SafeTensors(contentsOf: stateURL)
+            try read.checkFinite(read.tensors.keys, source: stateURL.path)
+            state = read
+        }
+        try model.load(stateDict: weights, source: url.path)
+        if let optimizer, let state {
             try optimizer.loadState(state, parameterNames: model.parameterNamesByIdentity())
             if let rate = state.metadata["learning_rate"].flatMap(Double.init) { optimizer.learningRate = rate }
         }

@@ -56,8 +56,9 @@ extension RunFolder {
         guard force else {
             var ways = resumable ? ["continue it with `retort \(command) --resume \(out)`"] : []
             if !resumable && settings != nil { ways.append("continue it by running the same command with the same settings") }
-            ways += ["start it over with --force (removes that run's files: \(listed))", "or choose another folder with --out DIR"]
-            throw CLIError.failed("\(out) already holds a run (\(listed)); nothing was written. " + ways.joined(separator: "; ") + ".")
+            ways += ["start it over with --force (removes \(previous.count == 1 ? "that file" : "those \(previous.count) files"))",
+                     "or choose another folder with --out DIR"]
+            throw CLIError.failed("\(out) already holds a run (\(listed)); nothing was written. " + ways.joined(separator: ", ") + ".")
         }
         let inside = inputs.filter { input in previous.contains { $0.standardizedFileURL.path == URL(fileURLWithPath: input).standardizedFileURL.path } }
         if let input = inside.first {
@@ -68,11 +69,19 @@ extension RunFolder {
         return directory
     }
 
-    /// The previous run's files, or an error when `directory` cannot hold a run (it is a file).
+    /// The previous run's files, or an error when `directory` cannot hold a run (it, or a folder
+    /// above it, is a file).
     private static func checkedPreviousRun(in directory: URL) throws -> [URL] {
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isFolder), !isFolder.boolValue {
-            throw CLIError.failed("--out \(directory.path) is a file, not a folder; give a new or empty folder for the run")
+        var path = directory.standardizedFileURL
+        while path.path != "/" {
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path.path, isDirectory: &isFolder) {
+                guard isFolder.boolValue else {
+                    throw CLIError.failed("--out \(directory.path): \(path.path) is a file, not a folder; give a new or empty folder for the run")
+                }
+                break
+            }
+            path.deleteLastPathComponent()
         }
         return previousRun(in: directory)
     }
@@ -90,11 +99,14 @@ extension RunFolder {
         return canonical(object) == new
     }
 
-    /// At most five of `files`, relative to `directory`, for a message.
+    /// At most three of `files`, relative to `directory`, for a message: settings, metrics and the
+    /// last checkpoint first.
     private static func list(_ files: [URL], in directory: URL) -> String {
         let base = directory.standardizedFileURL.path + "/"
+        let first = ["config.json", "metrics.jsonl", "last.safetensors"]
         let names = files.map { $0.standardizedFileURL.path.replacingOccurrences(of: base, with: "") }
-        return names.prefix(5).joined(separator: ", ") + (names.count > 5 ? " and \(names.count - 5) more" : "")
+            .sorted { (first.firstIndex(of: $0) ?? first.count, $0) < (first.firstIndex(of: $1) ?? first.count, $1) }
+        return names.prefix(3).joined(separator: ", ") + (names.count > 3 ? " and \(names.count - 3) more" : "")
     }
 
     /// Removes `files`, then every folder under `directory` they leave empty.

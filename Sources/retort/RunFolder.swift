@@ -33,7 +33,8 @@ struct RunFolder {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw CLIError.failed("cannot create the run folder \(directory.path): \((error as NSError).localizedDescription) "
+            let reason = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError ?? error as NSError).localizedDescription
+            throw CLIError.failed("cannot create the run folder \(directory.path): \(reason) "
                                   + "(a file in the way, or a folder without write permission?); choose another --out DIR")
         }
         let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])

@@ -35,6 +35,10 @@ public final class OnlineTrainer {
     /// Checked after every step: when it returns true, training stops; the `last` checkpoints stay
     /// at the previous epoch boundary.
     public var shouldStop: () -> Bool = { false }
+    /// Stops the run after an epoch that is the second in a row at which a network ends at chance
+    /// accuracy on its training batches and the test split (``CollapseGuard``); its checkpoints are kept.
+    public var stopsOnCollapse = true
+    private var collapse: [String: CollapseGuard] = [:]
 
     public private(set) var history: [OnlineEpochMetrics] = []
     public private(set) var frozenMetrics: [String: FrozenNetworkMetrics] = [:]
@@ -108,9 +112,12 @@ public final class OnlineTrainer {
 
     // MARK: Training
 
-    /// Trains from `startEpoch` (0-based) to `epochs`, evaluating every network on `test` after each epoch.
+    /// Trains from `startEpoch` (0-based) to `epochs`, evaluating every network on `test` after each
+    /// epoch. A training batch holding NaN or ±inf stops the run before its step; a network that
+    /// collapses to chance accuracy stops it after the epoch (``stopsOnCollapse``).
     @discardableResult
     public func fit(train: any BatchSource, test: any BatchSource, from startEpoch: Int = 0) throws -> [OnlineEpochMetrics] {
+        let train = FiniteInputCheck(train)
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
         let context = networks[0].model.parameters()[0].context
         let models = networks.map(\.model)
@@ -174,6 +181,7 @@ public final class OnlineTrainer {
                                              accuracy: Double(correct.reduce(0, +)) / Double(max(seen * count, 1))))
                 if shouldStop() { return history }
             }
+            try train.check()
             let seconds = Date().timeIntervalSince(started)
             let evaluations = try networks.map { try Evaluation.run($0.model, on: test, keepLogits: true) }
             for network in networks { network.model.train() }
@@ -205,6 +213,12 @@ public final class OnlineTrainer {
                 try Checkpoint.save(model: network.model, optimizer: network.optimizer, runState: runState, to: lastURL(network.name))
             }
             try writeSummary()
+            for (index, network) in networks.enumerated() where stopsOnCollapse {
+                let evaluation = evaluations[index]
+                try collapse[network.name, default: CollapseGuard(network: network.name)].record(
+                    epoch: epoch, trainAccuracy: Double(correct[index]) / Double(max(seen, 1)), testAccuracy: evaluation.top1,
+                    classes: evaluation.labels.isEmpty ? 0 : evaluation.logits.count / evaluation.labels.count)
+            }
         }
         return history
     }
