@@ -20,12 +20,12 @@ struct SoakBenchmark {
         let epochs = (steps + stepsPerEpoch - 1) / stepsPerEpoch
         let train = try Dataset.load(.fashionMNIST, split: .train, limit: stepsPerEpoch * batchSize)
         let test = try Dataset.load(.fashionMNIST, split: .test, limit: 500)
-        let trainLoader = try DataLoader(dataset: train, batchSize: batchSize, mode: .train(Augmentation(cropPadding: 2, horizontalFlip: true)),
-                                         seed: 1)
+        let augmentation = Augmentation(cropPadding: 2, horizontalFlip: true)
+        let trainLoader = try DataLoader(dataset: train, batchSize: batchSize, mode: .train(augmentation), seed: 1)
         let testLoader = try DataLoader(dataset: test, batchSize: 500, mode: .test)
         let network = try ModelZoo.make(model, inputChannels: 1, inputSize: 28, classes: 10, context: context, seed: 1)
-        let optimizer = try SGDOptimizer(parameters: network.parameters(), options: .init(learningRate: 0.05, momentum: 0.9, weightDecay: 5e-4),
-                                         context: context)
+        let optimizer = try SGDOptimizer(parameters: network.parameters(),
+                                         options: .init(learningRate: 0.05, momentum: 0.9, weightDecay: 5e-4), context: context)
         let run = FileManager.default.temporaryDirectory.appendingPathComponent("retort-soak-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: run) }
         let trainer = Trainer(model: network, optimizer: optimizer, schedule: try CosineAnnealingSchedule(baseLearningRate: 0.05,
@@ -58,6 +58,7 @@ struct SoakBenchmark {
             "steps_per_epoch": stepsPerEpoch, "epochs_finished": trainer.history.count,
             "seconds": (seconds * 10).rounded() / 10, "steps_per_second": (Double(resident.count) / seconds * 10).rounded() / 10,
             "rss_bytes": summary(resident), "arena_bytes_in_use": summary(arena), "arena_reserved_bytes": summary(reserved),
+            "rss_bytes_each_epoch": stride(from: 0, to: resident.count, by: stepsPerEpoch).map { Int(resident[$0]) },
             "arena_step_peak_bytes": summary(stepPeaks), "arena_step_peak_distinct_values_after_first_epoch": trainingPeaks.count,
             "arena_flat": arenaAfterWarmUp.count == 1 && trainingPeaks.count == 1,
             "arena_distinct_values_after_first_epoch": arenaAfterWarmUp.count,
@@ -66,7 +67,7 @@ struct SoakBenchmark {
         FileHandle.standardError.write(Data(("soak: \(resident.count) steps of \(model) in \(Int(seconds)) s; RSS after the first epoch "
             + "\(mebibytes(resident[warm])), last \(mebibytes(resident[resident.count - 1])), peak \(mebibytes(resident.max() ?? 0)); "
             + "arena in use \(mebibytes(arena[warm])) → \(mebibytes(arena[arena.count - 1])), a step's peak "
-            + "\(mebibytes(stepPeaks[warm + 1 < stepPeaks.count ? warm + 1 : warm])) → \(mebibytes(stepPeaks[stepPeaks.count - 1]))\n").utf8))
+            + "\(mebibytes(stepPeaks[min(warm + 1, stepPeaks.count - 1)])) → \(mebibytes(stepPeaks[stepPeaks.count - 1]))\n").utf8))
         return report
     }
 

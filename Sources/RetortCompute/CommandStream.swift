@@ -120,7 +120,8 @@ public final class CommandStream: @unchecked Sendable {
                 throw VulkanError.invalidArgument("A buffer bound to kernel \(kernel.name) belongs to another device.")
             }
             if case .storage = binding, UInt64(buffer.byteCount) > maxRange {
-                throw VulkanError.outOfMemory(detail: "kernel \(kernel.name) binds a buffer of \(DeviceInfo.bytes(UInt64(buffer.byteCount))), "
+                let size = DeviceInfo.bytes(UInt64(buffer.byteCount))
+                throw VulkanError.outOfMemory(detail: "kernel \(kernel.name) binds a buffer of \(size), "
                                               + "above the device's largest binding (maxStorageBufferRange, \(DeviceInfo.bytes(maxRange)))")
             }
         }

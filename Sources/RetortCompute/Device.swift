@@ -48,7 +48,8 @@ public final class Device: @unchecked Sendable {
             if let text = environment["RETORT_MEMORY_LIMIT"], !text.isEmpty {
                 options.memoryLimit = MemoryArena.bytes(parsing: text)
                 if options.memoryLimit == nil {
-                    options.memoryLimitProblem = "RETORT_MEMORY_LIMIT=\"\(text)\" is not a size; give bytes or a size such as 512M or 4G, or unset it"
+                    options.memoryLimitProblem = "RETORT_MEMORY_LIMIT=\"\(text)\" is not a size; give bytes or a size such as "
+                        + "512M or 4G, or unset it"
                 }
             }
             return options

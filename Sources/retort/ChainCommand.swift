@@ -24,7 +24,8 @@ enum ChainCommand: RegisteredCommand {
         settings into a used DIR are refused unless [--force] (removes its runs)
         """
     static var spec: Arguments.Spec {
-        .settings(ChainConfiguration.ownKeys + StageSettings.keys, flags: ["nesterov", "compare-direct", "force"], extra: ["config", "resume"])
+        .settings(ChainConfiguration.ownKeys + StageSettings.keys, flags: ["nesterov", "compare-direct", "force"],
+                  extra: ["config", "resume"])
     }
 
     static func run(_ arguments: Arguments) throws {

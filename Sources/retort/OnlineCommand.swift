@@ -29,7 +29,8 @@ enum OnlineCommand: RegisteredCommand {
     static func run(_ arguments: Arguments) throws {
         let source = try RunFolder(arguments)
         let configuration = try OnlineConfiguration.resolve(file: source.file, flags: arguments.options, switches: arguments.flags)
-        let run = try source.claim(configuration.out ?? "runs/\(configuration.defaultRunName)", for: arguments, inputs: configuration.teacherWeights)
+        let run = try source.claim(configuration.out ?? "runs/\(configuration.defaultRunName)", for: arguments,
+                                   inputs: configuration.teacherWeights)
         let context = try Context()
         Console.say("device: \(context.device.info.summary)")
         try execute(configuration, run: run, resumes: source.resumed != nil, context: context)
@@ -96,7 +97,9 @@ enum OnlineCommand: RegisteredCommand {
         let progress = Progress(batchSize: configuration.batchSize)
         trainer.onStep = { progress.step($0, epochs: configuration.epochs) }
         let before = trainer.history.count
-        let history = try DeviceMemoryAdvice.explaining(batchSize: configuration.batchSize) { try trainer.fit(train: trainLoader, test: testLoader, from: start) }
+        let history = try DeviceMemoryAdvice.explaining(batchSize: configuration.batchSize) {
+            try trainer.fit(train: trainLoader, test: testLoader, from: start)
+        }
         progress.finishLine()
         for (name, metrics) in trainer.frozenMetrics.sorted(by: { $0.key < $1.key }) where start == 0 {
             say("frozen \(name): " + String(format: "test loss %.4f top-1 %.2f%% top-5 %.2f%% ECE %.4f", metrics.testLoss, metrics.testTop1 * 100,

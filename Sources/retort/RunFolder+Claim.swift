@@ -58,10 +58,12 @@ extension RunFolder {
             if !resumable && settings != nil { ways.append("continue it by running the same command with the same settings") }
             ways += ["start it over with --force (removes \(previous.count == 1 ? "that file" : "those \(previous.count) files"))",
                      "or choose another folder with --out DIR"]
-            throw CLIError.failed("\(out) already holds a run (\(listed)); nothing was written. " + ways.joined(separator: ", ") + ".")
+            let advice = ways.joined(separator: ", ")
+            throw CLIError.failed("\(out) already holds a run (\(listed)); nothing was written. " + advice.prefix(1).uppercased()
+                                  + advice.dropFirst() + ".")
         }
-        let inside = inputs.filter { input in previous.contains { $0.standardizedFileURL.path == URL(fileURLWithPath: input).standardizedFileURL.path } }
-        if let input = inside.first {
+        let removed = Set(previous.map(\.standardizedFileURL.path))
+        if let input = inputs.first(where: { removed.contains(URL(fileURLWithPath: $0).standardizedFileURL.path) }) {
             throw CLIError.failed("--force would remove \(input), which this run reads; copy it elsewhere or choose another --out DIR")
         }
         try Self.remove(previous, under: directory)
@@ -77,7 +79,8 @@ extension RunFolder {
             var isFolder: ObjCBool = false
             if FileManager.default.fileExists(atPath: path.path, isDirectory: &isFolder) {
                 guard isFolder.boolValue else {
-                    throw CLIError.failed("--out \(directory.path): \(path.path) is a file, not a folder; give a new or empty folder for the run")
+                    throw CLIError.failed("--out \(directory.path): \(path.path) is a file, not a folder; "
+                                          + "give a new or empty folder for the run")
                 }
                 break
             }

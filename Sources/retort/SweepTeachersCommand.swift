@@ -18,7 +18,8 @@ enum SweepTeachersCommand: RegisteredCommand {
         finished students; other settings into a used DIR are refused unless [--force]
         """
     static var spec: Arguments.Spec {
-        .settings((SweepConfiguration.ownKeys + StageSettings.keys).filter { $0 != "dataset" }, flags: ["nesterov", "force"], extra: ["config"])
+        .settings((SweepConfiguration.ownKeys + StageSettings.keys).filter { $0 != "dataset" }, flags: ["nesterov", "force"],
+                  extra: ["config"])
     }
 
     static func run(_ arguments: Arguments) throws {

@@ -46,7 +46,8 @@ final class FiniteInputCheckTests: ContextTestCase {
         let run = FileManager.default.temporaryDirectory.appendingPathComponent("retort-finite-\(UUID().uuidString)")
         addTeardownBlock { try? FileManager.default.removeItem(at: run) }
         let model = try ModelZoo.make("plane2", inputChannels: 1, inputSize: 16, classes: 4, context: context, seed: 3)
-        let optimizer = try SGDOptimizer(parameters: model.parameters(), options: .init(learningRate: 0.05, momentum: 0.9), context: context)
+        let optimizer = try SGDOptimizer(parameters: model.parameters(), options: .init(learningRate: 0.05, momentum: 0.9),
+                                         context: context)
         let trainer = Trainer(model: model, optimizer: optimizer, schedule: try ConstantSchedule(learningRate: 0.05), epochs: 3,
                               runDirectory: run)
         var poisoned = train

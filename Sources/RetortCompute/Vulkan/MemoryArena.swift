@@ -162,8 +162,9 @@ final class MemoryArena: @unchecked Sendable {
             var blockBytes = max(size, blockSize)
             if let limit {
                 guard reserved + size <= limit else {
-                    throw VulkanError.outOfMemory(detail: "a buffer of \(DeviceInfo.bytes(byteCount)) does not fit in the "
-                                                  + "\(DeviceInfo.bytes(limit)) limit (RETORT_MEMORY_LIMIT); " + holding(reserved: reserved))
+                    let needed = DeviceInfo.bytes(byteCount), allowed = DeviceInfo.bytes(limit)
+                    throw VulkanError.outOfMemory(detail: "a buffer of \(needed) does not fit in the \(allowed) limit (RETORT_MEMORY_LIMIT); "
+                                                  + holding(reserved: reserved))
                 }
                 blockBytes = min(blockBytes, limit - reserved)
             }
@@ -171,7 +172,8 @@ final class MemoryArena: @unchecked Sendable {
             do {
                 block = try MemoryBlock(context: context, size: blockBytes, memoryType: memoryType, hostVisible: hostVisible)
             } catch VulkanError.outOfMemory(let detail) {
-                throw VulkanError.outOfMemory(detail: "a buffer of \(DeviceInfo.bytes(byteCount)) does not fit: \(detail); " + holding(reserved: reserved))
+                throw VulkanError.outOfMemory(detail: "a buffer of \(DeviceInfo.bytes(byteCount)) does not fit: \(detail); "
+                                              + holding(reserved: reserved))
             }
             blocks.append(block)
             let offset = take(size, from: block)!

@@ -17,7 +17,8 @@ struct CollapseGuard {
         chanceEpochs = classes > 1 && trainAccuracy <= chance && testAccuracy <= chance ? chanceEpochs + 1 : 0
         guard stops, chanceEpochs >= 2 else { return }
         if let network {
-            throw .networkCollapsed(network: network, epoch: epoch, trainAccuracy: trainAccuracy, testAccuracy: testAccuracy, classes: classes)
+            throw .networkCollapsed(network: network, epoch: epoch, trainAccuracy: trainAccuracy, testAccuracy: testAccuracy,
+                                    classes: classes)
         }
         throw .collapsed(epoch: epoch, trainAccuracy: trainAccuracy, testAccuracy: testAccuracy, classes: classes)
     }
