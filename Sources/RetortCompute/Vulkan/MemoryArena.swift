@@ -163,8 +163,8 @@ final class MemoryArena: @unchecked Sendable {
             if let limit {
                 guard reserved + size <= limit else {
                     let needed = DeviceInfo.bytes(byteCount), allowed = DeviceInfo.bytes(limit)
-                    throw VulkanError.outOfMemory(detail: "a buffer of \(needed) does not fit in the \(allowed) limit (RETORT_MEMORY_LIMIT); "
-                                                  + holding(reserved: reserved))
+                    throw VulkanError.outOfMemory(detail: "a buffer of \(needed) does not fit in the \(allowed) limit "
+                                                  + "(RETORT_MEMORY_LIMIT); " + holding(reserved: reserved))
                 }
                 blockBytes = min(blockBytes, limit - reserved)
             }
