@@ -5,27 +5,38 @@ import Foundation
 /// the user says what to do with it: continue it (`--resume DIR`), start it over (`--force`, which
 /// removes that run's files and nothing else), or write somewhere else (`--out`).
 extension RunFolder {
-    /// Files a run writes into its folder, besides its `*.safetensors` checkpoints.
+    /// Files a run writes into its folder, besides its checkpoints.
     static let runFileNames: Set<String> = ["config.json", "metrics.jsonl", "summary.md", "modes.csv", "frozen.json", "stage.json",
                                             "chain.json", "sweep.json", "sweep.md", "pruning.json", "pruning.md"]
 
-    /// Whether `name` is a file a run writes: its settings, metrics and summaries, a checkpoint, or
-    /// the temporary file of an atomic write that was cut short (`.<name>.<UUID>.tmp`).
+    /// Whether `name` is a file a run writes: its settings, metrics and summaries; a checkpoint
+    /// (`best`, `last`, `epoch-<n>`, an online network's `<name>.best`/`<name>.last`, each with its
+    /// `.optimizer` and `.masks` files); or the temporary file of an atomic write of one of them
+    /// that was cut short (`.<name>.<UUID>.tmp`). Other files (a user's own weights, predictions) are not.
     static func isRunFile(_ name: String) -> Bool {
-        runFileNames.contains(name) || name.hasSuffix(".safetensors") || (name.hasPrefix(".") && name.hasSuffix(".tmp"))
+        if runFileNames.contains(name) { return true }
+        if name.hasPrefix("."), name.hasSuffix(".tmp") {
+            return isRunFile(String(name.dropFirst().dropLast(".tmp".count).split(separator: ".").dropLast().joined(separator: ".")))
+        }
+        guard name.hasSuffix(".safetensors") else { return false }
+        var stem = String(name.dropLast(".safetensors".count))
+        for sidecar in [".optimizer", ".masks"] where stem.hasSuffix(sidecar) { stem.removeLast(sidecar.count) }
+        let last = stem.split(separator: ".").last.map(String.init) ?? stem
+        return ["best", "last"].contains(last) || (stem.hasPrefix("epoch-") && Int(stem.dropFirst("epoch-".count)) != nil)
     }
 
-    /// The files of a previous run in `directory`, depth first: its run files and those of its
-    /// stage folders (chain, sweep-teachers and prune write one run per subfolder). Empty when the
-    /// folder is missing, empty, or holds only other files.
-    static func previousRun(in directory: URL) -> [URL] {
+    /// The files of a previous run in `directory`: its run files, and those of its stage folders
+    /// one level down (chain, sweep-teachers and prune write one run per subfolder). Symbolic links
+    /// are not followed. Empty when the folder is missing, empty, or holds only other files.
+    static func previousRun(in directory: URL, stages: Bool = true) -> [URL] {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted()
         return names.flatMap { name -> [URL] in
             let url = directory.appendingPathComponent(name)
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else { return [] }
-            if isFolder.boolValue { return previousRun(in: url) }
-            return isRunFile(name) ? [url] : []
+            switch (try? FileManager.default.attributesOfItem(atPath: url.path))?[.type] as? FileAttributeType {
+            case .typeDirectory?: return stages ? previousRun(in: url, stages: false) : []
+            case .typeRegular?: return isRunFile(name) ? [url] : []
+            default: return []
+            }
         }
     }
 

@@ -41,7 +41,11 @@ final class RunFolderClaimTests: XCTestCase {
         try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
         try write("mine", run.appendingPathComponent("notes.txt"))
         try write("mine", run.appendingPathComponent("data/images.bin"))
-        XCTAssertEqual(RunFolder.previousRun(in: run), [], "other files are not a run")
+        try write("mine", run.appendingPathComponent("teacher.safetensors"))
+        let elsewhere = folder("retort-claim-elsewhere")
+        try write("mine", elsewhere.appendingPathComponent("best.safetensors"))
+        try FileManager.default.createSymbolicLink(at: run.appendingPathComponent("linked"), withDestinationURL: elsewhere)
+        XCTAssertEqual(RunFolder.previousRun(in: run), [], "other files, and folders behind links, are not a run")
         for name in ["config.json", "metrics.jsonl", "last.safetensors", "0-plane4/best.safetensors", "0-plane4/stage.json",
                      ".last.safetensors.1234.tmp"] {
             try write("run", run.appendingPathComponent(name))
@@ -57,9 +61,23 @@ final class RunFolderClaimTests: XCTestCase {
             XCTAssert(message.contains("start it over with --force (removes those 6 files)"), message)
         }
         XCTAssertEqual(try source.claim(run.path, for: try arguments(["train", "--force"])).path, run.path)
-        XCTAssertEqual(try snapshot(run), ["notes.txt": Data("mine".utf8), "data/images.bin": Data("mine".utf8)],
+        XCTAssertEqual(try snapshot(run), ["notes.txt": Data("mine".utf8), "data/images.bin": Data("mine".utf8),
+                                           "teacher.safetensors": Data("mine".utf8)],
                        "the run's files and its emptied stage folder are gone, the others kept")
+        XCTAssertEqual(try Data(contentsOf: elsewhere.appendingPathComponent("best.safetensors")), Data("mine".utf8))
         XCTAssertEqual(try source.claim(run.path, for: try arguments(["train"])).path, run.path, "now nothing is in the way")
+    }
+
+    func testRunFilesAreTheNamesARunWrites() {
+        for name in ["best.safetensors", "last.optimizer.safetensors", "best.masks.safetensors", "epoch-12.safetensors",
+                     "epoch-3.optimizer.safetensors", "plane2-a.best.safetensors", "resnet8.last.optimizer.safetensors", "modes.csv",
+                     ".metrics.jsonl.2F1C-77.tmp"] {
+            XCTAssert(RunFolder.isRunFile(name), name)
+        }
+        for name in ["teacher.safetensors", "test-logits.safetensors", "epoch-x.safetensors", "bestest.safetensors", "notes.md",
+                     ".teacher.safetensors.2F1C-77.tmp", "config.json.bak"] {
+            XCTAssertFalse(RunFolder.isRunFile(name), name)
+        }
     }
 
     func testForceNeverRemovesWhatTheRunReadsAndConflictsWithResume() throws {
