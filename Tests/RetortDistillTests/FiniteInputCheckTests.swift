@@ -43,13 +43,7 @@ final class FiniteInputCheckTests: ContextTestCase {
     }
 
     func testTrainerStopsBeforeAPoisonedBatchAndKeepsTheLastGoodWeights() throws {
-        let run = FileManager.default.temporaryDirectory.appendingPathComponent("retort-finite-\(UUID().uuidString)")
-        addTeardownBlock { try? FileManager.default.removeItem(at: run) }
-        let model = try ModelZoo.make("plane2", inputChannels: 1, inputSize: 16, classes: 4, context: context, seed: 3)
-        let optimizer = try SGDOptimizer(parameters: model.parameters(), options: .init(learningRate: 0.05, momentum: 0.9),
-                                         context: context)
-        let trainer = Trainer(model: model, optimizer: optimizer, schedule: try ConstantSchedule(learningRate: 0.05), epochs: 3,
-                              runDirectory: run)
+        let (trainer, model, run) = try tinyTrainer(epochs: 3)
         var poisoned = train
         poisoned.poison = 1
         XCTAssertThrowsError(try trainer.fit(train: poisoned, test: test)) { error in

@@ -9,13 +9,7 @@ import RetortTestSupport
 /// checkpoints, and watches the process's resident memory too).
 final class TrainerMemoryTests: ContextTestCase {
     func testEveryStepGivesItsMemoryBack() throws {
-        let run = FileManager.default.temporaryDirectory.appendingPathComponent("retort-memory-\(UUID().uuidString)")
-        addTeardownBlock { try? FileManager.default.removeItem(at: run) }
-        let model = try ModelZoo.make("plane2", inputChannels: 1, inputSize: 16, classes: 4, context: context, seed: 3)
-        let optimizer = try SGDOptimizer(parameters: model.parameters(), options: .init(learningRate: 0.05, momentum: 0.9),
-                                         context: context)
-        let trainer = Trainer(model: model, optimizer: optimizer, schedule: try ConstantSchedule(learningRate: 0.05), epochs: 1,
-                              runDirectory: run)
+        let trainer = try tinyTrainer(epochs: 1).trainer
         let device = context.device
         var held: [UInt64] = [], peaks: [UInt64] = []
         trainer.onStep = { _ in
