@@ -76,11 +76,12 @@ examples: deps
 # About 12 minutes on a 2-core CPU with lavapipe.
 DEMO := runs/demo
 RECIPE := --dataset fashion-mnist --epochs 3 --batch-size 128 --lr 0.05 --schedule cosine --seed 1
+# `--force`: running the demo again trains it again (it replaces its own runs in runs/demo).
 demo: release
 	.build/release/retort devices
-	.build/release/retort train --model plane6 $(RECIPE) --out $(DEMO)/teacher
-	.build/release/retort train --model plane2 $(RECIPE) --out $(DEMO)/student
-	.build/release/retort distill --student plane2 $(RECIPE) --out $(DEMO)/distilled \
+	.build/release/retort train --model plane6 $(RECIPE) --out $(DEMO)/teacher --force
+	.build/release/retort train --model plane2 $(RECIPE) --out $(DEMO)/student --force
+	.build/release/retort distill --student plane2 $(RECIPE) --out $(DEMO)/distilled --force \
 	  --teacher plane6 --teacher-weights $(DEMO)/teacher/best.safetensors --loss kd
 	@echo; echo "Fashion-MNIST test accuracy after 3 epochs each:"
 	@.build/release/retort eval --model plane6 --weights $(DEMO)/teacher/best.safetensors | tail -1 | sed 's/^/  teacher            /'

@@ -40,7 +40,7 @@ let package = Package(
                 plugins: ["RegistryPlugin", "ShaderCompiler"]),
 
         .executableTarget(name: "retort", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortDistill"], plugins: ["RegistryPlugin"]),
-        .executableTarget(name: "retort-bench", dependencies: ["RetortCompute", "Retort", "RetortNN"],
+        .executableTarget(name: "retort-bench", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortDistill"],
                           path: "Benchmarks/retort-bench"),
 
         // Shared by the test targets: host-only helpers (temporary directories, typed-error assertions),

@@ -10,6 +10,9 @@ import RetortCompute
 //   retort-bench train [--model a,b] [--batch-size N] [--rounds N] [--distill] [--peers]
 //                                                    training images/s, a per-kernel-family profile and the
 //                                                    step's peak arena bytes; --distill times KD steps
+//   retort-bench soak [--steps N] [--model NAME] [--batch-size N]
+//                                                    N real training steps (default 1000): process RSS and
+//                                                    arena bytes first/last/peak, which must stay flat
 
 let usage = """
     usage: retort-bench <benchmark> [--rounds N]
@@ -30,6 +33,11 @@ let usage = """
                   step with 0.1·CE + 0.9·T²·KL, T 4): resnet32x4 → resnet8x4 on 3×32×32 (100 classes)
                   and plane10 → plane2 on 1×28×28 (10 classes), each with the teacher's batch norms
                   folded and unfolded; --peers also times the same steps in PyTorch on the CPU
+      soak        --steps N (default 1000) real training steps (Trainer, DataLoader with its prefetch
+                  thread, an evaluation and checkpoints every epoch) of --model (default plane2) on
+                  Fashion-MNIST at --batch-size (default 64), with the process's resident memory and
+                  the device arena's bytes in use after every step: first, after the first epoch,
+                  last and peak (JSON on stdout); both must stay flat
     """
 
 func fail(_ message: String, status: Int32) -> Never {
@@ -56,10 +64,12 @@ func list(_ text: String) -> [String]? {
     return items.isEmpty ? nil : items
 }
 
-let trainModels = takeOption("--model", from: &arguments, hint: "a comma-separated list of zoo names", list) ?? ["resnet8x4", "wrn_16_2", "plane6"]
+let chosenModels = takeOption("--model", from: &arguments, hint: "a comma-separated list of zoo names", list)
+let trainModels = chosenModels ?? ["resnet8x4", "wrn_16_2", "plane6"]
 let batchSize = takeOption("--batch-size", from: &arguments, hint: "an integer above 1") { Int($0).flatMap { $0 > 1 ? $0 : nil } } ?? 64
 let filters = takeOption("--only", from: &arguments, hint: "a comma-separated list", list) ?? []
 let rounds = takeOption("--rounds", from: &arguments, hint: "a positive integer") { Int($0).flatMap { $0 > 0 ? $0 : nil } } ?? 7
+let soakSteps = takeOption("--steps", from: &arguments, hint: "a positive integer") { Int($0).flatMap { $0 > 0 ? $0 : nil } } ?? 1000
 let peers = arguments.contains("--peers")
 let distill = arguments.contains("--distill")
 arguments.removeAll { $0 == "--peers" || $0 == "--distill" }
@@ -103,7 +113,9 @@ do {
             }
         }
         FileHandle.standardError.write(Data((TrainBenchmark.markdown(report, peers: peerRates) + "\n").utf8))
-    default: fail("unknown benchmark '\(arguments[0])'; benchmarks: dispatch, kernels, train", status: 2)
+    case "soak":
+        report = try SoakBenchmark(device: device, model: chosenModels?.first ?? "plane2", batchSize: batchSize, steps: soakSteps).run()
+    default: fail("unknown benchmark '\(arguments[0])'; benchmarks: dispatch, kernels, train, soak", status: 2)
     }
     let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
     print(String(decoding: data, as: UTF8.self))

@@ -37,11 +37,11 @@ public struct AtomicFileGroup: Sendable {
     public func replace(_ files: [(contents: Data, url: URL)]) throws(Failure) {
         try recover()
         for (contents, url) in files {
-            try write(contents, to: Self.stagedURL(for: url))
+            try write(contents, to: Self.stagedURL(for: url), naming: url)
         }
         let pairs = files.map { [Self.stagedURL(for: $0.url).lastPathComponent, $0.url.lastPathComponent] }
         let journal = (try? JSONSerialization.data(withJSONObject: pairs)) ?? Data()
-        try write(journal, to: journalURL)  // the commit point
+        try write(journal, to: journalURL, naming: journalURL)  // the commit point
         try finish(pairs)
     }
 
@@ -75,11 +75,12 @@ public struct AtomicFileGroup: Sendable {
         }
     }
 
-    private func write(_ data: Data, to url: URL) throws(Failure) {
+    /// Writes `data` to `url` atomically; a failure names `target`, the file the user knows.
+    private func write(_ data: Data, to url: URL, naming target: URL) throws(Failure) {
         do {
             try AtomicFile.write(data, to: url)
         } catch {
-            throw Failure(file: url.path, reason: error.reason)
+            throw Failure(file: target.path, reason: error.reason)
         }
     }
 }

@@ -120,7 +120,9 @@ public final class CommandStream: @unchecked Sendable {
                 throw VulkanError.invalidArgument("A buffer bound to kernel \(kernel.name) belongs to another device.")
             }
             if case .storage = binding, UInt64(buffer.byteCount) > maxRange {
-                throw VulkanError.invalidArgument("Kernel \(kernel.name): a storage binding of \(DeviceInfo.bytes(UInt64(buffer.byteCount))) exceeds the device's maxStorageBufferRange (\(DeviceInfo.bytes(maxRange))); split the tensor.")
+                let size = DeviceInfo.bytes(UInt64(buffer.byteCount))
+                throw VulkanError.outOfMemory(detail: "kernel \(kernel.name) binds a buffer of \(size), "
+                                              + "above the device's largest binding (maxStorageBufferRange, \(DeviceInfo.bytes(maxRange)))")
             }
         }
 

@@ -7,6 +7,7 @@ import Foundation
 /// Choice: discrete > integrated > virtual > CPU, first in the loader's order on ties; the
 /// `RETORT_DEVICE` environment variable (an index or a name substring) overrides it.
 /// `RETORT_VALIDATION=1` turns on the Khronos validation layer with synchronization validation.
+/// `RETORT_MEMORY_LIMIT` (bytes, or a size such as `512M`, `4G`) caps the device memory Retort holds.
 ///
 /// Why `@unchecked Sendable` is safe: the kernel table is guarded by `lock`, and every other stored
 /// property is immutable after `init` and safe to share (the memory arena and the staging transfer
@@ -24,20 +25,34 @@ public final class Device: @unchecked Sendable {
         /// Keep tensors in memory the host does not map and copy through a staging buffer, even
         /// where host-visible device memory exists (the path discrete GPUs without ReBAR take).
         public var staging: Bool
+        /// The most device memory the arena may hold (bytes); nil leaves it to the driver. An
+        /// allocation beyond it throws ``VulkanError/outOfMemory(detail:)`` as a full device would.
+        public var memoryLimit: UInt64?
+        /// Why `RETORT_MEMORY_LIMIT` could not be read; opening the device throws it.
+        var memoryLimitProblem: String?
 
         public init(selector: String? = nil, validation: Bool = false, cacheDirectory: URL? = Device.defaultCacheDirectory(),
-                    staging: Bool = false) {
+                    staging: Bool = false, memoryLimit: UInt64? = nil) {
             self.selector = selector
             self.validation = validation
             self.cacheDirectory = cacheDirectory
             self.staging = staging
+            self.memoryLimit = memoryLimit
         }
 
-        /// Options from `RETORT_DEVICE`, `RETORT_VALIDATION` and `XDG_CACHE_HOME`.
+        /// Options from `RETORT_DEVICE`, `RETORT_VALIDATION`, `RETORT_MEMORY_LIMIT` and `XDG_CACHE_HOME`.
         public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Options {
             let validation = ["1", "true", "yes", "on"].contains((environment["RETORT_VALIDATION"] ?? "").lowercased())
-            return Options(selector: environment["RETORT_DEVICE"], validation: validation,
-                           cacheDirectory: PipelineCache.defaultDirectory(environment: environment))
+            var options = Options(selector: environment["RETORT_DEVICE"], validation: validation,
+                                  cacheDirectory: PipelineCache.defaultDirectory(environment: environment))
+            if let text = environment["RETORT_MEMORY_LIMIT"], !text.isEmpty {
+                options.memoryLimit = MemoryArena.bytes(parsing: text)
+                if options.memoryLimit == nil {
+                    options.memoryLimitProblem = "RETORT_MEMORY_LIMIT=\"\(text)\" is not a size; give bytes or a size such as "
+                        + "512M or 4G, or unset it"
+                }
+            }
+            return options
         }
     }
 
@@ -57,16 +72,17 @@ public final class Device: @unchecked Sendable {
     }
 
     public init(options: Options) throws {
+        if let problem = options.memoryLimitProblem { throw VulkanError.invalidArgument(problem) }
         let instance = try Instance(validation: options.validation)
         let physical = try Self.physicalDevices(instance)
         let chosen = try DeviceInfo.choose(from: physical.map(\.info), selector: options.selector)
         let context = try DeviceContext(instance: instance, physical: physical[chosen.index])
         let layout = context.memoryLayout
         if let direct = layout.directType, !options.staging {
-            arena = MemoryArena(context: context, memoryType: direct, hostVisible: true)
+            arena = MemoryArena(context: context, memoryType: direct, hostVisible: true, limit: options.memoryLimit)
             transfer = nil
         } else if let deviceType = layout.deviceType, let stagingType = layout.stagingType {
-            arena = MemoryArena(context: context, memoryType: deviceType, hostVisible: false)
+            arena = MemoryArena(context: context, memoryType: deviceType, hostVisible: false, limit: options.memoryLimit)
             transfer = try StagingTransfer(context: context, stagingType: stagingType)
         } else {
             throw VulkanError.unsupported("\(chosen.name) has no memory type usable for storage buffers")

@@ -38,6 +38,7 @@ public struct DataLoader: Sendable {
             throw DataError.invalidArgument(
                 "normalization has \(normalization.mean.count) channels, \(dataset.name) has \(dataset.channels)")
         }
+        try normalization.checkFinite(for: dataset.name)
         self.dataset = dataset
         self.batchSize = batchSize
         self.mode = mode

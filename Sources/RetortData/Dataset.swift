@@ -30,6 +30,15 @@ public struct Normalization: Equatable, Sendable {
         self.std = std
     }
 
+    /// Throws unless every mean is finite and every std finite and non-zero: exactly when every
+    /// normalized pixel is finite. `owner` (a dataset name) starts the message.
+    public func checkFinite(for owner: String) throws(DataError) {
+        guard mean.allSatisfy(\.isFinite), std.allSatisfy({ $0.isFinite && $0 != 0 }) else {
+            throw .invalidArgument("\(owner): normalization mean \(mean), std \(std) would make NaN or infinite pixels; "
+                                   + "every mean must be finite and every std finite and non-zero")
+        }
+    }
+
     /// The usual defaults for each dataset (training-split statistics).
     public static func defaults(for kind: DatasetKind) -> Normalization {
         switch kind {
@@ -76,6 +85,7 @@ public struct Dataset: Sendable {
         guard normalization.mean.count == channels else {
             throw DataError.invalidArgument("\(name): normalization has \(normalization.mean.count) channels, images \(channels)")
         }
+        try normalization.checkFinite(for: name)
         if let bad = labels.firstIndex(where: { $0 < 0 || $0 >= classes }) {
             throw DataError.labelOutOfRange(file: name, index: bad, label: labels[bad], classes: classes)
         }

@@ -3,9 +3,11 @@ import Retort
 import RetortCheckpoint
 
 /// A training checkpoint: the model's weights as a PyTorch-compatible `state_dict` file, and beside
-/// it the optimizer state with the run state (epoch, step, …) as metadata. Each file is written
-/// as one (``AtomicFileGroup``): an interrupted write never leaves a broken checkpoint, nor weights
-/// from one step beside optimizer state from another once ``recover(in:)`` has run.
+/// it the optimizer state with the run state (epoch, step, …) as metadata. The files are written as
+/// one (``AtomicFileGroup``): each in full to a staged file and flushed before any replaces its
+/// predecessor, so an interrupted write never leaves a broken checkpoint, nor weights from one step
+/// beside optimizer state from another once ``recover(in:)`` has run; and a write that fails (a full
+/// disk, a file-size limit, a read-only folder) replaces none of them and names the file it could not write.
 public enum Checkpoint {
     /// `weights.safetensors` → `weights.optimizer.safetensors`.
     public static func optimizerURL(for weights: URL) -> URL {
@@ -13,6 +15,8 @@ public enum Checkpoint {
     }
 
     /// Writes the weights to `url` and the optimizer state plus `runState` beside it, as one.
+    /// - Throws: ``SafeTensorsError/writeFailed(file:reason:)`` naming the file, with the previous
+    ///   checkpoint left as it was.
     public static func save(model: any Module, optimizer: (any Optimizer)?, runState: [String: String] = [:], to url: URL) throws {
         try save([Entry(model: model, optimizer: optimizer, runState: runState, url: url)])
     }
@@ -54,7 +58,11 @@ public enum Checkpoint {
         if let outside = files.first(where: { $0.url.deletingLastPathComponent().standardizedFileURL != folder.standardizedFileURL }) {
             throw CheckpointError.mixedFolders(outside.url.path, folder.path)
         }
-        try AtomicFileGroup(directory: folder).replace(files)
+        do {
+            try AtomicFileGroup(directory: folder).replace(files)
+        } catch {
+            throw SafeTensorsError.writeFailed(file: error.file, reason: error.reason)
+        }
     }
 
     /// Finishes or drops a checkpoint write that a crash interrupted in `directory` (see
@@ -63,19 +71,25 @@ public enum Checkpoint {
         try AtomicFileGroup(directory: directory).recover()
     }
 
-    /// Loads the weights (strictly: every key must match) and, when present, the optimizer state;
-    /// returns the run state saved with them.
+    /// Loads the weights (strictly: every key must match, every value finite) and, when present,
+    /// the optimizer state (every value finite, saved with the same run state); returns the run
+    /// state saved with them. Both files are read and checked before the model changes.
     @discardableResult
     public static func load(into model: any Module, optimizer: (any Optimizer)?, from url: URL) throws -> [String: String] {
         let weights = try SafeTensors(contentsOf: url)
-        try model.load(stateDict: weights, source: url.path)
         let stateURL = optimizerURL(for: url)
-        if let optimizer, FileManager.default.fileExists(atPath: stateURL.path) {
-            let state = try SafeTensors(contentsOf: stateURL)
-            let mismatched = weights.metadata.filter { state.metadata[$0.key] != $0.value }
+        var state: SafeTensors?
+        if optimizer != nil, FileManager.default.fileExists(atPath: stateURL.path) {
+            let read = try SafeTensors(contentsOf: stateURL)
+            let mismatched = weights.metadata.filter { read.metadata[$0.key] != $0.value }
             guard mismatched.isEmpty else {
                 throw CheckpointError.inconsistent(weights: url.path, optimizer: stateURL.path, keys: mismatched.keys.sorted())
             }
+            try read.checkFinite(read.tensors.keys, source: stateURL.path)
+            state = read
+        }
+        try model.load(stateDict: weights, source: url.path)
+        if let optimizer, let state {
             try optimizer.loadState(state, parameterNames: model.parameterNamesByIdentity())
             if let rate = state.metadata["learning_rate"].flatMap(Double.init) { optimizer.learningRate = rate }
         }

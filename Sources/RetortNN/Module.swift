@@ -78,8 +78,10 @@ extension Module {
         return SafeTensors(tensors: tensors)
     }
 
-    /// Loads parameters and buffers from a state dict. Every key must match by name and shape:
-    /// otherwise one error lists each missing, unexpected and misshaped key and nothing is changed.
+    /// Loads parameters and buffers from a state dict. Every key must match by name and shape, and
+    /// every value must be finite: otherwise one error lists each missing, unexpected and misshaped
+    /// key (``StateDictMismatch``), or each tensor holding NaN or ±inf (``NonFiniteValues``), and
+    /// nothing is changed.
     /// A network with folded batch norms folds the new weights.
     public func load(stateDict: SafeTensors, source: String? = nil) throws {
         var expected: [String: [Int]] = [:]
@@ -92,6 +94,7 @@ extension Module {
             }
         }
         try stateDict.checkShapes(against: expected, source: source)
+        try stateDict.checkFinite(expected.keys, source: source)
         for (name, entry) in members {
             guard let stored = stateDict[name] else { continue }
             switch entry {

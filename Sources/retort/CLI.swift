@@ -24,7 +24,8 @@ enum CLI {
         lines += ["", "options:", "  -h, --help            show this help", "  --version             print the version", "", "environment:",
                   "  RETORT_DEVICE=<index|name>   use this device instead of the automatic choice",
                   "                               (discrete > integrated > virtual > CPU)",
-                  "  RETORT_VALIDATION=1          enable the Khronos validation layer"]
+                  "  RETORT_VALIDATION=1          enable the Khronos validation layer",
+                  "  RETORT_MEMORY_LIMIT=<size>   hold at most this much device memory (e.g. 512M, 4G)"]
         return lines.joined(separator: "\n")
     }
 

@@ -20,10 +20,12 @@ enum ChainCommand: RegisteredCommand {
         [--teacher-weights FILE]   a trained teacher: evaluate it instead of training
         [--compare-direct]   also distill the student straight from the teacher
         --out DIR   stage folders DIR/0-<teacher>/ …, DIR/summary.md, DIR/chain.json;
-        run again (or --resume DIR) to reuse finished stages and continue
+        run again (or --resume DIR) to reuse finished stages and continue; other
+        settings into a used DIR are refused unless [--force] (removes its runs)
         """
     static var spec: Arguments.Spec {
-        .settings(ChainConfiguration.ownKeys + StageSettings.keys, flags: ["nesterov", "compare-direct"], extra: ["config", "resume"])
+        .settings(ChainConfiguration.ownKeys + StageSettings.keys, flags: ["nesterov", "compare-direct", "force"],
+                  extra: ["config", "resume"])
     }
 
     static func run(_ arguments: Arguments) throws {
@@ -31,12 +33,15 @@ enum ChainCommand: RegisteredCommand {
         var flags = arguments.options
         if let resumed = source.resumed { flags["out"] = resumed.path }
         let configuration = try ChainConfiguration.resolve(file: source.file, flags: flags, switches: arguments.flags)
+        let out = configuration.out ?? configuration.defaultDirectory
+        var saved = configuration.json
+        saved["out"] = URL(fileURLWithPath: out).path
+        let directory = try source.claim(out, for: arguments, inputs: [configuration.teacherWeights ?? ""], continuing: saved)
         let say = Console.say
         let context = try Context()
         say("device: \(context.device.info.summary)")
         let parameterCount = try configuration.settings.parameterCounter(context: context)
         let models = try chainModels(configuration, parameterCount: parameterCount, log: say)
-        let directory = URL(fileURLWithPath: configuration.out ?? configuration.defaultDirectory)
         var teacherWeights: URL?
         if let path = configuration.teacherWeights {
             guard FileManager.default.fileExists(atPath: path) else {
@@ -46,11 +51,7 @@ enum ChainCommand: RegisteredCommand {
         }
         let chain = try TeacherAssistantChain(models: models, directory: directory, teacherWeights: teacherWeights,
                                               comparesDirect: configuration.comparesDirect, epochs: configuration.epochs)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var saved = configuration.json
-        saved["out"] = directory.path
-        try JSONSerialization.data(withJSONObject: saved, options: [.prettyPrinted, .sortedKeys])
-            .write(to: directory.appendingPathComponent("config.json"), options: .atomic)
+        try RunFolder.writeSettings(saved, to: directory)
         say("chain \(models.joined(separator: " → "))" + (configuration.comparesDirect ? " (and \(models.last!) directly from \(models[0]))" : "")
             + ", \(configuration.epochs) epoch\(configuration.epochs == 1 ? "" : "s") per stage, in \(directory.path)")
         let report = try chain.run(runner: { try configuration.settings.run($0, context: context) }, parameterCount: parameterCount, log: say)

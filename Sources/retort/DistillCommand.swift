@@ -12,7 +12,8 @@ enum DistillCommand: RegisteredCommand {
          + ["--ce-weight X --loss-weight X --temperature X   (defaults per loss, see README)"]).joined(separator: "\n")
     }
     static var spec: Arguments.Spec {
-        .settings(DistillConfiguration.keys, extra: ["config", "resume"], repeatable: ["teacher", "teacher-weights"])
+        .settings(DistillConfiguration.keys, flags: ["nesterov", "force"], extra: ["config", "resume"],
+                  repeatable: ["teacher", "teacher-weights"])
     }
 
     static func run(_ arguments: Arguments) throws { try TrainingJob.run(DistillConfiguration.self, arguments) }

@@ -22,15 +22,17 @@ enum OnlineCommand: RegisteredCommand {
                          + (method.options.isEmpty ? "" : " [\(MethodHelp.options(method.options))]"))
         }
         return (lines + ["[--save-every-steps N]   also save the last checkpoints every N steps",
-                         "--resume DIR    continue from the last checkpoints (every epoch's end, every N steps, Ctrl-C)"])
+                         "--resume DIR    continue from the last checkpoints (every epoch's end, every N steps, Ctrl-C)",
+                         "[--force]   --out DIR holds a previous run: start over (removes its files)"])
             .joined(separator: "\n")
     }
-    static var spec: Arguments.Spec { .settings(OnlineConfiguration.keys, extra: ["config", "resume"]) }
+    static var spec: Arguments.Spec { .settings(OnlineConfiguration.keys, flags: ["nesterov", "force"], extra: ["config", "resume"]) }
 
     static func run(_ arguments: Arguments) throws {
         let source = try RunFolder(arguments)
         let configuration = try OnlineConfiguration.resolve(file: source.file, flags: arguments.options, switches: arguments.flags)
-        let run = source.resumed ?? URL(fileURLWithPath: configuration.out ?? "runs/\(configuration.defaultRunName)")
+        let run = try source.claim(configuration.out ?? "runs/\(configuration.defaultRunName)", for: arguments,
+                                   inputs: configuration.teacherWeights)
         let context = try Context()
         Console.say("device: \(context.device.info.summary)")
         try execute(configuration, run: run, resumes: source.resumed != nil, context: context)
@@ -98,7 +100,9 @@ enum OnlineCommand: RegisteredCommand {
         let progress = Progress(batchSize: configuration.batchSize)
         trainer.onStep = { progress.step($0, epochs: configuration.epochs) }
         let before = trainer.history.count
-        let history = try trainer.fit(train: trainLoader, test: testLoader, from: start)
+        let history = try DeviceMemoryAdvice.explaining(batchSize: configuration.batchSize) {
+            try trainer.fit(train: trainLoader, test: testLoader, from: start)
+        }
         progress.finishLine()
         for (name, metrics) in trainer.frozenMetrics.sorted(by: { $0.key < $1.key }) where start.epoch == 0 && start.step == 0 {
             say("frozen \(name): " + String(format: "test loss %.4f top-1 %.2f%% top-5 %.2f%% ECE %.4f", metrics.testLoss, metrics.testTop1 * 100,

@@ -30,14 +30,16 @@ enum PruneCommand: RegisteredCommand {
           Linear weights by |w| per round (prune-then-distill), each round fine-tuned
           with the schedule restarted (LR rewinding) in DIR/round-<k>; --sparsity S
           instead of --rounds picks the rounds whose 1 − 0.8^k is closest to S
+        [--force]   DIR holds a previous prune: start over (removes its files)
         """
-    static var spec: Arguments.Spec { .settings(PruneConfiguration.keys, extra: ["config"]) }
+    static var spec: Arguments.Spec { .settings(PruneConfiguration.keys, flags: ["nesterov", "force"], extra: ["config"]) }
 
     static func run(_ arguments: Arguments) throws {
         let say = Console.say
-        let file = try arguments.options["config"].map { try RunFolder.readSettings(URL(fileURLWithPath: $0)) }
-        let configuration = try PruneConfiguration.resolve(file: file, flags: arguments.options, switches: arguments.flags)
-        let out = URL(fileURLWithPath: configuration.out ?? "runs/\(configuration.defaultRunName)")
+        let source = try RunFolder(arguments)
+        let configuration = try PruneConfiguration.resolve(file: source.file, flags: arguments.options, switches: arguments.flags)
+        let out = try source.claim(configuration.out ?? "runs/\(configuration.defaultRunName)", for: arguments,
+                                   inputs: [configuration.weights ?? ""], resumable: false)
         let method = configuration.pruningMethod
         let dense = URL(fileURLWithPath: configuration.weights ?? "")
         let context = try Context()

@@ -1,4 +1,5 @@
 import Foundation
+import RetortCheckpoint
 
 /// Where a command's settings come from and where its run folder's `config.json` goes: a JSON file
 /// of settings (`--config FILE`), or the `config.json` of a run folder to continue (`--resume DIR`).
@@ -27,10 +28,20 @@ struct RunFolder {
         return object
     }
 
-    /// Creates `directory` and writes the resolved settings into its `config.json`.
+    /// Creates `directory` and writes the resolved settings into its `config.json` (atomically).
     static func writeSettings(_ json: [String: Any], to directory: URL) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            let reason = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError ?? error as NSError).localizedDescription
+            throw CLIError.failed("cannot create the run folder \(directory.path): \(reason) "
+                                  + "(a file in the way, or a folder without write permission?); choose another --out DIR")
+        }
         let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
-        try data.write(to: directory.appendingPathComponent("config.json"), options: .atomic)
+        do {
+            try AtomicFile.write(data, to: directory.appendingPathComponent("config.json"))
+        } catch {
+            throw CLIError.failed("\(error)")
+        }
     }
 }

@@ -14,15 +14,17 @@ enum SweepTeachersCommand: RegisteredCommand {
         """
     static let usage = """
         --run DIR   a run from retort train --save-every K   --student NAME
-        --out DIR   DIR/from-epoch-<n>/, DIR/sweep.md, DIR/sweep.json
+        --out DIR   DIR/from-epoch-<n>/, DIR/sweep.md, DIR/sweep.json; run again to reuse
+        finished students; other settings into a used DIR are refused unless [--force]
         """
     static var spec: Arguments.Spec {
-        .settings((SweepConfiguration.ownKeys + StageSettings.keys).filter { $0 != "dataset" }, extra: ["config"])
+        .settings((SweepConfiguration.ownKeys + StageSettings.keys).filter { $0 != "dataset" }, flags: ["nesterov", "force"],
+                  extra: ["config"])
     }
 
     static func run(_ arguments: Arguments) throws {
-        let file = try arguments.options["config"].map { try RunFolder.readSettings(URL(fileURLWithPath: $0)) }
-        let configuration = try SweepConfiguration.resolve(file: file, flags: arguments.options, switches: arguments.flags) { run in
+        let source = try RunFolder(arguments)
+        let configuration = try SweepConfiguration.resolve(file: source.file, flags: arguments.options, switches: arguments.flags) { run in
             let url = URL(fileURLWithPath: run).appendingPathComponent("config.json")
             guard FileManager.default.fileExists(atPath: url.path) else {
                 throw CLIError.failed("\(run) has no config.json; give a teacher run folder written by `retort train --save-every K --out DIR`")
@@ -30,17 +32,17 @@ enum SweepTeachersCommand: RegisteredCommand {
             return try RunFolder.readSettings(url)
         }
         let say = Console.say
-        let directory = URL(fileURLWithPath: configuration.out ?? configuration.defaultDirectory)
+        let out = configuration.out ?? configuration.defaultDirectory
+        var saved = configuration.json
+        saved["out"] = URL(fileURLWithPath: out).path
+        // A run without kept checkpoints fails before the device starts.
+        let teachers = try TeacherSweep.checkpoints(in: URL(fileURLWithPath: configuration.run)).map(\.path)
+        let directory = try source.claim(out, for: arguments, inputs: teachers, continuing: saved, resumable: false)
         let sweep = TeacherSweep(run: URL(fileURLWithPath: configuration.run), teacher: configuration.teacher, student: configuration.student,
                                  directory: directory, epochs: configuration.epochs)
-        _ = try TeacherSweep.checkpoints(in: sweep.run)  // a run without kept checkpoints fails before the device starts
         let context = try Context()
         say("device: \(context.device.info.summary)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var saved = configuration.json
-        saved["out"] = directory.path
-        try JSONSerialization.data(withJSONObject: saved, options: [.prettyPrinted, .sortedKeys])
-            .write(to: directory.appendingPathComponent("config.json"), options: .atomic)
+        try RunFolder.writeSettings(saved, to: directory)
         let report = try sweep.run(runner: { try configuration.settings.run($0, context: context) },
                                    parameterCount: try configuration.settings.parameterCounter(context: context), log: say)
         say("")

@@ -21,6 +21,8 @@ enum TrainCommand: RegisteredCommand {
         --config FILE   the same keys in JSON; flags win
         --resume DIR    continue a run from its last checkpoint (Ctrl-C saves it; after a
         crash or kill, from the last save, or from the start if none was made)
+        [--force]   --out DIR holds a previous run: start over (removes its checkpoints,
+        metrics and summaries; without it the command refuses and writes nothing)
         """
     static var usage: String {
         let kd = DistillationMethod.kd
@@ -33,7 +35,7 @@ enum TrainCommand: RegisteredCommand {
             """
     }
     static var spec: Arguments.Spec {
-        .settings(TrainConfiguration.keys + TrainConfiguration.renamedKeys.keys, extra: ["config", "resume"])
+        .settings(TrainConfiguration.keys + TrainConfiguration.renamedKeys.keys, flags: ["nesterov", "force"], extra: ["config", "resume"])
     }
 
     static func run(_ arguments: Arguments) throws { try TrainingJob.run(TrainConfiguration.self, arguments) }

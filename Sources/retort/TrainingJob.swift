@@ -42,7 +42,8 @@ struct TrainingJob {
     static func run<Configuration: TrainingJobConfiguration>(_ type: Configuration.Type, _ arguments: Arguments) throws {
         let source = try RunFolder(arguments)
         let configuration = try Configuration.resolve(file: source.file, flags: arguments.options, switches: arguments.flags)
-        let run = source.resumed ?? URL(fileURLWithPath: configuration.out ?? "runs/\(configuration.defaultRunName)")
+        let run = try source.claim(configuration.out ?? "runs/\(configuration.defaultRunName)", for: arguments,
+                                   inputs: configuration.teacherWeights)
         let context = try Context()
         Console.say("device: \(context.device.info.summary)")
         var job = TrainingJob(configuration: configuration, run: run)
@@ -140,7 +141,9 @@ struct TrainingJob {
         let progress = Progress(batchSize: settings.batchSize)
         trainer.onStep = { progress.step($0, epochs: settings.epochs) }
         let before = trainer.history.count
-        let history = try trainer.fit(train: trainLoader, test: testLoader, from: start)
+        let history = try DeviceMemoryAdvice.explaining(batchSize: settings.batchSize) {
+            try trainer.fit(train: trainLoader, test: testLoader, from: start)
+        }
         progress.finishLine()
         for metrics in history.dropFirst(before) {
             var line = String(format: "epoch %d/%d: train loss %.4f acc %.2f%% | test loss %.4f top-1 %.2f%% top-5 %.2f%% ECE %.4f",

@@ -16,9 +16,11 @@ enum RetortProcess {
         return found ?? Bundle.main.bundleURL.appending(path: "retort")
     }
 
-    static func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Run {
+    /// Runs `executable` (by default the `retort` binary) with `arguments`, its environment this
+    /// process's plus `extra`.
+    static func run(_ arguments: [String], environment extra: [String: String] = [:], executable: URL? = nil) throws -> Run {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable ?? binary
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment.merge(extra) { $1 }

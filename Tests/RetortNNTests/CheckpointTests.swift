@@ -71,4 +71,82 @@ final class CheckpointTests: ContextTestCase {
         XCTAssert(names.contains("layers.0.weight.exp_avg") && names.contains("layers.0.weight.exp_avg_sq") && names.contains("layers.0.weight.step"),
                   "\(names.sorted().prefix(6))")
     }
+
+    private func values(_ model: any Classifier) throws -> [[Float]] { try model.parameters().map { try $0.toArray() } }
+
+    /// A write that fails part-way (here a file-size limit between the weights' size and the larger
+    /// AdamW state's, as a disk filling up would) replaces neither file: the checkpoint on disk stays
+    /// one consistent pair.
+    func testAFailedWriteReplacesNeitherFileOfThePair() throws {
+        let directory = try makeTemporaryDirectory(for: self)
+        let model = try ModelZoo.make("plane2", classes: 10, context: context, seed: 1)
+        let optimizer = try AdamWOptimizer(parameters: model.parameters(), options: .init(learningRate: 1e-3), context: context)
+        var generator = SplitMix64(seed: 2)
+        try step(model, optimizer, try Tensor(generator.floats(2 * 3 * 32 * 32), shape: [2, 3, 32, 32], context: context), [1, 2])
+        let url = directory.appendingPathComponent("last.safetensors")
+        try Checkpoint.save(model: model, optimizer: optimizer, runState: ["epoch": "1"], to: url)
+        let weights = try Data(contentsOf: url), state = try Data(contentsOf: Checkpoint.optimizerURL(for: url))
+        XCTAssertLessThan(weights.count + 4096, state.count)
+
+        var previous = rlimit()
+        getrlimit(Int32(RLIMIT_FSIZE.rawValue), &previous)
+        let handler = signal(SIGXFSZ, SIG_IGN)
+        var limited = previous
+        limited.rlim_cur = rlim_t(weights.count + 4096)
+        setrlimit(Int32(RLIMIT_FSIZE.rawValue), &limited)
+        defer {
+            setrlimit(Int32(RLIMIT_FSIZE.rawValue), &previous)
+            signal(SIGXFSZ, handler)
+        }
+        XCTAssertThrowsError(try Checkpoint.save(model: model, optimizer: optimizer, runState: ["epoch": "2"], to: url)) { error in
+            guard case SafeTensorsError.writeFailed(let file, let reason) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(file, Checkpoint.optimizerURL(for: url).path)
+            XCTAssert(reason.contains("File too large"), reason)
+        }
+        XCTAssertEqual(try Data(contentsOf: url), weights, "the weights were written in full but not put in place")
+        XCTAssertEqual(try Data(contentsOf: Checkpoint.optimizerURL(for: url)), state)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted(),
+                       ["last.optimizer.safetensors", "last.safetensors"], "no temporary files left")
+    }
+
+    /// NaN in a checkpoint's weights or optimizer state is refused, naming the file and tensor,
+    /// before the model or the optimizer changes.
+    func testNonFiniteValuesAreRefusedBeforeAnythingChanges() throws {
+        let directory = try makeTemporaryDirectory(for: self)
+        let model = try ModelZoo.make("plane2", classes: 10, context: context, seed: 1)
+        let optimizer = try SGDOptimizer(parameters: model.parameters(), options: .init(learningRate: 0.1, momentum: 0.9), context: context)
+        var generator = SplitMix64(seed: 2)
+        try step(model, optimizer, try Tensor(generator.floats(2 * 3 * 32 * 32), shape: [2, 3, 32, 32], context: context), [1, 2])
+        let url = directory.appendingPathComponent("last.safetensors")
+        try Checkpoint.save(model: model, optimizer: optimizer, to: url)
+        let stateURL = Checkpoint.optimizerURL(for: url)
+        let target = try ModelZoo.make("plane2", classes: 10, context: context, seed: 7)
+        let before = try values(target)
+
+        var state = try SafeTensors(contentsOf: stateURL)
+        let name = try XCTUnwrap(state.names.sorted().first { state[$0]?.dtype == .float32 })
+        var poisoned = try XCTUnwrap(state[name]).floats()
+        poisoned[1] = -.infinity
+        state.tensors[name] = try HostTensor(poisoned, shape: try XCTUnwrap(state[name]).shape)
+        try state.write(to: stateURL)
+        let fresh = try SGDOptimizer(parameters: target.parameters(), options: .init(learningRate: 0.1, momentum: 0.9), context: context)
+        XCTAssertThrowsError(try Checkpoint.load(into: target, optimizer: fresh, from: url)) { error in
+            let expected = NonFiniteValues.Tensor(name: name, nanCount: 0, infinityCount: 1, firstIndex: 1)
+            XCTAssertEqual(error as? NonFiniteValues, NonFiniteValues(source: stateURL.path, tensors: [expected]))
+        }
+        XCTAssertEqual(try values(target), before, "the model did not change")
+
+        var weights = try SafeTensors(contentsOf: url)
+        let weight = "layers.0.weight"
+        var weightValues = try XCTUnwrap(weights[weight]).floats()
+        weightValues[0] = .nan
+        weightValues[5] = .nan
+        weights.tensors[weight] = try HostTensor(weightValues, shape: try XCTUnwrap(weights[weight]).shape)
+        try weights.write(to: url)
+        XCTAssertThrowsError(try Checkpoint.load(into: target, optimizer: nil, from: url)) { error in
+            XCTAssert("\(error)".contains("state dict '\(url.path)' holds non-finite values in 1 tensor; nothing was loaded"), "\(error)")
+            XCTAssert("\(error)".contains("\(weight): 2 NaN, 0 ±inf (first at element 0)"), "\(error)")
+        }
+        XCTAssertEqual(try values(target), before)
+    }
 }

@@ -42,7 +42,7 @@ final class MemoryBlock: @unchecked Sendable {
         guard result == VK_SUCCESS, let memory else {
             fns.destroyBuffer(context.handle, buffer, nil)
             if result == VK_ERROR_OUT_OF_DEVICE_MEMORY || result == VK_ERROR_OUT_OF_HOST_MEMORY {
-                throw VulkanError.outOfMemory(detail: "could not allocate a block of \(DeviceInfo.bytes(size)) on \(context.info.name)")
+                throw VulkanError.outOfMemory(detail: "the driver has no block of \(DeviceInfo.bytes(size)) left on \(context.info.name)")
             }
             try check(result, "vkAllocateMemory")
             throw VulkanError.callFailed(call: "vkAllocateMemory", code: result.rawValue)
@@ -81,6 +81,9 @@ struct Allocation {
 
 /// Sub-allocates buffers from big blocks of one memory type: first fit, aligned to the device's
 /// storage- and texel-buffer offset alignment, coalescing on free. Blocks are kept for reuse.
+/// With a `limit` (`RETORT_MEMORY_LIMIT`), the blocks never hold more than that many bytes together.
+/// An allocation that does not fit throws ``VulkanError/outOfMemory(detail:)`` saying how many bytes
+/// were needed, how many live buffers hold, and what the device (or the limit) allows.
 ///
 /// Why `@unchecked Sendable` is safe: the block list, and each block's free list, are guarded by
 /// `lock`; everything else is immutable after `init`.
@@ -91,13 +94,16 @@ final class MemoryArena: @unchecked Sendable {
     let blockSize: UInt64
     let alignment: UInt64
     let maxAllocation: UInt64
+    /// The most bytes the blocks may hold together; nil leaves it to the driver.
+    let limit: UInt64?
     private let lock = NSLock()
     private var blocks: [MemoryBlock] = []
     /// Bytes held by live allocations (aligned sizes), and the most held at once since the last reset.
     private var inUse: UInt64 = 0, peak: UInt64 = 0
 
-    init(context: DeviceContext, memoryType: UInt32, hostVisible: Bool, blockSize: UInt64 = 256 << 20) {
+    init(context: DeviceContext, memoryType: UInt32, hostVisible: Bool, blockSize: UInt64 = 256 << 20, limit: UInt64? = nil) {
         self.context = context
+        self.limit = limit
         self.memoryType = memoryType
         self.hostVisible = hostVisible
         let limits = context.limits
@@ -105,6 +111,23 @@ final class MemoryArena: @unchecked Sendable {
         let maxAllocation = context.info.maxMemoryAllocationSize > 0 ? context.info.maxMemoryAllocationSize : 1 << 30
         self.maxAllocation = maxAllocation
         self.blockSize = min(blockSize, maxAllocation)
+    }
+
+    /// A size as `RETORT_MEMORY_LIMIT` takes it: bytes, or a number with a binary suffix K, M, G or T
+    /// (`512M`, `1.5G`; `MiB`/`MB` read the same); nil for anything else or for zero.
+    static func bytes(parsing text: String) -> UInt64? {
+        var number = text.trimmingCharacters(in: .whitespaces).uppercased()
+        for suffix in ["IB", "B"] where number.hasSuffix(suffix) && number.count > suffix.count {
+            number.removeLast(suffix.count)
+            break
+        }
+        var scale = 1.0
+        if let last = number.last, let power = ["K": 1, "M": 2, "G": 3, "T": 4][String(last)] {
+            scale = pow(1024, Double(power))
+            number.removeLast()
+        }
+        guard let value = Double(number), value.isFinite, value > 0, value * scale < 0x1p63 else { return nil }
+        return UInt64(value * scale)
     }
 
     /// Total bytes of device memory held in blocks.
@@ -125,7 +148,8 @@ final class MemoryArena: @unchecked Sendable {
     func allocate(_ byteCount: UInt64) throws -> Allocation {
         let size = max(alignment, (byteCount + alignment - 1) / alignment * alignment)
         guard size <= maxAllocation else {
-            throw VulkanError.outOfMemory(detail: "a buffer of \(DeviceInfo.bytes(byteCount)) exceeds the device's largest allocation (\(DeviceInfo.bytes(maxAllocation)))")
+            throw VulkanError.outOfMemory(detail: "a buffer of \(DeviceInfo.bytes(byteCount)) exceeds the device's largest allocation "
+                                          + "(\(DeviceInfo.bytes(maxAllocation)))")
         }
         return try lock.withLock {
             for block in blocks {
@@ -134,7 +158,23 @@ final class MemoryArena: @unchecked Sendable {
                     return Allocation(block: block, offset: offset, size: size)
                 }
             }
-            let block = try MemoryBlock(context: context, size: max(size, blockSize), memoryType: memoryType, hostVisible: hostVisible)
+            let reserved = blocks.reduce(0) { $0 + $1.size }
+            var blockBytes = max(size, blockSize)
+            if let limit {
+                guard reserved + size <= limit else {
+                    let needed = DeviceInfo.bytes(byteCount), allowed = DeviceInfo.bytes(limit)
+                    throw VulkanError.outOfMemory(detail: "a buffer of \(needed) does not fit in the \(allowed) limit "
+                                                  + "(RETORT_MEMORY_LIMIT); " + holding(reserved: reserved))
+                }
+                blockBytes = min(blockBytes, limit - reserved)
+            }
+            let block: MemoryBlock
+            do {
+                block = try MemoryBlock(context: context, size: blockBytes, memoryType: memoryType, hostVisible: hostVisible)
+            } catch VulkanError.outOfMemory(let detail) {
+                throw VulkanError.outOfMemory(detail: "a buffer of \(DeviceInfo.bytes(byteCount)) does not fit: \(detail); "
+                                              + holding(reserved: reserved))
+            }
             blocks.append(block)
             let offset = take(size, from: block)!
             hold(size)
@@ -164,6 +204,13 @@ final class MemoryArena: @unchecked Sendable {
                 blocks.removeAll { $0 === block }
             }
         }
+    }
+
+    /// What is held now, for an out-of-memory message; the caller holds the lock.
+    private func holding(reserved: UInt64) -> String {
+        let heap = context.info.heaps.filter(\.isDeviceLocal).map(\.size).max()
+        return "live buffers hold \(DeviceInfo.bytes(inUse)) of the \(DeviceInfo.bytes(reserved)) reserved"
+            + (heap.map { " (device memory: \(DeviceInfo.bytes($0)))" } ?? "")
     }
 
     /// First fit inside one block; the caller holds the lock.

@@ -38,6 +38,10 @@ public final class OnlineTrainer {
     /// Also saves the `last` checkpoints after every `saveEverySteps`-th step of an epoch, so a crash
     /// loses at most that many steps instead of up to an epoch.
     public var saveEverySteps: Int?
+    /// Stops the run after an epoch that is the second in a row at which a network ends at chance
+    /// accuracy on its training batches and the test split (``CollapseGuard``); its checkpoints are kept.
+    public var stopsOnCollapse = true
+    private var collapse: [String: CollapseGuard] = [:]
 
     public private(set) var history: [OnlineEpochMetrics] = []
     public private(set) var frozenMetrics: [String: FrozenNetworkMetrics] = [:]
@@ -123,9 +127,12 @@ public final class OnlineTrainer {
 
     // MARK: Training
 
-    /// Trains from `start` to `epochs`, evaluating every network on `test` after each epoch.
+    /// Trains from `start` to `epochs`, evaluating every network on `test` after each epoch. A
+    /// training batch holding NaN or ±inf stops the run before its step; a network that collapses to
+    /// chance accuracy stops it after the epoch (``stopsOnCollapse``).
     @discardableResult
     public func fit(train: any BatchSource, test: any BatchSource, from start: OnlineResumePoint = .start) throws -> [OnlineEpochMetrics] {
+        let train = FiniteInputCheck(train)
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
         let context = networks[0].model.parameters()[0].context
         let models = networks.map(\.model)
@@ -206,6 +213,7 @@ public final class OnlineTrainer {
                 }
                 if let saveEverySteps, (step + 1) % saveEverySteps == 0, step + 1 < train.batchesPerEpoch { try saveLast(step: step + 1) }
             }
+            try train.check()
             let seconds = Date().timeIntervalSince(started)
             let evaluations = try networks.map { try Evaluation.run($0.model, on: test, keepLogits: true) }
             for network in networks { network.model.train() }
@@ -230,6 +238,13 @@ public final class OnlineTrainer {
                 if top1 > (history.compactMap { $0.networks[network.name]?.testTop1 }.max() ?? -1) {
                     try Checkpoint.save(model: network.model, optimizer: network.optimizer, runState: runState, to: bestURL(network.name))
                 }
+            }
+            // A collapsed epoch is never committed: the guard throws before its metrics and checkpoints.
+            for (index, network) in networks.enumerated() where stopsOnCollapse {
+                let evaluation = evaluations[index]
+                try collapse[network.name, default: CollapseGuard(network: network.name)].record(
+                    epoch: epoch, trainAccuracy: Double(correct[index]) / Double(max(seen, 1)), testAccuracy: evaluation.top1,
+                    classes: evaluation.labels.isEmpty ? 0 : evaluation.logits.count / evaluation.labels.count)
             }
             history.append(metrics)
             try writeSummary()
@@ -307,6 +322,6 @@ public final class OnlineTrainer {
                 .joined(separator: " | ") + String(format: " | %.1f |", metrics.seconds)
                 + counterKeys.map { " \(metrics.counters[$0] ?? 0) |" }.joined() + "\n"
         }
-        try text.write(to: runDirectory.appendingPathComponent("summary.md"), atomically: true, encoding: .utf8)
+        try AtomicFile.write(text, to: runDirectory.appendingPathComponent("summary.md"))
     }
 }

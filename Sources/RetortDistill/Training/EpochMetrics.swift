@@ -26,20 +26,33 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
 /// Why training stopped before its last epoch.
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case nonFiniteLoss(epoch: Int, step: Int, value: Float)
+    /// A training batch held NaN or ±inf (`image`: its position in the batch); the step did not run.
+    case nonFiniteInput(epoch: Int, step: Int, image: Int, value: Float)
     case invalidRunDirectory(String)
     case collapsed(epoch: Int, trainAccuracy: Double, testAccuracy: Double, classes: Int)
+    /// ``collapsed(epoch:trainAccuracy:testAccuracy:classes:)`` of one network of an online run.
+    case networkCollapsed(network: String, epoch: Int, trainAccuracy: Double, testAccuracy: Double, classes: Int)
 
     public var description: String {
         switch self {
         case .nonFiniteLoss(let epoch, let step, let value):
             return "The loss became \(value) at epoch \(epoch + 1), step \(step + 1): training stopped. The last good checkpoint is kept; lower the learning rate or check the data."
+        case .nonFiniteInput(let epoch, let step, let image, let value):
+            return "The training batch of epoch \(epoch + 1), step \(step + 1) holds \(value) (image \(image + 1) of the batch): training "
+                + "stopped before that step. The last good checkpoint is kept; check the data and its normalization (a zero std?)."
         case .invalidRunDirectory(let message):
             return message
         case .collapsed(let epoch, let train, let test, let classes):
-            return String(format: "Training collapsed: epochs %d and %d ended at chance accuracy for %d classes (%.2f%% training, %.2f%% test "
-                          + "in the last; the network predicts one class). Training stopped; the checkpoints are kept. The loss's gradients "
-                          + "were too large early on: lower the learning rate, or ramp the distillation term up over more epochs "
-                          + "(DKD: --dkd-warmup).", epoch, epoch + 1, classes, train * 100, test * 100)
+            return Self.collapse(network: nil, epoch: epoch, train: train, test: test, classes: classes)
+        case .networkCollapsed(let network, let epoch, let train, let test, let classes):
+            return Self.collapse(network: network, epoch: epoch, train: train, test: test, classes: classes)
         }
+    }
+
+    private static func collapse(network: String?, epoch: Int, train: Double, test: Double, classes: Int) -> String {
+        String(format: "Training collapsed: %@epochs %d and %d ended at chance accuracy for %d classes (%.2f%% training, %.2f%% test "
+               + "in the last; the network predicts one class). Training stopped; the checkpoints are kept. The loss's gradients "
+               + "were too large early on: lower the learning rate, or ramp the distillation term up over more epochs "
+               + "(DKD: --dkd-warmup).", network.map { "network \($0): " } ?? "", epoch, epoch + 1, classes, train * 100, test * 100)
     }
 }

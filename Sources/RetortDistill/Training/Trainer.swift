@@ -26,9 +26,8 @@ public final class Trainer {
     /// Seeds MixUp per (epoch, step), so a resumed run mixes as an uninterrupted one.
     public var seed: UInt64 = 0
     /// Stops the run when two epochs in a row end at chance accuracy on both the training batches
-    /// and the test split (at most 1.5/classes): the network has collapsed to a constant prediction
-    /// (what DKD does with a short warm-up), which a NaN check cannot see because the loss stays
-    /// finite. One such epoch alone can be a slow start on a short epoch.
+    /// and the test split (``CollapseGuard``): the network has collapsed to a constant prediction
+    /// (what DKD does with a short warm-up), which a NaN check cannot see because the loss stays finite.
     public var stopsOnCollapse = true
     /// Keeps the weights after every `saveEvery`-th epoch as `epoch-<n>.safetensors` (n = 1-based
     /// epoch), beside `last` and `best`: intermediate teachers for a sweep.
@@ -108,9 +107,11 @@ public final class Trainer {
         return point
     }
 
-    /// Trains from `start` to `epochs`, evaluating on `test` after each epoch.
+    /// Trains from `start` to `epochs`, evaluating on `test` after each epoch. A training batch
+    /// holding NaN or ±inf stops the run before its step (``TrainingError/nonFiniteInput(epoch:step:image:value:)``).
     @discardableResult
     public func fit(train: any BatchSource, test: any BatchSource, from start: ResumePoint = .start) throws -> [EpochMetrics] {
+        let train = FiniteInputCheck(train)
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
         let context = model.parameters()[0].context
         for teacher in teachers {
@@ -161,15 +162,12 @@ public final class Trainer {
                 }
                 if let saveEverySteps, (step + 1) % saveEverySteps == 0, step + 1 < train.batchesPerEpoch { try save(point, to: lastURL) }
             }
+            try train.check()
             let evaluation = try evaluateWithFidelity(test)
             let (testLoss, top1, top5) = (evaluation.loss, evaluation.top1, evaluation.top5)
             let seconds = Date().timeIntervalSince(started)
             let trainAccuracy = Double(correct) / Double(max(seen, 1))
-            let atChance = classes > 1 && trainAccuracy <= 1.5 / Double(classes) && top1 <= 1.5 / Double(classes)
-            chanceEpochs = atChance ? chanceEpochs + 1 : 0
-            if stopsOnCollapse, chanceEpochs >= 2 {
-                throw TrainingError.collapsed(epoch: epoch, trainAccuracy: trainAccuracy, testAccuracy: top1, classes: classes)
-            }
+            try collapse.record(epoch: epoch, trainAccuracy: trainAccuracy, testAccuracy: top1, classes: classes, stops: stopsOnCollapse)
             let metrics = EpochMetrics(epoch: epoch + 1, learningRate: optimizer.learningRate, trainLoss: lossSum / Double(max(seen, 1)),
                                        trainAccuracy: Double(correct) / Double(max(seen, 1)), testLoss: testLoss, testTop1: top1,
                                        testTop5: top5, seconds: seconds, imagesPerSecond: Double(seen) / seconds,
@@ -212,8 +210,7 @@ public final class Trainer {
     }
 
     private var teacherTestLogits: [[Float]]?
-    /// Consecutive epochs that ended at chance accuracy.
-    private var chanceEpochs = 0
+    private var collapse = CollapseGuard()
 
     /// Rows whose label is among the k largest logits (ties counted as PyTorch's topk would not
     /// exclude them: fewer than k strictly greater values).
@@ -247,6 +244,6 @@ public final class Trainer {
             if fidelity { text += String(format: " %.2f%% | %.4f |", (m.agreement ?? .nan) * 100, m.predictiveKL ?? .nan) }
             text += String(format: " %.1f | %.0f |\n", m.seconds, m.imagesPerSecond)
         }
-        try text.write(to: runDirectory.appendingPathComponent("summary.md"), atomically: true, encoding: .utf8)
+        try AtomicFile.write(text, to: runDirectory.appendingPathComponent("summary.md"))
     }
 }

@@ -148,13 +148,14 @@ final class OnlineTrainerTests: ContextTestCase {
         XCTAssertEqual(history.map(\.updates), straightHistory.map(\.updates))
     }
 
-    func testNonFiniteLossStopsTheRun() throws {
+    func testNonFiniteInputStopsTheRunBeforeItsStep() throws {
         var poisoned = train
         poisoned.poison = 1
         let run = runDirectory()
         XCTAssertThrowsError(try trainer(DeepMutualLearning(), epochs: 3, directory: run).fit(train: poisoned, test: test)) { error in
-            guard case TrainingError.nonFiniteLoss(let epoch, _, _) = error else { return XCTFail("\(error)") }
-            XCTAssertEqual(epoch, 1)
+            guard case TrainingError.nonFiniteInput(let epoch, let step, let image, let value) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual([epoch, step, image], [1, 0, 0])
+            XCTAssert(value.isNaN)
         }
         XCTAssertEqual(try trainer(DeepMutualLearning(), epochs: 3, directory: run).resume().epoch, 1, "epoch 1's checkpoints survive")
     }
