@@ -36,8 +36,16 @@ public struct AtomicFileGroup: Sendable {
     /// replacement first.
     public func replace(_ files: [(contents: Data, url: URL)]) throws(Failure) {
         try recover()
-        for (contents, url) in files {
-            try write(contents, to: Self.stagedURL(for: url), naming: url)
+        var staged: [URL] = []
+        do {
+            for (contents, url) in files {
+                try write(contents, to: Self.stagedURL(for: url), naming: url)
+                staged.append(Self.stagedURL(for: url))
+            }
+        } catch {
+            // Not committed: the targets stay as they were, and no staged file is left behind.
+            for url in staged { unlink(url.path) }
+            throw error
         }
         let pairs = files.map { [Self.stagedURL(for: $0.url).lastPathComponent, $0.url.lastPathComponent] }
         let journal = (try? JSONSerialization.data(withJSONObject: pairs)) ?? Data()
