@@ -8,7 +8,7 @@ public func fuzzArgumentParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CIn
         .split(separator: 0, omittingEmptySubsequences: false)
         .map { String(decoding: $0, as: UTF8.self) }
     let global: Set<String> = ["help", "version"]
-    let specs = CLI.specs
+    let specs = ArgumentsFuzzer.specs
     let parsed: Arguments
     do {
         parsed = try Arguments.parse(words, specs: specs, global: global)
@@ -25,4 +25,9 @@ public func fuzzArgumentParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CIn
     precondition(parsed.flags.isSubset(of: spec.flags.union(global)), "an undeclared flag was accepted")
     FuzzSettings.resolve(command, file: nil, flags: parsed.options, switches: parsed.flags)
     return 0
+}
+
+enum ArgumentsFuzzer {
+    /// The commands' specs, built once (`CLI.specs` builds them on every call).
+    static let specs = CLI.specs
 }
