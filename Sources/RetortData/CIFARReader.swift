@@ -40,17 +40,17 @@ public enum CIFARReader {
     }
 
     /// Appends the records of one file to `pixels` and `labels`. The file's size is checked before
-    /// its records are copied: at most ``maximumRecordsPerFile`` records (a gzip file is
-    /// decompressed no further than that), and a whole number of them.
+    /// its records are copied: at most `maximumRecords` records (a gzip file is decompressed no
+    /// further than that), and a whole number of them.
     static func read(_ file: inout FileBytes, labelBytes: Int, labelOffset: Int, classes: Int,
-                     into pixels: inout [UInt8], labels: inout [Int]) throws(DataError) {
+                     into pixels: inout [UInt8], labels: inout [Int], maximumRecords: Int = maximumRecordsPerFile) throws(DataError) {
         let recordSize = labelBytes + imageBytes
-        let limit = maximumRecordsPerFile * recordSize
+        let limit = maximumRecords * recordSize
         if !file.isCompressed, file.maximumRemainingBytes > limit {
-            throw .tooManyRecords(file: file.name, limit: maximumRecordsPerFile)
+            throw .tooManyRecords(file: file.name, limit: maximumRecords)
         }
         let bytes = try file.read(upTo: limit + 1)
-        guard bytes.count <= limit else { throw .tooManyRecords(file: file.name, limit: maximumRecordsPerFile) }
+        guard bytes.count <= limit else { throw .tooManyRecords(file: file.name, limit: maximumRecords) }
         guard !bytes.isEmpty else {
             throw .badDimensions(file: file.name, reason: "empty file, no records")
         }
