@@ -33,9 +33,11 @@ struct RunFolder {
     static func settings(from data: Data, source: String) throws(CLIError) -> [String: Any] {
         let value: Any
         do {
-            value = try JSONSerialization.jsonObject(with: data)
+            value = try JSONSerialization.jsonObject(with: data, options: .fragmentsAllowed)
         } catch {
-            throw .failed("\(source) is not valid JSON (\((error as NSError).localizedDescription)); "
+            let nsError = error as NSError
+            let reason = (nsError.userInfo[NSDebugDescriptionErrorKey] as? String) ?? nsError.localizedDescription
+            throw .failed("\(source) is not valid JSON (\(reason.trimmingCharacters(in: CharacterSet(charactersIn: ".")))); "
                           + "a settings file is one object such as {\"epochs\": 3}")
         }
         guard let object = value as? [String: Any] else {
