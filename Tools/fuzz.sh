@@ -34,8 +34,8 @@ targets=("$@")
 sources() {
     case $1 in
     safetensors) echo Sources/RetortCheckpoint/*.swift Fuzz/SafeTensorsFuzzer.swift ;;
-    idx) echo Sources/RetortData/*.swift Fuzz/IDXFuzzer.swift Fuzz/Support/{FuzzGzip,ExpectDataError}.swift ;;
-    cifar) echo Sources/RetortData/*.swift Fuzz/CIFARFuzzer.swift Fuzz/Support/{FuzzGzip,ExpectDataError}.swift ;;
+    idx) echo Sources/RetortData/*.swift Fuzz/IDXFuzzer.swift Fuzz/Support/{FuzzedFile,ExpectDataError}.swift ;;
+    cifar) echo Sources/RetortData/*.swift Fuzz/CIFARFuzzer.swift Fuzz/Support/{FuzzedFile,ExpectDataError}.swift ;;
     config) echo $(cli_sources) Fuzz/ConfigFuzzer.swift Fuzz/Support/FuzzSettings.swift ;;
     arguments) echo $(cli_sources) Fuzz/ArgumentsFuzzer.swift Fuzz/Support/FuzzSettings.swift ;;
     *) echo "unknown fuzz target '$1' (targets: ${all_targets[*]})" >&2; exit 2 ;;

@@ -30,8 +30,8 @@ final class RunFolderSettingsTests: XCTestCase {
 
     func testAnythingButAnObjectIsRefused() {
         for text in ["[1, 2]", "3", #""epochs""#, "null"] {
-            XCTAssertEqual(failure(text), #"runs/x/config.json is not a JSON object of settings; a settings file is one object such as {"epochs": 3}"#,
-                           text)
+            XCTAssertEqual(failure(text), "runs/x/config.json is not a JSON object of settings; "
+                           + #"a settings file is one object such as {"epochs": 3}"#, text)
         }
     }
 

@@ -27,6 +27,7 @@ final class FileBytesTests: XCTestCase {
         let files = try TestFiles()
         XCTAssertDataError(try FileBytes(contentsOf: files.path("absent")), .missingFile(path: files.path("absent")), mentions: "absent")
         let name = files.directory.lastPathComponent
-        XCTAssertDataError(try FileBytes(contentsOf: files.directory.path), .unreadable(file: name, reason: "is a directory"), mentions: name)
+        XCTAssertDataError(try FileBytes(contentsOf: files.directory.path), .unreadable(file: name, reason: "is a directory"),
+                           mentions: name)
     }
 }

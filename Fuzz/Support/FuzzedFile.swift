@@ -1,10 +1,29 @@
 import CZlib
+import Foundation
 
-/// gzip compression in memory, so a fuzzer can reach a reader's header checks through its gzip
-/// path: a mutated gzip file almost never passes the CRC, a compressed mutated file always does.
-enum FuzzGzip {
+/// A fuzz input read as a mode byte and a file. Bit 0 of the mode gzip-compresses the file before the
+/// reader sees it, so the fuzzer reaches the reader's header checks through its gzip path too (a
+/// mutated gzip file almost never passes the CRC; a compressed mutated file always does). The other
+/// bits are the target's to use.
+struct FuzzedFile {
+    let mode: UInt8
+    /// `name`, with `.gz` appended when compressed.
+    let name: String
+    /// The file as stored.
+    let bytes: Data
+
+    /// Nil for an empty input.
+    init?(_ data: UnsafePointer<UInt8>, _ size: Int, name: String) {
+        guard size > 0 else { return nil }
+        mode = data[0]
+        let body = Array(UnsafeBufferPointer(start: data + 1, count: size - 1))
+        let compressed = mode & 1 == 1
+        self.name = compressed ? name + ".gz" : name
+        bytes = Data(compressed ? Self.gzip(body) : body)
+    }
+
     /// `bytes` as one gzip member (fastest level: the fuzzer runs it on every input).
-    static func compress(_ bytes: [UInt8]) -> [UInt8] {
+    private static func gzip(_ bytes: [UInt8]) -> [UInt8] {
         let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())
         defer { deflateEnd(stream); stream.deinitialize(count: 1); stream.deallocate() }
