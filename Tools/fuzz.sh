@@ -99,7 +99,7 @@ for target in "${targets[@]}"; do
     # shellcheck disable=SC2046
     if "$out/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=128 \
         -print_final_stats=1 -artifact_prefix="$artifacts/" $(corpus_limits "$target") "$corpus" >"$out/$target.log" 2>&1; then
-        grep -E '^#[0-9]+ +DONE|^stat::(number_of_executed_units|average_exec_per_sec)' "$out/$target.log" || true
+        grep -E '^#[0-9]+[[:space:]]+DONE|^stat::(number_of_executed_units|average_exec_per_sec)' "$out/$target.log" || true
         echo "  corpus: $(ls "$corpus" | wc -l) inputs"
     else
         grep -E 'ERROR|SUMMARY|Test unit written' "$out/$target.log" || true
