@@ -13,7 +13,7 @@ PACKAGES := libvulkan1 libvulkan-dev glslc glslang-tools spirv-tools mesa-vulkan
 # Mesa's JIT cache: the second run of the test suite skips most shader compilation.
 export MESA_SHADER_CACHE_DIR ?= $(HOME)/.cache/mesa_shader_cache
 
-.PHONY: deps build release test test-sanitizers crash-test examples demo bench bench-peers peers-venv parity-fixtures clean
+.PHONY: deps build release test test-sanitizers crash-test fuzz examples demo bench bench-peers peers-venv parity-fixtures clean
 
 deps:
 	@missing=""; \
@@ -65,6 +65,14 @@ CRASH_TRIALS ?= 24
 crash-test: deps
 	$(SWIFT) build --build-tests
 	RETORT_CRASH_TRIALS=$(CRASH_TRIALS) $(SWIFT) test --skip-build --filter CrashConsistencyTests
+
+# libFuzzer targets of the readers of untrusted input (Fuzz/: safetensors, IDX, CIFAR, JSON settings,
+# command line), built with AddressSanitizer by Tools/fuzz.sh and run FUZZ_SECONDS each (default 60)
+# from the seeds in Fuzz/Corpus/. A crash fails the run and leaves its input in .build/fuzz/artifacts/.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	$(SWIFT) build
+	SWIFTC=$(dir $(SWIFT))swiftc FUZZ_SECONDS=$(FUZZ_SECONDS) Tools/fuzz.sh
 
 examples: deps
 	@# SwiftPM re-plans a client only when the client's own manifest changes: drop its plan so files

@@ -4,6 +4,11 @@ public enum CIFARReader {
     /// Bytes of one image: 3 × 32 × 32.
     public static let imageBytes = 3 * 32 * 32
 
+    /// The most records one file may hold: twice CIFAR-100's `train.bin` (50,000), the largest
+    /// CIFAR file. A larger file (or a gzip file that decompresses to more) is refused before its
+    /// records are read, so a corrupt or hostile file cannot exhaust memory.
+    public static let maximumRecordsPerFile = 100_000
+
     /// Which CIFAR-100 label to use: the 20 superclasses or the 100 classes.
     public enum LabelGranularity: String, Sendable, CaseIterable {
         case coarse, fine
@@ -25,35 +30,48 @@ public enum CIFARReader {
 
     private static func read(_ paths: [String], labelBytes: Int, labelOffset: Int, classes: Int) throws
         -> (pixels: [UInt8], labels: [Int]) {
-        let recordSize = labelBytes + imageBytes
         var pixels: [UInt8] = []
         var labels: [Int] = []
         for path in paths {
-            let name = FileBytes.displayName(path)
-            let bytes = try FileBytes.read(path)
-            guard !bytes.isEmpty else {
-                throw DataError.badDimensions(file: name, reason: "empty file, no records")
-            }
-            guard bytes.count % recordSize == 0 else {
-                throw DataError.partialRecord(file: name, bytes: bytes.count, recordSize: recordSize)
-            }
-            let records = bytes.count / recordSize
-            pixels.reserveCapacity(pixels.count + records * imageBytes)
-            labels.reserveCapacity(labels.count + records)
-            bytes.withUnsafeBufferPointer { buffer in
-                for r in 0..<records {
-                    let start = r * recordSize + labelBytes
-                    pixels.append(contentsOf: buffer[start..<(start + imageBytes)])
-                }
-            }
-            for r in 0..<records {
-                let label = Int(bytes[r * recordSize + labelOffset])
-                guard label < classes else {
-                    throw DataError.labelOutOfRange(file: name, index: r, label: label, classes: classes)
-                }
-                labels.append(label)
-            }
+            var file = try FileBytes(contentsOf: path)
+            try read(&file, labelBytes: labelBytes, labelOffset: labelOffset, classes: classes, into: &pixels, labels: &labels)
         }
         return (pixels, labels)
+    }
+
+    /// Appends the records of one file to `pixels` and `labels`. The file's size is checked before
+    /// its records are copied: at most `maximumRecords` records (a gzip file is decompressed no
+    /// further than that), and a whole number of them.
+    static func read(_ file: inout FileBytes, labelBytes: Int, labelOffset: Int, classes: Int,
+                     into pixels: inout [UInt8], labels: inout [Int], maximumRecords: Int = maximumRecordsPerFile) throws(DataError) {
+        let recordSize = labelBytes + imageBytes
+        let limit = maximumRecords * recordSize
+        if !file.isCompressed, file.maximumRemainingBytes > limit {
+            throw .tooManyRecords(file: file.name, limit: maximumRecords)
+        }
+        let bytes = try file.read(upTo: limit + 1)
+        guard bytes.count <= limit else { throw .tooManyRecords(file: file.name, limit: maximumRecords) }
+        guard !bytes.isEmpty else {
+            throw .badDimensions(file: file.name, reason: "empty file, no records")
+        }
+        guard bytes.count % recordSize == 0 else {
+            throw .partialRecord(file: file.name, bytes: bytes.count, recordSize: recordSize)
+        }
+        let records = bytes.count / recordSize
+        for r in 0..<records {
+            let label = Int(bytes[r * recordSize + labelOffset])
+            guard label < classes else {
+                throw .labelOutOfRange(file: file.name, index: r, label: label, classes: classes)
+            }
+        }
+        pixels.reserveCapacity(pixels.count + records * imageBytes)
+        labels.reserveCapacity(labels.count + records)
+        bytes.withUnsafeBufferPointer { buffer in
+            for r in 0..<records {
+                let start = r * recordSize + labelBytes
+                pixels.append(contentsOf: buffer[start..<(start + imageBytes)])
+                labels.append(Int(buffer[r * recordSize + labelOffset]))
+            }
+        }
     }
 }

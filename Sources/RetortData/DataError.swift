@@ -18,6 +18,11 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     case labelOutOfRange(file: String, index: Int, label: Int, classes: Int)
     /// The image and label files disagree on the number of samples.
     case countMismatch(imagesFile: String, images: Int, labelsFile: String, labels: Int)
+    /// A gzip file's header describes more data than the compressed file can hold at deflate's
+    /// largest ratio (1032:1): the header is corrupt (refused before anything is decompressed).
+    case exceedsCompressedSize(file: String, expectedBytes: Int, compressedBytes: Int)
+    /// A fixed-record file holds more records than this format ever has (refused before they are read).
+    case tooManyRecords(file: String, limit: Int)
     /// A fixed-record file's size is not a multiple of its record size.
     case partialRecord(file: String, bytes: Int, recordSize: Int)
     /// A dataset name this module does not know.
@@ -45,6 +50,12 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(file): label \(label) at index \(index) is outside 0..<\(classes)"
         case .countMismatch(let imagesFile, let images, let labelsFile, let labels):
             return "\(imagesFile) holds \(images) images but \(labelsFile) holds \(labels) labels"
+        case .exceedsCompressedSize(let file, let expected, let compressed):
+            return "\(file): the header describes \(expected) bytes, more than a \(compressed)-byte gzip file can hold "
+                + "(at most \(compressed.multipliedReportingOverflow(by: GzipInflater.maximumExpansion).partialValue) once "
+                + "decompressed): the header is corrupt"
+        case .tooManyRecords(let file, let limit):
+            return "\(file): more than \(limit) records, more than any file of this format holds (not a dataset file?)"
         case .partialRecord(let file, let bytes, let recordSize):
             return "\(file): \(bytes) bytes is not a whole number of \(recordSize)-byte records"
         case .unknownDataset(let name):

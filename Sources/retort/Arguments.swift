@@ -41,6 +41,7 @@ struct Arguments: Equatable {
                 }
                 if name == "h" { name = "help" }
                 if global.contains(name) {
+                    guard inlineValue == nil else { throw .usage("'--\(name)' takes no value") }
                     result.flags.insert(name)
                     continue
                 }

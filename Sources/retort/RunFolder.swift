@@ -20,10 +20,29 @@ struct RunFolder {
     }
 
     /// A JSON object of settings.
-    static func readSettings(_ url: URL) throws -> [String: Any] {
-        guard let data = try? Data(contentsOf: url) else { throw CLIError.failed("cannot read \(url.path)") }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw CLIError.failed("\(url.path) is not a JSON object of settings")
+    static func readSettings(_ url: URL) throws(CLIError) -> [String: Any] {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw .failed("cannot read \(url.path): \((error as NSError).localizedDescription)")
+        }
+        return try settings(from: data, source: url.path)
+    }
+
+    /// The settings in `data`, the bytes of the file `source`: a JSON object of keys and values.
+    static func settings(from data: Data, source: String) throws(CLIError) -> [String: Any] {
+        let value: Any
+        do {
+            value = try JSONSerialization.jsonObject(with: data, options: .fragmentsAllowed)
+        } catch {
+            let nsError = error as NSError
+            let reason = (nsError.userInfo[NSDebugDescriptionErrorKey] as? String) ?? nsError.localizedDescription
+            throw .failed("\(source) is not valid JSON (\(reason.trimmingCharacters(in: CharacterSet(charactersIn: ".")))); "
+                          + "a settings file is one object such as {\"epochs\": 3}")
+        }
+        guard let object = value as? [String: Any] else {
+            throw .failed("\(source) is not a JSON object of settings; a settings file is one object such as {\"epochs\": 3}")
         }
         return object
     }

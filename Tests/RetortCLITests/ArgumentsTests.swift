@@ -31,6 +31,7 @@ final class ArgumentsTests: XCTestCase {
         XCTAssert(message(["train", "--epochs"]).contains("'--epochs' needs a value"))
         XCTAssert(message(["train", "--json=1"]).contains("takes no value"))
         XCTAssert(message(["--epochs", "3"]).contains("before a command"))
+        XCTAssert(message(["train", "--help=yes"]).contains("'--help' takes no value"))
         let parsed = try? Arguments.parse(["train", "--epochs", "x"], specs: specs, global: [])
         XCTAssertThrowsError(try parsed?.integer("epochs", default: 1, range: 1...10)) { error in
             XCTAssert("\(error)".contains("--epochs must be an integer"))

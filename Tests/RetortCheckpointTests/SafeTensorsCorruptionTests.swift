@@ -84,6 +84,20 @@ final class SafeTensorsCorruptionTests: XCTestCase {
                       .offsetsOutOfRange(file: fileName, name: "w", begin: 0, end: 64, dataSize: 16))
     }
 
+    /// Sizes a header claims are checked against the data section before any tensor is copied.
+    func testHugeClaimsAreRefusedBeforeAnythingIsCopied() {
+        func invalid(_ reason: String) -> SafeTensorsError { .invalidEntry(file: fileName, name: "w", reason: reason) }
+        assertRejects(header: "{\(entry("w", offsets: "[0,99999999999999999999]"))}", data: .init(repeating: 0, count: 8),
+                      invalid("'data_offsets' must be two non-negative integers [begin, end], found [0,99999999999999999999]"))
+        assertRejects(header: "{\(entry("w", offsets: "[0,9223372036854775807]"))}", data: .init(repeating: 0, count: 8),
+                      .offsetsOutOfRange(file: fileName, name: "w", begin: 0, end: Int.max, dataSize: 8))
+        assertRejects(header: "{\(entry("w", shape: "[2305843009213693952]", offsets: "[0,8]"))}", data: .init(repeating: 0, count: 8),
+                      invalid("shape [2305843009213693952] has more elements than can be addressed"))
+        assertRejects(header: "{\(entry("w", shape: "[1000000000000]", offsets: "[0,8]"))}", data: .init(repeating: 0, count: 8),
+                      .sizeMismatch(file: fileName, name: "w", dtype: .float32, shape: [1_000_000_000_000],
+                                    expectedBytes: 4_000_000_000_000, foundBytes: 8))
+    }
+
     func testOffsetsNotMatchingShapeTimesDType() {
         assertRejects(header: "{\(entry("w", shape: "[2,2]", offsets: "[0,12]"))}", data: .init(repeating: 0, count: 12),
                       .sizeMismatch(file: fileName, name: "w", dtype: .float32, shape: [2, 2], expectedBytes: 16, foundBytes: 12))

@@ -75,4 +75,18 @@ final class CIFARReaderTests: XCTestCase {
         XCTAssertDataError(try Dataset.load(.cifar10, split: .train, directory: files.directory.path),
                            .missingFile(path: files.path("data_batch_1.bin")), mentions: "data_batch_1.bin")
     }
+
+    func testMoreRecordsThanTheLimitAreRefusedBeforeTheyAreRead() throws {
+        let files = try TestFiles()
+        let (bytes, _) = records([[1], [2], [3]], seed: 4)
+        for name in ["data_batch_1.bin", "data_batch_1.bin.gz"] {
+            var file = try FileBytes(Data(contentsOf: URL(fileURLWithPath: files.write(name, bytes))), name: name)
+            var pixels: [UInt8] = [], labels: [Int] = []
+            XCTAssertDataError(try CIFARReader.read(&file, labelBytes: 1, labelOffset: 0, classes: 10, into: &pixels, labels: &labels,
+                                                    maximumRecords: 2),
+                               .tooManyRecords(file: name, limit: 2), mentions: "\(name): more than 2 records")
+            XCTAssertTrue(pixels.isEmpty && labels.isEmpty)
+        }
+        XCTAssertEqual(CIFARReader.maximumRecordsPerFile, 100_000, "twice CIFAR-100's train.bin, the largest CIFAR file")
+    }
 }

@@ -115,4 +115,53 @@ final class IDXReaderTests: XCTestCase {
         XCTAssertDataError(try Dataset.load(.mnist, split: .test), .dataDirectoryRequired(dataset: "mnist"), mentions: "mnist")
         XCTAssertDataError(try DatasetKind(name: "imagenet"), .unknownDataset("imagenet"), mentions: "imagenet")
     }
+
+    // MARK: Headers that claim more than the file holds are refused before anything is read
+
+    /// The fuzzer's first find: sizes whose product overflows trapped the reader.
+    func testFuzzedDimensionsWhoseProductOverflows() throws {
+        let files = try TestFiles()
+        let input = try fuzzInput("idx", "crash-dimension-product-overflow")
+        XCTAssertEqual(input.mode & 1, 1, "the fuzzer read this input gzip-compressed")
+        let path = try files.write("overflow.gz", input.bytes)
+        XCTAssertDataError(try IDXReader.readImages(at: path),
+                           .badDimensions(file: "overflow.gz",
+                                          reason: "4294967040 images of 1409286144×136 bytes is more than can be addressed"),
+                           mentions: "more than can be addressed")
+        let raw = try files.write("overflow", idxBytes(magic: 0x803, dimensions: [0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF], payload: []))
+        XCTAssertDataError(try IDXReader.readImages(at: raw),
+                           .badDimensions(file: "overflow",
+                                          reason: "4294967295 images of 4294967295×4294967295 bytes is more than can be addressed"),
+                           mentions: "overflow")
+    }
+
+    func testRawHeaderClaimingMoreThanTheFileIsTruncated() throws {
+        let files = try TestFiles()
+        let images = try files.write("huge-images", idxBytes(magic: 0x803, dimensions: [4_000_000_000, 28, 28], payload: [1, 2, 3]))
+        XCTAssertDataError(try IDXReader.readImages(at: images),
+                           .truncated(file: "huge-images", expectedBytes: 16 + 4_000_000_000 * 784, actualBytes: 19),
+                           mentions: "huge-images")
+        let labels = try files.write("huge-labels", idxBytes(magic: 0x801, dimensions: [0xFFFF_FFFF], payload: [1]))
+        XCTAssertDataError(try IDXReader.readLabels(at: labels, classes: 10),
+                           .truncated(file: "huge-labels", expectedBytes: 8 + 0xFFFF_FFFF, actualBytes: 9), mentions: "huge-labels")
+    }
+
+    func testGzipHeaderClaimingMoreThanDeflateCanHoldIsRefusedUndecompressed() throws {
+        let files = try TestFiles()
+        let path = try files.write("claims.gz", idxBytes(magic: 0x803, dimensions: [1_000_000, 28, 28], payload: testPixels(784, seed: 2)))
+        let compressed = try Data(contentsOf: URL(fileURLWithPath: path)).count
+        let error = DataError.exceedsCompressedSize(file: "claims.gz", expectedBytes: 16 + 784_000_000, compressedBytes: compressed)
+        XCTAssertDataError(try IDXReader.readImages(at: path), error, mentions: "the header is corrupt")
+        XCTAssertTrue(error.description.contains("more than a \(compressed)-byte gzip file can hold (at most \(compressed * 1032)"),
+                      error.description)
+    }
+
+    func testGzipHoldingMoreThanItsHeaderIsTrailingData() throws {
+        // 4 MiB of zeros compress to a few KB: the reader stops keeping bytes at the header's size.
+        let files = try TestFiles()
+        let zeros = [UInt8](repeating: 0, count: 1 << 22)
+        let path = try files.write("bomb.gz", idxBytes(magic: 0x801, dimensions: [3], payload: [1, 2, 3] + zeros))
+        XCTAssertDataError(try IDXReader.readLabels(at: path, classes: 10),
+                           .trailingBytes(file: "bomb.gz", expectedBytes: 11, actualBytes: 11 + (1 << 22)), mentions: "trailing data")
+    }
 }

@@ -41,6 +41,20 @@ final class TestFiles {
     }
 }
 
+/// An input the fuzzer committed under `Fuzz/Corpus/<target>/`: its first byte (the fuzzer's mode:
+/// bit 0 set means the rest is gzip-compressed before it is read) and the file's bytes.
+func fuzzInput(_ target: String, _ name: String) throws -> (mode: UInt8, bytes: [UInt8]) {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let input = try [UInt8](Data(contentsOf: root.appendingPathComponent("Fuzz/Corpus/\(target)/\(name)")))
+    return (input[0], Array(input.dropFirst()))
+}
+
+/// The bytes of a gzip file holding `bytes` (written and compressed by /bin/gzip through `files`).
+func gzipped(_ bytes: [UInt8], in files: TestFiles) throws -> [UInt8] {
+    let path = try files.write("gzipped-\(UUID().uuidString).gz", bytes)
+    return try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+}
+
 /// IDX bytes: magic, big-endian sizes, payload.
 func idxBytes(magic: UInt32, dimensions: [Int], payload: [UInt8]) -> [UInt8] {
     var bytes = bigEndian(magic)
