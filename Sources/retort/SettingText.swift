@@ -15,8 +15,15 @@ struct SettingText {
         self.text = text
     }
 
-    /// A setting from the JSON file (lists comma-joined; JSON booleans may read as 1/0).
-    init(key: String, json value: Any) {
+    /// A setting from the JSON file (lists comma-joined; JSON booleans may read as 1/0). A null, an
+    /// object, or a list holding one is refused: no setting takes them.
+    init(key: String, json value: Any) throws(CLIError) {
+        let items = (value as? [Any]) ?? [value]
+        if let bad = items.first(where: { $0 is NSNull || $0 is [String: Any] || $0 is [Any] }) {
+            let what = bad is NSNull ? "null" : bad is [Any] ? "a nested list" : "an object"
+            throw .usage("\(key) is \(what) in the settings file; give a number, a string, true/false or a list of them, "
+                         + "or leave the key out for its default")
+        }
         self.key = key
         text = Self.text(of: value)
         json = value

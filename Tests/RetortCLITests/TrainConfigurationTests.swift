@@ -29,6 +29,10 @@ final class TrainConfigurationTests: XCTestCase {
         XCTAssert(message(flags: ["schedule": "linear"]).contains("schedule must be"))
         XCTAssert(message(flags: ["milestones": "10,x"]).contains("milestones must be"))
         XCTAssert(message(flags: ["save-every-steps": "0"]).contains("save-every-steps must be an integer"))
+        // A settings file's null or object is no value: refused, not read as the text "<null>".
+        XCTAssert(message(file: ["out": NSNull()]).contains("out is null in the settings file"))
+        XCTAssert(message(file: ["model": ["name": "plane2"]]).contains("model is an object"))
+        XCTAssert(message(file: ["milestones": [10, NSNull()]]).contains("milestones is null"))
     }
 
     func testResolvedConfigurationRoundTripsThroughJSON() throws {
