@@ -48,15 +48,18 @@ test: deps
 	$(MAKE) examples
 
 # The test suite under AddressSanitizer, then under ThreadSanitizer, each in its own build folder (about
-# 15 and 25 minutes on 2 cores: run by hand, not in every CI run). Leak checking is off: at the test
+# 15 and 20 minutes on 2 cores: run by hand, not in every CI run). Leak checking is off: at the test
 # process's exit LeakSanitizer still finds objects left in reference cycles (19.7 MB in 17.7k allocations,
 # most of it lavapipe objects they hold; the training loop itself does not grow, see `retort-bench soak`).
+# The full-disk test is left out of the ThreadSanitizer run only: under a file-size limit TSan's own
+# runtime dies (SIGBUS, even for `retort devices`); `make test` and the ASan run cover it.
 SANITIZED_TEST = LP_NATIVE_VECTOR_WIDTH=256 $(SWIFT) test --skip-build
 test-sanitizers: deps
 	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) build --build-tests --sanitize=address --build-path .build/asan
 	ASAN_OPTIONS=detect_leaks=0 $(SANITIZED_TEST) --sanitize=address --build-path .build/asan
 	$(SWIFT) build --build-tests --sanitize=thread --build-path .build/tsan
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(SANITIZED_TEST) --sanitize=thread --build-path .build/tsan
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(SANITIZED_TEST) --sanitize=thread --build-path .build/tsan \
+	  --skip 'WriteFailureTests.testAFullDisk'
 
 # kill -9 at random moments during train, distill, online and chain runs, then --resume: every trial
 # resumes and ends bit-equal to an uninterrupted run. `make test` runs a few trials per command;
