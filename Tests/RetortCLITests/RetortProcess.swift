@@ -29,8 +29,13 @@ enum RetortProcess {
         process.standardOutput = output
         process.standardError = errors
         try process.run()
+        // Both pipes are drained at once: reading one to its end first would hang as soon as the
+        // other filled its buffer (64 KiB: a long error report, a sanitizer's).
+        let errorsRead = DispatchGroup()
+        nonisolated(unsafe) var err = Data()
+        DispatchQueue.global().async(group: errorsRead) { err = errors.fileHandleForReading.readDataToEndOfFile() }
         let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        errorsRead.wait()
         process.waitUntilExit()
         return Run(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
     }
