@@ -5,7 +5,7 @@ let package = Package(
     name: "Retort",
     products: [
         .library(name: "Retort", targets: ["RetortRandom", "RetortCheckpoint", "RetortCompute", "Retort", "RetortNN",
-                                           "RetortData", "RetortDistill"]),
+                                           "RetortData", "RetortDistill", "RetortDistributed"]),
         .executable(name: "retort", targets: ["retort"]),
         .executable(name: "retort-bench", targets: ["retort-bench"]),
     ],
@@ -29,6 +29,9 @@ let package = Package(
         // checkpoint I/O and their tests work on a machine without a device.
         .target(name: "RetortRandom"),
         .target(name: "RetortCheckpoint"),
+        // Collectives between the processes of a data-parallel job. Open MPI is opened at run time
+        // (dlopen), so no binary links it and a plain `retort` starts where Open MPI is not installed.
+        .target(name: "RetortDistributed"),
 
         .target(name: "RetortCompute", dependencies: ["CVulkan"], plugins: ["ShaderCompiler"]),
         .target(name: "Retort", dependencies: ["RetortCompute", "RetortRandom"]),
@@ -36,11 +39,11 @@ let package = Package(
         .target(name: "RetortData", dependencies: ["RetortRandom", "CZlib"]),
         // RetortDistill's Shaders/ folder holds the distillation-only kernels (CRD's memory bank, Zipf
         // targets), compiled into `DistillationShader` by the same plugin.
-        .target(name: "RetortDistill", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortData"], exclude: ["Shaders"],
+        .target(name: "RetortDistill", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortData", "RetortDistributed"], exclude: ["Shaders"],
                 plugins: ["RegistryPlugin", "ShaderCompiler"]),
 
-        .executableTarget(name: "retort", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortDistill"], plugins: ["RegistryPlugin"]),
-        .executableTarget(name: "retort-bench", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortDistill"],
+        .executableTarget(name: "retort", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortDistill", "RetortDistributed"], plugins: ["RegistryPlugin"]),
+        .executableTarget(name: "retort-bench", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortDistill", "RetortDistributed"],
                           path: "Benchmarks/retort-bench"),
 
         // Shared by the test targets: host-only helpers (temporary directories, typed-error assertions),

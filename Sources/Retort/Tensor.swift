@@ -90,6 +90,22 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
 }
 
 extension Tensor {
+    /// Overwrites the accumulated gradient (creating its buffer if no backward pass has reached this
+    /// tensor yet), e.g. with the average over data-parallel ranks. Runs recorded work first.
+    public func setGradient(_ values: [Float]) throws {
+        guard values.count == count else { throw TensorError.countMismatch(shape: shape, count: values.count) }
+        if let grad {
+            try grad.assign(values)
+        } else {
+            let made = try Tensor.empty(shape: shape, context: context, isLeaf: true)
+            try context.synchronize()
+            try made.buffer.write(values)
+            grad = made
+        }
+    }
+}
+
+extension Tensor {
     /// Overwrites the values (e.g. when loading a checkpoint). Runs recorded work first so no kernel
     /// still reads the old values.
     public func assign(_ values: [Float]) throws {

@@ -101,6 +101,16 @@ extension DeviceInfo {
         return best
     }
 
+    /// The device for the `localRank`-th process of a data-parallel job on this machine: the usable
+    /// devices of the preferred kind (discrete GPUs when there are any), by index, taken in turn
+    /// (ranks beyond their count share them). `selector` (`RETORT_DEVICE`) overrides it, as for one process.
+    public static func choose(from devices: [DeviceInfo], selector: String?, localRank: Int) throws -> DeviceInfo {
+        if let selector, !selector.trimmingCharacters(in: .whitespaces).isEmpty { return try choose(from: devices, selector: selector) }
+        let best = try choose(from: devices, selector: nil)
+        let peers = devices.filter { $0.unusableReason == nil && $0.kind.preference == best.kind.preference }.sorted { $0.index < $1.index }
+        return peers[localRank % peers.count]
+    }
+
     /// Order for `max(by:)`: preferred kind first, then the lower index.
     private static func ranksBelow(_ a: DeviceInfo, _ b: DeviceInfo) -> Bool {
         a.kind.preference != b.kind.preference ? a.kind.preference < b.kind.preference : a.index > b.index

@@ -34,6 +34,22 @@ public protocol Module: AnyObject {
 }
 
 extension Module {
+    /// Every float buffer (batch-norm running statistics) with its dotted name, depth first.
+    public func namedBuffers() -> [(name: String, tensor: Tensor)] {
+        walk().compactMap { name, entry in
+            if case .buffer(_, let tensor) = entry { return (name, tensor) }
+            return nil
+        }
+    }
+
+    /// Every integer buffer (batch-norm batch counts) with its dotted name, depth first.
+    public func namedIntegerBuffers() -> [(name: String, counter: IntegerBuffer)] {
+        walk().compactMap { name, entry in
+            if case .integerBuffer(_, let counter) = entry { return (name, counter) }
+            return nil
+        }
+    }
+
     /// Every parameter with its dotted name, depth first in registration order.
     public func namedParameters() -> [(name: String, tensor: Tensor)] {
         walk().compactMap { name, entry in

@@ -25,11 +25,28 @@ enum CLI {
                   "  RETORT_DEVICE=<index|name>   use this device instead of the automatic choice",
                   "                               (discrete > integrated > virtual > CPU)",
                   "  RETORT_VALIDATION=1          enable the Khronos validation layer",
-                  "  RETORT_MEMORY_LIMIT=<size>   hold at most this much device memory (e.g. 512M, 4G)"]
+                  "  RETORT_MEMORY_LIMIT=<size>   hold at most this much device memory (e.g. 512M, 4G)",
+                  "", "data-parallel: mpirun -np N retort train|distill|selfdistill … (the README's multi-GPU section)"]
         return lines.joined(separator: "\n")
     }
 
     static func main(arguments: [String]) -> Int32 {
+        let launch: Launch
+        do {
+            launch = try Launch.current()
+        } catch {
+            report("\(error)")
+            return 1
+        }
+        let code = run(arguments, launch: launch)
+        guard let group = launch.group else { return code }
+        // A failed rank ends the whole job (the others may be waiting in a collective).
+        if code != 0, group.size > 1 { group.abort(code: code) }
+        group.finalize()
+        return code
+    }
+
+    static func run(_ arguments: [String], launch: Launch) -> Int32 {
         do {
             let parsed = try Arguments.parse(arguments, specs: specs, global: ["help", "version"])
             if parsed.flags.contains("version") {
@@ -48,7 +65,7 @@ enum CLI {
                 throw CLIError.usage("unexpected argument '\(extra)' for '\(name)'")
             }
             guard let command = commands.first(where: { $0.name == name }) else { throw CLIError.usage("unknown command '\(name)'") }
-            try command.run(parsed)
+            try command.run(parsed, launch: launch)
             return 0
         } catch let error as CLIError {
             report(error.description)

@@ -28,7 +28,8 @@ enum ChainCommand: RegisteredCommand {
                   extra: ["config", "resume"])
     }
 
-    static func run(_ arguments: Arguments) throws {
+    static func run(_ arguments: Arguments, launch: Launch) throws {
+        try launch.requireSingleProcess("chain")
         let source = try RunFolder(arguments)
         var flags = arguments.options
         if let resumed = source.resumed { flags["out"] = resumed.path }

@@ -9,7 +9,7 @@ enum DevicesCommand: RegisteredCommand {
     static let usage = "--json      machine-readable output"
     static let spec = Arguments.Spec(flags: ["json"])
 
-    static func run(_ arguments: Arguments) throws {
+    static func run(_ arguments: Arguments, launch: Launch) throws {
         let environment = ProcessInfo.processInfo.environment
         let options = Device.Options.fromEnvironment(environment)
         let devices = try Device.available(validation: options.validation)

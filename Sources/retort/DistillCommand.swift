@@ -16,5 +16,5 @@ enum DistillCommand: RegisteredCommand {
                   repeatable: ["teacher", "teacher-weights"])
     }
 
-    static func run(_ arguments: Arguments) throws { try TrainingJob.run(DistillConfiguration.self, arguments) }
+    static func run(_ arguments: Arguments, launch: Launch) throws { try TrainingJob.run(DistillConfiguration.self, arguments, launch: launch) }
 }

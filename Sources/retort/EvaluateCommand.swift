@@ -10,7 +10,10 @@ enum EvaluateCommand: RegisteredCommand {
     static let usage = "--model NAME --weights FILE --dataset NAME [--data-dir DIR] [--split test|train]"
     static let spec = Arguments.Spec(options: ["model", "weights", "dataset", "data-dir", "split", "limit"])
 
-    static func run(_ arguments: Arguments) throws { try evaluate(arguments, predict: false) }
+    static func run(_ arguments: Arguments, launch: Launch) throws {
+        try launch.requireSingleProcess("evaluate")
+        try evaluate(arguments, predict: false)
+    }
 
     /// Evaluates saved weights on a split; with `predict`, also writes the logits and labels (`--out`).
     static func evaluate(_ arguments: Arguments, predict: Bool) throws {

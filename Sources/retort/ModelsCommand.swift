@@ -13,7 +13,7 @@ enum ModelsCommand: RegisteredCommand {
         """
     static let spec = Arguments.Spec(options: ["input", "classes"], flags: ["json"])
 
-    static func run(_ arguments: Arguments) throws {
+    static func run(_ arguments: Arguments, launch: Launch) throws {
         let classes = try arguments.integer("classes", default: 100, range: 1...100_000)
         let (channels, size) = try inputShape(arguments.options["input"] ?? "3x32x32")
         let context = try Context()

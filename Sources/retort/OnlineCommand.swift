@@ -28,7 +28,8 @@ enum OnlineCommand: RegisteredCommand {
     }
     static var spec: Arguments.Spec { .settings(OnlineConfiguration.keys, flags: ["nesterov", "force"], extra: ["config", "resume"]) }
 
-    static func run(_ arguments: Arguments) throws {
+    static func run(_ arguments: Arguments, launch: Launch) throws {
+        try launch.requireSingleProcess("online")
         let source = try RunFolder(arguments)
         let configuration = try OnlineConfiguration.resolve(file: source.file, flags: arguments.options, switches: arguments.flags)
         let run = try source.claim(configuration.out ?? "runs/\(configuration.defaultRunName)", for: arguments,

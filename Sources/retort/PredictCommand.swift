@@ -6,5 +6,8 @@ enum PredictCommand: RegisteredCommand {
     static let usage = "--model NAME --weights FILE --dataset NAME --split train|test --out FILE"
     static let spec = Arguments.Spec(options: ["model", "weights", "dataset", "data-dir", "split", "limit", "out"])
 
-    static func run(_ arguments: Arguments) throws { try EvaluateCommand.evaluate(arguments, predict: true) }
+    static func run(_ arguments: Arguments, launch: Launch) throws {
+        try launch.requireSingleProcess("predict")
+        try EvaluateCommand.evaluate(arguments, predict: true)
+    }
 }

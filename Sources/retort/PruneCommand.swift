@@ -34,7 +34,8 @@ enum PruneCommand: RegisteredCommand {
         """
     static var spec: Arguments.Spec { .settings(PruneConfiguration.keys, flags: ["nesterov", "force"], extra: ["config"]) }
 
-    static func run(_ arguments: Arguments) throws {
+    static func run(_ arguments: Arguments, launch: Launch) throws {
+        try launch.requireSingleProcess("prune")
         let say = Console.say
         let source = try RunFolder(arguments)
         let configuration = try PruneConfiguration.resolve(file: source.file, flags: arguments.options, switches: arguments.flags)

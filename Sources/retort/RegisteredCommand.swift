@@ -16,5 +16,5 @@ protocol RegisteredCommand {
     /// The options and flags the command accepts.
     static var spec: Arguments.Spec { get }
     /// Runs the command with the parsed command line.
-    static func run(_ arguments: Arguments) throws
+    static func run(_ arguments: Arguments, launch: Launch) throws
 }

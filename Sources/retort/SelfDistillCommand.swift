@@ -12,5 +12,5 @@ enum SelfDistillCommand: RegisteredCommand {
     }
     static var spec: Arguments.Spec { .settings(SelfDistillConfiguration.keys, flags: ["nesterov", "force"], extra: ["config", "resume"]) }
 
-    static func run(_ arguments: Arguments) throws { try TrainingJob.run(SelfDistillConfiguration.self, arguments) }
+    static func run(_ arguments: Arguments, launch: Launch) throws { try TrainingJob.run(SelfDistillConfiguration.self, arguments, launch: launch) }
 }

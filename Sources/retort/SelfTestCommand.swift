@@ -15,7 +15,7 @@ enum SelfTestCommand: RegisteredCommand {
 
     static let tolerance = 1e-4
 
-    static func run(_ arguments: Arguments) throws {
+    static func run(_ arguments: Arguments, launch: Launch) throws {
         let largest = try arguments.integer("size", default: 256, range: 1...2048)
         let seed = try arguments.integer("seed", default: 1, range: 0...Int(Int32.max))
         let device = try Device()

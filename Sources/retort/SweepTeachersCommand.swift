@@ -22,7 +22,8 @@ enum SweepTeachersCommand: RegisteredCommand {
                   extra: ["config"])
     }
 
-    static func run(_ arguments: Arguments) throws {
+    static func run(_ arguments: Arguments, launch: Launch) throws {
+        try launch.requireSingleProcess("sweep-teachers")
         let source = try RunFolder(arguments)
         let configuration = try SweepConfiguration.resolve(file: source.file, flags: arguments.options, switches: arguments.flags) { run in
             let url = URL(fileURLWithPath: run).appendingPathComponent("config.json")

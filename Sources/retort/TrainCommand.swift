@@ -38,5 +38,5 @@ enum TrainCommand: RegisteredCommand {
         .settings(TrainConfiguration.keys + TrainConfiguration.renamedKeys.keys, flags: ["nesterov", "force"], extra: ["config", "resume"])
     }
 
-    static func run(_ arguments: Arguments) throws { try TrainingJob.run(TrainConfiguration.self, arguments) }
+    static func run(_ arguments: Arguments, launch: Launch) throws { try TrainingJob.run(TrainConfiguration.self, arguments, launch: launch) }
 }

@@ -23,6 +23,10 @@ struct TrainingJob {
     var prepareModel: ((any Classifier) throws -> Void)?
     /// Wraps the SGD optimizer (prune: holds the masks through every step).
     var wrapOptimizer: ((SGDOptimizer) throws -> any Optimizer)?
+    /// Trains data-parallel over the ranks of an `mpirun` job; nil in a plain process.
+    var dataParallel: DataParallel?
+    /// Whether this process writes the run folder and the console (rank 0, or alone).
+    var writes: Bool { dataParallel?.isMain ?? true }
 
     /// What a finished job reports.
     struct Outcome {
@@ -39,15 +43,28 @@ struct TrainingJob {
 
     /// Runs `train`, `distill` or `selfdistill` from the command line: settings from `--config` or
     /// the run folder of `--resume`, then the flags.
-    static func run<Configuration: TrainingJobConfiguration>(_ type: Configuration.Type, _ arguments: Arguments) throws {
+    static func run<Configuration: TrainingJobConfiguration>(_ type: Configuration.Type, _ arguments: Arguments, launch: Launch) throws {
         let source = try RunFolder(arguments)
         let configuration = try Configuration.resolve(file: source.file, flags: arguments.options, switches: arguments.flags)
-        let run = try source.claim(configuration.out ?? "runs/\(configuration.defaultRunName)", for: arguments,
-                                   inputs: configuration.teacherWeights)
-        let context = try Context()
-        Console.say("device: \(context.device.info.summary)")
+        let dataParallel = launch.dataParallel
+        if let group = dataParallel?.group, configuration.training.batchSize % group.size != 0 {
+            throw CLIError.usage("--batch-size \(configuration.training.batchSize) does not divide evenly over \(group.size) ranks: "
+                                 + "the batch size is the global batch, split over the ranks; give a multiple of \(group.size)")
+        }
+        if let dataParallel {
+            // Every rank must train the same job: compare the resolved settings with rank 0's first.
+            let text = String(decoding: try JSONSerialization.data(withJSONObject: configuration.json, options: [.prettyPrinted, .sortedKeys]),
+                              as: UTF8.self)
+            try dataParallel.checkSameSettings(text)
+        }
+        let path = configuration.out ?? "runs/\(configuration.defaultRunName)"
+        // Rank 0 alone claims and writes the run folder; the others never touch it.
+        let run = launch.isMain ? try source.claim(path, for: arguments, inputs: configuration.teacherWeights) : URL(fileURLWithPath: path)
+        try dataParallel?.group.barrier()
+        let context = try launch.makeContext()
         var job = TrainingJob(configuration: configuration, run: run)
         job.resumes = source.resumed != nil
+        job.dataParallel = dataParallel
         try job.execute(context: context)
     }
 
@@ -125,9 +142,11 @@ struct TrainingJob {
         trainer.seed = UInt64(settings.seed)
         trainer.saveEvery = settings.saveEvery
         trainer.saveEverySteps = settings.saveEverySteps
+        trainer.dataParallel = dataParallel
 
-        try RunFolder.writeSettings(configuration.json, to: run)
-        let start = resumes ? try trainer.resume() : .start
+        if writes { try RunFolder.writeSettings(configuration.json, to: run) }
+        // Under mpirun, rank 0 reads the checkpoint and ``Trainer/fit`` hands it to the others.
+        let start = resumes && writes ? try trainer.resume() : .start
         say("\(settings.model) on \(settings.dataset): \(train.count) training and \(test.count) test images, "
               + "\(model.parameterCount.formatted(.number)) parameters, run folder \(run.path)"
               + (start.epoch > 0 || start.step > 0 ? ", resuming at epoch \(start.epoch + 1) step \(start.step + 1)" : ""))

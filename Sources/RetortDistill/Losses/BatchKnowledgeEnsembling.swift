@@ -24,6 +24,8 @@ import Retort
 /// KL is taken with the fused kernel against the "teacher logits" `T·log(Q + 1e-30)`, whose
 /// softmax at temperature T is Q (the 1e-30 keeps `0 · log 0` at 0, as PyTorch's `xlogy` does).
 public struct BatchKnowledgeEnsembling: DistillationLoss {
+    /// Couples the batch: refused under several data-parallel ranks.
+    public var batchCoupledTerm: String? { name }
     /// ω, how far knowledge propagates through the batch affinities, in `0 ..< 1`.
     public var propagation: Float
     /// T, the softmax temperature of both the ensembled targets and the student.

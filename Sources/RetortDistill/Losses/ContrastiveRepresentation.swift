@@ -31,6 +31,8 @@ import RetortNN
 /// normalizations divide by `max(‖·‖, 1e-12)` where RepDistiller divides by `‖·‖` (the same for any
 /// non-zero vector).
 public final class ContrastiveRepresentation: DistillationLoss {
+    /// Couples the batch: refused under several data-parallel ranks.
+    public var batchCoupledTerm: String? { name }
     /// RepDistiller's `feat_dim`: the embedding size.
     public static let defaultDimension = 128
     /// RepDistiller's `nce_k`: negatives per sample.

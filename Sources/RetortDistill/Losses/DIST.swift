@@ -12,6 +12,8 @@ import Retort
 /// The intra-class term couples the whole batch. Defaults β = γ = 1, τ = 1 (ImageNet); the CIFAR
 /// config uses τ = 4. The reference weights the term by 2 (`kd_loss_weight`) next to CE·1.
 public struct DIST: DistillationLoss {
+    /// Couples the batch: refused under several data-parallel ranks.
+    public var batchCoupledTerm: String? { name }
     /// Weight of the inter-class (per-sample) relation.
     public var beta: Float
     /// Weight of the intra-class (per-class) relation.

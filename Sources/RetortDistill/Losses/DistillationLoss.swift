@@ -16,15 +16,19 @@ public struct DistillationStep {
     public var epoch: Int
     /// Soft targets `[B, C]` when the inputs were mixed (MixUp); nil for plain hard labels.
     public var targets: Tensor?
+    /// Multiplies terms that sum over the batch instead of averaging (`--kd-reduction sum`): a
+    /// data-parallel rank's gradients are weighted by its share of the batch, which a sum must undo.
+    public var sumScale: Float
 
     public init(student: FeatureTaps, teachers: [FeatureTaps] = [], labels: [Int], indices: [Int] = [], epoch: Int = 0,
-                targets: Tensor? = nil) {
+                targets: Tensor? = nil, sumScale: Float = 1) {
         self.student = student
         self.teachers = teachers
         self.labels = labels
         self.indices = indices.isEmpty ? Array(labels.indices) : indices
         self.epoch = epoch
         self.targets = targets
+        self.sumScale = sumScale
     }
 
     public var context: Context { student.logits.context }
@@ -51,10 +55,15 @@ public protocol DistillationLoss {
     func parameters() -> [Tensor]
     /// Called after the optimizer step, outside the tape (CRD updates its memory banks here).
     func update(after step: DistillationStep) throws
+    /// The name of the term when its value couples the samples of a batch (a batch Gram matrix,
+    /// correlations over the batch, a memory bank), so data-parallel ranks cannot compute it on their
+    /// rows alone; nil for a per-sample loss.
+    var batchCoupledTerm: String? { get }
 }
 
 extension DistillationLoss {
     public var teacherCount: ClosedRange<Int> { 1...1 }
+    public var batchCoupledTerm: String? { nil }
     public func parameters() -> [Tensor] { [] }
     public func update(after step: DistillationStep) throws {}
 }
@@ -93,6 +102,8 @@ public struct WeightedLoss: DistillationLoss {
     public func update(after step: DistillationStep) throws {
         for term in terms { try term.loss.update(after: step) }
     }
+
+    public var batchCoupledTerm: String? { terms.lazy.compactMap(\.loss.batchCoupledTerm).first }
 }
 
 /// Why a distillation objective cannot run.

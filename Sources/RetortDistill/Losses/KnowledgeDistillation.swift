@@ -29,7 +29,7 @@ public struct KnowledgeDistillation: DistillationLoss {
         switch reduction {
         case .batchmean: divisor = Float(step.batchSize)
         case .mean: divisor = Float(step.batchSize * step.classes)
-        case .sum: divisor = 1
+        case .sum: divisor = 1 / step.sumScale
         }
         let scale = (scalesByTemperatureSquared ? temperature * temperature : 1) / divisor / Float(step.teachers.count)
         var total: Tensor?

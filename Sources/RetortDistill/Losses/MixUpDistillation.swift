@@ -22,6 +22,8 @@ import Retort
 /// temperature the classification term uses `z_s/T`). A row whose logits are all equal has σ = 0
 /// and gives NaN, as in the reference.
 public struct MixUpDistillation: DistillationLoss {
+    /// Couples the batch: refused under several data-parallel ranks.
+    public var batchCoupledTerm: String? { name }
     /// nil: divide each row by its own standard deviation (MIX-KD); a number: the fixed temperature T
     /// of plain KD, with the T² factor.
     public var temperature: Float?

@@ -16,6 +16,8 @@ import RetortNN
 /// computed without the tape). Student and teacher feature sizes may differ: only the `B × B`
 /// matrices are compared.
 public struct SimilarityPreserving: DistillationLoss {
+    /// Couples the batch: refused under several data-parallel ranks.
+    public var batchCoupledTerm: String? { name }
     /// Which feature tap the similarities are taken of.
     public enum Feature: Hashable, Sendable {
         /// The last entry of ``FeatureTaps/stages`` (the last stage's output, before pooling).

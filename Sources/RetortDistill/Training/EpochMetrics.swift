@@ -32,6 +32,9 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case collapsed(epoch: Int, trainAccuracy: Double, testAccuracy: Double, classes: Int)
     /// ``collapsed(epoch:trainAccuracy:testAccuracy:classes:)`` of one network of an online run.
     case networkCollapsed(network: String, epoch: Int, trainAccuracy: Double, testAccuracy: Double, classes: Int)
+    /// A loss that couples the samples of a batch (a Gram matrix, a correlation, mixed pairs, a memory
+    /// bank) under several data-parallel ranks, where each rank would see only its rows.
+    case batchCoupled(loss: String, ranks: Int)
 
     public var description: String {
         switch self {
@@ -46,6 +49,10 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
             return Self.collapse(network: nil, epoch: epoch, train: train, test: test, classes: classes)
         case .networkCollapsed(let network, let epoch, let train, let test, let classes):
             return Self.collapse(network: network, epoch: epoch, train: train, test: test, classes: classes)
+        case .batchCoupled(let loss, let ranks):
+            return "The \(loss) loss couples the samples of a batch, and under \(ranks) data-parallel ranks each rank sees only its "
+                + "share of the batch, so it would not compute the single-process loss. Run it in one process (without mpirun, "
+                + "or mpirun -np 1), or choose a per-sample loss (kd, dkd, nkd, ca-mkd, label smoothing)."
         }
     }
 

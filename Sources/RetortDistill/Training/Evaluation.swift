@@ -14,22 +14,40 @@ public struct Evaluation {
     public var logits: [Float]
     public var labels: [Int]
 
-    /// Runs `model` in evaluation mode (no tape) over every batch of `source`.
-    public static func run(_ model: any Classifier, on source: any BatchSource, keepLogits: Bool = false) throws -> Evaluation {
+    /// Runs `model` in evaluation mode (no tape) over every batch of `source`. With `dataParallel`,
+    /// each rank runs its share of the batches (whole batches, no padding) and every rank receives
+    /// all of them in order, so the result equals the single-process one exactly.
+    public static func run(_ model: any Classifier, on source: any BatchSource, keepLogits: Bool = false,
+                           dataParallel: DataParallel? = nil) throws -> Evaluation {
         let context = model.parameters()[0].context
         model.eval()
-        var lossSum = 0.0, top1 = 0, top5 = 0
-        var result = Evaluation(loss: 0, top1: 0, top5: 0, calibrationError: 0, logits: [], labels: [])
-        var all: [Float] = []
-        for batch in try source.epochBatches(0) {
+        let mine = dataParallel.map { $0.group.shard(of: source.batchesPerEpoch) } ?? 0..<Int.max
+        // Per batch: its number, loss, labels and logits, flattened as floats for the gather
+        // (labels and numbers are exact in Float below 2²⁴).
+        var parts: [Float] = []
+        for (number, batch) in try source.epochBatches(0).enumerated() where mine.contains(number) {
             let (loss, logits) = try context.noGrad { () throws -> (Float, [Float]) in
                 let logits = try model(Tensor(batch.images, shape: batch.shape, context: context))
                 return (try logits.crossEntropy(labels: batch.labels).item(), try logits.toArray())
             }
-            lossSum += Double(loss) * Double(batch.labels.count)
-            top1 += try Trainer.topK(logits, labels: batch.labels, k: 1)
-            top5 += try Trainer.topK(logits, labels: batch.labels, k: 5)
-            result.labels += batch.labels
+            parts += [Float(number), Float(batch.count), Float(logits.count), loss]
+            parts += batch.labels.map(Float.init)
+            parts += logits
+        }
+        if let dataParallel { parts = try dataParallel.allGather(parts) }
+        var lossSum = 0.0, top1 = 0, top5 = 0
+        var result = Evaluation(loss: 0, top1: 0, top5: 0, calibrationError: 0, logits: [], labels: [])
+        var all: [Float] = []
+        var offset = 0
+        while offset < parts.count {
+            let count = Int(parts[offset + 1]), logitCount = Int(parts[offset + 2]), loss = parts[offset + 3]
+            let labels = parts[offset + 4..<offset + 4 + count].map { Int($0) }
+            let logits = Array(parts[offset + 4 + count..<offset + 4 + count + logitCount])
+            offset += 4 + count + logitCount
+            lossSum += Double(loss) * Double(count)
+            top1 += try Trainer.topK(logits, labels: labels, k: 1)
+            top5 += try Trainer.topK(logits, labels: labels, k: 5)
+            result.labels += labels
             all += logits
         }
         let count = Double(max(result.labels.count, 1))

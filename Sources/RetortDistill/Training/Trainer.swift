@@ -36,6 +36,10 @@ public final class Trainer {
     /// epoch), so a crash loses at most that many steps instead of up to an epoch.
     public var saveEverySteps: Int?
 
+    /// Trains data-parallel over the ranks of a job (``DataParallel``): nil for one process. Only
+    /// rank 0 writes the run folder; the others take its weights and resume point at the start.
+    public var dataParallel: DataParallel?
+
     /// Called after every step; the CLI draws progress from it.
     public var onStep: ((StepProgress) -> Void)?
 
@@ -85,6 +89,17 @@ public final class Trainer {
         var runState: [String: String] {
             ["epoch": "\(epoch)", "step": "\(step)", "loss_sum": "\(lossSum)", "correct": "\(correct)", "seen": "\(seen)"]
         }
+
+        /// The point a checkpoint's run state records, or nil without an epoch and step.
+        init?(runState state: [String: String]) {
+            guard let epoch = state["epoch"].flatMap(Int.init), let step = state["step"].flatMap(Int.init) else { return nil }
+            self.init(epoch: epoch, step: step, lossSum: state["loss_sum"].flatMap(Double.init) ?? 0,
+                      correct: state["correct"].flatMap(Int.init) ?? 0, seen: state["seen"].flatMap(Int.init) ?? 0)
+        }
+
+        init(epoch: Int = 0, step: Int = 0, lossSum: Double = 0, correct: Int = 0, seen: Int = 0) {
+            (self.epoch, self.step, self.lossSum, self.correct, self.seen) = (epoch, step, lossSum, correct, seen)
+        }
     }
 
     /// Restores `last` and the metrics so far; returns where to continue. Finishes or drops a
@@ -97,23 +112,34 @@ public final class Trainer {
             return .start
         }
         let state = try Checkpoint.load(into: model, optimizer: optimizer, from: lastURL)
-        guard let epoch = state["epoch"].flatMap(Int.init), let step = state["step"].flatMap(Int.init) else {
+        guard let point = ResumePoint(runState: state) else {
             throw TrainingError.invalidRunDirectory("\(lastURL.path) does not record its epoch and step")
         }
-        let point = ResumePoint(epoch: epoch, step: step, lossSum: state["loss_sum"].flatMap(Double.init) ?? 0,
-                                correct: state["correct"].flatMap(Int.init) ?? 0, seen: state["seen"].flatMap(Int.init) ?? 0)
         let lines = (try? String(contentsOf: metricsURL, encoding: .utf8))?.split(separator: "\n") ?? []
-        history = try lines.prefix(epoch).map { try JSONDecoder().decode(EpochMetrics.self, from: Data($0.utf8)) }
+        history = try lines.prefix(point.epoch).map { try JSONDecoder().decode(EpochMetrics.self, from: Data($0.utf8)) }
         return point
     }
 
     /// Trains from `start` to `epochs`, evaluating on `test` after each epoch. A training batch
     /// holding NaN or ±inf stops the run before its step (``TrainingError/nonFiniteInput(epoch:step:image:value:)``).
+    /// Data-parallel, every rank calls it; rank 0's `start` (and weights) count.
     @discardableResult
     public func fit(train: any BatchSource, test: any BatchSource, from start: ResumePoint = .start) throws -> [EpochMetrics] {
         let train = FiniteInputCheck(train)
-        try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+        let writes = dataParallel?.isMain ?? true
+        if writes { try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true) }
         let context = model.parameters()[0].context
+        var start = start
+        if let dataParallel {
+            if mixUp != nil, dataParallel.group.size > 1 {
+                throw TrainingError.batchCoupled(loss: "mixup-kd", ranks: dataParallel.group.size)
+            }
+            if let coupled = objective.batchCoupledTerm, dataParallel.group.size > 1 {
+                throw TrainingError.batchCoupled(loss: coupled, ranks: dataParallel.group.size)
+            }
+            let state = try dataParallel.broadcast(model: model, optimizer: optimizer, runState: start.runState)
+            start = ResumePoint(runState: state) ?? start
+        }
         for teacher in teachers {
             try teacher.freeze()
             try teacher.foldBatchNorms()
@@ -127,7 +153,24 @@ public final class Trainer {
             let resuming = epoch == start.epoch
             var classes = 0
             var lossSum = resuming ? start.lossSum : 0, correct = resuming ? start.correct : 0, seen = resuming ? start.seen : 0
-            for (step, batch) in batches.enumerated() where !resuming || step >= start.step {
+            for (step, global) in batches.enumerated() where !resuming || step >= start.step {
+                if let dataParallel {
+                    let outcome = try parallelStep(global, epoch: epoch, step: step, dataParallel: dataParallel)
+                    if outcome.classes > 0 { classes = outcome.classes }
+                    correct += outcome.correct
+                    lossSum += Double(outcome.loss) * Double(global.count)
+                    seen += global.count
+                    onStep?(StepProgress(epoch: epoch, step: step, stepsPerEpoch: train.batchesPerEpoch, loss: outcome.loss,
+                                         accuracy: Double(correct) / Double(max(seen, 1))))
+                    let point = ResumePoint(epoch: epoch, step: step + 1, lossSum: lossSum, correct: correct, seen: seen)
+                    if outcome.stops {
+                        if writes { try save(point, to: lastURL) }
+                        return history
+                    }
+                    if writes, let saveEverySteps, (step + 1) % saveEverySteps == 0, step + 1 < train.batchesPerEpoch { try save(point, to: lastURL) }
+                    continue
+                }
+                let batch = global
                 var images = batch.images, targets: Tensor?
                 if let mixUp {
                     var generator = SplitMix64(seed: seed ^ (UInt64(epoch) << 40) ^ UInt64(step))
@@ -163,6 +206,10 @@ public final class Trainer {
                 if let saveEverySteps, (step + 1) % saveEverySteps == 0, step + 1 < train.batchesPerEpoch { try save(point, to: lastURL) }
             }
             try train.check()
+            if let dataParallel {
+                try dataParallel.checkReplicasAgree(model)
+                try dataParallel.broadcastBuffers(of: model)
+            }
             let evaluation = try evaluateWithFidelity(test)
             let (testLoss, top1, top5) = (evaluation.loss, evaluation.top1, evaluation.top5)
             let seconds = Date().timeIntervalSince(started)
@@ -174,6 +221,10 @@ public final class Trainer {
                                        testCalibrationError: evaluation.calibrationError, agreement: evaluation.fidelity?.agreement,
                                        predictiveKL: evaluation.fidelity?.predictiveKL)
             let next = ResumePoint(epoch: epoch + 1)
+            guard writes else {
+                history.append(metrics)
+                continue
+            }
             if top1 > (history.map(\.testTop1).max() ?? -1) { try save(next, to: bestURL) }
             history.append(metrics)
             if let saveEvery, saveEvery > 0, (epoch + 1) % saveEvery == 0 {
@@ -192,7 +243,7 @@ public final class Trainer {
     /// Mean loss, top-1 and top-5 accuracy in evaluation mode.
     public func evaluate(_ source: any BatchSource) throws -> (loss: Double, top1: Double, top5: Double) {
         defer { model.train() }
-        let result = try Evaluation.run(model, on: source)
+        let result = try Evaluation.run(model, on: source, dataParallel: dataParallel)
         return (result.loss, result.top1, result.top5)
     }
 
@@ -201,12 +252,49 @@ public final class Trainer {
     func evaluateWithFidelity(_ source: any BatchSource) throws -> (loss: Double, top1: Double, top5: Double, calibrationError: Double,
                                                                      fidelity: Fidelity?) {
         defer { model.train() }
-        let result = try Evaluation.run(model, on: source, keepLogits: !teachers.isEmpty)
+        let result = try Evaluation.run(model, on: source, keepLogits: !teachers.isEmpty, dataParallel: dataParallel)
         guard !teachers.isEmpty else { return (result.loss, result.top1, result.top5, result.calibrationError, nil) }
-        if teacherTestLogits == nil { teacherTestLogits = try teachers.map { try Evaluation.run($0, on: source, keepLogits: true).logits } }
+        if teacherTestLogits == nil { teacherTestLogits = try teachers.map { try Evaluation.run($0, on: source, keepLogits: true, dataParallel: dataParallel).logits } }
         let classes = result.labels.isEmpty ? 0 : result.logits.count / result.labels.count
         let fidelity = Fidelity(student: result.logits, teachers: teacherTestLogits ?? [], classes: classes)
         return (result.loss, result.top1, result.top5, result.calibrationError, fidelity)
+    }
+
+    /// One data-parallel step on this rank's rows of `global`: forward and backward on them, the
+    /// gradients averaged over the ranks, the optimizer step. Returns the global batch's mean loss,
+    /// its correct count, and whether any rank asked to stop (all stop after the same step).
+    private func parallelStep(_ global: Batch, epoch: Int, step: Int, dataParallel: DataParallel) throws
+        -> (loss: Float, correct: Int, classes: Int, stops: Bool) {
+        let context = model.parameters()[0].context
+        let (batch, weight) = dataParallel.shard(global)
+        try optimizer.zeroGrad()
+        var loss: Float = 0, correct = 0, classes = 0
+        var stepInputs: DistillationStep?
+        if batch.count > 0 {
+            let x = try Tensor(batch.images, shape: batch.shape, context: context)
+            let student = try model.features(x)
+            let teacherTaps = try context.noGrad { try teachers.map { try $0.features(x) } }
+            // A sum-reduced term (`--kd-reduction sum`) is not a mean over the rows: undo the weight.
+            let inputs = DistillationStep(student: student, teachers: teacherTaps, labels: batch.labels, indices: batch.indices,
+                                          epoch: epoch, sumScale: 1 / weight)
+            let value = try objective.loss(inputs)
+            try value.backward()
+            let stepCorrect = try student.logits.topKCorrect(labels: batch.labels, k: 1)
+            loss = try value.item()
+            correct = try stepCorrect.value()
+            classes = student.logits.shape[1]
+            stepInputs = inputs
+        }
+        let parameters = optimizer.groups.flatMap(\.parameters)
+        let reduced = try dataParallel.reduceGradients(of: parameters, weight: weight,
+                                                       extras: [loss * weight, Float(correct), shouldStop() ? 1 : 0])
+        let globalLoss = reduced[0]
+        guard globalLoss.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, value: globalLoss) }
+        try optimizer.step()
+        if let stepInputs { try context.noGrad { try objective.update(after: stepInputs) } }
+        // Replicated batches count every sample once per rank.
+        let copies = Float(dataParallel.replicatesBatches ? dataParallel.group.size : 1)
+        return (globalLoss, Int(reduced[1] / copies), classes, reduced[2] > 0)
     }
 
     private var teacherTestLogits: [[Float]]?
