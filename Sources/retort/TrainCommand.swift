@@ -17,6 +17,8 @@ enum TrainCommand: RegisteredCommand {
         [--step-size N] [--warmup-epochs N] [--label-smoothing X] --seed N [--limit N]
         [--save-every K]   also keep the weights after every K-th epoch (epoch-<n>.safetensors)
         [--save-every-steps N]   also save last every N steps: a crash loses at most N steps
+        [--ghost-batches N]   run each batch as N ghost batches (batch norm per part, gradients averaged):
+          one process trains as N data-parallel ranks with per-rank batch norm do
         --out DIR   (default runs/<model>-<dataset>)
         --config FILE   the same keys in JSON; flags win
         --resume DIR    continue a run from its last checkpoint (Ctrl-C saves it; after a

@@ -143,6 +143,7 @@ struct TrainingJob {
         trainer.saveEvery = settings.saveEvery
         trainer.saveEverySteps = settings.saveEverySteps
         trainer.dataParallel = dataParallel
+        trainer.ghostBatches = settings.ghostBatches
 
         if writes { try RunFolder.writeSettings(configuration.json, to: run) }
         // Under mpirun, rank 0 reads the checkpoint and ``Trainer/fit`` hands it to the others.

@@ -26,11 +26,14 @@ struct TrainingSettings: Equatable {
     var saveEvery: Int?
     /// Also save `last` after every `saveEverySteps`-th step, so a crash loses at most that many steps.
     var saveEverySteps: Int?
+    /// Run each batch as this many ghost batches (batch norm per ghost batch, gradients averaged): how
+    /// one process reproduces data-parallel ranks' per-rank batch statistics.
+    var ghostBatches = 1
 
     /// The keys, as they appear in JSON and (with `--`) on the command line.
     static let keys = ["model", "dataset", "data-dir", "epochs", "batch-size", "lr", "momentum", "weight-decay", "nesterov",
                        "schedule", "milestones", "gamma", "step-size", "warmup-epochs", "label-smoothing", "seed", "limit", "out",
-                       "save-every", "save-every-steps"]
+                       "save-every", "save-every-steps", "ghost-batches"]
 
     /// Sets one of ``keys``; the error names the key.
     mutating func set(_ setting: SettingText) throws(CLIError) {
@@ -70,6 +73,7 @@ struct TrainingSettings: Equatable {
         case "out": out = text
         case "save-every": saveEvery = try setting.integer(1...100_000)
         case "save-every-steps": saveEverySteps = try setting.integer(1...Int(Int32.max))
+        case "ghost-batches": ghostBatches = try setting.integer(1...4096)
         default: throw .usage("unknown training setting '\(setting.key)'")
         }
     }
@@ -85,6 +89,7 @@ struct TrainingSettings: Equatable {
         if let out { object["out"] = out }
         if let saveEvery { object["save-every"] = saveEvery }
         if let saveEverySteps { object["save-every-steps"] = saveEverySteps }
+        if ghostBatches != 1 { object["ghost-batches"] = ghostBatches }
         return object.filter { keys.contains($0.key) }
     }
 }

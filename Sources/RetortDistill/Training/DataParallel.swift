@@ -42,11 +42,7 @@ public final class DataParallel {
     public func shard(_ batch: Batch) -> (batch: Batch, weight: Float) {
         guard !replicatesBatches else { return (batch, 1 / Float(group.size)) }
         let rows = group.shard(of: batch.count)
-        let size = batch.count == 0 ? 0 : batch.images.count / batch.count
-        var shape = batch.shape
-        shape[0] = rows.count
-        let part = Batch(images: Array(batch.images[rows.lowerBound * size..<rows.upperBound * size]), labels: Array(batch.labels[rows]),
-                         indices: Array(batch.indices[rows]), shape: shape)
+        let part = Trainer.rows(rows, of: batch)
         return (part, Float(rows.count) / Float(max(batch.count, 1)))
     }
 
@@ -55,29 +51,22 @@ public final class DataParallel {
     /// `extras` ride along and come back summed. A parameter without a gradient counts as zeros.
     public func reduceGradients(of parameters: [Tensor], weight: Float, extras: [Float]) throws -> [Float] {
         let started = Date()
-        let ordered = Array(parameters.reversed())
-        var flat: [Float] = []
-        flat.reserveCapacity(ordered.reduce(extras.count) { $0 + $1.count })
-        for parameter in ordered {
-            if let grad = parameter.grad {
-                let values = try grad.toArray()
-                flat += weight == 1 ? values : values.map { $0 * weight }
-            } else {
-                flat += [Float](repeating: 0, count: parameter.count)
-            }
-        }
-        flat += extras
+        var gradients = FlatGradients(parameters)
+        try gradients.add(weight: weight)
+        return try allReduce(&gradients, extras: extras, started: started)
+    }
+
+    /// Sums `gradients` (and `extras`, returned) over the ranks and writes the sums as the gradients.
+    func allReduce(_ gradients: inout FlatGradients, extras: [Float], started: Date = Date()) throws -> [Float] {
+        var flat = gradients.values + extras
         let reduceStarted = Date()
         try group.allReduce(&flat, .sum)
         let reduceSeconds = Date().timeIntervalSince(reduceStarted)
-        var offset = 0
-        for parameter in ordered {
-            try parameter.setGradient(Array(flat[offset..<offset + parameter.count]))
-            offset += parameter.count
-        }
+        gradients.values = Array(flat[..<gradients.values.count])
+        try gradients.write()
         lastReduction = Reduction(bytes: flat.count * MemoryLayout<Float>.size, seconds: reduceSeconds,
                                   transferSeconds: Date().timeIntervalSince(started) - reduceSeconds)
-        return Array(flat[offset...])
+        return Array(flat[gradients.values.count...])
     }
 
     /// Rank 0's weights, buffers, optimizer state and `runState` on every rank; returns the run state.

@@ -50,9 +50,10 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
         case .networkCollapsed(let network, let epoch, let train, let test, let classes):
             return Self.collapse(network: network, epoch: epoch, train: train, test: test, classes: classes)
         case .batchCoupled(let loss, let ranks):
-            return "The \(loss) loss couples the samples of a batch, and under \(ranks) data-parallel ranks each rank sees only its "
-                + "share of the batch, so it would not compute the single-process loss. Run it in one process (without mpirun, "
-                + "or mpirun -np 1), or choose a per-sample loss (kd, dkd, nkd, ca-mkd, label smoothing)."
+            return "The \(loss) loss couples the samples of a batch, and split \(ranks) ways (data-parallel ranks or ghost batches) "
+                + "each part sees only its share of the batch, so it would not compute the single-process loss. Run it in one "
+                + "process without --ghost-batches (without mpirun, or mpirun -np 1), or choose a per-sample loss "
+                + "(kd, dkd, nkd, camkd, label smoothing)."
         }
     }
 

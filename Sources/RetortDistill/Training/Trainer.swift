@@ -39,6 +39,11 @@ public final class Trainer {
     /// Trains data-parallel over the ranks of a job (``DataParallel``): nil for one process. Only
     /// rank 0 writes the run folder; the others take its weights and resume point at the start.
     public var dataParallel: DataParallel?
+    /// Runs each step's batch (this rank's share, data-parallel) as this many ghost batches: batch norm
+    /// normalizes each separately and their gradients are averaged as data-parallel ranks' are, so one
+    /// process with N ghost batches trains as N ranks with per-rank batch statistics do (running
+    /// statistics from the first ghost batch, as DDP keeps rank 0's). 1: off.
+    public var ghostBatches = 1
 
     /// Called after every step; the CLI draws progress from it.
     public var onStep: ((StepProgress) -> Void)?
@@ -130,13 +135,11 @@ public final class Trainer {
         if writes { try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true) }
         let context = model.parameters()[0].context
         var start = start
+        let pieces = (dataParallel?.group.size ?? 1) * max(ghostBatches, 1)
+        if pieces > 1, let coupled = mixUp != nil ? "mixup-kd" : objective.batchCoupledTerm {
+            throw TrainingError.batchCoupled(loss: coupled, ranks: pieces)
+        }
         if let dataParallel {
-            if mixUp != nil, dataParallel.group.size > 1 {
-                throw TrainingError.batchCoupled(loss: "mixup-kd", ranks: dataParallel.group.size)
-            }
-            if let coupled = objective.batchCoupledTerm, dataParallel.group.size > 1 {
-                throw TrainingError.batchCoupled(loss: coupled, ranks: dataParallel.group.size)
-            }
             let state = try dataParallel.broadcast(model: model, optimizer: optimizer, runState: start.runState)
             start = ResumePoint(runState: state) ?? start
         }
@@ -154,8 +157,8 @@ public final class Trainer {
             var classes = 0
             var lossSum = resuming ? start.lossSum : 0, correct = resuming ? start.correct : 0, seen = resuming ? start.seen : 0
             for (step, global) in batches.enumerated() where !resuming || step >= start.step {
-                if let dataParallel {
-                    let outcome = try parallelStep(global, epoch: epoch, step: step, dataParallel: dataParallel)
+                if dataParallel != nil || ghostBatches > 1 {
+                    let outcome = try shardedStep(global, epoch: epoch, step: step)
                     if outcome.classes > 0 { classes = outcome.classes }
                     correct += outcome.correct
                     lossSum += Double(outcome.loss) * Double(global.count)
@@ -258,43 +261,6 @@ public final class Trainer {
         let classes = result.labels.isEmpty ? 0 : result.logits.count / result.labels.count
         let fidelity = Fidelity(student: result.logits, teachers: teacherTestLogits ?? [], classes: classes)
         return (result.loss, result.top1, result.top5, result.calibrationError, fidelity)
-    }
-
-    /// One data-parallel step on this rank's rows of `global`: forward and backward on them, the
-    /// gradients averaged over the ranks, the optimizer step. Returns the global batch's mean loss,
-    /// its correct count, and whether any rank asked to stop (all stop after the same step).
-    private func parallelStep(_ global: Batch, epoch: Int, step: Int, dataParallel: DataParallel) throws
-        -> (loss: Float, correct: Int, classes: Int, stops: Bool) {
-        let context = model.parameters()[0].context
-        let (batch, weight) = dataParallel.shard(global)
-        try optimizer.zeroGrad()
-        var loss: Float = 0, correct = 0, classes = 0
-        var stepInputs: DistillationStep?
-        if batch.count > 0 {
-            let x = try Tensor(batch.images, shape: batch.shape, context: context)
-            let student = try model.features(x)
-            let teacherTaps = try context.noGrad { try teachers.map { try $0.features(x) } }
-            // A sum-reduced term (`--kd-reduction sum`) is not a mean over the rows: undo the weight.
-            let inputs = DistillationStep(student: student, teachers: teacherTaps, labels: batch.labels, indices: batch.indices,
-                                          epoch: epoch, sumScale: 1 / weight)
-            let value = try objective.loss(inputs)
-            try value.backward()
-            let stepCorrect = try student.logits.topKCorrect(labels: batch.labels, k: 1)
-            loss = try value.item()
-            correct = try stepCorrect.value()
-            classes = student.logits.shape[1]
-            stepInputs = inputs
-        }
-        let parameters = optimizer.groups.flatMap(\.parameters)
-        let reduced = try dataParallel.reduceGradients(of: parameters, weight: weight,
-                                                       extras: [loss * weight, Float(correct), shouldStop() ? 1 : 0])
-        let globalLoss = reduced[0]
-        guard globalLoss.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, value: globalLoss) }
-        try optimizer.step()
-        if let stepInputs { try context.noGrad { try objective.update(after: stepInputs) } }
-        // Replicated batches count every sample once per rank.
-        let copies = Float(dataParallel.replicatesBatches ? dataParallel.group.size : 1)
-        return (globalLoss, Int(reduced[1] / copies), classes, reduced[2] > 0)
     }
 
     private var teacherTestLogits: [[Float]]?

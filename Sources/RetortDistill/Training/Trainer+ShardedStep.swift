@@ -1,0 +1,81 @@
+import Foundation
+import RetortData
+
+extension Trainer {
+    /// What one sharded step reports: the global batch's mean loss and correct count, the classes,
+    /// and whether any rank asked to stop (then all stop after the same step).
+    struct ShardedStepOutcome {
+        var loss: Float
+        var correct: Int
+        var classes: Int
+        var stops: Bool
+    }
+
+    /// One step of `global` split into pieces: this rank's rows (data-parallel), each cut into
+    /// ``ghostBatches`` ghost batches. Each piece runs forward and backward on its own (its own
+    /// batch statistics); its gradients, weighted by its share of the global batch, are summed on the
+    /// host, then over the ranks in one all-reduce; then the optimizer steps. Batch norm's running
+    /// statistics are those the first ghost batch leaves, as data-parallel training keeps rank 0's. A piece's share of a
+    /// mean loss is its row count over the batch's, so an uneven last batch averages as one process does.
+    func shardedStep(_ global: Batch, epoch: Int, step: Int) throws -> ShardedStepOutcome {
+        let started = Date()
+        let context = model.parameters()[0].context
+        let (share, shareWeight) = dataParallel?.shard(global) ?? (global, 1)
+        let ghosts = max(ghostBatches, 1)
+        var gradients = FlatGradients(optimizer.groups.flatMap(\.parameters))
+        var loss: Float = 0, correct = 0, classes = 0
+        var inputs: [DistillationStep] = []
+        // Running statistics as the first ghost batch leaves them (as DDP keeps rank 0's).
+        var kept: (buffers: [[Float]], counters: [Int64])?
+        for ghost in 0..<ghosts {
+            let rows = ghost * share.count / ghosts..<(ghost + 1) * share.count / ghosts
+            guard !rows.isEmpty else { continue }
+            let piece = ghosts == 1 ? share : Self.rows(rows, of: share)
+            // This piece's share of the global batch (exact for even splits: 1, 1/2, 1/4 …).
+            let weight = ghosts == 1 ? shareWeight : shareWeight * Float(rows.count) / Float(share.count)
+            try optimizer.zeroGrad()
+            let x = try Tensor(piece.images, shape: piece.shape, context: context)
+            let student = try model.features(x)
+            let teacherTaps = try context.noGrad { try teachers.map { try $0.features(x) } }
+            // A sum-reduced term (`--kd-reduction sum`) is not a mean over the rows: undo the weight.
+            let stepInputs = DistillationStep(student: student, teachers: teacherTaps, labels: piece.labels, indices: piece.indices,
+                                              epoch: epoch, sumScale: 1 / weight)
+            let value = try objective.loss(stepInputs)
+            try value.backward()
+            let pieceCorrect = try student.logits.topKCorrect(labels: piece.labels, k: 1)
+            loss += try value.item() * weight
+            correct += try pieceCorrect.value()
+            classes = student.logits.shape[1]
+            try gradients.add(weight: weight)
+            inputs.append(stepInputs)
+            if ghosts > 1, kept == nil {
+                kept = (try model.namedBuffers().map { try $0.tensor.toArray() }, model.namedIntegerBuffers().map(\.counter.value))
+            }
+        }
+        if let kept {
+            for ((_, tensor), values) in zip(model.namedBuffers(), kept.buffers) { try tensor.assign(values) }
+            for ((_, counter), value) in zip(model.namedIntegerBuffers(), kept.counters) { counter.value = value }
+        }
+        var extras = [loss, Float(correct), shouldStop() ? 1 : 0]
+        if let dataParallel {
+            extras = try dataParallel.allReduce(&gradients, extras: extras, started: started)
+        } else {
+            try gradients.write()
+        }
+        guard extras[0].isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, value: extras[0]) }
+        try optimizer.step()
+        for stepInputs in inputs { try context.noGrad { try objective.update(after: stepInputs) } }
+        // Replicated batches count every sample once per rank.
+        let copies = Float(dataParallel?.replicatesBatches == true ? dataParallel?.group.size ?? 1 : 1)
+        return ShardedStepOutcome(loss: extras[0], correct: Int(extras[1] / copies), classes: classes, stops: extras[2] > 0)
+    }
+
+    /// `rows` of a batch, as a batch.
+    static func rows(_ rows: Range<Int>, of batch: Batch) -> Batch {
+        let size = batch.count == 0 ? 0 : batch.images.count / batch.count
+        var shape = batch.shape
+        shape[0] = rows.count
+        return Batch(images: Array(batch.images[rows.lowerBound * size..<rows.upperBound * size]), labels: Array(batch.labels[rows]),
+                     indices: Array(batch.indices[rows]), shape: shape)
+    }
+}
