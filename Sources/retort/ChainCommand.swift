@@ -29,7 +29,6 @@ enum ChainCommand: RegisteredCommand {
     }
 
     static func run(_ arguments: Arguments, launch: Launch) throws {
-        try launch.requireSingleProcess("chain")
         let source = try RunFolder(arguments)
         var flags = arguments.options
         if let resumed = source.resumed { flags["out"] = resumed.path }
@@ -37,10 +36,20 @@ enum ChainCommand: RegisteredCommand {
         let out = configuration.out ?? configuration.defaultDirectory
         var saved = configuration.json
         saved["out"] = URL(fileURLWithPath: out).path
+        let dataParallel = launch.dataParallel
+        try dataParallel?.checkSameSettings(String(decoding: try JSONSerialization.data(withJSONObject: saved, options: .sortedKeys),
+                                                   as: UTF8.self))
+        // Under mpirun, rank 0 runs the chain and the others train its stages with it.
+        if let dataParallel, !dataParallel.isMain {
+            try dataParallel.group.barrier()
+            let context = try launch.makeContext()
+            try ChainStageRelay(dataParallel: dataParallel).serve { _ = try configuration.settings.run($0, context: context, dataParallel: dataParallel) }
+            return
+        }
         let directory = try source.claim(out, for: arguments, inputs: [configuration.teacherWeights ?? ""], continuing: saved)
+        try dataParallel?.group.barrier()
         let say = Console.say
-        let context = try Context()
-        say("device: \(context.device.info.summary)")
+        let context = try launch.makeContext()
         let parameterCount = try configuration.settings.parameterCounter(context: context)
         let models = try chainModels(configuration, parameterCount: parameterCount, log: say)
         var teacherWeights: URL?
@@ -55,7 +64,13 @@ enum ChainCommand: RegisteredCommand {
         try RunFolder.writeSettings(saved, to: directory)
         say("chain \(models.joined(separator: " → "))" + (configuration.comparesDirect ? " (and \(models.last!) directly from \(models[0]))" : "")
             + ", \(configuration.epochs) epoch\(configuration.epochs == 1 ? "" : "s") per stage, in \(directory.path)")
-        let report = try chain.run(runner: { try configuration.settings.run($0, context: context) }, parameterCount: parameterCount, log: say)
+        let relay = dataParallel.map { ChainStageRelay(dataParallel: $0) }
+        let report = try chain.run(runner: { request in
+            if case .evaluate = request.task { return try configuration.settings.run(request, context: context) }
+            try relay?.send(request)
+            return try configuration.settings.run(request, context: context, dataParallel: dataParallel)
+        }, parameterCount: parameterCount, log: say)
+        try relay?.finish()
         say("")
         say(report.markdown)
         say("written: \(directory.appendingPathComponent("summary.md").path), \(directory.appendingPathComponent("chain.json").path)")

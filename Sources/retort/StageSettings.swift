@@ -78,8 +78,8 @@ struct StageSettings {
     }
 
     /// Runs one stage as a `TrainingJob` into its folder (or, for given teacher weights, evaluates
-    /// them on the test split).
-    func run(_ request: StageRequest, context: Context) throws -> StageResult {
+    /// them on the test split); data-parallel with the other ranks of `dataParallel` when given.
+    func run(_ request: StageRequest, context: Context, dataParallel: DataParallel? = nil) throws -> StageResult {
         let started = Date()
         let configuration: any TrainingJobConfiguration
         switch request.task {
@@ -99,6 +99,7 @@ struct StageSettings {
         }
         var job = TrainingJob(configuration: configuration, run: request.directory)
         job.resumes = request.resumes
+        job.dataParallel = dataParallel
         let outcome = try job.execute(context: context)
         return StageResult(history: outcome.history, parameterCount: outcome.parameterCount, seconds: Date().timeIntervalSince(started),
                            interrupted: outcome.interrupted)

@@ -47,10 +47,7 @@ struct TrainingJob {
         let source = try RunFolder(arguments)
         let configuration = try Configuration.resolve(file: source.file, flags: arguments.options, switches: arguments.flags)
         let dataParallel = launch.dataParallel
-        if let group = dataParallel?.group, configuration.training.batchSize % group.size != 0 {
-            throw CLIError.usage("--batch-size \(configuration.training.batchSize) does not divide evenly over \(group.size) ranks: "
-                                 + "the batch size is the global batch, split over the ranks; give a multiple of \(group.size)")
-        }
+        try Self.checkBatchSize(configuration.training.batchSize, dataParallel)
         if let dataParallel {
             // Every rank must train the same job: compare the resolved settings with rank 0's first.
             let text = String(decoding: try JSONSerialization.data(withJSONObject: configuration.json, options: [.prettyPrinted, .sortedKeys]),
@@ -89,11 +86,19 @@ struct TrainingJob {
         return teacher
     }
 
+    /// Throws unless the global batch divides evenly over the ranks.
+    static func checkBatchSize(_ batchSize: Int, _ dataParallel: DataParallel?) throws {
+        guard let group = dataParallel?.group, batchSize % group.size != 0 else { return }
+        throw CLIError.usage("--batch-size \(batchSize) does not divide evenly over \(group.size) ranks: the batch size is the "
+                             + "global batch, split over the ranks; give a multiple of \(group.size)")
+    }
+
     @discardableResult
     func execute(context: Context) throws -> Outcome {
         let started = Date()
         let say = Console.say
         let settings = configuration.training
+        try Self.checkBatchSize(settings.batchSize, dataParallel)
         let (trainLoader, testLoader) = try Self.loaders(settings)
         let train = trainLoader.dataset, test = testLoader.dataset
         let model = try ModelZoo.make(settings.model, inputChannels: train.channels, inputSize: train.height, classes: train.classes,
