@@ -13,7 +13,7 @@ PACKAGES := libvulkan1 libvulkan-dev glslc glslang-tools spirv-tools mesa-vulkan
 # Mesa's JIT cache: the second run of the test suite skips most shader compilation.
 export MESA_SHADER_CACHE_DIR ?= $(HOME)/.cache/mesa_shader_cache
 
-.PHONY: deps build release test test-sanitizers crash-test fuzz examples demo bench bench-peers peers-venv parity-fixtures clean
+.PHONY: deps build release test test-sanitizers crash-test fuzz examples demo study-ddp bench bench-peers peers-venv parity-fixtures clean
 
 deps:
 	@missing=""; \
@@ -99,6 +99,11 @@ demo: release
 	@.build/release/retort eval --model plane6 --weights $(DEMO)/teacher/best.safetensors | tail -1 | sed 's/^/  teacher            /'
 	@.build/release/retort eval --model plane2 --weights $(DEMO)/student/best.safetensors | tail -1 | sed 's/^/  student alone      /'
 	@.build/release/retort eval --model plane2 --weights $(DEMO)/distilled/best.safetensors | tail -1 | sed 's/^/  student distilled  /'
+
+# The data-parallel study: KD on Fashion-MNIST in one process and as 2 ranks under mpirun, seeds 1
+# and 2 (about 25 minutes on 2 cores); prints the accuracy table.
+study-ddp: release
+	Tools/ddp-study.sh .build/release/retort runs/ddp-study
 
 # Benchmarks (JSON on stdout). `make bench-peers` runs the kernel benchmark beside PyTorch (CPU) and
 # ncnn (Vulkan, same device) from Benchmarks/peers/, in a virtual environment it creates.
