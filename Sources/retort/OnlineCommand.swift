@@ -34,8 +34,7 @@ enum OnlineCommand: RegisteredCommand {
         let configuration = try OnlineConfiguration.resolve(file: source.file, flags: arguments.options, switches: arguments.flags)
         let run = try source.claim(configuration.out ?? "runs/\(configuration.defaultRunName)", for: arguments,
                                    inputs: configuration.teacherWeights)
-        let context = try Context()
-        Console.say("device: \(context.device.info.summary)")
+        let context = try launch.makeContext()
         try execute(configuration, run: run, resumes: source.resumed != nil, context: context)
     }
 

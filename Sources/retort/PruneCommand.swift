@@ -43,8 +43,7 @@ enum PruneCommand: RegisteredCommand {
                                    inputs: [configuration.weights ?? ""], resumable: false)
         let method = configuration.pruningMethod
         let dense = URL(fileURLWithPath: configuration.weights ?? "")
-        let context = try Context()
-        say("device: \(context.device.info.summary)")
+        let context = try launch.makeContext()
 
         let (trainLoader, testLoader) = try TrainingJob.loaders(configuration.training)
         let train = trainLoader.dataset

@@ -41,8 +41,7 @@ enum SweepTeachersCommand: RegisteredCommand {
         let directory = try source.claim(out, for: arguments, inputs: teachers, continuing: saved, resumable: false)
         let sweep = TeacherSweep(run: URL(fileURLWithPath: configuration.run), teacher: configuration.teacher, student: configuration.student,
                                  directory: directory, epochs: configuration.epochs)
-        let context = try Context()
-        say("device: \(context.device.info.summary)")
+        let context = try launch.makeContext()
         try RunFolder.writeSettings(saved, to: directory)
         let report = try sweep.run(runner: { try configuration.settings.run($0, context: context) },
                                    parameterCount: try configuration.settings.parameterCounter(context: context), log: say)
