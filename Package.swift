@@ -34,8 +34,8 @@ let package = Package(
         .target(name: "RetortDistributed"),
 
         .target(name: "RetortCompute", dependencies: ["CVulkan"], plugins: ["ShaderCompiler"]),
-        .target(name: "Retort", dependencies: ["RetortCompute", "RetortRandom"]),
-        .target(name: "RetortNN", dependencies: ["Retort", "RetortCheckpoint"]),
+        .target(name: "Retort", dependencies: ["RetortCompute", "RetortRandom", "RetortDistributed"]),
+        .target(name: "RetortNN", dependencies: ["Retort", "RetortCheckpoint", "RetortDistributed"]),
         .target(name: "RetortData", dependencies: ["RetortRandom", "CZlib"]),
         // RetortDistill's Shaders/ folder holds the distillation-only kernels (CRD's memory bank, Zipf
         // targets), compiled into `DistillationShader` by the same plugin.
@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "RetortTestSupport", dependencies: ["RetortCompute", "Retort"], path: "Tests/RetortTestSupport",
                 exclude: ["Shaders"], plugins: ["ShaderCompiler"]),
         .testTarget(name: "RetortComputeTests", dependencies: ["RetortCompute", "Retort", "RetortTestSupport"]),
-        .testTarget(name: "RetortTests", dependencies: ["Retort", "RetortTestSupport"]),
+        .testTarget(name: "RetortTests", dependencies: ["Retort", "RetortDistributed", "RetortTestSupport"]),
         .testTarget(name: "RetortCLITests", dependencies: ["retort", "RegistryGenerator"]),
         .testTarget(name: "RetortDistillTests", dependencies: ["RetortDistill", "RetortTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RetortNNTests", dependencies: ["RetortNN", "RetortCompute", "RetortTestSupport", "RetortHostTestSupport"],
