@@ -12,7 +12,7 @@ enum DistillCommand: RegisteredCommand {
          + ["--ce-weight X --loss-weight X --temperature X   (defaults per loss, see README)"]).joined(separator: "\n")
     }
     static var spec: Arguments.Spec {
-        .settings(DistillConfiguration.keys, flags: ["nesterov", "force"], extra: ["config", "resume"],
+        .settings(DistillConfiguration.keys, flags: ["nesterov", "sync-bn", "force"], extra: ["config", "resume"],
                   repeatable: ["teacher", "teacher-weights"])
     }
 

@@ -17,6 +17,8 @@ enum TrainCommand: RegisteredCommand {
         [--step-size N] [--warmup-epochs N] [--label-smoothing X] --seed N [--limit N]
         [--save-every K]   also keep the weights after every K-th epoch (epoch-<n>.safetensors)
         [--save-every-steps N]   also save last every N steps: a crash loses at most N steps
+        [--sync-bn]   under mpirun -np N, batch norms use the statistics of the whole global batch
+        (all ranks: PyTorch's SyncBatchNorm) instead of each rank's rows; one process: no change
         --out DIR   (default runs/<model>-<dataset>)
         --config FILE   the same keys in JSON; flags win
         --resume DIR    continue a run from its last checkpoint (Ctrl-C saves it; after a
@@ -35,7 +37,8 @@ enum TrainCommand: RegisteredCommand {
             """
     }
     static var spec: Arguments.Spec {
-        .settings(TrainConfiguration.keys + TrainConfiguration.renamedKeys.keys, flags: ["nesterov", "force"], extra: ["config", "resume"])
+        .settings(TrainConfiguration.keys + TrainConfiguration.renamedKeys.keys, flags: ["nesterov", "sync-bn", "force"],
+                  extra: ["config", "resume"])
     }
 
     static func run(_ arguments: Arguments, launch: Launch) throws { try TrainingJob.run(TrainConfiguration.self, arguments, launch: launch) }

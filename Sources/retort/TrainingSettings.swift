@@ -26,11 +26,16 @@ struct TrainingSettings: Equatable {
     var saveEvery: Int?
     /// Also save `last` after every `saveEverySteps`-th step, so a crash loses at most that many steps.
     var saveEverySteps: Int?
+    /// Under `mpirun -np N` (N > 1), batch norms compute their statistics over the global batch of all
+    /// ranks (`--sync-bn`, PyTorch's `SyncBatchNorm`); in a single process it changes nothing.
+    var synchronizesBatchNorms = false
 
     /// The keys, as they appear in JSON and (with `--`) on the command line.
     static let keys = ["model", "dataset", "data-dir", "epochs", "batch-size", "lr", "momentum", "weight-decay", "nesterov",
                        "schedule", "milestones", "gamma", "step-size", "warmup-epochs", "label-smoothing", "seed", "limit", "out",
                        "save-every", "save-every-steps"]
+    /// The keys of the data-parallel commands alone (`train`, `distill`, `selfdistill`).
+    static let dataParallelKeys = ["sync-bn"]
 
     /// Sets one of ``keys``; the error names the key.
     mutating func set(_ setting: SettingText) throws(CLIError) {
@@ -70,6 +75,7 @@ struct TrainingSettings: Equatable {
         case "out": out = text
         case "save-every": saveEvery = try setting.integer(1...100_000)
         case "save-every-steps": saveEverySteps = try setting.integer(1...Int(Int32.max))
+        case "sync-bn": synchronizesBatchNorms = try setting.boolean()
         default: throw .usage("unknown training setting '\(setting.key)'")
         }
     }
@@ -79,7 +85,7 @@ struct TrainingSettings: Equatable {
         var object: [String: Any] = ["model": model, "dataset": dataset, "epochs": epochs, "batch-size": batchSize, "lr": learningRate,
                                      "momentum": momentum, "weight-decay": weightDecay, "nesterov": nesterov, "schedule": schedule,
                                      "milestones": milestones, "gamma": gamma, "step-size": stepSize, "warmup-epochs": warmupEpochs,
-                                     "label-smoothing": labelSmoothing, "seed": seed]
+                                     "label-smoothing": labelSmoothing, "seed": seed, "sync-bn": synchronizesBatchNorms]
         if let dataDirectory { object["data-dir"] = dataDirectory }
         if let limit { object["limit"] = limit }
         if let out { object["out"] = out }

@@ -267,6 +267,10 @@ public final class Trainer {
         -> (loss: Float, correct: Int, classes: Int, stops: Bool) {
         let context = model.parameters()[0].context
         let (batch, weight) = dataParallel.shard(global)
+        // Every rank knows the global count: all refuse together instead of waiting on an empty rank.
+        if global.count < dataParallel.group.size, !dataParallel.replicatesBatches, model.synchronizedBatchNormCount > 0 {
+            throw TrainingError.batchSmallerThanRanks(epoch: epoch, step: step, rows: global.count, ranks: dataParallel.group.size)
+        }
         try optimizer.zeroGrad()
         var loss: Float = 0, correct = 0, classes = 0
         var stepInputs: DistillationStep?
