@@ -54,7 +54,7 @@ let package = Package(
                 exclude: ["Shaders"], plugins: ["ShaderCompiler"]),
         .testTarget(name: "RetortComputeTests", dependencies: ["RetortCompute", "Retort", "RetortTestSupport"]),
         .testTarget(name: "RetortTests", dependencies: ["Retort", "RetortDistributed", "RetortTestSupport"]),
-        .testTarget(name: "RetortCLITests", dependencies: ["retort", "RegistryGenerator"]),
+        .testTarget(name: "RetortCLITests", dependencies: ["retort", "RegistryGenerator", "RetortCheckpoint"]),
         .testTarget(name: "RetortDistillTests", dependencies: ["RetortDistill", "RetortTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RetortNNTests", dependencies: ["RetortNN", "RetortCompute", "RetortTestSupport", "RetortHostTestSupport"],
                     exclude: ["Fixtures"]),
