@@ -25,7 +25,8 @@ final class SyncBatchNormTests: XCTestCase {
         let sync = try MPIRun.run(ranks: 2, common + ["--sync-bn", "--out", synchronized])
         XCTAssertEqual(sync.status, 0, sync.output + sync.errors)
         XCTAssert(sync.output.contains("--sync-bn: 2 batch norms normalize over the global batch of 2 ranks"), sync.output)
-        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: synchronized + "/config.json"))) as? [String: Any]
+        let settings = try Data(contentsOf: URL(fileURLWithPath: synchronized + "/config.json"))
+        let config = try JSONSerialization.jsonObject(with: settings) as? [String: Any]
         XCTAssertEqual(config?["sync-bn"] as? Bool, true)
         let perRank = try MPIRun.run(ranks: 2, common + ["--out", plain])
         XCTAssertEqual(perRank.status, 0, perRank.output + perRank.errors)
@@ -56,7 +57,7 @@ final class SyncBatchNormTests: XCTestCase {
         settings.batchSize = 64
         settings.synchronizesBatchNorms = true
         XCTAssertThrowsError(try TrainingJob.checkLastBatch(settings, images: 65, ranks: 2)) { error in
-            XCTAssert("\(error)".contains("--sync-bn: the last batch of each epoch holds 1 of the 65 training images, fewer than the 2 ranks"),
+            XCTAssert("\(error)".contains("the last batch of each epoch holds 1 of the 65 training images, fewer than the 2 ranks"),
                       "\(error)")
         }
         XCTAssertThrowsError(try TrainingJob.checkLastBatch(settings, images: 130, ranks: 4))

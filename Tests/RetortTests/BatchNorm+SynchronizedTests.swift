@@ -35,8 +35,9 @@ final class BatchNormSynchronizedTests: ContextTestCase {
                            tolerance: 2e-2) { t in
             let context = t[0].context
             let mean = try Tensor.zeros(shape: [c], context: context), variance = try Tensor.full(1, shape: [c], context: context)
-            return try weightedSum(try t[0].batchNorm(weight: t[1], bias: t[2], runningMean: mean, runningVariance: variance, training: true,
-                                                      synchronizedOver: group), seed: 4)
+            let y = try t[0].batchNorm(weight: t[1], bias: t[2], runningMean: mean, runningVariance: variance, training: true,
+                                       synchronizedOver: group)
+            return try weightedSum(y, seed: 4)
         }
     }
 
@@ -216,13 +217,21 @@ private final class ThreadedProcessGroup: ProcessGroup, @unchecked Sendable {
         }
     }
 
-    func allReduce(_ values: inout [Float], _ operation: ReduceOperation) throws(ProcessGroupError) { values = reduced(values, operation, sum: +) }
-    func allReduce(_ values: inout [Double], _ operation: ReduceOperation) throws(ProcessGroupError) { values = reduced(values, operation, sum: +) }
-    func allReduce(_ values: inout [Int64], _ operation: ReduceOperation) throws(ProcessGroupError) { values = reduced(values, operation, sum: +) }
+    func allReduce(_ values: inout [Float], _ operation: ReduceOperation) throws(ProcessGroupError) {
+        values = reduced(values, operation, sum: +)
+    }
+    func allReduce(_ values: inout [Double], _ operation: ReduceOperation) throws(ProcessGroupError) {
+        values = reduced(values, operation, sum: +)
+    }
+    func allReduce(_ values: inout [Int64], _ operation: ReduceOperation) throws(ProcessGroupError) {
+        values = reduced(values, operation, sum: +)
+    }
     func broadcast(_ bytes: inout [UInt8], from root: Int) throws(ProcessGroupError) {
         bytes = rendezvous.exchange(bytes, rank: rank)[root] as! [UInt8]
     }
-    func allGather(_ values: [Float]) throws(ProcessGroupError) -> [[Float]] { rendezvous.exchange(values, rank: rank).map { $0 as! [Float] } }
+    func allGather(_ values: [Float]) throws(ProcessGroupError) -> [[Float]] {
+        rendezvous.exchange(values, rank: rank).map { $0 as! [Float] }
+    }
     func barrier() throws(ProcessGroupError) { _ = rendezvous.exchange(0, rank: rank) }
     func abort(code: Int32) -> Never { fatalError("rank \(rank) aborted the test job with code \(code)") }
 }

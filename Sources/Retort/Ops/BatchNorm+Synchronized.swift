@@ -76,10 +76,10 @@ extension Tensor {
             let dWeight = try Tensor.empty(shape: [c], context: g.context), dBias = try Tensor.empty(shape: [c], context: g.context)
             let gradientSums = try Tensor.empty(shape: [2 * c], context: g.context)
             func backward(_ phase: BatchNormLauncher.Phase) throws {
-                try kernel.encodeBackward(into: g.context.stream, outputGradient: g.buffer, input: buffer, reluOutput: relu ? y.buffer : nil,
-                                          savedMean: mean.buffer, savedInvstd: invstd.buffer, weight: weight.buffer, inputGradient: dx.buffer,
-                                          weightGradient: dWeight.buffer, biasGradient: dBias.buffer, batch: n, channels: c, height: h, width: w,
-                                          phase: phase)
+                try kernel.encodeBackward(into: g.context.stream, outputGradient: g.buffer, input: buffer,
+                                          reluOutput: relu ? y.buffer : nil, savedMean: mean.buffer, savedInvstd: invstd.buffer,
+                                          weight: weight.buffer, inputGradient: dx.buffer, weightGradient: dWeight.buffer,
+                                          biasGradient: dBias.buffer, batch: n, channels: c, height: h, width: w, phase: phase)
             }
             try backward(.local(gradientSums.buffer))
             let sumDy = try dBias.toArray(), sumDyXhat = try dWeight.toArray()

@@ -289,7 +289,8 @@ public struct BatchNormLauncher: Sendable {
         try stream.dispatch(backward(shape, relu: reluOutput != nil, phase: phase),
                             [outputGradient, input, reluOutput ?? outputGradient, savedMean, savedInvstd, weight,
                              inputGradient, weightGradient, biasGradient, phase.values ?? weight],
-                            push: BackwardPush(N: batch, C: channels, P: shape.texelsPerPlane, total: phase.total), groups: (channels, 1, 1))
+                            push: BackwardPush(N: batch, C: channels, P: shape.texelsPerPlane, total: phase.total),
+                            groups: (channels, 1, 1))
     }
 }
 
@@ -341,7 +342,8 @@ extension BatchNormLauncher {
             guard let values = phase.values else { return }
             try require([("the synchronized values", values)], floats: 2 * channels, what: "[2·\(channels)]")
             if case .combined(_, let count) = phase, count < valuesPerChannel || count >= 1 << 24 {
-                throw VulkanError.invalidArgument("BatchNorm \(operation) on x: \(description): the count over all ranks (\(count)) must be at least this batch's \(valuesPerChannel) values per channel and below 2²⁴.")
+                throw VulkanError.invalidArgument("BatchNorm \(operation) on x: \(description): the count over all ranks (\(count)) "
+                                                  + "must be at least this batch's \(valuesPerChannel) values per channel and below 2²⁴.")
             }
         }
 
