@@ -34,15 +34,17 @@ let package = Package(
         .target(name: "RetortDistributed"),
 
         .target(name: "RetortCompute", dependencies: ["CVulkan"], plugins: ["ShaderCompiler"]),
-        .target(name: "Retort", dependencies: ["RetortCompute", "RetortRandom"]),
-        .target(name: "RetortNN", dependencies: ["Retort", "RetortCheckpoint"]),
+        .target(name: "Retort", dependencies: ["RetortCompute", "RetortRandom", "RetortDistributed"]),
+        .target(name: "RetortNN", dependencies: ["Retort", "RetortCheckpoint", "RetortDistributed"]),
         .target(name: "RetortData", dependencies: ["RetortRandom", "CZlib"]),
         // RetortDistill's Shaders/ folder holds the distillation-only kernels (CRD's memory bank, Zipf
         // targets), compiled into `DistillationShader` by the same plugin.
-        .target(name: "RetortDistill", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortData", "RetortDistributed"], exclude: ["Shaders"],
+        .target(name: "RetortDistill", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortData", "RetortDistributed"],
+                exclude: ["Shaders"],
                 plugins: ["RegistryPlugin", "ShaderCompiler"]),
 
-        .executableTarget(name: "retort", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortDistill", "RetortDistributed"], plugins: ["RegistryPlugin"]),
+        .executableTarget(name: "retort", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortDistill", "RetortDistributed"],
+                          plugins: ["RegistryPlugin"]),
         .executableTarget(name: "retort-bench", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortDistill", "RetortDistributed"],
                           path: "Benchmarks/retort-bench"),
 
@@ -53,10 +55,11 @@ let package = Package(
         .target(name: "RetortTestSupport", dependencies: ["RetortCompute", "Retort"], path: "Tests/RetortTestSupport",
                 exclude: ["Shaders"], plugins: ["ShaderCompiler"]),
         .testTarget(name: "RetortComputeTests", dependencies: ["RetortCompute", "Retort", "RetortTestSupport"]),
-        .testTarget(name: "RetortTests", dependencies: ["Retort", "RetortTestSupport"]),
-        .testTarget(name: "RetortCLITests", dependencies: ["retort", "RegistryGenerator"]),
+        .testTarget(name: "RetortTests", dependencies: ["Retort", "RetortDistributed", "RetortTestSupport"]),
+        .testTarget(name: "RetortCLITests", dependencies: ["retort", "RegistryGenerator", "RetortCheckpoint"]),
         .testTarget(name: "RetortDistillTests", dependencies: ["RetortDistill", "RetortTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "RetortNNTests", dependencies: ["RetortNN", "RetortCompute", "RetortTestSupport", "RetortHostTestSupport"],
+        .testTarget(name: "RetortNNTests", dependencies: ["RetortNN", "RetortCompute", "RetortDistributed", "RetortTestSupport",
+                                                    "RetortHostTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "RetortDataTests", dependencies: ["RetortData", "RetortRandom"]),
         .testTarget(name: "RetortRandomTests", dependencies: ["RetortRandom"]),

@@ -15,10 +15,16 @@
 // subgroup size. Two barriers per workgroup, none in the loops.
 // VEC (constant 3): floats per texel of x — 4 (RGBA32F view) when H·W % 4 == 0, else 1 (R32F).
 // RELU (constant 4): apply max(y, 0) before the store.
+// PHASE (constant 5): 0 — all of the above. Synchronized batch norm (statistics over the data-parallel
+// ranks' batches together) runs it in two dispatches with the host combining the ranks' statistics
+// in between: 1 — pass 1 only: stats[c], stats[C + c] = this batch's mean and biased variance
+// (nothing else is written); 2 — no pass 1: normalize with the mean and biased variance in stats,
+// which hold `total` values per channel over all ranks (the unbiased variance uses `total`).
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 layout(constant_id = 3) const uint VEC = 1u;
 layout(constant_id = 4) const bool RELU = false;
+layout(constant_id = 5) const uint PHASE = 0u;
 
 layout(binding = 0) uniform samplerBuffer x;
 layout(binding = 1) uniform samplerBuffer weight;
@@ -29,9 +35,10 @@ layout(binding = 4) writeonly buffer SaveMean { float saveMean[]; };
 layout(binding = 5) writeonly buffer SaveInvstd { float saveInvstd[]; };
 layout(binding = 6) buffer RunningMean { float runningMean[]; };
 layout(binding = 7) buffer RunningVar { float runningVar[]; };
+layout(binding = 8) buffer Stats { float stats[]; };   // [2C]: PHASE 1 writes, PHASE 2 reads
 
-// P: texels per (n, c) plane = H·W / VEC.
-layout(push_constant) uniform Push { uint N; uint C; uint P; float eps; float momentum; } p;
+// P: texels per (n, c) plane = H·W / VEC; total: values per channel over all ranks (PHASE 2 only).
+layout(push_constant) uniform Push { uint N; uint C; uint P; float eps; float momentum; float total; } p;
 
 #include "batchnorm.glsl"
 #include "relu.glsl"
@@ -49,44 +56,59 @@ void main() {
     float shift = texelFetch(x, int(c * p.P)).x;   // the channel's first value (either view)
 
     // Pass 1: shifted sum and sum of squares of this lane's part.
-    vec4 s = vec4(0.0), ss = vec4(0.0);
     uint n, i, a;
-    channelStart(t, c, p.P, CP, n, i, a);
-    while (n < p.N) {
-        if (VEC == 4u) {
-            vec4 d = texelFetch(x, int(a)) - shift;
-            s += d;
-            ss += d * d;
-        } else {
-            float d = texelFetch(x, int(a)).x - shift;
-            s.x += d;
-            ss.x += d * d;
+    if (PHASE != 2u) {
+        vec4 s = vec4(0.0), ss = vec4(0.0);
+        channelStart(t, c, p.P, CP, n, i, a);
+        while (n < p.N) {
+            if (VEC == 4u) {
+                vec4 d = texelFetch(x, int(a)) - shift;
+                s += d;
+                ss += d * d;
+            } else {
+                float d = texelFetch(x, int(a)).x - shift;
+                s.x += d;
+                ss.x += d * d;
+            }
+            channelAdvance(q, r, p.P, CP, n, i, a);
         }
-        channelAdvance(q, r, p.P, CP, n, i, a);
+        partialA[t] = (s.x + s.y) + (s.z + s.w);
+        partialB[t] = (ss.x + ss.y) + (ss.z + ss.w);
+        barrier();
     }
-    partialA[t] = (s.x + s.y) + (s.z + s.w);
-    partialB[t] = (ss.x + ss.y) + (ss.z + ss.w);
-    barrier();
 
     if (t == 0u) {
-        float sum = 0.0, squares = 0.0;
-        for (uint k = 0u; k < L; ++k) {
-            sum += partialA[k];
-            squares += partialB[k];
+        float mean, variance, count;
+        if (PHASE == 2u) {
+            mean = stats[c];
+            variance = stats[p.C + c];
+            count = p.total;
+        } else {
+            float sum = 0.0, squares = 0.0;
+            for (uint k = 0u; k < L; ++k) {
+                sum += partialA[k];
+                squares += partialB[k];
+            }
+            count = float(p.N * p.P * VEC);
+            float meanShifted = sum / count;
+            variance = max(squares / count - meanShifted * meanShifted, 0.0);
+            mean = shift + meanShifted;
         }
-        float count = float(p.N * p.P * VEC);
-        float meanShifted = sum / count;
-        float variance = max(squares / count - meanShifted * meanShifted, 0.0);
-        float mean = shift + meanShifted;
-        float invstd = 1.0 / sqrt(variance + p.eps);
-        saveMean[c] = mean;
-        saveInvstd[c] = invstd;
-        runningMean[c] = (1.0 - p.momentum) * runningMean[c] + p.momentum * mean;
-        runningVar[c] = (1.0 - p.momentum) * runningVar[c] + p.momentum * (variance * count / (count - 1.0));
-        channelMean = mean;
-        channelScale = invstd * texelFetch(weight, int(c)).x;
-        channelBias = texelFetch(bias, int(c)).x;
+        if (PHASE == 1u) {
+            stats[c] = mean;
+            stats[p.C + c] = variance;
+        } else {
+            float invstd = 1.0 / sqrt(variance + p.eps);
+            saveMean[c] = mean;
+            saveInvstd[c] = invstd;
+            runningMean[c] = (1.0 - p.momentum) * runningMean[c] + p.momentum * mean;
+            runningVar[c] = (1.0 - p.momentum) * runningVar[c] + p.momentum * (variance * count / (count - 1.0));
+            channelMean = mean;
+            channelScale = invstd * texelFetch(weight, int(c)).x;
+            channelBias = texelFetch(bias, int(c)).x;
+        }
     }
+    if (PHASE == 1u) return;
     barrier();
 
     // Pass 2: normalize the same part of the channel.

@@ -11,10 +11,16 @@
 // sums g and g · (x − mean), lane 0 combines, pass 2 writes dx.
 // VEC (constant 3): floats per texel of dy, x and y — 4 (RGBA32F) when H·W % 4 == 0, else 1 (R32F).
 // RELU (constant 4): mask dy with y; without it y is not read (bind dy there).
+// PHASE (constant 5): 0 — all of the above. Synchronized batch norm (batchnorm.comp's PHASE) runs it in
+// two dispatches with the host combining the ranks' sums in between: 1 — pass 1 only: dBias and
+// dWeight (this batch's Σ g and Σ g · x̂, the parameter gradients), no dx; 2 — no pass 1, dBias and
+// dWeight untouched: dx with sums[c] = Σ g and sums[C + c] = Σ g · x̂ over all ranks (in this rank's
+// gradient scale) and `total` values per channel in place of this batch's own.
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 layout(constant_id = 3) const uint VEC = 1u;
 layout(constant_id = 4) const bool RELU = false;
+layout(constant_id = 5) const uint PHASE = 0u;
 
 layout(binding = 0) uniform samplerBuffer dy;
 layout(binding = 1) uniform samplerBuffer x;
@@ -26,9 +32,10 @@ layout(binding = 6) writeonly buffer DX { float dx[]; };
 layout(binding = 6) writeonly buffer DX4 { vec4 dx4[]; };   // the same buffer, 4 floats at a time
 layout(binding = 7) writeonly buffer DWeight { float dWeight[]; };
 layout(binding = 8) writeonly buffer DBias { float dBias[]; };
+layout(binding = 9) readonly buffer Sums { float sums[]; };   // [2C], PHASE 2 only
 
-// P: texels per (n, c) plane = H·W / VEC.
-layout(push_constant) uniform Push { uint N; uint C; uint P; } p;
+// P: texels per (n, c) plane = H·W / VEC; total: values per channel over all ranks (PHASE 2 only).
+layout(push_constant) uniform Push { uint N; uint C; uint P; float total; } p;
 
 #include "batchnorm.glsl"
 #include "relu.glsl"
@@ -53,38 +60,46 @@ void main() {
     float invstd = texelFetch(saveInvstd, int(c)).x;
 
     // Pass 1: Σ g and Σ g · (x − mean) over this lane's part.
-    vec4 sumDy = vec4(0.0), sumDyX = vec4(0.0);
     uint n, i, a;
-    channelStart(t, c, p.P, CP, n, i, a);
-    while (n < p.N) {
-        if (VEC == 4u) {
-            vec4 g = gradient(a);
-            sumDy += g;
-            sumDyX += g * (texelFetch(x, int(a)) - mean);
-        } else {
-            float g = gradient(a).x;
-            sumDy.x += g;
-            sumDyX.x += g * (texelFetch(x, int(a)).x - mean);
+    if (PHASE != 2u) {
+        vec4 sumDy = vec4(0.0), sumDyX = vec4(0.0);
+        channelStart(t, c, p.P, CP, n, i, a);
+        while (n < p.N) {
+            if (VEC == 4u) {
+                vec4 g = gradient(a);
+                sumDy += g;
+                sumDyX += g * (texelFetch(x, int(a)) - mean);
+            } else {
+                float g = gradient(a).x;
+                sumDy.x += g;
+                sumDyX.x += g * (texelFetch(x, int(a)).x - mean);
+            }
+            channelAdvance(q, r, p.P, CP, n, i, a);
         }
-        channelAdvance(q, r, p.P, CP, n, i, a);
+        partialA[t] = (sumDy.x + sumDy.y) + (sumDy.z + sumDy.w);
+        partialB[t] = (sumDyX.x + sumDyX.y) + (sumDyX.z + sumDyX.w);
+        barrier();
     }
-    partialA[t] = (sumDy.x + sumDy.y) + (sumDy.z + sumDy.w);
-    partialB[t] = (sumDyX.x + sumDyX.y) + (sumDyX.z + sumDyX.w);
-    barrier();
 
     if (t == 0u) {
-        float s1 = 0.0, s2 = 0.0;
-        for (uint k = 0u; k < L; ++k) {
-            s1 += partialA[k];
-            s2 += partialB[k];
-        }
-        float count = float(p.N * p.P * VEC);
-        dBias[c] = s1;
-        dWeight[c] = s2 * invstd;
         channelGain = texelFetch(weight, int(c)).x * invstd;
-        channelMeanDy = s1 / count;
-        channelSlope = invstd * invstd * s2 / count;
+        if (PHASE == 2u) {
+            channelMeanDy = sums[c] / p.total;
+            channelSlope = invstd * sums[p.C + c] / p.total;
+        } else {
+            float s1 = 0.0, s2 = 0.0;
+            for (uint k = 0u; k < L; ++k) {
+                s1 += partialA[k];
+                s2 += partialB[k];
+            }
+            float count = float(p.N * p.P * VEC);
+            dBias[c] = s1;
+            dWeight[c] = s2 * invstd;
+            channelMeanDy = s1 / count;
+            channelSlope = invstd * invstd * s2 / count;
+        }
     }
+    if (PHASE == 1u) return;
     barrier();
 
     // Pass 2: dx = gain · (g − mean(g) − (x − mean) · slope).

@@ -72,7 +72,8 @@ public final class OpenMPIProcessGroup: ProcessGroup {
         try Self.check(count.withUnsafeMutableBytes { mpi.broadcast($0.baseAddress, 1, mpi.int64, Int32(root), mpi.world) }, "MPI_Bcast")
         let length = try Self.count(Int(count[0]), "a broadcast")
         if rank != root { bytes = [UInt8](repeating: 0, count: Int(length)) }
-        try Self.check(bytes.withUnsafeMutableBytes { mpi.broadcast($0.baseAddress, length, mpi.byte, Int32(root), mpi.world) }, "MPI_Bcast")
+        let code = bytes.withUnsafeMutableBytes { mpi.broadcast($0.baseAddress, length, mpi.byte, Int32(root), mpi.world) }
+        try Self.check(code, "MPI_Bcast")
     }
 
     public func allGather(_ values: [Float]) throws(ProcessGroupError) -> [[Float]] {

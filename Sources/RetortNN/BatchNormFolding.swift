@@ -94,7 +94,7 @@ extension Module {
     }
 
     /// This module and every module below it, depth first.
-    private func descendants() -> [any Module] {
+    func descendants() -> [any Module] {
         [self] + walk().compactMap { if case .child(_, let child) = $0.entry { return child } else { return nil } }
     }
 

@@ -43,7 +43,9 @@ enum ChainCommand: RegisteredCommand {
         if let dataParallel, !dataParallel.isMain {
             try dataParallel.group.barrier()
             let context = try launch.makeContext()
-            try ChainStageRelay(dataParallel: dataParallel).serve { _ = try configuration.settings.run($0, context: context, dataParallel: dataParallel) }
+            try ChainStageRelay(dataParallel: dataParallel).serve {
+                _ = try configuration.settings.run($0, context: context, dataParallel: dataParallel)
+            }
             return
         }
         let directory = try source.claim(out, for: arguments, inputs: [configuration.teacherWeights ?? ""], continuing: saved)

@@ -33,8 +33,8 @@ struct ChainStageRelay {
             var bytes: [UInt8] = []
             try dataParallel.group.broadcast(&bytes, from: 0)
             guard !bytes.isEmpty else { return }
-            guard let fields = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-                  let name = fields["name"] as? String, let model = fields["model"] as? String, let directory = fields["directory"] as? String
+            guard let fields = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any], let name = fields["name"] as? String,
+                  let model = fields["model"] as? String, let directory = fields["directory"] as? String
             else { throw CLIError.failed("chain: rank 0 sent a stage this rank cannot read") }
             let task: StageTask
             if let teacher = fields["teacher"] as? String, let weights = fields["weights"] as? String {

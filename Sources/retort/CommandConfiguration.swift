@@ -49,12 +49,17 @@ extension CommandConfiguration {
             try configuration.set(SettingText(key: key, text: value))
         }
         if switches.contains("nesterov") { configuration.training.nesterov = true }
+        if switches.contains("sync-bn") { configuration.training.synchronizesBatchNorms = true }
         try configuration.validate()
         return configuration
     }
 
     private mutating func set(_ setting: SettingText) throws(CLIError) {
-        if TrainingSettings.keys.contains(setting.key) { try training.set(setting) } else { try setOwn(setting) }
+        if (TrainingSettings.keys + TrainingSettings.dataParallelKeys).contains(setting.key) {
+            try training.set(setting)
+        } else {
+            try setOwn(setting)
+        }
     }
 
     /// The configuration as JSON (the run folder's `config.json`).

@@ -12,9 +12,11 @@ enum DistillCommand: RegisteredCommand {
          + ["--ce-weight X --loss-weight X --temperature X   (defaults per loss, see README)"]).joined(separator: "\n")
     }
     static var spec: Arguments.Spec {
-        .settings(DistillConfiguration.keys, flags: ["nesterov", "force"], extra: ["config", "resume"],
+        .settings(DistillConfiguration.keys, flags: ["nesterov", "sync-bn", "force"], extra: ["config", "resume"],
                   repeatable: ["teacher", "teacher-weights"])
     }
 
-    static func run(_ arguments: Arguments, launch: Launch) throws { try TrainingJob.run(DistillConfiguration.self, arguments, launch: launch) }
+    static func run(_ arguments: Arguments, launch: Launch) throws {
+        try TrainingJob.run(DistillConfiguration.self, arguments, launch: launch)
+    }
 }

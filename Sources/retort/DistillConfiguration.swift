@@ -12,7 +12,8 @@ struct DistillConfiguration: CommandConfiguration, TrainingJobConfiguration {
     /// `loss` and its options.
     var methodSettings = DistillationSettings()
 
-    static let keys = TrainingSettings.keys + ["student", "teacher", "teacher-weights", "loss"] + DistillationSettings.keys
+    static let keys = TrainingSettings.keys + TrainingSettings.dataParallelKeys + ["student", "teacher", "teacher-weights", "loss"]
+        + DistillationSettings.keys
 
     init() {}
 

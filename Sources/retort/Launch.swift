@@ -40,7 +40,8 @@ struct Launch {
         let devices = try Device.available(validation: options.validation)
         options.selector = "\(try DeviceInfo.choose(from: devices, selector: options.selector, localRank: group.localRank).index)"
         let context = try Context(device: Device(options: options))
-        Console.say("rank \(group.rank)/\(group.size) (local \(group.localRank)/\(group.localSize)): device: \(context.device.info.summary)")
+        let place = "rank \(group.rank)/\(group.size) (local \(group.localRank)/\(group.localSize))"
+        Console.say("\(place): device: \(context.device.info.summary)")
         if !group.isMain { Console.silence() }
         return context
     }

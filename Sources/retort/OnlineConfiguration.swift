@@ -20,7 +20,8 @@ struct OnlineConfiguration: CommandConfiguration {
     /// The options the online methods declare, by key.
     static let optionDeclarations: [String: MethodOption] = Dictionary(
         OnlineMethod.allCases.flatMap(\.options).map { ($0.key, $0) }) { first, _ in first }
-    static let keys = TrainingSettings.keys.filter { !["model", "save-every", "ghost-batches"].contains($0) } + ["models", "method", "lrs", "teacher-weights"]
+    static let keys = TrainingSettings.keys.filter { !["model", "save-every", "ghost-batches"].contains($0) }
+        + ["models", "method", "lrs", "teacher-weights"]
         + optionDeclarations.keys.sorted()
 
     init() {}

@@ -10,7 +10,11 @@ enum SelfDistillCommand: RegisteredCommand {
          + MethodHelp.lines(DistillationMethod.selfDistillation, flag: "method").dropFirst()
          + ["--ce-weight X --loss-weight X --temperature X   (defaults per method, see README)"]).joined(separator: "\n")
     }
-    static var spec: Arguments.Spec { .settings(SelfDistillConfiguration.keys, flags: ["nesterov", "force"], extra: ["config", "resume"]) }
+    static var spec: Arguments.Spec {
+        .settings(SelfDistillConfiguration.keys, flags: ["nesterov", "sync-bn", "force"], extra: ["config", "resume"])
+    }
 
-    static func run(_ arguments: Arguments, launch: Launch) throws { try TrainingJob.run(SelfDistillConfiguration.self, arguments, launch: launch) }
+    static func run(_ arguments: Arguments, launch: Launch) throws {
+        try TrainingJob.run(SelfDistillConfiguration.self, arguments, launch: launch)
+    }
 }

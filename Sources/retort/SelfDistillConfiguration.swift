@@ -7,7 +7,7 @@ struct SelfDistillConfiguration: CommandConfiguration, TrainingJobConfiguration 
     /// `method` and its options.
     var methodSettings = DistillationSettings()
 
-    static let keys = TrainingSettings.keys + ["method"] + DistillationSettings.keys
+    static let keys = TrainingSettings.keys + TrainingSettings.dataParallelKeys + ["method"] + DistillationSettings.keys
 
     init() {}
 

@@ -19,6 +19,8 @@ enum TrainCommand: RegisteredCommand {
         [--save-every-steps N]   also save last every N steps: a crash loses at most N steps
         [--ghost-batches N]   run each batch as N ghost batches (batch norm per part, gradients averaged):
           one process trains as N data-parallel ranks with per-rank batch norm do
+        [--sync-bn]   under mpirun -np N, batch norms use the statistics of the whole global batch
+        (all ranks: PyTorch's SyncBatchNorm) instead of each rank's rows; one process: no change
         --out DIR   (default runs/<model>-<dataset>)
         --config FILE   the same keys in JSON; flags win
         --resume DIR    continue a run from its last checkpoint (Ctrl-C saves it; after a
@@ -37,8 +39,11 @@ enum TrainCommand: RegisteredCommand {
             """
     }
     static var spec: Arguments.Spec {
-        .settings(TrainConfiguration.keys + TrainConfiguration.renamedKeys.keys, flags: ["nesterov", "force"], extra: ["config", "resume"])
+        .settings(TrainConfiguration.keys + TrainConfiguration.renamedKeys.keys, flags: ["nesterov", "sync-bn", "force"],
+                  extra: ["config", "resume"])
     }
 
-    static func run(_ arguments: Arguments, launch: Launch) throws { try TrainingJob.run(TrainConfiguration.self, arguments, launch: launch) }
+    static func run(_ arguments: Arguments, launch: Launch) throws {
+        try TrainingJob.run(TrainConfiguration.self, arguments, launch: launch)
+    }
 }

@@ -17,7 +17,7 @@ struct TrainConfiguration: CommandConfiguration, TrainingJobConfiguration {
     /// Keys `train --teacher-model` took before it became `distill --loss kd`, and their new names.
     static let renamedKeys = ["kd-temperature": DistillationMethod.temperatureKey, "kd-alpha": DistillationMethod.lossWeightKey,
                               "kd-gamma": DistillationMethod.crossEntropyWeightKey]
-    static let keys = TrainingSettings.keys + ["teacher-model", "teacher-weights"] + teacherModelKeys
+    static let keys = TrainingSettings.keys + TrainingSettings.dataParallelKeys + ["teacher-model", "teacher-weights"] + teacherModelKeys
 
     init() {}
 

@@ -50,8 +50,8 @@ struct TrainingJob {
         try Self.checkBatchSize(configuration.training.batchSize, dataParallel)
         if let dataParallel {
             // Every rank must train the same job: compare the resolved settings with rank 0's first.
-            let text = String(decoding: try JSONSerialization.data(withJSONObject: configuration.json, options: [.prettyPrinted, .sortedKeys]),
-                              as: UTF8.self)
+            let json = try JSONSerialization.data(withJSONObject: configuration.json, options: [.prettyPrinted, .sortedKeys])
+            let text = String(decoding: json, as: UTF8.self)
             try dataParallel.checkSameSettings(text)
         }
         let path = configuration.out ?? "runs/\(configuration.defaultRunName)"
@@ -63,6 +63,17 @@ struct TrainingJob {
         job.resumes = source.resumed != nil
         job.dataParallel = dataParallel
         try job.execute(context: context)
+    }
+
+    /// Refuses `--sync-bn` when an epoch's last, partial batch leaves a rank without rows: that rank
+    /// would skip the step's batch norms, which every rank must run together.
+    static func checkLastBatch(_ settings: TrainingSettings, images: Int, ranks: Int) throws {
+        guard settings.synchronizesBatchNorms, ranks > 1 else { return }
+        let last = images % settings.batchSize
+        guard last > 0, last < ranks else { return }
+        throw CLIError.usage("--sync-bn: the last batch of each epoch holds \(last) of the \(images) training images, fewer than the "
+                             + "\(ranks) ranks, and every rank needs a row for the synchronized batch norms; change --limit or "
+                             + "--batch-size so that \(images) % batch size is 0 or at least \(ranks)")
     }
 
     /// The training and test loaders of `configuration` (the recipe's augmentation: random crop
@@ -101,9 +112,18 @@ struct TrainingJob {
         try Self.checkBatchSize(settings.batchSize, dataParallel)
         let (trainLoader, testLoader) = try Self.loaders(settings)
         let train = trainLoader.dataset, test = testLoader.dataset
+        if let group = dataParallel?.group { try Self.checkLastBatch(settings, images: train.count, ranks: group.size) }
         let model = try ModelZoo.make(settings.model, inputChannels: train.channels, inputSize: train.height, classes: train.classes,
                                       context: context, seed: UInt64(settings.seed))
         try prepareModel?(model)
+        if settings.synchronizesBatchNorms, settings.ghostBatches > 1 {
+            throw CLIError.usage("--sync-bn and --ghost-batches do not combine: ghost batches reproduce per-rank batch statistics, "
+                                 + "--sync-bn replaces them by the global batch's; choose one")
+        }
+        if settings.synchronizesBatchNorms, let group = dataParallel?.group, group.size > 1 {
+            let norms = model.synchronizeBatchNorms(over: group)
+            say("--sync-bn: \(norms) batch norms normalize over the global batch of \(group.size) ranks")
+        }
         var teachers: [any Classifier] = []
         var objective: any DistillationLoss = CrossEntropyLoss(labelSmoothing: Float(settings.labelSmoothing))
         var mixUp: MixUp?

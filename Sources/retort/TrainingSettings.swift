@@ -29,11 +29,16 @@ struct TrainingSettings: Equatable {
     /// Run each batch as this many ghost batches (batch norm per ghost batch, gradients averaged): how
     /// one process reproduces data-parallel ranks' per-rank batch statistics.
     var ghostBatches = 1
+    /// Under `mpirun -np N` (N > 1), batch norms compute their statistics over the global batch of all
+    /// ranks (`--sync-bn`, PyTorch's `SyncBatchNorm`); in a single process it changes nothing.
+    var synchronizesBatchNorms = false
 
     /// The keys, as they appear in JSON and (with `--`) on the command line.
     static let keys = ["model", "dataset", "data-dir", "epochs", "batch-size", "lr", "momentum", "weight-decay", "nesterov",
                        "schedule", "milestones", "gamma", "step-size", "warmup-epochs", "label-smoothing", "seed", "limit", "out",
                        "save-every", "save-every-steps", "ghost-batches"]
+    /// The keys of the data-parallel commands alone (`train`, `distill`, `selfdistill`).
+    static let dataParallelKeys = ["sync-bn"]
 
     /// Sets one of ``keys``; the error names the key.
     mutating func set(_ setting: SettingText) throws(CLIError) {
@@ -74,6 +79,7 @@ struct TrainingSettings: Equatable {
         case "save-every": saveEvery = try setting.integer(1...100_000)
         case "save-every-steps": saveEverySteps = try setting.integer(1...Int(Int32.max))
         case "ghost-batches": ghostBatches = try setting.integer(1...4096)
+        case "sync-bn": synchronizesBatchNorms = try setting.boolean()
         default: throw .usage("unknown training setting '\(setting.key)'")
         }
     }
@@ -83,7 +89,7 @@ struct TrainingSettings: Equatable {
         var object: [String: Any] = ["model": model, "dataset": dataset, "epochs": epochs, "batch-size": batchSize, "lr": learningRate,
                                      "momentum": momentum, "weight-decay": weightDecay, "nesterov": nesterov, "schedule": schedule,
                                      "milestones": milestones, "gamma": gamma, "step-size": stepSize, "warmup-epochs": warmupEpochs,
-                                     "label-smoothing": labelSmoothing, "seed": seed]
+                                     "label-smoothing": labelSmoothing, "seed": seed, "sync-bn": synchronizesBatchNorms]
         if let dataDirectory { object["data-dir"] = dataDirectory }
         if let limit { object["limit"] = limit }
         if let out { object["out"] = out }

@@ -7,7 +7,8 @@ import XCTest
 enum MPIRun {
     /// Open MPI's launcher, or a test failure saying how to install it.
     static func launcher(file: StaticString = #filePath, line: UInt = #line) throws -> URL {
-        for directory in ["/usr/bin", "/usr/local/bin"] + (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init) {
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        for directory in ["/usr/bin", "/usr/local/bin"] + path {
             let candidate = URL(fileURLWithPath: directory).appending(path: "mpirun")
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
         }

@@ -87,10 +87,10 @@ final class BatchNormTests: DeviceTestCase {
         }
 
         func encode(_ norm: BatchNormLauncher, _ stream: CommandStream, _ s: NormShape, momentum: Float = BatchNormLauncher.defaultMomentum,
-                    relu: Bool = false) throws {
+                    relu: Bool = false, phase: BatchNormLauncher.Phase = .whole) throws {
             try norm.encodeTrainingForward(into: stream, input: x, weight: weight, bias: bias, runningMean: runningMean,
                                            runningVariance: runningVariance, output: y, savedMean: savedMean, savedInvstd: savedInvstd,
-                                           batch: s.n, channels: s.c, height: s.h, width: s.w, momentum: momentum, relu: relu)
+                                           batch: s.n, channels: s.c, height: s.h, width: s.w, momentum: momentum, relu: relu, phase: phase)
         }
 
         /// The backward of ``encode(_:_:_:momentum:relu:)`` into new gradient buffers (dx, dweight, dbias).
@@ -99,10 +99,17 @@ final class BatchNormTests: DeviceTestCase {
             let device = stream.device
             let dx = try device.makeBuffer(byteCount: s.count * 4)
             let dWeight = try device.makeBuffer(byteCount: s.c * 4), dBias = try device.makeBuffer(byteCount: s.c * 4)
-            try norm.encodeBackward(into: stream, outputGradient: try device.makeBuffer(dy), input: x, reluOutput: relu ? y : nil,
-                                    savedMean: savedMean, savedInvstd: savedInvstd, weight: weight, inputGradient: dx,
-                                    weightGradient: dWeight, biasGradient: dBias, batch: s.n, channels: s.c, height: s.h, width: s.w)
+            try encodeBackward(norm, stream, s, dy: try device.makeBuffer(dy), relu: relu, into: (dx, dWeight, dBias))
             return (dx, dWeight, dBias)
+        }
+
+        /// The backward into the given gradient buffers, one `phase` of it.
+        func encodeBackward(_ norm: BatchNormLauncher, _ stream: CommandStream, _ s: NormShape, dy: Buffer, relu: Bool,
+                            into gradients: (dx: Buffer, dWeight: Buffer, dBias: Buffer), phase: BatchNormLauncher.Phase = .whole) throws {
+            try norm.encodeBackward(into: stream, outputGradient: dy, input: x, reluOutput: relu ? y : nil,
+                                    savedMean: savedMean, savedInvstd: savedInvstd, weight: weight, inputGradient: gradients.dx,
+                                    weightGradient: gradients.dWeight, biasGradient: gradients.dBias,
+                                    batch: s.n, channels: s.c, height: s.h, width: s.w, phase: phase)
         }
     }
 
@@ -339,6 +346,70 @@ final class BatchNormTests: DeviceTestCase {
         XCTAssertEqual(results[0], results[2])
     }
 
+    /// The two phases of a synchronized batch norm, on a batch that is the whole global batch: the
+    /// local phase gives the batch's mean and variance (CPU) and its parameter gradients; the combined
+    /// phase, given them back, gives the whole op's output, statistics and running statistics bit for
+    /// bit, and its input gradient (CPU). A larger count over all ranks enters the running variance.
+    func testSynchronizedPhasesOnTheWholeBatchEqualTheWholeOp() throws {
+        let norm = try BatchNormLauncher(device: device)
+        let stream = try device.makeStream()
+        var random = TestRandom(seed: 27)
+        for s in [NormShape(n: 3, c: 5, h: 7, w: 13), NormShape(n: 2, c: 3, h: 8, w: 8), NormShape(n: 1, c: 16, h: 1, w: 1)] {
+            for relu in [false, true] {
+                let x = random.floats(s.count, in: -2...2).map { $0 + 3 }, dy = random.floats(s.count)
+                let weight = random.floats(s.c, in: 0.5...1.5), bias = random.floats(s.c, in: -0.5...0.5)
+                let running = (random.floats(s.c), random.floats(s.c, in: 0.5...2))
+                let count = s.n * s.plane
+                func forward() throws -> Forward {
+                    try Forward(device, x: x, weight: weight, bias: bias, runningMean: running.0, runningVariance: running.1)
+                }
+                let split = try forward(), statistics = try device.makeBuffer(byteCount: 2 * s.c * 4)
+                try split.encode(norm, stream, s, relu: relu, phase: .local(statistics))
+                try stream.run()
+                let (mean, variance) = BatchNormReference.statistics(x, s)
+                let local = try statistics.read(Float.self, count: 2 * s.c)
+                XCTAssertLessThanOrEqual(maxRelativeError(Array(local[..<s.c]), mean), 1e-5, "local mean, x: \(s)")
+                XCTAssertLessThanOrEqual(maxRelativeError(Array(local[s.c...]), variance), 1e-4, "local variance, x: \(s)")
+                guard count > 1 else { continue }   // one value per channel: only a global batch of several ranks normalizes
+                try split.encode(norm, stream, s, relu: relu, phase: .combined(statistics, count: count))
+                let whole = try forward()
+                try whole.encode(norm, stream, s, relu: relu)
+                let dyBuffer = try device.makeBuffer(dy)
+                func gradients() throws -> (dx: Buffer, dWeight: Buffer, dBias: Buffer) {
+                    (try device.makeBuffer(byteCount: s.count * 4), try device.makeBuffer(byteCount: s.c * 4),
+                     try device.makeBuffer(byteCount: s.c * 4))
+                }
+                let wholeGradients = try gradients(), splitGradients = try gradients(), sums = try device.makeBuffer(byteCount: 2 * s.c * 4)
+                try whole.encodeBackward(norm, stream, s, dy: dyBuffer, relu: relu, into: wholeGradients)
+                try split.encodeBackward(norm, stream, s, dy: dyBuffer, relu: relu, into: splitGradients, phase: .local(sums))
+                try stream.run()
+                for (name, a, b, n) in [("y", split.y, whole.y, s.count), ("mean", split.savedMean, whole.savedMean, s.c),
+                                        ("invstd", split.savedInvstd, whole.savedInvstd, s.c),
+                                        ("running mean", split.runningMean, whole.runningMean, s.c),
+                                        ("running variance", split.runningVariance, whole.runningVariance, s.c),
+                                        ("dweight", splitGradients.dWeight, wholeGradients.dWeight, s.c),
+                                        ("dbias", splitGradients.dBias, wholeGradients.dBias, s.c)] {
+                    XCTAssertEqual(try a.read(UInt32.self, count: n), try b.read(UInt32.self, count: n), "\(name), relu: \(relu), x: \(s)")
+                }
+                try sums.write(try splitGradients.dBias.read(Float.self, count: s.c) + splitGradients.dWeight.read(Float.self, count: s.c))
+                try split.encodeBackward(norm, stream, s, dy: dyBuffer, relu: relu, into: splitGradients,
+                                         phase: .combined(sums, count: count))
+                // Two ranks holding this same batch: the same statistics over twice the values.
+                let twice = try forward()
+                try twice.encode(norm, stream, s, relu: relu, phase: .combined(statistics, count: 2 * count))
+                try stream.run()
+                let masked = relu ? zip(try whole.y.read(Float.self, count: s.count), dy).map { $0 > 0 ? $1 : 0 } : dy
+                let expected = BatchNormReference.backward(dy: masked, x: x, s, weight: weight, eps: 1e-5)
+                XCTAssertLessThanOrEqual(maxRelativeError(try splitGradients.dx.read(Float.self, count: s.count), expected.dx), 1e-4,
+                                         "dx, relu: \(relu), x: \(s)")
+                let unbiased = variance.map { $0 * Double(2 * count) / Double(2 * count - 1) }
+                let expectedRunning = zip(running.1, unbiased).map { 0.9 * Double($0) + 0.1 * $1 }
+                XCTAssertLessThanOrEqual(maxRelativeError(try twice.runningVariance.read(Float.self, count: s.c), expectedRunning), 1e-5,
+                                         "running variance over twice the values, x: \(s)")
+            }
+        }
+    }
+
     func testBadShapesAreInvalidArguments() throws {
         let norm = try BatchNormLauncher(device: device)
         let stream = try device.makeStream()
@@ -370,6 +441,21 @@ final class BatchNormTests: DeviceTestCase {
             try norm.encodeBackward(into: stream, outputGradient: big, input: big, reluOutput: small, savedMean: big, savedInvstd: big,
                                     weight: big, inputGradient: big, weightGradient: big, biasGradient: big,
                                     batch: 2, channels: 2, height: 3, width: 3)
+        }
+        assertInvalid("synchronized statistics too small") {
+            try norm.encodeTrainingForward(into: stream, input: big, weight: big, bias: big, runningMean: big, runningVariance: big,
+                                           output: big, savedMean: big, savedInvstd: big, batch: 2, channels: 3, height: 2, width: 2,
+                                           phase: .local(small))
+        }
+        assertInvalid("a count over all ranks below this batch's") {
+            try norm.encodeTrainingForward(into: stream, input: big, weight: big, bias: big, runningMean: big, runningVariance: big,
+                                           output: big, savedMean: big, savedInvstd: big, batch: 2, channels: 3, height: 2, width: 2,
+                                           phase: .combined(big, count: 7))
+        }
+        assertInvalid("synchronized gradient sums too small") {
+            try norm.encodeBackward(into: stream, outputGradient: big, input: big, savedMean: big, savedInvstd: big, weight: big,
+                                    inputGradient: big, weightGradient: big, biasGradient: big, batch: 2, channels: 3, height: 3, width: 3,
+                                    phase: .combined(small, count: 18))
         }
         assertInvalid("backward dbias too small") {
             try norm.encodeBackward(into: stream, outputGradient: big, input: big, savedMean: big, savedInvstd: big, weight: big,

@@ -32,7 +32,8 @@ final class ShardedStepTests: ContextTestCase {
     private let train = SyntheticSource(count: 100, batchSize: 32, classes: 4, side: 8, seed: 2)
     private let test = SyntheticSource(count: 64, batchSize: 32, classes: 4, side: 8, seed: 2)
 
-    private func weights(ghostBatches: Int, objective: (any DistillationLoss)? = nil, teacher: RowwiseClassifier? = nil) throws -> [[Float]] {
+    private func weights(ghostBatches: Int, objective: (any DistillationLoss)? = nil,
+                         teacher: RowwiseClassifier? = nil) throws -> [[Float]] {
         let model = try RowwiseClassifier(side: 8, classes: 4, seed: 7, context: context)
         let optimizer = try SGDOptimizer(parameters: model.parameters(), options: .init(learningRate: 0.1, momentum: 0.9), context: context)
         let trainer = Trainer(model: model, optimizer: optimizer, schedule: try ConstantSchedule(learningRate: 0.1), epochs: 2,

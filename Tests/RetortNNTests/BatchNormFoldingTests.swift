@@ -6,7 +6,7 @@ import RetortTestSupport
 
 final class BatchNormFoldingTests: ContextTestCase {
     /// One model per zoo family (and the benchmark's teachers), with its input shape and classes.
-    private static let families: [(name: String, channels: Int, side: Int, classes: Int)] = [
+    static let families: [(name: String, channels: Int, side: Int, classes: Int)] = [
         ("resnet8", 3, 32, 100), ("resnet32x4", 3, 32, 100), ("wrn_16_1", 3, 32, 100), ("vgg8", 3, 32, 100),
         ("MobileNetV2", 3, 32, 100), ("ShuffleV1", 3, 32, 100), ("ShuffleV2", 3, 32, 100), ("plane10", 1, 28, 10),
     ]

@@ -1,4 +1,5 @@
 import RetortCompute
+import RetortDistributed
 
 // 2-D batch normalization (PyTorch's BatchNorm2d), optionally with the ReLU that follows it fused in,
 // forward and backward side by side.
@@ -19,9 +20,14 @@ extension Tensor {
     /// With `activation: .relu` the result is `batchNorm(…).relu()`, computed in the batch norm's own
     /// pass (and its gradient in the batch norm's backward pass): the same values, half the passes
     /// over the tensor and no intermediate tensor.
+    ///
+    /// With `synchronizedOver`, training mode normalizes with the statistics of the global batch (the
+    /// rows of every rank of the group together, PyTorch's `SyncBatchNorm`), all-reduced in the forward
+    /// and backward passes; every rank must run the same batch norms in the same order. Evaluation
+    /// mode ignores it.
     public func batchNorm(weight: Tensor, bias: Tensor, runningMean: Tensor, runningVariance: Tensor,
                           training: Bool, momentum: Float = 0.1, epsilon: Float = 1e-5,
-                          activation: Activation = .identity) throws -> Tensor {
+                          activation: Activation = .identity, synchronizedOver group: (any ProcessGroup)? = nil) throws -> Tensor {
         guard shape.count == 4 else { throw TensorError.invalidShape(op: "batchNorm", shape: shape, expected: "[N, C, H, W]") }
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         for parameter in [weight, bias, runningMean, runningVariance] where parameter.shape != [c] {
@@ -50,6 +56,10 @@ extension Tensor {
                 let dWeight = try g.product(normalized, .full).reduced(to: [c], .channel)                                          // [C]
                 return [dx, dWeight, try g.reduced(to: [c], .channel)]
             }
+        }
+        if let group {
+            return try synchronizedBatchNorm(weight: weight, bias: bias, runningMean: runningMean, runningVariance: runningVariance,
+                                             momentum: momentum, epsilon: epsilon, relu: relu, group: group, kernel: kernel)
         }
         let mean = try Tensor.empty(shape: [c], context: context), invstd = try Tensor.empty(shape: [c], context: context)
         try kernel.encodeTrainingForward(into: context.stream, input: buffer, weight: weight.buffer, bias: bias.buffer,

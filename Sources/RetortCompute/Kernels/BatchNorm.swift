@@ -21,7 +21,48 @@
 ///
 /// Per-channel sums run in one workgroup per channel in a fixed order (no atomics): the same inputs
 /// give the same bits on a device, whatever its subgroup size.
+///
+/// Synchronized batch norm (statistics over the batches of all data-parallel ranks, PyTorch's
+/// `SyncBatchNorm`) runs the training forward and the backward each as two dispatches, ``Phase/local(_:)``
+/// then ``Phase/combined(_:count:)``, and combines the ranks' per-channel values on the host in between.
 public struct BatchNormLauncher: Sendable {
+
+    /// Which part of a training forward or backward one dispatch runs.
+    public enum Phase: Sendable {
+        /// The whole op on this batch alone.
+        case whole
+        /// This batch's per-channel values only, into `[2C]` values: the forward writes each channel's
+        /// mean, then each channel's biased variance, and nothing else; the backward writes the parameter
+        /// gradients (Σ dy and Σ dy · x̂ of this batch) and not the input gradient.
+        case local(Buffer)
+        /// The rest, with per-channel values combined over all ranks in `[2C]` values, `count` values per
+        /// channel in all: the forward normalizes with the given means, then biased variances, saves them
+        /// and updates the running statistics (the unbiased variance with `count`); the backward takes
+        /// Σ dy, then Σ dy · x̂, over all ranks (in this rank's gradient scale) and writes only the input gradient.
+        case combined(Buffer, count: Int)
+
+        /// `PHASE` of the shaders.
+        var constant: UInt32 {
+            switch self {
+            case .whole: 0
+            case .local: 1
+            case .combined: 2
+            }
+        }
+
+        /// The `[2C]` buffer of the synchronized phases.
+        var values: Buffer? {
+            switch self {
+            case .whole: nil
+            case .local(let values), .combined(let values, _): values
+            }
+        }
+
+        /// Values per channel over all ranks (the `total` push constant), 0 unless combined.
+        var total: Float {
+            if case .combined(_, let count) = self { Float(count) } else { 0 }
+        }
+    }
 
     /// The push constants of `batchnorm.comp`.
     ///
@@ -30,12 +71,13 @@ public struct BatchNormLauncher: Sendable {
     /// - `P`: texels per plane (H·W / floats per texel)
     /// - `eps`: ε
     /// - `momentum`: running-statistics momentum
+    /// - `total`: values per channel over all ranks (``Phase/combined(_:count:)`` only)
     public struct TrainingPush: PushConstants {
-        public static let count = 5
+        public static let count = 6
         public var N, C, P: Int
-        public var eps, momentum: Float
+        public var eps, momentum, total: Float
 
-        public var values: [ShaderValue] { [.count(N), .count(C), .count(P), .float(eps), .float(momentum)] }
+        public var values: [ShaderValue] { [.count(N), .count(C), .count(P), .float(eps), .float(momentum), .float(total)] }
     }
 
     /// The push constants of `batchnorm_eval.comp`.
@@ -57,11 +99,13 @@ public struct BatchNormLauncher: Sendable {
     /// - `N`: batch size
     /// - `C`: channels
     /// - `P`: texels per plane (H·W / floats per texel)
+    /// - `total`: values per channel over all ranks (``Phase/combined(_:count:)`` only)
     public struct BackwardPush: PushConstants {
-        public static let count = 3
+        public static let count = 4
         public var N, C, P: Int
+        public var total: Float
 
-        public var values: [ShaderValue] { [.count(N), .count(C), .count(P)] }
+        public var values: [ShaderValue] { [.count(N), .count(C), .count(P), .float(total)] }
     }
     /// PyTorch's default `eps`.
     public static let defaultEpsilon: Float = 1e-5
@@ -76,25 +120,26 @@ public struct BatchNormLauncher: Sendable {
         let bindings: (scalar: [Kernel.Binding], vector: [Kernel.Binding])
         let pushCount: Int
         let localSize: UInt32
-        let constants: @Sendable (_ floatsPerTexel: UInt32, _ relu: Bool) -> [ShaderValue]
+        let constants: @Sendable (_ floatsPerTexel: UInt32, _ relu: Bool, _ phase: UInt32) -> [ShaderValue]
 
         /// `tensors` leading texel bindings read the tensor (1 or 4 floats per texel), `vectors` more
         /// read `[C]` vectors (1 float per texel), then the storage bindings.
         init<P: PushConstants, C: SpecializationConstants>(device: Device, shader: Shader, tensors: Int, vectors: Int,
                                                            storage: [Kernel.Access], pushConstants: P.Type, localSize: UInt32,
-                                                           constants: @escaping @Sendable (_ floatsPerTexel: UInt32, _ relu: Bool) -> C) {
+                                                           constants: @escaping @Sendable (_ floatsPerTexel: UInt32, _ relu: Bool,
+                                                                                           _ phase: UInt32) -> C) {
             func make(_ format: TexelFormat) -> [Kernel.Binding] {
                 Array(repeating: Kernel.Binding.texel(format), count: tensors)
                     + Array(repeating: Kernel.Binding.texel(.r32f), count: vectors) + storage.map { Kernel.Binding.storage($0) }
             }
             (self.device, self.shader, self.pushCount, self.localSize) = (device, shader, P.count, localSize)
             bindings = (make(.r32f), make(.rgba32f))
-            self.constants = { constants($0, $1).values }
+            self.constants = { constants($0, $1, $2).values }
         }
 
-        func callAsFunction(_ shape: Shape, relu: Bool) throws -> Kernel {
+        func callAsFunction(_ shape: Shape, relu: Bool, phase: Phase = .whole) throws -> Kernel {
             try device.kernel(shader, bindings: shape.vectorized ? bindings.vector : bindings.scalar, pushConstants: pushCount,
-                              localSize: [localSize, 1, 1], constants: constants(UInt32(shape.floatsPerTexel), relu))
+                              localSize: [localSize, 1, 1], constants: constants(UInt32(shape.floatsPerTexel), relu, phase.constant))
         }
     }
 
@@ -103,11 +148,13 @@ public struct BatchNormLauncher: Sendable {
     /// - `vec`: constant_id 3: `VEC`: floats per texel, 1 or 4 (H·W divisible by 4)
     /// - `relu`: constant_id 4: `RELU`: the forward applies a ReLU after the normalization; the backward
     ///   masks the output gradient with the forward's output first
+    /// - `phase`: constant_id 5: `PHASE`: 0 the whole op, 1 and 2 the halves of a synchronized one (``Phase``)
     public struct ChannelSpecialization: SpecializationConstants {
         public var vec: UInt32
         public var relu: Bool
+        public var phase: UInt32
 
-        public var values: [ShaderValue] { [.uint(vec), .bool(relu)] }
+        public var values: [ShaderValue] { [.uint(vec), .bool(relu), .uint(phase)] }
     }
 
     /// The specialization constants of `batchnorm_eval.comp`.
@@ -137,13 +184,13 @@ public struct BatchNormLauncher: Sendable {
         // 64 lanes. GPUs want wide workgroups.
         channelLanes = device.info.isLavapipe ? 8 : 256
         training = Variants(device: device, shader: .batchnorm, tensors: 1, vectors: 2,
-                            storage: [.write, .write, .write, .readWrite, .readWrite], pushConstants: TrainingPush.self,
+                            storage: [.write, .write, .write, .readWrite, .readWrite, .readWrite], pushConstants: TrainingPush.self,
                             localSize: channelLanes, constants: ChannelSpecialization.init)
         inference = Variants(device: device, shader: .batchnormEval, tensors: 1, vectors: 4, storage: [.write],
                              pushConstants: InferencePush.self, localSize: 64,
-                             constants: { InferenceSpecialization(vec: $0, run: Self.inferenceRun, relu: $1) })
+                             constants: { vec, relu, _ in InferenceSpecialization(vec: vec, run: Self.inferenceRun, relu: relu) })
         backward = Variants(device: device, shader: .batchnormBackward, tensors: 3, vectors: 3,
-                            storage: [.write, .write, .write], pushConstants: BackwardPush.self, localSize: channelLanes,
+                            storage: [.write, .write, .write, .read], pushConstants: BackwardPush.self, localSize: channelLanes,
                             constants: ChannelSpecialization.init)
     }
 
@@ -152,29 +199,40 @@ public struct BatchNormLauncher: Sendable {
     /// Records the training-mode forward pass: `output = (input − mean) · invstd · weight + bias` with
     /// the batch statistics of each channel, which are written to `savedMean` and `savedInvstd` and
     /// folded into `runningMean` and `runningVariance` (updated in place). With `relu`, the same pass
-    /// stores `max(output, 0)` (NaN stays NaN, as PyTorch's ReLU).
+    /// stores `max(output, 0)` (NaN stays NaN, as PyTorch's ReLU). `phase` runs one half of a
+    /// synchronized batch norm instead (``Phase``).
     ///
     /// - Throws: `VulkanError.invalidArgument` when a dimension is not positive, a channel holds a
-    ///   single value (N·H·W = 1, as PyTorch refuses), or a buffer is too small for the shape.
+    ///   single value (N·H·W = 1, as PyTorch refuses; over all ranks when synchronized), or a buffer is
+    ///   too small for the shape.
     public func encodeTrainingForward(into stream: CommandStream, input: Buffer, weight: Buffer, bias: Buffer,
                                       runningMean: Buffer, runningVariance: Buffer, output: Buffer,
                                       savedMean: Buffer, savedInvstd: Buffer,
                                       batch: Int, channels: Int, height: Int, width: Int,
-                                      epsilon: Float = defaultEpsilon, momentum: Float = defaultMomentum, relu: Bool = false) throws {
+                                      epsilon: Float = defaultEpsilon, momentum: Float = defaultMomentum, relu: Bool = false,
+                                      phase: Phase = .whole) throws {
         let shape = try Shape(batch: batch, channels: channels, height: height, width: width, operation: "training forward")
-        guard shape.valuesPerChannel > 1 else {
+        let values: Int
+        switch phase {
+        case .whole: values = shape.valuesPerChannel
+        case .local: values = Int.max
+        case .combined(_, let count): values = count
+        }
+        guard values > 1 else {
             throw VulkanError.invalidArgument("BatchNorm training forward on \(shape): each channel holds one value (N·H·W = 1); batch statistics need more than one.")
         }
         try shape.require(stream.device, channelGroups: true)
         try shape.requireTensors([("input", input), ("output", output)])
         try shape.requireChannelVectors([("weight", weight), ("bias", bias), ("runningMean", runningMean), ("runningVariance", runningVariance),
                                          ("savedMean", savedMean), ("savedInvstd", savedInvstd)])
+        try shape.requirePhaseValues(phase)
         guard epsilon >= 0, epsilon.isFinite, momentum.isFinite else {
             throw VulkanError.invalidArgument("BatchNorm training forward on \(shape): epsilon (\(epsilon)) must be finite and ≥ 0, momentum (\(momentum)) finite.")
         }
-        try stream.dispatch(training(shape, relu: relu),
-                            [input, weight, bias, output, savedMean, savedInvstd, runningMean, runningVariance],
-                            push: TrainingPush(N: batch, C: channels, P: shape.texelsPerPlane, eps: epsilon, momentum: momentum),
+        try stream.dispatch(training(shape, relu: relu, phase: phase),
+                            [input, weight, bias, output, savedMean, savedInvstd, runningMean, runningVariance, phase.values ?? savedMean],
+                            push: TrainingPush(N: batch, C: channels, P: shape.texelsPerPlane, eps: epsilon, momentum: momentum,
+                                               total: phase.total),
                             groups: (channels, 1, 1))
     }
 
@@ -211,24 +269,28 @@ public struct BatchNormLauncher: Sendable {
     /// `inputGradient = weight · invstd / n · (n · dy − Σ dy − x̂ · Σ dy · x̂)`.
     /// When the forward fused a ReLU, pass its output as `reluOutput`: `dy` is first zeroed where
     /// `reluOutput ≤ 0` (PyTorch's ReLU backward; a NaN passes), in the same dispatch.
-    /// The gradients are overwritten, not accumulated.
+    /// The gradients are overwritten, not accumulated. `phase` runs one half of a synchronized batch
+    /// norm's backward instead (``Phase``): `.local` writes the parameter gradients only, `.combined`
+    /// the input gradient only, with `n` the count over all ranks and the sums combined over them.
     ///
     /// - Throws: `VulkanError.invalidArgument` when a dimension is not positive or a buffer is too
     ///   small for the shape.
     public func encodeBackward(into stream: CommandStream, outputGradient: Buffer, input: Buffer, reluOutput: Buffer? = nil,
                                savedMean: Buffer, savedInvstd: Buffer, weight: Buffer,
                                inputGradient: Buffer, weightGradient: Buffer, biasGradient: Buffer,
-                               batch: Int, channels: Int, height: Int, width: Int) throws {
+                               batch: Int, channels: Int, height: Int, width: Int, phase: Phase = .whole) throws {
         let shape = try Shape(batch: batch, channels: channels, height: height, width: width, operation: "backward")
         try shape.require(stream.device, channelGroups: true)
         try shape.requireTensors([("outputGradient", outputGradient), ("input", input), ("inputGradient", inputGradient)]
                                  + (reluOutput.map { [("reluOutput", $0)] } ?? []))
         try shape.requireChannelVectors([("savedMean", savedMean), ("savedInvstd", savedInvstd), ("weight", weight),
                                          ("weightGradient", weightGradient), ("biasGradient", biasGradient)])
-        try stream.dispatch(backward(shape, relu: reluOutput != nil),
+        try shape.requirePhaseValues(phase)
+        try stream.dispatch(backward(shape, relu: reluOutput != nil, phase: phase),
                             [outputGradient, input, reluOutput ?? outputGradient, savedMean, savedInvstd, weight,
-                             inputGradient, weightGradient, biasGradient],
-                            push: BackwardPush(N: batch, C: channels, P: shape.texelsPerPlane), groups: (channels, 1, 1))
+                             inputGradient, weightGradient, biasGradient, phase.values ?? weight],
+                            push: BackwardPush(N: batch, C: channels, P: shape.texelsPerPlane, total: phase.total),
+                            groups: (channels, 1, 1))
     }
 }
 
@@ -273,6 +335,17 @@ extension BatchNormLauncher {
 
         func requireChannelVectors(_ buffers: [(String, Buffer)]) throws {
             try require(buffers, floats: channels, what: "[\(channels)]")
+        }
+
+        /// The `[2C]` values of a synchronized phase, and a count no smaller than this batch's.
+        func requirePhaseValues(_ phase: Phase) throws {
+            guard let values = phase.values else { return }
+            try require([("the synchronized values", values)], floats: 2 * channels, what: "[2·\(channels)]")
+            if case .combined(_, let count) = phase, count < valuesPerChannel || count >= 1 << 24 {
+                throw VulkanError.invalidArgument("BatchNorm \(operation) on x: \(description): the count over all ranks "
+                                                  + "(\(count)) must be at least this batch's \(valuesPerChannel) values per channel "
+                                                  + "and below 2²⁴.")
+            }
         }
 
         private func require(_ buffers: [(String, Buffer)], floats: Int, what: String) throws {

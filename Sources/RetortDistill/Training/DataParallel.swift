@@ -94,7 +94,8 @@ public final class DataParallel {
     /// `broadcast_buffers` keeps them; parameters are not sent (they are already equal).
     public func broadcastBuffers(of model: any Module) throws {
         let buffers = model.namedBuffers()
-        var values = isMain ? try buffers.flatMap { try $0.tensor.toArray() } : [Float](repeating: 0, count: buffers.reduce(0) { $0 + $1.tensor.count })
+        let count = buffers.reduce(0) { $0 + $1.tensor.count }
+        var values = isMain ? try buffers.flatMap { try $0.tensor.toArray() } : [Float](repeating: 0, count: count)
         var bytes = values.withUnsafeBytes { [UInt8]($0) }
         try group.broadcast(&bytes, from: 0)
         values = bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
@@ -138,7 +139,8 @@ public final class DataParallel {
         let difference = zip(main.split(separator: "\n"), text.split(separator: "\n")).first { $0 != $1 }
         try group.allReduce(&differs, .max)
         guard differs[0] == 0 else {
-            let detail = main == text ? "" : ": rank \(group.rank) has \(difference.map { "'\($0.1.trimmingCharacters(in: .whitespaces))' where rank 0 has '\($0.0.trimmingCharacters(in: .whitespaces))'" } ?? "other settings")"
+            let shown = difference.map { (mine: $0.1.trimmingCharacters(in: .whitespaces), main: $0.0.trimmingCharacters(in: .whitespaces)) }
+            let detail = main == text ? "" : ": rank \(group.rank) has " + (shown.map { "'\($0.mine)' where rank 0 has '\($0.main)'" } ?? "other settings")
             throw ProcessGroupError.mismatch("the ranks were started with different settings\(detail); give every rank the "
                                              + "same command line and config file")
         }

@@ -35,6 +35,9 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     /// A loss that couples the samples of a batch (a Gram matrix, a correlation, mixed pairs, a memory
     /// bank) under several data-parallel ranks, where each rank would see only its rows.
     case batchCoupled(loss: String, ranks: Int)
+    /// A batch with fewer rows than ranks under synchronized batch norm: a rank without rows cannot
+    /// join the batch norms' all-reduces.
+    case batchSmallerThanRanks(epoch: Int, step: Int, rows: Int, ranks: Int)
 
     public var description: String {
         switch self {
@@ -54,6 +57,10 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
                 + "each part sees only its share of the batch, so it would not compute the single-process loss. Run it in one "
                 + "process without --ghost-batches (without mpirun, or mpirun -np 1), or choose a per-sample loss "
                 + "(kd, dkd, nkd, camkd, label smoothing)."
+        case .batchSmallerThanRanks(let epoch, let step, let rows, let ranks):
+            return "The batch of epoch \(epoch + 1), step \(step + 1) holds \(rows) images, fewer than the \(ranks) data-parallel ranks, "
+                + "and with synchronized batch norm (--sync-bn) every rank needs a row. Change the dataset size (--limit) or the "
+                + "batch size so that the last batch holds at least \(ranks) images, or train without --sync-bn."
         }
     }
 

@@ -22,6 +22,11 @@ extension Trainer {
         let context = model.parameters()[0].context
         let (share, shareWeight) = dataParallel?.shard(global) ?? (global, 1)
         let ghosts = max(ghostBatches, 1)
+        // Synchronized batch norms all-reduce in every forward: a rank without rows would leave the
+        // others waiting. Every rank knows the global count, so all refuse together.
+        if let dataParallel, !dataParallel.replicatesBatches, model.synchronizedBatchNormCount > 0, global.count < dataParallel.group.size {
+            throw TrainingError.batchSmallerThanRanks(epoch: epoch, step: step, rows: global.count, ranks: dataParallel.group.size)
+        }
         var gradients = FlatGradients(optimizer.groups.flatMap(\.parameters))
         var loss: Float = 0, correct = 0, classes = 0
         var inputs: [DistillationStep] = []

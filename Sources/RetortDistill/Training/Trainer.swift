@@ -170,7 +170,9 @@ public final class Trainer {
                         if writes { try save(point, to: lastURL) }
                         return history
                     }
-                    if writes, let saveEverySteps, (step + 1) % saveEverySteps == 0, step + 1 < train.batchesPerEpoch { try save(point, to: lastURL) }
+                    if writes, let saveEverySteps, (step + 1) % saveEverySteps == 0, step + 1 < train.batchesPerEpoch {
+                        try save(point, to: lastURL)
+                    }
                     continue
                 }
                 let batch = global
@@ -257,7 +259,9 @@ public final class Trainer {
         defer { model.train() }
         let result = try Evaluation.run(model, on: source, keepLogits: !teachers.isEmpty, dataParallel: dataParallel)
         guard !teachers.isEmpty else { return (result.loss, result.top1, result.top5, result.calibrationError, nil) }
-        if teacherTestLogits == nil { teacherTestLogits = try teachers.map { try Evaluation.run($0, on: source, keepLogits: true, dataParallel: dataParallel).logits } }
+        if teacherTestLogits == nil {
+            teacherTestLogits = try teachers.map { try Evaluation.run($0, on: source, keepLogits: true, dataParallel: dataParallel).logits }
+        }
         let classes = result.labels.isEmpty ? 0 : result.logits.count / result.labels.count
         let fidelity = Fidelity(student: result.logits, teachers: teacherTestLogits ?? [], classes: classes)
         return (result.loss, result.top1, result.top5, result.calibrationError, fidelity)

@@ -1,4 +1,5 @@
 import Retort
+import RetortDistributed
 
 /// Per-channel batch normalization of [N, C, H, W] (PyTorch's `nn.BatchNorm2d`): batch statistics and
 /// a running-statistics update in training mode, running statistics in evaluation mode.
@@ -12,6 +13,9 @@ public final class BatchNorm2d: Module {
     public let momentum: Float
     public let epsilon: Float
     public var isTraining = true
+    /// The data-parallel ranks whose batches this norm's training-mode statistics cover together
+    /// (PyTorch's `SyncBatchNorm`; see ``Module/synchronizeBatchNorms(over:)``); nil: this process's batch alone.
+    public var synchronization: (any ProcessGroup)?
     /// The convolution this norm is folded into, in a folded teacher (`foldBatchNorms()`); it then passes its input through.
     var foldedInto: String?
 
@@ -38,6 +42,7 @@ public final class BatchNorm2d: Module {
         if let folded = try foldedOutput(input) { return activation == .relu ? try folded.relu() : folded }
         if isTraining { batchesTracked.value += 1 }
         return try input.batchNorm(weight: weight, bias: bias, runningMean: runningMean, runningVariance: runningVariance,
-                                   training: isTraining, momentum: momentum, epsilon: epsilon, activation: activation)
+                                   training: isTraining, momentum: momentum, epsilon: epsilon, activation: activation,
+                                   synchronizedOver: synchronization)
     }
 }
