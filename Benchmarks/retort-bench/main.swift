@@ -90,7 +90,8 @@ let chosenRounds = takeOption("--rounds", from: &arguments, hint: "a positive in
 let rounds = chosenRounds ?? 7
 let chosenSteps = takeOption("--steps", from: &arguments, hint: "a positive integer") { Int($0).flatMap { $0 > 0 ? $0 : nil } }
 let warmUpSteps = takeOption("--warm-up", from: &arguments, hint: "a positive integer") { Int($0).flatMap { $0 > 0 ? $0 : nil } } ?? 3
-let sizes = takeOption("--sizes", from: &arguments, hint: "a comma-separated list of megabytes above 0 (e.g. 0.1,1,4)") { (text: String) -> [Double]? in
+let sizesHint = "a comma-separated list of megabytes above 0 (e.g. 0.1,1,4)"
+let sizes = takeOption("--sizes", from: &arguments, hint: sizesHint) { (text: String) -> [Double]? in
     list(text).flatMap { items in
         let values = items.compactMap { Double($0) }.filter { $0 > 0 && $0.isFinite }
         return values.count == items.count ? values : nil
