@@ -34,9 +34,11 @@ final class DataParallelBenchmarkTests: XCTestCase {
     private let plane2Parameters = 160 + 32 + 2_320 + 32 + 7_850
 
     func testTwoRanksReportTheWholeGradientAllReducedOnceOnEveryStep() throws {
-        let run = try benchJob(ranks: 2, ["data-parallel", "--model", "plane2", "--batch-size", "8", "--steps", "2", "--warm-up", "1"])
+        let run = try benchJob(ranks: 2, ["data-parallel", "--model", "plane2", "--batch-size", "8", "--steps", "2", "--warm-up", "1"],
+                               options: ["--mca", "btl", "self,vader"])
         let report = try report(of: run)  // one report: rank 1 prints none
         XCTAssertEqual(report["ranks"] as? Int, 2)
+        XCTAssertEqual(report["transport"] as? String, "self,vader")
         let row = try XCTUnwrap((report["results"] as? [[String: Any]])?.first)
         XCTAssertEqual(row["batch_per_rank"] as? Int, 4)
         XCTAssertEqual(row["parameters"] as? Int, plane2Parameters)
