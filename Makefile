@@ -13,7 +13,7 @@ PACKAGES := libvulkan1 libvulkan-dev glslc glslang-tools spirv-tools mesa-vulkan
 # Mesa's JIT cache: the second run of the test suite skips most shader compilation.
 export MESA_SHADER_CACHE_DIR ?= $(HOME)/.cache/mesa_shader_cache
 
-.PHONY: deps build release test test-sanitizers crash-test fuzz examples demo study-ddp bench bench-peers peers-venv parity-fixtures clean
+.PHONY: deps build release test test-sanitizers crash-test fuzz examples demo study-ddp bench bench-peers bench-ddp peers-venv parity-fixtures clean
 
 deps:
 	@missing=""; \
@@ -135,6 +135,26 @@ peers-venv:
 
 bench-peers: release peers-venv
 	.build/release/retort-bench kernels --peers
+
+# What data-parallel training spends communicating (Open MPI): the Trainer's data-parallel step of
+# resnet8x4 and plane6 as one process, as 1 rank and as 2 ranks over shared memory (vader) and over TCP
+# (as between machines), then the raw all-reduce by message size over both, its ranks polling while
+# they wait (nothing else runs then; --oversubscribe would make them yield, which on a busy host adds
+# scheduling delays to the transfer). Tables on stderr, each report's JSON in $(BENCH_DDP). Ranks are
+# not bound to cores (Open MPI binds them with -np 2, which starves lavapipe's threads); as root, Open
+# MPI wants the two variables below.
+BENCH_DDP := .build/bench-ddp
+BENCH_MPIRUN := OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe --bind-to none
+bench-ddp: release
+	@command -v mpirun >/dev/null || { echo "error: mpirun not found: install Open MPI (apt-get install openmpi-bin libopenmpi-dev)"; exit 1; }
+	@mkdir -p $(BENCH_DDP)
+	.build/release/retort-bench data-parallel > $(BENCH_DDP)/alone.json
+	$(BENCH_MPIRUN) -np 1 .build/release/retort-bench data-parallel > $(BENCH_DDP)/np1.json
+	for btl in vader tcp; do \
+	  $(BENCH_MPIRUN) -np 2 --mca btl self,$$btl .build/release/retort-bench data-parallel > $(BENCH_DDP)/np2-$$btl.json || exit 1; \
+	  $(BENCH_MPIRUN) -np 2 --mca btl self,$$btl --mca mpi_yield_when_idle 0 .build/release/retort-bench allreduce \
+	    > $(BENCH_DDP)/allreduce-$$btl.json || exit 1; \
+	done
 
 # Regenerates the PyTorch parity fixtures the engine tests compare against (committed; a few KB).
 parity-fixtures: peers-venv

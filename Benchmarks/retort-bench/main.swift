@@ -13,6 +13,11 @@ import RetortCompute
 //   retort-bench soak [--steps N] [--model NAME] [--batch-size N]
 //                                                    N real training steps (default 1000): process RSS and
 //                                                    arena bytes first/last/peak, which must stay flat
+//   mpirun -np N --bind-to none retort-bench data-parallel [--model a,b] [--batch-size N] [--steps N] [--warm-up N]
+//                                                    data-parallel Trainer steps: bytes all-reduced, all-reduce and
+//                                                    gradient transfer ms and their share of the step (BenchmarkJob)
+//   mpirun -np N --bind-to none retort-bench allreduce [--sizes MB,MB] [--rounds N]
+//                                                    the raw all-reduce's time and bandwidth by message size
 
 let usage = """
     usage: retort-bench <benchmark> [--rounds N]
@@ -38,6 +43,19 @@ let usage = """
                   Fashion-MNIST at --batch-size (default 64), with the process's resident memory and
                   the device arena's bytes in use after every step: first, after the first epoch,
                   last and peak (JSON on stdout); both must stay flat
+      data-parallel
+                  under `mpirun -np N --bind-to none` (or alone, as one process): --steps N (default 20)
+                  data-parallel training steps of the Trainer, after --warm-up N (default 3), of each
+                  --model (default resnet8x4,plane6; plane… on 1×28×28 with 10 classes, the others on
+                  3×32×32 with 100) on random images, the global --batch-size (default 64) split over
+                  the ranks: per step the median step ms, images/s, the bytes each rank all-reduces, the
+                  all-reduce's ms (rank 0's, and the least and most over the ranks: the most includes
+                  waiting for the slowest rank), the gradients' device read and write-back ms, and
+                  their share of the step; rank 0 prints the report (JSON on stdout, a table on stderr)
+      allreduce   under `mpirun -np N --bind-to none`: the float sum all-reduce of --sizes (megabytes,
+                  default 0.1,1,4,16,64), --rounds N times each (default 20) after a warm-up round,
+                  each from a barrier: the slowest rank's median ms and the algorithm and bus GB/s;
+                  `--mca btl self,vader` (shared memory) or `--mca btl self,tcp` picks the transport
     """
 
 func fail(_ message: String, status: Int32) -> Never {
@@ -68,14 +86,52 @@ let chosenModels = takeOption("--model", from: &arguments, hint: "a comma-separa
 let trainModels = chosenModels ?? ["resnet8x4", "wrn_16_2", "plane6"]
 let batchSize = takeOption("--batch-size", from: &arguments, hint: "an integer above 1") { Int($0).flatMap { $0 > 1 ? $0 : nil } } ?? 64
 let filters = takeOption("--only", from: &arguments, hint: "a comma-separated list", list) ?? []
-let rounds = takeOption("--rounds", from: &arguments, hint: "a positive integer") { Int($0).flatMap { $0 > 0 ? $0 : nil } } ?? 7
-let soakSteps = takeOption("--steps", from: &arguments, hint: "a positive integer") { Int($0).flatMap { $0 > 0 ? $0 : nil } } ?? 1000
+let chosenRounds = takeOption("--rounds", from: &arguments, hint: "a positive integer") { Int($0).flatMap { $0 > 0 ? $0 : nil } }
+let rounds = chosenRounds ?? 7
+let chosenSteps = takeOption("--steps", from: &arguments, hint: "a positive integer") { Int($0).flatMap { $0 > 0 ? $0 : nil } }
+let warmUpSteps = takeOption("--warm-up", from: &arguments, hint: "a positive integer") { Int($0).flatMap { $0 > 0 ? $0 : nil } } ?? 3
+let sizesHint = "a comma-separated list of megabytes above 0 (e.g. 0.1,1,4)"
+let sizes = takeOption("--sizes", from: &arguments, hint: sizesHint) { (text: String) -> [Double]? in
+    list(text).flatMap { items in
+        let values = items.compactMap { Double($0) }.filter { $0 > 0 && $0.isFinite }
+        return values.count == items.count ? values : nil
+    }
+} ?? [0.1, 1, 4, 16, 64]
 let peers = arguments.contains("--peers")
 let distill = arguments.contains("--distill")
 arguments.removeAll { $0 == "--peers" || $0 == "--distill" }
 guard arguments.count == 1 else {
     FileHandle.standardError.write(Data((usage + "\n").utf8))
     exit(2)
+}
+
+if BenchmarkJob.names.contains(arguments[0]) {
+    let job: BenchmarkJob
+    do {
+        job = try BenchmarkJob.launched()
+    } catch {
+        fail("\(error)", status: 1)
+    }
+    if arguments[0] == "allreduce" {
+        guard let group = job.group else {
+            fail("allreduce times the all-reduce between the ranks of a job: start it under mpirun "
+                 + "(mpirun -np 2 --bind-to none retort-bench allreduce)", status: 2)
+        }
+        job.run {
+            let report = try AllReduceBenchmark(group: group, megabytes: sizes, rounds: chosenRounds ?? 20).run()
+            return (report, AllReduceBenchmark.markdown(report))
+        }
+    }
+    if let group = job.group, batchSize % group.size != 0 {
+        job.refuse("--batch-size \(batchSize) does not split evenly over \(group.size) ranks: give a multiple of \(group.size)")
+    }
+    job.run {
+        let benchmark = DataParallelBenchmark(device: try job.device(), group: job.group,
+                                              workloads: (chosenModels ?? ["resnet8x4", "plane6"]).map(DataParallelBenchmark.Workload.init),
+                                              batchSize: batchSize, warmUpSteps: warmUpSteps, steps: chosenSteps ?? 20)
+        let report = try benchmark.run()
+        return (report, DataParallelBenchmark.markdown(report))
+    }
 }
 
 do {
@@ -114,8 +170,9 @@ do {
         }
         FileHandle.standardError.write(Data((TrainBenchmark.markdown(report, peers: peerRates) + "\n").utf8))
     case "soak":
-        report = try SoakBenchmark(device: device, model: chosenModels?.first ?? "plane2", batchSize: batchSize, steps: soakSteps).run()
-    default: fail("unknown benchmark '\(arguments[0])'; benchmarks: dispatch, kernels, train, soak", status: 2)
+        report = try SoakBenchmark(device: device, model: chosenModels?.first ?? "plane2", batchSize: batchSize,
+                                   steps: chosenSteps ?? 1000).run()
+    default: fail("unknown benchmark '\(arguments[0])'; benchmarks: dispatch, kernels, train, soak, data-parallel, allreduce", status: 2)
     }
     let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
     print(String(decoding: data, as: UTF8.self))
