@@ -50,12 +50,18 @@ final class GzipInflater {
         while output.count < count, !finished {
             // Grow in pieces: memory follows the data actually there, not what was asked for.
             let piece = min(count - output.count, 1 << 20)
-            let start = output.count
-            output.append(contentsOf: repeatElement(0, count: piece))
-            let written = try output.withUnsafeMutableBytes { buffer in
-                Result { () throws(DataError) in try inflate(into: UnsafeMutableRawBufferPointer(rebasing: buffer[start...])) }
-            }.get()
-            output.removeLast(piece - written)
+            // Filled in place and appended whole (memcpy): element-wise growth is slow in debug builds.
+            var failure: DataError?
+            let chunk = [UInt8](unsafeUninitializedCapacity: piece) { buffer, initialized in
+                do throws(DataError) {
+                    initialized = try inflate(into: UnsafeMutableRawBufferPointer(buffer))
+                } catch {
+                    failure = error
+                    initialized = 0
+                }
+            }
+            if let failure { throw failure }
+            output += chunk
         }
         return output
     }
