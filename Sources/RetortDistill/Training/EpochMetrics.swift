@@ -52,7 +52,7 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
         case .batchCoupled(let loss, let ranks):
             return "The \(loss) loss couples the samples of a batch, and under \(ranks) data-parallel ranks each rank sees only its "
                 + "share of the batch, so it would not compute the single-process loss. Run it in one process (without mpirun, "
-                + "or mpirun -np 1), or choose a per-sample loss (kd, dkd, nkd, ca-mkd, label smoothing)."
+                + "or mpirun -np 1), or choose a per-sample loss (kd, dkd, nkd, camkd; selfdistill's ls)."
         }
     }
 

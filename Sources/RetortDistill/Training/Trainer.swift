@@ -132,7 +132,7 @@ public final class Trainer {
         var start = start
         if let dataParallel {
             if mixUp != nil, dataParallel.group.size > 1 {
-                throw TrainingError.batchCoupled(loss: "mixup-kd", ranks: dataParallel.group.size)
+                throw TrainingError.batchCoupled(loss: MixUpDistillation.distillationMethod.name, ranks: dataParallel.group.size)
             }
             if let coupled = objective.batchCoupledTerm, dataParallel.group.size > 1 {
                 throw TrainingError.batchCoupled(loss: coupled, ranks: dataParallel.group.size)
