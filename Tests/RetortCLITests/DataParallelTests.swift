@@ -80,8 +80,8 @@ final class DataParallelTests: XCTestCase {
         XCTAssertEqual(job.output.components(separatedBy: "epoch 2/2: train loss").count - 1, 1, job.output)
         XCTAssertEqual(job.output.components(separatedBy: "best test top-1").count - 1, 1, job.output)
         let files = try FileManager.default.contentsOfDirectory(atPath: run.path).sorted()
-        XCTAssertEqual(files, ["best.optimizer.safetensors", "best.safetensors", "config.json", "last.optimizer.safetensors", "last.safetensors",
-                              "metrics.jsonl", "summary.md"])
+        XCTAssertEqual(files, ["best.optimizer.safetensors", "best.safetensors", "config.json", "last.optimizer.safetensors",
+                               "last.safetensors", "metrics.jsonl", "summary.md"])
         let metrics = try Self.metrics(of: run)
         XCTAssertEqual(metrics.map { $0["epoch"] as? Int }, [1, 2])
 
@@ -156,7 +156,8 @@ final class DataParallelTests: XCTestCase {
         for loss in ["sp", "mixkd"] {
             let refused = try MPIRun.run(ranks: 2, distill(loss, out: folder(loss)), timeout: 60)
             XCTAssertEqual(refused.status, 1, refused.output + refused.errors)
-            XCTAssert(refused.errors.contains("The \(loss) loss couples the samples of a batch, and under 2 data-parallel ranks"), refused.errors)
+            XCTAssert(refused.errors.contains("The \(loss) loss couples the samples of a batch, and under 2 data-parallel ranks"),
+                      refused.errors)
             XCTAssertFalse(refused.output.contains("epoch 1/1: train loss"), "nothing trained")
         }
         let run = folder("kd"), plain = folder("kd-plain"), replicated = folder("kd-replicated")

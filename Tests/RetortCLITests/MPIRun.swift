@@ -34,7 +34,8 @@ enum MPIRun {
     /// mpirun itself (e.g. `["--mca", "btl", "self,tcp"]`).
     static func run(ranks: Int, _ arguments: [String], environment: [String: String] = [:], options: [String] = [],
                     timeout: TimeInterval = watchdog, file: StaticString = #filePath, line: UInt = #line) throws -> RetortProcess.Run {
-        try run([App(ranks: ranks, arguments: arguments)], environment: environment, options: options, timeout: timeout, file: file, line: line)
+        try run([App(ranks: ranks, arguments: arguments)], environment: environment, options: options, timeout: timeout,
+                file: file, line: line)
     }
 
     /// The MPMD job of `apps`, waited for under the watchdog.
