@@ -49,6 +49,6 @@ struct Launch {
     func requireSingleProcess(_ command: String) throws {
         guard let group, group.size > 1 else { return }
         throw CLIError.usage("'\(command)' does not run data-parallel yet: start it without mpirun (or with -np 1); "
-                             + "train, distill, selfdistill and chain run under mpirun")
+                             + "train, distill and selfdistill run under mpirun")
     }
 }

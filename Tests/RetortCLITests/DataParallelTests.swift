@@ -129,6 +129,18 @@ final class DataParallelTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: run.path), "nothing written")
     }
 
+    /// Commands that do not run data-parallel say so under several ranks, and which ones do.
+    func testCommandsThatDoNotRunDataParallelAreRefusedUnderSeveralRanks() throws {
+        let chain = try MPIRun.run(ranks: 2, ["chain", "--models", "plane4,plane2", "--epochs", "1", "--out", folder("chain").path],
+                                   timeout: 60)
+        XCTAssertEqual(chain.status, 2, chain.output + chain.errors)
+        XCTAssert(chain.errors.contains("'chain' does not run data-parallel yet: start it without mpirun (or with -np 1); "
+                                        + "train, distill and selfdistill run under mpirun"), chain.errors)
+        let evaluation = try MPIRun.run(ranks: 2, ["eval", "--model", "plane2", "--weights", "unused.safetensors"], timeout: 60)
+        XCTAssertEqual(evaluation.status, 2, evaluation.output + evaluation.errors)
+        XCTAssert(evaluation.errors.contains("'eval' does not run data-parallel yet"), evaluation.errors)
+    }
+
     /// MPMD: each rank its own command line. The ranks compare their resolved settings before
     /// anything is written, and the message names the setting that differs.
     func testRanksStartedWithDifferentSettingsStopAtTheStartNamingTheSetting() throws {

@@ -50,7 +50,9 @@ final class DataParallelTests: ContextTestCase {
         let differ = ThreadProcessGroup.run(ranks: 2) { group in
             try DataParallel(group: group).checkSameSettings("{\n  \"epochs\" : 2,\n  \"lr\" : \(group.rank == 0 ? "0.1" : "0.2")\n}")
         }
-        XCTAssertThrowsError(try differ[0].get()) { XCTAssert("\($0)".hasPrefix("the ranks were started with different settings"), "\($0)") }
+        XCTAssertThrowsError(try differ[0].get()) {
+            XCTAssert("\($0)".hasPrefix("the ranks were started with different settings"), "\($0)")
+        }
         XCTAssertThrowsError(try differ[1].get()) {
             XCTAssert("\($0)".contains("rank 1 has '\"lr\" : 0.2' where rank 0 has '\"lr\" : 0.1'"), "\($0)")
         }
@@ -112,7 +114,8 @@ final class DataParallelTests: ContextTestCase {
         let batch = Batch(images: (0..<20).map(Float.init), labels: [0, 1, 2, 3, 4], indices: [10, 11, 12, 13, 14], shape: [5, 1, 2, 2])
         let shards = try ThreadProcessGroup.run(ranks: 2) { DataParallel(group: $0).shard(batch) }.map { try $0.get() }
         XCTAssertEqual(shards[0].batch, Batch(images: (0..<8).map(Float.init), labels: [0, 1], indices: [10, 11], shape: [2, 1, 2, 2]))
-        XCTAssertEqual(shards[1].batch, Batch(images: (8..<20).map(Float.init), labels: [2, 3, 4], indices: [12, 13, 14], shape: [3, 1, 2, 2]))
+        XCTAssertEqual(shards[1].batch,
+                       Batch(images: (8..<20).map(Float.init), labels: [2, 3, 4], indices: [12, 13, 14], shape: [3, 1, 2, 2]))
         XCTAssertEqual(shards.map(\.weight), [0.4, 0.6])
         let replicated = try ThreadProcessGroup.run(ranks: 2) { group in
             let parallel = DataParallel(group: group)
