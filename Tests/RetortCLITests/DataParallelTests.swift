@@ -225,7 +225,6 @@ final class DataParallelTests: XCTestCase {
                                              environment: ["RETORT_DEVICE": "no-such-device"])], timeout: 60)
         XCTAssertEqual(job.status, 1, job.output + job.errors)
         XCTAssert(job.errors.contains("error: rank 1/2: RETORT_DEVICE=\"no-such-device\" matches no usable device"), job.errors)
-        XCTAssert(job.errors.contains("MPI_ABORT was invoked on rank 1"), job.errors)
         XCTAssertFalse(FileManager.default.fileExists(atPath: run.appending(path: "metrics.jsonl").path), "nothing trained")
     }
 
