@@ -6,9 +6,10 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 
 # Debian 12 packages: Vulkan loader + headers, the GLSL compiler used at build time, SPIR-V tools
 # (spirv-val in tests), Mesa's CPU Vulkan driver (lavapipe), the validation layer, vulkaninfo,
-# and the Fashion-MNIST data the demo trains on.
+# the Fashion-MNIST data the demo trains on, and Open MPI (`mpirun -np N retort …`: data-parallel
+# training, which the tests run with 2 ranks; plain `retort` never loads it).
 PACKAGES := libvulkan1 libvulkan-dev glslc glslang-tools spirv-tools mesa-vulkan-drivers \
-            vulkan-validationlayers vulkan-tools dataset-fashion-mnist zlib1g-dev
+            vulkan-validationlayers vulkan-tools dataset-fashion-mnist zlib1g-dev openmpi-bin libopenmpi-dev
 
 # Mesa's JIT cache: the second run of the test suite skips most shader compilation.
 export MESA_SHADER_CACHE_DIR ?= $(HOME)/.cache/mesa_shader_cache

@@ -63,6 +63,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "RetortDataTests", dependencies: ["RetortData", "RetortRandom"]),
         .testTarget(name: "RetortRandomTests", dependencies: ["RetortRandom"]),
+        .testTarget(name: "RetortDistributedTests", dependencies: ["RetortDistributed"]),
         .testTarget(name: "RetortCheckpointTests", dependencies: ["RetortCheckpoint", "RetortHostTestSupport"]),
     ]
 )

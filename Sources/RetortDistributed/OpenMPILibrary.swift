@@ -57,11 +57,14 @@ struct OpenMPILibrary {
     /// `MPI_COMM_TYPE_SHARED`: the processes that share memory (one machine).
     static let commTypeShared: Int32 = 0
 
-    /// Opens `libmpi.so.40` (global symbols: Open MPI's own plugins resolve against them).
-    static func open() throws(ProcessGroupError) -> OpenMPILibrary {
+    /// The library names tried in turn: Open MPI 4's and 5's soname, then the development link.
+    static let names = ["libmpi.so.40", "libmpi.so"]
+
+    /// Opens the first of `names` that loads (global symbols: Open MPI's own plugins resolve against them).
+    static func open(names: [String] = names) throws(ProcessGroupError) -> OpenMPILibrary {
         var reasons: [String] = []
         var library: UnsafeMutableRawPointer?
-        for name in ["libmpi.so.40", "libmpi.so"] {
+        for name in names {
             library = dlopen(name, RTLD_NOW | RTLD_GLOBAL)
             if library != nil { break }
             reasons.append(dlerror().map { String(cString: $0) } ?? "\(name): not found")

@@ -40,7 +40,8 @@ extension ProcessGroup {
     public var isMain: Bool { rank == 0 }
 
     /// The rows `lo..<hi` of `count` rows that this rank takes: as even as can be, in rank order
-    /// (the first `count % size` ranks take one more).
+    /// (`count·rank/size ..< count·(rank+1)/size`: where the rows do not divide evenly, some ranks take
+    /// one more, spread over the ranks; rank 0 never does).
     public func shard(of count: Int) -> Range<Int> {
         let lo = count * rank / size, hi = count * (rank + 1) / size
         return lo..<hi

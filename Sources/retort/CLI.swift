@@ -68,15 +68,18 @@ enum CLI {
             try command.run(parsed, launch: launch)
             return 0
         } catch let error as CLIError {
-            report(error.description)
+            report(error.description, launch: launch)
             return error.exitCode
         } catch {
-            report("\(error)")
+            report("\(error)", launch: launch)
             return 1
         }
     }
 
-    static func report(_ message: String) {
-        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    /// Writes `error: message` to standard error; under mpirun with several ranks, naming the rank
+    /// (every rank reports its own error, and one rank may fail alone).
+    static func report(_ message: String, launch: Launch? = nil) {
+        let rank = launch?.group.flatMap { $0.size > 1 ? "rank \($0.rank)/\($0.size): " : nil } ?? ""
+        FileHandle.standardError.write(Data("error: \(rank)\(message)\n".utf8))
     }
 }

@@ -11,7 +11,7 @@ enum EvaluateCommand: RegisteredCommand {
     static let spec = Arguments.Spec(options: ["model", "weights", "dataset", "data-dir", "split", "limit"])
 
     static func run(_ arguments: Arguments, launch: Launch) throws {
-        try launch.requireSingleProcess("evaluate")
+        try launch.requireSingleProcess(name)
         try evaluate(arguments, predict: false)
     }
 

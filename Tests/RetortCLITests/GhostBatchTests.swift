@@ -37,6 +37,24 @@ final class GhostBatchTests: XCTestCase {
         XCTAssert(parallel.output.contains("rank 0/2") && parallel.output.contains("rank 1/2"), parallel.output)
     }
 
+    /// `chain` under mpirun: rank 0 runs the chain and relays each stage; every stage equals the
+    /// single-process chain with ghost batches.
+    func testAChainOnTwoRanksEqualsTheChainWithTwoGhostBatches() throws {
+        let ranks = folder("chain-ranks"), ghosts = folder("chain-ghosts")
+        let chain = ["chain", "--models", "plane4,plane2", "--dataset", "fashion-mnist", "--limit", "297", "--batch-size", "64",
+                     "--epochs", "1", "--seed", "5"]
+        let parallel = try MPIRun.run(ranks: 2, chain + ["--out", ranks])
+        XCTAssertEqual(parallel.status, 0, parallel.output + parallel.errors)
+        let ghosted = try RetortProcess.run(chain + ["--ghost-batches", "2", "--out", ghosts])
+        XCTAssertEqual(ghosted.status, 0, ghosted.output + ghosted.errors)
+        for stage in ["0-plane4", "1-plane2"] {
+            let a = try Data(contentsOf: URL(fileURLWithPath: "\(ranks)/\(stage)/best.safetensors"))
+            let b = try Data(contentsOf: URL(fileURLWithPath: "\(ghosts)/\(stage)/best.safetensors"))
+            XCTAssert(a == b, "stage \(stage) differs between 2 ranks and 2 ghost batches")
+        }
+        XCTAssert(FileManager.default.fileExists(atPath: ranks + "/chain.json"))
+    }
+
     func testABatchCoupledLossIsRefusedWithGhostBatches() throws {
         let run = try RetortProcess.run(["selfdistill", "--model", "plane2", "--method", "bake", "--limit", "128", "--batch-size", "64",
                                          "--epochs", "1", "--ghost-batches", "2", "--out", folder("bake")])

@@ -10,8 +10,9 @@ import Retort
 /// It is added to the cross-entropy by the caller and has no hyper-parameters. Mixed (MixUp) targets
 /// are not used: the reference's two-label soft-target branch is not reproduced, the step's labels are.
 public struct TeacherFreeNKD: DistillationLoss {
-    /// Couples the batch (the batch mean of y_t): refused under several data-parallel ranks.
-    public var batchCoupledTerm: String? { name }
+    /// Couples the batch (the batch mean of y_t): refused under several data-parallel ranks, by the
+    /// method name users type.
+    public var batchCoupledTerm: String? { Self.distillationMethod.name }
     public init() {}
 
     public var name: String { "tf-nkd" }

@@ -56,7 +56,7 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
             return "The \(loss) loss couples the samples of a batch, and split \(ranks) ways (data-parallel ranks or ghost batches) "
                 + "each part sees only its share of the batch, so it would not compute the single-process loss. Run it in one "
                 + "process without --ghost-batches (without mpirun, or mpirun -np 1), or choose a per-sample loss "
-                + "(kd, dkd, nkd, camkd, label smoothing)."
+                + "(kd, dkd, nkd, camkd; selfdistill's ls)."
         case .batchSmallerThanRanks(let epoch, let step, let rows, let ranks):
             return "The batch of epoch \(epoch + 1), step \(step + 1) holds \(rows) images, fewer than the \(ranks) data-parallel ranks, "
                 + "and with synchronized batch norm (--sync-bn) every rank needs a row. Change the dataset size (--limit) or the "

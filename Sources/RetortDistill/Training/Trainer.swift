@@ -136,7 +136,7 @@ public final class Trainer {
         let context = model.parameters()[0].context
         var start = start
         let pieces = (dataParallel?.group.size ?? 1) * max(ghostBatches, 1)
-        if pieces > 1, let coupled = mixUp != nil ? "mixkd" : objective.batchCoupledTerm {
+        if pieces > 1, let coupled = mixUp != nil ? MixUpDistillation.distillationMethod.name : objective.batchCoupledTerm {
             throw TrainingError.batchCoupled(loss: coupled, ranks: pieces)
         }
         if let dataParallel {
