@@ -84,8 +84,6 @@ public final class DataParallel {
             if !isMain {
                 try optimizer.loadState(SafeTensors(data: Data(state), source: "rank 0's optimizer state"), parameterNames: names)
             }
-            var rate = [optimizer.learningRate]
-            try group.allReduce(&rate, .max)
         }
         return received.metadata
     }
