@@ -53,11 +53,12 @@ public final class DataParallel {
         let started = Date()
         var gradients = FlatGradients(parameters)
         try gradients.add(weight: weight)
-        return try allReduce(&gradients, extras: extras, started: started)
+        return try allReduce(&gradients, extras: extras, readSeconds: Date().timeIntervalSince(started))
     }
 
-    /// Sums `gradients` (and `extras`, returned) over the ranks and writes the sums as the gradients.
-    func allReduce(_ gradients: inout FlatGradients, extras: [Float], started: Date = Date()) throws -> [Float] {
+    /// Sums `gradients` (and `extras`, returned) over the ranks and writes the sums as the gradients;
+    /// `readSeconds` is the time reading them took (for ``lastReduction``).
+    func allReduce(_ gradients: inout FlatGradients, extras: [Float], readSeconds: Double = 0) throws -> [Float] {
         var flat = gradients.values + extras
         let reduceStarted = Date()
         try group.allReduce(&flat, .sum)
@@ -65,7 +66,7 @@ public final class DataParallel {
         gradients.values = Array(flat[..<gradients.values.count])
         try gradients.write()
         lastReduction = Reduction(bytes: flat.count * MemoryLayout<Float>.size, seconds: reduceSeconds,
-                                  transferSeconds: Date().timeIntervalSince(started) - reduceSeconds)
+                                  transferSeconds: readSeconds + Date().timeIntervalSince(reduceStarted) - reduceSeconds)
         return Array(flat[gradients.values.count...])
     }
 

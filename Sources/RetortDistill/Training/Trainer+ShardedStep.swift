@@ -18,7 +18,7 @@ extension Trainer {
     /// statistics are those the first ghost batch leaves, as data-parallel training keeps rank 0's. A piece's share of a
     /// mean loss is its row count over the batch's, so an uneven last batch averages as one process does.
     func shardedStep(_ global: Batch, epoch: Int, step: Int) throws -> ShardedStepOutcome {
-        let started = Date()
+        var readSeconds = 0.0
         let context = model.parameters()[0].context
         let (share, shareWeight) = dataParallel?.shard(global) ?? (global, 1)
         let ghosts = max(ghostBatches, 1)
@@ -51,7 +51,9 @@ extension Trainer {
             loss += try value.item() * weight
             correct += try pieceCorrect.value()
             classes = student.logits.shape[1]
+            let reading = Date()
             try gradients.add(weight: weight)
+            readSeconds += Date().timeIntervalSince(reading)
             inputs.append(stepInputs)
             if ghosts > 1, kept == nil {
                 kept = (try model.namedBuffers().map { try $0.tensor.toArray() }, model.namedIntegerBuffers().map(\.counter.value))
@@ -63,7 +65,7 @@ extension Trainer {
         }
         var extras = [loss, Float(correct), shouldStop() ? 1 : 0]
         if let dataParallel {
-            extras = try dataParallel.allReduce(&gradients, extras: extras, started: started)
+            extras = try dataParallel.allReduce(&gradients, extras: extras, readSeconds: readSeconds)
         } else {
             try gradients.write()
         }
