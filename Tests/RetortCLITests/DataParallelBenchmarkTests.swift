@@ -20,7 +20,7 @@ final class DataParallelBenchmarkTests: XCTestCase {
     private func benchJob(ranks: Int, _ arguments: [String], options: [String] = []) throws -> RetortProcess.Run {
         let mpirun = try MPIRun.launcher()
         return try RetortProcess.run(["--oversubscribe", "--bind-to", "none", "-np", "\(ranks)"] + options + [try bench.path] + arguments,
-                                     environment: MPIRun.rootPermission, executable: mpirun)
+                                     environment: MPIRun.jobEnvironment, executable: mpirun)
     }
 
     private func report(of run: RetortProcess.Run, file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {

@@ -59,8 +59,11 @@ enum MPIRun {
             + Array(programs.joined(separator: [":"]))
     }
 
-    /// What lets mpirun start as root, as CI does.
-    static let rootPermission = ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"]
+    /// What every test job runs with: permission to start as root (CI runs as root), and shared memory
+    /// without single-copy transfers (those need ptrace rights between the ranks, which containers
+    /// often withhold: "Read -1, expected …, errno = 1").
+    static let jobEnvironment = ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+                                 "OMPI_MCA_btl_vader_single_copy_mechanism": "none"]
 
     /// A started `mpirun` job, its output and errors going to files: wait for it, or find its rank
     /// processes to kill one.
@@ -79,7 +82,7 @@ enum MPIRun {
             FileManager.default.createFile(atPath: errors.path, contents: nil)
             process.executableURL = try MPIRun.launcher(file: file, line: line)
             process.arguments = MPIRun.arguments(apps, environment: environment, options: options)
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }.merging(MPIRun.rootPermission) { $1 }
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }.merging(MPIRun.jobEnvironment) { $1 }
             process.standardOutput = try FileHandle(forWritingTo: output)
             process.standardError = try FileHandle(forWritingTo: errors)
             try process.run()
