@@ -36,7 +36,7 @@ enum ChainCommand: RegisteredCommand {
         let out = configuration.out ?? configuration.defaultDirectory
         var saved = configuration.json
         saved["out"] = URL(fileURLWithPath: out).path
-        let dataParallel = launch.dataParallel
+        let dataParallel = launch.makeDataParallel()
         try dataParallel?.checkSameSettings(String(decoding: try JSONSerialization.data(withJSONObject: saved, options: .sortedKeys),
                                                    as: UTF8.self))
         // Under mpirun, rank 0 runs the chain and the others train its stages with it.

@@ -19,8 +19,8 @@ struct Launch {
     /// Whether this process writes the run folder and the console output (rank 0, or alone).
     var isMain: Bool { group?.isMain ?? true }
 
-    /// The data-parallel trainer settings of this job; nil for a plain process.
-    var dataParallel: DataParallel? {
+    /// A data-parallel trainer setup over this job's ranks; nil for a plain process.
+    func makeDataParallel() -> DataParallel? {
         guard let group else { return nil }
         let parallel = DataParallel(group: group)
         parallel.replicatesBatches = ["1", "true", "yes"].contains(ProcessInfo.processInfo.environment["RETORT_DDP_REPLICATE"] ?? "")

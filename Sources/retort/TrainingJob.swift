@@ -46,7 +46,7 @@ struct TrainingJob {
     static func run<Configuration: TrainingJobConfiguration>(_ type: Configuration.Type, _ arguments: Arguments, launch: Launch) throws {
         let source = try RunFolder(arguments)
         let configuration = try Configuration.resolve(file: source.file, flags: arguments.options, switches: arguments.flags)
-        let dataParallel = launch.dataParallel
+        let dataParallel = launch.makeDataParallel()
         try Self.checkBatchSize(configuration.training.batchSize, dataParallel)
         if let dataParallel {
             // Every rank must train the same job: compare the resolved settings with rank 0's first.

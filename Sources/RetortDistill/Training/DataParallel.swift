@@ -42,7 +42,7 @@ public final class DataParallel {
     public func shard(_ batch: Batch) -> (batch: Batch, weight: Float) {
         guard !replicatesBatches else { return (batch, 1 / Float(group.size)) }
         let rows = group.shard(of: batch.count)
-        let part = Trainer.rows(rows, of: batch)
+        let part = batch.rows(rows)
         return (part, Float(rows.count) / Float(max(batch.count, 1)))
     }
 

@@ -24,9 +24,13 @@ struct FlatGradients {
         for parameter in parameters {
             if let grad = parameter.grad {
                 let gradient = try grad.toArray()
-                for i in gradient.indices {
-                    let term = weight == 1 ? gradient[i] : gradient[i] * weight
-                    values[offset + i] = isEmpty ? term : values[offset + i] + term
+                if isEmpty, weight == 1 {
+                    values.replaceSubrange(offset..<offset + parameter.count, with: gradient)
+                } else {
+                    for i in gradient.indices {
+                        let term = weight == 1 ? gradient[i] : gradient[i] * weight
+                        values[offset + i] = isEmpty ? term : values[offset + i] + term
+                    }
                 }
             }
             offset += parameter.count

@@ -2,13 +2,14 @@ import Foundation
 import RetortData
 
 extension Trainer {
-    /// What one sharded step reports: the global batch's mean loss and correct count, the classes,
-    /// and whether any rank asked to stop (then all stop after the same step).
-    struct ShardedStepOutcome {
+    /// What one training step reports: the global batch's mean loss and correct count, the classes,
+    /// and, for a sharded step, whether any rank asked to stop (then all stop after the same step;
+    /// nil: ask ``shouldStop`` after the step).
+    struct StepOutcome {
         var loss: Float
         var correct: Int
         var classes: Int
-        var stops: Bool
+        var stops: Bool?
     }
 
     /// One step of `global` split into pieces: this rank's rows (data-parallel), each cut into
@@ -17,14 +18,14 @@ extension Trainer {
     /// host, then over the ranks in one all-reduce; then the optimizer steps. Batch norm's running
     /// statistics are those the first ghost batch leaves, as data-parallel training keeps rank 0's. A piece's share of a
     /// mean loss is its row count over the batch's, so an uneven last batch averages as one process does.
-    func shardedStep(_ global: Batch, epoch: Int, step: Int) throws -> ShardedStepOutcome {
+    func shardedStep(_ global: Batch, epoch: Int, step: Int) throws -> StepOutcome {
         var readSeconds = 0.0
         let context = model.parameters()[0].context
         let (share, shareWeight) = dataParallel?.shard(global) ?? (global, 1)
         let ghosts = max(ghostBatches, 1)
         // Synchronized batch norms all-reduce in every forward: a rank without rows would leave the
         // others waiting. Every rank knows the global count, so all refuse together.
-        if let dataParallel, !dataParallel.replicatesBatches, model.synchronizedBatchNormCount > 0, global.count < dataParallel.group.size {
+        if let dataParallel, global.count < dataParallel.group.size, !dataParallel.replicatesBatches, model.synchronizedBatchNormCount > 0 {
             throw TrainingError.batchSmallerThanRanks(epoch: epoch, step: step, rows: global.count, ranks: dataParallel.group.size)
         }
         var gradients = FlatGradients(optimizer.groups.flatMap(\.parameters))
@@ -35,7 +36,7 @@ extension Trainer {
         for ghost in 0..<ghosts {
             let rows = ghost * share.count / ghosts..<(ghost + 1) * share.count / ghosts
             guard !rows.isEmpty else { continue }
-            let piece = ghosts == 1 ? share : Self.rows(rows, of: share)
+            let piece = ghosts == 1 ? share : share.rows(rows)
             // This piece's share of the global batch (exact for even splits: 1, 1/2, 1/4 …).
             let weight = ghosts == 1 ? shareWeight : shareWeight * Float(rows.count) / Float(share.count)
             try optimizer.zeroGrad()
@@ -74,15 +75,6 @@ extension Trainer {
         for stepInputs in inputs { try context.noGrad { try objective.update(after: stepInputs) } }
         // Replicated batches count every sample once per rank.
         let copies = Float(dataParallel?.replicatesBatches == true ? dataParallel?.group.size ?? 1 : 1)
-        return ShardedStepOutcome(loss: extras[0], correct: Int(extras[1] / copies), classes: classes, stops: extras[2] > 0)
-    }
-
-    /// `rows` of a batch, as a batch.
-    static func rows(_ rows: Range<Int>, of batch: Batch) -> Batch {
-        let size = batch.count == 0 ? 0 : batch.images.count / batch.count
-        var shape = batch.shape
-        shape[0] = rows.count
-        return Batch(images: Array(batch.images[rows.lowerBound * size..<rows.upperBound * size]), labels: Array(batch.labels[rows]),
-                     indices: Array(batch.indices[rows]), shape: shape)
+        return StepOutcome(loss: extras[0], correct: Int(extras[1] / copies), classes: classes, stops: extras[2] > 0)
     }
 }

@@ -133,7 +133,6 @@ public final class Trainer {
         let train = FiniteInputCheck(train)
         let writes = dataParallel?.isMain ?? true
         if writes { try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true) }
-        let context = model.parameters()[0].context
         var start = start
         let pieces = (dataParallel?.group.size ?? 1) * max(ghostBatches, 1)
         if pieces > 1, let coupled = mixUp != nil ? MixUpDistillation.distillationMethod.name : objective.batchCoupledTerm {
@@ -156,59 +155,23 @@ public final class Trainer {
             let resuming = epoch == start.epoch
             var classes = 0
             var lossSum = resuming ? start.lossSum : 0, correct = resuming ? start.correct : 0, seen = resuming ? start.seen : 0
-            for (step, global) in batches.enumerated() where !resuming || step >= start.step {
-                if dataParallel != nil || ghostBatches > 1 {
-                    let outcome = try shardedStep(global, epoch: epoch, step: step)
-                    if outcome.classes > 0 { classes = outcome.classes }
-                    correct += outcome.correct
-                    lossSum += Double(outcome.loss) * Double(global.count)
-                    seen += global.count
-                    onStep?(StepProgress(epoch: epoch, step: step, stepsPerEpoch: train.batchesPerEpoch, loss: outcome.loss,
-                                         accuracy: Double(correct) / Double(max(seen, 1))))
-                    let point = ResumePoint(epoch: epoch, step: step + 1, lossSum: lossSum, correct: correct, seen: seen)
-                    if outcome.stops {
-                        if writes { try save(point, to: lastURL) }
-                        return history
-                    }
-                    if writes, let saveEverySteps, (step + 1) % saveEverySteps == 0, step + 1 < train.batchesPerEpoch {
-                        try save(point, to: lastURL)
-                    }
-                    continue
-                }
-                let batch = global
-                var images = batch.images, targets: Tensor?
-                if let mixUp {
-                    var generator = SplitMix64(seed: seed ^ (UInt64(epoch) << 40) ^ UInt64(step))
-                    let mixed = mixUp.mix(images: images, labels: batch.labels, generator: &generator)
-                    images = mixed.images
-                    targets = try Tensor(mixed.targets, shape: [batch.labels.count, mixUp.classes], context: context)
-                }
-                let x = try Tensor(images, shape: batch.shape, context: context)
-                try optimizer.zeroGrad()
-                let student = try model.features(x)
-                let teacherTaps = try context.noGrad { try teachers.map { try $0.features(x) } }
-                let stepInputs = DistillationStep(student: student, teachers: teacherTaps, labels: batch.labels, indices: batch.indices,
-                                                  epoch: epoch, targets: targets)
-                let logits = student.logits
-                let loss = try objective.loss(stepInputs)
-                try loss.backward()
-                try optimizer.step()
-                try context.noGrad { try objective.update(after: stepInputs) }
-                let stepCorrect = try logits.topKCorrect(labels: batch.labels, k: 1)  // read after the step's one submit
-                let value = try loss.item()
-                guard value.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, value: value) }
-                classes = logits.shape[1]
-                correct += try stepCorrect.value()
-                lossSum += Double(value) * Double(batch.labels.count)
-                seen += batch.labels.count
-                onStep?(StepProgress(epoch: epoch, step: step, stepsPerEpoch: train.batchesPerEpoch, loss: value,
+            for (step, batch) in batches.enumerated() where !resuming || step >= start.step {
+                let sharded = dataParallel != nil || ghostBatches > 1
+                let outcome = sharded ? try shardedStep(batch, epoch: epoch, step: step) : try wholeStep(batch, epoch: epoch, step: step)
+                classes = outcome.classes > 0 ? outcome.classes : classes
+                correct += outcome.correct
+                lossSum += Double(outcome.loss) * Double(batch.count)
+                seen += batch.count
+                onStep?(StepProgress(epoch: epoch, step: step, stepsPerEpoch: train.batchesPerEpoch, loss: outcome.loss,
                                      accuracy: Double(correct) / Double(max(seen, 1))))
                 let point = ResumePoint(epoch: epoch, step: step + 1, lossSum: lossSum, correct: correct, seen: seen)
-                if shouldStop() {
-                    try save(point, to: lastURL)
+                if outcome.stops ?? shouldStop() {
+                    if writes { try save(point, to: lastURL) }
                     return history
                 }
-                if let saveEverySteps, (step + 1) % saveEverySteps == 0, step + 1 < train.batchesPerEpoch { try save(point, to: lastURL) }
+                if writes, let saveEverySteps, (step + 1) % saveEverySteps == 0, step + 1 < train.batchesPerEpoch {
+                    try save(point, to: lastURL)
+                }
             }
             try train.check()
             if let dataParallel {
@@ -243,6 +206,34 @@ public final class Trainer {
                                 with: [(try JSONLines.data(history), metricsURL)])
         }
         return history
+    }
+
+    /// One step on the whole batch in this process (mixed first with MixUp): forward, backward and the
+    /// optimizer step recorded, then one submit for the loss and the correct count.
+    private func wholeStep(_ batch: Batch, epoch: Int, step: Int) throws -> StepOutcome {
+        let context = model.parameters()[0].context
+        var images = batch.images, targets: Tensor?
+        if let mixUp {
+            var generator = SplitMix64(seed: seed ^ (UInt64(epoch) << 40) ^ UInt64(step))
+            let mixed = mixUp.mix(images: images, labels: batch.labels, generator: &generator)
+            images = mixed.images
+            targets = try Tensor(mixed.targets, shape: [batch.labels.count, mixUp.classes], context: context)
+        }
+        let x = try Tensor(images, shape: batch.shape, context: context)
+        try optimizer.zeroGrad()
+        let student = try model.features(x)
+        let teacherTaps = try context.noGrad { try teachers.map { try $0.features(x) } }
+        let stepInputs = DistillationStep(student: student, teachers: teacherTaps, labels: batch.labels, indices: batch.indices,
+                                          epoch: epoch, targets: targets)
+        let logits = student.logits
+        let loss = try objective.loss(stepInputs)
+        try loss.backward()
+        try optimizer.step()
+        try context.noGrad { try objective.update(after: stepInputs) }
+        let stepCorrect = try logits.topKCorrect(labels: batch.labels, k: 1)  // read after the step's one submit
+        let value = try loss.item()
+        guard value.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, value: value) }
+        return StepOutcome(loss: value, correct: try stepCorrect.value(), classes: logits.shape[1], stops: nil)
     }
 
     /// Mean loss, top-1 and top-5 accuracy in evaluation mode.
