@@ -23,6 +23,8 @@ private final class RowwiseClassifier: Classifier {
         let pooled = try hidden(flatten(input)).relu()
         return FeatureTaps(pooled: pooled, logits: try output(pooled))
     }
+
+    func logits(fromPooled pooled: Tensor) throws -> Tensor { try output(pooled) }
 }
 
 /// ``Trainer/ghostBatches``, the single-process form of the data-parallel step (the same code splits

@@ -63,6 +63,26 @@ final class ModelZooTests: ContextTestCase {
         XCTAssertEqual(try resnet20.features(gray).logits.shape, [2, 10])
     }
 
+    /// Every zoo model's classifier alone maps its pooled features to its logits, and global average
+    /// pooling of its pooled map gives those features (Zipf's dense votes rely on both).
+    func testClassifierFromPooledFeaturesGivesTheLogits() throws {
+        var generator = SplitMix64(seed: 6)
+        let x = try Tensor(generator.floats(2 * 3 * 32 * 32, in: -1...1), shape: [2, 3, 32, 32], context: context)
+        for name in ModelZoo.names {
+            let model = try ModelZoo.make(name, classes: 10, context: context, seed: 3)
+            model.eval()
+            let taps = try model.features(x)
+            let logits = try model.logits(fromPooled: taps.pooled).toArray()
+            XCTAssertLessThan(maxRelativeError(logits, try taps.logits.toArray().map(Double.init)), 1e-5, name)
+            if let map = taps.pooledMap {
+                let pooled = try map.globalAvgPool2d().toArray()
+                XCTAssertLessThan(maxRelativeError(pooled, try taps.pooled.toArray().map(Double.init)), 1e-5, name)
+            } else {
+                XCTAssert(name.hasPrefix("plane"), "\(name) pools its last map but reports none")
+            }
+        }
+    }
+
     func testUnknownNamesAndBadConfigurationsAreErrors() {
         XCTAssertThrowsError(try ModelZoo.make("resnet9", classes: 10, context: context)) { error in
             XCTAssert("\(error)".contains("Unknown model 'resnet9'") && "\(error)".contains("wrn_40_2"), "\(error)")

@@ -53,6 +53,11 @@ public protocol DistillationLoss {
     func loss(_ step: DistillationStep) throws -> Tensor
     /// Parameters the term trains itself (CRD's embedding heads); they join the optimizer.
     func parameters() -> [Tensor]
+    /// The term's own state as a module: the parameters it trains (CRD's heads, CA-MKD's
+    /// embeddings), buffers (memory banks, normalizers) and integer buffers (a sampler's position).
+    /// Its state dict is saved beside the student's checkpoint and restored on resume, so a resumed
+    /// run continues as the uninterrupted one; nil for a stateless term.
+    var state: (any Module)? { get }
     /// Called after the optimizer step, outside the tape (CRD updates its memory banks here).
     func update(after step: DistillationStep) throws
     /// The name of the term when its value couples the samples of a batch (a batch Gram matrix,
@@ -65,6 +70,7 @@ extension DistillationLoss {
     public var teacherCount: ClosedRange<Int> { 1...1 }
     public var batchCoupledTerm: String? { nil }
     public func parameters() -> [Tensor] { [] }
+    public var state: (any Module)? { nil }
     public func update(after step: DistillationStep) throws {}
 }
 

@@ -36,4 +36,7 @@ public final class AuxiliaryBranchNetwork: Classifier {
         let logits = try branch(trunk)
         return FeatureTaps(stages: [trunk], pooled: logits, logits: logits)
     }
+
+    /// The identity: A reports its logits as its pooled features.
+    public func logits(fromPooled pooled: Tensor) throws -> Tensor { pooled }
 }

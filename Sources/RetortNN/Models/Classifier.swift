@@ -11,12 +11,17 @@ public struct FeatureTaps {
     /// f4: the pooled, flattened feature vector fed to the classifier.
     public var pooled: Tensor
     public var logits: Tensor
+    /// The final feature map `[N, D, H, W]` that global average pooling turns into ``pooled``
+    /// (Zipf's dense votes apply the classifier at each of its positions); nil for a network that
+    /// flattens its last map instead of pooling it (the plain CNNs).
+    public var pooledMap: Tensor?
 
-    public init(stages: [Tensor] = [], preactivations: [Tensor] = [], pooled: Tensor, logits: Tensor) {
+    public init(stages: [Tensor] = [], preactivations: [Tensor] = [], pooled: Tensor, logits: Tensor, pooledMap: Tensor? = nil) {
         self.stages = stages
         self.preactivations = preactivations
         self.pooled = pooled
         self.logits = logits
+        self.pooledMap = pooledMap
     }
 }
 
@@ -24,6 +29,9 @@ public struct FeatureTaps {
 public protocol Classifier: Module {
     /// Logits and feature taps; `preact` also fills ``FeatureTaps/preactivations``.
     func features(_ input: Tensor, preact: Bool) throws -> FeatureTaps
+    /// The classifier alone: logits `[N, classes]` from pooled feature vectors `[N, D]` (the layers
+    /// after ``FeatureTaps/pooled``; `logits(fromPooled: features(x).pooled)` equals `self(x)`).
+    func logits(fromPooled pooled: Tensor) throws -> Tensor
 }
 
 extension Classifier {

@@ -63,8 +63,14 @@ public final class MobileNetV2: Classifier {
             x = try stage(x)
             if [1, 2, 4, 6].contains(index) { stages.append(x) }
         }
-        let pooled = try conv2(x).globalAvgPool2d()
-        return FeatureTaps(stages: stages, preactivations: preact ? stages : [], pooled: pooled, logits: try classifier(pooled))
+        let map = try conv2(x)
+        let pooled = try map.globalAvgPool2d()
+        return FeatureTaps(stages: stages, preactivations: preact ? stages : [], pooled: pooled, logits: try classifier(pooled),
+                           pooledMap: map)
+    }
+
+    public func logits(fromPooled pooled: Tensor) throws -> Tensor {
+        try classifier(pooled)
     }
 
     /// conv (no bias, padding k/2) – BN – ReLU (`conv_bn` / `conv_1x1_bn` of the reference).

@@ -83,6 +83,10 @@ public final class PlainCNN: Classifier {
         return FeatureTaps(stages: [x], preactivations: preact ? [x] : [], pooled: pooled, logits: logits)
     }
 
+    public func logits(fromPooled pooled: Tensor) throws -> Tensor {
+        try classify(from: pooled, startingAt: convolutionCount)
+    }
+
     /// Runs the modules from index `start` on `x` (flattening it after the convolutions).
     func classify(from x: Tensor, startingAt start: Int) throws -> Tensor {
         var x = x

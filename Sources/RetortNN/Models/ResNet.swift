@@ -63,7 +63,12 @@ public final class ResNet: Classifier {
             }
         }
         let pooled = try x.globalAvgPool2d()
-        return FeatureTaps(stages: stages, preactivations: preact ? preactivations : [], pooled: pooled, logits: try fc(pooled))
+        return FeatureTaps(stages: stages, preactivations: preact ? preactivations : [], pooled: pooled, logits: try fc(pooled),
+                           pooledMap: x)
+    }
+
+    public func logits(fromPooled pooled: Tensor) throws -> Tensor {
+        try fc(pooled)
     }
 }
 

@@ -63,7 +63,12 @@ public final class ShuffleNetV1: Classifier {
             preactivations.append(preactivation)
         }
         let pooled = try x.globalAvgPool2d()
-        return FeatureTaps(stages: stages, preactivations: preact ? preactivations : [], pooled: pooled, logits: try linear(pooled))
+        return FeatureTaps(stages: stages, preactivations: preact ? preactivations : [], pooled: pooled, logits: try linear(pooled),
+                           pooledMap: x)
+    }
+
+    public func logits(fromPooled pooled: Tensor) throws -> Tensor {
+        try linear(pooled)
     }
 }
 

@@ -68,8 +68,14 @@ public final class ShuffleNetV2: Classifier {
             stages.append(x)
             preactivations.append(preactivation)
         }
-        let pooled = try bn2(conv2(x), activation: .relu).globalAvgPool2d()
-        return FeatureTaps(stages: stages, preactivations: preact ? preactivations : [], pooled: pooled, logits: try linear(pooled))
+        let map = try bn2(conv2(x), activation: .relu)
+        let pooled = try map.globalAvgPool2d()
+        return FeatureTaps(stages: stages, preactivations: preact ? preactivations : [], pooled: pooled, logits: try linear(pooled),
+                           pooledMap: map)
+    }
+
+    public func logits(fromPooled pooled: Tensor) throws -> Tensor {
+        try linear(pooled)
     }
 }
 

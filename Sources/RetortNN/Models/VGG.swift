@@ -69,7 +69,12 @@ public final class VGG: Classifier {
             if index < 2 || (index == 2 && input.shape.count == 4 && input.shape[2] == 64) { x = try x.maxPool2d(kernel: 2) }
         }
         let pooled = try x.globalAvgPool2d()
-        return FeatureTaps(stages: stages, preactivations: preact ? preactivations : [], pooled: pooled, logits: try classifier(pooled))
+        return FeatureTaps(stages: stages, preactivations: preact ? preactivations : [], pooled: pooled, logits: try classifier(pooled),
+                           pooledMap: x)
+    }
+
+    public func logits(fromPooled pooled: Tensor) throws -> Tensor {
+        try classifier(pooled)
     }
 }
 

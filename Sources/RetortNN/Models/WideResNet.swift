@@ -41,14 +41,19 @@ public final class WideResNet: Classifier {
     public func features(_ input: Tensor, preact: Bool) throws -> FeatureTaps {
         let f0 = try conv1(input)
         let f1 = try block1(f0), f2 = try block2(f1), f3 = try block3(f2)
-        let pooled = try bn1(f3, activation: .relu).globalAvgPool2d()
+        let map = try bn1(f3, activation: .relu)
+        let pooled = try map.globalAvgPool2d()
         var preactivations: [Tensor] = []
         if preact {
             // As RepDistiller: each stage output through the next batch norm (which, in training mode,
             // also updates that norm's running statistics, as there).
             preactivations = [f0, try block2.firstNorm(f1), try block3.firstNorm(f2), try bn1(f3)]
         }
-        return FeatureTaps(stages: [f0, f1, f2, f3], preactivations: preactivations, pooled: pooled, logits: try fc(pooled))
+        return FeatureTaps(stages: [f0, f1, f2, f3], preactivations: preactivations, pooled: pooled, logits: try fc(pooled), pooledMap: map)
+    }
+
+    public func logits(fromPooled pooled: Tensor) throws -> Tensor {
+        try fc(pooled)
     }
 }
 
