@@ -138,14 +138,15 @@ struct TrainingJob {
             let method = try DistillationMethod(name: methodName)
             // CRD's heads need the feature widths: one probe forward.
             let probe = try Tensor.zeros(shape: [1, train.channels, train.height, train.width], context: context)
-            let (studentWidth, teacherWidths) = try context.noGrad { () throws -> (Int, [Int]) in
+            let (student, teacherWidths) = try context.noGrad { () throws -> (FeatureTaps, [Int]) in
                 model.eval()
                 defer { model.train() }
-                return (try model.features(probe).pooled.shape.last ?? 0, try teachers.map { try $0.features(probe).pooled.shape.last ?? 0 })
+                return (try model.features(probe), try teachers.map { try $0.features(probe).pooled.shape.last ?? 0 })
             }
             let setup = DistillationSetup(options: distillation.methodOptions, textOptions: distillation.textOptions,
-                                          classes: train.classes, trainingLabels: train.labels, studentFeatures: studentWidth,
-                                          teacherFeatures: teacherWidths, labelSmoothing: settings.labelSmoothing,
+                                          classes: train.classes, trainingLabels: train.labels,
+                                          studentFeatures: student.pooled.shape.last ?? 0, teacherFeatures: teacherWidths,
+                                          studentPoolsItsMap: student.pooledMap != nil, labelSmoothing: settings.labelSmoothing,
                                           seed: UInt64(settings.seed), context: context)
             (objective, mixUp) = try method.makeObjective(setup)
             say("objective: \(objective.name)" + (teachers.isEmpty ? "" : "; teachers: "

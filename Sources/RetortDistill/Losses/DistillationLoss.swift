@@ -19,9 +19,12 @@ public struct DistillationStep {
     /// Multiplies terms that sum over the batch instead of averaging (`--kd-reduction sum`): a
     /// data-parallel rank's gradients are weighted by its share of the batch, which a sum must undo.
     public var sumScale: Float
+    /// The student network, for terms that run part of it again (Zipf's dense votes apply its
+    /// classifier at every position of its final feature map); nil when the caller has none.
+    public var model: (any Classifier)?
 
     public init(student: FeatureTaps, teachers: [FeatureTaps] = [], labels: [Int], indices: [Int] = [], epoch: Int = 0,
-                targets: Tensor? = nil, sumScale: Float = 1) {
+                targets: Tensor? = nil, sumScale: Float = 1, model: (any Classifier)? = nil) {
         self.student = student
         self.teachers = teachers
         self.labels = labels
@@ -29,6 +32,7 @@ public struct DistillationStep {
         self.epoch = epoch
         self.targets = targets
         self.sumScale = sumScale
+        self.model = model
     }
 
     public var context: Context { student.logits.context }

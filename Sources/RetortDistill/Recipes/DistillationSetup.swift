@@ -13,18 +13,23 @@ public struct DistillationSetup {
     /// Width of the student's and each teacher's pooled feature vector (CRD's heads).
     public var studentFeatures: Int
     public var teacherFeatures: [Int]
+    /// Whether the student pools its last feature map (``FeatureTaps/pooledMap`` is set), which
+    /// Zipf's dense votes need; the plain CNNs flatten it instead.
+    public var studentPoolsItsMap: Bool
     public var labelSmoothing: Double
     public var seed: UInt64
     public var context: Context
 
     public init(options: [String: Double] = [:], textOptions: [String: String] = [:], classes: Int, trainingLabels: [Int] = [],
-                studentFeatures: Int = 0, teacherFeatures: [Int] = [], labelSmoothing: Double = 0, seed: UInt64 = 0, context: Context) {
+                studentFeatures: Int = 0, teacherFeatures: [Int] = [], studentPoolsItsMap: Bool = true, labelSmoothing: Double = 0,
+                seed: UInt64 = 0, context: Context) {
         self.options = options
         self.textOptions = textOptions
         self.classes = classes
         self.trainingLabels = trainingLabels
         self.studentFeatures = studentFeatures
         self.teacherFeatures = teacherFeatures
+        self.studentPoolsItsMap = studentPoolsItsMap
         self.labelSmoothing = labelSmoothing
         self.seed = seed
         self.context = context

@@ -45,7 +45,7 @@ extension Trainer {
             let teacherTaps = try context.noGrad { try teachers.map { try $0.features(x) } }
             // A sum-reduced term (`--kd-reduction sum`) is not a mean over the rows: undo the weight.
             let stepInputs = DistillationStep(student: student, teachers: teacherTaps, labels: piece.labels, indices: piece.indices,
-                                              epoch: epoch, sumScale: 1 / weight)
+                                              epoch: epoch, sumScale: 1 / weight, model: model)
             let value = try objective.loss(stepInputs)
             try value.backward()
             let pieceCorrect = try student.logits.topKCorrect(labels: piece.labels, k: 1)

@@ -224,7 +224,7 @@ public final class Trainer {
         let student = try model.features(x)
         let teacherTaps = try context.noGrad { try teachers.map { try $0.features(x) } }
         let stepInputs = DistillationStep(student: student, teachers: teacherTaps, labels: batch.labels, indices: batch.indices,
-                                          epoch: epoch, targets: targets)
+                                          epoch: epoch, targets: targets, model: model)
         let logits = student.logits
         let loss = try objective.loss(stepInputs)
         try loss.backward()

@@ -21,9 +21,9 @@ private func zipfTargets(_ logits: [Float], labels: [Int], power: Double) -> [[D
 
 /// The reference `kl_loss`: the target column removed, log-softmax over the C − 1 others,
 /// Σ pdf·(log pdf − log p̂) per row, then the mean (or, masked, the mean over correct rows, 0 if none).
-private func zipfLoss(_ logits: [Float], labels: [Int], power: Double, masked: Bool) -> Double {
+private func zipfLoss(_ logits: [Float], scores: [Float]? = nil, labels: [Int], power: Double, masked: Bool) -> Double {
     let classes = logits.count / labels.count
-    let targets = zipfTargets(logits, labels: labels, power: power)
+    let targets = zipfTargets(scores ?? logits, labels: labels, power: power)
     var rows: [Double] = [], correct: [Bool] = []
     for (i, label) in labels.enumerated() {
         let z = logits[(i * classes)..<((i + 1) * classes)].map(Double.init)
@@ -57,6 +57,8 @@ final class ZipfLabelSmoothingTests: ContextTestCase {
         let loss = ZipfLabelSmoothing()
         XCTAssertEqual(loss.power, 1)
         XCTAssertFalse(loss.masksIncorrect)
+        XCTAssertTrue(loss.dense, "the reference's README commands rank by dense votes")
+        XCTAssertTrue(loss.upsampled, "on the ×2 bilinear-upsampled map")
         XCTAssertEqual(loss.name, "zipf")
         XCTAssertEqual(loss.teacherCount, 0...0)
     }
@@ -107,7 +109,7 @@ final class ZipfLabelSmoothingTests: ContextTestCase {
         let labels = [0, 1, 2, 3, 4, 5, 0, 1]
         for power in [Float(1), 2] {
             for masked in [false, true] {
-                let loss = ZipfLabelSmoothing(power: power, masksIncorrect: masked)
+                let loss = ZipfLabelSmoothing(power: power, masksIncorrect: masked, dense: false)
                 let value = try loss.loss(step(tensor(logits, [batch, classes]), labels)).item()
                 let expected = zipfLoss(logits, labels: labels, power: Double(power), masked: masked)
                 XCTAssertGreaterThan(expected, 1e-3)
@@ -126,7 +128,7 @@ final class ZipfLabelSmoothingTests: ContextTestCase {
         let labels = [1, 4, 0, 2]
         for masked in [false, true] {
             try checkGradients([(logits, [batch, classes])], tolerance: 2e-3) { t in
-                try ZipfLabelSmoothing(masksIncorrect: masked).loss(self.step(t[0], labels))
+                try ZipfLabelSmoothing(masksIncorrect: masked, dense: false).loss(self.step(t[0], labels))
             }
         }
     }
@@ -136,7 +138,7 @@ final class ZipfLabelSmoothingTests: ContextTestCase {
         let logits = spacedLogits(batch: batch, classes: classes, seed: 11)
         let labels = [0, 1, 2, 3, 0]
         let z = try tensor(logits, [batch, classes], requiresGrad: true)
-        try ZipfLabelSmoothing().loss(step(z, labels)).backward()
+        try ZipfLabelSmoothing(dense: false).loss(step(z, labels)).backward()
         let gradient = try XCTUnwrap(z.grad).toArray()
         for (i, label) in labels.enumerated() {
             XCTAssertEqual(gradient[i * classes + label], 0, "row \(i): the loss does not depend on the target logit")
@@ -149,23 +151,56 @@ final class ZipfLabelSmoothingTests: ContextTestCase {
         // Non-target logits = log(dist) + const make the non-target softmax equal to dist: KL = 0.
         // The target (class 4) ranks first, so the others rank 2…5 → dist ∝ [½, ⅓, ¼, ⅕].
         let logits: [Float] = [2, 3, 4, 5].map { -Float(Foundation.log(Double($0))) } + [5]
-        let value = try ZipfLabelSmoothing().loss(step(tensor(logits, [1, 5]), [4])).item()
+        let value = try ZipfLabelSmoothing(dense: false).loss(step(tensor(logits, [1, 5]), [4])).item()
         XCTAssertEqual(value, 0, accuracy: 1e-6)
     }
 
     func testMaskWithNoCorrectSampleGivesZero() throws {
         let logits: [Float] = [3, 1, 0, -1, 2, 0.5]
         let z = try tensor(logits, [2, 3], requiresGrad: true)
-        let value = try ZipfLabelSmoothing(masksIncorrect: true).loss(step(z, [1, 2]))
+        let value = try ZipfLabelSmoothing(masksIncorrect: true, dense: false).loss(step(z, [1, 2]))
         XCTAssertEqual(try value.item(), 0)
         try value.backward()
         XCTAssertEqual(try XCTUnwrap(z.grad).toArray(), [Float](repeating: 0, count: 6))
-        XCTAssertGreaterThan(try ZipfLabelSmoothing().loss(step(tensor(logits, [2, 3]), [1, 2])).item(), 0)
+        XCTAssertGreaterThan(try ZipfLabelSmoothing(dense: false).loss(step(tensor(logits, [2, 3]), [1, 2])).item(), 0)
+    }
+
+    /// Dense mode ranks by the votes of the classifier over the (×2 upsampled) final feature map: a
+    /// resnet8's map and fc on the host give the votes, and the loss is the reference's with them.
+    func testDenseModeRanksByTheVotesOfTheFinalMap() throws {
+        let model = try ModelZoo.make("resnet8", inputChannels: 1, inputSize: 28, classes: 10, context: context, seed: 5)
+        var generator = SplitMix64(seed: 12)
+        let x = try tensor(generator.floats(6 * 28 * 28, in: -1...1), [6, 1, 28, 28])
+        let taps = try model.features(x)
+        let map = try XCTUnwrap(taps.pooledMap)
+        let labels = [0, 3, 5, 7, 9, 2]
+        let weight = try model.namedParameters().first { $0.name == "fc.weight" }!.tensor.toArray().map(Double.init)
+        let bias = try model.namedParameters().first { $0.name == "fc.bias" }!.tensor.toArray().map(Double.init)
+        let logits = try taps.logits.toArray()
+        for upsampled in [true, false] {
+            let rows = ZipfVotesTests.positions(try map.toArray(), map.shape, upsampled: upsampled)
+            let positionLogits = rows.map { row in
+                (0..<10).map { c in bias[c] + row.indices.map { weight[c * row.count + $0] * row[$0] }.reduce(0, +) }
+            }
+            let votes = ZipfVotesTests.votes(positionLogits, samples: 6).flatMap { $0 }
+            XCTAssertEqual(votes.reduce(0, +), Double(rows.count), "every position votes once")
+            let loss = ZipfLabelSmoothing(upsampled: upsampled)
+            let step = DistillationStep(student: taps, labels: labels, model: model)
+            XCTAssertEqual(try loss.votes(step).toArray().map(Double.init), votes, "upsampled \(upsampled)")
+            let expected = zipfLoss(logits, scores: votes.map(Float.init), labels: labels, power: 1, masked: false)
+            XCTAssertEqual(Double(try loss.loss(step).item()), expected, accuracy: 1e-5 * max(1, expected))
+            XCTAssertNotEqual(expected, zipfLoss(logits, labels: labels, power: 1, masked: false), accuracy: 1e-4,
+                              "votes rank the classes otherwise than the logits")
+        }
     }
 
     func testInvalidInputsThrow() throws {
-        XCTAssertThrowsError(try ZipfLabelSmoothing().loss(step(tensor([1, 2], [2, 1]), [0, 0])))
-        XCTAssertThrowsError(try ZipfLabelSmoothing().loss(step(tensor([1, 2, 3, 4], [2, 2]), [0, 2])))
+        XCTAssertThrowsError(try ZipfLabelSmoothing(dense: false).loss(step(tensor([1, 2], [2, 1]), [0, 0])))
+        XCTAssertThrowsError(try ZipfLabelSmoothing(dense: false).loss(step(tensor([1, 2, 3, 4], [2, 2]), [0, 2])))
+        // Dense votes need the pooled map and the model.
+        XCTAssertThrowsError(try ZipfLabelSmoothing().loss(step(tensor([1, 2, 3, 4], [2, 2]), [0, 1]))) {
+            XCTAssert("\($0)".contains("--zipf-dense false"), "\($0)")
+        }
         XCTAssertThrowsError(try tensor([1, 2, 3, 4], [2, 2]).zipfTargets(labels: [0]))
     }
 }

@@ -17,7 +17,7 @@ final class MethodRegistryTests: ContextTestCase {
         "camkd": (.offline, 1, 1, 4, [:]),
         "mixkd": (.offline, 0.1, 0.9, 4, ["mixup-alpha": "1", "mixup-unmixed": "0.9"]),
         "bake": (.selfDistillation, 1, 1, 4, ["bake-omega": "0.5"]),
-        "zipf": (.selfDistillation, 1, 0.1, 4, ["zipf-power": "1"]),
+        "zipf": (.selfDistillation, 1, 0.1, 4, ["zipf-power": "1", "zipf-dense": "true", "zipf-upsample": "true", "zipf-mask": "false"]),
         "tfnkd": (.selfDistillation, 1, 1, 4, [:]),
         "ls": (.selfDistillation, 1, 0, 4, ["label-smoothing": "0.1"]),
     ]
