@@ -41,7 +41,7 @@ struct SweepConfiguration {
         let givesRuns = flags["run"] != nil || file?["run"] != nil
         var (own, settings) = try StageSettings.split(
             command: "sweep-teachers", ownKeys: ownKeys, file: file, flags: flags, switches: switches,
-            refused: givesRuns ? ["dataset": "sweep-teachers distills on the teacher runs' dataset (their config.json); leave it out"] : [:])
+            refused: givesRuns ? ["dataset": "sweep-teachers distills on the teacher run's dataset (its config.json); leave it out"] : [:])
         guard let student = own["student"] else { throw CLIError.usage("sweep-teachers needs --student NAME, the model to distill from each checkpoint") }
         try checkModel(student, key: "student")
         let runs = own["run"].map { SettingText(key: "run", text: $0).list() } ?? []
@@ -64,8 +64,18 @@ struct SweepConfiguration {
             var data: [String: String] = [:]
             for run in runs {
                 let teacherRun = try runConfiguration(run)
-                guard let model = teacherRun["model"] as? String, let batchSize = teacherRun["batch-size"] as? Int else {
-                    throw CLIError.failed("\(run)/config.json names no model or batch-size; give a run folder written by `retort train`")
+                guard let model = teacherRun["model"] as? String else {
+                    throw CLIError.failed("\(run)/config.json names no model; give a run folder written by `retort train`")
+                }
+                let batchSize = teacherRun["batch-size"] as? Int ?? 0
+                if runs.count > 1 {
+                    guard batchSize > 0 else {
+                        throw CLIError.failed("\(run)/config.json names no batch-size; give run folders written by `retort train`")
+                    }
+                    if let other = teachers.first(where: { $0.batchSize == batchSize }) {
+                        throw CLIError.usage("\(other.run.path) and \(run) both trained at batch size \(batchSize); the grid takes one run "
+                                             + "per batch size")
+                    }
                 }
                 // The teacher's data, unless the sweep's own file or flags say otherwise; all runs must share it.
                 for key in ["dataset", "data-dir", "limit"] {
