@@ -57,9 +57,9 @@ enum SweepTeachersCommand: RegisteredCommand {
         }
         let teachers = configuration.teachers.map { teacher in
             // Teachers the grid trains live in the claimed folder.
-            var teacher = teacher
-            if teacher.trains { teacher.run = directory.appendingPathComponent(teacher.run.lastPathComponent) }
-            return teacher
+            guard teacher.trains else { return teacher }
+            return GridTeacher(batchSize: teacher.batchSize, model: teacher.model,
+                               run: directory.appendingPathComponent(teacher.run.lastPathComponent), trains: true)
         }
         let grid = TeacherGrid(teachers: teachers, student: configuration.student, directory: directory, epochs: configuration.epochs,
                                teacherEpochs: configuration.teacherEpochs)

@@ -2,21 +2,18 @@ import Foundation
 
 /// One teacher run of a ``TeacherGrid``: the batch size it trains (or trained) with and its folder.
 public struct GridTeacher: Equatable, Sendable {
-    /// The teacher's training batch size.
-    public var batchSize: Int
-    /// The teacher's zoo name.
-    public var model: String
-    /// The teacher's run folder; it keeps `epoch-<n>.safetensors` every K epochs.
-    public var run: URL
-    /// Whether the grid trains this teacher (into `run`); false for a given run.
-    public var trains: Bool
-
     public init(batchSize: Int, model: String, run: URL, trains: Bool) {
-        self.batchSize = batchSize
-        self.model = model
-        self.run = run
-        self.trains = trains
+        (self.batchSize, self.model, self.run, self.trains) = (batchSize, model, run, trains)
     }
+
+    /// The teacher's training batch size.
+    public let batchSize: Int
+    /// The teacher's zoo name.
+    public let model: String
+    /// The teacher's run folder; it keeps `epoch-<n>.safetensors` every K epochs.
+    public let run: URL
+    /// Whether the grid trains this teacher (into `run`); false for a given run.
+    public let trains: Bool
 }
 
 /// The teacher "sweet spot" over batch size and epochs (Wang et al. 2022, "there exists a sweet spot
@@ -133,6 +130,11 @@ public struct TeacherGridReport: Codable, Equatable, Sendable {
     public var epochs: [Int] { Array(Set(cells.map(\.row.checkpoint.epoch))).sorted() }
 
     enum CodingKeys: String, CodingKey {
+        case student, columns, interrupted
+    }
+
+    /// ``CodingKeys`` and the best cell, which is written but derived on reading.
+    enum EncodingKeys: String, CodingKey {
         case student, columns, interrupted, best
     }
 
@@ -140,15 +142,8 @@ public struct TeacherGridReport: Codable, Equatable, Sendable {
         case batchSize = "batch_size", teacherEpoch = "teacher_epoch", file, studentTop1 = "student_top1", teacherTop1 = "teacher_top1"
     }
 
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        student = try container.decode(String.self, forKey: .student)
-        columns = try container.decode([GridColumn].self, forKey: .columns)
-        interrupted = try container.decode(Bool.self, forKey: .interrupted)
-    }
-
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
+        var container = encoder.container(keyedBy: EncodingKeys.self)
         try container.encode(student, forKey: .student)
         try container.encode(columns, forKey: .columns)
         try container.encode(interrupted, forKey: .interrupted)
