@@ -48,7 +48,8 @@ enum EvaluateCommand: RegisteredCommand {
             guard let out = arguments.options["out"] else { throw CLIError.usage("predict needs --out FILE.safetensors") }
             let file = SafeTensors(tensors: ["logits": try HostTensor(result.logits, shape: [result.labels.count, dataset.classes]),
                                              "labels": try HostTensor(result.labels.map(Int64.init), shape: [result.labels.count])],
-                                   metadata: normalization.metadata.merging(["model": name, "dataset": kind.rawValue, "split": splitName]) { $1 })
+                                   metadata: normalization.metadata.merging(["model": name, "dataset": kind.rawValue,
+                                                                             "split": splitName]) { $1 })
             try file.write(to: URL(fileURLWithPath: out))
             print("wrote \(result.labels.count) × \(dataset.classes) logits and labels of \(kind.rawValue) \(splitName) to \(out)")
         }

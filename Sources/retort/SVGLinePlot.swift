@@ -62,18 +62,21 @@ struct SVGLinePlot {
         out += "<text x=\"\(f(width / 2))\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">\(Self.escaped(title))</text>\n"
         // Axes, ticks and grid lines.
         out += "<g stroke=\"black\"><line x1=\"\(f(left))\" y1=\"\(f(top + plotHeight))\" x2=\"\(f(left + plotWidth))\" "
-            + "y2=\"\(f(top + plotHeight))\"/><line x1=\"\(f(left))\" y1=\"\(f(top))\" x2=\"\(f(left))\" y2=\"\(f(top + plotHeight))\"/></g>\n"
+            + "y2=\"\(f(top + plotHeight))\"/><line x1=\"\(f(left))\" y1=\"\(f(top))\" x2=\"\(f(left))\" "
+            + "y2=\"\(f(top + plotHeight))\"/></g>\n"
         let integerX = xs.allSatisfy { $0 == $0.rounded() }
         for tick in Self.ticks(x0, x1, integers: integerX) {
             let label = integerX ? String(Int(tick)) : String(format: "%.3g", tick)
             out += "<text x=\"\(f(px(tick)))\" y=\"\(f(top + plotHeight + 16))\" text-anchor=\"middle\">\(label)</text>\n"
         }
         for tick in Self.ticks(y0, y1, integers: false) {
-            out += "<line x1=\"\(f(left))\" y1=\"\(f(py(tick)))\" x2=\"\(f(left + plotWidth))\" y2=\"\(f(py(tick)))\" stroke=\"#dddddd\"/>\n"
+            out += "<line x1=\"\(f(left))\" y1=\"\(f(py(tick)))\" x2=\"\(f(left + plotWidth))\" y2=\"\(f(py(tick)))\" "
+                + "stroke=\"#dddddd\"/>\n"
             out += "<text x=\"\(f(left - 6))\" y=\"\(f(py(tick) + 4))\" text-anchor=\"end\">\(String(format: "%.1f", tick))</text>\n"
         }
         out += "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(height - 12))\" text-anchor=\"middle\">\(Self.escaped(xLabel))</text>\n"
-        out += "<text transform=\"translate(16 \(f(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">\(Self.escaped(yLabel))</text>\n"
+        out += "<text transform=\"translate(16 \(f(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">"
+            + "\(Self.escaped(yLabel))</text>\n"
         // The lines, their points, and the legend.
         for (index, line) in series.enumerated() {
             let dash = line.dashed ? " stroke-dasharray=\"6 4\"" : ""
@@ -83,7 +86,8 @@ struct SVGLinePlot {
                 out += "<circle cx=\"\(f(px(point.x)))\" cy=\"\(f(py(point.y)))\" r=\"3\" fill=\"\(line.color)\"/>\n"
             }
             let y = top + 8 + Double(index) * 18, x = left + plotWidth + 14
-            out += "<line x1=\"\(f(x))\" y1=\"\(f(y))\" x2=\"\(f(x + 24))\" y2=\"\(f(y))\" stroke=\"\(line.color)\" stroke-width=\"2\"\(dash)/>\n"
+            out += "<line x1=\"\(f(x))\" y1=\"\(f(y))\" x2=\"\(f(x + 24))\" y2=\"\(f(y))\" stroke=\"\(line.color)\" "
+                + "stroke-width=\"2\"\(dash)/>\n"
             out += "<text x=\"\(f(x + 30))\" y=\"\(f(y + 4))\">\(Self.escaped(line.name))</text>\n"
         }
         return out + "</svg>\n"

@@ -48,14 +48,16 @@ struct SweepConfiguration {
         var configuration: SweepConfiguration
         if let teacher = own["teacher"] {
             guard runs.isEmpty else {
-                throw CLIError.usage("give either --teacher NAME (the grid trains it per batch size) or --run DIR[,DIR…] (given runs), not both")
+                throw CLIError.usage("give either --teacher NAME (the grid trains it per batch size) or --run DIR[,DIR…] (given runs), "
+                                     + "not both")
             }
             let folder = URL(fileURLWithPath: own["out"] ?? "runs/grid-\(student)-from-\(teacher)")
             configuration = try teacherGrid(teacher: teacher, own: own, settings: &settings, student: student, folder: folder)
         } else {
             guard !runs.isEmpty else {
                 throw CLIError.usage("sweep-teachers needs --run DIR (a teacher run folder from `retort train --save-every K`), several "
-                                     + "--run DIR1,DIR2 (the grid over their batch sizes), or --teacher NAME --batch-sizes 32,128,512 --save-every K")
+                                     + "--run DIR1,DIR2 (the grid over their batch sizes), or --teacher NAME --batch-sizes 32,128,512 "
+                                     + "--save-every K")
             }
             for key in ["batch-sizes", "teacher-epochs", "teacher-lr"] where own[key] != nil {
                 throw CLIError.usage("--\(key) applies to the grid that trains its teachers (--teacher NAME); given runs keep theirs")
@@ -81,7 +83,8 @@ struct SweepConfiguration {
                 for key in ["dataset", "data-dir", "limit"] {
                     let value = teacherRun[key].map { "\($0)" } ?? "—"
                     if let first = data[key], first != value {
-                        throw CLIError.usage("the runs differ in \(key) (\(first) and \(value) in \(run)); give runs trained on the same data")
+                        throw CLIError.usage("the runs differ in \(key) (\(first) and \(value) in \(run)); give runs trained on the "
+                                             + "same data")
                     }
                     data[key] = value
                     if settings.file[key] == nil, settings.flags[key] == nil, let given = teacherRun[key] { settings.file[key] = given }
@@ -89,7 +92,8 @@ struct SweepConfiguration {
                 teachers.append(GridTeacher(batchSize: batchSize, model: model, run: URL(fileURLWithPath: run), trains: false))
             }
             let folder = URL(fileURLWithPath: own["out"] ?? ".")
-            let epochs = try settings.student(model: student, teacher: teachers[0].model, weights: "teacher.safetensors", run: folder).epochs
+            let epochs = try settings.student(model: student, teacher: teachers[0].model, weights: "teacher.safetensors",
+                                              run: folder).epochs
             configuration = SweepConfiguration(teachers: teachers, student: student, out: own["out"], settings: settings, epochs: epochs,
                                                teacherSettings: nil, teacherEpochs: epochs, isGrid: runs.count > 1)
         }
@@ -116,9 +120,11 @@ struct SweepConfiguration {
         guard !sizes.isEmpty, Set(sizes).count == sizes.count else {
             throw CLIError.usage("batch-sizes must list distinct batch sizes like 32,128,512, got '\(sizesText)'")
         }
-        let saveEvery = settings.flags.removeValue(forKey: "save-every") ?? settings.file.removeValue(forKey: "save-every").map(SettingText.text(of:))
+        let saveEvery = settings.flags.removeValue(forKey: "save-every")
+            ?? settings.file.removeValue(forKey: "save-every").map(SettingText.text(of:))
         guard let saveEvery else {
-            throw CLIError.usage("--teacher needs --save-every K: the teachers keep their weights every K epochs, and a student learns from each")
+            throw CLIError.usage("--teacher needs --save-every K: the teachers keep their weights every K epochs, and a student "
+                                 + "learns from each")
         }
         // Teacher settings: the shared ones, with the teacher's own epochs, lr and checkpoints.
         var teacherSettings = settings
@@ -166,7 +172,9 @@ struct SweepConfiguration {
             object["teacher"] = teacher
             object["batch-sizes"] = teachers.map(\.batchSize)
             object["teacher-epochs"] = teacherEpochs
-            if let rate = teacherSettings.flags["lr"] ?? teacherSettings.file["lr"].map(SettingText.text(of:)) { object["teacher-lr"] = rate }
+            if let rate = teacherSettings.flags["lr"] ?? teacherSettings.file["lr"].map(SettingText.text(of:)) {
+                object["teacher-lr"] = rate
+            }
         } else {
             object["run"] = teachers.count == 1 ? run : teachers.map(\.run.path).joined(separator: ",")
             object["teacher"] = teachers.count == 1 ? teacher : teachers.map(\.model).joined(separator: ",")

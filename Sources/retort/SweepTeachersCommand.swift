@@ -47,7 +47,8 @@ enum SweepTeachersCommand: RegisteredCommand {
         let parameterCount = try configuration.settings.parameterCounter(context: context)
         let distill = { (request: StageRequest) in try configuration.settings.run(request, context: context) }
         guard configuration.isGrid else {
-            let sweep = TeacherSweep(run: URL(fileURLWithPath: configuration.run), teacher: configuration.teacher, student: configuration.student,
+            let sweep = TeacherSweep(run: URL(fileURLWithPath: configuration.run), teacher: configuration.teacher,
+                                     student: configuration.student,
                                      directory: directory, epochs: configuration.epochs)
             let report = try sweep.run(runner: distill, parameterCount: parameterCount, log: say)
             say("")

@@ -12,7 +12,9 @@ extension TeacherGridReport {
             series.append(.init(name: "student, teacher batch \(column.batchSize)",
                                 points: rows.map { (Double($0.checkpoint.epoch), $0.student.bestTop1 * 100) }, color: color))
             let taught = rows.compactMap { row in row.checkpoint.teacherTop1.map { (x: Double(row.checkpoint.epoch), y: $0 * 100) } }
-            if !taught.isEmpty { series.append(.init(name: "teacher, batch \(column.batchSize)", points: taught, color: color, dashed: true)) }
+            if !taught.isEmpty {
+                series.append(.init(name: "teacher, batch \(column.batchSize)", points: taught, color: color, dashed: true))
+            }
         }
         return SVGLinePlot(title: "\(student): top-1 by teacher epoch and batch size", xLabel: "teacher epoch", yLabel: "test top-1 (%)",
                            series: series)

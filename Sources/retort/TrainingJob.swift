@@ -214,8 +214,9 @@ struct TrainingJob {
             say(line + String(format: " | %.1f s, %.0f images/s", metrics.seconds, metrics.imagesPerSecond))
         }
         if writes, !teacherEntropies.isEmpty, !history.isEmpty {
-            let lines = zip(configuration.teacherNames, teacherEntropies).map { String(format: "- teacher %@: mean predictive entropy %.4f nats "
-                                                                                          + "on the test split\n", $0, $1) }
+            let lines = zip(configuration.teacherNames, teacherEntropies).map {
+                String(format: "- teacher %@: mean predictive entropy %.4f nats on the test split\n", $0, $1)
+            }
             let summary = run.appendingPathComponent("summary.md")
             let text = (try? String(contentsOf: summary, encoding: .utf8)) ?? ""
             try (text + "\n" + lines.joined()).write(to: summary, atomically: true, encoding: .utf8)

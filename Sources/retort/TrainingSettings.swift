@@ -87,7 +87,8 @@ struct TrainingSettings: Equatable {
         case "sync-bn": synchronizesBatchNorms = try setting.boolean()
         case "normalization":
             guard let preset = NormalizationPreset(rawValue: text.lowercased()) else {
-                throw .usage("normalization must be one of \(NormalizationPreset.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
+                let names = NormalizationPreset.allCases.map(\.rawValue).joined(separator: ", ")
+                throw .usage("normalization must be one of \(names), got '\(text)'")
             }
             normalizationPreset = preset
         case "mean", "std":

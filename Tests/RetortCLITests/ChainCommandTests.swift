@@ -166,7 +166,8 @@ final class ChainCommandTests: XCTestCase {
             XCTAssertEqual(student["batch-size"] as? Int, 64, "the students' own batch size")
             XCTAssertNil(student["save-every"])
             let rows = try XCTUnwrap((column["sweep"] as? [String: Any])?["rows"] as? [[String: Any]])
-            let teacherMetrics = try String(contentsOfFile: out + "/teacher-bs\(size)/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+            let teacherMetrics = try String(contentsOfFile: out + "/teacher-bs\(size)/metrics.jsonl", encoding: .utf8)
+                .split(separator: "\n")
                 .map { try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
             XCTAssertEqual(rows.map { ($0["checkpoint"] as? [String: Any])?["teacher_top1"] as? Double },
                            teacherMetrics.map { $0["test_top1"] as? Double })

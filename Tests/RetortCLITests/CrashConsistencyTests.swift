@@ -209,7 +209,8 @@ extension CrashConsistencyTests {
             let again = try RetortProcess.run(command + ["--out", run.path])
             XCTAssertEqual(again.status, 0, "\(name), in \(stage): the rerun failed\n\(again.output)\(again.errors)")
             let differences = try RunFolderSnapshot(run).differences(from: expected)
-            XCTAssert(differences.isEmpty, "\(name), in \(stage): not bit-equal to the straight grid:\n" + differences.joined(separator: "\n"))
+            XCTAssert(differences.isEmpty,
+                      "\(name), in \(stage): not bit-equal to the straight grid:\n" + differences.joined(separator: "\n"))
             XCTAssertEqual(try Self.comparableSweep(in: run), expectedReport, "\(name), in \(stage): sweep.json differs")
         }
     }

@@ -48,7 +48,8 @@ final class EvaluateCommandTests: XCTestCase {
     func testEvalAndPredictUseTheCheckpointsNormalization() throws {
         let run = folder()
         let common = ["--limit", "128", "--batch-size", "32"]
-        let trained = try RetortProcess.run(["train", "--model", "plane2", "--epochs", "1", "--mean", "0.5", "--std", "0.25", "--out", run] + common)
+        let trained = try RetortProcess.run(["train", "--model", "plane2", "--epochs", "1", "--mean", "0.5", "--std", "0.25",
+                                             "--out", run] + common)
         XCTAssertEqual(trained.status, 0, trained.output + trained.errors)
         let weights = run + "/best.safetensors"
         let metadata = try RunFolderSnapshot.readSafeTensors(URL(fileURLWithPath: weights)).1
@@ -63,9 +64,11 @@ final class EvaluateCommandTests: XCTestCase {
         XCTAssertEqual(evaluation.status, 0, evaluation.output + evaluation.errors)
         XCTAssert(evaluation.output.contains("normalization: (0.5000) / (0.2500), recorded in the checkpoint"), evaluation.output)
         XCTAssert(evaluation.output.contains(top1), "the training's own test accuracy: \(top1)\n\(evaluation.output)")
-        let overridden = try RetortProcess.run(["eval", "--model", "plane2", "--weights", weights, "--limit", "128", "--normalization", "dataset"])
+        let overridden = try RetortProcess.run(["eval", "--model", "plane2", "--weights", weights, "--limit", "128",
+                                                "--normalization", "dataset"])
         XCTAssertEqual(overridden.status, 0, overridden.output + overridden.errors)
-        XCTAssert(overridden.output.contains("normalization: (0.2860) / (0.3530), from --normalization; the checkpoint records (0.5000) / (0.2500)"),
+        XCTAssert(overridden.output.contains("normalization: (0.2860) / (0.3530), from --normalization; "
+                                             + "the checkpoint records (0.5000) / (0.2500)"),
                   overridden.output)
         let bad = try RetortProcess.run(["eval", "--model", "plane2", "--weights", weights, "--mean", "0.5,0.5", "--std", "0.2,0.2"])
         XCTAssertEqual(bad.status, 2)

@@ -27,11 +27,13 @@ final class TeacherProvenanceTests: XCTestCase {
                                           + "renormalizing the teacher's inputs per channel"), distill.output)
         XCTAssert(distill.output.contains("was trained with label smoothing 0.2; Müller et al. (2019) found that label-smoothed teachers "
                                           + "distill worse"), distill.output)
-        let entropyLine = try XCTUnwrap(distill.output.split(separator: "\n").first { $0.contains("mean predictive entropy on the test split") })
+        let entropyLine = try XCTUnwrap(distill.output.split(separator: "\n")
+            .first { $0.contains("mean predictive entropy on the test split") })
         let entropy = try XCTUnwrap(Double(entropyLine.split(separator: " ").last ?? ""))
         XCTAssert((0...log(10.0)).contains(entropy), "between 0 and log 10 nats: \(entropyLine)")
         let summary = try String(contentsOfFile: student + "/summary.md", encoding: .utf8)
-        XCTAssert(summary.contains(String(format: "- teacher plane2: mean predictive entropy %.4f nats on the test split", entropy)), summary)
+        let line = String(format: "- teacher plane2: mean predictive entropy %.4f nats on the test split", entropy)
+        XCTAssert(summary.contains(line), summary)
 
         // A student on the teacher's own normalization: no renormalization; a teacher without smoothing: no warning.
         let same = try RetortProcess.run(["distill", "--student", "plane2", "--teacher", "plane2", "--teacher-weights", weights,
@@ -40,7 +42,8 @@ final class TeacherProvenanceTests: XCTestCase {
         XCTAssertFalse(same.output.contains("renormalizing"), same.output)
         let plain = folder("retort-provenance-plain")
         XCTAssertEqual(try RetortProcess.run(["train", "--model", "plane2", "--out", plain] + data).status, 0)
-        let quiet = try RetortProcess.run(["distill", "--student", "plane2", "--teacher", "plane2", "--teacher-weights", plain + "/best.safetensors",
+        let quiet = try RetortProcess.run(["distill", "--student", "plane2", "--teacher", "plane2",
+                                           "--teacher-weights", plain + "/best.safetensors",
                                            "--out", folder("retort-provenance-quiet")] + data)
         XCTAssertEqual(quiet.status, 0, quiet.output + quiet.errors)
         XCTAssertFalse(quiet.output.contains("label smoothing") || quiet.output.contains("renormalizing"), quiet.output)

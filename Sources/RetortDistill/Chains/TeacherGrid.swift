@@ -60,8 +60,10 @@ public struct TeacherGrid: Sendable {
         for teacher in teachers {
             if teacher.trains {
                 log("== teacher-bs\(teacher.batchSize): \(teacher.model) at batch size \(teacher.batchSize), \(teacherEpochs) epochs")
-                let executor = StageExecutor(epochs: teacherEpochs, runner: { try train($0, teacher) }, parameterCount: parameterCount, log: log)
-                let request = StageRequest(name: "teacher-bs\(teacher.batchSize)", model: teacher.model, task: .train, directory: teacher.run)
+                let executor = StageExecutor(epochs: teacherEpochs, runner: { try train($0, teacher) }, parameterCount: parameterCount,
+                                             log: log)
+                let request = StageRequest(name: "teacher-bs\(teacher.batchSize)", model: teacher.model, task: .train,
+                                           directory: teacher.run)
                 if try executor.run(request).interrupted {
                     report.interrupted = true
                     try record(report)
@@ -174,8 +176,9 @@ public struct TeacherGridReport: Codable, Equatable, Sendable {
             text += "| \(epoch) | " + entries.joined(separator: " | ") + " |\n"
         }
         if let best {
-            text += "\nBest cell: student \(TableCell.percent(best.row.student.bestTop1)) from the batch-\(best.batchSize) teacher at epoch "
-                + "\(best.row.checkpoint.epoch) (\(best.row.checkpoint.file), teacher top-1 \(TableCell.percent(best.row.checkpoint.teacherTop1))).\n"
+            let checkpoint = best.row.checkpoint
+            text += "\nBest cell: student \(TableCell.percent(best.row.student.bestTop1)) from the batch-\(best.batchSize) teacher "
+                + "at epoch \(checkpoint.epoch) (\(checkpoint.file), teacher top-1 \(TableCell.percent(checkpoint.teacherTop1))).\n"
         }
         text += "\nPer batch size, the full tables are in `bs<b>/sweep.md`.\n"
         if interrupted { text += "\nInterrupted: run the same sweep-teachers command again to continue.\n" }

@@ -27,7 +27,9 @@ final class TeacherGridTests: XCTestCase {
         // bs32: epochs 1, 2 → 0.50, 0.62; bs128: 0.58, 0.55. The best cell is bs32 epoch 2... unless bs128 epoch 1 wins: it does not.
         let top1 = [("bs32", 1, 0.50), ("bs32", 2, 0.62), ("bs128", 1, 0.58), ("bs128", 2, 0.55)]
         var trained: [(String, Int)] = []
-        let teachers = [32, 128].map { GridTeacher(batchSize: $0, model: "plane6", run: out.appendingPathComponent("teacher-bs\($0)"), trains: true) }
+        let teachers = [32, 128].map {
+            GridTeacher(batchSize: $0, model: "plane6", run: out.appendingPathComponent("teacher-bs\($0)"), trains: true)
+        }
         let grid = TeacherGrid(teachers: teachers, student: "plane2", directory: out, epochs: 1, teacherEpochs: 2)
         var recorded: [TeacherGridReport] = []
         let report = try grid.run(train: trainer(runner) { request, teacher in trained.append((request.name, teacher.batchSize)) },
@@ -56,17 +58,19 @@ final class TeacherGridTests: XCTestCase {
         XCTAssert(markdown.contains("Best cell: student 62.00% from the batch-32 teacher at epoch 2"), markdown)
 
         try report.write(to: out)
-        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("sweep.json"))) as? [String: Any])
+        let written = try Data(contentsOf: out.appendingPathComponent("sweep.json"))
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: written) as? [String: Any])
         let best = try XCTUnwrap(json["best"] as? [String: Any])
         XCTAssertEqual(best["batch_size"] as? Int, 32)
         XCTAssertEqual(best["teacher_epoch"] as? Int, 2)
         XCTAssertEqual(best["student_top1"] as? Double, 0.62)
         XCTAssertEqual(best["teacher_top1"] as? Double, 0.80)
-        XCTAssertEqual(try JSONDecoder().decode(TeacherGridReport.self, from: Data(contentsOf: out.appendingPathComponent("sweep.json"))), report)
+        XCTAssertEqual(try JSONDecoder().decode(TeacherGridReport.self, from: written), report)
 
         // A rerun trains and distills nothing.
         let again = FakeStageRunner()
-        let second = try grid.run(train: trainer(again) { _, _ in }, distill: again.run, parameterCount: { again.parameters[$0]! }, record: { _ in })
+        let second = try grid.run(train: trainer(again) { _, _ in }, distill: again.run, parameterCount: { again.parameters[$0]! },
+                                  record: { _ in })
         XCTAssertTrue(again.requests.isEmpty, "\(again.requests.map(\.name))")
         XCTAssertEqual(second.cells.map(\.row.student.bestTop1), report.cells.map(\.row.student.bestTop1))
     }
@@ -85,7 +89,8 @@ final class TeacherGridTests: XCTestCase {
         var lines: [String] = []
         let report = try grid.run(train: trainer(runner) { _, _ in }, distill: runner.run, parameterCount: { runner.parameters[$0]! },
                                   record: { _ in }, log: { lines.append($0) })
-        XCTAssertEqual(runner.requests.map(\.name), ["from-epoch-1", "teacher-bs64"], "the given run is swept, not trained; bs256 never starts")
+        XCTAssertEqual(runner.requests.map(\.name), ["from-epoch-1", "teacher-bs64"],
+                       "the given run is swept, not trained; bs256 never starts")
         XCTAssertTrue(report.interrupted)
         XCTAssertEqual(report.columns.map(\.batchSize), [16])
         XCTAssert(lines.contains { $0.contains("stopped in teacher-bs64") }, "\(lines)")
