@@ -12,7 +12,7 @@ import RetortDistill
 ///   `<out>/teacher-bs<b>/`, then sweeps each.
 ///
 /// The rest are the students' training settings (``StageSettings``). Given runs supply the model,
-/// the dataset, `data-dir` and `limit` (unless given). Unknown keys are errors naming the key.
+/// the dataset, `data-dir`, `limit` and the input normalization (unless given). Unknown keys are errors naming the key.
 struct SweepConfiguration {
     static let ownKeys = ["run", "student", "out", "teacher", "batch-sizes", "teacher-epochs", "teacher-lr"]
 
@@ -79,8 +79,8 @@ struct SweepConfiguration {
                                              + "per batch size")
                     }
                 }
-                // The teacher's data, unless the sweep's own file or flags say otherwise; all runs must share it.
-                for key in ["dataset", "data-dir", "limit"] {
+                // The teacher's data and normalization, unless the sweep's own file or flags say otherwise; all runs must share them.
+                for key in ["dataset", "data-dir", "limit", "normalization", "mean", "std"] {
                     let value = teacherRun[key].map { "\($0)" } ?? "—"
                     if let first = data[key], first != value {
                         throw CLIError.usage("the runs differ in \(key) (\(first) and \(value) in \(run)); give runs trained on the "

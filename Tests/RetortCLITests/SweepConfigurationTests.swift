@@ -1,3 +1,4 @@
+import RetortData
 import XCTest
 @testable import retort
 
@@ -42,13 +43,16 @@ final class SweepConfigurationTests: XCTestCase {
     }
 
     func testGivenRunsAreReadForTheirBatchSizes() throws {
-        let runs: [String: [String: Any]] = ["a": ["model": "plane6", "batch-size": 64, "limit": 500],
-                                             "b": ["model": "plane6", "batch-size": 256, "limit": 500]]
+        let runs: [String: [String: Any]] = ["a": ["model": "plane6", "batch-size": 64, "limit": 500, "mean": [0.5], "std": [0.25]],
+                                             "b": ["model": "plane6", "batch-size": 256, "limit": 500, "mean": [0.5], "std": [0.25]]]
         let configuration = try resolve(["run": "a,b", "student": "plane2"], runs: runs)
         XCTAssertTrue(configuration.isGrid)
         XCTAssertEqual(configuration.teachers.map(\.batchSize), [64, 256])
         XCTAssertFalse(configuration.teachers.contains { $0.trains })
         XCTAssertEqual(configuration.settings.file["limit"] as? Int, 500)
+        let student = try configuration.settings.student(model: "plane2", teacher: "plane6", weights: "w", run: URL(fileURLWithPath: "s"))
+        XCTAssertEqual(try student.training.normalization(), Normalization(mean: [0.5], std: [0.25]),
+                       "the students see the teachers' inputs")
         XCTAssertFalse(try resolve(["run": "a", "student": "plane2"], runs: runs).isGrid, "one run: the plain sweep")
         var other = runs
         other["b"]?["limit"] = 600
