@@ -199,4 +199,21 @@ final class ChainCommandTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: given + "/bs64/from-epoch-1/best.safetensors")),
                        try Data(contentsOf: URL(fileURLWithPath: out + "/bs64/from-epoch-1/best.safetensors")))
     }
+
+    /// A given teacher is evaluated on the inputs it was trained on (its checkpoint's normalization).
+    func testChainEvaluatesAGivenTeacherUnderItsOwnNormalization() throws {
+        let teacher = folder("retort-chain-normalized-teacher")
+        let small = ["--dataset", "fashion-mnist", "--limit", "256", "--batch-size", "32", "--seed", "1", "--epochs", "2"]
+        let trained = try RetortProcess.run(["train", "--model", "plane4", "--mean", "0.5", "--std", "0.25", "--out", teacher] + small)
+        XCTAssertEqual(trained.status, 0, trained.output + trained.errors)
+        let best = try String(contentsOfFile: teacher + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").map {
+            try XCTUnwrap((try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["test_top1"] as? Double)
+        }.max() ?? -1
+        let top1 = String(format: "test top-1 %.2f%%", best * 100)
+        let chain = try RetortProcess.run(["chain", "--models", "plane4,plane2", "--teacher-weights", teacher + "/best.safetensors",
+                                           "--out", folder("retort-chain-normalized")] + small)
+        XCTAssertEqual(chain.status, 0, chain.output + chain.errors)
+        XCTAssert(chain.output.contains("(\(teacher)/best.safetensors): \(top1)"), "the teacher's own accuracy, \(top1):\n\(chain.output)")
+        XCTAssert(chain.output.contains("renormalizing the teacher's inputs per channel"), chain.output)
+    }
 }
