@@ -116,8 +116,9 @@ struct TrainingSettings: Equatable {
         if let saveEverySteps { object["save-every-steps"] = saveEverySteps }
         if ghostBatches != 1 { object["ghost-batches"] = ghostBatches }
         if let normalizationPreset { object["normalization"] = normalizationPreset.rawValue }
-        if let mean { object["mean"] = mean.map(Double.init) }
-        if let std { object["std"] = std.map(Double.init) }
+        // Each Float as its shortest decimal (0.2675, not 0.26750001311302185).
+        if let mean { object["mean"] = mean.map { Double("\($0)") ?? Double($0) } }
+        if let std { object["std"] = std.map { Double("\($0)") ?? Double($0) } }
         return object.filter { keys.contains($0.key) }
     }
 }

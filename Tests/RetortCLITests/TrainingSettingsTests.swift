@@ -21,6 +21,11 @@ final class TrainingSettingsTests: XCTestCase {
         let given = try TrainConfiguration.resolve(file: ["mean": [0.5], "std": [0.25]], flags: [:], switches: [])
         XCTAssertEqual(try given.training.normalization(), Normalization(mean: [0.5], std: [0.25]))
         XCTAssertEqual(given.json["mean"] as? [Double], [0.5])
+        let cifar = try TrainConfiguration.resolve(file: nil, flags: ["dataset": "cifar100", "mean": "0.5071,0.4867,0.4408",
+                                                                      "std": "0.2675,0.2565,0.2761"], switches: [])
+        XCTAssertEqual(cifar.json["std"] as? [Double], [0.2675, 0.2565, 0.2761], "config.json holds the values as given")
+        let reread = try TrainConfiguration.resolve(file: cifar.json, flags: [:], switches: [])
+        XCTAssertEqual(try reread.training.normalization(), try cifar.training.normalization())
         XCTAssertEqual(takd.json["normalization"] as? String, "takd")
         let metadata = try given.training.checkpointMetadata()
         XCTAssertEqual(metadata["normalization_mean"], "0.5")
