@@ -7,6 +7,9 @@ public enum DatasetKind: String, CaseIterable, Sendable {
     case cifar10
     case cifar100
 
+    /// Channels per image: 1 for the MNISTs, 3 for the CIFARs.
+    public var channels: Int { self == .cifar10 || self == .cifar100 ? 3 : 1 }
+
     /// Parses a name such as `fashion-mnist`, `mnist`, `cifar10`, `cifar100` (case-insensitive).
     public init(name: String) throws {
         guard let kind = DatasetKind(rawValue: name.lowercased()) else { throw DataError.unknownDataset(name) }
@@ -39,8 +42,15 @@ public struct Normalization: Equatable, Sendable {
         }
     }
 
-    /// The usual defaults for each dataset (training-split statistics).
+    /// The default for each dataset: its training-split statistics, except CIFAR-100, which uses
+    /// RepDistiller's and mdistiller's constants (``NormalizationPreset/repdistiller``), where most
+    /// pretrained CIFAR-100 teachers come from.
     public static func defaults(for kind: DatasetKind) -> Normalization {
+        kind == .cifar100 ? NormalizationPreset.repdistiller.normalization(for: kind)! : datasetStatistics(for: kind)
+    }
+
+    /// The training split's per-channel statistics (``NormalizationPreset/dataset``).
+    public static func datasetStatistics(for kind: DatasetKind) -> Normalization {
         switch kind {
         case .fashionMNIST: return Normalization(mean: [0.2860], std: [0.3530])
         case .mnist: return Normalization(mean: [0.1307], std: [0.3081])

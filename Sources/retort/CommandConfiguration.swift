@@ -50,6 +50,7 @@ extension CommandConfiguration {
         }
         if switches.contains("nesterov") { configuration.training.nesterov = true }
         if switches.contains("sync-bn") { configuration.training.synchronizesBatchNorms = true }
+        _ = try configuration.training.normalization()
         try configuration.validate()
         return configuration
     }

@@ -7,8 +7,14 @@ enum EvaluateCommand: RegisteredCommand {
     static let name = "eval"
     static let order = 90
     static let summary = "top-1, top-5 and loss of saved weights"
-    static let usage = "--model NAME --weights FILE --dataset NAME [--data-dir DIR] [--split test|train]"
-    static let spec = Arguments.Spec(options: ["model", "weights", "dataset", "data-dir", "split", "limit"])
+    static let usage = """
+        --model NAME --weights FILE --dataset NAME [--data-dir DIR] [--split test|train]
+        [--normalization NAME | --mean a,b,c --std a,b,c]   default: the normalization the checkpoint records
+        """
+    static let spec = Arguments.Spec(options: Set(["model", "weights", "dataset", "data-dir", "split", "limit"] + normalizationKeys))
+
+    /// The options that override a checkpoint's recorded input normalization.
+    static let normalizationKeys = ["normalization", "mean", "std"]
 
     static func run(_ arguments: Arguments, launch: Launch) throws {
         try launch.requireSingleProcess(name)
@@ -27,22 +33,50 @@ enum EvaluateCommand: RegisteredCommand {
             guard let value = Int(text), value > 0 else { throw .usage("--limit must be a positive integer, got '\(text)'") }
             return value
         }
-        let dataset = try Dataset.load(kind, split: split, directory: arguments.options["data-dir"], limit: limit)
+        var dataset = try Dataset.load(kind, split: split, directory: arguments.options["data-dir"], limit: limit)
+        let url = URL(fileURLWithPath: weights)
+        let state = try SafeTensors(contentsOf: url)
+        let (normalization, origin) = try inputNormalization(arguments, kind: kind, recorded: Normalization(metadata: state.metadata))
+        dataset.normalization = normalization
+        print("normalization: \(normalization.summary), \(origin)")
         let loader = try DataLoader(dataset: dataset, batchSize: 500, mode: .test, seed: 0)
         let context = try Context()
         let model = try ModelZoo.make(name, inputChannels: dataset.channels, inputSize: dataset.height, classes: dataset.classes, context: context)
-        let url = URL(fileURLWithPath: weights)
-        try model.load(stateDict: SafeTensors(contentsOf: url), source: url.path)
+        try model.load(stateDict: state, source: url.path)
         let result = try Evaluation.run(model, on: loader, keepLogits: predict)
         if predict {
             guard let out = arguments.options["out"] else { throw CLIError.usage("predict needs --out FILE.safetensors") }
             let file = SafeTensors(tensors: ["logits": try HostTensor(result.logits, shape: [result.labels.count, dataset.classes]),
                                              "labels": try HostTensor(result.labels.map(Int64.init), shape: [result.labels.count])],
-                                   metadata: ["model": name, "dataset": kind.rawValue, "split": splitName])
+                                   metadata: normalization.metadata.merging(["model": name, "dataset": kind.rawValue,
+                                                                             "split": splitName]) { $1 })
             try file.write(to: URL(fileURLWithPath: out))
             print("wrote \(result.labels.count) × \(dataset.classes) logits and labels of \(kind.rawValue) \(splitName) to \(out)")
         }
         print(String(format: "%@ on %@ %@ (%d images): top-1 %.2f%%  top-5 %.2f%%  loss %.4f", name, kind.rawValue, splitName,
                      result.labels.count, result.top1 * 100, result.top5 * 100, result.loss))
+    }
+
+    /// The normalization to evaluate with and where it comes from: the flags when given, else the
+    /// one the checkpoint records, else the dataset's default.
+    static func inputNormalization(_ arguments: Arguments, kind: DatasetKind,
+                                   recorded: Normalization?) throws(CLIError) -> (Normalization, String) {
+        var settings = TrainingSettings()
+        settings.dataset = kind.rawValue
+        let given = normalizationKeys.filter { arguments.options[$0] != nil }
+        for key in given { try settings.set(SettingText(key: key, text: arguments.options[key]!)) }
+        if !given.isEmpty {
+            let normalization = try settings.normalization()
+            let note = recorded.map { $0 == normalization ? "" : "; the checkpoint records \($0.summary)" } ?? ""
+            return (normalization, "from " + given.map { "--\($0)" }.joined(separator: " ") + note)
+        }
+        if let recorded {
+            guard recorded.mean.count == kind.channels else {
+                throw .usage("the checkpoint records a normalization of \(recorded.mean.count) channels, but \(kind.rawValue) has "
+                             + "\(kind.channels); check --dataset, or give --mean and --std")
+            }
+            return (recorded, "recorded in the checkpoint")
+        }
+        return (try settings.normalization(), "the \(kind.rawValue) default (the checkpoint records none)")
     }
 }

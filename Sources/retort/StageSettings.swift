@@ -85,7 +85,10 @@ struct StageSettings {
         switch request.task {
         case .evaluate(let weights):
             let settings = try teacher(model: request.model, run: request.directory)
-            let test = try Dataset.load(try DatasetKind(name: settings.dataset), split: .test, directory: settings.dataDirectory, limit: settings.limit)
+            var test = try Dataset.load(try DatasetKind(name: settings.dataset), split: .test, directory: settings.dataDirectory,
+                                        limit: settings.limit)
+            // The teacher sees the inputs it was trained on: its recorded normalization, else the settings'.
+            test.normalization = try TeacherProvenance(weights: weights.path).normalization ?? settings.training.normalization()
             let model = try TrainingJob.loadTeacher(request.model, weights: weights.path, like: test, context: context)
             let evaluation = try Evaluation.run(model, on: try DataLoader(dataset: test, batchSize: 500, mode: .test, seed: 0))
             Console.say(String(format: "%@ (%@): test top-1 %.2f%%, ECE %.4f on %d images", request.model, weights.path,

@@ -80,8 +80,10 @@ struct TrainingJob {
     /// with zero padding, 2 on 28×28 and 4 on 32×32, and horizontal flips).
     static func loaders(_ configuration: TrainingSettings) throws -> (train: DataLoader, test: DataLoader) {
         let kind = try DatasetKind(name: configuration.dataset)
-        let train = try Dataset.load(kind, split: .train, directory: configuration.dataDirectory, limit: configuration.limit)
-        let test = try Dataset.load(kind, split: .test, directory: configuration.dataDirectory, limit: configuration.limit)
+        var train = try Dataset.load(kind, split: .train, directory: configuration.dataDirectory, limit: configuration.limit)
+        var test = try Dataset.load(kind, split: .test, directory: configuration.dataDirectory, limit: configuration.limit)
+        train.normalization = try configuration.normalization()
+        test.normalization = train.normalization
         let augmentation = Augmentation(cropPadding: train.height <= 28 ? 2 : 4, horizontalFlip: true)
         return (try DataLoader(dataset: train, batchSize: configuration.batchSize, mode: .train(augmentation), seed: UInt64(configuration.seed)),
                 try DataLoader(dataset: test, batchSize: 500, mode: .test, seed: 0))
@@ -127,14 +129,25 @@ struct TrainingJob {
         var teachers: [any Classifier] = []
         var objective: any DistillationLoss = CrossEntropyLoss(labelSmoothing: Float(settings.labelSmoothing))
         var mixUp: MixUp?
+        var teacherEntropies: [Double] = []
         if let distillation = configuration.distillation {
             let methodName = distillation.method ?? DistillationMethod.kd.name
             if let train = configuration as? TrainConfiguration, let teacherName = train.teacherModel {
                 say("distilling from \(teacherName) (\(train.teacherWeights[0])) with --loss \(methodName)")
             }
-            teachers = try zip(configuration.teacherNames, configuration.teacherWeights).map {
-                try Self.loadTeacher($0, weights: $1, like: train, context: context)
+            teachers = try zip(configuration.teacherNames, configuration.teacherWeights).map { name, weights in
+                let provenance = try TeacherProvenance(weights: weights)
+                if let warning = provenance.labelSmoothingWarning { say(warning) }
+                let adapted = try provenance.adapted(try Self.loadTeacher(name, weights: weights, like: train, context: context),
+                                                     studentNormalization: train.normalization, context: context)
+                if let note = adapted.note { say(note) }
+                return adapted.teacher
             }
+            teacherEntropies = try teachers.map { teacher in
+                meanPredictiveEntropy(logits: try Evaluation.run(teacher, on: testLoader, keepLogits: true).logits, classes: test.classes)
+            }
+            say("teachers' mean predictive entropy on the test split (nats): "
+                + zip(configuration.teacherNames, teacherEntropies).map { String(format: "%@ %.4f", $0, $1) }.joined(separator: ", "))
             let method = try DistillationMethod(name: methodName)
             // CRD's heads need the feature widths: one probe forward.
             let probe = try Tensor.zeros(shape: [1, train.channels, train.height, train.width], context: context)
@@ -170,6 +183,7 @@ struct TrainingJob {
         trainer.saveEverySteps = settings.saveEverySteps
         trainer.dataParallel = dataParallel
         trainer.ghostBatches = settings.ghostBatches
+        trainer.checkpointMetadata = try settings.checkpointMetadata()
 
         if writes { try RunFolder.writeSettings(configuration.json, to: run) }
         // Under mpirun, rank 0 reads the checkpoint and ``Trainer/fit`` hands it to the others.
@@ -199,6 +213,14 @@ struct TrainingJob {
                 line += String(format: " | agreement %.2f%% predictive KL %.4f", agreement * 100, divergence)
             }
             say(line + String(format: " | %.1f s, %.0f images/s", metrics.seconds, metrics.imagesPerSecond))
+        }
+        if writes, !teacherEntropies.isEmpty, !history.isEmpty {
+            let lines = zip(configuration.teacherNames, teacherEntropies).map {
+                String(format: "- teacher %@: mean predictive entropy %.4f nats on the test split\n", $0, $1)
+            }
+            let summary = run.appendingPathComponent("summary.md")
+            let text = (try? String(contentsOf: summary, encoding: .utf8)) ?? ""
+            try (text + "\n" + lines.joined()).write(to: summary, atomically: true, encoding: .utf8)
         }
         let outcome = Outcome(history: history, run: run, parameterCount: model.parameterCount, seconds: Date().timeIntervalSince(started),
                               interrupted: interrupt.isSet)

@@ -32,11 +32,16 @@ struct TrainingSettings: Equatable {
     /// Under `mpirun -np N` (N > 1), batch norms compute their statistics over the global batch of all
     /// ranks (`--sync-bn`, PyTorch's `SyncBatchNorm`); in a single process it changes nothing.
     var synchronizesBatchNorms = false
+    /// `--normalization NAME`: a reference codebase's input normalization (``NormalizationPreset``).
+    var normalizationPreset: NormalizationPreset?
+    /// `--mean a,b,c` and `--std a,b,c`: the input normalization, one value per channel (both or neither).
+    var mean: [Float]?
+    var std: [Float]?
 
     /// The keys, as they appear in JSON and (with `--`) on the command line.
     static let keys = ["model", "dataset", "data-dir", "epochs", "batch-size", "lr", "momentum", "weight-decay", "nesterov",
                        "schedule", "milestones", "gamma", "step-size", "warmup-epochs", "label-smoothing", "seed", "limit", "out",
-                       "save-every", "save-every-steps", "ghost-batches"]
+                       "save-every", "save-every-steps", "ghost-batches", "normalization", "mean", "std"]
     /// The keys of the data-parallel commands alone (`train`, `distill`, `selfdistill`).
     static let dataParallelKeys = ["sync-bn"]
 
@@ -80,6 +85,20 @@ struct TrainingSettings: Equatable {
         case "save-every-steps": saveEverySteps = try setting.integer(1...Int(Int32.max))
         case "ghost-batches": ghostBatches = try setting.integer(1...4096)
         case "sync-bn": synchronizesBatchNorms = try setting.boolean()
+        case "normalization":
+            guard let preset = NormalizationPreset(rawValue: text.lowercased()) else {
+                let names = NormalizationPreset.allCases.map(\.rawValue).joined(separator: ", ")
+                throw .usage("normalization must be one of \(names), got '\(text)'")
+            }
+            normalizationPreset = preset
+        case "mean", "std":
+            let items = setting.list()
+            let values = items.compactMap { Float($0) }.filter(\.isFinite)
+            guard !items.isEmpty, values.count == items.count, setting.key == "mean" || values.allSatisfy({ $0 > 0 }) else {
+                throw .usage("\(setting.key) must be one \(setting.key == "std" ? "positive " : "")number per channel like "
+                             + "\(setting.key == "mean" ? "0.5071,0.4867,0.4408" : "0.2675,0.2565,0.2761"), got '\(text)'")
+            }
+            if setting.key == "mean" { mean = values } else { std = values }
         default: throw .usage("unknown training setting '\(setting.key)'")
         }
     }
@@ -96,6 +115,43 @@ struct TrainingSettings: Equatable {
         if let saveEvery { object["save-every"] = saveEvery }
         if let saveEverySteps { object["save-every-steps"] = saveEverySteps }
         if ghostBatches != 1 { object["ghost-batches"] = ghostBatches }
+        if let normalizationPreset { object["normalization"] = normalizationPreset.rawValue }
+        // Each Float as its shortest decimal (0.2675, not 0.26750001311302185).
+        if let mean { object["mean"] = mean.map { Double("\($0)") ?? Double($0) } }
+        if let std { object["std"] = std.map { Double("\($0)") ?? Double($0) } }
         return object.filter { keys.contains($0.key) }
+    }
+}
+
+extension TrainingSettings {
+    /// The input normalization: `--mean`/`--std`, else the `--normalization` preset, else the
+    /// dataset's default. Errors name the key and what fits.
+    func normalization() throws(CLIError) -> Normalization {
+        let kind: DatasetKind
+        do { kind = try DatasetKind(name: dataset) } catch { throw .usage("dataset: unknown dataset '\(dataset)'") }
+        if mean != nil || std != nil {
+            guard let mean, let std else { throw .usage("--mean and --std go together: give both, one value per channel") }
+            guard normalizationPreset == nil else {
+                throw .usage("give either --normalization NAME or --mean/--std, not both")
+            }
+            for (key, values) in [("mean", mean), ("std", std)] where values.count != kind.channels {
+                throw .usage("\(key) has \(values.count) values but \(dataset) images have \(kind.channels) channel"
+                             + (kind.channels == 1 ? "" : "s") + "; give one value per channel")
+            }
+            return Normalization(mean: mean, std: std)
+        }
+        if let normalizationPreset {
+            guard let normalization = normalizationPreset.normalization(for: kind) else {
+                throw .usage("normalization \(normalizationPreset.rawValue) defines no constants for \(dataset) (only for "
+                             + "\(normalizationPreset.datasets.map(\.rawValue).joined(separator: ", "))); give --mean and --std instead")
+            }
+            return normalization
+        }
+        return .defaults(for: kind)
+    }
+
+    /// What a run's checkpoints record about its data: the normalization and the label smoothing.
+    func checkpointMetadata() throws(CLIError) -> [String: String] {
+        try normalization().metadata.merging(["label_smoothing": "\(labelSmoothing)", "dataset": dataset]) { $1 }
     }
 }

@@ -141,4 +141,79 @@ final class ChainCommandTests: XCTestCase {
         XCTAssertEqual(refused.status, 1)
         XCTAssert(refused.errors.contains("retort train --save-every K"), refused.errors)
     }
+
+    /// The sweet-spot grid: the teacher trained per batch size, a student from each kept checkpoint,
+    /// the grid table, JSON and plot; the same teachers given as runs give the same students.
+    func testSweepTeachersGridTrainsTheTeacherPerBatchSizeAndGivenRunsReproduceIt() throws {
+        let out = folder("retort-grid")
+        let command = ["sweep-teachers", "--teacher", "plane4", "--batch-sizes", "32,64", "--save-every", "1", "--teacher-epochs", "2",
+                       "--student", "plane2", "--epochs", "1", "--out", out] + data
+        let grid = try RetortProcess.run(command)
+        XCTAssertEqual(grid.status, 0, grid.output + grid.errors)
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: out)),
+                       ["teacher-bs32", "teacher-bs64", "bs32", "bs64", "sweep.md", "sweep.json", "sweep.svg", "config.json"])
+        var studentTop1: [Int: [Double]] = [:]
+        let report = try json(out + "/sweep.json")
+        let columns = try XCTUnwrap(report["columns"] as? [[String: Any]])
+        XCTAssertEqual(columns.map { $0["batch_size"] as? Int }, [32, 64])
+        for (column, size) in zip(columns, [32, 64]) {
+            let teacher = try json(out + "/teacher-bs\(size)/config.json")
+            XCTAssertEqual(teacher["batch-size"] as? Int, size)
+            XCTAssertEqual(teacher["epochs"] as? Int, 2)
+            XCTAssertEqual(teacher["save-every"] as? Int, 1)
+            let student = try json(out + "/bs\(size)/from-epoch-2/config.json")
+            XCTAssertEqual(student["teacher-weights"] as? [String], [out + "/teacher-bs\(size)/epoch-2.safetensors"])
+            XCTAssertEqual(student["batch-size"] as? Int, 64, "the students' own batch size")
+            XCTAssertNil(student["save-every"])
+            let rows = try XCTUnwrap((column["sweep"] as? [String: Any])?["rows"] as? [[String: Any]])
+            let teacherMetrics = try String(contentsOfFile: out + "/teacher-bs\(size)/metrics.jsonl", encoding: .utf8)
+                .split(separator: "\n")
+                .map { try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+            XCTAssertEqual(rows.map { ($0["checkpoint"] as? [String: Any])?["teacher_top1"] as? Double },
+                           teacherMetrics.map { $0["test_top1"] as? Double })
+            studentTop1[size] = rows.map { ($0["student"] as? [String: Any])?["best_top1"] as? Double ?? -1 }
+        }
+        let best = try XCTUnwrap(report["best"] as? [String: Any])
+        XCTAssertEqual(best["student_top1"] as? Double, studentTop1.values.joined().max())
+        let markdown = try String(contentsOfFile: out + "/sweep.md", encoding: .utf8)
+        XCTAssert(markdown.contains("| teacher epoch | batch 32 | batch 64 |") && markdown.contains("Best cell"), markdown)
+        let svg = try String(contentsOfFile: out + "/sweep.svg", encoding: .utf8)
+        XCTAssertEqual(svg.components(separatedBy: "<polyline").count - 1, 4, "student and teacher per batch size")
+        XCTAssertEqual(svg.components(separatedBy: "stroke-dasharray").count - 1, 4, "two dashed teacher lines and their legend keys")
+
+        let again = try RetortProcess.run(command)
+        XCTAssertEqual(again.status, 0, again.output + again.errors)
+        XCTAssertEqual(again.output.components(separatedBy: "finished run found").count - 1, 6, again.output)
+
+        // The same teachers as given runs: the same students, bit for bit.
+        let given = folder("retort-grid-given")
+        let runs = try RetortProcess.run(["sweep-teachers", "--run", out + "/teacher-bs32," + out + "/teacher-bs64", "--student", "plane2",
+                                          "--epochs", "1", "--batch-size", "64", "--seed", "1", "--out", given])
+        XCTAssertEqual(runs.status, 0, runs.output + runs.errors)
+        let reproduced = try XCTUnwrap(try json(given + "/sweep.json")["columns"] as? [[String: Any]]).map { column in
+            ((column["sweep"] as? [String: Any])?["rows"] as? [[String: Any]] ?? []).map {
+                ($0["student"] as? [String: Any])?["best_top1"] as? Double ?? -2
+            }
+        }
+        XCTAssertEqual(reproduced, [studentTop1[32]!, studentTop1[64]!])
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: given + "/bs64/from-epoch-1/best.safetensors")),
+                       try Data(contentsOf: URL(fileURLWithPath: out + "/bs64/from-epoch-1/best.safetensors")))
+    }
+
+    /// A given teacher is evaluated on the inputs it was trained on (its checkpoint's normalization).
+    func testChainEvaluatesAGivenTeacherUnderItsOwnNormalization() throws {
+        let teacher = folder("retort-chain-normalized-teacher")
+        let small = ["--dataset", "fashion-mnist", "--limit", "256", "--batch-size", "32", "--seed", "1", "--epochs", "2"]
+        let trained = try RetortProcess.run(["train", "--model", "plane4", "--mean", "0.5", "--std", "0.25", "--out", teacher] + small)
+        XCTAssertEqual(trained.status, 0, trained.output + trained.errors)
+        let best = try String(contentsOfFile: teacher + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").map {
+            try XCTUnwrap((try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["test_top1"] as? Double)
+        }.max() ?? -1
+        let top1 = String(format: "test top-1 %.2f%%", best * 100)
+        let chain = try RetortProcess.run(["chain", "--models", "plane4,plane2", "--teacher-weights", teacher + "/best.safetensors",
+                                           "--out", folder("retort-chain-normalized")] + small)
+        XCTAssertEqual(chain.status, 0, chain.output + chain.errors)
+        XCTAssert(chain.output.contains("(\(teacher)/best.safetensors): \(top1)"), "the teacher's own accuracy, \(top1):\n\(chain.output)")
+        XCTAssert(chain.output.contains("renormalizing the teacher's inputs per channel"), chain.output)
+    }
 }

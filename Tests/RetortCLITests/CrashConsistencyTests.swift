@@ -175,3 +175,57 @@ struct KillMoments {
         return Double(state >> 11) / Double(UInt64(1) << 53)
     }
 }
+
+extension CrashConsistencyTests {
+    /// `sweep-teachers` building the grid (a teacher per batch size, then a student per kept
+    /// checkpoint), killed at a random moment and run again with the same command: finished teachers
+    /// and students are reused, a killed one continues from its last checkpoint, and the folder ends
+    /// as an uninterrupted grid's — every weights file and metrics line, and `sweep.json` without its
+    /// timings and reuse marks — bit for bit.
+    func testSweepTeachersGridContinuesAfterAKillAtAnyMoment() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("retort-crash-grid-\(UUID().uuidString)")
+        addTeardownBlock { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let command = ["sweep-teachers", "--teacher", "plane4", "--batch-sizes", "32,64", "--save-every", "1", "--teacher-epochs", "2",
+                       "--student", "plane2", "--epochs", "1", "--dataset", "fashion-mnist", "--limit", "128", "--batch-size", "32",
+                       "--lr", "0.05", "--seed", "3"]
+        let reference = root.appendingPathComponent("straight")
+        let started = Date()
+        let straight = try RetortProcess.run(command + ["--out", reference.path])
+        let duration = Date().timeIntervalSince(started)
+        XCTAssertEqual(straight.status, 0, straight.output + straight.errors)
+        let expected = try RunFolderSnapshot(reference)
+        let expectedReport = try Self.comparableSweep(in: reference)
+        var random = KillMoments(seed: Self.seed ^ 0x5EE9)
+        let trials = Self.trials(default: 2)
+        for trial in 0..<trials {
+            let delay = duration * (Double(trial) + random.next()) / Double(trials)
+            let run = root.appendingPathComponent("trial-\(trial)")
+            let name = "sweep-teachers trial \(trial) (RETORT_CRASH_SEED=\(Self.seed)): SIGKILL "
+                + String(format: "%.3f s after the start (straight run: %.3f s)", delay, duration)
+            let killed = try RetortProcess.runKilled(command + ["--out", run.path], after: delay,
+                                                     log: root.appendingPathComponent("trial-\(trial).log"))
+            let stage = killed.output.components(separatedBy: "\n").last { $0.hasPrefix("== ") } ?? "before the first stage"
+            let again = try RetortProcess.run(command + ["--out", run.path])
+            XCTAssertEqual(again.status, 0, "\(name), in \(stage): the rerun failed\n\(again.output)\(again.errors)")
+            let differences = try RunFolderSnapshot(run).differences(from: expected)
+            XCTAssert(differences.isEmpty,
+                      "\(name), in \(stage): not bit-equal to the straight grid:\n" + differences.joined(separator: "\n"))
+            XCTAssertEqual(try Self.comparableSweep(in: run), expectedReport, "\(name), in \(stage): sweep.json differs")
+        }
+    }
+
+    /// The grid's `sweep.json` as sorted-key JSON without wall times and reuse marks, the folder's path removed.
+    static func comparableSweep(in run: URL) throws -> String {
+        func strip(_ value: Any) -> Any {
+            if let object = value as? [String: Any] {
+                return object.filter { !RunFolderSnapshot.timingKeys.contains($0.key) && $0.key != "reused" }.mapValues(strip)
+            }
+            if let list = value as? [Any] { return list.map(strip) }
+            if let text = value as? String { return text.replacingOccurrences(of: run.path, with: "RUN") }
+            return value
+        }
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("sweep.json")))
+        return String(decoding: try JSONSerialization.data(withJSONObject: strip(object), options: [.sortedKeys]), as: UTF8.self)
+    }
+}

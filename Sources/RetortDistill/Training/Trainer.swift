@@ -45,6 +45,10 @@ public final class Trainer {
     /// statistics from the first ghost batch, as DDP keeps rank 0's). 1: off.
     public var ghostBatches = 1
 
+    /// Recorded in the metadata of every checkpoint the run saves, beside the run state (the input
+    /// normalization, the label smoothing), so `eval`, `predict` and `distill` can read them back.
+    public var checkpointMetadata: [String: String] = [:]
+
     /// Called after every step; the CLI draws progress from it.
     public var onStep: ((StepProgress) -> Void)?
 
@@ -196,13 +200,13 @@ public final class Trainer {
             if top1 > (history.map(\.testTop1).max() ?? -1) { try save(next, to: bestURL) }
             history.append(metrics)
             if let saveEvery, saveEvery > 0, (epoch + 1) % saveEvery == 0 {
-                try Checkpoint.save(model: model, optimizer: nil, runState: next.runState.merging(["test_top1": "\(top1)"]) { $1 },
+                try Checkpoint.save(model: model, optimizer: nil, runState: runState(next).merging(["test_top1": "\(top1)"]) { $1 },
                                     to: Self.intermediateURL(epoch: epoch + 1, in: runDirectory))
             }
             try writeSummary()
             // Last, the metrics and `last` as one: the epoch is done once they are (a crash before
             // repeats it, rewriting the files above the same way); never a missing or repeated line.
-            try Checkpoint.save([Checkpoint.Entry(model: model, optimizer: optimizer, runState: next.runState, url: lastURL)],
+            try Checkpoint.save([Checkpoint.Entry(model: model, optimizer: optimizer, runState: runState(next), url: lastURL)],
                                 with: [(try JSONLines.data(history), metricsURL)])
         }
         return history
@@ -274,8 +278,11 @@ public final class Trainer {
     }
 
     private func save(_ point: ResumePoint, to url: URL) throws {
-        try Checkpoint.save(model: model, optimizer: optimizer, runState: point.runState, to: url)
+        try Checkpoint.save(model: model, optimizer: optimizer, runState: runState(point), to: url)
     }
+
+    /// A checkpoint's metadata: `point`'s run state and ``checkpointMetadata``.
+    private func runState(_ point: ResumePoint) -> [String: String] { checkpointMetadata.merging(point.runState) { $1 } }
 
     private func writeSummary() throws {
         guard let last = history.last, let best = history.max(by: { $0.testTop1 < $1.testTop1 }) else { return }
