@@ -55,8 +55,11 @@ public protocol DistillationLoss {
     func parameters() -> [Tensor]
     /// The term's own state as a module: the parameters it trains (CRD's heads, CA-MKD's
     /// embeddings), buffers (memory banks, normalizers) and integer buffers (a sampler's position).
-    /// Its state dict is saved beside the student's checkpoint and restored on resume, so a resumed
-    /// run continues as the uninterrupted one; nil for a stateless term.
+    /// ``Trainer`` saves its state dict beside every `last` checkpoint (`last.objective.safetensors`,
+    /// with the optimizer state of its parameters in `last.objective.optimizer.safetensors`) in the
+    /// same atomic write, and restores it on resume, so a resumed run continues as the uninterrupted
+    /// one; data-parallel, rank 0's goes to every rank at the start. Nil for a stateless term. The
+    /// module must hold the same tensors on every call (a term's parameters are also ``parameters()``).
     var state: (any Module)? { get }
     /// Called after the optimizer step, outside the tape (CRD updates its memory banks here).
     func update(after step: DistillationStep) throws
@@ -104,6 +107,12 @@ public struct WeightedLoss: DistillationLoss {
     }
 
     public func parameters() -> [Tensor] { terms.flatMap { $0.loss.parameters() } }
+
+    /// The terms' states as children named by the term's index (`0`, `1`, …); nil when no term has state.
+    public var state: (any Module)? {
+        let children = terms.enumerated().compactMap { index, term in term.loss.state.map { ModuleEntry.child("\(index)", $0) } }
+        return children.isEmpty ? nil : LossState(name, children)
+    }
 
     public func update(after step: DistillationStep) throws {
         for term in terms { try term.loss.update(after: step) }
