@@ -39,7 +39,7 @@ enum PruneCommand: RegisteredCommand {
         [--force]   DIR holds a previous prune: start over (removes its files)
         --resume DIR   continue a killed or stopped prune at its round and step
         """
-    static var spec: Arguments.Spec { .settings(PruneConfiguration.keys, flags: ["nesterov", "force"], extra: ["config"]) }
+    static var spec: Arguments.Spec { .settings(PruneConfiguration.keys, flags: ["nesterov", "force"], extra: ["config", "resume"]) }
 
     static func run(_ arguments: Arguments, launch: Launch) throws {
         try launch.requireSingleProcess("prune")

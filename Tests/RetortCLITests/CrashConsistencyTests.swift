@@ -92,11 +92,13 @@ final class CrashConsistencyTests: XCTestCase {
     /// trial's folder), the folders' own paths aside.
     private static func samePruningReport(_ run: URL, _ killedOutput: String, _ resumed: String) {
         let reference = run.deletingLastPathComponent().appendingPathComponent("straight")
+        func text(_ name: String, in folder: URL) -> String? {
+            // The folder's path as written, and as JSON escapes it.
+            (try? String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8))?.replacingOccurrences(of: folder.path, with: "DIR")
+                .replacingOccurrences(of: folder.path.replacingOccurrences(of: "/", with: "\\/"), with: "DIR")
+        }
         for name in ["pruning.md", "pruning.json"] {
-            let mine = (try? String(contentsOf: run.appendingPathComponent(name), encoding: .utf8))?
-                .replacingOccurrences(of: run.path, with: "DIR")
-            let theirs = (try? String(contentsOf: reference.appendingPathComponent(name), encoding: .utf8))?
-                .replacingOccurrences(of: reference.path, with: "DIR")
+            let mine = text(name, in: run), theirs = text(name, in: reference)
             XCTAssertNotNil(mine, "\(name) is missing")
             XCTAssertEqual(mine, theirs, "\(name) differs from the straight run's")
         }
@@ -141,7 +143,7 @@ final class CrashConsistencyTests: XCTestCase {
         let firstStep = min(straight.markerSeconds ?? 0, duration)
         let startTrials = max(1, trials / 4)
         let expected = try RunFolderSnapshot(reference)
-        var random = KillMoments(seed: Self.seed ^ UInt64(name.utf8.reduce(0) { $0 &* 31 &+ Int($1) }))
+        var random = KillMoments(seed: Self.seed ^ name.utf8.reduce(UInt64(0)) { $0 &* 31 &+ UInt64($1) })
         var moments: [Moment: Int] = [:], lostSteps: [Int] = []
         for trial in 0..<trials {
             let every = [1, 3, nil][trial % 3]
