@@ -89,7 +89,8 @@ enum PruneCommand: RegisteredCommand {
                 say(String(format: "round %d/%d: pruned %.0f%% of the remaining weights by |w|; %.2f%% pruned now", round, rounds, rate * 100,
                            masks.sparsity * 100))
                 record(try PruningReport.measure("round \(round): pruned", model, on: testLoader))
-                let outcome = try fineTune(configuration, masks: masks, from: start, into: folder, of: out, resumes: resumes, context: context)
+                let outcome = try fineTune(configuration, masks: masks, from: start, into: folder, of: out, resumes: resumes,
+                                           context: context)
                 start = outcome.run.appendingPathComponent("last.safetensors")
                 final = outcome.bestWeights
                 try model.load(stateDict: SafeTensors(contentsOf: final), source: final.path)
@@ -101,7 +102,8 @@ enum PruneCommand: RegisteredCommand {
             let pruned = try prunedMasks(in: folder, for: model, resumes: resumes) {
                 switch method {
                 case .magnitude: return (try unpruned.pruning(sparsity: sparsity, scores: unpruned.magnitudeScores(of: model)), nil)
-                case .random: return (try unpruned.pruning(sparsity: sparsity, scores: unpruned.randomScores(seed: UInt64(configuration.seed))), nil)
+                case .random:
+                    return (try unpruned.pruning(sparsity: sparsity, scores: unpruned.randomScores(seed: UInt64(configuration.seed))), nil)
                 default:
                     // PrUE's scoring loader: the training set sorted by label, unshuffled, augmented, batch 500.
                     let sorted = try DataLoader(dataset: train.sortedByLabel(), batchSize: 500, mode: trainLoader.mode, shuffle: false,

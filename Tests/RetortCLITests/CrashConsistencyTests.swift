@@ -94,7 +94,8 @@ final class CrashConsistencyTests: XCTestCase {
         let reference = run.deletingLastPathComponent().appendingPathComponent("straight")
         func text(_ name: String, in folder: URL) -> String? {
             // The folder's path as written, and as JSON escapes it.
-            (try? String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8))?.replacingOccurrences(of: folder.path, with: "DIR")
+            (try? String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8))?
+                .replacingOccurrences(of: folder.path, with: "DIR")
                 .replacingOccurrences(of: folder.path.replacingOccurrences(of: "/", with: "\\/"), with: "DIR")
         }
         for name in ["pruning.md", "pruning.json"] {

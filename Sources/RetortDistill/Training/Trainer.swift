@@ -294,7 +294,8 @@ public final class Trainer {
     private func lastEntries(_ point: ResumePoint) -> [Checkpoint.Entry] {
         var entries = [Checkpoint.Entry(model: model, optimizer: optimizer, runState: point.runState, url: lastURL)]
         if let state = objective.state {
-            entries.append(Checkpoint.Entry(model: state, optimizer: optimizer, runState: point.runState, url: Self.objectiveURL(for: lastURL)))
+            entries.append(Checkpoint.Entry(model: state, optimizer: optimizer, runState: point.runState,
+                                            url: Self.objectiveURL(for: lastURL)))
         }
         return entries
     }
