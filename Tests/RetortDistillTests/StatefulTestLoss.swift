@@ -20,7 +20,6 @@ final class StatefulTestLoss: DistillationLoss {
 
     var name: String { "stateful-test" }
     var teacherCount: ClosedRange<Int> { 0...Int.max }
-    func parameters() -> [Tensor] { [offset] }
 
     var state: (any Module)? {
         LossState(name, [.parameter("offset", offset), .buffer("memory", memory), .integerBuffer("steps", steps)])

@@ -22,11 +22,11 @@ import RetortNN
 /// `M[i] ← normalize(m_M · M[i] + (1 − m_M) · v[i])` with the embeddings of that step (momentum 0.5).
 ///
 /// Reference weights: `L = CE + 0.8 · L_CRD` (``defaultWeight``), or `CE + KD + 0.8 · L_CRD` for CRD+KD.
-/// The heads' parameters are returned by ``parameters()`` and must join the optimizer; the heads, both
-/// memories, `Z` (and whether it is fixed yet) and the sampler's position are its ``state``, saved with
-/// the student's checkpoint so a resumed run draws the same negatives against the same memories. Scores, their
-/// backward, the NCE loss and the memory update are device kernels that read bank rows in place;
-/// only the contrast indices are drawn on the host.
+/// The heads' parameters (``parameters()``: the student's weight and bias, then the teacher's) must join
+/// the optimizer; the heads, both memories, `Z` (and whether it is fixed yet) and the sampler's position
+/// are its ``state``, saved with the student's checkpoint so a resumed run draws the same negatives
+/// against the same memories. Scores, their backward, the NCE loss and the memory update are device
+/// kernels that read bank rows in place; only the contrast indices are drawn on the host.
 ///
 /// Deviations: `K` is clamped to `N −` the largest class size (RepDistiller draws with replacement
 /// instead when a class has too few negatives; identical for CIFAR-100 and ImageNet), and the
@@ -108,10 +108,6 @@ public final class ContrastiveRepresentation: DistillationLoss {
 
     /// `K` after clamping to what the labels allow.
     public var negatives: Int { sampler.negatives }
-
-    public func parameters() -> [Tensor] {
-        [studentEmbedding.weight, studentEmbedding.bias, teacherEmbedding.weight, teacherEmbedding.bias].compactMap { $0 }
-    }
 
     /// `student_head`, `teacher_head` (the embeddings), `student_memory`, `teacher_memory`,
     /// `student_normalizer`, `teacher_normalizer`, `normalizers_fixed` (0 before the first step) and

@@ -51,7 +51,8 @@ public protocol DistillationLoss {
     var teacherCount: ClosedRange<Int> { get }
     /// The loss of one step, a `[1]` tensor recorded on the tape.
     func loss(_ step: DistillationStep) throws -> Tensor
-    /// Parameters the term trains itself (CRD's embedding heads); they join the optimizer.
+    /// Parameters the term trains itself (CRD's embedding heads); they join the optimizer. By
+    /// default the parameters of its ``state``.
     func parameters() -> [Tensor]
     /// The term's own state as a module: the parameters it trains (CRD's heads, CA-MKD's
     /// embeddings), buffers (memory banks, normalizers) and integer buffers (a sampler's position).
@@ -72,7 +73,7 @@ public protocol DistillationLoss {
 extension DistillationLoss {
     public var teacherCount: ClosedRange<Int> { 1...1 }
     public var batchCoupledTerm: String? { nil }
-    public func parameters() -> [Tensor] { [] }
+    public func parameters() -> [Tensor] { state?.parameters() ?? [] }
     public var state: (any Module)? { nil }
     public func update(after step: DistillationStep) throws {}
 }
