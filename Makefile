@@ -62,9 +62,10 @@ test-sanitizers: deps
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(SANITIZED_TEST) --sanitize=thread --build-path .build/tsan \
 	  --skip 'WriteFailureTests.testAFullDisk'
 
-# kill -9 at random moments during train, distill, online and chain runs, then --resume: every trial
-# resumes and ends bit-equal to an uninterrupted run. `make test` runs a few trials per command;
-# this runs CRASH_TRIALS (default 24) of each, from RETORT_CRASH_SEED (default 14). About 15 minutes.
+# kill -9 at random moments during train, distill (kd, crd), selfdistill, online, chain and prune runs,
+# then --resume: every trial resumes and ends bit-equal to an uninterrupted run. `make test` runs a few
+# trials per command; this runs CRASH_TRIALS (default 24) of each, from RETORT_CRASH_SEED (default 14).
+# About 30 minutes.
 CRASH_TRIALS ?= 24
 crash-test: deps
 	$(SWIFT) build --build-tests

@@ -1,7 +1,8 @@
 /// A small, fast, seeded random number generator (SplitMix64): the same seed gives the same stream
 /// on every machine, which is what reproducible initialization, shuffling and tests need.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    /// The generator's position: `SplitMix64(seed: state)` continues the stream from here.
+    public private(set) var state: UInt64
 
     public init(seed: UInt64) { state = seed }
 

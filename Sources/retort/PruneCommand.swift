@@ -13,6 +13,12 @@ import RetortDistill
 ///   rewinding), in `DIR/round-<k>/`. Each round starts from the previous round's last weights (the
 ///   reference prunes the model as its fine-tuning left it); the pruned teacher is the final
 ///   round's best.
+///
+/// `--resume DIR` continues a killed or stopped prune at the round and the step: each pruning
+/// saves its masks in the stage's folder (`pruned.masks.safetensors`) before fine-tuning starts, so
+/// a finished pruning is read back instead of being done again (no re-scoring); a finished
+/// fine-tuning (its `last.masks.safetensors` written) is kept, and an unfinished one continues from
+/// its `last` checkpoint with the masks held. The result equals the uninterrupted run's bit for bit.
 enum PruneCommand: RegisteredCommand {
     static let name = "prune"
     static let order = 70
@@ -31,8 +37,9 @@ enum PruneCommand: RegisteredCommand {
           with the schedule restarted (LR rewinding) in DIR/round-<k>; --sparsity S
           instead of --rounds picks the rounds whose 1 − 0.8^k is closest to S
         [--force]   DIR holds a previous prune: start over (removes its files)
+        --resume DIR   continue a killed or stopped prune at its round and step
         """
-    static var spec: Arguments.Spec { .settings(PruneConfiguration.keys, flags: ["nesterov", "force"], extra: ["config"]) }
+    static var spec: Arguments.Spec { .settings(PruneConfiguration.keys, flags: ["nesterov", "force"], extra: ["config", "resume"]) }
 
     static func run(_ arguments: Arguments, launch: Launch) throws {
         try launch.requireSingleProcess("prune")
@@ -40,7 +47,9 @@ enum PruneCommand: RegisteredCommand {
         let source = try RunFolder(arguments)
         let configuration = try PruneConfiguration.resolve(file: source.file, flags: arguments.options, switches: arguments.flags)
         let out = try source.claim(configuration.out ?? "runs/\(configuration.defaultRunName)", for: arguments,
-                                   inputs: [configuration.weights ?? ""], resumable: false)
+                                   inputs: [configuration.weights ?? ""])
+        let resumes = source.resumed != nil
+        if resumes { try Checkpoint.recover(in: out) }
         let method = configuration.pruningMethod
         let dense = URL(fileURLWithPath: configuration.weights ?? "")
         let context = try launch.makeContext()
@@ -72,12 +81,15 @@ enum PruneCommand: RegisteredCommand {
             final = dense
             for round in 1...rounds {
                 if round > 1 { try model.load(stateDict: SafeTensors(contentsOf: start), source: start.path) }
-                masks = try masks.pruning(rate: rate, scores: masks.magnitudeScores(of: model))
+                let folder = out.appendingPathComponent("round-\(round)"), previous = masks
+                masks = try prunedMasks(in: folder, for: model, resumes: resumes) {
+                    (try previous.pruning(rate: rate, scores: previous.magnitudeScores(of: model)), nil)
+                }.masks
                 try masks.apply(to: model)
                 say(String(format: "round %d/%d: pruned %.0f%% of the remaining weights by |w|; %.2f%% pruned now", round, rounds, rate * 100,
                            masks.sparsity * 100))
                 record(try PruningReport.measure("round \(round): pruned", model, on: testLoader))
-                let outcome = try fineTune(configuration, masks: masks, from: start, into: out.appendingPathComponent("round-\(round)"),
+                let outcome = try fineTune(configuration, masks: masks, from: start, into: folder, of: out, resumes: resumes,
                                            context: context)
                 start = outcome.run.appendingPathComponent("last.safetensors")
                 final = outcome.bestWeights
@@ -86,25 +98,28 @@ enum PruneCommand: RegisteredCommand {
             }
         } else {
             let sparsity = configuration.sparsity ?? 0.5
-            let scores: [String: [Float]]
-            switch method {
-            case .magnitude: scores = try masks.magnitudeScores(of: model)
-            case .random: scores = masks.randomScores(seed: UInt64(configuration.seed))
-            default:
-                // PrUE's scoring loader: the training set sorted by label, unshuffled, augmented, batch 500.
-                let sorted = try DataLoader(dataset: train.sortedByLabel(), batchSize: 500, mode: trainLoader.mode, shuffle: false,
-                                            seed: UInt64(configuration.seed))
-                let means = try PredictionUncertainty.classMeanProbabilities(of: model, on: sorted, classes: train.classes)
-                let result = try PredictionUncertainty.scores(of: model, masks: masks, on: sorted, classMeans: means)
-                say("PrUE: class-mean target probabilities " + means.map { String(format: "%.3f", $0) }.joined(separator: " ")
-                    + String(format: "; objective Σ|p̄ − p| %.4f over %d images", result.objective, train.count))
-                report.prueObjective = result.objective
-                scores = result.values
+            let folder = out.appendingPathComponent("finetune"), unpruned = masks
+            let pruned = try prunedMasks(in: folder, for: model, resumes: resumes) {
+                switch method {
+                case .magnitude: return (try unpruned.pruning(sparsity: sparsity, scores: unpruned.magnitudeScores(of: model)), nil)
+                case .random:
+                    return (try unpruned.pruning(sparsity: sparsity, scores: unpruned.randomScores(seed: UInt64(configuration.seed))), nil)
+                default:
+                    // PrUE's scoring loader: the training set sorted by label, unshuffled, augmented, batch 500.
+                    let sorted = try DataLoader(dataset: train.sortedByLabel(), batchSize: 500, mode: trainLoader.mode, shuffle: false,
+                                                seed: UInt64(configuration.seed))
+                    let means = try PredictionUncertainty.classMeanProbabilities(of: model, on: sorted, classes: train.classes)
+                    let result = try PredictionUncertainty.scores(of: model, masks: unpruned, on: sorted, classMeans: means)
+                    say("PrUE: class-mean target probabilities " + means.map { String(format: "%.3f", $0) }.joined(separator: " ")
+                        + String(format: "; objective Σ|p̄ − p| %.4f over %d images", result.objective, train.count))
+                    return (try unpruned.pruning(sparsity: sparsity, scores: result.values), result.objective)
+                }
             }
-            masks = try masks.pruning(sparsity: sparsity, scores: scores)
+            masks = pruned.masks
+            report.prueObjective = pruned.prueObjective
             try masks.apply(to: model)
             record(try PruningReport.measure("pruned", model, on: testLoader))
-            let outcome = try fineTune(configuration, masks: masks, from: dense, into: out.appendingPathComponent("finetune"), context: context)
+            let outcome = try fineTune(configuration, masks: masks, from: dense, into: folder, of: out, resumes: resumes, context: context)
             final = outcome.bestWeights
             try model.load(stateDict: SafeTensors(contentsOf: final), source: final.path)
             record(try PruningReport.measure("fine-tuned", model, on: testLoader, run: outcome.run))
@@ -114,7 +129,10 @@ enum PruneCommand: RegisteredCommand {
         try masks.apply(to: model)
         let teacher = out.appendingPathComponent("best.safetensors")
         var state = try model.stateDict()
-        state.metadata = ["format": "pt", "pruning": method.rawValue, "sparsity": "\(masks.sparsity)", "source": final.path]
+        // The source inside DIR as a relative path: the folder moves (and resumes) as a whole.
+        let finalInRun = final.standardizedFileURL.path.hasPrefix(out.standardizedFileURL.path + "/")
+            ? String(final.standardizedFileURL.path.dropFirst(out.standardizedFileURL.path.count + 1)) : final.path
+        state.metadata = ["format": "pt", "pruning": method.rawValue, "sparsity": "\(masks.sparsity)", "source": finalInRun]
         try state.write(to: teacher)
         try masks.write(to: PruningMasks.sidecarURL(for: teacher))
         report.finalLayers = masks.layers
@@ -125,15 +143,50 @@ enum PruneCommand: RegisteredCommand {
                    out.appendingPathComponent("pruning.md").path))
     }
 
+    /// The file in a stage's folder that holds the masks its pruning gave.
+    static let prunedMasksName = "pruned.masks.safetensors"
+
+    /// The masks of a stage's pruning: read back from `folder` when resuming a prune that finished
+    /// this pruning, else made by `prune` (with PrUE's objective, if any) and saved there, before
+    /// the stage's fine-tuning starts.
+    static func prunedMasks(in folder: URL, for model: any Classifier, resumes: Bool,
+                            prune: () throws -> (masks: PruningMasks, prueObjective: Double?)) throws
+        -> (masks: PruningMasks, prueObjective: Double?) {
+        let url = folder.appendingPathComponent(prunedMasksName)
+        if resumes, FileManager.default.fileExists(atPath: folder.path) {
+            try Checkpoint.recover(in: folder)
+            if FileManager.default.fileExists(atPath: url.path) {
+                Console.say("\(folder.lastPathComponent): kept the masks of the previous run's pruning (\(prunedMasksName))")
+                return (try PruningMasks(contentsOf: url, for: model),
+                        try SafeTensors(contentsOf: url).metadata["prue_objective"].flatMap(Double.init))
+            }
+        }
+        let made = try prune()
+        var file = try made.masks.safeTensors()
+        if let objective = made.prueObjective { file.metadata["prue_objective"] = "\(objective)" }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try file.write(to: url)
+        return made
+    }
+
     /// Fine-tunes from `start` with `masks` held (applied to the loaded weights, and by a
     /// ``MaskedOptimizer`` around the SGD of the recipe), with a fresh optimizer and the schedule
-    /// from the base learning rate, into `run`; writes the masks beside its best and last weights.
-    static func fineTune(_ configuration: PruneConfiguration, masks: PruningMasks, from start: URL, into run: URL,
-                         context: Context) throws -> TrainingJob.Outcome {
+    /// from the base learning rate, into `run` (a stage of the prune in `out`); writes the masks
+    /// beside its best and last weights. Resuming, a finished fine-tuning (its `last` masks written)
+    /// is kept, and an unfinished one continues from its `last` checkpoint.
+    static func fineTune(_ configuration: PruneConfiguration, masks: PruningMasks, from start: URL, into run: URL, of out: URL,
+                         resumes: Bool, context: Context) throws -> TrainingJob.Outcome {
+        let finished = PruningMasks.sidecarURL(for: run.appendingPathComponent("last.safetensors"))
+        if resumes, FileManager.default.fileExists(atPath: finished.path) {
+            Console.say("\(run.lastPathComponent): finished fine-tuning found, kept")
+            return TrainingJob.Outcome(history: [], run: run, parameterCount: 0, seconds: 0, interrupted: false)
+        }
         var settings = TrainConfiguration()
         settings.training = configuration.training
         settings.out = run.path
         var job = TrainingJob(configuration: settings, run: run)
+        job.resumes = resumes
+        job.continuation = "retort prune --resume \(out.path)"
         let prepared = PreparedModel()
         job.prepareModel = { model in
             try model.load(stateDict: SafeTensors(contentsOf: start), source: start.path)
@@ -145,7 +198,9 @@ enum PruneCommand: RegisteredCommand {
             return try MaskedOptimizer(wrapping: sgd, masks: masks, model: model)
         }
         let outcome = try job.execute(context: context)
-        if outcome.interrupted { throw CLIError.failed("stopped during fine-tuning in \(run.path); prune does not resume, run it again") }
+        if outcome.interrupted {
+            throw CLIError.failed("stopped during fine-tuning in \(run.path); continue with `retort prune --resume \(out.path)`")
+        }
         for name in ["best.safetensors", "last.safetensors"] {
             try masks.write(to: PruningMasks.sidecarURL(for: run.appendingPathComponent(name)))
         }

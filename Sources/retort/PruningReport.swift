@@ -1,4 +1,5 @@
 import Foundation
+import RetortCheckpoint
 import RetortDistill
 
 /// What `retort prune` reports: each stage's test top-1, sparsity and mean predictive entropy, as a
@@ -82,8 +83,8 @@ struct PruningReport {
 
     /// Writes `pruning.md` and `pruning.json` into `directory`.
     func write(to directory: URL) throws {
-        try markdown.write(to: directory.appendingPathComponent("pruning.md"), atomically: true, encoding: .utf8)
+        try AtomicFile.write(markdown, to: directory.appendingPathComponent("pruning.md"))
         let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
-        try data.write(to: directory.appendingPathComponent("pruning.json"), options: .atomic)
+        try AtomicFile.write(data, to: directory.appendingPathComponent("pruning.json"))
     }
 }

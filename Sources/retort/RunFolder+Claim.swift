@@ -7,11 +7,12 @@ import Foundation
 extension RunFolder {
     /// Files a run writes into its folder, besides its checkpoints.
     static let runFileNames: Set<String> = ["config.json", "metrics.jsonl", "summary.md", "modes.csv", "frozen.json", "stage.json",
-                                            "chain.json", "sweep.json", "sweep.md", "pruning.json", "pruning.md"]
+                                            "chain.json", "sweep.json", "sweep.md", "pruning.json", "pruning.md",
+                                            "pruned.masks.safetensors"]
 
     /// Whether `name` is a file a run writes: its settings, metrics and summaries; a checkpoint
     /// (`best`, `last`, `epoch-<n>`, an online network's `<name>.best`/`<name>.last`, each with its
-    /// `.optimizer` and `.masks` files); or the temporary file of an atomic write of one of them
+    /// `.optimizer`, `.masks` and `.objective` files); or the temporary file of an atomic write of one of them
     /// that was cut short (`.<name>.<UUID>.tmp`). Other files (a user's own weights, predictions) are not.
     static func isRunFile(_ name: String) -> Bool {
         if runFileNames.contains(name) { return true }
@@ -20,7 +21,7 @@ extension RunFolder {
         }
         guard name.hasSuffix(".safetensors") else { return false }
         var stem = String(name.dropLast(".safetensors".count))
-        for sidecar in [".optimizer", ".masks"] where stem.hasSuffix(sidecar) { stem.removeLast(sidecar.count) }
+        for sidecar in [".optimizer", ".masks", ".objective"] where stem.hasSuffix(sidecar) { stem.removeLast(sidecar.count) }
         let last = stem.split(separator: ".").last.map(String.init) ?? stem
         return ["best", "last"].contains(last) || (stem.hasPrefix("epoch-") && Int(stem.dropFirst("epoch-".count)) != nil)
     }

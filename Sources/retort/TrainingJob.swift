@@ -23,6 +23,9 @@ struct TrainingJob {
     var prepareModel: ((any Classifier) throws -> Void)?
     /// Wraps the SGD optimizer (prune: holds the masks through every step).
     var wrapOptimizer: ((SGDOptimizer) throws -> any Optimizer)?
+    /// The command that continues this job after Ctrl-C, when it is a stage of another command's
+    /// run (prune); nil: `retort <command> --resume <run>`.
+    var continuation: String?
     /// Trains data-parallel over the ranks of an `mpirun` job; nil in a plain process.
     var dataParallel: DataParallel?
     /// Whether this process writes the run folder and the console (rank 0, or alone).
@@ -191,10 +194,6 @@ struct TrainingJob {
         say("\(settings.model) on \(settings.dataset): \(train.count) training and \(test.count) test images, "
               + "\(model.parameterCount.formatted(.number)) parameters, run folder \(run.path)"
               + (start.epoch > 0 || start.step > 0 ? ", resuming at epoch \(start.epoch + 1) step \(start.step + 1)" : ""))
-        if start != .start, !objective.parameters().isEmpty {
-            say("note: \(objective.name)'s own state (heads, memory) is not in the checkpoint; it continues from fresh, "
-                + "so this run will not be bit-equal to an uninterrupted one")
-        }
 
         let interrupt = InterruptFlag()
         trainer.shouldStop = { interrupt.isSet }
@@ -226,7 +225,7 @@ struct TrainingJob {
                               interrupted: interrupt.isSet)
         if interrupt.isSet {
             say("stopped: saved \(run.appendingPathComponent("last.safetensors").path); continue with "
-                + "`retort \(configuration.command.rawValue) --resume \(run.path)`")
+                + "`\(continuation ?? "retort \(configuration.command.rawValue) --resume \(run.path)")`")
         } else if let best = outcome.best {
             say(String(format: "best test top-1 %.2f%% (epoch %d); summary in %@", best.testTop1 * 100, best.epoch,
                        run.appendingPathComponent("summary.md").path))

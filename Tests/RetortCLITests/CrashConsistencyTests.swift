@@ -23,11 +23,8 @@ final class CrashConsistencyTests: XCTestCase {
     }
 
     func testDistillResumesAfterAKillAtAnyMoment() throws {
-        let teacher = folder().appendingPathComponent("teacher")
-        let trained = try RetortProcess.run(["train", "--model", "plane2", "--epochs", "1", "--out", teacher.path] + data)
-        XCTAssertEqual(trained.status, 0, trained.output + trained.errors)
         try crashTrials("distill", ["distill", "--student", "plane2", "--teacher", "plane2", "--teacher-weights",
-                                    teacher.appendingPathComponent("best.safetensors").path, "--loss", "kd", "--epochs", "2"] + data,
+                                    try trainedTeacher().path, "--loss", "kd", "--epochs", "2"] + data,
                         trials: Self.trials(default: 2))
     }
 
@@ -46,6 +43,65 @@ final class CrashConsistencyTests: XCTestCase {
                 XCTAssert(resumed.contains("0-plane4: finished run found"), "the finished teacher stage is reused:\n\(resumed)")
             }
             XCTAssert(FileManager.default.fileExists(atPath: teacherStage.path))
+        }
+    }
+
+    /// Self-distillation (BAKE: the batch's own knowledge ensemble as soft targets).
+    func testSelfDistillResumesAfterAKillAtAnyMoment() throws {
+        try crashTrials("selfdistill", ["selfdistill", "--model", "plane2", "--method", "bake", "--epochs", "2"] + data,
+                        trials: Self.trials(default: 2))
+    }
+
+    /// CRD: its heads (and their momentum), memory banks, Z and the sampler's position go into `last`.
+    func testDistillWithCRDResumesAfterAKillAtAnyMoment() throws {
+        let teacher = try trainedTeacher()
+        try crashTrials("distill-crd", ["distill", "--student", "plane2", "--teacher", "plane2", "--teacher-weights", teacher.path,
+                                        "--loss", "crd", "--crd-negatives", "32", "--crd-dim", "16", "--epochs", "2"] + data,
+                        trials: Self.trials(default: 2))
+    }
+
+    /// One-shot pruning: the masks are kept, the fine-tuning continues at its step.
+    func testPruneResumesAfterAKillAtAnyMoment() throws {
+        let teacher = try trainedTeacher()
+        try crashTrials("prune", ["prune", "--model", "plane2", "--weights", teacher.path, "--method", "magnitude", "--sparsity", "0.5",
+                                  "--epochs", "2"] + data, trials: Self.trials(default: 2), check: Self.samePruningReport)
+    }
+
+    /// Iterative pruning: finished rounds are kept, the current one continues at its step.
+    func testIterativePruneResumesAtTheRoundAfterAKillAtAnyMoment() throws {
+        let teacher = try trainedTeacher()
+        try crashTrials("prune-iterative", ["prune", "--model", "plane2", "--weights", teacher.path, "--method", "iterative",
+                                            "--rounds", "2", "--epochs", "1"] + data,
+                        trials: Self.trials(default: 2), countsSteps: false) { run, killedOutput, resumed in
+            Self.samePruningReport(run, killedOutput, resumed)
+            if killedOutput.contains("round 2/2") {
+                XCTAssert(resumed.contains("round-1: finished fine-tuning found, kept"), "the finished round is kept:\n\(resumed)")
+            }
+        }
+    }
+
+    /// A plane2 trained for one epoch on the data of these runs: its `best.safetensors`.
+    private func trainedTeacher() throws -> URL {
+        let teacher = folder().appendingPathComponent("teacher")
+        let trained = try RetortProcess.run(["train", "--model", "plane2", "--epochs", "1", "--out", teacher.path] + data)
+        XCTAssertEqual(trained.status, 0, trained.output + trained.errors)
+        return teacher.appendingPathComponent("best.safetensors")
+    }
+
+    /// `pruning.md` and `pruning.json` equal the straight run's (``crashTrials``' `straight` beside the
+    /// trial's folder), the folders' own paths aside.
+    private static func samePruningReport(_ run: URL, _ killedOutput: String, _ resumed: String) {
+        let reference = run.deletingLastPathComponent().appendingPathComponent("straight")
+        func text(_ name: String, in folder: URL) -> String? {
+            // The folder's path as written, and as JSON escapes it.
+            (try? String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8))?
+                .replacingOccurrences(of: folder.path, with: "DIR")
+                .replacingOccurrences(of: folder.path.replacingOccurrences(of: "/", with: "\\/"), with: "DIR")
+        }
+        for name in ["pruning.md", "pruning.json"] {
+            let mine = text(name, in: run), theirs = text(name, in: reference)
+            XCTAssertNotNil(mine, "\(name) is missing")
+            XCTAssertEqual(mine, theirs, "\(name) differs from the straight run's")
         }
     }
 
@@ -88,7 +144,7 @@ final class CrashConsistencyTests: XCTestCase {
         let firstStep = min(straight.markerSeconds ?? 0, duration)
         let startTrials = max(1, trials / 4)
         let expected = try RunFolderSnapshot(reference)
-        var random = KillMoments(seed: Self.seed ^ UInt64(name.utf8.reduce(0) { $0 &* 31 &+ Int($1) }))
+        var random = KillMoments(seed: Self.seed ^ name.utf8.reduce(UInt64(0)) { $0 &* 31 &+ UInt64($1) })
         var moments: [Moment: Int] = [:], lostSteps: [Int] = []
         for trial in 0..<trials {
             let every = [1, 3, nil][trial % 3]

@@ -96,4 +96,37 @@ final class PruneCommandTests: XCTestCase {
         XCTAssertEqual(mismatched.status, 1)
         XCTAssert(mismatched.errors.contains("misshaped"), mismatched.errors)
     }
+
+    /// Ctrl-C during the fine-tuning saves its `last` and names `retort prune --resume DIR`; that
+    /// command finishes the prune from there, with the PrUE masks and objective kept (not scored again),
+    /// and ends with the uninterrupted prune's teacher and report.
+    func testCtrlCNamesTheResumeCommandThatFinishesThePrune() throws {
+        let teacher = folder("teacher")
+        let trained = try RetortProcess.run(["train", "--model", "plane2", "--epochs", "1", "--out", teacher] + data)
+        XCTAssertEqual(trained.status, 0, trained.output + trained.errors)
+        let arguments = ["prune", "--model", "plane2", "--weights", teacher + "/best.safetensors", "--method", "prue", "--sparsity", "0.5",
+                         "--epochs", "2"] + data
+        let straight = folder("straight")
+        let uninterrupted = try RetortProcess.run(arguments + ["--out", straight])
+        XCTAssertEqual(uninterrupted.status, 0, uninterrupted.output + uninterrupted.errors)
+        let out = folder("stopped")
+        let stopped = try RetortProcess.runKilled(arguments + ["--out", out], after: 0, log: URL(fileURLWithPath: folder("log")),
+                                                  marker: "  step 1/", fromMarker: true, signal: SIGINT)
+        XCTAssert(stopped.killed, "the prune ended before Ctrl-C:\n\(stopped.output)")
+        XCTAssertNotEqual(stopped.status, 0, stopped.output)
+        XCTAssert(stopped.output.contains("continue with `retort prune --resume \(out)`"), stopped.output)
+        let resumed = try RetortProcess.run(["prune", "--resume", out])
+        XCTAssertEqual(resumed.status, 0, resumed.output + resumed.errors)
+        XCTAssert(resumed.output.contains("finetune: kept the masks of the previous run's pruning"), resumed.output)
+        XCTAssertFalse(resumed.output.contains("PrUE: class-mean"), "scored again:\n\(resumed.output)")
+        XCTAssert(resumed.output.contains("resuming at epoch"), resumed.output)
+        XCTAssertEqual(try report(out)["prue-objective"] as? Double, try report(straight)["prue-objective"] as? Double)
+        for name in ["best.safetensors", "best.masks.safetensors"] {
+            let mine = try SafeTensors(contentsOf: URL(fileURLWithPath: out + "/" + name))
+            let theirs = try SafeTensors(contentsOf: URL(fileURLWithPath: straight + "/" + name))
+            XCTAssertEqual(mine.names, theirs.names)
+            for key in mine.names { XCTAssertEqual(mine[key]?.floats(), theirs[key]?.floats(), "\(name): \(key)") }
+            XCTAssertEqual(mine.metadata, theirs.metadata, name)
+        }
+    }
 }

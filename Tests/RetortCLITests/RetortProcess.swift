@@ -52,9 +52,10 @@ enum RetortProcess {
 
     /// Runs the binary and sends it SIGKILL `delay` seconds after it starts, or after `marker` first
     /// appears in its output when `fromMarker` (unless it ended before): no signal handler, no
-    /// flush, as a crash or an out-of-memory kill. Output and errors go to `log`.
+    /// flush, as a crash or an out-of-memory kill (or `signal` instead: SIGINT is Ctrl-C). Output and
+    /// errors go to `log`.
     static func runKilled(_ arguments: [String], after delay: Double, log: URL, marker: String? = nil,
-                          fromMarker: Bool = false) throws -> KilledRun {
+                          fromMarker: Bool = false, signal: Int32 = SIGKILL) throws -> KilledRun {
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         defer { try? handle.close() }
@@ -76,7 +77,7 @@ enum RetortProcess {
             }
         }
         let killed = process.isRunning
-        if killed { kill(process.processIdentifier, SIGKILL) }
+        if killed { kill(process.processIdentifier, signal) }
         process.waitUntilExit()
         return KilledRun(killed: killed, status: process.terminationStatus, output: (try? String(contentsOf: log, encoding: .utf8)) ?? "",
                          markerSeconds: markerSeconds)

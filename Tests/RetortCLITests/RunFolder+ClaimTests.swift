@@ -71,11 +71,13 @@ final class RunFolderClaimTests: XCTestCase {
     func testRunFilesAreTheNamesARunWrites() {
         for name in ["best.safetensors", "last.optimizer.safetensors", "best.masks.safetensors", "epoch-12.safetensors",
                      "epoch-3.optimizer.safetensors", "plane2-a.best.safetensors", "resnet8.last.optimizer.safetensors", "modes.csv",
-                     ".metrics.jsonl.2F1C-77.tmp"] {
+                     ".metrics.jsonl.2F1C-77.tmp", "last.objective.safetensors", "last.objective.optimizer.safetensors",
+                     "pruned.masks.safetensors", ".pruned.masks.safetensors.2F1C-77.tmp"] {
             XCTAssert(RunFolder.isRunFile(name), name)
         }
         for name in ["teacher.safetensors", "test-logits.safetensors", "epoch-x.safetensors", "bestest.safetensors", "notes.md",
-                     ".teacher.safetensors.2F1C-77.tmp", "config.json.bak"] {
+                     ".teacher.safetensors.2F1C-77.tmp", "config.json.bak",
+                     "teacher.objective.safetensors"] {
             XCTAssertFalse(RunFolder.isRunFile(name), name)
         }
     }
@@ -141,7 +143,7 @@ final class RunFolderClaimTests: XCTestCase {
             XCTAssert(result.errors.contains("\(run.path) already holds a run (config.json, last.safetensors); nothing was written"),
                       "\(command[0]): \(result.errors)")
             XCTAssert(result.errors.contains("--force"), "\(command[0]): \(result.errors)")
-            let resumable = !["prune", "sweep-teachers"].contains(command[0])
+            let resumable = command[0] != "sweep-teachers"
             let offered = result.errors.contains("`retort \(command[0]) --resume \(run.path)`")
             XCTAssertEqual(offered, resumable, "\(command[0]): \(result.errors)")
             XCTAssertFalse(result.output.contains("device:"), "\(command[0]) refused before opening the device")

@@ -125,4 +125,31 @@ final class DataParallelTests: ContextTestCase {
         XCTAssertEqual(replicated.map(\.batch), [batch, batch])
         XCTAssertEqual(replicated.map(\.weight), [0.5, 0.5])
     }
+
+    /// An objective's parameters train with the model's: rank 0's state (and momentum) goes to every
+    /// rank at the start, their gradients are averaged with the model's, so every rank ends with the
+    /// same student and objective, bit for bit, though rank 1 began with another offset.
+    func testAnObjectivesStateStartsFromRankZeroAndItsGradientsAreAveraged() throws {
+        let device = context.device
+        let train = SyntheticSource(count: 64, batchSize: 32, classes: 4, side: 16, seed: 1)
+        let test = SyntheticSource(count: 32, batchSize: 32, classes: 4, side: 16, seed: 1)
+        let runs = [runDirectory(), runDirectory()]
+        let results = ThreadProcessGroup.run(ranks: 2) { group -> (model: [Float], objective: [String: [Float]]) in
+            let model = try Self.model(seed: 3, on: device)
+            let context = model.parameters()[0].context
+            let loss = try StatefulTestLoss(offset: group.rank == 0 ? 0.5 : -1, context: context)
+            let optimizer = try SGDOptimizer([ParameterGroup(model.parameters()), ParameterGroup(loss.parameters())],
+                                             options: .init(learningRate: 0.05, momentum: 0.9), context: context)
+            let trainer = Trainer(model: model, optimizer: optimizer, schedule: try ConstantSchedule(learningRate: 0.05), epochs: 2,
+                                  runDirectory: runs[group.rank])
+            trainer.objective = loss
+            trainer.dataParallel = DataParallel(group: group)
+            try trainer.fit(train: train, test: test)
+            return (try Self.values(of: model), try loss.values())
+        }
+        let zero = try results[0].get(), one = try results[1].get()
+        XCTAssertEqual(one.model, zero.model)
+        XCTAssertEqual(one.objective, zero.objective)
+        XCTAssertNotEqual(zero.objective["offset"], [0.5], "the offset trained")
+    }
 }

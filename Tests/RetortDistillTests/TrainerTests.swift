@@ -103,6 +103,52 @@ final class TrainerTests: ContextTestCase {
         XCTAssertEqual(resumedHistory.map(\.trainLoss), straightHistory.map(\.trainLoss))
     }
 
+    /// An objective with state (a trained parameter, a buffer, a step count) is saved with every
+    /// `last` and restored by `resume()`: stopped mid-epoch and resumed, the student and the objective
+    /// end as in the straight run, bit for bit.
+    func testAnObjectiveWithStateResumesBitForBit() throws {
+        func statefulTrainer(_ run: URL) throws -> (trainer: Trainer, loss: StatefulTestLoss) {
+            let model = try ModelZoo.make("plane2", inputChannels: 1, inputSize: 16, classes: 4, context: context, seed: 3)
+            let loss = try StatefulTestLoss(offset: 0.5, context: context)
+            let optimizer = try SGDOptimizer([ParameterGroup(model.parameters()), ParameterGroup(loss.parameters())],
+                                             options: .init(learningRate: 0.05, momentum: 0.9), context: context)
+            let trainer = Trainer(model: model, optimizer: optimizer, schedule: try ConstantSchedule(learningRate: 0.05), epochs: 2,
+                                  runDirectory: run)
+            trainer.objective = loss
+            return (trainer, loss)
+        }
+        let straight = try statefulTrainer(runDirectory())
+        try straight.trainer.fit(train: train, test: test)
+        let run = runDirectory()
+        let interrupted = try statefulTrainer(run)
+        var steps = 0
+        interrupted.trainer.onStep = { _ in steps += 1 }
+        interrupted.trainer.shouldStop = { steps == 4 }  // one step into epoch 2
+        try interrupted.trainer.fit(train: train, test: test)
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: run.path))
+        XCTAssert(files.isSuperset(of: ["last.objective.safetensors", "last.objective.optimizer.safetensors"]), "\(files)")
+
+        let resumed = try statefulTrainer(run)
+        let start = try resumed.trainer.resume()
+        XCTAssertEqual([start.epoch, start.step], [1, 1])
+        XCTAssertEqual(resumed.loss.steps.value, 4, "the step count came back")
+        try resumed.trainer.fit(train: train, test: test, from: start)
+        for (a, b) in zip(straight.trainer.model.namedParameters(), resumed.trainer.model.namedParameters()) {
+            XCTAssertEqual(try a.tensor.toArray(), try b.tensor.toArray(), "\(a.name)")
+        }
+        XCTAssertEqual(try resumed.loss.values(), try straight.loss.values())
+        XCTAssertEqual(resumed.loss.steps.value, 6)
+        XCTAssertEqual(try resumed.trainer.optimizer.state(parameterNames: resumed.loss.state!.parameterNamesByIdentity()).serialized(),
+                       try straight.trainer.optimizer.state(parameterNames: straight.loss.state!.parameterNamesByIdentity()).serialized(),
+                       "the objective's momentum came back")
+
+        // Without the objective's file, the run refuses to continue rather than continue from a fresh state.
+        try FileManager.default.removeItem(at: Trainer.objectiveURL(for: run.appendingPathComponent("last.safetensors")))
+        XCTAssertThrowsError(try statefulTrainer(run).trainer.resume()) {
+            XCTAssert("\($0)".contains("last.objective.safetensors is missing") && "\($0)".contains("stateful-test"), "\($0)")
+        }
+    }
+
     /// A student distilled from a trained teacher (KD: 0.1·CE + 0.9·T²·KL) learns the task (more slowly
     /// than with plain cross-entropy on this tiny task: 8 epochs of 3 steps).
     func testDistillationFromATrainedTeacher() throws {

@@ -57,6 +57,13 @@ public struct ContrastSampler: Sendable {
         marks = [UInt32](repeating: 0, count: labels.count)
     }
 
+    /// Where the draws are in their seeded stream: a sampler set to a saved position draws what the
+    /// one that saved it would have drawn next (how a resumed CRD run draws the same negatives).
+    public var position: UInt64 {
+        get { generator.state }
+        set { generator = SplitMix64(seed: newValue) }
+    }
+
     /// The largest `K` that `labels` allow: `N` minus the size of the largest class.
     public static func maximumNegatives(labels: [Int]) -> Int {
         var size: [Int: Int] = [:]

@@ -22,9 +22,11 @@ import RetortNN
 /// `M[i] ← normalize(m_M · M[i] + (1 − m_M) · v[i])` with the embeddings of that step (momentum 0.5).
 ///
 /// Reference weights: `L = CE + 0.8 · L_CRD` (``defaultWeight``), or `CE + KD + 0.8 · L_CRD` for CRD+KD.
-/// The heads' parameters are returned by ``parameters()`` and must join the optimizer. Scores, their
-/// backward, the NCE loss and the memory update are device kernels that read bank rows in place;
-/// only the contrast indices are drawn on the host.
+/// The heads' parameters (``parameters()``: the student's weight and bias, then the teacher's) must join
+/// the optimizer; the heads, both memories, `Z` (and whether it is fixed yet) and the sampler's position
+/// are its ``state``, saved with the student's checkpoint so a resumed run draws the same negatives
+/// against the same memories. Scores, their backward, the NCE loss and the memory update are device
+/// kernels that read bank rows in place; only the contrast indices are drawn on the host.
 ///
 /// Deviations: `K` is clamped to `N −` the largest class size (RepDistiller draws with replacement
 /// instead when a class has too few negatives; identical for CIFAR-100 and ImageNet), and the
@@ -61,7 +63,12 @@ public final class ContrastiveRepresentation: DistillationLoss {
     public let teacherMemory: Tensor
 
     private var sampler: ContrastSampler
-    private var normalizers: (student: Tensor, teacher: Tensor)?
+    /// `Z_s` and `Z_t`, `[1]` each; meaningful once ``normalizersFixed`` is 1.
+    private let normalizers: (student: Tensor, teacher: Tensor)
+    /// 1 once the first step has fixed `Z`, else 0.
+    private let normalizersFixed = IntegerBuffer(0)
+    /// The sampler's position (``ContrastSampler/position``, its bits), kept here between draws.
+    private let samplerPosition: IntegerBuffer
     /// The embeddings of the last ``loss(_:)``, which ``update(after:)`` writes into the memories.
     private var pending: (indices: [Int], student: Tensor, teacher: Tensor)?
 
@@ -89,6 +96,8 @@ public final class ContrastiveRepresentation: DistillationLoss {
         teacherMemory = try Tensor(generator.floats(labels.count * dimension, in: -bound...bound), shape: [labels.count, dimension],
                                    context: context)
         sampler = try ContrastSampler(labels: labels, negatives: negatives, seed: generator.next())
+        samplerPosition = IntegerBuffer(Int64(bitPattern: sampler.position))
+        normalizers = (try Tensor.zeros(shape: [1], context: context), try Tensor.zeros(shape: [1], context: context))
         self.dimension = dimension
         self.temperature = temperature
         self.momentum = momentum
@@ -100,12 +109,21 @@ public final class ContrastiveRepresentation: DistillationLoss {
     /// `K` after clamping to what the labels allow.
     public var negatives: Int { sampler.negatives }
 
-    public func parameters() -> [Tensor] {
-        [studentEmbedding.weight, studentEmbedding.bias, teacherEmbedding.weight, teacherEmbedding.bias].compactMap { $0 }
+    /// `student_head`, `teacher_head` (the embeddings), `student_memory`, `teacher_memory`,
+    /// `student_normalizer`, `teacher_normalizer`, `normalizers_fixed` (0 before the first step) and
+    /// `sampler_position`.
+    public var state: (any Module)? {
+        LossState(name, [.child("student_head", studentEmbedding), .child("teacher_head", teacherEmbedding),
+                         .buffer("student_memory", studentMemory), .buffer("teacher_memory", teacherMemory),
+                         .buffer("student_normalizer", normalizers.student), .buffer("teacher_normalizer", normalizers.teacher),
+                         .integerBuffer("normalizers_fixed", normalizersFixed), .integerBuffer("sampler_position", samplerPosition)])
     }
 
     public func loss(_ step: DistillationStep) throws -> Tensor {
-        try loss(step, contrast: sampler.draw(for: step.indices))
+        sampler.position = UInt64(bitPattern: samplerPosition.value)
+        let contrast = try sampler.draw(for: step.indices)
+        samplerPosition.value = Int64(bitPattern: sampler.position)
+        return try loss(step, contrast: contrast)
     }
 
     /// The loss with given contrast indices, row-major `[B, J]`: each row the sample's own dataset
@@ -127,10 +145,14 @@ public final class ContrastiveRepresentation: DistillationLoss {
         let teacherAnchor = try teacherEmbedding(teacherFeature).normalizedRows()  // v_t: [B, dim]
         let studentScores = try studentAnchor.dotProducts(withRowsOf: teacherMemory, at: indices)  // M_t · v_s: [B, J]
         let teacherScores = try teacherAnchor.dotProducts(withRowsOf: studentMemory, at: indices)  // M_s · v_t: [B, J]
-        let normalizers = try self.normalizers ?? context.noGrad {
-            (student: try normalizer(studentScores), teacher: try normalizer(teacherScores))
+        if normalizersFixed.value == 0 {
+            // Fixed at the first step, as buffers (one read of the device, once per run).
+            try context.noGrad {
+                try normalizers.student.assign([try normalizer(studentScores).item()])
+                try normalizers.teacher.assign([try normalizer(teacherScores).item()])
+            }
+            normalizersFixed.value = 1
         }
-        self.normalizers = normalizers
         pending = (step.indices, studentAnchor.detached(), teacherAnchor.detached())
         return try studentScores.nceLoss(normalizer: normalizers.student, temperature: temperature, datasetSize: datasetSize,
                                          epsilon: Self.epsilon)
@@ -152,7 +174,7 @@ public final class ContrastiveRepresentation: DistillationLoss {
 
     /// `(Z_s, Z_t)` once the first step has fixed them, else nil. Reads the device.
     public func normalizerValues() throws -> (student: Float, teacher: Float)? {
-        guard let normalizers else { return nil }
+        guard normalizersFixed.value != 0 else { return nil }
         return (try normalizers.student.item(), try normalizers.teacher.item())
     }
 

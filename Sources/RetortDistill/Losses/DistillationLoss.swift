@@ -55,12 +55,16 @@ public protocol DistillationLoss {
     var teacherCount: ClosedRange<Int> { get }
     /// The loss of one step, a `[1]` tensor recorded on the tape.
     func loss(_ step: DistillationStep) throws -> Tensor
-    /// Parameters the term trains itself (CRD's embedding heads); they join the optimizer.
+    /// Parameters the term trains itself (CRD's embedding heads); they join the optimizer. By
+    /// default the parameters of its ``state``.
     func parameters() -> [Tensor]
     /// The term's own state as a module: the parameters it trains (CRD's heads, CA-MKD's
     /// embeddings), buffers (memory banks, normalizers) and integer buffers (a sampler's position).
-    /// Its state dict is saved beside the student's checkpoint and restored on resume, so a resumed
-    /// run continues as the uninterrupted one; nil for a stateless term.
+    /// ``Trainer`` saves its state dict beside every `last` checkpoint (`last.objective.safetensors`,
+    /// with the optimizer state of its parameters in `last.objective.optimizer.safetensors`) in the
+    /// same atomic write, and restores it on resume, so a resumed run continues as the uninterrupted
+    /// one; data-parallel, rank 0's goes to every rank at the start. Nil for a stateless term. The
+    /// module must hold the same tensors on every call (a term's parameters are also ``parameters()``).
     var state: (any Module)? { get }
     /// Called after the optimizer step, outside the tape (CRD updates its memory banks here).
     func update(after step: DistillationStep) throws
@@ -73,7 +77,7 @@ public protocol DistillationLoss {
 extension DistillationLoss {
     public var teacherCount: ClosedRange<Int> { 1...1 }
     public var batchCoupledTerm: String? { nil }
-    public func parameters() -> [Tensor] { [] }
+    public func parameters() -> [Tensor] { state?.parameters() ?? [] }
     public var state: (any Module)? { nil }
     public func update(after step: DistillationStep) throws {}
 }
@@ -108,6 +112,12 @@ public struct WeightedLoss: DistillationLoss {
     }
 
     public func parameters() -> [Tensor] { terms.flatMap { $0.loss.parameters() } }
+
+    /// The terms' states as children named by the term's index (`0`, `1`, …); nil when no term has state.
+    public var state: (any Module)? {
+        let children = terms.enumerated().compactMap { index, term in term.loss.state.map { ModuleEntry.child("\(index)", $0) } }
+        return children.isEmpty ? nil : LossState(name, children)
+    }
 
     public func update(after step: DistillationStep) throws {
         for term in terms { try term.loss.update(after: step) }

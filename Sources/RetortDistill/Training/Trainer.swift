@@ -18,7 +18,8 @@ public final class Trainer {
     /// convolution pass per pair.
     public var teachers: [any Classifier] = []
     /// The training objective; by default cross-entropy with `labelSmoothing`. Parameters it owns
-    /// (CRD's heads) must be in `optimizer` too.
+    /// (CRD's heads) must be in `optimizer` too. Its ``DistillationLoss/state`` is saved with every
+    /// `last` checkpoint (``objectiveURL(for:)``) and restored by ``resume()``.
     public var objective: any DistillationLoss
     /// Mixes each training batch (MIX-KD) before the student and teachers see it; the objective
     /// then reads soft targets from ``DistillationStep/targets``.
@@ -82,6 +83,12 @@ public final class Trainer {
         runDirectory.appendingPathComponent("epoch-\(epoch).safetensors")
     }
 
+    /// Where the objective's state goes beside a checkpoint: `last.safetensors` →
+    /// `last.objective.safetensors` (its optimizer state in `last.objective.optimizer.safetensors`).
+    public static func objectiveURL(for checkpoint: URL) -> URL {
+        checkpoint.deletingPathExtension().appendingPathExtension("objective").appendingPathExtension("safetensors")
+    }
+
     var lastURL: URL { runDirectory.appendingPathComponent("last.safetensors") }
     var bestURL: URL { runDirectory.appendingPathComponent("best.safetensors") }
     var metricsURL: URL { runDirectory.appendingPathComponent("metrics.jsonl") }
@@ -124,6 +131,7 @@ public final class Trainer {
         guard let point = ResumePoint(runState: state) else {
             throw TrainingError.invalidRunDirectory("\(lastURL.path) does not record its epoch and step")
         }
+        try resumeObjective(savedWith: state)
         let lines = (try? String(contentsOf: metricsURL, encoding: .utf8))?.split(separator: "\n") ?? []
         history = try lines.prefix(point.epoch).map { try JSONDecoder().decode(EpochMetrics.self, from: Data($0.utf8)) }
         return point
@@ -145,6 +153,9 @@ public final class Trainer {
         if let dataParallel {
             let state = try dataParallel.broadcast(model: model, optimizer: optimizer, runState: start.runState)
             start = ResumePoint(runState: state) ?? start
+            if let objectiveState = objective.state {
+                try dataParallel.broadcast(model: objectiveState, optimizer: optimizer, runState: [:])
+            }
         }
         for teacher in teachers {
             try teacher.freeze()
@@ -206,8 +217,7 @@ public final class Trainer {
             try writeSummary()
             // Last, the metrics and `last` as one: the epoch is done once they are (a crash before
             // repeats it, rewriting the files above the same way); never a missing or repeated line.
-            try Checkpoint.save([Checkpoint.Entry(model: model, optimizer: optimizer, runState: runState(next), url: lastURL)],
-                                with: [(try JSONLines.data(history), metricsURL)])
+            try Checkpoint.save(lastEntries(next), with: [(try JSONLines.data(history), metricsURL)])
         }
         return history
     }
@@ -277,8 +287,38 @@ public final class Trainer {
         }.count
     }
 
+    /// `best` is the student alone; `last` also holds the objective's state.
     private func save(_ point: ResumePoint, to url: URL) throws {
-        try Checkpoint.save(model: model, optimizer: optimizer, runState: runState(point), to: url)
+        guard url == lastURL else { return try Checkpoint.save(model: model, optimizer: optimizer, runState: runState(point), to: url) }
+        try Checkpoint.save(lastEntries(point))
+    }
+
+    /// `last`: the student with its optimizer state and, for an objective with state, that state with
+    /// the optimizer state of its parameters, all with the same run state (written as one).
+    private func lastEntries(_ point: ResumePoint) -> [Checkpoint.Entry] {
+        var entries = [Checkpoint.Entry(model: model, optimizer: optimizer, runState: runState(point), url: lastURL)]
+        if let state = objective.state {
+            entries.append(Checkpoint.Entry(model: state, optimizer: optimizer, runState: runState(point),
+                                            url: Self.objectiveURL(for: lastURL)))
+        }
+        return entries
+    }
+
+    /// Restores the objective's state saved with `last` (strictly: every name and shape, finite
+    /// values, the same run state as `last`).
+    private func resumeObjective(savedWith runState: [String: String]) throws {
+        guard let state = objective.state else { return }
+        let url = Self.objectiveURL(for: lastURL)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw TrainingError.invalidRunDirectory("\(url.path) is missing: \(lastURL.lastPathComponent) was saved without the state of "
+                                                    + "\(objective.name) (its heads, memories, …), so the run cannot continue as it was; "
+                                                    + "start it over with --force")
+        }
+        let saved = try Checkpoint.load(into: state, optimizer: optimizer, from: url)
+        guard saved == runState else {
+            throw TrainingError.invalidRunDirectory("\(url.path) was saved at another step than \(lastURL.path) (\(saved) against "
+                                                    + "\(runState)); the run folder was changed by hand; start it over with --force")
+        }
     }
 
     /// A checkpoint's metadata: `point`'s run state and ``checkpointMetadata``.

@@ -202,6 +202,42 @@ final class ContrastiveRepresentationTests: ContextTestCase {
         XCTAssertGreaterThan(abs(fresh.loss - expected2.loss), 1e-3)
     }
 
+    /// Everything CRD carries from step to step is in its `state`: a CRD built from another seed and
+    /// given the state dict of one that ran k steps (k = 0: Z not fixed yet) computes the next steps
+    /// of the straight one bit for bit, negatives included, and ends with the same state.
+    func testStateCarriesEverythingTheNextStepsRead() throws {
+        let batches = [[3, 7, 12, 18], [0, 7, 9, 19, 2], [5, 6, 1]]
+        let steps = try batches.map {
+            try step(student: random.floats($0.count * 6), studentWidth: 6, teacher: random.floats($0.count * 3), teacherWidth: 3,
+                     indices: $0)
+        }
+        func run(_ crd: ContrastiveRepresentation, _ steps: ArraySlice<DistillationStep>) throws -> [Float] {
+            try steps.map { step in
+                let value = try crd.loss(step).item()
+                try crd.update(after: step)
+                return value
+            }
+        }
+        func values(_ crd: ContrastiveRepresentation) throws -> [String: [Float]] {
+            let dict = try XCTUnwrap(crd.state).stateDict()
+            return Dictionary(uniqueKeysWithValues: dict.names.map { ($0, dict[$0]!.floats()) })
+        }
+        let straight = try tinyLoss(seed: 21)
+        let expected = try run(straight, steps[...])
+        XCTAssertEqual(try XCTUnwrap(straight.state).stateDict().names,
+                       ["normalizers_fixed", "sampler_position", "student_head.bias", "student_head.weight", "student_memory",
+                        "student_normalizer", "teacher_head.bias", "teacher_head.weight", "teacher_memory", "teacher_normalizer"])
+        for done in 0..<steps.count {
+            let before = try tinyLoss(seed: 21)
+            _ = try run(before, steps.prefix(done))
+            let saved = try SafeTensors(data: XCTUnwrap(before.state).stateDict().serialized(), source: "crd state")
+            let resumed = try tinyLoss(seed: 40)
+            try XCTUnwrap(resumed.state).load(stateDict: saved, source: "crd state")
+            XCTAssertEqual(try run(resumed, steps[done...]), Array(expected[done...]), "resumed after \(done) steps")
+            XCTAssertEqual(try values(resumed), try values(straight), "resumed after \(done) steps")
+        }
+    }
+
     func testDrawnIndicesGiveTheReferenceLoss() throws {
         // The default entry point draws its own negatives; the value must agree with some valid draw:
         // with K = 15 (all candidates) the draw is the same set for every seed.
