@@ -105,11 +105,33 @@ public struct WeightedLoss: DistillationLoss {
 
     public func parameters() -> [Tensor] { terms.flatMap { $0.loss.parameters() } }
 
+    /// The state of the one term that has some; with several, a module holding them as children
+    /// named by the terms' positions ("1", "2", …); nil when no term has state.
+    public var state: (any Module)? {
+        let states = terms.enumerated().compactMap { index, term in term.loss.state.map { (name: "\(index)", module: $0) } }
+        guard states.count > 1 else { return states.first?.module }
+        return TermStates(states)
+    }
+
     public func update(after step: DistillationStep) throws {
         for term in terms { try term.loss.update(after: step) }
     }
 
     public var batchCoupledTerm: String? { terms.lazy.compactMap(\.loss.batchCoupledTerm).first }
+}
+
+/// The states of several terms of a ``WeightedLoss``, as children named by the terms' positions.
+private final class TermStates: Module {
+    let states: [(name: String, module: any Module)]
+    var isTraining = true
+
+    init(_ states: [(name: String, module: any Module)]) { self.states = states }
+
+    var entries: [ModuleEntry] { states.map { .child($0.name, $0.module) } }
+
+    func callAsFunction(_ input: Tensor) throws -> Tensor {
+        throw DistillationError.invalidConfiguration("a weighted loss's term states are state only; they do not run")
+    }
 }
 
 /// Why a distillation objective cannot run.
