@@ -33,7 +33,8 @@ final class DistillCommandCAMKDTests: XCTestCase {
         }
         func distill(_ options: [String]) throws -> (run: String, output: String) {
             let run = folder("student")
-            let result = try RetortProcess.run(["distill", "--student", "plane2", "--loss", "camkd", "--out", run] + teachers + common + options)
+            let result = try RetortProcess.run(["distill", "--student", "plane2", "--loss", "camkd", "--out", run]
+                                               + teachers + common + options)
             XCTAssertEqual(result.status, 0, result.output + result.errors)
             return (run, result.output)
         }

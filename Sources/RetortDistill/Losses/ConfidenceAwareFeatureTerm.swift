@@ -21,6 +21,8 @@ import RetortNN
 ///
 /// The embeddings are this term's ``parameters()`` (they join the optimizer) and its ``state``, named
 /// as the reference's `CalWeight` (`embed0.transfer.0.weight`, `embed0.transfer.1.running_var`, …).
+/// Their batch norms use the batch's statistics, so the term couples the samples of a batch
+/// (``batchCoupledTerm``; `--camkd-inter-weight 0` leaves a per-sample objective).
 ///
 /// Where this differs from the reference, and why:
 /// - One teacher: `w' = 1`. The reference divides `0` by `K − 1 = 0` (NaN); one teacher is meant to
@@ -58,7 +60,8 @@ public final class ConfidenceAwareFeatureTerm: DistillationLoss {
                 seed: UInt64 = 0, context: Context) throws {
         guard !teachers.isEmpty else { throw DistillationError.missingTeacher(loss: "camkd-inter") }
         guard teacherShapes.count == teachers.count else {
-            throw DistillationError.invalidConfiguration("camkd-inter: \(teachers.count) teachers but \(teacherShapes.count) feature shapes")
+            throw DistillationError.invalidConfiguration(
+                "camkd-inter: \(teachers.count) teachers but \(teacherShapes.count) feature shapes")
         }
         for shape in [studentShape] + teacherShapes where shape.count != 3 || shape.contains(where: { $0 <= 0 }) {
             throw DistillationError.invalidConfiguration(
@@ -79,6 +82,9 @@ public final class ConfidenceAwareFeatureTerm: DistillationLoss {
     }
 
     public var name: String { "camkd-inter" }
+    /// Couples the batch (the embeddings' batch norms normalize with its statistics): refused under
+    /// several data-parallel ranks and ghost batches.
+    public var batchCoupledTerm: String? { name }
     public var teacherCount: ClosedRange<Int> { teachers.count...teachers.count }
     public func parameters() -> [Tensor] { embeddings.parameters() }
     public var state: (any Module)? { embeddings }
@@ -86,7 +92,8 @@ public final class ConfidenceAwareFeatureTerm: DistillationLoss {
     public func loss(_ step: DistillationStep) throws -> Tensor {
         let context = step.context, batch = step.batchSize
         guard step.teachers.count == teachers.count else {
-            throw DistillationError.invalidConfiguration("camkd-inter was built for \(teachers.count) teachers; the step has \(step.teachers.count)")
+            throw DistillationError.invalidConfiguration(
+                "camkd-inter was built for \(teachers.count) teachers; the step has \(step.teachers.count)")
         }
         guard step.epoch >= firstEpoch else { return try Tensor.zeros(shape: [1], context: context) }
         let feature = try map(step.student, expected: studentShape, role: "the student", batch: batch)
@@ -104,8 +111,9 @@ public final class ConfidenceAwareFeatureTerm: DistillationLoss {
 
     private func map(_ taps: FeatureTaps, expected: [Int], role: String, batch: Int) throws -> Tensor {
         guard let map = taps.stages.last, map.shape == [batch] + expected else {
+            let actual = taps.stages.last.map { "\($0.shape)" } ?? "missing"
             throw DistillationError.invalidConfiguration(
-                "camkd-inter: \(role)'s last stage map is \(taps.stages.last.map { "\($0.shape)" } ?? "missing"), expected \([batch] + expected)")
+                "camkd-inter: \(role)'s last stage map is \(actual), expected \([batch] + expected)")
         }
         return map
     }

@@ -95,8 +95,9 @@ extension ConfidenceAwareMultiTeacher: RegisteredMethod {
                           help: "first epoch (from 0) in which L_inter counts; the reference skips its first")],
         acceptsSeveralTeachers: true
     ) { setup, options in
-        var terms: [(weight: Float, loss: any DistillationLoss)] = [(options.crossEntropyWeight, setup.crossEntropy),
-                                                                     (options.lossWeight, ConfidenceAwareMultiTeacher(temperature: options.temperature))]
+        var terms: [(weight: Float, loss: any DistillationLoss)] = [
+            (options.crossEntropyWeight, setup.crossEntropy),
+            (options.lossWeight, ConfidenceAwareMultiTeacher(temperature: options.temperature))]
         let interWeight = options.float("camkd-inter-weight")
         if interWeight != 0 {
             terms.append((interWeight, try ConfidenceAwareFeatureTerm(

@@ -14,7 +14,8 @@ public struct FeatureMapResize {
 
     public init(from source: (height: Int, width: Int), to target: (height: Int, width: Int), context: Context) throws {
         guard source.height > 0, source.width > 0, target.height > 0, target.width > 0 else {
-            throw DistillationError.invalidConfiguration("cannot resize a \(source.height)×\(source.width) map to \(target.height)×\(target.width)")
+            throw DistillationError.invalidConfiguration(
+                "cannot resize a \(source.height)×\(source.width) map to \(target.height)×\(target.width)")
         }
         self.source = source
         self.target = target
@@ -62,7 +63,8 @@ public struct FeatureMapResize {
     /// The resized maps `[N, C, H', W']`.
     public func callAsFunction(_ maps: Tensor) throws -> Tensor {
         guard maps.shape.count == 4, maps.shape[2] == source.height, maps.shape[3] == source.width else {
-            throw DistillationError.invalidConfiguration("resize: got maps \(maps.shape), built for [N, C, \(source.height), \(source.width)]")
+            throw DistillationError.invalidConfiguration(
+                "resize: got maps \(maps.shape), built for [N, C, \(source.height), \(source.width)]")
         }
         guard let matrix else { return maps }
         let (batch, channels) = (maps.shape[0], maps.shape[1])

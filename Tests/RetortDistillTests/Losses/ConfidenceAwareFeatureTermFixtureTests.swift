@@ -26,7 +26,8 @@ final class ConfidenceAwareFeatureTermFixtureTests: ContextTestCase {
             try XCTUnwrap(teacher.fc.bias).assign(values("head\(k).bias"))
             return teacher
         }
-        let term = try ConfidenceAwareFeatureTerm(teachers: teachers, studentShape: Array(studentShape.dropFirst()), teacherShapes: teacherShapes,
+        let term = try ConfidenceAwareFeatureTerm(teachers: teachers, studentShape: Array(studentShape.dropFirst()),
+                                                  teacherShapes: teacherShapes,
                                                   firstEpoch: 0, context: context)
         let named = term.embeddings.namedParameters()
         for (name, tensor) in named { try tensor.assign(values(name)) }

@@ -48,7 +48,9 @@ final class ConfidenceAwareFeatureTermTests: ContextTestCase {
 
     private func problem(teachers count: Int, seed: UInt64) throws -> Problem {
         let shapes = Array(allTeacherShapes.prefix(count))
-        let teachers = try shapes.enumerated().map { try PoolingHeadTeacher(channels: $1[0], classes: classes, seed: seed + UInt64($0), context: context) }
+        let teachers = try shapes.enumerated().map {
+            try PoolingHeadTeacher(channels: $1[0], classes: classes, seed: seed + UInt64($0), context: context)
+        }
         let term = try ConfidenceAwareFeatureTerm(teachers: teachers, studentShape: studentShape, teacherShapes: shapes, firstEpoch: 0,
                                                   seed: seed, context: context)
         var generator = SplitMix64(seed: seed &+ 100)
@@ -78,7 +80,8 @@ final class ConfidenceAwareFeatureTermTests: ContextTestCase {
         try zip(problem.term.embeddings.embeddings, problem.teachers).map { embedding, teacher in
             let values = try embedding.parameters().map { try $0.toArray().map(Double.init) }
             return Parameters(conv: values[0], convBias: values[1], gamma: values[2], beta: values[3],
-                              fc: try teacher.fc.weight.toArray().map(Double.init), fcBias: try XCTUnwrap(teacher.fc.bias).toArray().map(Double.init))
+                              fc: try teacher.fc.weight.toArray().map(Double.init),
+                              fcBias: try XCTUnwrap(teacher.fc.bias).toArray().map(Double.init))
         }
     }
 
@@ -113,7 +116,9 @@ final class ConfidenceAwareFeatureTermTests: ContextTestCase {
                     for y in 0..<ht {
                         for x in 0..<wt {
                             var total = 0.0
-                            for i in 0..<hs { for j in 0..<ws { total += rows[y][i] * columns[x][j] * student[((b * cs + c) * hs + i) * ws + j] } }
+                            for i in 0..<hs {
+                                for j in 0..<ws { total += rows[y][i] * columns[x][j] * student[((b * cs + c) * hs + i) * ws + j] }
+                            }
                             resized[(c * ht + y) * wt + x] = total
                         }
                     }
@@ -224,7 +229,8 @@ final class ConfidenceAwareFeatureTermTests: ContextTestCase {
     func testTheTermCountsFromItsFirstEpoch() throws {
         let problem = try problem(teachers: 2, seed: 5)
         let shapes = problem.term.teacherShapes
-        let late = try ConfidenceAwareFeatureTerm(teachers: problem.teachers, studentShape: studentShape, teacherShapes: shapes, context: context)
+        let late = try ConfidenceAwareFeatureTerm(teachers: problem.teachers, studentShape: studentShape, teacherShapes: shapes,
+                                                  context: context)
         XCTAssertEqual(late.firstEpoch, 1)
         let student = try tensor(problem.student, [batch] + studentShape, requiresGrad: true)
         XCTAssertEqual(try late.loss(step(problem, student: student, epoch: 0)).item(), 0)
@@ -245,6 +251,7 @@ final class ConfidenceAwareFeatureTermTests: ContextTestCase {
         let objective = WeightedLoss([(1, CrossEntropyLoss()), (50, problem.term)])
         XCTAssertEqual(objective.parameters().count, 8)
         XCTAssert(objective.state === problem.term.embeddings)
+        XCTAssertEqual(objective.batchCoupledTerm, "camkd-inter", "batch-norm statistics couple the batch")
     }
 
     func testMismatchedFeatureMapsAreClearErrors() throws {
@@ -253,8 +260,8 @@ final class ConfidenceAwareFeatureTermTests: ContextTestCase {
         XCTAssertThrowsError(try problem.term.loss(step(problem, student: wrong))) { error in
             XCTAssert("\(error)".contains("the student's last stage map is [4, 3, 5, 5], expected [4, 3, 4, 4]"), "\(error)")
         }
-        XCTAssertThrowsError(try ConfidenceAwareFeatureTerm(teachers: problem.teachers, studentShape: [8], teacherShapes: [[5, 3, 3], [2, 6, 6]],
-                                                            context: context)) { error in
+        XCTAssertThrowsError(try ConfidenceAwareFeatureTerm(teachers: problem.teachers, studentShape: [8],
+                                                            teacherShapes: [[5, 3, 3], [2, 6, 6]], context: context)) { error in
             XCTAssert("\(error)".contains("--camkd-inter-weight 0"), "\(error)")
         }
     }
