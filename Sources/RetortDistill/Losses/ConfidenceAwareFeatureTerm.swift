@@ -34,6 +34,11 @@ import RetortNN
 /// - Before ``firstEpoch`` the term is zero and runs nothing. The reference leaves `L_inter` out of its
 ///   first epoch (`if epoch == 1`) but still runs the embeddings then, moving their batch-norm running
 ///   statistics, which nothing reads.
+/// - Which map a WRN taps: ours is block3's output, as RepDistiller's `f3` (the zoo's tap for every
+///   feature method), and its head starts with `bn1` + ReLU; CA-MKD's own `wrn.py` taps after `bn1` +
+///   ReLU, so a WRN teacher's target map differs from the reference's by that batch norm and ReLU.
+/// - Batches smaller than the batch size are trained (the reference's loop skips them; that is the
+///   trainer's choice for every method, not this term's).
 public final class ConfidenceAwareFeatureTerm: DistillationLoss {
     /// The reference's `-b 50`: this term's weight next to cross-entropy.
     public static let defaultWeight: Float = 50
