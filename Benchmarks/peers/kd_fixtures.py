@@ -20,6 +20,19 @@ Cases (reference code in parentheses):
   dist_t1      DIST, beta 1, gamma 1, tau 1                       (image_classification_sota dist_kd.py)
   dist_t4      DIST, beta 1, gamma 1, tau 4
 
+It also writes CA-MKD's feature term (`--distill inter`) to a second file, `camkd_inter.safetensors`
+beside the first (read by `ConfidenceAwareFeatureTermFixtureTests.swift`): a student map [4, 3, 4, 4],
+three teachers' maps [4, 5, 3, 3], [4, 2, 6, 6], [4, 4, 2, 2] and their heads (global average pooling
++ fc, as a ResNet's `distill_seq()[-1]`), one `Embed` per teacher (conv1x1 with bias - BatchNorm2d in
+training mode - ReLU, CA models/util.py) with random weights, the labels, and
+
+  camkd_inter.value                  [1]   L_inter (CA distiller_zoo/CAMKD.py)
+  camkd_inter.grad                   the gradient with respect to the student map
+  embed<k>.transfer.<0|1>.<weight|bias>.grad   the gradients with respect to each embedding's parameters
+
+written as CA's CalWeight.forward does, except that each teacher's resize starts from the student's own
+map (CalWeight reassigns feat_s in its loop; Retort documents this difference).
+
 usage: python kd_fixtures.py [OUTPUT_FILE]
        (default: Tests/RetortDistillTests/Fixtures/kd_losses.safetensors next to this repository)
 """
@@ -103,6 +116,70 @@ CASES = {
 }
 
 
+CAMKD_BATCH, CAMKD_CLASSES, CAMKD_SEED = 4, 5, 20261207
+CAMKD_STUDENT = (3, 4, 4)
+CAMKD_TEACHERS = [(5, 3, 3), (2, 6, 6), (4, 2, 2)]
+
+
+def camkd_resize(feat_s, t_h, t_w):
+    """CalWeight's resize: adaptive average pooling when the student's map is at least as tall, else bilinear."""
+    if feat_s.shape[2] >= t_h:
+        return F.adaptive_avg_pool2d(feat_s, (t_h, t_w))
+    return F.interpolate(feat_s, size=(t_h, t_w), mode="bilinear")
+
+
+def camkd_inter(feat_s, embeds, heads, feat_t_list, target):
+    """CalWeight.forward, then CAMKD.forward: confidence weights from the teachers' heads on the embedded maps."""
+    trans_feat_s_list, output_feat_t_list = [], []
+    for embed, head, mid_feat_t in zip(embeds, heads, feat_t_list):
+        trans_feat_s = embed(camkd_resize(feat_s, mid_feat_t.shape[2], mid_feat_t.shape[3]))
+        trans_feat_s_list.append(trans_feat_s)
+        output_feat_t_list.append(head(trans_feat_s))
+    bsz, num_teacher = target.shape[0], len(trans_feat_s_list)
+    loss_t = torch.stack([F.cross_entropy(logit_t, target, reduction="none") for logit_t in output_feat_t_list], dim=0)
+    weight = (1.0 - F.softmax(loss_t, dim=0)) / (num_teacher - 1)
+    loss_st = torch.stack([F.mse_loss(s, t, reduction="none").reshape(bsz, -1).mean(-1)
+                           for s, t in zip(trans_feat_s_list, feat_t_list)], dim=0)
+    return torch.mul(weight, loss_st).sum() / (1.0 * bsz * num_teacher)
+
+
+def camkd_fixtures():
+    generator = torch.Generator().manual_seed(CAMKD_SEED)
+    feat_s = torch.randn(CAMKD_BATCH, *CAMKD_STUDENT, generator=generator).requires_grad_(True)
+    fixtures, embeds, heads, feat_t_list = {}, [], [], []
+    for k, (channels, height, width) in enumerate(CAMKD_TEACHERS):
+        feat_t = torch.rand(CAMKD_BATCH, channels, height, width, generator=generator)
+        embed = torch.nn.Sequential(torch.nn.Conv2d(CAMKD_STUDENT[0], channels, kernel_size=1), torch.nn.BatchNorm2d(channels),
+                                    torch.nn.ReLU())
+        fc = torch.nn.Linear(channels, CAMKD_CLASSES)
+        with torch.no_grad():
+            for tensor in [embed[0].weight, embed[0].bias, embed[1].bias, fc.weight, fc.bias]:
+                tensor.copy_(0.5 * torch.randn(tensor.shape, generator=generator))
+            embed[1].weight.copy_(1 + 0.3 * torch.randn(channels, generator=generator))
+        for parameter in fc.parameters():
+            parameter.requires_grad_(False)   # the frozen teacher's head
+        embed.train()
+        embeds.append(embed)
+        heads.append(lambda x, fc=fc: fc(F.adaptive_avg_pool2d(x, 1).flatten(1)))
+        feat_t_list.append(feat_t)
+        fixtures[f"teacher{k}"] = feat_t
+        fixtures[f"head{k}.weight"], fixtures[f"head{k}.bias"] = fc.weight, fc.bias
+        for index in (0, 1):
+            fixtures[f"embed{k}.transfer.{index}.weight"] = embed[index].weight.detach().clone()
+            fixtures[f"embed{k}.transfer.{index}.bias"] = embed[index].bias.detach().clone()
+    target = torch.randint(0, CAMKD_CLASSES, (CAMKD_BATCH,), generator=generator)
+    value = camkd_inter(feat_s, embeds, heads, feat_t_list, target)
+    value.backward()
+    fixtures.update({"student": feat_s.detach(), "labels": target.float(), "camkd_inter.value": value.detach().reshape(1),
+                     "camkd_inter.grad": feat_s.grad})
+    for k, embed in enumerate(embeds):
+        for index in (0, 1):
+            fixtures[f"embed{k}.transfer.{index}.weight.grad"] = embed[index].weight.grad
+            fixtures[f"embed{k}.transfer.{index}.bias.grad"] = embed[index].bias.grad
+    print(f"camkd_inter: {value.item():.6f}")
+    return fixtures
+
+
 def main():
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "Tests/RetortDistillTests/Fixtures/kd_losses.safetensors")
@@ -119,6 +196,7 @@ def main():
         fixtures[f"{name}.grad"] = zs.grad
         print(f"{name}: {value.item():.6f}")
     write_safetensors(out, fixtures)
+    write_safetensors(os.path.join(os.path.dirname(out), "camkd_inter.safetensors"), camkd_fixtures())
 
 
 if __name__ == "__main__":

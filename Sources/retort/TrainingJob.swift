@@ -152,18 +152,21 @@ struct TrainingJob {
             say("teachers' mean predictive entropy on the test split (nats): "
                 + zip(configuration.teacherNames, teacherEntropies).map { String(format: "%@ %.4f", $0, $1) }.joined(separator: ", "))
             let method = try DistillationMethod(name: methodName)
-            // CRD's heads need the feature widths: one probe forward.
+            // CRD's heads need the feature widths, CA-MKD's embeddings the last stage maps' shapes: one probe forward.
             let probe = try Tensor.zeros(shape: [1, train.channels, train.height, train.width], context: context)
-            let (student, teacherWidths) = try context.noGrad { () throws -> (FeatureTaps, [Int]) in
+            let (student, teacherTaps) = try context.noGrad { () throws -> (FeatureTaps, [FeatureTaps]) in
                 model.eval()
                 defer { model.train() }
-                return (try model.features(probe), try teachers.map { try $0.features(probe).pooled.shape.last ?? 0 })
+                return (try model.features(probe), try teachers.map { try $0.features(probe) })
             }
+            let stageShape = { (taps: FeatureTaps) in Array(taps.stages.last?.shape.dropFirst() ?? []) }
             let setup = DistillationSetup(options: distillation.methodOptions, textOptions: distillation.textOptions,
                                           classes: train.classes, trainingLabels: train.labels,
-                                          studentFeatures: student.pooled.shape.last ?? 0, teacherFeatures: teacherWidths,
-                                          studentPoolsItsMap: student.pooledMap != nil, labelSmoothing: settings.labelSmoothing,
-                                          seed: UInt64(settings.seed), context: context)
+                                          studentFeatures: student.pooled.shape.last ?? 0,
+                                          teacherFeatures: teacherTaps.map { $0.pooled.shape.last ?? 0 },
+                                          studentPoolsItsMap: student.pooledMap != nil, teachers: teachers,
+                                          studentStage: stageShape(student), teacherStages: teacherTaps.map(stageShape),
+                                          labelSmoothing: settings.labelSmoothing, seed: UInt64(settings.seed), context: context)
             (objective, mixUp) = try method.makeObjective(setup)
             say("objective: \(objective.name)" + (teachers.isEmpty ? "" : "; teachers: "
                 + zip(configuration.teacherNames, configuration.teacherWeights).map { "\($0) (\($1))" }.joined(separator: ", ")))

@@ -25,6 +25,9 @@ private final class RowwiseClassifier: Classifier {
     }
 
     func logits(fromPooled pooled: Tensor) throws -> Tensor { try output(pooled) }
+
+    /// It taps no stage: its head is the whole network.
+    func logits(fromLastStage stage: Tensor) throws -> Tensor { try self(stage) }
 }
 
 /// ``Trainer/ghostBatches``, the single-process form of the data-parallel step (the same code splits

@@ -64,7 +64,8 @@ final class ModelZooTests: ContextTestCase {
     }
 
     /// Every zoo model's classifier alone maps its pooled features to its logits, and global average
-    /// pooling of its pooled map gives those features (Zipf's dense votes rely on both).
+    /// pooling of its pooled map gives those features (Zipf's dense votes rely on both); its head
+    /// maps its last stage map to its logits (``checkHead(of:name:on:taps:)``).
     func testClassifierFromPooledFeaturesGivesTheLogits() throws {
         var generator = SplitMix64(seed: 6)
         let x = try Tensor(generator.floats(2 * 3 * 32 * 32, in: -1...1), shape: [2, 3, 32, 32], context: context)
@@ -80,7 +81,28 @@ final class ModelZooTests: ContextTestCase {
             } else {
                 XCTAssert(name.hasPrefix("plane"), "\(name) pools its last map but reports none")
             }
+            try checkHead(of: model, name: name, on: x, taps: taps)
         }
+    }
+
+    /// The model's head maps its last stage tap to its logits, also frozen with its batch norms folded
+    /// (a teacher in distillation), and passes a gradient back to that map through its frozen layers
+    /// (CA-MKD trains its embeddings through a teacher's head).
+    private func checkHead(of model: any Classifier, name: String, on x: Tensor, taps: FeatureTaps) throws {
+        let stage = try XCTUnwrap(taps.stages.last, name)
+        let logits = try model.logits(fromLastStage: stage).toArray()
+        XCTAssertLessThan(maxRelativeError(logits, try taps.logits.toArray().map(Double.init)), 1e-5, "\(name) head")
+
+        try model.freeze()
+        try model.foldBatchNorms()
+        let folded = try model.features(x)
+        let map = try Tensor(try XCTUnwrap(folded.stages.last).toArray(), shape: stage.shape, context: context, requiresGrad: true)
+        let head = try model.logits(fromLastStage: map)
+        XCTAssertLessThan(maxRelativeError(try head.toArray(), try folded.logits.toArray().map(Double.init)), 1e-5, "\(name) folded head")
+        try head.sum().backward()
+        let gradient = try XCTUnwrap(map.grad, "\(name): no gradient reached the map").toArray()
+        XCTAssert(gradient.contains { $0 != 0 } && gradient.allSatisfy(\.isFinite), "\(name): gradient \(gradient.prefix(4))")
+        XCTAssert(model.parameters().allSatisfy { $0.grad == nil }, "\(name): a frozen parameter got a gradient")
     }
 
     func testUnknownNamesAndBadConfigurationsAreErrors() {

@@ -16,10 +16,9 @@ import Retort
 /// one teacher the term is Hinton's KD with `batchmean` and `T²`. The labels are the hard labels of
 /// the step (soft MixUp targets are not used by the weighting).
 ///
-/// Not included: the reference's intermediate-feature term `L_inter` (`--distill inter`, weight
-/// b = 50), which needs learned per-teacher embeddings of the student's `feat[-2]` mapped through the
-/// teachers' heads. The reference total is `L = CE + 1 · L_div (+ 50 · L_inter)`; combine this term
-/// with cross-entropy through ``WeightedLoss``.
+/// The reference's intermediate-feature term `L_inter` (`--distill inter`) is
+/// ``ConfidenceAwareFeatureTerm``; the method `--loss camkd` trains
+/// `L = CE + 1 · L_div + 50 · L_inter` (`--camkd-inter-weight`, 0 for `L_div` alone).
 public struct ConfidenceAwareMultiTeacher: DistillationLoss {
     /// The softmax temperature `T` of the distillation term (reference default 4).
     public var temperature: Float
@@ -56,33 +55,56 @@ public struct ConfidenceAwareMultiTeacher: DistillationLoss {
 
     /// The per-sample teacher weights `w: [B, K]` (each row sums to 1), a constant.
     public func teacherWeights(_ step: DistillationStep) throws -> Tensor {
-        let teachers = step.teachers.count
-        guard teachers > 0 else { throw DistillationError.missingTeacher(loss: name) }
+        guard !step.teachers.isEmpty else { throw DistillationError.missingTeacher(loss: name) }
         let batch = step.batchSize
         return try step.context.noGrad {
-            guard teachers > 1 else { return try Tensor.full(1, shape: [batch, 1], context: step.context) }
             let labels = try Tensor.oneHot(step.labels, classes: step.classes, context: step.context)
-            // ℓ_k[i] = −Σ_c onehot[i, c] · log softmax(z_tk[i])_c, as columns of [B, K]
             let losses = try step.teachers.map { teacher -> Tensor in
                 guard teacher.logits.shape == [batch, step.classes] else {
                     throw DistillationError.invalidConfiguration("camkd: teacher logits \(teacher.logits.shape), expected [\(batch), \(step.classes)].")
                 }
-                return try (teacher.logits.detached().logSoftmax() * labels).sum(alongAxis: 1).scaled(by: -1).reshaped([batch, 1])
+                return try Self.crossEntropies(teacher.logits.detached(), labels: labels)
             }
-            let relative = try Tensor.concatenated(losses, along: 1).softmax()  // softmax over teachers: [B, K]
-            let share = 1 / Float(teachers - 1)
-            return try relative.scaled(by: -share) + Tensor.full(share, shape: [1], context: step.context)
+            return try Self.confidenceWeights(losses, context: step.context)
         }
+    }
+
+    /// Per-sample cross-entropies `ℓ[i] = −Σ_c onehot[i, c] · log softmax(z[i])_c` as a column `[B, 1]`.
+    static func crossEntropies(_ logits: Tensor, labels: Tensor) throws -> Tensor {
+        try (logits.logSoftmax() * labels).sum(alongAxis: 1).scaled(by: -1).reshaped([logits.shape[0], 1])
+    }
+
+    /// CA-MKD's weights `w_k[i] = (1 − softmax_k(ℓ[:, i])_k) / (K − 1)` from the columns `ℓ_k: [B, 1]`,
+    /// as `[B, K]`; all 1 for one teacher. Differentiable: a caller wanting constants runs it without a tape.
+    static func confidenceWeights(_ losses: [Tensor], context: Context) throws -> Tensor {
+        guard losses.count > 1 else { return try Tensor.full(1, shape: [losses.first?.shape[0] ?? 0, 1], context: context) }
+        let relative = try Tensor.concatenated(losses, along: 1).softmax()  // softmax over teachers: [B, K]
+        let share = 1 / Float(losses.count - 1)
+        return try relative.scaled(by: -share) + Tensor.full(share, shape: [1], context: context)
     }
 }
 
 extension ConfidenceAwareMultiTeacher: RegisteredMethod {
-    /// `--loss camkd`: T 4, weights 1 and 1.
+    /// `--loss camkd`: `CE + L_div + 50 · L_inter`, T 4 (the reference's `-r 1 -a 1 -b 50 --distill inter`).
     public static let distillationMethod = DistillationMethod(
-        name: "camkd", kind: .offline, order: 70, summary: "confidence-aware multi-teacher: per-sample teacher weights from their CE",
+        name: "camkd", kind: .offline, order: 70,
+        summary: "confidence-aware multi-teacher: per-sample teacher weights from their CE, plus the embedded-feature term",
+        options: [.number("camkd-inter-weight", default: Double(ConfidenceAwareFeatureTerm.defaultWeight),
+                          help: "weight b of the feature term L_inter (0: the logit term alone)"),
+                  .number("camkd-inter-from", default: Double(ConfidenceAwareFeatureTerm.defaultFirstEpoch), in: 0...1e6,
+                          help: "first epoch (from 0) in which L_inter counts; the reference skips its first")],
         acceptsSeveralTeachers: true
-    ) { _, options in
-        ConfidenceAwareMultiTeacher(temperature: options.temperature)
+    ) { setup, options in
+        var terms: [(weight: Float, loss: any DistillationLoss)] = [
+            (options.crossEntropyWeight, setup.crossEntropy),
+            (options.lossWeight, ConfidenceAwareMultiTeacher(temperature: options.temperature))]
+        let interWeight = options.float("camkd-inter-weight")
+        if interWeight != 0 {
+            terms.append((interWeight, try ConfidenceAwareFeatureTerm(
+                teachers: setup.teachers, studentShape: setup.studentStage, teacherShapes: setup.teacherStages,
+                firstEpoch: options.integer("camkd-inter-from"), seed: setup.seed, context: setup.context)))
+        }
+        return (WeightedLoss(terms), nil)
     }
 }
 

@@ -113,10 +113,12 @@ public struct WeightedLoss: DistillationLoss {
 
     public func parameters() -> [Tensor] { terms.flatMap { $0.loss.parameters() } }
 
-    /// The terms' states as children named by the term's index (`0`, `1`, …); nil when no term has state.
+    /// The state of the one term that has some (under its own names); with several, a module holding
+    /// them as children named by the terms' positions (`1`, `2`, …); nil when no term has state.
     public var state: (any Module)? {
-        let children = terms.enumerated().compactMap { index, term in term.loss.state.map { ModuleEntry.child("\(index)", $0) } }
-        return children.isEmpty ? nil : LossState(name, children)
+        let states = terms.enumerated().compactMap { index, term in term.loss.state.map { ModuleEntry.child("\(index)", $0) } }
+        guard states.count > 1 else { return terms.lazy.compactMap(\.loss.state).first }
+        return LossState(name, states)
     }
 
     public func update(after step: DistillationStep) throws {

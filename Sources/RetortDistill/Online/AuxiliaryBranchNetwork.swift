@@ -39,4 +39,7 @@ public final class AuxiliaryBranchNetwork: Classifier {
 
     /// The identity: A reports its logits as its pooled features.
     public func logits(fromPooled pooled: Tensor) throws -> Tensor { pooled }
+
+    /// The branch on the trunk's features (the only stage tap).
+    public func logits(fromLastStage stage: Tensor) throws -> Tensor { try branch(stage) }
 }

@@ -1,4 +1,5 @@
 import Retort
+import RetortNN
 
 /// What building an objective needs to know about the run.
 public struct DistillationSetup {
@@ -16,13 +17,21 @@ public struct DistillationSetup {
     /// Whether the student pools its last feature map (``FeatureTaps/pooledMap`` is set), which
     /// Zipf's dense votes need; the plain CNNs flatten it instead.
     public var studentPoolsItsMap: Bool
+    /// The frozen teacher networks (CA-MKD's feature term runs their heads); may be empty where no
+    /// method needs them.
+    public var teachers: [any Classifier]
+    /// `[C, H, W]` of the student's and each teacher's last stage map (``FeatureTaps/stages``), for
+    /// terms that embed feature maps (CA-MKD); empty when unknown.
+    public var studentStage: [Int]
+    public var teacherStages: [[Int]]
     public var labelSmoothing: Double
     public var seed: UInt64
     public var context: Context
 
     public init(options: [String: Double] = [:], textOptions: [String: String] = [:], classes: Int, trainingLabels: [Int] = [],
-                studentFeatures: Int = 0, teacherFeatures: [Int] = [], studentPoolsItsMap: Bool = true, labelSmoothing: Double = 0,
-                seed: UInt64 = 0, context: Context) {
+                studentFeatures: Int = 0, teacherFeatures: [Int] = [], studentPoolsItsMap: Bool = true, teachers: [any Classifier] = [],
+                studentStage: [Int] = [], teacherStages: [[Int]] = [], labelSmoothing: Double = 0, seed: UInt64 = 0,
+                context: Context) {
         self.options = options
         self.textOptions = textOptions
         self.classes = classes
@@ -30,6 +39,9 @@ public struct DistillationSetup {
         self.studentFeatures = studentFeatures
         self.teacherFeatures = teacherFeatures
         self.studentPoolsItsMap = studentPoolsItsMap
+        self.teachers = teachers
+        self.studentStage = studentStage
+        self.teacherStages = teacherStages
         self.labelSmoothing = labelSmoothing
         self.seed = seed
         self.context = context

@@ -47,4 +47,6 @@ public final class RenormalizedClassifier: Classifier {
     }
 
     public func logits(fromPooled pooled: Tensor) throws -> Tensor { try classifier.logits(fromPooled: pooled) }
+
+    public func logits(fromLastStage map: Tensor) throws -> Tensor { try classifier.logits(fromLastStage: map) }
 }

@@ -32,6 +32,10 @@ public protocol Classifier: Module {
     /// The classifier alone: logits `[N, classes]` from pooled feature vectors `[N, D]` (the layers
     /// after ``FeatureTaps/pooled``; `logits(fromPooled: features(x).pooled)` equals `self(x)`).
     func logits(fromPooled pooled: Tensor) throws -> Tensor
+    /// The network's head: logits `[N, classes]` from a map shaped like the last stage tap
+    /// (the layers after `features(x).stages.last`; `logits(fromLastStage: features(x).stages.last)`
+    /// equals `self(x)`). CA-MKD runs a frozen teacher's head on the student's embedded feature map.
+    func logits(fromLastStage stage: Tensor) throws -> Tensor
 }
 
 extension Classifier {

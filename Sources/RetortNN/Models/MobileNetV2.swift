@@ -73,6 +73,11 @@ public final class MobileNetV2: Classifier {
         try classifier(pooled)
     }
 
+    /// `conv2` (the last stage tap is the last block's output), global average pooling, the classifier.
+    public func logits(fromLastStage stage: Tensor) throws -> Tensor {
+        try classifier(conv2(stage).globalAvgPool2d())
+    }
+
     /// conv (no bias, padding k/2) – BN – ReLU (`conv_bn` / `conv_1x1_bn` of the reference).
     private static func convBNReLU(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int, context: Context,
                                    generator: inout SplitMix64) throws -> Sequential {

@@ -87,6 +87,11 @@ public final class PlainCNN: Classifier {
         try classify(from: pooled, startingAt: convolutionCount)
     }
 
+    /// Flatten, then the fully connected layers.
+    public func logits(fromLastStage stage: Tensor) throws -> Tensor {
+        try classify(from: stage, startingAt: convolutionCount)
+    }
+
     /// Runs the modules from index `start` on `x` (flattening it after the convolutions).
     func classify(from x: Tensor, startingAt start: Int) throws -> Tensor {
         var x = x

@@ -70,6 +70,11 @@ public final class ResNet: Classifier {
     public func logits(fromPooled pooled: Tensor) throws -> Tensor {
         try fc(pooled)
     }
+
+    /// Global average pooling, then `fc`.
+    public func logits(fromLastStage stage: Tensor) throws -> Tensor {
+        try fc(stage.globalAvgPool2d())
+    }
 }
 
 /// conv3×3 – BN – ReLU – conv3×3 – BN, plus the shortcut (a 1×1 conv + BN projection when the

@@ -70,6 +70,11 @@ public final class ShuffleNetV1: Classifier {
     public func logits(fromPooled pooled: Tensor) throws -> Tensor {
         try linear(pooled)
     }
+
+    /// Global average pooling, then `linear`.
+    public func logits(fromLastStage stage: Tensor) throws -> Tensor {
+        try linear(stage.globalAvgPool2d())
+    }
 }
 
 /// Grouped conv1×1 – BN – ReLU – channel shuffle – depthwise conv3×3 (stride) – BN – ReLU – grouped

@@ -77,6 +77,11 @@ public final class ShuffleNetV2: Classifier {
     public func logits(fromPooled pooled: Tensor) throws -> Tensor {
         try linear(pooled)
     }
+
+    /// `conv2`–`bn2`–ReLU, global average pooling, then `linear`.
+    public func logits(fromLastStage stage: Tensor) throws -> Tensor {
+        try linear(bn2(conv2(stage), activation: .relu).globalAvgPool2d())
+    }
 }
 
 /// Splits the channels in halves (x1, x2); x2 goes through conv1×1 – BN – ReLU – depthwise conv3×3 –

@@ -76,6 +76,11 @@ public final class VGG: Classifier {
     public func logits(fromPooled pooled: Tensor) throws -> Tensor {
         try classifier(pooled)
     }
+
+    /// Global average pooling of block 4's output, then the classifier.
+    public func logits(fromLastStage stage: Tensor) throws -> Tensor {
+        try classifier(stage.globalAvgPool2d())
+    }
 }
 
 extension Linear {

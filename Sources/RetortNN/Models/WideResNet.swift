@@ -55,6 +55,11 @@ public final class WideResNet: Classifier {
     public func logits(fromPooled pooled: Tensor) throws -> Tensor {
         try fc(pooled)
     }
+
+    /// `bn1` and ReLU (the stage tap is block3's output, before them), global average pooling, `fc`.
+    public func logits(fromLastStage stage: Tensor) throws -> Tensor {
+        try fc(bn1(stage, activation: .relu).globalAvgPool2d())
+    }
 }
 
 /// RepDistiller's `NetworkBlock`: its blocks live under `layer` (`block1.layer.0.conv1.weight`).

@@ -17,16 +17,20 @@ final class DistillationMethodTests: ContextTestCase {
         return FeatureTaps(stages: [stage], pooled: pooled, logits: logits)
     }
 
-    private func setup(_ options: [String: Double] = [:]) -> DistillationSetup {
+    private func setup(_ options: [String: Double] = [:], teachers: [any Classifier] = []) -> DistillationSetup {
         DistillationSetup(options: options, classes: classes, trainingLabels: (0..<40).map { $0 % classes }, studentFeatures: width,
-                          teacherFeatures: [width, width], seed: 1, context: context)
+                          teacherFeatures: [width, width], teachers: teachers, studentStage: [2, 2, 2],
+                          teacherStages: teachers.map { _ in [2, 2, 2] }, seed: 1, context: context)
     }
 
     func testEveryMethodRunsAStepAndTrainsTheStudent() throws {
         let labels = [0, 1, 2, 3, 4]
+        // CA-MKD's feature term runs the teachers' heads on the student's embedded map, from epoch 0 here.
+        let heads = try (0..<2).map { try PoolingHeadTeacher(channels: 2, classes: classes, seed: UInt64($0), context: context) }
         for method in DistillationMethod.allCases {
             // These taps come from no network: Zipf ranks by the logits here (its dense votes are tested in its own tests).
-            let (objective, mixUp) = try method.makeObjective(setup(method == .zipf ? ["zipf-dense": 0] : [:]))
+            let (objective, mixUp) = try method.makeObjective(method == .camkd ? setup(["camkd-inter-from": 0], teachers: heads)
+                                                              : setup(method == .zipf ? ["zipf-dense": 0] : [:]))
             let student = try taps(requiresGrad: true)
             let teachers = try context.noGrad { try (0..<(method == .camkd ? 2 : 1)).map { _ in try taps(requiresGrad: false) } }
             let needsTeacher = DistillationMethod.offline.contains(method)

@@ -14,7 +14,7 @@ final class MethodRegistryTests: ContextTestCase {
         "dist": (.offline, 1, 2, 4, ["dist-beta": "1", "dist-gamma": "1"]),
         "sp": (.offline, 1, 3000, 4, [:]),
         "crd": (.offline, 1, 0.8, 0.07, ["crd-dim": "128", "crd-negatives": "16384", "crd-momentum": "0.5"]),
-        "camkd": (.offline, 1, 1, 4, [:]),
+        "camkd": (.offline, 1, 1, 4, ["camkd-inter-weight": "50", "camkd-inter-from": "1"]),
         "mixkd": (.offline, 0.1, 0.9, 4, ["mixup-alpha": "1", "mixup-unmixed": "0.9"]),
         "bake": (.selfDistillation, 1, 1, 4, ["bake-omega": "0.5"]),
         "zipf": (.selfDistillation, 1, 0.1, 4, ["zipf-power": "1", "zipf-dense": "true", "zipf-upsample": "true", "zipf-mask": "false"]),
