@@ -37,6 +37,12 @@ final class CrashConsistencyTests: XCTestCase {
                         trials: Self.trials(default: 3))
     }
 
+    /// SwitOKD 1t2s: three networks, a switch and its counters per teacher→student pair.
+    func testThreeNetworkOnlineResumesAtTheStepAfterAKillAtAnyMoment() throws {
+        try crashTrials("online-1t2s", ["online", "--models", "plane2,plane2,plane2", "--method", "switokd", "--topology", "1t2s",
+                                        "--epochs", "2"] + data, trials: Self.trials(default: 2))
+    }
+
     /// A killed stage continues from its last checkpoint; finished stages are reused, not trained again.
     func testChainKeepsFinishedStagesAfterAKillAtAnyMoment() throws {
         try crashTrials("chain", ["chain", "--models", "plane4,plane2", "--epochs", "1"] + data, trials: Self.trials(default: 2),
