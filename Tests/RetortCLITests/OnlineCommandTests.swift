@@ -123,21 +123,21 @@ final class OnlineCommandTests: XCTestCase {
     }
 
     func testUsageErrorsExitWithTwo() throws {
-        let missing = try RetortProcess.run(["online", "--models", "plane4,plane2", "--method", "sokd", "--limit", "64"])
-        XCTAssertEqual(missing.status, 2)
-        XCTAssert(missing.errors.contains("sokd needs the pretrained teacher's weights"), missing.errors)
-        let three = try RetortProcess.run(["online", "--models", "plane4,plane2,plane2", "--method", "switokd"])
-        XCTAssertEqual(three.status, 2)
-        XCTAssert(three.errors.contains("switokd with three networks needs --topology 1t2s (--models T,S1,S2) or 2t1s"), three.errors)
-        let two = try RetortProcess.run(["online", "--models", "plane4,plane2", "--method", "switokd", "--topology", "1t2s"])
-        XCTAssertEqual(two.status, 2)
-        XCTAssert(two.errors.contains("--topology 1t2s trains 3 networks (--models T,S1,S2), got 2"), two.errors)
-        let bdkd = try RetortProcess.run(["online", "--models", "plane4,plane2,plane2", "--method", "bdkd"])
-        XCTAssertEqual(bdkd.status, 2)
-        XCTAssert(bdkd.errors.contains("BD-KD's paper defines its losses for one teacher and one student only"), bdkd.errors)
-        let dml = try RetortProcess.run(["online", "--models", "plane4,plane2,plane2", "--method", "dml", "--topology", "1t2s"])
-        XCTAssertEqual(dml.status, 2)
-        XCTAssert(dml.errors.contains("topology applies to --method switokd only"), dml.errors)
+        let cases: [(arguments: [String], message: String)] = [
+            (["--models", "plane4,plane2", "--method", "sokd", "--limit", "64"], "sokd needs the pretrained teacher's weights"),
+            (["--models", "plane4,plane2,plane2", "--method", "switokd"],
+             "switokd with three networks needs --topology 1t2s (--models T,S1,S2) or 2t1s"),
+            (["--models", "plane4,plane2", "--method", "switokd", "--topology", "1t2s"],
+             "--topology 1t2s trains 3 networks (--models T,S1,S2), got 2"),
+            (["--models", "plane4,plane2,plane2", "--method", "bdkd"],
+             "BD-KD's paper defines its losses for one teacher and one student only"),
+            (["--models", "plane4,plane2,plane2", "--method", "dml", "--topology", "1t2s"], "topology applies to --method switokd only"),
+        ]
+        for (arguments, message) in cases {
+            let run = try RetortProcess.run(["online"] + arguments)
+            XCTAssertEqual(run.status, 2, arguments.joined(separator: " "))
+            XCTAssert(run.errors.contains(message), run.errors)
+        }
         let unsupported = try RetortProcess.run(["online", "--models", "vgg8,plane2", "--method", "sokd", "--teacher-weights", "/nonexistent.safetensors",
                                                  "--limit", "64", "--out", folder()])
         XCTAssertEqual(unsupported.status, 1)

@@ -83,7 +83,7 @@ extension SwitchableOnlineKD: RegisteredOnlineMethod {
         name: "switokd", order: 20, summary: "switchable online KD: a teacher pauses while its student's gap is small", networks: 2...3,
         options: [.choice(SwitOKDTopology.key, SwitOKDTopology.allCases.map(\.rawValue),
                           default: SwitOKDTopology.oneTeacherOneStudent.rawValue,
-                          help: "pairs: 1t1s (--models T,S), 1t2s (T,S1,S2) or 2t1s (T1,T2,S); three networks need it")]
+                          help: "--models T,S (1t1s), T,S1,S2 (1t2s) or T1,T2,S (2t1s); a switch per pair")]
     ) { labelSmoothing, options, networks in
         SwitchableOnlineKD(topology: try SwitOKDTopology.resolve(options.givenText[SwitOKDTopology.key], networks: networks),
                            labelSmoothing: labelSmoothing)
