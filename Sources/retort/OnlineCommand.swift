@@ -13,10 +13,13 @@ enum OnlineCommand: RegisteredCommand {
     static var usage: String {
         let methods = OnlineMethod.allCases
         let pairs = methods.filter { $0.networks == 2...2 && !$0.teachesFromFrozenTeacher }.map(\.name)
-        let several = methods.filter { $0.networks.upperBound > 2 }.map(\.name)
+        let several = methods.filter { $0.networks.upperBound == .max }.map(\.name)
         var lines = ["--models A,B[,…] --method \(methods.map(\.name).joined(separator: "|"))   (names repeat as A-a, A-b)",
                      "[--lrs X,Y,…]   one learning rate per network (default --lr for all)",
                      "\(pairs.joined(separator: ", ")): first = teacher, second = student; \(several.joined(separator: ", ")): two or more"]
+        for method in methods where !method.teachesFromFrozenTeacher {
+            lines += method.options.map { "\(method.name): [--\($0.key) \($0.placeholder)]   \($0.help)" }
+        }
         for method in methods where method.teachesFromFrozenTeacher {
             lines.append("\(method.name): --models TEACHER,STUDENT --teacher-weights FILE"
                          + (method.options.isEmpty ? "" : " [\(MethodHelp.options(method.options))]"))
@@ -50,7 +53,8 @@ enum OnlineCommand: RegisteredCommand {
                               context: context, seed: seed &+ UInt64(index))
         }
         let method = try OnlineMethod(name: configuration.method ?? "")
-        let objective = try method.makeObjective(labelSmoothing: labelSmoothing, options: configuration.methodOptions)
+        let objective = try method.makeObjective(labelSmoothing: labelSmoothing, options: configuration.methodOptions,
+                                                 text: configuration.methodTextOptions, networks: configuration.models.count)
         if method.teachesFromFrozenTeacher {
             // The branch point is checked before the weights are read.
             let teacher = try ModelZoo.make(configuration.models[0], inputChannels: dataset.channels, inputSize: dataset.height,

@@ -14,8 +14,10 @@ struct OnlineConfiguration: CommandConfiguration {
     var learningRates: [Double] = []
     /// The pretrained teacher's weights (SOKD).
     var teacherWeights: [String] = []
-    /// The method's options (`temperature`).
+    /// The method's numeric options (`temperature`).
     var methodOptions: [String: Double] = [:]
+    /// The method's choices (`topology`).
+    var methodTextOptions: [String: String] = [:]
 
     /// The options the online methods declare, by key.
     static let optionDeclarations: [String: MethodOption] = Dictionary(
@@ -39,7 +41,12 @@ struct OnlineConfiguration: CommandConfiguration {
             }
             learningRates = values
         default:
-            if let declaration = Self.optionDeclarations[setting.key] { methodOptions[setting.key] = try setting.option(declaration) ?? 0 }
+            guard let declaration = Self.optionDeclarations[setting.key] else { return }
+            if let value = try setting.option(declaration) {
+                methodOptions[setting.key] = value
+            } else {
+                methodTextOptions[setting.key] = setting.text
+            }
         }
     }
 
@@ -50,13 +57,14 @@ struct OnlineConfiguration: CommandConfiguration {
         let chosen: OnlineMethod
         do { chosen = try OnlineMethod(name: method) } catch { throw .usage(error.description) }
         guard !models.isEmpty else { throw .usage("online needs --models A,B[,…] (zoo names, one per network)") }
+        let note = chosen.networksNote.map { ": " + $0 } ?? ""
         if chosen.networks == 2...2 {
             guard models.count == 2 else {
-                throw .usage("\(method) trains exactly two networks (--models TEACHER,STUDENT), got \(models.count)")
+                throw .usage("\(method) trains exactly two networks (--models TEACHER,STUDENT), got \(models.count)" + note)
             }
-        } else if !chosen.networks.contains(models.count) {
+        } else if chosen.networks.upperBound == .max, !chosen.networks.contains(models.count) {
             throw .usage("\(method) trains \(chosen.networks.lowerBound == 2 ? "two" : "\(chosen.networks.lowerBound)") or more networks; "
-                         + "give --models A,B[,…], got \(models.count)")
+                         + "give --models A,B[,…], got \(models.count)" + note)
         }
         let teachers = methods.filter(\.teachesFromFrozenTeacher).map { "--method \($0.name)" }
         if chosen.teachesFromFrozenTeacher {
@@ -66,12 +74,16 @@ struct OnlineConfiguration: CommandConfiguration {
         } else if !teacherWeights.isEmpty {
             throw .usage("teacher-weights applies to \(MethodOption.sentence(teachers)) only (its pretrained teacher)")
         }
-        for key in methodOptions.keys.sorted() where chosen.option(key) == nil {
+        for key in (methodOptions.keys.sorted() + methodTextOptions.keys.sorted()) where chosen.option(key) == nil {
             let readers = methods.filter { $0.option(key) != nil }.map { "--method \($0.name)" }
             let note = key == DistillationMethod.temperatureKey ? " (the others use T = 1)" : ""
             throw .usage("\(key) applies to \(MethodOption.sentence(readers)) only" + note)
         }
         for (key, value) in methodOptions where value <= 0 { throw .usage("\(key) must be positive, got \(value)") }
+        // The method checks its options against the number of networks (SwitOKD's topology).
+        do { _ = try chosen.makeObjective(options: methodOptions, text: methodTextOptions, networks: models.count) } catch {
+            throw .usage("\(error)")
+        }
         if !learningRates.isEmpty, learningRates.count != models.count {
             throw .usage("give one learning rate per network: --lrs has \(learningRates.count), --models \(models.count)")
         }
@@ -83,6 +95,7 @@ struct OnlineConfiguration: CommandConfiguration {
         if !learningRates.isEmpty { object["lrs"] = learningRates }
         if !teacherWeights.isEmpty { object["teacher-weights"] = teacherWeights }
         for (key, value) in methodOptions { object[key] = value }
+        for (key, value) in methodTextOptions { object[key] = value }
         return object
     }
 

@@ -34,6 +34,14 @@ final class CrashConsistencyTests: XCTestCase {
                         trials: Self.trials(default: 3))
     }
 
+    /// SwitOKD 1t2s: three networks, a switch and its counters per teacher→student pair. At `--lr 0.01`:
+    /// each network learns from two peers here, and at 0.05 a student collapses to one class.
+    func testThreeNetworkOnlineResumesAtTheStepAfterAKillAtAnyMoment() throws {
+        let slower = data.map { $0 == "0.05" ? "0.01" : $0 }
+        try crashTrials("online-1t2s", ["online", "--models", "plane2,plane2,plane2", "--method", "switokd", "--topology", "1t2s",
+                                        "--epochs", "2"] + slower, trials: Self.trials(default: 3))
+    }
+
     /// A killed stage continues from its last checkpoint; finished stages are reused, not trained again.
     func testChainKeepsFinishedStagesAfterAKillAtAnyMoment() throws {
         try crashTrials("chain", ["chain", "--models", "plane4,plane2", "--epochs", "1"] + data, trials: Self.trials(default: 2),

@@ -79,13 +79,65 @@ final class OnlineCommandTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: dml + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").count, 2)
     }
 
+    /// SwitOKD with three networks: one switch per teacher→student pair, counted and logged under
+    /// the pair's name; a teacher steps only on the steps where one of its pairs is learning.
+    func testSwitOKDTopologiesLogAModePerPair() throws {
+        for (topology, models, names, pairs) in [("1t2s", "plane4,plane2,plane2", ["plane4", "plane2-a", "plane2-b"], [(0, 1), (0, 2)]),
+                                                 ("2t1s", "plane4,plane4,plane2", ["plane4-a", "plane4-b", "plane2"], [(0, 2), (1, 2)])] {
+            let out = folder()
+            let run = try RetortProcess.run(["online", "--models", models, "--method", "switokd", "--topology", topology, "--out", out]
+                                            + common)
+            XCTAssertEqual(run.status, 0, run.output + run.errors)
+            let metrics = try checkRun(out, names: names)
+            let switches = pairs.map { "\(names[$0.0])→\(names[$0.1])" }
+            let counters = try XCTUnwrap(metrics["counters"] as? [String: Int])
+            let counterNames = ["expert_steps", "learning_steps", "switches"]
+            XCTAssertEqual(Set(counters.keys), Set(switches.flatMap { pair in counterNames.map { "\(pair) \($0)" } }))
+            for pair in switches {
+                let steps = (counters["\(pair) expert_steps"] ?? 0) + (counters["\(pair) learning_steps"] ?? 0)
+                XCTAssertEqual(steps, 4, "\(topology) \(pair)")
+            }
+            let rows = try String(contentsOfFile: out + "/modes.csv", encoding: .utf8).split(separator: "\n")
+                .map { $0.split(separator: ",") }
+            let diagnostics = ["mode", "G", "delta", "s_label", "t_label"]
+            let header = ["epoch", "step"] + switches.flatMap { pair in diagnostics.map { "\(pair) \($0)" } }
+            XCTAssertEqual(rows.first?.map(String.init), header)
+            XCTAssertEqual(rows.count, 5, "a row per step")
+            // Each network's optimizer steps: a teacher on the steps where one of its pairs learns, a student on every step.
+            let updates = try XCTUnwrap(metrics["updates"] as? [String: Int])
+            for (index, name) in names.enumerated() {
+                let own = pairs.indices.filter { pairs[$0].0 == index }
+                let expected = own.isEmpty ? 4 : rows.dropFirst().filter { row in own.contains { row[2 + 5 * $0] == "learning" } }.count
+                XCTAssertEqual(updates[name], expected, "\(topology) \(name)")
+            }
+            for (pair, index) in zip(switches, 0...) {
+                let learning = rows.dropFirst().filter { $0[2 + 5 * index] == "learning" }.count
+                XCTAssertEqual(counters["\(pair) learning_steps"], learning, "counters match modes.csv")
+            }
+            let summary = try String(contentsOfFile: out + "/summary.md", encoding: .utf8)
+            XCTAssert(summary.contains("- method: switokd \(topology)"), summary)
+            XCTAssert(summary.contains(switches.joined(separator: ", ")), summary)
+            XCTAssert(summary.contains("\(switches[0]) expert_steps"), summary)
+            XCTAssert(run.output.contains("switokd \(topology): \(switches[0]) expert_steps"), run.output)
+        }
+    }
+
     func testUsageErrorsExitWithTwo() throws {
-        let missing = try RetortProcess.run(["online", "--models", "plane4,plane2", "--method", "sokd", "--limit", "64"])
-        XCTAssertEqual(missing.status, 2)
-        XCTAssert(missing.errors.contains("sokd needs the pretrained teacher's weights"), missing.errors)
-        let three = try RetortProcess.run(["online", "--models", "plane4,plane2,plane2", "--method", "switokd"])
-        XCTAssertEqual(three.status, 2)
-        XCTAssert(three.errors.contains("switokd trains exactly two networks"), three.errors)
+        let cases: [(arguments: [String], message: String)] = [
+            (["--models", "plane4,plane2", "--method", "sokd", "--limit", "64"], "sokd needs the pretrained teacher's weights"),
+            (["--models", "plane4,plane2,plane2", "--method", "switokd"],
+             "switokd with three networks needs --topology 1t2s (--models T,S1,S2) or 2t1s"),
+            (["--models", "plane4,plane2", "--method", "switokd", "--topology", "1t2s"],
+             "--topology 1t2s trains 3 networks (--models T,S1,S2), got 2"),
+            (["--models", "plane4,plane2,plane2", "--method", "bdkd"],
+             "BD-KD's paper defines its losses for one teacher and one student only"),
+            (["--models", "plane4,plane2,plane2", "--method", "dml", "--topology", "1t2s"], "topology applies to --method switokd only"),
+        ]
+        for (arguments, message) in cases {
+            let run = try RetortProcess.run(["online"] + arguments)
+            XCTAssertEqual(run.status, 2, arguments.joined(separator: " "))
+            XCTAssert(run.errors.contains(message), run.errors)
+        }
         let unsupported = try RetortProcess.run(["online", "--models", "vgg8,plane2", "--method", "sokd", "--teacher-weights", "/nonexistent.safetensors",
                                                  "--limit", "64", "--out", folder()])
         XCTAssertEqual(unsupported.status, 1)

@@ -2,6 +2,7 @@ import Retort
 
 /// BD-KD — Balancing the Divergences for online KD (Amara et al., arXiv 2212.12965; kd-methods
 /// §4.5), two networks: the first is the teacher, the second the student; both step on every batch.
+/// The paper defines no form for more networks, so the method takes exactly two.
 ///
 ///     L_s = CE(z_s, y) + mean_i [ w_i · KL(p_t ‖ p_s)_i + (1 − w_i) · KL(p_s ‖ p_t)_i ]
 ///     L_t = CE(z_t, y) + λ · mean_i KL(p_t ‖ p_s)_i        (p_s detached: the reverse KL, seen from the teacher)
@@ -76,8 +77,10 @@ public struct BalancedDivergenceKD: OnlineObjective {
 extension BalancedDivergenceKD: RegisteredOnlineMethod {
     /// `--method bdkd`: teacher first, student second.
     public static let onlineMethod = OnlineMethod(
-        name: "bdkd", order: 30, summary: "balanced divergence KD: forward and reverse KL weighted by entropy", networks: 2...2
-    ) { labelSmoothing, _ in
+        name: "bdkd", order: 30, summary: "balanced divergence KD: forward and reverse KL weighted by entropy", networks: 2...2,
+        networksNote: "BD-KD's paper defines its losses for one teacher and one student only (no form for more networks is "
+            + "published); for three networks use dml or switokd --topology 1t2s|2t1s"
+    ) { labelSmoothing, _, _ in
         BalancedDivergenceKD(labelSmoothing: labelSmoothing)
     }
 }

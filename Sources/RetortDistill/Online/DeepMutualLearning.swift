@@ -29,13 +29,7 @@ public struct DeepMutualLearning: OnlineObjective {
 
     /// `L_k` for network `k`.
     public func loss(of k: Int, _ step: OnlineStep) throws -> Tensor {
-        // z: [B, C] per network; every KL: scale 1/B = batch mean at T = 1.
-        let z = step.logits[k]
-        var total = try z.crossEntropy(labels: step.labels, labelSmoothing: labelSmoothing)
-        for (l, peer) in step.logits.enumerated() where l != k {
-            total = try total + z.klDivergence(teacher: peer.detached(), temperature: 1, scale: 1 / Float(step.batchSize))
-        }
-        return total
+        try step.mutualLoss(of: k, peers: step.logits.indices.filter { $0 != k }, labelSmoothing: labelSmoothing)
     }
 }
 
@@ -43,7 +37,7 @@ extension DeepMutualLearning: RegisteredOnlineMethod {
     /// `--method dml`: two or more networks, each with CE + the mean KL to the others.
     public static let onlineMethod = OnlineMethod(
         name: "dml", order: 10, summary: "deep mutual learning: every network learns from the others", networks: 2...Int.max
-    ) { labelSmoothing, _ in
+    ) { labelSmoothing, _, _ in
         DeepMutualLearning(labelSmoothing: labelSmoothing)
     }
 }

@@ -11,7 +11,8 @@ public struct OnlineEpochMetrics: Codable, Equatable, Sendable {
     /// Optimizer steps per network this epoch.
     public var updates: [String: Int]
     /// Mode counters of switching objectives: `<mode>_steps` per mode and `switches` (steps whose
-    /// mode differs from the step before, the previous epoch's last step included).
+    /// mode differs from the step before, the previous epoch's last step included); with several
+    /// switches (SwitOKD's pairs), per switch under its name (`T→S1 expert_steps`, `T→S1 switches`).
     public var counters: [String: Int]
 
     public init(epoch: Int, seconds: Double, networks: [String: EpochMetrics], updates: [String: Int], counters: [String: Int] = [:]) {

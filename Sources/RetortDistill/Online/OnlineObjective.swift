@@ -23,6 +23,18 @@ public struct OnlineStep {
 
     public var batchSize: Int { labels.count }
     public var context: Context { logits[0].context }
+
+    /// Network `k`'s mutual-learning loss, `CE(z_k, y) + Σ_{l ∈ peers} KL(softmax(z_l) ‖ softmax(z_k))`,
+    /// at T = 1, each KL summed over classes and averaged over the batch, the peers detached (DML's
+    /// `L_k` with every other network as peer; SwitOKD's with some left out).
+    public func mutualLoss(of k: Int, peers: [Int], labelSmoothing: Float = 0) throws -> Tensor {
+        let z = logits[k]   // [B, C]
+        var total = try z.crossEntropy(labels: labels, labelSmoothing: labelSmoothing)
+        for l in peers {
+            total = try total + z.klDivergence(teacher: logits[l].detached(), temperature: 1, scale: 1 / Float(batchSize))
+        }
+        return total
+    }
 }
 
 /// An online objective's answer for one step: each network's loss, or nil for a network that does
@@ -30,15 +42,22 @@ public struct OnlineStep {
 public struct OnlineLosses {
     /// One entry per trained network; a `[1]` tensor whose gradient reaches that network only.
     public var losses: [Tensor?]
-    /// The objective's mode on this step ("expert", "learning"), for methods that switch.
-    public var mode: String?
-    /// Per-step scalars logged with the mode (`G`, `delta`, … for SwitOKD), by ``OnlineObjective/diagnosticKeys``.
-    public var diagnostics: [String: Double]
+    /// Each switch's mode on this step ("expert", "learning"), in the order of
+    /// ``OnlineObjective/switchNames(networks:)``; empty for objectives without modes.
+    public var modes: [String]
+    /// Each switch's per-step scalars logged with its mode (`G`, `delta`, … for SwitOKD), by
+    /// ``OnlineObjective/diagnosticKeys``; one dictionary per entry of ``modes``.
+    public var diagnostics: [[String: Double]]
 
-    public init(losses: [Tensor?], mode: String? = nil, diagnostics: [String: Double] = [:]) {
+    public init(losses: [Tensor?], modes: [String] = [], diagnostics: [[String: Double]] = []) {
         self.losses = losses
-        self.mode = mode
+        self.modes = modes
         self.diagnostics = diagnostics
+    }
+
+    /// The answer of an objective with one switch (or none, when `mode` is nil).
+    public init(losses: [Tensor?], mode: String?, diagnostics: [String: Double] = [:]) {
+        self.init(losses: losses, modes: mode.map { [$0] } ?? [], diagnostics: mode == nil ? [] : [diagnostics])
     }
 }
 
@@ -56,6 +75,10 @@ public protocol OnlineObjective {
     var networkCount: ClosedRange<Int> { get }
     /// The modes a switching objective reports (its counters start at 0 each epoch); empty otherwise.
     var modes: [String] { get }
+    /// The name of each switch, given the networks' names: the prefix of its `modes.csv` columns and
+    /// epoch counters (empty for an objective's only switch: `mode`, `expert_steps`). By default
+    /// one unnamed switch when the objective has modes, none otherwise.
+    func switchNames(networks: [String]) -> [String]
     /// The per-step diagnostics logged beside the mode (`modes.csv` columns); empty for objectives
     /// without modes.
     var diagnosticKeys: [String] { get }
@@ -69,6 +92,7 @@ public protocol OnlineObjective {
 extension OnlineObjective {
     public var modes: [String] { [] }
     public var diagnosticKeys: [String] { [] }
+    public func switchNames(networks: [String]) -> [String] { modes.isEmpty ? [] : [""] }
 
     public func forward(_ models: [any Classifier], input: Tensor) throws -> (logits: [Tensor], frozenLogits: [Tensor]) {
         (try models.map { try $0(input) }, [])

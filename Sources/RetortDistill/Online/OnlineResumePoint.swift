@@ -13,13 +13,14 @@ public struct OnlineResumePoint: Equatable, Sendable {
     var seen = 0
     /// The switching objective's counters this epoch (`<mode>_steps`, `switches`).
     var counters: [String: Int] = [:]
-    /// The objective's mode on the latest step (switches are counted across epochs).
-    var mode: String?
+    /// Each switch's mode on the latest step (switches are counted across epochs); empty before the
+    /// first step and for objectives without modes.
+    var modes: [String] = []
 
     public static let start = OnlineResumePoint()
 
     init(epoch: Int = 0, step: Int = 0, lossSums: [Double] = [], lossSeen: [Int] = [], correct: [Int] = [], updates: [Int] = [],
-         seen: Int = 0, counters: [String: Int] = [:], mode: String? = nil) {
+         seen: Int = 0, counters: [String: Int] = [:], modes: [String] = []) {
         self.epoch = epoch
         self.step = step
         self.lossSums = lossSums
@@ -28,13 +29,14 @@ public struct OnlineResumePoint: Equatable, Sendable {
         self.updates = updates
         self.seen = seen
         self.counters = counters
-        self.mode = mode
+        self.modes = modes
     }
 
     /// The point as checkpoint metadata (numbers as their shortest exact text).
     var runState: [String: String] {
         func list(_ values: [some CustomStringConvertible]) -> String { values.map(\.description).joined(separator: ",") }
-        return ["epoch": "\(epoch)", "step": "\(step)", "mode": mode ?? "", "loss_sums": list(lossSums), "loss_seen": list(lossSeen),
+        return ["epoch": "\(epoch)", "step": "\(step)", "mode": modes.joined(separator: ","), "loss_sums": list(lossSums),
+                "loss_seen": list(lossSeen),
                 "correct": list(correct), "updates": list(updates), "seen": "\(seen)",
                 "counters": counters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")]
     }
@@ -58,7 +60,7 @@ public struct OnlineResumePoint: Equatable, Sendable {
         }
         self.init(epoch: epoch, step: state["step"].flatMap(Int.init) ?? 0, lossSums: lossSums, lossSeen: lossSeen, correct: correct,
                   updates: updates, seen: state["seen"].flatMap(Int.init) ?? 0, counters: counters,
-                  mode: state["mode"].flatMap { $0.isEmpty ? nil : $0 })
+                  modes: (state["mode"] ?? "").split(separator: ",").map(String.init))
     }
 
     /// Whether a `modes.csv` row (1-based epoch and step) was written before this point.

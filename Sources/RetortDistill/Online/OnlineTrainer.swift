@@ -15,13 +15,14 @@ import RetortNN
 /// - `<name>.last.safetensors` and `<name>.best.safetensors` per network (weights; optimizer state
 ///   beside them as `<name>.last.optimizer.safetensors`; atomic writes), best by that network's test top-1;
 /// - `modes.csv` for switching objectives: `epoch,step,mode,<diagnostics>` per step (1-based epoch and step);
+///   with several switches (SwitOKD's pairs) each switch's columns are prefixed by its name (`T→S1 mode`, `T→S1 G`, …);
 /// - `frozen.json`: frozen networks' test metrics, measured once before the first epoch;
 /// - `summary.md`: a per-network table.
 ///
 /// A run resumes at the step of its `last` checkpoints (saved together, at the end of every epoch,
 /// every ``saveEverySteps`` steps and when ``shouldStop`` stops it) with that epoch's running sums,
 /// so a resumed run ends with the same weights and metrics as an uninterrupted one. The objectives
-/// keep no state between steps other than the mode, which is saved with the sums.
+/// keep no state between steps other than each switch's mode, which is saved with the sums.
 public final class OnlineTrainer {
     public let networks: [OnlineNetwork]
     public let objective: any OnlineObjective
@@ -45,8 +46,10 @@ public final class OnlineTrainer {
 
     public private(set) var history: [OnlineEpochMetrics] = []
     public private(set) var frozenMetrics: [String: FrozenNetworkMetrics] = [:]
-    /// The mode of the latest step (switch counting continues across epochs and resumes).
-    private var lastMode: String?
+    /// Each switch's mode on the latest step (switch counting continues across epochs and resumes).
+    private var lastModes: [String] = []
+    /// The objective's switches, named (``OnlineObjective/switchNames(networks:)``).
+    private let switchNames: [String]
 
     /// - Throws: when names repeat or are not usable as file names, or the objective takes another
     ///   number of networks.
@@ -66,7 +69,11 @@ public final class OnlineTrainer {
         self.objective = objective
         self.epochs = epochs
         self.runDirectory = runDirectory
+        switchNames = objective.switchNames(networks: names)
     }
+
+    /// The prefix of switch `index`'s `modes.csv` columns and counters: its name and a space, or nothing.
+    private func prefix(_ index: Int) -> String { switchNames[index].isEmpty ? "" : switchNames[index] + " " }
 
     /// Where network `name`'s last checkpoint is.
     public func lastURL(_ name: String) -> URL { runDirectory.appendingPathComponent("\(name).last.safetensors") }
@@ -105,7 +112,7 @@ public final class OnlineTrainer {
             throw TrainingError.invalidRunDirectory("the last checkpoints in \(runDirectory.path) are from different steps "
                                                     + "(\(found.joined(separator: ", "))); start a new run")
         }
-        lastMode = point.mode
+        lastModes = point.modes
         let lines = (try? String(contentsOf: metricsURL, encoding: .utf8))?.split(separator: "\n") ?? []
         history = try lines.prefix(point.epoch).map { try JSONDecoder().decode(OnlineEpochMetrics.self, from: Data($0.utf8)) }
         if let data = try? Data(contentsOf: frozenURL) {
@@ -138,8 +145,9 @@ public final class OnlineTrainer {
         let models = networks.map(\.model)
         if start.epoch == 0, start.step == 0 {
             try evaluateFrozen(test)
-            if !objective.modes.isEmpty {
-                try (["epoch", "step", "mode"] + objective.diagnosticKeys).joined(separator: ",").appending("\n")
+            if !switchNames.isEmpty {
+                let columns = switchNames.indices.flatMap { index in (["mode"] + objective.diagnosticKeys).map { prefix(index) + $0 } }
+                try (["epoch", "step"] + columns).joined(separator: ",").appending("\n")
                     .write(to: modesURL, atomically: true, encoding: .utf8)
             }
         }
@@ -152,8 +160,9 @@ public final class OnlineTrainer {
             }
             var lossSums = [Double](repeating: 0, count: count), lossSeen = [Int](repeating: 0, count: count)
             var correct = [Int](repeating: 0, count: count), updates = [Int](repeating: 0, count: count), seen = 0
-            var counters = Dictionary(uniqueKeysWithValues: objective.modes.map { ("\($0)_steps", 0) })
-            if !objective.modes.isEmpty { counters["switches"] = 0 }
+            var counters = Dictionary(uniqueKeysWithValues: switchNames.indices.flatMap { index in
+                (objective.modes.map { "\($0)_steps" } + ["switches"]).map { (prefix(index) + $0, 0) }
+            })
             let resuming = epoch == start.epoch && start.step > 0
             if resuming {
                 (lossSums, lossSeen, correct, updates, seen, counters) = (start.lossSums, start.lossSeen, start.correct, start.updates,
@@ -165,7 +174,7 @@ public final class OnlineTrainer {
                 if !modeRows.isEmpty { try append(modeRows.joined(separator: "\n") + "\n", to: modesURL) }
                 modeRows = []
                 let point = OnlineResumePoint(epoch: epoch, step: step, lossSums: lossSums, lossSeen: lossSeen, correct: correct,
-                                              updates: updates, seen: seen, counters: counters, mode: lastMode)
+                                              updates: updates, seen: seen, counters: counters, modes: lastModes)
                 try saveLastCheckpoints(point)
             }
             for (step, batch) in try train.epochBatches(epoch).enumerated() where !resuming || step >= start.step {
@@ -198,12 +207,8 @@ public final class OnlineTrainer {
                 }
                 for (index, count) in stepCorrect.enumerated() { correct[index] += try count.value() }
                 seen += batchSize
-                if let mode = result.mode {
-                    counters["\(mode)_steps", default: 0] += 1
-                    if let lastMode, lastMode != mode { counters["switches", default: 0] += 1 }
-                    lastMode = mode
-                    let values = objective.diagnosticKeys.map { result.diagnostics[$0].map { "\($0)" } ?? "" }
-                    modeRows.append((["\(epoch + 1)", "\(step + 1)", mode] + values).joined(separator: ","))
+                if !switchNames.isEmpty {
+                    try recordModes(result, counters: &counters, epoch: epoch, step: step, rows: &modeRows)
                 }
                 onStep?(Trainer.StepProgress(epoch: epoch, step: step, stepsPerEpoch: train.batchesPerEpoch, loss: stepLoss,
                                              accuracy: Double(correct.reduce(0, +)) / Double(max(seen * count, 1))))
@@ -232,7 +237,7 @@ public final class OnlineTrainer {
             }
             let metrics = OnlineEpochMetrics(epoch: epoch + 1, seconds: seconds, networks: perNetwork, updates: perNetworkUpdates, counters: counters)
             if !modeRows.isEmpty { try append(modeRows.joined(separator: "\n") + "\n", to: modesURL) }
-            let runState = OnlineResumePoint(epoch: epoch + 1, mode: lastMode).runState
+            let runState = OnlineResumePoint(epoch: epoch + 1, modes: lastModes).runState
             for network in networks {
                 let top1 = perNetwork[network.name]?.testTop1 ?? 0
                 if top1 > (history.compactMap { $0.networks[network.name]?.testTop1 }.max() ?? -1) {
@@ -249,7 +254,7 @@ public final class OnlineTrainer {
             history.append(metrics)
             try writeSummary()
             // Last, the metrics and the `last` checkpoints as one: the epoch is done once they are.
-            try saveLastCheckpoints(OnlineResumePoint(epoch: epoch + 1, mode: lastMode),
+            try saveLastCheckpoints(OnlineResumePoint(epoch: epoch + 1, modes: lastModes),
                                     with: [(try JSONLines.data(history), metricsURL)])
         }
         return history
@@ -258,6 +263,23 @@ public final class OnlineTrainer {
     /// Each network's best epoch (by its test top-1) so far.
     public func best(_ name: String) -> EpochMetrics? {
         history.compactMap { $0.networks[name] }.max { $0.testTop1 < $1.testTop1 }
+    }
+
+    /// Counts one step's modes (`<switch> <mode>_steps`, `<switch> switches`) and adds its `modes.csv` row.
+    private func recordModes(_ result: OnlineLosses, counters: inout [String: Int], epoch: Int, step: Int, rows: inout [String]) throws {
+        guard result.modes.count == switchNames.count else {
+            throw DistillationError.invalidConfiguration(
+                "\(objective.name) reported \(result.modes.count) modes for \(switchNames.count) switches")
+        }
+        var fields = ["\(epoch + 1)", "\(step + 1)"]
+        for (index, mode) in result.modes.enumerated() {
+            counters[prefix(index) + "\(mode)_steps", default: 0] += 1
+            if lastModes.count == switchNames.count, lastModes[index] != mode { counters[prefix(index) + "switches", default: 0] += 1 }
+            let diagnostics = index < result.diagnostics.count ? result.diagnostics[index] : [:]
+            fields += [mode] + objective.diagnosticKeys.map { diagnostics[$0].map { "\($0)" } ?? "" }
+        }
+        lastModes = result.modes
+        rows.append(fields.joined(separator: ","))
     }
 
     // MARK: Run folder
@@ -296,7 +318,13 @@ public final class OnlineTrainer {
         var text = "# Online run summary\n\n"
         text += "- method: \(objective.name)\n"
         text += "- epochs: \(last.epoch) of \(epochs)\n"
-        text += "- networks: \(networks.map(\.name).joined(separator: ", ")) (checkpoints `<name>.last.safetensors`, `<name>.best.safetensors`)\n\n"
+        text += "- networks: \(networks.map(\.name).joined(separator: ", "))"
+            + " (checkpoints `<name>.last.safetensors`, `<name>.best.safetensors`)\n"
+        if switchNames.count > 1 {
+            text += "- switches (one per teacher→student pair; counters and `modes.csv` columns by pair): "
+                + switchNames.joined(separator: ", ") + "\n"
+        }
+        text += "\n"
         text += "| network | last top-1 | best top-1 (epoch) | top-5 | test NLL | ECE | train loss | train acc | agreement | pred. KL | updates |\n"
         text += "|---|---|---|---|---|---|---|---|---|---|---|\n"
         for network in networks {

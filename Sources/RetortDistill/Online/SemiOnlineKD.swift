@@ -63,7 +63,7 @@ extension SemiOnlineKD: RegisteredOnlineMethod {
         name: "sokd", order: 40, summary: "semi-online KD: a frozen teacher's trained auxiliary branch teaches the student",
         networks: 2...2, teachesFromFrozenTeacher: true,
         options: [.number("temperature", default: 4, help: "the softmax temperature (must be positive)")]
-    ) { labelSmoothing, options in
+    ) { labelSmoothing, options, _ in
         SemiOnlineKD(temperature: options.float("temperature"), labelSmoothing: labelSmoothing)
     }
 }

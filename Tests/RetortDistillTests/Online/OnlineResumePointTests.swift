@@ -7,7 +7,7 @@ final class OnlineResumePointTests: XCTestCase {
     func testRunStateRoundTripsExactly() throws {
         let point = OnlineResumePoint(epoch: 3, step: 7, lossSums: [0.1 + 0.2, 1e-300, 12345.678901234567], lossSeen: [96, 64, 96],
                                       correct: [40, 21, 55], updates: [3, 2, 3], seen: 96, counters: ["expert_steps": 2, "switches": 1],
-                                      mode: "expert")
+                                      modes: ["expert"])
         XCTAssertEqual(OnlineResumePoint(runState: point.runState, networks: 3), point)
     }
 
@@ -15,7 +15,7 @@ final class OnlineResumePointTests: XCTestCase {
         let point = try XCTUnwrap(OnlineResumePoint(runState: ["epoch": "2", "mode": "learning"], networks: 2))
         XCTAssertEqual([point.epoch, point.step, point.seen], [2, 0, 0])
         XCTAssertEqual(point.lossSums, [0, 0])
-        XCTAssertEqual(point.mode, "learning")
+        XCTAssertEqual(point.modes, ["learning"])
     }
 
     func testDamagedStateIsRefused() {

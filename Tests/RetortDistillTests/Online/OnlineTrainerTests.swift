@@ -3,6 +3,21 @@ import XCTest
 import RetortDistill
 import RetortTestSupport
 
+/// Each network's own cross-entropy and two named switches, `a→b` and `b→a`, whose modes are given per step.
+private struct TwoSwitches: OnlineObjective {
+    var pattern: (_ step: Int) -> [String]
+    var name: String { "two-switches" }
+    var networkCount: ClosedRange<Int> { 2...2 }
+    var modes: [String] { ["expert", "learning"] }
+    var diagnosticKeys: [String] { ["x"] }
+    func switchNames(networks: [String]) -> [String] { ["\(networks[0])→\(networks[1])", "\(networks[1])→\(networks[0])"] }
+
+    func losses(_ step: OnlineStep) throws -> OnlineLosses {
+        OnlineLosses(losses: try step.logits.map { try $0.crossEntropy(labels: step.labels) }, modes: pattern(step.step),
+                     diagnostics: [["x": 1], ["x": 2]])
+    }
+}
+
 /// Each network's own cross-entropy; `pausing` networks step only when `steps(step)` says so.
 private struct CrossEntropyPerNetwork: OnlineObjective {
     var steps: (_ network: Int, _ step: Int) -> Bool = { _, _ in true }
@@ -91,6 +106,34 @@ final class OnlineTrainerTests: ContextTestCase {
         XCTAssertEqual(rows.first, "epoch,step,mode,step")
         XCTAssertEqual(Array(rows.dropFirst()), ["1,1,expert,0.0", "1,2,learning,1.0", "1,3,expert,2.0",
                                                  "2,1,expert,0.0", "2,2,learning,1.0", "2,3,expert,2.0"])
+    }
+
+    /// Several switches: counters and `modes.csv` columns named by switch, switches counted per
+    /// switch (across epochs), and a resumed run continues each switch's count.
+    func testEachSwitchIsCountedAndLoggedUnderItsName() throws {
+        let run = runDirectory()
+        let objective = TwoSwitches { step in [step == 1 ? "learning" : "expert", "learning"] }
+        let history = try trainer(objective, epochs: 2, directory: run).fit(train: train, test: test)
+        let expected = ["a→b expert_steps": 2, "a→b learning_steps": 1, "a→b switches": 2,
+                        "b→a expert_steps": 0, "b→a learning_steps": 3, "b→a switches": 0]
+        XCTAssertEqual(history.map(\.counters), [expected, expected])
+        let rows = try String(contentsOf: run.appendingPathComponent("modes.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(rows.first, "epoch,step,a→b mode,a→b x,b→a mode,b→a x")
+        XCTAssertEqual(rows.count, 7)
+        XCTAssertEqual(rows[2], "1,2,learning,1.0,learning,2.0")
+        XCTAssert(try String(contentsOf: run.appendingPathComponent("summary.md"), encoding: .utf8).contains("a→b, b→a"))
+
+        // Stopped after the first step of epoch 2: the resumed run knows a→b's last mode (expert) and counts on.
+        let stopped = runDirectory()
+        let first = try trainer(objective, epochs: 2, directory: stopped)
+        var steps = 0
+        first.onStep = { _ in steps += 1 }
+        first.shouldStop = { steps == 4 }
+        try first.fit(train: train, test: test)
+        let resumed = try trainer(objective, epochs: 2, directory: stopped)
+        let resumedHistory = try resumed.fit(train: train, test: test, from: try resumed.resume())
+        XCTAssertEqual(resumedHistory.map(\.counters), [expected, expected])
+        XCTAssertEqual(try String(contentsOf: stopped.appendingPathComponent("modes.csv"), encoding: .utf8).split(separator: "\n"), rows)
     }
 
     /// The run folder: every network's metrics under its name in each line of `metrics.jsonl`, its

@@ -83,7 +83,7 @@ final class SwitchableOnlineKDTests: ContextTestCase {
     func testExpertModeTrainsTheStudentOnly() throws {
         let t = try tensor(teacher, [2, 4], requiresGrad: true), s = try tensor(confidentlyWrong, [2, 4], requiresGrad: true)
         let result = try SwitchableOnlineKD().losses(OnlineStep(logits: [t, s], labels: labels))
-        XCTAssertEqual(result.mode, "expert")
+        XCTAssertEqual(result.modes, ["expert"])
         XCTAssertNil(result.losses[0], "the teacher pauses")
         let studentLoss = try XCTUnwrap(result.losses[1])
         XCTAssertEqual(Double(try studentLoss.item()), referenceLoss(confidentlyWrong, from: teacher), accuracy: 1e-5)
@@ -91,15 +91,115 @@ final class SwitchableOnlineKDTests: ContextTestCase {
         XCTAssertNil(t.grad, "the teacher's outputs are detached in the student's loss")
         XCTAssertNotNil(s.grad)
         let expected = referenceStatistics(teacher: teacher, student: confidentlyWrong)
-        XCTAssertEqual(result.diagnostics["G"] ?? 0, expected.g, accuracy: 1e-6)
-        XCTAssertEqual(result.diagnostics["delta"] ?? 0, expected.s - Foundation.exp(-expected.t / (expected.t + expected.s)) * expected.t, accuracy: 1e-6)
+        XCTAssertEqual(result.diagnostics[0]["G"] ?? 0, expected.g, accuracy: 1e-6)
+        XCTAssertEqual(result.diagnostics[0]["delta"] ?? 0, expected.s - Foundation.exp(-expected.t / (expected.t + expected.s)) * expected.t, accuracy: 1e-6)
     }
 
     /// A near-uniform student: learning mode, both networks get CE + KL toward the other.
     func testLearningModeTrainsBoth() throws {
         let result = try SwitchableOnlineKD().losses(OnlineStep(logits: [try tensor(teacher, [2, 4]), try tensor(nearUniform, [2, 4])], labels: labels))
-        XCTAssertEqual(result.mode, "learning")
+        XCTAssertEqual(result.modes, ["learning"])
         XCTAssertEqual(Double(try XCTUnwrap(result.losses[0]).item()), referenceLoss(teacher, from: nearUniform), accuracy: 1e-5)
         XCTAssertEqual(Double(try XCTUnwrap(result.losses[1]).item()), referenceLoss(nearUniform, from: teacher), accuracy: 1e-5)
+    }
+
+    // MARK: Several pairs, one switch each
+
+    /// `CE(z_n, y) + (1/B) Σ_i Σ_{m ∈ peers} KL(softmax(z_m) ‖ softmax(z_n))` in Double.
+    private func referenceLoss(_ logits: [[Float]], of n: Int, peers: [Int]) -> Double {
+        var total = 0.0
+        for (i, label) in labels.enumerated() {
+            let row = Reference.rows(logits[n], columns: 4)[i]
+            total -= Reference.logSoftmax(row)[label]
+            for m in peers { total += Reference.kl(Reference.softmax(Reference.rows(logits[m], columns: 4)[i]), Reference.softmax(row)) }
+        }
+        return total / Double(labels.count)
+    }
+
+    /// `∂L_n/∂z_n = (1/B) [(p_n − y) + Σ_{m ∈ peers} (p_n − p_m)]` in Double, row-major `[B, C]`.
+    private func referenceGradient(_ logits: [[Float]], of n: Int, peers: [Int]) -> [Double] {
+        labels.enumerated().flatMap { i, label -> [Double] in
+            let p = Reference.softmax(Reference.rows(logits[n], columns: 4)[i])
+            return (0..<4).map { c in
+                var g = p[c] - (c == label ? 1 : 0)
+                for m in peers { g += p[c] - Reference.softmax(Reference.rows(logits[m], columns: 4)[i])[c] }
+                return g / Double(labels.count)
+            }
+        }
+    }
+
+    /// Runs `topology` on `logits`, checks each network's loss (nil: no step) and its gradient
+    /// against the Double reference with the expected peers, and returns the result.
+    private func checkLosses(_ topology: SwitOKDTopology, _ logits: [[Float]], peers expected: [[Int]?]) throws -> OnlineLosses {
+        func run() throws -> (inputs: [Tensor], result: OnlineLosses) {
+            let inputs = try logits.map { try tensor($0, [2, 4], requiresGrad: true) }
+            return (inputs, try SwitchableOnlineKD(topology: topology).losses(OnlineStep(logits: inputs, labels: labels)))
+        }
+        let result = try run().result
+        for (n, peers) in expected.enumerated() {
+            guard let peers else {
+                XCTAssertNil(result.losses[n], "network \(n) pauses")
+                continue
+            }
+            let (inputs, fresh) = try run()   // one backward per run: the other networks' logits must stay without gradient
+            let loss = try XCTUnwrap(fresh.losses[n], "network \(n) steps")
+            XCTAssertEqual(Double(try loss.item()), referenceLoss(logits, of: n, peers: peers), accuracy: 1e-5, "network \(n)")
+            try loss.backward()
+            let gradient = try XCTUnwrap(inputs[n].grad, "network \(n)").toArray()
+            XCTAssertLessThanOrEqual(maxRelativeError(gradient, referenceGradient(logits, of: n, peers: peers)), 1e-4, "network \(n)")
+            for (m, input) in inputs.enumerated() where m != n { XCTAssertNil(input.grad, "network \(n)'s loss reached network \(m)") }
+        }
+        return result
+    }
+
+    /// 1t2s, T with a confidently wrong S1 (pair T→S1 in expert mode) and a near-uniform S2 (T→S2
+    /// learning): the teacher steps, learning from S2 only; each student learns from the teacher and
+    /// the other student.
+    func testOneTeacherTwoStudentsDropsTheExpertPairFromTheTeacher() throws {
+        let logits = [teacher, confidentlyWrong, nearUniform]
+        let result = try checkLosses(.oneTeacherTwoStudents, logits, peers: [[2], [0, 2], [0, 1]])
+        XCTAssertEqual(result.modes, ["expert", "learning"])
+        for (pair, student) in [(0, confidentlyWrong), (1, nearUniform)] {
+            let expected = referenceStatistics(teacher: teacher, student: student)
+            let diagnostics = result.diagnostics[pair]
+            XCTAssertEqual(diagnostics["s_label"] ?? 0, expected.s, accuracy: 1e-6, "pair \(pair)")
+            XCTAssertEqual(diagnostics["t_label"] ?? 0, expected.t, accuracy: 1e-6, "pair \(pair)")
+            XCTAssertEqual(diagnostics["G"] ?? 0, expected.g, accuracy: 1e-6, "pair \(pair)")
+            // Each pair's threshold from its own errors.
+            XCTAssertEqual(diagnostics["delta"] ?? 0, expected.s - Foundation.exp(-expected.t / (expected.t + expected.s)) * expected.t,
+                           accuracy: 1e-6, "pair \(pair)")
+        }
+    }
+
+    /// 1t2s with both pairs in expert mode: the teacher pauses, the students still learn from everyone.
+    func testOneTeacherTwoStudentsPausesTheTeacherWhenBothPairsAreExperts() throws {
+        let result = try checkLosses(.oneTeacherTwoStudents, [teacher, confidentlyWrong, confidentlyWrong], peers: [nil, [0, 2], [0, 1]])
+        XCTAssertEqual(result.modes, ["expert", "expert"])
+    }
+
+    /// 1t2s with both pairs learning: every network gets DML's loss.
+    func testOneTeacherTwoStudentsIsMutualLearningWhenBothPairsLearn() throws {
+        let result = try checkLosses(.oneTeacherTwoStudents, [teacher, nearUniform, nearUniform], peers: [[1, 2], [0, 2], [0, 1]])
+        XCTAssertEqual(result.modes, ["learning", "learning"])
+    }
+
+    /// 2t1s, T1 good and S confidently wrong (T1→S expert), T2 near-uniform, worse than S (T2→S
+    /// learning): T1 pauses; T2 learns from S and T1; S learns from both teachers.
+    func testTwoTeachersOneStudentPausesTheExpertTeacherOnly() throws {
+        let logits = [teacher, nearUniform, confidentlyWrong]
+        let result = try checkLosses(.twoTeachersOneStudent, logits, peers: [nil, [0, 2], [0, 1]])
+        XCTAssertEqual(result.modes, ["expert", "learning"])
+        let second = referenceStatistics(teacher: nearUniform, student: confidentlyWrong)
+        XCTAssertGreaterThanOrEqual(second.t, second.s, "T2 is not better than S: learning whatever the gap")
+        XCTAssertEqual(result.diagnostics[1]["t_label"] ?? 0, second.t, accuracy: 1e-6)
+        XCTAssertEqual(result.diagnostics[1]["s_label"] ?? 0, second.s, accuracy: 1e-6)
+    }
+
+    /// With one pair the losses are as before: the paused teacher and CE + KL for the student.
+    func testOneTeacherOneStudentKeepsItsSingleUnnamedSwitch() throws {
+        _ = try checkLosses(.oneTeacherOneStudent, [teacher, confidentlyWrong], peers: [nil, [0]])
+        XCTAssertEqual(SwitchableOnlineKD().switchNames(networks: ["t", "s"]), [""])
+        XCTAssertEqual(SwitchableOnlineKD(topology: .twoTeachersOneStudent).switchNames(networks: ["a", "b", "c"]), ["a→c", "b→c"])
+        XCTAssertEqual(SwitchableOnlineKD(topology: .oneTeacherTwoStudents).switchNames(networks: ["a", "b", "c"]), ["a→b", "a→c"])
     }
 }

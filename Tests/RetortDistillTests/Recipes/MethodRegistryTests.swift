@@ -57,7 +57,7 @@ final class MethodRegistryTests: ContextTestCase {
 
     func testOnlineMethodsResolveByNameAndBuildTheirObjectives() throws {
         XCTAssertEqual(OnlineMethod.allCases.map(\.name), ["dml", "switokd", "bdkd", "sokd"])
-        let networks: [String: ClosedRange<Int>] = ["dml": 2...Int.max, "switokd": 2...2, "bdkd": 2...2, "sokd": 2...2]
+        let networks: [String: ClosedRange<Int>] = ["dml": 2...Int.max, "switokd": 2...3, "bdkd": 2...2, "sokd": 2...2]
         for (name, count) in networks {
             let method = try MethodRegistry.onlineMethod(named: name)
             XCTAssertEqual(method.networks, count, name)
@@ -68,6 +68,8 @@ final class MethodRegistryTests: ContextTestCase {
         let sokd = try XCTUnwrap(try MethodRegistry.onlineMethod(named: "sokd").makeObjective(options: ["temperature": 2]) as? SemiOnlineKD)
         XCTAssertEqual(sokd.temperature, 2)
         XCTAssertEqual(try XCTUnwrap(try MethodRegistry.onlineMethod(named: "sokd").makeObjective() as? SemiOnlineKD).temperature, 4)
+        let switokd = try MethodRegistry.onlineMethod(named: "switokd").makeObjective(text: ["topology": "2t1s"], networks: 3)
+        XCTAssertEqual((switokd as? SwitchableOnlineKD)?.topology, .twoTeachersOneStudent)
         XCTAssertThrowsError(try MethodRegistry.onlineMethod(named: "kd")) { XCTAssert("\($0)".contains("unknown online method 'kd'")) }
     }
 }
