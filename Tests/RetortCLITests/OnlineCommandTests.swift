@@ -1,4 +1,5 @@
 import Foundation
+import RetortCheckpoint
 import XCTest
 
 /// `retort online` as a user runs it: each method for one epoch on 256 Fashion-MNIST images.
@@ -39,6 +40,12 @@ final class OnlineCommandTests: XCTestCase {
         try checkRun(dml, names: ["plane2-a", "plane2-b", "plane4"])
         for name in ["plane2-a", "plane2-b", "plane4"] { XCTAssert(dmlRun.output.contains("epoch 1/1 \(name): train loss"), dmlRun.output) }
         XCTAssert(FileManager.default.fileExists(atPath: dml + "/summary.md") && FileManager.default.fileExists(atPath: dml + "/config.json"))
+        // Each network's checkpoints record the inputs they were trained on, for eval, predict and distill.
+        for file in ["plane4.last.safetensors", "plane4.best.safetensors"] {
+            let metadata = try SafeTensors(contentsOf: URL(fileURLWithPath: dml + "/" + file)).metadata
+            XCTAssertNotNil(metadata["normalization_mean"], "\(file): \(metadata)")
+            XCTAssertEqual(metadata["label_smoothing"], "0.0", file)
+        }
 
         let switokd = folder()
         let switRun = try RetortProcess.run(["online", "--models", "plane4,plane2", "--method", "switokd", "--lrs", "0.01,0.02", "--out", switokd] + common)

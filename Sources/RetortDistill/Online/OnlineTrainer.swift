@@ -42,6 +42,9 @@ public final class OnlineTrainer {
     /// Stops the run after an epoch that is the second in a row at which a network ends at chance
     /// accuracy on its training batches and the test split (``CollapseGuard``); its checkpoints are kept.
     public var stopsOnCollapse = true
+    /// Recorded in the metadata of every checkpoint beside the run state (the input normalization, the
+    /// label smoothing), as ``Trainer/checkpointMetadata``.
+    public var checkpointMetadata: [String: String] = [:]
     private var collapse: [String: CollapseGuard] = [:]
 
     public private(set) var history: [OnlineEpochMetrics] = []
@@ -237,7 +240,7 @@ public final class OnlineTrainer {
             }
             let metrics = OnlineEpochMetrics(epoch: epoch + 1, seconds: seconds, networks: perNetwork, updates: perNetworkUpdates, counters: counters)
             if !modeRows.isEmpty { try append(modeRows.joined(separator: "\n") + "\n", to: modesURL) }
-            let runState = OnlineResumePoint(epoch: epoch + 1, modes: lastModes).runState
+            let runState = checkpointMetadata.merging(OnlineResumePoint(epoch: epoch + 1, modes: lastModes).runState) { $1 }
             for network in networks {
                 let top1 = perNetwork[network.name]?.testTop1 ?? 0
                 if top1 > (history.compactMap { $0.networks[network.name]?.testTop1 }.max() ?? -1) {
@@ -286,7 +289,8 @@ public final class OnlineTrainer {
 
     /// Every network's `last` checkpoint with `point` as run state, written as one.
     private func saveLastCheckpoints(_ point: OnlineResumePoint, with files: [(contents: Data, url: URL)] = []) throws {
-        try Checkpoint.save(networks.map { Checkpoint.Entry(model: $0.model, optimizer: $0.optimizer, runState: point.runState,
+        let runState = checkpointMetadata.merging(point.runState) { $1 }
+        try Checkpoint.save(networks.map { Checkpoint.Entry(model: $0.model, optimizer: $0.optimizer, runState: runState,
                                                             url: lastURL($0.name)) }, with: files)
     }
 
