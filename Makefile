@@ -14,7 +14,7 @@ PACKAGES := libvulkan1 libvulkan-dev glslc glslang-tools spirv-tools mesa-vulkan
 # Mesa's JIT cache: the second run of the test suite skips most shader compilation.
 export MESA_SHADER_CACHE_DIR ?= $(HOME)/.cache/mesa_shader_cache
 
-.PHONY: deps build release test test-sanitizers crash-test fuzz examples demo study-ddp bench bench-peers bench-ddp peers-venv parity-fixtures clean
+.PHONY: deps build release test test-sanitizers crash-test fuzz examples demo study-ddp study-methods bench bench-peers bench-ddp peers-venv parity-fixtures clean
 
 deps:
 	@missing=""; \
@@ -106,6 +106,11 @@ demo: release
 # and 2 (about 25 minutes on 2 cores); prints the accuracy table.
 study-ddp: release
 	Tools/ddp-study.sh .build/release/retort runs/ddp-study
+
+# The study of the seed methods completed last (Zipf dense votes, CA-MKD's feature term, SwitOKD's
+# three-network topologies, the teacher sweet-spot grid): tables on stdout, runs in runs/methods-study.
+study-methods: release
+	Tools/methods-study.sh .build/release/retort runs/methods-study
 
 # Benchmarks (JSON on stdout). `make bench-peers` runs the kernel benchmark beside PyTorch (CPU) and
 # ncnn (Vulkan, same device) from Benchmarks/peers/, in a virtual environment it creates.

@@ -3,7 +3,8 @@
 # test images, 3 epochs, batch 128, SGD lr 0.05 with a cosine schedule), seeds 1 and 2:
 #   zipf       Zipf label smoothing on resnet8: dense votes (the default) vs logit ranks vs plain CE
 #   camkd      CA-MKD plane6 ×3 (seeds 1–3) → plane2 with L_inter (b = 50) and without (b = 0)
-#   online     DML, SwitOKD 1T2S and 2T1S on the same three networks plane8, plane4, plane2
+#   online     DML, SwitOKD 1T2S and 2T1S on the same three networks plane6, plane4, plane2 (lr 0.01: at
+#              0.05 a plane2 with two peers can collapse to one class)
 #   sweetspot  the teacher sweet-spot grid: plane6 teachers at batch sizes 32, 128, 512, each epoch
 #              distilled (KD) into a fresh plane2
 # Prints one markdown table per part (best test top-1 per run, mean over seeds).
@@ -13,7 +14,8 @@ RETORT=${1:-.build/release/retort}
 OUT=${2:-runs/methods-study}
 shift 2 2>/dev/null || shift $#
 PARTS=${*:-zipf camkd online sweetspot}
-RECIPE="--dataset fashion-mnist --limit 10000 --epochs 3 --batch-size 128 --lr 0.05 --schedule cosine"
+DATA="--dataset fashion-mnist --limit 10000 --epochs 3 --batch-size 128 --schedule cosine"
+RECIPE="$DATA --lr 0.05"
 mkdir -p "$OUT"
 run() { name=$1; shift; [ -f "$OUT/$name/summary.md" ] || "$RETORT" "$@" --out "$OUT/$name" --force > "$OUT/$name.log" 2>&1; }
 
@@ -35,9 +37,9 @@ for part in $PARTS; do
     done ;;
   online)
     for seed in 1 2; do
-      run online-dml-seed$seed online --models plane8,plane4,plane2 --method dml $RECIPE --seed $seed
-      run online-1t2s-seed$seed online --models plane8,plane4,plane2 --method switokd --topology 1t2s $RECIPE --seed $seed
-      run online-2t1s-seed$seed online --models plane8,plane4,plane2 --method switokd --topology 2t1s $RECIPE --seed $seed
+      run online-dml-seed$seed online --models plane6,plane4,plane2 --method dml $DATA --lr 0.01 --seed $seed
+      run online-1t2s-seed$seed online --models plane6,plane4,plane2 --method switokd --topology 1t2s $DATA --lr 0.01 --seed $seed
+      run online-2t1s-seed$seed online --models plane6,plane4,plane2 --method switokd --topology 2t1s $DATA --lr 0.01 --seed $seed
     done ;;
   sweetspot)
     [ -f "$OUT/sweetspot/sweep.json" ] || "$RETORT" sweep-teachers --teacher plane6 --batch-sizes 32,128,512 --save-every 1 \
@@ -72,7 +74,7 @@ if "camkd" in parts:
     print("\nteachers (plane6, seeds 1–3): " + ", ".join(f"{best(f'camkd-teacher{t}'):.2f}" for t in (1, 2, 3)))
     table("CA-MKD, 3 × plane6 → plane2", [("L_div + 50·L_inter", "camkd-inter"), ("L_div only", "camkd-div")])
 if "online" in parts:
-    table("Online, plane8 + plane4 + plane2", [("DML", "online-dml"), ("SwitOKD 1T2S", "online-1t2s"), ("SwitOKD 2T1S", "online-2t1s")])
+    table("Online, plane6 + plane4 + plane2", [("DML", "online-dml"), ("SwitOKD 1T2S", "online-1t2s"), ("SwitOKD 2T1S", "online-2t1s")])
 if "sweetspot" in parts and os.path.exists(f"{out}/sweetspot/sweep.md"):
     print("\n### Teacher sweet spot, plane6 → plane2\n")
     print(open(f"{out}/sweetspot/sweep.md").read())
