@@ -35,9 +35,11 @@ final class TrainerDeterminismTests: ContextTestCase {
         return String(decoding: try JSONSerialization.data(withJSONObject: strip(object), options: [.sortedKeys]), as: UTF8.self)
     }
 
-    /// One epoch of `method` (nil: cross-entropy alone) from seeded models, into a fresh folder.
+    /// One epoch of `method` (nil: cross-entropy alone) from seeded models, into a fresh folder. The
+    /// student is a plane2, or a resnet8 for Zipf (its dense votes need a network that pools its last map).
     private func distill(_ method: DistillationMethod?) throws -> Outcome {
-        let model = try ModelZoo.make("plane2", inputChannels: 1, inputSize: 16, classes: 4, context: context, seed: 3)
+        let student = method == .zipf ? "resnet8" : "plane2"
+        let model = try ModelZoo.make(student, inputChannels: 1, inputSize: 16, classes: 4, context: context, seed: 3)
         var objective: any DistillationLoss = CrossEntropyLoss()
         var mixUp: MixUp?
         var teachers: [any Classifier] = []
@@ -47,15 +49,19 @@ final class TrainerDeterminismTests: ContextTestCase {
                     try ModelZoo.make("plane4", inputChannels: 1, inputSize: 16, classes: 4, context: context, seed: 11 + UInt64($0))
                 }
             }
-            let widths = try context.noGrad { () throws -> (Int, [Int]) in
+            // What the CLI's probe forward tells the method: widths, last stage shapes, whether the student pools.
+            let (taps, teacherTaps) = try context.noGrad { () throws -> (FeatureTaps, [FeatureTaps]) in
                 let probe = try Tensor.zeros(shape: [1, 1, 16, 16], context: context)
                 model.eval()
                 defer { model.train() }
-                func width(_ network: any Classifier) throws -> Int { try network.features(probe).pooled.shape.last ?? 0 }
-                return (try width(model), try teachers.map(width))
+                return (try model.features(probe), try teachers.map { try $0.features(probe) })
             }
-            let setup = DistillationSetup(classes: 4, trainingLabels: (0..<train.count).map { $0 % 4 }, studentFeatures: widths.0,
-                                          teacherFeatures: widths.1, seed: 5, context: context)
+            func stage(_ taps: FeatureTaps) -> [Int] { Array(taps.stages.last?.shape.dropFirst() ?? []) }
+            let setup = DistillationSetup(classes: 4, trainingLabels: (0..<train.count).map { $0 % 4 },
+                                          studentFeatures: taps.pooled.shape.last ?? 0,
+                                          teacherFeatures: teacherTaps.map { $0.pooled.shape.last ?? 0 },
+                                          studentPoolsItsMap: taps.pooledMap != nil, teachers: teachers, studentStage: stage(taps),
+                                          teacherStages: teacherTaps.map(stage), seed: 5, context: context)
             (objective, mixUp) = try method.makeObjective(setup)
         }
         var groups = [ParameterGroup(model.parameters())]
