@@ -68,6 +68,19 @@ final class CrashConsistencyTests: XCTestCase {
                         trials: Self.trials(default: 2))
     }
 
+    /// CA-MKD with its feature term from the first step: the per-teacher embeddings (weights, batch-norm
+    /// statistics, momentum) are the term's state and continue bit for bit.
+    func testDistillWithCAMKDResumesAfterAKillAtAnyMoment() throws {
+        let teacher = try trainedTeacher().path
+        try crashTrials("distill-camkd", ["distill", "--student", "plane2", "--teacher", "plane2", "--teacher-weights", teacher,
+                                          "--teacher", "plane2", "--teacher-weights", teacher, "--loss", "camkd",
+                                          "--camkd-inter-from", "0", "--epochs", "2"] + data,
+                        trials: Self.trials(default: 2)) { run, _, _ in
+            let state = run.appendingPathComponent("last.objective.safetensors")
+            XCTAssert(FileManager.default.fileExists(atPath: state.path), "the embeddings are saved beside last")
+        }
+    }
+
     /// One-shot pruning: the masks are kept, the fine-tuning continues at its step.
     func testPruneResumesAfterAKillAtAnyMoment() throws {
         let teacher = try trainedTeacher()
