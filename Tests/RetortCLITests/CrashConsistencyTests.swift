@@ -232,13 +232,14 @@ final class CrashConsistencyTests: XCTestCase {
         return (epoch - 1) * stepsPerEpoch + step
     }
 
-    /// Steps a resumed run kept: its `resuming at epoch E step S` (S is the next step); every step when it
-    /// kept a finished run (prune's `finished fine-tuning found, kept`: the kill came after the last
-    /// step, before the command's own end); else none.
+    /// Steps a resumed run kept: its `resuming at epoch E step S` (S is the next step); else every step
+    /// when it kept a finished run (prune's `finished fine-tuning found, kept`: the kill came after the
+    /// last step, before the command's own end); else none.
     static func stepsKept(_ output: String, stepsPerEpoch: Int) -> Int {
-        if output.contains("finished fine-tuning found, kept") { return .max }
         guard let match = output.firstMatch(of: /resuming at epoch (\d+) step (\d+)/),
-              let epoch = Int(match.1), let step = Int(match.2) else { return 0 }
+              let epoch = Int(match.1), let step = Int(match.2) else {
+            return output.contains("finished fine-tuning found, kept") ? .max : 0
+        }
         return (epoch - 1) * stepsPerEpoch + step - 1
     }
 }
