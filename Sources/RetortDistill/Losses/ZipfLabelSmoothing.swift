@@ -60,8 +60,11 @@ public struct ZipfLabelSmoothing: DistillationLoss {
         }
         let classes = logits.shape[1]
         let (distribution, correct, logDistribution, excluded) = try context.noGrad {
-            var (distribution, correct) = try logits.detached().zipfTargets(labels: step.labels, power: power)  // [B, C], [B]
-            if dense { distribution = try votes(step).zipfTargets(labels: step.labels, power: power).distribution }
+            // The ranking signal gives the distribution; the mask always comes from the logits' arg-max.
+            let ranked = try (dense ? votes(step) : logits.detached()).zipfTargets(labels: step.labels, power: power)  // [B, C], [B]
+            let distribution = ranked.distribution
+            let correct = !dense || !masksIncorrect ? ranked.correct
+                : try logits.detached().zipfTargets(labels: step.labels, power: power).correct
             let targetMask = try Tensor.oneHot(step.labels, classes: classes, context: context)          // [B, C]
             let excluded = try Tensor.oneHot(step.labels, classes: classes, on: -1e9, context: context)  // [B, C]
             return (distribution, correct, try (distribution + targetMask).log(), excluded)

@@ -189,6 +189,10 @@ final class ZipfLabelSmoothingTests: ContextTestCase {
             XCTAssertEqual(try loss.votes(step).toArray().map(Double.init), votes, "upsampled \(upsampled)")
             let expected = zipfLoss(logits, scores: votes.map(Float.init), labels: labels, power: 1, masked: false)
             XCTAssertEqual(Double(try loss.loss(step).item()), expected, accuracy: 1e-5 * max(1, expected))
+            // The mask reads the logits' arg-max, not the votes'.
+            let masked = zipfLoss(logits, scores: votes.map(Float.init), labels: labels, power: 1, masked: true)
+            let maskedLoss = ZipfLabelSmoothing(masksIncorrect: true, upsampled: upsampled)
+            XCTAssertEqual(Double(try maskedLoss.loss(step).item()), masked, accuracy: 1e-5 * max(1, masked))
             XCTAssertNotEqual(expected, zipfLoss(logits, labels: labels, power: 1, masked: false), accuracy: 1e-4,
                               "votes rank the classes otherwise than the logits")
         }
