@@ -5,7 +5,7 @@ let package = Package(
     name: "Retort",
     products: [
         .library(name: "Retort", targets: ["RetortRandom", "RetortCheckpoint", "RetortCompute", "Retort", "RetortNN",
-                                           "RetortData", "RetortDistill", "RetortDistributed"]),
+                                           "RetortData", "RetortDistill", "RetortDistributed", "RetortReport"]),
         .executable(name: "retort", targets: ["retort"]),
         .executable(name: "retort-bench", targets: ["retort-bench"]),
     ],
@@ -32,6 +32,8 @@ let package = Package(
         // Collectives between the processes of a data-parallel job. Open MPI is opened at run time
         // (dlopen), so no binary links it and a plain `retort` starts where Open MPI is not installed.
         .target(name: "RetortDistributed"),
+        // Pictures and logs of runs: self-contained SVG charts, HTML pages, TensorBoard event files.
+        .target(name: "RetortReport", dependencies: ["RetortCheckpoint"]),
 
         .target(name: "RetortCompute", dependencies: ["CVulkan"], plugins: ["ShaderCompiler"]),
         .target(name: "Retort", dependencies: ["RetortCompute", "RetortRandom", "RetortDistributed"]),
@@ -43,7 +45,8 @@ let package = Package(
                 exclude: ["Shaders"],
                 plugins: ["RegistryPlugin", "ShaderCompiler"]),
 
-        .executableTarget(name: "retort", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortDistill", "RetortDistributed"],
+        .executableTarget(name: "retort", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortDistill", "RetortDistributed",
+                                                         "RetortReport"],
                           plugins: ["RegistryPlugin"]),
         .executableTarget(name: "retort-bench", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortDistill", "RetortDistributed"],
                           path: "Benchmarks/retort-bench"),
@@ -64,6 +67,7 @@ let package = Package(
         .testTarget(name: "RetortDataTests", dependencies: ["RetortData", "RetortRandom"]),
         .testTarget(name: "RetortRandomTests", dependencies: ["RetortRandom"]),
         .testTarget(name: "RetortDistributedTests", dependencies: ["RetortDistributed"]),
+        .testTarget(name: "RetortReportTests", dependencies: ["RetortReport", "RetortHostTestSupport"]),
         .testTarget(name: "RetortCheckpointTests", dependencies: ["RetortCheckpoint", "RetortHostTestSupport"]),
     ]
 )

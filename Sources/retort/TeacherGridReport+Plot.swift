@@ -1,5 +1,6 @@
 import Foundation
 import RetortDistill
+import RetortReport
 
 extension TeacherGridReport {
     /// Student top-1 (solid) and the teacher checkpoint's top-1 (dashed, same colour) over the
@@ -7,7 +8,7 @@ extension TeacherGridReport {
     var plot: SVGLinePlot {
         var series: [SVGLinePlot.Series] = []
         for (index, column) in columns.enumerated() {
-            let color = SVGLinePlot.palette[index % SVGLinePlot.palette.count]
+            let color = SVG.color(index)
             let rows = column.sweep.rows
             series.append(.init(name: "student, teacher batch \(column.batchSize)",
                                 points: rows.map { (Double($0.checkpoint.epoch), $0.student.bestTop1 * 100) }, color: color))

@@ -34,6 +34,9 @@ public final class OnlineTrainer {
     /// Called after every step with the sum of the step's losses and the networks' mean training
     /// accuracy so far this epoch.
     public var onStep: ((Trainer.StepProgress) -> Void)?
+    /// Called after every epoch once its metrics and checkpoints are written: the CLI writes the
+    /// run's report and TensorBoard scalars from it.
+    public var onEpoch: ((OnlineEpochMetrics) throws -> Void)?
     /// Checked after every step: when it returns true, training saves the `last` checkpoints and stops.
     public var shouldStop: () -> Bool = { false }
     /// Also saves the `last` checkpoints after every `saveEverySteps`-th step of an epoch, so a crash
@@ -259,6 +262,7 @@ public final class OnlineTrainer {
             // Last, the metrics and the `last` checkpoints as one: the epoch is done once they are.
             try saveLastCheckpoints(OnlineResumePoint(epoch: epoch + 1, modes: lastModes),
                                     with: [(try JSONLines.data(history), metricsURL)])
+            try onEpoch?(metrics)
         }
         return history
     }

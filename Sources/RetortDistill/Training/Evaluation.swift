@@ -9,7 +9,11 @@ public struct Evaluation {
     public var top1: Double
     public var top5: Double
     /// Expected calibration error over 15 confidence bins.
-    public var calibrationError: Double
+    public var calibrationError: Double { reliability.expectedCalibrationError }
+    /// The predictions by confidence (15 bins): the reliability diagram.
+    public var reliability = ReliabilityBins(logits: [], labels: [])
+    /// True class against predicted class.
+    public var confusion = ConfusionMatrix(logits: [], labels: [], classes: 0)
     /// [N, classes] row-major, when asked for.
     public var logits: [Float]
     public var labels: [Int]
@@ -36,7 +40,7 @@ public struct Evaluation {
         }
         if let dataParallel { parts = try dataParallel.allGather(parts) }
         var lossSum = 0.0, top1 = 0, top5 = 0
-        var result = Evaluation(loss: 0, top1: 0, top5: 0, calibrationError: 0, logits: [], labels: [])
+        var result = Evaluation(loss: 0, top1: 0, top5: 0, logits: [], labels: [])
         var all: [Float] = []
         var offset = 0
         while offset < parts.count {
@@ -54,7 +58,8 @@ public struct Evaluation {
         result.loss = lossSum / count
         result.top1 = Double(top1) / count
         result.top5 = Double(top5) / count
-        result.calibrationError = expectedCalibrationError(logits: all, labels: result.labels)
+        result.reliability = ReliabilityBins(logits: all, labels: result.labels)
+        result.confusion = ConfusionMatrix(logits: all, labels: result.labels, classes: result.labels.isEmpty ? 0 : all.count / result.labels.count)
         if keepLogits { result.logits = all }
         return result
     }

@@ -50,6 +50,10 @@ public final class Trainer {
     /// normalization, the label smoothing), so `eval`, `predict` and `distill` can read them back.
     public var checkpointMetadata: [String: String] = [:]
 
+    /// Called after every epoch once its metrics and checkpoints are written (in the process that
+    /// writes the run folder): the CLI writes the run's report and TensorBoard scalars from it.
+    public var onEpoch: ((EpochMetrics) throws -> Void)?
+
     /// Called after every step; the CLI draws progress from it.
     public var onStep: ((StepProgress) -> Void)?
 
@@ -88,6 +92,9 @@ public final class Trainer {
     public static func objectiveURL(for checkpoint: URL) -> URL {
         checkpoint.deletingPathExtension().appendingPathExtension("objective").appendingPathExtension("safetensors")
     }
+
+    /// Where the test split's details of the `best` checkpoint go (``TestSplitDetails``).
+    public static func bestTestURL(in runDirectory: URL) -> URL { runDirectory.appendingPathComponent("best-test.json") }
 
     var lastURL: URL { runDirectory.appendingPathComponent("last.safetensors") }
     var bestURL: URL { runDirectory.appendingPathComponent("best.safetensors") }
@@ -193,7 +200,7 @@ public final class Trainer {
                 try dataParallel.checkReplicasAgree(model)
                 try dataParallel.broadcastBuffers(of: model)
             }
-            let evaluation = try evaluateWithFidelity(test)
+            let (evaluation, fidelity) = try evaluateWithFidelity(test)
             let (testLoss, top1, top5) = (evaluation.loss, evaluation.top1, evaluation.top5)
             let seconds = Date().timeIntervalSince(started)
             let trainAccuracy = Double(correct) / Double(max(seen, 1))
@@ -201,14 +208,17 @@ public final class Trainer {
             let metrics = EpochMetrics(epoch: epoch + 1, learningRate: optimizer.learningRate, trainLoss: lossSum / Double(max(seen, 1)),
                                        trainAccuracy: Double(correct) / Double(max(seen, 1)), testLoss: testLoss, testTop1: top1,
                                        testTop5: top5, seconds: seconds, imagesPerSecond: Double(seen) / seconds,
-                                       testCalibrationError: evaluation.calibrationError, agreement: evaluation.fidelity?.agreement,
-                                       predictiveKL: evaluation.fidelity?.predictiveKL)
+                                       testCalibrationError: evaluation.calibrationError, agreement: fidelity?.agreement,
+                                       predictiveKL: fidelity?.predictiveKL)
             let next = ResumePoint(epoch: epoch + 1)
             guard writes else {
                 history.append(metrics)
                 continue
             }
-            if top1 > (history.map(\.testTop1).max() ?? -1) { try save(next, to: bestURL) }
+            if top1 > (history.map(\.testTop1).max() ?? -1) {
+                try save(next, to: bestURL)
+                try TestSplitDetails(epoch: epoch + 1, evaluation).write(to: Self.bestTestURL(in: runDirectory))
+            }
             history.append(metrics)
             if let saveEvery, saveEvery > 0, (epoch + 1) % saveEvery == 0 {
                 try Checkpoint.save(model: model, optimizer: nil, runState: runState(next).merging(["test_top1": "\(top1)"]) { $1 },
@@ -218,6 +228,7 @@ public final class Trainer {
             // Last, the metrics and `last` as one: the epoch is done once they are (a crash before
             // repeats it, rewriting the files above the same way); never a missing or repeated line.
             try Checkpoint.save(lastEntries(next), with: [(try JSONLines.data(history), metricsURL)])
+            try onEpoch?(metrics)
         }
         return history
     }
@@ -259,17 +270,15 @@ public final class Trainer {
 
     /// The test evaluation of an epoch: the student's metrics and, with teachers, its fidelity to them
     /// (the teachers' test logits are computed once; they are frozen).
-    func evaluateWithFidelity(_ source: any BatchSource) throws -> (loss: Double, top1: Double, top5: Double, calibrationError: Double,
-                                                                     fidelity: Fidelity?) {
+    func evaluateWithFidelity(_ source: any BatchSource) throws -> (evaluation: Evaluation, fidelity: Fidelity?) {
         defer { model.train() }
         let result = try Evaluation.run(model, on: source, keepLogits: !teachers.isEmpty, dataParallel: dataParallel)
-        guard !teachers.isEmpty else { return (result.loss, result.top1, result.top5, result.calibrationError, nil) }
+        guard !teachers.isEmpty else { return (result, nil) }
         if teacherTestLogits == nil {
             teacherTestLogits = try teachers.map { try Evaluation.run($0, on: source, keepLogits: true, dataParallel: dataParallel).logits }
         }
         let classes = result.labels.isEmpty ? 0 : result.logits.count / result.labels.count
-        let fidelity = Fidelity(student: result.logits, teachers: teacherTestLogits ?? [], classes: classes)
-        return (result.loss, result.top1, result.top5, result.calibrationError, fidelity)
+        return (result, Fidelity(student: result.logits, teachers: teacherTestLogits ?? [], classes: classes))
     }
 
     private var teacherTestLogits: [[Float]]?

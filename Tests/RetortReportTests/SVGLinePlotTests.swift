@@ -1,43 +1,15 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import XCTest
-@testable import retort
+import RetortReport
 
 /// The plot is well-formed, self-contained SVG with its lines, dashes, axis titles and legend.
 final class SVGLinePlotTests: XCTestCase {
-    /// Collects elements and their attributes, and the text of `<text>` elements.
-    private final class Collector: NSObject, XMLParserDelegate {
-        var elements: [(name: String, attributes: [String: String])] = []
-        var texts: [String] = []
-        private var current: String?
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                    attributes: [String: String] = [:]) {
-            elements.append((name, attributes))
-            if name == "text" { current = "" }
-        }
-        func parser(_ parser: XMLParser, foundCharacters string: String) { current? += string }
-        func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
-            if name == "text", let current { texts.append(current) }
-            current = nil
-        }
-    }
-
-    private func parse(_ svg: String) throws -> Collector {
-        let parser = XMLParser(data: Data(svg.utf8))
-        let collector = Collector()
-        parser.delegate = collector
-        XCTAssertTrue(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")\n\(svg)")
-        return collector
-    }
-
     func testLinesDashesAxesAndLegend() throws {
         let plot = SVGLinePlot(title: "top-1 <by> epoch & size", xLabel: "teacher epoch", yLabel: "test top-1 (%)", series: [
             .init(name: "student, batch 32", points: [(1, 60), (2, 70), (3, 65)], color: "#1f77b4"),
             .init(name: "teacher, batch 32", points: [(1, 80), (2, 85), (3, 88)], color: "#1f77b4", dashed: true),
         ])
-        let svg = try parse(plot.svg)
+        let svg = try XMLElements(plot.svg)
         XCTAssertEqual(svg.elements.first?.name, "svg")
         XCTAssertEqual(svg.elements.first?.attributes["xmlns"], "http://www.w3.org/2000/svg")
         let lines = svg.elements.filter { $0.name == "polyline" }
@@ -62,7 +34,7 @@ final class SVGLinePlotTests: XCTestCase {
 
     func testASinglePointStillDraws() throws {
         let plot = SVGLinePlot(title: "t", xLabel: "x", yLabel: "y", series: [.init(name: "one", points: [(5, 50)], color: "#d62728")])
-        let svg = try parse(plot.svg)
+        let svg = try XMLElements(plot.svg)
         let line = try XCTUnwrap(svg.elements.first { $0.name == "polyline" })
         XCTAssertFalse(try XCTUnwrap(line.attributes["points"]).contains("nan"))
     }
