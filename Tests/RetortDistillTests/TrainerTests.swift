@@ -50,7 +50,16 @@ final class TrainerTests: ContextTestCase {
         XCTAssertEqual(history.last!.testTop5, 1, "4 classes: the label is always in the top 5")
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: run.path))
         XCTAssertEqual(files, ["metrics.jsonl", "last.safetensors", "last.optimizer.safetensors", "best.safetensors",
-                               "best.optimizer.safetensors", "summary.md"])
+                               "best.optimizer.safetensors", "summary.md", "best-test.json"])
+        // The best checkpoint's test details: every test image counted once, in the bins and the confusion matrix.
+        let details = try TestSplitDetails(contentsOf: Trainer.bestTestURL(in: run))
+        let best = try XCTUnwrap(history.max { $0.testTop1 < $1.testTop1 })
+        XCTAssertEqual(details.epoch, best.epoch)
+        XCTAssertEqual(details.top1, best.testTop1)
+        XCTAssertEqual(details.reliability.count.reduce(0, +), details.confusion.counts.joined().reduce(0, +))
+        XCTAssertEqual(details.reliability.expectedCalibrationError, try XCTUnwrap(best.testCalibrationError), accuracy: 1e-12)
+        let diagonal = details.confusion.counts.indices.map { details.confusion.counts[$0][$0] }.reduce(0, +)
+        XCTAssertEqual(Double(diagonal) / Double(details.confusion.counts.joined().reduce(0, +)), best.testTop1, accuracy: 1e-12)
         let lines = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, 3)
         let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]
