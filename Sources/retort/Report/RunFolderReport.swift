@@ -1,0 +1,16 @@
+import Foundation
+import RetortReport
+
+/// What a report page shows of one kind of run folder, read from the files the run wrote.
+protocol RunFolderReport {
+    /// Whether `folder` holds this kind of run (by the files its command writes).
+    static func describes(_ folder: URL) -> Bool
+    /// The page's sections, in order.
+    static func sections(of folder: URL) throws -> [ReportSection]
+}
+
+/// The kinds of run folders a report knows, most specific first: the first that describes a
+/// folder writes its page.
+enum RunFolderReports {
+    static let all: [any RunFolderReport.Type] = []
+}
