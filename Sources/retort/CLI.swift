@@ -61,10 +61,10 @@ enum CLI {
                 FileHandle.standardError.write(Data((usage + "\n").utf8))
                 return 2
             }
-            if let extra = parsed.positionals.first {
+            guard let command = commands.first(where: { $0.name == name }) else { throw CLIError.usage("unknown command '\(name)'") }
+            if let extra = parsed.positionals.first, !command.takesPositionals {
                 throw CLIError.usage("unexpected argument '\(extra)' for '\(name)'")
             }
-            guard let command = commands.first(where: { $0.name == name }) else { throw CLIError.usage("unknown command '\(name)'") }
             try command.run(parsed, launch: launch)
             return 0
         } catch let error as CLIError {

@@ -15,6 +15,13 @@ protocol RegisteredCommand {
     static var usage: String { get }
     /// The options and flags the command accepts.
     static var spec: Arguments.Spec { get }
+    /// Whether the command takes words besides its options (`retort report DIR…`, `retort inspect
+    /// calibration`); the others refuse them.
+    static var takesPositionals: Bool { get }
     /// Runs the command with the parsed command line.
     static func run(_ arguments: Arguments, launch: Launch) throws
+}
+
+extension RegisteredCommand {
+    static var takesPositionals: Bool { false }
 }
