@@ -104,7 +104,9 @@ public enum TensorBoardEventReader {
                 }
             case (7, .bytes(let log)):
                 event.sessionStatus = 0
-                for part in try fields(log) { if case (1, .varint(let status)) = (part.number, part.value) { event.sessionStatus = Int(status) } }
+                for part in try fields(log) {
+                    if case (1, .varint(let status)) = (part.number, part.value) { event.sessionStatus = Int(status) }
+                }
             default: throw Failure.malformed("unexpected Event field \(field.number) (\(field.value))")
             }
         }
