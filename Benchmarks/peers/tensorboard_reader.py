@@ -5,8 +5,9 @@
 Loads every run under LOGDIR as `tensorboard --logdir LOGDIR` does (an EventMultiplexer over the folders
 holding `events.out.tfevents.*` files, through tensorboard.backend.event_processing.event_accumulator)
 and prints each run, its scalar tags, how many points each has and the last value. With --check, each
-given run folder's epoch scalars must equal its metrics.jsonl (as 32-bit floats, at step
-epoch * steps per epoch); the script exits 1 when TensorBoard loaded no scalars or a value differs.
+given run folder's epoch scalars (an online run's network folder: that network's) must equal its
+metrics.jsonl (as 32-bit floats, at the step of that epoch's `epoch` scalar); the script exits 1 when
+TensorBoard loaded no scalars or a value differs.
 """
 import argparse
 import json
@@ -33,14 +34,26 @@ def load(logdir):
     return multiplexer
 
 
+def read_metrics(folder):
+    """The folder's metrics.jsonl lines; for an online run's network folder, that network's part of
+    the run's lines."""
+    own = os.path.join(folder, "metrics.jsonl")
+    path = own if os.path.exists(own) else os.path.join(os.path.dirname(os.path.normpath(folder)), "metrics.jsonl")
+    with open(path) as lines:
+        metrics = [json.loads(line) for line in lines if line.strip()]
+    if path == own:
+        return metrics
+    network = os.path.basename(os.path.normpath(folder))
+    return [line["networks"][network] for line in metrics]
+
+
 def check(multiplexer, logdir, folder):
     """Problems of one run folder: its epoch scalars against its metrics.jsonl."""
     run = os.path.relpath(folder, logdir)
     run = "." if run == os.curdir else run
     if run not in multiplexer.Runs():
         return ["%s: TensorBoard found no run there (runs: %s)" % (folder, sorted(multiplexer.Runs()))]
-    with open(os.path.join(folder, "metrics.jsonl")) as lines:
-        metrics = [json.loads(line) for line in lines if line.strip()]
+    metrics = read_metrics(folder)
     epochs = {int(event.value): event.step for event in multiplexer.Scalars(run, "epoch")}
     problems, compared = [], 0
     for tag, key in EPOCH_TAGS.items():
