@@ -146,12 +146,12 @@ peers-venv:
 # loads runs) reads the event files of a tiny training run, of its resumption, and of an online run's
 # networks; it fails when it loads no scalars or an epoch's value differs from metrics.jsonl.
 TENSORBOARD_CHECK := .build/check-tensorboard
-TENSORBOARD_DATA := --dataset fashion-mnist --limit 512 --batch-size 32 --seed 1
+TENSORBOARD_DATA := --dataset fashion-mnist --limit 512 --batch-size 16 --seed 1
 check-tensorboard: build peers-venv
 	rm -rf $(TENSORBOARD_CHECK)
 	.build/debug/retort train --model plane2 $(TENSORBOARD_DATA) --epochs 2 --out $(TENSORBOARD_CHECK)/train
 	.build/debug/retort train --resume $(TENSORBOARD_CHECK)/train --epochs 3
-	.build/debug/retort online --models plane4,plane2 --method switokd $(TENSORBOARD_DATA) --epochs 2 \
+	.build/debug/retort online --models plane4,plane2 --method switokd --lr 0.01 $(TENSORBOARD_DATA) --epochs 2 \
 	  --out $(TENSORBOARD_CHECK)/online
 	$(PEERS_PYTHON) Benchmarks/peers/tensorboard_reader.py $(TENSORBOARD_CHECK) --check $(TENSORBOARD_CHECK)/train \
 	  $(TENSORBOARD_CHECK)/online/plane4 $(TENSORBOARD_CHECK)/online/plane2
