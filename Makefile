@@ -14,7 +14,7 @@ PACKAGES := libvulkan1 libvulkan-dev glslc glslang-tools spirv-tools mesa-vulkan
 # Mesa's JIT cache: the second run of the test suite skips most shader compilation.
 export MESA_SHADER_CACHE_DIR ?= $(HOME)/.cache/mesa_shader_cache
 
-.PHONY: deps build release test test-sanitizers crash-test fuzz examples demo study-ddp study-methods bench bench-peers bench-ddp peers-venv parity-fixtures clean
+.PHONY: deps build release test test-sanitizers crash-test fuzz examples demo study-ddp study-methods bench bench-peers bench-ddp peers-venv check-tensorboard parity-fixtures clean
 
 deps:
 	@missing=""; \
@@ -122,7 +122,7 @@ PEERS_VENV := .build/peers-venv
 PEERS_PYTHON := $(PEERS_VENV)/bin/python
 TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
 
-# The Python environment of the peers and of the parity fixtures: ncnn and torch in a venv.
+# The Python environment of the peers and of the parity fixtures: ncnn, torch and tensorboard in a venv.
 # torch: the CPU-only build from its own index, else a CPU build among pip's configured local wheels
 # (dependencies then come from the default index), else the default index's build.
 peers-venv:
@@ -139,6 +139,22 @@ peers-venv:
 	    || $(PEERS_PYTHON) -m pip install -q --no-deps --no-index torch; } && $(PEERS_PYTHON) -m pip install -q torch \
 	  || { echo "No CPU-only torch build reachable: installing the default one (large download)"; \
 	       $(PEERS_PYTHON) -m pip install -q torch; }; }
+	@$(PEERS_PYTHON) -c 'import tensorboard' 2>/dev/null || { echo "Installing tensorboard into $(PEERS_VENV)"; \
+	  $(PEERS_PYTHON) -m pip install -q tensorboard; }
+
+# TensorBoard's own reader (the tensorboard package's event accumulator, as `tensorboard --logdir`
+# loads runs) reads the event files of a tiny training run, of its resumption, and of an online run's
+# networks; it fails when it loads no scalars or an epoch's value differs from metrics.jsonl.
+TENSORBOARD_CHECK := .build/check-tensorboard
+TENSORBOARD_DATA := --dataset fashion-mnist --limit 512 --batch-size 16 --seed 1
+check-tensorboard: build peers-venv
+	rm -rf $(TENSORBOARD_CHECK)
+	.build/debug/retort train --model plane2 $(TENSORBOARD_DATA) --epochs 2 --out $(TENSORBOARD_CHECK)/train
+	.build/debug/retort train --resume $(TENSORBOARD_CHECK)/train --epochs 3
+	.build/debug/retort online --models plane4,plane2 --method switokd --lr 0.01 $(TENSORBOARD_DATA) --epochs 2 \
+	  --out $(TENSORBOARD_CHECK)/online
+	$(PEERS_PYTHON) Benchmarks/peers/tensorboard_reader.py $(TENSORBOARD_CHECK) --check $(TENSORBOARD_CHECK)/train \
+	  $(TENSORBOARD_CHECK)/online/plane4 $(TENSORBOARD_CHECK)/online/plane2
 
 bench-peers: release peers-venv
 	.build/release/retort-bench kernels --peers

@@ -103,12 +103,17 @@ enum OnlineCommand: RegisteredCommand {
         let interrupt = InterruptFlag()
         trainer.shouldStop = { interrupt.isSet }
         let progress = Progress(batchSize: configuration.batchSize)
-        trainer.onStep = { progress.step($0, epochs: configuration.epochs) }
+        // TensorBoard: one event folder per network (RunEvents), the mode counters at the run's root.
+        let events = try RunEvents(run: run, networks: networks.map(\.name), stepsPerEpoch: trainLoader.batchesPerEpoch, from: start,
+                                   history: trainer.history)
+        trainer.onStep = { progress.step($0, epochs: configuration.epochs); events.step($0) }
+        trainer.onEpoch = { try events.epoch($0) }
         let before = trainer.history.count
         let history = try DeviceMemoryAdvice.explaining(batchSize: configuration.batchSize) {
             try trainer.fit(train: trainLoader, test: testLoader, from: start)
         }
         progress.finishLine()
+        try events.finish()  // TensorBoard: a failed write of a step's loss
         for (name, metrics) in trainer.frozenMetrics.sorted(by: { $0.key < $1.key }) where start.epoch == 0 && start.step == 0 {
             say("frozen \(name): " + String(format: "test loss %.4f top-1 %.2f%% top-5 %.2f%% ECE %.4f", metrics.testLoss, metrics.testTop1 * 100,
                                             metrics.testTop5 * 100, metrics.testCalibrationError))

@@ -1,4 +1,5 @@
 import Foundation
+import RetortReport
 
 /// Run folders are never clobbered: a command that writes a run folder claims it first, and a folder
 /// that already holds a run (its settings, checkpoints, metrics or stage folders) is refused unless
@@ -12,10 +13,11 @@ extension RunFolder {
 
     /// Whether `name` is a file a run writes: its settings, metrics and summaries; a checkpoint
     /// (`best`, `last`, `epoch-<n>`, an online network's `<name>.best`/`<name>.last`, each with its
-    /// `.optimizer`, `.masks` and `.objective` files); or the temporary file of an atomic write of one of them
-    /// that was cut short (`.<name>.<UUID>.tmp`). Other files (a user's own weights, predictions) are not.
+    /// `.optimizer`, `.masks` and `.objective` files); a TensorBoard event file (`events.out.tfevents.*`, at the
+    /// run's root and in an online run's network folders); or the temporary file of an atomic write of one of
+    /// them that was cut short (`.<name>.<UUID>.tmp`). Other files (a user's own weights, predictions) are not.
     static func isRunFile(_ name: String) -> Bool {
-        if runFileNames.contains(name) { return true }
+        if runFileNames.contains(name) || TensorBoardWriter.isEventFile(name) { return true }
         if name.hasPrefix("."), name.hasSuffix(".tmp") {
             return isRunFile(String(name.dropFirst().dropLast(".tmp".count).split(separator: ".").dropLast().joined(separator: ".")))
         }

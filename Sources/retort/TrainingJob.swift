@@ -201,12 +201,17 @@ struct TrainingJob {
         let interrupt = InterruptFlag()
         trainer.shouldStop = { interrupt.isSet }
         let progress = Progress(batchSize: settings.batchSize)
-        trainer.onStep = { progress.step($0, epochs: settings.epochs) }
+        // TensorBoard: the run's event files (RunEvents), written by the process that writes the run folder.
+        let events = writes ? try RunEvents(run: run, stepsPerEpoch: trainLoader.batchesPerEpoch, from: start,
+                                            history: trainer.history) : nil
+        trainer.onStep = { progress.step($0, epochs: settings.epochs); events?.step($0) }
+        trainer.onEpoch = { try events?.epoch($0) }
         let before = trainer.history.count
         let history = try DeviceMemoryAdvice.explaining(batchSize: settings.batchSize) {
             try trainer.fit(train: trainLoader, test: testLoader, from: start)
         }
         progress.finishLine()
+        try events?.finish()  // TensorBoard: a failed write of a step's loss
         for metrics in history.dropFirst(before) {
             var line = String(format: "epoch %d/%d: train loss %.4f acc %.2f%% | test loss %.4f top-1 %.2f%% top-5 %.2f%% ECE %.4f",
                               metrics.epoch, settings.epochs, metrics.trainLoss, metrics.trainAccuracy * 100, metrics.testLoss,

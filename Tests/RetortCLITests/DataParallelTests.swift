@@ -80,8 +80,11 @@ final class DataParallelTests: XCTestCase {
         XCTAssertEqual(job.output.components(separatedBy: "epoch 2/2: train loss").count - 1, 1, job.output)
         XCTAssertEqual(job.output.components(separatedBy: "best test top-1").count - 1, 1, job.output)
         let files = try FileManager.default.contentsOfDirectory(atPath: run.path).sorted()
-        XCTAssertEqual(files, ["best.optimizer.safetensors", "best.safetensors", "config.json", "last.optimizer.safetensors",
-                               "last.safetensors", "metrics.jsonl", "summary.md"])
+        // Rank 0 alone writes the run's files: one TensorBoard event file (its name holds the time and pid), and these.
+        XCTAssertEqual(files.filter { $0.hasPrefix("events.out.tfevents.") }.count, 1, "\(files)")
+        XCTAssertEqual(files.filter { !$0.hasPrefix("events.out.tfevents.") },
+                       ["best-test.json", "best.optimizer.safetensors", "best.safetensors", "config.json", "last.optimizer.safetensors",
+                        "last.safetensors", "metrics.jsonl", "summary.md"])
         let metrics = try Self.metrics(of: run)
         XCTAssertEqual(metrics.map { $0["epoch"] as? Int }, [1, 2])
 

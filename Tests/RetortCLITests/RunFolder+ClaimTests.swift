@@ -72,11 +72,12 @@ final class RunFolderClaimTests: XCTestCase {
         for name in ["best.safetensors", "last.optimizer.safetensors", "best.masks.safetensors", "epoch-12.safetensors",
                      "epoch-3.optimizer.safetensors", "plane2-a.best.safetensors", "resnet8.last.optimizer.safetensors", "modes.csv",
                      ".metrics.jsonl.2F1C-77.tmp", "last.objective.safetensors", "last.objective.optimizer.safetensors",
-                     "pruned.masks.safetensors", ".pruned.masks.safetensors.2F1C-77.tmp"] {
+                     "pruned.masks.safetensors", ".pruned.masks.safetensors.2F1C-77.tmp",
+                     "events.out.tfevents.1796659119.node-1.5993.0"] {
             XCTAssert(RunFolder.isRunFile(name), name)
         }
         for name in ["teacher.safetensors", "test-logits.safetensors", "epoch-x.safetensors", "bestest.safetensors", "notes.md",
-                     ".teacher.safetensors.2F1C-77.tmp", "config.json.bak",
+                     ".teacher.safetensors.2F1C-77.tmp", "config.json.bak", "my.events.out.tfevents.1",
                      "teacher.objective.safetensors"] {
             XCTAssertFalse(RunFolder.isRunFile(name), name)
         }

@@ -1,7 +1,9 @@
 import Foundation
+import RetortHostTestSupport
 
 /// What a run folder holds that must be reproducible: every safetensors file's tensors (dtype,
-/// shape and bytes) and metadata, and every metrics line without its timing fields.
+/// shape and bytes) and metadata, every metrics line without its timing fields, and per folder the
+/// TensorBoard scalars its event files show.
 struct RunFolderSnapshot {
     /// Per file (path relative to the folder): per tensor, its header entry (dtype, shape) and bytes.
     var tensors: [String: [String: (header: String, bytes: Data)]] = [:]
@@ -10,7 +12,11 @@ struct RunFolderSnapshot {
     /// Per `metrics.jsonl`: its lines as sorted-key JSON without `seconds` and `images_per_s`; per
     /// `.csv` file (`modes.csv`): its lines.
     var metrics: [String: [String]] = [:]
-    /// Every file's relative path, hidden ones included.
+    /// Per folder holding TensorBoard event files (relative path, `.` for the run's own): the scalars
+    /// TensorBoard shows, each as `tag@step=value` (wall times aside).
+    var scalars: [String: [String]] = [:]
+    /// Every file's relative path, hidden ones included, except TensorBoard event files: their names
+    /// hold the time and the process id, and a resumed run adds one (see ``scalars``).
     var files: Set<String> = []
 
     /// Keys of wall-clock time, which no two runs share.
@@ -23,6 +29,14 @@ struct RunFolderSnapshot {
             let url = folder.appendingPathComponent(path)
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), !isFolder.boolValue else { continue }
+            if url.lastPathComponent.hasPrefix("events.out.tfevents.") {
+                let directory = (path as NSString).deletingLastPathComponent, key = directory.isEmpty ? "." : directory
+                if scalars[key] == nil {
+                    // Sorted: what TensorBoard keeps per tag and step, whichever file held it.
+                    scalars[key] = try TensorBoardEventReader.loadedScalars(in: url.deletingLastPathComponent()).map(\.description).sorted()
+                }
+                continue
+            }
             files.insert(path)
             if path.hasSuffix(".safetensors") {
                 (tensors[path], metadata[path]) = try Self.readSafeTensors(url)
@@ -49,6 +63,14 @@ struct RunFolderSnapshot {
         }
         for (file, lines) in metrics.sorted(by: { $0.key < $1.key }) where other.metrics[file] != nil && other.metrics[file] != lines {
             found.append("\(file): \(lines) vs \(other.metrics[file] ?? [])")
+        }
+        if Set(scalars.keys) != Set(other.scalars.keys) {
+            found.append("folders with TensorBoard event files differ: \(scalars.keys.sorted()) vs \(other.scalars.keys.sorted())")
+        }
+        for (folder, mine) in scalars.sorted(by: { $0.key < $1.key }) where other.scalars[folder] != nil && other.scalars[folder] != mine {
+            let theirs = other.scalars[folder] ?? []
+            let onlyHere = mine.filter { !theirs.contains($0) }.prefix(5), onlyThere = theirs.filter { !mine.contains($0) }.prefix(5)
+            found.append("\(folder): TensorBoard scalars \(mine.count) vs \(theirs.count); only here \(onlyHere), only there \(onlyThere)")
         }
         return found
     }
