@@ -13,7 +13,7 @@ public struct SVGReliabilityDiagram {
     /// Mean confidence per bin (0…1); nil for an empty bin.
     public var meanConfidence: [Double?]
     public var expectedCalibrationError: Double
-    public var width = 560.0
+    public var width = 580.0
     public var height = 440.0
 
     public init(title: String, counts: [Int], accuracy: [Double?], meanConfidence: [Double?], expectedCalibrationError: Double) {
@@ -30,7 +30,7 @@ public struct SVGReliabilityDiagram {
     public var axes: SVGAxes {
         var axes = SVGAxes(title: heading, xLabel: "confidence (top softmax probability)", yLabel: "accuracy", x: 0...1, y: 0...1,
                            width: width, height: height)
-        axes.right = 150
+        axes.right = 170
         return axes
     }
 

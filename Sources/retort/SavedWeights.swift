@@ -34,7 +34,8 @@ struct SavedWeights {
         print("normalization: \(normalization.summary), \(origin)")
         loader = try DataLoader(dataset: dataset, batchSize: 500, mode: .test, seed: 0)
         let context = try Context()
-        model = try ModelZoo.make(name, inputChannels: dataset.channels, inputSize: dataset.height, classes: dataset.classes, context: context)
+        model = try ModelZoo.make(name, inputChannels: dataset.channels, inputSize: dataset.height, classes: dataset.classes,
+                                  context: context)
         try model.load(stateDict: state, source: url.path)
         modelName = name
     }

@@ -71,11 +71,18 @@ struct ComparisonReport {
                              + (gap > 0 ? "helped" : gap < 0 ? "hurt" : "made no difference") + ".")
                 for teacher in distilled.record?.teachers ?? [] {
                     let headroom = (teacher.testTop1 - alone.best.testTop1) * 100
-                    lines.append("The teacher \(teacher.model) (\(TrainingRunReport.percent(teacher.testTop1))) is "
-                                 + String(format: "%+.2f pp", headroom) + " above \(alone.name); distillation closed "
-                                 + (headroom > 0 ? String(format: "%.0f%%", max(gap, 0) / headroom * 100) : "none")
-                                 + " of that gap. A stronger teacher (more epochs or a wider model) or a student that sees "
-                                 + "fewer labels leaves more for distillation to give.")
+                    let percent = TrainingRunReport.percent
+                    if headroom > 0 {
+                        lines.append("The teacher \(teacher.model) (\(percent(teacher.testTop1))) is " + String(format: "%.2f pp", headroom)
+                                     + " above \(alone.name): distillation closed " + String(format: "%.0f%%", max(gap, 0) / headroom * 100)
+                                     + " of that gap. A stronger teacher (more epochs, a wider model) or a student that sees fewer "
+                                     + "labels leaves more for distillation to give.")
+                    } else {
+                        lines.append("The teacher \(teacher.model) (\(percent(teacher.testTop1))) is "
+                                     + String(format: "%.2f pp", -headroom)
+                                     + " below \(alone.name): a teacher weaker than the student alone has little to give; train it "
+                                     + "longer or choose a wider one.")
+                    }
                 }
             }
         }

@@ -40,7 +40,7 @@ struct RunRecord: Codable, Equatable {
     /// Writes `folder/run.json` atomically.
     func write(in folder: URL) throws {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         do {
             try AtomicFile.write(try encoder.encode(self), to: folder.appendingPathComponent(Self.fileName))
         } catch {
