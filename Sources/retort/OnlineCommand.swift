@@ -140,6 +140,7 @@ enum OnlineCommand: RegisteredCommand {
             }
             say("summary in \(run.appendingPathComponent("summary.md").path)")
         }
+        RunReportWriter.writeOrWarn(folder: run)
         return trainer
     }
 }

@@ -54,7 +54,7 @@ enum SweepTeachersCommand: RegisteredCommand {
             say("")
             say(report.markdown)
             say("written: \(directory.appendingPathComponent("sweep.md").path), \(directory.appendingPathComponent("sweep.json").path)")
-            return
+            return RunReportWriter.writeOrWarn(folder: directory)
         }
         let teachers = configuration.teachers.map { teacher in
             // Teachers the grid trains live in the claimed folder.
@@ -73,5 +73,6 @@ enum SweepTeachersCommand: RegisteredCommand {
         say("")
         say(report.markdown)
         say("written: " + ["sweep.md", "sweep.json", "sweep.svg"].map { directory.appendingPathComponent($0).path }.joined(separator: ", "))
+        RunReportWriter.writeOrWarn(folder: directory)
     }
 }

@@ -32,8 +32,10 @@ enum RunReportWriter {
     }
 
     /// ``write(folder:)`` for a command that is training or has trained: a failure (a full disk, an
-    /// unreadable file) is printed as a warning naming the cause, and the command goes on.
+    /// unreadable file) is printed as a warning naming the cause, and the command goes on. A folder
+    /// no kind of report describes (yet) is left without a page.
     static func writeOrWarn(folder: URL) {
+        guard RunFolderReports.kind(of: folder) != nil else { return }
         do {
             try write(folder: folder)
         } catch {
