@@ -102,7 +102,7 @@ demo: release
 	@.build/release/retort eval --model plane6 --weights $(DEMO)/teacher/best.safetensors | tail -1 | sed 's/^/  teacher            /'
 	@.build/release/retort eval --model plane2 --weights $(DEMO)/student/best.safetensors | tail -1 | sed 's/^/  student alone      /'
 	@.build/release/retort eval --model plane2 --weights $(DEMO)/distilled/best.safetensors | tail -1 | sed 's/^/  student distilled  /'
-	@echo; .build/release/retort report $(DEMO)/student $(DEMO)/distilled $(DEMO)/teacher | grep -v '^wrote '
+	@echo; set -o pipefail; .build/release/retort report $(DEMO)/student $(DEMO)/distilled $(DEMO)/teacher | grep -v '^wrote '
 	@echo "the comparison page of the three runs: $(DEMO)/report.html (each run's own page: $(DEMO)/<run>/report.html)"
 
 # The data-parallel study: KD on Fashion-MNIST in one process and as 2 ranks under mpirun, seeds 1

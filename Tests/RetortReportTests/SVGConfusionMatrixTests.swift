@@ -8,17 +8,13 @@ final class SVGConfusionMatrixTests: XCTestCase {
     private let matrix = SVGConfusionMatrix(title: "confusion", labels: ["T-shirt/top", "Trouser", "Bag <&>"],
                                             counts: [[8, 2, 0], [1, 9, 0], [0, 0, 0]], perClassAccuracy: [0.8, 0.9, nil])
 
-    private func number(_ attributes: [String: String], _ key: String) throws -> Double {
-        try XCTUnwrap(Double(try XCTUnwrap(attributes[key], "\(key) in \(attributes)")))
-    }
-
     func testCellsWhereTheCountsSay() throws {
         let svg = try XMLElements(matrix.svg)
         let axes = matrix.axes
         XCTAssertEqual(axes.x, 0...3)
         XCTAssertEqual(axes.y, 0...3)
         XCTAssertFalse(axes.showsTicks)
-        let cells = svg.elements.filter { $0.attributes["class"] == "cell" }.map(\.attributes)
+        let cells = svg.classed("cell")
         XCTAssertEqual(cells.count, 9)
         for label in 0..<3 {
             for predicted in 0..<3 {
@@ -33,7 +29,7 @@ final class SVGConfusionMatrixTests: XCTestCase {
         XCTAssertEqual(matrix.fraction(2, 2), 0, "an empty row shades nothing")
         XCTAssertEqual(cells[0]["fill"], "#4c92c3", "80% of the row: 0.8 of the way from white to the palette's blue")
         XCTAssertEqual(cells[2]["fill"], "#ffffff")
-        let counts = svg.elements.filter { $0.attributes["class"] == "count" }
+        let counts = svg.classed("count")
         XCTAssertEqual(counts.count, 9)
         XCTAssertEqual(Array(svg.texts.filter { ["0", "1", "2", "8", "9"].contains($0) }.prefix(9)),
                        ["8", "2", "0", "1", "9", "0", "0", "0", "0"], "row by row")
@@ -42,12 +38,12 @@ final class SVGConfusionMatrixTests: XCTestCase {
     func testLabelsAndTheAccuracyColumn() throws {
         let svg = try XMLElements(matrix.svg)
         let axes = matrix.axes
-        let rows = svg.elements.filter { $0.attributes["class"] == "row-label" }.map(\.attributes)
-        let columns = svg.elements.filter { $0.attributes["class"] == "column-label" }
+        let rows = svg.classed("row-label")
+        let columns = svg.classed("column-label")
         XCTAssertEqual(rows.count, 3)
         XCTAssertEqual(columns.count, 3)
         XCTAssertEqual(svg.texts.filter { $0 == "Bag <&>" }.count, 2, "escaped, read back on both edges")
-        let accuracy = svg.elements.filter { $0.attributes["class"] == "accuracy" }.map(\.attributes)
+        let accuracy = svg.classed("accuracy")
         XCTAssertEqual(accuracy.count, 3)
         for (row, cell) in accuracy.enumerated() {
             XCTAssertGreaterThan(try number(cell, "x"), axes.px(3), "beside the matrix")
@@ -64,8 +60,8 @@ final class SVGConfusionMatrixTests: XCTestCase {
         let big = SVGConfusionMatrix(title: "cifar100", labels: [], counts: counts, perClassAccuracy: Array(repeating: 1, count: classes))
         XCTAssertEqual(big.cellSize, 6)
         let svg = try XMLElements(big.svg)
-        XCTAssertEqual(svg.elements.filter { $0.attributes["class"] == "cell" }.count, classes * classes)
-        XCTAssert(svg.elements.filter { $0.attributes["class"] == "count" }.isEmpty, "no room for counts in 6-pixel cells")
+        XCTAssertEqual(svg.classed("cell").count, classes * classes)
+        XCTAssert(svg.classed("count").isEmpty, "no room for counts in 6-pixel cells")
         XCTAssertLessThanOrEqual(big.axes.width, 800)
     }
 

@@ -9,17 +9,13 @@ final class SVGReliabilityDiagramTests: XCTestCase {
                                                 accuracy: [nil, 0.6, 0.5, 0.875], meanConfidence: [nil, 0.4, 0.65, 0.875],
                                                 expectedCalibrationError: 0.065)
 
-    private func number(_ attributes: [String: String], _ key: String) throws -> Double {
-        try XCTUnwrap(Double(try XCTUnwrap(attributes[key], "\(key) in \(attributes)")))
-    }
-
     func testBarsGapsAndCountsWhereTheBinsSay() throws {
         let svg = try XMLElements(diagram.svg)
         let axes = diagram.axes
         XCTAssertEqual(axes.x, 0...1)
         XCTAssertEqual(axes.y, 0...1)
-        let bars = svg.elements.filter { $0.name == "rect" && $0.attributes["class"] == "bar" }.map(\.attributes)
-        let gaps = svg.elements.filter { $0.name == "rect" && $0.attributes["class"] == "gap" }.map(\.attributes)
+        let bars = svg.classed("bar")
+        let gaps = svg.classed("gap")
         XCTAssertEqual(bars.count, 3, "no bar for the empty bin")
         XCTAssertEqual(gaps.count, 3)
         let filled = [(1, 0.6, 0.4), (2, 0.5, 0.65), (3, 0.875, 0.875)]
@@ -33,11 +29,11 @@ final class SVGReliabilityDiagramTests: XCTestCase {
             XCTAssertEqual(try number(gap, "y") + number(gap, "height"), axes.py(min(accuracy, confidence)), accuracy: 0.1,
                            "bin \(bin)'s gap spans accuracy to mean confidence")
         }
-        let counts = svg.elements.filter { $0.name == "text" && $0.attributes["class"] == "count" }.map(\.attributes)
+        let counts = svg.classed("count")
         XCTAssertEqual(counts.count, 3)
         XCTAssertEqual(try number(counts[0], "x"), (axes.px(0.25) + axes.px(0.5)) / 2, accuracy: 0.06, "centred over its bar")
         for count in ["10", "30", "60"] { XCTAssert(svg.texts.contains(count), "\(count) in \(svg.texts)") }
-        let diagonal = try XCTUnwrap(svg.elements.first { $0.attributes["class"] == "diagonal" }?.attributes)
+        let diagonal = try XCTUnwrap(svg.classed("diagonal").first)
         XCTAssertEqual(try number(diagonal, "x1"), axes.px(0), accuracy: 0.06)
         XCTAssertEqual(try number(diagonal, "y1"), axes.py(0), accuracy: 0.06)
         XCTAssertEqual(try number(diagonal, "x2"), axes.px(1), accuracy: 0.06)
@@ -58,7 +54,7 @@ final class SVGReliabilityDiagramTests: XCTestCase {
         let text = broken.svg.lowercased()
         XCTAssertFalse(text.contains("nan") || text.contains("inf"), text)
         let svg = try XMLElements(broken.svg)
-        XCTAssert(svg.elements.filter { $0.attributes["class"] == "bar" }.isEmpty, "a bin without finite numbers has no bar")
+        XCTAssert(svg.classed("bar").isEmpty, "a bin without finite numbers has no bar")
         XCTAssert(svg.texts.contains("t"))
     }
 }
