@@ -54,7 +54,8 @@ enum SweepTeachersCommand: RegisteredCommand {
             say("")
             say(report.markdown)
             say("written: \(directory.appendingPathComponent("sweep.md").path), \(directory.appendingPathComponent("sweep.json").path)")
-            return RunReportWriter.writeOrWarn(folder: directory)
+            RunReportWriter.writeOrWarn(folder: directory)
+            return
         }
         let teachers = configuration.teachers.map { teacher in
             // Teachers the grid trains live in the claimed folder.

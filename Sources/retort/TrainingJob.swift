@@ -232,7 +232,7 @@ struct TrainingJob {
             let text = (try? String(contentsOf: summary, encoding: .utf8)) ?? ""
             try (text + "\n" + lines.joined()).write(to: summary, atomically: true, encoding: .utf8)
         }
-        if writes { RunReportWriter.writeOrWarn(folder: run) }
+        let reported = writes && RunReportWriter.writeOrWarn(folder: run)
         let outcome = Outcome(history: history, run: run, parameterCount: model.parameterCount, seconds: Date().timeIntervalSince(started),
                               interrupted: interrupt.isSet)
         if interrupt.isSet {
@@ -240,7 +240,8 @@ struct TrainingJob {
                 + "`\(continuation ?? "retort \(configuration.command.rawValue) --resume \(run.path)")`")
         } else if let best = outcome.best {
             say(String(format: "best test top-1 %.2f%% (epoch %d); summary in %@", best.testTop1 * 100, best.epoch,
-                       run.appendingPathComponent("summary.md").path))
+                       run.appendingPathComponent("summary.md").path)
+                + (reported ? ", report page in \(run.appendingPathComponent(RunReportWriter.fileName).path)" : ""))
         }
         return outcome
     }

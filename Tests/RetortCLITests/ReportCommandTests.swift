@@ -20,7 +20,9 @@ final class ReportCommandTests: XCTestCase {
                            runs.appendingPathComponent("teacher/best.safetensors").path,
                            "--out", runs.appendingPathComponent("distilled").path]] {
             let run = try RetortProcess.run(arguments + common)
-            guard run.status == 0 else { throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: run.output + run.errors]) }
+            guard run.status == 0, run.output.contains("report page in \(arguments.last!)/report.html") else {
+                throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: run.output + run.errors])
+            }
         }
         return runs
     }
@@ -28,7 +30,9 @@ final class ReportCommandTests: XCTestCase {
     private func demo() throws -> URL { try Self.demo.get() }
 
     override class func tearDown() {
-        if case .success(let runs) = demo { try? FileManager.default.removeItem(at: runs.deletingLastPathComponent().deletingLastPathComponent()) }
+        if case .success(let runs) = demo {
+            try? FileManager.default.removeItem(at: runs.deletingLastPathComponent().deletingLastPathComponent())
+        }
         super.tearDown()
     }
 

@@ -33,14 +33,17 @@ enum RunReportWriter {
 
     /// ``write(folder:)`` for a command that is training or has trained: a failure (a full disk, an
     /// unreadable file) is printed as a warning naming the cause, and the command goes on. A folder
-    /// no kind of report describes (yet) is left without a page.
-    static func writeOrWarn(folder: URL) {
-        guard RunFolderReports.kind(of: folder) != nil else { return }
+    /// no kind of report describes (yet) is left without a page. Returns whether the page was written.
+    @discardableResult
+    static func writeOrWarn(folder: URL) -> Bool {
+        guard RunFolderReports.kind(of: folder) != nil else { return false }
         do {
             try write(folder: folder)
+            return true
         } catch {
             Console.say("warning: could not write \(folder.appendingPathComponent(fileName).path): \(error); training goes on, "
                         + "and `retort report \(folder.path)` writes the page later")
+            return false
         }
     }
 }

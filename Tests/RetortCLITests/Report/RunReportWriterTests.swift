@@ -16,6 +16,7 @@ final class RunReportWriterTests: XCTestCase {
         let warnings = train.output.split(separator: "\n").filter { $0.hasPrefix("warning: could not write \(page.path)") }
         XCTAssertEqual(warnings.count, 3, "after each of the 2 epochs and at the end: \(train.output)")
         XCTAssert(warnings.allSatisfy { $0.contains("training goes on") && $0.contains("cannot replace it") }, "\(warnings)")
+        XCTAssertFalse(train.output.contains("report page in"), "the run names no page it could not write")
         for file in ["best.safetensors", "last.safetensors", "metrics.jsonl", "run.json"] {
             XCTAssert(FileManager.default.fileExists(atPath: run.appendingPathComponent(file).path), file)
         }
