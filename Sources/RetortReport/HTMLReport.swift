@@ -31,7 +31,7 @@ public struct HTMLReport {
         table { border-collapse: collapse; font-size: 0.9rem; margin: 0.4rem 0; }
         th, td { border-bottom: 1px solid #e3e3e3; padding: 0.2rem 0.6rem; text-align: left; vertical-align: top; }
         th { background: #f4f4f4; }
-        td:not(:first-child) { text-align: right; font-variant-numeric: tabular-nums; }
+        td.number { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
         .note { color: #555; font-size: 0.9rem; }
         @media print {
           body { max-width: none; padding: 0; font-size: 10pt; }
@@ -66,13 +66,23 @@ public struct HTMLReport {
         try AtomicFile.write(html, to: url)
     }
 
-    /// A table fragment: a header row and body rows of text (escaped); columns after the first are
-    /// right-aligned (numbers). Wide tables scroll sideways on a narrow screen.
+    /// A table fragment: a header row and body rows of text (escaped); cells that start like a number
+    /// (a digit, a sign) are right-aligned and kept on one line. Wide tables scroll sideways on a
+    /// narrow screen.
     public static func table(header: [String], rows: [[String]]) -> String {
         let e = SVG.escaped
         var out = "<div class=\"table\"><table>\n<thead><tr>" + header.map { "<th>\(e($0))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
-        for row in rows { out += "<tr>" + row.map { "<td>\(e($0))</td>" }.joined() + "</tr>\n" }
+        for row in rows {
+            out += "<tr>" + row.map { "<td\(isNumber($0) ? " class=\"number\"" : "")>\(e($0))</td>" }.joined() + "</tr>\n"
+        }
         return out + "</tbody>\n</table></div>"
+    }
+
+    /// Whether a table cell reads as a number: `87.50%`, `+0.84 pp`, `−2.1`, `0.05`.
+    public static func isNumber(_ cell: String) -> Bool {
+        guard let first = cell.first else { return false }
+        let rest = cell.dropFirst()
+        return first.isNumber || ("+-−.".contains(first) && (rest.first?.isNumber ?? false || rest.first == "."))
     }
 
     /// A paragraph of text (escaped); `note` sets it in the smaller, grey style of remarks.

@@ -54,7 +54,9 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertLessThan(summary, settings)
         XCTAssert(page.texts.contains("Best 87.5% <of> 90% & more"))
         XCTAssertEqual(page.named("th").count, 2)
-        XCTAssertEqual(page.named("td").count, 4)
+        XCTAssertEqual(page.named("td").map { $0["class"] }, [nil, nil, nil, "number"], "numbers are aligned, names are not")
+        XCTAssertEqual(["87.50%", "+0.84 pp", "−2.1", "-0.3", ".5", "plane2", "-", "+", "", "T-shirt"].map(HTMLReport.isNumber),
+                       [true, true, true, true, true, false, false, false, false, false])
         XCTAssert(page.texts.suffix(from: settings).starts(with: ["Settings", "setting", "value", "model", "plane2", "lr", "0.05"]),
                   "\(page.texts.suffix(from: settings))")
     }

@@ -74,8 +74,9 @@ struct ComparisonReport {
                     let percent = TrainingRunReport.percent
                     if headroom > 0 {
                         lines.append("The teacher \(teacher.model) (\(percent(teacher.testTop1))) is " + String(format: "%.2f pp", headroom)
-                                     + " above \(alone.name): distillation closed " + String(format: "%.0f%%", max(gap, 0) / headroom * 100)
-                                     + " of that gap. A stronger teacher (more epochs, a wider model) or a student that sees fewer "
+                                     + " above \(alone.name): distillation "
+                                     + (gap > 0 ? String(format: "closed %.0f%% of that gap", gap / headroom * 100) : "closed none of it")
+                                     + ". A stronger teacher (more epochs, a wider model) or a student that sees fewer "
                                      + "labels leaves more for distillation to give.")
                     } else {
                         lines.append("The teacher \(teacher.model) (\(percent(teacher.testTop1))) is "
