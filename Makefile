@@ -7,9 +7,10 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 # Debian 12 packages: Vulkan loader + headers, the GLSL compiler used at build time, SPIR-V tools
 # (spirv-val in tests), Mesa's CPU Vulkan driver (lavapipe), the validation layer, vulkaninfo,
 # the Fashion-MNIST data the demo trains on, and Open MPI (`mpirun -np N retort …`: data-parallel
-# training, which the tests run with 2 ranks; plain `retort` never loads it).
+# training, which the tests run with 2 ranks; plain `retort` never loads it), and Chromium (the
+# tests open the report pages in headless Chromium and check it logs no console errors).
 PACKAGES := libvulkan1 libvulkan-dev glslc glslang-tools spirv-tools mesa-vulkan-drivers \
-            vulkan-validationlayers vulkan-tools dataset-fashion-mnist zlib1g-dev openmpi-bin libopenmpi-dev
+            vulkan-validationlayers vulkan-tools dataset-fashion-mnist zlib1g-dev openmpi-bin libopenmpi-dev chromium
 
 # Mesa's JIT cache: the second run of the test suite skips most shader compilation.
 export MESA_SHADER_CACHE_DIR ?= $(HOME)/.cache/mesa_shader_cache
@@ -101,6 +102,8 @@ demo: release
 	@.build/release/retort eval --model plane6 --weights $(DEMO)/teacher/best.safetensors | tail -1 | sed 's/^/  teacher            /'
 	@.build/release/retort eval --model plane2 --weights $(DEMO)/student/best.safetensors | tail -1 | sed 's/^/  student alone      /'
 	@.build/release/retort eval --model plane2 --weights $(DEMO)/distilled/best.safetensors | tail -1 | sed 's/^/  student distilled  /'
+	@echo; set -o pipefail; .build/release/retort report $(DEMO)/student $(DEMO)/distilled $(DEMO)/teacher | grep -v '^wrote '
+	@echo "the comparison page of the three runs: $(DEMO)/report.html (each run's own page: $(DEMO)/<run>/report.html)"
 
 # The data-parallel study: KD on Fashion-MNIST in one process and as 2 ranks under mpirun, seeds 1
 # and 2 (about 25 minutes on 2 cores); prints the accuracy table.

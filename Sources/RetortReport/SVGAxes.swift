@@ -18,6 +18,8 @@ public struct SVGAxes {
     public var integerXTicks = false
     /// Tick label format on y (`%.1f`; `%.3g` for small values).
     public var yTickFormat = "%.1f"
+    /// Numeric ticks, their labels and grid lines; off for charts that label categories themselves.
+    public var showsTicks = true
 
     public init(title: String, xLabel: String, yLabel: String, x: ClosedRange<Double>, y: ClosedRange<Double>,
                 width: Double = 640, height: Double = 400) {
@@ -55,11 +57,11 @@ public struct SVGAxes {
         let bottomEdge = top + plotHeight
         out += "<g stroke=\"black\"><line x1=\"\(f(left))\" y1=\"\(f(bottomEdge))\" x2=\"\(f(left + plotWidth))\" "
             + "y2=\"\(f(bottomEdge))\"/><line x1=\"\(f(left))\" y1=\"\(f(top))\" x2=\"\(f(left))\" y2=\"\(f(bottomEdge))\"/></g>\n"
-        for tick in Self.ticks(x, integers: integerXTicks) {
+        for tick in showsTicks ? Self.ticks(x, integers: integerXTicks) : [] {
             let label = integerXTicks ? String(Int(tick)) : String(format: "%.3g", tick)
             out += "<text x=\"\(f(px(tick)))\" y=\"\(f(bottomEdge + 16))\" text-anchor=\"middle\">\(label)</text>\n"
         }
-        for tick in Self.ticks(y, integers: false) {
+        for tick in showsTicks ? Self.ticks(y, integers: false) : [] {
             out += "<line x1=\"\(f(left))\" y1=\"\(f(py(tick)))\" x2=\"\(f(left + plotWidth))\" y2=\"\(f(py(tick)))\" stroke=\"#dddddd\"/>\n"
             out += "<text x=\"\(f(left - 6))\" y=\"\(f(py(tick) + 4))\" text-anchor=\"end\">\(String(format: yTickFormat, tick))</text>\n"
         }

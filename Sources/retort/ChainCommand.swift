@@ -76,6 +76,7 @@ enum ChainCommand: RegisteredCommand {
         say("")
         say(report.markdown)
         say("written: \(directory.appendingPathComponent("summary.md").path), \(directory.appendingPathComponent("chain.json").path)")
+        RunReportWriter.writeOrWarn(folder: directory)
     }
 
     /// Teacher, assistants, student: as listed, with named assistants, or with assistants chosen

@@ -23,27 +23,11 @@ enum EvaluateCommand: RegisteredCommand {
 
     /// Evaluates saved weights on a split; with `predict`, also writes the logits and labels (`--out`).
     static func evaluate(_ arguments: Arguments, predict: Bool) throws {
-        guard let name = arguments.options["model"], let weights = arguments.options["weights"] else {
-            throw CLIError.usage("\(predict ? "predict" : "eval") needs --model NAME and --weights FILE.safetensors")
-        }
-        let kind = try DatasetKind(name: arguments.options["dataset"] ?? "fashion-mnist")
         let splitName = arguments.options["split"] ?? "test"
         guard let split = Split(rawValue: splitName) else { throw CLIError.usage("--split must be train or test, got '\(splitName)'") }
-        let limit = try arguments.options["limit"].map { text throws(CLIError) -> Int in
-            guard let value = Int(text), value > 0 else { throw .usage("--limit must be a positive integer, got '\(text)'") }
-            return value
-        }
-        var dataset = try Dataset.load(kind, split: split, directory: arguments.options["data-dir"], limit: limit)
-        let url = URL(fileURLWithPath: weights)
-        let state = try SafeTensors(contentsOf: url)
-        let (normalization, origin) = try inputNormalization(arguments, kind: kind, recorded: Normalization(metadata: state.metadata))
-        dataset.normalization = normalization
-        print("normalization: \(normalization.summary), \(origin)")
-        let loader = try DataLoader(dataset: dataset, batchSize: 500, mode: .test, seed: 0)
-        let context = try Context()
-        let model = try ModelZoo.make(name, inputChannels: dataset.channels, inputSize: dataset.height, classes: dataset.classes, context: context)
-        try model.load(stateDict: state, source: url.path)
-        let result = try Evaluation.run(model, on: loader, keepLogits: predict)
+        let weights = try SavedWeights(arguments, command: predict ? "predict" : "eval", split: split)
+        let (name, kind, dataset, normalization) = (weights.modelName, weights.kind, weights.dataset, weights.normalization)
+        let result = try Evaluation.run(weights.model, on: weights.loader, keepLogits: predict)
         if predict {
             guard let out = arguments.options["out"] else { throw CLIError.usage("predict needs --out FILE.safetensors") }
             let file = SafeTensors(tensors: ["logits": try HostTensor(result.logits, shape: [result.labels.count, dataset.classes]),

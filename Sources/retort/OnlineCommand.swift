@@ -145,6 +145,7 @@ enum OnlineCommand: RegisteredCommand {
             }
             say("summary in \(run.appendingPathComponent("summary.md").path)")
         }
+        RunReportWriter.writeOrWarn(folder: run)
         return trainer
     }
 }

@@ -141,6 +141,7 @@ enum PruneCommand: RegisteredCommand {
         say(String(format: "pruned teacher: %@ (%.2f%% of the %@ weights pruned; masks in %@); report in %@", teacher.path, masks.sparsity * 100,
                    layers == .convolutions ? "Conv2d" : "Conv2d and Linear", PruningMasks.sidecarURL(for: teacher).lastPathComponent,
                    out.appendingPathComponent("pruning.md").path))
+        RunReportWriter.writeOrWarn(folder: out)
     }
 
     /// The file in a stage's folder that holds the masks its pruning gave.

@@ -54,6 +54,7 @@ enum SweepTeachersCommand: RegisteredCommand {
             say("")
             say(report.markdown)
             say("written: \(directory.appendingPathComponent("sweep.md").path), \(directory.appendingPathComponent("sweep.json").path)")
+            RunReportWriter.writeOrWarn(folder: directory)
             return
         }
         let teachers = configuration.teachers.map { teacher in
@@ -73,5 +74,6 @@ enum SweepTeachersCommand: RegisteredCommand {
         say("")
         say(report.markdown)
         say("written: " + ["sweep.md", "sweep.json", "sweep.svg"].map { directory.appendingPathComponent($0).path }.joined(separator: ", "))
+        RunReportWriter.writeOrWarn(folder: directory)
     }
 }

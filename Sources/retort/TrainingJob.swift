@@ -133,6 +133,7 @@ struct TrainingJob {
         var objective: any DistillationLoss = CrossEntropyLoss(labelSmoothing: Float(settings.labelSmoothing))
         var mixUp: MixUp?
         var teacherEntropies: [Double] = []
+        var teacherRecords: [RunRecord.Teacher] = []
         if let distillation = configuration.distillation {
             let methodName = distillation.method ?? DistillationMethod.kd.name
             if let train = configuration as? TrainConfiguration, let teacherName = train.teacherModel {
@@ -146,8 +147,10 @@ struct TrainingJob {
                 if let note = adapted.note { say(note) }
                 return adapted.teacher
             }
-            teacherEntropies = try teachers.map { teacher in
-                meanPredictiveEntropy(logits: try Evaluation.run(teacher, on: testLoader, keepLogits: true).logits, classes: test.classes)
+            let evaluations = try teachers.map { try Evaluation.run($0, on: testLoader, keepLogits: true) }
+            teacherEntropies = evaluations.map { meanPredictiveEntropy(logits: $0.logits, classes: test.classes) }
+            teacherRecords = zip(zip(configuration.teacherNames, configuration.teacherWeights), evaluations).map {
+                RunRecord.Teacher(model: $0.0, weights: $0.1, testTop1: $1.top1)
             }
             say("teachers' mean predictive entropy on the test split (nats): "
                 + zip(configuration.teacherNames, teacherEntropies).map { String(format: "%@ %.4f", $0, $1) }.joined(separator: ", "))
@@ -191,7 +194,11 @@ struct TrainingJob {
         trainer.ghostBatches = settings.ghostBatches
         trainer.checkpointMetadata = try settings.checkpointMetadata()
 
-        if writes { try RunFolder.writeSettings(configuration.json, to: run) }
+        if writes {
+            try RunFolder.writeSettings(configuration.json, to: run)
+            try RunRecord(command: configuration.command.rawValue, device: context.device.info.summary,
+                          ranks: dataParallel?.group.size ?? 1, teachers: teacherRecords).write(in: run)
+        }
         // Under mpirun, rank 0 reads the checkpoint and ``Trainer/fit`` hands it to the others.
         let start = resumes && writes ? try trainer.resume() : .start
         say("\(settings.model) on \(settings.dataset): \(train.count) training and \(test.count) test images, "
@@ -205,7 +212,10 @@ struct TrainingJob {
         let events = writes ? try RunEvents(run: run, stepsPerEpoch: trainLoader.batchesPerEpoch, from: start,
                                             history: trainer.history) : nil
         trainer.onStep = { progress.step($0, epochs: settings.epochs); events?.step($0) }
-        trainer.onEpoch = { try events?.epoch($0) }
+        trainer.onEpoch = { metrics in
+            try events?.epoch(metrics)
+            RunReportWriter.writeOrWarn(folder: run)  // report.html after every epoch
+        }
         let before = trainer.history.count
         let history = try DeviceMemoryAdvice.explaining(batchSize: settings.batchSize) {
             try trainer.fit(train: trainLoader, test: testLoader, from: start)
@@ -229,6 +239,7 @@ struct TrainingJob {
             let text = (try? String(contentsOf: summary, encoding: .utf8)) ?? ""
             try (text + "\n" + lines.joined()).write(to: summary, atomically: true, encoding: .utf8)
         }
+        let reported = writes && RunReportWriter.writeOrWarn(folder: run)
         let outcome = Outcome(history: history, run: run, parameterCount: model.parameterCount, seconds: Date().timeIntervalSince(started),
                               interrupted: interrupt.isSet)
         if interrupt.isSet {
@@ -236,7 +247,8 @@ struct TrainingJob {
                 + "`\(continuation ?? "retort \(configuration.command.rawValue) --resume \(run.path)")`")
         } else if let best = outcome.best {
             say(String(format: "best test top-1 %.2f%% (epoch %d); summary in %@", best.testTop1 * 100, best.epoch,
-                       run.appendingPathComponent("summary.md").path))
+                       run.appendingPathComponent("summary.md").path)
+                + (reported ? ", report page in \(run.appendingPathComponent(RunReportWriter.fileName).path)" : ""))
         }
         return outcome
     }

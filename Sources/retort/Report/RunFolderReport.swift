@@ -7,10 +7,19 @@ protocol RunFolderReport {
     static func describes(_ folder: URL) -> Bool
     /// The page's sections, in order.
     static func sections(of folder: URL) throws -> [ReportSection]
+    /// The line under the page's title: what ran, on which data and device; nil: the folder's path.
+    static func subtitle(of folder: URL) -> String?
+}
+
+extension RunFolderReport {
+    static func subtitle(of folder: URL) -> String? { nil }
 }
 
 /// The kinds of run folders a report knows, most specific first: the first that describes a
 /// folder writes its page.
 enum RunFolderReports {
-    static let all: [any RunFolderReport.Type] = []
+    static let all: [any RunFolderReport.Type] = [TrainingRunReport.self]
+
+    /// The first kind in ``all`` that describes `folder`; nil when none does.
+    static func kind(of folder: URL) -> (any RunFolderReport.Type)? { all.first { $0.describes(folder) } }
 }

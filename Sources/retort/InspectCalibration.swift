@@ -1,0 +1,31 @@
+import Foundation
+import RetortCheckpoint
+import RetortDistill
+import RetortReport
+
+/// `retort inspect calibration`: the reliability diagram (accuracy per confidence bin against the
+/// diagonal, the gap shaded, ECE in the title) of saved weights on the test split.
+enum InspectCalibration: RegisteredInspection {
+    static let name = "calibration"
+    static let summary = "reliability diagram and ECE (15 confidence bins) of saved weights on the test split"
+    static let usage = """
+        --model NAME --weights FILE [--dataset NAME] [--data-dir DIR] [--limit N]
+        [--normalization NAME | --mean a,b,c --std a,b,c]   default: the normalization the checkpoint records
+        [--out FILE.svg]   default: calibration.svg
+        """
+    static let options = Set(["model", "weights", "dataset", "data-dir", "limit"] + EvaluateCommand.normalizationKeys)
+
+    static func run(_ arguments: Arguments) throws {
+        let weights = try SavedWeights(arguments, command: "inspect calibration", split: .test)
+        let evaluation = try Evaluation.run(weights.model, on: weights.loader)
+        let bins = evaluation.reliability
+        let file = arguments.options["weights"].map { URL(fileURLWithPath: $0).lastPathComponent } ?? ""
+        let diagram = SVGReliabilityDiagram(title: "\(weights.modelName) \(file), \(weights.kind.rawValue) test", counts: bins.count,
+                                            accuracy: bins.accuracy, meanConfidence: bins.meanConfidence,
+                                            expectedCalibrationError: bins.expectedCalibrationError)
+        let out = URL(fileURLWithPath: arguments.options["out"] ?? "calibration.svg")
+        try AtomicFile.write(diagram.svg, to: out)
+        print(String(format: "%@ on %@ test (%d images): top-1 %.2f%%, ECE %.4f; reliability diagram in %@", weights.modelName,
+                     weights.kind.rawValue, evaluation.labels.count, evaluation.top1 * 100, bins.expectedCalibrationError, out.path))
+    }
+}
