@@ -12,5 +12,5 @@ protocol RunFolderReport {
 /// The kinds of run folders a report knows, most specific first: the first that describes a
 /// folder writes its page.
 enum RunFolderReports {
-    static let all: [any RunFolderReport.Type] = []
+    static let all: [any RunFolderReport.Type] = [ChainRunReport.self, SweepRunReport.self, PruneRunReport.self, OnlineRunReport.self]
 }

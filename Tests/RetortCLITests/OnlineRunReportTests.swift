@@ -1,0 +1,48 @@
+import Foundation
+import RetortReport
+import XCTest
+@testable import retort
+@testable import RetortDistill
+
+/// The online report on a tiny real SwitOKD run: every network's curves, the mode strip matching
+/// `modes.csv` step by step, and the table.
+final class OnlineRunReportTests: XCTestCase {
+    func testSwitOKDShowsEveryNetworkAndItsModeTimeline() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("retort-online-report-\(UUID().uuidString)")
+        addTeardownBlock { try? FileManager.default.removeItem(at: out) }
+        let run = try RetortProcess.run(["online", "--models", "plane4,plane2", "--method", "switokd", "--out", out.path, "--dataset", "fashion-mnist",
+                                         "--limit", "256", "--batch-size", "64", "--epochs", "2", "--lr", "0.01", "--seed", "1"])
+        XCTAssertEqual(run.status, 0, run.output + run.errors)
+        XCTAssertEqual(RunFolderReports.all.first { $0.describes(out) }.map(ObjectIdentifier.init), ObjectIdentifier(OnlineRunReport.self))
+
+        let history = OnlineRunReport.history(out)
+        XCTAssertEqual(history.count, 2)
+        let sections = try OnlineRunReport.sections(of: out)
+        XCTAssertEqual(sections.map(\.title), ["Learning curves", "Switch modes", "Networks"])
+        let parsed = try sections.map { try ReportSectionXML($0) }
+        // Four charts, a line per network with a point per epoch, in the run's order.
+        XCTAssertEqual(parsed[0].elements("svg").count, 4)
+        XCTAssertEqual(parsed[0].polylinePoints, Array(repeating: 2, count: 8))
+        let curves = OnlineRunReport.curves(history, names: ["plane4", "plane2"], frozen: [:])
+        XCTAssertEqual(curves[0].series.map(\.name), ["plane4", "plane2"])
+        XCTAssertEqual(curves[0].series[1].points.map(\.y), history.map { $0.networks["plane2"]!.testTop1 * 100 })
+
+        // The strip: one switch, its modes step by step as modes.csv has them, 4 steps per epoch.
+        let rows = try String(contentsOf: out.appendingPathComponent("modes.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { String($0.split(separator: ",")[2]) }
+        XCTAssertEqual(rows.count, 8)
+        let timeline = try XCTUnwrap(try OnlineRunReport.modeTimeline(out, names: ["plane4", "plane2"]))
+        XCTAssertEqual(timeline.tracks.map(\.name), ["plane4→plane2"])
+        XCTAssertEqual(timeline.tracks[0].modes, rows)
+        XCTAssertEqual(timeline.epochStarts, [5])
+        let switches = zip(rows, rows.dropFirst()).filter { $0 != $1 }.count
+        XCTAssertEqual(switches, history.map { $0.counters["switches"] ?? 0 }.reduce(0, +), "the strip counts the switches the run counted")
+        let expert = rows.filter { $0 == "expert" }.count
+        XCTAssert(parsed[1].texts.contains("\(switches) switch\(switches == 1 ? "" : "es"); \(expert) expert, \(8 - expert) learning"),
+                  parsed[1].texts.joined(separator: " | "))
+        XCTAssertEqual(parsed[1].elements("rect").filter { ["#ff7f0e", "#1f77b4"].contains($0.attribute(forName: "fill")?.stringValue ?? "") }.count,
+                       timeline.tracks[0].runs.count + 2, "a rectangle per run of equal modes, and the legend's two")
+        XCTAssertEqual(parsed[2].tableRows.map(\.first), ["plane4", "plane2"])
+        XCTAssertEqual(parsed[2].tableRows[1][1], String(format: "%.2f%%", history[1].networks["plane2"]!.testTop1 * 100))
+    }
+}

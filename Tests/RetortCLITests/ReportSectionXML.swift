@@ -1,0 +1,44 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import RetortReport
+import XCTest
+
+/// The sections of a report parsed as XML: each body must be a well-formed fragment; lists the
+/// elements by name and the text the page shows.
+struct ReportSectionXML {
+    let document: XMLDocument
+
+    init(_ section: ReportSection, file: StaticString = #filePath, line: UInt = #line) throws {
+        do {
+            document = try XMLDocument(xmlString: "<div>\(section.body)</div>")
+        } catch {
+            XCTFail("section \(section.title) is not well-formed XML: \(error)\n\(section.body)", file: file, line: line)
+            throw error
+        }
+        XCTAssertNil(section.body.lowercased().range(of: #"\b(nan|inf)\b"#, options: .regularExpression),
+                     "\(section.title): a non-finite number", file: file, line: line)
+    }
+
+    /// Every element named `name` (SVG or HTML), in document order.
+    func elements(_ name: String) -> [XMLElement] {
+        ((try? document.nodes(forXPath: "//*[local-name()='\(name)']")) ?? []).compactMap { $0 as? XMLElement }
+    }
+
+    /// The trimmed text of every element that holds some, in document order.
+    var texts: [String] {
+        ((try? document.nodes(forXPath: "//text()")) ?? []).compactMap { $0.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .filter { !$0.isEmpty }
+    }
+
+    /// The body rows of the tables, each as its cells' text.
+    var tableRows: [[String]] {
+        elements("tr").filter { $0.elements(forName: "td").count > 0 }.map { $0.elements(forName: "td").map { $0.stringValue ?? "" } }
+    }
+
+    /// The number of points of each polyline, in document order.
+    var polylinePoints: [Int] {
+        elements("polyline").map { ($0.attribute(forName: "points")?.stringValue ?? "").split(separator: " ").count }
+    }
+}
