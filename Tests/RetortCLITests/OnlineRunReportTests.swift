@@ -19,6 +19,7 @@ final class OnlineRunReportTests: XCTestCase {
         XCTAssertEqual(history.count, 2)
         let sections = try OnlineRunReport.sections(of: out)
         XCTAssertEqual(sections.map(\.title), ["Learning curves", "Switch modes", "Networks"])
+        guard sections.count == 3 else { return }
         let parsed = try sections.map { try ReportSectionXML($0) }
         // Four charts, a line per network with a point per epoch, in the run's order.
         XCTAssertEqual(parsed[0].elements("svg").count, 4)
@@ -40,7 +41,7 @@ final class OnlineRunReportTests: XCTestCase {
         let expert = rows.filter { $0 == "expert" }.count
         XCTAssert(parsed[1].texts.contains("\(switches) switch\(switches == 1 ? "" : "es"); \(expert) expert, \(8 - expert) learning"),
                   parsed[1].texts.joined(separator: " | "))
-        XCTAssertEqual(parsed[1].elements("rect").filter { ["#ff7f0e", "#1f77b4"].contains($0.attribute(forName: "fill")?.stringValue ?? "") }.count,
+        XCTAssertEqual(parsed[1].elements("rect").filter { ["#ff7f0e", "#1f77b4"].contains(ReportSectionXML.value($0, "fill") ?? "") }.count,
                        timeline.tracks[0].runs.count + 2, "a rectangle per run of equal modes, and the legend's two")
         XCTAssertEqual(parsed[2].tableRows.map(\.first), ["plane4", "plane2"])
         XCTAssertEqual(parsed[2].tableRows[1][1], String(format: "%.2f%%", history[1].networks["plane2"]!.testTop1 * 100))

@@ -23,6 +23,7 @@ final class PruneRunReportTests: XCTestCase {
         let masks = try XCTUnwrap(json["masks"] as? [[String: Any]])
         let sections = try PruneRunReport.sections(of: out)
         XCTAssertEqual(sections.map(\.title), ["Accuracy and entropy vs sparsity", "Sparsity per layer", "Stages"])
+        guard sections.count == 3 else { return }
         let parsed = try sections.map { try ReportSectionXML($0) }
         // Dense, then a point per round: after pruning (dashed) and after fine-tuning.
         XCTAssertEqual(parsed[0].polylinePoints, [3, 3, 3, 3])
@@ -35,11 +36,11 @@ final class PruneRunReportTests: XCTestCase {
         XCTAssertEqual(plots[1].series[1].points.map(\.y), tuned.map { $0["predictive-entropy"] as! Double })
         // A bar per mask, as long as its pruned share on the chart's own axis.
         let chart = PruneRunReport.layerBars(masks.map { ($0["name"] as! String, Double($0["pruned"] as! Int) / Double($0["total"] as! Int)) })
-        let bars = parsed[1].elements("rect").filter { $0.attribute(forName: "fill")?.stringValue == SVG.color(0) }
+        let bars = parsed[1].elements("rect").filter { ReportSectionXML.value($0, "fill") == SVG.color(0) }
         XCTAssertEqual(bars.count, masks.count)
         for (bar, mask) in zip(bars, masks) {
             let share = Double(mask["pruned"] as! Int) / Double(mask["total"] as! Int) * 100
-            XCTAssertEqual(Double(bar.attribute(forName: "width")!.stringValue!)!, chart.axes.px(share) - chart.axes.px(0), accuracy: 0.1)
+            XCTAssertEqual(Double(ReportSectionXML.value(bar, "width")!)!, chart.axes.px(share) - chart.axes.px(0), accuracy: 0.1)
             XCTAssert(parsed[1].texts.contains(mask["name"] as! String) && parsed[1].texts.contains(String(format: "%.1f%%", share)))
         }
         XCTAssertEqual(parsed[2].tableRows.map(\.first), stages.map { $0["stage"] as? String })

@@ -23,7 +23,17 @@ struct ReportSectionXML {
 
     /// Every element named `name` (SVG or HTML), in document order.
     func elements(_ name: String) -> [XMLElement] {
-        ((try? document.nodes(forXPath: "//*[local-name()='\(name)']")) ?? []).compactMap { $0 as? XMLElement }
+        func walk(_ node: XMLNode) -> [XMLElement] {
+            let own = (node as? XMLElement).map { ($0.localName ?? $0.name) == name ? [$0] : [] } ?? []
+            return own + (node.children ?? []).flatMap(walk)
+        }
+        return document.rootElement().map(walk) ?? []
+    }
+
+    /// The value of `element`'s attribute `name` (read from its list: looking it up by name fails on
+    /// elements in the SVG namespace).
+    static func value(_ element: XMLElement, _ name: String) -> String? {
+        element.attributes?.first { $0.name == name }?.stringValue
     }
 
     /// The trimmed text of every element that holds some, in document order.
@@ -34,11 +44,11 @@ struct ReportSectionXML {
 
     /// The body rows of the tables, each as its cells' text.
     var tableRows: [[String]] {
-        elements("tr").filter { $0.elements(forName: "td").count > 0 }.map { $0.elements(forName: "td").map { $0.stringValue ?? "" } }
+        elements("tr").map { row in (row.children ?? []).filter { $0.name == "td" }.map { $0.stringValue ?? "" } }.filter { !$0.isEmpty }
     }
 
     /// The number of points of each polyline, in document order.
     var polylinePoints: [Int] {
-        elements("polyline").map { ($0.attribute(forName: "points")?.stringValue ?? "").split(separator: " ").count }
+        elements("polyline").map { (Self.value($0, "points") ?? "").split(separator: " ").count }
     }
 }

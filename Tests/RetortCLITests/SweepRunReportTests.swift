@@ -23,6 +23,7 @@ final class SweepRunReportTests: XCTestCase {
         XCTAssertEqual(report.rows.count, 2)
         let sections = try SweepRunReport.sections(of: out)
         XCTAssertEqual(sections.map(\.title), ["Teacher vs student accuracy", "Students"])
+        guard sections.count == 2, report.rows.count == 2 else { return }
         let parsed = try sections.map { try ReportSectionXML($0) }
         XCTAssertEqual(parsed[0].polylinePoints, [2], "one series, a point per checkpoint")
         // The points sit where the numbers say on the plot's own axes.
@@ -30,7 +31,7 @@ final class SweepRunReportTests: XCTestCase {
                                                                                     interrupted: false))
         XCTAssertEqual(labels, [["e1", "e2"]])
         let axes = plot.axes
-        let circles = parsed[0].elements("circle").map { (Double($0.attribute(forName: "cx")!.stringValue!)!, Double($0.attribute(forName: "cy")!.stringValue!)!) }
+        let circles = parsed[0].elements("circle").map { (Double(ReportSectionXML.value($0, "cx")!)!, Double(ReportSectionXML.value($0, "cy")!)!) }
         XCTAssertEqual(circles.count, 2)
         for (circle, row) in zip(circles, report.rows) {
             XCTAssertEqual(circle.0, axes.px(try XCTUnwrap(row.checkpoint.teacherTop1) * 100), accuracy: 0.1)
