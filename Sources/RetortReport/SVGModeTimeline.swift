@@ -32,7 +32,7 @@ public struct SVGModeTimeline {
     public var epochStarts: [Int]
     public var width: Double
     /// The height of one strip's row.
-    public var rowHeight = 40.0
+    public var rowHeight = 48.0
 
     public init(title: String, tracks: [Track], modeColors: [(mode: String, color: String)], epochStarts: [Int] = [],
                 width: Double = 760) {
@@ -45,7 +45,7 @@ public struct SVGModeTimeline {
     /// The axes: x over the steps (step `s` spans `s − 1 … s`), y counts rows, row 0 at the top.
     public var axes: SVGAxes {
         let longest = tracks.map(\.name.count).max() ?? 0
-        var axes = SVGAxes(title: title, xLabel: "step", yLabel: "", x: 0...Double(max(steps, 1)),
+        var axes = SVGAxes(title: title, xLabel: "step (\(steps) in all)", yLabel: "", x: 0...Double(max(steps, 1)),
                            y: 0...Double(max(tracks.count, 1)), width: width, height: 0)
         axes.left = min(max(64, 12 + Double(longest) * 7), width / 3)
         axes.right = 150
@@ -57,8 +57,8 @@ public struct SVGModeTimeline {
     /// The pixel rectangle of a run of `count` steps from step index `start` (0-based) in row `row`.
     public func strip(row: Int, start: Int, count: Int) -> (x: Double, y: Double, width: Double, height: Double) {
         let axes = axes
-        let top = axes.py(Double(tracks.count - row)) + rowHeight * 0.2
-        return (axes.px(Double(start)), top, axes.px(Double(start + count)) - axes.px(Double(start)), rowHeight * 0.45)
+        let top = axes.py(Double(tracks.count - row)) + rowHeight * 0.15
+        return (axes.px(Double(start)), top, axes.px(Double(start + count)) - axes.px(Double(start)), rowHeight * 0.4)
     }
 
     /// The colour of `mode`.

@@ -34,15 +34,20 @@ final class PruneRunReportTests: XCTestCase {
         let tuned = stages.filter { ["dense", "round 1: fine-tuned", "round 2: fine-tuned"].contains($0["stage"] as? String) }
         XCTAssertEqual(plots[0].series[1].points.map(\.x), tuned.map { ($0["sparsity-conv-linear"] as! Double) * 100 })
         XCTAssertEqual(plots[1].series[1].points.map(\.y), tuned.map { $0["predictive-entropy"] as! Double })
-        // A bar per mask, as long as its pruned share on the chart's own axis.
-        let chart = PruneRunReport.layerBars(masks.map { ($0["name"] as! String, Double($0["pruned"] as! Int) / Double($0["total"] as! Int)) })
-        let bars = parsed[1].elements("rect").filter { ReportSectionXML.value($0, "fill") == SVG.color(0) }
-        XCTAssertEqual(bars.count, masks.count)
-        for (bar, mask) in zip(bars, masks) {
-            let share = Double(mask["pruned"] as! Int) / Double(mask["total"] as! Int) * 100
-            XCTAssertEqual(Double(ReportSectionXML.value(bar, "width")!)!, chart.axes.px(share) - chart.axes.px(0), accuracy: 0.1)
-            XCTAssert(parsed[1].texts.contains(mask["name"] as! String) && parsed[1].texts.contains(String(format: "%.1f%%", share)))
+        // A bar per mask and series (round 1's masks, the final ones), as long as its pruned share on the chart's own axis.
+        let roundOne = try XCTUnwrap(stages[1]["masks"] as? [[String: Any]], "each pruning records its masks")
+        func share(_ mask: [String: Any]) -> Double { Double(mask["pruned"] as! Int) / Double(mask["total"] as! Int) }
+        let chart = PruneRunReport.layerBars(labels: masks.map { $0["name"] as! String },
+                                             series: [("round 1: pruned", roundOne.map(share)), ("final", masks.map(share))])
+        for (series, values) in [(0, roundOne), (1, masks)] {
+            let bars = parsed[1].elements("rect").filter { ReportSectionXML.value($0, "fill") == SVG.color(series) && ReportSectionXML.value($0, "width") != "14" }
+            XCTAssertEqual(bars.count, masks.count)
+            for (bar, mask) in zip(bars, values) {
+                XCTAssertEqual(Double(ReportSectionXML.value(bar, "width")!)!, chart.axes.px(share(mask) * 100) - chart.axes.px(0), accuracy: 0.1)
+                XCTAssert(parsed[1].texts.contains(mask["name"] as! String) && parsed[1].texts.contains(String(format: "%.1f%%", share(mask) * 100)))
+            }
         }
+        XCTAssert(zip(roundOne, masks).allSatisfy { share($0) <= share($1) }, "a pruned weight stays pruned")
         XCTAssertEqual(parsed[2].tableRows.map(\.first), stages.map { $0["stage"] as? String })
     }
 }

@@ -58,8 +58,10 @@ enum OnlineRunReport: RunFolderReport {
             SVGLinePlot(title: "Test loss", xLabel: "epoch", yLabel: "test loss (NLL)", series: series { $0.testLoss },
                         references: references { $0.testLoss }),
             SVGLinePlot(title: "Train loss (each network's objective)", xLabel: "epoch", yLabel: "train loss", series: series { $0.trainLoss }),
+            // Two networks agree with each other alike: one line for the pair.
             SVGLinePlot(title: "Agreement with the peers", xLabel: "epoch", yLabel: "agreement (%)",
-                        series: series { $0.agreement.map { $0 * 100 } }),
+                        series: names.count == 2 ? [.init(name: names.joined(separator: " ↔ "), points: series { $0.agreement.map { $0 * 100 } }[0].points,
+                                                          color: SVG.color(0))] : series { $0.agreement.map { $0 * 100 } }),
         ]
     }
 

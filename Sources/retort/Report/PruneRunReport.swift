@@ -38,13 +38,17 @@ enum PruneRunReport: RunFolderReport {
                                       body: PageFragment.figures(curves(stages, weights: weights).map(\.svg)) + PageFragment.paragraph(
                                         summary(stages, model: object["model"] as? String ?? "the model",
                                                 method: object["method"] as? String ?? "pruning")))]
-        let masks = (object["masks"] as? [[String: Any]] ?? []).compactMap { mask -> (name: String, fraction: Double)? in
-            guard let name = mask["name"] as? String, let pruned = mask["pruned"] as? Int, let total = mask["total"] as? Int, total > 0 else {
-                return nil
+        let final = shares(object["masks"])
+        // With several prunings (iterative rounds), the first round's masks beside the final ones.
+        let rounds = records.filter { $0["masks"] != nil }.map { ($0["stage"] as? String ?? "", shares($0["masks"])) }
+        if !final.isEmpty {
+            var series = [(name: "final", values: final.map(\.fraction))]
+            if rounds.count > 1, let first = rounds.first {
+                let fractions = Dictionary(first.1.map { ($0.name, $0.fraction) }, uniquingKeysWith: { $1 })
+                series.insert((first.0, final.map { fractions[$0.name] ?? .nan }), at: 0)
             }
-            return (name, Double(pruned) / Double(total))
+            sections.append(ReportSection(title: "Sparsity per layer", body: layerBars(labels: final.map(\.name), series: series).svg))
         }
-        if !masks.isEmpty { sections.append(ReportSection(title: "Sparsity per layer", body: layerBars(masks).svg)) }
         sections.append(ReportSection(title: "Stages", body: table(stages, weights: weights)))
         return sections
     }
@@ -64,10 +68,20 @@ enum PruneRunReport: RunFolderReport {
                             series: series(\.entropy))]
     }
 
-    /// The final masks' pruned share per weight tensor, in percent.
-    static func layerBars(_ masks: [(name: String, fraction: Double)]) -> SVGBarChart {
-        SVGBarChart(title: "Final masks: pruned share per weight tensor", valueLabel: "pruned (%)", labels: masks.map(\.name),
-                    series: [.init(name: "pruned", values: masks.map { $0.fraction * 100 }, color: SVG.color(0))],
+    /// Each pruned tensor's share of zeros, from the `masks` list of `pruning.json`.
+    static func shares(_ masks: Any?) -> [(name: String, fraction: Double)] {
+        (masks as? [[String: Any]] ?? []).compactMap { mask in
+            guard let name = mask["name"] as? String, let pruned = mask["pruned"] as? Int, let total = mask["total"] as? Int, total > 0 else {
+                return nil
+            }
+            return (name, Double(pruned) / Double(total))
+        }
+    }
+
+    /// The masks' pruned share per weight tensor, in percent: a bar per tensor and series.
+    static func layerBars(labels: [String], series: [(name: String, values: [Double])]) -> SVGBarChart {
+        SVGBarChart(title: "Masks: pruned share per weight tensor", valueLabel: "pruned (%)", labels: labels,
+                    series: series.enumerated().map { .init(name: $1.name, values: $1.values.map { $0 * 100 }, color: SVG.color($0)) },
                     valueRange: 0...100, valueFormat: "%.1f%%")
     }
 
