@@ -75,7 +75,8 @@ public struct SVGBarChart {
         for (index, bars) in series.enumerated() {
             for row in labels.indices {
                 guard let bar = bar(series: index, row: row) else { continue }
-                out += "<rect x=\"\(f(bar.x))\" y=\"\(f(bar.y))\" width=\"\(f(bar.width))\" height=\"\(f(bar.height))\" fill=\"\(bars.color)\"/>\n"
+                out += "<rect x=\"\(f(bar.x))\" y=\"\(f(bar.y))\" width=\"\(f(bar.width))\" height=\"\(f(bar.height))\" "
+                    + "fill=\"\(bars.color)\"/>\n"
                 let value = String(format: valueFormat, bars.values[row])
                 out += "<text x=\"\(f(bar.x + bar.width + 4))\" y=\"\(f(bar.y + bar.height / 2 + 4))\" font-size=\"10\">"
                     + "\(SVG.escaped(value))</text>\n"

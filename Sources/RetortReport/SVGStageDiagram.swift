@@ -61,7 +61,8 @@ public struct SVGStageDiagram {
     /// The pixel rectangle of stage `index`'s box.
     public func box(_ index: Int) -> (x: Double, y: Double, width: Double, height: Double) {
         let stage = stages[index]
-        return (margin + Double(stage.column) * (boxWidth + gap), titleHeight + Double(stage.row) * (boxHeight + rowGap), boxWidth, boxHeight)
+        return (margin + Double(stage.column) * (boxWidth + gap), titleHeight + Double(stage.row) * (boxHeight + rowGap),
+                boxWidth, boxHeight)
     }
 
     /// The points of hop `hop`'s arrow: from the teacher's right edge straight to the student's left

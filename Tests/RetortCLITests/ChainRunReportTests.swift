@@ -8,10 +8,9 @@ import RetortDistill
 /// `chain.json` and the stages' metrics say.
 final class ChainRunReportTests: XCTestCase {
     func testSectionsShowEveryStageTheHopsAndTheDirectComparison() throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("retort-chain-report-\(UUID().uuidString)")
-        addTeardownBlock { try? FileManager.default.removeItem(at: out) }
-        let run = try RetortProcess.run(["chain", "--models", "plane4,plane2", "--compare-direct", "--out", out.path, "--dataset", "fashion-mnist",
-                                         "--limit", "256", "--batch-size", "64", "--seed", "1", "--epochs", "1"])
+        let out = reportTestFolder("chain")
+        let run = try RetortProcess.run(["chain", "--models", "plane4,plane2", "--compare-direct", "--out", out.path, "--dataset",
+                                         "fashion-mnist", "--limit", "256", "--batch-size", "64", "--seed", "1", "--epochs", "1"])
         XCTAssertEqual(run.status, 0, run.output + run.errors)
         XCTAssert(ChainRunReport.describes(out))
         XCTAssertEqual(RunFolderReports.all.first { $0.describes(out) }.map(ObjectIdentifier.init), ObjectIdentifier(ChainRunReport.self))
@@ -33,8 +32,10 @@ final class ChainRunReportTests: XCTestCase {
             XCTAssert(diagram.texts.contains("\(row.parameters.formatted(.number)) parameters"), diagram.texts.joined(separator: " | "))
         }
         for row in [student, direct] {
-            XCTAssert(diagram.texts.contains(String(format: "agreement %.2f%%", try XCTUnwrap(row.agreement) * 100)), diagram.texts.joined(separator: " | "))
-            XCTAssert(diagram.texts.contains(String(format: "top-1 %+.2f pp", (row.bestTop1 - teacher.bestTop1) * 100)), diagram.texts.joined(separator: " | "))
+            XCTAssert(diagram.texts.contains(String(format: "agreement %.2f%%", try XCTUnwrap(row.agreement) * 100)),
+                      diagram.texts.joined(separator: " | "))
+            XCTAssert(diagram.texts.contains(String(format: "top-1 %+.2f pp", (row.bestTop1 - teacher.bestTop1) * 100)),
+                      diagram.texts.joined(separator: " | "))
         }
         XCTAssertEqual(diagram.elements("polyline").count, 2)
 
@@ -42,7 +43,8 @@ final class ChainRunReportTests: XCTestCase {
         let difference = try XCTUnwrap(chain.chainMinusDirect)
         let side = difference > 0 ? "above" : difference < 0 ? "below" : "level with"
         let sentence = parsed[1].texts.first { $0.hasPrefix("The chain's student ends") } ?? ""
-        XCTAssert(sentence.contains(side) && (difference == 0 || sentence.contains(String(format: "%.2f pp", abs(difference) * 100))), sentence)
+        XCTAssert(sentence.contains(side) && (difference == 0 || sentence.contains(String(format: "%.2f pp", abs(difference) * 100))),
+                  sentence)
         XCTAssertEqual(parsed[1].tableRows.map { $0[2] }, [student, direct].map { String(format: "%.2f%%", $0.bestTop1 * 100) })
 
         // The curves: test top-1 and loss per stage, a point per epoch (one here); the direct student dashed.

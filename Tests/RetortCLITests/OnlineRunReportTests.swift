@@ -8,9 +8,9 @@ import XCTest
 /// `modes.csv` step by step, and the table.
 final class OnlineRunReportTests: XCTestCase {
     func testSwitOKDShowsEveryNetworkAndItsModeTimeline() throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("retort-online-report-\(UUID().uuidString)")
-        addTeardownBlock { try? FileManager.default.removeItem(at: out) }
-        let run = try RetortProcess.run(["online", "--models", "plane4,plane2", "--method", "switokd", "--out", out.path, "--dataset", "fashion-mnist",
+        let out = reportTestFolder("online")
+        let run = try RetortProcess.run(["online", "--models", "plane4,plane2", "--method", "switokd", "--out", out.path, "--dataset",
+                                         "fashion-mnist",
                                          "--limit", "256", "--batch-size", "64", "--epochs", "2", "--lr", "0.01", "--seed", "1"])
         XCTAssertEqual(run.status, 0, run.output + run.errors)
         XCTAssertEqual(RunFolderReports.all.first { $0.describes(out) }.map(ObjectIdentifier.init), ObjectIdentifier(OnlineRunReport.self))
@@ -41,7 +41,8 @@ final class OnlineRunReportTests: XCTestCase {
         let expert = rows.filter { $0 == "expert" }.count
         XCTAssert(parsed[1].texts.contains("\(switches) switch\(switches == 1 ? "" : "es"); \(expert) expert, \(8 - expert) learning"),
                   parsed[1].texts.joined(separator: " | "))
-        XCTAssertEqual(parsed[1].elements("rect").filter { ["#ff7f0e", "#1f77b4"].contains(ReportSectionXML.value($0, "fill") ?? "") }.count,
+        let colors = ["#ff7f0e", "#1f77b4"]
+        XCTAssertEqual(parsed[1].elements("rect").filter { colors.contains(ReportSectionXML.value($0, "fill") ?? "") }.count,
                        timeline.tracks[0].runs.count + 2, "a rectangle per run of equal modes, and the legend's two")
         XCTAssertEqual(parsed[2].tableRows.map(\.first), ["plane4", "plane2"])
         XCTAssertEqual(parsed[2].tableRows[1][1], String(format: "%.2f%%", history[1].networks["plane2"]!.testTop1 * 100))

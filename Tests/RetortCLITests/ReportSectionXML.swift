@@ -52,3 +52,12 @@ struct ReportSectionXML {
         elements("polyline").map { (Self.value($0, "points") ?? "").split(separator: " ").count }
     }
 }
+
+extension XCTestCase {
+    /// A fresh folder for a report test's runs, removed when the test ends.
+    func reportTestFolder(_ name: String) -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("retort-\(name)-report-\(UUID().uuidString)")
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        return folder
+    }
+}

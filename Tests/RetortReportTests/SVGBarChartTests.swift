@@ -7,7 +7,8 @@ import RetortReport
 final class SVGBarChartTests: XCTestCase {
     private func bars(_ svg: XMLElements, color: String) -> [(x: Double, y: Double, width: Double, height: Double)] {
         svg.named("rect").filter { $0["fill"] == color && $0["width"] != "14" }.map {
-            (Double($0["x"] ?? "") ?? .nan, Double($0["y"] ?? "") ?? .nan, Double($0["width"] ?? "") ?? .nan, Double($0["height"] ?? "") ?? .nan)
+            (Double($0["x"] ?? "") ?? .nan, Double($0["y"] ?? "") ?? .nan, Double($0["width"] ?? "") ?? .nan,
+             Double($0["height"] ?? "") ?? .nan)
         }
     }
 
@@ -33,7 +34,8 @@ final class SVGBarChartTests: XCTestCase {
             XCTAssert(svg.texts.contains(text), "\(text) in \(svg.texts)")
         }
         // The label sits in its bar's row.
-        let labelY = try XCTUnwrap(svg.elements.first { $0.name == "text" && $0.attributes["text-anchor"] == "end" }?.attributes["y"]).flatMap(Double.init)
+        let label = svg.elements.first { $0.name == "text" && $0.attributes["text-anchor"] == "end" }
+        let labelY = try XCTUnwrap(label?.attributes["y"]).flatMap(Double.init)
         XCTAssert((drawn[0].y...(drawn[0].y + drawn[0].height + 6)).contains(try XCTUnwrap(labelY)))
     }
 

@@ -30,7 +30,8 @@ final class SVGModeTimelineTests: XCTestCase {
         // The epoch boundary: before step 4.
         let boundary = try XCTUnwrap(svg.named("line").first { $0["stroke-dasharray"] != nil })
         XCTAssertEqual(Double(boundary["x1"]!)!, axes.px(3), accuracy: 0.1)
-        for text in ["T→S1", "T→S2", "2 switches; 3 expert, 3 learning", "0 switches; 0 expert, 6 learning", "epoch 2", "expert", "learning"] {
+        for text in ["T→S1", "T→S2", "2 switches; 3 expert, 3 learning", "0 switches; 0 expert, 6 learning", "epoch 2", "expert",
+                     "learning"] {
             XCTAssert(svg.texts.contains(text), "\(text) in \(svg.texts)")
         }
     }

@@ -32,7 +32,8 @@ final class SVGStageDiagramTests: XCTestCase {
         XCTAssertEqual(boxes[0].y, boxes[2].y)
         XCTAssertEqual(boxes[3].x, boxes[2].x, "the direct student under the chain's student")
         XCTAssertGreaterThan(boxes[3].y, boxes[2].y + boxes[2].height)
-        for text in ["plane10", "plane6", "plane2", "plane2 (direct)", "300,000 parameters", "top-1 84.60%", "agreement 95.0%", "top-1 -5.40 pp",
+        for text in ["plane10", "plane6", "plane2", "plane2 (direct)", "300,000 parameters", "top-1 84.60%", "agreement 95.0%",
+                     "top-1 -5.40 pp",
                      "plane10 → plane6 → plane2"] {
             XCTAssert(svg.texts.contains(text), "\(text) in \(svg.texts)")
         }

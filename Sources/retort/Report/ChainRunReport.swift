@@ -36,7 +36,8 @@ enum ChainRunReport: RunFolderReport {
             let teacher = index == report.stages.count ? 0 : index - 1
             let gain = rows[index].bestTop1 - rows[teacher].bestTop1
             return SVGStageDiagram.Hop(from: teacher, to: index,
-                                       lines: ["agreement \(PageFragment.percent(rows[index].agreement))", "top-1 \(PageFragment.points(gain))"],
+                                       lines: ["agreement \(PageFragment.percent(rows[index].agreement))",
+                                               "top-1 \(PageFragment.points(gain))"],
                                        color: gain >= 0 ? SVG.color(2) : SVG.color(1))
         }
         return SVGStageDiagram(title: "Teacher-assistant chain: " + report.models.joined(separator: " → "), stages: stages, hops: hops)

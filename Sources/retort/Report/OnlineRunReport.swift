@@ -17,7 +17,8 @@ enum OnlineRunReport: RunFolderReport {
         let names = networkNames(folder, history: history)
         let frozen = (try? Data(contentsOf: folder.appendingPathComponent("frozen.json")))
             .flatMap { try? JSONDecoder().decode([String: FrozenNetworkMetrics].self, from: $0) } ?? [:]
-        var sections = [ReportSection(title: "Learning curves", body: PageFragment.figures(curves(history, names: names, frozen: frozen).map(\.svg)))]
+        let charts = curves(history, names: names, frozen: frozen).map(\.svg)
+        var sections = [ReportSection(title: "Learning curves", body: PageFragment.figures(charts))]
         if let timeline = try modeTimeline(folder, names: names) {
             sections.append(ReportSection(title: "Switch modes", body: timeline.svg + PageFragment.paragraph(
                 "Each strip is a teacher→student switch over the training steps, coloured by its mode at each step "
@@ -52,16 +53,18 @@ enum OnlineRunReport: RunFolderReport {
         func references(_ value: (FrozenNetworkMetrics) -> Double) -> [SVGLinePlot.ReferenceLine] {
             frozenNames.enumerated().map { .init(name: "\($1) (frozen)", y: value(frozen[$1]!), color: SVG.color(names.count + $0)) }
         }
+        let agreement = series { $0.agreement.map { $0 * 100 } }
+        let pair = SVGLinePlot.Series(name: names.joined(separator: " ↔ "), points: agreement.first?.points ?? [], color: SVG.color(0))
         return [
             SVGLinePlot(title: "Test top-1", xLabel: "epoch", yLabel: "test top-1 (%)", series: series { $0.testTop1 * 100 },
                         references: references { $0.testTop1 * 100 }),
             SVGLinePlot(title: "Test loss", xLabel: "epoch", yLabel: "test loss (NLL)", series: series { $0.testLoss },
                         references: references { $0.testLoss }),
-            SVGLinePlot(title: "Train loss (each network's objective)", xLabel: "epoch", yLabel: "train loss", series: series { $0.trainLoss }),
+            SVGLinePlot(title: "Train loss (each network's objective)", xLabel: "epoch", yLabel: "train loss",
+                        series: series { $0.trainLoss }),
             // Two networks agree with each other alike: one line for the pair.
             SVGLinePlot(title: "Agreement with the peers", xLabel: "epoch", yLabel: "agreement (%)",
-                        series: names.count == 2 ? [.init(name: names.joined(separator: " ↔ "), points: series { $0.agreement.map { $0 * 100 } }[0].points,
-                                                          color: SVG.color(0))] : series { $0.agreement.map { $0 * 100 } }),
+                        series: names.count == 2 ? [pair] : agreement),
         ]
     }
 
@@ -94,7 +97,8 @@ enum OnlineRunReport: RunFolderReport {
             let best = history.compactMap { $0.networks[name] }.max { $0.testTop1 < $1.testTop1 }
             return [name, PageFragment.percent(metrics?.testTop1), best.map { "\(PageFragment.percent($0.testTop1)) (\($0.epoch))" } ?? "—",
                     PageFragment.number(metrics?.testLoss), PageFragment.number(metrics?.testCalibrationError),
-                    PageFragment.percent(metrics?.agreement), PageFragment.number(metrics?.predictiveKL), last.updates[name].map(String.init) ?? "—"]
+                    PageFragment.percent(metrics?.agreement), PageFragment.number(metrics?.predictiveKL),
+                    last.updates[name].map(String.init) ?? "—"]
         }
         rows += frozen.keys.sorted().map { name in
             [name + " (frozen)", PageFragment.percent(frozen[name]!.testTop1), "—", PageFragment.number(frozen[name]!.testLoss),
@@ -103,8 +107,8 @@ enum OnlineRunReport: RunFolderReport {
         var text = PageFragment.table(header: ["network", "last top-1", "best top-1 (epoch)", "test NLL", "ECE", "agreement", "pred. KL",
                                                "updates (last epoch)"], rows: rows)
         if !last.counters.isEmpty {
-            text += PageFragment.paragraph("Last epoch's mode counters: "
-                                           + last.counters.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ".")
+            let counters = last.counters.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+            text += PageFragment.paragraph("Last epoch's mode counters: " + counters.joined(separator: ", ") + ".")
         }
         return text
     }

@@ -57,7 +57,8 @@ enum PruneRunReport: RunFolderReport {
     /// pruning and after each fine-tuning, both lines starting at the dense model.
     static func curves(_ stages: [Stage], weights: String) -> [SVGLinePlot] {
         let dense = stages.filter { $0.name == "dense" }
-        let pruned = dense + stages.filter { $0.name.hasSuffix("pruned") }, tuned = dense + stages.filter { $0.name.hasSuffix("fine-tuned") }
+        let pruned = dense + stages.filter { $0.name.hasSuffix("pruned") }
+        let tuned = dense + stages.filter { $0.name.hasSuffix("fine-tuned") }
         func series(_ value: (Stage) -> Double) -> [SVGLinePlot.Series] {
             [.init(name: "after pruning", points: pruned.map { ($0.sparsity * 100, value($0)) }, color: SVG.color(1), dashed: true),
              .init(name: "after fine-tuning", points: tuned.map { ($0.sparsity * 100, value($0)) }, color: SVG.color(0))]
@@ -71,9 +72,8 @@ enum PruneRunReport: RunFolderReport {
     /// Each pruned tensor's share of zeros, from the `masks` list of `pruning.json`.
     static func shares(_ masks: Any?) -> [(name: String, fraction: Double)] {
         (masks as? [[String: Any]] ?? []).compactMap { mask in
-            guard let name = mask["name"] as? String, let pruned = mask["pruned"] as? Int, let total = mask["total"] as? Int, total > 0 else {
-                return nil
-            }
+            guard let name = mask["name"] as? String, let pruned = mask["pruned"] as? Int, let total = mask["total"] as? Int,
+                  total > 0 else { return nil }
             return (name, Double(pruned) / Double(total))
         }
     }

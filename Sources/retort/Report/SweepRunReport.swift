@@ -35,7 +35,8 @@ enum SweepRunReport: RunFolderReport {
         for (index, column) in grid.columns.enumerated() {
             let rows = column.sweep.rows.filter { $0.checkpoint.teacherTop1 != nil }
             series.append(.init(name: column.batchSize > 0 ? "teacher batch \(column.batchSize)" : "\(column.sweep.teacher) checkpoints",
-                                points: rows.map { ($0.checkpoint.teacherTop1! * 100, $0.student.bestTop1 * 100) }, color: SVG.color(index)))
+                                points: rows.map { ($0.checkpoint.teacherTop1! * 100, $0.student.bestTop1 * 100) },
+                                color: SVG.color(index)))
             labels.append(rows.map { "e\($0.checkpoint.epoch)" })
         }
         return (SVGLinePlot(title: "\(grid.student): student top-1 by its teacher checkpoint's top-1", xLabel: "teacher top-1 (%)",
@@ -60,12 +61,16 @@ enum SweepRunReport: RunFolderReport {
         let teachers = grid.cells.filter { $0.row.checkpoint.teacherTop1 != nil }
         var text = "Points are labelled by teacher epoch. The best student, \(PageFragment.percent(best.row.student.bestTop1)), "
             + "learned from \(best.row.checkpoint.file) (teacher epoch \(best.row.checkpoint.epoch)"
-            + (best.batchSize > 0 ? ", batch \(best.batchSize)" : "") + ", teacher top-1 \(PageFragment.percent(best.row.checkpoint.teacherTop1)))"
+            + (best.batchSize > 0 ? ", batch \(best.batchSize)" : "")
+            + ", teacher top-1 \(PageFragment.percent(best.row.checkpoint.teacherTop1)))"
         var strongest: GridCell?
-        for cell in teachers where strongest == nil || cell.row.checkpoint.teacherTop1! > strongest!.row.checkpoint.teacherTop1! { strongest = cell }
+        for cell in teachers where strongest == nil || cell.row.checkpoint.teacherTop1! > strongest!.row.checkpoint.teacherTop1! {
+            strongest = cell
+        }
         if let strongest, strongest != best {
             text += "; the most accurate teacher checkpoint, \(strongest.row.checkpoint.file) "
-                + "(\(PageFragment.percent(strongest.row.checkpoint.teacherTop1))), taught \(PageFragment.percent(strongest.row.student.bestTop1))."
+                + "(\(PageFragment.percent(strongest.row.checkpoint.teacherTop1))), "
+                + "taught \(PageFragment.percent(strongest.row.student.bestTop1))."
         } else {
             text += ", the most accurate teacher checkpoint."
         }
