@@ -47,4 +47,38 @@ final class OnlineRunReportTests: XCTestCase {
         XCTAssertEqual(parsed[2].tableRows.map(\.first), ["plane4", "plane2"])
         XCTAssertEqual(parsed[2].tableRows[1][1], String(format: "%.2f%%", history[1].networks["plane2"]!.testTop1 * 100))
     }
+
+    /// SOKD's folder: the auxiliary branch listed under its teacher's place, the frozen teacher as
+    /// reference lines at its measured top-1 and loss, and no mode strip without `modes.csv`.
+    func testFrozenTeacherIsAReferenceLineAndTheBranchKeepsItsPlace() throws {
+        let folder = reportTestFolder("sokd")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try RunFolder.writeSettings(["models": ["plane4", "plane2"], "method": "sokd"], to: folder)
+        func metrics(_ epoch: Int, _ top1: Double) -> EpochMetrics {
+            EpochMetrics(epoch: epoch, learningRate: 0.1, trainLoss: 1, trainAccuracy: 0.5, testLoss: 2 - top1, testTop1: top1, testTop5: 0.9,
+                         seconds: 1, imagesPerSecond: 10, testCalibrationError: 0.1, agreement: 0.8, predictiveKL: 0.2)
+        }
+        let history = [OnlineEpochMetrics(epoch: 1, seconds: 1, networks: ["plane2": metrics(1, 0.5), "plane4-aux": metrics(1, 0.6)],
+                                          updates: ["plane2": 4, "plane4-aux": 4]),
+                       OnlineEpochMetrics(epoch: 2, seconds: 1, networks: ["plane2": metrics(2, 0.7), "plane4-aux": metrics(2, 0.75)],
+                                          updates: ["plane2": 4, "plane4-aux": 4])]
+        let lines = try history.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }.joined(separator: "\n")
+        try (lines + "\n").write(to: folder.appendingPathComponent("metrics.jsonl"), atomically: true, encoding: .utf8)
+        try #"{"plane4": {"test_loss": 0.4, "test_top1": 0.8, "test_top5": 0.99, "test_ece": 0.05}}"#
+            .write(to: folder.appendingPathComponent("frozen.json"), atomically: true, encoding: .utf8)
+
+        XCTAssertEqual(OnlineRunReport.networkNames(folder, history: history), ["plane4-aux", "plane2"])
+        let sections = try OnlineRunReport.sections(of: folder)
+        XCTAssertEqual(sections.map(\.title), ["Learning curves", "Networks"])
+        let curves = OnlineRunReport.curves(history, names: ["plane4-aux", "plane2"],
+                                            frozen: ["plane4": FrozenNetworkMetrics(testLoss: 0.4, testTop1: 0.8, testTop5: 0.99,
+                                                                                    testCalibrationError: 0.05)])
+        XCTAssertEqual(curves[0].references.map(\.y), [80])
+        XCTAssertEqual(curves[0].series[0].points.map(\.y), [60, 75])
+        XCTAssertGreaterThanOrEqual(curves[0].axes.y.upperBound, 80, "the axis reaches the frozen teacher")
+        XCTAssertEqual(curves[1].references.map(\.y), [0.4])
+        let table = try ReportSectionXML(sections[1]).tableRows
+        XCTAssertEqual(table.map(\.first), ["plane4-aux", "plane2", "plane4 (frozen)"])
+        XCTAssertEqual(table[2][1], "80.00%")
+    }
 }
