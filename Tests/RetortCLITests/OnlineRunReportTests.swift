@@ -55,8 +55,8 @@ final class OnlineRunReportTests: XCTestCase {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try RunFolder.writeSettings(["models": ["plane4", "plane2"], "method": "sokd"], to: folder)
         func metrics(_ epoch: Int, _ top1: Double) -> EpochMetrics {
-            EpochMetrics(epoch: epoch, learningRate: 0.1, trainLoss: 1, trainAccuracy: 0.5, testLoss: 2 - top1, testTop1: top1, testTop5: 0.9,
-                         seconds: 1, imagesPerSecond: 10, testCalibrationError: 0.1, agreement: 0.8, predictiveKL: 0.2)
+            EpochMetrics(epoch: epoch, learningRate: 0.1, trainLoss: 1, trainAccuracy: 0.5, testLoss: 2 - top1, testTop1: top1,
+                         testTop5: 0.9, seconds: 1, imagesPerSecond: 10, testCalibrationError: 0.1, agreement: 0.8, predictiveKL: 0.2)
         }
         let history = [OnlineEpochMetrics(epoch: 1, seconds: 1, networks: ["plane2": metrics(1, 0.5), "plane4-aux": metrics(1, 0.6)],
                                           updates: ["plane2": 4, "plane4-aux": 4]),
