@@ -86,7 +86,7 @@ public struct SVGModeTimeline {
             let x = axes.px(Double(start - 1))
             out += "<line x1=\"\(f(x))\" y1=\"\(f(axes.top))\" x2=\"\(f(x))\" y2=\"\(f(axes.top + axes.plotHeight))\" stroke=\"black\" "
                 + "stroke-dasharray=\"4 3\"/>\n"
-            out += "<text x=\"\(f(x + 3))\" y=\"\(f(axes.top + 10))\" font-size=\"10\">epoch \(index + 2)</text>\n"
+            out += "<text x=\"\(f(x + 3))\" y=\"\(f(axes.top - 4))\" font-size=\"10\">epoch \(index + 2)</text>\n"
         }
         for (index, mode) in modeColors.enumerated() { out += axes.legendSwatch(row: index, name: mode.mode, color: mode.color) }
         return out + SVGAxes.close
