@@ -47,13 +47,20 @@ public struct SVGAxes {
         return (0...count).map { range.lowerBound + (range.upperBound - range.lowerBound) * Double($0) / Double(count) }
     }
 
+    /// The `<svg>` start tag, a white background and the title centred at the top: the start of
+    /// every chart, with axes or without (a diagram).
+    public static func canvas(width: Double, height: Double, title: String) -> String {
+        let f = SVG.number
+        return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(width))\" height=\"\(f(height))\" "
+            + "viewBox=\"0 0 \(f(width)) \(f(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
+            + "<rect x=\"0\" y=\"0\" width=\"\(f(width))\" height=\"\(f(height))\" fill=\"white\"/>\n"
+            + "<text x=\"\(f(width / 2))\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">\(SVG.escaped(title))</text>\n"
+    }
+
     /// The `<svg>` start tag, background, title, axes with ticks and grid lines, and axis titles.
     public var open: String {
         let f = SVG.number
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(width))\" height=\"\(f(height))\" "
-            + "viewBox=\"0 0 \(f(width)) \(f(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
-        out += "<rect x=\"0\" y=\"0\" width=\"\(f(width))\" height=\"\(f(height))\" fill=\"white\"/>\n"
-        out += "<text x=\"\(f(width / 2))\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">\(SVG.escaped(title))</text>\n"
+        var out = Self.canvas(width: width, height: height, title: title)
         let bottomEdge = top + plotHeight
         out += "<g stroke=\"black\"><line x1=\"\(f(left))\" y1=\"\(f(bottomEdge))\" x2=\"\(f(left + plotWidth))\" "
             + "y2=\"\(f(bottomEdge))\"/><line x1=\"\(f(left))\" y1=\"\(f(top))\" x2=\"\(f(left))\" y2=\"\(f(bottomEdge))\"/></g>\n"
@@ -78,6 +85,15 @@ public struct SVGAxes {
         let dash = dashed ? " stroke-dasharray=\"6 4\"" : ""
         return "<line x1=\"\(f(x))\" y1=\"\(f(y))\" x2=\"\(f(x + 24))\" y2=\"\(f(y))\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>\n"
             + "<text x=\"\(f(x + 30))\" y=\"\(f(y + 4))\">\(SVG.escaped(name))</text>\n"
+    }
+
+    /// A legend entry at row `row` of the right margin, `offset` pixels right of the plot area: a
+    /// filled square (bars, strips) and its name.
+    public func legendSwatch(row: Int, name: String, color: String, offset: Double = 14) -> String {
+        let f = SVG.number
+        let y = top + 8 + Double(row) * 18, x = left + plotWidth + offset
+        return "<rect x=\"\(f(x))\" y=\"\(f(y - 5))\" width=\"14\" height=\"10\" fill=\"\(color)\"/>\n"
+            + "<text x=\"\(f(x + 20))\" y=\"\(f(y + 4))\">\(SVG.escaped(name))</text>\n"
     }
 
     public static let close = "</svg>\n"

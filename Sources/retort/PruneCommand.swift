@@ -64,7 +64,9 @@ enum PruneCommand: RegisteredCommand {
         let layers: PrunableLayers = method == .iterative ? .convolutionsAndLinear : .convolutions
         var masks = PruningMasks(ones: model, layers: layers)
         var report = PruningReport(model: configuration.model, method: method.rawValue, denseWeights: dense.path, layers: layers)
-        func record(_ stage: PruningReport.Stage) {
+        func record(_ stage: PruningReport.Stage, masks: PruningMasks? = nil) {
+            var stage = stage
+            stage.masks = masks?.layers
             report.stages.append(stage)
             say(String(format: "%@: test top-1 %.2f%%, sparsity %.2f%% of Conv2d weights, %.2f%% of Conv2d and Linear weights, "
                        + "%.2f%% of all parameters, predictive entropy %.4f", stage.name, stage.top1 * 100, stage.convolutionSparsity * 100,
@@ -88,7 +90,7 @@ enum PruneCommand: RegisteredCommand {
                 try masks.apply(to: model)
                 say(String(format: "round %d/%d: pruned %.0f%% of the remaining weights by |w|; %.2f%% pruned now", round, rounds, rate * 100,
                            masks.sparsity * 100))
-                record(try PruningReport.measure("round \(round): pruned", model, on: testLoader))
+                record(try PruningReport.measure("round \(round): pruned", model, on: testLoader), masks: masks)
                 let outcome = try fineTune(configuration, masks: masks, from: start, into: folder, of: out, resumes: resumes,
                                            context: context)
                 start = outcome.run.appendingPathComponent("last.safetensors")
@@ -118,7 +120,7 @@ enum PruneCommand: RegisteredCommand {
             masks = pruned.masks
             report.prueObjective = pruned.prueObjective
             try masks.apply(to: model)
-            record(try PruningReport.measure("pruned", model, on: testLoader))
+            record(try PruningReport.measure("pruned", model, on: testLoader), masks: masks)
             let outcome = try fineTune(configuration, masks: masks, from: dense, into: folder, of: out, resumes: resumes, context: context)
             final = outcome.bestWeights
             try model.load(stateDict: SafeTensors(contentsOf: final), source: final.path)

@@ -20,12 +20,20 @@ struct PruningReport {
         var entropy: Double
         /// The fine-tuning run folder, for fine-tuned stages.
         var run: String?
+        /// Each pruned tensor's mask right after a pruning (for the report's per-layer bars).
+        var masks: [LayerSparsity]?
+
+        /// Per tensor: its name, pruned and total weights.
+        static func json(_ layers: [LayerSparsity]) -> [[String: Any]] {
+            layers.map { ["name": $0.name, "pruned": $0.pruned, "total": $0.total] as [String: Any] }
+        }
 
         var json: [String: Any] {
             var object: [String: Any] = ["stage": name, "test-top1": top1, "test-loss": testLoss, "sparsity-conv": convolutionSparsity,
                                          "sparsity-conv-linear": weightSparsity, "sparsity-all-parameters": parameterSparsity,
                                          "predictive-entropy": entropy]
             if let run { object["run"] = run }
+            if let masks { object["masks"] = Self.json(masks) }
             return object
         }
     }
@@ -76,7 +84,7 @@ struct PruningReport {
     var json: [String: Any] {
         var object: [String: Any] = ["model": model, "method": method, "weights": denseWeights, "layers": layers.rawValue,
                                      "stages": stages.map(\.json),
-                                     "masks": finalLayers.map { ["name": $0.name, "pruned": $0.pruned, "total": $0.total] as [String: Any] }]
+                                     "masks": Stage.json(finalLayers)]
         if let prueObjective { object["prue-objective"] = prueObjective }
         return object
     }

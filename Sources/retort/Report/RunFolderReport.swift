@@ -18,7 +18,8 @@ extension RunFolderReport {
 /// The kinds of run folders a report knows, most specific first: the first that describes a
 /// folder writes its page.
 enum RunFolderReports {
-    static let all: [any RunFolderReport.Type] = [TrainingRunReport.self]
+    static let all: [any RunFolderReport.Type] = [ChainRunReport.self, SweepRunReport.self, PruneRunReport.self, OnlineRunReport.self,
+                                                  TrainingRunReport.self]
 
     /// The first kind in ``all`` that describes `folder`; nil when none does.
     static func kind(of folder: URL) -> (any RunFolderReport.Type)? { all.first { $0.describes(folder) } }
