@@ -1,0 +1,96 @@
+import Foundation
+
+/// A self-contained SVG scatter chart: the points of several series, each with its colour and
+/// marker, over numeric axes with a legend. Several panels that must be compared share their
+/// ranges: give each the same ``x`` and ``y`` (``ranges(of:)``).
+public struct SVGScatterPlot {
+    /// How a series' points are drawn.
+    public enum Marker: Sendable {
+        /// A filled, half-transparent disc (many points stay readable where they overlap).
+        case dot
+        /// An open circle.
+        case ring
+        /// A diagonal cross.
+        case cross
+    }
+
+    /// One group of points (one class).
+    public struct Series {
+        public var name: String
+        /// (x, y) points; non-finite points are left out.
+        public var points: [(x: Double, y: Double)]
+        /// A CSS colour such as `#1f77b4`.
+        public var color: String
+        public var marker: Marker
+
+        public init(name: String, points: [(x: Double, y: Double)], color: String, marker: Marker = .dot) {
+            (self.name, self.points, self.color, self.marker) = (name, points, color, marker)
+        }
+    }
+
+    public var title: String
+    public var xLabel: String
+    public var yLabel: String
+    public var series: [Series]
+    /// The data ranges shown; nil: every finite point with 5% room (``ranges(of:)``).
+    public var x: ClosedRange<Double>?
+    public var y: ClosedRange<Double>?
+    public var width = 520.0
+    public var height = 480.0
+
+    public init(title: String, xLabel: String, yLabel: String, series: [Series], x: ClosedRange<Double>? = nil,
+                y: ClosedRange<Double>? = nil, width: Double = 520, height: Double = 480) {
+        (self.title, self.xLabel, self.yLabel, self.series, self.x, self.y) = (title, xLabel, yLabel, series, x, y)
+        (self.width, self.height) = (width, height)
+    }
+
+    /// The ranges holding every finite point of `series`, each widened by 5% on both sides.
+    public static func ranges(of series: [Series]) -> (x: ClosedRange<Double>, y: ClosedRange<Double>) {
+        let points = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
+        func padded(_ range: ClosedRange<Double>) -> ClosedRange<Double> {
+            let pad = (range.upperBound - range.lowerBound) * 0.05
+            return (range.lowerBound - pad)...(range.upperBound + pad)
+        }
+        return (padded(SVG.range(points.map(\.x))), padded(SVG.range(points.map(\.y))))
+    }
+
+    /// The frame: the given ranges, or those of every point; the legend in the right margin.
+    public var axes: SVGAxes {
+        let fitted = Self.ranges(of: series)
+        var axes = SVGAxes(title: title, xLabel: xLabel, yLabel: yLabel, x: x ?? fitted.x, y: y ?? fitted.y, width: width, height: height)
+        axes.right = 130
+        axes.yTickFormat = "%.3g"
+        return axes
+    }
+
+    /// The SVG document.
+    public var svg: String {
+        let axes = axes
+        var out = axes.open
+        for (index, group) in series.enumerated() {
+            out += "<g>\n"
+            for point in group.points where point.x.isFinite && point.y.isFinite {
+                out += Self.mark(group.marker, x: axes.px(point.x), y: axes.py(point.y), color: group.color)
+            }
+            out += "</g>\n"
+            let row = axes.top + 8 + Double(index) * 18, column = axes.left + axes.plotWidth + 14
+            out += Self.mark(group.marker, x: column + 6, y: row, color: group.color)
+            out += "<text x=\"\(SVG.number(column + 16))\" y=\"\(SVG.number(row + 4))\">\(SVG.escaped(group.name))</text>\n"
+        }
+        return out + SVGAxes.close
+    }
+
+    /// One marker centred on pixel (`x`, `y`).
+    static func mark(_ marker: Marker, x: Double, y: Double, color: String) -> String {
+        let f = SVG.number
+        switch marker {
+        case .dot:
+            return "<circle cx=\"\(f(x))\" cy=\"\(f(y))\" r=\"2.5\" fill=\"\(color)\" fill-opacity=\"0.45\"/>\n"
+        case .ring:
+            return "<circle cx=\"\(f(x))\" cy=\"\(f(y))\" r=\"3\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1\"/>\n"
+        case .cross:
+            return "<path d=\"M\(f(x - 3)) \(f(y - 3))L\(f(x + 3)) \(f(y + 3))M\(f(x - 3)) \(f(y + 3))L\(f(x + 3)) \(f(y - 3))\" "
+                + "stroke=\"\(color)\" stroke-width=\"1.2\"/>\n"
+        }
+    }
+}
