@@ -62,7 +62,7 @@ final class InspectPenultimateTests: XCTestCase {
             XCTAssertEqual(run.status, 2, classes)
             XCTAssert(run.errors.contains(message), "\(classes): \(run.errors)")
         }
-        let none = try RetortProcess.run(Array(common.prefix(7)))
+        let none = try RetortProcess.run(Array(common.prefix(8)))
         XCTAssertEqual(none.status, 2)
         XCTAssert(none.errors.contains("inspect penultimate needs --classes a,b,c"), none.errors)
     }
