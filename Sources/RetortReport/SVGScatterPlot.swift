@@ -35,13 +35,16 @@ public struct SVGScatterPlot {
     /// The data ranges shown; nil: every finite point with 5% room (``ranges(of:)``).
     public var x: ClosedRange<Double>?
     public var y: ClosedRange<Double>?
+    /// One data unit takes as many pixels on x as on y (distances in the picture are distances in
+    /// the data): the range that would be drawn at the larger scale is widened about its centre.
+    public var equalScale = false
     public var width = 520.0
     public var height = 480.0
 
     public init(title: String, xLabel: String, yLabel: String, series: [Series], x: ClosedRange<Double>? = nil,
-                y: ClosedRange<Double>? = nil, width: Double = 520, height: Double = 480) {
+                y: ClosedRange<Double>? = nil, equalScale: Bool = false, width: Double = 520, height: Double = 480) {
         (self.title, self.xLabel, self.yLabel, self.series, self.x, self.y) = (title, xLabel, yLabel, series, x, y)
-        (self.width, self.height) = (width, height)
+        (self.equalScale, self.width, self.height) = (equalScale, width, height)
     }
 
     /// The ranges holding every finite point of `series`, each widened by 5% on both sides.
@@ -60,6 +63,15 @@ public struct SVGScatterPlot {
         var axes = SVGAxes(title: title, xLabel: xLabel, yLabel: yLabel, x: x ?? fitted.x, y: y ?? fitted.y, width: width, height: height)
         axes.right = 130
         axes.yTickFormat = "%.3g"
+        if equalScale {
+            // Data units per pixel on each axis; the smaller one grows to the larger.
+            let perPixel = max((axes.x.upperBound - axes.x.lowerBound) / axes.plotWidth, (axes.y.upperBound - axes.y.lowerBound) / axes.plotHeight)
+            func widened(_ range: ClosedRange<Double>, _ pixels: Double) -> ClosedRange<Double> {
+                let centre = (range.lowerBound + range.upperBound) / 2, half = perPixel * pixels / 2
+                return (centre - half)...(centre + half)
+            }
+            (axes.x, axes.y) = (widened(axes.x, axes.plotWidth), widened(axes.y, axes.plotHeight))
+        }
         return axes
     }
 

@@ -9,12 +9,13 @@ import RetortReport
 /// Pham et al. 2022) read a flatter minimum as a smaller increase.
 enum InspectFlatness: RegisteredInspection {
     static let name = "flatness"
-    static let summary = "training loss along filter-normalized random directions around the weights, and a sharpness number (Li et al. 2018)"
+    static let summary = "training loss along filter-normalized random directions; sharpness (Li et al. 2018)"
     static let usage = """
         --model NAME --weights FILE [--directions 1|2] [--points N] [--radius R] [--seed N]
         [--dataset fashion-mnist] [--data-dir DIR] [--limit N]   the first N training images (default 2000)
         [--normalization NAME | --mean a,b,c --std a,b,c] [--out FILE.svg]   (default flatness.svg)
-        --points: samples per direction from -R to R (default 21 with one direction, 11 with two); --radius default 1
+        --points N: samples per direction from -R to R (default 21 with one direction, 11 with two)
+        --radius R: default 1 (one filter's own norm)
         """
     static let options = InspectedModel.options.union(["directions", "points", "radius", "seed"])
 

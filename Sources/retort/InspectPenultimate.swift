@@ -8,7 +8,7 @@ import RetortReport
 /// panel per split, and how tight each split's clusters are (``PenultimateProjection/Spread``).
 enum InspectPenultimate: RegisteredInspection {
     static let name = "penultimate"
-    static let summary = "penultimate-layer activations of three classes on the plane through their templates (Müller et al. 2019)"
+    static let summary = "three classes' penultimate activations on their templates' plane (Müller et al. 2019)"
     static let usage = """
         --model NAME --weights FILE --classes a,b,c   (class numbers or names, e.g. 0,1,2 or shirt,pullover,coat)
         [--dataset fashion-mnist] [--data-dir DIR] [--limit N]   the first N images of each split (default 3000)
@@ -59,8 +59,8 @@ enum InspectPenultimate: RegisteredInspection {
         }
         let ranges = SVGScatterPlot.ranges(of: series.flatMap { $0 })
         let plots = zip(panels, series).map { panel, series in
-            SVGScatterPlot(title: "\(model): \(panel.split.rawValue) images", xLabel: "e₁ (along w_b − w_a)", yLabel: "e₂",
-                           series: series, x: ranges.x, y: ranges.y)
+            SVGScatterPlot(title: "\(model): \(panel.split.rawValue) images", xLabel: "e₁ (along w[\(labels[1])] − w[\(labels[0])])",
+                           yLabel: "e₂ (towards w[\(labels[2])])", series: series, x: ranges.x, y: ranges.y, equalScale: true)
         }
         return SVGPanels(plots.map { .init(svg: $0.svg, width: $0.width, height: $0.height) }).svg
     }

@@ -7,7 +7,7 @@ final class HelpTests: XCTestCase {
     func testHelpListsEveryCommandMethodAndOption() {
         let usage = CLI.usage
         XCTAssertEqual(CLI.commands.map { $0.name }, ["devices", "train", "distill", "selfdistill", "chain", "sweep-teachers", "prune",
-                                                      "online", "eval", "predict", "models", "selftest"])
+                                                      "online", "eval", "inspect", "predict", "models", "selftest"])
         for command in CLI.commands { XCTAssert(usage.contains("\n  " + command.name + " "), command.name) }
         XCTAssert(usage.contains("--loss kd|dkd|nkd|dist|sp|crd|camkd|mixkd (default kd)"), usage)
         XCTAssert(usage.contains("--method bake|zipf|tfnkd|ls"), usage)
@@ -18,6 +18,7 @@ final class HelpTests: XCTestCase {
             for option in method.options { XCTAssert(usage.contains("--\(option.key) "), option.key) }
         }
         XCTAssert(usage.contains("--ce-weight 0.1 --loss-weight 0.9 --temperature 4"), "train --teacher-model shows kd's defaults")
+        for picture in ["penultimate: ", "--classes a,b,c", "flatness: ", "[--directions 1|2]"] { XCTAssert(usage.contains(picture), picture) }
     }
 
     func testEveryMethodOptionIsAcceptedWhereItsMethodIs() throws {

@@ -50,4 +50,15 @@ final class SVGScatterPlotTests: XCTestCase {
         XCTAssertEqual(Double(first["cx"] ?? ""), Double(SVG.number(plot.axes.px(-2))))
         XCTAssertEqual(Double(first["cy"] ?? ""), Double(SVG.number(plot.axes.py(1))))
     }
+
+    func testEqualScaleDrawsDistancesAlike() {
+        var plot = SVGScatterPlot(title: "t", xLabel: "x", yLabel: "y", series: series, equalScale: true)
+        let axes = plot.axes
+        // A unit step is as long in pixels on x as on y, and every point is still inside.
+        XCTAssertEqual(axes.px(1) - axes.px(0), axes.py(0) - axes.py(1), accuracy: 1e-9)
+        XCTAssert(axes.x.contains(-2.3) && axes.x.contains(4.3) && axes.y.contains(-1.225) && axes.y.contains(3.725))
+        XCTAssertEqual((axes.x.lowerBound + axes.x.upperBound) / 2, 1, accuracy: 1e-9, "widened about the centre")
+        plot.equalScale = false
+        XCTAssertNotEqual(plot.axes.px(1) - plot.axes.px(0), plot.axes.py(0) - plot.axes.py(1))
+    }
 }
