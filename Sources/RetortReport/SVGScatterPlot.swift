@@ -61,9 +61,13 @@ public struct SVGScatterPlot {
     public var axes: SVGAxes {
         let fitted = Self.ranges(of: series)
         var axes = SVGAxes(title: title, xLabel: xLabel, yLabel: yLabel, x: x ?? fitted.x, y: y ?? fitted.y, width: width, height: height)
-        axes.right = 130
-        axes.yTickFormat = "%.3g"
-        if equalScale {
+        (axes.left, axes.right) = (72, 130)
+        axes.yTickFormat = "%g"
+        if equalScale, abs(axes.plotWidth - axes.plotHeight) < 0.5 {
+            // A square plot area keeps the scale with one tick step on both axes: round numbers.
+            let step = max(Self.tickStep(covering: axes.x), Self.tickStep(covering: axes.y))
+            (axes.x, axes.y) = (Self.ticked(axes.x, step: step), Self.ticked(axes.y, step: step))
+        } else if equalScale {
             // Data units per pixel on each axis; the smaller one grows to the larger.
             let perPixel = max((axes.x.upperBound - axes.x.lowerBound) / axes.plotWidth, (axes.y.upperBound - axes.y.lowerBound) / axes.plotHeight)
             func widened(_ range: ClosedRange<Double>, _ pixels: Double) -> ClosedRange<Double> {
@@ -90,6 +94,26 @@ public struct SVGScatterPlot {
             out += "<text x=\"\(SVG.number(column + 16))\" y=\"\(SVG.number(row + 4))\">\(SVG.escaped(group.name))</text>\n"
         }
         return out + SVGAxes.close
+    }
+
+    /// The smallest step of 1, 2, 2.5 or 5 times a power of ten whose five multiples from a multiple
+    /// at or below `range`'s start reach its end.
+    static func tickStep(covering range: ClosedRange<Double>) -> Double {
+        let span = max(range.upperBound - range.lowerBound, 1e-12)
+        var exponent = floor(log10(span / 5)) - 1
+        while true {
+            for factor in [1, 2, 2.5, 5] {
+                let step = factor * pow(10, exponent)
+                if (range.lowerBound / step).rounded(.down) * step + 5 * step >= range.upperBound { return step }
+            }
+            exponent += 1
+        }
+    }
+
+    /// Five steps from the multiple of `step` at or below `range`'s start.
+    static func ticked(_ range: ClosedRange<Double>, step: Double) -> ClosedRange<Double> {
+        let lower = (range.lowerBound / step).rounded(.down) * step
+        return lower...(lower + 5 * step)
     }
 
     /// One marker centred on pixel (`x`, `y`).

@@ -60,7 +60,8 @@ enum InspectPenultimate: RegisteredInspection {
         let ranges = SVGScatterPlot.ranges(of: series.flatMap { $0 })
         let plots = zip(panels, series).map { panel, series in
             SVGScatterPlot(title: "\(model): \(panel.split.rawValue) images", xLabel: "e₁ (along w[\(labels[1])] − w[\(labels[0])])",
-                           yLabel: "e₂ (towards w[\(labels[2])])", series: series, x: ranges.x, y: ranges.y, equalScale: true)
+                           yLabel: "e₂ (towards w[\(labels[2])])", series: series, x: ranges.x, y: ranges.y, equalScale: true,
+                           width: 520, height: 406)
         }
         return SVGPanels(plots.map { .init(svg: $0.svg, width: $0.width, height: $0.height) }).svg
     }

@@ -61,4 +61,15 @@ final class SVGScatterPlotTests: XCTestCase {
         plot.equalScale = false
         XCTAssertNotEqual(plot.axes.px(1) - plot.axes.px(0), plot.axes.py(0) - plot.axes.py(1))
     }
+
+    /// With a square plot area, both axes get five ticks of one round step.
+    func testASquarePlotAreaGetsRoundTicks() {
+        let plot = SVGScatterPlot(title: "t", xLabel: "x", yLabel: "y", series: series, equalScale: true, width: 520, height: 406)
+        let axes = plot.axes
+        XCTAssertEqual(axes.plotWidth, axes.plotHeight)
+        // x needs −2.3…4.3 and y −1.225…3.725: a step of 2 covers −4…6 on x and −2…8 on y.
+        XCTAssertEqual(axes.x, -4...6)
+        XCTAssertEqual(axes.y, -2...8)
+        XCTAssertEqual(axes.px(1) - axes.px(0), axes.py(0) - axes.py(1), accuracy: 1e-9)
+    }
 }

@@ -67,9 +67,12 @@ public struct LossLandscape {
         guard coordinates.count == directions.count else {
             throw DiagnosticError.invalidGrid("\(coordinates.count) coordinates for \(directions.count) directions")
         }
-        defer { try? restore() }
-        for (parameter, values) in zip(parameters, weights(at: coordinates)) { try parameter.assign(values) }
-        return try Evaluation.run(model, on: source).loss
+        let loss = Result {
+            for (parameter, values) in zip(parameters, weights(at: coordinates)) { try parameter.assign(values) }
+            return try Evaluation.run(model, on: source).loss
+        }
+        try restore()
+        return try loss.get()
     }
 
     /// Puts θ back.
