@@ -49,7 +49,7 @@ enum SweepRunReport: RunFolderReport {
         var marks = ""
         for (series, texts) in zip(plot.series, labels) {
             for (point, text) in zip(series.points, texts) where point.x.isFinite && point.y.isFinite {
-                marks += "<text x=\"\(f(axes.px(point.x) + 5))\" y=\"\(f(axes.py(point.y) - 5))\" font-size=\"10\" "
+                marks += "<text x=\"\(f(axes.px(point.x)))\" y=\"\(f(axes.py(point.y) - 7))\" text-anchor=\"middle\" font-size=\"10\" "
                     + "fill=\"\(series.color)\">\(SVG.escaped(text))</text>\n"
             }
         }
@@ -77,14 +77,16 @@ enum SweepRunReport: RunFolderReport {
         return text
     }
 
+    /// A row per student; a grid's rows start with the teacher's batch size.
     static func table(_ grid: TeacherGridReport) -> String {
+        let isGrid = grid.cells.contains { $0.batchSize > 0 }
         let rows = grid.cells.map { cell in
-            [cell.batchSize > 0 ? "\(cell.batchSize)" : "—", cell.row.checkpoint.file, "\(cell.row.checkpoint.epoch)",
+            (isGrid ? ["\(cell.batchSize)"] : []) + [cell.row.checkpoint.file, "\(cell.row.checkpoint.epoch)",
              PageFragment.percent(cell.row.checkpoint.teacherTop1), PageFragment.percent(cell.row.student.bestTop1),
              PageFragment.percent(cell.row.student.agreement), PageFragment.number(cell.row.student.predictiveKL),
              PageFragment.number(cell.row.student.calibrationError)]
         }
-        return PageFragment.table(header: ["teacher batch", "checkpoint", "teacher epoch", "teacher top-1", "student top-1", "agreement",
-                                           "pred. KL", "ECE"], rows: rows)
+        let header = ["checkpoint", "teacher epoch", "teacher top-1", "student top-1", "agreement", "pred. KL", "ECE"]
+        return PageFragment.table(header: (isGrid ? ["teacher batch"] : []) + header, rows: rows)
     }
 }
