@@ -13,10 +13,10 @@ enum ChainRunReport: RunFolderReport {
 
     static func sections(of folder: URL) throws -> [ReportSection] {
         let report = try PageFragment.decode(ChainReport.self, from: folder.appendingPathComponent("chain.json"))
-        var sections = [ReportSection(title: "Stages", body: diagram(report).svg + PageFragment.paragraph(stagesText(report)))]
+        var sections = [ReportSection(title: "Stages", body: diagram(report).svg + HTMLReport.paragraph(stagesText(report)))]
         if let comparison = directComparison(report) { sections.append(ReportSection(title: "Chain vs direct", body: comparison)) }
         let curves = learningCurves(report, in: folder)
-        if !curves.isEmpty { sections.append(ReportSection(title: "Learning curves", body: PageFragment.figures(curves.map(\.svg)))) }
+        if !curves.isEmpty { sections.append(ReportSection(title: "Learning curves", body: HTMLReport.figures(curves.map(\.svg)))) }
         sections.append(ReportSection(title: "Stage table", body: table(report)))
         return sections
     }
@@ -58,15 +58,15 @@ enum ChainRunReport: RunFolderReport {
         var rows = [["directly from \(report.models[0])", direct.model, PageFragment.percent(direct.bestTop1),
                      PageFragment.percent(direct.agreement), direct.bestEpoch.map(String.init) ?? "—"]]
         guard let student = report.stages.last, let difference = report.chainMinusDirect else {
-            return PageFragment.table(header: ["route", "student", "best top-1", "agreement", "best epoch"], rows: rows)
-                + PageFragment.paragraph("The chain's student has not finished yet.")
+            return HTMLReport.table(header: ["route", "student", "best top-1", "agreement", "best epoch"], rows: rows)
+                + HTMLReport.paragraph("The chain's student has not finished yet.")
         }
         rows.insert(["through " + report.models.dropLast().joined(separator: " → "), student.model, PageFragment.percent(student.bestTop1),
                      PageFragment.percent(student.agreement), student.bestEpoch.map(String.init) ?? "—"], at: 0)
         let side = difference > 0 ? "above" : difference < 0 ? "below" : "level with"
         let amount = difference == 0 ? "" : String(format: "%.2f pp ", abs(difference) * 100)
-        return PageFragment.table(header: ["route", "student", "best top-1", "agreement", "best epoch"], rows: rows)
-            + PageFragment.paragraph("The chain's student ends \(amount)\(side) the directly distilled one "
+        return HTMLReport.table(header: ["route", "student", "best top-1", "agreement", "best epoch"], rows: rows)
+            + HTMLReport.paragraph("The chain's student ends \(amount)\(side) the directly distilled one "
                                      + "(\(PageFragment.percent(student.bestTop1)) vs \(PageFragment.percent(direct.bestTop1))).")
     }
 
@@ -97,7 +97,7 @@ enum ChainRunReport: RunFolderReport {
              PageFragment.percent(row.bestTop1), row.bestEpoch.map(String.init) ?? "—", PageFragment.percent(row.agreement),
              PageFragment.number(row.predictiveKL), PageFragment.number(row.calibrationError), String(format: "%.1f", row.seconds)]
         }
-        return PageFragment.table(header: ["stage", "model", "teacher", "parameters", "best top-1", "best epoch", "agreement", "pred. KL",
+        return HTMLReport.table(header: ["stage", "model", "teacher", "parameters", "best top-1", "best epoch", "agreement", "pred. KL",
                                            "ECE", "wall s"], rows: rows)
     }
 }

@@ -18,9 +18,9 @@ enum OnlineRunReport: RunFolderReport {
         let frozen = (try? Data(contentsOf: folder.appendingPathComponent("frozen.json")))
             .flatMap { try? JSONDecoder().decode([String: FrozenNetworkMetrics].self, from: $0) } ?? [:]
         let charts = curves(history, names: names, frozen: frozen).map(\.svg)
-        var sections = [ReportSection(title: "Learning curves", body: PageFragment.figures(charts))]
+        var sections = [ReportSection(title: "Learning curves", body: HTMLReport.figures(charts))]
         if let timeline = try modeTimeline(folder, names: names) {
-            sections.append(ReportSection(title: "Switch modes", body: timeline.svg + PageFragment.paragraph(
+            sections.append(ReportSection(title: "Switch modes", body: timeline.svg + HTMLReport.paragraph(
                 "Each strip is a teacher→student switch over the training steps, coloured by its mode at each step "
                 + "(expert: the teacher pauses and only the student learns from it; learning: both learn from each other); "
                 + "dashed lines mark where an epoch starts.")))
@@ -91,7 +91,7 @@ enum OnlineRunReport: RunFolderReport {
     }
 
     static func table(_ history: [OnlineEpochMetrics], names: [String], frozen: [String: FrozenNetworkMetrics]) -> String {
-        guard let last = history.last else { return PageFragment.paragraph("No epoch has finished yet.") }
+        guard let last = history.last else { return HTMLReport.paragraph("No epoch has finished yet.") }
         var rows = names.map { name -> [String] in
             let metrics = last.networks[name]
             let best = history.compactMap { $0.networks[name] }.max { $0.testTop1 < $1.testTop1 }
@@ -104,11 +104,11 @@ enum OnlineRunReport: RunFolderReport {
             [name + " (frozen)", PageFragment.percent(frozen[name]!.testTop1), "—", PageFragment.number(frozen[name]!.testLoss),
              PageFragment.number(frozen[name]!.testCalibrationError), "—", "—", "0"]
         }
-        var text = PageFragment.table(header: ["network", "last top-1", "best top-1 (epoch)", "test NLL", "ECE", "agreement", "pred. KL",
+        var text = HTMLReport.table(header: ["network", "last top-1", "best top-1 (epoch)", "test NLL", "ECE", "agreement", "pred. KL",
                                                "updates (last epoch)"], rows: rows)
         if !last.counters.isEmpty {
             let counters = last.counters.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
-            text += PageFragment.paragraph("Last epoch's mode counters: " + counters.joined(separator: ", ") + ".")
+            text += HTMLReport.paragraph("Last epoch's mode counters: " + counters.joined(separator: ", ") + ".")
         }
         return text
     }

@@ -2,23 +2,9 @@ import Foundation
 import RetortDistill
 import RetortReport
 
-/// The HTML pieces the command reports build their sections from: tables, paragraphs, charts side
-/// by side, and the run-folder files they read.
+/// What the command reports share besides ``HTMLReport``'s tables, paragraphs and figures: reading
+/// the run-folder files and formatting numbers.
 enum PageFragment {
-    /// A table: a header row and body rows of text (escaped).
-    static func table(header: [String], rows: [[String]]) -> String {
-        let e = SVG.escaped
-        var out = "<div class=\"table\"><table>\n<thead><tr>" + header.map { "<th>\(e($0))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
-        for row in rows { out += "<tr>" + row.map { "<td>\(e($0))</td>" }.joined() + "</tr>\n" }
-        return out + "</tbody>\n</table></div>"
-    }
-
-    /// A paragraph of text (escaped).
-    static func paragraph(_ text: String) -> String { "<p>\(SVG.escaped(text))</p>" }
-
-    /// Charts side by side.
-    static func figures(_ svgs: [String]) -> String { "<div class=\"figures\">\n" + svgs.joined() + "</div>" }
-
     /// The lines of a JSON-lines file decoded as `T`; lines that do not decode (a line cut by a
     /// kill) are left out, and a missing file has none.
     static func lines<T: Decodable>(of url: URL, as type: T.Type) -> [T] {

@@ -35,7 +35,7 @@ enum PruneRunReport: RunFolderReport {
         }
         let weights = linear ? "Conv2d and Linear weights" : "Conv2d weights"
         var sections = [ReportSection(title: "Accuracy and entropy vs sparsity",
-                                      body: PageFragment.figures(curves(stages, weights: weights).map(\.svg)) + PageFragment.paragraph(
+                                      body: HTMLReport.figures(curves(stages, weights: weights).map(\.svg)) + HTMLReport.paragraph(
                                         summary(stages, model: object["model"] as? String ?? "the model",
                                                 method: object["method"] as? String ?? "pruning")))]
         let final = shares(object["masks"])
@@ -95,7 +95,7 @@ enum PruneRunReport: RunFolderReport {
     }
 
     static func table(_ stages: [Stage], weights: String) -> String {
-        PageFragment.table(header: ["stage", "test top-1", "sparsity (\(weights))", "predictive entropy", "test loss"], rows: stages.map {
+        HTMLReport.table(header: ["stage", "test top-1", "sparsity (\(weights))", "predictive entropy", "test loss"], rows: stages.map {
             [$0.name, PageFragment.percent($0.top1), String(format: "%.2f%%", $0.sparsity * 100), String(format: "%.4f", $0.entropy),
              PageFragment.number($0.loss)]
         })

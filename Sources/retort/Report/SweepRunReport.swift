@@ -22,7 +22,7 @@ enum SweepRunReport: RunFolderReport {
         let (plot, labels) = teacherVersusStudent(grid)
         var figures = [labelled(plot, labels)]
         if grid.columns.count > 1 { figures.append(grid.plot.svg) }
-        var sections = [ReportSection(title: "Teacher vs student accuracy", body: PageFragment.figures(figures) + PageFragment.paragraph(
+        var sections = [ReportSection(title: "Teacher vs student accuracy", body: HTMLReport.figures(figures) + HTMLReport.paragraph(
             conclusion(grid)))]
         sections.append(ReportSection(title: "Students", body: table(grid)))
         return sections
@@ -87,6 +87,6 @@ enum SweepRunReport: RunFolderReport {
              PageFragment.number(cell.row.student.calibrationError)]
         }
         let header = ["checkpoint", "teacher epoch", "teacher top-1", "student top-1", "agreement", "pred. KL", "ECE"]
-        return PageFragment.table(header: (isGrid ? ["teacher batch"] : []) + header, rows: rows)
+        return HTMLReport.table(header: (isGrid ? ["teacher batch"] : []) + header, rows: rows)
     }
 }
