@@ -80,8 +80,10 @@ final class DataParallelTests: XCTestCase {
         XCTAssertEqual(job.output.components(separatedBy: "epoch 2/2: train loss").count - 1, 1, job.output)
         XCTAssertEqual(job.output.components(separatedBy: "best test top-1").count - 1, 1, job.output)
         let files = try FileManager.default.contentsOfDirectory(atPath: run.path).sorted()
-        XCTAssertEqual(files, ["best.optimizer.safetensors", "best.safetensors", "config.json", "last.optimizer.safetensors",
-                               "last.safetensors", "metrics.jsonl", "summary.md"])
+        XCTAssertEqual(files, ["best-test.json", "best.optimizer.safetensors", "best.safetensors", "config.json",
+                               "last.optimizer.safetensors", "last.safetensors", "metrics.jsonl", "report.html", "run.json", "summary.md"])
+        let record = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appending(path: "run.json"))) as? [String: Any]
+        XCTAssertEqual(record?["ranks"] as? Int, 2, "run.json records the ranks")
         let metrics = try Self.metrics(of: run)
         XCTAssertEqual(metrics.map { $0["epoch"] as? Int }, [1, 2])
 
