@@ -107,7 +107,10 @@ enum OnlineCommand: RegisteredCommand {
         let events = try RunEvents(run: run, networks: networks.map(\.name), stepsPerEpoch: trainLoader.batchesPerEpoch, from: start,
                                    history: trainer.history)
         trainer.onStep = { progress.step($0, epochs: configuration.epochs); events.step($0) }
-        trainer.onEpoch = { try events.epoch($0) }
+        trainer.onEpoch = { metrics in
+            try events.epoch(metrics)
+            RunReportWriter.writeOrWarn(folder: run)  // report.html after every epoch
+        }
         let before = trainer.history.count
         let history = try DeviceMemoryAdvice.explaining(batchSize: configuration.batchSize) {
             try trainer.fit(train: trainLoader, test: testLoader, from: start)

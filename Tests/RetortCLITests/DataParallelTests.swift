@@ -84,7 +84,9 @@ final class DataParallelTests: XCTestCase {
         XCTAssertEqual(files.filter { $0.hasPrefix("events.out.tfevents.") }.count, 1, "\(files)")
         XCTAssertEqual(files.filter { !$0.hasPrefix("events.out.tfevents.") },
                        ["best-test.json", "best.optimizer.safetensors", "best.safetensors", "config.json", "last.optimizer.safetensors",
-                        "last.safetensors", "metrics.jsonl", "summary.md"])
+                        "last.safetensors", "metrics.jsonl", "report.html", "run.json", "summary.md"])
+        let record = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appending(path: "run.json"))) as? [String: Any]
+        XCTAssertEqual(record?["ranks"] as? Int, 2, "run.json records the ranks")
         let metrics = try Self.metrics(of: run)
         XCTAssertEqual(metrics.map { $0["epoch"] as? Int }, [1, 2])
 

@@ -110,7 +110,8 @@ final class ReportCommandTests: XCTestCase {
         let runs = try demo()
         let compared = try RetortProcess.run(["report"] + ["distilled", "student", "teacher"].map { runs.appendingPathComponent($0).path })
         XCTAssertEqual(compared.status, 0, compared.errors)
-        let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
+        let chromium = path.map { "\($0)/chromium" }.first { FileManager.default.isExecutableFile(atPath: $0) }
         guard let chromium else { return XCTFail("chromium is missing: `make deps` installs it (the Debian package chromium)") }
         for page in [runs.appendingPathComponent("distilled/report.html"), runs.appendingPathComponent("report.html")] {
             let run = try RetortProcess.run(["--headless", "--disable-gpu", "--no-sandbox", "--enable-logging=stderr", "--v=0",

@@ -43,6 +43,7 @@ enum TrainingRunReport: RunFolderReport {
 
     static func sections(of folder: URL) throws -> [ReportSection] {
         let history = try history(in: folder)
+        guard !history.isEmpty else { throw CLIError.failed("\(folder.path)/metrics.jsonl holds no finished epoch yet") }
         let settings = settings(in: folder), record = RunRecord(in: folder)
         let detailsURL = Trainer.bestTestURL(in: folder)
         let details = FileManager.default.fileExists(atPath: detailsURL.path) ? try TestSplitDetails(contentsOf: detailsURL) : nil
