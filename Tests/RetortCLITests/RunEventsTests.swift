@@ -1,6 +1,8 @@
 import Foundation
+import RetortDistill
 import RetortHostTestSupport
 import XCTest
+@testable import retort
 
 /// Every run writes TensorBoard event files whose scalars, as TensorBoard loads them, are the run's
 /// `metrics.jsonl` at step `epoch · steps per epoch`, plus the step loss every 50 steps; a resumed run
@@ -49,6 +51,21 @@ final class RunEventsTests: XCTestCase {
         let epochScalars = scalars.filter { Self.epochTags[$0.tag] != nil || $0.tag == "epoch" }.map(\.description)
         XCTAssertEqual(epochScalars.sorted(), expected.sorted(), file: file, line: line)
         return Set(scalars.map(\.tag))
+    }
+
+    func testCounterNamesBecomeTagsTensorBoardGroups() {
+        XCTAssertEqual(RunEvents.tag("modes", "expert_steps"), "modes/expert_steps")
+        XCTAssertEqual(RunEvents.tag("modes", "T→S1 expert_steps"), "modes/T-S1/expert_steps")
+        XCTAssertEqual(RunEvents.tag("modes", "S1→S2 switches"), "modes/S1-S2/switches")
+        XCTAssertEqual(RunEvents.tag("modes", "a*b (c)"), "modes/a_b/_c_")
+    }
+
+    func testAnEpochWithoutTeachersHasNoFidelityScalars() throws {
+        let line = #"{"epoch": 2, "lr": 0.05, "train_loss": 1, "train_acc": 0.5, "test_loss": 2, "test_top1": 0.25, "test_top5": 0.75, "#
+            + #""seconds": 3, "images_per_s": 4}"#
+        let metrics = try JSONDecoder().decode(EpochMetrics.self, from: Data(line.utf8))
+        XCTAssertEqual(RunEvents.scalars(metrics).map(\.tag), ["train/loss", "train/accuracy", "test/loss", "test/top1", "test/top5",
+                                                               "lr", "epoch"], "no timings: they differ between equal runs")
     }
 
     func testTrainLogsItsMetricsAndAResumedRunShowsEachEpochOnce() throws {

@@ -31,7 +31,7 @@ public final class TensorBoardWriter {
     /// The name's seconds are those of `date`, or one more than the latest of the folder's event
     /// files when that is not earlier, so that the new file sorts last; `<n>` counts the folder's
     /// earlier event files.
-    public init(directory: URL, date: Date = Date(), host: String = ProcessInfo.processInfo.hostName,
+    public init(directory: URL, date: Date = Date(), host: String = TensorBoardWriter.hostName,
                 processID: Int32 = ProcessInfo.processInfo.processIdentifier) throws(Failure) {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -72,6 +72,13 @@ public final class TensorBoardWriter {
         } catch {
             throw Failure(path: url.path, reason: "flushing failed: \(Self.reason(error))")
         }
+    }
+
+    /// This machine's name, as `gethostname(2)` gives it (no name lookup, which can hang without a network).
+    public static var hostName: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The system's words for a failed file operation (`File too large`, `No space left on device`).

@@ -27,6 +27,8 @@ final class RunEvents {
     private let root: TensorBoardWriter
     private let networks: [String: TensorBoardWriter]
     private let stepsPerEpoch: Int
+    /// The step the run continues from (0 for a new run).
+    private let restart: Int
     /// The first failed write of a step's loss; `onStep` cannot throw, so it is thrown at the epoch's end.
     private var failure: TensorBoardWriter.Failure?
 
@@ -43,9 +45,6 @@ final class RunEvents {
         try self.init(run: run, networks: networks, stepsPerEpoch: stepsPerEpoch, continuingAt: start.epoch * stepsPerEpoch + start.step)
         for metrics in history where metrics.epoch * stepsPerEpoch >= restart { try epoch(metrics) }
     }
-
-    /// The step the run continues from.
-    private let restart: Int
 
     private init(run: URL, networks: [String], stepsPerEpoch: Int, continuingAt restart: Int) throws {
         let now = Date()
