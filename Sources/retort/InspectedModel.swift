@@ -35,7 +35,8 @@ struct InspectedModel {
             datasets[split] = dataset
         }
         guard let sample = datasets.values.first else { throw CLIError.failed("inspect \(picture) reads no images") }
-        model = try ModelZoo.make(name, inputChannels: sample.channels, inputSize: sample.height, classes: sample.classes, context: Context())
+        model = try ModelZoo.make(name, inputChannels: sample.channels, inputSize: sample.height, classes: sample.classes,
+                                  context: Context())
         try model.load(stateDict: state, source: url.path)
         (self.name, self.kind, self.datasets) = (name, kind, datasets)
     }
