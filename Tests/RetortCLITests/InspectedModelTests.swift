@@ -57,7 +57,7 @@ final class InspectedModelTests: XCTestCase {
             let limit = try RetortProcess.run(["inspect"] + picture + ["--model", "plane2", "--weights", files.weights.path, "--limit", "0"]
                                               + common)
             XCTAssertEqual(limit.status, 2)
-            XCTAssert(limit.errors.contains("--limit must be an integer"), limit.errors)
+            XCTAssert(limit.errors.contains("--limit must be an integer in 1...10000000, got '0'"), limit.errors)
         }
     }
 
