@@ -51,7 +51,8 @@ enum InspectFlatness: RegisteredInspection {
             Console.say(String(format: "sharpness over the %d×%d grid (mean loss increase): %.4f", points, points,
                                LossLandscape.sharpness(surface.flatMap { $0 }, atSolution: base)))
             let contour = SVGContourPlot(title: "\(inspected.name): L(θ + α·d₁ + β·d₂)", xLabel: "α (direction 1)",
-                                         yLabel: "β (direction 2)", xs: alphas, ys: alphas, values: surface, mark: ("θ", 0, 0))
+                                         yLabel: "β (direction 2)", xs: alphas, ys: alphas, values: surface, mark: ("θ", 0, 0),
+                                         logarithmic: true)
             panels.append(.init(svg: contour.svg, width: contour.width, height: contour.height))
         }
         try InspectedModel.write(SVGPanels(panels).svg, arguments, fallback: "flatness.svg")
