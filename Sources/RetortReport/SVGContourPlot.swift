@@ -27,22 +27,41 @@ public struct SVGContourPlot {
     public var levels: [Double]?
     /// A point to mark with a black cross and its name (the trained weights at the origin).
     public var mark: (name: String, x: Double, y: Double)?
+    /// Colours and default levels spaced by the logarithm of the value (a loss that grows by orders
+    /// of magnitude away from a minimum); applies when every finite value is positive.
+    public var logarithmic = false
     public var width = 560.0
     public var height = 480.0
 
     public init(title: String, xLabel: String, yLabel: String, xs: [Double], ys: [Double], values: [[Double]],
-                levels: [Double]? = nil, mark: (name: String, x: Double, y: Double)? = nil, width: Double = 560, height: Double = 480) {
+                levels: [Double]? = nil, mark: (name: String, x: Double, y: Double)? = nil, logarithmic: Bool = false,
+                width: Double = 560, height: Double = 480) {
         (self.title, self.xLabel, self.yLabel, self.xs, self.ys, self.values) = (title, xLabel, yLabel, xs, ys, values)
-        (self.levels, self.mark, self.width, self.height) = (levels, mark, width, height)
+        (self.levels, self.mark, self.logarithmic, self.width, self.height) = (levels, mark, logarithmic, width, height)
     }
 
     /// The lowest and highest finite value.
     public var valueRange: ClosedRange<Double> { SVG.range(values.joined().map { $0 }) }
 
-    /// The levels drawn: ``levels``, or 8 evenly spaced inside ``valueRange``.
+    /// Whether colours and levels follow the logarithm: ``logarithmic`` and every finite value positive.
+    public var isLogarithmic: Bool { logarithmic && valueRange.lowerBound > 0 }
+
+    /// Where `value` lies between the lowest (0) and highest (1) value, on the drawn scale.
+    public func fraction(of value: Double) -> Double {
+        let range = valueRange
+        let (low, high, v) = isLogarithmic ? (log(range.lowerBound), log(range.upperBound), log(value))
+            : (range.lowerBound, range.upperBound, value)
+        return (v - low) / max(high - low, .leastNormalMagnitude)
+    }
+
+    /// The levels drawn: ``levels``, or 8 evenly spaced inside ``valueRange`` on the drawn scale.
     public var drawnLevels: [Double] {
         if let levels { return levels }
         let range = valueRange
+        if isLogarithmic {
+            let (low, high) = (log(range.lowerBound), log(range.upperBound))
+            return (1...8).map { exp(low + (high - low) * Double($0) / 9) }
+        }
         return (1...8).map { range.lowerBound + (range.upperBound - range.lowerBound) * Double($0) / 9 }
     }
 
@@ -56,9 +75,7 @@ public struct SVGContourPlot {
 
     /// The colour of `value` on the viridis scale over ``valueRange``; grey when not finite.
     public func color(of value: Double) -> String {
-        guard value.isFinite else { return "#bbbbbb" }
-        let range = valueRange
-        return Self.viridis((value - range.lowerBound) / max(range.upperBound - range.lowerBound, .leastNormalMagnitude))
+        value.isFinite ? Self.viridis(fraction(of: value)) : "#bbbbbb"
     }
 
     /// Viridis at `fraction` ∈ [0, 1] (clamped), interpolated between five of its colours.
@@ -139,7 +156,8 @@ public struct SVGContourPlot {
         return out + colorBar(axes) + SVGAxes.close
     }
 
-    /// A vertical bar of 24 steps from the lowest value (bottom) to the highest, with both labelled.
+    /// A vertical bar of 24 steps from the lowest value (bottom) to the highest, with both labelled
+    /// (and "log scale" under it when the colours follow the logarithm).
     func colorBar(_ axes: SVGAxes) -> String {
         let f = SVG.number, steps = 24
         let x = axes.left + axes.plotWidth + 16, step = axes.plotHeight / Double(steps)
@@ -152,6 +170,7 @@ public struct SVGContourPlot {
         let range = valueRange
         out += "<text x=\"\(f(x + 18))\" y=\"\(f(axes.top + 10))\">\(String(format: "%.3g", range.upperBound))</text>\n"
         out += "<text x=\"\(f(x + 18))\" y=\"\(f(axes.top + axes.plotHeight))\">\(String(format: "%.3g", range.lowerBound))</text>\n"
+        if isLogarithmic { out += "<text x=\"\(f(x - 4))\" y=\"\(f(axes.top + axes.plotHeight + 18))\">log scale</text>\n" }
         return out
     }
 }

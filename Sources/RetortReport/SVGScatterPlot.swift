@@ -69,7 +69,8 @@ public struct SVGScatterPlot {
             (axes.x, axes.y) = (Self.ticked(axes.x, step: step), Self.ticked(axes.y, step: step))
         } else if equalScale {
             // Data units per pixel on each axis; the smaller one grows to the larger.
-            let perPixel = max((axes.x.upperBound - axes.x.lowerBound) / axes.plotWidth, (axes.y.upperBound - axes.y.lowerBound) / axes.plotHeight)
+            let perPixel = max((axes.x.upperBound - axes.x.lowerBound) / axes.plotWidth,
+                               (axes.y.upperBound - axes.y.lowerBound) / axes.plotHeight)
             func widened(_ range: ClosedRange<Double>, _ pixels: Double) -> ClosedRange<Double> {
                 let centre = (range.lowerBound + range.upperBound) / 2, half = perPixel * pixels / 2
                 return (centre - half)...(centre + half)
@@ -96,13 +97,13 @@ public struct SVGScatterPlot {
         return out + SVGAxes.close
     }
 
-    /// The smallest step of 1, 2, 2.5 or 5 times a power of ten whose five multiples from a multiple
-    /// at or below `range`'s start reach its end.
+    /// The smallest step of 1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten whose five multiples
+    /// from a multiple at or below `range`'s start reach its end.
     static func tickStep(covering range: ClosedRange<Double>) -> Double {
         let span = max(range.upperBound - range.lowerBound, 1e-12)
         var exponent = floor(log10(span / 5)) - 1
         while true {
-            for factor in [1, 2, 2.5, 5] {
+            for factor in [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8] {
                 let step = factor * pow(10, exponent)
                 if (range.lowerBound / step).rounded(.down) * step + 5 * step >= range.upperBound { return step }
             }

@@ -36,7 +36,9 @@ enum InspectFlatness: RegisteredInspection {
         let alphas = try LossLandscape.grid(radius: radius, count: points)
         let base = try landscape.loss(at: Array(repeating: 0, count: count), on: source)
         Console.say(String(format: "%@ on %d training images: loss at the weights %.4f", inspected.name, source.dataset.count, base))
-        let curve = try landscape.curve(alphas, on: source)
+        // With two directions, the surface's β = 0 row is the curve along d₁ (when the grid holds 0).
+        let surface = count == 2 ? try landscape.surface(alphas, alphas, on: source) : nil
+        let curve = try surface.flatMap { rows in alphas.firstIndex(of: 0).map { rows[$0] } } ?? landscape.curve(alphas, on: source)
         for (alpha, loss) in zip(alphas, curve) { Console.say(String(format: "  alpha %+.3f  loss %.4f", alpha, loss)) }
         Console.say(String(format: "sharpness (mean loss increase over alpha in [-%g, %g], direction 1): %.4f; largest increase %.4f",
                            radius, radius, LossLandscape.sharpness(curve, atSolution: base), (curve.max() ?? base) - base))
@@ -45,12 +47,12 @@ enum InspectFlatness: RegisteredInspection {
                                series: [.init(name: "L(θ + α·d₁)", points: Array(zip(alphas, curve)), color: SVG.color(0))],
                                references: [.init(name: "L(θ)", y: base, color: SVG.color(1))], width: 560, height: 480)
         var panels = [SVGPanels.Panel(svg: line.svg, width: line.width, height: line.height)]
-        if count == 2 {
-            let surface = try landscape.surface(alphas, alphas, on: source)
+        if let surface {
             Console.say(String(format: "sharpness over the %d×%d grid (mean loss increase): %.4f", points, points,
                                LossLandscape.sharpness(surface.flatMap { $0 }, atSolution: base)))
             let contour = SVGContourPlot(title: "\(inspected.name): L(θ + α·d₁ + β·d₂)", xLabel: "α (direction 1)",
-                                         yLabel: "β (direction 2)", xs: alphas, ys: alphas, values: surface, mark: ("θ", 0, 0))
+                                         yLabel: "β (direction 2)", xs: alphas, ys: alphas, values: surface, mark: ("θ", 0, 0),
+                                         logarithmic: true)
             panels.append(.init(svg: contour.svg, width: contour.width, height: contour.height))
         }
         try InspectedModel.write(SVGPanels(panels).svg, arguments, fallback: "flatness.svg")

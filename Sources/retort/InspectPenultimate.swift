@@ -28,7 +28,8 @@ enum InspectPenultimate: RegisteredInspection {
         let inspected = try InspectedModel(arguments, picture: name, limits: [.train: defaultLimit, .test: defaultLimit])
         let layer = try PenultimateLayer(of: inspected.model)
         guard classes.allSatisfy({ $0 < layer.templates.count }) else {
-            throw CLIError.usage("--classes \(text): \(inspected.name) has \(layer.templates.count) classes, numbered 0 to \(layer.templates.count - 1)")
+            throw CLIError.usage("--classes \(text): \(inspected.name) has \(layer.templates.count) classes, "
+                                 + "numbered 0 to \(layer.templates.count - 1)")
         }
         let projection = try PenultimateProjection(templates: layer.templates, classes: classes)
         let labels = classes.map { label(of: $0, kind: kind) }
@@ -92,7 +93,8 @@ enum InspectPenultimate: RegisteredInspection {
             } else if let index = names.firstIndex(of: key) {
                 classes.append(index)
             } else {
-                let known = names.isEmpty ? "\(kind.rawValue) classes are numbers" : "\(kind.rawValue) classes: " + names.joined(separator: ", ")
+                let known = names.isEmpty ? "\(kind.rawValue) classes are numbers"
+                    : "\(kind.rawValue) classes: " + names.joined(separator: ", ")
                 throw .usage("--classes: no class '\(word)'; give a class number or name (\(known))")
             }
         }

@@ -22,7 +22,6 @@ struct InspectedModel {
             throw CLIError.usage("inspect \(picture) needs --model NAME and --weights FILE.safetensors")
         }
         let kind = try DatasetKind(name: arguments.options["dataset"] ?? "fashion-mnist")
-        let limit = arguments.options["limit"] == nil ? nil : try arguments.integer("limit", default: 1, range: 1...Int.max)
         let url = URL(fileURLWithPath: weights)
         let state = try SafeTensors(contentsOf: url)
         let (normalization, origin) = try EvaluateCommand.inputNormalization(arguments, kind: kind,
@@ -30,12 +29,14 @@ struct InspectedModel {
         Console.say("normalization: \(normalization.summary), \(origin)")
         var datasets: [Split: Dataset] = [:]
         for (split, count) in limits {
-            var dataset = try Dataset.load(kind, split: split, directory: arguments.options["data-dir"], limit: limit ?? count)
+            let limit = try arguments.integer("limit", default: count, range: 1...10_000_000)
+            var dataset = try Dataset.load(kind, split: split, directory: arguments.options["data-dir"], limit: limit)
             dataset.normalization = normalization
             datasets[split] = dataset
         }
         guard let sample = datasets.values.first else { throw CLIError.failed("inspect \(picture) reads no images") }
-        model = try ModelZoo.make(name, inputChannels: sample.channels, inputSize: sample.height, classes: sample.classes, context: Context())
+        model = try ModelZoo.make(name, inputChannels: sample.channels, inputSize: sample.height, classes: sample.classes,
+                                  context: Context())
         try model.load(stateDict: state, source: url.path)
         (self.name, self.kind, self.datasets) = (name, kind, datasets)
     }

@@ -18,7 +18,9 @@ final class HelpTests: XCTestCase {
             for option in method.options { XCTAssert(usage.contains("--\(option.key) "), option.key) }
         }
         XCTAssert(usage.contains("--ce-weight 0.1 --loss-weight 0.9 --temperature 4"), "train --teacher-model shows kd's defaults")
-        for picture in ["penultimate: ", "--classes a,b,c", "flatness: ", "[--directions 1|2]"] { XCTAssert(usage.contains(picture), picture) }
+        for picture in ["penultimate: ", "--classes a,b,c", "flatness: ", "[--directions 1|2]"] {
+            XCTAssert(usage.contains(picture), picture)
+        }
     }
 
     func testEveryMethodOptionIsAcceptedWhereItsMethodIs() throws {

@@ -7,7 +7,8 @@ final class InspectFlatnessTests: XCTestCase {
     func testCurveContourAndSharpness() throws {
         let files = try InspectFixture.files()
         let out = InspectFixture.output(self, "flatness.svg")
-        let run = try RetortProcess.run(["inspect", "flatness", "--model", "plane2", "--weights", files.weights.path, "--data-dir", files.data.path,
+        let run = try RetortProcess.run(["inspect", "flatness", "--model", "plane2", "--weights", files.weights.path,
+                                         "--data-dir", files.data.path,
                                          "--limit", "100", "--directions", "2", "--points", "3", "--radius", "0.5", "--seed", "4",
                                          "--out", out.path])
         XCTAssertEqual(run.status, 0, run.output + run.errors)
@@ -17,7 +18,8 @@ final class InspectFlatnessTests: XCTestCase {
         XCTAssertEqual(losses.map { $0.prefix(15) }, ["  alpha -0.500 ", "  alpha +0.000 ", "  alpha +0.500 "])
         XCTAssertEqual(losses[1].suffix(6), base.suffix(6), "α = 0 is the loss at the weights")
         let values = try losses.map { try XCTUnwrap(Double($0.split(separator: " ").last ?? "")) }
-        let sharpness = try XCTUnwrap(lines.first { $0.hasPrefix("sharpness (mean loss increase over alpha in [-0.5, 0.5], direction 1): ") })
+        let prefix = "sharpness (mean loss increase over alpha in [-0.5, 0.5], direction 1): "
+        let sharpness = try XCTUnwrap(lines.first { $0.hasPrefix(prefix) })
         let number = try XCTUnwrap(Double(sharpness.split(separator: " ")[11].dropLast()))
         XCTAssertEqual(number, values.reduce(0, +) / 3 - values[1], accuracy: 2e-4)
         XCTAssert(lines.contains { $0.hasPrefix("sharpness over the 3×3 grid (mean loss increase): ") }, run.output)

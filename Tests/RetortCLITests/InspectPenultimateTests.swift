@@ -56,7 +56,8 @@ final class InspectPenultimateTests: XCTestCase {
         for (classes, message) in [("0,1", "--classes needs three different classes, got '0,1' (2 given)"),
                                    ("0,1,2,3", "--classes needs three different classes"),
                                    ("0,1,1", "--classes needs three different classes"),
-                                   ("0,1,hat", "--classes: no class 'hat'; give a class number or name (fashion-mnist classes: t-shirt, trouser"),
+                                   ("0,1,hat", "--classes: no class 'hat'; give a class number or name "
+                                               + "(fashion-mnist classes: t-shirt, trouser"),
                                    ("0,1,10", "--classes 0,1,10: plane2 has 10 classes, numbered 0 to 9")] {
             let run = try RetortProcess.run(common + ["--classes", classes])
             XCTAssertEqual(run.status, 2, classes)

@@ -23,7 +23,9 @@ enum InspectFixture {
                 try FashionMNISTSubset.write(count: 300, to: data)
                 let trained = try RetortProcess.run(["train", "--model", "plane2", "--data-dir", data.path, "--epochs", "1",
                                                      "--batch-size", "50", "--out", run.path])
-                guard trained.status == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: ["output": trained.output + trained.errors]) }
+                guard trained.status == 0 else {
+                    throw CocoaError(.fileWriteUnknown, userInfo: ["output": trained.output + trained.errors])
+                }
                 return Files(data: data, weights: run.appendingPathComponent("best.safetensors"))
             }
         }
@@ -52,15 +54,17 @@ final class InspectedModelTests: XCTestCase {
             let missing = try RetortProcess.run(["inspect"] + picture + ["--model", "plane2"] + common)
             XCTAssertEqual(missing.status, 2)
             XCTAssert(missing.errors.contains("inspect \(picture[0]) needs --model NAME and --weights FILE.safetensors"), missing.errors)
-            let limit = try RetortProcess.run(["inspect"] + picture + ["--model", "plane2", "--weights", files.weights.path, "--limit", "0"] + common)
+            let limit = try RetortProcess.run(["inspect"] + picture + ["--model", "plane2", "--weights", files.weights.path, "--limit", "0"]
+                                              + common)
             XCTAssertEqual(limit.status, 2)
-            XCTAssert(limit.errors.contains("--limit must be an integer"), limit.errors)
+            XCTAssert(limit.errors.contains("--limit must be an integer in 1...10000000, got '0'"), limit.errors)
         }
     }
 
     func testTheCheckpointsNormalizationIsUsed() throws {
         let files = try InspectFixture.files()
-        let run = try RetortProcess.run(["inspect", "flatness", "--model", "plane2", "--weights", files.weights.path, "--data-dir", files.data.path,
+        let run = try RetortProcess.run(["inspect", "flatness", "--model", "plane2", "--weights", files.weights.path,
+                                         "--data-dir", files.data.path,
                                          "--points", "2", "--limit", "50", "--out", InspectFixture.output(self, "f.svg").path])
         XCTAssertEqual(run.status, 0, run.output + run.errors)
         XCTAssert(run.output.contains("normalization: (0.2860) / (0.3530), recorded in the checkpoint"), run.output)

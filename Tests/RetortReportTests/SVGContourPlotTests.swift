@@ -78,4 +78,22 @@ final class SVGContourPlotTests: XCTestCase {
         XCTAssertFalse(document.lowercased().contains("nan"))
         _ = try XMLElements(document)
     }
+
+    /// On a logarithmic scale, the geometric mean of the extremes takes the middle colour and the
+    /// default levels are evenly spaced in the logarithm; a scale with a non-positive value stays linear.
+    func testLogarithmicScale() throws {
+        let contour = SVGContourPlot(title: "t", xLabel: "x", yLabel: "y", xs: [0, 1, 2], ys: [0, 1], values: [[0.1, 1, 10], [1, 10, 100]],
+                                     logarithmic: true)
+        XCTAssert(contour.isLogarithmic)
+        XCTAssertEqual(contour.fraction(of: 1), 1.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(contour.color(of: 10), SVGContourPlot.viridis(2.0 / 3))
+        let levels = contour.drawnLevels
+        XCTAssertEqual(levels.count, 8)
+        for (a, b) in zip(levels, levels.dropFirst()) { XCTAssertEqual(b / a, pow(1000, 1.0 / 9), accuracy: 1e-9) }
+        XCTAssert(try XMLElements(contour.svg).texts.contains("log scale"))
+        var linear = contour
+        linear.values[0][0] = 0
+        XCTAssertFalse(linear.isLogarithmic)
+        XCTAssertEqual(linear.fraction(of: 50), 0.5, accuracy: 1e-12)
+    }
 }

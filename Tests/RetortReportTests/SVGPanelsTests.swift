@@ -6,7 +6,8 @@ import RetortReport
 final class SVGPanelsTests: XCTestCase {
     func testPanelsSitSideBySide() throws {
         let left = SVGScatterPlot(title: "train", xLabel: "x", yLabel: "y", series: [.init(name: "a", points: [(0, 0)], color: "#000000")])
-        let right = SVGLinePlot(title: "test", xLabel: "x", yLabel: "y", series: [.init(name: "b", points: [(0, 1), (1, 2)], color: "#000000")],
+        let right = SVGLinePlot(title: "test", xLabel: "x", yLabel: "y",
+                                series: [.init(name: "b", points: [(0, 1), (1, 2)], color: "#000000")],
                                 width: 300, height: 500)
         let panels = SVGPanels([.init(svg: left.svg, width: left.width, height: left.height),
                                 .init(svg: right.svg, width: right.width, height: right.height)])

@@ -67,9 +67,9 @@ final class SVGScatterPlotTests: XCTestCase {
         let plot = SVGScatterPlot(title: "t", xLabel: "x", yLabel: "y", series: series, equalScale: true, width: 520, height: 406)
         let axes = plot.axes
         XCTAssertEqual(axes.plotWidth, axes.plotHeight)
-        // x needs −2.3…4.3 and y −1.225…3.725: a step of 2 covers −4…6 on x and −2…8 on y.
-        XCTAssertEqual(axes.x, -4...6)
-        XCTAssertEqual(axes.y, -2...8)
+        // x needs −2.3…4.3 and y −1.225…3.725: a step of 1.5 covers −3…4.5 on x and −1.5…6 on y (1 is too short for y).
+        XCTAssertEqual(axes.x, -3...4.5)
+        XCTAssertEqual(axes.y, -1.5...6)
         XCTAssertEqual(axes.px(1) - axes.px(0), axes.py(0) - axes.py(1), accuracy: 1e-9)
     }
 }

@@ -22,7 +22,8 @@ public enum DiagnosticError: Error, Equatable, CustomStringConvertible {
             return "the last linear layer of \(model) applied to the activations before it does not give the network's logits "
                 + "(largest difference \(difference)); its head is not one linear layer after the penultimate activations"
         case .invalidClasses(let chosen, let classes):
-            return "the projection needs three different classes between 0 and \(classes - 1), got \(chosen.map(String.init).joined(separator: ","))"
+            return "the projection needs three different classes between 0 and \(classes - 1), "
+                + "got \(chosen.map(String.init).joined(separator: ","))"
         case .collinearTemplates(let chosen):
             return "the templates of classes \(chosen.map(String.init).joined(separator: ",")) lie on one line and span no plane; "
                 + "choose three other classes"

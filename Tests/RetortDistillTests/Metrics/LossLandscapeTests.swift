@@ -66,7 +66,8 @@ final class LossLandscapeTests: ContextTestCase {
             }
         }
         XCTAssertNotEqual(landscape.directions[0], landscape.directions[1])
-        XCTAssertEqual(try LossLandscape(model: network, directions: 2, seed: 3).directions, landscape.directions, "same seed, same directions")
+        XCTAssertEqual(try LossLandscape(model: network, directions: 2, seed: 3).directions, landscape.directions,
+                       "same seed, same directions")
         XCTAssertNotEqual(try LossLandscape(model: network, directions: 1, seed: 4).directions[0], landscape.directions[0])
     }
 

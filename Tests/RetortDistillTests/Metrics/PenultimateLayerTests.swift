@@ -9,7 +9,8 @@ final class PenultimateLayerTests: ContextTestCase {
     private let source = SyntheticSource(count: 12, batchSize: 5, classes: 4, side: 16, seed: 7)
 
     func testTemplatesAndActivationsOfEveryKindOfHead() throws {
-        for (name, head, width) in [("plane2", "layers.8.weight", 16 * 4 * 4), ("plane8", "layers.30.weight", 64), ("resnet8", "fc.weight", 64)] {
+        let heads = [("plane2", "layers.8.weight", 16 * 4 * 4), ("plane8", "layers.30.weight", 64), ("resnet8", "fc.weight", 64)]
+        for (name, head, width) in heads {
             let model = try ModelZoo.make(name, inputChannels: 1, inputSize: 16, classes: 4, context: context, seed: 5)
             let layer = try PenultimateLayer(of: model)
             let weight = try XCTUnwrap(model.namedParameters().first { $0.name == head }, name).tensor
@@ -21,7 +22,8 @@ final class PenultimateLayerTests: ContextTestCase {
             let activations = try layer.activations(of: images)
             XCTAssertEqual(activations.count, batch.count * width)
             if name != "plane8" {
-                XCTAssertEqual(activations, try context.noGrad { try model.features(images).pooled.toArray() }, "\(name): the pooled vector")
+                let pooled = try context.noGrad { try model.features(images).pooled.toArray() }
+                XCTAssertEqual(activations, pooled, "\(name): the pooled vector")
             } else {
                 XCTAssert(activations.allSatisfy { $0 >= 0 }, "plane8: after the hidden layer's ReLU")
                 XCTAssertNotEqual(activations.count, try context.noGrad { try model.features(images).pooled.count })

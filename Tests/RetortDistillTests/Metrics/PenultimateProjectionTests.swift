@@ -45,7 +45,8 @@ final class PenultimateProjectionTests: ContextTestCase {
         XCTAssertEqual(zip(e1, e2).map(*).reduce(0, +), 0, accuracy: 1e-12)
         let places = classes.map { projection.coordinates(of: layer.templates[$0]) }
         func distance(_ a: Int, _ b: Int) -> Double {
-            zip(layer.templates[classes[a]], layer.templates[classes[b]]).map { Double($0) - Double($1) }.map { $0 * $0 }.reduce(0, +).squareRoot()
+            zip(layer.templates[classes[a]], layer.templates[classes[b]]).map { Double($0) - Double($1) }
+                .map { $0 * $0 }.reduce(0, +).squareRoot()
         }
         XCTAssertEqual(places[0].x, 0, accuracy: 1e-9)
         XCTAssertEqual(places[0].y, 0, accuracy: 1e-9)
