@@ -25,9 +25,9 @@ enum EvaluateCommand: RegisteredCommand {
     static func evaluate(_ arguments: Arguments, predict: Bool) throws {
         let splitName = arguments.options["split"] ?? "test"
         guard let split = Split(rawValue: splitName) else { throw CLIError.usage("--split must be train or test, got '\(splitName)'") }
-        let weights = try SavedWeights(arguments, command: predict ? "predict" : "eval", split: split)
-        let (name, kind, dataset, normalization) = (weights.modelName, weights.kind, weights.dataset, weights.normalization)
-        let result = try Evaluation.run(weights.model, on: weights.loader, keepLogits: predict)
+        let weights = try SavedWeights(arguments, command: predict ? "predict" : "eval", limits: [split: nil])
+        let (name, kind, dataset, normalization) = (weights.modelName, weights.kind, try weights.dataset(split), weights.normalization)
+        let result = try Evaluation.run(weights.model, on: try weights.loader(split), keepLogits: predict)
         if predict {
             guard let out = arguments.options["out"] else { throw CLIError.usage("predict needs --out FILE.safetensors") }
             let file = SafeTensors(tensors: ["logits": try HostTensor(result.logits, shape: [result.labels.count, dataset.classes]),

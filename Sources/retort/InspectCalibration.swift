@@ -13,18 +13,17 @@ enum InspectCalibration: RegisteredInspection {
         [--normalization NAME | --mean a,b,c --std a,b,c]   default: the normalization the checkpoint records
         [--out FILE.svg]   default: calibration.svg
         """
-    static let options = Set(["model", "weights", "dataset", "data-dir", "limit"] + EvaluateCommand.normalizationKeys)
+    static let options = SavedWeights.options
 
     static func run(_ arguments: Arguments) throws {
-        let weights = try SavedWeights(arguments, command: "inspect calibration", split: .test)
-        let evaluation = try Evaluation.run(weights.model, on: weights.loader)
+        let weights = try SavedWeights(arguments, command: "inspect calibration", limits: [.test: nil])
+        let evaluation = try Evaluation.run(weights.model, on: try weights.loader(.test))
         let bins = evaluation.reliability
         let file = arguments.options["weights"].map { URL(fileURLWithPath: $0).lastPathComponent } ?? ""
         let diagram = SVGReliabilityDiagram(title: "\(weights.modelName) \(file), \(weights.kind.rawValue) test", counts: bins.count,
                                             accuracy: bins.accuracy, meanConfidence: bins.meanConfidence,
                                             expectedCalibrationError: bins.expectedCalibrationError)
-        let out = URL(fileURLWithPath: arguments.options["out"] ?? "calibration.svg")
-        try AtomicFile.write(diagram.svg, to: out)
+        let out = try SavedWeights.write(diagram.svg, arguments, fallback: "calibration.svg")
         print(String(format: "%@ on %@ test (%d images): top-1 %.2f%%, ECE %.4f; reliability diagram in %@", weights.modelName,
                      weights.kind.rawValue, evaluation.labels.count, evaluation.top1 * 100, bins.expectedCalibrationError, out.path))
     }

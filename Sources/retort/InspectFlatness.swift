@@ -17,7 +17,7 @@ enum InspectFlatness: RegisteredInspection {
         --points N: samples per direction from -R to R (default 21 with one direction, 11 with two)
         --radius R: default 1 (one filter's own norm)
         """
-    static let options = InspectedModel.options.union(["directions", "points", "radius", "seed"])
+    static let options = SavedWeights.options.union(["directions", "points", "radius", "seed"])
 
     static func run(_ arguments: Arguments) throws {
         let directions = arguments.options["directions"] ?? "1"
@@ -30,19 +30,19 @@ enum InspectFlatness: RegisteredInspection {
             throw CLIError.usage("--radius must be a positive number, got '\(radiusText)'")
         }
         let seed = try arguments.integer("seed", default: 0, range: 0...Int.max)
-        let inspected = try InspectedModel(arguments, picture: name, limits: [.train: 2000])
+        let inspected = try SavedWeights(arguments, command: "inspect \(name)", limits: [.train: 2000])
         let source = try inspected.loader(.train)
         let landscape = try LossLandscape(model: inspected.model, directions: count, seed: UInt64(seed))
         let alphas = try LossLandscape.grid(radius: radius, count: points)
         let base = try landscape.loss(at: Array(repeating: 0, count: count), on: source)
-        Console.say(String(format: "%@ on %d training images: loss at the weights %.4f", inspected.name, source.dataset.count, base))
+        Console.say(String(format: "%@ on %d training images: loss at the weights %.4f", inspected.modelName, source.dataset.count, base))
         // With two directions, the surface's β = 0 row is the curve along d₁ (when the grid holds 0).
         let surface = count == 2 ? try landscape.surface(alphas, alphas, on: source) : nil
         let curve = try surface.flatMap { rows in alphas.firstIndex(of: 0).map { rows[$0] } } ?? landscape.curve(alphas, on: source)
         for (alpha, loss) in zip(alphas, curve) { Console.say(String(format: "  alpha %+.3f  loss %.4f", alpha, loss)) }
         Console.say(String(format: "sharpness (mean loss increase over alpha in [-%g, %g], direction 1): %.4f; largest increase %.4f",
                            radius, radius, LossLandscape.sharpness(curve, atSolution: base), (curve.max() ?? base) - base))
-        let title = "\(inspected.name): training loss along a filter-normalized direction"
+        let title = "\(inspected.modelName): training loss along a filter-normalized direction"
         let line = SVGLinePlot(title: title, xLabel: "α (direction 1)", yLabel: "loss",
                                series: [.init(name: "L(θ + α·d₁)", points: Array(zip(alphas, curve)), color: SVG.color(0))],
                                references: [.init(name: "L(θ)", y: base, color: SVG.color(1))], width: 560, height: 480)
@@ -50,11 +50,11 @@ enum InspectFlatness: RegisteredInspection {
         if let surface {
             Console.say(String(format: "sharpness over the %d×%d grid (mean loss increase): %.4f", points, points,
                                LossLandscape.sharpness(surface.flatMap { $0 }, atSolution: base)))
-            let contour = SVGContourPlot(title: "\(inspected.name): L(θ + α·d₁ + β·d₂)", xLabel: "α (direction 1)",
+            let contour = SVGContourPlot(title: "\(inspected.modelName): L(θ + α·d₁ + β·d₂)", xLabel: "α (direction 1)",
                                          yLabel: "β (direction 2)", xs: alphas, ys: alphas, values: surface, mark: ("θ", 0, 0),
                                          logarithmic: true)
             panels.append(.init(svg: contour.svg, width: contour.width, height: contour.height))
         }
-        try InspectedModel.write(SVGPanels(panels).svg, arguments, fallback: "flatness.svg")
+        Console.say("wrote \(try SavedWeights.write(SVGPanels(panels).svg, arguments, fallback: "flatness.svg").path)")
     }
 }

@@ -14,7 +14,7 @@ enum InspectPenultimate: RegisteredInspection {
         [--dataset fashion-mnist] [--data-dir DIR] [--limit N]   the first N images of each split (default 3000)
         [--normalization NAME | --mean a,b,c --std a,b,c] [--out FILE.svg]   (default penultimate.svg)
         """
-    static let options = InspectedModel.options.union(["classes"])
+    static let options = SavedWeights.options.union(["classes"])
 
     /// The images read from each split unless `--limit` says otherwise.
     static let defaultLimit = 3000
@@ -25,10 +25,10 @@ enum InspectPenultimate: RegisteredInspection {
         }
         let kind = try DatasetKind(name: arguments.options["dataset"] ?? "fashion-mnist")
         let classes = try classes(text, kind: kind)
-        let inspected = try InspectedModel(arguments, picture: name, limits: [.train: defaultLimit, .test: defaultLimit])
+        let inspected = try SavedWeights(arguments, command: "inspect \(name)", limits: [.train: defaultLimit, .test: defaultLimit])
         let layer = try PenultimateLayer(of: inspected.model)
         guard classes.allSatisfy({ $0 < layer.templates.count }) else {
-            throw CLIError.usage("--classes \(text): \(inspected.name) has \(layer.templates.count) classes, "
+            throw CLIError.usage("--classes \(text): \(inspected.modelName) has \(layer.templates.count) classes, "
                                  + "numbered 0 to \(layer.templates.count - 1)")
         }
         let projection = try PenultimateProjection(templates: layer.templates, classes: classes)
@@ -45,8 +45,8 @@ enum InspectPenultimate: RegisteredInspection {
                                spread.centroidDistance, spread.ratio))
             panels.append((split, points))
         }
-        try InspectedModel.write(picture(panels, classes: classes, labels: labels, model: inspected.name), arguments,
-                                 fallback: "penultimate.svg")
+        let picture = picture(panels, classes: classes, labels: labels, model: inspected.modelName)
+        Console.say("wrote \(try SavedWeights.write(picture, arguments, fallback: "penultimate.svg").path)")
     }
 
     /// The two panels side by side on the same ranges, so the clusters' sizes compare.
@@ -67,12 +67,12 @@ enum InspectPenultimate: RegisteredInspection {
         return SVGPanels(plots.map { .init(svg: $0.svg, width: $0.width, height: $0.height) }).svg
     }
 
-    /// Class names users may type for a dataset, in label order (lowercase; spaces as hyphens).
+    /// Class names users may type for a dataset, in label order: ``DatasetKind/classNames`` lowercased,
+    /// up to a slash, spaces as hyphens (`t-shirt`, `ankle-boot`); none where the classes are numbers.
     static func classNames(_ kind: DatasetKind) -> [String] {
-        switch kind {
-        case .fashionMNIST: return ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle-boot"]
-        case .cifar10: return ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-        case .mnist, .cifar100: return []
+        guard kind != .mnist else { return [] }
+        return (kind.classNames ?? []).map {
+            String($0.lowercased().split(separator: "/")[0]).replacingOccurrences(of: " ", with: "-")
         }
     }
 

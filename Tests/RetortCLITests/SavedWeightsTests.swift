@@ -41,7 +41,7 @@ enum InspectFixture {
 }
 
 /// Every inspection loads its weights as `retort eval` does and refuses what does not fit.
-final class InspectedModelTests: XCTestCase {
+final class SavedWeightsTests: XCTestCase {
     func testWeightsOfAnotherModelAndMissingOptionsAreRefused() throws {
         let files = try InspectFixture.files()
         for picture in [["penultimate", "--classes", "0,1,2"], ["flatness"]] {
