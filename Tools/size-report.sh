@@ -9,13 +9,13 @@ cd "$(dirname "$0")/.."
 retort=${1:-.build/debug/retort}
 
 # Budgets.
-max_source_lines=23000      # all of Sources/, Swift only (issue 16: CA-MKD L_inter, SwitOKD topologies, dense Zipf, loss state, prune resume, sweet-spot grid, normalization presets)
+max_source_lines=26400      # all of Sources/, Swift only (issue 17: the RetortReport target — SVG charts, HTML page, TensorBoard files —, the run reports, inspect pictures)
 max_shader_lines=3400       # shipped shaders: Shaders/ and Sources/*/Shaders/, *.comp and *.glsl
 max_kernels=48              # shipped *.comp files
 max_option_keys=80          # distinct --keys in `retort --help`
 max_file_lines=600          # any Swift or shader file (DESIGN §8)
 max_files_over_400=3        # files longer than 400 lines
-max_long_lines=530          # lines over 140 columns (only ever lowered; 563 when the report began)
+max_long_lines=520          # lines over 140 columns (only ever lowered; 563 when the report began)
 
 failures=()
 check() { # name value limit

@@ -113,7 +113,8 @@ final class ChainCommandTests: XCTestCase {
                                            "--out", out])
         XCTAssertEqual(sweep.status, 0, sweep.output + sweep.errors)
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: out))
-        XCTAssertEqual(files, ["from-epoch-1", "from-epoch-2", "sweep.md", "sweep.json", "config.json", "report.html"], "both epochs kept; best is one of them")
+        XCTAssertEqual(files, ["from-epoch-1", "from-epoch-2", "sweep.md", "sweep.json", "config.json", "report.html"],
+                       "both epochs kept; best is one of them")
         let student = try json(out + "/from-epoch-1/config.json")
         XCTAssertEqual(student["teacher-weights"] as? [String], [teacher + "/epoch-1.safetensors"])
         XCTAssertEqual(student["limit"] as? Int, 256, "the teacher run's data")
@@ -151,7 +152,8 @@ final class ChainCommandTests: XCTestCase {
         let grid = try RetortProcess.run(command)
         XCTAssertEqual(grid.status, 0, grid.output + grid.errors)
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: out)),
-                       ["teacher-bs32", "teacher-bs64", "bs32", "bs64", "sweep.md", "sweep.json", "sweep.svg", "config.json", "report.html"])
+                       ["teacher-bs32", "teacher-bs64", "bs32", "bs64", "sweep.md", "sweep.json", "sweep.svg", "config.json",
+                        "report.html"])
         var studentTop1: [Int: [Double]] = [:]
         let report = try json(out + "/sweep.json")
         let columns = try XCTUnwrap(report["columns"] as? [[String: Any]])
