@@ -106,7 +106,7 @@ demo: release
 	.build/release/retort distill --student plane2 $(STUDENT_RECIPE) --out $(DEMO)/distilled --force \
 	  --teacher plane6 --teacher-weights $(DEMO)/teacher/best.safetensors --loss kd
 	@echo; echo "Fashion-MNIST test accuracy (10,000 test images), seed $(DEMO_SEED):"
-	@echo "the teacher saw 60,000 labels for $(DEMO_TEACHER_EPOCHS) epochs, the students only the first $(DEMO_LABELS) for $(DEMO_STUDENT_EPOCHS) epochs"
+	@echo "teacher: 60,000 labels, $(DEMO_TEACHER_EPOCHS) epochs; students: the first $(DEMO_LABELS) labels, $(DEMO_STUDENT_EPOCHS) epochs"
 	@.build/release/retort eval --model plane6 --weights $(DEMO)/teacher/best.safetensors | tail -1 | sed 's/^/  teacher            /'
 	@.build/release/retort eval --model plane2 --weights $(DEMO)/student/best.safetensors | tail -1 | sed 's/^/  student alone      /'
 	@.build/release/retort eval --model plane2 --weights $(DEMO)/distilled/best.safetensors | tail -1 | sed 's/^/  student distilled  /'

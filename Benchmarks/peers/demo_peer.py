@@ -18,14 +18,12 @@ Prints one line per stage and finally a JSON object: per seed the teacher's, the
 distilled student's best test top-1 (fractions), the gap (distilled - alone) and the seconds per stage.
 """
 import argparse
-import json
-import os
 import sys
 import time
 
 import torch
 
-from distill_peer import evaluate, fit, load_split, make_model
+from distill_peer import add_kd_arguments, add_run_arguments, evaluate, fit, load_split, make_model, write_result
 
 
 def stage(recipe, method, epochs, model_name, seed, teacher, train, test, say):
@@ -68,9 +66,7 @@ def main():
     parser.add_argument("--labels", type=int, default=10000, help="the student's training images (retort --limit N)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=0.05)
-    parser.add_argument("--kd-temperature", type=float, default=4.0)
-    parser.add_argument("--kd-gamma", type=float, default=0.1, help="KD: weight of CE")
-    parser.add_argument("--kd-alpha", type=float, default=0.9, help="KD: weight of T^2 KL")
+    add_kd_arguments(parser)
     parser.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", help="also write the result object to this file")
@@ -96,12 +92,7 @@ def main():
     result = {"peer": "pytorch-cpu", "torch": torch.__version__, "threads": options.threads,
               "recipe": {key: value for key, value in vars(options).items() if key not in ("json", "data_dir", "threads")},
               "runs": runs}
-    text = json.dumps(result)
-    print(text)
-    if options.json:
-        os.makedirs(os.path.dirname(os.path.abspath(options.json)), exist_ok=True)
-        with open(options.json, "w") as handle:
-            handle.write(text + "\n")
+    write_result(result, options.json)
 
 
 if __name__ == "__main__":
