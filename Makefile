@@ -87,10 +87,10 @@ examples: deps
 
 # The main job: on the embedded Fashion-MNIST, train a teacher on all 60,000 training labels, a
 # student alone on only the first $(DEMO_LABELS) labels, and the same student distilled from the
-# teacher (Hinton KD) on those images, then print the three test accuracies (all 10,000 test images:
-# --limit N keeps the first N of both splits, so N >= 10000) side by side. About DEMO_MINUTES minutes
-# on a 2-core CPU with lavapipe. `make demo DEMO_SEED=2` runs the recipe with another seed;
-# `make study-demo` runs it for seeds 1 and 2 in Retort and in PyTorch and prints the table.
+# teacher (Hinton KD) on those images, then print the three test accuracies side by side (all 10,000
+# test images: --limit N keeps the first N of both splits, so N >= 10000). About 8 minutes on a
+# 2-core CPU with lavapipe, most of it the teacher's 3 epochs. `make demo DEMO_SEED=2` runs the
+# recipe with another seed; `make study-demo` runs it for seeds 1 and 2 in Retort and in PyTorch.
 DEMO := runs/demo
 DEMO_SEED := 1
 DEMO_TEACHER_EPOCHS := 3
@@ -113,7 +113,8 @@ demo: release
 
 # The demo's recipe for seeds 1 and 2, in Retort and in PyTorch (Benchmarks/peers/demo_peer.py, the
 # same models, data, augmentation, optimizer and schedule): one table of teacher, alone, distilled
-# and the gap; runs in runs/demo-study (finished runs are reused). About STUDY_MINUTES minutes on 2 cores.
+# and the gap; runs in runs/demo-study (finished runs are reused). Four plane6 teachers (two per engine)
+# are most of its time.
 study-demo: release peers-venv
 	Tools/demo-study.sh .build/release/retort runs/demo-study $(PEERS_PYTHON) \
 	  $(DEMO_TEACHER_EPOCHS) $(DEMO_STUDENT_EPOCHS) $(DEMO_LABELS)
