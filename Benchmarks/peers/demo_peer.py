@@ -3,7 +3,7 @@
 label, a student trained alone on the first N training images, and the same student distilled from
 the teacher (Hinton KD) on the same N images, per seed; the three best test top-1 side by side.
 
-usage: python demo_peer.py [--seeds 1,2] [--teacher plane6] [--student plane2] [--teacher-epochs 5]
+usage: python demo_peer.py [--seeds 1,2] [--teacher plane6] [--student plane2] [--teacher-epochs 3]
            [--student-epochs 3] [--labels 10000] [--batch-size 128] [--lr 0.05]
            [--kd-temperature 4 --kd-gamma 0.1 --kd-alpha 0.9] [--threads 2]
            [--data-dir /usr/share/datasets/fashion-mnist] [--json OUT.json]
@@ -61,7 +61,7 @@ def main():
     parser.add_argument("--seeds", type=lambda s: [int(v) for v in s.split(",") if v], default=[1, 2])
     parser.add_argument("--teacher", default="plane6")
     parser.add_argument("--student", default="plane2")
-    parser.add_argument("--teacher-epochs", type=int, default=5)
+    parser.add_argument("--teacher-epochs", type=int, default=3)
     parser.add_argument("--student-epochs", type=int, default=3)
     parser.add_argument("--labels", type=int, default=10000, help="the student's training images (retort --limit N)")
     parser.add_argument("--batch-size", type=int, default=128)
