@@ -88,8 +88,8 @@ examples: deps
 # The main job: on the embedded Fashion-MNIST, train a teacher on all 60,000 training labels, a
 # student alone on only the first $(DEMO_LABELS) labels, and the same student distilled from the
 # teacher (Hinton KD) on those images, then print the three test accuracies side by side (all 10,000
-# test images: --limit N keeps the first N of both splits, so N >= 10000). About 8 minutes on a
-# 2-core CPU with lavapipe, most of it the teacher's 3 epochs. `make demo DEMO_SEED=2` runs the
+# test images: --limit N keeps the first N of both splits, so N >= 10000). About 11 minutes on a
+# 2-core CPU with lavapipe, 9 of them the teacher's 3 epochs. `make demo DEMO_SEED=2` runs the
 # recipe with another seed; `make study-demo` runs it for seeds 1 and 2 in Retort and in PyTorch.
 DEMO := runs/demo
 DEMO_SEED := 1
