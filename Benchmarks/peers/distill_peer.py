@@ -286,72 +286,12 @@ def evaluate(model, images, labels):
     return correct / len(labels), nll / len(labels)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--method", choices=["ce", "kd", "dkd"], required=True)
-    parser.add_argument("--student", default="plane2")
-    parser.add_argument("--teacher", default="plane6")
-    parser.add_argument("--teacher-weights", help="the teacher's Retort checkpoint (.safetensors); ignored by --method ce")
-    parser.add_argument("--random-teacher", action="store_true", help="debug: a freshly initialised teacher instead of weights")
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--lr", type=float, default=0.05)
-    parser.add_argument("--schedule", choices=["cosine", "constant", "step", "multistep"], default="cosine")
-    parser.add_argument("--gamma", type=float, default=0.1, help="step/multistep decay factor")
-    parser.add_argument("--step-size", type=int, default=30)
-    parser.add_argument("--milestones", type=lambda s: [int(v) for v in s.split(",") if v], default=[])
-    parser.add_argument("--momentum", type=float, default=0.9)
-    parser.add_argument("--weight-decay", type=float, default=5e-4)
-    parser.add_argument("--nesterov", action="store_true")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--limit", type=int, help="keep the first N images of each split (as retort --limit)")
-    parser.add_argument("--kd-temperature", type=float, default=4.0)
-    parser.add_argument("--kd-gamma", type=float, default=0.1, help="KD: weight of CE")
-    parser.add_argument("--kd-alpha", type=float, default=0.9, help="KD: weight of T^2 KL")
-    parser.add_argument("--dkd-alpha", type=float, default=1.0)
-    parser.add_argument("--dkd-beta", type=float, default=8.0)
-    parser.add_argument("--dkd-temperature", type=float, default=4.0)
-    parser.add_argument("--dkd-warmup", type=int, default=20, help="DKD: warm-up epochs (0: none)")
-    parser.add_argument("--dkd-ce", type=float, default=1.0, help="DKD: weight of CE")
-    parser.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--json", help="also write the result object to this file")
-    args = parser.parse_args()
-    if args.limit is not None and args.limit <= 0:
-        parser.error("--limit must be positive")
-    if args.schedule == "multistep" and not args.milestones:
-        parser.error("--schedule multistep needs --milestones")
-    if args.kd_temperature <= 0 or args.dkd_temperature <= 0:
-        parser.error("the temperatures must be positive")
-    if args.nesterov and args.momentum <= 0:
-        parser.error("--nesterov needs a momentum")
-    if args.method != "ce" and not (args.teacher_weights or args.random_teacher):
-        parser.error(f"--method {args.method} needs --teacher-weights FILE (or --random-teacher to smoke-test)")
-
-    began = time.perf_counter()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    train_images, train_labels = load_split(args.data_dir, "train", args.limit)
-    test_images, test_labels = load_split(args.data_dir, "test", args.limit)
-    say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
-    say(f"fashion-mnist: {len(train_labels)} training and {len(test_labels)} test images; torch {torch.__version__}, "
-        f"{args.threads} thread(s)")
-
-    student = make_model(args.student)
-    teacher, teacher_top1 = None, None
-    if args.method != "ce":
-        teacher = make_model(args.teacher)
-        if args.random_teacher:
-            source = "random init (debug)"
-        else:
-            load_weights(teacher, args.teacher_weights)
-            source = args.teacher_weights
-        for parameter in teacher.parameters():
-            parameter.requires_grad_(False)
-        teacher_top1, teacher_nll = evaluate(teacher, test_images, test_labels)
-        say(f"teacher {args.teacher} ({source}): test top-1 {teacher_top1 * 100:.2f}%, NLL {teacher_nll:.4f}")
-    say(f"student {args.student}: {sum(p.numel() for p in student.parameters()):,} parameters; method {args.method}")
-
+def fit(args, student, teacher, train, test, say):
+    """Trains `student` on `train` (images, labels) with `args`' recipe and objective (`args.method`;
+    `teacher` gives the distillation targets, None for ce) and evaluates it on `test` after each epoch;
+    returns the per-epoch history (lr, train loss and accuracy, test top-1 and loss, seconds)."""
+    train_images, train_labels = train
+    test_images, test_labels = test
     optimizer = torch.optim.SGD(student.parameters(), lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
                                 nesterov=args.nesterov)
     labels_tensor = torch.from_numpy(train_labels)
@@ -393,6 +333,97 @@ def main():
         say(f"epoch {epoch + 1}/{args.epochs}: lr {lr:.5f} | train loss {loss_sum / seen:.4f} acc {correct / seen * 100:.2f}% | "
             f"test loss {nll:.4f} top-1 {top1 * 100:.2f}% | {seconds:.1f} s, {seen / seconds:.0f} images/s")
 
+    return history
+
+
+def add_kd_arguments(parser):
+    """Hinton KD's options: --kd-temperature, --kd-gamma (weight of CE), --kd-alpha (weight of T^2 KL)."""
+    parser.add_argument("--kd-temperature", type=float, default=4.0)
+    parser.add_argument("--kd-gamma", type=float, default=0.1, help="KD: weight of CE")
+    parser.add_argument("--kd-alpha", type=float, default=0.9, help="KD: weight of T^2 KL")
+
+
+def add_run_arguments(parser, threads):
+    """--data-dir, --threads and --json."""
+    parser.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
+    parser.add_argument("--threads", type=int, default=threads)
+    parser.add_argument("--json", help="also write the result object to this file")
+
+
+def write_result(result, path):
+    """Prints the result object as one JSON line and, with a path, writes it there too."""
+    text = json.dumps(result)
+    print(text)
+    if path:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "w") as handle:
+            handle.write(text + "\n")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--method", choices=["ce", "kd", "dkd"], required=True)
+    parser.add_argument("--student", default="plane2")
+    parser.add_argument("--teacher", default="plane6")
+    parser.add_argument("--teacher-weights", help="the teacher's Retort checkpoint (.safetensors); ignored by --method ce")
+    parser.add_argument("--random-teacher", action="store_true", help="debug: a freshly initialised teacher instead of weights")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=0.05)
+    parser.add_argument("--schedule", choices=["cosine", "constant", "step", "multistep"], default="cosine")
+    parser.add_argument("--gamma", type=float, default=0.1, help="step/multistep decay factor")
+    parser.add_argument("--step-size", type=int, default=30)
+    parser.add_argument("--milestones", type=lambda s: [int(v) for v in s.split(",") if v], default=[])
+    parser.add_argument("--momentum", type=float, default=0.9)
+    parser.add_argument("--weight-decay", type=float, default=5e-4)
+    parser.add_argument("--nesterov", action="store_true")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--limit", type=int, help="keep the first N images of each split (as retort --limit)")
+    add_kd_arguments(parser)
+    parser.add_argument("--dkd-alpha", type=float, default=1.0)
+    parser.add_argument("--dkd-beta", type=float, default=8.0)
+    parser.add_argument("--dkd-temperature", type=float, default=4.0)
+    parser.add_argument("--dkd-warmup", type=int, default=20, help="DKD: warm-up epochs (0: none)")
+    parser.add_argument("--dkd-ce", type=float, default=1.0, help="DKD: weight of CE")
+    add_run_arguments(parser, threads=1)
+    args = parser.parse_args()
+    if args.limit is not None and args.limit <= 0:
+        parser.error("--limit must be positive")
+    if args.schedule == "multistep" and not args.milestones:
+        parser.error("--schedule multistep needs --milestones")
+    if args.kd_temperature <= 0 or args.dkd_temperature <= 0:
+        parser.error("the temperatures must be positive")
+    if args.nesterov and args.momentum <= 0:
+        parser.error("--nesterov needs a momentum")
+    if args.method != "ce" and not (args.teacher_weights or args.random_teacher):
+        parser.error(f"--method {args.method} needs --teacher-weights FILE (or --random-teacher to smoke-test)")
+
+    began = time.perf_counter()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    train_images, train_labels = load_split(args.data_dir, "train", args.limit)
+    test_images, test_labels = load_split(args.data_dir, "test", args.limit)
+    say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    say(f"fashion-mnist: {len(train_labels)} training and {len(test_labels)} test images; torch {torch.__version__}, "
+        f"{args.threads} thread(s)")
+
+    student = make_model(args.student)
+    teacher, teacher_top1 = None, None
+    if args.method != "ce":
+        teacher = make_model(args.teacher)
+        if args.random_teacher:
+            source = "random init (debug)"
+        else:
+            load_weights(teacher, args.teacher_weights)
+            source = args.teacher_weights
+        for parameter in teacher.parameters():
+            parameter.requires_grad_(False)
+        teacher_top1, teacher_nll = evaluate(teacher, test_images, test_labels)
+        say(f"teacher {args.teacher} ({source}): test top-1 {teacher_top1 * 100:.2f}%, NLL {teacher_nll:.4f}")
+    say(f"student {args.student}: {sum(p.numel() for p in student.parameters()):,} parameters; method {args.method}")
+
+    history = fit(args, student, teacher, (train_images, train_labels), (test_images, test_labels), say)
+
     top1s = [m["test_top1"] for m in history]
     result = {
         "peer": "pytorch-cpu", "torch": torch.__version__, "threads": args.threads,
@@ -410,12 +441,7 @@ def main():
         "seconds": sum(m["seconds"] for m in history),  # training + test evaluation, as Retort's per-epoch seconds
         "wall_seconds": time.perf_counter() - began,
     }
-    text = json.dumps(result)
-    print(text)
-    if args.json:
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as handle:
-            handle.write(text + "\n")
+    write_result(result, args.json)
 
 
 if __name__ == "__main__":
