@@ -66,20 +66,19 @@ struct ComparisonReport {
             for alone in runs where alone.trainsAlone && alone.model == distilled.model {
                 let gap = (distilled.best.testTop1 - alone.best.testTop1) * 100
                 lines.append("\(distilled.name) − \(alone.name): " + String(format: "%+.2f pp", gap) + " best test top-1 ("
-                             + "\(distilled.label) \(TrainingRunReport.percent(distilled.best.testTop1)) vs \(alone.label) "
-                             + "\(TrainingRunReport.percent(alone.best.testTop1))): distillation "
+                             + "\(distilled.label) \(PageFragment.percent(distilled.best.testTop1)) vs \(alone.label) "
+                             + "\(PageFragment.percent(alone.best.testTop1))): distillation "
                              + (gap > 0 ? "helped" : gap < 0 ? "hurt" : "made no difference") + ".")
                 for teacher in distilled.record?.teachers ?? [] {
                     let headroom = (teacher.testTop1 - alone.best.testTop1) * 100
-                    let percent = TrainingRunReport.percent
                     if headroom > 0 {
-                        lines.append("The teacher \(teacher.model) (\(percent(teacher.testTop1))) is " + String(format: "%.2f pp", headroom)
+                        lines.append("The teacher \(teacher.model) (\(PageFragment.percent(teacher.testTop1))) is " + String(format: "%.2f pp", headroom)
                                      + " above \(alone.name): distillation "
                                      + (gap > 0 ? String(format: "closed %.0f%% of that gap", gap / headroom * 100) : "closed none of it")
                                      + ". A stronger teacher (more epochs, a wider model) or a student that sees fewer "
                                      + "labels leaves more for distillation to give.")
                     } else {
-                        lines.append("The teacher \(teacher.model) (\(percent(teacher.testTop1))) is "
+                        lines.append("The teacher \(teacher.model) (\(PageFragment.percent(teacher.testTop1))) is "
                                      + String(format: "%.2f pp", -headroom)
                                      + " below \(alone.name): a teacher weaker than the student alone has little to give; train it "
                                      + "longer or choose a wider one.")
@@ -89,7 +88,7 @@ struct ComparisonReport {
         }
         if lines.isEmpty, let first = runs.first {
             lines = runs.dropFirst().map {
-                "\($0.name) − \(first.name): " + String(format: "%+.2f pp", ($0.best.testTop1 - first.best.testTop1) * 100)
+                "\($0.name) − \(first.name): " + PageFragment.points($0.best.testTop1 - first.best.testTop1)
                     + " best test top-1."
             }
         }
@@ -111,16 +110,16 @@ struct ComparisonReport {
         }
         let first = runs[0]
         let difference = { (value: Double, base: Double, index: Int) in
-            index == 0 ? "" : String(format: "%+.2f pp", (value - base) * 100)
+            index == 0 ? "" : PageFragment.points(value - base)
         }
         let rows = runs.enumerated().map { index, run in
             let last = run.history.last!
             return [run.name, run.record?.command ?? "", run.model, run.record?.teachers.map(\.model).joined(separator: ", ") ?? "",
-                    String(run.history.count), TrainingRunReport.percent(run.best.testTop1) + " (\(run.best.epoch))",
-                    difference(run.best.testTop1, first.best.testTop1, index), TrainingRunReport.percent(last.testTop1),
+                    String(run.history.count), PageFragment.percent(run.best.testTop1) + " (\(run.best.epoch))",
+                    difference(run.best.testTop1, first.best.testTop1, index), PageFragment.percent(last.testTop1),
                     difference(last.testTop1, first.history.last!.testTop1, index), String(format: "%.4f", last.testLoss),
                     last.testCalibrationError.map { String(format: "%.4f", $0) } ?? "",
-                    last.agreement.map(TrainingRunReport.percent) ?? "",
+                    PageFragment.percent(last.agreement),
                     String(format: "%.0f", run.history.map(\.seconds).reduce(0, +))]
         }
         let table = HTMLReport.table(header: ["run", "command", "model", "teachers", "epochs", "best top-1 (epoch)",
