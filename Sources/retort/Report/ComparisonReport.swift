@@ -72,8 +72,8 @@ struct ComparisonReport {
                 for teacher in distilled.record?.teachers ?? [] {
                     let headroom = (teacher.testTop1 - alone.best.testTop1) * 100
                     if headroom > 0 {
-                        lines.append("The teacher \(teacher.model) (\(PageFragment.percent(teacher.testTop1))) is " + String(format: "%.2f pp", headroom)
-                                     + " above \(alone.name): distillation "
+                        lines.append("The teacher \(teacher.model) (\(PageFragment.percent(teacher.testTop1))) is "
+                                     + String(format: "%.2f pp", headroom) + " above \(alone.name): distillation "
                                      + (gap > 0 ? String(format: "closed %.0f%% of that gap", gap / headroom * 100) : "closed none of it")
                                      + ". A stronger teacher (more epochs, a wider model) or a student that sees fewer "
                                      + "labels leaves more for distillation to give.")

@@ -70,21 +70,23 @@ enum TrainingRunReport: RunFolderReport {
         SVGLinePlot(title: title, xLabel: "epoch", yLabel: yLabel, series: series, references: references, width: 520, height: 360).svg
     }
 
+    private static let percent = PageFragment.percent
+
     /// Where the run stands, its best epoch, and the teachers' accuracy for comparison.
     static func summary(_ history: [EpochMetrics], settings: [String: Any], record: RunRecord?, folder: URL) -> ReportSection {
         let best = history.max { $0.testTop1 < $1.testTop1 }!, last = history.last!
         let epochs = settings["epochs"].flatMap { Int("\($0)") }
-        var lines = ["Best test top-1 \(PageFragment.percent(best.testTop1)) after epoch \(best.epoch)\(epochs.map { " of \($0)" } ?? ""); "
-                     + "at the last epoch \(PageFragment.percent(last.testTop1)), test loss " + String(format: "%.4f", last.testLoss)
+        var lines = ["Best test top-1 \(percent(best.testTop1)) after epoch \(best.epoch)\(epochs.map { " of \($0)" } ?? ""); "
+                     + "at the last epoch \(percent(last.testTop1)), test loss " + String(format: "%.4f", last.testLoss)
                      + (last.testCalibrationError.map { String(format: ", ECE %.4f", $0) } ?? "") + "."]
         for teacher in record?.teachers ?? [] {
             let gap = (best.testTop1 - teacher.testTop1) * 100
-            lines.append("Teacher \(teacher.model) (\(teacher.weights)): \(PageFragment.percent(teacher.testTop1)) test top-1 on the same test "
+            lines.append("Teacher \(teacher.model) (\(teacher.weights)): \(percent(teacher.testTop1)) test top-1 on the same test "
                          + "split; the student's best is " + String(format: "%.2f pp %@ it.", abs(gap), gap >= 0 ? "above" : "below"))
         }
         if let agreement = last.agreement, let divergence = last.predictiveKL {
             lines.append("At the last epoch the student agrees with the teacher\((record?.teachers.count ?? 1) > 1 ? "s" : "") on "
-                         + "\(PageFragment.percent(agreement)) of the test images (predictive KL " + String(format: "%.4f", divergence) + ").")
+                         + "\(percent(agreement)) of the test images (predictive KL " + String(format: "%.4f", divergence) + ").")
         }
         if let epochs, last.epoch < epochs {
             let command = record?.command ?? "train"
@@ -109,8 +111,8 @@ enum TrainingRunReport: RunFolderReport {
         ]
         let optional = { (value: Double?, format: String) in value.map { String(format: format, $0) } ?? "" }
         let rows = history.map { m in
-            [String(m.epoch), String(format: "%.4g", m.learningRate), String(format: "%.4f", m.trainLoss), PageFragment.percent(m.trainAccuracy),
-             String(format: "%.4f", m.testLoss), PageFragment.percent(m.testTop1), PageFragment.percent(m.testTop5), optional(m.testCalibrationError, "%.4f"),
+            [String(m.epoch), String(format: "%.4g", m.learningRate), String(format: "%.4f", m.trainLoss), percent(m.trainAccuracy),
+             String(format: "%.4f", m.testLoss), percent(m.testTop1), percent(m.testTop5), optional(m.testCalibrationError, "%.4f"),
              optional(m.agreement.map { $0 * 100 }, "%.2f%%"), optional(m.predictiveKL, "%.4f"), String(format: "%.1f", m.seconds)]
         }
         let table = HTMLReport.table(header: ["epoch", "lr", "train loss", "train acc", "test loss", "test top-1", "test top-5", "ECE",
@@ -138,7 +140,7 @@ enum TrainingRunReport: RunFolderReport {
         let confidence = bins.confidenceSum.reduce(0, +) / total
         let accuracy = Double(bins.correct.reduce(0, +)) / total
         let text = "Expected calibration error " + String(format: "%.4f", bins.expectedCalibrationError) + " over \(bins.count.count) "
-            + "confidence bins: the mean confidence is \(PageFragment.percent(confidence)) and the accuracy \(PageFragment.percent(accuracy)), so the model is "
+            + "confidence bins: the mean confidence is \(percent(confidence)) and the accuracy \(percent(accuracy)), so the model is "
             + (confidence > accuracy ? "over" : "under") + "confident by " + String(format: "%.2f pp", abs(confidence - accuracy) * 100)
             + " on average. Bars below the diagonal are bins where the model is overconfident."
         return ReportSection(title: "Calibration of the best checkpoint",
@@ -156,9 +158,9 @@ enum TrainingRunReport: RunFolderReport {
             let row = confusion.counts[worst.0]
             let confused = row.indices.filter { $0 != worst.0 }.max { row[$0] < row[$1] }
             let name = { (index: Int) in names.indices.contains(index) ? names[index] : "class \(index)" }
-            body += "\n" + HTMLReport.paragraph("Hardest class: \(name(worst.0)) (\(PageFragment.percent(worst.1)))"
+            body += "\n" + HTMLReport.paragraph("Hardest class: \(name(worst.0)) (\(percent(worst.1)))"
                 + (confused.map { ", most often taken for \(name($0)) (\(row[$0]) images)" } ?? "")
-                + "; easiest: \(name(best.0)) (\(PageFragment.percent(best.1))). Rows are the true classes, shaded by the share of the class's "
+                + "; easiest: \(name(best.0)) (\(percent(best.1))). Rows are the true classes, shaded by the share of the class's "
                 + "images in each predicted column.")
         }
         return ReportSection(title: "Per-class accuracy and confusion matrix", body: body)
@@ -174,7 +176,7 @@ enum TrainingRunReport: RunFolderReport {
         var body = HTMLReport.table(header: ["setting", "value"], rows: rows)
         if let teachers = record?.teachers, !teachers.isEmpty {
             body += "\n" + HTMLReport.table(header: ["teacher", "weights", "test top-1"],
-                                            rows: teachers.map { [$0.model, $0.weights, PageFragment.percent($0.testTop1)] })
+                                            rows: teachers.map { [$0.model, $0.weights, percent($0.testTop1)] })
         }
         return ReportSection(title: "Configuration", body: body)
     }
