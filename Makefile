@@ -8,9 +8,11 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 # (spirv-val in tests), Mesa's CPU Vulkan driver (lavapipe), the validation layer, vulkaninfo,
 # the Fashion-MNIST data the demo trains on, and Open MPI (`mpirun -np N retort …`: data-parallel
 # training, which the tests run with 2 ranks; plain `retort` never loads it), and Chromium (the
-# tests open the report pages in headless Chromium and check it logs no console errors).
+# tests open the report pages in headless Chromium and check it logs no console errors), libjpeg-turbo
+# and libpng (the JPEG and PNG files of image-folder datasets).
 PACKAGES := libvulkan1 libvulkan-dev glslc glslang-tools spirv-tools mesa-vulkan-drivers \
-            vulkan-validationlayers vulkan-tools dataset-fashion-mnist zlib1g-dev openmpi-bin libopenmpi-dev chromium
+            vulkan-validationlayers vulkan-tools dataset-fashion-mnist zlib1g-dev openmpi-bin libopenmpi-dev chromium \
+            libturbojpeg0-dev libpng-dev
 
 # Mesa's JIT cache: the second run of the test suite skips most shader compilation.
 export MESA_SHADER_CACHE_DIR ?= $(HOME)/.cache/mesa_shader_cache
@@ -145,7 +147,8 @@ PEERS_VENV := .build/peers-venv
 PEERS_PYTHON := $(PEERS_VENV)/bin/python
 TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
 
-# The Python environment of the peers and of the parity fixtures: ncnn, torch and tensorboard in a venv.
+# The Python environment of the peers, the parity fixtures and the interop checks: ncnn, torch, tensorboard,
+# onnx, onnxruntime and torchvision in a venv.
 # torch: the CPU-only build from its own index, else a CPU build among pip's configured local wheels
 # (dependencies then come from the default index), else the default index's build.
 peers-venv:
@@ -164,6 +167,14 @@ peers-venv:
 	       $(PEERS_PYTHON) -m pip install -q torch; }; }
 	@$(PEERS_PYTHON) -c 'import tensorboard' 2>/dev/null || { echo "Installing tensorboard into $(PEERS_VENV)"; \
 	  $(PEERS_PYTHON) -m pip install -q tensorboard; }
+	@$(PEERS_PYTHON) -c 'import onnx, onnxruntime' 2>/dev/null || { echo "Installing onnx and onnxruntime into $(PEERS_VENV)"; \
+	  $(PEERS_PYTHON) -m pip install -q onnx onnxruntime; }
+	@# torchvision's wheel matching torch, without its dependencies (they would replace the CPU-only torch);
+	@# Benchmarks/peers/torchvision_cpu.py imports it without its CUDA-linked operators.
+	@$(PEERS_PYTHON) -c 'import importlib.util as u, sys; sys.exit(u.find_spec("torchvision") is None)' 2>/dev/null || { \
+	  echo "Installing torchvision into $(PEERS_VENV)"; \
+	  v=$$($(PEERS_PYTHON) -c 'import torch; m = int(torch.__version__.split(".")[1]); print(f"0.{m + 15}.*")') && \
+	  $(PEERS_PYTHON) -m pip install -q --no-deps "torchvision==$$v" pillow; }
 
 # TensorBoard's own reader (the tensorboard package's event accumulator, as `tensorboard --logdir`
 # loads runs) reads the event files of a tiny training run, of its resumption, and of an online run's

@@ -15,6 +15,10 @@ let package = Package(
         .systemLibrary(name: "CVulkan", path: "Sources/CVulkan"),
         // zlib, for the gzip-compressed IDX files (Fashion-MNIST ships as .gz).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // libjpeg-turbo and libpng, for the JPEG and PNG files of image-folder datasets.
+        .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg",
+                       providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
         // Build-time shader pipeline: glslc compiles Shaders/*.comp, the SPIR-V is embedded as base64 behind a typed enum.
         .executableTarget(name: "ShaderEmbedder", path: "Sources/ShaderEmbedder"),
@@ -38,7 +42,7 @@ let package = Package(
         .target(name: "RetortCompute", dependencies: ["CVulkan"], plugins: ["ShaderCompiler"]),
         .target(name: "Retort", dependencies: ["RetortCompute", "RetortRandom", "RetortDistributed"]),
         .target(name: "RetortNN", dependencies: ["Retort", "RetortCheckpoint", "RetortDistributed"]),
-        .target(name: "RetortData", dependencies: ["RetortRandom", "CZlib"]),
+        .target(name: "RetortData", dependencies: ["RetortRandom", "CZlib", "CTurboJPEG", "CPNG"]),
         // RetortDistill's Shaders/ folder holds the distillation-only kernels (CRD's memory bank, Zipf
         // targets), compiled into `DistillationShader` by the same plugin.
         .target(name: "RetortDistill", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortData", "RetortDistributed"],
