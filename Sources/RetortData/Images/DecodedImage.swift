@@ -24,7 +24,8 @@ public struct DecodedImage: Equatable, Sendable {
     public subscript(c: Int, y: Int, x: Int) -> UInt8 { pixels[(c * height + y) * width + x] }
 
     /// The same picture with `count` channels: gray → RGB repeats the gray value; RGB → gray weighs
-    /// red, green and blue by 299, 587 and 114 per mille and rounds, as PIL's `convert("L")` does.
+    /// red, green and blue by 0.299, 0.587 and 0.114 in PIL's 16-bit fixed point (19595, 38470, 7471
+    /// / 65536) and rounds, so it equals PIL's `convert("L")` for every colour.
     public func converted(toChannels count: Int) -> DecodedImage {
         precondition(count == 1 || count == 3, "an image has 1 or 3 channels")
         if count == channels { return self }
@@ -33,8 +34,8 @@ public struct DecodedImage: Equatable, Sendable {
         var gray = [UInt8](repeating: 0, count: plane)
         pixels.withUnsafeBufferPointer { rgb in
             for i in 0..<plane {
-                let weighted = 299 * Int(rgb[i]) + 587 * Int(rgb[plane + i]) + 114 * Int(rgb[2 * plane + i])
-                gray[i] = UInt8((weighted + 500) / 1000)
+                let weighted = 19595 * Int(rgb[i]) + 38470 * Int(rgb[plane + i]) + 7471 * Int(rgb[2 * plane + i])
+                gray[i] = UInt8((weighted + 0x8000) >> 16)
             }
         }
         return DecodedImage(width: width, height: height, channels: 1, pixels: gray)
