@@ -43,10 +43,10 @@ enum EvaluateCommand: RegisteredCommand {
 
     /// The normalization to evaluate with and where it comes from: the flags when given, else the
     /// one the checkpoint records, else the dataset's default.
-    static func inputNormalization(_ arguments: Arguments, kind: DatasetKind,
+    static func inputNormalization(_ arguments: Arguments, settings: TrainingSettings,
                                    recorded: Normalization?) throws(CLIError) -> (Normalization, String) {
-        var settings = TrainingSettings()
-        settings.dataset = kind.rawValue
+        var settings = settings
+        let kind = try settings.datasetKind(), channels = try settings.channels()
         let given = normalizationKeys.filter { arguments.options[$0] != nil }
         for key in given { try settings.set(SettingText(key: key, text: arguments.options[key]!)) }
         if !given.isEmpty {
@@ -55,9 +55,9 @@ enum EvaluateCommand: RegisteredCommand {
             return (normalization, "from " + given.map { "--\($0)" }.joined(separator: " ") + note)
         }
         if let recorded {
-            guard recorded.mean.count == kind.channels else {
+            guard recorded.mean.count == channels else {
                 throw .usage("the checkpoint records a normalization of \(recorded.mean.count) channels, but \(kind.rawValue) has "
-                             + "\(kind.channels); check --dataset, or give --mean and --std")
+                             + "\(channels); check --dataset" + (kind == .folder ? " and --input" : "") + ", or give --mean and --std")
             }
             return (recorded, "recorded in the checkpoint")
         }
