@@ -23,7 +23,8 @@ final class JPEGDecoder {
         }
         guard header == 0 else { throw .corruptImage(path: path, reason: "corrupt JPEG header (\(message()))") }
         let (w, h) = (Int(width), Int(height))
-        guard w > 0, h > 0, w * h <= Self.maximumPixels else {
+        guard w > 0, h > 0 else { throw .corruptImage(path: path, reason: "corrupt JPEG header (no frame header: truncated?)") }
+        guard w * h <= Self.maximumPixels else {
             throw .corruptImage(path: path, reason: "a JPEG of \(w) × \(h) pixels is larger than the \(Self.maximumPixels) pixels allowed")
         }
         let native: DecodedImage
