@@ -93,7 +93,7 @@ extension Dataset {
         guard measured > 0 else { throw DataError.invalidArgument("\(name): no image decodes, so no statistics can be measured") }
         let n = Double(measured * height * width)
         let means = sums.map { $0 / n }
-        let stds = zip(squares, means).map { max(($0 / n - $1 * $1).squareRoot(), 1e-6) }
+        let stds = zip(squares, means).map { max(max($0 / n - $1 * $1, 0).squareRoot(), 1e-6) }
         return Normalization(mean: means.map(Float.init), std: stds.map(Float.init))
     }
 }

@@ -268,7 +268,7 @@ public struct Dataset: Sendable {
         for p in pixels { let v = Double(p) / 255; sum += v; squares += v * v }
         let n = Double(max(1, pixels.count))
         let mean = sum / n
-        let std = max((squares / n - mean * mean).squareRoot(), 1e-6)
+        let std = max(max(squares / n - mean * mean, 0).squareRoot(), 1e-6)
         return Normalization(mean: [Float(mean)], std: [Float(std)])
     }
 
