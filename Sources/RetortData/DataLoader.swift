@@ -95,9 +95,9 @@ public struct DataLoader: Sendable {
                 let output = BatchOutput(pixels: pixels.baseAddress!, sources: used.baseAddress!)
                 let count = used.count
                 let prepare = { @Sendable (slots: StrideTo<Int>) in
-                    let decoder = dataset.files == nil ? nil : ImageDecoder()
+                    var decoder = dataset.files == nil ? nil : ImageDecoder()
                     for slot in slots {
-                        output.sources[slot] = sample(output.sources[slot], epoch: epoch, position: start + slot, decoder: decoder,
+                        output.sources[slot] = sample(output.sources[slot], epoch: epoch, position: start + slot, decoder: &decoder,
                                                       into: output.pixels + slot * size)
                     }
                 }
@@ -114,12 +114,12 @@ public struct DataLoader: Sendable {
 
     /// Writes the normalized sample of dataset index `index` at `position` of `epoch` into `output`
     /// and returns the index it came from (another one when a bad file was skipped).
-    private func sample(_ index: Int, epoch: Int, position: Int, decoder: ImageDecoder?,
+    private func sample(_ index: Int, epoch: Int, position: Int, decoder: inout ImageDecoder?,
                         into output: UnsafeMutablePointer<Float>) -> Int {
         // One generator per (seed, epoch, position): independent of threads and batch size.
         var generator = SplitMix64(seed: Self.mix(seed, UInt64(bitPattern: Int64(epoch)), UInt64(position)))
         let (channels, height, width) = (dataset.channels, dataset.height, dataset.width)
-        guard let files = dataset.files, let decoder else {
+        guard let files = dataset.files, var reader = decoder else {
             switch mode {
             case .test:
                 Transforms.normalize(dataset.image(at: index), channels: channels, normalization: normalization, into: output)
@@ -130,7 +130,8 @@ public struct DataLoader: Sendable {
             }
             return index
         }
-        guard let (image, used) = files.decoded(at: index, channels: channels, decoder: decoder) else {
+        defer { decoder = reader }
+        guard let (image, used) = files.decoded(at: index, channels: channels, decoder: &reader) else {
             output.update(repeating: .nan, count: dataset.imageSize)
             return index
         }

@@ -73,14 +73,16 @@ public struct ImageFiles: Sendable {
 
     /// Decodes the file of sample `index` with `channels` channels; on failure records it and, under
     /// ``BadImagePolicy/skip``, tries the following samples in turn (wrapping around). Returns the
-    /// image and the sample it came from, or nil (under `fail`, or when no file decodes).
-    func decoded(at index: Int, channels: Int, decoder: ImageDecoder) -> (image: DecodedImage, index: Int)? {
+    /// image and the sample it came from, or nil (under `fail`, or when no file decodes). A decoder that
+    /// failed is replaced by a fresh one: one that failed mid-file may fail the next file too.
+    func decoded(at index: Int, channels: Int, decoder: inout ImageDecoder) -> (image: DecodedImage, index: Int)? {
         var candidate = index
         for _ in 0..<paths.count {
             do {
                 return (try decoder.decode(contentsOf: paths[candidate], channels: channels), candidate)
             } catch {
                 failures.record(paths[candidate], error)
+                decoder = ImageDecoder()
                 guard badImages == .skip else { return nil }
                 candidate = (candidate + 1) % paths.count
             }

@@ -10,8 +10,10 @@ enum EvaluateCommand: RegisteredCommand {
     static let usage = """
         --model NAME --weights FILE --dataset NAME [--data-dir DIR] [--split test|train]
         [--normalization NAME | --mean a,b,c --std a,b,c]   default: the normalization the checkpoint records
+        [--input CxHxW] [--workers N] [--bad-images fail|skip]   --dataset folder --data-dir DIR: as for train
         """
-    static let spec = Arguments.Spec(options: Set(["model", "weights", "dataset", "data-dir", "split", "limit"] + normalizationKeys))
+    static let spec = Arguments.Spec(options: Set(["model", "weights", "dataset", "data-dir", "split", "limit"] + normalizationKeys
+                                                  + SavedWeights.dataKeys))
 
     /// The options that override a checkpoint's recorded input normalization.
     static let normalizationKeys = ["normalization", "mean", "std"]

@@ -87,6 +87,19 @@ final class DatasetFolderTests: XCTestCase {
         }
     }
 
+    /// A JPEG cut short does not spoil the JPEGs the same thread decodes after it: only it is recorded.
+    func testTruncatedJPEGFailsAloneOnItsThread() throws {
+        let files = try TestFiles()
+        try mixedFolder(files)
+        let first = files.directory.appendingPathComponent("train/b/0.jpg")
+        let bytes = try Data(contentsOf: first)
+        try bytes.prefix(bytes.count / 2).write(to: first)
+        let dataset = try Dataset.folder(files.directory.path, split: .train, shape: (3, 8, 8), badImages: .skip)
+        let batch = try XCTUnwrap(Array(try DataLoader(dataset: dataset, batchSize: 7, workers: 1).batches(epoch: 0)).first)
+        XCTAssertEqual(dataset.files?.failures.all.map(\.path), [first.path])
+        XCTAssertEqual(batch.indices, [0, 1, 2, 3, 5, 5, 6])
+    }
+
     /// File-backed training batches (RandomResizedCrop, flips) are the same on any number of threads
     /// and for the same seed, and differ between epochs.
     func testFileBackedBatchesAreTheSameOnAnyNumberOfWorkers() throws {
