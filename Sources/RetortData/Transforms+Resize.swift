@@ -17,21 +17,12 @@ extension Transforms {
         var current = image
         var currentWidth = width
         if size.width != width {
-            // [C, H, W] → [C, H, W']: rows are the C·H lines of length W.
-            current = resample(current, lines: channels * height, stride: 1, lineStep: width, inSize: width,
-                               outSize: size.width, outLineStep: size.width, outStride: 1)
+            // [C, H, W] → [C, H, W']: the C·H rows of length W.
+            current = resampleColumns(current, lines: channels * height, inSize: width, outSize: size.width)
             currentWidth = size.width
         }
         if size.height != height {
-            // [C, H, W'] → [C, H', W']: per channel, the W' columns of length H.
-            var out = [UInt8](repeating: 0, count: channels * size.height * currentWidth)
-            for c in 0..<channels {
-                let plane = Array(current[(c * height * currentWidth)..<((c + 1) * height * currentWidth)])
-                let resized = resample(plane, lines: currentWidth, stride: currentWidth, lineStep: 1, inSize: height,
-                                       outSize: size.height, outLineStep: 1, outStride: currentWidth)
-                out.replaceSubrange((c * size.height * currentWidth)..<((c + 1) * size.height * currentWidth), with: resized)
-            }
-            current = out
+            current = resampleRows(current, planes: channels, height: height, width: currentWidth, outHeight: size.height)
         }
         return current
     }
@@ -88,26 +79,51 @@ extension Transforms {
         return (starts, weights)
     }
 
-    /// Resamples `lines` lines of `inSize` samples each (sample `i` of line `l` at `l·lineStep + i·stride`)
-    /// to `outSize` samples (at `l·outLineStep + i·outStride`), with PIL's rounding and clipping.
-    private static func resample(_ input: [UInt8], lines: Int, stride: Int, lineStep: Int, inSize: Int,
-                                 outSize: Int, outLineStep: Int, outStride: Int) -> [UInt8] {
+    /// The vertical pass on [planes, height, width]: each output row is a weighted sum of whole input
+    /// rows (row by row, as PIL does, so the inner loop runs along memory), rounded and clipped as PIL.
+    private static func resampleRows(_ input: [UInt8], planes: Int, height: Int, width: Int, outHeight: Int) -> [UInt8] {
+        let (starts, weights) = bilinearCoefficients(inSize: height, outSize: outHeight)
+        var out = [UInt8](repeating: 0, count: planes * outHeight * width)
+        var sums = [Int64](repeating: 0, count: width)
+        let half: Int64 = 1 << (precisionBits - 1)
+        input.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { target in
+                sums.withUnsafeMutableBufferPointer { sums in
+                    for plane in 0..<planes {
+                        for row in 0..<outHeight {
+                            sums.update(repeating: half)
+                            for (offset, weight) in weights[row].enumerated() {
+                                let base = (plane * height + starts[row] + offset) * width
+                                let weight = Int64(weight)
+                                for x in 0..<width { sums[x] += Int64(source[base + x]) * weight }
+                            }
+                            let base = (plane * outHeight + row) * width
+                            for x in 0..<width { target[base + x] = UInt8(clamping: sums[x] >> Int64(precisionBits)) }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The horizontal pass: resamples `lines` rows of `inSize` pixels to `outSize` pixels each, with
+    /// PIL's rounding and clipping.
+    private static func resampleColumns(_ input: [UInt8], lines: Int, inSize: Int, outSize: Int) -> [UInt8] {
         let (starts, weights) = bilinearCoefficients(inSize: inSize, outSize: outSize)
         var out = [UInt8](repeating: 0, count: lines * outSize)
         let half: Int64 = 1 << (precisionBits - 1)
         input.withUnsafeBufferPointer { source in
             out.withUnsafeMutableBufferPointer { target in
                 for line in 0..<lines {
-                    let base = line * lineStep
                     for position in 0..<outSize {
                         var sum = half
-                        var index = base + starts[position] * stride
+                        var index = line * inSize + starts[position]
                         for weight in weights[position] {
                             sum += Int64(source[index]) * Int64(weight)
-                            index += stride
+                            index += 1
                         }
-                        let value = sum >> Int64(precisionBits)
-                        target[line * outLineStep + position * outStride] = UInt8(clamping: value)
+                        target[line * outSize + position] = UInt8(clamping: sum >> Int64(precisionBits))
                     }
                 }
             }

@@ -91,7 +91,9 @@ public enum Transforms {
                                                            normalization: Normalization,
                                                            into output: inout [Float], at offset: Int) {
         precondition(offset + image.count <= output.count, "the image does not fit in the output")
-        output.withUnsafeMutableBufferPointer { normalize(image, channels: channels, normalization: normalization, into: $0.baseAddress! + offset) }
+        output.withUnsafeMutableBufferPointer {
+            normalize(image, channels: channels, normalization: normalization, into: $0.baseAddress! + offset)
+        }
     }
 
     /// Writes `(pixel / 255 − mean[c]) / std[c]` for one CHW image to `output` (room for every pixel).

@@ -66,7 +66,8 @@ struct SavedWeights {
         guard trained != names else { return }
         let first = zip(trained, names).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(trained.count, names.count)
         throw CLIError.failed("\(weights) was trained on \(trained.count) classes, this folder has \(names.count), and they differ at "
-                              + "label \(first) (\(first < trained.count ? trained[first] : "none") vs \(first < names.count ? names[first] : "none")); "
+                              + "label \(first) (\(first < trained.count ? trained[first] : "none") vs "
+                              + "\(first < names.count ? names[first] : "none")); "
                               + "evaluate on a folder with the same class folders")
     }
 

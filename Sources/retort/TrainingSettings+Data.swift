@@ -121,7 +121,8 @@ extension TrainingSettings {
         let failures = datasets.flatMap { $0.files?.failures.all ?? [] }
         guard !failures.isEmpty else { return nil }
         return "--bad-images skip: \(failures.count) file\(failures.count == 1 ? "" : "s") did not decode and the next image "
-            + "took \(failures.count == 1 ? "its" : "their") place; first: " + failures.prefix(3).map(\.error.description).joined(separator: "; ")
+            + "took \(failures.count == 1 ? "its" : "their") place; first: "
+            + failures.prefix(3).map(\.error.description).joined(separator: "; ")
     }
 
     /// The line that reports the files `--bad-images skip` left out of a split.

@@ -64,7 +64,8 @@ final class FolderDatasetTests: XCTestCase {
             as? [String: Any])
         XCTAssertEqual(config["input"] as? String, "3x32x32")
 
-        let evaluation = try RetortProcess.run(["eval", "--model", "plane2", "--weights", run + "/best.safetensors", "--workers", "1"] + data)
+        let evaluation = try RetortProcess.run(["eval", "--model", "plane2", "--weights", run + "/best.safetensors", "--workers", "1"]
+                                               + data)
         XCTAssertEqual(evaluation.status, 0, evaluation.output + evaluation.errors)
         let metrics = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/metrics.jsonl")))
             as? [String: Any])

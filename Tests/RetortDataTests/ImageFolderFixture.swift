@@ -7,7 +7,8 @@ extension TestFiles {
     @discardableResult
     func writeImage(_ relative: String, _ image: DecodedImage) throws -> String {
         let lower = relative.lowercased()
-        let bytes = lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg") ? try ImageEncoder.jpeg(image, quality: 95) : ImageEncoder.png(image)
+        let isJPEG = lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg")
+        let bytes = isJPEG ? try ImageEncoder.jpeg(image, quality: 95) : ImageEncoder.png(image)
         return try writeNested(relative, bytes)
     }
 

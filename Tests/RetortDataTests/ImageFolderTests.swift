@@ -7,7 +7,9 @@ final class ImageFolderTests: XCTestCase {
     func testImageFolderListsSortedClassesAndImagesOnly() throws {
         let files = try TestFiles()
         let image = files.flat(red: 1, size: 4)
-        for name in ["b/2.png", "b/10.PNG", "b/sub/0.jpg", "a/x.JpEg", "B/only.png", "é/1.png"] { try files.writeImage("train/\(name)", image) }
+        for name in ["b/2.png", "b/10.PNG", "b/sub/0.jpg", "a/x.JpEg", "B/only.png", "é/1.png"] {
+            try files.writeImage("train/\(name)", image)
+        }
         try files.writeNested("train/b/notes.txt", Array("not an image".utf8))
         try files.writeNested("train/a/.DS_Store", [0, 1, 2])
         try files.writeNested("train/README", Array("a stray file beside the classes".utf8))
