@@ -44,12 +44,14 @@ final class JPEGDecoder {
     /// in a temporary image of 1 channel, 4× as wide.
     private func decompress(_ bytes: [UInt8], path: String, width: Int, height: Int, format: TJPF,
                             stride: Int) throws(DataError) -> DecodedImage {
-        var interleaved = [UInt8](repeating: 0, count: width * height * stride)
-        let status = bytes.withUnsafeBufferPointer { source in
-            interleaved.withUnsafeMutableBufferPointer { target in
+        // TurboJPEG writes every byte (a truncated scan is filled in), so the buffer needs no zeroing.
+        var status: Int32 = 0
+        let interleaved = [UInt8](unsafeUninitializedCapacity: width * height * stride) { target, initialized in
+            status = bytes.withUnsafeBufferPointer { source in
                 tjDecompress2(handle, source.baseAddress, UInt(source.count), target.baseAddress, Int32(width),
-                              Int32(width * stride), Int32(height), format.rawValue, TJFLAG_LIMITSCANS)
+                              Int32(width * stride), Int32(height), Int32(format.rawValue), TJFLAG_LIMITSCANS)
             }
+            initialized = width * height * stride
         }
         if status != 0 {
             let text = message()
