@@ -24,6 +24,10 @@ public final class ImageDecoder {
         }
     }
 
+    /// The most pixels an image may have: PIL's decompression-bomb limit (twice its `MAX_IMAGE_PIXELS`,
+    /// where `Image.open` raises), so a header claiming more is refused before anything is allocated.
+    public static let maximumPixels = 178_956_970
+
     private lazy var jpeg = JPEGDecoder()
 
     public init() {}
@@ -57,6 +61,14 @@ public final class ImageDecoder {
     /// The image in the file at `path`, with `channels` channels.
     public static func decode(contentsOf path: String, channels: Int) throws(DataError) -> DecodedImage {
         try ImageDecoder().decode(contentsOf: path, channels: channels)
+    }
+
+    /// Throws unless a `width` × `height` image is within ``maximumPixels``.
+    static func checkSize(width: Int, height: Int, format: Format, path: String) throws(DataError) {
+        guard width * height <= maximumPixels else {
+            throw .corruptImage(path: path, reason: "a \(format.rawValue) of \(width) × \(height) pixels is more than the "
+                                + "\(maximumPixels) allowed (a decompression bomb, or a corrupt header)")
+        }
     }
 
     /// The bytes of the file at `path`.

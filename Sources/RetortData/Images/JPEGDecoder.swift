@@ -3,9 +3,6 @@ import CTurboJPEG
 /// Decodes JPEG files with libjpeg-turbo's TurboJPEG API, to RGB or gray, the EXIF orientation
 /// applied. Holds one TurboJPEG handle: use one decoder per thread.
 final class JPEGDecoder {
-    /// The most pixels a JPEG may have (about 16k × 16k); larger headers are refused before decoding.
-    static let maximumPixels = 1 << 28
-
     private let handle: tjhandle
 
     init() {
@@ -24,9 +21,7 @@ final class JPEGDecoder {
         guard header == 0 else { throw .corruptImage(path: path, reason: "corrupt JPEG header (\(message()))") }
         let (w, h) = (Int(width), Int(height))
         guard w > 0, h > 0 else { throw .corruptImage(path: path, reason: "corrupt JPEG header (no frame header: truncated?)") }
-        guard w * h <= Self.maximumPixels else {
-            throw .corruptImage(path: path, reason: "a JPEG of \(w) × \(h) pixels is larger than the \(Self.maximumPixels) pixels allowed")
-        }
+        try ImageDecoder.checkSize(width: w, height: h, format: .jpeg, path: path)
         let native: DecodedImage
         switch Int(colorspace) {
         case Int(TJCS_GRAY.rawValue):

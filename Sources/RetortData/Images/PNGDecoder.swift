@@ -5,9 +5,6 @@ import CPNG
 /// as PIL's `convert("RGB")` does; 16-bit samples become 8-bit ones rounded to nearest, `(v · 255 +
 /// 32895) >> 16`, libpng's scaling (PIL truncates to the high byte: at most one level apart).
 enum PNGDecoder {
-    /// The most pixels a PNG may have (about 16k × 16k); larger headers are refused before decoding.
-    static let maximumPixels = 1 << 28
-
     /// The image in `bytes` (a PNG file read from `path`) with `channels` channels.
     static func decode(_ bytes: [UInt8], path: String, channels: Int) throws(DataError) -> DecodedImage {
         var image = png_image()
@@ -15,9 +12,11 @@ enum PNGDecoder {
         let begun = bytes.withUnsafeBufferPointer { png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }
         guard begun != 0 else { throw .corruptImage(path: path, reason: "corrupt PNG (\(message(of: image)))") }
         let (w, h) = (Int(image.width), Int(image.height))
-        guard w * h <= maximumPixels else {
+        do {
+            try ImageDecoder.checkSize(width: w, height: h, format: .png, path: path)
+        } catch {
             png_image_free(&image)
-            throw .corruptImage(path: path, reason: "a PNG of \(w) × \(h) pixels is larger than the \(maximumPixels) pixels allowed")
+            throw error
         }
         // Ask for the file's own layout at 8 bits (no colour conversion by libpng), with alpha where the
         // file has any, so libpng never composites; its 16-bit samples are taken as sRGB, not linear,

@@ -1,3 +1,4 @@
+import CZlib
 import Foundation
 import XCTest
 @testable import RetortData
@@ -38,6 +39,23 @@ final class ImageDecoderTests: XCTestCase {
         XCTAssertDataError(try ImageDecoder.decode(contentsOf: missing, channels: 3), .missingFile(path: missing), mentions: missing)
         XCTAssertDataError(try ImageDecoder.decode(contentsOf: files.directory.path, channels: 3),
                            .notAnImage(path: files.directory.path, reason: "it is a directory"), mentions: files.directory.path)
+    }
+
+    /// Headers claiming more pixels than PIL's decompression-bomb limit are refused before decoding.
+    func testHugeHeadersAreRefused() throws {
+        var jpeg = try ImageEncoder.jpeg(image, quality: 90)
+        let frame = try XCTUnwrap((0..<(jpeg.count - 1)).first { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xC0 })
+        jpeg.replaceSubrange((frame + 5)...(frame + 8), with: [0xEA, 0x60, 0xEA, 0x60])         // 60000 × 60000
+        XCTAssertDataError(try ImageDecoder.decode(jpeg, path: "bomb.jpg", channels: 3),
+                           .corruptImage(path: "bomb.jpg", reason: "a JPEG of 60000 × 60000 pixels is more than the 178956970 "
+                                         + "allowed (a decompression bomb, or a corrupt header)"), mentions: "bomb.jpg")
+        var png = ImageEncoder.png(image)
+        png.replaceSubrange(16..<24, with: [0, 0, 0x4E, 0x20, 0, 0, 0x27, 0x10])                // 20000 × 10000
+        let crc = png[12..<29].withContiguousStorageIfAvailable { crc32(0, $0.baseAddress, 17) } ?? 0
+        png.replaceSubrange(29..<33, with: [24, 16, 8, 0].map { UInt8((crc >> $0) & 0xFF) })
+        XCTAssertDataError(try ImageDecoder.decode(png, path: "bomb.png", channels: 3),
+                           .corruptImage(path: "bomb.png", reason: "a PNG of 20000 × 10000 pixels is more than the 178956970 "
+                                         + "allowed (a decompression bomb, or a corrupt header)"), mentions: "bomb.png")
     }
 
     func testChannelsOtherThanOneOrThreeAreRefused() throws {
