@@ -83,7 +83,9 @@ public struct DataLoader: Sendable {
 
     /// Batch `number` of an epoch whose order is `order` (from `order(epoch:)`). A file-backed dataset's
     /// file that fails to decode is replaced by the next one that decodes (``BadImagePolicy/skip``, whose
-    /// index and label the batch then holds) or fills its sample with NaN (``BadImagePolicy/fail``).
+    /// index and label the batch then holds) or, under ``BadImagePolicy/fail``, fills its sample with NaN in
+    /// train mode (the trainer's finite-input check then stops before the step) and with zeros in test
+    /// mode (evaluation finishes; the caller reads ``ImageFiles/failures``).
     public func batch(_ number: Int, epoch: Int, order: [Int]) -> Batch {
         let start = number * batchSize
         var indices = Array(order[start..<min(start + batchSize, order.count)])
@@ -132,7 +134,7 @@ public struct DataLoader: Sendable {
         }
         defer { decoder = reader }
         guard let (image, used) = files.decoded(at: index, channels: channels, decoder: &reader) else {
-            output.update(repeating: .nan, count: dataset.imageSize)
+            output.update(repeating: mode == .test ? 0 : .nan, count: dataset.imageSize)
             return index
         }
         var pixels: [UInt8]

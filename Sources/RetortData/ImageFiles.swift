@@ -6,8 +6,9 @@ import RetortRandom
 /// Listing reads the first 8 bytes of every file and refuses those that are neither a JPEG nor a PNG
 /// (empty files, other formats, other bytes): `fail` stops there, naming the path; `skip` leaves them
 /// out and counts them. A file that passes that check but fails to decode later (truncated, corrupt)
-/// is met while loading: `fail` fills its sample with NaN, which stops training before that step (the
-/// trainer's finite-input check) and the command then names the path and the reason; `skip` uses the
+/// is met while loading: `fail` fills its sample with NaN in training, which stops it before that step
+/// (the trainer's finite-input check), and with zeros in evaluation, which finishes; either way the
+/// failure is recorded (``ImageFiles/failures``) and the command then names the path and the reason; `skip` uses the
 /// next decodable file in dataset order (its pixels and its label) in its place, so batch shapes and
 /// the draws of every other sample stay as they were and the same files give the same batches.
 public enum BadImagePolicy: String, CaseIterable, Sendable {

@@ -30,6 +30,8 @@ enum EvaluateCommand: RegisteredCommand {
         let weights = try SavedWeights(arguments, command: predict ? "predict" : "eval", limits: [split: nil])
         let (name, kind, dataset, normalization) = (weights.modelName, weights.kind, try weights.dataset(split), weights.normalization)
         let result = try Evaluation.run(weights.model, on: try weights.loader(split), keepLogits: predict)
+        if let failure = TrainingSettings.decodeFailure(in: [dataset]) { throw failure }
+        if let note = TrainingSettings.decodeNote(in: [dataset]) { Console.say(note) }
         if predict {
             guard let out = arguments.options["out"] else { throw CLIError.usage("predict needs --out FILE.safetensors") }
             let file = SafeTensors(tensors: ["logits": try HostTensor(result.logits, shape: [result.labels.count, dataset.classes]),

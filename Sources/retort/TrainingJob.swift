@@ -84,7 +84,8 @@ struct TrainingJob {
     static func loaders(_ configuration: TrainingSettings) throws -> (train: DataLoader, test: DataLoader) {
         let (train, test) = try configuration.datasets(say: Console.say)
         let augmentation = try configuration.augmentation(for: train)
-        return (try DataLoader(dataset: train, batchSize: configuration.batchSize, mode: .train(augmentation), seed: UInt64(configuration.seed),
+        let seed = UInt64(configuration.seed)
+        return (try DataLoader(dataset: train, batchSize: configuration.batchSize, mode: .train(augmentation), seed: seed,
                                workers: configuration.workers),
                 try DataLoader(dataset: test, batchSize: 500, mode: .test, seed: 0, workers: configuration.workers))
     }

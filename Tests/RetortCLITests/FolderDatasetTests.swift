@@ -94,10 +94,22 @@ final class FolderDatasetTests: XCTestCase {
         XCTAssertEqual(failed.status, 1, failed.output + failed.errors)
         XCTAssert(failed.errors.contains(truncated.path) && failed.errors.contains("--bad-images skip"), failed.errors)
         XCTAssertFalse(failed.output.contains("epoch 1/1"), "no epoch finished on a NaN input")
-        let skipped = try RetortProcess.run(["train", "--bad-images", "skip", "--out", temporary("bad-skip").path] + data)
+        let run = temporary("bad-skip").path
+        let skipped = try RetortProcess.run(["train", "--bad-images", "skip", "--out", run] + data)
         XCTAssertEqual(skipped.status, 0, skipped.output + skipped.errors)
         XCTAssert(skipped.output.contains("--bad-images skip: 1 file did not decode") && skipped.output.contains(truncated.path),
                   skipped.output)
+        // eval: the same choice for a validation image.
+        let image = root.appendingPathComponent("val/images/val_1_8.JPEG")
+        try Data(contentsOf: image).prefix(300).write(to: image)
+        let evaluate = ["eval", "--model", "plane2", "--weights", run + "/best.safetensors", "--dataset", "folder", "--data-dir", root.path,
+                        "--input", "3x32x32"]
+        let stopped = try RetortProcess.run(evaluate)
+        XCTAssertEqual(stopped.status, 1, stopped.output + stopped.errors)
+        XCTAssert(stopped.errors.contains(image.path), stopped.errors)
+        let counted = try RetortProcess.run(evaluate + ["--bad-images", "skip"])
+        XCTAssertEqual(counted.status, 0, counted.output + counted.errors)
+        XCTAssert(counted.output.contains("(8 images)") && counted.output.contains("1 file did not decode"), counted.output)
 
         let text = root.appendingPathComponent("train/n01/images/notes.jpeg")
         try Data("not an image".utf8).write(to: text)

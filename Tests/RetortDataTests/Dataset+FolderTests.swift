@@ -70,7 +70,8 @@ final class DatasetFolderTests: XCTestCase {
         for policy in [BadImagePolicy.skip, .fail] {
             let dataset = try Dataset.folder(files.directory.path, split: .train, shape: (3, 8, 8), badImages: policy)
             XCTAssertEqual(dataset.count, 8, "the header check passes")
-            let loader = try DataLoader(dataset: dataset, batchSize: 8, normalization: unit, workers: 2)
+            let loader = try DataLoader(dataset: dataset, batchSize: 8, mode: .train(.none), shuffle: false, normalization: unit,
+                                        workers: 2)
             let batch = try XCTUnwrap(Array(loader.batches(epoch: 0)).first)
             XCTAssertEqual(batch.shape, [8, 3, 8, 8])
             XCTAssertEqual(dataset.files?.failures.all.map(\.path), [truncated])
@@ -81,8 +82,11 @@ final class DatasetFolderTests: XCTestCase {
                 XCTAssertEqual(Array(batch.images[(slot * 192)..<((slot + 1) * 192)]), Array(batch.images[(4 * 192)..<(5 * 192)]))
                 XCTAssertEqual(batch.labels, [0, 0, 0, 0, 0, 1, 1, 1])
             } else {
-                XCTAssert(batch.images[(slot * 192)..<((slot + 1) * 192)].allSatisfy(\.isNaN))
+                XCTAssert(batch.images[(slot * 192)..<((slot + 1) * 192)].allSatisfy(\.isNaN), "NaN stops training before the step")
                 XCTAssert(batch.images[(4 * 192)...].allSatisfy(\.isFinite))
+                let test = try DataLoader(dataset: dataset, batchSize: 8, normalization: unit)
+                let evaluated = try XCTUnwrap(Array(test.batches(epoch: 0)).first)
+                XCTAssert(evaluated.images[(slot * 192)..<((slot + 1) * 192)].allSatisfy { $0 == 0 }, "zeros let evaluation finish")
             }
         }
     }
