@@ -22,7 +22,8 @@ seconds=${FUZZ_SECONDS:-60}
 out=.build/fuzz
 debug=.build/debug
 all_targets=(safetensors idx cifar image config arguments)
-swift_flags=(-sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld -I Sources/CZlib -I Sources/CTurboJPEG -I Sources/CPNG -module-cache-path "$out/module-cache")
+swift_flags=(-sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld -I Sources/CZlib -I Sources/CTurboJPEG -I Sources/CPNG
+             -module-cache-path "$out/module-cache")
 
 mode=run
 if [[ ${1:-} == --build-only ]]; then mode=build; shift; fi

@@ -56,10 +56,11 @@ struct DataBenchmark {
         for (index, benchmarkCase) in cases.enumerated() {
             let folder = root.appendingPathComponent(benchmarkCase.name)
             let bytes = try Self.generate(benchmarkCase, into: folder.appendingPathComponent("train"), seed: UInt64(index + 1))
-            log("\(benchmarkCase.name): \(benchmarkCase.images) JPEGs of \(benchmarkCase.sourceSizes) (\(bytes / 1024) KiB) in \(folder.path)")
+            log("\(benchmarkCase.name): \(benchmarkCase.images) JPEGs of \(benchmarkCase.sourceSizes) (\(bytes / 1024) KiB) "
+                + "in \(folder.path)")
             var entry: [String: Any] = ["name": benchmarkCase.name, "images": benchmarkCase.images,
-                                        "source_sizes": benchmarkCase.sourceSizes, "sample": "3x\(benchmarkCase.side)x\(benchmarkCase.side)",
-                                        "megabytes": Double(bytes) / 1e6]
+                                        "source_sizes": benchmarkCase.sourceSizes, "megabytes": Double(bytes) / 1e6,
+                                        "sample": "3x\(benchmarkCase.side)x\(benchmarkCase.side)"]
             let retort = try retortRate(folder.path, side: benchmarkCase.side)
             entry["retort"] = retort
             entry["retort_stages_ms_per_image"] = try Self.stages(folder.path, side: benchmarkCase.side)
@@ -195,13 +196,15 @@ struct DataBenchmark {
 
     /// A Markdown table of a report: one row per case.
     static func markdown(_ report: [String: Any]) -> String {
-        var lines = ["| case | images | files | Retort images/s | torchvision images/s | Retort / torchvision |", "|---|---|---|---|---|---|"]
+        var lines = ["| case | images | files | Retort images/s | torchvision images/s | Retort / torchvision |",
+                     "|---|---|---|---|---|---|"]
         for entry in report["cases"] as? [[String: Any]] ?? [] {
             let retort = (entry["retort"] as? [String: Any])?["images_per_second"].map { "\($0)" } ?? "–"
             let peer = entry["torchvision"] as? [String: Any]
             let theirs = peer?["images_per_second"].map { "\($0)" } ?? (peer?["error"] == nil ? "–" : "error")
             let ratio = entry["ratio"].map { "\($0)×" } ?? "–"
-            lines.append("| \(entry["name"] ?? "") | \(entry["images"] ?? "") | \(entry["source_sizes"] ?? "") | \(retort) | \(theirs) | \(ratio) |")
+            let cells = ["\(entry["name"] ?? "")", "\(entry["images"] ?? "")", "\(entry["source_sizes"] ?? "")", retort, theirs, ratio]
+            lines.append("| " + cells.joined(separator: " | ") + " |")
         }
         return lines.joined(separator: "\n")
     }

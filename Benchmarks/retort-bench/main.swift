@@ -201,7 +201,8 @@ do {
     case "soak":
         report = try SoakBenchmark(device: device, model: chosenModels?.first ?? "plane2", batchSize: batchSize,
                                    steps: chosenSteps ?? 1000).run()
-    default: fail("unknown benchmark '\(arguments[0])'; benchmarks: dispatch, kernels, train, soak, data, data-parallel, allreduce", status: 2)
+    default:
+        fail("unknown benchmark '\(arguments[0])'; benchmarks: dispatch, kernels, train, soak, data, data-parallel, allreduce", status: 2)
     }
     let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
     print(String(decoding: data, as: UTF8.self))
