@@ -48,86 +48,89 @@ extension Transforms {
     }
 
     /// PIL's bilinear coefficients for one axis (`precompute_coeffs` then `normalize_coeffs_8bpc`):
-    /// for each output position its first input position and fixed-point weights.
-    static func bilinearCoefficients(inSize: Int, outSize: Int) -> (starts: [Int], weights: [[Int32]]) {
-        let scale = Double(inSize) / Double(outSize)
-        let filterScale = max(scale, 1)
-        let support = 1.0 * filterScale
-        let inverse = 1 / filterScale
-        var starts: [Int] = [], weights: [[Int32]] = []
-        starts.reserveCapacity(outSize)
-        weights.reserveCapacity(outSize)
-        for position in 0..<outSize {
-            let center = (Double(position) + 0.5) * scale
-            let first = max(Int(center - support + 0.5), 0)
-            let end = min(Int(center + support + 0.5), inSize)
-            var raw: [Double] = []
-            var total = 0.0
-            for x in first..<max(first, end) {
-                let distance = abs((Double(x) - center + 0.5) * inverse)
-                let weight = distance < 1 ? 1 - distance : 0
-                raw.append(weight)
-                total += weight
-            }
-            let unit = Double(1 << precisionBits)
-            weights.append(raw.map { value in
-                let normalized = total != 0 ? value / total : value
-                return Int32(normalized < 0 ? -0.5 + normalized * unit : 0.5 + normalized * unit)
-            })
-            starts.append(first)
-        }
-        return (starts, weights)
-    }
+    /// output position `i` sums `counts[i]` inputs from `starts[i]`, weighted by the fixed-point
+    /// `weights[i · taps ..< i · taps + counts[i]]`.
+    struct BilinearFilter {
+        var starts: [Int], counts: [Int], weights: [Int], taps: Int
 
-    /// The vertical pass on [planes, height, width]: each output row is a weighted sum of whole input
-    /// rows (row by row, as PIL does, so the inner loop runs along memory), rounded and clipped as PIL.
-    private static func resampleRows(_ input: [UInt8], planes: Int, height: Int, width: Int, outHeight: Int) -> [UInt8] {
-        let (starts, weights) = bilinearCoefficients(inSize: height, outSize: outHeight)
-        var out = [UInt8](repeating: 0, count: planes * outHeight * width)
-        var sums = [Int64](repeating: 0, count: width)
-        let half: Int64 = 1 << (precisionBits - 1)
-        input.withUnsafeBufferPointer { source in
-            out.withUnsafeMutableBufferPointer { target in
-                sums.withUnsafeMutableBufferPointer { sums in
-                    for plane in 0..<planes {
-                        for row in 0..<outHeight {
-                            sums.update(repeating: half)
-                            for (offset, weight) in weights[row].enumerated() {
-                                let base = (plane * height + starts[row] + offset) * width
-                                let weight = Int64(weight)
-                                for x in 0..<width { sums[x] += Int64(source[base + x]) * weight }
-                            }
-                            let base = (plane * outHeight + row) * width
-                            for x in 0..<width { target[base + x] = UInt8(clamping: sums[x] >> Int64(precisionBits)) }
-                        }
-                    }
+        init(inSize: Int, outSize: Int) {
+            let scale = Double(inSize) / Double(outSize)
+            let filterScale = max(scale, 1)
+            let support = 1.0 * filterScale
+            let inverse = 1 / filterScale
+            let unit = Double(1 << precisionBits)
+            taps = Int(support.rounded(.up)) * 2 + 1
+            starts = [Int](repeating: 0, count: outSize)
+            counts = starts
+            weights = [Int](repeating: 0, count: outSize * taps)
+            var raw = [Double](repeating: 0, count: taps)
+            for position in 0..<outSize {
+                let center = (Double(position) + 0.5) * scale
+                let first = max(Int(center - support + 0.5), 0)
+                let count = max(0, min(Int(center + support + 0.5), inSize) - first)
+                var total = 0.0
+                for k in 0..<count {
+                    let distance = abs((Double(first + k) - center + 0.5) * inverse)
+                    raw[k] = distance < 1 ? 1 - distance : 0
+                    total += raw[k]
                 }
+                for k in 0..<count {
+                    let normalized = total != 0 ? raw[k] / total : raw[k]
+                    weights[position * taps + k] = Int(normalized < 0 ? -0.5 + normalized * unit : 0.5 + normalized * unit)
+                }
+                starts[position] = first
+                counts[position] = count
             }
         }
-        return out
     }
 
     /// The horizontal pass: resamples `lines` rows of `inSize` pixels to `outSize` pixels each, with
     /// PIL's rounding and clipping.
     private static func resampleColumns(_ input: [UInt8], lines: Int, inSize: Int, outSize: Int) -> [UInt8] {
-        let (starts, weights) = bilinearCoefficients(inSize: inSize, outSize: outSize)
-        var out = [UInt8](repeating: 0, count: lines * outSize)
-        let half: Int64 = 1 << (precisionBits - 1)
-        input.withUnsafeBufferPointer { source in
-            out.withUnsafeMutableBufferPointer { target in
-                for line in 0..<lines {
-                    for position in 0..<outSize {
-                        var sum = half
-                        var index = line * inSize + starts[position]
-                        for weight in weights[position] {
-                            sum += Int64(source[index]) * Int64(weight)
-                            index += 1
+        let filter = BilinearFilter(inSize: inSize, outSize: outSize)
+        let half = 1 << (precisionBits - 1)
+        return [UInt8](unsafeUninitializedCapacity: lines * outSize) { target, initialized in
+            input.withUnsafeBufferPointer { source in
+                filter.weights.withUnsafeBufferPointer { weights in
+                    for line in 0..<lines {
+                        let row = source.baseAddress! + line * inSize
+                        for position in 0..<outSize {
+                            var sum = half
+                            let pixels = row + filter.starts[position], kernel = weights.baseAddress! + position * filter.taps
+                            for k in 0..<filter.counts[position] { sum &+= Int(pixels[k]) &* kernel[k] }
+                            target[line * outSize + position] = UInt8(clamping: sum >> precisionBits)
                         }
-                        target[line * outSize + position] = UInt8(clamping: sum >> Int64(precisionBits))
                     }
                 }
             }
+            initialized = lines * outSize
         }
-        return out
+    }
+
+    /// The vertical pass on [planes, height, width]: each output row is a weighted sum of whole input
+    /// rows (row by row, as PIL does, so the inner loop runs along memory), rounded and clipped as PIL.
+    private static func resampleRows(_ input: [UInt8], planes: Int, height: Int, width: Int, outHeight: Int) -> [UInt8] {
+        let filter = BilinearFilter(inSize: height, outSize: outHeight)
+        var sums = [Int](repeating: 0, count: width)
+        let half = 1 << (precisionBits - 1)
+        return [UInt8](unsafeUninitializedCapacity: planes * outHeight * width) { target, initialized in
+            input.withUnsafeBufferPointer { source in
+                sums.withUnsafeMutableBufferPointer { sums in
+                    for plane in 0..<planes {
+                        for row in 0..<outHeight {
+                            sums.update(repeating: half)
+                            for k in 0..<filter.counts[row] {
+                                let pixels = source.baseAddress! + (plane * height + filter.starts[row] + k) * width
+                                let weight = filter.weights[row * filter.taps + k]
+                                for x in 0..<width { sums[x] &+= Int(pixels[x]) &* weight }
+                            }
+                            let base = (plane * outHeight + row) * width
+                            for x in 0..<width { target[base + x] = UInt8(clamping: sums[x] >> precisionBits) }
+                        }
+                    }
+                }
+            }
+            initialized = planes * outHeight * width
+        }
     }
 }

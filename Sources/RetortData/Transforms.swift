@@ -103,11 +103,16 @@ public enum Transforms {
         let plane = image.count / channels
         var index = 0
         var c = 0, inPlane = 0
+        var mean = normalization.mean[0], std = normalization.std[0]
         for pixel in image {
-            output[index] = (Float(pixel) / 255 - normalization.mean[c]) / normalization.std[c]
+            output[index] = (Float(pixel) / 255 - mean) / std
             index += 1
             inPlane += 1
-            if inPlane == plane { inPlane = 0; c += 1 }
+            if inPlane == plane, c + 1 < channels {
+                inPlane = 0
+                c += 1
+                (mean, std) = (normalization.mean[c], normalization.std[c])
+            }
         }
     }
 
