@@ -49,4 +49,13 @@ extension TestFiles {
                             pixels: [UInt8](repeating: UInt8(red), count: plane) + [UInt8](repeating: 50, count: plane)
                                 + [UInt8](repeating: 200, count: plane))
     }
+
+    /// A 2-class ImageFolder of 8×8 images: class `a` RGB PNGs and a gray PNG, class `b` RGB JPEGs.
+    func writeMixedFolder() throws {
+        for k in 0..<3 { try writeImage("train/a/\(k).png", flat(red: 40 * k, size: 8)) }
+        try writeImage("train/a/gray.png", DecodedImage(width: 8, height: 8, channels: 1, pixels: Array(repeating: 90, count: 64)))
+        for k in 0..<3 { try writeImage("train/b/\(k).jpg", flat(red: 200, size: 8)) }
+        for k in 0..<2 { try writeImage("val/a/\(k).png", flat(red: 7, size: 8)) }
+        try writeImage("val/b/0.jpeg", flat(red: 200, size: 8))
+    }
 }
