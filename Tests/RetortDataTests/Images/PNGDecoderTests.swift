@@ -1,3 +1,4 @@
+import CZlib
 import XCTest
 @testable import RetortData
 
@@ -83,6 +84,32 @@ final class PNGDecoderTests: XCTestCase {
         let rgb = try ImageEncoder.png(width: 2, height: 1, color: .rgb, bitDepth: 8, samples: [255, 0, 0, 10, 200, 30])
         // (19595 r + 38470 g + 7471 b + 32768) >> 16: 76 for pure red, 124 for (10, 200, 30).
         XCTAssertEqual(try ImageDecoder.decode(rgb, path: "rgb.png", channels: 1).pixels, [76, 124])
+    }
+
+    /// Colour-space chunks (`gAMA`, `sRGB`, `cHRM`) change no sample, as in PIL: a file that says its
+    /// samples are linear (gamma 1.0), or of gamma 1/4.5, reads as stored, at 8 and at 16 bits.
+    func testGammaChunksAreIgnored() throws {
+        let samples: [UInt16] = [10, 64, 128, 200, 250, 255]
+        let plain = try ImageEncoder.png(width: 2, height: 1, color: .rgb, bitDepth: 8, samples: samples)
+        let wide = try ImageEncoder.png(width: 2, height: 1, color: .rgb, bitDepth: 16, samples: samples.map { $0 * 257 })
+        let chunks: [(String, [UInt8])] = [("gAMA", [0, 1, 0x86, 0xA0]), ("gAMA", [0, 0, 0x56, 0x22]), ("sRGB", [0]),
+                                           ("cHRM", [UInt8](repeating: 1, count: 32))]
+        for (type, data) in chunks {
+            for file in [plain, wide] {
+                let tagged = inserting(type, data, into: file)
+                XCTAssertEqual(try ImageDecoder.decode(tagged, path: "\(type).png", channels: 3).pixels, [10, 200, 64, 250, 128, 255],
+                               "\(type) \(data)")
+            }
+        }
+    }
+
+    /// `png` with a chunk of `type` and `data` after its IHDR.
+    private func inserting(_ type: String, _ data: [UInt8], into png: [UInt8]) -> [UInt8] {
+        let body = Array(type.utf8) + data
+        let crc = body.withUnsafeBufferPointer { crc32(0, $0.baseAddress, UInt32($0.count)) }
+        let length = [24, 16, 8, 0].map { UInt8((data.count >> $0) & 0xFF) }
+        let chunk = length + body + [24, 16, 8, 0].map { UInt8((Int(crc) >> $0) & 0xFF) }
+        return Array(png[..<33]) + chunk + Array(png[33...])
     }
 
     func testCorruptPNGNamesThePath() throws {
