@@ -103,6 +103,15 @@ final class PNGDecoderTests: XCTestCase {
         }
     }
 
+    /// A transparent colour (`tRNS` of a gray or RGB image) is dropped with the alpha it makes.
+    func testTransparentColourOfGrayAndRGBIsDropped() throws {
+        let gray = try ImageEncoder.png(width: 3, height: 1, color: .gray, bitDepth: 8, samples: [0, 10, 255])
+        XCTAssertEqual(try ImageDecoder.decode(inserting("tRNS", [0, 10], into: gray), path: "g.png", channels: 1).pixels, [0, 10, 255])
+        let rgb = try ImageEncoder.png(width: 2, height: 1, color: .rgb, bitDepth: 8, samples: [1, 2, 3, 4, 5, 6])
+        let clear = inserting("tRNS", [0, 1, 0, 2, 0, 3], into: rgb)
+        XCTAssertEqual(try ImageDecoder.decode(clear, path: "c.png", channels: 3).pixels, [1, 4, 2, 5, 3, 6])
+    }
+
     /// `png` with a chunk of `type` and `data` after its IHDR.
     private func inserting(_ type: String, _ data: [UInt8], into png: [UInt8]) -> [UInt8] {
         let body = Array(type.utf8) + data
