@@ -1,9 +1,10 @@
 import CPNG
 
 /// Decodes PNG files with libpng's simplified `png_image` API: every colour type and bit depth, to
-/// RGB or gray, samples as stored (colour-space chunks are ignored, as PIL does). Alpha (and `tRNS` transparency) is read and then dropped — discarded, not composited —
-/// as PIL's `convert("RGB")` does; 16-bit samples become 8-bit ones rounded to nearest, `(v · 255 +
-/// 32895) >> 16`, libpng's scaling (PIL truncates to the high byte: at most one level apart).
+/// RGB or gray, samples as stored (colour-space chunks are ignored, as PIL does). Alpha (and `tRNS`
+/// transparency) is read and then dropped — discarded, not composited — as PIL's `convert("RGB")`
+/// does; 16-bit samples become 8-bit ones rounded to nearest, `(v · 255 + 32895) >> 16`, libpng's
+/// scaling (PIL truncates to the high byte: at most one level apart; it clips 16-bit gray at 255).
 enum PNGDecoder {
     /// The image in `bytes` (a PNG file read from `path`) with `channels` channels.
     static func decode(_ bytes: [UInt8], path: String, channels: Int) throws(DataError) -> DecodedImage {
