@@ -17,12 +17,14 @@ struct DataBenchmark {
         var heights: ClosedRange<Int>
         var images: Int
         var classes = 8
+        /// Seeds the files' sizes and pixels.
+        var seed: UInt64
 
         /// Tiny-ImageNet-like: 64 × 64 files, 64 × 64 samples.
-        static func tiny(images: Int) -> Case { Case(name: "jpeg64", side: 64, widths: 64...64, heights: 64...64, images: images) }
+        static func tiny(images: Int) -> Case { Case(name: "jpeg64", side: 64, widths: 64...64, heights: 64...64, images: images, seed: 1) }
         /// ImageNet-like: files of about 300 × 270, of varying sizes, 224 × 224 samples.
         static func imageNet(images: Int) -> Case {
-            Case(name: "jpeg224", side: 224, widths: 256...340, heights: 240...300, images: images)
+            Case(name: "jpeg224", side: 224, widths: 256...340, heights: 240...300, images: images, seed: 2)
         }
 
         var sourceSizes: String {
@@ -53,9 +55,10 @@ struct DataBenchmark {
         defer { if directory == nil { try? FileManager.default.removeItem(at: root) } }
         let peer: PeerComparison? = peers ? try? PeerComparison.locate(vulkanDevice: "") : nil
         var results: [[String: Any]] = []
-        for (index, benchmarkCase) in cases.enumerated() {
-            let folder = root.appendingPathComponent(benchmarkCase.name)
-            let bytes = try Self.generate(benchmarkCase, into: folder.appendingPathComponent("train"), seed: UInt64(index + 1))
+        for benchmarkCase in cases {
+            // Named by the count too, so a folder reused with another --images holds exactly its files.
+            let folder = root.appendingPathComponent("\(benchmarkCase.name)-\(benchmarkCase.images)")
+            let bytes = try Self.generate(benchmarkCase, into: folder.appendingPathComponent("train"))
             log("\(benchmarkCase.name): \(benchmarkCase.images) JPEGs of \(benchmarkCase.sourceSizes) (\(bytes / 1024) KiB) "
                 + "in \(folder.path)")
             var entry: [String: Any] = ["name": benchmarkCase.name, "images": benchmarkCase.images,
@@ -154,11 +157,11 @@ struct DataBenchmark {
 
     /// Writes the case's JPEGs under `folder` (`c0/00000.JPEG`, …; each drawn from its own seed) unless a
     /// previous run left them there; returns their total bytes.
-    static func generate(_ benchmarkCase: Case, into folder: URL, seed: UInt64) throws -> Int {
+    static func generate(_ benchmarkCase: Case, into folder: URL) throws -> Int {
         let manager = FileManager.default
         var total = 0
         for index in 0..<benchmarkCase.images {
-            var generator = SplitMix64(seed: seed &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(index))
+            var generator = SplitMix64(seed: benchmarkCase.seed &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(index))
             let classFolder = folder.appendingPathComponent("c\(index % benchmarkCase.classes)")
             let file = classFolder.appendingPathComponent(String(format: "%05d.JPEG", index))
             let width = benchmarkCase.widths.lowerBound + Int(generator.next() % UInt64(benchmarkCase.widths.count))
