@@ -3,8 +3,6 @@ import RetortRandom
 @testable import RetortData
 
 final class DatasetFolderTests: XCTestCase {
-    private let unit = Normalization(mean: [0, 0, 0], std: [1, 1, 1])
-
     /// Mixed JPEG and PNG files and gray and RGB ones make samples of one shape: gray repeated into RGB,
     /// or RGB weighed into gray with `--input 1x…`.
     func testMixedFormatsAndChannelsDecodeToTheAskedShape() throws {
@@ -15,7 +13,7 @@ final class DatasetFolderTests: XCTestCase {
         XCTAssertEqual(rgb.classNames, ["a", "b"])
         XCTAssertEqual(rgb.labels, [0, 0, 0, 0, 1, 1, 1])
         XCTAssertEqual(rgb.normalization, .imageNet)
-        let batch = try XCTUnwrap(Array(try DataLoader(dataset: rgb, batchSize: 7, normalization: unit).batches(epoch: 0)).first)
+        let batch = try XCTUnwrap(Array(try DataLoader(dataset: rgb, batchSize: 7, normalization: .identity3).batches(epoch: 0)).first)
         XCTAssertEqual(batch.shape, [7, 3, 8, 8])
         let gray = 3 * 192  // sample 3 (files sort 0.png, 1.png, 2.png, gray.png)
         XCTAssertEqual(batch.images[gray] * 255, 90, accuracy: 1e-3)
@@ -66,7 +64,7 @@ final class DatasetFolderTests: XCTestCase {
         XCTAssertEqual(Array(four.batches(epoch: 0)), Array(one.batches(epoch: 0)))
         XCTAssertNotEqual(Array(one.batches(epoch: 0)).map(\.images), Array(one.batches(epoch: 1)).map(\.images))
         // Evaluation: Resize(round(8 · 256/224) = 9) then CenterCrop(8): 20×14 → 12×9 (int(9·20/14) = 12), rows 2..<10.
-        let test = try DataLoader(dataset: dataset, batchSize: 12, mode: .test, normalization: unit, workers: 3)
+        let test = try DataLoader(dataset: dataset, batchSize: 12, mode: .test, normalization: .identity3, workers: 3)
         let batch = try XCTUnwrap(Array(test.batches(epoch: 0)).first)
         let source = try ImageDecoder.decode(contentsOf: dataset.files!.paths[0], channels: 3)
         let resized = Transforms.resize(source.pixels, channels: 3, height: 20, width: 14, to: (12, 9))

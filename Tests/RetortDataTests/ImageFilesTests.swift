@@ -3,8 +3,6 @@ import XCTest
 
 /// Files that fail to decode while loading (their header passed the listing's check).
 final class ImageFilesTests: XCTestCase {
-    private let unit = Normalization(mean: [0, 0, 0], std: [1, 1, 1])
-
     /// A file whose header passes but whose data is cut short fails while loading: under `skip` the next
     /// decodable file takes its place (its label and index too) and the failure is recorded; under
     /// `fail` its sample is NaN (which stops training) and the failure names the path. Shapes never change.
@@ -15,7 +13,7 @@ final class ImageFilesTests: XCTestCase {
         for policy in [BadImagePolicy.skip, .fail] {
             let dataset = try Dataset.folder(files.directory.path, split: .train, shape: (3, 8, 8), badImages: policy)
             XCTAssertEqual(dataset.count, 8, "the header check passes")
-            let loader = try DataLoader(dataset: dataset, batchSize: 8, mode: .train(.none), shuffle: false, normalization: unit,
+            let loader = try DataLoader(dataset: dataset, batchSize: 8, mode: .train(.none), shuffle: false, normalization: .identity3,
                                         workers: 2)
             let batch = try XCTUnwrap(Array(loader.batches(epoch: 0)).first)
             XCTAssertEqual(batch.shape, [8, 3, 8, 8])
@@ -29,7 +27,7 @@ final class ImageFilesTests: XCTestCase {
             } else {
                 XCTAssert(batch.images[(slot * 192)..<((slot + 1) * 192)].allSatisfy(\.isNaN), "NaN stops training before the step")
                 XCTAssert(batch.images[(4 * 192)...].allSatisfy(\.isFinite))
-                let test = try DataLoader(dataset: dataset, batchSize: 8, normalization: unit)
+                let test = try DataLoader(dataset: dataset, batchSize: 8, normalization: .identity3)
                 let evaluated = try XCTUnwrap(Array(test.batches(epoch: 0)).first)
                 XCTAssert(evaluated.images[(slot * 192)..<((slot + 1) * 192)].allSatisfy { $0 == 0 }, "zeros let evaluation finish")
             }

@@ -59,3 +59,8 @@ extension TestFiles {
         try writeImage("val/b/0.jpeg", flat(red: 200, size: 8))
     }
 }
+
+extension Normalization {
+    /// Mean 0 and std 1 on three channels: batches hold pixel / 255.
+    static let identity3 = Normalization(mean: [0, 0, 0], std: [1, 1, 1])
+}
