@@ -3,17 +3,31 @@ import CTurboJPEG
 /// Decodes JPEG files with libjpeg-turbo's TurboJPEG API, to RGB or gray, the EXIF orientation
 /// applied. Holds one TurboJPEG handle: use one decoder per thread.
 final class JPEGDecoder {
-    private let handle: tjhandle
+    private var handle: tjhandle
 
-    init() {
-        guard let handle = tjInitDecompress() else { fatalError("TurboJPEG could not allocate a decompressor") }
-        self.handle = handle
-    }
+    init() { handle = Self.makeHandle() }
 
     deinit { tjDestroy(handle) }
 
-    /// The image in `bytes` (a JPEG file read from `path`) with `channels` channels, upright.
+    private static func makeHandle() -> tjhandle {
+        guard let handle = tjInitDecompress() else { fatalError("TurboJPEG could not allocate a decompressor") }
+        return handle
+    }
+
+    /// The image in `bytes` (a JPEG file read from `path`) with `channels` channels, upright. After a
+    /// failure the TurboJPEG handle is replaced: libjpeg-turbo 2.1 leaves one that failed reading a
+    /// header in a state that fails the next file.
     func decode(_ bytes: [UInt8], path: String, channels: Int) throws(DataError) -> DecodedImage {
+        do {
+            return try decodeOrFail(bytes, path: path, channels: channels)
+        } catch {
+            tjDestroy(handle)
+            handle = Self.makeHandle()
+            throw error
+        }
+    }
+
+    private func decodeOrFail(_ bytes: [UInt8], path: String, channels: Int) throws(DataError) -> DecodedImage {
         var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
         let header = bytes.withUnsafeBufferPointer {
             tjDecompressHeader3(handle, $0.baseAddress, UInt($0.count), &width, &height, &subsampling, &colorspace)

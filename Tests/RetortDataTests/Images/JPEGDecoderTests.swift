@@ -61,6 +61,22 @@ final class JPEGDecoderTests: XCTestCase {
         }
     }
 
+    /// A decoder that met a broken JPEG (cut in the header, cut in the scan, not a JPEG past its signature)
+    /// decodes the next good file as a fresh one does.
+    func testADecoderThatFailedDecodesTheNextFile() throws {
+        let image = smooth(channels: 3)
+        let good = try ImageEncoder.jpeg(image, quality: 90)
+        let expected = try ImageDecoder.decode(good, path: "good.jpg", channels: 3)
+        let noisy = DecodedImage(width: 64, height: 48, channels: 3, pixels: testPixels(3 * 64 * 48, seed: 4))
+        let long = try ImageEncoder.jpeg(noisy, quality: 90)
+        let broken: [[UInt8]] = [Array(good.prefix(200)), Array(long.prefix(long.count / 2)), [0xFF, 0xD8, 0xFF, 0xE0, 0, 2, 7, 7]]
+        let decoder = ImageDecoder()
+        for bytes in broken {
+            XCTAssertThrowsError(try decoder.decode(bytes, path: "broken.jpg", channels: 3))
+            XCTAssertEqual(try decoder.decode(good, path: "good.jpg", channels: 3), expected)
+        }
+    }
+
     /// An Adobe CMYK JPEG (inverted inks, as Photoshop writes them) reads as PIL reads it: red = c · k / 255
     /// of the stored values.
     func testCMYKJPEGReadsAsPILReadsIt() throws {
