@@ -17,7 +17,7 @@ PACKAGES := libvulkan1 libvulkan-dev glslc glslang-tools spirv-tools mesa-vulkan
 # Mesa's JIT cache: the second run of the test suite skips most shader compilation.
 export MESA_SHADER_CACHE_DIR ?= $(HOME)/.cache/mesa_shader_cache
 
-.PHONY: deps build release test test-sanitizers crash-test fuzz examples demo study-demo study-ddp study-methods bench bench-peers bench-ddp peers-venv check-tensorboard parity-fixtures clean
+.PHONY: deps build release test test-sanitizers crash-test fuzz examples demo study-demo study-ddp study-methods bench bench-peers bench-data bench-ddp peers-venv check-tensorboard parity-fixtures clean
 
 deps:
 	@missing=""; \
@@ -192,6 +192,11 @@ check-tensorboard: build peers-venv
 
 bench-peers: release peers-venv
 	.build/release/retort-bench kernels --peers
+
+# The training loader's images/s (decode, RandomResizedCrop, flip, normalize on every core) on generated
+# 64×64 and ImageNet-size JPEG folders, beside torchvision's ImageFolder + DataLoader on the same files.
+bench-data: release peers-venv
+	.build/release/retort-bench data
 
 # What data-parallel training spends communicating (Open MPI): the Trainer's data-parallel step of
 # resnet8x4 and plane6 as one process, as 1 rank and as 2 ranks over shared memory (vader) and over TCP

@@ -105,3 +105,41 @@ write("arguments", "help", words("--help", "train"))
 write("arguments", "eval", words("eval", "--model", "plane2", "--weights", "w.safetensors", "--limit", "10"))
 write("arguments", "chain", words("chain", "--models", "plane6,plane2", "--teacher-weights", "t.safetensors"))
 write("arguments", "sweep", words("sweep-teachers", "--run", "runs/x", "--student", "plane2"))
+
+
+# Images: a mode byte (bit 0: decode to 1 channel), then a PNG or JPEG file. PNGs are written here;
+# JPEGs need an encoder, so they come from PIL when it is importable (the peers venv has it).
+def png(width, height, depth, color_type, rows, chunks=()):
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, color_type, 0, 0, 0))
+    body = b"".join(chunk(kind, data) for kind, data in chunks)
+    raw = b"".join(b"\x00" + row for row in rows)
+    return b"\x89PNG\r\n\x1a\n" + header + body + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+write("image", "png-gray-1bit", b"\x01" + png(9, 3, 1, 0, [noise(2) for _ in range(3)]))
+write("image", "png-palette-trns", b"\x00" + png(5, 4, 4, 3, [noise(3) for _ in range(4)],
+                                                 [(b"PLTE", noise(48)), (b"tRNS", noise(7))]))
+write("image", "png-rgba-16bit", b"\x00" + png(3, 3, 16, 6, [noise(24) for _ in range(3)]))
+write("image", "png-gray-alpha", b"\x01" + png(4, 2, 8, 4, [noise(8) for _ in range(2)]))
+write("image", "png-truncated", b"\x00" + png(6, 6, 8, 2, [noise(18) for _ in range(6)])[:-30])
+write("image", "not-an-image", b"\x00" + b"label,class\n1,cat\n")
+try:
+    import io
+    from PIL import Image
+    picture = Image.frombytes("RGB", (24, 16), noise(24 * 16 * 3))
+    for name, mode, extra in [("jpeg-rgb", "RGB", {}), ("jpeg-gray", "L", {}), ("jpeg-cmyk", "CMYK", {})]:
+        buffer = io.BytesIO()
+        picture.convert(mode).save(buffer, "JPEG", quality=80, **extra)
+        write("image", name, b"\x00" + buffer.getvalue())
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=80, exif=exif.tobytes(), progressive=True)
+    write("image", "jpeg-progressive-exif-6", b"\x01" + buffer.getvalue())
+    write("image", "jpeg-truncated", b"\x00" + buffer.getvalue()[:-200])
+except ImportError:
+    print("PIL is not importable: no JPEG seeds written (run with the peers venv's python)")

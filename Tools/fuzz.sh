@@ -4,7 +4,7 @@
 # module it fuzzes, so the fuzzer sees (and is guided by) the reader's code; the CLI targets link
 # the other modules from the debug build (`swift build` first).
 #
-# usage: Tools/fuzz.sh [target...]       targets: safetensors idx cifar config arguments (default: all)
+# usage: Tools/fuzz.sh [target...]       targets: safetensors idx cifar image config arguments (default: all)
 #   FUZZ_SECONDS=600 Tools/fuzz.sh idx    run one target for ten minutes
 #   Tools/fuzz.sh --build-only            build every target, run none
 #   Tools/fuzz.sh --replay idx            run the target once over its corpus (no fuzzing)
@@ -21,8 +21,9 @@ swiftc=${SWIFTC:-$(command -v swiftc 2>/dev/null || echo /opt/swift/usr/bin/swif
 seconds=${FUZZ_SECONDS:-60}
 out=.build/fuzz
 debug=.build/debug
-all_targets=(safetensors idx cifar config arguments)
-swift_flags=(-sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld -I Sources/CZlib -module-cache-path "$out/module-cache")
+all_targets=(safetensors idx cifar image config arguments)
+swift_flags=(-sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld -I Sources/CZlib -I Sources/CTurboJPEG -I Sources/CPNG
+             -module-cache-path "$out/module-cache")
 
 mode=run
 if [[ ${1:-} == --build-only ]]; then mode=build; shift; fi
@@ -34,12 +35,18 @@ targets=("$@")
 sources() {
     case $1 in
     safetensors) echo Sources/RetortCheckpoint/*.swift Fuzz/SafeTensorsFuzzer.swift ;;
-    idx) echo Sources/RetortData/*.swift Fuzz/IDXFuzzer.swift Fuzz/Support/{FuzzedFile,ExpectDataError}.swift ;;
-    cifar) echo Sources/RetortData/*.swift Fuzz/CIFARFuzzer.swift Fuzz/Support/{FuzzedFile,ExpectDataError}.swift ;;
+    idx) echo $(data_sources) Fuzz/IDXFuzzer.swift Fuzz/Support/{FuzzedFile,ExpectDataError}.swift ;;
+    cifar) echo $(data_sources) Fuzz/CIFARFuzzer.swift Fuzz/Support/{FuzzedFile,ExpectDataError}.swift ;;
+    image) echo $(data_sources) Fuzz/ImageDecoderFuzzer.swift Fuzz/Support/ExpectDataError.swift ;;
     config) echo $(cli_sources) Fuzz/ConfigFuzzer.swift Fuzz/Support/FuzzSettings.swift ;;
     arguments) echo $(cli_sources) Fuzz/ArgumentsFuzzer.swift Fuzz/Support/FuzzSettings.swift ;;
     *) echo "unknown fuzz target '$1' (targets: ${all_targets[*]})" >&2; exit 2 ;;
     esac
+}
+
+# RetortData's sources, its image codecs included.
+data_sources() {
+    echo Sources/RetortData/*.swift Sources/RetortData/Images/*.swift
 }
 
 # The CLI's sources without its top-level main.swift, and the command list the build generates.
@@ -59,7 +66,7 @@ build_random() {
 build() { # target
     local target=$1 extra=()
     case $target in
-    idx | cifar) build_random; extra=(-I "$out/modules" "$out/RetortRandom.o") ;;
+    idx | cifar | image) build_random; extra=(-I "$out/modules" "$out/RetortRandom.o" -lturbojpeg -lpng16) ;;
     config | arguments)
         [[ -d $debug/RetortDistill.build ]] || { echo "the CLI fuzz targets link the debug build: run swift build first" >&2; exit 1; }
         extra=(-I "$debug/Modules" -I Sources/CVulkan)
@@ -75,7 +82,7 @@ build() { # target
 corpus_limits() { # target: libFuzzer options per target
     case $1 in
     cifar) echo -max_len=16384 ;;     # a CIFAR record is 3,073 bytes: room for a few
-    idx) echo -max_len=8192 ;;
+    idx | image) echo -max_len=8192 ;;
     *) echo -max_len=4096 ;;
     esac
 }

@@ -122,7 +122,7 @@ struct PeerComparison {
 
     /// Runs the script with `arguments` and `input` on its stdin; its stderr (progress) goes to
     /// ours. Returns its stdout.
-    private func runScript(_ arguments: [String], input: Data) throws(Unavailable) -> Data {
+    func runScript(_ arguments: [String], input: Data) throws(Unavailable) -> Data {
         let process = Process()
         process.executableURL = python
         process.arguments = [script.path] + arguments

@@ -16,6 +16,8 @@ import RetortCompute
 //   mpirun -np N --bind-to none retort-bench data-parallel [--model a,b] [--batch-size N] [--steps N] [--warm-up N]
 //                                                    data-parallel Trainer steps: bytes all-reduced, all-reduce and
 //                                                    gradient transfer ms and their share of the step (BenchmarkJob)
+//   retort-bench data [--workers N] [--batch-size N] [--rounds N] [--images N] [--data-dir DIR] [--only a,b]
+//                                                    loader images/s on generated JPEG folders, Retort vs torchvision
 //   mpirun -np N --bind-to none retort-bench allreduce [--sizes MB,MB] [--rounds N]
 //                                                    the raw all-reduce's time and bandwidth by message size
 
@@ -43,6 +45,15 @@ let usage = """
                   Fashion-MNIST at --batch-size (default 64), with the process's resident memory and
                   the device arena's bytes in use after every step: first, after the first epoch,
                   last and peak (JSON on stdout); both must stay flat
+      data        images/s of the training loader (RandomResizedCrop, flip, ImageNet normalization into
+                  float batches of --batch-size, default 64, on --workers N threads, default the core
+                  count) on generated JPEG folders: jpeg64 (2048 files of 64×64, samples 64×64, as
+                  Tiny-ImageNet) and jpeg224 (512 files of 256–340 × 240–300, samples 224×224, as
+                  ImageNet); --images N files in each; beside torchvision's ImageFolder +
+                  DataLoader(num_workers=N) with the same transforms on the same files
+                  (Benchmarks/peers/data_peer.py), one warm-up epoch then --rounds N timed epochs
+                  (default 3) each; the files go to a temporary folder, or to --data-dir DIR, where
+                  later runs reuse them; --only jpeg64 keeps one case. JSON on stdout, a table on stderr
       data-parallel
                   under `mpirun -np N --bind-to none` (or alone, as one process): --steps N (default 20)
                   data-parallel training steps of the Trainer, after --warm-up N (default 3), of each
@@ -97,6 +108,9 @@ let sizes = takeOption("--sizes", from: &arguments, hint: sizesHint) { (text: St
         return values.count == items.count ? values : nil
     }
 } ?? [0.1, 1, 4, 16, 64]
+let workers = takeOption("--workers", from: &arguments, hint: "a positive integer") { Int($0).flatMap { $0 > 0 ? $0 : nil } }
+let imageCount = takeOption("--images", from: &arguments, hint: "a positive integer") { Int($0).flatMap { $0 > 0 ? $0 : nil } }
+let dataDirectory = takeOption("--data-dir", from: &arguments, hint: "a folder") { $0 }
 let peers = arguments.contains("--peers")
 let distill = arguments.contains("--distill")
 arguments.removeAll { $0 == "--peers" || $0 == "--distill" }
@@ -131,6 +145,21 @@ if BenchmarkJob.names.contains(arguments[0]) {
                                               batchSize: batchSize, warmUpSteps: warmUpSteps, steps: chosenSteps ?? 20)
         let report = try benchmark.run()
         return (report, DataParallelBenchmark.markdown(report))
+    }
+}
+
+if arguments[0] == "data" {
+    let cases = [DataBenchmark.Case.tiny(images: imageCount ?? 2048), .imageNet(images: imageCount ?? 512)]
+        .filter { filters.isEmpty || filters.contains($0.name) }
+    let benchmark = DataBenchmark(cases: cases, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
+                                  batchSize: batchSize, epochs: chosenRounds ?? 3, directory: dataDirectory, peers: true)
+    do {
+        let report = try benchmark.run()
+        FileHandle.standardError.write(Data((DataBenchmark.markdown(report) + "\n").utf8))
+        print(String(decoding: try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
+        exit(0)
+    } catch {
+        fail("\(error)", status: 1)
     }
 }
 
@@ -172,7 +201,8 @@ do {
     case "soak":
         report = try SoakBenchmark(device: device, model: chosenModels?.first ?? "plane2", batchSize: batchSize,
                                    steps: chosenSteps ?? 1000).run()
-    default: fail("unknown benchmark '\(arguments[0])'; benchmarks: dispatch, kernels, train, soak, data-parallel, allreduce", status: 2)
+    default:
+        fail("unknown benchmark '\(arguments[0])'; benchmarks: dispatch, kernels, train, soak, data, data-parallel, allreduce", status: 2)
     }
     let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
     print(String(decoding: data, as: UTF8.self))

@@ -31,6 +31,10 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     case dataDirectoryRequired(dataset: String)
     /// An argument that cannot describe a dataset or a loader (limit ≤ 0, batch size ≤ 0, …).
     case invalidArgument(String)
+    /// A file read as an image is neither a JPEG nor a PNG (empty, or other bytes); names the whole path.
+    case notAnImage(path: String, reason: String)
+    /// A JPEG or PNG file that cannot be decoded (truncated, corrupt, too large); names the whole path.
+    case corruptImage(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -65,6 +69,10 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(dataset) has no default location: give its data directory"
         case .invalidArgument(let message):
             return message
+        case .notAnImage(let path, let reason):
+            return "\(path): not a JPEG or PNG image (\(reason)); remove the file or replace it with an image"
+        case .corruptImage(let path, let reason):
+            return "\(path): \(reason); remove the file or replace it with a readable copy"
         }
     }
 }

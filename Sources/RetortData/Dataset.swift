@@ -6,11 +6,13 @@ public enum DatasetKind: String, CaseIterable, Sendable {
     case mnist
     case cifar10
     case cifar100
+    /// A folder of image files (``ImageFolder``: torchvision's `ImageFolder` or the Tiny-ImageNet layout).
+    case folder
 
-    /// Channels per image: 1 for the MNISTs, 3 for the CIFARs.
-    public var channels: Int { self == .cifar10 || self == .cifar100 ? 3 : 1 }
+    /// Channels per image: 1 for the MNISTs, 3 for the CIFARs and (by default) folders.
+    public var channels: Int { self == .fashionMNIST || self == .mnist ? 1 : 3 }
 
-    /// Parses a name such as `fashion-mnist`, `mnist`, `cifar10`, `cifar100` (case-insensitive).
+    /// Parses a name such as `fashion-mnist`, `mnist`, `cifar10`, `cifar100`, `folder` (case-insensitive).
     public init(name: String) throws {
         guard let kind = DatasetKind(rawValue: name.lowercased()) else { throw DataError.unknownDataset(name) }
         self = kind
@@ -44,25 +46,53 @@ public struct Normalization: Equatable, Sendable {
 
     /// The default for each dataset: its training-split statistics, except CIFAR-100, which uses
     /// RepDistiller's and mdistiller's constants (``NormalizationPreset/repdistiller``), where most
-    /// pretrained CIFAR-100 teachers come from.
+    /// pretrained CIFAR-100 teachers come from, and folders, which use ImageNet's
+    /// (``NormalizationPreset/imagenet``), as torchvision's pretrained models do.
     public static func defaults(for kind: DatasetKind) -> Normalization {
-        kind == .cifar100 ? NormalizationPreset.repdistiller.normalization(for: kind)! : datasetStatistics(for: kind)
+        switch kind {
+        case .cifar100: return NormalizationPreset.repdistiller.normalization(for: kind)!
+        case .folder: return .imageNet
+        default: return datasetStatistics(for: kind)
+        }
     }
 
-    /// The training split's per-channel statistics (``NormalizationPreset/dataset``).
+    /// ImageNet's statistics, which torchvision's models are trained with: mean (0.485, 0.456, 0.406),
+    /// std (0.229, 0.224, 0.225).
+    public static let imageNet = Normalization(mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
+
+    /// ImageNet's statistics for `channels` channels: three as ``imageNet``, one as their averages
+    /// (mean 0.449, std 0.226).
+    public static func imageNet(channels: Int) -> Normalization {
+        channels == 1 ? Normalization(mean: [0.449], std: [0.226]) : imageNet
+    }
+
+    /// The training split's per-channel statistics (``NormalizationPreset/dataset``). A folder's are
+    /// measured from its files (``Dataset/measuredNormalization(samples:seed:)``); here it has ImageNet's.
     public static func datasetStatistics(for kind: DatasetKind) -> Normalization {
         switch kind {
         case .fashionMNIST: return Normalization(mean: [0.2860], std: [0.3530])
         case .mnist: return Normalization(mean: [0.1307], std: [0.3081])
         case .cifar10: return Normalization(mean: [0.4914, 0.4822, 0.4465], std: [0.2470, 0.2435, 0.2616])
         case .cifar100: return Normalization(mean: [0.5071, 0.4865, 0.4409], std: [0.2673, 0.2564, 0.2762])
+        case .folder: return .imageNet
         }
     }
 }
 
-/// An image classification dataset held in memory as bytes: `images` is [count, channels, height,
-/// width] (NCHW) `UInt8`, so Fashion-MNIST's training split takes 60000 × 784 bytes.
+/// An image classification dataset: its samples are held in memory as bytes (``Storage/memory(_:)``:
+/// [count, channels, height, width] (NCHW) `UInt8`, so Fashion-MNIST's training split takes 60000 × 784
+/// bytes) or read from image files when the loader needs them (``Storage/files(_:)``, for datasets
+/// such as ImageNet that cannot sit in memory). `channels`, `height` and `width` are those of the
+/// samples the loader makes.
 public struct Dataset: Sendable {
+    /// Where the samples' pixels come from.
+    public enum Storage: Sendable {
+        /// Every sample's pixels, [count, channels, height, width].
+        case memory([UInt8])
+        /// One image file per sample, decoded and resized on demand.
+        case files(ImageFiles)
+    }
+
     /// Where the Debian package `dataset-fashion-mnist` installs its files.
     public static let fashionMNISTDirectory = "/usr/share/datasets/fashion-mnist"
 
@@ -71,12 +101,32 @@ public struct Dataset: Sendable {
     public var channels: Int
     public var height: Int
     public var width: Int
-    /// Pixels, [count, channels, height, width].
-    public var images: [UInt8]
+    /// Where the samples come from.
+    public var storage: Storage
     /// One label in `0..<classes` per image.
     public var labels: [Int]
     /// The normalization the dataset is usually trained with.
     public var normalization: Normalization
+    /// The names of the classes in label order, where the dataset carries them (folder datasets).
+    public var classNames: [String]?
+    /// A longer description of each class in label order (Tiny-ImageNet's `words.txt`), when known.
+    public var classDescriptions: [String]?
+
+    /// Pixels of an in-memory dataset, [count, channels, height, width] (empty for a file-backed one);
+    /// setting them makes the dataset in-memory.
+    public var images: [UInt8] {
+        get {
+            if case .memory(let pixels) = storage { return pixels }
+            return []
+        }
+        set { storage = .memory(newValue) }
+    }
+
+    /// The image files of a file-backed dataset, or nil.
+    public var files: ImageFiles? {
+        if case .files(let files) = storage { return files }
+        return nil
+    }
 
     /// Number of samples.
     public var count: Int { labels.count }
@@ -92,6 +142,30 @@ public struct Dataset: Sendable {
             throw DataError.invalidArgument(
                 "\(name): \(images.count) pixel bytes do not make \(labels.count) images of \(channels)×\(height)×\(width)")
         }
+        try self.init(name: name, classes: classes, channels: channels, height: height, width: width, storage: .memory(images),
+                      labels: labels, normalization: normalization)
+    }
+
+    /// A file-backed dataset: `files.paths[i]` holds sample `i`, labelled `labels[i]`; its samples are
+    /// `channels`×`height`×`width`.
+    public init(name: String, classes: Int, channels: Int, height: Int, width: Int, files: ImageFiles, labels: [Int],
+                normalization: Normalization, classNames: [String]? = nil) throws {
+        guard files.paths.count == labels.count else {
+            throw DataError.invalidArgument("\(name): \(files.paths.count) files but \(labels.count) labels")
+        }
+        guard channels == 1 || channels == 3 else {
+            throw DataError.invalidArgument("\(name): image files decode to 1 (gray) or 3 (RGB) channels, not \(channels)")
+        }
+        try self.init(name: name, classes: classes, channels: channels, height: height, width: width, storage: .files(files),
+                      labels: labels, normalization: normalization)
+        self.classNames = classNames
+    }
+
+    private init(name: String, classes: Int, channels: Int, height: Int, width: Int, storage: Storage, labels: [Int],
+                 normalization: Normalization) throws {
+        guard classes > 0, channels > 0, height > 0, width > 0 else {
+            throw DataError.invalidArgument("\(name): classes, channels, height and width must be positive")
+        }
         guard normalization.mean.count == channels else {
             throw DataError.invalidArgument("\(name): normalization has \(normalization.mean.count) channels, images \(channels)")
         }
@@ -104,7 +178,7 @@ public struct Dataset: Sendable {
         self.channels = channels
         self.height = height
         self.width = width
-        self.images = images
+        self.storage = storage
         self.labels = labels
         self.normalization = normalization
     }
@@ -114,17 +188,21 @@ public struct Dataset: Sendable {
         var copy = self
         let kept = max(0, min(n, count))
         copy.labels = Array(labels[0..<kept])
-        copy.images = Array(images[0..<(kept * imageSize)])
+        switch storage {
+        case .memory(let pixels): copy.storage = .memory(Array(pixels[0..<(kept * imageSize)]))
+        case .files(let files): copy.storage = .files(files.prefix(kept))
+        }
         return copy
     }
 
-    /// The pixels of sample `index`, [channels, height, width].
+    /// The pixels of sample `index` of an in-memory dataset, [channels, height, width].
     public func image(at index: Int) -> ArraySlice<UInt8> {
         images[(index * imageSize)..<((index + 1) * imageSize)]
     }
 
     /// Loads a dataset by kind. Fashion-MNIST defaults to `fashionMNISTDirectory`; the others need
     /// `directory`. IDX files are looked up as `<split>-images-idx3-ubyte.gz` and then without `.gz`.
+    /// A folder gets its layout's default sample shape (``folder(_:split:shape:limit:badImages:)``).
     /// - Parameters:
     ///   - limit: keep only the first `limit` samples.
     ///   - cifar100Labels: fine (100 classes, the default) or coarse (20 superclasses).
@@ -161,6 +239,8 @@ public struct Dataset: Sendable {
             dataset = try Dataset(name: kind.rawValue, classes: cifar100Labels == .fine ? 100 : 20,
                                   channels: 3, height: 32, width: 32, images: pixels, labels: labels,
                                   normalization: .defaults(for: kind))
+        case .folder:
+            return try Dataset.folder(folder, split: split, limit: limit)
         }
         if let limit { dataset = dataset.prefix(limit) }
         return dataset
@@ -188,7 +268,7 @@ public struct Dataset: Sendable {
         for p in pixels { let v = Double(p) / 255; sum += v; squares += v * v }
         let n = Double(max(1, pixels.count))
         let mean = sum / n
-        let std = max((squares / n - mean * mean).squareRoot(), 1e-6)
+        let std = max(max(squares / n - mean * mean, 0).squareRoot(), 1e-6)
         return Normalization(mean: [Float(mean)], std: [Float(std)])
     }
 

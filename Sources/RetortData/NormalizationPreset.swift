@@ -13,8 +13,12 @@ public enum NormalizationPreset: String, CaseIterable, Sendable {
     case takd
     /// PrUE (`data.py`): CIFAR-10 with its variant std.
     case prue
-    /// The training split's own statistics (``Normalization/datasetStatistics(for:)``), every dataset.
+    /// The training split's own statistics (``Normalization/datasetStatistics(for:)``), every dataset;
+    /// a folder's are measured from its files (``Dataset/measuredNormalization(samples:seed:)``).
     case dataset
+    /// ImageNet's statistics (``Normalization/imageNet``), which torchvision's pretrained models expect:
+    /// the RGB datasets.
+    case imagenet
 
     /// The codebase's mean and std for `kind`, or nil when it defines none for that dataset.
     public func normalization(for kind: DatasetKind) -> Normalization? {
@@ -29,6 +33,8 @@ public enum NormalizationPreset: String, CaseIterable, Sendable {
             return Normalization(mean: [0.49139968, 0.48215841, 0.44653091], std: [0.24703223, 0.24348513, 0.26158784])
         case (.takd, .cifar10), (.takd, .cifar100):
             return Normalization(mean: [0.507, 0.487, 0.441], std: [0.267, 0.256, 0.276])
+        case (.imagenet, .cifar10), (.imagenet, .cifar100), (.imagenet, .folder):
+            return .imageNet
         case (.prue, .cifar10):
             return Normalization(mean: [0.4914, 0.4822, 0.4465], std: [0.2023, 0.1994, 0.2010])
         default:
@@ -43,6 +49,8 @@ public enum NormalizationPreset: String, CaseIterable, Sendable {
 extension Normalization {
     /// The checkpoint metadata keys of a normalization: comma-separated per-channel values.
     public static let meanKey = "normalization_mean", stdKey = "normalization_std"
+    /// The checkpoint metadata key of the class names a dataset gives (a folder's), one per line.
+    public static let classesKey = "classes"
 
     /// The normalization as checkpoint metadata (``meanKey``, ``stdKey``).
     public var metadata: [String: String] {

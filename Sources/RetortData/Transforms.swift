@@ -1,15 +1,20 @@
 import RetortRandom
 
-/// Training-time augmentation, applied in PyTorch's order: `RandomCrop(size, padding)` with zero
-/// padding, then `RandomHorizontalFlip(p = 0.5)`.
+/// Training-time augmentation, applied in PyTorch's order: `RandomResizedCrop` (file-backed datasets
+/// only: it makes the sample out of the decoded image), `RandomCrop(size, padding)` with zero padding,
+/// then `RandomHorizontalFlip(p = 0.5)`.
 public struct Augmentation: Equatable, Sendable {
+    /// For a file-backed dataset, the random box each sample is resized from (instead of the
+    /// evaluation's resize and centre crop); in-memory datasets ignore it.
+    public var randomResizedCrop: RandomResizedCrop?
     /// Zero padding on each side before cropping back to the image size; 0 turns cropping off.
     public var cropPadding: Int
     /// Mirror left-right with probability 0.5.
     public var horizontalFlip: Bool
 
-    public init(cropPadding: Int = 0, horizontalFlip: Bool = false) {
+    public init(cropPadding: Int = 0, horizontalFlip: Bool = false, randomResizedCrop: RandomResizedCrop? = nil) {
         precondition(cropPadding >= 0, "crop padding must not be negative")
+        self.randomResizedCrop = randomResizedCrop
         self.cropPadding = cropPadding
         self.horizontalFlip = horizontalFlip
     }
@@ -85,15 +90,29 @@ public enum Transforms {
     public static func normalize<Pixels: Collection<UInt8>>(_ image: Pixels, channels: Int,
                                                            normalization: Normalization,
                                                            into output: inout [Float], at offset: Int) {
+        precondition(offset + image.count <= output.count, "the image does not fit in the output")
+        output.withUnsafeMutableBufferPointer {
+            normalize(image, channels: channels, normalization: normalization, into: $0.baseAddress! + offset)
+        }
+    }
+
+    /// Writes `(pixel / 255 − mean[c]) / std[c]` for one CHW image to `output` (room for every pixel).
+    public static func normalize<Pixels: Collection<UInt8>>(_ image: Pixels, channels: Int, normalization: Normalization,
+                                                           into output: UnsafeMutablePointer<Float>) {
         precondition(normalization.mean.count == channels, "normalization has \(normalization.mean.count) channels, image \(channels)")
         let plane = image.count / channels
-        var index = offset
+        var index = 0
         var c = 0, inPlane = 0
+        var mean = normalization.mean[0], std = normalization.std[0]
         for pixel in image {
-            output[index] = (Float(pixel) / 255 - normalization.mean[c]) / normalization.std[c]
+            output[index] = (Float(pixel) / 255 - mean) / std
             index += 1
             inPlane += 1
-            if inPlane == plane { inPlane = 0; c += 1 }
+            if inPlane == plane, c + 1 < channels {
+                inPlane = 0
+                c += 1
+                (mean, std) = (normalization.mean[c], normalization.std[c])
+            }
         }
     }
 

@@ -10,8 +10,10 @@ enum EvaluateCommand: RegisteredCommand {
     static let usage = """
         --model NAME --weights FILE --dataset NAME [--data-dir DIR] [--split test|train]
         [--normalization NAME | --mean a,b,c --std a,b,c]   default: the normalization the checkpoint records
+        [--input CxHxW] [--workers N] [--bad-images fail|skip]   --dataset folder --data-dir DIR: as for train
         """
-    static let spec = Arguments.Spec(options: Set(["model", "weights", "dataset", "data-dir", "split", "limit"] + normalizationKeys))
+    static let spec = Arguments.Spec(options: Set(["model", "weights", "dataset", "data-dir", "split", "limit"] + normalizationKeys
+                                                  + SavedWeights.dataKeys))
 
     /// The options that override a checkpoint's recorded input normalization.
     static let normalizationKeys = ["normalization", "mean", "std"]
@@ -28,6 +30,8 @@ enum EvaluateCommand: RegisteredCommand {
         let weights = try SavedWeights(arguments, command: predict ? "predict" : "eval", limits: [split: nil])
         let (name, kind, dataset, normalization) = (weights.modelName, weights.kind, try weights.dataset(split), weights.normalization)
         let result = try Evaluation.run(weights.model, on: try weights.loader(split), keepLogits: predict)
+        if let failure = TrainingSettings.decodeFailure(in: [dataset]) { throw failure }
+        if let note = TrainingSettings.decodeNote(in: [dataset]) { Console.say(note) }
         if predict {
             guard let out = arguments.options["out"] else { throw CLIError.usage("predict needs --out FILE.safetensors") }
             let file = SafeTensors(tensors: ["logits": try HostTensor(result.logits, shape: [result.labels.count, dataset.classes]),
@@ -43,10 +47,10 @@ enum EvaluateCommand: RegisteredCommand {
 
     /// The normalization to evaluate with and where it comes from: the flags when given, else the
     /// one the checkpoint records, else the dataset's default.
-    static func inputNormalization(_ arguments: Arguments, kind: DatasetKind,
+    static func inputNormalization(_ arguments: Arguments, settings: TrainingSettings,
                                    recorded: Normalization?) throws(CLIError) -> (Normalization, String) {
-        var settings = TrainingSettings()
-        settings.dataset = kind.rawValue
+        var settings = settings
+        let kind = try settings.datasetKind(), channels = try settings.channels()
         let given = normalizationKeys.filter { arguments.options[$0] != nil }
         for key in given { try settings.set(SettingText(key: key, text: arguments.options[key]!)) }
         if !given.isEmpty {
@@ -55,9 +59,9 @@ enum EvaluateCommand: RegisteredCommand {
             return (normalization, "from " + given.map { "--\($0)" }.joined(separator: " ") + note)
         }
         if let recorded {
-            guard recorded.mean.count == kind.channels else {
+            guard recorded.mean.count == channels else {
                 throw .usage("the checkpoint records a normalization of \(recorded.mean.count) channels, but \(kind.rawValue) has "
-                             + "\(kind.channels); check --dataset, or give --mean and --std")
+                             + "\(channels); check --dataset" + (kind == .folder ? " and --input" : "") + ", or give --mean and --std")
             }
             return (recorded, "recorded in the checkpoint")
         }

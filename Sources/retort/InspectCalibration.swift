@@ -11,6 +11,7 @@ enum InspectCalibration: RegisteredInspection {
     static let usage = """
         --model NAME --weights FILE [--dataset NAME] [--data-dir DIR] [--limit N]
         [--normalization NAME | --mean a,b,c --std a,b,c]   default: the normalization the checkpoint records
+        [--input CxHxW] [--workers N] [--bad-images fail|skip]   --dataset folder --data-dir DIR: as for train
         [--out FILE.svg]   default: calibration.svg
         """
     static let options = SavedWeights.options

@@ -14,6 +14,7 @@ enum InspectFlatness: RegisteredInspection {
         --model NAME --weights FILE [--directions 1|2] [--points N] [--radius R] [--seed N]
         [--dataset fashion-mnist] [--data-dir DIR] [--limit N]   the first N training images (default 2000)
         [--normalization NAME | --mean a,b,c --std a,b,c] [--out FILE.svg]   (default flatness.svg)
+        [--input CxHxW] [--workers N] [--bad-images fail|skip]   --dataset folder --data-dir DIR: as for train
         --points N: samples per direction from -R to R (default 21 with one direction, 11 with two)
         --radius R: default 1 (one filter's own norm)
         """

@@ -13,6 +13,7 @@ enum InspectPenultimate: RegisteredInspection {
         --model NAME --weights FILE --classes a,b,c   (class numbers or names, e.g. 0,1,2 or shirt,pullover,coat)
         [--dataset fashion-mnist] [--data-dir DIR] [--limit N]   the first N images of each split (default 3000)
         [--normalization NAME | --mean a,b,c --std a,b,c] [--out FILE.svg]   (default penultimate.svg)
+        [--input CxHxW] [--workers N] [--bad-images fail|skip]   --dataset folder --data-dir DIR: as for train
         """
     static let options = SavedWeights.options.union(["classes"])
 

@@ -6,9 +6,10 @@ enum PredictCommand: RegisteredCommand {
     static let usage = """
         --model NAME --weights FILE --dataset NAME --split train|test --out FILE
         [--normalization NAME | --mean a,b,c --std a,b,c]   default: the normalization the checkpoint records
+        [--input CxHxW] [--workers N] [--bad-images fail|skip]   --dataset folder --data-dir DIR: as for train
         """
     static let spec = Arguments.Spec(options: Set(["model", "weights", "dataset", "data-dir", "split", "limit", "out"]
-                                                         + EvaluateCommand.normalizationKeys))
+                                                         + EvaluateCommand.normalizationKeys + SavedWeights.dataKeys))
 
     static func run(_ arguments: Arguments, launch: Launch) throws {
         try launch.requireSingleProcess("predict")

@@ -9,7 +9,7 @@ extension RunFolder {
     /// Files a run writes into its folder, besides its checkpoints.
     static let runFileNames: Set<String> = ["config.json", "metrics.jsonl", "summary.md", "modes.csv", "frozen.json", "stage.json",
                                             "chain.json", "sweep.json", "sweep.md", "pruning.json", "pruning.md",
-                                            "pruned.masks.safetensors", "best-test.json", "report.html", "run.json"]
+                                            "pruned.masks.safetensors", "best-test.json", "report.html", "run.json", "classes.txt"]
 
     /// Whether `name` is a file a run writes: its settings, metrics and summaries; a checkpoint
     /// (`best`, `last`, `epoch-<n>`, an online network's `<name>.best`/`<name>.last`, each with its

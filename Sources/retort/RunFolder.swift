@@ -47,6 +47,24 @@ struct RunFolder {
         return object
     }
 
+    /// The file of a run folder that names the dataset's classes, one per line in label order.
+    static let classNamesFile = "classes.txt"
+
+    /// Writes `classes.txt` (atomically): one class per line in label order, followed by a tab and its
+    /// description where there is one (Tiny-ImageNet's `words.txt`).
+    static func writeClassNames(_ names: [String], descriptions: [String]?, to directory: URL) throws {
+        let lines = names.enumerated().map { index, name in
+            descriptions.map { name + "\t" + $0[index] } ?? name
+        }
+        try AtomicFile.write(lines.joined(separator: "\n") + "\n", to: directory.appendingPathComponent(classNamesFile))
+    }
+
+    /// The class names `classes.txt` of the run folder `directory` lists (the first column), or nil.
+    static func classNames(in directory: URL) -> [String]? {
+        guard let text = try? String(contentsOf: directory.appendingPathComponent(classNamesFile), encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").map { String($0.split(separator: "\t", maxSplits: 1).first ?? "") }
+    }
+
     /// Creates `directory` and writes the resolved settings into its `config.json` (atomically).
     static func writeSettings(_ json: [String: Any], to directory: URL) throws {
         do {

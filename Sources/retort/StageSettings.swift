@@ -85,12 +85,12 @@ struct StageSettings {
         switch request.task {
         case .evaluate(let weights):
             let settings = try teacher(model: request.model, run: request.directory)
-            var test = try Dataset.load(try DatasetKind(name: settings.dataset), split: .test, directory: settings.dataDirectory,
-                                        limit: settings.limit)
+            var test = try settings.training.dataset(.test, limit: settings.limit, say: Console.say)
             // The teacher sees the inputs it was trained on: its recorded normalization, else the settings'.
             test.normalization = try TeacherProvenance(weights: weights.path).normalization ?? settings.training.normalization()
             let model = try TrainingJob.loadTeacher(request.model, weights: weights.path, like: test, context: context)
-            let evaluation = try Evaluation.run(model, on: try DataLoader(dataset: test, batchSize: 500, mode: .test, seed: 0))
+            let loader = try DataLoader(dataset: test, batchSize: 500, mode: .test, seed: 0, workers: settings.training.workers)
+            let evaluation = try Evaluation.run(model, on: loader)
             Console.say(String(format: "%@ (%@): test top-1 %.2f%%, ECE %.4f on %d images", request.model, weights.path,
                                     evaluation.top1 * 100, evaluation.calibrationError, test.count))
             return StageResult(history: [], parameterCount: model.parameterCount, seconds: Date().timeIntervalSince(started),
@@ -111,7 +111,7 @@ struct StageSettings {
     /// The parameter count of a zoo model for the dataset's input shape and classes.
     func parameterCounter(context: Context) throws -> (String) throws -> Int {
         let settings = try teacher(model: "plane2", run: URL(fileURLWithPath: "."))
-        let probe = try Dataset.load(try DatasetKind(name: settings.dataset), split: .test, directory: settings.dataDirectory, limit: 1)
+        let probe = try settings.training.dataset(.test, limit: 1, say: { _ in })
         var counts: [String: Int] = [:]
         return { name in
             if let count = counts[name] { return count }

@@ -11,10 +11,19 @@ enum TrainCommand: RegisteredCommand {
         """
     /// The training options every training command takes.
     static let trainingOptions = """
-        --model NAME --dataset fashion-mnist|mnist|cifar10|cifar100 [--data-dir DIR]
+        --model NAME --dataset fashion-mnist|mnist|cifar10|cifar100|folder [--data-dir DIR]
+        --dataset folder --data-dir DIR   DIR/train/<class>/*, DIR/val/<class>/* (torchvision's ImageFolder;
+          classes sorted by name) or Tiny-ImageNet (DIR/wnids.txt, train/<wnid>/images/, val/val_annotations.txt);
+          JPEG and PNG files, decoded as the loader needs them; classes.txt in the run folder
+          [--input CxHxW]   sample shape (default 3x224x224, Tiny-ImageNet 3x64x64; 1xHxW decodes gray)
+          [--bad-images fail|skip]   a file that is no readable image stops the run, naming it (fail, the
+          default), or is left out and counted (skip)
+          [--normalization imagenet|dataset]   ImageNet's mean/std (default) or measured on 2000 training images
+        [--workers N]   threads preparing each batch's samples (default: the cores; same batches for any N)
         --epochs N --batch-size N --lr X --momentum X --weight-decay X [--nesterov]
         --schedule cosine|multistep|step|constant [--milestones A,B] [--gamma X]
-        [--step-size N] [--warmup-epochs N] [--label-smoothing X] --seed N [--limit N]
+        [--step-size N] [--warmup-epochs N] [--label-smoothing X] --seed N
+        [--limit N]   the first N images of each split (a folder's: the first N in class order)
         [--save-every K]   also keep the weights after every K-th epoch (epoch-<n>.safetensors)
         [--save-every-steps N]   also save last every N steps: a crash loses at most N steps
         [--ghost-batches N]   run each batch as N ghost batches (batch norm per part, gradients averaged):

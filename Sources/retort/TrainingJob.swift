@@ -79,17 +79,15 @@ struct TrainingJob {
                              + "--batch-size so that \(images) % batch size is 0 or at least \(ranks)")
     }
 
-    /// The training and test loaders of `configuration` (the recipe's augmentation: random crop
-    /// with zero padding, 2 on 28×28 and 4 on 32×32, and horizontal flips).
+    /// The training and test loaders of `configuration` (the recipe's augmentation,
+    /// ``TrainingSettings/augmentation(for:)``), preparing samples on `--workers` threads.
     static func loaders(_ configuration: TrainingSettings) throws -> (train: DataLoader, test: DataLoader) {
-        let kind = try DatasetKind(name: configuration.dataset)
-        var train = try Dataset.load(kind, split: .train, directory: configuration.dataDirectory, limit: configuration.limit)
-        var test = try Dataset.load(kind, split: .test, directory: configuration.dataDirectory, limit: configuration.limit)
-        train.normalization = try configuration.normalization()
-        test.normalization = train.normalization
-        let augmentation = Augmentation(cropPadding: train.height <= 28 ? 2 : 4, horizontalFlip: true)
-        return (try DataLoader(dataset: train, batchSize: configuration.batchSize, mode: .train(augmentation), seed: UInt64(configuration.seed)),
-                try DataLoader(dataset: test, batchSize: 500, mode: .test, seed: 0))
+        let (train, test) = try configuration.datasets(say: Console.say)
+        let augmentation = try configuration.augmentation(for: train)
+        let seed = UInt64(configuration.seed)
+        return (try DataLoader(dataset: train, batchSize: configuration.batchSize, mode: .train(augmentation), seed: seed,
+                               workers: configuration.workers),
+                try DataLoader(dataset: test, batchSize: 500, mode: .test, seed: 0, workers: configuration.workers))
     }
 
     /// A frozen teacher in evaluation mode from a zoo name and a weights file.
@@ -192,10 +190,11 @@ struct TrainingJob {
         trainer.saveEverySteps = settings.saveEverySteps
         trainer.dataParallel = dataParallel
         trainer.ghostBatches = settings.ghostBatches
-        trainer.checkpointMetadata = try settings.checkpointMetadata()
+        trainer.checkpointMetadata = try settings.checkpointMetadata(for: train)
 
         if writes {
             try RunFolder.writeSettings(configuration.json, to: run)
+            if let names = train.classNames { try RunFolder.writeClassNames(names, descriptions: train.classDescriptions, to: run) }
             try RunRecord(command: configuration.command.rawValue, device: context.device.info.summary,
                           ranks: dataParallel?.group.size ?? 1, teachers: teacherRecords).write(in: run)
         }
@@ -213,14 +212,23 @@ struct TrainingJob {
                                             history: trainer.history) : nil
         trainer.onStep = { progress.step($0, epochs: settings.epochs); events?.step($0) }
         trainer.onEpoch = { metrics in
+            if let failure = TrainingSettings.decodeFailure(in: [test]) { throw failure }
             try events?.epoch(metrics)
             RunReportWriter.writeOrWarn(folder: run)  // report.html after every epoch
         }
         let before = trainer.history.count
-        let history = try DeviceMemoryAdvice.explaining(batchSize: settings.batchSize) {
-            try trainer.fit(train: trainLoader, test: testLoader, from: start)
+        let history: [EpochMetrics]
+        do {
+            history = try DeviceMemoryAdvice.explaining(batchSize: settings.batchSize) {
+                try trainer.fit(train: trainLoader, test: testLoader, from: start)
+            }
+        } catch {
+            // Under --bad-images fail, a file that does not decode makes NaN inputs that stop training: name the file.
+            progress.finishLine()
+            throw TrainingSettings.decodeFailure(in: [train, test]) ?? error
         }
         progress.finishLine()
+        if let note = TrainingSettings.decodeNote(in: [train, test]) { say(note) }
         try events?.finish()  // TensorBoard: a failed write of a step's loss
         for metrics in history.dropFirst(before) {
             var line = String(format: "epoch %d/%d: train loss %.4f acc %.2f%% | test loss %.4f top-1 %.2f%% top-5 %.2f%% ECE %.4f",

@@ -37,11 +37,18 @@ struct TrainingSettings: Equatable {
     /// `--mean a,b,c` and `--std a,b,c`: the input normalization, one value per channel (both or neither).
     var mean: [Float]?
     var std: [Float]?
+    /// `--input CxHxW`: the sample shape of a folder dataset (default: its layout's, 3x224x224 or 3x64x64).
+    var input: String?
+    /// `--workers N`: threads preparing each batch's samples (default: the number of cores).
+    var workers: Int?
+    /// `--bad-images skip|fail`: what a folder dataset does with a file it cannot read.
+    var badImages = BadImagePolicy.fail
 
     /// The keys, as they appear in JSON and (with `--`) on the command line.
     static let keys = ["model", "dataset", "data-dir", "epochs", "batch-size", "lr", "momentum", "weight-decay", "nesterov",
                        "schedule", "milestones", "gamma", "step-size", "warmup-epochs", "label-smoothing", "seed", "limit", "out",
-                       "save-every", "save-every-steps", "ghost-batches", "normalization", "mean", "std"]
+                       "save-every", "save-every-steps", "ghost-batches", "normalization", "mean", "std", "input", "workers",
+                       "bad-images"]
     /// The keys of the data-parallel commands alone (`train`, `distill`, `selfdistill`).
     static let dataParallelKeys = ["sync-bn"]
 
@@ -51,8 +58,8 @@ struct TrainingSettings: Equatable {
         switch setting.key {
         case "model": model = text
         case "dataset":
-            guard ["fashion-mnist", "mnist", "cifar10", "cifar100"].contains(text) else {
-                throw .usage("dataset must be fashion-mnist, mnist, cifar10 or cifar100, got '\(text)'")
+            guard DatasetKind(rawValue: text) != nil else {
+                throw .usage("dataset must be fashion-mnist, mnist, cifar10, cifar100 or folder (with --data-dir DIR), got '\(text)'")
             }
             dataset = text
         case "data-dir": dataDirectory = text
@@ -99,6 +106,13 @@ struct TrainingSettings: Equatable {
                              + "\(setting.key == "mean" ? "0.5071,0.4867,0.4408" : "0.2675,0.2565,0.2761"), got '\(text)'")
             }
             if setting.key == "mean" { mean = values } else { std = values }
+        case "input":
+            _ = try ModelsCommand.inputShape(text)
+            input = text
+        case "workers": workers = try setting.integer(1...1024)
+        case "bad-images":
+            guard let policy = BadImagePolicy(rawValue: text) else { throw .usage("bad-images must be skip or fail, got '\(text)'") }
+            badImages = policy
         default: throw .usage("unknown training setting '\(setting.key)'")
         }
     }
@@ -119,39 +133,9 @@ struct TrainingSettings: Equatable {
         // Each Float as its shortest decimal (0.2675, not 0.26750001311302185).
         if let mean { object["mean"] = mean.map { Double("\($0)") ?? Double($0) } }
         if let std { object["std"] = std.map { Double("\($0)") ?? Double($0) } }
+        if let input { object["input"] = input }
+        if let workers { object["workers"] = workers }
+        if badImages != .fail { object["bad-images"] = badImages.rawValue }
         return object.filter { keys.contains($0.key) }
-    }
-}
-
-extension TrainingSettings {
-    /// The input normalization: `--mean`/`--std`, else the `--normalization` preset, else the
-    /// dataset's default. Errors name the key and what fits.
-    func normalization() throws(CLIError) -> Normalization {
-        let kind: DatasetKind
-        do { kind = try DatasetKind(name: dataset) } catch { throw .usage("dataset: unknown dataset '\(dataset)'") }
-        if mean != nil || std != nil {
-            guard let mean, let std else { throw .usage("--mean and --std go together: give both, one value per channel") }
-            guard normalizationPreset == nil else {
-                throw .usage("give either --normalization NAME or --mean/--std, not both")
-            }
-            for (key, values) in [("mean", mean), ("std", std)] where values.count != kind.channels {
-                throw .usage("\(key) has \(values.count) values but \(dataset) images have \(kind.channels) channel"
-                             + (kind.channels == 1 ? "" : "s") + "; give one value per channel")
-            }
-            return Normalization(mean: mean, std: std)
-        }
-        if let normalizationPreset {
-            guard let normalization = normalizationPreset.normalization(for: kind) else {
-                throw .usage("normalization \(normalizationPreset.rawValue) defines no constants for \(dataset) (only for "
-                             + "\(normalizationPreset.datasets.map(\.rawValue).joined(separator: ", "))); give --mean and --std instead")
-            }
-            return normalization
-        }
-        return .defaults(for: kind)
-    }
-
-    /// What a run's checkpoints record about its data: the normalization and the label smoothing.
-    func checkpointMetadata() throws(CLIError) -> [String: String] {
-        try normalization().metadata.merging(["label_smoothing": "\(labelSmoothing)", "dataset": dataset]) { $1 }
     }
 }

@@ -33,8 +33,31 @@ final class TrainingSettingsTests: XCTestCase {
         XCTAssertEqual(metadata["label_smoothing"], "0.0")
     }
 
+    /// `--dataset folder` takes `--input`, `--workers` and `--bad-images`; they reach config.json and back,
+    /// and a gray `--input` gets ImageNet's statistics averaged over the channels.
+    func testFolderSettingsRoundTripAndRefuseWhatDoesNotFit() throws {
+        let flags = ["dataset": "folder", "data-dir": "images", "input": "1x48x48", "workers": "3", "bad-images": "skip"]
+        let folder = try TrainConfiguration.resolve(file: nil, flags: flags, switches: [])
+        XCTAssertEqual(try folder.training.normalization(), Normalization(mean: [0.449], std: [0.226]))
+        XCTAssert(try folder.training.inputShape()! == (1, 48, 48))
+        XCTAssertEqual(folder.json["input"] as? String, "1x48x48")
+        XCTAssertEqual(folder.json["workers"] as? Int, 3)
+        XCTAssertEqual(folder.json["bad-images"] as? String, "skip")
+        let reread = try TrainConfiguration.resolve(file: folder.json, flags: [:], switches: [])
+        XCTAssertEqual(reread.training, folder.training)
+        let rgb = try TrainConfiguration.resolve(file: nil, flags: ["dataset": "folder", "normalization": "imagenet"], switches: [])
+        XCTAssertEqual(try rgb.training.normalization(), .imageNet)
+        XCTAssert(message(["input": "3x32x32"]).contains("--input sets the image size of --dataset folder"))
+        XCTAssert(message(["dataset": "folder", "input": "2x32x32"]).contains("1 or 3 channels"))
+        XCTAssert(message(["dataset": "folder", "input": "3x32x16"]).contains("--input must be CxHxW with a square image"))
+        XCTAssert(message(["workers": "0"]).contains("workers"))
+        XCTAssert(message(["bad-images": "maybe"]).contains("bad-images must be skip or fail"))
+        XCTAssert(message(["dataset": "imagenet"]).contains("fashion-mnist, mnist, cifar10, cifar100 or folder"))
+    }
+
     func testBadValuesNameTheKey() {
-        XCTAssert(message(["normalization": "imagenet"]).contains("normalization must be one of repdistiller, mdistiller, torchdistill"))
+        XCTAssert(message(["normalization": "nonsense"]).contains("normalization must be one of repdistiller, mdistiller, torchdistill"))
+        XCTAssert(message(["normalization": "imagenet"]).contains("normalization imagenet defines no constants for fashion-mnist"))
         XCTAssert(message(["normalization": "repdistiller"]).contains("normalization repdistiller defines no constants for fashion-mnist"))
         XCTAssert(message(["mean": "0.5"]).contains("--mean and --std go together"))
         XCTAssert(message(["mean": "0.5,0.4", "std": "0.2,0.2"]).contains("mean has 2 values but fashion-mnist images have 1 channel"))

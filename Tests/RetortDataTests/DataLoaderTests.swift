@@ -1,4 +1,5 @@
 import XCTest
+import RetortRandom
 @testable import RetortData
 
 final class DataLoaderTests: XCTestCase {
@@ -119,6 +120,28 @@ final class DataLoaderTests: XCTestCase {
         Thread.sleep(forTimeInterval: 0.05)
         XCTAssertEqual(first, loader.batch(0, epoch: 3, order: loader.order(epoch: 3)))
         XCTAssertEqual(iterator.next(), loader.batch(1, epoch: 3, order: loader.order(epoch: 3)))
+    }
+
+    /// Any number of worker threads gives the batches of one thread, and each sample is the documented
+    /// recipe: a generator seeded from (seed, epoch, position in the epoch), the augmentation, the normalization.
+    func testWorkersGiveTheBatchesOfOneThread() throws {
+        let dataset = try toy(count: 37, channels: 3)
+        let one = try DataLoader(dataset: dataset, batchSize: 8, mode: train, seed: 11, prefetch: 0, workers: 1)
+        for workers in [2, 3, 8, 64] {
+            let many = try DataLoader(dataset: dataset, batchSize: 8, mode: train, seed: 11, prefetch: 2, workers: workers)
+            XCTAssertEqual(Array(many.batches(epoch: 1)), Array(one.batches(epoch: 1)), "\(workers) workers")
+        }
+        let order = one.order(epoch: 1)
+        let batch = one.batch(2, epoch: 1, order: order)
+        guard case .train(let augmentation) = one.mode else { return XCTFail("train mode") }
+        for slot in 0..<batch.count {
+            var generator = SplitMix64(seed: DataLoader.mix(11, 1, UInt64(16 + slot)))
+            let image = augmentation.apply(Array(dataset.image(at: order[16 + slot])), channels: 3, height: 4, width: 4, using: &generator)
+            var expected = [Float](repeating: 0, count: 48)
+            Transforms.normalize(image, channels: 3, normalization: dataset.normalization, into: &expected, at: 0)
+            XCTAssertEqual(Array(batch.images[(slot * 48)..<((slot + 1) * 48)]), expected, "sample \(slot)")
+        }
+        XCTAssertThrowsError(try DataLoader(dataset: dataset, batchSize: 8, workers: 0))
     }
 
     func testInvalidArguments() throws {

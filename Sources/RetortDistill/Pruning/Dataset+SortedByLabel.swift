@@ -9,10 +9,16 @@ extension Dataset {
         let order = labels.indices.sorted { (labels[$0], $0) < (labels[$1], $1) }
         var sorted = self
         sorted.labels = order.map { labels[$0] }
-        var pixels: [UInt8] = []
-        pixels.reserveCapacity(images.count)
-        for index in order { pixels += image(at: index) }
-        sorted.images = pixels
+        switch storage {
+        case .memory(let all):
+            var pixels: [UInt8] = []
+            pixels.reserveCapacity(all.count)
+            for index in order { pixels += image(at: index) }
+            sorted.images = pixels
+        case .files(var files):
+            files.paths = order.map { files.paths[$0] }
+            sorted.storage = .files(files)
+        }
         return sorted
     }
 }

@@ -51,6 +51,7 @@ enum TrainingRunReport: RunFolderReport {
         if history.contains(where: { $0.agreement != nil }) { sections.append(fidelity(history)) }
         if let details {
             let names = (settings["dataset"] as? String).flatMap { try? DatasetKind(name: $0) }?.classNames
+                ?? RunFolder.classNames(in: folder)
             sections += [calibration(details), classes(details, names: names ?? [])]
         }
         sections.append(configuration(settings, record: record))
