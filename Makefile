@@ -17,7 +17,7 @@ PACKAGES := libvulkan1 libvulkan-dev glslc glslang-tools spirv-tools mesa-vulkan
 # Mesa's JIT cache: the second run of the test suite skips most shader compilation.
 export MESA_SHADER_CACHE_DIR ?= $(HOME)/.cache/mesa_shader_cache
 
-.PHONY: deps build release test test-sanitizers crash-test fuzz examples demo study-demo study-ddp study-methods bench bench-peers bench-data bench-ddp peers-venv check-tensorboard parity-fixtures clean
+.PHONY: deps build release test test-sanitizers crash-test fuzz examples demo study-demo study-ddp study-methods bench bench-peers bench-data bench-ddp peers-venv check-tensorboard check-torchvision parity-fixtures clean
 
 deps:
 	@missing=""; \
@@ -189,6 +189,23 @@ check-tensorboard: build peers-venv
 	  --out $(TENSORBOARD_CHECK)/online
 	$(PEERS_PYTHON) Benchmarks/peers/tensorboard_reader.py $(TENSORBOARD_CHECK) --check $(TENSORBOARD_CHECK)/train \
 	  $(TENSORBOARD_CHECK)/online/plane4 $(TENSORBOARD_CHECK)/online/plane2
+
+# torchvision's ImageNet-size models against Retort's zoo (resnet18, resnet34, resnet50, mobilenetv2_1.0/1.4; by
+# hand, needs the peers venv): Benchmarks/peers/torchvision_parity.py builds each in torchvision at 1000 classes with
+# its own seeded initialisation and randomised batch-norm statistics, saves its state_dict() unchanged and its outputs
+# on a batch of TORCHVISION_BATCH × 3 × TORCHVISION_SIZE² into $(TORCHVISION_CHECK); TorchvisionParityTests loads those
+# weights and compares eval-mode logits, train-mode pooled features and running statistics, printing the largest
+# differences. (`make test` runs the same test on the committed Tests/RetortNNTests/Fixtures/torchvision/.)
+TORCHVISION_CHECK := .build/check-torchvision
+TORCHVISION_SIZE ?= 64
+TORCHVISION_BATCH ?= 4
+check-torchvision: peers-venv
+	$(SWIFT) build --build-tests
+	rm -rf $(TORCHVISION_CHECK) && mkdir -p $(TORCHVISION_CHECK)
+	$(PEERS_PYTHON) Benchmarks/peers/torchvision_parity.py parity $(TORCHVISION_CHECK) --size $(TORCHVISION_SIZE) \
+	  --batch $(TORCHVISION_BATCH)
+	set -o pipefail; RETORT_TORCHVISION_PARITY=$(CURDIR)/$(TORCHVISION_CHECK) $(SWIFT) test --skip-build \
+	  --filter TorchvisionParityTests 2>&1 | grep -E "torchvision parity|error|Executed"
 
 bench-peers: release peers-venv
 	.build/release/retort-bench kernels --peers

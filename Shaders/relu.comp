@@ -1,5 +1,5 @@
 #version 450
-// ReLU, forward and backward, and the residual sum + ReLU of a basic block in one pass.
+// ReLU, forward and backward, the residual sum + ReLU of a basic block in one pass, and ReLU6.
 //   MODE 0 forward:  y = max(x, 0) (NaN stays NaN, like PyTorch)
 //     bindings: 0 x [count], 1 unused (bind x again), 2 y [count]
 //   MODE 1 backward: dx = mask <= 0 ? 0 : dy, where mask is the forward input x or output y (a NaN
@@ -8,6 +8,10 @@
 //     bindings: 0 mask [count], 1 dy [count], 2 dx [count]
 //   MODE 2 sum forward: y = max(a + b, 0) (NaN stays NaN)
 //     bindings: 0 a [count], 1 b [count], 2 y [count]
+//   MODE 3 ReLU6 forward: y = min(max(x, 0), 6) (NaN stays NaN)
+//     bindings: 0 x [count], 1 unused (bind x again), 2 y [count]
+//   MODE 4 ReLU6 backward: dx = (mask <= 0 || mask >= 6) ? 0 : dy, mask = the forward input or output
+//     bindings: 0 mask [count], 1 dy [count], 2 dx [count]
 // Inputs are texel buffers (RGBA32F when VEC == 4, which needs count % 4 == 0, else R32F). The output
 // may alias an input: each element is read and written by one invocation.
 #extension GL_GOOGLE_include_directive : require
@@ -28,6 +32,8 @@ vec4 compute(uint t) {
     vec4 v = texelFetch(x, int(t));
     if (MODE == 0u) return rectified(v);
     if (MODE == 2u) return rectified(v + texelFetch(dy, int(t)));
+    if (MODE == 3u) return rectified6(v);
+    if (MODE == 4u) return rectified6Gradient(texelFetch(dy, int(t)), v);
     return rectifiedGradient(texelFetch(dy, int(t)), v);
 }
 

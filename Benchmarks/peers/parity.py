@@ -192,10 +192,13 @@ LABELS = [3, 1, 4, 1]
 
 
 def write_safetensors(path, tensors):
+    """Keys sorted; int64 tensors (num_batches_tracked) as I64, every other one as F32."""
     header, chunks, offset = {}, [], 0
     for name in sorted(tensors):
-        data = tensors[name].detach().contiguous().float().numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(data)]}
+        tensor = tensors[name].detach().contiguous()
+        dtype, tensor = ("I64", tensor) if tensor.dtype == torch.int64 else ("F32", tensor.float())
+        data = tensor.numpy().tobytes()
+        header[name] = {"dtype": dtype, "shape": list(tensor.shape), "data_offsets": [offset, offset + len(data)]}
         chunks.append(data)
         offset += len(data)
     text = json.dumps(header, separators=(",", ":")).encode()

@@ -177,6 +177,14 @@ extension BasicBlock: BatchNormFoldable {
     var convolutionNormPairs: [(convolution: Conv2d, norm: BatchNorm2d)] { [(conv1, bn1), (conv2, bn2)] }
 }
 
+extension ImageNetResNet: BatchNormFoldable {
+    public var convolutionNormPairs: [(convolution: Conv2d, norm: BatchNorm2d)] { [(conv1, bn1)] }
+}
+
+extension ResNetBottleneck: BatchNormFoldable {
+    var convolutionNormPairs: [(convolution: Conv2d, norm: BatchNorm2d)] { [(conv1, bn1), (conv2, bn2), (conv3, bn3)] }
+}
+
 /// Pre-activation blocks: `bn1` normalizes the block input (a tapped stage output), only `bn2` follows a convolution.
 extension WideBlock: BatchNormFoldable {
     var convolutionNormPairs: [(convolution: Conv2d, norm: BatchNorm2d)] { [(conv1, bn2)] }

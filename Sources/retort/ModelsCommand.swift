@@ -16,25 +16,30 @@ enum ModelsCommand: RegisteredCommand {
     static func run(_ arguments: Arguments, launch: Launch) throws {
         let classes = try arguments.integer("classes", default: 100, range: 1...100_000)
         let (channels, size) = try inputShape(arguments.options["input"] ?? "3x32x32")
-        let context = try Context()
+        var context = try Context()
         var rows: [[String: Any]] = []
         let json = arguments.flags.contains("json")
+        let nameWidth = ModelZoo.names.map(\.count).max() ?? 0
         if !json {
             print("Models for a \(channels)×\(size)×\(size) input and \(classes) classes (FLOPs: one image, forward, 2 per multiply-add):")
-            print("  name          parameters      FLOPs")
+            print("  \("name".padding(toLength: nameWidth, withPad: " ", startingAt: 0))  parameters      FLOPs")
         }
         for name in ModelZoo.names {
-            let model = try ModelZoo.make(name, inputChannels: channels, inputSize: size, classes: classes, context: context)
-            model.eval()
-            let input = try Tensor.zeros(shape: [1, channels, size, size], context: context)
-            context.resetFLOPCount()
-            _ = try context.noGrad { try model(input) }
-            try context.synchronize()
-            let flops = context.flopCount
-            rows.append(["name": name, "parameters": model.parameterCount, "flops": flops])
+            let padded = name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+            let flops: Double, parameters: Int
+            do {
+                (parameters, flops) = try measure(name, channels: channels, size: size, classes: classes, context: context)
+            } catch {
+                // A model that does not fit this input (a plain CNN's flattened map at 224×224 is too wide for the
+                // device) is listed with the reason; the others still are.
+                rows.append(["name": name, "error": "\(error)"])
+                if !json { print("  \(padded) does not run at this input: \(error)") }
+                context = try Context()
+                continue
+            }
+            rows.append(["name": name, "parameters": parameters, "flops": flops])
             if !json {
-                let count = model.parameterCount.formatted(.number)
-                let padded = name.padding(toLength: 12, withPad: " ", startingAt: 0)
+                let count = parameters.formatted(.number)
                 print("  \(padded) \(String(repeating: " ", count: max(0, 11 - count.count)))\(count) \(String(format: "%9.2f", flops / 1e6)) M")
             }
         }
@@ -43,6 +48,17 @@ enum ModelsCommand: RegisteredCommand {
             let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         }
+    }
+
+    /// `name`'s parameter count and the FLOPs of one forward pass of one image.
+    private static func measure(_ name: String, channels: Int, size: Int, classes: Int, context: Context) throws -> (Int, Double) {
+        let model = try ModelZoo.make(name, inputChannels: channels, inputSize: size, classes: classes, context: context)
+        model.eval()
+        let input = try Tensor.zeros(shape: [1, channels, size, size], context: context)
+        context.resetFLOPCount()
+        _ = try context.noGrad { try model(input) }
+        try context.synchronize()
+        return (model.parameterCount, context.flopCount)
     }
 
     /// Parses `CxHxW` (square images).

@@ -110,6 +110,35 @@ final class ReLUTests: DeviceTestCase {
         }
     }
 
+    /// ReLU6 against the CPU at odd and even counts (both texel formats), with values at and around 0 and 6,
+    /// ±∞ and NaN; its backward from either mask passes the gradient only where 0 < x < 6 (and at NaN).
+    func testReLU6ForwardAndBackwardMatchTheCPU() throws {
+        let relu = try ReLULauncher(device: device)
+        let stream = try device.makeStream()
+        var random = TestRandom(seed: 27)
+        let edges: [Float] = [.nan, 0, 6, -.infinity, .infinity, 5.999, 6.001, -0.001, 3]
+        for count in [9, 12, 33, 1000, 65_537, 4096] {
+            let x = edges + random.floats(count - edges.count, in: -2...8)
+            let dy = random.floats(count)
+            let input = try device.makeBuffer(x), output = try device.makeBuffer(byteCount: count * 4)
+            try relu.encodeReLU6(into: stream, input: input, output: output, count: count)
+            try stream.run()
+            let y = try output.read(Float.self)
+            XCTAssert(y[0].isNaN, "relu6(NaN) should stay NaN, got \(y[0])")
+            XCTAssertEqual(Array(y.dropFirst()), x.dropFirst().map { min(max($0, 0), 6) }, "relu6 \(count)")
+            let expected = zip(x, dy).map { $0.isNaN || ($0 > 0 && $0 < 6) ? $1 : 0 }
+            for mask in [input, output] {
+                let gradient = try device.makeBuffer(dy), inputGradient = try device.makeBuffer(byteCount: count * 4)
+                try relu.encodeReLU6Backward(into: stream, outputGradient: gradient, mask: mask, inputGradient: inputGradient, count: count)
+                try stream.run()
+                XCTAssertEqual(try inputGradient.read(Float.self), expected, "relu6 backward \(count)")
+                try relu.encodeReLU6Backward(into: stream, outputGradient: gradient, mask: mask, inputGradient: gradient, count: count)
+                try stream.run()
+                XCTAssertEqual(try gradient.read(Float.self), expected, "relu6 backward in place \(count)")
+            }
+        }
+    }
+
     func testBadShapesAreInvalidArguments() throws {
         let relu = try ReLULauncher(device: device)
         let stream = try device.makeStream()
@@ -118,6 +147,10 @@ final class ReLUTests: DeviceTestCase {
         assertInvalidArgument("relu zero") { try relu.encodeReLU(into: stream, input: big, output: big, count: 0) }
         assertInvalidArgument("relu of sum") { try relu.encodeReLUOfSum(into: stream, a: big, b: small, output: big, count: 64) }
         assertInvalidArgument("relu of sum zero") { try relu.encodeReLUOfSum(into: stream, a: big, b: big, output: big, count: 0) }
+        assertInvalidArgument("relu6 count") { try relu.encodeReLU6(into: stream, input: big, output: small, count: 64) }
+        assertInvalidArgument("relu6 backward") {
+            try relu.encodeReLU6Backward(into: stream, outputGradient: small, mask: big, inputGradient: big, count: 100)
+        }
         assertInvalidArgument("relu backward") {
             try relu.encodeReLUBackward(into: stream, outputGradient: small, mask: big, inputGradient: big, count: 100)
         }

@@ -9,6 +9,7 @@ final class BatchNormFoldingTests: ContextTestCase {
     static let families: [(name: String, channels: Int, side: Int, classes: Int)] = [
         ("resnet8", 3, 32, 100), ("resnet32x4", 3, 32, 100), ("wrn_16_1", 3, 32, 100), ("vgg8", 3, 32, 100),
         ("MobileNetV2", 3, 32, 100), ("ShuffleV1", 3, 32, 100), ("ShuffleV2", 3, 32, 100), ("plane10", 1, 28, 10),
+        ("resnet50", 3, 32, 10), ("mobilenetv2_1.0", 3, 32, 10),
     ]
 
     /// A zoo model whose batch norms have non-trivial statistics and affine parameters (a fresh norm

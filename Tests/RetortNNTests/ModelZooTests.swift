@@ -65,11 +65,12 @@ final class ModelZooTests: ContextTestCase {
 
     /// Every zoo model's classifier alone maps its pooled features to its logits, and global average
     /// pooling of its pooled map gives those features (Zipf's dense votes rely on both); its head
-    /// maps its last stage map to its logits (``checkHead(of:name:on:taps:)``).
+    /// maps its last stage map to its logits (``checkHead(of:name:on:taps:)``). resnet34 and
+    /// mobilenetv2_1.4 are left out: resnet18's and mobilenetv2_1.0's classes, only deeper or wider.
     func testClassifierFromPooledFeaturesGivesTheLogits() throws {
         var generator = SplitMix64(seed: 6)
         let x = try Tensor(generator.floats(2 * 3 * 32 * 32, in: -1...1), shape: [2, 3, 32, 32], context: context)
-        for name in ModelZoo.names {
+        for name in ModelZoo.names where !["resnet34", "mobilenetv2_1.4"].contains(name) {
             let model = try ModelZoo.make(name, classes: 10, context: context, seed: 3)
             model.eval()
             let taps = try model.features(x)

@@ -115,6 +115,23 @@ final class DropoutTests: ContextTestCase {
         XCTAssertEqual(try dropout(x).toArray(), [Float](repeating: 2, count: 4000))
         XCTAssertThrowsError(try Dropout(1))
     }
+
+    /// A step's mask depends on the seed and the step alone: the same step drops the same elements
+    /// (whatever ran before, as after a resume), another step or seed drops others.
+    func testAStepsMaskDependsOnTheSeedAndStepAlone() throws {
+        let x = try Tensor([Float](repeating: 1, count: 1000), shape: [10, 100], context: context)
+        let dropout = try Dropout(0.2, seed: 5), fresh = try Dropout(0.2, seed: 5), other = try Dropout(0.2, seed: 6)
+        let first = try dropout(x, step: 7).toArray()
+        _ = try dropout(x)
+        _ = try dropout(x, step: 8)
+        XCTAssertEqual(try dropout(x, step: 7).toArray(), first)
+        XCTAssertEqual(try fresh(x, step: 7).toArray(), first)
+        XCTAssertNotEqual(try fresh(x, step: 8).toArray(), first)
+        XCTAssertNotEqual(try other(x, step: 7).toArray(), first)
+        XCTAssertEqual(Double(first.filter { $0 == 0 }.count) / 1000, 0.2, accuracy: 0.05)
+        dropout.eval()
+        XCTAssertEqual(try dropout(x, step: 7).toArray(), [Float](repeating: 1, count: 1000))
+    }
 }
 
 final class OptimizerModuleTests: ContextTestCase {

@@ -46,6 +46,21 @@ final class ReLUTests: ContextTestCase {
         XCTAssertEqual(stride(from: 0, to: 35, by: 5).map { results[0][1][$0] }, [Float](repeating: 0, count: 7))
     }
 
+    /// ReLU6 forward against the host, and its gradient against central differences at points away
+    /// from the kinks at 0 and 6 (below, between and above).
+    func testReLU6() throws {
+        let x = random.floats(24, in: 0.2...1.8).enumerated().map { index, value -> Float in
+            [value - 2, value * 2, value + 6.8][index % 3]
+        }
+        let y = try tensor(x, [2, 3, 4]).relu6().toArray()
+        XCTAssertEqual(y, x.map { min(max($0, 0), 6) })
+        try checkGradients([(x, [2, 3, 4])]) { t in try weightedSum(try t[0].relu6(), seed: 4) }
+        // Composed: the gradient flows through to the op before it.
+        try checkGradients([(x, [2, 12]), (random.floats(24, in: 0.9...1.1), [2, 12])]) { t in
+            try weightedSum(try (t[0] * t[1]).relu6(), seed: 5)
+        }
+    }
+
     func testReLUOfSumRejectsDifferentShapes() throws {
         let a = try tensor(random.floats(6), [2, 3]), b = try tensor(random.floats(6), [3, 2])
         XCTAssertThrowsError(try a.reluOfSum(with: b)) { error in

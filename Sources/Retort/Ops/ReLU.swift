@@ -3,6 +3,7 @@ import RetortCompute
 // ReLU and its backward, and the ReLU of a sum (a residual block's relu(out + shortcut)) in one pass.
 //   x, y: [any shape];  dx = dy where y > 0, else 0
 //   a, b, y: [the same shape];  y = max(a + b, 0);  da = db = dy where y > 0, else 0
+//   ReLU6: x, y: [any shape];  y = min(max(x, 0), 6);  dx = dy where 0 < y < 6, else 0
 
 extension Tensor {
     /// `max(x, 0)` element-wise.
@@ -23,6 +24,22 @@ extension Tensor {
             let dx = try g.reluGradient(output: y)
             return [dx, dx]
         }
+    }
+
+    /// `min(max(x, 0), 6)` element-wise (PyTorch's `relu6`, MobileNetV2's activation); NaN stays NaN.
+    /// The gradient passes where `0 < x < 6` (none at 0 and 6, as PyTorch's `hardtanh_backward`).
+    public func relu6() throws -> Tensor {
+        let y = try Tensor.empty(shape: shape, context: context)
+        try reluLauncher.encodeReLU6(into: context.stream, input: buffer, output: y.buffer, count: count)
+        return y.recorded(from: [self]) { g in [try g.relu6Gradient(output: y)] }
+    }
+
+    /// This gradient of a ReLU6's output `y` taken back through it: zero where `y ≤ 0` or `y ≥ 6`. Not recorded.
+    private func relu6Gradient(output y: Tensor) throws -> Tensor {
+        let dx = try Tensor.empty(shape: shape, context: context)
+        try reluLauncher.encodeReLU6Backward(into: context.stream, outputGradient: buffer, mask: y.buffer, inputGradient: dx.buffer,
+                                             count: count)
+        return dx
     }
 
     /// This gradient of a ReLU's output `y` taken back through the ReLU: zero where `y ≤ 0` (PyTorch's

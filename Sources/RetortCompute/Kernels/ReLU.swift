@@ -1,5 +1,6 @@
 /// ReLU forward and backward on fp32 tensors (`relu.comp`), and the ReLU of a sum (a residual
-/// block's `relu(out + shortcut)`) in one pass; four elements per invocation when the count allows.
+/// block's `relu(out + shortcut)`) in one pass, and ReLU6 (`min(max(x, 0), 6)`, MobileNetV2's activation);
+/// four elements per invocation when the count allows.
 ///
 /// x: [count]; outputs may be their input (in place). Kernels are built on first use and cached by
 /// the device.
@@ -7,7 +8,8 @@ public struct ReLULauncher: Sendable {
 
     /// The specialization constants of `relu.comp`.
     ///
-    /// - `mode`: constant_id 3: `MODE`: 0 forward, 1 backward, 2 forward of the sum of two inputs
+    /// - `mode`: constant_id 3: `MODE`: 0 forward, 1 backward, 2 forward of the sum of two inputs, 3 ReLU6 forward,
+    ///   4 ReLU6 backward
     /// - `vec`: constant_id 4: `VEC`: elements per invocation, 1 or 4 (RGBA32F views; counts divisible by 4)
     public struct Specialization: SpecializationConstants {
         public var mode, vec: UInt32
@@ -41,6 +43,20 @@ public struct ReLULauncher: Sendable {
                                    count: Int) throws {
         try encodeReLU(into: stream, mode: 1, (mask, "mask"), (outputGradient, "outputGradient"), output: inputGradient, count: count,
                        name: "ReLU backward")
+    }
+
+    /// `output = min(max(input, 0), 6)` over `count` elements (NaN stays NaN); `output` may be `input`.
+    public func encodeReLU6(into stream: CommandStream, input: Buffer, output: Buffer, count: Int) throws {
+        try encodeReLU(into: stream, mode: 3, (input, "input"), (input, "input"), output: output, count: count, name: "ReLU6")
+    }
+
+    /// `inputGradient = 0 where mask ≤ 0 or mask ≥ 6, else outputGradient` over `count` elements (PyTorch's
+    /// `hardtanh_backward`). `mask` is the forward input or the forward output (both lie strictly between 0 and 6
+    /// at the same places; a NaN passes the gradient through); `inputGradient` may be `outputGradient`.
+    public func encodeReLU6Backward(into stream: CommandStream, outputGradient: Buffer, mask: Buffer, inputGradient: Buffer,
+                                    count: Int) throws {
+        try encodeReLU(into: stream, mode: 4, (mask, "mask"), (outputGradient, "outputGradient"), output: inputGradient, count: count,
+                       name: "ReLU6 backward")
     }
 
     private func encodeReLU(into stream: CommandStream, mode: UInt32, _ first: (Buffer, String), _ second: (Buffer, String),

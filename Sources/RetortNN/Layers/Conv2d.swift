@@ -13,9 +13,11 @@ public final class Conv2d: Module {
     public enum Initializer {
         /// PyTorch's default: U(±1/√fan_in) for weight and bias.
         case pytorchDefault
-        /// `kaiming_normal_(mode="fan_out", nonlinearity="relu")`, bias 0 (the CIFAR ResNets).
+        /// `kaiming_normal_(mode="fan_out", nonlinearity="relu")`, bias 0 (the CIFAR ResNets, torchvision's
+        /// ResNets and MobileNetV2): N(0, 2 / fan_out), fan_out = out_channels · KH · KW as PyTorch computes it
+        /// (groups do not enter).
         case kaimingNormalFanOut
-        /// N(0, 2 / (KH·KW·out_channels)) (the WRN definition; the same as fan-out for groups = 1).
+        /// N(0, 2 / (KH·KW·out_channels)) (the WRN definition; the same values as `kaimingNormalFanOut`).
         case wideResNet
     }
 
@@ -33,8 +35,8 @@ public final class Conv2d: Module {
         switch initializer {
         case .pytorchDefault: values = Initialization.pytorchDefault(count: count, fanIn: fanIn, using: &generator)
         case .kaimingNormalFanOut, .wideResNet:
-            // PyTorch's fan_out for a grouped conv is out_channels / groups · KH · KW; the WRN formula ignores groups.
-            let fanOut = (initializer == .wideResNet ? outChannels : outChannels / groups) * kernelSize * kernelSize
+            // PyTorch's fan_out is out_channels · KH · KW, for a grouped (depthwise) conv too, as the WRN formula.
+            let fanOut = outChannels * kernelSize * kernelSize
             values = Initialization.kaimingNormalFanOut(count: count, fanOut: fanOut, using: &generator)
         }
         weight = try Tensor(values, shape: [outChannels, perGroup, kernelSize, kernelSize], context: context, requiresGrad: true)

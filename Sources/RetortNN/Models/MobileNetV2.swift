@@ -81,23 +81,31 @@ public final class MobileNetV2: Classifier {
     /// conv (no bias, padding k/2) – BN – ReLU (`conv_bn` / `conv_1x1_bn` of the reference).
     private static func convBNReLU(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int, context: Context,
                                    generator: inout SplitMix64) throws -> Sequential {
-        Sequential([try Conv2d(inChannels, outChannels, kernelSize: kernelSize, stride: stride, padding: kernelSize / 2, bias: false,
-                               initializer: .wideResNet, context: context, generator: &generator),
-                    try BatchNorm2d(outChannels, context: context), ReLU()])
+        try Sequential.convolutionNormActivation(inChannels, outChannels, kernelSize: kernelSize, stride: stride, initializer: .wideResNet,
+                                                 activation: ReLU(), context: context, generator: &generator)
     }
 }
 
 /// conv1×1 expand – BN – ReLU – depthwise conv3×3 (stride) – BN – ReLU – conv1×1 project – BN, all in
 /// `conv` (indices 0–7 as the reference); the input is added back when the stride is 1 and the width
 /// does not change. The expand conv is there even for an expand ratio of 1, as in the reference.
+/// (torchvision's blocks, ``ImageNetMobileNetV2/block(_:_:stride:expansion:context:generator:)``, are
+/// made of other layers in `conv`, added back the same way.)
 final class InvertedResidual: Module {
     let conv: Sequential
     let usesResidual: Bool
     var isTraining = true
 
-    init(_ inChannels: Int, _ outChannels: Int, stride: Int, expansion: Int, context: Context, generator: inout SplitMix64) throws {
+    /// `conv`, with its input added back when `usesResidual`.
+    init(conv: Sequential, usesResidual: Bool) {
+        self.conv = conv
+        self.usesResidual = usesResidual
+    }
+
+    convenience init(_ inChannels: Int, _ outChannels: Int, stride: Int, expansion: Int, context: Context,
+                     generator: inout SplitMix64) throws {
         let hidden = inChannels * expansion
-        conv = Sequential([
+        self.init(conv: Sequential([
             try Conv2d(inChannels, hidden, kernelSize: 1, bias: false, initializer: .wideResNet, context: context, generator: &generator),
             try BatchNorm2d(hidden, context: context), ReLU(),
             try Conv2d(hidden, hidden, kernelSize: 3, stride: stride, padding: 1, groups: hidden, bias: false, initializer: .wideResNet,
@@ -105,8 +113,7 @@ final class InvertedResidual: Module {
             try BatchNorm2d(hidden, context: context), ReLU(),
             try Conv2d(hidden, outChannels, kernelSize: 1, bias: false, initializer: .wideResNet, context: context, generator: &generator),
             try BatchNorm2d(outChannels, context: context),
-        ])
-        usesResidual = stride == 1 && inChannels == outChannels
+        ]), usesResidual: stride == 1 && inChannels == outChannels)
     }
 
     var entries: [ModuleEntry] { [.child("conv", conv)] }

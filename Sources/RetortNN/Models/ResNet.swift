@@ -49,22 +49,7 @@ public final class ResNet: Classifier {
 
     public func features(_ input: Tensor, preact: Bool) throws -> FeatureTaps {
         let f0 = try bn1(conv1(input), activation: .relu)
-        var x = f0
-        var stages = [f0], preactivations = [f0]
-        for stage in [layer1, layer2, layer3] {
-            for case let block as BasicBlock in stage.layers {
-                let tapped = block === stage.layers.last as? BasicBlock
-                let (output, preactivation) = try block.forward(x, keepingPreactivation: preact && tapped)
-                x = output
-                if tapped {
-                    stages.append(output)
-                    preactivations.append(preactivation)
-                }
-            }
-        }
-        let pooled = try x.globalAvgPool2d()
-        return FeatureTaps(stages: stages, preactivations: preact ? preactivations : [], pooled: pooled, logits: try fc(pooled),
-                           pooledMap: x)
+        return try FeatureTaps(stem: f0, stagesInput: f0, stages: [layer1, layer2, layer3], head: fc, preact: preact)
     }
 
     public func logits(fromPooled pooled: Tensor) throws -> Tensor {
@@ -78,8 +63,9 @@ public final class ResNet: Classifier {
 }
 
 /// conv3×3 – BN – ReLU – conv3×3 – BN, plus the shortcut (a 1×1 conv + BN projection when the
-/// stride or width changes), then ReLU. `downsample.0`/`downsample.1` as in RepDistiller.
-final class BasicBlock: Module {
+/// stride or width changes), then ReLU. `downsample.0`/`downsample.1` as in RepDistiller (and
+/// torchvision's `BasicBlock`, which has the same members).
+final class BasicBlock: ResidualBlock {
     let conv1: Conv2d, bn1: BatchNorm2d, conv2: Conv2d, bn2: BatchNorm2d
     let downsample: Sequential?
     var isTraining = true
@@ -103,11 +89,25 @@ final class BasicBlock: Module {
             + (downsample.map { [.child("downsample", $0)] } ?? [])
     }
 
-    /// The block output and, when asked for, its pre-ReLU sum (otherwise the output again: the sum
-    /// and the ReLU then run as one op, and the sum is never stored).
     func forward(_ x: Tensor, keepingPreactivation: Bool) throws -> (output: Tensor, preactivation: Tensor) {
         let out = try bn2(conv2(bn1(conv1(x), activation: .relu)))
-        let shortcut = try downsample.map { try $0(x) } ?? x
+        return try joined(out, shortcut: downsample.map { try $0(x) } ?? x, keepingPreactivation: keepingPreactivation)
+    }
+}
+
+/// A residual block ending in `relu(residual + shortcut)`, whose forward pass can keep the sum
+/// before that ReLU (a `preact` feature tap).
+protocol ResidualBlock: Module {
+    /// The block output and, when asked for, its pre-ReLU sum (otherwise the output again).
+    func forward(_ x: Tensor, keepingPreactivation: Bool) throws -> (output: Tensor, preactivation: Tensor)
+}
+
+extension ResidualBlock {
+    func callAsFunction(_ input: Tensor) throws -> Tensor { try forward(input, keepingPreactivation: false).output }
+
+    /// `relu(out + shortcut)` and, when asked for, the sum before the ReLU; otherwise the output again:
+    /// the sum and the ReLU then run as one op, and the sum is never stored.
+    func joined(_ out: Tensor, shortcut: Tensor, keepingPreactivation: Bool) throws -> (output: Tensor, preactivation: Tensor) {
         guard keepingPreactivation else {
             let output = try out.reluOfSum(with: shortcut)
             return (output, output)
@@ -115,6 +115,39 @@ final class BasicBlock: Module {
         let sum = try out + shortcut
         return (try sum.relu(), sum)
     }
+}
 
-    func callAsFunction(_ input: Tensor) throws -> Tensor { try forward(input, keepingPreactivation: false).output }
+extension FeatureTaps {
+    /// A ResNet's taps: f0 = `stem`, then `stagesInput` (the stem's output, pooled or not) through the
+    /// `stages` of residual blocks, each stage's output a tap (with `preact`, its last block's sum
+    /// before the ReLU too), global average pooling of the last and the linear `head`.
+    init(stem: Tensor, stagesInput: Tensor, stages: [Sequential], head: Linear, preact: Bool) throws {
+        var x = stagesInput
+        var taps = [stem], preactivations = [stem]
+        for stage in stages {
+            let (output, preactivation) = try stage.residualStage(x, keepingPreactivation: preact)
+            x = output
+            taps.append(output)
+            preactivations.append(preactivation)
+        }
+        let pooled = try x.globalAvgPool2d()
+        self.init(stages: taps, preactivations: preact ? preactivations : [], pooled: pooled, logits: try head(pooled), pooledMap: x)
+    }
+}
+
+extension Sequential {
+    /// A stage of residual blocks run in order: its output and, with `keepingPreactivation`, its last
+    /// block's sum before the ReLU (otherwise the output again).
+    func residualStage(_ x: Tensor, keepingPreactivation: Bool) throws -> (output: Tensor, preactivation: Tensor) {
+        var result = (output: x, preactivation: x)
+        for (index, layer) in layers.enumerated() {
+            if let block = layer as? any ResidualBlock {
+                result = try block.forward(result.output, keepingPreactivation: keepingPreactivation && index == layers.count - 1)
+            } else {
+                let output = try layer(result.output)
+                result = (output, output)
+            }
+        }
+        return result
+    }
 }
