@@ -12,37 +12,15 @@ final class FolderDatasetTests: XCTestCase {
     }
 
     private func write(_ bytes: [UInt8], _ relative: String, in root: URL) throws {
-        let url = root.appendingPathComponent(relative)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(bytes).write(to: url)
+        try TinyImageNetFolder.write(bytes, relative, in: root)
     }
 
     /// Tiny-ImageNet layout: 4 classes (wnids.txt unsorted, words.txt), 8 training and 2 validation
-    /// 32×32 JPEGs per class; class c is mostly colour c with noise.
+    /// 32×32 JPEGs per class.
     private func tinyImageNet() throws -> (root: URL, wnids: [String]) {
         let root = temporary("tiny-imagenet")
         let wnids = ["n02", "n01", "n04", "n03"]
-        try write(Array(wnids.joined(separator: "\n").utf8), "wnids.txt", in: root)
-        try write(Array(wnids.map { "\($0)\tthing \($0.suffix(1))" }.joined(separator: "\n").utf8), "words.txt", in: root)
-        var annotations: [String] = []
-        var state: UInt64 = 7
-        for (c, wnid) in wnids.sorted().enumerated() {
-            for k in 0..<10 {
-                let pixels = (0..<(3 * 32 * 32)).map { index -> UInt8 in
-                    state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-                    let base = index / 1024 == c % 3 ? 200 : 40
-                    return UInt8(min(255, base + Int(state >> 60) + (c == 3 ? 50 : 0)))
-                }
-                let jpeg = try ImageEncoder.jpeg(DecodedImage(width: 32, height: 32, channels: 3, pixels: pixels), quality: 90)
-                if k < 8 {
-                    try write(jpeg, "train/\(wnid)/images/\(wnid)_\(k).JPEG", in: root)
-                } else {
-                    try write(jpeg, "val/images/val_\(c)_\(k).JPEG", in: root)
-                    annotations.append("val_\(c)_\(k).JPEG\t\(wnid)\t0\t0\t31\t31")
-                }
-            }
-        }
-        try write(Array(annotations.reversed().joined(separator: "\n").utf8), "val/val_annotations.txt", in: root)
+        try TinyImageNetFolder.write(to: root, wnids: wnids, train: 8, validation: 2, size: 32)
         return (root, wnids.sorted())
     }
 
