@@ -2,11 +2,12 @@
 
 Two modes, both on the IDX images (.gz or not) of Fashion-MNIST (or MNIST) read with numpy:
 
-  onnx_check.py MODEL.onnx --logits PREDICTIONS.safetensors [--data-dir DIR] [--tolerance 1e-4]
+  onnx_check.py MODEL.onnx… --logits PREDICTIONS.safetensors… [--data-dir DIR] [--tolerance 1e-4]
       compares ONNX Runtime's logits with those `retort predict` wrote (tensor "logits", [N, classes])
       for the first N images of the split the file records, normalized with the mean and std it
       records; fails when the largest absolute difference exceeds the tolerance, or the labels differ.
-      The first image also runs alone, so a batch size other than N is checked too.
+      The first image also runs alone, so a batch size other than N is checked too. Several models
+      and their predictions (in the same order) are checked in one run.
 
   onnx_check.py MODEL.onnx --accuracy [--weights W.safetensors | --mean M --std S] [--limit N] [--data-dir DIR]
       prints the top-1 accuracy on the test split (normalized as the checkpoint records, or as given),
@@ -108,32 +109,38 @@ def run(session, images, batch=500):
     return np.concatenate([session.run(None, {name: images[i:i + batch]})[0] for i in range(0, len(images), batch)])
 
 
-def check_logits(arguments, session):
-    tensors, metadata = read_safetensors(arguments.logits)
+def check_logits(arguments, model, predictions):
+    """Whether ONNX Runtime's logits of `model` are those in `predictions` (a message on stderr when not)."""
+    session = checked_session(model)
+    tensors, metadata = read_safetensors(predictions)
     if "logits" not in tensors:
-        fail(f"{arguments.logits} has no tensor 'logits' (write it with `retort predict`)", 2)
+        fail(f"{predictions} has no tensor 'logits' (write it with `retort predict`)", 2)
     expected = tensors["logits"].astype(np.float32)
     dataset, split = metadata.get("dataset", "fashion-mnist"), metadata.get("split", "test")
     if split not in IDX_FILES:
-        fail(f"{arguments.logits} records split '{split}'; only train and test are known", 2)
+        fail(f"{predictions} records split '{split}'; only train and test are known", 2)
     directory = arguments.data_dir or os.path.join(DATASET_ROOT, dataset)
     images, labels = load_split(directory, split, len(expected))
     if "labels" in tensors and not np.array_equal(tensors["labels"].astype(np.int64), labels):
-        fail(f"the labels in {arguments.logits} are not those of the first {len(expected)} {dataset} {split} images in {directory}")
-    inputs = normalized(images, *recorded_normalization(metadata, arguments.logits))
+        fail(f"the labels in {predictions} are not those of the first {len(expected)} {dataset} {split} images in {directory}")
+    inputs = normalized(images, *recorded_normalization(metadata, predictions))
     actual = run(session, inputs)
     single = run(session, inputs[:1])
     if actual.shape != expected.shape:
-        fail(f"ONNX Runtime gave logits {list(actual.shape)}, retort predict {list(expected.shape)}")
+        print(f"onnx_check: ONNX Runtime gave logits {list(actual.shape)}, retort predict {list(expected.shape)}", file=sys.stderr)
+        return False
     difference = float(np.max(np.abs(actual - expected)))
     alone = float(np.max(np.abs(single[0] - actual[0])))
     print(f"{len(expected)} {dataset} {split} images: max |ONNX Runtime − retort| = {difference:.3g} "
-          f"(tolerance {arguments.tolerance:g}); batch of 1 vs {len(expected)}: {alone:.3g}")
+          f"(tolerance {arguments.tolerance:g}, largest |logit| {float(np.max(np.abs(expected))):.3g}); "
+          f"batch of 1 vs {len(expected)}: {alone:.3g}")
     if not difference <= arguments.tolerance or not alone <= arguments.tolerance:
-        fail(f"the logits differ by more than {arguments.tolerance:g}")
+        print(f"onnx_check: the logits of {model} differ by more than {arguments.tolerance:g}", file=sys.stderr)
+        return False
+    return True
 
 
-def check_accuracy(arguments, session):
+def check_accuracy(arguments, model):
     if arguments.mean and arguments.std:
         mean = [float(v) for v in arguments.mean.split(",")]
         std = [float(v) for v in arguments.std.split(",")]
@@ -141,6 +148,7 @@ def check_accuracy(arguments, session):
         mean, std = recorded_normalization(read_safetensors(arguments.weights)[1], arguments.weights)
     else:
         fail("--accuracy needs --weights (the checkpoint's recorded normalization) or --mean and --std", 2)
+    session = checked_session(model)
     directory = arguments.data_dir or os.path.join(DATASET_ROOT, "fashion-mnist")
     images, labels = load_split(directory, "test", arguments.limit)
     logits = run(session, normalized(images, mean, std))
@@ -150,8 +158,8 @@ def check_accuracy(arguments, session):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model")
-    parser.add_argument("--logits", help="predictions written by `retort predict`")
+    parser.add_argument("models", nargs="+", metavar="MODEL.onnx")
+    parser.add_argument("--logits", nargs="+", help="predictions written by `retort predict`, one per model")
     parser.add_argument("--accuracy", action="store_true", help="top-1 on the test split")
     parser.add_argument("--weights", help="the checkpoint whose recorded normalization to use (accuracy mode)")
     parser.add_argument("--mean")
@@ -161,12 +169,18 @@ def main():
     parser.add_argument("--tolerance", type=float, default=1e-4)
     arguments = parser.parse_args()
     if bool(arguments.logits) == arguments.accuracy:
-        parser.error("give either --logits FILE or --accuracy")
-    session = checked_session(arguments.model)
-    if arguments.logits:
-        check_logits(arguments, session)
-    else:
-        check_accuracy(arguments, session)
+        parser.error("give either --logits FILE… or --accuracy")
+    if arguments.logits and len(arguments.logits) != len(arguments.models):
+        parser.error(f"{len(arguments.models)} models but {len(arguments.logits)} prediction files")
+    if arguments.accuracy:
+        if len(arguments.models) != 1:
+            parser.error("--accuracy takes one model")
+        check_accuracy(arguments, arguments.models[0])
+        return
+    failed = [model for model, predictions in zip(arguments.models, arguments.logits)
+              if not check_logits(arguments, model, predictions)]
+    if failed:
+        fail(f"{len(failed)} of {len(arguments.models)} models differ from retort predict: {', '.join(failed)}")
 
 
 if __name__ == "__main__":

@@ -25,10 +25,13 @@ enum ExportCommand: RegisteredCommand {
         let url = URL(fileURLWithPath: weights)
         let state = try SafeTensors(contentsOf: url)
         let context = try Context()
-        let classes = try arguments.options["classes"] == nil
-            ? classCount(of: modelName, in: state, source: url.path, channels: channels, size: size, context: context)
-            : arguments.integer("classes", default: 0, range: 1...100_000)
-        let model = try ModelZoo.make(modelName, inputChannels: channels, inputSize: size, classes: classes, context: context)
+        let classes: Int, model: any Classifier
+        if arguments.options["classes"] == nil {
+            (classes, model) = try classifier(modelName, for: state, source: url.path, channels: channels, size: size, context: context)
+        } else {
+            classes = try arguments.integer("classes", default: 0, range: 1...100_000)
+            model = try ModelZoo.make(modelName, inputChannels: channels, inputSize: size, classes: classes, context: context)
+        }
         try model.load(stateDict: state, source: url.path)
         model.eval()
         let onnx = try model.onnxModel(inputShape: [channels, size, size], name: modelName)
@@ -38,15 +41,19 @@ enum ExportCommand: RegisteredCommand {
               + "ONNX opset \(ONNXModel.opsetVersion) (IR \(ONNXModel.irVersion))")
     }
 
-    /// The class count of saved weights: the output count of the model's classifier, read from the
-    /// weights (the first dimension of the model's last parameter, its classifier's bias or weight).
-    static func classCount(of name: String, in state: SafeTensors, source: String, channels: Int, size: Int,
-                           context: Context) throws -> Int {
+    /// The zoo model `name` sized for saved weights: its class count is the output count of the
+    /// weights' classifier (the first dimension of the model's last parameter, the classifier's bias
+    /// or weight). A model built for 10 classes tells that parameter's name and is kept when it fits.
+    static func classifier(_ name: String, for state: SafeTensors, source: String, channels: Int, size: Int,
+                           context: Context) throws -> (classes: Int, model: any Classifier) {
         let probe = try ModelZoo.make(name, inputChannels: channels, inputSize: size, classes: 10, context: context)
-        guard let last = probe.namedParameters().last?.name, let classes = state[last]?.shape.first, classes > 0 else {
-            throw CLIError.failed("\(source) has no classifier tensor of \(name) ('\(probe.namedParameters().last?.name ?? "")'): "
-                                  + "are these weights of another model? Give --classes N to say the class count")
+        let last = probe.namedParameters().last?.name ?? ""
+        guard let classes = state[last]?.shape.first, classes > 0 else {
+            throw CLIError.failed("\(source) has no tensor '\(last)' (the classifier of \(name)): are these weights of another model? "
+                                  + "Check --model, or give --classes N")
         }
-        return classes
+        let model = classes == 10 ? probe
+            : try ModelZoo.make(name, inputChannels: channels, inputSize: size, classes: classes, context: context)
+        return (classes, model)
     }
 }

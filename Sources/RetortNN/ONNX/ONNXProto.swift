@@ -30,7 +30,7 @@ public struct ONNXTensor: Equatable, Sendable {
         self.name = name
         dims = shape
         dataType = .float
-        rawData = floats.flatMap { $0.bitPattern.littleEndianBytes }
+        rawData = floats.map { $0.bitPattern.littleEndian }.withUnsafeBytes { Array($0) }
     }
 
     /// An int64 tensor (shapes, split sizes).
@@ -38,7 +38,7 @@ public struct ONNXTensor: Equatable, Sendable {
         self.name = name
         dims = shape
         dataType = .int64
-        rawData = integers.flatMap { $0.littleEndianBytes }
+        rawData = integers.map { $0.littleEndian }.withUnsafeBytes { Array($0) }
     }
 
     /// The number of elements.
