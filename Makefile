@@ -17,7 +17,8 @@ PACKAGES := libvulkan1 libvulkan-dev glslc glslang-tools spirv-tools mesa-vulkan
 # Mesa's JIT cache: the second run of the test suite skips most shader compilation.
 export MESA_SHADER_CACHE_DIR ?= $(HOME)/.cache/mesa_shader_cache
 
-.PHONY: deps build release test test-sanitizers crash-test fuzz examples demo study-demo study-ddp study-methods bench bench-peers bench-ddp interop-venv peers-venv check-tensorboard parity-fixtures clean
+.PHONY: deps build release test test-sanitizers crash-test fuzz examples demo study-demo study-ddp study-methods bench bench-peers bench-ddp \
+        interop-venv peers-venv check-tensorboard parity-fixtures clean
 
 deps:
 	@missing=""; \

@@ -20,21 +20,27 @@ final class ExportCommandTests: XCTestCase {
         // The 16 test images as the models see them: IDX pixels (after a 16-byte header) normalized as the weights record.
         let pixels = try Data(contentsOf: data.appending(path: "t10k-images-idx3-ubyte")).dropFirst(16)
         let images = try Tensor(pixels.map { (Float($0) / 255 - Self.mean) / Self.std }, shape: [16, 1, 28, 28], context: context)
-        var models: [String] = [], predictions: [String] = []
+        let models = ModelZoo.names.map { folder.appending(path: "\($0).onnx").path }
+        let predictions = ModelZoo.names.map { folder.appending(path: "\($0)-logits.safetensors").path }
         for (index, name) in ModelZoo.names.enumerated() {
-            let weights = folder.appending(path: "\(name).safetensors")
-            try trainedLikeWeights(name, seed: UInt64(index + 1), images: images, context: context).write(to: weights)
-            let onnx = folder.appending(path: "\(name).onnx").path
-            let logits = folder.appending(path: "\(name)-logits.safetensors").path
-            let export = try RetortProcess.run(["export", "--model", name, "--weights", weights.path, "--input", "1x28x28", "--out", onnx])
-            XCTAssertEqual(export.status, 0, name + ": " + export.output + export.errors)
-            XCTAssert(export.output.contains("wrote \(onnx): \(name) for [N, 1, 28, 28] → logits [N, 10], "), export.output)
-            let predict = try RetortProcess.run(["predict", "--model", name, "--weights", weights.path, "--dataset", "fashion-mnist",
-                                                 "--data-dir", data.path, "--split", "test", "--out", logits])
-            XCTAssertEqual(predict.status, 0, name + ": " + predict.output + predict.errors)
-            models.append(onnx)
-            predictions.append(logits)
+            try trainedLikeWeights(name, seed: UInt64(index + 1), images: images, context: context)
+                .write(to: folder.appending(path: "\(name).safetensors"))
         }
+        // Each model's export and predictions, as many models at a time as there are cores (a process is mostly its own start).
+        let failures = Failures()
+        DispatchQueue.concurrentPerform(iterations: ModelZoo.names.count) { index in
+            let name = ModelZoo.names[index], weights = folder.appending(path: "\(name).safetensors").path
+            let export = try? RetortProcess.run(["export", "--model", name, "--weights", weights, "--input", "1x28x28",
+                                                 "--out", models[index]])
+            let wrote = "wrote \(models[index]): \(name) for [N, 1, 28, 28] → logits [N, 10], "
+            if export?.status != 0 || export?.output.contains(wrote) != true {
+                failures.append("export \(name): \(export?.output ?? "") \(export?.errors ?? "did not start")")
+            }
+            let predict = try? RetortProcess.run(["predict", "--model", name, "--weights", weights, "--dataset", "fashion-mnist",
+                                                  "--data-dir", data.path, "--split", "test", "--out", predictions[index]])
+            if predict?.status != 0 { failures.append("predict \(name): \(predict?.output ?? "") \(predict?.errors ?? "did not start")") }
+        }
+        XCTAssertEqual(failures.messages, [])
         // One Python process checks them all (starting ONNX Runtime once).
         let check = try PeersPython.run("onnx_check.py", models + ["--logits"] + predictions + ["--data-dir", data.path])
         XCTAssertEqual(check.status, 0, check.output + check.errors)
@@ -43,6 +49,14 @@ final class ExportCommandTests: XCTestCase {
         }
         XCTAssertEqual(check.output.components(separatedBy: "16 fashion-mnist test images: max |ONNX Runtime − retort| = ").count,
                        models.count + 1, check.output)
+    }
+
+    /// Messages collected from concurrent work.
+    private final class Failures: @unchecked Sendable {
+        private let lock = NSLock()
+        private var collected: [String] = []
+        var messages: [String] { lock.withLock { collected } }
+        func append(_ message: String) { lock.withLock { collected.append(message) } }
     }
 
     /// A zoo model's initial weights with every batch norm as training leaves it: weight and bias drawn
@@ -102,7 +116,8 @@ final class ExportCommandTests: XCTestCase {
         let cases: [(arguments: [String], status: Int32, message: String)] = [
             (["--model", "resnet9", "--input", "1x28x28"] + common, 2, "unknown model 'resnet9'; `retort models` lists them"),
             (["--model", "plane2", "--input", "1x28"] + common, 2, "--input must be CxHxW with a square image"),
-            (["--model", "plane2", "--weights", weights.path, "--input", "1x28x28"], 2, "export needs --model NAME --weights FILE --input CxHxW --out"),
+            (["--model", "plane2", "--weights", weights.path, "--input", "1x28x28"], 2,
+             "export needs --model NAME --weights FILE --input CxHxW --out"),
             (["--model", "resnet8", "--input", "1x28x28"] + common, 1, weights.path),
             (["--model", "plane2", "--input", "3x28x28"] + common, 1, weights.path),
         ]

@@ -5,7 +5,7 @@ import Retort
 extension Conv2d: ONNXExportable {
     /// `Conv` (weight `[O, I/groups, K, K]`, bias `[O]`); with the batch norm the network pairs with this
     /// convolution folded in (``Module/foldBatchNorms()``'s math), so that norm exports nothing.
-    public func exportONNX(_ input: ONNXValue, into graph: ONNXGraphBuilder) throws -> ONNXValue {
+    public func exportONNX(_ input: ONNXValueInfo, into graph: ONNXGraphBuilder) throws -> ONNXValueInfo {
         let (outputs, kernel) = (weight.shape[0], weight.shape[2])
         guard input.sampleShape.count == 3, input.sampleShape[0] == weight.shape[1] * groups,
               let height = ONNXGraphBuilder.outputSize(input.sampleShape[1], kernel: kernel, stride: stride, padding: padding,
@@ -34,7 +34,7 @@ extension Conv2d: ONNXExportable {
 extension BatchNorm2d: ONNXExportable {
     /// Nothing when folded into the convolution before it; otherwise `BatchNormalization` with the
     /// running statistics (evaluation mode).
-    public func exportONNX(_ input: ONNXValue, into graph: ONNXGraphBuilder) throws -> ONNXValue {
+    public func exportONNX(_ input: ONNXValueInfo, into graph: ONNXGraphBuilder) throws -> ONNXValueInfo {
         if graph.isFolded(self) { return input }
         let channels = weight.shape[0]
         guard input.sampleShape.first == channels else {
@@ -42,7 +42,8 @@ extension BatchNorm2d: ONNXExportable {
                                                expected: "[N, \(channels), …]")
         }
         let name = graph.name(of: self)
-        let inputs = try [input.name] + [("weight", weight), ("bias", bias), ("running_mean", runningMean), ("running_var", runningVariance)]
+        let members = [("weight", weight), ("bias", bias), ("running_mean", runningMean), ("running_var", runningVariance)]
+        let inputs = try [input.name] + members
             .map { graph.constant(name + "." + $0.0, floats: try $0.1.toArray(), shape: [channels]) }
         return graph.node("BatchNormalization", inputs, attributes: [ONNXAttribute("epsilon", .float(epsilon))], name: name,
                           outputShape: input.sampleShape)
@@ -50,26 +51,26 @@ extension BatchNorm2d: ONNXExportable {
 }
 
 extension ReLU: ONNXExportable {
-    public func exportONNX(_ input: ONNXValue, into graph: ONNXGraphBuilder) throws -> ONNXValue { graph.relu(input) }
+    public func exportONNX(_ input: ONNXValueInfo, into graph: ONNXGraphBuilder) throws -> ONNXValueInfo { graph.relu(input) }
 }
 
 extension MaxPool2d: ONNXExportable {
     /// `MaxPool` (floor mode).
-    public func exportONNX(_ input: ONNXValue, into graph: ONNXGraphBuilder) throws -> ONNXValue {
+    public func exportONNX(_ input: ONNXValueInfo, into graph: ONNXGraphBuilder) throws -> ONNXValueInfo {
         try graph.pooled("MaxPool", input, kernel: kernel, stride: stride, padding: padding, name: graph.name(of: self))
     }
 }
 
 extension AvgPool2d: ONNXExportable {
     /// `AveragePool` (floor mode, padding counted in the divisor).
-    public func exportONNX(_ input: ONNXValue, into graph: ONNXGraphBuilder) throws -> ONNXValue {
+    public func exportONNX(_ input: ONNXValueInfo, into graph: ONNXGraphBuilder) throws -> ONNXValueInfo {
         try graph.pooled("AveragePool", input, kernel: kernel, stride: stride, padding: padding, name: graph.name(of: self))
     }
 }
 
 extension AdaptiveAvgPool2d: ONNXExportable {
     /// `GlobalAveragePool`: `[N, C, H, W]` → `[N, C, 1, 1]`.
-    public func exportONNX(_ input: ONNXValue, into graph: ONNXGraphBuilder) throws -> ONNXValue {
+    public func exportONNX(_ input: ONNXValueInfo, into graph: ONNXGraphBuilder) throws -> ONNXValueInfo {
         guard input.sampleShape.count == 3 else {
             throw ONNXExportError.invalidShape(op: "GlobalAveragePool", shapes: [input.sampleShape], expected: "[N, C, H, W]")
         }
@@ -79,14 +80,14 @@ extension AdaptiveAvgPool2d: ONNXExportable {
 
 extension Flatten: ONNXExportable {
     /// `Flatten` from axis 1.
-    public func exportONNX(_ input: ONNXValue, into graph: ONNXGraphBuilder) throws -> ONNXValue {
+    public func exportONNX(_ input: ONNXValueInfo, into graph: ONNXGraphBuilder) throws -> ONNXValueInfo {
         graph.flattened(input, name: graph.name(of: self))
     }
 }
 
 extension Linear: ONNXExportable {
     /// `Gemm` with `transB` (the weight stays `[outputs, inputs]`).
-    public func exportONNX(_ input: ONNXValue, into graph: ONNXGraphBuilder) throws -> ONNXValue {
+    public func exportONNX(_ input: ONNXValueInfo, into graph: ONNXGraphBuilder) throws -> ONNXValueInfo {
         let (outputs, inputs) = (weight.shape[0], weight.shape[1])
         guard input.sampleShape == [inputs] else {
             throw ONNXExportError.invalidShape(op: "Gemm \(graph.name(of: self))", shapes: [input.sampleShape], expected: "[N, \(inputs)]")
@@ -100,16 +101,16 @@ extension Linear: ONNXExportable {
 
 extension Dropout: ONNXExportable {
     /// Nothing: dropout is the identity in evaluation mode.
-    public func exportONNX(_ input: ONNXValue, into graph: ONNXGraphBuilder) throws -> ONNXValue { input }
+    public func exportONNX(_ input: ONNXValueInfo, into graph: ONNXGraphBuilder) throws -> ONNXValueInfo { input }
 }
 
 extension Identity: ONNXExportable {
-    public func exportONNX(_ input: ONNXValue, into graph: ONNXGraphBuilder) throws -> ONNXValue { input }
+    public func exportONNX(_ input: ONNXValueInfo, into graph: ONNXGraphBuilder) throws -> ONNXValueInfo { input }
 }
 
 extension Sequential: ONNXExportable {
     /// The children in order.
-    public func exportONNX(_ input: ONNXValue, into graph: ONNXGraphBuilder) throws -> ONNXValue {
+    public func exportONNX(_ input: ONNXValueInfo, into graph: ONNXGraphBuilder) throws -> ONNXValueInfo {
         try graph.apply(layers, to: input)
     }
 }

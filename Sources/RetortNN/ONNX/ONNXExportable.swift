@@ -9,7 +9,7 @@ import Retort
 /// `globalAveragePooled`). A model whose forward pass is its layers in order needs only that.
 public protocol ONNXExportable: Module {
     /// Adds this module's nodes, applied to `input`, to `graph` and returns their output.
-    func exportONNX(_ input: ONNXValue, into graph: ONNXGraphBuilder) throws -> ONNXValue
+    func exportONNX(_ input: ONNXValueInfo, into graph: ONNXGraphBuilder) throws -> ONNXValueInfo
 }
 
 extension Classifier {

@@ -1,17 +1,5 @@
 import Retort
 
-/// A value flowing through an exported graph: its name and its shape after the batch dimension
-/// (`[C, H, W]` for a feature map, `[features]` after flattening). The batch stays dynamic.
-public struct ONNXValue: Equatable, Sendable {
-    public let name: String
-    public let sampleShape: [Int]
-
-    public init(name: String, sampleShape: [Int]) {
-        self.name = name
-        self.sampleShape = sampleShape
-    }
-}
-
 /// Why a network cannot be exported to ONNX.
 public enum ONNXExportError: Error, Equatable, CustomStringConvertible {
     /// A module with no ``ONNXExportable`` conformance.
@@ -65,7 +53,7 @@ public final class ONNXGraphBuilder {
     func isFolded(_ norm: BatchNorm2d) -> Bool { foldedNorms.contains(ObjectIdentifier(norm)) }
 
     /// `module` applied to `input`, through its ``ONNXExportable`` conformance.
-    public func apply(_ module: any Module, to input: ONNXValue) throws -> ONNXValue {
+    public func apply(_ module: any Module, to input: ONNXValueInfo) throws -> ONNXValueInfo {
         guard let exportable = module as? any ONNXExportable else {
             throw ONNXExportError.unsupportedModule(type: String(describing: type(of: module)), name: name(of: module))
         }
@@ -73,15 +61,15 @@ public final class ONNXGraphBuilder {
     }
 
     /// `modules` applied in order to `input`.
-    public func apply(_ modules: [any Module], to input: ONNXValue) throws -> ONNXValue {
+    public func apply(_ modules: [any Module], to input: ONNXValueInfo) throws -> ONNXValueInfo {
         try modules.reduce(input) { try apply($1, to: $0) }
     }
 
     // MARK: Nodes and constants
 
     /// The graph's input, named `name`, with `sampleShape` after the batch.
-    public func input(_ name: String, sampleShape: [Int]) -> ONNXValue {
-        ONNXValue(name: uniqueName(name), sampleShape: sampleShape)
+    public func input(_ name: String, sampleShape: [Int]) -> ONNXValueInfo {
+        ONNXValueInfo(name: uniqueName(name), sampleShape: sampleShape)
     }
 
     /// Adds a float constant named `name` (made unique) and returns the name used.
@@ -102,27 +90,37 @@ public final class ONNXGraphBuilder {
     /// Adds an `opType` node with one output per entry of `outputShapes`, named after `name`
     /// (the op type when nil), and returns its outputs.
     public func node(_ opType: String, _ inputs: [String], attributes: [ONNXAttribute] = [], name: String? = nil,
-                     outputShapes: [[Int]]) -> [ONNXValue] {
+                     outputShapes: [[Int]]) -> [ONNXValueInfo] {
         let nodeName = uniqueName(name.flatMap { $0.isEmpty ? nil : $0 } ?? opType)
-        let outputs = outputShapes.count == 1 ? [ONNXValue(name: nodeName, sampleShape: outputShapes[0])]
-            : outputShapes.enumerated().map { ONNXValue(name: uniqueName("\(nodeName):\($0.offset)"), sampleShape: $0.element) }
+        let outputs = outputShapes.count == 1 ? [ONNXValueInfo(name: nodeName, sampleShape: outputShapes[0])]
+            : outputShapes.enumerated().map { ONNXValueInfo(name: uniqueName("\(nodeName):\($0.offset)"), sampleShape: $0.element) }
         nodes.append(ONNXNode(opType, name: nodeName, inputs: inputs, outputs: outputs.map(\.name), attributes: attributes))
         return outputs
     }
 
     /// Adds an `opType` node with one output of shape `outputShape`.
     public func node(_ opType: String, _ inputs: [String], attributes: [ONNXAttribute] = [], name: String? = nil,
-                     outputShape: [Int]) -> ONNXValue {
+                     outputShape: [Int]) -> ONNXValueInfo {
         node(opType, inputs, attributes: attributes, name: name, outputShapes: [outputShape])[0]
     }
 
     // MARK: Ops several models share
 
+    /// `conv`, then `norm` (folded into it when the network pairs them), then ReLU: most models' stem.
+    public func convolutionNormReLU(_ conv: Conv2d, _ norm: BatchNorm2d, _ x: ONNXValueInfo) throws -> ONNXValueInfo {
+        try relu(apply([conv, norm], to: x))
+    }
+
+    /// The logits of a classifier that pools its last map globally: global average pooling, flattening, `classifier`.
+    public func pooledLogits(_ map: ONNXValueInfo, classifier: any Module) throws -> ONNXValueInfo {
+        try apply(classifier, to: globalAveragePooled(map))
+    }
+
     /// `max(x, 0)`.
-    public func relu(_ x: ONNXValue) -> ONNXValue { node("Relu", [x.name], outputShape: x.sampleShape) }
+    public func relu(_ x: ONNXValueInfo) -> ONNXValueInfo { node("Relu", [x.name], outputShape: x.sampleShape) }
 
     /// The element-wise sum of two values of one shape (a residual connection).
-    public func add(_ a: ONNXValue, _ b: ONNXValue) throws -> ONNXValue {
+    public func add(_ a: ONNXValueInfo, _ b: ONNXValueInfo) throws -> ONNXValueInfo {
         guard a.sampleShape == b.sampleShape else {
             throw ONNXExportError.invalidShape(op: "Add", shapes: [a.sampleShape, b.sampleShape], expected: "equal shapes")
         }
@@ -130,7 +128,7 @@ public final class ONNXGraphBuilder {
     }
 
     /// Feature maps concatenated along the channels.
-    public func concatenated(_ values: [ONNXValue]) throws -> ONNXValue {
+    public func concatenated(_ values: [ONNXValueInfo]) throws -> ONNXValueInfo {
         guard let first = values.first, values.allSatisfy({ $0.sampleShape.dropFirst() == first.sampleShape.dropFirst() }) else {
             throw ONNXExportError.invalidShape(op: "Concat", shapes: values.map(\.sampleShape), expected: "maps of one size")
         }
@@ -140,7 +138,7 @@ public final class ONNXGraphBuilder {
     }
 
     /// A feature map split along the channels into parts of `sizes` channels.
-    public func split(_ x: ONNXValue, sizes: [Int]) throws -> [ONNXValue] {
+    public func split(_ x: ONNXValueInfo, sizes: [Int]) throws -> [ONNXValueInfo] {
         guard x.sampleShape.count == 3, sizes.reduce(0, +) == x.sampleShape[0] else {
             throw ONNXExportError.invalidShape(op: "Split \(sizes)", shapes: [x.sampleShape], expected: "[N, \(sizes.reduce(0, +)), H, W]")
         }
@@ -151,7 +149,7 @@ public final class ONNXGraphBuilder {
 
     /// ShuffleNet's channel shuffle: `[N, C, H, W]` viewed as `[N, g, C/g, H, W]`, axes 1 and 2 swapped,
     /// viewed as `[N, C, H, W]` again (Reshape, Transpose, Reshape; a 0 in a shape keeps the batch).
-    public func channelShuffled(_ x: ONNXValue, groups: Int) throws -> ONNXValue {
+    public func channelShuffled(_ x: ONNXValueInfo, groups: Int) throws -> ONNXValueInfo {
         guard x.sampleShape.count == 3, groups > 0, x.sampleShape[0] % groups == 0 else {
             throw ONNXExportError.invalidShape(op: "channel shuffle (\(groups) groups)", shapes: [x.sampleShape],
                                                expected: "[N, C, H, W] with C divisible by the groups")
@@ -165,7 +163,7 @@ public final class ONNXGraphBuilder {
     }
 
     /// The mean of each channel, flattened: `[N, C, H, W]` → `[N, C]` (GlobalAveragePool, Flatten).
-    public func globalAveragePooled(_ x: ONNXValue) throws -> ONNXValue {
+    public func globalAveragePooled(_ x: ONNXValueInfo) throws -> ONNXValueInfo {
         guard x.sampleShape.count == 3 else {
             throw ONNXExportError.invalidShape(op: "global average pooling", shapes: [x.sampleShape], expected: "[N, C, H, W]")
         }
@@ -173,13 +171,14 @@ public final class ONNXGraphBuilder {
     }
 
     /// Every dimension after the batch as one (`Flatten` from axis 1).
-    public func flattened(_ x: ONNXValue, name: String? = nil) -> ONNXValue {
+    public func flattened(_ x: ONNXValueInfo, name: String? = nil) -> ONNXValueInfo {
         node("Flatten", [x.name], attributes: [ONNXAttribute("axis", .int(1))], name: name, outputShape: [x.sampleShape.reduce(1, *)])
     }
 
     /// A square window (`MaxPool` or `AveragePool`, floor mode, zero padding counted in an average's
     /// divisor as PyTorch's defaults).
-    public func pooled(_ opType: String, _ x: ONNXValue, kernel: Int, stride: Int, padding: Int, name: String? = nil) throws -> ONNXValue {
+    public func pooled(_ opType: String, _ x: ONNXValueInfo, kernel: Int, stride: Int, padding: Int,
+                       name: String? = nil) throws -> ONNXValueInfo {
         guard x.sampleShape.count == 3, let size = Self.outputSize(x.sampleShape[1], kernel: kernel, stride: stride, padding: padding),
               let width = Self.outputSize(x.sampleShape[2], kernel: kernel, stride: stride, padding: padding) else {
             throw ONNXExportError.invalidShape(op: "\(opType) \(kernel)×\(kernel)", shapes: [x.sampleShape],
@@ -201,7 +200,7 @@ public final class ONNXGraphBuilder {
     // MARK: The graph
 
     /// The graph from `input` to `output`, its output renamed `outputName`.
-    public func graph(name: String, input: ONNXValue, output: ONNXValue, outputName: String = "logits") -> ONNXGraph {
+    public func graph(name: String, input: ONNXValueInfo, output: ONNXValueInfo, outputName: String = "logits") -> ONNXGraph {
         var nodes = self.nodes
         if let index = nodes.lastIndex(where: { $0.outputs.contains(output.name) }), !usedNames.contains(outputName) {
             nodes[index].outputs = nodes[index].outputs.map { $0 == output.name ? outputName : $0 }

@@ -97,11 +97,7 @@ public struct ONNXNode: Equatable, Sendable {
     public var attributes: [ONNXAttribute]
 
     public init(_ opType: String, name: String, inputs: [String], outputs: [String], attributes: [ONNXAttribute] = []) {
-        self.opType = opType
-        self.name = name
-        self.inputs = inputs
-        self.outputs = outputs
-        self.attributes = attributes
+        (self.opType, self.name, self.inputs, self.outputs, self.attributes) = (opType, name, inputs, outputs, attributes)
     }
 
     public var message: ProtobufWriter {
@@ -115,16 +111,16 @@ public struct ONNXNode: Equatable, Sendable {
     }
 }
 
-/// An ONNX `ValueInfoProto` of a graph input or output: a float tensor whose first dimension is the
-/// batch, left dynamic (`dim_param: "N"`), and whose other dimensions are fixed.
+/// An ONNX `ValueInfoProto`: a named float tensor of the graph (its input, its output, or a value between
+/// nodes while modules export themselves) whose first dimension is the batch, left dynamic
+/// (`dim_param: "N"`), and whose other dimensions are fixed.
 public struct ONNXValueInfo: Equatable, Sendable {
     public var name: String
     /// The dimensions after the batch (`[C, H, W]` for images, `[classes]` for logits).
     public var sampleShape: [Int]
 
     public init(name: String, sampleShape: [Int]) {
-        self.name = name
-        self.sampleShape = sampleShape
+        (self.name, self.sampleShape) = (name, sampleShape)
     }
 
     public var message: ProtobufWriter {
@@ -158,11 +154,7 @@ public struct ONNXGraph: Equatable, Sendable {
     public var outputs: [ONNXValueInfo]
 
     public init(name: String, nodes: [ONNXNode], initializers: [ONNXTensor], inputs: [ONNXValueInfo], outputs: [ONNXValueInfo]) {
-        self.name = name
-        self.nodes = nodes
-        self.initializers = initializers
-        self.inputs = inputs
-        self.outputs = outputs
+        (self.name, self.nodes, self.initializers, self.inputs, self.outputs) = (name, nodes, initializers, inputs, outputs)
     }
 
     public var message: ProtobufWriter {
@@ -188,9 +180,7 @@ public struct ONNXModel: Equatable, Sendable {
     public var producerVersion: String
 
     public init(graph: ONNXGraph, producerName: String = "retort", producerVersion: String = RetortVersion.string) {
-        self.graph = graph
-        self.producerName = producerName
-        self.producerVersion = producerVersion
+        (self.graph, self.producerName, self.producerVersion) = (graph, producerName, producerVersion)
     }
 
     /// The `.onnx` file's bytes.

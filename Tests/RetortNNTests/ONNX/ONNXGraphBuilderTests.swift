@@ -13,7 +13,9 @@ final class ONNXGraphBuilderTests: ContextTestCase {
 
     private func assertExportError(_ expected: ONNXExportError, file: StaticString = #filePath, line: UInt = #line,
                                    _ body: () throws -> Void) {
-        XCTAssertThrowsError(try body(), file: file, line: line) { XCTAssertEqual($0 as? ONNXExportError, expected, file: file, line: line) }
+        XCTAssertThrowsError(try body(), file: file, line: line) {
+            XCTAssertEqual($0 as? ONNXExportError, expected, file: file, line: line)
+        }
     }
 
     func testWindowsShrinkTheMapInFloorMode() throws {
@@ -23,7 +25,8 @@ final class ONNXGraphBuilderTests: ContextTestCase {
         XCTAssertEqual(try graph.pooled("AveragePool", x, kernel: 3, stride: 2, padding: 1).sampleShape, [4, 4, 4])
         XCTAssertEqual(graph.nodes.last?.attributes.last, ONNXAttribute("count_include_pad", .int(1)))
         XCTAssertEqual(try graph.globalAveragePooled(x).sampleShape, [4])
-        assertExportError(ONNXExportError.invalidShape(op: "MaxPool 9×9", shapes: [[4, 7, 7]], expected: "[N, C, H, W] at least as large as the window")) {
+        let window = "[N, C, H, W] at least as large as the window"
+        assertExportError(ONNXExportError.invalidShape(op: "MaxPool 9×9", shapes: [[4, 7, 7]], expected: window)) {
             _ = try graph.pooled("MaxPool", x, kernel: 9, stride: 1, padding: 0)
         }
     }
@@ -42,8 +45,9 @@ final class ONNXGraphBuilderTests: ContextTestCase {
                                          ONNXAttribute("pads", .ints([2, 2, 2, 2])), ONNXAttribute("dilations", .ints([2, 2])),
                                          ONNXAttribute("group", .int(2))])
         XCTAssertEqual(graph.initializers.map(\.dims), [[8, 2, 3, 3], [8]])
-        assertExportError(ONNXExportError.invalidShape(op: "Conv 0", shapes: [[3, 9, 9]], expected: "[N, 4, H, W] at least as large as the kernel")) {
-            _ = try graph.apply(conv, to: ONNXValue(name: "x", sampleShape: [3, 9, 9]))
+        let kernel = "[N, 4, H, W] at least as large as the kernel"
+        assertExportError(ONNXExportError.invalidShape(op: "Conv 0", shapes: [[3, 9, 9]], expected: kernel)) {
+            _ = try graph.apply(conv, to: ONNXValueInfo(name: "x", sampleShape: [3, 9, 9]))
         }
     }
 
@@ -99,8 +103,10 @@ final class ONNXGraphBuilderTests: ContextTestCase {
         XCTAssertEqual(last.outputs, ["logits"])
         XCTAssertEqual(last.attributes, [ONNXAttribute("transB", .int(1))])
         XCTAssertFalse(onnx.graph.nodes.contains { $0.opType == "BatchNormalization" })
-        // Every batch norm folds into a convolution without bias: its γ and β (2 per channel) become that convolution's bias (1 per channel).
-        let normChannels = try model.stateDict().tensors.filter { $0.key.hasSuffix(".running_mean") }.reduce(0) { $0 + $1.value.elementCount }
+        // Every batch norm folds into a convolution without bias: its γ and β (2 per channel) become that
+        // convolution's bias (1 per channel).
+        let normChannels = try model.stateDict().tensors.filter { $0.key.hasSuffix(".running_mean") }
+            .reduce(0) { $0 + $1.value.elementCount }
         XCTAssertEqual(onnx.parameterCount, model.parameterCount - normChannels)
         assertExportError(ONNXExportError.invalidShape(op: "resnet8", shapes: [[1, 28]], expected: "an input [N, C, H, W]")) {
             _ = try model.onnxModel(inputShape: [1, 28], name: "resnet8")
