@@ -119,6 +119,12 @@ public final class ONNXGraphBuilder {
     /// `max(x, 0)`.
     public func relu(_ x: ONNXValueInfo) -> ONNXValueInfo { node("Relu", [x.name], outputShape: x.sampleShape) }
 
+    /// `min(max(x, low), high)` (`Clip`, its bounds scalar constants): ReLU6 is `clipped(x, low: 0, high: 6)`.
+    public func clipped(_ x: ONNXValueInfo, low: Float, high: Float) -> ONNXValueInfo {
+        node("Clip", [x.name, constant("clip_low", floats: [low], shape: []), constant("clip_high", floats: [high], shape: [])],
+             outputShape: x.sampleShape)
+    }
+
     /// The element-wise sum of two values of one shape (a residual connection).
     public func add(_ a: ONNXValueInfo, _ b: ONNXValueInfo) throws -> ONNXValueInfo {
         guard a.sampleShape == b.sampleShape else {

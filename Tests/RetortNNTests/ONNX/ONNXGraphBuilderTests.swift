@@ -136,6 +136,16 @@ final class ONNXGraphBuilderTests: ContextTestCase {
         }
     }
 
+    /// ReLU6 as `Clip` between two scalar constants.
+    func testClipTakesScalarBounds() throws {
+        let graph = try ONNXGraphBuilder(network: Sequential([]))
+        let y = graph.clipped(graph.input("input", sampleShape: [3, 2, 2]), low: 0, high: 6)
+        XCTAssertEqual(y.sampleShape, [3, 2, 2])
+        XCTAssertEqual(graph.nodes, [ONNXNode("Clip", name: "Clip", inputs: ["input", "clip_low", "clip_high"], outputs: ["Clip"])])
+        XCTAssertEqual(graph.initializers, [ONNXTensor(name: "clip_low", floats: [0], shape: []),
+                                            ONNXTensor(name: "clip_high", floats: [6], shape: [])])
+    }
+
     /// Names stay unique (a second `Relu` is `Relu_2`); a module with no export is named in the error.
     func testNamesAreUniqueAndUnsupportedModulesAreNamed() throws {
         let network = Sequential([ReLU(), Unexportable()])
