@@ -26,9 +26,10 @@ final class ExportCommandTests: XCTestCase {
             try trainedLikeWeights(name, seed: UInt64(index + 1), images: images, context: context)
                 .write(to: folder.appending(path: "\(name).safetensors"))
         }
-        // Each model's export and predictions, as many models at a time as there are cores (a process is mostly its own start).
+        // Each model's export and predictions, as many models at a time as there are cores (a process is mostly its own
+        // start), on threads of their own (a process's output is read on Dispatch's threads).
         let failures = Failures()
-        DispatchQueue.concurrentPerform(iterations: ModelZoo.names.count) { index in
+        failures.forEach(ModelZoo.names.count, lanes: ProcessInfo.processInfo.activeProcessorCount) { index in
             let name = ModelZoo.names[index], weights = folder.appending(path: "\(name).safetensors").path
             let export = try? RetortProcess.run(["export", "--model", name, "--weights", weights, "--input", "1x28x28",
                                                  "--out", models[index]])
@@ -51,12 +52,29 @@ final class ExportCommandTests: XCTestCase {
                        models.count + 1, check.output)
     }
 
-    /// Messages collected from concurrent work.
+    /// Work spread over threads, and the messages it reports.
     private final class Failures: @unchecked Sendable {
         private let lock = NSLock()
         private var collected: [String] = []
+        private var next = 0
         var messages: [String] { lock.withLock { collected } }
         func append(_ message: String) { lock.withLock { collected.append(message) } }
+
+        /// Runs `body` for each index in `0..<count` on `lanes` threads, returning when all are done.
+        func forEach(_ count: Int, lanes: Int, _ body: @escaping @Sendable (Int) -> Void) {
+            let done = DispatchGroup()
+            for _ in 0..<max(1, lanes) {
+                done.enter()
+                Thread {
+                    while let index = self.lock.withLock({ () -> Int? in
+                        defer { self.next += 1 }
+                        return self.next < count ? self.next : nil
+                    }) { body(index) }
+                    done.leave()
+                }.start()
+            }
+            done.wait()
+        }
     }
 
     /// A zoo model's initial weights with every batch norm as training leaves it: weight and bias drawn
