@@ -124,7 +124,8 @@ final class ExportCommandTests: XCTestCase {
     private static let mean: Float = 0.286, std: Float = 0.353
 
     /// Unknown models, malformed inputs and missing options are usage errors (exit 2); weights of
-    /// another model fail (exit 1) naming the file; nothing is written.
+    /// another model or of another class count than `--classes` fail (exit 1) naming the file or the
+    /// tensor; nothing is written. A fitting `--classes` exports.
     func testBadCommandLinesAreRefusedClearly() throws {
         let folder = try makeTemporaryDirectory(for: self)
         let weights = folder.appending(path: "plane2.safetensors")
@@ -138,6 +139,7 @@ final class ExportCommandTests: XCTestCase {
              "export needs --model NAME --weights FILE --input CxHxW --out"),
             (["--model", "resnet8", "--input", "1x28x28"] + common, 1, weights.path),
             (["--model", "plane2", "--input", "3x28x28"] + common, 1, weights.path),
+            (["--model", "plane2", "--input", "1x28x28", "--classes", "7"] + common, 1, "layers.8.bias: expected [7], found [10]"),
         ]
         for (arguments, status, message) in cases {
             let run = try RetortProcess.run(["export"] + arguments)
@@ -145,5 +147,8 @@ final class ExportCommandTests: XCTestCase {
             XCTAssert(run.errors.contains(message), arguments.joined(separator: " ") + ": " + run.errors)
             XCTAssertFalse(FileManager.default.fileExists(atPath: out), arguments.joined(separator: " "))
         }
+        let given = try RetortProcess.run(["export", "--model", "plane2", "--input", "1x28x28", "--classes", "10"] + common)
+        XCTAssertEqual(given.status, 0, given.errors)
+        XCTAssert(given.output.contains("→ logits [N, 10], 8 nodes, 10,330 parameters, ONNX opset 17 (IR 8)"), given.output)
     }
 }
