@@ -7,7 +7,8 @@ Two modes, both on the IDX images (.gz or not) of Fashion-MNIST (or MNIST) read 
       for the first N images of the split the file records, normalized with the mean and std it
       records; fails when the largest absolute difference exceeds the tolerance, or the labels differ.
       The first image also runs alone, so a batch size other than N is checked too. Several models
-      and their predictions (in the same order) are checked in one run.
+      and their predictions (in the same order) are checked in one run. A predictions file with a
+      tensor "inputs" ([N, C, H, W], normalized) gives the inputs itself (any image size, no dataset).
 
   onnx_check.py MODEL.onnx --accuracy [--weights W.safetensors | --mean M --std S] [--limit N] [--data-dir DIR]
       prints the top-1 accuracy on the test split (normalized as the checkpoint records, or as given),
@@ -116,14 +117,18 @@ def check_logits(arguments, model, predictions):
     if "logits" not in tensors:
         fail(f"{predictions} has no tensor 'logits' (write it with `retort predict`)", 2)
     expected = tensors["logits"].astype(np.float32)
-    dataset, split = metadata.get("dataset", "fashion-mnist"), metadata.get("split", "test")
-    if split not in IDX_FILES:
-        fail(f"{predictions} records split '{split}'; only train and test are known", 2)
-    directory = arguments.data_dir or os.path.join(DATASET_ROOT, dataset)
-    images, labels = load_split(directory, split, len(expected))
-    if "labels" in tensors and not np.array_equal(tensors["labels"].astype(np.int64), labels):
-        fail(f"the labels in {predictions} are not those of the first {len(expected)} {dataset} {split} images in {directory}")
-    inputs = normalized(images, *recorded_normalization(metadata, predictions))
+    if "inputs" in tensors:
+        # The model's inputs themselves (normalized images of any shape), written beside their logits.
+        inputs, dataset, split = tensors["inputs"].astype(np.float32), "given", "input"
+    else:
+        dataset, split = metadata.get("dataset", "fashion-mnist"), metadata.get("split", "test")
+        if split not in IDX_FILES:
+            fail(f"{predictions} records split '{split}'; only train and test are known", 2)
+        directory = arguments.data_dir or os.path.join(DATASET_ROOT, dataset)
+        images, labels = load_split(directory, split, len(expected))
+        if "labels" in tensors and not np.array_equal(tensors["labels"].astype(np.int64), labels):
+            fail(f"the labels in {predictions} are not those of the first {len(expected)} {dataset} {split} images in {directory}")
+        inputs = normalized(images, *recorded_normalization(metadata, predictions))
     actual = run(session, inputs)
     single = run(session, inputs[:1])
     if actual.shape != expected.shape:

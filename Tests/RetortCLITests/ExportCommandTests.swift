@@ -52,6 +52,39 @@ final class ExportCommandTests: XCTestCase {
                        models.count + 1, check.output)
     }
 
+    /// CIFAR-size colour inputs and a 64×64 one (where VGG pools once more) export as well: each model's
+    /// own logits for 4 random inputs, written beside them, are ONNX Runtime's to 1e-4.
+    func testColourAndLargerInputsMatchONNXRuntime() throws {
+        _ = try PeersPython.interpreter()
+        let folder = try makeTemporaryDirectory(for: self)
+        let context = try Context()
+        var arguments: [String] = [], predictions: [String] = []
+        for (index, (name, side)) in [("resnet8", 32), ("wrn_16_1", 32), ("vgg8", 64), ("MobileNetV2", 32), ("ShuffleV1", 32),
+                                      ("ShuffleV2", 32), ("plane4", 32)].enumerated() {
+            var generator = SplitMix64(seed: UInt64(100 + index))
+            let inputs = try Tensor(generator.floats(4 * 3 * side * side), shape: [4, 3, side, side], context: context)
+            let state = try trainedLikeWeights(name, seed: UInt64(index + 1), images: inputs, context: context)
+            let model = try ModelZoo.make(name, inputChannels: 3, inputSize: side, classes: 10, context: context)
+            try model.load(stateDict: state)
+            model.eval()
+            let logits = try context.noGrad { try model(inputs) }
+            let weights = folder.appending(path: "\(name).safetensors"), onnx = folder.appending(path: "\(name).onnx").path
+            try state.write(to: weights)
+            let export = try RetortProcess.run(["export", "--model", name, "--weights", weights.path, "--input", "3x\(side)x\(side)",
+                                                "--out", onnx])
+            XCTAssertEqual(export.status, 0, name + ": " + export.errors)
+            let file = folder.appending(path: "\(name)-logits.safetensors")
+            try SafeTensors(tensors: ["inputs": try HostTensor(inputs.toArray(), shape: inputs.shape),
+                                      "logits": try HostTensor(logits.toArray(), shape: logits.shape)]).write(to: file)
+            arguments.append(onnx)
+            predictions.append(file.path)
+        }
+        let check = try PeersPython.run("onnx_check.py", arguments + ["--logits"] + predictions)
+        XCTAssertEqual(check.status, 0, check.output + check.errors)
+        XCTAssertEqual(check.output.components(separatedBy: "4 given input images: max |ONNX Runtime − retort| = ").count,
+                       arguments.count + 1, check.output)
+    }
+
     /// Work spread over threads, and the messages it reports.
     private final class Failures: @unchecked Sendable {
         private let lock = NSLock()
@@ -84,7 +117,8 @@ final class ExportCommandTests: XCTestCase {
     /// network. (With fresh statistics the deep ResNets' logits reach 10⁷ in evaluation mode, where
     /// float rounding alone exceeds 1e-4.)
     private func trainedLikeWeights(_ name: String, seed: UInt64, images: Tensor, context: Context) throws -> SafeTensors {
-        let model = try ModelZoo.make(name, inputChannels: 1, inputSize: 28, classes: 10, context: context, seed: seed)
+        let model = try ModelZoo.make(name, inputChannels: images.shape[1], inputSize: images.shape[2], classes: 10, context: context,
+                                      seed: seed)
         var state = try model.stateDict()
         var generator = SplitMix64(seed: seed)
         let norms = state.names.filter { $0.hasSuffix(".running_mean") }.map { String($0.dropLast("running_mean".count)) }
