@@ -17,7 +17,8 @@ PACKAGES := libvulkan1 libvulkan-dev glslc glslang-tools spirv-tools mesa-vulkan
 # Mesa's JIT cache: the second run of the test suite skips most shader compilation.
 export MESA_SHADER_CACHE_DIR ?= $(HOME)/.cache/mesa_shader_cache
 
-.PHONY: deps build release test test-sanitizers crash-test fuzz examples demo study-demo study-ddp study-methods bench bench-peers bench-data bench-ddp peers-venv check-tensorboard check-torchvision parity-fixtures clean
+.PHONY: deps build release test test-sanitizers crash-test fuzz examples demo study-demo study-ddp study-methods bench bench-peers bench-data bench-ddp \
+        interop-venv peers-venv check-tensorboard check-torchvision parity-fixtures clean
 
 deps:
 	@missing=""; \
@@ -42,8 +43,9 @@ release: deps
 # (LP_NATIVE_VECTOR_WIDTH=256 and 128);
 # on a GPU the variable is ignored.
 # The size report (Tools/size-report.sh) fails the run when a budget is crossed.
-# Then the example client package builds against Retort by path and trains.
-test: deps
+# Then the example client package builds against Retort by path and trains. The ONNX export check
+# (ExportCommandTests) runs ONNX's checker and ONNX Runtime from the interop venv.
+test: deps interop-venv
 	$(SWIFT) build --build-tests
 	Tools/size-report.sh .build/debug/retort
 	RETORT_VALIDATION=1 LP_NATIVE_VECTOR_WIDTH=256 $(SWIFT) test --skip-build
@@ -147,17 +149,24 @@ PEERS_VENV := .build/peers-venv
 PEERS_PYTHON := $(PEERS_VENV)/bin/python
 TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
 
-# The Python environment of the peers, the parity fixtures and the interop checks: ncnn, torch, tensorboard,
-# onnx, onnxruntime and torchvision in a venv.
-# torch: the CPU-only build from its own index, else a CPU build among pip's configured local wheels
-# (dependencies then come from the default index), else the default index's build.
-peers-venv:
+# The interop checks' Python environment (`make test` checks every zoo model's ONNX export with ONNX's checker
+# and ONNX Runtime, Benchmarks/peers/onnx_check.py): onnx, onnxruntime and numpy in a venv, no torch.
+interop-venv:
 	@$(PYTHON3) -c 'import venv, ensurepip' 2>/dev/null || { \
 	  echo "Installing Debian package: python3-venv"; \
 	  if [ "$$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi; \
 	  $$sudo apt-get update -q && \
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-venv; }
 	@$(PEERS_PYTHON) -m pip --version >/dev/null 2>&1 || $(PYTHON3) -m venv --clear $(PEERS_VENV)
+	@$(PEERS_PYTHON) -c 'import onnx, onnxruntime, numpy' 2>/dev/null || { \
+	  echo "Installing onnx, onnxruntime and numpy into $(PEERS_VENV)"; \
+	  $(PEERS_PYTHON) -m pip install -q onnx onnxruntime numpy; }
+
+# The Python environment of the peers, the parity fixtures and the interop checks: the interop venv plus
+# ncnn, torch, tensorboard and torchvision.
+# torch: the CPU-only build from its own index, else a CPU build among pip's configured local wheels
+# (dependencies then come from the default index), else the default index's build.
+peers-venv: interop-venv
 	@$(PEERS_PYTHON) -c 'import ncnn' 2>/dev/null || { echo "Installing ncnn into $(PEERS_VENV)"; \
 	  $(PEERS_PYTHON) -m pip install -q ncnn; }
 	@$(PEERS_PYTHON) -c 'import torch' 2>/dev/null || { echo "Installing torch into $(PEERS_VENV)"; \
@@ -167,8 +176,6 @@ peers-venv:
 	       $(PEERS_PYTHON) -m pip install -q torch; }; }
 	@$(PEERS_PYTHON) -c 'import tensorboard' 2>/dev/null || { echo "Installing tensorboard into $(PEERS_VENV)"; \
 	  $(PEERS_PYTHON) -m pip install -q tensorboard; }
-	@$(PEERS_PYTHON) -c 'import onnx, onnxruntime' 2>/dev/null || { echo "Installing onnx and onnxruntime into $(PEERS_VENV)"; \
-	  $(PEERS_PYTHON) -m pip install -q onnx onnxruntime; }
 	@# torchvision's wheel matching torch, without its dependencies (they would replace the CPU-only torch);
 	@# Benchmarks/peers/torchvision_cpu.py imports it without its CUDA-linked operators.
 	@$(PEERS_PYTHON) -c 'import importlib.util as u, sys; sys.exit(u.find_spec("torchvision") is None)' 2>/dev/null || { \

@@ -63,7 +63,7 @@ let package = Package(
                 exclude: ["Shaders"], plugins: ["ShaderCompiler"]),
         .testTarget(name: "RetortComputeTests", dependencies: ["RetortCompute", "Retort", "RetortTestSupport"]),
         .testTarget(name: "RetortTests", dependencies: ["Retort", "RetortDistributed", "RetortTestSupport"]),
-        .testTarget(name: "RetortCLITests", dependencies: ["retort", "RegistryGenerator", "RetortCheckpoint", "RetortHostTestSupport"]),
+        .testTarget(name: "RetortCLITests", dependencies: ["retort", "RegistryGenerator", "RetortCheckpoint", "RetortNN", "RetortHostTestSupport"]),
         .testTarget(name: "RetortDistillTests", dependencies: ["RetortDistill", "RetortTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RetortNNTests", dependencies: ["RetortNN", "RetortCompute", "RetortDistributed", "RetortTestSupport",
                                                     "RetortHostTestSupport"],

@@ -99,7 +99,7 @@ extension Module {
     }
 
     /// Every declared pair below this module, with the convolution's dotted name; each layer in one pair only.
-    private func namedConvolutionNormPairs() throws -> [(convolution: Conv2d, norm: BatchNorm2d, name: String)] {
+    func namedConvolutionNormPairs() throws -> [(convolution: Conv2d, norm: BatchNorm2d, name: String)] {
         var names: [ObjectIdentifier: String] = [:]
         for (name, entry) in walk() { if case .child(_, let child) = entry { names[ObjectIdentifier(child)] = name } }
         var seen: Set<ObjectIdentifier> = []
@@ -120,9 +120,20 @@ extension Module {
 
     /// `conv` with `norm` folded in, computed on the host in Double and rounded once.
     private static func fold(_ conv: Conv2d, _ norm: BatchNorm2d, name: String) throws -> FoldedConvolution {
-        let weight = try conv.weight.toArray()                        // [O, I/groups, K, K]
-        let outputs = conv.weight.shape[0], perOutput = weight.count / outputs
-        let bias = try conv.bias?.toArray() ?? [Float](repeating: 0, count: outputs)
+        let (foldedWeight, foldedBias) = try conv.foldedValues(with: norm)
+        let context = conv.weight.context
+        return FoldedConvolution(weight: try Tensor(foldedWeight, shape: conv.weight.shape, context: context),
+                                 bias: try Tensor(foldedBias, shape: [conv.weight.shape[0]], context: context), name: name)
+    }
+}
+
+extension Conv2d {
+    /// This convolution's weight `[O, I/groups, K, K]` and bias `[O]` with `norm` folded in, on the host:
+    /// computed in Double and rounded once (a frozen teacher's folded weights, an exported model's `Conv`).
+    func foldedValues(with norm: BatchNorm2d) throws -> (weight: [Float], bias: [Float]) {
+        let weight = try self.weight.toArray()                        // [O, I/groups, K, K]
+        let outputs = self.weight.shape[0], perOutput = weight.count / outputs
+        let bias = try self.bias?.toArray() ?? [Float](repeating: 0, count: outputs)
         let gamma = try norm.weight.toArray(), beta = try norm.bias.toArray()
         let mean = try norm.runningMean.toArray(), variance = try norm.runningVariance.toArray()
         var foldedWeight = [Float](repeating: 0, count: weight.count), foldedBias = [Float](repeating: 0, count: outputs)
@@ -131,13 +142,9 @@ extension Module {
             for index in output * perOutput..<(output + 1) * perOutput { foldedWeight[index] = Float(Double(weight[index]) * scale) }
             foldedBias[output] = Float((Double(bias[output]) - Double(mean[output])) * scale + Double(beta[output]))
         }
-        let context = conv.weight.context
-        return FoldedConvolution(weight: try Tensor(foldedWeight, shape: conv.weight.shape, context: context),
-                                 bias: try Tensor(foldedBias, shape: [outputs], context: context), name: name)
+        return (foldedWeight, foldedBias)
     }
-}
 
-extension Conv2d {
     /// The weight and bias a forward pass uses: the folded ones while folded (evaluation mode only).
     func forwardWeights() throws -> (weight: Tensor, bias: Tensor?) {
         guard let folded else { return (weight, bias) }

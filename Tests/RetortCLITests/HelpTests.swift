@@ -7,7 +7,7 @@ final class HelpTests: XCTestCase {
     func testHelpListsEveryCommandMethodAndOption() {
         let usage = CLI.usage
         XCTAssertEqual(CLI.commands.map { $0.name }, ["devices", "train", "distill", "selfdistill", "chain", "sweep-teachers", "prune",
-                                                      "online", "eval", "report", "inspect", "predict", "models", "selftest"])
+                                                      "online", "eval", "report", "inspect", "predict", "export", "models", "selftest"])
         for command in CLI.commands { XCTAssert(usage.contains("\n  " + command.name + " "), command.name) }
         XCTAssert(usage.contains("--loss kd|dkd|nkd|dist|sp|crd|camkd|mixkd (default kd)"), usage)
         XCTAssert(usage.contains("--method bake|zipf|tfnkd|ls"), usage)

@@ -1,3 +1,5 @@
+import RetortCheckpoint
+
 /// TFRecord framing, the container of TensorBoard event files: each record is its length (`uint64`,
 /// little-endian), the masked CRC-32C of those 8 bytes, the data, and the masked CRC-32C of the data
 /// (both CRCs `uint32`, little-endian). A reader checks both CRCs, so a record cut short or damaged is

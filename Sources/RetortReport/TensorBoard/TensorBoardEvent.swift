@@ -1,3 +1,5 @@
+import RetortCheckpoint
+
 /// One record of a TensorBoard event file: `tensorflow.Event` (tensorflow/core/util/event.proto) with
 /// its `wall_time` (field 1, seconds since 1970 as a double), `step` (field 2, int64) and one of
 /// `file_version` (field 3), `summary` (field 5: `Summary`, whose field 1 repeats `Summary.Value`) or

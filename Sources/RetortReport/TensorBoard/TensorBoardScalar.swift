@@ -1,3 +1,5 @@
+import RetortCheckpoint
+
 /// One scalar of a TensorBoard summary: `tensorflow.Summary.Value` (tensorflow/core/framework/summary.proto)
 /// with its `tag` (field 1) and `simple_value` (field 2, a 32-bit float), which TensorBoard's Scalars
 /// dashboard plots against the event's step.

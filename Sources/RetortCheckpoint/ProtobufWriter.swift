@@ -1,4 +1,4 @@
-/// The protocol-buffer wire format, as far as TensorBoard's `Event` and `Summary` need it: varints,
+/// The protocol-buffer wire format, as far as TensorBoard's `Event` and `Summary` and ONNX's `ModelProto` need it: varints,
 /// 64-bit doubles, 32-bit floats and length-delimited fields (strings, nested messages). Each field is
 /// its key (field number << 3 | wire type) as a varint, then its value; little-endian fixed widths.
 public struct ProtobufWriter: Sendable {
@@ -35,6 +35,11 @@ public struct ProtobufWriter: Sendable {
         lengthDelimited(field, Array(value.utf8))
     }
 
+    /// A `bytes` field (raw data, such as a tensor's little-endian values).
+    public mutating func rawBytes(_ field: Int, _ value: [UInt8]) {
+        lengthDelimited(field, value)
+    }
+
     /// An embedded message field.
     public mutating func message(_ field: Int, _ message: ProtobufWriter) {
         lengthDelimited(field, message.bytes)
@@ -63,5 +68,5 @@ public struct ProtobufWriter: Sendable {
 
 extension FixedWidthInteger {
     /// The value's bytes, least significant first (the byte order of protobuf and TFRecord).
-    var littleEndianBytes: [UInt8] { withUnsafeBytes(of: littleEndian) { Array($0) } }
+    package var littleEndianBytes: [UInt8] { withUnsafeBytes(of: littleEndian) { Array($0) } }
 }

@@ -1,4 +1,4 @@
-import RetortReport
+import RetortCheckpoint
 import XCTest
 
 /// Each wire type's bytes, worked out by hand from the protobuf encoding rules.
