@@ -5,7 +5,8 @@ Two modes, both on the IDX images (.gz or not) of Fashion-MNIST (or MNIST) read 
   onnx_check.py MODEL.onnx… --logits PREDICTIONS.safetensors… [--data-dir DIR] [--tolerance 1e-4]
       compares ONNX Runtime's logits with those `retort predict` wrote (tensor "logits", [N, classes])
       for the first N images of the split the file records, normalized with the mean and std it
-      records; fails when the largest absolute difference exceeds the tolerance, or the labels differ.
+      records; fails when the largest absolute difference exceeds the tolerance times the logits'
+      scale (the largest |logit|, at least 1: float32 rounding grows with it), or the labels differ.
       The first image also runs alone, so a batch size other than N is checked too. Several models
       and their predictions (in the same order) are checked in one run. A predictions file with a
       tensor "inputs" ([N, C, H, W], normalized) gives the inputs itself (any image size, no dataset).
@@ -136,11 +137,13 @@ def check_logits(arguments, model, predictions):
         return False
     difference = float(np.max(np.abs(actual - expected)))
     alone = float(np.max(np.abs(single[0] - actual[0])))
+    scale = max(1.0, float(np.max(np.abs(expected))))
     print(f"{len(expected)} {dataset} {split} images: max |ONNX Runtime − retort| = {difference:.3g} "
-          f"(tolerance {arguments.tolerance:g}, largest |logit| {float(np.max(np.abs(expected))):.3g}); "
+          f"= {difference / scale:.3g} of the largest |logit| {scale:.3g} (tolerance {arguments.tolerance:g}); "
           f"batch of 1 vs {len(expected)}: {alone:.3g}")
-    if not difference <= arguments.tolerance or not alone <= arguments.tolerance:
-        print(f"onnx_check: the logits of {model} differ by more than {arguments.tolerance:g}", file=sys.stderr)
+    if not difference <= arguments.tolerance * scale or not alone <= arguments.tolerance * scale:
+        print(f"onnx_check: the logits of {model} differ by more than {arguments.tolerance:g} of their scale {scale:.3g}",
+              file=sys.stderr)
         return False
     return True
 

@@ -10,7 +10,8 @@ final class ExportCommandTests: XCTestCase {
     /// trained network has them (random affine parameters, running statistics measured on a batch, then
     /// perturbed), so folding them into the convolutions matters: each export passes
     /// `onnx.checker.check_model(full_check=True)` and ONNX Runtime's logits for 16 Fashion-MNIST test
-    /// images are `retort predict`'s to 1e-4, as a batch of 16 and of 1 (the batch dimension is dynamic).
+    /// images are `retort predict`'s to 1e-4 of the largest |logit|, as a batch of 16 and of 1 (the batch
+    /// dimension is dynamic).
     func testEveryZooModelExportsAndMatchesONNXRuntime() throws {
         _ = try PeersPython.interpreter()
         let folder = try makeTemporaryDirectory(for: self)
@@ -53,7 +54,7 @@ final class ExportCommandTests: XCTestCase {
     }
 
     /// CIFAR-size colour inputs and a 64×64 one (where VGG pools once more) export as well: each model's
-    /// own logits for 4 random inputs, written beside them, are ONNX Runtime's to 1e-4.
+    /// own logits for 4 random inputs, written beside them, are ONNX Runtime's to 1e-4 of the largest |logit|.
     func testColourAndLargerInputsMatchONNXRuntime() throws {
         _ = try PeersPython.interpreter()
         let folder = try makeTemporaryDirectory(for: self)

@@ -54,6 +54,13 @@ extension ReLU: ONNXExportable {
     public func exportONNX(_ input: ONNXValueInfo, into graph: ONNXGraphBuilder) throws -> ONNXValueInfo { graph.relu(input) }
 }
 
+extension ReLU6: ONNXExportable {
+    /// `Clip(x, 0, 6)`.
+    public func exportONNX(_ input: ONNXValueInfo, into graph: ONNXGraphBuilder) throws -> ONNXValueInfo {
+        graph.clipped(input, low: 0, high: 6)
+    }
+}
+
 extension MaxPool2d: ONNXExportable {
     /// `MaxPool` (floor mode).
     public func exportONNX(_ input: ONNXValueInfo, into graph: ONNXGraphBuilder) throws -> ONNXValueInfo {
