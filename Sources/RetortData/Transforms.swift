@@ -78,12 +78,15 @@ public enum Transforms {
     /// Mirrors every row: output (c, y, x) = input (c, y, width − 1 − x).
     public static func horizontalFlip(_ image: [UInt8], channels: Int, height: Int, width: Int) -> [UInt8] {
         precondition(image.count == channels * height * width, "image is not \(channels)×\(height)×\(width)")
-        var out = image
-        for row in 0..<(channels * height) {
-            let base = row * width
-            for x in 0..<width { out[base + x] = image[base + width - 1 - x] }
+        return [UInt8](unsafeUninitializedCapacity: image.count) { out, initialized in
+            image.withUnsafeBufferPointer { image in
+                for row in 0..<(channels * height) {
+                    let source = image.baseAddress! + row * width, target = out.baseAddress! + row * width
+                    for x in 0..<width { target[x] = source[width - 1 - x] }
+                }
+            }
+            initialized = image.count
         }
-        return out
     }
 
     /// Writes `(pixel / 255 − mean[c]) / std[c]` for one CHW image into `output` from `offset`.
@@ -97,21 +100,31 @@ public enum Transforms {
     }
 
     /// Writes `(pixel / 255 − mean[c]) / std[c]` for one CHW image to `output` (room for every pixel).
+    /// The expression is evaluated once for each of the 256 byte values of a channel and looked up per
+    /// pixel: the same bits as evaluating it per pixel, at a fraction of the cost.
     public static func normalize<Pixels: Collection<UInt8>>(_ image: Pixels, channels: Int, normalization: Normalization,
                                                            into output: UnsafeMutablePointer<Float>) {
         precondition(normalization.mean.count == channels, "normalization has \(normalization.mean.count) channels, image \(channels)")
         let plane = image.count / channels
-        var index = 0
-        var c = 0, inPlane = 0
-        var mean = normalization.mean[0], std = normalization.std[0]
-        for pixel in image {
-            output[index] = (Float(pixel) / 255 - mean) / std
-            index += 1
-            inPlane += 1
-            if inPlane == plane, c + 1 < channels {
-                inPlane = 0
-                c += 1
-                (mean, std) = (normalization.mean[c], normalization.std[c])
+        var table = [Float](repeating: 0, count: 256 * channels)
+        for c in 0..<channels {
+            let (mean, std) = (normalization.mean[c], normalization.std[c])
+            for value in 0..<256 { table[c * 256 + value] = (Float(value) / 255 - mean) / std }
+        }
+        table.withUnsafeBufferPointer { table in
+            // The last channel also takes any pixels past channels · plane.
+            let lookup = { (index: Int, pixel: UInt8) in
+                output[index] = table[min(index / max(plane, 1), channels - 1) * 256 + Int(pixel)]
+            }
+            let contiguous: Void? = image.withContiguousStorageIfAvailable { pixels in
+                for c in 0..<channels {
+                    let values = table.baseAddress! + c * 256
+                    let end = c == channels - 1 ? pixels.count : (c + 1) * plane
+                    for index in (c * plane)..<end { output[index] = values[Int(pixels[index])] }
+                }
+            }
+            if contiguous == nil {
+                for (index, pixel) in image.enumerated() { lookup(index, pixel) }
             }
         }
     }
