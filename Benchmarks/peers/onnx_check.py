@@ -12,8 +12,8 @@ Two modes, both on the IDX images (.gz or not) of Fashion-MNIST (or MNIST) read 
       tensor "inputs" ([N, C, H, W], normalized) gives the inputs itself (any image size, no dataset).
 
   onnx_check.py MODEL.onnx --accuracy [--weights W.safetensors | --mean M --std S] [--limit N] [--data-dir DIR]
-      prints the top-1 accuracy on the test split (normalized as the checkpoint records, or as given),
-      to compare with `retort eval`.
+      prints the top-1 accuracy on the test split (normalized as the model's metadata records — `retort
+      export` copies the checkpoint's —, as the checkpoint records, or as given), to compare with `retort eval`.
 
 Exit status: 0 when the check passes, 1 when it fails, 2 for a usage error.
 """
@@ -155,7 +155,11 @@ def check_accuracy(arguments, model):
     elif arguments.weights:
         mean, std = recorded_normalization(read_safetensors(arguments.weights)[1], arguments.weights)
     else:
-        fail("--accuracy needs --weights (the checkpoint's recorded normalization) or --mean and --std", 2)
+        # The normalization `retort export` copied from the checkpoint into the model's metadata.
+        recorded = {entry.key: entry.value for entry in onnx.load(model, load_external_data=False).metadata_props}
+        if "normalization_mean" not in recorded:
+            fail(f"{model} records no normalization: give --weights (the checkpoint's) or --mean and --std", 2)
+        mean, std = recorded_normalization(recorded, model)
     session = checked_session(model)
     directory = arguments.data_dir or os.path.join(DATASET_ROOT, "fashion-mnist")
     images, labels = load_split(directory, "test", arguments.limit)

@@ -53,6 +53,10 @@ enum EvaluateCommand: RegisteredCommand {
         let kind = try settings.datasetKind(), channels = try settings.channels()
         let given = normalizationKeys.filter { arguments.options[$0] != nil }
         for key in given { try settings.set(SettingText(key: key, text: arguments.options[key]!)) }
+        if settings.measuresNormalization {
+            throw .usage("--normalization dataset measures a folder's training images when a run starts; to evaluate, use the "
+                         + "normalization the checkpoint records (the default) or give --mean and --std")
+        }
         if !given.isEmpty {
             let normalization = try settings.normalization()
             let note = recorded.map { $0 == normalization ? "" : "; the checkpoint records \($0.summary)" } ?? ""

@@ -1,5 +1,6 @@
 import Foundation
 import RetortCheckpoint
+import RetortData
 import RetortNN
 
 /// `retort export`: saved weights of a zoo model as an ONNX model (opset 17) for inference runtimes.
@@ -34,11 +35,14 @@ enum ExportCommand: RegisteredCommand {
         }
         try model.load(stateDict: state, source: url.path)
         model.eval()
-        let onnx = try model.onnxModel(inputShape: [channels, size, size], name: modelName)
+        var onnx = try model.onnxModel(inputShape: [channels, size, size], name: modelName)
+        // The input normalization and class names the checkpoint records travel with the model.
+        onnx.metadata = state.metadata.filter { [Normalization.meanKey, Normalization.stdKey, Normalization.classesKey].contains($0.key) }
         try AtomicFile.write(Data(onnx.serialized), to: URL(fileURLWithPath: out))
         print("wrote \(out): \(modelName) for [N, \(channels), \(size), \(size)] → logits [N, \(classes)], "
               + "\(onnx.graph.nodes.count) nodes, \(onnx.parameterCount.formatted(.number)) parameters, "
-              + "ONNX opset \(ONNXModel.opsetVersion) (IR \(ONNXModel.irVersion))")
+              + "ONNX opset \(ONNXModel.opsetVersion) (IR \(ONNXModel.irVersion))"
+              + (onnx.metadata.isEmpty ? "" : "; metadata: " + onnx.metadata.keys.sorted().joined(separator: ", ")))
     }
 
     /// The zoo model `name` sized for saved weights: its class count is the output count of the

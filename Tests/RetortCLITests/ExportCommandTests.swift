@@ -51,6 +51,15 @@ final class ExportCommandTests: XCTestCase {
         }
         XCTAssertEqual(check.output.components(separatedBy: "16 fashion-mnist test images: max |ONNX Runtime − retort| = ").count,
                        models.count + 1, check.output)
+
+        // The checkpoint's normalization travels in the model's metadata: ONNX Runtime alone gives `retort eval`'s top-1.
+        let name = ModelZoo.names[0]
+        let accuracy = try PeersPython.run("onnx_check.py", [models[0], "--accuracy", "--data-dir", data.path])
+        XCTAssertEqual(accuracy.status, 0, accuracy.output + accuracy.errors)
+        let evaluation = try RetortProcess.run(["eval", "--model", name, "--weights", folder.appending(path: "\(name).safetensors").path,
+                                                "--dataset", "fashion-mnist", "--data-dir", data.path])
+        let top1 = try XCTUnwrap(evaluation.output.range(of: #"top-1 [0-9.]+%"#, options: .regularExpression), evaluation.output)
+        XCTAssert(accuracy.output.contains("(16 images): \(evaluation.output[top1])"), accuracy.output + evaluation.output)
     }
 
     /// CIFAR-size colour inputs and a 64×64 one (where VGG pools once more) export as well: each model's

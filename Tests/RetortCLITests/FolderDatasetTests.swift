@@ -50,6 +50,12 @@ final class FolderDatasetTests: XCTestCase {
         let top1 = String(format: "top-1 %.2f%%", try XCTUnwrap(metrics["test_top1"] as? Double) * 100)
         XCTAssert(evaluation.output.contains("(8 images): \(top1)"), "the training's own test accuracy: \(top1)\n\(evaluation.output)")
 
+        // Measuring the normalization is a training-time choice: eval refuses it instead of using another one.
+        let measured = try RetortProcess.run(["eval", "--model", "plane2", "--weights", run + "/best.safetensors",
+                                              "--normalization", "dataset"] + data)
+        XCTAssertEqual(measured.status, 2, measured.output + measured.errors)
+        XCTAssert(measured.errors.contains("--normalization dataset measures a folder's training images"), measured.errors)
+
         // A folder whose classes differ from the checkpoint's is refused, naming the first difference.
         try FileManager.default.moveItem(at: root.appendingPathComponent("train/n04"), to: root.appendingPathComponent("train/n05"))
         try write(Array(["n01", "n02", "n03", "n05"].joined(separator: "\n").utf8), "wnids.txt", in: root)

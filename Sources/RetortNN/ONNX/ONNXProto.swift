@@ -178,9 +178,13 @@ public struct ONNXModel: Equatable, Sendable {
     public var graph: ONNXGraph
     public var producerName: String
     public var producerVersion: String
+    /// `metadata_props`, written in key order: what a runtime needs beside the graph (the input
+    /// normalization, the class names), as ONNX Runtime's `modelmeta.custom_metadata_map` shows them.
+    public var metadata: [String: String]
 
-    public init(graph: ONNXGraph, producerName: String = "retort", producerVersion: String = RetortVersion.string) {
-        (self.graph, self.producerName, self.producerVersion) = (graph, producerName, producerVersion)
+    public init(graph: ONNXGraph, producerName: String = "retort", producerVersion: String = RetortVersion.string,
+                metadata: [String: String] = [:]) {
+        (self.graph, self.producerName, self.producerVersion, self.metadata) = (graph, producerName, producerVersion, metadata)
     }
 
     /// The `.onnx` file's bytes.
@@ -194,6 +198,12 @@ public struct ONNXModel: Equatable, Sendable {
         message.string(3, producerVersion)
         message.message(7, graph.message)
         message.message(8, opset)
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
+            var entry = ProtobufWriter()
+            entry.string(1, key)
+            entry.string(2, value)
+            message.message(14, entry)
+        }
         return message.bytes
     }
 

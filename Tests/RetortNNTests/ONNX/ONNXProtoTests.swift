@@ -51,6 +51,16 @@ final class ONNXProtoTests: XCTestCase {
         XCTAssertEqual(bytes, expected)
     }
 
+    /// Metadata follows the opset as `metadata_props` (14) entries, key (1) and value (2), in key order.
+    func testMetadataIsWrittenAsStringEntriesInKeyOrder() {
+        let graph = ONNXGraph(name: "g", nodes: [], initializers: [], inputs: [], outputs: [])
+        let plain = ONNXModel(graph: graph, producerVersion: "1").serialized
+        let bytes = ONNXModel(graph: graph, producerVersion: "1", metadata: ["b": "2", "a": "1"]).serialized
+        XCTAssertEqual(Array(bytes.prefix(plain.count)), plain)
+        XCTAssertEqual(Array(bytes.dropFirst(plain.count)),
+                       [0x72, 0x06, 0x0A, 0x01, 0x61, 0x12, 0x01, 0x31, 0x72, 0x06, 0x0A, 0x01, 0x62, 0x12, 0x01, 0x32])
+    }
+
     /// Graph fields in order: node (1), name (2), initializer (5), input (11), output (12).
     func testGraphFieldNumbers() {
         let graph = ONNXGraph(name: "g", nodes: [ONNXNode("Relu", name: "r", inputs: ["x"], outputs: ["y"])],
