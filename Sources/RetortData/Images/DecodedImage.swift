@@ -1,13 +1,15 @@
 /// One decoded image: 8-bit pixels, planar [channels, height, width] — the layout of ``Dataset/images``.
 public struct DecodedImage: Equatable, Sendable {
+    // Read-only outside RetortData: the initializer's checks (1 or 3 channels, a value per pixel) then hold for
+    // every instance, which the encoders rely on.
     /// Columns.
-    public var width: Int
+    public internal(set) var width: Int
     /// Rows.
-    public var height: Int
+    public internal(set) var height: Int
     /// 1 (gray) or 3 (red, green, blue).
-    public var channels: Int
+    public internal(set) var channels: Int
     /// Pixels, [channels, height, width]: channel `c`, row `y`, column `x` at `(c * height + y) * width + x`.
-    public var pixels: [UInt8]
+    public internal(set) var pixels: [UInt8]
 
     /// An image of the given size; `pixels` must hold `channels × height × width` values, planar.
     public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) {

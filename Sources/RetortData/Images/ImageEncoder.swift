@@ -70,7 +70,7 @@ public enum ImageEncoder {
     /// An 8-bit gray or RGB PNG of `image`.
     public static func png(_ image: DecodedImage) -> [UInt8] {
         let samples = interleaved(image).map(UInt16.init)
-        // Always valid: 8 bits, gray or RGB, as many samples as pixels × channels.
+        // Cannot throw: 8 bits, gray or RGB, and a `DecodedImage` always holds channels × height × width values.
         return try! png(width: image.width, height: image.height, color: image.channels == 1 ? .gray : .rgb,
                         bitDepth: 8, samples: samples)
     }
