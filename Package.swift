@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "RetortReport", dependencies: ["RetortCheckpoint"]),
 
         .target(name: "RetortCompute", dependencies: ["CVulkan"], plugins: ["ShaderCompiler"]),
-        .target(name: "Retort", dependencies: ["RetortCompute", "RetortRandom", "RetortDistributed"]),
+        .target(name: "Retort", dependencies: ["RetortCompute", "RetortRandom", "RetortDistributed", "RetortCheckpoint"]),
         .target(name: "RetortNN", dependencies: ["Retort", "RetortCheckpoint", "RetortDistributed"]),
         .target(name: "RetortData", dependencies: ["RetortRandom", "CZlib", "CTurboJPEG", "CPNG"]),
         // RetortDistill's Shaders/ folder holds the distillation-only kernels (CRD's memory bank, Zipf

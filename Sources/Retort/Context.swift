@@ -45,6 +45,20 @@ public final class Context: @unchecked Sendable {
     /// Whether ops record backward closures on the tape.
     public var isRecordingGradients: Bool { noGradDepth == 0 }
 
+    /// The precision the matrix ops (convolutions, linear layers) compute in: fp32, or fp16/bf16 inside
+    /// ``autocast(_:_:)``. Their inputs and parameters are cast to it (parameters stay fp32: the cast's
+    /// backward takes their gradient back to fp32); softmax, cross-entropy, KL and batch-norm statistics
+    /// stay fp32, as under PyTorch's `torch.autocast`.
+    public private(set) var autocastPrecision: Precision = .float32
+
+    /// Runs `body` with the matrix ops in `precision` (PyTorch's `torch.autocast(dtype=…)`).
+    public func autocast<R>(_ precision: Precision, _ body: () throws -> R) rethrows -> R {
+        let outer = autocastPrecision
+        autocastPrecision = precision
+        defer { autocastPrecision = outer }
+        return try body()
+    }
+
     /// Runs `body` without recording gradients (teachers, evaluation).
     public func noGrad<R>(_ body: () throws -> R) rethrows -> R {
         noGradDepth += 1

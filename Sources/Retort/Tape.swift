@@ -24,12 +24,18 @@ final class Tape {
         for node in nodes.reversed() {
             guard let gradient = gradients.removeValue(forKey: ObjectIdentifier(node.output)) else { continue }
             let inputGradients = try node.backward(gradient)
-            for (input, inputGradient) in zip(node.inputs, inputGradients) {
-                guard let inputGradient, input.requiresGrad else { continue }
+            for (input, computed) in zip(node.inputs, inputGradients) {
+                guard let computed, input.requiresGrad else { continue }
+                // A gradient has its tensor's precision (an op without a 16-bit kernel computes in fp32).
+                let inputGradient = try computed.precision == input.precision ? computed : input.context.noGrad {
+                    try computed.cast(to: input.precision)
+                }
                 if input.isLeaf {
                     try accumulate(inputGradient, into: input)
                 } else if let existing = gradients[ObjectIdentifier(input)] {
-                    gradients[ObjectIdentifier(input)] = try existing.adding(inputGradient, recording: false)
+                    gradients[ObjectIdentifier(input)] = try input.context.noGrad {
+                        try existing.adding(inputGradient, recording: false).cast(to: input.precision)
+                    }
                 } else {
                     gradients[ObjectIdentifier(input)] = inputGradient
                 }
@@ -42,8 +48,8 @@ final class Tape {
         if let existing = leaf.grad {
             try existing.addInPlace(gradient)
         } else {
-            let copy = try Tensor.empty(shape: leaf.shape, context: leaf.context, isLeaf: true)
-            try leaf.context.stream.copy(gradient.buffer, to: copy.buffer, byteCount: leaf.count * 4)
+            let copy = try Tensor.empty(shape: leaf.shape, context: leaf.context, isLeaf: true, precision: leaf.precision)
+            try leaf.context.stream.copy(gradient.buffer, to: copy.buffer, byteCount: leaf.count * leaf.precision.byteCount)
             leaf.grad = copy
         }
     }

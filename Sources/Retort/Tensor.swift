@@ -1,6 +1,7 @@
 import RetortCompute
 
-/// An fp32 tensor in device memory (row-major, NCHW for images).
+/// A tensor in device memory (row-major, NCHW for images): fp32, or fp16/bf16 in mixed-precision
+/// training (``precision``; see ``cast(to:)`` and ``Context/autocast(_:_:)``).
 ///
 /// Tensors made by ops remember how they were made (on the context's tape) when any input requires a
 /// gradient; ``backward()`` on a scalar then fills ``grad`` of every leaf that requires one.
@@ -11,7 +12,9 @@ import RetortCompute
 public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     public let shape: [Int]
     public let context: Context
-    /// The device memory of the elements (row-major fp32), for ops in the package's other targets.
+    /// How the elements are stored (fp32 unless a mixed-precision op made the tensor).
+    public let precision: Precision
+    /// The device memory of the elements (row-major, ``precision``), for ops in the package's other targets.
     package let buffer: Buffer
     /// Whether gradients flow to (and, for leaves, accumulate in) this tensor.
     public internal(set) var requiresGrad: Bool
@@ -23,9 +26,10 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     /// Number of elements.
     public var count: Int { shape.reduce(1, *) }
 
-    init(context: Context, shape: [Int], buffer: Buffer, requiresGrad: Bool, isLeaf: Bool) {
+    init(context: Context, shape: [Int], buffer: Buffer, requiresGrad: Bool, isLeaf: Bool, precision: Precision = .float32) {
         self.context = context
         self.shape = shape
+        self.precision = precision
         self.buffer = buffer
         self.requiresGrad = requiresGrad
         self.isLeaf = isLeaf
@@ -54,15 +58,18 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     }
 
     /// Uninitialized storage for an op's result.
-    package static func empty(shape: [Int], context: Context, isLeaf: Bool = false) throws -> Tensor {
-        let buffer = try context.device.makeBuffer(byteCount: max(1, shape.reduce(1, *)) * 4)
-        return Tensor(context: context, shape: shape, buffer: buffer, requiresGrad: false, isLeaf: isLeaf)
+    package static func empty(shape: [Int], context: Context, isLeaf: Bool = false, precision: Precision = .float32) throws -> Tensor {
+        // 16-bit tensors round up to whole 8-byte texels (the four-wide texel views read them in fours).
+        let bytes = max(1, shape.reduce(1, *)) * precision.byteCount
+        let buffer = try context.device.makeBuffer(byteCount: precision.isReduced ? (bytes + 7) / 8 * 8 : bytes)
+        return Tensor(context: context, shape: shape, buffer: buffer, requiresGrad: false, isLeaf: isLeaf, precision: precision)
     }
 
-    /// The values, row-major. Runs everything recorded so far first.
+    /// The values, row-major (16-bit values widened to `Float`). Runs everything recorded so far first.
     public func toArray() throws -> [Float] {
         try context.synchronize()
-        return try buffer.read(Float.self, count: count)
+        guard precision.isReduced else { return try buffer.read(Float.self, count: count) }
+        return try precision.widen(buffer.read(UInt16.self, count: count))
     }
 
     /// The single value of a one-element tensor.
@@ -111,6 +118,6 @@ extension Tensor {
     public func assign(_ values: [Float]) throws {
         guard values.count == count else { throw TensorError.countMismatch(shape: shape, count: values.count) }
         try context.synchronize()
-        try buffer.write(values)
+        if precision.isReduced { try buffer.write(precision.narrow(values)) } else { try buffer.write(values) }
     }
 }

@@ -1,10 +1,10 @@
 /// Bit-level conversions between `Float` and the reduced-precision formats a checkpoint may hold
 /// (IEEE half, bfloat16, and the two 8-bit floats). Written out by hand so they behave the same
 /// on every platform, whether or not it has a native `Float16`.
-enum ReducedPrecision {
+package enum ReducedPrecision {
     // MARK: IEEE half (F16): 1 sign, 5 exponent (bias 15), 10 mantissa bits.
 
-    static func float(fromFloat16 bits: UInt16) -> Float {
+    package static func float(fromFloat16 bits: UInt16) -> Float {
         let sign: UInt32 = UInt32(bits & 0x8000) << 16
         let exponent = UInt32(bits >> 10) & 0x1F
         let mantissa = UInt32(bits & 0x3FF)
@@ -21,7 +21,7 @@ enum ReducedPrecision {
     }
 
     /// Rounds to nearest, ties to even; overflow gives infinity, NaN stays NaN (quiet).
-    static func float16(from value: Float) -> UInt16 {
+    package static func float16(from value: Float) -> UInt16 {
         let bits = value.bitPattern
         let sign = UInt16(truncatingIfNeeded: (bits >> 16) & 0x8000)
         let exponent = Int((bits >> 23) & 0xFF)
@@ -50,12 +50,12 @@ enum ReducedPrecision {
 
     // MARK: bfloat16 (BF16): the top 16 bits of a Float.
 
-    static func float(fromBFloat16 bits: UInt16) -> Float {
+    package static func float(fromBFloat16 bits: UInt16) -> Float {
         Float(bitPattern: UInt32(bits) << 16)
     }
 
     /// Rounds to nearest, ties to even; NaN stays NaN (quiet).
-    static func bfloat16(from value: Float) -> UInt16 {
+    package static func bfloat16(from value: Float) -> UInt16 {
         let bits = value.bitPattern
         if value.isNaN { return UInt16(truncatingIfNeeded: bits >> 16) | 0x0040 }
         let rounded = bits &+ 0x7FFF &+ ((bits >> 16) & 1)

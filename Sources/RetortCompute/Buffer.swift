@@ -11,8 +11,32 @@ public enum TexelFormat: Sendable, Hashable {
     case r32ui
     /// One `int` per texel (`isamplerBuffer`).
     case r32i
+    /// One fp16 value per texel, read as `float` (`samplerBuffer`).
+    case r16f
+    /// Four fp16 values per texel, read as `vec4` (`samplerBuffer`).
+    case rgba16f
+    /// One 16-bit word per texel (`usamplerBuffer`): bf16, widened by the shader (`precision.glsl`).
+    case r16ui
+    /// Four 16-bit words per texel (`usamplerBuffer`, `uvec4`): bf16.
+    case rgba16ui
 
-    var bytesPerTexel: UInt64 { self == .rgba32f ? 16 : 4 }
+    /// The format a kernel reads `precision` values through: one per texel, or four with `vector`.
+    public static func values(_ precision: Precision, vector: Bool) -> TexelFormat {
+        switch precision {
+        case .float32: return vector ? .rgba32f : .r32f
+        case .float16: return vector ? .rgba16f : .r16f
+        case .bfloat16: return vector ? .rgba16ui : .r16ui
+        }
+    }
+
+    var bytesPerTexel: UInt64 {
+        switch self {
+        case .rgba32f: return 16
+        case .r32f, .r32ui, .r32i: return 4
+        case .r16f, .r16ui: return 2
+        case .rgba16f, .rgba16ui: return 8
+        }
+    }
 
     var vulkanFormat: VkFormat {
         switch self {
@@ -20,6 +44,10 @@ public enum TexelFormat: Sendable, Hashable {
         case .rgba32f: return VK_FORMAT_R32G32B32A32_SFLOAT
         case .r32ui: return VK_FORMAT_R32_UINT
         case .r32i: return VK_FORMAT_R32_SINT
+        case .r16f: return VK_FORMAT_R16_SFLOAT
+        case .rgba16f: return VK_FORMAT_R16G16B16A16_SFLOAT
+        case .r16ui: return VK_FORMAT_R16_UINT
+        case .rgba16ui: return VK_FORMAT_R16G16B16A16_UINT
         }
     }
 }

@@ -155,24 +155,35 @@ public final class Device: @unchecked Sendable {
     ///   - localSize: workgroup size (specialization constants 0–2).
     ///   - constants: specialization constants 3, 4, ….
     public func kernel<S: EmbeddedShader>(_ shader: S, bindings: [Kernel.Binding], pushConstants: Int = 0,
-                                          localSize: [UInt32] = [64, 1, 1], constants: [ShaderValue] = []) throws -> Kernel {
-        try cachedKernel(shader, bindings: bindings, pushConstants: pushConstants, localSize: localSize, constants: constants)
+                                          localSize: [UInt32] = [64, 1, 1], constants: [ShaderValue] = [],
+                                          precision: Precision = .float32) throws -> Kernel {
+        try cachedKernel(shader, bindings: bindings, pushConstants: pushConstants, localSize: localSize, constants: constants,
+                         precision: precision)
     }
 
     /// The pipeline for one of the shipped shaders (see the generic form).
     public func kernel(_ shader: Shader, bindings: [Kernel.Binding], pushConstants: Int = 0, localSize: [UInt32] = [64, 1, 1],
-                       constants: [ShaderValue] = []) throws -> Kernel {
-        try cachedKernel(shader, bindings: bindings, pushConstants: pushConstants, localSize: localSize, constants: constants)
+                       constants: [ShaderValue] = [], precision: Precision = .float32) throws -> Kernel {
+        try cachedKernel(shader, bindings: bindings, pushConstants: pushConstants, localSize: localSize, constants: constants,
+                         precision: precision)
     }
 
     private func cachedKernel<S: EmbeddedShader>(_ shader: S, bindings: [Kernel.Binding], pushConstants: Int,
-                                                 localSize: [UInt32], constants: [ShaderValue]) throws -> Kernel {
+                                                 localSize: [UInt32], constants: [ShaderValue], precision: Precision) throws -> Kernel {
+        if precision.isReduced {
+            guard info.has16BitStorage else { throw VulkanError.unsupported(Precision.unsupportedMessage(precision, device: info.name)) }
+            guard shader.supports(precision) else {
+                throw VulkanError.unsupported("\(shader.name) has no \(precision) variant; run this op in fp32 (--precision fp32)")
+            }
+        }
         let size = localSize + Array(repeating: 1, count: max(0, 3 - localSize.count))
-        let key = KernelKey(family: ObjectIdentifier(S.self), name: shader.name, bindings: bindings, pushConstantCount: pushConstants,
+        let name = shader.name + (precision.shaderSuffix ?? "")
+        let key = KernelKey(family: ObjectIdentifier(S.self), name: name, bindings: bindings, pushConstantCount: pushConstants,
                             localSize: size, constants: constants)
         return try lock.withLock {
             if let kernel = kernels[key] { return kernel }
-            let kernel = try Kernel(context: context, cache: pipelineCache.handle, name: shader.name, spirv: { try shader.spirv() },
+            let kernel = try Kernel(context: context, cache: pipelineCache.handle, name: name,
+                                    spirv: { try shader.spirv(precision: precision) },
                                     bindings: bindings, pushConstantCount: pushConstants, localSize: size, constants: constants)
             kernels[key] = kernel
             return kernel

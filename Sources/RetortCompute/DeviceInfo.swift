@@ -45,6 +45,8 @@ public struct DeviceInfo: Sendable, Equatable {
     public var hasHostVisibleDeviceMemory: Bool
     /// Mesa's CPU driver (lavapipe / llvmpipe).
     public var isLavapipe: Bool
+    /// 16-bit storage buffers (`storageBuffer16BitAccess`): what `--precision fp16|bf16` needs.
+    public var has16BitStorage: Bool = false
     /// Hex of `pipelineCacheUUID`: pipeline-cache files are keyed by it.
     public var pipelineCacheUUID: String
     /// Why the device cannot be used, or nil when it can.

@@ -14,11 +14,17 @@ extension EmbeddedShader {
     /// The shader's file stem, e.g. `matmul_tiled`.
     public var name: String { rawValue }
 
-    /// The SPIR-V words of this shader; throws ``VulkanError/shaderNotFound(name:available:)`` when
-    /// the module was not embedded.
-    public func spirv() throws -> [UInt32] {
-        guard let base64 = Self.embeddedModules[rawValue], let data = Data(base64Encoded: base64) else {
-            throw VulkanError.shaderNotFound(name: rawValue, available: Self.embeddedModules.keys.sorted())
+    /// Whether the shader was also compiled for `precision` (its `// precisions:` line names it).
+    public func supports(_ precision: Precision) -> Bool {
+        Self.embeddedModules[rawValue + (precision.shaderSuffix ?? "")] != nil
+    }
+
+    /// The SPIR-V words of this shader (of its variant for `precision`); throws
+    /// ``VulkanError/shaderNotFound(name:available:)`` when the module was not embedded.
+    public func spirv(precision: Precision = .float32) throws -> [UInt32] {
+        let key = rawValue + (precision.shaderSuffix ?? "")
+        guard let base64 = Self.embeddedModules[key], let data = Data(base64Encoded: base64) else {
+            throw VulkanError.shaderNotFound(name: key, available: Self.embeddedModules.keys.sorted())
         }
         return data.withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) }
     }

@@ -49,9 +49,10 @@ extension Device {
     /// `constants`, built on first request and shared afterwards.
     public func kernel<P: PushConstants, C: SpecializationConstants>(
         _ shader: Shader, bindings: [Kernel.Binding], pushConstants: P.Type, localSize: [UInt32] = [64, 1, 1],
-        constants: C = NoSpecializationConstants()
+        constants: C = NoSpecializationConstants(), precision: Precision = .float32
     ) throws -> Kernel {
-        try kernel(shader, bindings: bindings, pushConstants: P.count, localSize: localSize, constants: constants.values)
+        try kernel(shader, bindings: bindings, pushConstants: P.count, localSize: localSize, constants: constants.values,
+                   precision: precision)
     }
 
     /// The same for a shader of another target's library (`DistillationShader`, `TestShader`).

@@ -25,18 +25,28 @@ func findGLSLC() throws -> String {
 }
 
 /// Runs glslc on one shader; glslc's own `file:line: error:` messages go to stderr unchanged.
-func compile(_ source: String, include: String, into spv: String, glslc: String) throws -> Data {
+func compile(_ source: String, include: String, into spv: String, glslc: String, defines: [String] = []) throws -> Data {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: glslc)
     // vulkan1.2 keeps `local_size_x_id` as a WorkgroupSize builtin (vulkan1.3 emits LocalSizeId,
     // which needs the maintenance4 feature on every device we run on).
-    process.arguments = ["-O", "--target-env=vulkan1.2", "-I", include, "-o", spv, source]
+    process.arguments = ["-O", "--target-env=vulkan1.2", "-I", include] + defines.map { "-D\($0)" } + ["-o", spv, source]
     try process.run()
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
         throw EmbedderError(description: "error: glslc failed on \(source) (exit \(process.terminationStatus)); see the messages above.")
     }
     return try Data(contentsOf: URL(fileURLWithPath: spv))
+}
+
+/// The 16-bit precisions a shader is also compiled for, from its `// precisions: fp16 bf16` line: each
+/// becomes one more module, `<name>@fp16`, compiled with `-DPRECISION_FP16` (see `precision.glsl`).
+func precisions(of source: String) -> [String] {
+    guard let text = try? String(contentsOfFile: source, encoding: .utf8) else { return [] }
+    for line in text.split(separator: "\n") where line.hasPrefix("// precisions:") {
+        return line.dropFirst("// precisions:".count).split(separator: " ").map(String.init)
+    }
+    return []
 }
 
 /// `matmul_tiled` → `matmulTiled`.
@@ -115,6 +125,7 @@ func run() throws {
         .filter { $0.hasSuffix(".comp") }.sorted().map { "\(include)/\($0)" }
     let glslc = try findGLSLC()
     var entries: [(name: String, base64: String, summary: String?)] = []
+    var variants: [(name: String, base64: String)] = []
     var failures: [String] = []
     for source in sources {
         let name = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
@@ -122,6 +133,11 @@ func run() throws {
         do {
             let data = try compile(source, include: include, into: spv, glslc: glslc)
             entries.append((name, data.base64EncodedString(), summary(of: source)))
+            for precision in precisions(of: source) {
+                let variant = try compile(source, include: include, into: "\(work)/\(name)@\(precision).spv", glslc: glslc,
+                                          defines: ["PRECISION_\(precision.uppercased())=1"])
+                variants.append(("\(name)@\(precision)", variant.base64EncodedString()))
+            }
         } catch {
             failures.append("\(error)")
         }
@@ -141,8 +157,8 @@ func run() throws {
     text += "extension \(enumName): EmbeddedShader {\n"
     text += "    /// SPIR-V modules by shader name, base64-encoded.\n"
     text += "    public static let embeddedModules: [String: String] = [\n"
-    for entry in entries {
-        text += "        \"\(entry.name)\": \"\(entry.base64)\",\n"
+    for entry in entries.map({ ($0.name, $0.base64) }) + variants {
+        text += "        \"\(entry.0)\": \"\(entry.1)\",\n"
     }
     text += "    ]\n}\n"
     try text.write(toFile: output, atomically: true, encoding: .utf8)

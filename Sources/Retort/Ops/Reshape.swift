@@ -12,7 +12,7 @@ extension Tensor {
         guard resolved.allSatisfy({ $0 >= 0 }), resolved.reduce(1, *) == count else {
             throw TensorError.shapeMismatch(op: "reshape", lhs: shape, rhs: newShape)
         }
-        let view = Tensor(context: context, shape: resolved, buffer: buffer, requiresGrad: false, isLeaf: false)
+        let view = Tensor(context: context, shape: resolved, buffer: buffer, requiresGrad: false, isLeaf: false, precision: precision)
         let original = shape
         return view.recorded(from: [self]) { g in [try g.reshaped(original)] }
     }

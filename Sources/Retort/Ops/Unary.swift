@@ -41,7 +41,7 @@ extension Tensor {
 
     /// The same values as a new leaf that takes no gradient (shares the device memory).
     public func detached() -> Tensor {
-        Tensor(context: context, shape: shape, buffer: buffer, requiresGrad: false, isLeaf: true)
+        Tensor(context: context, shape: shape, buffer: buffer, requiresGrad: false, isLeaf: true, precision: precision)
     }
 
     /// `OP(self)` into a new tensor, not recorded.

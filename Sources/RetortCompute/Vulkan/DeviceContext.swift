@@ -29,6 +29,10 @@ final class DeviceContext: @unchecked Sendable {
         var extensions: [String] = []
         if physical.hasPushDescriptors { extensions.append("VK_KHR_push_descriptor") }
 
+        // 16-bit storage for the fp16/bf16 kernel variants, where the device has it.
+        var storage16 = VkPhysicalDevice16BitStorageFeatures()
+        storage16.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES
+        storage16.storageBuffer16BitAccess = physical.has16BitStorage ? 1 : 0
         var priority: Float = 1
         var queueInfo = VkDeviceQueueCreateInfo()
         queueInfo.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO
@@ -45,7 +49,10 @@ final class DeviceContext: @unchecked Sendable {
                     info.pQueueCreateInfos = queuePointer
                     info.enabledExtensionCount = count
                     info.ppEnabledExtensionNames = names
-                    return instance.functions.createDevice(physical.handle, &info, nil, &created)
+                    return withUnsafePointer(to: &storage16) { storagePointer in
+                        info.pNext = UnsafeRawPointer(storagePointer)
+                        return instance.functions.createDevice(physical.handle, &info, nil, &created)
+                    }
                 }
             }
         }

@@ -15,6 +15,9 @@ struct PhysicalDevice {
     let extensions: Set<String>
 
     var hasPushDescriptors: Bool { extensions.contains("VK_KHR_push_descriptor") }
+    /// `storageBuffer16BitAccess`: shaders may load and store 16-bit values in storage buffers (the
+    /// fp16/bf16 kernel variants need it; it is enabled at device creation when present).
+    let has16BitStorage: Bool
 
     init(instance: Instance, handle: VkPhysicalDevice, index: Int) {
         self.handle = handle
@@ -39,6 +42,15 @@ struct PhysicalDevice {
             }
         }
         let properties = properties2.properties
+        var storage16 = VkPhysicalDevice16BitStorageFeatures()
+        storage16.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES
+        var features2 = VkPhysicalDeviceFeatures2()
+        features2.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2
+        withUnsafeMutablePointer(to: &storage16) { storagePointer in
+            features2.pNext = UnsafeMutableRawPointer(storagePointer)
+            fns.getPhysicalDeviceFeatures2(handle, &features2)
+        }
+        has16BitStorage = storage16.storageBuffer16BitAccess != 0
         apiVersion = properties.apiVersion
         limits = properties.limits
 
@@ -108,6 +120,7 @@ struct PhysicalDevice {
             heaps: heaps,
             hasHostVisibleDeviceMemory: memoryLayout.directType != nil,
             isLavapipe: driver.driverID == VK_DRIVER_ID_MESA_LLVMPIPE,
+            has16BitStorage: has16BitStorage,
             pipelineCacheUUID: uuid,
             unusableReason: unusable
         )
