@@ -57,14 +57,18 @@ final class Tape {
 
 extension Tensor {
     /// Back-propagates from this scalar (seeded with 1), accumulating into leaves' ``grad``.
-    public func backward() throws {
+    public func backward() throws { try backward(seed: 1) }
+
+    /// Back-propagates from this scalar seeded with `seed` (the loss scale of mixed-precision
+    /// training: every gradient comes out multiplied by it).
+    public func backward(seed: Float) throws {
         guard count == 1 else {
             throw TensorError.invalidBackward("start from a scalar (one element); this tensor has shape \(shape)")
         }
         guard requiresGrad else {
             throw TensorError.invalidBackward("this tensor does not depend on anything that requires a gradient")
         }
-        try context.tape.backward(from: self, seed: Tensor.full(1, shape: shape, context: context))
+        try context.tape.backward(from: self, seed: Tensor.full(seed, shape: shape, context: context))
     }
 
     /// Records `self` as the result of an op over `inputs` when gradients are being recorded and an

@@ -26,6 +26,13 @@ extension Tensor {
     /// cross-entropy, KL, reductions) compute on.
     public func float32() throws -> Tensor { try cast(to: .float32) }
 
+    /// Both operands in fp32 when either is 16-bit (how a two-operand op without 16-bit kernels runs
+    /// under mixed precision); nil when both already are fp32.
+    func fp32Operands(_ other: Tensor) throws -> (Tensor, Tensor)? {
+        guard precision.isReduced || other.precision.isReduced else { return nil }
+        return (try float32(), try other.float32())
+    }
+
     /// `self` cast to the context's ``Context/autocastPrecision`` (what the matrix ops compute in under
     /// ``Context/autocast(_:_:)``).
     package func autocast() throws -> Tensor { try cast(to: context.autocastPrecision) }
@@ -48,6 +55,26 @@ extension Precision {
         case .float32: return value
         case .float16: return ReducedPrecision.float(fromFloat16: ReducedPrecision.float16(from: value))
         case .bfloat16: return ReducedPrecision.float(fromBFloat16: ReducedPrecision.bfloat16(from: value))
+        }
+    }
+}
+
+extension Tensor {
+    /// In place, not recorded: `x ← factor · x` (an fp32 tensor; how gradients are unscaled).
+    public func scaleInPlace(by factor: Float) throws {
+        guard precision == .float32 else { throw TensorError.invalidShape(op: "scaleInPlace", shape: shape, expected: "an fp32 tensor") }
+        let launcher = try context.launcher(CastLauncher.self) { CastLauncher(device: $0) }
+        try launcher.encodeNarrow(into: context.stream, input: buffer, output: buffer, count: max(1, count), precision: .float32,
+                                  scale: factor)
+    }
+
+    /// A one-element tensor that is 0 when every value of `tensors` is finite and NaN otherwise
+    /// (Σ x·0: an infinity or a NaN anywhere makes it NaN), recorded but not run.
+    public static func nonFiniteFlag(_ tensors: [Tensor], context: Context) throws -> Tensor {
+        try context.noGrad {
+            try tensors.reduce(try Tensor.zeros(shape: [1], context: context)) { flag, tensor in
+                try flag + tensor.float32().scaled(by: 0).sum()
+            }
         }
     }
 }

@@ -88,6 +88,7 @@ enum OnlineCommand: RegisteredCommand {
         let trainer = try OnlineTrainer(networks: networks, objective: objective, epochs: configuration.epochs, runDirectory: run)
         trainer.frozen = frozen
         trainer.saveEverySteps = configuration.training.saveEverySteps
+        trainer.precision = configuration.training.precision
         trainer.checkpointMetadata = try configuration.training.checkpointMetadata(for: train)
 
         try RunFolder.writeSettings(configuration.json, to: run)

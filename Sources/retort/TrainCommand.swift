@@ -30,6 +30,9 @@ enum TrainCommand: RegisteredCommand {
           one process trains as N data-parallel ranks with per-rank batch norm do
         [--sync-bn]   under mpirun -np N, batch norms use the statistics of the whole global batch
         (all ranks: PyTorch's SyncBatchNorm) instead of each rank's rows; one process: no change
+        [--precision fp32|fp16|bf16]   mixed precision: activations and the weights' working copy in 16 bits,
+          fp32 master weights, optimizer state, losses and checkpoints; fp16 scales the loss dynamically
+          (PyTorch's autocast + GradScaler); needs 16-bit storage buffers (retort devices --verbose)
         --out DIR   (default runs/<model>-<dataset>)
         --config FILE   the same keys in JSON; flags win
         --resume DIR    continue a run from its last checkpoint (Ctrl-C saves it; after a

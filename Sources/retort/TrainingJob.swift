@@ -190,6 +190,7 @@ struct TrainingJob {
         trainer.saveEverySteps = settings.saveEverySteps
         trainer.dataParallel = dataParallel
         trainer.ghostBatches = settings.ghostBatches
+        trainer.precision = settings.precision
         trainer.checkpointMetadata = try settings.checkpointMetadata(for: train)
 
         if writes {

@@ -1,4 +1,5 @@
 import Foundation
+import RetortCompute
 import RetortDistill
 
 /// The settings every training command shares (`train`, `distill`, `selfdistill`, `prune`,
@@ -43,12 +44,15 @@ struct TrainingSettings: Equatable {
     var workers: Int?
     /// `--bad-images skip|fail`: what a folder dataset does with a file it cannot read.
     var badImages = BadImagePolicy.fail
+    /// `--precision fp32|fp16|bf16`: mixed-precision training (16-bit activations and working weights,
+    /// fp32 master weights; fp16 with dynamic loss scaling).
+    var precision = Precision.float32
 
     /// The keys, as they appear in JSON and (with `--`) on the command line.
     static let keys = ["model", "dataset", "data-dir", "epochs", "batch-size", "lr", "momentum", "weight-decay", "nesterov",
                        "schedule", "milestones", "gamma", "step-size", "warmup-epochs", "label-smoothing", "seed", "limit", "out",
                        "save-every", "save-every-steps", "ghost-batches", "normalization", "mean", "std", "input", "workers",
-                       "bad-images"]
+                       "bad-images", "precision"]
     /// The keys of the data-parallel commands alone (`train`, `distill`, `selfdistill`).
     static let dataParallelKeys = ["sync-bn"]
 
@@ -113,6 +117,11 @@ struct TrainingSettings: Equatable {
         case "bad-images":
             guard let policy = BadImagePolicy(rawValue: text) else { throw .usage("bad-images must be skip or fail, got '\(text)'") }
             badImages = policy
+        case "precision":
+            guard let value = Precision(rawValue: text.lowercased()) else {
+                throw .usage("precision must be fp32, fp16 or bf16, got '\(text)'")
+            }
+            precision = value
         default: throw .usage("unknown training setting '\(setting.key)'")
         }
     }
@@ -136,6 +145,7 @@ struct TrainingSettings: Equatable {
         if let input { object["input"] = input }
         if let workers { object["workers"] = workers }
         if badImages != .fail { object["bad-images"] = badImages.rawValue }
+        if precision != .float32 { object["precision"] = precision.rawValue }
         return object.filter { keys.contains($0.key) }
     }
 }

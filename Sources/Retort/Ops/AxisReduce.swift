@@ -11,6 +11,7 @@ extension Tensor {
     public func mean(alongAxis axis: Int) throws -> Tensor { try axisTotal(axis, mean: true) }
 
     private func axisTotal(_ axis: Int, mean: Bool) throws -> Tensor {
+        if precision.isReduced { return try float32().axisTotal(axis, mean: mean) }
         guard shape.count == 2, axis == 0 || axis == 1 else {
             throw TensorError.invalidShape(op: mean ? "mean(alongAxis:)" : "sum(alongAxis:)", shape: shape, expected: "[B, C] and axis 0 or 1")
         }

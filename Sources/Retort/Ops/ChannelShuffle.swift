@@ -7,6 +7,7 @@ import RetortCompute
 extension Tensor {
     /// Interleaves the channels of `groups` groups (`x.view(N, g, C/g, H, W).transpose(1, 2).reshape(N, C, H, W)`).
     public func channelShuffled(groups: Int) throws -> Tensor {
+        if precision.isReduced { return try float32().channelShuffled(groups: groups) }
         guard shape.count >= 2, groups > 0, shape[1] % groups == 0 else {
             throw TensorError.invalidShape(op: "channelShuffle (groups \(groups))", shape: shape,
                                            expected: "[N, C, …] with C divisible by the groups")

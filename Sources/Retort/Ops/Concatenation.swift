@@ -10,6 +10,7 @@ extension Tensor {
     /// Joins `tensors` along `axis` (`torch.cat`); every other dimension must agree. A negative axis
     /// counts from the end. Channel concatenation of NCHW tensors is `axis: 1`.
     public static func concatenated(_ tensors: [Tensor], along axis: Int) throws -> Tensor {
+        if tensors.contains(where: \.precision.isReduced) { return try concatenated(tensors.map { try $0.float32() }, along: axis) }
         guard let first = tensors.first else {
             throw TensorError.invalidShape(op: "concatenate", shape: [], expected: "at least one tensor")
         }
@@ -53,6 +54,7 @@ extension Tensor {
     /// The window `range` of `axis` (`x.narrow(axis, start, length)` as a new tensor). A negative axis
     /// counts from the end.
     public func sliced(_ range: Range<Int>, along axis: Int) throws -> Tensor {
+        if precision.isReduced { return try float32().sliced(range, along: axis) }
         let dimension = try resolvedAxis(axis, op: "slice")
         guard range.lowerBound >= 0, range.upperBound <= shape[dimension] else {
             throw TensorError.invalidShape(op: "slice \(range) along \(axis)", shape: shape, expected: "a range inside 0..<\(shape[dimension])")

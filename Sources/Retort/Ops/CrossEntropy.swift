@@ -7,6 +7,7 @@ import RetortCompute
 extension Tensor {
     /// Mean cross-entropy of logits `[B, C]` against integer labels, with PyTorch's label smoothing.
     public func crossEntropy(labels: [Int], labelSmoothing: Float = 0) throws -> Tensor {
+        if precision.isReduced { return try float32().crossEntropy(labels: labels, labelSmoothing: labelSmoothing) }
         let labelBuffer = try uploadLabels(labels, op: "crossEntropy", minimumClasses: 0,
                                            expected: "[B, C] logits with B = \(labels.count) labels")
         let kernel = try context.launcher(CrossEntropyLauncher.self) { try CrossEntropyLauncher(device: $0) }

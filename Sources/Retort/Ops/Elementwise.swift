@@ -7,6 +7,7 @@ import RetortCompute
 extension Tensor {
     /// `x + y` (y may broadcast, see above).
     public func adding(_ other: Tensor) throws -> Tensor {
+        if let (a, b) = try fp32Operands(other) { return try a.adding(b) }
         let broadcast = try broadcastMode(other, op: "add")
         let z = try Tensor.empty(shape: shape, context: context)
         try elementwise.encodeAdd(into: context.stream, a: buffer, b: other.buffer, output: z.buffer, shape: shape, broadcast: broadcast)
@@ -15,6 +16,7 @@ extension Tensor {
 
     /// `x − y` (y may broadcast).
     public func subtracting(_ other: Tensor) throws -> Tensor {
+        if let (a, b) = try fp32Operands(other) { return try a.subtracting(b) }
         let broadcast = try broadcastMode(other, op: "subtract")
         let z = try Tensor.empty(shape: shape, context: context)
         try elementwise.encodeSubtract(into: context.stream, a: buffer, b: other.buffer, output: z.buffer, shape: shape, broadcast: broadcast)
@@ -23,6 +25,7 @@ extension Tensor {
 
     /// `x ⊙ y` (y may broadcast).
     public func multiplying(_ other: Tensor) throws -> Tensor {
+        if let (a, b) = try fp32Operands(other) { return try a.multiplying(b) }
         let broadcast = try broadcastMode(other, op: "multiply")
         let z = try product(other, broadcast)
         return z.recorded(from: [self, other]) { [self] g in
@@ -32,6 +35,7 @@ extension Tensor {
 
     /// `x / y` element-wise (same shapes).
     public func dividing(by other: Tensor) throws -> Tensor {
+        if let (a, b) = try fp32Operands(other) { return try a.dividing(by: b) }
         let z = try binary(.divide, other, name: "divide")
         return z.recorded(from: [self, other]) { g in
             // dz/dx = 1/y, dz/dy = −z/y
@@ -42,6 +46,7 @@ extension Tensor {
 
     /// `s · x`.
     public func scaled(by factor: Float) throws -> Tensor {
+        if precision.isReduced { return try float32().scaled(by: factor) }
         let z = try Tensor.empty(shape: shape, context: context)
         try elementwise.encodeScale(into: context.stream, alpha: factor, x: buffer, output: z.buffer, count: count)
         return z.recorded(from: [self]) { g in [try g.scaled(by: factor)] }
@@ -53,6 +58,7 @@ extension Tensor {
 
     /// `x ⊙ v` with `v` one value per row (`[B]`) or per column (`[C]`) of `x: [B, C, …]`.
     public func multiplying(_ other: Tensor, per axis: Axis) throws -> Tensor {
+        if let (a, b) = try fp32Operands(other) { return try a.multiplying(b, per: axis) }
         let broadcast = try explicitBroadcast(other, axis, op: "multiply")
         let z = try product(other, broadcast)
         return z.recorded(from: [self, other]) { [self] g in
@@ -62,6 +68,7 @@ extension Tensor {
 
     /// `x + v` with `v` one value per row (`[B]`) or per column (`[C]`) of `x: [B, C, …]`.
     public func adding(_ other: Tensor, per axis: Axis) throws -> Tensor {
+        if let (a, b) = try fp32Operands(other) { return try a.adding(b, per: axis) }
         let broadcast = try explicitBroadcast(other, axis, op: "add")
         let z = try Tensor.empty(shape: shape, context: context)
         try elementwise.encodeAdd(into: context.stream, a: buffer, b: other.buffer, output: z.buffer, shape: shape, broadcast: broadcast)
@@ -70,6 +77,7 @@ extension Tensor {
 
     /// `x − v` with `v` one value per row (`[B]`) or per column (`[C]`) of `x: [B, C, …]`.
     public func subtracting(_ other: Tensor, per axis: Axis) throws -> Tensor {
+        if let (a, b) = try fp32Operands(other) { return try a.subtracting(b, per: axis) }
         let broadcast = try explicitBroadcast(other, axis, op: "subtract")
         let z = try Tensor.empty(shape: shape, context: context)
         try elementwise.encodeSubtract(into: context.stream, a: buffer, b: other.buffer, output: z.buffer, shape: shape, broadcast: broadcast)

@@ -11,6 +11,7 @@ extension Tensor {
     public func mean() throws -> Tensor { try total(mean: true) }
 
     private func total(mean: Bool) throws -> Tensor {
+        if precision.isReduced { return try float32().total(mean: mean) }
         let reduction = try context.launcher(ReduceLauncher.self) { try ReduceLauncher(device: $0) }
         let y = try Tensor.empty(shape: [1], context: context)
         try reduction.encodeTotal(into: context.stream, input: buffer, output: y.buffer, count: count, mean: mean)

@@ -15,6 +15,7 @@ extension Tensor {
     }
 
     private func rowSoftmax(temperature: Float, variant: SoftmaxLauncher.Variant) throws -> Tensor {
+        if precision.isReduced { return try float32().rowSoftmax(temperature: temperature, variant: variant) }
         guard shape.count == 2 else {
             throw TensorError.invalidShape(op: variant == .softmax ? "softmax" : "logSoftmax", shape: shape, expected: "[B, C]")
         }

@@ -10,6 +10,7 @@ extension Tensor {
     /// folds the reduction (1/B for batchmean), T² and the loss weight into `scale`. The teacher gets
     /// no gradient.
     public func klDivergence(teacher: Tensor, temperature: Float, scale: Float, reverse: Bool = false) throws -> Tensor {
+        if let (a, b) = try fp32Operands(teacher) { return try a.klDivergence(teacher: b, temperature: temperature, scale: scale, reverse: reverse) }
         guard context === teacher.context else { throw TensorError.contextMismatch(op: "klDivergence") }
         guard shape.count == 2, teacher.shape == shape else { throw TensorError.shapeMismatch(op: "klDivergence", lhs: shape, rhs: teacher.shape) }
         let kernel = try context.launcher(SoftmaxKLLauncher.self) { try SoftmaxKLLauncher(device: $0) }

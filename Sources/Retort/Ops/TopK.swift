@@ -28,6 +28,7 @@ extension Tensor {
     /// - Throws: `TensorError.invalidShape` unless `self` is `[B, C]` with `B = labels.count` and
     ///   every label in `0..<C`, or when `k` is not positive.
     public func topKCorrect(labels: [Int], k: Int) throws -> PendingCount {
+        if precision.isReduced { return try float32().topKCorrect(labels: labels, k: k) }
         guard shape.count == 2, labels.count == shape[0] else {
             throw TensorError.invalidShape(op: "topKCorrect", shape: shape, expected: "[B, C] logits with B = \(labels.count) labels")
         }

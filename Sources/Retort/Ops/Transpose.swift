@@ -6,6 +6,7 @@ import RetortCompute
 extension Tensor {
     /// The transpose of a `[B, C]` tensor, `[C, B]`.
     public func transposed() throws -> Tensor {
+        if precision.isReduced { return try float32().transposed() }
         guard shape.count == 2 else { throw TensorError.invalidShape(op: "transposed", shape: shape, expected: "[B, C]") }
         let y = try transposeCopy()
         return y.recorded(from: [self]) { g in [try g.transposeCopy()] }

@@ -9,24 +9,28 @@ extension Tensor {
 
     /// `eˣ` element-wise.
     public func exp() throws -> Tensor {
+        if precision.isReduced { return try float32().exp() }
         let y = try unary(.exp)
         return y.recorded(from: [self]) { g in [try g.binary(.multiply, y, name: "exp backward")] }
     }
 
     /// The natural logarithm element-wise (−inf at 0, NaN below).
     public func log() throws -> Tensor {
+        if precision.isReduced { return try float32().log() }
         let y = try unary(.log)
         return y.recorded(from: [self]) { [self] g in [try g.binary(.divide, self, name: "log backward")] }
     }
 
     /// `√x` element-wise.
     public func squareRoot() throws -> Tensor {
+        if precision.isReduced { return try float32().squareRoot() }
         let y = try unary(.sqrt)
         return y.recorded(from: [self]) { g in [try g.binary(.divide, y, name: "sqrt backward").scaled(by: 0.5)] }
     }
 
     /// `1/x` element-wise.
     public func reciprocal() throws -> Tensor {
+        if precision.isReduced { return try float32().reciprocal() }
         let y = try unary(.reciprocal)
         return y.recorded(from: [self]) { g in
             [try g.binary(.multiply, y, name: "reciprocal backward").binary(.multiply, y, name: "reciprocal backward").scaled(by: -1)]
@@ -35,6 +39,7 @@ extension Tensor {
 
     /// `x²` element-wise.
     public func squared() throws -> Tensor {
+        if precision.isReduced { return try float32().squared() }
         let y = try unary(.square)
         return y.recorded(from: [self]) { [self] g in [try g.binary(.multiply, self, name: "square backward").scaled(by: 2)] }
     }

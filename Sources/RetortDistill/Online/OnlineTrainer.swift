@@ -1,4 +1,5 @@
 import Foundation
+import RetortCompute
 import RetortData
 import RetortNN
 
@@ -48,6 +49,12 @@ public final class OnlineTrainer {
     /// Recorded in the metadata of every checkpoint beside the run state (the input normalization, the
     /// label smoothing), as ``Trainer/checkpointMetadata``.
     public var checkpointMetadata: [String: String] = [:]
+    /// fp32, or fp16/bf16 mixed precision for every network (as ``Trainer/precision``; one loss scaler
+    /// for all of them under fp16, saved in the `last` checkpoints' run state).
+    public var precision: Precision = .float32 {
+        didSet { lossScaler = precision == .float16 ? LossScaler() : nil }
+    }
+    public private(set) var lossScaler: LossScaler?
     private var collapse: [String: CollapseGuard] = [:]
 
     public private(set) var history: [OnlineEpochMetrics] = []
@@ -108,6 +115,7 @@ public final class OnlineTrainer {
                 throw TrainingError.invalidRunDirectory("\(runDirectory.path) has no \(url.lastPathComponent) to resume from")
             }
             let state = try Checkpoint.load(into: network.model, optimizer: network.optimizer, from: url)
+            lossScaler?.restore(from: state)
             guard let point = OnlineResumePoint(runState: state, networks: networks.count) else {
                 throw TrainingError.invalidRunDirectory("\(url.path) does not record its epoch, step and running sums")
             }
@@ -186,7 +194,8 @@ public final class OnlineTrainer {
             for (step, batch) in try train.epochBatches(epoch).enumerated() where !resuming || step >= start.step {
                 let x = try Tensor(batch.images, shape: batch.shape, context: context)
                 for network in networks { try network.optimizer.zeroGrad() }
-                let (logits, frozenLogits) = try objective.forward(models, input: x)
+                let forward = try context.autocast(precision) { try objective.forward(models, input: x) }
+                let (logits, frozenLogits) = (try forward.logits.map { try $0.float32() }, try forward.frozenLogits.map { try $0.float32() })
                 let result = try objective.losses(OnlineStep(logits: logits, frozenLogits: frozenLogits, labels: batch.labels,
                                                              epoch: epoch, step: step))
                 guard result.losses.count == count else {
@@ -197,8 +206,10 @@ public final class OnlineTrainer {
                     throw DistillationError.invalidConfiguration("\(objective.name) trained no network at epoch \(epoch + 1), step \(step + 1)")
                 }
                 let total = try stepping.dropFirst().reduce(result.losses[first]!) { try $0 + result.losses[$1]! }
-                try total.backward()
-                for index in stepping { try networks[index].optimizer.step() }
+                if try LossScaler.backward(total, parameters: stepping.flatMap { networks[$0].optimizer.groups.flatMap(\.parameters) },
+                                           scaler: &lossScaler) {
+                    for index in stepping { try networks[index].optimizer.step() }
+                }
                 let stepCorrect = try logits.map { try $0.topKCorrect(labels: batch.labels, k: 1) }  // read after the step's submit
 
                 let batchSize = batch.labels.count
@@ -226,7 +237,7 @@ public final class OnlineTrainer {
             }
             try train.check()
             let seconds = Date().timeIntervalSince(started)
-            let evaluations = try networks.map { try Evaluation.run($0.model, on: test, keepLogits: true) }
+            let evaluations = try networks.map { try Evaluation.run($0.model, on: test, keepLogits: true, precision: precision) }
             for network in networks { network.model.train() }
             var perNetwork: [String: EpochMetrics] = [:], perNetworkUpdates: [String: Int] = [:]
             for (index, network) in networks.enumerated() {
@@ -293,7 +304,7 @@ public final class OnlineTrainer {
 
     /// Every network's `last` checkpoint with `point` as run state, written as one.
     private func saveLastCheckpoints(_ point: OnlineResumePoint, with files: [(contents: Data, url: URL)] = []) throws {
-        let runState = checkpointMetadata.merging(point.runState) { $1 }
+        let runState = checkpointMetadata.merging(point.runState) { $1 }.merging(lossScaler?.runState ?? [:]) { $1 }
         try Checkpoint.save(networks.map { Checkpoint.Entry(model: $0.model, optimizer: $0.optimizer, runState: runState,
                                                             url: lastURL($0.name)) }, with: files)
     }
@@ -301,7 +312,7 @@ public final class OnlineTrainer {
     private func evaluateFrozen(_ test: any BatchSource) throws {
         guard !frozen.isEmpty else { return }
         for (name, model) in frozen {
-            let evaluation = try Evaluation.run(model, on: test)
+            let evaluation = try Evaluation.run(model, on: test, precision: precision)
             frozenMetrics[name] = FrozenNetworkMetrics(testLoss: evaluation.loss, testTop1: evaluation.top1, testTop5: evaluation.top5,
                                                        testCalibrationError: evaluation.calibrationError)
         }

@@ -1,3 +1,4 @@
+import RetortCompute
 import RetortData
 import RetortNN
 
@@ -20,9 +21,10 @@ public struct Evaluation {
 
     /// Runs `model` in evaluation mode (no tape) over every batch of `source`. With `dataParallel`,
     /// each rank runs its share of the batches (whole batches, no padding) and every rank receives
-    /// all of them in order, so the result equals the single-process one exactly.
+    /// all of them in order, so the result equals the single-process one exactly. `precision` runs the
+    /// model's matrix ops in fp16/bf16 (``Context/autocast(_:_:)``); the loss is computed in fp32.
     public static func run(_ model: any Classifier, on source: any BatchSource, keepLogits: Bool = false,
-                           dataParallel: DataParallel? = nil) throws -> Evaluation {
+                           dataParallel: DataParallel? = nil, precision: Precision = .float32) throws -> Evaluation {
         let context = model.parameters()[0].context
         model.eval()
         let mine = dataParallel.map { $0.group.shard(of: source.batchesPerEpoch) } ?? 0..<Int.max
@@ -31,7 +33,8 @@ public struct Evaluation {
         var parts: [Float] = []
         for (number, batch) in try source.epochBatches(0).enumerated() where mine.contains(number) {
             let (loss, logits) = try context.noGrad { () throws -> (Float, [Float]) in
-                let logits = try model(Tensor(batch.images, shape: batch.shape, context: context))
+                let input = try Tensor(batch.images, shape: batch.shape, context: context)
+                let logits = try context.autocast(precision) { try model(input) }.float32()
                 return (try logits.crossEntropy(labels: batch.labels).item(), try logits.toArray())
             }
             parts += [Float(number), Float(batch.count), Float(logits.count), loss]

@@ -41,13 +41,13 @@ extension Trainer {
             let weight = ghosts == 1 ? shareWeight : shareWeight * Float(rows.count) / Float(share.count)
             try optimizer.zeroGrad()
             let x = try Tensor(piece.images, shape: piece.shape, context: context)
-            let student = try model.features(x)
-            let teacherTaps = try context.noGrad { try teachers.map { try $0.features(x) } }
+            let student = try model.features(x, precision: precision)
+            let teacherTaps = try context.noGrad { try teachers.map { try $0.features(x, precision: precision) } }
             // A sum-reduced term (`--kd-reduction sum`) is not a mean over the rows: undo the weight.
             let stepInputs = DistillationStep(student: student, teachers: teacherTaps, labels: piece.labels, indices: piece.indices,
                                               epoch: epoch, sumScale: 1 / weight, model: model)
             let value = try objective.loss(stepInputs)
-            try value.backward()
+            try value.backward(seed: lossScaler?.scale ?? 1)  // unscaled below, once the pieces are summed
             let pieceCorrect = try student.logits.topKCorrect(labels: piece.labels, k: 1)
             loss += try value.item() * weight
             correct += try pieceCorrect.value()
@@ -71,8 +71,11 @@ extension Trainer {
             try gradients.write()
         }
         guard extras[0].isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, value: extras[0]) }
-        try optimizer.step()
-        for stepInputs in inputs { try context.noGrad { try objective.update(after: stepInputs) } }
+        // Every rank holds the same summed gradients, so all skip (or step) together.
+        if try LossScaler.unscale(optimizer.groups.flatMap(\.parameters), scaler: &lossScaler) {
+            try optimizer.step()
+            for stepInputs in inputs { try context.noGrad { try objective.update(after: stepInputs) } }
+        }
         // Replicated batches count every sample once per rank.
         let copies = Float(dataParallel?.replicatesBatches == true ? dataParallel?.group.size ?? 1 : 1)
         return StepOutcome(loss: extras[0], correct: Int(extras[1] / copies), classes: classes, stops: extras[2] > 0)

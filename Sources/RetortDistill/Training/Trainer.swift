@@ -1,4 +1,5 @@
 import Foundation
+import RetortCompute
 import RetortData
 import RetortNN
 
@@ -45,6 +46,15 @@ public final class Trainer {
     /// process with N ghost batches trains as N ranks with per-rank batch statistics do (running
     /// statistics from the first ghost batch, as DDP keeps rank 0's). 1: off.
     public var ghostBatches = 1
+
+    /// What the forward passes compute in: fp32, or fp16/bf16 mixed precision (the models' matrix ops
+    /// under ``Context/autocast(_:_:)``, fp32 master weights and optimizer state, fp32 losses). fp16
+    /// also scales the loss (``lossScaler``); the checkpoints stay fp32.
+    public var precision: Precision = .float32 {
+        didSet { lossScaler = precision == .float16 ? LossScaler() : nil }
+    }
+    /// fp16's dynamic loss scaling (GradScaler's semantics); its state is part of `last`'s run state.
+    public internal(set) var lossScaler: LossScaler?
 
     /// Recorded in the metadata of every checkpoint the run saves, beside the run state (the input
     /// normalization, the label smoothing), so `eval`, `predict` and `distill` can read them back.
@@ -139,6 +149,7 @@ public final class Trainer {
             throw TrainingError.invalidRunDirectory("\(lastURL.path) does not record its epoch and step")
         }
         try resumeObjective(savedWith: state)
+        lossScaler?.restore(from: state)
         let lines = (try? String(contentsOf: metricsURL, encoding: .utf8))?.split(separator: "\n") ?? []
         history = try lines.prefix(point.epoch).map { try JSONDecoder().decode(EpochMetrics.self, from: Data($0.utf8)) }
         return point
@@ -246,15 +257,16 @@ public final class Trainer {
         }
         let x = try Tensor(images, shape: batch.shape, context: context)
         try optimizer.zeroGrad()
-        let student = try model.features(x)
-        let teacherTaps = try context.noGrad { try teachers.map { try $0.features(x) } }
+        let student = try model.features(x, precision: precision)
+        let teacherTaps = try context.noGrad { try teachers.map { try $0.features(x, precision: precision) } }
         let stepInputs = DistillationStep(student: student, teachers: teacherTaps, labels: batch.labels, indices: batch.indices,
                                           epoch: epoch, targets: targets, model: model)
         let logits = student.logits
         let loss = try objective.loss(stepInputs)
-        try loss.backward()
-        try optimizer.step()
-        try context.noGrad { try objective.update(after: stepInputs) }
+        if try LossScaler.backward(loss, parameters: optimizer.groups.flatMap(\.parameters), scaler: &lossScaler) {
+            try optimizer.step()
+            try context.noGrad { try objective.update(after: stepInputs) }
+        }
         let stepCorrect = try logits.topKCorrect(labels: batch.labels, k: 1)  // read after the step's one submit
         let value = try loss.item()
         guard value.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, value: value) }
@@ -264,7 +276,7 @@ public final class Trainer {
     /// Mean loss, top-1 and top-5 accuracy in evaluation mode.
     public func evaluate(_ source: any BatchSource) throws -> (loss: Double, top1: Double, top5: Double) {
         defer { model.train() }
-        let result = try Evaluation.run(model, on: source, dataParallel: dataParallel)
+        let result = try Evaluation.run(model, on: source, dataParallel: dataParallel, precision: precision)
         return (result.loss, result.top1, result.top5)
     }
 
@@ -272,10 +284,12 @@ public final class Trainer {
     /// (the teachers' test logits are computed once; they are frozen).
     func evaluateWithFidelity(_ source: any BatchSource) throws -> (evaluation: Evaluation, fidelity: Fidelity?) {
         defer { model.train() }
-        let result = try Evaluation.run(model, on: source, keepLogits: !teachers.isEmpty, dataParallel: dataParallel)
+        let result = try Evaluation.run(model, on: source, keepLogits: !teachers.isEmpty, dataParallel: dataParallel, precision: precision)
         guard !teachers.isEmpty else { return (result, nil) }
         if teacherTestLogits == nil {
-            teacherTestLogits = try teachers.map { try Evaluation.run($0, on: source, keepLogits: true, dataParallel: dataParallel).logits }
+            teacherTestLogits = try teachers.map {
+                try Evaluation.run($0, on: source, keepLogits: true, dataParallel: dataParallel, precision: precision).logits
+            }
         }
         let classes = result.labels.isEmpty ? 0 : result.logits.count / result.labels.count
         return (result, Fidelity(student: result.logits, teachers: teacherTestLogits ?? [], classes: classes))
@@ -331,7 +345,9 @@ public final class Trainer {
     }
 
     /// A checkpoint's metadata: `point`'s run state and ``checkpointMetadata``.
-    private func runState(_ point: ResumePoint) -> [String: String] { checkpointMetadata.merging(point.runState) { $1 } }
+    private func runState(_ point: ResumePoint) -> [String: String] {
+        checkpointMetadata.merging(point.runState) { $1 }.merging(lossScaler?.runState ?? [:]) { $1 }
+    }
 
     private func writeSummary() throws {
         guard let last = history.last, let best = history.max(by: { $0.testTop1 < $1.testTop1 }) else { return }
