@@ -22,6 +22,12 @@ final class CrashConsistencyTests: XCTestCase {
         try crashTrials("train", ["train", "--model", "plane2", "--epochs", "2"] + data, trials: Self.trials(default: 4))
     }
 
+    /// fp16 mixed precision: the loss scaler's state (scale, clean-step count) resumes with the run.
+    func testFP16TrainResumesAfterAKillAtAnyMoment() throws {
+        try crashTrials("train-fp16", ["train", "--model", "plane2", "--epochs", "2", "--precision", "fp16"] + data,
+                        trials: Self.trials(default: 3))
+    }
+
     func testDistillResumesAfterAKillAtAnyMoment() throws {
         try crashTrials("distill", ["distill", "--student", "plane2", "--teacher", "plane2", "--teacher-weights",
                                     try trainedTeacher().path, "--loss", "kd", "--epochs", "2"] + data,
