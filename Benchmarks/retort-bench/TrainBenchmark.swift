@@ -53,14 +53,29 @@ struct TrainBenchmark {
     let workloads: [Workload]
     let batchSize: Int
     let steps: Int
+    /// Each workload is timed in each precision (side by side, so a busy host slows them alike).
+    var precisions: [Precision] = [.float32]
 
     func run() throws -> [String: Any] {
         var rows: [[String: Any]] = []
-        for workload in workloads { rows.append(try measure(workload)) }
+        for workload in workloads {
+            var measured = try precisions.map { try measure(workload, precision: $0) }
+            // Each precision against fp32's row of the same workload, when both ran.
+            if let fp32 = measured.first(where: { $0["precision"] as? String == "fp32" }) {
+                for index in measured.indices {
+                    for key in ["images_per_second", "peak_arena_bytes"] {
+                        guard let ours = measured[index][key] as? Double ?? (measured[index][key] as? Int).map(Double.init),
+                              let base = fp32[key] as? Double ?? (fp32[key] as? Int).map(Double.init), base > 0 else { continue }
+                        measured[index]["\(key)_vs_fp32"] = (ours / base * 1000).rounded() / 1000
+                    }
+                }
+            }
+            rows += measured
+        }
         return ["benchmark": "train", "device": device.info.summary, "steps": steps, "results": rows]
     }
 
-    private func measure(_ workload: Workload) throws -> [String: Any] {
+    private func measure(_ workload: Workload, precision: Precision) throws -> [String: Any] {
         let context = try Context(device: device, timestamps: true)
         let (channels, side, classes) = (workload.channels, workload.side, workload.classes)
         let model = try ModelZoo.make(workload.student, inputChannels: channels, inputSize: side, classes: classes, context: context,
@@ -80,18 +95,18 @@ struct TrainBenchmark {
         let labels = (0..<batchSize).map { $0 % classes }
         model.train()
         let temperature: Float = 4
+        var scaler: LossScaler? = precision == .float16 ? LossScaler() : nil
         func step() throws -> Float {
             try optimizer.zeroGrad()
-            let teacherLogits = try teacher.map { teacher in try context.noGrad { try teacher(x) } }
-            let logits = try model(x)
+            let teacherLogits = try teacher.map { teacher in try context.noGrad { try context.autocast(precision) { try teacher(x) }.float32() } }
+            let logits = try context.autocast(precision) { try model(x) }.float32()
             var loss = try logits.crossEntropy(labels: labels)
             if let teacherLogits {
                 let kd = try logits.klDivergence(teacher: teacherLogits, temperature: temperature,
                                                  scale: temperature * temperature / Float(batchSize))
                 loss = try loss.scaled(by: 0.1) + kd.scaled(by: 0.9)
             }
-            try loss.backward()
-            try optimizer.step()
+            if try LossScaler.backward(loss, parameters: model.parameters(), scaler: &scaler) { try optimizer.step() }
             return try loss.item()  // one submit and wait per step
         }
         /// Runs a step and returns its loss and the most arena bytes held during it.
@@ -121,10 +136,11 @@ struct TrainBenchmark {
         let rate = Double(batchSize) / median
         let lastPeak = peaks.last ?? secondPeak
         let format = "%@: %.1f images/s (%.1f ms/step, %d dispatches, GPU busy %.1f ms, peak %.1f MiB)\n"
-        FileHandle.standardError.write(Data(String(format: format, workload.label, rate, median * 1e3, times.count, gpu * 1e3,
+        let label = workload.label + (precision.isReduced ? " \(precision)" : "")
+        FileHandle.standardError.write(Data(String(format: format, label, rate, median * 1e3, times.count, gpu * 1e3,
                                                    Double(lastPeak) / 1048576).utf8))
         var row: [String: Any] = [
-            "model": workload.label, "key": workload.key, "batch_size": batchSize, "input": [channels, side, side], "classes": classes,
+            "model": label, "key": workload.key, "precision": precision.rawValue, "batch_size": batchSize, "input": [channels, side, side], "classes": classes,
             "images_per_second": (rate * 10).rounded() / 10, "ms_per_step": (median * 1e6).rounded() / 1e3,
             "dispatches_per_step": times.count, "gpu_ms_per_step": (gpu * 1e6).rounded() / 1e3, "profile": profile,
             "peak_arena_bytes": Int(lastPeak), "peak_arena_bytes_step_2": Int(secondPeak),

@@ -7,7 +7,7 @@ import RetortCompute
 //   retort-bench kernels [--rounds N] [--only a,b] [--peers]
 //                                                    kernel throughput: JSON on stdout, Markdown table on stderr;
 //                                                    --peers adds PyTorch CPU and ncnn Vulkan ratios (Peers.swift)
-//   retort-bench train [--model a,b] [--batch-size N] [--rounds N] [--distill] [--peers]
+//   retort-bench train [--model a,b] [--batch-size N] [--rounds N] [--distill] [--peers] [--precision fp32,fp16,bf16]
 //                                                    training images/s, a per-kernel-family profile and the
 //                                                    step's peak arena bytes; --distill times KD steps
 //   retort-bench soak [--steps N] [--model NAME] [--batch-size N]
@@ -39,7 +39,10 @@ let usage = """
                   --distill times KD steps instead (frozen teacher forward in evaluation mode + student
                   step with 0.1·CE + 0.9·T²·KL, T 4): resnet32x4 → resnet8x4 on 3×32×32 (100 classes)
                   and plane10 → plane2 on 1×28×28 (10 classes), each with the teacher's batch norms
-                  folded and unfolded; --peers also times the same steps in PyTorch on the CPU
+                  folded and unfolded; --peers also times the same steps in PyTorch on the CPU;
+                  --precision fp32,fp16,bf16 times each step in each precision (mixed precision as
+                  `retort train --precision`: autocast forward, fp32 loss, fp16 with loss scaling)
+                  and adds each row's images/s and peak arena bytes relative to fp32's
       soak        --steps N (default 1000) real training steps (Trainer, DataLoader with its prefetch
                   thread, an evaluation and checkpoints every epoch) of --model (default plane2) on
                   Fashion-MNIST at --batch-size (default 64), with the process's resident memory and
@@ -95,6 +98,12 @@ func list(_ text: String) -> [String]? {
 
 let chosenModels = takeOption("--model", from: &arguments, hint: "a comma-separated list of zoo names", list)
 let trainModels = chosenModels ?? ["resnet8x4", "wrn_16_2", "plane6"]
+let precisions = takeOption("--precision", from: &arguments, hint: "a comma-separated list of fp32, fp16, bf16") { text in
+    list(text).flatMap { items in
+        let values = items.compactMap { Precision(rawValue: $0) }
+        return values.count == items.count ? values : nil
+    }
+} ?? [Precision.float32]
 let batchSize = takeOption("--batch-size", from: &arguments, hint: "an integer above 1") { Int($0).flatMap { $0 > 1 ? $0 : nil } } ?? 64
 let filters = takeOption("--only", from: &arguments, hint: "a comma-separated list", list) ?? []
 let chosenRounds = takeOption("--rounds", from: &arguments, hint: "a positive integer") { Int($0).flatMap { $0 > 0 ? $0 : nil } }
@@ -185,7 +194,8 @@ do {
         }
     case "train":
         let workloads = distill ? TrainBenchmark.Workload.distillations : trainModels.map(TrainBenchmark.Workload.training)
-        report = try TrainBenchmark(device: device, workloads: workloads, batchSize: batchSize, steps: rounds).run()
+        report = try TrainBenchmark(device: device, workloads: workloads, batchSize: batchSize, steps: rounds,
+                                    precisions: precisions).run()
         var peerRates: [String: Double] = [:]
         if peers {
             do {
