@@ -17,7 +17,7 @@ PACKAGES := libvulkan1 libvulkan-dev glslc glslang-tools spirv-tools mesa-vulkan
 # Mesa's JIT cache: the second run of the test suite skips most shader compilation.
 export MESA_SHADER_CACHE_DIR ?= $(HOME)/.cache/mesa_shader_cache
 
-.PHONY: deps build release test test-sanitizers crash-test fuzz examples demo study-demo study-ddp study-methods bench bench-peers bench-data bench-ddp \
+.PHONY: deps build release test test-sanitizers crash-test fuzz examples demo study-demo study-ddp study-methods study-precision bench bench-peers bench-data bench-ddp \
         interop-venv peers-venv check-tensorboard check-torchvision parity-fixtures clean
 
 deps:
@@ -138,6 +138,11 @@ study-ddp: release
 # three-network topologies, the teacher sweet-spot grid): tables on stdout, runs in runs/methods-study.
 study-methods: release
 	Tools/methods-study.sh .build/release/retort runs/methods-study
+
+# The mixed-precision study: plane6 on Fashion-MNIST, 3 epochs, in fp32, fp16 and bf16, seeds 1 and 2
+# (about an hour on 2 cores with lavapipe); prints the accuracy table. Runs in runs/precision-study.
+study-precision: release
+	Tools/precision-study.sh .build/release/retort runs/precision-study
 
 # Benchmarks (JSON on stdout). `make bench-peers` runs the kernel benchmark beside PyTorch (CPU) and
 # ncnn (Vulkan, same device) from Benchmarks/peers/, in a virtual environment it creates.
