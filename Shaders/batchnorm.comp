@@ -20,17 +20,20 @@
 // in between: 1 — pass 1 only: stats[c], stats[C + c] = this batch's mean and biased variance
 // (nothing else is written); 2 — no pass 1: normalize with the mean and biased variance in stats,
 // which hold `total` values per channel over all ranks (the unbiased variance uses `total`).
+// 16-bit variants: x and y in the precision; the statistics, parameters and arithmetic stay fp32.
+// precisions: fp16 bf16
 #extension GL_GOOGLE_include_directive : require
+#include "precision.glsl"
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 layout(constant_id = 3) const uint VEC = 1u;
 layout(constant_id = 4) const bool RELU = false;
 layout(constant_id = 5) const uint PHASE = 0u;
 
-layout(binding = 0) uniform samplerBuffer x;
+layout(binding = 0) uniform valueSampler x;
 layout(binding = 1) uniform samplerBuffer weight;
 layout(binding = 2) uniform samplerBuffer bias;
-layout(binding = 3) writeonly buffer Y { float y[]; };
-layout(binding = 3) writeonly buffer Y4 { vec4 y4[]; };   // the same buffer, 4 floats at a time
+layout(binding = 3) writeonly buffer Y { value_t y[]; };
+layout(binding = 3) writeonly buffer Y4 { value4_t y4[]; };   // the same buffer, 4 floats at a time
 layout(binding = 4) writeonly buffer SaveMean { float saveMean[]; };
 layout(binding = 5) writeonly buffer SaveInvstd { float saveInvstd[]; };
 layout(binding = 6) buffer RunningMean { float runningMean[]; };
@@ -53,7 +56,7 @@ void main() {
     uint L = gl_WorkGroupSize.x;
     uint CP = p.C * p.P;
     uint q = L / p.P, r = L - q * p.P;
-    float shift = texelFetch(x, int(c * p.P)).x;   // the channel's first value (either view)
+    float shift = FETCH(x, int(c * p.P)).x;   // the channel's first value (either view)
 
     // Pass 1: shifted sum and sum of squares of this lane's part.
     uint n, i, a;
@@ -62,11 +65,11 @@ void main() {
         channelStart(t, c, p.P, CP, n, i, a);
         while (n < p.N) {
             if (VEC == 4u) {
-                vec4 d = texelFetch(x, int(a)) - shift;
+                vec4 d = FETCH(x, int(a)) - shift;
                 s += d;
                 ss += d * d;
             } else {
-                float d = texelFetch(x, int(a)).x - shift;
+                float d = FETCH(x, int(a)).x - shift;
                 s.x += d;
                 ss.x += d * d;
             }
@@ -116,11 +119,11 @@ void main() {
     channelStart(t, c, p.P, CP, n, i, a);
     while (n < p.N) {
         if (VEC == 4u) {
-            vec4 v = (texelFetch(x, int(a)) - mean) * scale + beta;
-            y4[a] = RELU ? rectified(v) : v;
+            vec4 v = (FETCH(x, int(a)) - mean) * scale + beta;
+            y4[a] = FROM_VEC4(RELU ? rectified(v) : v);
         } else {
-            float v = (texelFetch(x, int(a)).x - mean) * scale + beta;
-            y[a] = RELU ? rectified(vec4(v)).x : v;
+            float v = (FETCH(x, int(a)).x - mean) * scale + beta;
+            y[a] = FROM_FLOAT(RELU ? rectified(vec4(v)).x : v);
         }
         channelAdvance(q, r, p.P, CP, n, i, a);
     }

@@ -16,20 +16,24 @@
 // dWeight (this batch's Σ g and Σ g · x̂, the parameter gradients), no dx; 2 — no pass 1, dBias and
 // dWeight untouched: dx with sums[c] = Σ g and sums[C + c] = Σ g · x̂ over all ranks (in this rank's
 // gradient scale) and `total` values per channel in place of this batch's own.
+// 16-bit variants: dy, x, y and dx in the precision; the statistics, parameters, their gradients and the
+// arithmetic stay fp32.
+// precisions: fp16 bf16
 #extension GL_GOOGLE_include_directive : require
+#include "precision.glsl"
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 layout(constant_id = 3) const uint VEC = 1u;
 layout(constant_id = 4) const bool RELU = false;
 layout(constant_id = 5) const uint PHASE = 0u;
 
-layout(binding = 0) uniform samplerBuffer dy;
-layout(binding = 1) uniform samplerBuffer x;
-layout(binding = 2) uniform samplerBuffer y;
+layout(binding = 0) uniform valueSampler dy;
+layout(binding = 1) uniform valueSampler x;
+layout(binding = 2) uniform valueSampler y;
 layout(binding = 3) uniform samplerBuffer saveMean;
 layout(binding = 4) uniform samplerBuffer saveInvstd;
 layout(binding = 5) uniform samplerBuffer weight;
-layout(binding = 6) writeonly buffer DX { float dx[]; };
-layout(binding = 6) writeonly buffer DX4 { vec4 dx4[]; };   // the same buffer, 4 floats at a time
+layout(binding = 6) writeonly buffer DX { value_t dx[]; };
+layout(binding = 6) writeonly buffer DX4 { value4_t dx4[]; };   // the same buffer, 4 floats at a time
 layout(binding = 7) writeonly buffer DWeight { float dWeight[]; };
 layout(binding = 8) writeonly buffer DBias { float dBias[]; };
 layout(binding = 9) readonly buffer Sums { float sums[]; };   // [2C], PHASE 2 only
@@ -42,8 +46,8 @@ layout(push_constant) uniform Push { uint N; uint C; uint P; float total; } p;
 
 // The gradient reaching the batch norm at texel a (all 4 floats, or .x).
 vec4 gradient(uint a) {
-    vec4 g = texelFetch(dy, int(a));
-    return RELU ? rectifiedGradient(g, texelFetch(y, int(a))) : g;
+    vec4 g = FETCH(dy, int(a));
+    return RELU ? rectifiedGradient(g, FETCH(y, int(a))) : g;
 }
 
 shared float channelGain;      // weight · invstd
@@ -68,11 +72,11 @@ void main() {
             if (VEC == 4u) {
                 vec4 g = gradient(a);
                 sumDy += g;
-                sumDyX += g * (texelFetch(x, int(a)) - mean);
+                sumDyX += g * (FETCH(x, int(a)) - mean);
             } else {
                 float g = gradient(a).x;
                 sumDy.x += g;
-                sumDyX.x += g * (texelFetch(x, int(a)).x - mean);
+                sumDyX.x += g * (FETCH(x, int(a)).x - mean);
             }
             channelAdvance(q, r, p.P, CP, n, i, a);
         }
@@ -107,10 +111,10 @@ void main() {
     channelStart(t, c, p.P, CP, n, i, a);
     while (n < p.N) {
         if (VEC == 4u) {
-            vec4 v = gain * (gradient(a) - meanDy - (texelFetch(x, int(a)) - mean) * slope);
-            dx4[a] = v;
+            vec4 v = gain * (gradient(a) - meanDy - (FETCH(x, int(a)) - mean) * slope);
+            dx4[a] = FROM_VEC4(v);
         } else {
-            dx[a] = gain * (gradient(a).x - meanDy - (texelFetch(x, int(a)).x - mean) * slope);
+            dx[a] = FROM_FLOAT(gain * (gradient(a).x - meanDy - (FETCH(x, int(a)).x - mean) * slope));
         }
         channelAdvance(q, r, p.P, CP, n, i, a);
     }

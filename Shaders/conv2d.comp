@@ -15,14 +15,17 @@
 // On lavapipe every texelFetch is a call (bounds check, gather): the fetch count per multiply-add
 // decides the speed. PACKED_W (TM % 4 == 0) reads weights that VARIANT 2 repacked so that the TM
 // channels of a tap are adjacent: TM / 4 RGBA32F fetches per tap instead of TM R32F fetches.
+// 16-bit variants: x, w, b, the packed weights and y in the precision (RGBA16 / R16 views), fp32 sums.
+// precisions: fp16 bf16
+#extension GL_GOOGLE_include_directive : require
 #include "conv2d_common.glsl"
 
 layout(constant_id = 15) const bool PACKED_W = false;
 
-layout(binding = 0) uniform samplerBuffer X;    // x: [N, C, H, W]  (R32F, or RGBA32F with VEC_ROWS)
-layout(binding = 1) uniform samplerBuffer Wt;   // w: [K, cinG, KH, KW] (R32F), or packed (RGBA32F)
-layout(binding = 2) uniform samplerBuffer Bias; // b: [K]  (R32F, read when VARIANT == 1)
-layout(binding = 3) writeonly buffer Ybuf { float Y[]; };  // y: [N, K, OH, OW]
+layout(binding = 0) uniform valueSampler X;    // x: [N, C, H, W]  (R32F, or RGBA32F with VEC_ROWS)
+layout(binding = 1) uniform valueSampler Wt;   // w: [K, cinG, KH, KW] (R32F), or packed (RGBA32F)
+layout(binding = 2) uniform valueSampler Bias; // b: [K]  (R32F, read when VARIANT == 1)
+layout(binding = 3) writeonly buffer Ybuf { value_t Y[]; };  // y: [N, K, OH, OW]
 
 // Input columns one invocation reads for one kernel row.
 const uint SPAN = (TN - 1u) * SW + (KW - 1u) * DW + 1u;
@@ -71,9 +74,9 @@ void packWeights() {
     if (channel < channels) {
         uint src = forward ? ((g * p.coutG + channel) * p.cinG + r) * KK + t
                            : ((g * p.coutG + r) * p.cinG + channel) * KK + t;
-        v = texelFetch(Wt, int(src)).x;
+        v = FETCH(Wt, int(src)).x;
     }
-    Y[d] = v;
+    Y[d] = FROM_FLOAT(v);
 }
 
 void main() {
@@ -107,12 +110,12 @@ void main() {
         if (PACKED_W) {
             [[unroll]] for (uint t = 0u; t < KK; ++t)
                 [[unroll]] for (uint q = 0u; q < TM / 4u; ++q) {
-                    vec4 v = texelFetch(Wt, int(wPacked + (c * KK + t) * (TM / 4u) + q));
+                    vec4 v = FETCH(Wt, int(wPacked + (c * KK + t) * (TM / 4u) + q));
                     [[unroll]] for (uint e = 0u; e < 4u; ++e) wv[4u * q + e][t] = v[e];
                 }
         } else {
             [[unroll]] for (uint m = 0u; m < TM; ++m)
-                [[unroll]] for (uint t = 0u; t < KK; ++t) wv[m][t] = texelFetch(Wt, int(wRow[m] + c * KK + t)).x;
+                [[unroll]] for (uint t = 0u; t < KK; ++t) wv[m][t] = FETCH(Wt, int(wRow[m] + c * KK + t)).x;
         }
         float xs[XR][XLEN];
         [[unroll]] for (uint row = 0u; row < XR; ++row) {
@@ -151,12 +154,12 @@ void main() {
         uint kg = k0 + m;
         if (kg >= p.coutG) break;
         uint k = g * p.coutG + kg;
-        float b = VARIANT == 1u ? texelFetch(Bias, int(k)).x : 0.0;
+        float b = VARIANT == 1u ? FETCH(Bias, int(k)).x : 0.0;
         [[unroll]] for (uint r = 0u; r < TR; ++r) {
             if (oh0 + r >= p.OH) break;
             uint yRow = ((n * p.K + k) * p.OH + oh0 + r) * p.OW;
             [[unroll]] for (uint j = 0u; j < TN; ++j)
-                if (ow0 + j < p.OW) Y[yRow + ow0 + j] = acc[m * TR + r][j] + b;
+                if (ow0 + j < p.OW) Y[yRow + ow0 + j] = FROM_FLOAT(acc[m * TR + r][j] + b);
         }
     }
 }

@@ -15,13 +15,16 @@
 // tap reaches it). PACKED_W: the weights come packed by conv2d.comp VARIANT 3 (the TM input
 // channels of a tap adjacent, RGBA32F). VEC_ROWS: dy rows through RGBA32F (OW % 4 == 0 and
 // (TN / SW) % 4 == 0).
+// 16-bit variants: dy, w (packed or not) and dx in the precision, fp32 sums.
+// precisions: fp16 bf16
+#extension GL_GOOGLE_include_directive : require
 #include "conv2d_common.glsl"
 
 layout(constant_id = 15) const bool PACKED_W = false;
 
-layout(binding = 0) uniform samplerBuffer DY;   // dy: [N, K, OH, OW]  (R32F, or RGBA32F with VEC_ROWS)
-layout(binding = 1) uniform samplerBuffer Wt;   // w:  [K, cinG, KH, KW] (R32F), or packed (RGBA32F)
-layout(binding = 2) writeonly buffer DXbuf { float DX[]; };  // dx: [N, C, H, W]
+layout(binding = 0) uniform valueSampler DY;   // dy: [N, K, OH, OW]  (R32F, or RGBA32F with VEC_ROWS)
+layout(binding = 1) uniform valueSampler Wt;   // w:  [K, cinG, KH, KW] (R32F), or packed (RGBA32F)
+layout(binding = 2) writeonly buffer DXbuf { value_t DX[]; };  // dx: [N, C, H, W]
 
 // Column j of the block and kernel column kw meet dy column ow0 + (j + PW − kw·DW) / SW when the
 // division is exact (ow0 = first column / SW). The block reads dy columns ow0 + LO … ow0 + HI.
@@ -86,12 +89,12 @@ void main() {
         if (PACKED_W) {
             [[unroll]] for (uint t = 0u; t < KK; ++t)
                 [[unroll]] for (uint q = 0u; q < TM / 4u; ++q) {
-                    vec4 v = texelFetch(Wt, int(wPacked + (k * KK + t) * (TM / 4u) + q));
+                    vec4 v = FETCH(Wt, int(wPacked + (k * KK + t) * (TM / 4u) + q));
                     [[unroll]] for (uint e = 0u; e < 4u; ++e) wv[4u * q + e][t] = v[e];
                 }
         } else {
             [[unroll]] for (uint m = 0u; m < TM; ++m)
-                [[unroll]] for (uint t = 0u; t < KK; ++t) wv[m][t] = texelFetch(Wt, int(wRow + wCol[m] + t)).x;
+                [[unroll]] for (uint t = 0u; t < KK; ++t) wv[m][t] = FETCH(Wt, int(wRow + wCol[m] + t)).x;
         }
         if (SH == 1u) {
             // Every kernel row reaches every input row: the dy rows of the block (row ρ + (KH − 1 −
@@ -146,7 +149,7 @@ void main() {
             if (ih + rr >= p.H) break;
             uint row = ((n * p.C + g * p.cinG + cg) * p.H + ih + rr) * p.W;
             [[unroll]] for (uint j = 0u; j < TN; ++j)
-                if (iw0 + j < p.W) DX[row + iw0 + j] = acc[m * TR + rr][j];
+                if (iw0 + j < p.W) DX[row + iw0 + j] = FROM_FLOAT(acc[m * TR + rr][j]);
         }
     }
 }

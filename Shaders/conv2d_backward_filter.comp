@@ -19,14 +19,19 @@
 //            binding 0 holds the partials.
 // VARIANT 3: db[k] = Σ over n, then the plane: x = K invocations; binding 1 holds dy (RGBA32F when
 //            VEC_DY, the four lanes of the vector added pairwise at the end).
+// 16-bit variants: x and dy in the precision; dw (and its partials) stay fp32 sums (the launcher rounds
+// the reduced dw with cast.comp; VARIANT 2 runs in the fp32 kernel), db is stored in the precision.
+// precisions: fp16 bf16
+#extension GL_GOOGLE_include_directive : require
 #include "conv2d_common.glsl"
 
 // Read dy through an RGBA32F view (OW % 4 == 0 and TN % 4 == 0; for VARIANT 3: OH·OW % 4 == 0).
 layout(constant_id = 15) const bool VEC_DY = false;
 
-layout(binding = 0) uniform samplerBuffer X;    // x: [N, C, H, W]  (R32F, or RGBA32F with VEC_ROWS)
-layout(binding = 1) uniform samplerBuffer DY;   // dy: [N, K, OH, OW]
-layout(binding = 2) writeonly buffer OutBuf { float OUT[]; };  // dw: [splits][K, cinG, KH, KW], or db: [K]
+layout(binding = 0) uniform valueSampler X;    // x: [N, C, H, W]  (R32F, or RGBA32F with VEC_ROWS)
+layout(binding = 1) uniform valueSampler DY;   // dy: [N, K, OH, OW]
+layout(binding = 2) writeonly buffer OutBuf { float OUT[]; };  // dw: [splits][K, cinG, KH, KW]
+layout(binding = 2) writeonly buffer BiasBuf { value_t DB[]; };  // db: [K]
 
 const uint SPAN = (TN - 1u) * SW + (KW - 1u) * DW + 1u;
 const bool WINDOW = (VEC_ROWS ? 1u : 0u) + (SPAN <= TN * KW ? 1u : 0u) != 0u;
@@ -51,7 +56,7 @@ void reducePartials() {
     uint i = gl_GlobalInvocationID.x;
     if (i >= p.rows0) return;
     float sum = 0.0;
-    for (uint s = 0u; s < p.rows1; ++s) sum += texelFetch(X, int(s * p.rows0 + i)).x;
+    for (uint s = 0u; s < p.rows1; ++s) sum += FETCH(X, int(s * p.rows0 + i)).x;
     OUT[i] = sum;
 }
 
@@ -63,16 +68,16 @@ void biasGradient() {
         vec4 sum = vec4(0.0);
         for (uint n = 0u; n < p.N; ++n) {
             uint base = (n * p.K + k) * planeSize / 4u;
-            for (uint i = 0u; i < planeSize / 4u; ++i) sum += texelFetch(DY, int(base + i));
+            for (uint i = 0u; i < planeSize / 4u; ++i) sum += FETCH(DY, int(base + i));
         }
-        OUT[k] = (sum.x + sum.y) + (sum.z + sum.w);
+        DB[k] = FROM_FLOAT((sum.x + sum.y) + (sum.z + sum.w));
     } else {
         float sum = 0.0;
         for (uint n = 0u; n < p.N; ++n) {
             uint base = (n * p.K + k) * planeSize;
-            for (uint i = 0u; i < planeSize; ++i) sum += texelFetch(DY, int(base + i)).x;
+            for (uint i = 0u; i < planeSize; ++i) sum += FETCH(DY, int(base + i)).x;
         }
-        OUT[k] = sum;
+        DB[k] = FROM_FLOAT(sum);
     }
 }
 

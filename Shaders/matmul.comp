@@ -9,21 +9,29 @@
 // Split-K: gl_WorkGroupID.z = batch · splits + split; with splits > 1 the raw partial sums go to
 // P[z][M][N] (bound as C) and matmul_reduce.comp finishes the epilogue in a fixed order; the same
 // path sums the products of all batch entries into one C.
+// 16-bit variants: A, B (RGBA16 views), bias, C and its old values in the precision; sums and the
+// partial products stay fp32.
+// precisions: fp16 bf16
+#extension GL_GOOGLE_include_directive : require
+#include "precision.glsl"
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 layout(constant_id = 3) const uint TM = 16;
 layout(constant_id = 4) const uint NB = 4;
 layout(constant_id = 5) const uint BIAS = 0;   // 0 none, 1 per row (bias[M]), 2 per column (bias[N])
 layout(constant_id = 6) const bool ACCUMULATE = false;   // beta ≠ 0: add beta · (C before the product)
 
-layout(binding = 0) uniform samplerBuffer A;
-layout(binding = 1) uniform samplerBuffer B;
+layout(binding = 0) uniform valueSampler A;
+layout(binding = 1) uniform valueSampler B;
 // C is write-only (on lavapipe a read-write storage buffer costs about a fifth more per output); with
 // ACCUMULATE its old values come through binding 4, the same memory as a texel buffer.
-layout(binding = 2) writeonly buffer Cbuf { float C[]; };
-// The same memory as vec4s, for whole-texel stores when rows are 16-byte aligned.
-layout(binding = 2) writeonly buffer Cbuf4 { vec4 C4[]; };
-layout(binding = 3) uniform samplerBuffer bias;
-layout(binding = 4) uniform samplerBuffer Cold;   // C before this product (R32F), read with ACCUMULATE
+layout(binding = 2) writeonly buffer Cbuf { value_t C[]; };
+// The same memory as vec4s, for whole-texel stores when rows are aligned to 4 elements.
+layout(binding = 2) writeonly buffer Cbuf4 { value4_t C4[]; };
+// The same memory as fp32 partial products (partial != 0).
+layout(binding = 2) writeonly buffer Pbuf { float P[]; };
+layout(binding = 2) writeonly buffer Pbuf4 { vec4 P4[]; };
+layout(binding = 3) uniform valueSampler bias;
+layout(binding = 4) uniform valueSampler Cold;   // C before this product (R32F), read with ACCUMULATE
 
 layout(push_constant) uniform Push {
     uint M; uint N; uint K4; uint N4;
@@ -60,9 +68,9 @@ void main() {
         vec4 b[4][NB];
         int rowB = int(k4 * 4u * p.N4);
         for (uint kk = 0u; kk < 4u; ++kk)
-            for (uint j = 0u; j < NB; ++j) b[kk][j] = texelFetch(B, bCol[j] + rowB + int(kk * p.N4));
+            for (uint j = 0u; j < NB; ++j) b[kk][j] = FETCH(B, bCol[j] + rowB + int(kk * p.N4));
         for (uint i = 0u; i < TM; ++i) {
-            vec4 a = texelFetch(A, aRow[i] + int(k4));
+            vec4 a = FETCH(A, aRow[i] + int(k4));
             for (uint j = 0u; j < NB; ++j)
                 acc[i][j] += a.x * b[0][j] + a.y * b[1][j] + a.z * b[2][j] + a.w * b[3][j];
         }
@@ -82,24 +90,26 @@ void main() {
             uint idx = base + row * p.N + col4 * 4u;
             if (!partial) {
                 v *= p.alpha;
-                if (BIAS == 1u) v += vec4(texelFetch(bias, int(row)).x);
+                if (BIAS == 1u) v += vec4(FETCH(bias, int(row)).x);
                 if (BIAS == 2u) {
                     uint c = min(col4 * 4u, p.N - 1u);
-                    v += vec4(texelFetch(bias, int(c)).x, texelFetch(bias, int(min(c + 1u, p.N - 1u))).x,
-                              texelFetch(bias, int(min(c + 2u, p.N - 1u))).x, texelFetch(bias, int(min(c + 3u, p.N - 1u))).x);
+                    v += vec4(FETCH(bias, int(c)).x, FETCH(bias, int(min(c + 1u, p.N - 1u))).x,
+                              FETCH(bias, int(min(c + 2u, p.N - 1u))).x, FETCH(bias, int(min(c + 3u, p.N - 1u))).x);
                 }
             }
             if (aligned) {
                 if (ACCUMULATE && !partial)
-                    v += p.beta * vec4(texelFetch(Cold, int(idx)).x, texelFetch(Cold, int(idx + 1u)).x,
-                                       texelFetch(Cold, int(idx + 2u)).x, texelFetch(Cold, int(idx + 3u)).x);
-                C4[idx >> 2] = v;
+                    v += p.beta * vec4(FETCH(Cold, int(idx)).x, FETCH(Cold, int(idx + 1u)).x,
+                                       FETCH(Cold, int(idx + 2u)).x, FETCH(Cold, int(idx + 3u)).x);
+                if (partial) P4[idx >> 2] = v;
+                else C4[idx >> 2] = FROM_VEC4(v);
             } else {
                 for (uint e = 0u; e < 4u; ++e) {
                     if (col4 * 4u + e >= p.N) break;
                     float value = v[e];
-                    if (ACCUMULATE && !partial) value += p.beta * texelFetch(Cold, int(idx + e)).x;
-                    C[idx + e] = value;
+                    if (ACCUMULATE && !partial) value += p.beta * FETCH(Cold, int(idx + e)).x;
+                    if (partial) P[idx + e] = value;
+                    else C[idx + e] = FROM_FLOAT(value);
                 }
             }
         }

@@ -5,16 +5,21 @@
 //   A(m, k) = A[b·strideA + m·rsA + k·csA],  B(k, n) = B[b·strideB + k·rsB + n·csB]
 //   C: [batch][M][N] with batch stride strideC.
 // Split-K works as in matmul.comp (gl_WorkGroupID.z = batch · splits + split; partials to P).
+// 16-bit variants: A, B, bias and C in the precision; shared tiles, sums and partials stay fp32.
+// precisions: fp16 bf16
+#extension GL_GOOGLE_include_directive : require
+#include "precision.glsl"
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;   // 16 × 16
 layout(constant_id = 3) const uint BIAS = 0;
 const uint TM = 4u;
 const uint TN = 4u;
 const uint BK = 16u;
 
-layout(binding = 0) readonly buffer Abuf { float A[]; };
-layout(binding = 1) readonly buffer Bbuf { float B[]; };
-layout(binding = 2) buffer Cbuf { float C[]; };
-layout(binding = 3) uniform samplerBuffer bias;
+layout(binding = 0) readonly buffer Abuf { value_t A[]; };
+layout(binding = 1) readonly buffer Bbuf { value_t B[]; };
+layout(binding = 2) buffer Cbuf { value_t C[]; };
+layout(binding = 2) buffer Pbuf { float P[]; };   // the same memory as fp32 partial products
+layout(binding = 3) uniform valueSampler bias;
 
 layout(push_constant) uniform Push {
     uint M; uint N; uint K;
@@ -54,12 +59,12 @@ void main() {
         for (uint e = tid; e < BK * BM; e += threads) {
             uint kk = e / BM, m = e % BM;
             uint gm = rowBase + m, gk = k0 + kk;
-            As[kk][m] = (gm < p.M && gk < kEnd) ? A[aBase + gm * p.rsA + gk * p.csA] : 0.0;
+            As[kk][m] = (gm < p.M && gk < kEnd) ? TO_FLOAT(A[aBase + gm * p.rsA + gk * p.csA]) : 0.0;
         }
         for (uint e = tid; e < BK * BN; e += threads) {
             uint kk = e / BN, n = e % BN;
             uint gn = colBase + n, gk = k0 + kk;
-            Bs[kk][n] = (gn < p.N && gk < kEnd) ? B[bBase + gk * p.rsB + gn * p.csB] : 0.0;
+            Bs[kk][n] = (gn < p.N && gk < kEnd) ? TO_FLOAT(B[bBase + gk * p.rsB + gn * p.csB]) : 0.0;
         }
         barrier();
         for (uint kk = 0u; kk < BK; ++kk) {
@@ -85,11 +90,13 @@ void main() {
             float v = acc[i][j];
             if (!partial) {
                 v *= p.alpha;
-                if (p.beta != 0.0) v += p.beta * C[idx];
-                if (BIAS == 1u) v += texelFetch(bias, int(row)).x;
-                if (BIAS == 2u) v += texelFetch(bias, int(col)).x;
+                if (p.beta != 0.0) v += p.beta * TO_FLOAT(C[idx]);
+                if (BIAS == 1u) v += FETCH(bias, int(row)).x;
+                if (BIAS == 2u) v += FETCH(bias, int(col)).x;
+                C[idx] = FROM_FLOAT(v);
+            } else {
+                P[idx] = v;
             }
-            C[idx] = v;
         }
     }
 }

@@ -4,12 +4,15 @@
 // OH = (H + 2·PH − DH·(KH − 1) − 1) / SH + 1 (likewise OW). Padding never wins (it counts as −inf);
 // indices[…] = ih · W + iw of the first maximum in window order (a NaN wins, as in PyTorch).
 // Each invocation computes RUN consecutive outputs of one output row.
+// 16-bit variants: x and y in the precision (indices stay Int32), arithmetic fp32.
+// precisions: fp16 bf16
 #extension GL_GOOGLE_include_directive : require
+#include "precision.glsl"
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 layout(constant_id = 3) const uint RUN = 4u;
 
-layout(binding = 0) uniform samplerBuffer x;
-layout(binding = 1) writeonly buffer Y { float y[]; };
+layout(binding = 0) uniform valueSampler x;
+layout(binding = 1) writeonly buffer Y { value_t y[]; };
 layout(binding = 2) writeonly buffer Indices { int indices[]; };
 
 // rowBlocks = ceil(OW / RUN); items = N·C·OH·rowBlocks; (magic, shift) pairs divide by rowBlocks and OH.
@@ -46,14 +49,14 @@ void main() {
         for (int ih = h0; ih < h1; ih += p.DH) {
             for (int iw = w0; iw < w1; iw += p.DW) {
                 int index = ih * p.W + iw;
-                float v = texelFetch(x, inBase + index).x;
+                float v = FETCH(x, inBase + index).x;
                 if (v > best || isnan(v)) {
                     best = v;
                     bestIndex = index;
                 }
             }
         }
-        y[outBase + ow] = best;
+        y[outBase + ow] = FROM_FLOAT(best);
         indices[outBase + ow] = bestIndex;
     }
 }

@@ -4,13 +4,16 @@
 // A gather: each input position visits the few outputs whose window can contain it, in output
 // order, so no atomics and a fixed summation order. Each invocation computes RUN consecutive
 // positions of one input row.
+// 16-bit variants: dy and dx in the precision, the sum in fp32.
+// precisions: fp16 bf16
 #extension GL_GOOGLE_include_directive : require
+#include "precision.glsl"
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 layout(constant_id = 3) const uint RUN = 4u;
 
-layout(binding = 0) uniform samplerBuffer dy;
+layout(binding = 0) uniform valueSampler dy;
 layout(binding = 1) uniform isamplerBuffer indices;
-layout(binding = 2) writeonly buffer DX { float dx[]; };
+layout(binding = 2) writeonly buffer DX { value_t dx[]; };
 
 // rowBlocks = ceil(W / RUN); items = N·C·H·rowBlocks; (magic, shift) pairs divide by rowBlocks, H, SH, SW.
 layout(push_constant) uniform Push {
@@ -50,9 +53,9 @@ void main() {
         for (int oh = rows.x; oh <= rows.y; ++oh) {
             for (int ow = cols.x; ow <= cols.y; ++ow) {
                 int o = outPlane + oh * p.OW + ow;
-                if (texelFetch(indices, o).x == target) sum += texelFetch(dy, o).x;
+                if (texelFetch(indices, o).x == target) sum += FETCH(dy, o).x;
             }
         }
-        dx[int(row) * p.W + iw] = sum;
+        dx[int(row) * p.W + iw] = FROM_FLOAT(sum);
     }
 }

@@ -12,29 +12,32 @@
 //     bindings: 0 x [count], 1 unused (bind x again), 2 y [count]
 //   MODE 4 ReLU6 backward: dx = (mask <= 0 || mask >= 6) ? 0 : dy, mask = the forward input or output
 //     bindings: 0 mask [count], 1 dy [count], 2 dx [count]
-// Inputs are texel buffers (RGBA32F when VEC == 4, which needs count % 4 == 0, else R32F). The output
-// may alias an input: each element is read and written by one invocation.
+// Inputs are texel buffers (RGBA32F when VEC == 4, which needs count % 4 == 0, else R32F; their 16-bit
+// formats in the fp16/bf16 variants). The output may alias an input: each element is read and written by
+// one invocation.
+// precisions: fp16 bf16
 #extension GL_GOOGLE_include_directive : require
+#include "precision.glsl"
 #include "elementwise_span.glsl"
 #include "relu.glsl"
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 layout(constant_id = 3) const uint MODE = 0;
 layout(constant_id = 4) const uint VEC = 1;
 
-layout(binding = 0) uniform samplerBuffer x;
-layout(binding = 1) uniform samplerBuffer dy;
-layout(binding = 2) writeonly buffer Y { float y[]; };
-layout(binding = 2) writeonly buffer Y4 { vec4 y4[]; };  // the same buffer, for VEC == 4
+layout(binding = 0) uniform valueSampler x;
+layout(binding = 1) uniform valueSampler dy;
+layout(binding = 2) writeonly buffer Y { value_t y[]; };
+layout(binding = 2) writeonly buffer Y4 { value4_t y4[]; };  // the same buffer, for VEC == 4
 
 layout(push_constant) uniform Push { uint count; } p;
 
 vec4 compute(uint t) {
-    vec4 v = texelFetch(x, int(t));
+    vec4 v = FETCH(x, int(t));
     if (MODE == 0u) return rectified(v);
-    if (MODE == 2u) return rectified(v + texelFetch(dy, int(t)));
+    if (MODE == 2u) return rectified(v + FETCH(dy, int(t)));
     if (MODE == 3u) return rectified6(v);
-    if (MODE == 4u) return rectified6Gradient(texelFetch(dy, int(t)), v);
-    return rectifiedGradient(texelFetch(dy, int(t)), v);
+    if (MODE == 4u) return rectified6Gradient(FETCH(dy, int(t)), v);
+    return rectifiedGradient(FETCH(dy, int(t)), v);
 }
 
 void main() {
@@ -43,7 +46,7 @@ void main() {
     subgroupSpan(units, first, end, step);
     for (uint u = first; u < end; u += step) {
         vec4 r = compute(u);
-        if (VEC == 4u) y4[u] = r;
-        else y[u] = r.x;
+        if (VEC == 4u) y4[u] = FROM_VEC4(r);
+        else y[u] = FROM_FLOAT(r.x);
     }
 }

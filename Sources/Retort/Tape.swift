@@ -34,7 +34,8 @@ final class Tape {
                     try accumulate(inputGradient, into: input)
                 } else if let existing = gradients[ObjectIdentifier(input)] {
                     gradients[ObjectIdentifier(input)] = try input.context.noGrad {
-                        try existing.adding(inputGradient, recording: false).cast(to: input.precision)
+                        // Summed in fp32 (the element-wise kernels are fp32), then back to the tensor's precision.
+                        try existing.float32().adding(inputGradient.float32(), recording: false).cast(to: input.precision)
                     }
                 } else {
                     gradients[ObjectIdentifier(input)] = inputGradient

@@ -25,6 +25,10 @@ extension Tensor {
     /// rows of every rank of the group together, PyTorch's `SyncBatchNorm`), all-reduced in the forward
     /// and backward passes; every rank must run the same batch norms in the same order. Evaluation
     /// mode ignores it.
+    ///
+    /// Follows the input's precision: a 16-bit `x` gives a 16-bit result and input gradient, with the
+    /// statistics, the parameters and their gradients in fp32 (as under PyTorch's autocast). The
+    /// synchronized form computes in fp32.
     public func batchNorm(weight: Tensor, bias: Tensor, runningMean: Tensor, runningVariance: Tensor,
                           training: Bool, momentum: Float = 0.1, epsilon: Float = 1e-5,
                           activation: Activation = .identity, synchronizedOver group: (any ProcessGroup)? = nil) throws -> Tensor {
@@ -33,24 +37,32 @@ extension Tensor {
         for parameter in [weight, bias, runningMean, runningVariance] where parameter.shape != [c] {
             throw TensorError.shapeMismatch(op: "batchNorm", lhs: shape, rhs: parameter.shape)
         }
+        if training, group != nil, precision.isReduced {
+            return try float32().batchNorm(weight: weight, bias: bias, runningMean: runningMean, runningVariance: runningVariance,
+                                           training: training, momentum: momentum, epsilon: epsilon, activation: activation,
+                                           synchronizedOver: group)
+        }
         let kernel = try context.launcher(BatchNormLauncher.self) { try BatchNormLauncher(device: $0) }
-        let y = try Tensor.empty(shape: shape, context: context)
+        let y = try Tensor.empty(shape: shape, context: context, precision: precision)
         let relu = activation == .relu
         guard training else {
             try kernel.encodeInferenceForward(into: context.stream, input: buffer, weight: weight.buffer, bias: bias.buffer,
                                               runningMean: runningMean.buffer, runningVariance: runningVariance.buffer, output: y.buffer,
-                                              batch: n, channels: c, height: h, width: w, epsilon: epsilon, relu: relu)
+                                              batch: n, channels: c, height: h, width: w, epsilon: epsilon, relu: relu,
+                                              precision: precision)
             // Eval-mode batch norm is an affine map per channel with the running statistics (constant
             // in evaluation mode): x̂ = (x − mean)·invstd, invstd = 1/√(var + ε);
             // dx = dy·weight·invstd, dweight = Σ_{n,h,w} dy·x̂, dbias = Σ_{n,h,w} dy (gradients of
             // saliency-style criteria such as PrUE's are taken in evaluation mode).
             return y.recorded(from: [self, weight, bias]) { [self] outputGradient in
-                let g = relu ? try outputGradient.reluGradient(output: y) : outputGradient   // [N, C, H, W]
+                // In fp32 (a 16-bit x and gradient are widened; the tape narrows dx back).
+                let g = try (relu ? try outputGradient.reluGradient(output: y) : outputGradient).float32()   // [N, C, H, W]
+                let x = try float32()
                 let epsilonTensor = try Tensor.full(epsilon, shape: [c], context: g.context)
                 let invstd = try runningVariance.binary(.add, epsilonTensor, name: "batchNorm backward").unary(.sqrt).unary(.reciprocal)  // [C]
                 let dx = try g.product(try weight.binary(.multiply, invstd, name: "batchNorm backward"), .channel)                   // [N, C, H, W]
                 let centered = try Tensor.empty(shape: shape, context: g.context)
-                try elementwise.encodeSubtract(into: g.context.stream, a: buffer, b: runningMean.buffer, output: centered.buffer, shape: shape,
+                try elementwise.encodeSubtract(into: g.context.stream, a: x.buffer, b: runningMean.buffer, output: centered.buffer, shape: shape,
                                                broadcast: .channel)
                 let normalized = try centered.product(invstd, .channel)                                                             // x̂: [N, C, H, W]
                 let dWeight = try g.product(normalized, .full).reduced(to: [c], .channel)                                          // [C]
@@ -65,14 +77,16 @@ extension Tensor {
         try kernel.encodeTrainingForward(into: context.stream, input: buffer, weight: weight.buffer, bias: bias.buffer,
                                          runningMean: runningMean.buffer, runningVariance: runningVariance.buffer, output: y.buffer,
                                          savedMean: mean.buffer, savedInvstd: invstd.buffer, batch: n, channels: c, height: h, width: w,
-                                         epsilon: epsilon, momentum: momentum, relu: relu)
-        return y.recorded(from: [self, weight, bias]) { [self] g in
-            let dx = try Tensor.empty(shape: g.shape, context: g.context)
+                                         epsilon: epsilon, momentum: momentum, relu: relu, precision: precision)
+        return y.recorded(from: [self, weight, bias]) { [self] outputGradient in
+            let g = try outputGradient.cast(to: precision)
+            let dx = try Tensor.empty(shape: g.shape, context: g.context, precision: precision)
             let dWeight = try Tensor.empty(shape: [c], context: g.context), dBias = try Tensor.empty(shape: [c], context: g.context)
             try kernel.encodeBackward(into: g.context.stream, outputGradient: g.buffer, input: buffer, reluOutput: relu ? y.buffer : nil,
                                       savedMean: mean.buffer,
                                       savedInvstd: invstd.buffer, weight: weight.buffer, inputGradient: dx.buffer,
-                                      weightGradient: dWeight.buffer, biasGradient: dBias.buffer, batch: n, channels: c, height: h, width: w)
+                                      weightGradient: dWeight.buffer, biasGradient: dBias.buffer, batch: n, channels: c, height: h, width: w,
+                                      precision: precision)
             return [dx, dWeight, dBias]
         }
     }

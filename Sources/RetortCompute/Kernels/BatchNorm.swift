@@ -25,6 +25,10 @@
 /// Synchronized batch norm (statistics over the batches of all data-parallel ranks, PyTorch's
 /// `SyncBatchNorm`) runs the training forward and the backward each as two dispatches, ``Phase/local(_:)``
 /// then ``Phase/combined(_:count:)``, and combines the ranks' per-channel values on the host in between.
+///
+/// Mixed precision: with `precision` fp16 or bf16, `x`, `y` and their gradients hold 16-bit values; the
+/// parameters, the running and saved statistics and the parameter gradients stay fp32, and so does every
+/// sum (PyTorch's autocast runs batch norm on 16-bit activations with fp32 statistics).
 public struct BatchNormLauncher: Sendable {
 
     /// Which part of a training forward or backward one dispatch runs.
@@ -117,7 +121,8 @@ public struct BatchNormLauncher: Sendable {
     private struct Variants: Sendable {
         let device: Device
         let shader: Shader
-        let bindings: (scalar: [Kernel.Binding], vector: [Kernel.Binding])
+        let tensors: Int, vectors: Int
+        let storage: [Kernel.Access]
         let pushCount: Int
         let localSize: UInt32
         let constants: @Sendable (_ floatsPerTexel: UInt32, _ relu: Bool, _ phase: UInt32) -> [ShaderValue]
@@ -128,18 +133,16 @@ public struct BatchNormLauncher: Sendable {
                                                            storage: [Kernel.Access], pushConstants: P.Type, localSize: UInt32,
                                                            constants: @escaping @Sendable (_ floatsPerTexel: UInt32, _ relu: Bool,
                                                                                            _ phase: UInt32) -> C) {
-            func make(_ format: TexelFormat) -> [Kernel.Binding] {
-                Array(repeating: Kernel.Binding.texel(format), count: tensors)
-                    + Array(repeating: Kernel.Binding.texel(.r32f), count: vectors) + storage.map { Kernel.Binding.storage($0) }
-            }
             (self.device, self.shader, self.pushCount, self.localSize) = (device, shader, P.count, localSize)
-            bindings = (make(.r32f), make(.rgba32f))
+            (self.tensors, self.vectors, self.storage) = (tensors, vectors, storage)
             self.constants = { constants($0, $1, $2).values }
         }
 
         func callAsFunction(_ shape: Shape, relu: Bool, phase: Phase = .whole) throws -> Kernel {
-            try device.kernel(shader, bindings: shape.vectorized ? bindings.vector : bindings.scalar, pushConstants: pushCount,
-                              localSize: [localSize, 1, 1], constants: constants(UInt32(shape.floatsPerTexel), relu, phase.constant))
+            let bindings = Array(repeating: Kernel.Binding.texel(.values(shape.precision, vector: shape.vectorized)), count: tensors)
+                + Array(repeating: Kernel.Binding.texel(.r32f), count: vectors) + storage.map { Kernel.Binding.storage($0) }
+            return try device.kernel(shader, bindings: bindings, pushConstants: pushCount, localSize: [localSize, 1, 1],
+                                     constants: constants(UInt32(shape.floatsPerTexel), relu, phase.constant), precision: shape.precision)
         }
     }
 
@@ -200,7 +203,7 @@ public struct BatchNormLauncher: Sendable {
     /// the batch statistics of each channel, which are written to `savedMean` and `savedInvstd` and
     /// folded into `runningMean` and `runningVariance` (updated in place). With `relu`, the same pass
     /// stores `max(output, 0)` (NaN stays NaN, as PyTorch's ReLU). `phase` runs one half of a
-    /// synchronized batch norm instead (``Phase``).
+    /// synchronized batch norm instead (``Phase``). `input` and `output` hold `precision` values.
     ///
     /// - Throws: `VulkanError.invalidArgument` when a dimension is not positive, a channel holds a
     ///   single value (N·H·W = 1, as PyTorch refuses; over all ranks when synchronized), or a buffer is
@@ -210,8 +213,9 @@ public struct BatchNormLauncher: Sendable {
                                       savedMean: Buffer, savedInvstd: Buffer,
                                       batch: Int, channels: Int, height: Int, width: Int,
                                       epsilon: Float = defaultEpsilon, momentum: Float = defaultMomentum, relu: Bool = false,
-                                      phase: Phase = .whole) throws {
-        let shape = try Shape(batch: batch, channels: channels, height: height, width: width, operation: "training forward")
+                                      phase: Phase = .whole, precision: Precision = .float32) throws {
+        let shape = try Shape(batch: batch, channels: channels, height: height, width: width, operation: "training forward",
+                              precision: precision)
         let values: Int
         switch phase {
         case .whole: values = shape.valuesPerChannel
@@ -238,15 +242,16 @@ public struct BatchNormLauncher: Sendable {
 
     /// Records the inference-mode forward pass:
     /// `output = (input − runningMean) · weight / sqrt(runningVariance + epsilon) + bias`, and with
-    /// `relu` then `max(output, 0)` in the same pass.
+    /// `relu` then `max(output, 0)` in the same pass. `input` and `output` hold `precision` values.
     ///
     /// - Throws: `VulkanError.invalidArgument` when a dimension is not positive or a buffer is too
     ///   small for the shape.
     public func encodeInferenceForward(into stream: CommandStream, input: Buffer, weight: Buffer, bias: Buffer,
                                        runningMean: Buffer, runningVariance: Buffer, output: Buffer,
                                        batch: Int, channels: Int, height: Int, width: Int,
-                                       epsilon: Float = defaultEpsilon, relu: Bool = false) throws {
-        let shape = try Shape(batch: batch, channels: channels, height: height, width: width, operation: "inference forward")
+                                       epsilon: Float = defaultEpsilon, relu: Bool = false, precision: Precision = .float32) throws {
+        let shape = try Shape(batch: batch, channels: channels, height: height, width: width, operation: "inference forward",
+                              precision: precision)
         try shape.require(stream.device, channelGroups: false)
         try shape.requireTensors([("input", input), ("output", output)])
         try shape.requireChannelVectors([("weight", weight), ("bias", bias), ("runningMean", runningMean), ("runningVariance", runningVariance)])
@@ -272,14 +277,17 @@ public struct BatchNormLauncher: Sendable {
     /// The gradients are overwritten, not accumulated. `phase` runs one half of a synchronized batch
     /// norm's backward instead (``Phase``): `.local` writes the parameter gradients only, `.combined`
     /// the input gradient only, with `n` the count over all ranks and the sums combined over them.
+    /// `outputGradient`, `input`, `reluOutput` and `inputGradient` hold `precision` values.
     ///
     /// - Throws: `VulkanError.invalidArgument` when a dimension is not positive or a buffer is too
     ///   small for the shape.
     public func encodeBackward(into stream: CommandStream, outputGradient: Buffer, input: Buffer, reluOutput: Buffer? = nil,
                                savedMean: Buffer, savedInvstd: Buffer, weight: Buffer,
                                inputGradient: Buffer, weightGradient: Buffer, biasGradient: Buffer,
-                               batch: Int, channels: Int, height: Int, width: Int, phase: Phase = .whole) throws {
-        let shape = try Shape(batch: batch, channels: channels, height: height, width: width, operation: "backward")
+                               batch: Int, channels: Int, height: Int, width: Int, phase: Phase = .whole,
+                               precision: Precision = .float32) throws {
+        let shape = try Shape(batch: batch, channels: channels, height: height, width: width, operation: "backward",
+                              precision: precision)
         try shape.require(stream.device, channelGroups: true)
         try shape.requireTensors([("outputGradient", outputGradient), ("input", input), ("inputGradient", inputGradient)]
                                  + (reluOutput.map { [("reluOutput", $0)] } ?? []))
@@ -299,9 +307,12 @@ extension BatchNormLauncher {
     fileprivate struct Shape: CustomStringConvertible {
         let batch, channels, height, width: Int
         let operation: String
+        /// How the `[N, C, H, W]` tensors are stored.
+        let precision: Precision
 
-        init(batch: Int, channels: Int, height: Int, width: Int, operation: String) throws {
+        init(batch: Int, channels: Int, height: Int, width: Int, operation: String, precision: Precision) throws {
             (self.batch, self.channels, self.height, self.width, self.operation) = (batch, channels, height, width, operation)
+            self.precision = precision
             guard batch > 0, channels > 0, height > 0, width > 0 else {
                 throw VulkanError.invalidArgument("BatchNorm \(operation) needs positive dimensions, got x: \(self).")
             }
@@ -330,7 +341,7 @@ extension BatchNormLauncher {
         }
 
         func requireTensors(_ buffers: [(String, Buffer)]) throws {
-            try require(buffers, floats: count, what: "x: \(description)")
+            try require(buffers, floats: count, what: "x: \(description)", precision: precision)
         }
 
         func requireChannelVectors(_ buffers: [(String, Buffer)]) throws {
@@ -348,9 +359,10 @@ extension BatchNormLauncher {
             }
         }
 
-        private func require(_ buffers: [(String, Buffer)], floats: Int, what: String) throws {
-            for (name, buffer) in buffers where buffer.byteCount < floats * MemoryLayout<Float>.stride {
-                throw VulkanError.invalidArgument("BatchNorm \(operation) on x: \(description): \(name) must hold \(what) = \(floats) floats but its buffer holds \(buffer.byteCount / MemoryLayout<Float>.stride).")
+        private func require(_ buffers: [(String, Buffer)], floats: Int, what: String, precision: Precision = .float32) throws {
+            let size = precision.byteCount
+            for (name, buffer) in buffers where buffer.byteCount < floats * size {
+                throw VulkanError.invalidArgument("BatchNorm \(operation) on x: \(description): \(name) must hold \(what) = \(floats) \(precision) values but its buffer holds \(buffer.byteCount / size).")
             }
         }
     }

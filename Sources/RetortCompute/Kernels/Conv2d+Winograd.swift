@@ -31,9 +31,10 @@ extension Conv2dLauncher {
         }
     }
 
-    /// Whether Winograd can compute `prm`.
+    /// Whether Winograd can compute `prm` (fp32 only: 16-bit convolutions run the direct kernels, whose
+    /// single rounding of each output keeps the error at the precision's unit roundoff).
     public static func supportsWinograd(_ prm: Parameters) -> Bool {
-        prm.kernelHeight == 3 && prm.kernelWidth == 3 && prm.strideHeight == 1 && prm.strideWidth == 1
+        !prm.precision.isReduced && prm.kernelHeight == 3 && prm.kernelWidth == 3 && prm.strideHeight == 1 && prm.strideWidth == 1
             && prm.dilationHeight == 1 && prm.dilationWidth == 1 && prm.groups == 1
             && (0...2).contains(prm.paddingHeight) && prm.paddingWidth == prm.paddingHeight
     }

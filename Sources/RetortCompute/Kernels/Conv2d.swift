@@ -1,9 +1,14 @@
 // Conv2d.
 //   x: [N, C, H, W]; w: [K, C / groups, KH, KW]; b: [K]; y: [N, K, OH, OW]
 
-/// 2-D convolution of fp32 NCHW tensors (PyTorch's `nn.Conv2d`): forward, backward data and
+/// 2-D convolution of NCHW tensors (PyTorch's `nn.Conv2d`): forward, backward data and
 /// backward filter, with stride, zero padding, dilation, groups (depthwise included) and an
 /// optional bias.
+///
+/// Every tensor (x, w, b, y and their gradients) holds values of ``Parameters/precision``: fp32, or
+/// fp16/bf16 for mixed-precision training, where the kernels' 16-bit variants widen each value on load,
+/// accumulate in fp32 (the weight gradient's partial sums too) and round each result once on store.
+/// 16-bit convolutions always run the direct kernels (no Winograd).
 ///
 /// - x: `[N, C, H, W]`, w: `[K, C / groups, KH, KW]`, b: `[K]`, y: `[N, K, OH, OW]` with
 ///   `OH = (H + 2·padding − dilation·(KH − 1) − 1) / stride + 1` (floor; likewise `OW`).
@@ -57,21 +62,24 @@ public struct Conv2dLauncher: Sendable {
         public var groups: Int
         /// Whether the convolution adds a per-output-channel bias.
         public var hasBias: Bool
+        /// How x, w, b, y and their gradients are stored (fp32 unless mixed precision asks for 16 bits).
+        public var precision: Precision
 
         /// A convolution with a square kernel and the same stride, padding and dilation along both axes.
         public init(batch: Int, inChannels: Int, outChannels: Int, height: Int, width: Int, kernelSize: Int,
-                    stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1, bias: Bool = true) {
+                    stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1, bias: Bool = true,
+                    precision: Precision = .float32) {
             self.init(batch: batch, inChannels: inChannels, outChannels: outChannels, height: height, width: width,
                       kernelHeight: kernelSize, kernelWidth: kernelSize, strideHeight: stride, strideWidth: stride,
                       paddingHeight: padding, paddingWidth: padding, dilationHeight: dilation, dilationWidth: dilation,
-                      groups: groups, bias: bias)
+                      groups: groups, bias: bias, precision: precision)
         }
 
         /// A convolution with every size given per axis.
         public init(batch: Int, inChannels: Int, outChannels: Int, height: Int, width: Int,
                     kernelHeight: Int, kernelWidth: Int, strideHeight: Int = 1, strideWidth: Int = 1,
                     paddingHeight: Int = 0, paddingWidth: Int = 0, dilationHeight: Int = 1, dilationWidth: Int = 1,
-                    groups: Int = 1, bias: Bool = true) {
+                    groups: Int = 1, bias: Bool = true, precision: Precision = .float32) {
             self.batch = batch
             self.inChannels = inChannels
             self.outChannels = outChannels
@@ -87,6 +95,7 @@ public struct Conv2dLauncher: Sendable {
             self.dilationWidth = dilationWidth
             self.groups = groups
             hasBias = bias
+            self.precision = precision
         }
 
         /// Output height, as PyTorch computes it (≤ 0 when the kernel does not fit).
@@ -121,6 +130,7 @@ public struct Conv2dLauncher: Sendable {
             "conv2d x\(inputShape) w\(weightShape) → y[\(batch), \(outChannels), \(outputHeight), \(outputWidth)] "
                 + "stride (\(strideHeight), \(strideWidth)) padding (\(paddingHeight), \(paddingWidth)) "
                 + "dilation (\(dilationHeight), \(dilationWidth)) groups \(groups)\(hasBias ? " bias" : "")"
+                + (precision.isReduced ? " \(precision)" : "")
         }
 
         /// Throws ``VulkanError/invalidArgument(_:)`` naming the problem when the parameters do not
@@ -169,6 +179,8 @@ public struct Conv2dLauncher: Sendable {
     private let backwardFilter: Kernel
     private let reducePartials: Kernel
     private let biasGradient: Kernel?
+    /// Rounds the fp32 weight gradient of a 16-bit convolution to its precision (nil for fp32).
+    private let narrow: CastLauncher?
     /// Pointwise convolutions (1×1, stride 1, no padding, one group) as batched matrix products:
     /// per image, Y [K, H·W] = W [K, C] · X [C, H·W]. Used on GPUs; on lavapipe the convolution
     /// kernels measured faster for these shapes (e.g. 64→128 at 32×32: 45 vs 36 GFLOP/s forward).
@@ -210,8 +222,8 @@ public struct Conv2dLauncher: Sendable {
     public init(device: Device, parameters prm: Parameters, pointwiseAsGEMM: Bool? = nil, algorithm: Algorithm? = nil) throws {
         try prm.validate()
         if algorithm == .winograd, !Self.supportsWinograd(prm) {
-            throw VulkanError.invalidArgument("\(prm): Winograd computes 3×3 convolutions with stride 1, dilation 1, one group and "
-                                              + "padding 0–2 only; use the direct algorithm.")
+            throw VulkanError.invalidArgument("\(prm): Winograd computes fp32 3×3 convolutions with stride 1, dilation 1, one group "
+                                              + "and padding 0–2 only; use the direct algorithm.")
         }
         let forced = try (algorithm ?? Algorithm.forced()).map { $0 == .winograd && !Self.supportsWinograd(prm) ? .direct : $0 }
         let chosen = forced ?? Self.automaticAlgorithm(for: prm, device: device)
@@ -223,32 +235,34 @@ public struct Conv2dLauncher: Sendable {
         let plan = Self.plan(for: prm, device: device)
         self.plan = plan
         let local: [UInt32] = [UInt32(plan.lanes), 1, 1]
-        func texel(_ vector: Bool) -> Kernel.Binding { .texel(vector ? .rgba32f : .r32f) }
+        let precision = prm.precision
+        func texel(_ vector: Bool) -> Kernel.Binding { .texel(.values(precision, vector: vector)) }
         func constants(_ channels: Int, _ columns: Int, vectorRows: Bool, variant: UInt32, operandFlag: Bool, rows: Int? = nil,
                        inputChannels: Int? = nil) -> Specialization {
             Self.constants(prm, channels: channels, columns: columns, vectorRows: vectorRows, variant: variant, operandFlag: operandFlag,
                            rows: rows, inputChannels: inputChannels)
         }
         func pack(_ variant: UInt32, channels: Int) throws -> Kernel {
-            try device.kernel(.conv2d, bindings: [.texel(.r32f), .texel(.r32f), .texel(.r32f), .storage(.write)],
+            try device.kernel(.conv2d, bindings: [texel(false), texel(false), texel(false), .storage(.write)],
                               pushConstants: Push.self, localSize: [256, 1, 1],
-                              constants: constants(channels, 4, vectorRows: false, variant: variant, operandFlag: false))
+                              constants: constants(channels, 4, vectorRows: false, variant: variant, operandFlag: false), precision: precision)
         }
 
         // conv2d.comp: 15 = PACKED_W, 16 = TR.
         forward = try device.kernel(.conv2d,
-                                    bindings: [texel(plan.forwardVectorRows), texel(plan.forwardPacked), .texel(.r32f), .storage(.write)],
+                                    bindings: [texel(plan.forwardVectorRows), texel(plan.forwardPacked), texel(false), .storage(.write)],
                                     pushConstants: Push.self, localSize: local,
                                     constants: constants(plan.forwardChannels, plan.forwardColumns, vectorRows: plan.forwardVectorRows,
                                                          variant: prm.hasBias ? 1 : 0, operandFlag: plan.forwardPacked,
-                                                         rows: plan.forwardRows))
+                                                         rows: plan.forwardRows), precision: precision)
         packForward = plan.forwardPacked ? try pack(2, channels: plan.forwardChannels) : nil
         // conv2d_backward_data.comp: 15 = PACKED_W, 16 = TR.
         backwardData = try device.kernel(.conv2dBackwardData,
                                          bindings: [texel(plan.dataVectorRows), texel(plan.dataPacked), .storage(.write)],
                                          pushConstants: Push.self, localSize: local,
                                          constants: constants(plan.dataChannels, plan.dataColumns, vectorRows: plan.dataVectorRows,
-                                                              variant: 0, operandFlag: plan.dataPacked, rows: plan.dataRows))
+                                                              variant: 0, operandFlag: plan.dataPacked, rows: plan.dataRows),
+                                         precision: precision)
         packBackwardData = plan.dataPacked ? try pack(3, channels: plan.dataChannels) : nil
         // conv2d_backward_filter.comp: 15 = VEC_DY, 16 = TR, 17 = TC.
         backwardFilter = try device.kernel(.conv2dBackwardFilter,
@@ -257,20 +271,22 @@ public struct Conv2dLauncher: Sendable {
                                            constants: constants(plan.filterChannels, plan.filterColumns, vectorRows: plan.filterVectorRows,
                                                                 variant: plan.filterLanesOverInputChannels ? 0 : 1,
                                                                 operandFlag: plan.filterVectorGradient, rows: plan.filterRows,
-                                                                inputChannels: plan.filterInputChannels))
+                                                                inputChannels: plan.filterInputChannels),
+                                           precision: precision)
         // The reduction and bias passes do not depend on the geometry: a 1×1 one, so that every
-        // convolution shares these two pipelines.
+        // convolution shares these two pipelines. The reduction sums fp32 partials in every precision.
         let unit = Parameters(batch: 1, inChannels: 1, outChannels: 1, height: 1, width: 1, kernelSize: 1)
         reducePartials = try device.kernel(.conv2dBackwardFilter, bindings: [.texel(.r32f), .texel(.r32f), .storage(.write)],
                                            pushConstants: Push.self, localSize: [256, 1, 1],
                                            constants: Self.constants(unit, channels: 1, columns: 4, vectorRows: false, variant: 2,
                                                                      operandFlag: false))
         biasGradient = prm.hasBias
-            ? try device.kernel(.conv2dBackwardFilter, bindings: [.texel(.r32f), texel(plan.biasVector), .storage(.write)],
+            ? try device.kernel(.conv2dBackwardFilter, bindings: [texel(false), texel(plan.biasVector), .storage(.write)],
                                 pushConstants: Push.self, localSize: local,
                                 constants: Self.constants(unit, channels: 1, columns: 4, vectorRows: false, variant: 3,
-                                                          operandFlag: plan.biasVector))
+                                                          operandFlag: plan.biasVector), precision: precision)
             : nil
+        narrow = precision.isReduced ? CastLauncher(device: device) : nil
         pointwise = prm.isPointwise && (pointwiseAsGEMM ?? !device.info.isLavapipe) ? try MatMulLauncher(device: device) : nil
     }
 
@@ -279,7 +295,7 @@ public struct Conv2dLauncher: Sendable {
     /// Bytes of scratch memory ``encodeForward(into:input:weight:bias:output:workspace:)`` needs for
     /// repacked weights (0 when it reads them as they are).
     public var forwardWorkspaceByteCount: Int {
-        plan.forwardPacked ? packedCount(channels: parameters.outChannels, block: plan.forwardChannels) * 4 : 0
+        plan.forwardPacked ? packedCount(channels: parameters.outChannels, block: plan.forwardChannels) * parameters.precision.byteCount : 0
     }
 
     /// Records `output = conv2d(input, weight) + bias`.
@@ -305,7 +321,7 @@ public struct Conv2dLauncher: Sendable {
             try pointwise.encode(into: stream, a: weight, b: input, c: output,
                                  shape: .init(m: k, n: pixels, k: c, batch: prm.batch, strideA: 0, strideB: c * pixels,
                                               strideC: k * pixels),
-                                 bias: bias.map { .perRow($0) } ?? .none)
+                                 bias: bias.map { .perRow($0) } ?? .none, precision: prm.precision)
             return
         }
         if let winograd, inference || trainingForwardAlgorithm == .winograd {
@@ -324,7 +340,7 @@ public struct Conv2dLauncher: Sendable {
     /// Bytes of scratch memory ``encodeBackwardData(into:outputGradient:weight:inputGradient:workspace:)``
     /// needs for repacked weights (0 when it reads them as they are).
     public var backwardDataWorkspaceByteCount: Int {
-        plan.dataPacked ? packedCount(channels: parameters.inChannels, block: plan.dataChannels) * 4 : 0
+        plan.dataPacked ? packedCount(channels: parameters.inChannels, block: plan.dataChannels) * parameters.precision.byteCount : 0
     }
 
     /// Records `inputGradient = ∂L/∂x` from `outputGradient = ∂L/∂y` (overwrites every element).
@@ -346,7 +362,7 @@ public struct Conv2dLauncher: Sendable {
             let (k, c, pixels) = (prm.outChannels, prm.inChannels, prm.height * prm.width)
             try pointwise.encode(into: stream, a: weight, b: outputGradient, c: inputGradient,
                                  shape: .init(m: c, n: pixels, k: k, batch: prm.batch, transposeA: true, strideA: 0,
-                                              strideB: k * pixels, strideC: c * pixels))
+                                              strideB: k * pixels, strideC: c * pixels), precision: prm.precision)
             return
         }
         if let winograd {
@@ -390,7 +406,7 @@ public struct Conv2dLauncher: Sendable {
             let (k, c, pixels) = (prm.outChannels, prm.inChannels, prm.height * prm.width)
             try pointwise.encode(into: stream, a: outputGradient, b: input, c: weightGradient,
                                  shape: .init(m: k, n: c, k: pixels, batch: prm.batch, transposeB: true, strideA: k * pixels,
-                                              strideB: c * pixels, sumOverBatch: true))
+                                              strideB: c * pixels, sumOverBatch: true), precision: prm.precision)
         } else if let winograd {
             try winograd.encodeBackwardFilter(stream, input: input, outputGradient: outputGradient, weightGradient: weightGradient,
                                               workspace: scratch)
@@ -408,7 +424,9 @@ public struct Conv2dLauncher: Sendable {
                                              workspace: Buffer?) throws {
         let prm = parameters
         let needed = backwardFilterWorkspaceByteCount
-        let partials = try scratch(workspace, needed: needed, role: "backward-filter") ?? weightGradient
+        // The fp32 sums: the weight gradient itself, or for a 16-bit one an fp32 buffer rounded into it at the end.
+        let sums = narrow == nil ? weightGradient : try device.makeBuffer(byteCount: weightCount * 4)
+        let partials = try scratch(workspace, needed: needed, role: "backward-filter") ?? sums
         let cinG = prm.inChannels / prm.groups
         let blocksY = ceilDiv(prm.outChannels / prm.groups, plan.filterChannels)
         let cBlocks = ceilDiv(cinG, plan.filterInputChannels)
@@ -418,10 +436,11 @@ public struct Conv2dLauncher: Sendable {
         try stream.dispatch(backwardFilter, [input, outputGradient, partials],
                             push: push(blocksX: 0, blocksY: blocksY, rows: (plan.filterRowsPerSplit, 0)), groups: groups)
         if needed > 0 {
-            try stream.dispatch(reducePartials, [partials, partials, weightGradient],
+            try stream.dispatch(reducePartials, [partials, partials, sums],
                                 push: push(blocksX: 0, blocksY: 0, rows: (weightCount, plan.filterSplits)),
                                 groups: reducePartials.groups(covering: (weightCount, 1, 1)))
         }
+        try narrow?.encodeNarrow(into: stream, input: sums, output: weightGradient, count: weightCount, precision: parameters.precision)
     }
 
     // MARK: Internals
@@ -500,7 +519,7 @@ public struct Conv2dLauncher: Sendable {
                                stream: CommandStream) throws -> Buffer {
         guard let kernel, let packed = try scratch(workspace, needed: needed, role: "weight-packing") else { return weight }
         try stream.dispatch(kernel, [weight, weight, weight, packed], push: push(blocksX: 0, blocksY: blocksY),
-                            groups: kernel.groups(covering: (needed / 4, 1, 1)))
+                            groups: kernel.groups(covering: (needed / parameters.precision.byteCount, 1, 1)))
         return packed
     }
 
@@ -531,61 +550,14 @@ public struct Conv2dLauncher: Sendable {
     }
 
     private func check(_ operands: [(String, Buffer, [Int])]) throws {
+        let precision = parameters.precision
         for (name, buffer, shape) in operands {
             let count = shape.reduce(1, *)
-            guard buffer.byteCount >= count * 4 else {
-                throw VulkanError.invalidArgument("\(parameters): \(name) \(shape) needs \(count) floats but its buffer holds \(buffer.byteCount / 4).")
+            guard buffer.byteCount >= count * precision.byteCount else {
+                throw VulkanError.invalidArgument("\(parameters): \(name) \(shape) needs \(count) \(precision) values but its buffer "
+                                                  + "holds \(buffer.byteCount / precision.byteCount).")
             }
         }
-    }
-
-    /// Picks block sizes. Lavapipe runs a workgroup as one task of 8-lane SIMD chunks and every
-    /// texel fetch is a call: small workgroups whose invocations each compute a large block (many
-    /// multiply-adds per fetch) are fastest there.
-    static func plan(for prm: Parameters, device: Device) -> Plan {
-        let lavapipe = device.info.isLavapipe
-        let lanes = lavapipe ? 8 : 64
-        let cinG = prm.inChannels / prm.groups, coutG = prm.outChannels / prm.groups
-        let taps = prm.kernelHeight * prm.kernelWidth
-        // A channel block of 4 or 8 when there are that many channels (then packed weights), else 1
-        // (and then a block of rows, which share input rows: depthwise convolutions).
-        // (16 for 1×1 kernels, whose few taps give few multiply-adds per fetched input.)
-        func channelBlock(_ channels: Int, taps: Int) -> Int { channels >= 16 && taps == 1 ? 16 : channels >= 8 ? 8 : channels >= 4 ? 4 : 1 }
-        // Columns of one row (a multiple of 4 for the RGBA32F path): 16, fewer for narrow images.
-        func columns(_ width: Int) -> Int { width >= 16 ? 16 : width >= 8 ? 8 : 4 }
-
-        let forwardColumns = columns(prm.outputWidth)
-        // Backward data: a multiple of the stride (whole column phases), of dy columns a multiple of 4.
-        let dataColumns = prm.strideWidth == 1 ? columns(prm.width) : prm.strideWidth * min(8, columns(ceilDiv(prm.width, prm.strideWidth)))
-        let forwardChannels = channelBlock(coutG, taps: taps), dataChannels = channelBlock(cinG, taps: taps)
-
-        // Weight gradient: TM output channels × TC input channels × all taps per invocation.
-        let filterChannels = min(coutG, taps <= 1 ? 16 : taps <= 25 ? 8 : 4)
-        let filterInputChannels = min(cinG, taps <= 1 ? 4 : taps <= 9 ? 2 : 1)
-        // Lanes over input-channel blocks (output channels uniform per workgroup) when they fill at
-        // least half a workgroup; otherwise over (group, output block, input block).
-        let lanesOverInput = ceilDiv(cinG, filterInputChannels) >= lanes / 2
-        let invocations = prm.groups * ceilDiv(coutG, filterChannels) * ceilDiv(cinG, filterInputChannels)
-        let rows = prm.batch * prm.outputHeight
-        let target = lavapipe ? 256 : 16_384
-        let splits = max(1, min(rows, min(64, target / max(invocations, 1))))
-        let rowsPerSplit = ceilDiv(rows, splits)
-        let filterColumns = columns(prm.outputWidth) == 4 ? 4 : 8
-        let plan = Plan(lanes: lanes,
-                        forwardChannels: forwardChannels, forwardRows: forwardChannels == 1 ? min(8, prm.outputHeight) : 1,
-                        forwardColumns: forwardColumns,
-                        forwardVectorRows: prm.width % 4 == 0, forwardPacked: forwardChannels % 4 == 0,
-                        dataChannels: dataChannels, dataRows: dataChannels == 1 && prm.strideHeight == 1 ? min(8, prm.height) : 1,
-                        dataColumns: dataColumns,
-                        dataVectorRows: prm.outputWidth % 4 == 0 && (dataColumns / prm.strideWidth) % 4 == 0,
-                        dataPacked: dataChannels % 4 == 0,
-                        filterChannels: filterChannels, filterRows: filterChannels == 1 && taps > 1 ? min(8, prm.outputHeight) : 1,
-                        filterColumns: filterColumns,
-                        filterVectorRows: prm.width % 4 == 0, filterVectorGradient: prm.outputWidth % 4 == 0,
-                        filterLanesOverInputChannels: lanesOverInput, filterInputChannels: filterInputChannels,
-                        filterSplits: ceilDiv(rows, rowsPerSplit), filterRowsPerSplit: rowsPerSplit,
-                        biasVector: (prm.outputHeight * prm.outputWidth) % 4 == 0)
-        return plan
     }
 }
 

@@ -3,7 +3,9 @@ import Foundation
 // Batched matrix multiply.
 //   A: [batch, M, K] (or [batch, K, M] transposed); B: [batch, K, N] (or [batch, N, K]); C: [batch, M, N]; bias: [M] or [N]
 
-/// Batched `C = alpha · op(A) · op(B) + beta · C (+ bias)` for fp32 matrices, op ∈ {none, transpose}.
+/// Batched `C = alpha · op(A) · op(B) + beta · C (+ bias)`, op ∈ {none, transpose}, for fp32 matrices or
+/// (mixed precision, `precision:`) fp16/bf16 ones: A, B, C and the bias in 16 bits, every sum and the
+/// split-K partial products in fp32, each output rounded once.
 ///
 /// Two kernel families, picked per device:
 /// - ``Variant/texel`` (lavapipe): A and B are read as RGBA32F texel buffers in a dense, zero-padded
@@ -213,27 +215,31 @@ public final class MatMulLauncher: Sendable {
     }
 
     /// Records the product into `stream`. `splitK` forces the number of K slices; by default it is
-    /// chosen from the shape so that small output grids still keep the device busy.
+    /// chosen from the shape so that small output grids still keep the device busy. A, B, C and the bias
+    /// hold `precision` values.
     public func encode(into stream: CommandStream, a: Buffer, b: Buffer, c: Buffer, shape: Shape,
-                       alpha: Float = 1, beta: Float = 0, bias: Bias = .none, splitK: Int? = nil) throws {
-        try validate(a: a, b: b, c: c, shape: shape, bias: bias)
+                       alpha: Float = 1, beta: Float = 0, bias: Bias = .none, splitK: Int? = nil,
+                       precision: Precision = .float32) throws {
+        try validate(a: a, b: b, c: c, shape: shape, bias: bias, precision: precision)
         let biasBuffer: Buffer
         switch bias {
         case .none: biasBuffer = noBias
         case .perRow(let buffer), .perColumn(let buffer): biasBuffer = buffer
         }
         switch variant {
-        case .tiled: try encodeTiled(stream, a, b, c, shape, alpha, beta, bias.mode, biasBuffer, splitK)
-        default: try encodeTexel(stream, a, b, c, shape, alpha, beta, bias.mode, biasBuffer, splitK)
+        case .tiled: try encodeTiled(stream, a, b, c, shape, alpha, beta, bias.mode, biasBuffer, splitK, precision)
+        default: try encodeTexel(stream, a, b, c, shape, alpha, beta, bias.mode, biasBuffer, splitK, precision)
         }
     }
 
     // MARK: Texel-buffer variant
 
     private func encodeTexel(_ stream: CommandStream, _ a: Buffer, _ b: Buffer, _ c: Buffer, _ shape: Shape,
-                             _ alpha: Float, _ beta: Float, _ biasMode: UInt32, _ bias: Buffer, _ splitK: Int?) throws {
+                             _ alpha: Float, _ beta: Float, _ biasMode: UInt32, _ bias: Buffer, _ splitK: Int?,
+                             _ precision: Precision) throws {
         let (m, n, k, batch) = (shape.m, shape.n, shape.k, shape.batch)
         let k4 = (k + 3) / 4, n4 = (n + 3) / 4
+        let texel = precision.byteCount * 4
         let strideA = shape.resolvedStrideA, strideB = shape.resolvedStrideB
 
         // A as [batch][M][K4] vec4s and B as [batch][4·K4][N4] vec4s, packing when the caller's
@@ -241,17 +247,19 @@ public final class MatMulLauncher: Sendable {
         var packedA = a, strideA4 = strideA / 4
         if shape.transposeA || k % 4 != 0 || strideA % 4 != 0 {
             let entries = strideA == 0 ? 1 : batch
-            packedA = try device.makeBuffer(byteCount: entries * m * k4 * 16)
+            packedA = try device.makeBuffer(byteCount: entries * m * k4 * texel)
             try pack(stream, from: a, into: packedA, rows: m, cols: k, rowsPadded: m, colsPadded: k4 * 4,
-                     rowStride: shape.transposeA ? 1 : k, colStride: shape.transposeA ? m : 1, sourceBatch: strideA, entries: entries)
+                     rowStride: shape.transposeA ? 1 : k, colStride: shape.transposeA ? m : 1, sourceBatch: strideA, entries: entries,
+                     precision: precision)
             strideA4 = strideA == 0 ? 0 : m * k4
         }
         var packedB = b, strideB4 = strideB / 4
         if shape.transposeB || k % 4 != 0 || n % 4 != 0 || strideB % 4 != 0 {
             let entries = strideB == 0 ? 1 : batch
-            packedB = try device.makeBuffer(byteCount: entries * k4 * 4 * n4 * 16)
+            packedB = try device.makeBuffer(byteCount: entries * k4 * 4 * n4 * texel)
             try pack(stream, from: b, into: packedB, rows: k, cols: n, rowsPadded: k4 * 4, colsPadded: n4 * 4,
-                     rowStride: shape.transposeB ? 1 : n, colStride: shape.transposeB ? k : 1, sourceBatch: strideB, entries: entries)
+                     rowStride: shape.transposeB ? 1 : n, colStride: shape.transposeB ? k : 1, sourceBatch: strideB, entries: entries,
+                     precision: precision)
             strideB4 = strideB == 0 ? 0 : k4 * 4 * n4
         }
 
@@ -266,22 +274,24 @@ public final class MatMulLauncher: Sendable {
         let chunk4 = (k4 + splits - 1) / splits
         let slices = (k4 + chunk4 - 1) / chunk4
         let partial = slices > 1 || (shape.sumOverBatch && batch > 1)
-        let kernel = try device.kernel(.matmul, bindings: [.texel(.rgba32f), .texel(.rgba32f), .storage(.write), .texel(.r32f), .texel(.r32f)],
+        let (vector, scalar) = (TexelFormat.values(precision, vector: true), TexelFormat.values(precision, vector: false))
+        let kernel = try device.kernel(.matmul, bindings: [.texel(vector), .texel(vector), .storage(.write), .texel(scalar), .texel(scalar)],
                                        pushConstants: Push.self, localSize: [UInt32(localX), 1, 1],
                                        constants: Specialization(tm: rows, nb: vec4Columns, bias: partial ? 0 : biasMode,
-                                                                 accumulate: !partial && beta != 0))
+                                                                 accumulate: !partial && beta != 0), precision: precision)
         let target = partial ? try device.makeBuffer(byteCount: batch * slices * m * n * 4) : c
         try stream.dispatch(kernel, [packedA, packedB, target, bias, c],
                             push: Push(M: m, N: n, K4: k4, N4: n4, strideA4: strideA4, strideB4: strideB4, strideC: shape.resolvedStrideC,
                                        splits: slices, chunk4: chunk4, partial: partial ? 1 : 0, alpha: alpha, beta: beta),
                             groups: (groupsX, groupsY, batch * slices))
-        if partial { try reduce(stream, partials: target, into: c, shape: shape, slices: slices, alpha, beta, biasMode, bias) }
+        if partial { try reduce(stream, partials: target, into: c, shape: shape, slices: slices, alpha, beta, biasMode, bias, precision) }
     }
 
     private func pack(_ stream: CommandStream, from source: Buffer, into destination: Buffer, rows: Int, cols: Int,
-                      rowsPadded: Int, colsPadded: Int, rowStride: Int, colStride: Int, sourceBatch: Int, entries: Int) throws {
-        let kernel = try device.kernel(.matmulPack, bindings: [.texel(.r32f), .storage(.write)], pushConstants: PackPush.self,
-                                       localSize: [16, 4, 1])
+                      rowsPadded: Int, colsPadded: Int, rowStride: Int, colStride: Int, sourceBatch: Int, entries: Int,
+                      precision: Precision) throws {
+        let kernel = try device.kernel(.matmulPack, bindings: [.texel(.values(precision, vector: false)), .storage(.write)],
+                                       pushConstants: PackPush.self, localSize: [16, 4, 1], precision: precision)
         try stream.dispatch(kernel, [source, destination],
                             push: PackPush(rows: rows, cols: cols, rowsPadded: rowsPadded, colsPadded: colsPadded, rowStride: rowStride,
                                            colStride: colStride, srcBatch: sourceBatch),
@@ -291,7 +301,8 @@ public final class MatMulLauncher: Sendable {
     // MARK: Tiled variant
 
     private func encodeTiled(_ stream: CommandStream, _ a: Buffer, _ b: Buffer, _ c: Buffer, _ shape: Shape,
-                             _ alpha: Float, _ beta: Float, _ biasMode: UInt32, _ bias: Buffer, _ splitK: Int?) throws {
+                             _ alpha: Float, _ beta: Float, _ biasMode: UInt32, _ bias: Buffer, _ splitK: Int?,
+                             _ precision: Precision) throws {
         let (m, n, k, batch) = (shape.m, shape.n, shape.k, shape.batch)
         let tile = Self.tiledTile
         let groupsX = (n + tile - 1) / tile, groupsY = (m + tile - 1) / tile
@@ -301,9 +312,10 @@ public final class MatMulLauncher: Sendable {
         let chunk = (depth + splits - 1) / splits * 16
         let slices = (k + chunk - 1) / chunk
         let partial = slices > 1 || (shape.sumOverBatch && batch > 1)
-        let kernel = try device.kernel(.matmulTiled, bindings: [.storage(.read), .storage(.read), .storage(.readWrite), .texel(.r32f)],
+        let kernel = try device.kernel(.matmulTiled, bindings: [.storage(.read), .storage(.read), .storage(.readWrite),
+                                                                .texel(.values(precision, vector: false))],
                                        pushConstants: TiledPush.self, localSize: [16, 16, 1],
-                                       constants: TiledSpecialization(bias: partial ? 0 : biasMode))
+                                       constants: TiledSpecialization(bias: partial ? 0 : biasMode), precision: precision)
         let target = partial ? try device.makeBuffer(byteCount: batch * slices * m * n * 4) : c
         try stream.dispatch(kernel, [a, b, target, bias],
                             push: TiledPush(M: m, N: n, K: k, rsA: shape.transposeA ? 1 : k, csA: shape.transposeA ? m : 1,
@@ -311,7 +323,7 @@ public final class MatMulLauncher: Sendable {
                                             strideB: shape.resolvedStrideB, strideC: shape.resolvedStrideC, splits: slices, chunk: chunk,
                                             partial: partial ? 1 : 0, alpha: alpha, beta: beta),
                             groups: (groupsX, groupsY, batch * slices))
-        if partial { try reduce(stream, partials: target, into: c, shape: shape, slices: slices, alpha, beta, biasMode, bias) }
+        if partial { try reduce(stream, partials: target, into: c, shape: shape, slices: slices, alpha, beta, biasMode, bias, precision) }
     }
 
     // MARK: Split-K
@@ -328,10 +340,10 @@ public final class MatMulLauncher: Sendable {
     }
 
     private func reduce(_ stream: CommandStream, partials: Buffer, into c: Buffer, shape: Shape, slices: Int,
-                        _ alpha: Float, _ beta: Float, _ biasMode: UInt32, _ bias: Buffer) throws {
-        let kernel = try device.kernel(.matmulReduce, bindings: [.texel(.r32f), .storage(.readWrite), .texel(.r32f)],
+                        _ alpha: Float, _ beta: Float, _ biasMode: UInt32, _ bias: Buffer, _ precision: Precision) throws {
+        let kernel = try device.kernel(.matmulReduce, bindings: [.texel(.r32f), .storage(.readWrite), .texel(.values(precision, vector: false))],
                                        pushConstants: ReducePush.self, localSize: [64, 1, 1],
-                                       constants: ReduceSpecialization(bias: biasMode))
+                                       constants: ReduceSpecialization(bias: biasMode), precision: precision)
         // Summing over the batch is the same fixed-order reduction with batch · slices partials.
         let (partialCount, outputs) = shape.sumOverBatch ? (shape.batch * slices, 1) : (slices, shape.batch)
         try stream.dispatch(kernel, [partials, c, bias],
@@ -342,8 +354,9 @@ public final class MatMulLauncher: Sendable {
 
     // MARK: Validation
 
-    private func validate(a: Buffer, b: Buffer, c: Buffer, shape: Shape, bias: Bias) throws {
+    private func validate(a: Buffer, b: Buffer, c: Buffer, shape: Shape, bias: Bias, precision: Precision) throws {
         let (m, n, k, batch) = (shape.m, shape.n, shape.k, shape.batch)
+        let bytes = precision.byteCount, values = precision.isReduced ? "\(precision) values" : "floats"
         let description = "GEMM M=\(m) N=\(n) K=\(k) batch=\(batch)"
         guard m > 0, n > 0, k > 0, batch > 0 else { throw VulkanError.invalidArgument("\(description): sizes must be positive.") }
         let strides = [("A", shape.resolvedStrideA, m * k), ("B", shape.resolvedStrideB, k * n), ("C", shape.resolvedStrideC, m * n)]
@@ -353,15 +366,15 @@ public final class MatMulLauncher: Sendable {
         }
         for ((name, stride, size), buffer) in zip(strides, [a, b, c]) {
             let needed = (batch - 1) * stride + size
-            guard buffer.byteCount >= needed * 4 else {
-                throw VulkanError.invalidArgument("\(description): \(name) needs \(needed) floats but its buffer holds \(buffer.byteCount / 4).")
+            guard buffer.byteCount >= needed * bytes else {
+                throw VulkanError.invalidArgument("\(description): \(name) needs \(needed) \(values) but its buffer holds \(buffer.byteCount / bytes).")
             }
         }
         switch bias {
-        case .perRow(let buffer) where buffer.byteCount < m * 4:
-            throw VulkanError.invalidArgument("\(description): a per-row bias needs \(m) floats, its buffer holds \(buffer.byteCount / 4).")
-        case .perColumn(let buffer) where buffer.byteCount < n * 4:
-            throw VulkanError.invalidArgument("\(description): a per-column bias needs \(n) floats, its buffer holds \(buffer.byteCount / 4).")
+        case .perRow(let buffer) where buffer.byteCount < m * bytes:
+            throw VulkanError.invalidArgument("\(description): a per-row bias needs \(m) \(values), its buffer holds \(buffer.byteCount / bytes).")
+        case .perColumn(let buffer) where buffer.byteCount < n * bytes:
+            throw VulkanError.invalidArgument("\(description): a per-column bias needs \(n) \(values), its buffer holds \(buffer.byteCount / bytes).")
         default: break
         }
     }

@@ -13,6 +13,9 @@
 ///
 /// Backward passes are gathers over input positions with a fixed summation order: no atomics, the
 /// same bits on every run.
+///
+/// Max pooling also runs on fp16/bf16 tensors (`precision:`; values and gradients in that precision,
+/// indices Int32); average pooling is fp32.
 public struct PoolLauncher: Sendable {
     /// A pooling window: kernel size, stride, zero padding and dilation per spatial axis.
     public struct Window: Sendable, Hashable, CustomStringConvertible {
@@ -66,11 +69,13 @@ public struct PoolLauncher: Sendable {
     private let averageBackward: Kernel
     private let globalForward: (scalar: Kernel, vector: Kernel)
     private let globalBackward: Kernel
+    private let device: Device
     /// Outputs (forward) or input positions (backward) of one row per invocation.
     private static let run = 4
     private static let globalBackwardRun = 8
 
     public init(device: Device) throws {
+        self.device = device
         let run = RunLength(run: Self.run)
         maxForward = try device.kernel(.poolMax, bindings: [.texel(.r32f), .storage(.write), .storage(.write)],
                                        pushConstants: ForwardPush<Dilation>.self,
@@ -103,40 +108,62 @@ public struct PoolLauncher: Sendable {
     /// Records max pooling: `output[n, c, oh, ow]` is the maximum of `input` over the window and
     /// `indices[n, c, oh, ow]` (Int32) its position `ih · W + iw` in the input plane (the first
     /// maximum in window order). `output` and `indices`: `[N, C, OH, OW]` (``Window/outputSize(height:width:)``).
+    /// `input` and `output` hold `precision` values.
     ///
     /// - Throws: `VulkanError.invalidArgument` for non-positive sizes, a window that does not fit,
     ///   padding over half the kernel (PyTorch's rule), or buffers too small for the shapes.
     public func encodeMaxForward(into stream: CommandStream, input: Buffer, output: Buffer, indices: Buffer,
-                                 batch: Int, channels: Int, height: Int, width: Int, window: Window) throws {
+                                 batch: Int, channels: Int, height: Int, width: Int, window: Window,
+                                 precision: Precision = .float32) throws {
         let geometry = try Geometry(batch: batch, channels: channels, height: height, width: width, window: window, operation: "max pooling forward")
-        try geometry.require(input: [("input", input)], output: [("output", output), ("indices", indices)])
+        try geometry.require(input: [("input", input)], output: [("output", output)], precision: precision)
+        try geometry.require(input: [], output: [("indices", indices)])
         if window == Window(kernel: 2), width % 8 == 0 {
             let (push, items) = geometry.halvingPush()
-            try stream.dispatch(maxForward2x2, [input, output, indices], push: push, groups: maxForward2x2.linearGroups(covering: items))
+            let kernel = try maxKernel(maxForward2x2, .poolMax2x2, precision, [.texel(.values(precision, vector: true)), .storage(.write),
+                                                                               .storage(.write)], HalvingPush.self)
+            try stream.dispatch(kernel, [input, output, indices], push: push, groups: kernel.linearGroups(covering: items))
             return
         }
         let (push, invocations) = geometry.forwardPush(run: Self.run, extra: Dilation(DH: window.dilationHeight, DW: window.dilationWidth))
-        try stream.dispatch(maxForward, [input, output, indices], push: push, groups: maxForward.linearGroups(covering: invocations))
+        let kernel = try maxKernel(maxForward, .poolMax, precision, [.texel(.values(precision, vector: false)), .storage(.write), .storage(.write)],
+                                   ForwardPush<Dilation>.self, run: true)
+        try stream.dispatch(kernel, [input, output, indices], push: push, groups: kernel.linearGroups(covering: invocations))
     }
 
     /// Records the max pooling backward pass: `inputGradient[n, c, ih, iw]` is the sum of the
     /// `outputGradient` values whose `indices` entry (from ``encodeMaxForward(into:input:output:indices:batch:channels:height:width:window:)``)
-    /// is `ih · W + iw`. Overwrites `inputGradient`.
+    /// is `ih · W + iw`. Overwrites `inputGradient`. Both gradients hold `precision` values.
     ///
     /// - Throws: `VulkanError.invalidArgument` as the forward pass.
     public func encodeMaxBackward(into stream: CommandStream, outputGradient: Buffer, indices: Buffer, inputGradient: Buffer,
-                                  batch: Int, channels: Int, height: Int, width: Int, window: Window) throws {
+                                  batch: Int, channels: Int, height: Int, width: Int, window: Window,
+                                  precision: Precision = .float32) throws {
         let geometry = try Geometry(batch: batch, channels: channels, height: height, width: width, window: window, operation: "max pooling backward")
-        try geometry.require(input: [("inputGradient", inputGradient)], output: [("outputGradient", outputGradient), ("indices", indices)])
+        try geometry.require(input: [("inputGradient", inputGradient)], output: [("outputGradient", outputGradient)], precision: precision)
+        try geometry.require(input: [], output: [("indices", indices)])
         if window == Window(kernel: 2), width % 8 == 0, height % 2 == 0 {
             let (push, items) = geometry.halvingPush()
-            try stream.dispatch(maxBackward2x2, [outputGradient, indices, inputGradient], push: push,
-                                groups: maxBackward2x2.linearGroups(covering: items))
+            let kernel = try maxKernel(maxBackward2x2, .poolMax2x2Backward, precision,
+                                       [.texel(.values(precision, vector: true)), .storage(.read), .storage(.write)], HalvingPush.self)
+            try stream.dispatch(kernel, [outputGradient, indices, inputGradient], push: push, groups: kernel.linearGroups(covering: items))
             return
         }
         let (push, invocations) = geometry.backwardPush(run: Self.run, extra: Dilation(DH: window.dilationHeight, DW: window.dilationWidth))
-        try stream.dispatch(maxBackward, [outputGradient, indices, inputGradient], push: push,
-                            groups: maxBackward.linearGroups(covering: invocations))
+        let kernel = try maxKernel(maxBackward, .poolMaxBackward, precision,
+                                   [.texel(.values(precision, vector: false)), .texel(.r32i), .storage(.write)],
+                                   BackwardPush<Dilation>.self, run: true)
+        try stream.dispatch(kernel, [outputGradient, indices, inputGradient], push: push, groups: kernel.linearGroups(covering: invocations))
+    }
+
+    /// `fp32`, the kernel built at initialization; otherwise its 16-bit variant (built on first use, cached by the device).
+    private func maxKernel<P: PushConstants>(_ fp32: Kernel, _ shader: Shader, _ precision: Precision, _ bindings: [Kernel.Binding],
+                                             _ push: P.Type, run: Bool = false) throws -> Kernel {
+        guard precision.isReduced else { return fp32 }
+        return run
+            ? try device.kernel(shader, bindings: bindings, pushConstants: push, localSize: [64, 1, 1], constants: RunLength(run: Self.run),
+                                precision: precision)
+            : try device.kernel(shader, bindings: bindings, pushConstants: push, localSize: [64, 1, 1], precision: precision)
     }
 
     // MARK: Average pooling
@@ -274,11 +301,13 @@ extension PoolLauncher {
         var inputShape: String { "[\(batch), \(channels), \(height), \(width)]" }
         var outputShape: String { window == nil ? "[\(batch), \(channels)]" : "[\(batch), \(channels), \(outHeight), \(outWidth)]" }
 
-        /// Checks that buffers hold the input (`[N, C, H, W]`) and output tensors.
-        func require(input: [(String, Buffer)], output: [(String, Buffer)]) throws {
+        /// Checks that buffers hold the input (`[N, C, H, W]`) and output tensors of 4-byte values (fp32,
+        /// indices) or of `precision`.
+        func require(input: [(String, Buffer)], output: [(String, Buffer)], precision: Precision = .float32) throws {
+            let size = precision.byteCount
             for (buffers, count, shape) in [(input, planes * height * width, inputShape), (output, planes * outHeight * outWidth, outputShape)] {
-                for (name, buffer) in buffers where buffer.byteCount < count * 4 {
-                    throw VulkanError.invalidArgument("Pooling (\(operation)) of x: \(inputShape) to \(outputShape): \(name) must hold \(shape) = \(count) values but its buffer holds \(buffer.byteCount / 4).")
+                for (name, buffer) in buffers where buffer.byteCount < count * size {
+                    throw VulkanError.invalidArgument("Pooling (\(operation)) of x: \(inputShape) to \(outputShape): \(name) must hold \(shape) = \(count) \(precision) values but its buffer holds \(buffer.byteCount / size).")
                 }
             }
         }
