@@ -54,7 +54,7 @@ public final class OnlineTrainer {
     public var precision: Precision = .float32 {
         didSet { lossScaler = precision == .float16 ? LossScaler() : nil }
     }
-    public private(set) var lossScaler: LossScaler?
+    public var lossScaler: LossScaler?
     private var collapse: [String: CollapseGuard] = [:]
 
     public private(set) var history: [OnlineEpochMetrics] = []

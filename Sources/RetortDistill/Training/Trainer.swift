@@ -53,8 +53,9 @@ public final class Trainer {
     public var precision: Precision = .float32 {
         didSet { lossScaler = precision == .float16 ? LossScaler() : nil }
     }
-    /// fp16's dynamic loss scaling (GradScaler's semantics); its state is part of `last`'s run state.
-    public internal(set) var lossScaler: LossScaler?
+    /// fp16's dynamic loss scaling (GradScaler's semantics), made by setting ``precision``; set your own
+    /// for other factors or intervals. Its state is part of `last`'s run state.
+    public var lossScaler: LossScaler?
 
     /// Recorded in the metadata of every checkpoint the run saves, beside the run state (the input
     /// normalization, the label smoothing), so `eval`, `predict` and `distill` can read them back.
