@@ -201,8 +201,8 @@ public struct Conv2dLauncher: Sendable {
 
     /// Builds the pipelines for `parameters` (validated first).
     /// - Parameters:
-    ///   - pointwiseAsGEMM: route pointwise convolutions through ``MatMulLauncher``; by default on
-    ///     every device but lavapipe.
+    ///   - pointwiseAsGEMM: route pointwise convolutions through ``MatMulLauncher``; by default as
+    ///     ``KernelChoice/pointwiseConvolutionAsGEMM`` says (every device but lavapipe).
     ///   - algorithm: the algorithm of every pass; by default the one `RETORT_CONV` names (see
     ///     ``Algorithm/environmentKey``; Winograd only where ``supportsWinograd(_:)``), else the measured rule
     ///     for the backward passes and inference forwards, with training forwards direct (see
@@ -271,7 +271,7 @@ public struct Conv2dLauncher: Sendable {
                                 constants: Self.constants(unit, channels: 1, columns: 4, vectorRows: false, variant: 3,
                                                           operandFlag: plan.biasVector))
             : nil
-        pointwise = prm.isPointwise && (pointwiseAsGEMM ?? !device.info.isLavapipe) ? try MatMulLauncher(device: device) : nil
+        pointwise = prm.isPointwise && (pointwiseAsGEMM ?? device.kernelChoice.pointwiseConvolutionAsGEMM) ? try MatMulLauncher(device: device) : nil
     }
 
     // MARK: Forward
@@ -541,10 +541,9 @@ public struct Conv2dLauncher: Sendable {
 
     /// Picks block sizes. Lavapipe runs a workgroup as one task of 8-lane SIMD chunks and every
     /// texel fetch is a call: small workgroups whose invocations each compute a large block (many
-    /// multiply-adds per fetch) are fastest there.
+    /// multiply-adds per fetch) are fastest there (``KernelChoice/convolutionLanes``).
     static func plan(for prm: Parameters, device: Device) -> Plan {
-        let lavapipe = device.info.isLavapipe
-        let lanes = lavapipe ? 8 : 64
+        let lanes = device.kernelChoice.convolutionLanes
         let cinG = prm.inChannels / prm.groups, coutG = prm.outChannels / prm.groups
         let taps = prm.kernelHeight * prm.kernelWidth
         // A channel block of 4 or 8 when there are that many channels (then packed weights), else 1
@@ -567,7 +566,7 @@ public struct Conv2dLauncher: Sendable {
         let lanesOverInput = ceilDiv(cinG, filterInputChannels) >= lanes / 2
         let invocations = prm.groups * ceilDiv(coutG, filterChannels) * ceilDiv(cinG, filterInputChannels)
         let rows = prm.batch * prm.outputHeight
-        let target = lavapipe ? 256 : 16_384
+        let target = device.kernelChoice.convolutionFilterTarget
         let splits = max(1, min(rows, min(64, target / max(invocations, 1))))
         let rowsPerSplit = ceilDiv(rows, splits)
         let filterColumns = columns(prm.outputWidth) == 4 ? 4 : 8

@@ -28,6 +28,15 @@ final class DeviceContext: @unchecked Sendable {
         guard let family = physical.queueFamily else { throw VulkanError.unsupported("\(physical.info.name) has no compute queue") }
         var extensions: [String] = []
         if physical.hasPushDescriptors { extensions.append("VK_KHR_push_descriptor") }
+        extensions += physical.subgroupSizeControlExtensions ?? []
+        // Kernels that assume a subgroup layout require it (``SubgroupLayout``): enable what the device offers.
+        var sizeControl = VkPhysicalDeviceSubgroupSizeControlFeatures()
+        sizeControl.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES
+        if let control = physical.info.subgroupSizeControl {
+            sizeControl.subgroupSizeControl = VkBool32(control.requiresSizeInCompute ? VK_TRUE : VK_FALSE)
+            sizeControl.computeFullSubgroups = VkBool32(control.requiresFullSubgroups ? VK_TRUE : VK_FALSE)
+        }
+        let enablesSizeControl = physical.subgroupSizeControlExtensions != nil
 
         var priority: Float = 1
         var queueInfo = VkDeviceQueueCreateInfo()
@@ -45,7 +54,10 @@ final class DeviceContext: @unchecked Sendable {
                     info.pQueueCreateInfos = queuePointer
                     info.enabledExtensionCount = count
                     info.ppEnabledExtensionNames = names
-                    return instance.functions.createDevice(physical.handle, &info, nil, &created)
+                    return withUnsafePointer(to: &sizeControl) { features in
+                        info.pNext = enablesSizeControl ? UnsafeRawPointer(features) : nil
+                        return instance.functions.createDevice(physical.handle, &info, nil, &created)
+                    }
                 }
             }
         }

@@ -20,6 +20,7 @@ struct InstanceFunctions {
     let enumeratePhysicalDevices: PFN_vkEnumeratePhysicalDevices
     let getPhysicalDeviceProperties: PFN_vkGetPhysicalDeviceProperties
     let getPhysicalDeviceProperties2: PFN_vkGetPhysicalDeviceProperties2
+    let getPhysicalDeviceFeatures2: PFN_vkGetPhysicalDeviceFeatures2
     let getPhysicalDeviceMemoryProperties: PFN_vkGetPhysicalDeviceMemoryProperties
     let getPhysicalDeviceQueueFamilyProperties: PFN_vkGetPhysicalDeviceQueueFamilyProperties
     let enumerateDeviceExtensionProperties: PFN_vkEnumerateDeviceExtensionProperties
@@ -34,6 +35,7 @@ struct InstanceFunctions {
         enumeratePhysicalDevices = try load("vkEnumeratePhysicalDevices")
         getPhysicalDeviceProperties = try load("vkGetPhysicalDeviceProperties")
         getPhysicalDeviceProperties2 = try load("vkGetPhysicalDeviceProperties2")
+        getPhysicalDeviceFeatures2 = try load("vkGetPhysicalDeviceFeatures2")
         getPhysicalDeviceMemoryProperties = try load("vkGetPhysicalDeviceMemoryProperties")
         getPhysicalDeviceQueueFamilyProperties = try load("vkGetPhysicalDeviceQueueFamilyProperties")
         enumerateDeviceExtensionProperties = try load("vkEnumerateDeviceExtensionProperties")
