@@ -18,15 +18,6 @@ public struct SubgroupSizeControl: Sendable, Equatable {
     /// A compute pipeline may require full subgroups (the `computeFullSubgroups` feature).
     public var requiresFullSubgroups: Bool
 
-    public init(minSize: Int, maxSize: Int, maxComputeWorkgroupSubgroups: Int, requiresSizeInCompute: Bool,
-                requiresFullSubgroups: Bool) {
-        self.minSize = minSize
-        self.maxSize = maxSize
-        self.maxComputeWorkgroupSubgroups = maxComputeWorkgroupSubgroups
-        self.requiresSizeInCompute = requiresSizeInCompute
-        self.requiresFullSubgroups = requiresFullSubgroups
-    }
-
     /// One line for `retort devices --verbose`: `sizes 8–8, required size and full subgroups in compute`.
     public var description: String {
         let sizes = minSize == maxSize ? "size \(minSize)" : "sizes \(minSize)–\(maxSize)"

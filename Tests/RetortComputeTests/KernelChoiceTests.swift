@@ -14,29 +14,21 @@ final class KernelChoiceRuleTests: XCTestCase {
                    isLavapipe: lavapipe, pipelineCacheUUID: "00", unusableReason: nil)
     }
 
+    /// Every decision the launchers read, in one comparable list.
+    private func decisions(_ c: KernelChoice) -> [String] {
+        ["\(c.profile)", "\(c.matMulVariant)", "split \(c.matMulSplitTarget)", "lanes \(c.convolutionLanes)",
+         "filter \(c.convolutionFilterTarget)", "1×1 GEMM \(c.pointwiseConvolutionAsGEMM)",
+         "chunk \(c.winogradChunkBytes.map(String.init) ?? "batch")", "bn \(c.batchNormLanes)", "\(c.softmaxRowMapping)"]
+    }
+
     func testLavapipeRunsTheCPUVariantsAndGPUsTheGPUVariants() {
         let cpu = KernelChoice(device: Self.describedDevice(lavapipe: true, subgroup: 8), processors: 2)
-        XCTAssertEqual(cpu.profile, .cpu)
-        XCTAssertEqual(cpu.matMulVariant, .texel)
-        XCTAssertEqual(cpu.matMulSplitTarget, 8)
-        XCTAssertEqual(cpu.convolutionLanes, 8)
-        XCTAssertEqual(cpu.convolutionFilterTarget, 256)
-        XCTAssertFalse(cpu.pointwiseConvolutionAsGEMM)
-        XCTAssertEqual(cpu.winogradChunkBytes, Conv2dLauncher.WinogradPass.cacheBytes)
-        XCTAssertEqual(cpu.batchNormLanes, 8)
-        XCTAssertEqual(cpu.softmaxRowMapping, .subgroupPerRow(rowsPerWorkgroup: 8))
+        XCTAssertEqual(decisions(cpu), ["cpu", "texel", "split 8", "lanes 8", "filter 256", "1×1 GEMM false",
+                                        "chunk \(Conv2dLauncher.WinogradPass.cacheBytes)", "bn 8", "subgroupPerRow(rowsPerWorkgroup: 8)"])
         XCTAssert(cpu.profileReason.contains("lavapipe"), cpu.profileReason)
-
         let gpu = KernelChoice(device: Self.describedDevice(lavapipe: false), processors: 2)
-        XCTAssertEqual(gpu.profile, .gpu)
-        XCTAssertEqual(gpu.matMulVariant, .tiled)
-        XCTAssertEqual(gpu.matMulSplitTarget, 256)
-        XCTAssertEqual(gpu.convolutionLanes, 64)
-        XCTAssertEqual(gpu.convolutionFilterTarget, 16_384)
-        XCTAssertTrue(gpu.pointwiseConvolutionAsGEMM)
-        XCTAssertNil(gpu.winogradChunkBytes)
-        XCTAssertEqual(gpu.batchNormLanes, 256)
-        XCTAssertEqual(gpu.softmaxRowMapping, .workgroupPerRow(lanes: 64))
+        XCTAssertEqual(decisions(gpu), ["gpu", "tiled", "split 256", "lanes 64", "filter 16384", "1×1 GEMM true", "chunk batch", "bn 256",
+                                        "workgroupPerRow(lanes: 64)"])
     }
 
     func testAForcedProfileOverridesTheDriverAndSaysSo() {

@@ -129,21 +129,20 @@ extension PhysicalDevice {
                                             extensions: Set<String>) -> (control: SubgroupSizeControl, extensions: [String])? {
         let name = "VK_EXT_subgroup_size_control"
         guard core || extensions.contains(name) else { return nil }
-        var limits = VkPhysicalDeviceSubgroupSizeControlProperties()
-        limits.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES
-        var properties = VkPhysicalDeviceProperties2()
-        properties.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2
-        var features = VkPhysicalDeviceSubgroupSizeControlFeatures()
-        features.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES
-        var features2 = VkPhysicalDeviceFeatures2()
-        features2.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2
-        withUnsafeMutablePointer(to: &limits) { pointer in
-            properties.pNext = UnsafeMutableRawPointer(pointer)
-            fns.getPhysicalDeviceProperties2(handle, &properties)
-        }
-        withUnsafeMutablePointer(to: &features) { pointer in
-            features2.pNext = UnsafeMutableRawPointer(pointer)
-            fns.getPhysicalDeviceFeatures2(handle, &features2)
+        var limits = VkPhysicalDeviceSubgroupSizeControlProperties(sType: VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES,
+                                                                   pNext: nil, minSubgroupSize: 0, maxSubgroupSize: 0,
+                                                                   maxComputeWorkgroupSubgroups: 0, requiredSubgroupSizeStages: 0)
+        var features = VkPhysicalDeviceSubgroupSizeControlFeatures(sType: VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES,
+                                                                   pNext: nil, subgroupSizeControl: 0, computeFullSubgroups: 0)
+        withUnsafeMutablePointer(to: &limits) { limitsPointer in
+            withUnsafeMutablePointer(to: &features) { featuresPointer in
+                var properties = VkPhysicalDeviceProperties2(sType: VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, pNext: limitsPointer,
+                                                             properties: VkPhysicalDeviceProperties())
+                fns.getPhysicalDeviceProperties2(handle, &properties)
+                var features2 = VkPhysicalDeviceFeatures2(sType: VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, pNext: featuresPointer,
+                                                          features: VkPhysicalDeviceFeatures())
+                fns.getPhysicalDeviceFeatures2(handle, &features2)
+            }
         }
         let compute = limits.requiredSubgroupSizeStages & VK_SHADER_STAGE_COMPUTE_BIT.rawValue != 0
         let control = SubgroupSizeControl(minSize: Int(limits.minSubgroupSize), maxSize: Int(limits.maxSubgroupSize),
