@@ -191,8 +191,8 @@ public final class Device: @unchecked Sendable {
                          subgroups: subgroups)
     }
 
-    private func cachedKernel<S: EmbeddedShader>(_ shader: S, bindings: [Kernel.Binding], pushConstants: Int,
-                                                 localSize: [UInt32], constants: [ShaderValue], subgroups: SubgroupLayout) throws -> Kernel {
+    private func cachedKernel<S: EmbeddedShader>(_ shader: S, bindings: [Kernel.Binding], pushConstants: Int, localSize: [UInt32],
+                                                 constants: [ShaderValue], subgroups: SubgroupLayout) throws -> Kernel {
         let size = localSize + Array(repeating: 1, count: max(0, 3 - localSize.count))
         let key = KernelKey(family: ObjectIdentifier(S.self), name: shader.name, bindings: bindings, pushConstantCount: pushConstants,
                             localSize: size, constants: constants, subgroups: subgroups)

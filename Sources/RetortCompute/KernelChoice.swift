@@ -93,7 +93,8 @@ public struct KernelChoice: Sendable, Equatable {
         let softmax: Family
         switch c.softmaxRowMapping {
         case .subgroupPerRow(let rows):
-            softmax = Family(name: "softmax, KL, cross-entropy", variant: "one subgroup (\(subgroup) lanes) per row, \(rows) rows per workgroup",
+            softmax = Family(name: "softmax, KL, cross-entropy",
+                             variant: "one subgroup (\(subgroup) lanes) per row, \(rows) rows per workgroup",
                              reason: "subgroup operations only, no shared memory or barrier (10–20× faster than a row per invocation on "
                                  + "lavapipe); " + Self.guarantee(.exactly(subgroup), [UInt32(subgroup), UInt32(rows), 1], device))
         default:
@@ -109,7 +110,8 @@ public struct KernelChoice: Sendable, Equatable {
             Family(name: "conv2d 1×1", variant: c.pointwiseConvolutionAsGEMM ? "as a GEMM (\(c.matMulVariant.rawValue))" : "direct kernel",
                    reason: c.pointwiseConvolutionAsGEMM ? "a pointwise convolution is a GEMM; the GEMM kernel is the faster one here"
                        : "reads the image in place, no packing pass (the texel GEMM would pack it)"),
-            Family(name: "conv2d weight gradient", variant: "rows split until about \(c.convolutionFilterTarget) invocations, at most 64 splits",
+            Family(name: "conv2d weight gradient",
+                   variant: "rows split until about \(c.convolutionFilterTarget) invocations, at most 64 splits",
                    reason: "fixed-order partial sums, added by a second pass; " + (cpu ? "enough tasks for the CPU's threads"
                        : "enough workgroups for a GPU")),
             Family(name: "conv2d Winograd", variant: "F(4×4, 3×3) or F(2×2, 3×3) for 3×3 stride-1 layers with ≥ 32 channels, "

@@ -51,7 +51,8 @@ extension Device {
         _ shader: Shader, bindings: [Kernel.Binding], pushConstants: P.Type, localSize: [UInt32] = [64, 1, 1],
         constants: C = NoSpecializationConstants(), subgroups: SubgroupLayout = .any
     ) throws -> Kernel {
-        try kernel(shader, bindings: bindings, pushConstants: P.count, localSize: localSize, constants: constants.values, subgroups: subgroups)
+        try kernel(shader, bindings: bindings, pushConstants: P.count, localSize: localSize, constants: constants.values,
+                   subgroups: subgroups)
     }
 
     /// The same for a shader of another target's library (`DistillationShader`, `TestShader`).
@@ -59,7 +60,8 @@ extension Device {
         _ shader: S, bindings: [Kernel.Binding], pushConstants: P.Type, localSize: [UInt32] = [64, 1, 1],
         constants: C = NoSpecializationConstants(), subgroups: SubgroupLayout = .any
     ) throws -> Kernel {
-        try kernel(shader, bindings: bindings, pushConstants: P.count, localSize: localSize, constants: constants.values, subgroups: subgroups)
+        try kernel(shader, bindings: bindings, pushConstants: P.count, localSize: localSize, constants: constants.values,
+                   subgroups: subgroups)
     }
 }
 

@@ -72,7 +72,8 @@ enum DevicesCommand: RegisteredCommand {
 
     private static func subgroupSizeControlJSON(_ control: SubgroupSizeControl?) -> Any {
         guard let control else { return NSNull() }
-        return ["minSize": control.minSize, "maxSize": control.maxSize, "maxComputeWorkgroupSubgroups": control.maxComputeWorkgroupSubgroups,
+        return ["minSize": control.minSize, "maxSize": control.maxSize,
+                "maxComputeWorkgroupSubgroups": control.maxComputeWorkgroupSubgroups,
                 "requiredSizeInCompute": control.requiresSizeInCompute, "fullSubgroupsInCompute": control.requiresFullSubgroups]
     }
 }

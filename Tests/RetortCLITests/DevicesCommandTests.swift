@@ -30,8 +30,10 @@ final class DevicesCommandTests: XCTestCase {
             let variant = try XCTUnwrap(variant(of: family, in: block), "\(family) missing:\n\(result.output)")
             XCTAssertFalse(variant.isEmpty, family)
         }
-        XCTAssertEqual(block.filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("why: ") }.count, Self.families.count, result.output)
+        let reasons = block.filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("why: ") }
+        XCTAssertEqual(reasons.count, Self.families.count, result.output)
         XCTAssertFalse(try RetortProcess.run(["devices"]).output.contains("why: "), "the table is for --verbose only")
+        XCTAssert(try RetortProcess.run(["--help"]).output.contains("RETORT_KERNELS=gpu|cpu|auto"))
     }
 
     func testForcingTheGPUProfileSwitchesGEMMToTheTiledKernel() throws {

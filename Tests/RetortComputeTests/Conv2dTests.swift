@@ -310,7 +310,8 @@ extension DeviceTestCase {
             case .backwardData: expected = Conv2dReference.backwardData(prm, dy: dy, w: w)
             case .backwardFilter: expected = Conv2dReference.backwardFilter(prm, x: x, dy: dy).dw
             }
-            XCTAssertLessThanOrEqual(maxRelativeError(try output.read(Float.self), expected), tolerance, "\(pass) \(prm)", file: file, line: line)
+            XCTAssertLessThanOrEqual(maxRelativeError(try output.read(Float.self), expected), tolerance, "\(pass) \(prm)",
+                                     file: file, line: line)
             if let db {
                 XCTAssertLessThanOrEqual(maxRelativeError(try db.read(Float.self), Conv2dReference.backwardFilter(prm, x: x, dy: dy).db), 1e-4,
                                          "bias gradient \(prm)", file: file, line: line)

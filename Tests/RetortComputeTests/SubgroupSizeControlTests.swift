@@ -13,11 +13,13 @@ final class SubgroupSizeControlRuleTests: XCTestCase {
     func testFullSubgroupsOfTheDefaultSizeWhereTheWorkgroupAllows() {
         let lavapipe = control(min: 8, max: 8)
         XCTAssertEqual(lavapipe.request(for: .any, localSize: [64, 1, 1], defaultSize: 8), .none)
-        XCTAssertEqual(lavapipe.request(for: .full, localSize: [64, 1, 1], defaultSize: 8), SubgroupRequest(fullSubgroups: true, requiredSize: 8))
+        XCTAssertEqual(lavapipe.request(for: .full, localSize: [64, 1, 1], defaultSize: 8),
+                       SubgroupRequest(fullSubgroups: true, requiredSize: 8))
         XCTAssertEqual(lavapipe.request(for: .exactly(8), localSize: [8, 8, 1], defaultSize: 8),
                        SubgroupRequest(fullSubgroups: true, requiredSize: 8))
         // A width of 12 is not a multiple of 8: the size alone.
-        XCTAssertEqual(lavapipe.request(for: .full, localSize: [12, 1, 1], defaultSize: 8), SubgroupRequest(fullSubgroups: false, requiredSize: 8))
+        XCTAssertEqual(lavapipe.request(for: .full, localSize: [12, 1, 1], defaultSize: 8),
+                       SubgroupRequest(fullSubgroups: false, requiredSize: 8))
     }
 
     func testSizesOutsideTheRangeOrTheWorkgroupLimitAreNotRequired() {
@@ -33,7 +35,8 @@ final class SubgroupSizeControlRuleTests: XCTestCase {
 
     func testWithoutRequiredSizesFullSubgroupsNeedAMultipleOfTheLargestSize() {
         let amd = control(min: 32, max: 64, size: false)
-        XCTAssertEqual(amd.request(for: .full, localSize: [64, 1, 1], defaultSize: 64), SubgroupRequest(fullSubgroups: true, requiredSize: nil))
+        XCTAssertEqual(amd.request(for: .full, localSize: [64, 1, 1], defaultSize: 64),
+                       SubgroupRequest(fullSubgroups: true, requiredSize: nil))
         XCTAssertEqual(amd.request(for: .full, localSize: [32, 1, 1], defaultSize: 64), .none)
         let noFull = control(min: 32, max: 32, full: false)
         XCTAssertEqual(noFull.request(for: .full, localSize: [64, 1, 1], defaultSize: 32),

@@ -271,7 +271,8 @@ public struct Conv2dLauncher: Sendable {
                                 constants: Self.constants(unit, channels: 1, columns: 4, vectorRows: false, variant: 3,
                                                           operandFlag: plan.biasVector))
             : nil
-        pointwise = prm.isPointwise && (pointwiseAsGEMM ?? device.kernelChoice.pointwiseConvolutionAsGEMM) ? try MatMulLauncher(device: device) : nil
+        let pointwiseRoute = pointwiseAsGEMM ?? device.kernelChoice.pointwiseConvolutionAsGEMM
+        pointwise = prm.isPointwise && pointwiseRoute ? try MatMulLauncher(device: device) : nil
     }
 
     // MARK: Forward

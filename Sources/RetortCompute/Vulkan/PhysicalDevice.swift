@@ -54,8 +54,8 @@ struct PhysicalDevice {
         let properties = properties2.properties
         apiVersion = properties.apiVersion
         limits = properties.limits
-        let sizeControl = Self.subgroupSizeControl(fns, handle, core: min(properties.apiVersion, instance.apiVersion) >= CVK_API_VERSION_1_3,
-                                                   extensions: names)
+        let core13 = min(properties.apiVersion, instance.apiVersion) >= CVK_API_VERSION_1_3
+        let sizeControl = Self.subgroupSizeControl(fns, handle, core: core13, extensions: names)
         subgroupSizeControlExtensions = sizeControl?.extensions
 
         var memory = VkPhysicalDeviceMemoryProperties()
@@ -129,9 +129,9 @@ extension PhysicalDevice {
                                             extensions: Set<String>) -> (control: SubgroupSizeControl, extensions: [String])? {
         let name = "VK_EXT_subgroup_size_control"
         guard core || extensions.contains(name) else { return nil }
-        var limits = VkPhysicalDeviceSubgroupSizeControlProperties(sType: VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES,
-                                                                   pNext: nil, minSubgroupSize: 0, maxSubgroupSize: 0,
-                                                                   maxComputeWorkgroupSubgroups: 0, requiredSubgroupSizeStages: 0)
+        var limits = VkPhysicalDeviceSubgroupSizeControlProperties(
+            sType: VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES, pNext: nil, minSubgroupSize: 0, maxSubgroupSize: 0,
+            maxComputeWorkgroupSubgroups: 0, requiredSubgroupSizeStages: 0)
         var features = VkPhysicalDeviceSubgroupSizeControlFeatures(sType: VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES,
                                                                    pNext: nil, subgroupSizeControl: 0, computeFullSubgroups: 0)
         withUnsafeMutablePointer(to: &limits) { limitsPointer in
