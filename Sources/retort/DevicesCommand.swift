@@ -17,6 +17,7 @@ enum DevicesCommand: RegisteredCommand {
         let environment = ProcessInfo.processInfo.environment
         let options = Device.Options.fromEnvironment(environment)
         try options.validate()
+        let convolution = try Conv2dLauncher.Algorithm.forced(by: environment)
         let devices = try Device.available(validation: options.validation)
         let chosen: DeviceInfo?
         var selectionError: Error?
@@ -39,6 +40,7 @@ enum DevicesCommand: RegisteredCommand {
                     "kernelProfile": choice.profile.rawValue, "kernelProfileReason": choice.profileReason,
                     "kernels": choice.families.map { ["family": $0.name, "variant": $0.variant, "reason": $0.reason] },
                     "subgroupSizeControl": subgroupSizeControlJSON(device.subgroupSizeControl),
+                    "convolutionAlgorithm": convolution?.rawValue ?? "auto",
                 ]
             }
             let data = try JSONSerialization.data(withJSONObject: ["devices": list], options: [.prettyPrinted, .sortedKeys])
@@ -48,15 +50,15 @@ enum DevicesCommand: RegisteredCommand {
             print("Vulkan devices (\(how); * marks the one Retort uses):")
             for device in devices {
                 print("\(device.index == chosen?.index ? "*" : " ") [\(device.index)] \(device.summary)")
-                if arguments.flags.contains("verbose") { print(kernelTable(device, forced: options.kernels)) }
+                if arguments.flags.contains("verbose") { print(kernelTable(device, forced: options.kernels, convolution: convolution)) }
             }
         }
         if let selectionError { throw selectionError }
     }
 
     /// The lines `--verbose` prints under a device: its profile, subgroup size control, and each family's
-    /// variant with the reason on the line below.
-    static func kernelTable(_ device: DeviceInfo, forced: KernelProfile?) -> String {
+    /// variant with the reason on the line below (and the convolution algorithm `RETORT_CONV` forces).
+    static func kernelTable(_ device: DeviceInfo, forced: KernelProfile?, convolution: Conv2dLauncher.Algorithm?) -> String {
         let choice = KernelChoice(device: device, forced: forced)
         let control = device.subgroupSizeControl.map { "\($0.description) (enabled)" } ?? "not available"
         var lines = ["    kernels: \(choice.profile.rawValue) profile, because \(choice.profileReason)",
@@ -66,6 +68,11 @@ enum DevicesCommand: RegisteredCommand {
             let name = family.name.padding(toLength: width, withPad: " ", startingAt: 0)
             lines.append("      \(name)  \(family.variant)")
             lines.append("      \(String(repeating: " ", count: width))  why: \(family.reason)")
+        }
+        if let convolution {
+            let effect = convolution == .winograd ? "every pass of every convolution Winograd computes runs it"
+                : "every convolution runs the direct kernels"
+            lines.append("      \(Conv2dLauncher.Algorithm.environmentKey)=\(convolution.rawValue): \(effect)")
         }
         return lines.joined(separator: "\n")
     }

@@ -42,8 +42,10 @@ final class DevicesCommandTests: XCTestCase {
         let block = chosenDeviceBlock(gpu.output)
         XCTAssert(block.contains { $0.contains("gpu profile, because RETORT_KERNELS=gpu") }, gpu.output)
         XCTAssert(variant(of: "gemm", in: block)?.hasPrefix("tiled") == true, gpu.output)
-        let cpu = try RetortProcess.run(["devices", "--verbose"], environment: ["RETORT_KERNELS": "cpu"])
+        let cpu = try RetortProcess.run(["devices", "--verbose"], environment: ["RETORT_KERNELS": "cpu", "RETORT_CONV": "winograd"])
         XCTAssert(variant(of: "gemm", in: chosenDeviceBlock(cpu.output))?.hasPrefix("texel") == true, cpu.output)
+        XCTAssert(cpu.output.contains("RETORT_CONV=winograd: every pass of every convolution Winograd computes runs it"), cpu.output)
+        XCTAssertFalse(gpu.output.contains("RETORT_CONV="), gpu.output)
     }
 
     func testJSONListsTheKernelsOfEveryDevice() throws {
