@@ -72,5 +72,8 @@ final class DevicesCommandTests: XCTestCase {
         let result = try RetortProcess.run(["devices", "--verbose"], environment: ["RETORT_KERNELS": "fastest"])
         XCTAssertEqual(result.status, 1)
         XCTAssert(result.errors.contains("RETORT_KERNELS=\"fastest\" is not a kernel profile: use gpu"), result.errors)
+        let conv = try RetortProcess.run(["devices", "--verbose"], environment: ["RETORT_CONV": "fastest"])
+        XCTAssertEqual(conv.status, 1)
+        XCTAssert(conv.errors.contains("RETORT_CONV=fastest is not an algorithm"), conv.errors)
     }
 }
