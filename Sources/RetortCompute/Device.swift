@@ -8,6 +8,7 @@ import Foundation
 /// `RETORT_DEVICE` environment variable (an index or a name substring) overrides it.
 /// `RETORT_VALIDATION=1` turns on the Khronos validation layer with synchronization validation.
 /// `RETORT_MEMORY_LIMIT` (bytes, or a size such as `512M`, `4G`) caps the device memory Retort holds.
+/// `RETORT_KERNELS` (`gpu`, `cpu`, `auto`) forces the set of kernel variants (``KernelChoice``).
 ///
 /// Why `@unchecked Sendable` is safe: the kernel table is guarded by `lock`, and every other stored
 /// property is immutable after `init` and safe to share (the memory arena and the staging transfer
@@ -30,17 +31,28 @@ public final class Device: @unchecked Sendable {
         public var memoryLimit: UInt64?
         /// Why `RETORT_MEMORY_LIMIT` could not be read; opening the device throws it.
         var memoryLimitProblem: String?
+        /// The kernel variants to run whatever the device (``KernelProfile``); nil picks by driver.
+        public var kernels: KernelProfile?
+        /// Why `RETORT_KERNELS` could not be read; opening the device throws it.
+        var kernelsProblem: VulkanError?
 
         public init(selector: String? = nil, validation: Bool = false, cacheDirectory: URL? = Device.defaultCacheDirectory(),
-                    staging: Bool = false, memoryLimit: UInt64? = nil) {
+                    staging: Bool = false, memoryLimit: UInt64? = nil, kernels: KernelProfile? = nil) {
             self.selector = selector
             self.validation = validation
             self.cacheDirectory = cacheDirectory
             self.staging = staging
             self.memoryLimit = memoryLimit
+            self.kernels = kernels
         }
 
-        /// Options from `RETORT_DEVICE`, `RETORT_VALIDATION`, `RETORT_MEMORY_LIMIT` and `XDG_CACHE_HOME`.
+        /// Throws what an environment variable read by ``fromEnvironment(_:)`` got wrong.
+        public func validate() throws {
+            if let memoryLimitProblem { throw VulkanError.invalidArgument(memoryLimitProblem) }
+            if let kernelsProblem { throw kernelsProblem }
+        }
+
+        /// Options from `RETORT_DEVICE`, `RETORT_VALIDATION`, `RETORT_MEMORY_LIMIT`, `RETORT_KERNELS` and `XDG_CACHE_HOME`.
         public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Options {
             let validation = ["1", "true", "yes", "on"].contains((environment["RETORT_VALIDATION"] ?? "").lowercased())
             var options = Options(selector: environment["RETORT_DEVICE"], validation: validation,
@@ -52,12 +64,19 @@ public final class Device: @unchecked Sendable {
                         + "512M or 4G, or unset it"
                 }
             }
+            do {
+                options.kernels = try KernelProfile.forced(by: environment[KernelProfile.environmentKey])
+            } catch {
+                options.kernelsProblem = error as? VulkanError
+            }
             return options
         }
     }
 
     /// What the device is; `info.summary` is the line every bug report should contain.
     public let info: DeviceInfo
+    /// The variant of each kernel family this device runs, and why; the launchers read it.
+    public let kernelChoice: KernelChoice
 
     let context: DeviceContext
     let arena: MemoryArena
@@ -72,7 +91,7 @@ public final class Device: @unchecked Sendable {
     }
 
     public init(options: Options) throws {
-        if let problem = options.memoryLimitProblem { throw VulkanError.invalidArgument(problem) }
+        try options.validate()
         let instance = try Instance(validation: options.validation)
         let physical = try Self.physicalDevices(instance)
         let chosen = try DeviceInfo.choose(from: physical.map(\.info), selector: options.selector)
@@ -89,6 +108,7 @@ public final class Device: @unchecked Sendable {
         }
         self.context = context
         self.info = chosen
+        kernelChoice = KernelChoice(device: chosen, forced: options.kernels)
         pipelineCache = PipelineCache(context: context, directory: options.cacheDirectory)
     }
 
@@ -154,22 +174,25 @@ public final class Device: @unchecked Sendable {
     ///   - pushConstants: number of 4-byte push-constant values.
     ///   - localSize: workgroup size (specialization constants 0–2).
     ///   - constants: specialization constants 3, 4, ….
+    ///   - subgroups: what the shader assumes about its subgroups; the pipeline requires it where the
+    ///     device has subgroup size control (a shader reading `gl_SubgroupInvocationID` gets
+    ///     ``SubgroupLayout/full`` without asking).
     public func kernel<S: EmbeddedShader>(_ shader: S, bindings: [Kernel.Binding], pushConstants: Int = 0,
                                           localSize: [UInt32] = [64, 1, 1], constants: [ShaderValue] = [],
-                                          precision: Precision = .float32) throws -> Kernel {
+                                          precision: Precision = .float32, subgroups: SubgroupLayout = .any) throws -> Kernel {
         try cachedKernel(shader, bindings: bindings, pushConstants: pushConstants, localSize: localSize, constants: constants,
-                         precision: precision)
+                         precision: precision, subgroups: subgroups)
     }
 
     /// The pipeline for one of the shipped shaders (see the generic form).
     public func kernel(_ shader: Shader, bindings: [Kernel.Binding], pushConstants: Int = 0, localSize: [UInt32] = [64, 1, 1],
-                       constants: [ShaderValue] = [], precision: Precision = .float32) throws -> Kernel {
+                       constants: [ShaderValue] = [], precision: Precision = .float32, subgroups: SubgroupLayout = .any) throws -> Kernel {
         try cachedKernel(shader, bindings: bindings, pushConstants: pushConstants, localSize: localSize, constants: constants,
-                         precision: precision)
+                         precision: precision, subgroups: subgroups)
     }
 
-    private func cachedKernel<S: EmbeddedShader>(_ shader: S, bindings: [Kernel.Binding], pushConstants: Int,
-                                                 localSize: [UInt32], constants: [ShaderValue], precision: Precision) throws -> Kernel {
+    private func cachedKernel<S: EmbeddedShader>(_ shader: S, bindings: [Kernel.Binding], pushConstants: Int, localSize: [UInt32],
+                                                 constants: [ShaderValue], precision: Precision, subgroups: SubgroupLayout) throws -> Kernel {
         if precision.isReduced {
             guard info.has16BitStorage else { throw VulkanError.unsupported(Precision.unsupportedMessage(precision, device: info.name)) }
             guard shader.supports(precision) else {
@@ -179,12 +202,13 @@ public final class Device: @unchecked Sendable {
         let size = localSize + Array(repeating: 1, count: max(0, 3 - localSize.count))
         let name = shader.name + (precision.shaderSuffix ?? "")
         let key = KernelKey(family: ObjectIdentifier(S.self), name: name, bindings: bindings, pushConstantCount: pushConstants,
-                            localSize: size, constants: constants)
+                            localSize: size, constants: constants, subgroups: subgroups)
         return try lock.withLock {
             if let kernel = kernels[key] { return kernel }
             let kernel = try Kernel(context: context, cache: pipelineCache.handle, name: name,
                                     spirv: { try shader.spirv(precision: precision) },
-                                    bindings: bindings, pushConstantCount: pushConstants, localSize: size, constants: constants)
+                                    bindings: bindings, pushConstantCount: pushConstants, localSize: size, constants: constants,
+                                    subgroups: subgroups)
             kernels[key] = kernel
             return kernel
         }

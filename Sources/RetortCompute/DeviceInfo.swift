@@ -35,7 +35,11 @@ public struct DeviceInfo: Sendable, Equatable {
     public var driverVersion: UInt32
     /// Vulkan API version as "major.minor.patch".
     public var apiVersion: String
+    /// Lanes per subgroup of a compute pipeline that requires no size.
     public var subgroupSize: Int
+    /// The subgroup sizes and layouts a pipeline may require (`VK_EXT_subgroup_size_control`, core in
+    /// Vulkan 1.3); nil where the device offers none. Retort enables it where present.
+    public var subgroupSizeControl: SubgroupSizeControl? = nil
     public var maxSharedMemory: Int
     public var maxStorageBufferRange: UInt64
     public var maxMemoryAllocationSize: UInt64

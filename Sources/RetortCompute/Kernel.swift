@@ -50,6 +50,13 @@ public final class Kernel: @unchecked Sendable {
     /// Workgroup size (x, y, z).
     public let localSize: [UInt32]
     public let constants: [ShaderValue]
+    /// What the kernel assumes about its subgroups: as asked, or ``SubgroupLayout/full`` for a shader
+    /// that reads `gl_SubgroupInvocationID` (it hands out work by lane).
+    public let subgroupLayout: SubgroupLayout
+    /// What its pipeline requires of the device to guarantee ``subgroupLayout``
+    /// (``SubgroupSizeControl/request(for:localSize:defaultSize:)``); ``SubgroupRequest/none``
+    /// where the device has no subgroup size control.
+    public let subgroups: SubgroupRequest
 
     let context: DeviceContext
     let setLayout: VkDescriptorSetLayout
@@ -58,7 +65,7 @@ public final class Kernel: @unchecked Sendable {
     let usesPushDescriptors: Bool
 
     init(context: DeviceContext, cache: VkPipelineCache?, name: String, spirv: () throws -> [UInt32], bindings: [Binding],
-         pushConstantCount: Int, localSize: [UInt32], constants: [ShaderValue]) throws {
+         pushConstantCount: Int, localSize: [UInt32], constants: [ShaderValue], subgroups layout: SubgroupLayout = .any) throws {
         guard pushConstantCount * 4 <= Int(context.limits.maxPushConstantsSize) else {
             throw VulkanError.invalidArgument("Kernel \(name) declares \(pushConstantCount * 4) bytes of push constants; the device allows \(context.limits.maxPushConstantsSize).")
         }
@@ -67,6 +74,9 @@ public final class Kernel: @unchecked Sendable {
             throw VulkanError.invalidArgument("Kernel \(name): workgroup size \(localSize) is not valid on this device (at most \(context.limits.maxComputeWorkGroupInvocations) invocations).")
         }
         let words = try spirv()
+        let assumed = layout == .any && SPIRVModule.readsBuiltIn(SPIRVModule.subgroupLocalInvocationID, in: words) ? .full : layout
+        let request = context.info.subgroupSizeControl?.request(for: assumed, localSize: localSize, defaultSize: context.info.subgroupSize)
+            ?? .none
         let fns = context.functions
         let device = context.handle
         let pushDescriptors = fns.cmdPushDescriptorSet != nil
@@ -124,23 +134,30 @@ public final class Kernel: @unchecked Sendable {
         let values = localSize + constants.map(\.bits)
         let entries = values.indices.map { VkSpecializationMapEntry(constantID: UInt32($0), offset: UInt32($0 * 4), size: 4) }
         var pipeline: VkPipeline?
+        var requiredSize = VkPipelineShaderStageRequiredSubgroupSizeCreateInfo()
+        requiredSize.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_REQUIRED_SUBGROUP_SIZE_CREATE_INFO
+        requiredSize.requiredSubgroupSize = UInt32(request.requiredSize ?? 0)
         let pipelineResult = values.withUnsafeBufferPointer { data in
             entries.withUnsafeBufferPointer { map in
                 var specialization = VkSpecializationInfo(mapEntryCount: UInt32(map.count), pMapEntries: map.baseAddress,
                                                           dataSize: data.count * 4, pData: UnsafeRawPointer(data.baseAddress))
                 return "main".withCString { entry in
                     withUnsafePointer(to: &specialization) { specializationPointer in
-                        var stage = VkPipelineShaderStageCreateInfo()
-                        stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO
-                        stage.stage = VK_SHADER_STAGE_COMPUTE_BIT
-                        stage.module = module
-                        stage.pName = entry
-                        stage.pSpecializationInfo = specializationPointer
-                        var info = VkComputePipelineCreateInfo()
-                        info.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO
-                        info.stage = stage
-                        info.layout = pipelineLayout
-                        return fns.createComputePipelines(device, cache, 1, &info, nil, &pipeline)
+                        withUnsafePointer(to: &requiredSize) { requiredSizePointer in
+                            var stage = VkPipelineShaderStageCreateInfo()
+                            stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO
+                            stage.pNext = request.requiredSize == nil ? nil : UnsafeRawPointer(requiredSizePointer)
+                            stage.flags = request.fullSubgroups ? VK_PIPELINE_SHADER_STAGE_CREATE_REQUIRE_FULL_SUBGROUPS_BIT.rawValue : 0
+                            stage.stage = VK_SHADER_STAGE_COMPUTE_BIT
+                            stage.module = module
+                            stage.pName = entry
+                            stage.pSpecializationInfo = specializationPointer
+                            var info = VkComputePipelineCreateInfo()
+                            info.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO
+                            info.stage = stage
+                            info.layout = pipelineLayout
+                            return fns.createComputePipelines(device, cache, 1, &info, nil, &pipeline)
+                        }
                     }
                 }
             }
@@ -158,6 +175,8 @@ public final class Kernel: @unchecked Sendable {
         self.pushConstantCount = pushConstantCount
         self.localSize = localSize
         self.constants = constants
+        self.subgroupLayout = assumed
+        self.subgroups = request
         self.setLayout = setLayout!
         self.pipelineLayout = pipelineLayout!
         self.pipeline = pipeline
@@ -187,4 +206,5 @@ struct KernelKey: Hashable {
     let pushConstantCount: Int
     let localSize: [UInt32]
     let constants: [ShaderValue]
+    let subgroups: SubgroupLayout
 }

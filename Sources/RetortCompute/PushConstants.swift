@@ -49,18 +49,19 @@ extension Device {
     /// `constants`, built on first request and shared afterwards.
     public func kernel<P: PushConstants, C: SpecializationConstants>(
         _ shader: Shader, bindings: [Kernel.Binding], pushConstants: P.Type, localSize: [UInt32] = [64, 1, 1],
-        constants: C = NoSpecializationConstants(), precision: Precision = .float32
+        constants: C = NoSpecializationConstants(), precision: Precision = .float32, subgroups: SubgroupLayout = .any
     ) throws -> Kernel {
         try kernel(shader, bindings: bindings, pushConstants: P.count, localSize: localSize, constants: constants.values,
-                   precision: precision)
+                   precision: precision, subgroups: subgroups)
     }
 
     /// The same for a shader of another target's library (`DistillationShader`, `TestShader`).
     public func kernel<S: EmbeddedShader, P: PushConstants, C: SpecializationConstants>(
         _ shader: S, bindings: [Kernel.Binding], pushConstants: P.Type, localSize: [UInt32] = [64, 1, 1],
-        constants: C = NoSpecializationConstants()
+        constants: C = NoSpecializationConstants(), subgroups: SubgroupLayout = .any
     ) throws -> Kernel {
-        try kernel(shader, bindings: bindings, pushConstants: P.count, localSize: localSize, constants: constants.values)
+        try kernel(shader, bindings: bindings, pushConstants: P.count, localSize: localSize, constants: constants.values,
+                   subgroups: subgroups)
     }
 }
 

@@ -26,6 +26,7 @@ enum CLI {
                   "                               (discrete > integrated > virtual > CPU)",
                   "  RETORT_VALIDATION=1          enable the Khronos validation layer",
                   "  RETORT_MEMORY_LIMIT=<size>   hold at most this much device memory (e.g. 512M, 4G)",
+                  "  RETORT_KERNELS=gpu|cpu|auto  force the GPU or the lavapipe-tuned kernel variants (devices --verbose)",
                   "", "data-parallel: mpirun -np N retort train|distill|selfdistill … (the README's multi-GPU section)"]
         return lines.joined(separator: "\n")
     }

@@ -30,7 +30,12 @@ final class Conv2dWinogradTests: DeviceTestCase {
 
     func testForwardMatchesTheCPU() throws { try assertMatchesTheCPU(.forward, Self.shapes, algorithm: .winograd, seed: 31) }
     func testBackwardDataMatchesTheCPU() throws { try assertMatchesTheCPU(.backwardData, Self.shapes, algorithm: .winograd, seed: 32) }
-    func testBackwardFilterMatchesTheCPU() throws { try assertMatchesTheCPU(.backwardFilter, Self.shapes, algorithm: .winograd, seed: 33) }
+    /// The weight gradient sums up to 128 tiles of transformed products (entries up to ~100× the inputs'),
+    /// so the order of the GEMM's sums shows: 2×16×32×32 measured 0.97e-4 with the texel GEMM and 1.27e-4
+    /// with the tiled one (`RETORT_KERNELS=gpu`).
+    func testBackwardFilterMatchesTheCPU() throws {
+        try assertMatchesTheCPU(.backwardFilter, Self.shapes, algorithm: .winograd, seed: 33, tolerance: 2e-4)
+    }
 
     /// The zoo's 3×3 layers (32–256 channels at 32×32, 16×16 and 8×8, batch 2) against Double sums on
     /// 400 sampled elements of each pass. Asserts the error relative to the pass's scale (largest

@@ -182,10 +182,9 @@ public struct BatchNormLauncher: Sendable {
 
     /// Prepares the launcher; its kernels are built (and cached by `device`) on first use.
     public init(device: Device) throws {
-        // Lavapipe runs each workgroup as one CPU task, 8 lanes per SIMD step, and switches
-        // coroutines at barriers: one SIMD step of lanes with long loops measured ~1.5× cheaper than
-        // 64 lanes. GPUs want wide workgroups.
-        channelLanes = device.info.isLavapipe ? 8 : 256
+        // KernelChoice.batchNormLanes: 8 on lavapipe (one SIMD step of lanes with long loops measured
+        // ~1.5× cheaper than 64 lanes), 256 on GPUs.
+        channelLanes = UInt32(device.kernelChoice.batchNormLanes)
         training = Variants(device: device, shader: .batchnorm, tensors: 1, vectors: 2,
                             storage: [.write, .write, .write, .readWrite, .readWrite, .readWrite], pushConstants: TrainingPush.self,
                             localSize: channelLanes, constants: ChannelSpecialization.init)

@@ -4,10 +4,9 @@
 extension Conv2dLauncher {
     /// Picks block sizes. Lavapipe runs a workgroup as one task of 8-lane SIMD chunks and every
     /// texel fetch is a call: small workgroups whose invocations each compute a large block (many
-    /// multiply-adds per fetch) are fastest there.
+    /// multiply-adds per fetch) are fastest there (``KernelChoice/convolutionLanes``).
     static func plan(for prm: Parameters, device: Device) -> Plan {
-        let lavapipe = device.info.isLavapipe
-        let lanes = lavapipe ? 8 : 64
+        let lanes = device.kernelChoice.convolutionLanes
         let cinG = prm.inChannels / prm.groups, coutG = prm.outChannels / prm.groups
         let taps = prm.kernelHeight * prm.kernelWidth
         // A channel block of 4 or 8 when there are that many channels (then packed weights), else 1
@@ -30,7 +29,7 @@ extension Conv2dLauncher {
         let lanesOverInput = ceilDiv(cinG, filterInputChannels) >= lanes / 2
         let invocations = prm.groups * ceilDiv(coutG, filterChannels) * ceilDiv(cinG, filterInputChannels)
         let rows = prm.batch * prm.outputHeight
-        let target = lavapipe ? 256 : 16_384
+        let target = device.kernelChoice.convolutionFilterTarget
         let splits = max(1, min(rows, min(64, target / max(invocations, 1))))
         let rowsPerSplit = ceilDiv(rows, splits)
         let filterColumns = columns(prm.outputWidth) == 4 ? 4 : 8

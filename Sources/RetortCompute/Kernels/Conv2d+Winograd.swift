@@ -159,18 +159,18 @@ extension Conv2dLauncher {
         let lanes: UInt32
         let device: Device
 
-        /// - Parameter cacheBytes: scratch per chunk of images; by default ``WinogradPass/cacheBytes`` on lavapipe
-        ///   and the whole batch at once on GPUs.
+        /// - Parameter cacheBytes: scratch per chunk of images; by default ``KernelChoice/winogradChunkBytes``
+        ///   (``WinogradPass/cacheBytes`` on lavapipe, the whole batch at once on GPUs).
         init(device: Device, parameters prm: Parameters, cacheBytes: Int? = nil) throws {
             self.device = device
             let p = prm.paddingHeight
-            let cache = cacheBytes ?? (device.info.isLavapipe ? WinogradPass.cacheBytes : nil)
+            let cache = cacheBytes ?? device.kernelChoice.winogradChunkBytes
             forward = WinogradPass(batch: prm.batch, inputChannels: prm.inChannels, outputChannels: prm.outChannels,
                                    height: prm.height, width: prm.width, padding: p, cacheBytes: cache)
             backward = WinogradPass(batch: prm.batch, inputChannels: prm.outChannels, outputChannels: prm.inChannels,
                                     height: prm.outputHeight, width: prm.outputWidth, padding: 2 - p, cacheBytes: cache)
             gemm = try MatMulLauncher(device: device)
-            lanes = device.info.isLavapipe ? 8 : 64
+            lanes = UInt32(device.kernelChoice.convolutionLanes)
         }
 
         private func kernel(_ shader: Shader, _ bindings: [Kernel.Binding], _ pass: WinogradPass, vectorRows: Bool = false,

@@ -213,8 +213,8 @@ public struct Conv2dLauncher: Sendable {
 
     /// Builds the pipelines for `parameters` (validated first).
     /// - Parameters:
-    ///   - pointwiseAsGEMM: route pointwise convolutions through ``MatMulLauncher``; by default on
-    ///     every device but lavapipe.
+    ///   - pointwiseAsGEMM: route pointwise convolutions through ``MatMulLauncher``; by default as
+    ///     ``KernelChoice/pointwiseConvolutionAsGEMM`` says (every device but lavapipe).
     ///   - algorithm: the algorithm of every pass; by default the one `RETORT_CONV` names (see
     ///     ``Algorithm/environmentKey``; Winograd only where ``supportsWinograd(_:)``), else the measured rule
     ///     for the backward passes and inference forwards, with training forwards direct (see
@@ -287,7 +287,8 @@ public struct Conv2dLauncher: Sendable {
                                                           operandFlag: plan.biasVector), precision: precision)
             : nil
         narrow = precision.isReduced ? CastLauncher(device: device) : nil
-        pointwise = prm.isPointwise && (pointwiseAsGEMM ?? !device.info.isLavapipe) ? try MatMulLauncher(device: device) : nil
+        let pointwiseRoute = pointwiseAsGEMM ?? device.kernelChoice.pointwiseConvolutionAsGEMM
+        pointwise = prm.isPointwise && pointwiseRoute ? try MatMulLauncher(device: device) : nil
     }
 
     // MARK: Forward

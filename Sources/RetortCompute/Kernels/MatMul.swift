@@ -189,7 +189,7 @@ public final class MatMulLauncher: Sendable {
 
     /// Which kernel family to use.
     public enum Variant: String, Sendable {
-        /// Texel-buffer register-blocked kernel on lavapipe, tiled kernel elsewhere.
+        /// The device's choice (``KernelChoice/matMulVariant``): texel on lavapipe, tiled on GPUs.
         case automatic
         case texel
         case tiled
@@ -208,7 +208,7 @@ public final class MatMulLauncher: Sendable {
     public init(device: Device, variant: Variant = .automatic) throws {
         self.device = device
         switch variant {
-        case .automatic: self.variant = device.info.isLavapipe ? .texel : .tiled
+        case .automatic: self.variant = device.kernelChoice.matMulVariant
         default: self.variant = variant
         }
         noBias = try device.makeBuffer([Float](repeating: 0, count: 4))
@@ -334,7 +334,7 @@ public final class MatMulLauncher: Sendable {
     private func splitCount(requested: Int?, groups: Int, depth: Int, minimumDepth: Int, partialBytes: Int) -> Int {
         let limit = max(1, Int(device.info.maxStorageBufferRange) / max(1, partialBytes))
         if let requested { return max(1, min(requested, depth, limit)) }
-        let target = device.info.isLavapipe ? 4 * ProcessInfo.processInfo.activeProcessorCount : 256
+        let target = device.kernelChoice.matMulSplitTarget
         guard groups < target, depth >= 2 * minimumDepth else { return 1 }
         return max(1, min((target + groups - 1) / groups, depth / minimumDepth, 16, limit))
     }

@@ -23,25 +23,28 @@ public enum SoftmaxRowMapping: Sendable, Hashable {
     /// long rows.
     case workgroupPerRow(lanes: Int)
 
-    /// The mapping expected to be fastest on `device`: one subgroup per row on lavapipe (measured),
-    /// a 64-lane workgroup per row elsewhere (coalesced loads, no assumption about how invocations
-    /// form subgroups).
+    /// The mapping expected to be fastest on `device` (``KernelChoice/softmaxRowMapping``): one
+    /// subgroup per row on lavapipe (measured), a 64-lane workgroup per row elsewhere (coalesced
+    /// loads, no assumption about how invocations form subgroups).
     public static func preferred(for device: Device) -> SoftmaxRowMapping {
-        device.info.isLavapipe ? .subgroupPerRow(rowsPerWorkgroup: 8) : .workgroupPerRow(lanes: 64)
+        device.kernelChoice.softmaxRowMapping
     }
 
     /// The workgroup size and specialization constants of a kernel of the family on `device`
     /// (x: invocations per row, y: rows per workgroup; constant 3: a row is one subgroup;
-    /// constant 4: four columns per texel).
-    func specialization(for device: Device, vector: Bool) -> (localSize: [UInt32], constants: SoftmaxRowSpecialization) {
+    /// constant 4: four columns per texel), and what it assumes of the subgroups: a row per
+    /// subgroup needs full subgroups of exactly x lanes.
+    func specialization(for device: Device, vector: Bool)
+        -> (localSize: [UInt32], constants: SoftmaxRowSpecialization, subgroups: SubgroupLayout) {
         switch self {
         case .invocationPerRow(let rows):
-            return ([1, UInt32(clamping: rows), 1], SoftmaxRowSpecialization(rowIsSubgroup: false, rowVec4: vector))
+            return ([1, UInt32(clamping: rows), 1], SoftmaxRowSpecialization(rowIsSubgroup: false, rowVec4: vector), .any)
         case .subgroupPerRow(let rows):
-            return ([UInt32(clamping: max(device.info.subgroupSize, 1)), UInt32(clamping: rows), 1],
-                    SoftmaxRowSpecialization(rowIsSubgroup: true, rowVec4: vector))
+            let width = max(device.info.subgroupSize, 1)
+            return ([UInt32(clamping: width), UInt32(clamping: rows), 1], SoftmaxRowSpecialization(rowIsSubgroup: true, rowVec4: vector),
+                    .exactly(width))
         case .workgroupPerRow(let lanes):
-            return ([UInt32(clamping: lanes), 1, 1], SoftmaxRowSpecialization(rowIsSubgroup: false, rowVec4: vector))
+            return ([UInt32(clamping: lanes), 1, 1], SoftmaxRowSpecialization(rowIsSubgroup: false, rowVec4: vector), .any)
         }
     }
 
@@ -105,9 +108,9 @@ struct SoftmaxKernelPair: Sendable {
         let scalarBuild = mapping.specialization(for: device, vector: false)
         let vectorBuild = mapping.specialization(for: device, vector: true)
         scalar = try device.kernel(shader, bindings: bindings(.r32f), pushConstants: P.self,
-                                   localSize: scalarBuild.localSize, constants: scalarBuild.constants)
+                                   localSize: scalarBuild.localSize, constants: scalarBuild.constants, subgroups: scalarBuild.subgroups)
         vector = try device.kernel(shader, bindings: bindings(.rgba32f), pushConstants: P.self,
-                                   localSize: vectorBuild.localSize, constants: vectorBuild.constants)
+                                   localSize: vectorBuild.localSize, constants: vectorBuild.constants, subgroups: vectorBuild.subgroups)
     }
 
     /// The build for rows of `columns` columns.

@@ -28,6 +28,15 @@ final class DeviceContext: @unchecked Sendable {
         guard let family = physical.queueFamily else { throw VulkanError.unsupported("\(physical.info.name) has no compute queue") }
         var extensions: [String] = []
         if physical.hasPushDescriptors { extensions.append("VK_KHR_push_descriptor") }
+        extensions += physical.subgroupSizeControlExtensions ?? []
+        // Kernels that assume a subgroup layout require it (``SubgroupLayout``): enable what the device offers.
+        var sizeControl = VkPhysicalDeviceSubgroupSizeControlFeatures()
+        sizeControl.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES
+        if let control = physical.info.subgroupSizeControl {
+            sizeControl.subgroupSizeControl = VkBool32(control.requiresSizeInCompute ? VK_TRUE : VK_FALSE)
+            sizeControl.computeFullSubgroups = VkBool32(control.requiresFullSubgroups ? VK_TRUE : VK_FALSE)
+        }
+        let enablesSizeControl = physical.subgroupSizeControlExtensions != nil
 
         // 16-bit storage for the fp16/bf16 kernel variants, where the device has it.
         var storage16 = VkPhysicalDevice16BitStorageFeatures()
@@ -49,9 +58,12 @@ final class DeviceContext: @unchecked Sendable {
                     info.pQueueCreateInfos = queuePointer
                     info.enabledExtensionCount = count
                     info.ppEnabledExtensionNames = names
-                    return withUnsafePointer(to: &storage16) { storagePointer in
-                        info.pNext = UnsafeRawPointer(storagePointer)
-                        return instance.functions.createDevice(physical.handle, &info, nil, &created)
+                    return withUnsafeMutablePointer(to: &sizeControl) { features in
+                        storage16.pNext = enablesSizeControl ? UnsafeMutableRawPointer(features) : nil
+                        return withUnsafePointer(to: &storage16) { storagePointer in
+                            info.pNext = UnsafeRawPointer(storagePointer)
+                            return instance.functions.createDevice(physical.handle, &info, nil, &created)
+                        }
                     }
                 }
             }

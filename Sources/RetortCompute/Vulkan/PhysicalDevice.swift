@@ -14,6 +14,10 @@ struct PhysicalDevice {
     let timestampValidBits: UInt32
     let extensions: Set<String>
 
+    /// Device extensions to enable for `VK_EXT_subgroup_size_control` (the extension itself before
+    /// Vulkan 1.3, nothing once it is core); nil where the device lacks it.
+    let subgroupSizeControlExtensions: [String]?
+
     var hasPushDescriptors: Bool { extensions.contains("VK_KHR_push_descriptor") }
     /// `storageBuffer16BitAccess`: shaders may load and store 16-bit values in storage buffers (the
     /// fp16/bf16 kernel variants need it; it is enabled at device creation when present).
@@ -22,6 +26,15 @@ struct PhysicalDevice {
     init(instance: Instance, handle: VkPhysicalDevice, index: Int) {
         self.handle = handle
         let fns = instance.functions
+        var extensionCount: UInt32 = 0
+        var names: Set<String> = []
+        if fns.enumerateDeviceExtensionProperties(handle, nil, &extensionCount, nil) == VK_SUCCESS {
+            var list = [VkExtensionProperties](repeating: VkExtensionProperties(), count: Int(extensionCount))
+            if fns.enumerateDeviceExtensionProperties(handle, nil, &extensionCount, &list) == VK_SUCCESS {
+                names = Set(list.prefix(Int(extensionCount)).map { string(fromTuple: $0.extensionName) })
+            }
+        }
+        extensions = names
 
         var subgroup = VkPhysicalDeviceSubgroupProperties()
         subgroup.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES
@@ -53,6 +66,9 @@ struct PhysicalDevice {
         has16BitStorage = storage16.storageBuffer16BitAccess != 0
         apiVersion = properties.apiVersion
         limits = properties.limits
+        let core13 = min(properties.apiVersion, instance.apiVersion) >= CVK_API_VERSION_1_3
+        let sizeControl = Self.subgroupSizeControl(fns, handle, core: core13, extensions: names)
+        subgroupSizeControlExtensions = sizeControl?.extensions
 
         var memory = VkPhysicalDeviceMemoryProperties()
         fns.getPhysicalDeviceMemoryProperties(handle, &memory)
@@ -71,15 +87,6 @@ struct PhysicalDevice {
         queueFamily = family.map(UInt32.init)
         timestampValidBits = family.map { families[$0].timestampValidBits } ?? 0
 
-        var extensionCount: UInt32 = 0
-        var names: Set<String> = []
-        if fns.enumerateDeviceExtensionProperties(handle, nil, &extensionCount, nil) == VK_SUCCESS {
-            var list = [VkExtensionProperties](repeating: VkExtensionProperties(), count: Int(extensionCount))
-            if fns.enumerateDeviceExtensionProperties(handle, nil, &extensionCount, &list) == VK_SUCCESS {
-                names = Set(list.prefix(Int(extensionCount)).map { string(fromTuple: $0.extensionName) })
-            }
-        }
-        extensions = names
 
         let heaps = withUnsafeBytes(of: memory.memoryHeaps) { raw in
             raw.bindMemory(to: VkMemoryHeap.self).prefix(Int(memory.memoryHeapCount)).map {
@@ -113,6 +120,7 @@ struct PhysicalDevice {
             driverVersion: properties.driverVersion,
             apiVersion: "\(cvk_version_major(properties.apiVersion)).\(cvk_version_minor(properties.apiVersion)).\(cvk_version_patch(properties.apiVersion))",
             subgroupSize: Int(subgroup.subgroupSize),
+            subgroupSizeControl: sizeControl?.control,
             maxSharedMemory: Int(properties.limits.maxComputeSharedMemorySize),
             maxStorageBufferRange: UInt64(properties.limits.maxStorageBufferRange),
             maxMemoryAllocationSize: maintenance3.maxMemoryAllocationSize,
@@ -124,6 +132,38 @@ struct PhysicalDevice {
             pipelineCacheUUID: uuid,
             unusableReason: unusable
         )
+    }
+}
+
+extension PhysicalDevice {
+    /// `VK_EXT_subgroup_size_control`'s limits and features, with the extensions that enable it; nil
+    /// where the device has neither Vulkan 1.3 nor the extension, or enables none of its features.
+    private static func subgroupSizeControl(_ fns: InstanceFunctions, _ handle: VkPhysicalDevice, core: Bool,
+                                            extensions: Set<String>) -> (control: SubgroupSizeControl, extensions: [String])? {
+        let name = "VK_EXT_subgroup_size_control"
+        guard core || extensions.contains(name) else { return nil }
+        var limits = VkPhysicalDeviceSubgroupSizeControlProperties(
+            sType: VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES, pNext: nil, minSubgroupSize: 0, maxSubgroupSize: 0,
+            maxComputeWorkgroupSubgroups: 0, requiredSubgroupSizeStages: 0)
+        var features = VkPhysicalDeviceSubgroupSizeControlFeatures(sType: VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES,
+                                                                   pNext: nil, subgroupSizeControl: 0, computeFullSubgroups: 0)
+        withUnsafeMutablePointer(to: &limits) { limitsPointer in
+            withUnsafeMutablePointer(to: &features) { featuresPointer in
+                var properties = VkPhysicalDeviceProperties2(sType: VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, pNext: limitsPointer,
+                                                             properties: VkPhysicalDeviceProperties())
+                fns.getPhysicalDeviceProperties2(handle, &properties)
+                var features2 = VkPhysicalDeviceFeatures2(sType: VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, pNext: featuresPointer,
+                                                          features: VkPhysicalDeviceFeatures())
+                fns.getPhysicalDeviceFeatures2(handle, &features2)
+            }
+        }
+        let compute = limits.requiredSubgroupSizeStages & VK_SHADER_STAGE_COMPUTE_BIT.rawValue != 0
+        let control = SubgroupSizeControl(minSize: Int(limits.minSubgroupSize), maxSize: Int(limits.maxSubgroupSize),
+                                          maxComputeWorkgroupSubgroups: Int(limits.maxComputeWorkgroupSubgroups),
+                                          requiresSizeInCompute: features.subgroupSizeControl != 0 && compute,
+                                          requiresFullSubgroups: features.computeFullSubgroups != 0)
+        guard control.requiresSizeInCompute || control.requiresFullSubgroups else { return nil }
+        return (control, core ? [] : [name])
     }
 }
 
