@@ -4,7 +4,10 @@ import Foundation
 /// up by name (``Shader`` is the typed form).
 public enum ShaderLibrary {
     /// Names of every embedded shader (the `.comp` file names without extension), sorted.
-    public static var names: [String] { Shader.embeddedModules.keys.sorted() }
+    public static var names: [String] { Shader.embeddedModules.keys.filter { !$0.contains("@") }.sorted() }
+
+    /// The 16-bit variants also embedded (`conv2d@fp16`: a shader's `// precisions:` line), sorted.
+    public static var variantNames: [String] { Shader.embeddedModules.keys.filter { $0.contains("@") }.sorted() }
 
     /// The SPIR-V words of the named shader.
     public static func spirv(named name: String) throws -> [UInt32] {

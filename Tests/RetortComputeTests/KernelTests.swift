@@ -92,6 +92,21 @@ final class ShaderLibraryTests: XCTestCase {
     func testEveryShaderIsEmbedded() throws {
         XCTAssertEqual(ShaderLibrary.names, try ShaderModuleChecks.stems(in: Self.shaderDirectory))
         XCTAssertEqual(Shader.allCases.map(\.rawValue).sorted(), ShaderLibrary.names)
+        // One variant per precision a shader's header names, and no other.
+        var declared: [String] = []
+        for stem in ShaderLibrary.names {
+            let source = try String(contentsOf: Self.shaderDirectory.appendingPathComponent("\(stem).comp"), encoding: .utf8)
+            let line = source.split(separator: "\n").first { $0.hasPrefix("// precisions:") }
+            declared += (line?.dropFirst("// precisions:".count).split(separator: " ") ?? []).map { "\(stem)@\($0)" }
+        }
+        XCTAssertEqual(ShaderLibrary.variantNames, declared.sorted())
+        XCTAssertTrue(declared.contains("conv2d@fp16") && declared.contains("conv2d@bf16"))
+        for name in ShaderLibrary.variantNames {
+            let stem = String(name.prefix { $0 != "@" })
+            let precision = try XCTUnwrap(Precision(rawValue: String(name.drop { $0 != "@" }.dropFirst())))
+            XCTAssertTrue(try XCTUnwrap(Shader(rawValue: stem)).supports(precision), name)
+            XCTAssertNotEqual(try Shader(rawValue: stem)!.spirv(precision: precision), try Shader(rawValue: stem)!.spirv(), name)
+        }
     }
 
     func testTestShadersAreEmbeddedInTheTestsOnly() throws {

@@ -238,7 +238,7 @@ public struct ElementwiseLauncher: Sendable {
         let size = precision.byteCount
         for (role, buffer, count) in buffers where buffer.byteCount < count * size {
             throw VulkanError.invalidArgument(
-                "\(context): \(role) needs \(count) \(precision) values but its buffer holds \(buffer.byteCount / size).")
+                "\(context): \(role) needs \(count) \(precision.isReduced ? "\(precision) " : "")values but its buffer holds \(buffer.byteCount / size).")
         }
     }
 }
