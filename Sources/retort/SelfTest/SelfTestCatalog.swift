@@ -1,0 +1,52 @@
+import RetortCompute
+
+/// Every case `retort selftest` knows, by family, and which shipped shaders a device cannot use.
+enum SelfTestCatalog {
+    /// The families in table order, each with its cases; `--only` takes these names.
+    static func families(largestGEMM: Int) -> [(name: String, cases: () -> [SelfTestCase])] {
+        [
+            ("gemm", { gemmCases(largest: largestGEMM) }),
+            ("conv", convolutionCases),
+            ("batchnorm", batchNormCases),
+            ("pool", poolCases),
+            ("relu", reluCases),
+            ("elementwise", elementwiseCases),
+            ("unary", unaryCases),
+            ("reduce", reduceCases),
+            ("softmax", softmaxCases),
+            ("softmax-kl", softmaxKLCases),
+            ("cross-entropy", crossEntropyCases),
+            ("top-k", topKCases),
+            ("copy-strided", copyStridedCases),
+            ("optimizer", optimizerCases),
+        ]
+    }
+
+    /// The family names, in table order.
+    static var familyNames: [String] { families(largestGEMM: 1).map(\.name) }
+
+    /// The cases of `selected` families (all when nil); `quick` keeps three of each family (its first,
+    /// middle and last case), the default run.
+    static func cases(families selected: Set<String>?, quick: Bool, largestGEMM: Int) -> [SelfTestCase] {
+        families(largestGEMM: largestGEMM).filter { selected?.contains($0.name) ?? true }.flatMap { family -> [SelfTestCase] in
+            let all = family.cases()
+            guard quick, all.count > 3 else { return all }
+            return [all[0], all[all.count / 2], all[all.count - 1]]
+        }
+    }
+
+    /// Shipped shaders this device cannot use, with the reason: no case can dispatch them, so the
+    /// coverage check leaves them out.
+    static func unusableShaders(on device: Device) throws -> [String: String] {
+        var reasons: [String: String] = [:]
+        if try SGDMultiTensorLauncher(device: device).multiTensorKernel == nil {
+            reasons[Shader.sgdMultiTensor.name] = "the device cannot bind \(SGDMultiTensorLauncher.tensorsPerDispatch) tensors at once "
+                + "(SGD runs one dispatch per tensor)"
+        }
+        if try AdamWMultiTensorLauncher(device: device).multiTensorKernel == nil {
+            reasons[Shader.adamwMultiTensor.name] = "the device cannot bind \(AdamWMultiTensorLauncher.tensorsPerDispatch) tensors at once "
+                + "(AdamW runs one dispatch per tensor)"
+        }
+        return reasons
+    }
+}
