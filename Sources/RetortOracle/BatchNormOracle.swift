@@ -19,7 +19,8 @@ public enum BatchNormOracle {
     }
 
     /// y = (x − mean) / sqrt(variance + eps) · weight + bias.
-    public static func normalize(_ x: [Float], _ s: NCHWShape, mean: [Double], variance: [Double], weight: [Float], bias: [Float], eps: Double) -> [Double] {
+    public static func normalize(_ x: [Float], _ s: NCHWShape, mean: [Double], variance: [Double], weight: [Float], bias: [Float],
+                                 eps: Double) -> [Double] {
         x.indices.map { index in
             let c = (index / s.plane) % s.c
             return (Double(x[index]) - mean[c]) / (variance[c] + eps).squareRoot() * Double(weight[c]) + Double(bias[c])
@@ -27,7 +28,8 @@ public enum BatchNormOracle {
     }
 
     /// dx, dweight, dbias of the training forward.
-    public static func backward(dy: [Float], x: [Float], _ s: NCHWShape, weight: [Float], eps: Double) -> (dx: [Double], dWeight: [Double], dBias: [Double]) {
+    public static func backward(dy: [Float], x: [Float], _ s: NCHWShape, weight: [Float],
+                                eps: Double) -> (dx: [Double], dWeight: [Double], dBias: [Double]) {
         let (mean, variance) = statistics(x, s)
         let invstd = variance.map { 1 / ($0 + eps).squareRoot() }
         let count = Double(s.n * s.plane)

@@ -39,13 +39,15 @@ public enum PoolOracle {
     }
 
     /// Each output window: its input positions (inside x) and its divisor.
-    public static func averageWindows(_ s: NCHWShape, _ window: Window, countIncludesPadding: Bool) -> [(positions: [Int], divisor: Double)] {
+    public static func averageWindows(_ s: NCHWShape, _ window: Window,
+                                      countIncludesPadding: Bool) -> [(positions: [Int], divisor: Double)] {
         let (oh, ow) = window.outputSize(height: s.h, width: s.w)!
         var windows: [(positions: [Int], divisor: Double)] = []
         for i in 0..<oh {
             for j in 0..<ow {
                 let h0 = i * window.strideHeight - window.paddingHeight, w0 = j * window.strideWidth - window.paddingWidth
-                let h1 = min(h0 + window.kernelHeight, s.h + window.paddingHeight), w1 = min(w0 + window.kernelWidth, s.w + window.paddingWidth)
+                let h1 = min(h0 + window.kernelHeight, s.h + window.paddingHeight), w1 = min(w0 + window.kernelWidth,
+                                                                                             s.w + window.paddingWidth)
                 let rows = max(h0, 0)..<min(h1, s.h), cols = max(w0, 0)..<min(w1, s.w)
                 let positions = rows.flatMap { ih in cols.map { ih * s.w + $0 } }
                 windows.append((positions, Double(countIncludesPadding ? (h1 - h0) * (w1 - w0) : positions.count)))
@@ -70,7 +72,9 @@ public enum PoolOracle {
         var dx = [Double](repeating: 0, count: s.count)
         for plane in 0..<s.planes {
             for (o, window) in windows.enumerated() {
-                for position in window.positions { dx[plane * s.h * s.w + position] += Double(dy[plane * windows.count + o]) / window.divisor }
+                for position in window.positions {
+                    dx[plane * s.h * s.w + position] += Double(dy[plane * windows.count + o]) / window.divisor
+                }
             }
         }
         return dx

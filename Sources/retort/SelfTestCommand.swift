@@ -33,6 +33,7 @@ enum SelfTestCommand: RegisteredCommand {
         let table = SelfTestTable(printing: !json)
         table.begin(device: device.info.summary, caseCount: cases.count)
         var results: [SelfTestResult] = []
+        let start = Date()
         for testCase in cases {
             (bench.measure, bench.deviceSeconds) = (testCase.measure, 0)
             var failure: String?
@@ -47,7 +48,7 @@ enum SelfTestCommand: RegisteredCommand {
         let coverage = all ? try SelfTestCoverage(dispatched: bench.stream.dispatchedKernelNames,
                                                   unusable: SelfTestCatalog.unusableShaders(on: device)) : nil
         let report = SelfTestReport(device: device.info.summary, cases: results, coverage: coverage)
-        if json { print(try report.json()) } else { table.end(report) }
+        if json { print(try report.json()) } else { table.end(report, seconds: Date().timeIntervalSince(start)) }
         let failed = results.filter { !$0.passed }
         guard failed.isEmpty else {
             let names = failed.prefix(10).map { "\($0.family) \($0.name) (\($0.direction.rawValue))" }.joined(separator: "; ")

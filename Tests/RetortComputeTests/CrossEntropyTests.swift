@@ -30,7 +30,8 @@ final class CrossEntropyTests: DeviceTestCase {
             var checks: [(Outputs, (loss: [Double], gradient: [Double]), String)] = []
             for smoothing in [Float(0), 0.1] {
                 let scale = 1 / Float(rows)
-                let expected = CrossEntropyOracle.lossAndGradient(logits: z, labels: y, rows: rows, classes: classes, smoothing: Double(smoothing), scale: Double(scale))
+                let expected = CrossEntropyOracle.lossAndGradient(logits: z, labels: y, rows: rows, classes: classes,
+                                                                  smoothing: Double(smoothing), scale: Double(scale))
                 for op in ops {
                     checks.append((try encode(op, stream, logits: logits, labels: labels, rows: rows, classes: classes, smoothing: smoothing, scale: scale),
                                    expected, "[\(rows), \(classes)] eps=\(smoothing) \(op.mapping)"))
@@ -89,7 +90,8 @@ final class CrossEntropyTests: DeviceTestCase {
                 for smoothing in [Float(0), 0.1] {
                     let outputs = try encode(op, stream, logits: logits, labels: labels, rows: rows, classes: classes, smoothing: smoothing, scale: 1)
                     try stream.run()
-                    let expected = CrossEntropyOracle.lossAndGradient(logits: z, labels: y, rows: rows, classes: classes, smoothing: Double(smoothing), scale: 1)
+                    let expected = CrossEntropyOracle.lossAndGradient(logits: z, labels: y, rows: rows, classes: classes,
+                                                                      smoothing: Double(smoothing), scale: 1)
                     let loss = try outputs.loss.read(Float.self), gradient = try outputs.gradient.read(Float.self)
                     let message = "\(range) eps=\(smoothing) \(op.mapping)"
                     XCTAssert(loss.allSatisfy(\.isFinite) && gradient.allSatisfy(\.isFinite), message)
@@ -142,7 +144,8 @@ final class CrossEntropyTests: DeviceTestCase {
                                              loss: loss, rows: rows, classes: classes, temperature: 4, scale: 0.9 * 16 / Float(rows),
                                              accumulateGradient: true, accumulateLoss: true)
         try stream.run()
-        let ce = CrossEntropyOracle.lossAndGradient(logits: zs, labels: y, rows: rows, classes: classes, smoothing: 0, scale: 0.1 / Double(rows))
+        let ce = CrossEntropyOracle.lossAndGradient(logits: zs, labels: y, rows: rows, classes: classes, smoothing: 0,
+                                                    scale: 0.1 / Double(rows))
         var expectedGradient = ce.gradient, expectedLoss = ce.loss
         for r in 0..<rows {
             let logS = SoftmaxOracle.logSoftmax(SoftmaxOracle.row(zs, r, classes), temperature: 4)

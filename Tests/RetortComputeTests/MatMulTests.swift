@@ -21,7 +21,8 @@ final class GEMMTests: DeviceTestCase {
         try gemm.encode(into: stream, a: try device.makeBuffer(a), b: try device.makeBuffer(b), c: bufferC, shape: shape,
                         alpha: alpha, beta: beta, bias: biasArgument, splitK: splitK)
         try stream.run()
-        let expected = MatMulOracle.gemm(a, b, c0, shape, alpha: Double(alpha), beta: Double(beta), rowBias: rowBias, columnBias: columnBias)
+        let expected = MatMulOracle.gemm(a, b, c0, shape, alpha: Double(alpha), beta: Double(beta), rowBias: rowBias,
+                                         columnBias: columnBias)
         let error = maxRelativeError(try bufferC.read(Float.self, count: sizeC), expected)
         XCTAssertLessThanOrEqual(error, 1e-4, "\(gemm.variant) \(shape) alpha \(alpha) beta \(beta) bias \(bias) splitK \(splitK ?? 0)",
                                  file: file, line: line)

@@ -106,7 +106,8 @@ final class OptimizerTests: DeviceTestCase {
             var adamExpected = values[index].map(Double.init), sgdExpected = adamExpected
             var m = [Double](repeating: 0, count: sizes[index]), v = m
             var buffer: [Double]? = nil
-            OptimizerOracle.adamW(parameters: &adamExpected, gradients: grads[index].map(Double.init), m: &m, v: &v, step: 1, options: adamOptions)
+            OptimizerOracle.adamW(parameters: &adamExpected, gradients: grads[index].map(Double.init), m: &m, v: &v, step: 1,
+                                  options: adamOptions)
             OptimizerOracle.sgd(parameters: &sgdExpected, gradients: grads[index].map(Double.init), buffer: &buffer, options: sgdOptions)
             XCTAssertLessThanOrEqual(maxRelativeError(try adamParameters[index].read(Float.self), adamExpected), 1e-4, "AdamW buffer \(index)")
             XCTAssertLessThanOrEqual(maxRelativeError(try sgdParameters[index].read(Float.self), sgdExpected), 1e-4, "SGD buffer \(index)")

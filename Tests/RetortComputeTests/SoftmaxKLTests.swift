@@ -29,7 +29,8 @@ final class SoftmaxKLTests: DeviceTestCase {
             for temperature in [Float(1), 4] {
                 for direction in Self.directions {
                     let scale = temperature * temperature / Float(rows)  // batchmean × T²
-                    let expected = SoftmaxKLOracle.lossAndGradient(student: zs, teacher: zt, rows: rows, classes: classes, temperature: Double(temperature),
+                    let expected = SoftmaxKLOracle.lossAndGradient(student: zs, teacher: zt, rows: rows, classes: classes,
+                                                                   temperature: Double(temperature),
                                              scale: Double(scale), direction: direction)
                     for op in ops {
                         let outputs = try encode(op, stream, student: student, teacher: teacher, rows: rows, classes: classes,
@@ -94,7 +95,8 @@ final class SoftmaxKLTests: DeviceTestCase {
                         let outputs = try encode(op, stream, student: student, teacher: teacher, rows: rows, classes: classes,
                                                  temperature: temperature, scale: 1, direction: direction)
                         try stream.run()
-                        let expected = SoftmaxKLOracle.lossAndGradient(student: zs, teacher: zt, rows: rows, classes: classes, temperature: Double(temperature),
+                        let expected = SoftmaxKLOracle.lossAndGradient(student: zs, teacher: zt, rows: rows, classes: classes,
+                                                                       temperature: Double(temperature),
                                                  scale: 1, direction: direction)
                         let loss = try outputs.loss.read(Float.self), gradient = try outputs.gradient.read(Float.self)
                         let message = "\(range) T=\(temperature) \(direction) \(op.mapping)"
@@ -142,8 +144,10 @@ final class SoftmaxKLTests: DeviceTestCase {
         try op.encode(into: stream, student: student, teacher: teacher, studentGradient: gradient, loss: loss, rows: rows, classes: classes,
                       temperature: 3, scale: 0.25, direction: .reverse, accumulateGradient: true, accumulateLoss: true)
         try stream.run()
-        let first = SoftmaxKLOracle.lossAndGradient(student: zs, teacher: zt, rows: rows, classes: classes, temperature: 2, scale: 0.5, direction: .forward)
-        let second = SoftmaxKLOracle.lossAndGradient(student: zs, teacher: zt, rows: rows, classes: classes, temperature: 3, scale: 0.25, direction: .reverse)
+        let first = SoftmaxKLOracle.lossAndGradient(student: zs, teacher: zt, rows: rows, classes: classes, temperature: 2, scale: 0.5,
+                                                    direction: .forward)
+        let second = SoftmaxKLOracle.lossAndGradient(student: zs, teacher: zt, rows: rows, classes: classes, temperature: 3, scale: 0.25,
+                                                     direction: .reverse)
         let expectedGradient = (0..<(rows * classes)).map { Double(priorGradient[$0]) + first.gradient[$0] + second.gradient[$0] }
         let expectedLoss = (0..<rows).map { Double(priorLoss[$0]) + first.loss[$0] + second.loss[$0] }
         XCTAssertLessThanOrEqual(maxRelativeError(try gradient.read(Float.self), expectedGradient), 1e-5)

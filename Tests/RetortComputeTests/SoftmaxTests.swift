@@ -34,7 +34,8 @@ final class SoftmaxTests: DeviceTestCase {
             var checks: [(Buffer, [Double], String)] = []
             for temperature in [Float(1), 4] {
                 for variant in [SoftmaxLauncher.Variant.softmax, .logSoftmax] {
-                    let expected = SoftmaxOracle.forward(x, rows: rows, columns: columns, temperature: Double(temperature), variant: variant)
+                    let expected = SoftmaxOracle.forward(x, rows: rows, columns: columns, temperature: Double(temperature),
+                                                         variant: variant)
                     for op in ops {
                         let output = try device.makeBuffer(byteCount: rows * columns * 4)
                         try op.encode(into: stream, input: input, output: output, rows: rows, columns: columns, temperature: temperature,
@@ -60,10 +61,12 @@ final class SoftmaxTests: DeviceTestCase {
             var checks: [(Buffer, [Double], String)] = []
             for variant in [SoftmaxLauncher.Variant.softmax, .logSoftmax] {
                 // A genuine forward output (rounded to fp32) as the saved tensor.
-                let y = SoftmaxOracle.forward(random.floats(rows * columns, in: -5...5), rows: rows, columns: columns, temperature: 1, variant: variant).map(Float.init)
+                let y = SoftmaxOracle.forward(random.floats(rows * columns, in: -5...5), rows: rows, columns: columns, temperature: 1,
+                                              variant: variant).map(Float.init)
                 let output = try device.makeBuffer(y)
                 for temperature in [Float(1), 4] {
-                    let expected = SoftmaxOracle.backward(y: y, dy: dy, rows: rows, columns: columns, temperature: Double(temperature), variant: variant)
+                    let expected = SoftmaxOracle.backward(y: y, dy: dy, rows: rows, columns: columns, temperature: Double(temperature),
+                                                          variant: variant)
                     for op in ops {
                         let dx = try device.makeBuffer(byteCount: rows * columns * 4)
                         try op.encodeBackward(into: stream, output: output, outputGradient: gradient, inputGradient: dx, rows: rows,
@@ -133,7 +136,8 @@ final class SoftmaxTests: DeviceTestCase {
                     try stream.run()
                     let y = try output.read(Float.self)
                     XCTAssert(y.allSatisfy(\.isFinite), "\(range) \(variant) \(op.mapping)")
-                    XCTAssertLessThanOrEqual(maxRelativeError(y, SoftmaxOracle.forward(x, rows: rows, columns: columns, temperature: 1, variant: variant)), 1e-4,
+                    XCTAssertLessThanOrEqual(maxRelativeError(y, SoftmaxOracle.forward(x, rows: rows, columns: columns, temperature: 1,
+                                                                                       variant: variant)), 1e-4,
                                              "\(range) \(variant) \(op.mapping)")
                 }
             }
@@ -143,7 +147,8 @@ final class SoftmaxTests: DeviceTestCase {
     func testBackwardAccumulatesIntoTheGradient() throws {
         var random = TestRandom(seed: 25)
         let (rows, columns) = (5, 33)
-        let y = SoftmaxOracle.forward(random.floats(rows * columns), rows: rows, columns: columns, temperature: 1, variant: .softmax).map(Float.init)
+        let y = SoftmaxOracle.forward(random.floats(rows * columns), rows: rows, columns: columns, temperature: 1,
+                                      variant: .softmax).map(Float.init)
         let dy = random.floats(rows * columns), prior = random.floats(rows * columns)
         let dx = try device.makeBuffer(prior)
         let stream = try device.makeStream()
@@ -151,7 +156,8 @@ final class SoftmaxTests: DeviceTestCase {
         try op.encodeBackward(into: stream, output: try device.makeBuffer(y), outputGradient: try device.makeBuffer(dy), inputGradient: dx,
                               rows: rows, columns: columns, temperature: 2, accumulate: true)
         try stream.run()
-        let expected = zip(prior, SoftmaxOracle.backward(y: y, dy: dy, rows: rows, columns: columns, temperature: 2, variant: .softmax)).map { Double($0) + $1 }
+        let expected = zip(prior, SoftmaxOracle.backward(y: y, dy: dy, rows: rows, columns: columns, temperature: 2,
+                                                         variant: .softmax)).map { Double($0) + $1 }
         XCTAssertLessThanOrEqual(maxRelativeError(try dx.read(Float.self), expected), 1e-5)
     }
 
@@ -178,7 +184,9 @@ final class SoftmaxTests: DeviceTestCase {
         let stream = try device.makeStream()
         try op.encode(into: stream, input: try device.makeBuffer(x), output: output, rows: rows, columns: columns, variant: .logSoftmax)
         try stream.run()
-        XCTAssertLessThanOrEqual(maxRelativeError(try output.read(Float.self), SoftmaxOracle.forward(x, rows: rows, columns: columns, temperature: 1, variant: .logSoftmax)), 1e-4)
+        XCTAssertLessThanOrEqual(maxRelativeError(try output.read(Float.self),
+                                                  SoftmaxOracle.forward(x, rows: rows, columns: columns, temperature: 1,
+                                                                        variant: .logSoftmax)), 1e-4)
     }
 
     func testBadShapesAndArgumentsThrow() throws {

@@ -13,7 +13,8 @@ extension SelfTestCatalog {
             [
                 SelfTestCase(family: "relu", name: "relu \(count)", direction: .forward, tolerance: 0) { bench in
                     let x = bench.floats(count), y = try bench.output(count)
-                    try ReLULauncher(device: bench.device).encodeReLU(into: bench.stream, input: try bench.buffer(x), output: y, count: count)
+                    try ReLULauncher(device: bench.device).encodeReLU(into: bench.stream, input: try bench.buffer(x), output: y,
+                                                                      count: count)
                     return try bench.compare([(y, ReLUOracle.relu(x))])
                 },
                 SelfTestCase(family: "relu", name: "relu \(count)", direction: .backward, tolerance: 0) { bench in
@@ -24,7 +25,8 @@ extension SelfTestCatalog {
                 },
                 SelfTestCase(family: "relu", name: "relu6 \(count)", direction: .forward, tolerance: 0) { bench in
                     let x = bench.floats(count, in: -2...8), y = try bench.output(count)
-                    try ReLULauncher(device: bench.device).encodeReLU6(into: bench.stream, input: try bench.buffer(x), output: y, count: count)
+                    try ReLULauncher(device: bench.device).encodeReLU6(into: bench.stream, input: try bench.buffer(x), output: y,
+                                                                       count: count)
                     return try bench.compare([(y, ReLUOracle.relu6(x))])
                 },
                 SelfTestCase(family: "relu", name: "relu6 \(count)", direction: .backward, tolerance: 0) { bench in
@@ -35,7 +37,8 @@ extension SelfTestCatalog {
                 },
                 SelfTestCase(family: "relu", name: "relu(a + b) \(count)", direction: .forward, tolerance: 0) { bench in
                     let a = bench.floats(count), b = bench.floats(count), y = try bench.output(count)
-                    try ReLULauncher(device: bench.device).encodeReLUOfSum(into: bench.stream, a: try bench.buffer(a), b: try bench.buffer(b),
+                    try ReLULauncher(device: bench.device).encodeReLUOfSum(into: bench.stream, a: try bench.buffer(a),
+                                                                           b: try bench.buffer(b),
                                                                            output: y, count: count)
                     return try bench.compare([(y, ReLUOracle.reluOfSum(a, b))])
                 },
@@ -75,7 +78,8 @@ extension SelfTestCatalog {
                 }
             }
             for operation in ElementwiseLauncher.Operation.allCases {
-                cases.append(SelfTestCase(family: "elementwise", name: "\(operation) \(count)", direction: .forward, tolerance: 1e-6) { bench in
+                cases.append(SelfTestCase(family: "elementwise", name: "\(operation) \(count)", direction: .forward,
+                                          tolerance: 1e-6) { bench in
                     let a = bench.floats(count), b = bench.floats(count).map { $0 < 0 ? $0 - 0.5 : $0 + 0.5 }  // no division by ~0
                     let output = try bench.output(count)
                     try ElementwiseLauncher(device: bench.device).encode(operation, into: bench.stream, a: try bench.buffer(a),
@@ -116,14 +120,16 @@ extension SelfTestCatalog {
                              tolerance: 1e-4) { bench in
                     let view = ReduceLauncher.AxisView(outer: outer, reduced: reduced, inner: inner)
                     let x = bench.floats(outer * reduced * inner), y = try bench.output(outer * inner)
-                    try ReduceLauncher(device: bench.device).encodeSum(into: bench.stream, input: try bench.buffer(x), output: y, view: view,
+                    try ReduceLauncher(device: bench.device).encodeSum(into: bench.stream, input: try bench.buffer(x), output: y,
+                                                                       view: view,
                                                                        mean: mean)
                     return try bench.compare([(y, ReduceOracle.sum(x, view).map { mean ? $0 / Double(reduced) : $0 })])
                 }
             }
         }
         for shape in [[2, 16, 32, 32], [3, 5, 7, 9], [130, 3]] {
-            cases.append(SelfTestCase(family: "reduce", name: "sum keeping axis 1 \(shape)", direction: .forward, tolerance: 1e-4) { bench in
+            cases.append(SelfTestCase(family: "reduce", name: "sum keeping axis 1 \(shape)", direction: .forward,
+                                      tolerance: 1e-4) { bench in
                 let x = bench.floats(shape.reduce(1, *)), y = try bench.output(shape[1])
                 try ReduceLauncher(device: bench.device).encodeSum(into: bench.stream, input: try bench.buffer(x), output: y, shape: shape,
                                                                    keeping: 1)
@@ -169,7 +175,8 @@ extension SelfTestCatalog {
             }
         }
         for (outer, axis, inner, range) in [(2, 7, 9, 3..<7), (3, 130, 10, 17..<100), (1, 33, 1, 32..<33)] {
-            cases.append(SelfTestCase(family: "copy-strided", name: "slice+insert \(range) of [\(outer),\(axis),\(inner)]", direction: .forward,
+            cases.append(SelfTestCase(family: "copy-strided", name: "slice+insert \(range) of [\(outer),\(axis),\(inner)]",
+                                      direction: .forward,
                                       tolerance: 0) { bench in
                 let copy = try CopyStridedLauncher(device: bench.device)
                 let x = bench.floats(outer * axis * inner), background = bench.floats(x.count)
@@ -179,7 +186,8 @@ extension SelfTestCatalog {
                 try copy.encodeInsert(into: bench.stream, input: sliced, output: restored, outer: outer, axis: axis, inner: inner,
                                       at: range.lowerBound, count: range.count)
                 let slice = CopyStridedOracle.slice(x, outer: outer, axis: axis, inner: inner, range: range)
-                let inserted = CopyStridedOracle.insert(slice, into: background, outer: outer, axis: axis, inner: inner, at: range.lowerBound)
+                let inserted = CopyStridedOracle.insert(slice, into: background, outer: outer, axis: axis, inner: inner,
+                                                        at: range.lowerBound)
                 return try bench.compare([(sliced, slice.map(Double.init)), (restored, inserted.map(Double.init))])
             })
         }
@@ -187,7 +195,8 @@ extension SelfTestCatalog {
             cases.append(SelfTestCase(family: "copy-strided", name: "channel shuffle [\(batch),\(channels),\(spatial)] g\(groups)",
                                       direction: .forward, tolerance: 0) { bench in
                 let x = bench.floats(batch * channels * spatial), y = try bench.output(x.count)
-                try CopyStridedLauncher(device: bench.device).encodeChannelShuffle(into: bench.stream, input: try bench.buffer(x), output: y,
+                try CopyStridedLauncher(device: bench.device).encodeChannelShuffle(into: bench.stream, input: try bench.buffer(x),
+                                                                                   output: y,
                                                                                    batch: batch, channels: channels, spatial: spatial,
                                                                                    groups: groups)
                 let expected = CopyStridedOracle.shuffle(x, batch: batch, channels: channels, spatial: spatial, groups: groups)

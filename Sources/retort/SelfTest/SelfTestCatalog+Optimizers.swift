@@ -20,7 +20,8 @@ extension SelfTestCatalog {
         var cases: [SelfTestCase] = []
         for (label, options) in sgdSettings {
             for count in parameterCounts {
-                cases.append(SelfTestCase(family: "optimizer", name: "SGD \(label) \(count) ×3", direction: .step, tolerance: 1e-4) { bench in
+                cases.append(SelfTestCase(family: "optimizer", name: "SGD \(label) \(count) ×3", direction: .step,
+                                          tolerance: 1e-4) { bench in
                     try sgd(bench, counts: [count], options: options, multiTensor: false)
                 })
             }
@@ -91,7 +92,8 @@ extension SelfTestCatalog {
                                                  secondMoment: secondMoments[$0], count: counts[$0], step: step)
             }
             if multiTensor {
-                try AdamWMultiTensorLauncher(device: bench.device).encodeStep(into: bench.stream, operands: operands, options: adamWSettings)
+                try AdamWMultiTensorLauncher(device: bench.device).encodeStep(into: bench.stream, operands: operands,
+                                                                              options: adamWSettings)
             } else {
                 let operand = operands[0]
                 try AdamWLauncher(device: bench.device).encodeStep(into: bench.stream, parameters: operand.parameters,
@@ -103,7 +105,8 @@ extension SelfTestCatalog {
                 OptimizerOracle.adamW(parameters: &expected[index], gradients: g[index].map(Double.init), m: &m[index], v: &v[index],
                                       step: step, options: adamWSettings)
             }
-            worst = max(worst, try bench.compare(Array(zip(parameters, expected)) + Array(zip(firstMoments, m)) + Array(zip(secondMoments, v))))
+            worst = max(worst, try bench.compare(Array(zip(parameters, expected)) + Array(zip(firstMoments,
+                                                                                              m)) + Array(zip(secondMoments, v))))
         }
         return worst
     }

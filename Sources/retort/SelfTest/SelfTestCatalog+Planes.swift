@@ -75,8 +75,10 @@ extension SelfTestCatalog {
             ("max 3x3 /2 dilated 2", Window(kernel: 3, stride: 2, padding: 1, dilation: 2)),
         ]
         let averageWindows: [(String, Window, Bool)] = [
-            ("avg 2x2", Window(kernel: 2), true), ("avg 3x3 /2 pad 1 (padding not counted)", Window(kernel: 3, stride: 2, padding: 1), false),
-            ("avg 2x3 /1,2 pad 1", Window(kernelHeight: 2, kernelWidth: 3, strideHeight: 1, strideWidth: 2, paddingHeight: 1, paddingWidth: 1),
+            ("avg 2x2", Window(kernel: 2), true), ("avg 3x3 /2 pad 1 (padding not counted)", Window(kernel: 3, stride: 2, padding: 1),
+                                                   false),
+            ("avg 2x3 /1,2 pad 1", Window(kernelHeight: 2, kernelWidth: 3, strideHeight: 1, strideWidth: 2, paddingHeight: 1,
+                                          paddingWidth: 1),
              true),
         ]
         var cases: [SelfTestCase] = []
@@ -147,7 +149,8 @@ extension SelfTestCatalog {
         }
         let dy = bench.floats(outputs), dx = try bench.output(s.count)
         try pooling.encodeAverageBackward(into: bench.stream, outputGradient: try bench.buffer(dy), inputGradient: dx, batch: s.n,
-                                          channels: s.c, height: s.h, width: s.w, window: window, countIncludesPadding: countIncludesPadding)
+                                          channels: s.c, height: s.h, width: s.w, window: window,
+                                          countIncludesPadding: countIncludesPadding)
         return try bench.compare([(dx, PoolOracle.averageBackward(dy, s, window, countIncludesPadding: countIncludesPadding))])
     }
 }

@@ -110,7 +110,8 @@ extension SelfTestCatalog {
             return try bench.compare([(y, Conv2dOracle.forward(prm, x: x, w: w, b: b))])
         case .backwardData:
             let dx = try bench.output(inputCount)
-            try conv.encodeBackwardData(into: bench.stream, outputGradient: try bench.buffer(dy), weight: try bench.buffer(w), inputGradient: dx)
+            try conv.encodeBackwardData(into: bench.stream, outputGradient: try bench.buffer(dy), weight: try bench.buffer(w),
+                                        inputGradient: dx)
             return try bench.compare([(dx, Conv2dOracle.backwardData(prm, dy: dy, w: w))])
         case .backwardFilter:
             let dw = try bench.output(weightCount), db = prm.hasBias ? try bench.output(prm.outChannels) : nil
