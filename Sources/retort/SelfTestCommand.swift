@@ -45,7 +45,7 @@ enum SelfTestCommand: RegisteredCommand {
         }
         device.savePipelineCache()
         // Coverage only means something when every family ran.
-        let coverage = all ? try SelfTestCoverage(dispatched: bench.stream.dispatchedKernelNames,
+        let coverage = all ? try SelfTestCoverage(dispatched: bench.stream.dispatchedKernelNames, shipped: SelfTestCatalog.shippedShaders,
                                                   unusable: SelfTestCatalog.unusableShaders(on: device)) : nil
         let report = SelfTestReport(device: device.info.summary, cases: results, coverage: coverage)
         if json { print(try report.json()) } else { table.end(report, seconds: Date().timeIntervalSince(start)) }

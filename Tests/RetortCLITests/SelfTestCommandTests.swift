@@ -1,5 +1,6 @@
 import Foundation
 import RetortCompute
+import RetortDistill
 import XCTest
 @testable import retort
 
@@ -42,7 +43,7 @@ final class SelfTestCommandTests: XCTestCase {
         let unusable = try XCTUnwrap(coverage["unusable"] as? [String: String])
         XCTAssertEqual(missed, [], "shipped shaders no self-test case dispatched")
         XCTAssert(unusable.values.allSatisfy { !$0.isEmpty }, "every shader left out says why: \(unusable)")
-        XCTAssertEqual(Set(dispatched).union(unusable.keys), Set(Shader.allCases.map(\.name)))
+        XCTAssertEqual(Set(dispatched).union(unusable.keys), Set(Shader.allCases.map(\.name) + DistillationShader.allCases.map(\.name)))
     }
 
     /// `--only gemm` runs the GEMM cases alone, on both variants; the table ends with a summary line.

@@ -1,4 +1,5 @@
 import RetortCompute
+import RetortDistill
 
 /// Every case `retort selftest` knows, by family, and which shipped shaders a device cannot use.
 enum SelfTestCatalog {
@@ -19,6 +20,7 @@ enum SelfTestCatalog {
             ("top-k", topKCases),
             ("copy-strided", copyStridedCases),
             ("optimizer", optimizerCases),
+            ("distill", distillationCases),
         ]
     }
 
@@ -34,6 +36,9 @@ enum SelfTestCatalog {
             return [all[0], all[all.count / 2], all[all.count - 1]]
         }
     }
+
+    /// Every shipped shader: RetortCompute's and RetortDistill's.
+    static var shippedShaders: Set<String> { Set(Shader.allCases.map(\.name) + DistillationShader.allCases.map(\.name)) }
 
     /// Shipped shaders this device cannot use, with the reason: no case can dispatch them, so the
     /// coverage check leaves them out.

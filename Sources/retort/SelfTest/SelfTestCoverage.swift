@@ -1,7 +1,7 @@
 import Foundation
 import RetortCompute
 
-/// Which shipped shaders (`Shader.allCases`) the self-test's cases dispatched, and which none did.
+/// Which shipped shaders (`Shader.allCases`, `DistillationShader.allCases`) the self-test's cases dispatched, and which none did.
 struct SelfTestCoverage: Encodable {
     /// Shader names some case dispatched, sorted.
     let dispatched: [String]
@@ -10,8 +10,7 @@ struct SelfTestCoverage: Encodable {
     /// Shipped shaders this device cannot use, with the reason.
     let unusable: [String: String]
 
-    init(dispatched names: Set<String>, unusable: [String: String]) {
-        let shipped = Set(Shader.allCases.map(\.name))
+    init(dispatched names: Set<String>, shipped: Set<String>, unusable: [String: String]) {
         dispatched = names.intersection(shipped).sorted()
         missed = shipped.subtracting(names).subtracting(unusable.keys).sorted()
         self.unusable = unusable
