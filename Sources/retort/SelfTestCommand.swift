@@ -12,7 +12,7 @@ enum SelfTestCommand: RegisteredCommand {
         """
     static var usage: String {
         """
-        --all           every case of every family (default: three cases per family)
+        --all           every case of every family (default: about five cases per family)
         --only F,F      only these families: \(SelfTestCatalog.familyNames.joined(separator: ", "))
         --json          machine-readable output: the device, every case, the shaders no case ran, passed
         --size N        largest square GEMM to check (default 256)

@@ -76,11 +76,12 @@ extension SelfTestCatalog {
                                                  padding: 3, bias: false)),
             ("single pixel [1,1,1,1]→1", Parameters(batch: 1, inChannels: 1, outChannels: 1, height: 1, width: 1, kernelSize: 1)),
         ]
-        return shapes.flatMap { label, prm -> [SelfTestCase] in
-            let winogradFits = prm.kernelHeight == 3 && prm.kernelWidth == 3 && prm.strideHeight == 1 && prm.strideWidth == 1
+        func winogradFits(_ prm: Conv2dLauncher.Parameters) -> Bool {
+            prm.kernelHeight == 3 && prm.kernelWidth == 3 && prm.strideHeight == 1 && prm.strideWidth == 1
                 && prm.dilationHeight == 1 && prm.dilationWidth == 1 && prm.groups == 1
-            let algorithms: [Conv2dLauncher.Algorithm] = winogradFits ? [.direct, .winograd] : [.direct]
-            return algorithms.flatMap { algorithm in
+        }
+        return [Conv2dLauncher.Algorithm.direct, .winograd].flatMap { algorithm in
+            shapes.filter { algorithm == .direct || winogradFits($0.1) }.flatMap { label, prm -> [SelfTestCase] in
                 [ConvolutionPass.forward, .backwardData, .backwardFilter].map { pass in
                     SelfTestCase(family: "conv", name: "\(algorithm) \(pass.rawValue) \(label)",
                                  direction: pass == .forward ? .forward : .backward, tolerance: 1e-4,

@@ -27,14 +27,20 @@ enum SelfTestCatalog {
     /// The family names, in table order.
     static var familyNames: [String] { families(largestGEMM: 1).map(\.name) }
 
-    /// The cases of `selected` families (all when nil); `quick` keeps three of each family (its first,
-    /// middle and last case), the default run.
+    /// The cases of `selected` families (all when nil); `quick` keeps about five of each family, the default run.
     static func cases(families selected: Set<String>?, quick: Bool, largestGEMM: Int) -> [SelfTestCase] {
         families(largestGEMM: largestGEMM).filter { selected?.contains($0.name) ?? true }.flatMap { family -> [SelfTestCase] in
             let all = family.cases()
-            guard quick, all.count > 3 else { return all }
-            return [all[0], all[all.count / 2], all[all.count - 1]]
+            return quick ? sample(all, count: 5) : all
         }
+    }
+
+    /// About `count` cases spread over `cases`: every k-th from the first, with k coprime to 6, so that
+    /// the cycles a family's list runs through (forward/backward, two or three variants) all show up.
+    static func sample(_ cases: [SelfTestCase], count: Int) -> [SelfTestCase] {
+        var step = max(1, cases.count / count)
+        while step > 1 && (step % 2 == 0 || step % 3 == 0) { step += 1 }
+        return stride(from: 0, to: cases.count, by: step).map { cases[$0] }
     }
 
     /// Every shipped shader: RetortCompute's and RetortDistill's.
