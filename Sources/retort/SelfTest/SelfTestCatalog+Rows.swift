@@ -7,12 +7,14 @@ extension SelfTestCatalog {
     /// Rows × classes: one row, a CIFAR-100 batch, odd sizes and ImageNet's 1000 classes.
     private static let rowShapes = [(1, 1), (7, 10), (64, 100), (33, 1000), (130, 2)]
 
-    /// Every row mapping (a lane, a subgroup or a workgroup per row), as the unit tests use them.
-    private static let mappings: [SoftmaxRowMapping] = [.invocationPerRow(rowsPerWorkgroup: 16), .subgroupPerRow(rowsPerWorkgroup: 3),
-                                                        .workgroupPerRow(lanes: 36)]
+    /// The launchers' own choice for this device (nil), then every row mapping (a lane, a subgroup or a
+    /// workgroup per row) as the unit tests force them.
+    private static let mappings: [SoftmaxRowMapping?] = [nil, .invocationPerRow(rowsPerWorkgroup: 16), .subgroupPerRow(rowsPerWorkgroup: 3),
+                                                         .workgroupPerRow(lanes: 36)]
 
-    private static func mappingName(_ mapping: SoftmaxRowMapping) -> String {
+    private static func mappingName(_ mapping: SoftmaxRowMapping?) -> String {
         switch mapping {
+        case nil: "default"
         case .invocationPerRow: "lane/row"
         case .subgroupPerRow: "subgroup/row"
         case .workgroupPerRow: "workgroup/row"
