@@ -13,11 +13,21 @@ enum SelfTestCommand: RegisteredCommand {
     static var usage: String {
         """
         --all           every case of every family (default: about five cases per family)
-        --only F,F      only these families: \(SelfTestCatalog.familyNames.joined(separator: ", "))
+        --only F,F      only these families (comma-separated):
+                        \(familyList)
         --json          machine-readable output: the device, every case, the shaders no case ran, passed
         --size N        largest square GEMM to check (default 256)
         --seed S        random seed of the inputs (default 1)
         """
+    }
+
+    /// The family names, wrapped under `--only`'s description.
+    private static var familyList: String {
+        var lines = [String]()
+        for name in SelfTestCatalog.familyNames {
+            if let last = lines.last, last.count + name.count < 72 { lines[lines.count - 1] = last + ", " + name } else { lines.append(name) }
+        }
+        return lines.joined(separator: ",\n" + String(repeating: " ", count: 16))
     }
     static let spec = Arguments.Spec(options: ["size", "seed", "only"], flags: ["all", "json"])
 
