@@ -17,4 +17,9 @@ public enum TopKOracle {
         guard !target.isNaN else { return false }
         return row.filter { $0 > target }.count < k
     }
+
+    /// How many rows of `logits` (`[labels.count, classes]`) have their label in the top k.
+    public static func correctCount(_ logits: [Float], labels: [UInt32], classes: Int, k: Int) -> Int {
+        labels.indices.filter { inTopK(logits[$0 * classes..<($0 + 1) * classes], label: labels[$0], k: k) }.count
+    }
 }
