@@ -48,14 +48,17 @@ enum SelfTestCommand: RegisteredCommand {
             (bench.measure, bench.deviceSeconds) = (testCase.measure, 0)
             var failure: String?
             var error = Double.infinity
-            do { error = try testCase.run(bench) } catch let caught { failure = "\(caught)" }
+            do { error = try testCase.run(bench) } catch let caught {
+                failure = "\(caught)"
+                try bench.replaceStream()
+            }
             let result = SelfTestResult(testCase, worstRelativeError: error, milliseconds: bench.deviceSeconds * 1000, failure: failure)
             table.row(result)
             results.append(result)
         }
         device.savePipelineCache()
         // Coverage only means something when every family ran.
-        let coverage = all ? try SelfTestCoverage(dispatched: bench.stream.dispatchedKernelNames, shipped: SelfTestCatalog.shippedShaders,
+        let coverage = all ? try SelfTestCoverage(dispatched: bench.dispatchedKernelNames, shipped: SelfTestCatalog.shippedShaders,
                                                   unusable: SelfTestCatalog.unusableShaders(on: device)) : nil
         let report = SelfTestReport(device: device.info.summary, cases: results, coverage: coverage)
         if json { print(try report.json()) } else { table.end(report, seconds: Date().timeIntervalSince(start)) }

@@ -7,7 +7,9 @@ import RetortOracle
 /// dispatches, for the coverage check) and the seeded generator of their inputs.
 final class SelfTestBench {
     let device: Device
-    let stream: CommandStream
+    private(set) var stream: CommandStream
+    /// Kernels dispatched by the streams replaced after a failed case.
+    private var retiredKernelNames: Set<String> = []
     private var random: SplitMix64
     /// Judge results by ``maxScaledError(_:_:)`` instead of ``maxRelativeError(_:_:)`` (the current case's measure).
     var measure = SelfTestCase.Measure.element
@@ -18,6 +20,16 @@ final class SelfTestBench {
         self.device = device
         stream = try device.makeStream()
         random = SplitMix64(seed: seed)
+    }
+
+    /// The names of every kernel the cases dispatched, on this stream and the ones before it.
+    var dispatchedKernelNames: Set<String> { retiredKernelNames.union(stream.dispatchedKernelNames) }
+
+    /// A fresh stream after a case threw, so that what it left recorded (or a failed submit) does not
+    /// run with the next case.
+    func replaceStream() throws {
+        retiredKernelNames.formUnion(stream.dispatchedKernelNames)
+        stream = try device.makeStream()
     }
 
     /// `count` uniform values in `range`.
