@@ -43,7 +43,7 @@ extension SelfTestCatalog {
 
     /// Convolutions: the zoo's layers at CIFAR sizes (batch 2) and odd ones (depthwise, grouped, strided,
     /// dilated, 1×1, with and without bias), forward and both backward passes, with the direct
-    /// algorithm on every shape and Winograd on every 3×3 stride-1 one. Winograd is judged as its zoo-shape
+    /// algorithm on every shape, Winograd where it applies, and pointwise layers both through the GEMM and not. Winograd is judged as its zoo-shape
     /// unit test judges it, relative to the result's largest value: element by element its weight
     /// gradient reaches 1–2·10⁻⁴ on long reductions (N·H·W ≥ 1568) at some seeds.
     static func convolutionCases() -> [SelfTestCase] {
@@ -65,6 +65,8 @@ extension SelfTestCatalog {
                                                                  kernelSize: 3, stride: 2, padding: 1, bias: false)),
             ("shortcut 1x1 /2 [2,16,16,16]→32", Parameters(batch: 2, inChannels: 16, outChannels: 32, height: 16, width: 16, kernelSize: 1,
                                                              stride: 2, bias: false)),
+            ("mobilenet pointwise 32→64 [2,32,16,16]", Parameters(batch: 2, inChannels: 32, outChannels: 64, height: 16, width: 16,
+                                                                   kernelSize: 1, bias: false)),
             ("pointwise 1x1 bias [2,33,7,7]→13", Parameters(batch: 2, inChannels: 33, outChannels: 13, height: 7, width: 7, kernelSize: 1)),
             ("depthwise 3x3 [2,32,16,16]", Parameters(batch: 2, inChannels: 32, outChannels: 32, height: 16, width: 16, kernelSize: 3,
                                                        padding: 1, groups: 32, bias: false)),
@@ -76,17 +78,13 @@ extension SelfTestCatalog {
                                                  padding: 3, bias: false)),
             ("single pixel [1,1,1,1]→1", Parameters(batch: 1, inChannels: 1, outChannels: 1, height: 1, width: 1, kernelSize: 1)),
         ]
-        func winogradFits(_ prm: Conv2dLauncher.Parameters) -> Bool {
-            prm.kernelHeight == 3 && prm.kernelWidth == 3 && prm.strideHeight == 1 && prm.strideWidth == 1
-                && prm.dilationHeight == 1 && prm.dilationWidth == 1 && prm.groups == 1
-        }
-        return [Conv2dLauncher.Algorithm.direct, .winograd].flatMap { algorithm in
-            shapes.filter { algorithm == .direct || winogradFits($0.1) }.flatMap { label, prm -> [SelfTestCase] in
+        return ConvolutionVariant.allCases.flatMap { variant in
+            shapes.filter { variant.applies(to: $0.1) }.flatMap { label, prm -> [SelfTestCase] in
                 [ConvolutionPass.forward, .backwardData, .backwardFilter].map { pass in
-                    SelfTestCase(family: "conv", name: "\(algorithm) \(pass.rawValue) \(label)",
+                    SelfTestCase(family: "conv", name: "\(variant.rawValue) \(pass.rawValue) \(label)",
                                  direction: pass == .forward ? .forward : .backward, tolerance: 1e-4,
-                                 measure: algorithm == .winograd ? .scale : .element) { bench in
-                        try convolution(bench, prm, algorithm: algorithm, pass: pass)
+                                 measure: variant == .winograd ? .scale : .element) { bench in
+                        try convolution(bench, prm, variant: variant, pass: pass)
                     }
                 }
             }
@@ -96,9 +94,35 @@ extension SelfTestCatalog {
     /// A pass of a convolution, as the table names it.
     enum ConvolutionPass: String { case forward = "fwd", backwardData = "dgrad", backwardFilter = "wgrad" }
 
-    private static func convolution(_ bench: SelfTestBench, _ prm: Conv2dLauncher.Parameters, algorithm: Conv2dLauncher.Algorithm,
+    /// How a case builds its `Conv2dLauncher`.
+    enum ConvolutionVariant: String, CaseIterable {
+        /// The direct (implicit GEMM) algorithm; pointwise layers take the device's default route.
+        case direct
+        /// Winograd, where it applies.
+        case winograd
+        /// A pointwise layer through `MatMulLauncher` (the default on GPUs).
+        case pointwiseGEMM = "1x1-as-gemm"
+        /// A pointwise layer through the convolution kernels (the default on lavapipe).
+        case pointwiseDirect = "1x1-direct"
+
+        func applies(to prm: Conv2dLauncher.Parameters) -> Bool {
+            switch self {
+            case .direct: true
+            case .winograd: Conv2dLauncher.supportsWinograd(prm)
+            case .pointwiseGEMM, .pointwiseDirect: prm.isPointwise
+            }
+        }
+
+        func launcher(_ device: Device, _ prm: Conv2dLauncher.Parameters) throws -> Conv2dLauncher {
+            let pointwiseAsGEMM: Bool? = self == .pointwiseGEMM ? true : self == .pointwiseDirect ? false : nil
+            return try Conv2dLauncher(device: device, parameters: prm, pointwiseAsGEMM: pointwiseAsGEMM,
+                                      algorithm: self == .winograd ? .winograd : .direct)
+        }
+    }
+
+    private static func convolution(_ bench: SelfTestBench, _ prm: Conv2dLauncher.Parameters, variant: ConvolutionVariant,
                                     pass: ConvolutionPass) throws -> Double {
-        let conv = try Conv2dLauncher(device: bench.device, parameters: prm, algorithm: algorithm)
+        let conv = try variant.launcher(bench.device, prm)
         let inputCount = prm.inputShape.reduce(1, *), weightCount = prm.weightShape.reduce(1, *)
         let outputCount = prm.outputShape.reduce(1, *)
         let x = bench.floats(inputCount), w = bench.floats(weightCount), dy = bench.floats(outputCount)
