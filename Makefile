@@ -40,9 +40,10 @@ release: deps
 	$(SWIFT) build -c release
 
 # The kernel tests (RetortCompute's and RetortDistill's kernels) run at lavapipe subgroup sizes 8 and 4
-# (LP_NATIVE_VECTOR_WIDTH=256 and 128);
-# on a GPU the variable is ignored. The kernel families with device-dependent variants run once more with
-# RETORT_KERNELS=gpu: the GPU variants (tiled GEMM, 64- and 256-wide workgroups, …) against the CPU references.
+# (LP_NATIVE_VECTOR_WIDTH=256 and 128), and so does `retort selftest --all` (every kernel family against the
+# CPU oracles: SelfTestCommandTests runs it at 8, the line after the tests at 4); on a GPU the variable is ignored.
+# The kernel families with device-dependent variants run once more with RETORT_KERNELS=gpu: the GPU variants
+# (tiled GEMM, 64- and 256-wide workgroups, …) against the CPU references.
 # The size report (Tools/size-report.sh) fails the run when a budget is crossed.
 # Then the example client package builds against Retort by path and trains. The ONNX export check
 # (ExportCommandTests) runs ONNX's checker and ONNX Runtime from the interop venv.
@@ -54,6 +55,7 @@ test: deps interop-venv
 	  --filter 'RetortComputeTests|RetortDistillTests\.(ContrastiveMemory|ZipfTargets|ZipfVotes|DistillationShader)'
 	RETORT_VALIDATION=1 RETORT_KERNELS=gpu LP_NATIVE_VECTOR_WIDTH=256 $(SWIFT) test --skip-build \
 	  --filter 'RetortComputeTests\.(GEMM|Conv2d|Conv2dWinograd|BatchNorm|Softmax|SoftmaxKL|CrossEntropy|KernelChoiceDevice)Tests'
+	RETORT_VALIDATION=1 LP_NATIVE_VECTOR_WIDTH=128 .build/debug/retort selftest --all
 	$(MAKE) examples
 
 # The test suite under AddressSanitizer, then under ThreadSanitizer, each in its own build folder (about

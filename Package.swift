@@ -41,6 +41,8 @@ let package = Package(
 
         .target(name: "RetortCompute", dependencies: ["CVulkan"], plugins: ["ShaderCompiler"]),
         .target(name: "Retort", dependencies: ["RetortCompute", "RetortRandom", "RetortDistributed", "RetortCheckpoint"]),
+        // The CPU oracles (Double) of the kernels, one per op family: the kernel tests and `retort selftest` share them.
+        .target(name: "RetortOracle", dependencies: ["RetortCompute"]),
         .target(name: "RetortNN", dependencies: ["Retort", "RetortCheckpoint", "RetortDistributed"]),
         .target(name: "RetortData", dependencies: ["RetortRandom", "CZlib", "CTurboJPEG", "CPNG"]),
         // RetortDistill's Shaders/ folder holds the distillation-only kernels (CRD's memory bank, Zipf
@@ -50,7 +52,7 @@ let package = Package(
                 plugins: ["RegistryPlugin", "ShaderCompiler"]),
 
         .executableTarget(name: "retort", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortDistill", "RetortDistributed",
-                                                         "RetortReport"],
+                                                         "RetortReport", "RetortOracle"],
                           plugins: ["RegistryPlugin"]),
         .executableTarget(name: "retort-bench", dependencies: ["RetortCompute", "Retort", "RetortNN", "RetortDistill", "RetortDistributed"],
                           path: "Benchmarks/retort-bench"),
@@ -59,7 +61,7 @@ let package = Package(
         // and the validated test device, base test cases, comparisons. RetortTestSupport's Shaders/
         // folder holds test-only shaders, compiled into `TestShader` by the same plugin.
         .target(name: "RetortHostTestSupport", path: "Tests/RetortHostTestSupport"),
-        .target(name: "RetortTestSupport", dependencies: ["RetortCompute", "Retort"], path: "Tests/RetortTestSupport",
+        .target(name: "RetortTestSupport", dependencies: ["RetortCompute", "Retort", "RetortOracle"], path: "Tests/RetortTestSupport",
                 exclude: ["Shaders"], plugins: ["ShaderCompiler"]),
         .testTarget(name: "RetortComputeTests", dependencies: ["RetortCompute", "Retort", "RetortTestSupport"]),
         .testTarget(name: "RetortTests", dependencies: ["Retort", "RetortDistributed", "RetortTestSupport"]),

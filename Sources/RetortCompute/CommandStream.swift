@@ -44,6 +44,9 @@ public final class CommandStream: @unchecked Sendable {
     public private(set) var dispatchCount = 0
     /// Hazard barriers recorded in the current (or last) batch.
     public private(set) var barrierCount = 0
+    /// The names of every kernel this stream has recorded a dispatch of, over all its batches
+    /// (`retort selftest` reads it to tell which shipped shaders its cases ran).
+    public private(set) var dispatchedKernelNames: Set<String> = []
 
     init(device: Device, timestamps: Bool, timestampCapacity: Int = 4096) throws {
         self.device = device
@@ -114,6 +117,7 @@ public final class CommandStream: @unchecked Sendable {
             throw VulkanError.invalidArgument("Kernel \(kernel.name): \(groups) workgroups exceed the device limit \(maxGroups).")
         }
         guard groups.0 > 0, groups.1 > 0, groups.2 > 0 else { return }
+        dispatchedKernelNames.insert(kernel.name)
         let maxRange = context.info.maxStorageBufferRange
         for (buffer, binding) in zip(buffers, kernel.bindings) {
             guard buffer.context === context else {

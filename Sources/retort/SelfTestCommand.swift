@@ -1,69 +1,86 @@
 import Foundation
-import Retort
 import RetortCompute
 
-/// `retort selftest`: GEMMs of several sizes on the chosen device against a CPU reference.
+/// `retort selftest`: every kernel family on the chosen device against its CPU oracle (as ggml's
+/// `test-backend-ops`): a table of the cases, worst relative errors and times; exit 1 on any failure.
 enum SelfTestCommand: RegisteredCommand {
     static let name = "selftest"
     static let order = 120
-    static let summary = "run a GEMM on the chosen device and compare it with a CPU reference"
-    static let usage = """
-        --size N    largest square size to check (default 256)
-        --seed S    random seed (default 1)
+    static let summary = """
+        check every kernel on the chosen device against its CPU oracle (forward and backward, the zoo's
+        and odd shapes, every variant); a table of worst relative errors, exit 1 on any failure
         """
-    static let spec = Arguments.Spec(options: ["size", "seed"])
+    static var usage: String {
+        """
+        --all           every case of every family (default: about five cases per family)
+        --only F,F      only these families (comma-separated):
+                        \(familyList)
+        --json          machine-readable output: the device, every case, the shaders no case ran, passed
+        --size N        largest square GEMM to check (default 256)
+        --seed S        random seed of the inputs (default 1)
+        """
+    }
 
-    static let tolerance = 1e-4
+    /// The family names, wrapped under `--only`'s description.
+    private static var familyList: String {
+        var lines = [String]()
+        for name in SelfTestCatalog.familyNames {
+            if let last = lines.last, last.count + name.count < 72 { lines[lines.count - 1] = last + ", " + name } else { lines.append(name) }
+        }
+        return lines.joined(separator: ",\n" + String(repeating: " ", count: 16))
+    }
+    static let spec = Arguments.Spec(options: ["size", "seed", "only"], flags: ["all", "json"])
 
     static func run(_ arguments: Arguments, launch: Launch) throws {
         let largest = try arguments.integer("size", default: 256, range: 1...2048)
         let seed = try arguments.integer("seed", default: 1, range: 0...Int(Int32.max))
+        let selected = try families(arguments)
+        let all = arguments.flags.contains("all")
+        let json = arguments.flags.contains("json")
+        let cases = SelfTestCatalog.cases(families: selected, quick: !all && selected == nil, largestGEMM: largest)
         let device = try Device()
-        print("device: \(device.info.summary)")
-        print("(times include recording, submit and wait; the first one also pays the kernel's first-use compile)")
-        let gemm = try MatMulLauncher(device: device)
-        let stream = try device.makeStream()
-        var generator = SplitMix64(seed: UInt64(seed))
-        var worst = 0.0
-        for size in [1, 7, 33, 130, largest].filter({ $0 <= largest }) {
-            let (m, n, k) = (size, size + 3, size + 1)
-            let a = generator.floats(m * k)
-            let b = generator.floats(k * n)
-            let bufferA = try device.makeBuffer(a)
-            let bufferB = try device.makeBuffer(b)
-            let bufferC = try device.makeBuffer(byteCount: m * n * 4)
-            let start = Date()
-            try gemm.encode(into: stream, a: bufferA, b: bufferB, c: bufferC, m: m, n: n, k: k)
-            try stream.run()
-            let seconds = Date().timeIntervalSince(start)
-            let c = try bufferC.read(Float.self)
-            let error = maxRelativeError(c, reference(a, b, m: m, n: n, k: k))
-            worst = max(worst, error)
-            print(String(format: "gemm M=%-4d N=%-4d K=%-4d max relative error %.2e  (%.1f ms)",
-                         m, n, k, error, seconds * 1000))
+        let bench = try SelfTestBench(device: device, seed: UInt64(seed))
+        let table = SelfTestTable(printing: !json)
+        table.begin(device: device.info.summary, caseCount: cases.count)
+        var results: [SelfTestResult] = []
+        let start = Date()
+        for testCase in cases {
+            (bench.measure, bench.deviceSeconds) = (testCase.measure, 0)
+            var failure: String?
+            var error = Double.infinity
+            do { error = try testCase.run(bench) } catch let caught {
+                failure = "\(caught)"
+                try bench.replaceStream()
+            }
+            let result = SelfTestResult(testCase, worstRelativeError: error, milliseconds: bench.deviceSeconds * 1000, failure: failure)
+            table.row(result)
+            results.append(result)
         }
         device.savePipelineCache()
-        guard worst <= tolerance else {
-            throw CLIError.failed(String(format: "GEMM differs from the CPU reference by %.2e (tolerance %.0e)", worst, tolerance))
+        // Coverage only means something when every family ran.
+        let coverage = all ? try SelfTestCoverage(dispatched: bench.dispatchedKernelNames, shipped: SelfTestCatalog.shippedShaders,
+                                                  unusable: SelfTestCatalog.unusableShaders(on: device)) : nil
+        let report = SelfTestReport(device: device.info.summary, cases: results, coverage: coverage)
+        if json { print(try report.json()) } else { table.end(report, seconds: Date().timeIntervalSince(start)) }
+        let failed = results.filter { !$0.passed }
+        guard failed.isEmpty else {
+            let names = failed.prefix(10).map { "\($0.family) \($0.name) (\($0.direction.rawValue))" }.joined(separator: "; ")
+            throw CLIError.failed("selftest failed: \(failed.count) of \(results.count) cases differ from the CPU oracle: \(names)"
+                                  + (failed.count > 10 ? "; …" : ""))
         }
-        print(String(format: "selftest passed: max relative error %.2e ≤ %.0e", worst, tolerance))
     }
 
-    /// Row-major C = A·B with Double accumulation.
-    static func reference(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int) -> [Double] {
-        var c = [Double](repeating: 0, count: m * n)
-        for i in 0..<m {
-            for p in 0..<k {
-                let aip = Double(a[i * k + p])
-                for j in 0..<n { c[i * n + j] += aip * Double(b[p * n + j]) }
-            }
+    /// The families `--only` names (nil without it); an unknown name is a usage error listing the valid ones.
+    static func families(_ arguments: Arguments) throws -> Set<String>? {
+        guard let text = arguments.options["only"] else { return nil }
+        if arguments.flags.contains("all") { throw CLIError.usage("--all and --only exclude each other; give one") }
+        let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let known = SelfTestCatalog.familyNames
+        let unknown = names.filter { !known.contains($0) }
+        guard unknown.isEmpty, !names.isEmpty else {
+            throw CLIError.usage("--only: unknown family \(unknown.map { "'\($0)'" }.joined(separator: ", "))"
+                                 + "; the families are \(known.joined(separator: ", "))")
         }
-        return c
-    }
-
-    /// Largest |x − y| / max(1, |y|) over all elements; any non-finite result is an infinite error.
-    static func maxRelativeError(_ x: [Float], _ y: [Double]) -> Double {
-        guard x.allSatisfy(\.isFinite) else { return .infinity }
-        return zip(x, y).reduce(0) { max($0, abs(Double($1.0) - $1.1) / max(1, abs($1.1))) }
+        return Set(names)
     }
 }

@@ -39,7 +39,7 @@ final class AdamWMultiTensorTests: DeviceTestCase {
                 }
             } check: { round, buffers, gradients in
                 for (index, gradient) in gradients {
-                    OptimizerReference.adamW(parameters: &expected[index], gradients: gradient.map(Double.init), m: &m[index], v: &v[index],
+                    OptimizerOracle.adamW(parameters: &expected[index], gradients: gradient.map(Double.init), m: &m[index], v: &v[index],
                                              step: steps[index], options: options)
                     let label = "\(name), tensor \(index) of \(counts[index]), round \(round)"
                     XCTAssertLessThanOrEqual(maxRelativeError(try buffers.parameters[index].read(Float.self), expected[index]), 1e-4, label)

@@ -4,12 +4,9 @@ import XCTest
 import RetortTestSupport
 
 /// An `[N, C, H, W]` test shape.
-private struct NormShape: CustomStringConvertible {
-    let n, c, h, w: Int
-    var count: Int { n * c * h * w }
-    var plane: Int { h * w }
-    var description: String { "[\(n), \(c), \(h), \(w)]" }
+private typealias NormShape = NCHWShape
 
+private extension NCHWShape {
     /// Every combination of N ∈ {1, 3}, C ∈ {1, 5, 16}, H, W ∈ {1, 7, 8, 13}, plus larger planes
     /// that make every lane loop several times (odd and multiple-of-4 plane sizes).
     static let all: [NormShape] = {
@@ -23,51 +20,6 @@ private struct NormShape: CustomStringConvertible {
         }
         return shapes + [NormShape(n: 2, c: 3, h: 33, w: 35), NormShape(n: 4, c: 2, h: 32, w: 32), NormShape(n: 7, c: 3, h: 2, w: 6)]
     }()
-}
-
-/// CPU oracle for batch norm, in Double.
-private enum BatchNormReference {
-    /// Per-channel batch mean and biased variance over N·H·W.
-    static func statistics(_ x: [Float], _ s: NormShape) -> (mean: [Double], variance: [Double]) {
-        var mean = [Double](repeating: 0, count: s.c), variance = [Double](repeating: 0, count: s.c)
-        let count = Double(s.n * s.plane)
-        for c in 0..<s.c {
-            var sum = 0.0
-            for n in 0..<s.n { for i in 0..<s.plane { sum += Double(x[(n * s.c + c) * s.plane + i]) } }
-            mean[c] = sum / count
-            var squares = 0.0
-            for n in 0..<s.n { for i in 0..<s.plane { squares += pow(Double(x[(n * s.c + c) * s.plane + i]) - mean[c], 2) } }
-            variance[c] = squares / count
-        }
-        return (mean, variance)
-    }
-
-    /// y = (x − mean) / sqrt(variance + eps) · weight + bias.
-    static func normalize(_ x: [Float], _ s: NormShape, mean: [Double], variance: [Double], weight: [Float], bias: [Float], eps: Double) -> [Double] {
-        x.indices.map { index in
-            let c = (index / s.plane) % s.c
-            return (Double(x[index]) - mean[c]) / (variance[c] + eps).squareRoot() * Double(weight[c]) + Double(bias[c])
-        }
-    }
-
-    /// dx, dweight, dbias of the training forward.
-    static func backward(dy: [Float], x: [Float], _ s: NormShape, weight: [Float], eps: Double) -> (dx: [Double], dWeight: [Double], dBias: [Double]) {
-        let (mean, variance) = statistics(x, s)
-        let invstd = variance.map { 1 / ($0 + eps).squareRoot() }
-        let count = Double(s.n * s.plane)
-        var dWeight = [Double](repeating: 0, count: s.c), dBias = [Double](repeating: 0, count: s.c)
-        for index in x.indices {
-            let c = (index / s.plane) % s.c
-            dBias[c] += Double(dy[index])
-            dWeight[c] += Double(dy[index]) * (Double(x[index]) - mean[c]) * invstd[c]
-        }
-        let dx = x.indices.map { index -> Double in
-            let c = (index / s.plane) % s.c
-            let xHat = (Double(x[index]) - mean[c]) * invstd[c]
-            return Double(weight[c]) * invstd[c] / count * (count * Double(dy[index]) - dBias[c] - xHat * dWeight[c])
-        }
-        return (dx, dWeight, dBias)
-    }
 }
 
 final class BatchNormTests: DeviceTestCase {
@@ -125,8 +77,8 @@ final class BatchNormTests: DeviceTestCase {
             let forward = try Forward(device, x: x, weight: weight, bias: bias, runningMean: random.floats(s.c), runningVariance: random.floats(s.c, in: 0.5...2))
             try forward.encode(norm, stream, s)
             try stream.run()
-            let (mean, variance) = BatchNormReference.statistics(x, s)
-            let expected = BatchNormReference.normalize(x, s, mean: mean, variance: variance, weight: weight, bias: bias, eps: 1e-5)
+            let (mean, variance) = BatchNormOracle.statistics(x, s)
+            let expected = BatchNormOracle.normalize(x, s, mean: mean, variance: variance, weight: weight, bias: bias, eps: 1e-5)
             XCTAssertLessThanOrEqual(maxRelativeError(try forward.y.read(Float.self, count: s.count), expected), 1e-4, "y, x: \(s)")
             XCTAssertLessThanOrEqual(maxRelativeError(try forward.savedMean.read(Float.self, count: s.c), mean), 1e-5, "mean, x: \(s)")
             XCTAssertLessThanOrEqual(maxRelativeError(try forward.savedInvstd.read(Float.self, count: s.c), variance.map { 1 / ($0 + 1e-5).squareRoot() }),
@@ -150,7 +102,7 @@ final class BatchNormTests: DeviceTestCase {
                 try forward.x.write(x)
                 try forward.encode(norm, stream, s, momentum: momentum)
                 try stream.run()
-                let (mean, variance) = BatchNormReference.statistics(x, s)
+                let (mean, variance) = BatchNormOracle.statistics(x, s)
                 let count = Double(s.n * s.plane), m = Double(momentum)
                 for c in 0..<s.c {
                     expectedMean[c] = (1 - m) * expectedMean[c] + m * mean[c]
@@ -176,7 +128,7 @@ final class BatchNormTests: DeviceTestCase {
                                             runningVariance: try device.makeBuffer(runningVariance), output: y,
                                             batch: s.n, channels: s.c, height: s.h, width: s.w, epsilon: 1e-3)
             try stream.run()
-            let expected = BatchNormReference.normalize(x, s, mean: runningMean.map(Double.init), variance: runningVariance.map(Double.init),
+            let expected = BatchNormOracle.normalize(x, s, mean: runningMean.map(Double.init), variance: runningVariance.map(Double.init),
                                                weight: weight, bias: bias, eps: 1e-3)
             XCTAssertLessThanOrEqual(maxRelativeError(try y.read(Float.self, count: s.count), expected), 1e-4, "x: \(s)")
         }
@@ -199,14 +151,14 @@ final class BatchNormTests: DeviceTestCase {
                 try stream.run()
                 let y = try forward.y.read(Float.self, count: s.count)
                 if relu {
-                    let (mean, variance) = BatchNormReference.statistics(x, s)
-                    let normalized = BatchNormReference.normalize(x, s, mean: mean, variance: variance, weight: weight, bias: bias,
+                    let (mean, variance) = BatchNormOracle.statistics(x, s)
+                    let normalized = BatchNormOracle.normalize(x, s, mean: mean, variance: variance, weight: weight, bias: bias,
                                                                   eps: 1e-5)
                     XCTAssertLessThanOrEqual(maxRelativeError(y, normalized.map { max($0, 0) }), 1e-4, "relu y, x: \(s)")
                     XCTAssert(y.allSatisfy { $0 >= 0 }, "relu y, x: \(s)")
                 }
                 let masked = relu ? zip(y, dy).map { $0 > 0 ? $1 : 0 } : dy
-                let expected = BatchNormReference.backward(dy: masked, x: x, s, weight: weight, eps: 1e-5)
+                let expected = BatchNormOracle.backward(dy: masked, x: x, s, weight: weight, eps: 1e-5)
                 for (name, buffer, values) in [("dx", gradients.dx, expected.dx), ("dweight", gradients.dWeight, expected.dWeight),
                                                ("dbias", gradients.dBias, expected.dBias)] {
                     let actual = try buffer.read(Float.self, count: values.count)
@@ -309,7 +261,7 @@ final class BatchNormTests: DeviceTestCase {
                                             runningVariance: try device.makeBuffer(runningVariance), output: y,
                                             batch: s.n, channels: s.c, height: s.h, width: s.w, epsilon: 1e-3, relu: true)
             try stream.run()
-            let expected = BatchNormReference.normalize(x, s, mean: runningMean.map(Double.init),
+            let expected = BatchNormOracle.normalize(x, s, mean: runningMean.map(Double.init),
                                                         variance: runningVariance.map(Double.init), weight: weight, bias: bias, eps: 1e-3)
             let values = try y.read(Float.self, count: s.count)
             XCTAssertLessThanOrEqual(maxRelativeError(values, expected.map { $0.isNaN ? $0 : max($0, 0) }), 1e-4, "x: \(s)")
@@ -366,7 +318,7 @@ final class BatchNormTests: DeviceTestCase {
                 let split = try forward(), statistics = try device.makeBuffer(byteCount: 2 * s.c * 4)
                 try split.encode(norm, stream, s, relu: relu, phase: .local(statistics))
                 try stream.run()
-                let (mean, variance) = BatchNormReference.statistics(x, s)
+                let (mean, variance) = BatchNormOracle.statistics(x, s)
                 let local = try statistics.read(Float.self, count: 2 * s.c)
                 XCTAssertLessThanOrEqual(maxRelativeError(Array(local[..<s.c]), mean), 1e-5, "local mean, x: \(s)")
                 XCTAssertLessThanOrEqual(maxRelativeError(Array(local[s.c...]), variance), 1e-4, "local variance, x: \(s)")
@@ -399,7 +351,7 @@ final class BatchNormTests: DeviceTestCase {
                 try twice.encode(norm, stream, s, relu: relu, phase: .combined(statistics, count: 2 * count))
                 try stream.run()
                 let masked = relu ? zip(try whole.y.read(Float.self, count: s.count), dy).map { $0 > 0 ? $1 : 0 } : dy
-                let expected = BatchNormReference.backward(dy: masked, x: x, s, weight: weight, eps: 1e-5)
+                let expected = BatchNormOracle.backward(dy: masked, x: x, s, weight: weight, eps: 1e-5)
                 XCTAssertLessThanOrEqual(maxRelativeError(try splitGradients.dx.read(Float.self, count: s.count), expected.dx), 1e-4,
                                          "dx, relu: \(relu), x: \(s)")
                 let unbiased = variance.map { $0 * Double(2 * count) / Double(2 * count - 1) }

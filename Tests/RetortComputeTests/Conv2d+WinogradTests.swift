@@ -117,7 +117,7 @@ final class Conv2dWinogradTests: DeviceTestCase {
                 let y = try device.makeBuffer(byteCount: prm.outputShape.reduce(1, *) * 4)
                 try winograd(prm).encodeForward(into: stream, input: try device.makeBuffer(x), weight: try device.makeBuffer(w),
                                                 bias: try b.map { try device.makeBuffer($0) }, output: y, scratch: workspace)
-                outputs.append((y, Conv2dReference.forward(prm, x: x, w: w, b: b)))
+                outputs.append((y, Conv2dOracle.forward(prm, x: x, w: w, b: b)))
             }
             try stream.run()
             for (y, expected) in outputs { XCTAssertLessThanOrEqual(maxRelativeError(try y.read(Float.self), expected), 1e-4) }
@@ -150,9 +150,9 @@ final class Conv2dWinogradTests: DeviceTestCase {
             try winograd.encodeBackwardData(stream, outputGradient: dyBuffer, weight: wBuffer, inputGradient: dx, workspace: nil)
             try winograd.encodeBackwardFilter(stream, input: xBuffer, outputGradient: dyBuffer, weightGradient: dw, workspace: nil)
             try stream.run()
-            XCTAssertLessThanOrEqual(maxRelativeError(try y.read(Float.self), Conv2dReference.forward(prm, x: x, w: w, b: b)), 1e-4)
-            XCTAssertLessThanOrEqual(maxRelativeError(try dx.read(Float.self), Conv2dReference.backwardData(prm, dy: dy, w: w)), 1e-4)
-            XCTAssertLessThanOrEqual(maxRelativeError(try dw.read(Float.self), Conv2dReference.backwardFilter(prm, x: x, dy: dy).dw), 1e-4)
+            XCTAssertLessThanOrEqual(maxRelativeError(try y.read(Float.self), Conv2dOracle.forward(prm, x: x, w: w, b: b)), 1e-4)
+            XCTAssertLessThanOrEqual(maxRelativeError(try dx.read(Float.self), Conv2dOracle.backwardData(prm, dy: dy, w: w)), 1e-4)
+            XCTAssertLessThanOrEqual(maxRelativeError(try dw.read(Float.self), Conv2dOracle.backwardFilter(prm, x: x, dy: dy).dw), 1e-4)
         }
     }
 
@@ -164,7 +164,7 @@ final class Conv2dWinogradTests: DeviceTestCase {
         let x = random.floats(prm.inputShape.reduce(1, *)), w = random.floats(prm.weightShape.reduce(1, *)), b = random.floats(32)
         let conv = try Conv2dLauncher(device: device, parameters: prm)
         let stream = try device.makeStream()
-        let expected = Conv2dReference.forward(prm, x: x, w: w, b: b)
+        let expected = Conv2dOracle.forward(prm, x: x, w: w, b: b)
         var outputs: [[UInt32]] = []
         for inference in [true, false] {
             let y = try device.makeBuffer(byteCount: prm.outputShape.reduce(1, *) * 4)

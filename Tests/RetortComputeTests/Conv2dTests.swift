@@ -51,9 +51,9 @@ final class Conv2dTests: DeviceTestCase {
         for prm in shapes {
             let x = random.floats(prm.inputShape.reduce(1, *)), w = random.floats(prm.weightShape.reduce(1, *))
             let dy = random.floats(prm.outputShape.reduce(1, *)), b = prm.hasBias ? random.floats(prm.outChannels) : nil
-            let expectedY = Conv2dReference.forward(prm, x: x, w: w, b: b)
-            let expectedDx = Conv2dReference.backwardData(prm, dy: dy, w: w)
-            let expectedDw = Conv2dReference.backwardFilter(prm, x: x, dy: dy)
+            let expectedY = Conv2dOracle.forward(prm, x: x, w: w, b: b)
+            let expectedDx = Conv2dOracle.backwardData(prm, dy: dy, w: w)
+            let expectedDw = Conv2dOracle.backwardFilter(prm, x: x, dy: dy)
             for gemm in [false, true] {
                 let conv = try Conv2dLauncher(device: device, parameters: prm, pointwiseAsGEMM: gemm)
                 let y = try device.makeBuffer(byteCount: prm.outputShape.reduce(1, *) * 4)
@@ -199,81 +199,6 @@ final class Conv2dTests: DeviceTestCase {
     }
 }
 
-/// Plain-Swift Double references (the test oracle only).
-enum Conv2dReference {
-    /// Calls `body(n, k, oh, ow, c, kh, kw, ih, iw)` for every tap that lands inside the input.
-    static func forEachTap(_ prm: Conv2dLauncher.Parameters, _ body: (Int, Int, Int, Int, Int, Int, Int, Int, Int) -> Void) {
-        let cinG = prm.inChannels / prm.groups, coutG = prm.outChannels / prm.groups
-        for n in 0..<prm.batch {
-            for k in 0..<prm.outChannels {
-                let g = k / coutG
-                for oh in 0..<prm.outputHeight {
-                    for ow in 0..<prm.outputWidth {
-                        for c in 0..<cinG {
-                            for kh in 0..<prm.kernelHeight {
-                                let ih = oh * prm.strideHeight - prm.paddingHeight + kh * prm.dilationHeight
-                                guard ih >= 0, ih < prm.height else { continue }
-                                for kw in 0..<prm.kernelWidth {
-                                    let iw = ow * prm.strideWidth - prm.paddingWidth + kw * prm.dilationWidth
-                                    guard iw >= 0, iw < prm.width else { continue }
-                                    body(n, k, oh, ow, g * cinG + c, kh, kw, ih, iw)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    static func indices(_ prm: Conv2dLauncher.Parameters) -> (x: (Int, Int, Int, Int) -> Int, w: (Int, Int, Int, Int) -> Int, y: (Int, Int, Int, Int) -> Int) {
-        let cinG = prm.inChannels / prm.groups
-        return ({ (($0 * prm.inChannels + $1) * prm.height + $2) * prm.width + $3 },
-                { (($0 * cinG + $1 % cinG) * prm.kernelHeight + $2) * prm.kernelWidth + $3 },
-                { (($0 * prm.outChannels + $1) * prm.outputHeight + $2) * prm.outputWidth + $3 })
-    }
-
-    static func forward(_ prm: Conv2dLauncher.Parameters, x: [Float], w: [Float], b: [Float]?) -> [Double] {
-        let index = indices(prm)
-        var y = [Double](repeating: 0, count: prm.outputShape.reduce(1, *))
-        if let b {
-            for n in 0..<prm.batch {
-                for k in 0..<prm.outChannels {
-                    for oh in 0..<prm.outputHeight { for ow in 0..<prm.outputWidth { y[index.y(n, k, oh, ow)] = Double(b[k]) } }
-                }
-            }
-        }
-        forEachTap(prm) { n, k, oh, ow, c, kh, kw, ih, iw in
-            y[index.y(n, k, oh, ow)] += Double(w[index.w(k, c, kh, kw)]) * Double(x[index.x(n, c, ih, iw)])
-        }
-        return y
-    }
-
-    static func backwardData(_ prm: Conv2dLauncher.Parameters, dy: [Float], w: [Float]) -> [Double] {
-        let index = indices(prm)
-        var dx = [Double](repeating: 0, count: prm.inputShape.reduce(1, *))
-        forEachTap(prm) { n, k, oh, ow, c, kh, kw, ih, iw in
-            dx[index.x(n, c, ih, iw)] += Double(w[index.w(k, c, kh, kw)]) * Double(dy[index.y(n, k, oh, ow)])
-        }
-        return dx
-    }
-
-    static func backwardFilter(_ prm: Conv2dLauncher.Parameters, x: [Float], dy: [Float]) -> (dw: [Double], db: [Double]) {
-        let index = indices(prm)
-        var dw = [Double](repeating: 0, count: prm.weightShape.reduce(1, *))
-        var db = [Double](repeating: 0, count: prm.outChannels)
-        forEachTap(prm) { n, k, oh, ow, c, kh, kw, ih, iw in
-            dw[index.w(k, c, kh, kw)] += Double(dy[index.y(n, k, oh, ow)]) * Double(x[index.x(n, c, ih, iw)])
-        }
-        for n in 0..<prm.batch {
-            for k in 0..<prm.outChannels {
-                for oh in 0..<prm.outputHeight { for ow in 0..<prm.outputWidth { db[k] += Double(dy[index.y(n, k, oh, ow)]) } }
-            }
-        }
-        return (dw, db)
-    }
-}
-
 /// A pass of a convolution.
 enum Conv2dPass { case forward, backwardData, backwardFilter }
 
@@ -306,14 +231,14 @@ extension DeviceTestCase {
             try stream.run()
             let expected: [Double]
             switch pass {
-            case .forward: expected = Conv2dReference.forward(prm, x: x, w: w, b: b)
-            case .backwardData: expected = Conv2dReference.backwardData(prm, dy: dy, w: w)
-            case .backwardFilter: expected = Conv2dReference.backwardFilter(prm, x: x, dy: dy).dw
+            case .forward: expected = Conv2dOracle.forward(prm, x: x, w: w, b: b)
+            case .backwardData: expected = Conv2dOracle.backwardData(prm, dy: dy, w: w)
+            case .backwardFilter: expected = Conv2dOracle.backwardFilter(prm, x: x, dy: dy).dw
             }
             XCTAssertLessThanOrEqual(maxRelativeError(try output.read(Float.self), expected), tolerance, "\(pass) \(prm)",
                                      file: file, line: line)
             if let db {
-                XCTAssertLessThanOrEqual(maxRelativeError(try db.read(Float.self), Conv2dReference.backwardFilter(prm, x: x, dy: dy).db), 1e-4,
+                XCTAssertLessThanOrEqual(maxRelativeError(try db.read(Float.self), Conv2dOracle.backwardFilter(prm, x: x, dy: dy).db), 1e-4,
                                          "bias gradient \(prm)", file: file, line: line)
             }
         }

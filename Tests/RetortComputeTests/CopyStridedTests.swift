@@ -3,50 +3,6 @@ import XCTest
 @testable import RetortCompute
 import RetortTestSupport
 
-/// CPU references for the strided copies: plain index arithmetic over the index space.
-enum StridedCopyReference {
-    /// `destination` after copying the index space `shape` from `source` (layouts as in `StridedCopy.Layout`).
-    static func copy(_ source: [Float], _ sourceLayout: CopyStridedLauncher.Layout, into destination: [Float],
-                     _ destinationLayout: CopyStridedLauncher.Layout, shape: [Int]) -> [Float] {
-        var result = destination
-        var index = [Int](repeating: 0, count: shape.count)
-        for _ in 0..<shape.reduce(1, *) {
-            let s = zip(index, sourceLayout.strides).reduce(sourceLayout.offset) { $0 + $1.0 * $1.1 }
-            let d = zip(index, destinationLayout.strides).reduce(destinationLayout.offset) { $0 + $1.0 * $1.1 }
-            result[d] = source[s]
-            for axis in shape.indices.reversed() {
-                index[axis] += 1
-                if index[axis] < shape[axis] { break }
-                index[axis] = 0
-            }
-        }
-        return result
-    }
-
-    /// `x[:, range, :]` of x viewed as [outer, axis, inner].
-    static func slice(_ x: [Float], outer: Int, axis: Int, inner: Int, range: Range<Int>) -> [Float] {
-        var y: [Float] = []
-        for o in 0..<outer { for c in range { for i in 0..<inner { y.append(x[(o * axis + c) * inner + i]) } } }
-        return y
-    }
-
-    /// ShuffleNet's shuffle: y channel j·g + i = x channel i·(C/g) + j.
-    static func shuffle(_ x: [Float], batch: Int, channels: Int, spatial: Int, groups: Int) -> [Float] {
-        var y = x
-        let perGroup = channels / groups
-        for n in 0..<batch {
-            for i in 0..<groups {
-                for j in 0..<perGroup {
-                    for s in 0..<spatial {
-                        y[(n * channels + j * groups + i) * spatial + s] = x[(n * channels + i * perGroup + j) * spatial + s]
-                    }
-                }
-            }
-        }
-        return y
-    }
-}
-
 final class StridedCopyTests: DeviceTestCase {
     /// Axis permutations (transposes) and windows of every rank, odd sizes included; the destination
     /// starts filled with a sentinel that must survive outside the copied elements.
@@ -73,7 +29,7 @@ final class StridedCopyTests: DeviceTestCase {
             let sourceBuffer = try device.makeBuffer(source), destinationBuffer = try device.makeBuffer(destination)
             try copy.encode(into: stream, shape: shape, source: sourceBuffer, sourceLayout, destination: destinationBuffer, destinationLayout)
             try stream.run()
-            let expected = StridedCopyReference.copy(source, sourceLayout, into: destination, destinationLayout, shape: shape)
+            let expected = CopyStridedOracle.copy(source, sourceLayout, into: destination, destinationLayout, shape: shape)
             XCTAssertEqual(try destinationBuffer.read(Float.self), expected, "\(shape) permuted \(permutation)")
         }
     }
@@ -97,13 +53,10 @@ final class StridedCopyTests: DeviceTestCase {
             try copy.encodeInsert(into: stream, input: sliced, output: restored, outer: outer, axis: axis, inner: inner,
                                   at: range.lowerBound, count: range.count)
             try stream.run()
-            let expectedSlice = StridedCopyReference.slice(x, outer: outer, axis: axis, inner: inner, range: range)
+            let expectedSlice = CopyStridedOracle.slice(x, outer: outer, axis: axis, inner: inner, range: range)
             XCTAssertEqual(try sliced.read(Float.self), expectedSlice, "slice \(range) of [\(outer), \(axis), \(inner)]")
-            var expectedRestored = background
-            for o in 0..<outer { for c in range { for i in 0..<inner {
-                let e = (o * axis + c) * inner + i
-                expectedRestored[e] = x[e]
-            } } }
+            let expectedRestored = CopyStridedOracle.insert(expectedSlice, into: background, outer: outer, axis: axis, inner: inner,
+                                                            at: range.lowerBound)
             XCTAssertEqual(try restored.read(Float.self), expectedRestored, "insert \(range) into [\(outer), \(axis), \(inner)]")
         }
     }
@@ -124,7 +77,7 @@ final class StridedCopyTests: DeviceTestCase {
             try copy.encodeChannelShuffle(into: stream, input: shuffled, output: restored, batch: batch, channels: channels, spatial: spatial,
                                           groups: channels / groups)
             try stream.run()
-            let expected = StridedCopyReference.shuffle(x, batch: batch, channels: channels, spatial: spatial, groups: groups)
+            let expected = CopyStridedOracle.shuffle(x, batch: batch, channels: channels, spatial: spatial, groups: groups)
             XCTAssertEqual(try shuffled.read(Float.self), expected, "shuffle [\(batch), \(channels), \(spatial)] in \(groups) groups")
             XCTAssertEqual(try restored.read(Float.self), x, "inverse shuffle [\(batch), \(channels), \(spatial)] in \(groups) groups")
         }

@@ -4,19 +4,6 @@ import XCTest
 import RetortTestSupport
 
 final class CrossEntropyTests: DeviceTestCase {
-    /// Per-row `scale · CE` with PyTorch's label smoothing and the gradient of their sum, in Double.
-    private func reference(logits: [Float], labels: [Int32], rows: Int, classes: Int, smoothing: Double,
-                           scale: Double) -> (loss: [Double], gradient: [Double]) {
-        var loss: [Double] = [], gradient: [Double] = []
-        for r in 0..<rows {
-            let logP = SoftmaxReference.logSoftmax(SoftmaxReference.row(logits, r, classes))
-            let target = (0..<classes).map { (c: Int) -> Double in (c == Int(labels[r]) ? 1 - smoothing : 0) + smoothing / Double(classes) }
-            loss.append(scale * -zip(target, logP).reduce(0) { $0 + $1.0 * $1.1 })
-            gradient += zip(logP, target).map { scale * (exp($0) - $1) }
-        }
-        return (loss, gradient)
-    }
-
     private struct Outputs {
         let gradient: Buffer, loss: Buffer
     }
@@ -43,7 +30,8 @@ final class CrossEntropyTests: DeviceTestCase {
             var checks: [(Outputs, (loss: [Double], gradient: [Double]), String)] = []
             for smoothing in [Float(0), 0.1] {
                 let scale = 1 / Float(rows)
-                let expected = reference(logits: z, labels: y, rows: rows, classes: classes, smoothing: Double(smoothing), scale: Double(scale))
+                let expected = CrossEntropyOracle.lossAndGradient(logits: z, labels: y, rows: rows, classes: classes,
+                                                                  smoothing: Double(smoothing), scale: Double(scale))
                 for op in ops {
                     checks.append((try encode(op, stream, logits: logits, labels: labels, rows: rows, classes: classes, smoothing: smoothing, scale: scale),
                                    expected, "[\(rows), \(classes)] eps=\(smoothing) \(op.mapping)"))
@@ -102,7 +90,8 @@ final class CrossEntropyTests: DeviceTestCase {
                 for smoothing in [Float(0), 0.1] {
                     let outputs = try encode(op, stream, logits: logits, labels: labels, rows: rows, classes: classes, smoothing: smoothing, scale: 1)
                     try stream.run()
-                    let expected = reference(logits: z, labels: y, rows: rows, classes: classes, smoothing: Double(smoothing), scale: 1)
+                    let expected = CrossEntropyOracle.lossAndGradient(logits: z, labels: y, rows: rows, classes: classes,
+                                                                      smoothing: Double(smoothing), scale: 1)
                     let loss = try outputs.loss.read(Float.self), gradient = try outputs.gradient.read(Float.self)
                     let message = "\(range) eps=\(smoothing) \(op.mapping)"
                     XCTAssert(loss.allSatisfy(\.isFinite) && gradient.allSatisfy(\.isFinite), message)
@@ -126,7 +115,7 @@ final class CrossEntropyTests: DeviceTestCase {
             let outputs = try encode(op, stream, logits: logits, labels: labels, rows: rows, classes: classes, smoothing: 0.1, scale: 1)
             try stream.run()
             let loss = try outputs.loss.read(Float.self), gradient = try outputs.gradient.read(Float.self)
-            let expected = reference(logits: z, labels: y, rows: rows, classes: classes, smoothing: 0.1, scale: 1)
+            let expected = CrossEntropyOracle.lossAndGradient(logits: z, labels: y, rows: rows, classes: classes, smoothing: 0.1, scale: 1)
             for r in 0..<rows {
                 let rowGradient = Array(gradient[r * classes ..< (r + 1) * classes])
                 if (0..<Int32(classes)).contains(y[r]) {
@@ -155,11 +144,12 @@ final class CrossEntropyTests: DeviceTestCase {
                                              loss: loss, rows: rows, classes: classes, temperature: 4, scale: 0.9 * 16 / Float(rows),
                                              accumulateGradient: true, accumulateLoss: true)
         try stream.run()
-        let ce = reference(logits: zs, labels: y, rows: rows, classes: classes, smoothing: 0, scale: 0.1 / Double(rows))
+        let ce = CrossEntropyOracle.lossAndGradient(logits: zs, labels: y, rows: rows, classes: classes, smoothing: 0,
+                                                    scale: 0.1 / Double(rows))
         var expectedGradient = ce.gradient, expectedLoss = ce.loss
         for r in 0..<rows {
-            let logS = SoftmaxReference.logSoftmax(SoftmaxReference.row(zs, r, classes), temperature: 4)
-            let logT = SoftmaxReference.logSoftmax(SoftmaxReference.row(zt, r, classes), temperature: 4)
+            let logS = SoftmaxOracle.logSoftmax(SoftmaxOracle.row(zs, r, classes), temperature: 4)
+            let logT = SoftmaxOracle.logSoftmax(SoftmaxOracle.row(zt, r, classes), temperature: 4)
             let scale = 0.9 * 16 / Double(rows)
             expectedLoss[r] += scale * zip(logT, logS).reduce(0) { $0 + exp($1.0) * ($1.0 - $1.1) }
             for c in 0..<classes { expectedGradient[r * classes + c] += scale * (exp(logS[c]) - exp(logT[c])) / 4 }

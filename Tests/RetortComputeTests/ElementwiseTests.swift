@@ -3,32 +3,6 @@ import XCTest
 @testable import RetortCompute
 import RetortTestSupport
 
-/// CPU references (Double) for the element-wise kernels.
-enum ElementwiseReference {
-    /// Index into the broadcast operand of element `e` of a tensor of `shape`.
-    static func bIndex(_ e: Int, shape: [Int], _ broadcast: ElementwiseLauncher.Broadcast) -> Int {
-        let count = shape.reduce(1, *)
-        switch broadcast {
-        case .full: return e
-        case .channel: return (e / shape.dropFirst(2).reduce(1, *)) % shape[1]
-        case .sample: return e / (count / shape[0])
-        case .scalar: return 0
-        }
-    }
-
-    static func binary(_ a: [Float], _ b: [Float], shape: [Int], _ broadcast: ElementwiseLauncher.Broadcast,
-                       _ op: (Double, Double) -> Double) -> [Double] {
-        a.indices.map { op(Double(a[$0]), Double(b[bIndex($0, shape: shape, broadcast)])) }
-    }
-
-    /// Sums `gradient` of `shape` back to the broadcast operand's shape.
-    static func sum(_ gradient: [Double], shape: [Int], to broadcast: ElementwiseLauncher.Broadcast) -> [Double] {
-        var result = [Double](repeating: 0, count: broadcast.count(for: shape))
-        for e in gradient.indices { result[bIndex(e, shape: shape, broadcast)] += gradient[e] }
-        return result
-    }
-}
-
 final class ElementwiseTests: DeviceTestCase {
     /// Shapes covering 1-D sizes 1 … 65537, NCHW and NC tensors, odd and vector-friendly sizes.
     static let shapes: [[Int]] = [[1], [7], [33], [1000], [65_537], [3, 5, 7, 9], [2, 4, 8, 8], [4, 6], [130, 3], [1, 1, 1, 1],
@@ -60,14 +34,14 @@ final class ElementwiseTests: DeviceTestCase {
                     let output = try device.makeBuffer(byteCount: count * 4)
                     try encode(output)
                     try stream.run()
-                    let expected = ElementwiseReference.binary(a, b, shape: shape, broadcast, reference)
+                    let expected = ElementwiseOracle.binary(a, b, shape: shape, broadcast, reference)
                     XCTAssertLessThanOrEqual(maxRelativeError(try output.read(Float.self), expected), 1e-6, "\(name) \(shape) \(broadcast)")
                 }
                 // axpy: y = 1.5 x + y in place.
                 let y = try device.makeBuffer(a)
                 try elementwise.encodeAXPY(into: stream, alpha: 1.5, x: bufferB, y: y, shape: shape, broadcast: broadcast)
                 try stream.run()
-                let expected = ElementwiseReference.binary(a, b, shape: shape, broadcast) { $0 + 1.5 * $1 }
+                let expected = ElementwiseOracle.binary(a, b, shape: shape, broadcast) { $0 + 1.5 * $1 }
                 XCTAssertLessThanOrEqual(maxRelativeError(try y.read(Float.self), expected), 1e-6, "axpy \(shape) \(broadcast)")
             }
         }
@@ -77,16 +51,13 @@ final class ElementwiseTests: DeviceTestCase {
         let elementwise = try ElementwiseLauncher(device: device)
         let stream = try device.makeStream()
         var random = TestRandom(seed: 27)
-        let references: [ElementwiseLauncher.Operation: (Float, Float) -> Float] = [
-            .add: (+), .subtract: (-), .multiply: (*), .divide: (/), .maximum: { Swift.max($0, $1) }, .minimum: { Swift.min($0, $1) },
-        ]
         for count in [1, 255, 257, 1000] {
             let a = random.floats(count), b = random.floats(count).map { $0 < 0 ? $0 - 0.5 : $0 + 0.5 }  // no division by ~0
             let bufferA = try device.makeBuffer(a), bufferB = try device.makeBuffer(b), output = try device.makeBuffer(byteCount: count * 4)
             for operation in ElementwiseLauncher.Operation.allCases {
                 try elementwise.encode(operation, into: stream, a: bufferA, b: bufferB, output: output, count: count)
                 try stream.run()
-                let expected = zip(a, b).map { Double(references[operation]!($0, $1)) }
+                let expected = ElementwiseOracle.apply(operation, a, b)
                 XCTAssertLessThanOrEqual(maxRelativeError(try output.read(Float.self), expected), 1e-6, "\(operation) of \(count)")
             }
         }

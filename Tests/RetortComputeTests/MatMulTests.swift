@@ -3,41 +3,6 @@ import XCTest
 import RetortTestSupport
 
 final class GEMMTests: DeviceTestCase {
-    /// C = alpha · op(A) · op(B) + beta · C0 + bias, in Double.
-    static func reference(_ a: [Float], _ b: [Float], _ c0: [Float], _ shape: MatMulLauncher.Shape, alpha: Double, beta: Double,
-                          rowBias: [Float]? = nil, columnBias: [Float]? = nil) -> [Double] {
-        let (m, n, k) = (shape.m, shape.n, shape.k)
-        var c = [Double](repeating: 0, count: (shape.batch - 1) * shape.resolvedStrideC + m * n)
-        for (index, value) in c0.enumerated() where index < c.count { c[index] = Double(value) }
-        for entry in 0..<shape.batch {
-            let offsetA = entry * shape.resolvedStrideA, offsetB = entry * shape.resolvedStrideB, offsetC = entry * shape.resolvedStrideC
-            for i in 0..<m {
-                for j in 0..<n {
-                    var sum = 0.0
-                    for p in 0..<k {
-                        let x = shape.transposeA ? a[offsetA + p * m + i] : a[offsetA + i * k + p]
-                        let y = shape.transposeB ? b[offsetB + j * k + p] : b[offsetB + p * n + j]
-                        sum += Double(x) * Double(y)
-                    }
-                    if shape.sumOverBatch {
-                        // Bias and beta apply once, after the last entry.
-                        c[i * n + j] += alpha * sum - (entry == 0 ? (1 - beta) * c[i * n + j] : 0)
-                        if entry == shape.batch - 1 {
-                            if let rowBias { c[i * n + j] += Double(rowBias[i]) }
-                            if let columnBias { c[i * n + j] += Double(columnBias[j]) }
-                        }
-                        continue
-                    }
-                    var value = alpha * sum + (beta == 0 ? 0 : beta * c[offsetC + i * n + j])
-                    if let rowBias { value += Double(rowBias[i]) }
-                    if let columnBias { value += Double(columnBias[j]) }
-                    c[offsetC + i * n + j] = value
-                }
-            }
-        }
-        return c
-    }
-
     private func check(_ gemm: MatMulLauncher, _ shape: MatMulLauncher.Shape, alpha: Float = 1, beta: Float = 0, bias: Int = 0,
                        splitK: Int? = nil, seed: UInt64 = 1, file: StaticString = #filePath, line: UInt = #line) throws {
         var random = TestRandom(seed: seed)
@@ -56,7 +21,8 @@ final class GEMMTests: DeviceTestCase {
         try gemm.encode(into: stream, a: try device.makeBuffer(a), b: try device.makeBuffer(b), c: bufferC, shape: shape,
                         alpha: alpha, beta: beta, bias: biasArgument, splitK: splitK)
         try stream.run()
-        let expected = Self.reference(a, b, c0, shape, alpha: Double(alpha), beta: Double(beta), rowBias: rowBias, columnBias: columnBias)
+        let expected = MatMulOracle.gemm(a, b, c0, shape, alpha: Double(alpha), beta: Double(beta), rowBias: rowBias,
+                                         columnBias: columnBias)
         let error = maxRelativeError(try bufferC.read(Float.self, count: sizeC), expected)
         XCTAssertLessThanOrEqual(error, 1e-4, "\(gemm.variant) \(shape) alpha \(alpha) beta \(beta) bias \(bias) splitK \(splitK ?? 0)",
                                  file: file, line: line)

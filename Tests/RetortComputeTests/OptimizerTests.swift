@@ -44,7 +44,7 @@ final class OptimizerTests: DeviceTestCase {
                     try sgd.encodeStep(into: stream, parameters: parameters, gradients: gradients, momentumBuffer: momentum, count: count,
                                        options: stepOptions, firstStep: step == 1)
                     try stream.run()
-                    OptimizerReference.sgd(parameters: &expected, gradients: g.map(Double.init), buffer: &expectedBuffer, options: stepOptions)
+                    OptimizerOracle.sgd(parameters: &expected, gradients: g.map(Double.init), buffer: &expectedBuffer, options: stepOptions)
                     XCTAssertLessThanOrEqual(maxRelativeError(try parameters.read(Float.self), expected), 1e-4, "\(name), \(count), step \(step)")
                     if let expectedBuffer {
                         XCTAssertLessThanOrEqual(maxRelativeError(try momentum.read(Float.self), expectedBuffer), 1e-4,
@@ -74,7 +74,7 @@ final class OptimizerTests: DeviceTestCase {
                     try adamW.encodeStep(into: stream, parameters: parameters, gradients: gradients, firstMoment: firstMoment,
                                          secondMoment: secondMoment, count: count, step: step, options: options)
                     try stream.run()
-                    OptimizerReference.adamW(parameters: &expected, gradients: g.map(Double.init), m: &m, v: &v, step: step, options: options)
+                    OptimizerOracle.adamW(parameters: &expected, gradients: g.map(Double.init), m: &m, v: &v, step: step, options: options)
                     XCTAssertLessThanOrEqual(maxRelativeError(try parameters.read(Float.self), expected), 1e-4, "\(name), \(count), step \(step)")
                     XCTAssertLessThanOrEqual(maxRelativeError(try firstMoment.read(Float.self), m), 1e-4, "\(name) m, \(count), step \(step)")
                     XCTAssertLessThanOrEqual(maxRelativeError(try secondMoment.read(Float.self), v), 1e-4, "\(name) v, \(count), step \(step)")
@@ -106,8 +106,9 @@ final class OptimizerTests: DeviceTestCase {
             var adamExpected = values[index].map(Double.init), sgdExpected = adamExpected
             var m = [Double](repeating: 0, count: sizes[index]), v = m
             var buffer: [Double]? = nil
-            OptimizerReference.adamW(parameters: &adamExpected, gradients: grads[index].map(Double.init), m: &m, v: &v, step: 1, options: adamOptions)
-            OptimizerReference.sgd(parameters: &sgdExpected, gradients: grads[index].map(Double.init), buffer: &buffer, options: sgdOptions)
+            OptimizerOracle.adamW(parameters: &adamExpected, gradients: grads[index].map(Double.init), m: &m, v: &v, step: 1,
+                                  options: adamOptions)
+            OptimizerOracle.sgd(parameters: &sgdExpected, gradients: grads[index].map(Double.init), buffer: &buffer, options: sgdOptions)
             XCTAssertLessThanOrEqual(maxRelativeError(try adamParameters[index].read(Float.self), adamExpected), 1e-4, "AdamW buffer \(index)")
             XCTAssertLessThanOrEqual(maxRelativeError(try sgdParameters[index].read(Float.self), sgdExpected), 1e-4, "SGD buffer \(index)")
         }

@@ -4,12 +4,9 @@ import XCTest
 import RetortTestSupport
 
 /// An `[N, C, H, W]` test shape.
-private struct PoolShape: CustomStringConvertible {
-    let n, c, h, w: Int
-    var planes: Int { n * c }
-    var count: Int { n * c * h * w }
-    var description: String { "[\(n), \(c), \(h), \(w)]" }
+private typealias PoolShape = NCHWShape
 
+private extension NCHWShape {
     /// Every combination of N ∈ {1, 3}, C ∈ {1, 5, 16}, H, W ∈ {1, 7, 8, 13}, plus a larger odd plane
     /// and planes whose rows hold several blocks of 8 (the 2×2 fast paths).
     static let all: [PoolShape] = {
@@ -47,76 +44,6 @@ private func distinctValues(_ count: Int, _ random: inout TestRandom) -> [Float]
     (0..<count).map { Float(2 * $0) / Float(count) - 1 }.shuffled(using: &random)
 }
 
-/// CPU oracle for pooling, in Double, following PyTorch's CPU kernels.
-private enum PoolingReference {
-    static func maxForward(_ x: [Float], _ s: PoolShape, _ window: Window) -> (y: [Double], indices: [Int32]) {
-        let (oh, ow) = window.outputSize(height: s.h, width: s.w)!
-        var y: [Double] = [], indices: [Int32] = []
-        for plane in 0..<s.planes {
-            for i in 0..<oh {
-                for j in 0..<ow {
-                    var best = -Double.infinity, bestIndex: Int?
-                    for a in 0..<window.kernelHeight {
-                        let ih = i * window.strideHeight - window.paddingHeight + a * window.dilationHeight
-                        guard ih >= 0, ih < s.h else { continue }
-                        for b in 0..<window.kernelWidth {
-                            let iw = j * window.strideWidth - window.paddingWidth + b * window.dilationWidth
-                            guard iw >= 0, iw < s.w else { continue }
-                            let value = Double(x[plane * s.h * s.w + ih * s.w + iw])
-                            if bestIndex == nil || value > best { (best, bestIndex) = (value, ih * s.w + iw) }
-                        }
-                    }
-                    y.append(best)
-                    indices.append(Int32(bestIndex!))
-                }
-            }
-        }
-        return (y, indices)
-    }
-
-    static func maxBackward(_ dy: [Float], indices: [Int32], _ s: PoolShape, outputsPerPlane: Int) -> [Double] {
-        var dx = [Double](repeating: 0, count: s.count)
-        for (o, index) in indices.enumerated() { dx[o / outputsPerPlane * s.h * s.w + Int(index)] += Double(dy[o]) }
-        return dx
-    }
-
-    /// Each output window: its input positions (inside x) and its divisor.
-    static func averageWindows(_ s: PoolShape, _ window: Window, countIncludesPadding: Bool) -> [(positions: [Int], divisor: Double)] {
-        let (oh, ow) = window.outputSize(height: s.h, width: s.w)!
-        var windows: [(positions: [Int], divisor: Double)] = []
-        for i in 0..<oh {
-            for j in 0..<ow {
-                let h0 = i * window.strideHeight - window.paddingHeight, w0 = j * window.strideWidth - window.paddingWidth
-                let h1 = min(h0 + window.kernelHeight, s.h + window.paddingHeight), w1 = min(w0 + window.kernelWidth, s.w + window.paddingWidth)
-                let rows = max(h0, 0)..<min(h1, s.h), cols = max(w0, 0)..<min(w1, s.w)
-                let positions = rows.flatMap { ih in cols.map { ih * s.w + $0 } }
-                windows.append((positions, Double(countIncludesPadding ? (h1 - h0) * (w1 - w0) : positions.count)))
-            }
-        }
-        return windows
-    }
-
-    static func averageForward(_ x: [Float], _ s: PoolShape, _ window: Window, countIncludesPadding: Bool) -> [Double] {
-        let windows = averageWindows(s, window, countIncludesPadding: countIncludesPadding)
-        return (0..<s.planes).flatMap { plane in
-            windows.map { window in
-                window.positions.isEmpty ? 0 : window.positions.reduce(0) { $0 + Double(x[plane * s.h * s.w + $1]) } / window.divisor
-            }
-        }
-    }
-
-    static func averageBackward(_ dy: [Float], _ s: PoolShape, _ window: Window, countIncludesPadding: Bool) -> [Double] {
-        let windows = averageWindows(s, window, countIncludesPadding: countIncludesPadding)
-        var dx = [Double](repeating: 0, count: s.count)
-        for plane in 0..<s.planes {
-            for (o, window) in windows.enumerated() {
-                for position in window.positions { dx[plane * s.h * s.w + position] += Double(dy[plane * windows.count + o]) / window.divisor }
-            }
-        }
-        return dx
-    }
-}
-
 final class PoolingTests: DeviceTestCase {
     func testMaxPoolingForwardAndBackwardMatchTheCPU() throws {
         let pooling = try PoolLauncher(device: device)
@@ -137,10 +64,10 @@ final class PoolingTests: DeviceTestCase {
                 try pooling.encodeMaxBackward(into: stream, outputGradient: try device.makeBuffer(dy), indices: indices, inputGradient: dx,
                                               batch: s.n, channels: s.c, height: s.h, width: s.w, window: window)
                 try stream.run()
-                let expected = PoolingReference.maxForward(x, s, window)
+                let expected = PoolOracle.maxForward(x, s, window)
                 XCTAssertLessThanOrEqual(maxRelativeError(try y.read(Float.self, count: outputs), expected.y), 1e-4, "y, x: \(s), \(window)")
                 XCTAssertEqual(try indices.read(Int32.self, count: outputs), expected.indices, "indices, x: \(s), \(window)")
-                let expectedDx = PoolingReference.maxBackward(dy, indices: expected.indices, s, outputsPerPlane: oh * ow)
+                let expectedDx = PoolOracle.maxBackward(dy, indices: expected.indices, s, outputsPerPlane: oh * ow)
                 XCTAssertLessThanOrEqual(maxRelativeError(try dx.read(Float.self, count: s.count), expectedDx), 1e-4, "dx, x: \(s), \(window)")
                 checked += 1
             }
@@ -185,10 +112,12 @@ final class PoolingTests: DeviceTestCase {
                     try stream.run()
                     let what = "x: \(s), \(window), count_include_pad \(countIncludesPadding)"
                     XCTAssertLessThanOrEqual(maxRelativeError(try y.read(Float.self, count: outputs),
-                                                              PoolingReference.averageForward(x, s, window, countIncludesPadding: countIncludesPadding)),
+                                                              PoolOracle.averageForward(x, s, window,
+                                                                                        countIncludesPadding: countIncludesPadding)),
                                              1e-4, "y, \(what)")
                     XCTAssertLessThanOrEqual(maxRelativeError(try dx.read(Float.self, count: s.count),
-                                                              PoolingReference.averageBackward(dy, s, window, countIncludesPadding: countIncludesPadding)),
+                                                              PoolOracle.averageBackward(dy, s, window,
+                                                                                         countIncludesPadding: countIncludesPadding)),
                                              1e-4, "dx, \(what)")
                     checked += 1
                 }
@@ -208,11 +137,10 @@ final class PoolingTests: DeviceTestCase {
             try pooling.encodeGlobalAverageBackward(into: stream, outputGradient: try device.makeBuffer(dy), inputGradient: dx,
                                                     batch: s.n, channels: s.c, height: s.h, width: s.w)
             try stream.run()
-            let plane = s.h * s.w
-            let expected = (0..<s.planes).map { p in (0..<plane).reduce(0.0) { $0 + Double(x[p * plane + $1]) } / Double(plane) }
-            XCTAssertLessThanOrEqual(maxRelativeError(try y.read(Float.self, count: s.planes), expected), 1e-4, "y, x: \(s)")
-            let expectedDx = (0..<s.count).map { Double(dy[$0 / plane]) / Double(plane) }
-            XCTAssertLessThanOrEqual(maxRelativeError(try dx.read(Float.self, count: s.count), expectedDx), 1e-4, "dx, x: \(s)")
+            XCTAssertLessThanOrEqual(maxRelativeError(try y.read(Float.self, count: s.planes), PoolOracle.globalAverageForward(x, s)), 1e-4,
+                                     "y, x: \(s)")
+            XCTAssertLessThanOrEqual(maxRelativeError(try dx.read(Float.self, count: s.count), PoolOracle.globalAverageBackward(dy, s)),
+                                     1e-4, "dx, x: \(s)")
         }
     }
 
@@ -228,10 +156,10 @@ final class PoolingTests: DeviceTestCase {
             try pooling.encodeAverageBackward(into: stream, outputGradient: try device.makeBuffer(dy), inputGradient: dx,
                                               batch: s.n, channels: s.c, height: s.h, width: s.w, window: window)
             try stream.run()
-            XCTAssertLessThanOrEqual(maxRelativeError(try y.read(Float.self, count: s.planes),
-                                                      PoolingReference.averageForward(x, s, window, countIncludesPadding: true)), 1e-4, "y, x: \(s), \(window)")
-            XCTAssertLessThanOrEqual(maxRelativeError(try dx.read(Float.self, count: s.count),
-                                                      PoolingReference.averageBackward(dy, s, window, countIncludesPadding: true)), 1e-4, "dx, x: \(s), \(window)")
+            let expectedY = PoolOracle.averageForward(x, s, window, countIncludesPadding: true)
+            XCTAssertLessThanOrEqual(maxRelativeError(try y.read(Float.self, count: s.planes), expectedY), 1e-4, "y, x: \(s), \(window)")
+            let expectedDx = PoolOracle.averageBackward(dy, s, window, countIncludesPadding: true)
+            XCTAssertLessThanOrEqual(maxRelativeError(try dx.read(Float.self, count: s.count), expectedDx), 1e-4, "dx, x: \(s), \(window)")
         }
     }
 

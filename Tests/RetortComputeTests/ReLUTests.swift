@@ -13,8 +13,8 @@ final class ReLUTests: DeviceTestCase {
             let input = try device.makeBuffer(x), output = try device.makeBuffer(byteCount: count * 4)
             try relu.encodeReLU(into: stream, input: input, output: output, count: count)
             try stream.run()
-            XCTAssertLessThanOrEqual(maxRelativeError(try output.read(Float.self), x.map { max(Double($0), 0) }), 0, "relu \(count)")
-            let expected = zip(x, dy).map { $0 > 0 ? Double($1) : 0 }
+            XCTAssertLessThanOrEqual(maxRelativeError(try output.read(Float.self), ReLUOracle.relu(x)), 0, "relu \(count)")
+            let expected = ReLUOracle.reluBackward(mask: x, dy)
             for mask in [input, output] {
                 let gradient = try device.makeBuffer(dy), inputGradient = try device.makeBuffer(byteCount: count * 4)
                 try relu.encodeReLUBackward(into: stream, outputGradient: gradient, mask: mask, inputGradient: inputGradient, count: count)
@@ -59,7 +59,7 @@ final class ReLUTests: DeviceTestCase {
             let a: [Float] = [.nan, .infinity] + random.floats(count + 1).dropFirst(3)
             let b: [Float] = [1, -.infinity, -a[2]] + random.floats(count).dropFirst(3)   // NaN, ∞ − ∞, exactly 0
             let sums = zip(a, b).map { $0 + $1 }
-            let expected = sums.map { $0.isNaN ? Double.nan : Double(max($0, 0)) }
+            let expected = ReLUOracle.reluOfSum(a, b)
             let first = try device.makeBuffer(a), second = try device.makeBuffer(b), fresh = try device.makeBuffer(byteCount: count * 4)
             for (name, output) in [("new", fresh), ("a", first), ("b", second)] {
                 try first.write(a)
@@ -72,7 +72,7 @@ final class ReLUTests: DeviceTestCase {
             try relu.encodeReLUBackward(into: stream, outputGradient: try device.makeBuffer(dy), mask: fresh, inputGradient: gradient,
                                         count: count)
             try stream.run()
-            let masked = zip(sums, dy).map { $0.isNaN || $0 > 0 ? Double($1) : 0 }
+            let masked = ReLUOracle.reluBackward(mask: sums, dy)
             XCTAssertLessThanOrEqual(maxRelativeError(try gradient.read(Float.self), masked), 0, "relu of sum backward \(count)")
         }
     }
@@ -126,7 +126,7 @@ final class ReLUTests: DeviceTestCase {
             let y = try output.read(Float.self)
             XCTAssert(y[0].isNaN, "relu6(NaN) should stay NaN, got \(y[0])")
             XCTAssertEqual(Array(y.dropFirst()), x.dropFirst().map { min(max($0, 0), 6) }, "relu6 \(count)")
-            let expected = zip(x, dy).map { $0.isNaN || ($0 > 0 && $0 < 6) ? $1 : 0 }
+            let expected = ReLUOracle.relu6Backward(mask: x, dy).map(Float.init)
             for mask in [input, output] {
                 let gradient = try device.makeBuffer(dy), inputGradient = try device.makeBuffer(byteCount: count * 4)
                 try relu.encodeReLU6Backward(into: stream, outputGradient: gradient, mask: mask, inputGradient: inputGradient, count: count)

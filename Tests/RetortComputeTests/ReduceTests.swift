@@ -3,26 +3,6 @@ import XCTest
 @testable import RetortCompute
 import RetortTestSupport
 
-/// CPU references (Double) for the reductions.
-enum ReductionReference {
-    static func sum(_ x: [Float], _ view: ReduceLauncher.AxisView) -> [Double] {
-        var y = [Double](repeating: 0, count: view.outer * view.inner)
-        for o in 0..<view.outer {
-            for r in 0..<view.reduced {
-                for i in 0..<view.inner { y[o * view.inner + i] += Double(x[(o * view.reduced + r) * view.inner + i]) }
-            }
-        }
-        return y
-    }
-
-    static func sum(_ x: [Float], shape: [Int], keeping axis: Int) -> [Double] {
-        let inner = shape[(axis + 1)...].reduce(1, *)
-        var y = [Double](repeating: 0, count: shape[axis])
-        for e in x.indices { y[(e / inner) % shape[axis]] += Double(x[e]) }
-        return y
-    }
-}
-
 final class ReduceTests: DeviceTestCase {
     func testAxisSumsAndMeansMatchTheCPU() throws {
         let reduction = try ReduceLauncher(device: device)
@@ -42,7 +22,7 @@ final class ReduceTests: DeviceTestCase {
         for view in views {
             let x = random.floats(view.outer * view.reduced * view.inner)
             let input = try device.makeBuffer(x)
-            let expected = ReductionReference.sum(x, view)
+            let expected = ReduceOracle.sum(x, view)
             for mean in [false, true] {
                 let output = try device.makeBuffer(byteCount: expected.count * 4)
                 try reduction.encodeSum(into: stream, input: input, output: output, view: view, mean: mean)
@@ -69,7 +49,7 @@ final class ReduceTests: DeviceTestCase {
             let x = random.floats(count)
             let input = try device.makeBuffer(x)
             for axis in shape.indices {
-                let expected = ReductionReference.sum(x, shape: shape, keeping: axis)
+                let expected = ReduceOracle.sum(x, shape: shape, keeping: axis)
                 for mean in [false, true] {
                     let output = try device.makeBuffer(byteCount: shape[axis] * 4)
                     try reduction.encodeSum(into: stream, input: input, output: output, shape: shape, keeping: axis, mean: mean)
@@ -90,7 +70,7 @@ final class ReduceTests: DeviceTestCase {
             let x = random.floats(shape.reduce(1, *))
             let input = try device.makeBuffer(x)
             for broadcast in ElementwiseLauncher.Broadcast.allCases {
-                let expected = ElementwiseReference.sum(x.map(Double.init), shape: shape, to: broadcast)
+                let expected = ElementwiseOracle.sum(x.map(Double.init), shape: shape, to: broadcast)
                 let prior = random.floats(expected.count)
                 for accumulate in [false, true] {
                     let output = try device.makeBuffer(prior)

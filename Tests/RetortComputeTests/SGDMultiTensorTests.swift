@@ -33,7 +33,7 @@ final class SGDMultiTensorTests: DeviceTestCase {
                 }
             } check: { round, buffers, gradients in
                 for (index, gradient) in gradients {
-                    OptimizerReference.sgd(parameters: &expected[index], gradients: gradient.map(Double.init),
+                    OptimizerOracle.sgd(parameters: &expected[index], gradients: gradient.map(Double.init),
                                            buffer: &expectedBuffers[index], options: options)
                     let label = "\(name), tensor \(index) of \(counts[index]), round \(round)"
                     XCTAssertLessThanOrEqual(maxRelativeError(try buffers.parameters[index].read(Float.self), expected[index]), 1e-4, label)

@@ -4,27 +4,6 @@ import XCTest
 import RetortTestSupport
 
 final class SoftmaxKLTests: DeviceTestCase {
-    /// Per-row `scale · KL` and the gradient of their sum w.r.t. the student logits, in Double.
-    private func reference(student: [Float], teacher: [Float], rows: Int, classes: Int, temperature: Double, scale: Double,
-                           direction: SoftmaxKLLauncher.Direction) -> (loss: [Double], gradient: [Double]) {
-        var loss: [Double] = [], gradient: [Double] = []
-        for r in 0..<rows {
-            let logS = SoftmaxReference.logSoftmax(SoftmaxReference.row(student, r, classes), temperature: temperature)
-            let logT = SoftmaxReference.logSoftmax(SoftmaxReference.row(teacher, r, classes), temperature: temperature)
-            switch direction {
-            case .forward:
-                let kl = zip(logT, logS).reduce(0) { $0 + exp($1.0) * ($1.0 - $1.1) }
-                loss.append(scale * kl)
-                gradient += zip(logS, logT).map { scale * (exp($0) - exp($1)) / temperature }
-            case .reverse:
-                let kl = zip(logS, logT).reduce(0) { $0 + exp($1.0) * ($1.0 - $1.1) }
-                loss.append(scale * kl)
-                gradient += zip(logS, logT).map { scale * exp($0) * ($0 - $1 - kl) / temperature }
-            }
-        }
-        return (loss, gradient)
-    }
-
     private struct Outputs {
         let gradient: Buffer, loss: Buffer
     }
@@ -50,7 +29,8 @@ final class SoftmaxKLTests: DeviceTestCase {
             for temperature in [Float(1), 4] {
                 for direction in Self.directions {
                     let scale = temperature * temperature / Float(rows)  // batchmean × T²
-                    let expected = reference(student: zs, teacher: zt, rows: rows, classes: classes, temperature: Double(temperature),
+                    let expected = SoftmaxKLOracle.lossAndGradient(student: zs, teacher: zt, rows: rows, classes: classes,
+                                                                   temperature: Double(temperature),
                                              scale: Double(scale), direction: direction)
                     for op in ops {
                         let outputs = try encode(op, stream, student: student, teacher: teacher, rows: rows, classes: classes,
@@ -115,7 +95,8 @@ final class SoftmaxKLTests: DeviceTestCase {
                         let outputs = try encode(op, stream, student: student, teacher: teacher, rows: rows, classes: classes,
                                                  temperature: temperature, scale: 1, direction: direction)
                         try stream.run()
-                        let expected = reference(student: zs, teacher: zt, rows: rows, classes: classes, temperature: Double(temperature),
+                        let expected = SoftmaxKLOracle.lossAndGradient(student: zs, teacher: zt, rows: rows, classes: classes,
+                                                                       temperature: Double(temperature),
                                                  scale: 1, direction: direction)
                         let loss = try outputs.loss.read(Float.self), gradient = try outputs.gradient.read(Float.self)
                         let message = "\(range) T=\(temperature) \(direction) \(op.mapping)"
@@ -163,8 +144,10 @@ final class SoftmaxKLTests: DeviceTestCase {
         try op.encode(into: stream, student: student, teacher: teacher, studentGradient: gradient, loss: loss, rows: rows, classes: classes,
                       temperature: 3, scale: 0.25, direction: .reverse, accumulateGradient: true, accumulateLoss: true)
         try stream.run()
-        let first = reference(student: zs, teacher: zt, rows: rows, classes: classes, temperature: 2, scale: 0.5, direction: .forward)
-        let second = reference(student: zs, teacher: zt, rows: rows, classes: classes, temperature: 3, scale: 0.25, direction: .reverse)
+        let first = SoftmaxKLOracle.lossAndGradient(student: zs, teacher: zt, rows: rows, classes: classes, temperature: 2, scale: 0.5,
+                                                    direction: .forward)
+        let second = SoftmaxKLOracle.lossAndGradient(student: zs, teacher: zt, rows: rows, classes: classes, temperature: 3, scale: 0.25,
+                                                     direction: .reverse)
         let expectedGradient = (0..<(rows * classes)).map { Double(priorGradient[$0]) + first.gradient[$0] + second.gradient[$0] }
         let expectedLoss = (0..<rows).map { Double(priorLoss[$0]) + first.loss[$0] + second.loss[$0] }
         XCTAssertLessThanOrEqual(maxRelativeError(try gradient.read(Float.self), expectedGradient), 1e-5)

@@ -3,21 +3,8 @@ import XCTest
 @testable import RetortCompute
 import RetortTestSupport
 
-/// CPU oracles (Double accumulation) and shared settings for the softmax-family tests.
+/// Shared settings for the softmax-family tests.
 enum SoftmaxReference {
-    /// `log_softmax(x / temperature)` of one row.
-    static func logSoftmax<C: Collection<Float>>(_ x: C, temperature: Double = 1) -> [Double] {
-        let z = x.map { Double($0) / temperature }
-        let maximum = z.max() ?? 0
-        let logSum = maximum + log(z.reduce(0) { $0 + exp($1 - maximum) })
-        return z.map { $0 - logSum }
-    }
-
-    /// The row slice `[row * columns, (row + 1) * columns)` of `x`.
-    static func row(_ x: [Float], _ row: Int, _ columns: Int) -> ArraySlice<Float> {
-        x[row * columns ..< (row + 1) * columns]
-    }
-
     /// Shapes every kernel is checked on: odd and even batch sizes, 1 to 1000 classes.
     static let shapes: [(rows: Int, columns: Int)] = [1, 7, 64, 130].flatMap { rows in [1, 2, 10, 100, 1000].map { (rows, $0) } }
 
@@ -37,28 +24,6 @@ enum SoftmaxReference {
 }
 
 final class SoftmaxTests: DeviceTestCase {
-    private func reference(_ x: [Float], rows: Int, columns: Int, temperature: Double, variant: SoftmaxLauncher.Variant) -> [Double] {
-        (0..<rows).flatMap { r -> [Double] in
-            let logs = SoftmaxReference.logSoftmax(SoftmaxReference.row(x, r, columns), temperature: temperature)
-            return variant == .softmax ? logs.map { exp($0) } : logs
-        }
-    }
-
-    private func backwardReference(y: [Float], dy: [Float], rows: Int, columns: Int, temperature: Double,
-                                   variant: SoftmaxLauncher.Variant) -> [Double] {
-        (0..<rows).flatMap { r -> [Double] in
-            let ys = SoftmaxReference.row(y, r, columns).map(Double.init), gs = SoftmaxReference.row(dy, r, columns).map(Double.init)
-            switch variant {
-            case .softmax:
-                let dot = zip(ys, gs).reduce(0) { $0 + $1.0 * $1.1 }
-                return zip(ys, gs).map { $0 * ($1 - dot) / temperature }
-            case .logSoftmax:
-                let sum = gs.reduce(0, +)
-                return zip(ys, gs).map { ($1 - exp($0) * sum) / temperature }
-            }
-        }
-    }
-
     func testForwardMatchesTheCPU() throws {
         var random = TestRandom(seed: 21)
         let stream = try device.makeStream()
@@ -69,7 +34,8 @@ final class SoftmaxTests: DeviceTestCase {
             var checks: [(Buffer, [Double], String)] = []
             for temperature in [Float(1), 4] {
                 for variant in [SoftmaxLauncher.Variant.softmax, .logSoftmax] {
-                    let expected = reference(x, rows: rows, columns: columns, temperature: Double(temperature), variant: variant)
+                    let expected = SoftmaxOracle.forward(x, rows: rows, columns: columns, temperature: Double(temperature),
+                                                         variant: variant)
                     for op in ops {
                         let output = try device.makeBuffer(byteCount: rows * columns * 4)
                         try op.encode(into: stream, input: input, output: output, rows: rows, columns: columns, temperature: temperature,
@@ -95,10 +61,12 @@ final class SoftmaxTests: DeviceTestCase {
             var checks: [(Buffer, [Double], String)] = []
             for variant in [SoftmaxLauncher.Variant.softmax, .logSoftmax] {
                 // A genuine forward output (rounded to fp32) as the saved tensor.
-                let y = reference(random.floats(rows * columns, in: -5...5), rows: rows, columns: columns, temperature: 1, variant: variant).map(Float.init)
+                let y = SoftmaxOracle.forward(random.floats(rows * columns, in: -5...5), rows: rows, columns: columns, temperature: 1,
+                                              variant: variant).map(Float.init)
                 let output = try device.makeBuffer(y)
                 for temperature in [Float(1), 4] {
-                    let expected = backwardReference(y: y, dy: dy, rows: rows, columns: columns, temperature: Double(temperature), variant: variant)
+                    let expected = SoftmaxOracle.backward(y: y, dy: dy, rows: rows, columns: columns, temperature: Double(temperature),
+                                                          variant: variant)
                     for op in ops {
                         let dx = try device.makeBuffer(byteCount: rows * columns * 4)
                         try op.encodeBackward(into: stream, output: output, outputGradient: gradient, inputGradient: dx, rows: rows,
@@ -168,7 +136,8 @@ final class SoftmaxTests: DeviceTestCase {
                     try stream.run()
                     let y = try output.read(Float.self)
                     XCTAssert(y.allSatisfy(\.isFinite), "\(range) \(variant) \(op.mapping)")
-                    XCTAssertLessThanOrEqual(maxRelativeError(y, reference(x, rows: rows, columns: columns, temperature: 1, variant: variant)), 1e-4,
+                    XCTAssertLessThanOrEqual(maxRelativeError(y, SoftmaxOracle.forward(x, rows: rows, columns: columns, temperature: 1,
+                                                                                       variant: variant)), 1e-4,
                                              "\(range) \(variant) \(op.mapping)")
                 }
             }
@@ -178,7 +147,8 @@ final class SoftmaxTests: DeviceTestCase {
     func testBackwardAccumulatesIntoTheGradient() throws {
         var random = TestRandom(seed: 25)
         let (rows, columns) = (5, 33)
-        let y = reference(random.floats(rows * columns), rows: rows, columns: columns, temperature: 1, variant: .softmax).map(Float.init)
+        let y = SoftmaxOracle.forward(random.floats(rows * columns), rows: rows, columns: columns, temperature: 1,
+                                      variant: .softmax).map(Float.init)
         let dy = random.floats(rows * columns), prior = random.floats(rows * columns)
         let dx = try device.makeBuffer(prior)
         let stream = try device.makeStream()
@@ -186,7 +156,8 @@ final class SoftmaxTests: DeviceTestCase {
         try op.encodeBackward(into: stream, output: try device.makeBuffer(y), outputGradient: try device.makeBuffer(dy), inputGradient: dx,
                               rows: rows, columns: columns, temperature: 2, accumulate: true)
         try stream.run()
-        let expected = zip(prior, backwardReference(y: y, dy: dy, rows: rows, columns: columns, temperature: 2, variant: .softmax)).map { Double($0) + $1 }
+        let expected = zip(prior, SoftmaxOracle.backward(y: y, dy: dy, rows: rows, columns: columns, temperature: 2,
+                                                         variant: .softmax)).map { Double($0) + $1 }
         XCTAssertLessThanOrEqual(maxRelativeError(try dx.read(Float.self), expected), 1e-5)
     }
 
@@ -213,7 +184,9 @@ final class SoftmaxTests: DeviceTestCase {
         let stream = try device.makeStream()
         try op.encode(into: stream, input: try device.makeBuffer(x), output: output, rows: rows, columns: columns, variant: .logSoftmax)
         try stream.run()
-        XCTAssertLessThanOrEqual(maxRelativeError(try output.read(Float.self), reference(x, rows: rows, columns: columns, temperature: 1, variant: .logSoftmax)), 1e-4)
+        XCTAssertLessThanOrEqual(maxRelativeError(try output.read(Float.self),
+                                                  SoftmaxOracle.forward(x, rows: rows, columns: columns, temperature: 1,
+                                                                        variant: .logSoftmax)), 1e-4)
     }
 
     func testBadShapesAndArgumentsThrow() throws {

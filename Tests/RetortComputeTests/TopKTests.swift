@@ -3,27 +3,6 @@ import XCTest
 @testable import RetortCompute
 import RetortTestSupport
 
-/// CPU references for argmax and top-k counting.
-enum TopKReference {
-    /// torch.argmax: first maximum, NaN counts as the largest.
-    static func argmax(_ row: ArraySlice<Float>) -> UInt32 {
-        var best = row.startIndex
-        for c in row.indices {
-            if row[best].isNaN { break }
-            if row[c] > row[best] || row[c].isNaN { best = c }
-        }
-        return UInt32(best - row.startIndex)
-    }
-
-    /// Whether `label` is in the top k: fewer than k logits strictly greater than its own.
-    static func inTopK(_ row: ArraySlice<Float>, label: UInt32, k: Int) -> Bool {
-        guard Int(label) < row.count else { return false }
-        let target = row[row.startIndex + Int(label)]
-        guard !target.isNaN else { return false }
-        return row.filter { $0 > target }.count < k
-    }
-}
-
 final class TopKTests: DeviceTestCase {
     func testArgmaxPicksTheFirstMaximum() throws {
         let selection = try TopKLauncher(device: device)
@@ -42,7 +21,7 @@ final class TopKTests: DeviceTestCase {
             let output = try device.makeBuffer(byteCount: count * 4)
             try selection.encodeArgmax(into: stream, input: try device.makeBuffer(x), output: output, rows: count, columns: width)
             try stream.run()
-            let expected = (0..<count).map { TopKReference.argmax(x[$0 * width..<($0 + 1) * width]) }
+            let expected = (0..<count).map { TopKOracle.argmax(x[$0 * width..<($0 + 1) * width]) }
             XCTAssertEqual(try output.read(UInt32.self), expected, "argmax [\(count), \(width)]")
         }
     }
@@ -68,9 +47,7 @@ final class TopKTests: DeviceTestCase {
                 try selection.encodeTopKCorrect(into: stream, logits: try device.makeBuffer(x), labels: try device.makeBuffer(labels),
                                                counts: counts, rows: count, columns: width, topK: topK)
                 try stream.run()
-                let expected = topK.map { k in
-                    UInt32((0..<count).filter { TopKReference.inTopK(x[$0 * width..<($0 + 1) * width], label: labels[$0], k: k) }.count)
-                }
+                let expected = topK.map { UInt32(TopKOracle.correctCount(x, labels: labels, classes: width, k: $0)) }
                 XCTAssertEqual(try counts.read(UInt32.self), expected, "top-k \(topK) [\(count), \(width)]")
                 // Accumulating adds to the previous counts.
                 try selection.encodeTopKCorrect(into: stream, logits: try device.makeBuffer(x), labels: try device.makeBuffer(labels),

@@ -25,7 +25,7 @@ final class AdamWTests: ContextTestCase {
                     let gradient = random.floats(count, in: -1...1).map { $0 * Float(step) * 0.5 }
                     try parameter.adamWStep(gradient: tensor(gradient, shape), firstMoment: firstMoment, secondMoment: secondMoment,
                                             step: step, options: options)
-                    OptimizerReference.adamW(parameters: &expected, gradients: gradient.map(Double.init), m: &m, v: &v, step: step,
+                    OptimizerOracle.adamW(parameters: &expected, gradients: gradient.map(Double.init), m: &m, v: &v, step: step,
                                              options: options)
                     let label = "\(options), \(shape), step \(step)"
                     XCTAssertLessThanOrEqual(maxRelativeError(try parameter.toArray(), expected), 1e-5, label)

@@ -27,7 +27,7 @@ final class SGDTests: ContextTestCase {
                     stepOptions.learningRate = options.learningRate / Double(step)
                     try parameter.sgdStep(gradient: tensor(gradient, shape), momentumBuffer: buffer, options: stepOptions,
                                           firstStep: step == 1)
-                    OptimizerReference.sgd(parameters: &expected, gradients: gradient.map(Double.init), buffer: &expectedBuffer,
+                    OptimizerOracle.sgd(parameters: &expected, gradients: gradient.map(Double.init), buffer: &expectedBuffer,
                                            options: stepOptions)
                     let label = "\(options), \(shape), step \(step)"
                     XCTAssertLessThanOrEqual(maxRelativeError(try parameter.toArray(), expected), 1e-5, label)

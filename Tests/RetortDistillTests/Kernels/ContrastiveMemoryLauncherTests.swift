@@ -14,29 +14,6 @@ final class ContrastiveMemoryLauncherTests: ContextTestCase {
         (0..<count).map { _ in Int.random(in: 0..<bound, using: &random) }
     }
 
-    /// s[i, j] = M[idx[i, j]] · v[i]
-    private func scoresReference(bank: [Float], anchors: [Float], indices: [Int], rows: Int, dimension: Int) -> [Double] {
-        let columns = indices.count / rows
-        return (0..<(rows * columns)).map { at in
-            let (i, r) = (at / columns, indices[at])
-            return (0..<dimension).reduce(0.0) { $0 + Double(bank[r * dimension + $1]) * Double(anchors[i * dimension + $1]) }
-        }
-    }
-
-    /// RepDistiller NCECriterion on x = exp(s / T) / Z.
-    private func nceReference(scores: [Float], rows: Int, normalizer: Double, temperature: Double, datasetSize: Int) -> Double {
-        let columns = scores.count / rows
-        let noise = Double(columns - 1) / Double(datasetSize), eps = 1e-7
-        var total = 0.0
-        for i in 0..<rows {
-            for j in 0..<columns {
-                let x = exp(Double(scores[i * columns + j]) / temperature) / normalizer
-                total += j == 0 ? log(x / (x + noise + eps)) : log(noise / (x + noise + eps))
-            }
-        }
-        return -total / Double(rows)
-    }
-
     func testScoresAndTheirBackwardMatchReference() throws {
         // D = 8 takes the vec4 path, D = 6 the scalar one; 300 columns need two backward chunks.
         for (dimension, columns) in [(8, 300), (6, 300), (4, 5), (3, 1)] {
@@ -48,15 +25,12 @@ final class ContrastiveMemoryLauncherTests: ContextTestCase {
             let scores = try v.dotProducts(withRowsOf: tensor(bank, [bankRows, dimension]),
                                            at: RowIndices(indices, rows: rows, columns: columns, context: context))
             XCTAssertEqual(scores.shape, [rows, columns])
-            let expected = scoresReference(bank: bank, anchors: anchors, indices: indices, rows: rows, dimension: dimension)
+            let expected = ContrastiveMemoryOracle.scores(bank: bank, anchors: anchors, indices: indices, rows: rows, dimension: dimension)
             XCTAssertLessThan(maxRelativeError(try scores.toArray(), expected), 1e-5, "D = \(dimension)")
 
             try (scores * tensor(upstream, [rows, columns])).sum().backward()
-            var gradient = [Double](repeating: 0, count: rows * dimension)
-            for at in indices.indices {
-                let (i, r) = (at / columns, indices[at])
-                for d in 0..<dimension { gradient[i * dimension + d] += Double(upstream[at]) * Double(bank[r * dimension + d]) }
-            }
+            let gradient = ContrastiveMemoryOracle.scoresBackward(bank: bank, scoreGradient: upstream, indices: indices, rows: rows,
+                                                                  dimension: dimension)
             XCTAssertLessThan(maxRelativeError(try XCTUnwrap(v.grad).toArray(), gradient), 1e-4, "D = \(dimension)")
         }
     }
@@ -88,7 +62,9 @@ final class ContrastiveMemoryLauncherTests: ContextTestCase {
             let z = Double(Float.random(in: 0.5...4, using: &random)) * Double(datasetSize)
             let value = try tensor(scores, [rows, columns]).nceLoss(normalizer: tensor([Float(z)], [1]), temperature: Float(temperature),
                                                                    datasetSize: datasetSize).item()
-            let expected = nceReference(scores: scores, rows: rows, normalizer: Double(Float(z)), temperature: temperature, datasetSize: datasetSize)
+            let expected = ContrastiveMemoryOracle.nce(scores: scores, rows: rows, normalizer: Double(Float(z)), temperature: temperature,
+                                                       noise: Double(columns - 1) / Double(datasetSize), scale: 1 / Double(rows)).loss
+                .reduce(0, +)
             XCTAssertEqual(Double(value), expected, accuracy: 1e-5 * max(1, abs(expected)), "[\(rows), \(columns)]")
         }
     }
@@ -105,12 +81,8 @@ final class ContrastiveMemoryLauncherTests: ContextTestCase {
         let values = random.floats(rows * columns)
         let scores = try tensor(values, [rows, columns], requiresGrad: true)
         try scores.nceLoss(normalizer: tensor([Float(z)], [1]), temperature: Float(temperature), datasetSize: datasetSize).backward()
-        let c = Double(columns - 1) / Double(datasetSize) + 1e-7
-        let expected = values.enumerated().map { at, s -> Double in
-            let x = exp(Double(s) / temperature) / z
-            let perScore = at % columns == 0 ? -c / (x + c) : x / (x + c)
-            return perScore / temperature / Double(rows)
-        }
+        let expected = ContrastiveMemoryOracle.nce(scores: values, rows: rows, normalizer: z, temperature: temperature,
+                                                   noise: Double(columns - 1) / Double(datasetSize), scale: 1 / Double(rows)).gradient
         XCTAssertLessThan(maxRelativeError(try XCTUnwrap(scores.grad).toArray(), expected), 1e-5)
     }
 
@@ -121,12 +93,8 @@ final class ContrastiveMemoryLauncherTests: ContextTestCase {
             let rows = [7, 0, 11]
             let bank = try tensor(bankValues, [bankRows, dimension])
             try bank.updateRows(at: rows, toward: tensor(values, [3, dimension]), momentum: momentum)
-            var expected = bankValues.map(Double.init)
-            for (i, r) in rows.enumerated() {
-                let u = (0..<dimension).map { Double(momentum) * Double(bankValues[r * dimension + $0]) + Double(1 - momentum) * Double(values[i * dimension + $0]) }
-                let norm = u.reduce(0) { $0 + $1 * $1 }.squareRoot()
-                for d in 0..<dimension { expected[r * dimension + d] = u[d] / norm }
-            }
+            let expected = ContrastiveMemoryOracle.update(bank: bankValues, values: values, indices: rows, dimension: dimension,
+                                                          momentum: Double(momentum))
             XCTAssertLessThan(maxRelativeError(try bank.toArray(), expected), 1e-6, "D = \(dimension)")
         }
     }
@@ -152,7 +120,7 @@ final class ContrastiveMemoryLauncherTests: ContextTestCase {
         try memory.encodeScores(into: context.stream, bank: bankBuffer, anchors: anchorBuffer, indices: indexBuffer, scores: scoreBuffer,
                                 rows: rows, columns: columns, dimension: dimension, bankRows: bankRows)
         try context.synchronize()
-        let expected = scoresReference(bank: bank, anchors: anchors, indices: indices, rows: rows, dimension: dimension)
+        let expected = ContrastiveMemoryOracle.scores(bank: bank, anchors: anchors, indices: indices, rows: rows, dimension: dimension)
         XCTAssertLessThan(maxRelativeError(try scoreBuffer.read(Float.self, count: rows * columns), expected), 1e-5)
         XCTAssertThrowsError(try memory.encodeNCE(into: context.stream, scores: scoreBuffer, normalizer: bankBuffer, scoreGradient: scoreBuffer,
                                                   loss: anchorBuffer, rows: rows, columns: columns, temperature: 0, noise: 0.1,

@@ -178,11 +178,11 @@ final class ZipfLabelSmoothingTests: ContextTestCase {
         let bias = try model.namedParameters().first { $0.name == "fc.bias" }!.tensor.toArray().map(Double.init)
         let logits = try taps.logits.toArray()
         for upsampled in [true, false] {
-            let rows = ZipfVotesTests.positions(try map.toArray(), map.shape, upsampled: upsampled)
+            let rows = ZipfOracle.positions(try map.toArray(), map.shape, upsampled: upsampled)
             let positionLogits = rows.map { row in
                 (0..<10).map { c in bias[c] + row.indices.map { weight[c * row.count + $0] * row[$0] }.reduce(0, +) }
             }
-            let votes = ZipfVotesTests.votes(positionLogits, samples: 6).flatMap { $0 }
+            let votes = ZipfOracle.votes(positionLogits, samples: 6).flatMap { $0 }
             XCTAssertEqual(votes.reduce(0, +), Double(rows.count), "every position votes once")
             let loss = ZipfLabelSmoothing(upsampled: upsampled)
             let step = DistillationStep(student: taps, labels: labels, model: model)

@@ -12,14 +12,8 @@ final class ZipfTargetsTests: ContextTestCase {
         let scores: [Float] = [0.5, 2, -1, 0.25, 3, 1, 1, 0, 2, 1, 4, 1, 4, 0, -2]
         let labels = [4, 0, 0]
         let (rows, classes, power) = (3, 5, 1.5)
-        var expected: [Double] = [], correct: [Float] = []
-        for row in 0..<rows {
-            let s = scores[row * classes..<(row + 1) * classes].map { $0 }
-            let weights = (0..<classes).map { c in c == labels[row] ? 0 : Foundation.pow(Double(1 + s.filter { $0 > s[c] }.count), -power) }
-            let total = weights.reduce(0, +)
-            expected += weights.map { $0 / total }
-            correct.append(s.firstIndex(of: s.max()!) == labels[row] ? 1 : 0)
-        }
+        let oracle = ZipfOracle.targets(scores: scores, labels: labels, classes: classes, power: power)
+        let (expected, correct) = (oracle.distribution, oracle.correct.map(Float.init))
         let targets = try tensor(scores, [rows, classes]).zipfTargets(labels: labels, power: Float(power))
         XCTAssertLessThan(maxRelativeError(try targets.distribution.toArray(), expected), 1e-6)
         XCTAssertEqual(try targets.correct.toArray(), correct)

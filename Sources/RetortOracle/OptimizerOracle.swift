@@ -1,11 +1,11 @@
 import Foundation
-import Retort
+import RetortCompute
 
 /// CPU re-implementations (Double) of torch.optim.SGD and torch.optim.AdamW, written from the
 /// formulas in PyTorch's documentation.
-public enum OptimizerReference {
+public enum OptimizerOracle {
     /// One SGD step; `buffer` is nil before the first momentum step.
-    public static func sgd(parameters: inout [Double], gradients: [Double], buffer: inout [Double]?, options: SGDOptions) {
+    public static func sgd(parameters: inout [Double], gradients: [Double], buffer: inout [Double]?, options: SGDLauncher.Options) {
         var newBuffer = [Double](repeating: 0, count: parameters.count)
         for i in parameters.indices {
             var g = options.maximize ? -gradients[i] : gradients[i]
@@ -22,7 +22,7 @@ public enum OptimizerReference {
 
     /// AdamW step number `step` (from 1).
     public static func adamW(parameters: inout [Double], gradients: [Double], m: inout [Double], v: inout [Double], step: Int,
-                      options: AdamWOptions) {
+                      options: AdamWLauncher.Options) {
         let (lr, beta1, beta2) = (options.learningRate, options.beta1, options.beta2)
         for i in parameters.indices {
             let g = options.maximize ? -gradients[i] : gradients[i]
