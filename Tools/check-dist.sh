@@ -31,6 +31,11 @@ unmount_all() {
     mounted=()
 }
 trap unmount_all EXIT
+# A run killed with its mounts in place leaves them: undo them before anything under the root is removed.
+root_path=$(realpath -m "$root")
+while read -r _ point _; do
+    [[ $point == "$root_path"/* ]] && { echo "unmounting $point (left by an earlier run)"; umount -l "$point"; }
+done < <(tac /proc/self/mounts)
 mount_system() { # a root: its /proc, /sys and /dev, undone on exit (also on failure or Ctrl-C)
     mount -t proc proc "$1/proc" && mounted+=("$1/proc")
     mount --bind /sys "$1/sys" && mounted+=("$1/sys")
@@ -50,7 +55,7 @@ if [[ ! -f $root/.retort-check-ready ]]; then
     command -v debootstrap >/dev/null || {
         echo "Installing Debian package: debootstrap"
         apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap; }
-    rm -rf "$root" "$root.partial"
+    rm -rf --one-file-system "$root" "$root.partial"
     mkdir -p "$work"
     debootstrap --variant=minbase bookworm "$root.partial" "$mirror"
     cp /etc/resolv.conf "$root.partial/etc/resolv.conf"
@@ -65,7 +70,7 @@ if [[ ! -f $root/.retort-check-ready ]]; then
 fi
 
 # The bundle and the data, fresh each run.
-rm -rf "$root/opt/retort" "$root/root/check" "$root/root/.cache"
+rm -rf --one-file-system "$root/opt/retort" "$root/root/check" "$root/root/.cache"
 mkdir -p "$root/opt/retort" "$root/root/check/fashion-mnist"
 tar -xzf "$bundle" -C "$root/opt/retort" --strip-components=1
 cp "$fashion_mnist"/*.gz "$root/root/check/fashion-mnist/"
