@@ -25,13 +25,12 @@ max_bytes=60000000                      # retort and retort-bench together
 # The libraries the binary may need: glibc's, and the C++ runtime the static Swift runtime uses.
 allowed='^(libc|libm|libdl|libpthread|librt|libutil|ld-linux-x86-64|libstdc\+\+|libgcc_s)\.so\.[0-9]+$'
 
-# The -l names the system-library targets link (Sources/CZlib, CPNG, CTurboJPEG), by their pkg-config package.
+# The -l names of the system-library targets (Sources/CZlib, CPNG, CTurboJPEG) and their Debian packages.
 rm -rf "$work" "$static_libs" && mkdir -p "$work" "$static_libs"
-for pair in zlib:z libpng:png16 libturbojpeg:turbojpeg; do
-    package=${pair%%:*} name=${pair#*:}
-    archive="$(pkg-config --variable=libdir "$package" 2>/dev/null)/lib$name.a"
-    [[ -f $archive ]] || { echo "error: lib$name.a not found (pkg-config $package): install zlib1g-dev libpng-dev" \
-                                "libturbojpeg0-dev (make deps)" >&2; exit 1; }
+for pair in z:zlib1g-dev png16:libpng-dev turbojpeg:libturbojpeg0-dev; do
+    name=${pair%%:*} package=${pair#*:}
+    archive=$("$clang" -print-file-name="lib$name.a")
+    [[ -f $archive ]] || { echo "error: lib$name.a not found: install $package (make deps)" >&2; exit 1; }
     ln -s "$archive" "$static_libs/lib$name.a"
 done
 
@@ -43,7 +42,7 @@ done
 # ICU's data package, out of Foundation's static ICU library, trimmed, as an object defining the same
 # symbol: the linker then leaves the library's copy out.
 icu_library=$toolchain/lib/swift_static/linux/lib_FoundationICU.a
-read -r member symbol < <(nm -A "$icu_library" 2>/dev/null | sed -n 's/^[^:]*:\([^:]*\):[0-9a-f]* R \(icudt[0-9]*_dat\)$/\1 \2/p')
+read -r member symbol < <(nm -A "$icu_library" 2>/dev/null | sed -n 's/^[^:]*:\([^:]*\):[0-9a-f]* R \(icudt[0-9]*_dat\)$/\1 \2/p') || true
 [[ -n ${symbol:-} ]] || { echo "error: no icudt*_dat data symbol in $icu_library" >&2; exit 1; }
 (cd "$work" && ar x "$icu_library" "$member")
 objcopy -O binary --only-section=.rodata "$work/$member" "$work/icu-full.dat"
@@ -111,6 +110,9 @@ notices=$staging/THIRD-PARTY-NOTICES.txt
         printf '\n==== %s ====\n\n' "${source%%:*}"
         cat "$file"
     done
+    printf '\n==== ICU (%s, inside Foundation; its data trimmed) ====\n\n' "$symbol"
+    echo "Copyright © 2016 and later Unicode, Inc. and others. Under the Unicode License V3:"
+    echo "https://www.unicode.org/license.txt"
 } > "$notices"
 
 # The same bytes for the same commit: sorted names, no owners, the commit's time.
