@@ -13,7 +13,9 @@ usage: Tools/trim-icu-data.py IN.dat OUT.dat
 The package format (ICU's common data, "CmnD"): a header of `headerSize` bytes (its first uint16),
 then the table of contents: a uint32 item count, one (name offset, data offset) uint32 pair per item,
 sorted by name, both offsets from the table's start; then the names, then the items, each 16-byte
-aligned and running to the next item's offset.
+aligned and running to the next item's offset. Before trimming, the script rewrites the package with
+all its items and stops unless that gives the input's bytes back, so a layout it does not know is
+an error, not a broken bundle.
 """
 
 import re
@@ -71,7 +73,11 @@ def main():
     if len(sys.argv) != 3:
         sys.exit("usage: Tools/trim-icu-data.py IN.dat OUT.dat")
     with open(sys.argv[1], "rb") as file:
-        header, items = read_items(file.read())
+        package = file.read()
+    header, items = read_items(package)
+    if write_package(header, items) != package:
+        sys.exit("error: rewriting the package with all its items does not give the same bytes: its layout is not the one "
+                 "this script knows (ICU's common data format changed?)")
     kept = [(name, data) for name, data in items if not LEFT_OUT.match(name.decode())]
     trimmed = write_package(header, kept)
     with open(sys.argv[2], "wb") as file:
