@@ -31,22 +31,32 @@ unmount_all() {
     mounted=()
 }
 trap unmount_all EXIT
+child=""
+trap '[[ -z $child ]] || { kill "$child"; wait "$child"; }; exit 130' INT TERM
 # A run killed with its mounts in place leaves them: undo them before anything under the root is removed.
 root_path=$(realpath -m "$root")
 while read -r _ point _; do
     [[ $point == "$root_path"/* ]] && { echo "unmounting $point (left by an earlier run)"; umount -l "$point"; }
 done < <(tac /proc/self/mounts)
-mount_system() { # a root: its /proc, /sys and /dev, undone on exit (also on failure or Ctrl-C)
-    mount -t proc proc "$1/proc" && mounted+=("$1/proc")
-    mount --bind /sys "$1/sys" && mounted+=("$1/sys")
-    mount --bind /dev "$1/dev" && mounted+=("$1/dev")
+mount_system() { # a root: its /proc, /sys and /dev, undone on exit (also on failure, Ctrl-C or kill)
+    local point
+    for point in proc sys dev; do
+        if [[ $point == proc ]]; then mount -t proc proc "$1/proc"; else mount --bind "/$point" "$1/$point"; fi \
+            || { echo "error: cannot mount /$point in $1 (check-dist needs a root that may mount)" >&2; exit 1; }
+        mounted+=("$1/$point")
+    done
 }
 # Runs a command in the root with nothing of the host's environment (PATH, LD_LIBRARY_PATH, Swift).
-in_root() { chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"; }
+root_environment=(/usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8)
+in_root() { chroot "$root" "${root_environment[@]}" "$@"; }
 step() { # title, command…: runs the command in the root and prints its time
     echo; echo "== $1"; shift
     local start=$SECONDS
-    in_root "$@"
+    # In the background and waited for, so a signal to this script reaches the trap, which stops the command, at once.
+    (exec chroot "$root" "${root_environment[@]}" "$@") &
+    child=$!
+    wait "$child"
+    child=""
     echo "-- $((SECONDS - start)) s"
 }
 
