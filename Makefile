@@ -243,9 +243,10 @@ bench-ddp: release
 	done
 
 # The self-contained release bundle, dist/retort-<version>-linux-x86_64.tar.gz (Tools/dist.sh): `retort` and
-# `retort-bench` built -c release in .build/dist with the static Swift standard library and Foundation, and
-# libjpeg-turbo, libpng and zlib from their static archives, stripped; they need only glibc, libstdc++ and a
-# Vulkan driver. It fails when a binary needs another library or the two pass 60 MB together.
+# `retort-bench` built -c release in .build/dist with the static Swift standard library and Foundation, linked
+# into one stripped binary (retort-bench a link to it) with libjpeg-turbo, libpng and zlib from their static
+# archives and ICU's data trimmed; it needs only glibc, libstdc++ and a Vulkan driver. It fails when the binary
+# needs another library or passes 60 MB.
 VERSION := $(shell sed -n 's/.*string = "\(.*\)"/\1/p' Sources/Retort/Version.swift)
 DIST_BUNDLE := dist/retort-$(VERSION)-linux-x86_64.tar.gz
 dist: deps
