@@ -17,8 +17,8 @@ PACKAGES := libvulkan1 libvulkan-dev glslc glslang-tools spirv-tools mesa-vulkan
 # Mesa's JIT cache: the second run of the test suite skips most shader compilation.
 export MESA_SHADER_CACHE_DIR ?= $(HOME)/.cache/mesa_shader_cache
 
-.PHONY: deps build release test test-sanitizers crash-test fuzz examples demo study-demo study-ddp study-methods study-precision bench bench-peers bench-data bench-ddp \
-        interop-venv peers-venv check-tensorboard check-torchvision parity-fixtures clean
+.PHONY: deps build release test test-sanitizers crash-test fuzz examples demo study-demo study-ddp study-methods study-precision bench bench-peers \
+        bench-data bench-ddp interop-venv peers-venv check-tensorboard check-torchvision parity-fixtures dist check-dist clean
 
 deps:
 	@missing=""; \
@@ -251,6 +251,22 @@ bench-ddp: release
 	  $(BENCH_MPIRUN) -np 2 --mca btl self,$$btl --mca mpi_yield_when_idle 0 .build/release/retort-bench allreduce \
 	    > $(BENCH_DDP)/allreduce-$$btl.json || exit 1; \
 	done
+
+# The self-contained release bundle, dist/retort-<version>-linux-x86_64.tar.gz (Tools/dist.sh): `retort` and
+# `retort-bench` built -c release in .build/dist with the static Swift standard library and Foundation, linked
+# into one stripped binary (retort-bench a link to it) with libjpeg-turbo, libpng and zlib from their static
+# archives and ICU's data trimmed; it needs only glibc, libstdc++ and a Vulkan driver. It fails when the binary
+# needs another library or passes 60 MB.
+VERSION := $(shell sed -n 's/.*string = "\(.*\)"/\1/p' Sources/Retort/Version.swift)
+DIST_BUNDLE := dist/retort-$(VERSION)-linux-x86_64.tar.gz
+dist: deps
+	Tools/dist.sh $(SWIFT)
+
+# The bundle on a clean Debian 12 without Swift (Tools/check-dist.sh; by hand, as root, not in `make test`): a
+# debootstrap minbase root cached in .build/dist-check with only libvulkan1 and mesa-vulkan-drivers, where the
+# bundle runs --version, devices, selftest --all, retort-bench train and one small training epoch.
+check-dist: dist
+	Tools/check-dist.sh $(DIST_BUNDLE)
 
 # Regenerates the PyTorch parity fixtures the engine tests compare against (committed; a few KB).
 parity-fixtures: peers-venv
