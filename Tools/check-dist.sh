@@ -102,15 +102,9 @@ echo "installed: $(in_root dpkg-query -W -f='${Package} ' $packages)"
 step "ldd retort retort-bench" ldd /opt/retort/retort /opt/retort/retort-bench
 step "retort --version" /opt/retort/retort --version
 step "retort devices" /opt/retort/retort devices
-# The selftest's own lines of the help: does this build have `selftest --all`?
-selftest_help=$(in_root /opt/retort/retort --help | sed -n '/^  selftest /,/^  [a-z]/p')
-if grep -q -- "--all" <<< "$selftest_help"; then
-    step "retort selftest --all" /opt/retort/retort selftest --all
-else
-    step "retort selftest (this build has no --all yet)" /opt/retort/retort selftest
-fi
-step "retort-bench train --model plane6 --rounds 5 --peers (the PyTorch peer is not in the bundle: it must say so)" \
-    /opt/retort/retort-bench train --model plane6 --rounds 5 --peers
+step "retort selftest --all" /opt/retort/retort selftest --all
+step "retort-bench train --model plane6 --rounds 5 --precision fp32,fp16,bf16 --peers (the PyTorch peer is not in the bundle: it must say so)" \
+    /opt/retort/retort-bench train --model plane6 --rounds 5 --precision fp32,fp16,bf16 --peers
 step "retort train: plane2, one epoch on the first 10,000 Fashion-MNIST images" \
     /opt/retort/retort train --model plane2 --dataset fashion-mnist --data-dir /root/check/fashion-mnist --limit 10000 \
     --epochs 1 --batch-size 128 --lr 0.05 --seed 1 --out /root/check/plane2
