@@ -37,8 +37,10 @@ enum SelfTestCommand: RegisteredCommand {
         let selected = try families(arguments)
         let all = arguments.flags.contains("all")
         let json = arguments.flags.contains("json")
-        let cases = SelfTestCatalog.cases(families: selected, quick: !all && selected == nil, largestGEMM: largest)
         let device = try Device()
+        // Without 16-bit storage the device runs no mixed precision: its 16-bit variants are listed as unusable.
+        let cases = SelfTestCatalog.cases(families: selected, quick: !all && selected == nil, largestGEMM: largest)
+            .filter { $0.family != "precision" || device.info.has16BitStorage }
         let bench = try SelfTestBench(device: device, seed: UInt64(seed))
         let table = SelfTestTable(printing: !json)
         table.begin(device: device.info.summary, caseCount: cases.count)

@@ -43,7 +43,9 @@ final class SelfTestCommandTests: XCTestCase {
         let unusable = try XCTUnwrap(coverage["unusable"] as? [String: String])
         XCTAssertEqual(missed, [], "shipped shaders no self-test case dispatched")
         XCTAssert(unusable.values.allSatisfy { !$0.isEmpty }, "every shader left out says why: \(unusable)")
-        XCTAssertEqual(Set(dispatched).union(unusable.keys), Set(Shader.allCases.map(\.name) + DistillationShader.allCases.map(\.name)))
+        XCTAssertEqual(Set(dispatched).union(unusable.keys), Set(Shader.allCases.map(\.name) + DistillationShader.allCases.map(\.name)
+                                                                  + ShaderLibrary.variantNames))
+        XCTAssert(dispatched.contains("conv2d@fp16") && dispatched.contains("matmul_tiled@bf16"), "the 16-bit variants ran")
     }
 
     /// `--only gemm` runs the GEMM cases alone, on both variants; the table ends with a summary line.

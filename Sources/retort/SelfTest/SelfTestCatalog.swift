@@ -21,6 +21,7 @@ enum SelfTestCatalog {
             ("copy-strided", copyStridedCases),
             ("optimizer", optimizerCases),
             ("distill", distillationCases),
+            ("precision", precisionCases),
         ]
     }
 
@@ -43,8 +44,10 @@ enum SelfTestCatalog {
         return stride(from: 0, to: cases.count, by: step).map { cases[$0] }
     }
 
-    /// Every shipped shader: RetortCompute's and RetortDistill's.
-    static var shippedShaders: Set<String> { Set(Shader.allCases.map(\.name) + DistillationShader.allCases.map(\.name)) }
+    /// Every shipped shader: RetortCompute's (with their fp16/bf16 variants, `conv2d@fp16`) and RetortDistill's.
+    static var shippedShaders: Set<String> {
+        Set(ShaderLibrary.names + ShaderLibrary.variantNames + DistillationShader.allCases.map(\.name))
+    }
 
     /// Shipped shaders this device cannot use, with the reason: no case can dispatch them, so the
     /// coverage check leaves them out.
@@ -57,6 +60,9 @@ enum SelfTestCatalog {
         if try AdamWMultiTensorLauncher(device: device).multiTensorKernel == nil {
             reasons[Shader.adamwMultiTensor.name] = "the device cannot bind \(AdamWMultiTensorLauncher.tensorsPerDispatch) tensors at once "
                 + "(AdamW runs one dispatch per tensor)"
+        }
+        if !device.info.has16BitStorage {
+            for name in ShaderLibrary.variantNames { reasons[name] = "no 16-bit storage buffers (storageBuffer16BitAccess): no mixed precision" }
         }
         return reasons
     }
