@@ -24,7 +24,8 @@ final class MatMulPrecisionTests: DeviceTestCase {
                     let outputs = shape.m * shape.n * (shape.sumOverBatch ? 1 : shape.batch)
                     let inputs = [random.floats(shape.m * shape.k * shape.batch), random.floats(shape.k * shape.n * shape.batch),
                                   random.floats(max(shape.m, shape.n)), random.floats(outputs)]
-                    try assertMatchesFloat32(precision, inputs: inputs, outputs: [outputs], "\(variant) \(shape)") { stream, input, output, p in
+                    try assertMatchesFloat32(precision, inputs: inputs, outputs: [outputs], "\(variant) \(shape)") {
+                        stream, input, output, p in
                         let bias: MatMulLauncher.Bias = [.none, .perRow(input[2]), .perColumn(input[2])][biasMode]
                         if beta != 0 { try stream.copy(input[3], to: output[0], byteCount: outputs * p.byteCount) }
                         try gemm.encode(into: stream, a: input[0], b: input[1], c: output[0], shape: shape, beta: beta, bias: bias,

@@ -57,17 +57,18 @@ final class MixedPrecisionOpsTests: ContextTestCase {
     }
 
     /// Asserts that the loss and the gradients of `parameters` under `autocast(precision)` agree with fp32.
-    /// How far is agreement depends on the network's conditioning: batch norm subtracts means, and sums of
-    /// gradients of both signs cancel, so a relative error of u in the stored values can become a larger
-    /// one in the results. The test measures that: the fp32 network run once more on its input and
+    /// How close they can be depends on the network's conditioning: batch norm subtracts means, and sums
+    /// of gradients of both signs cancel, so a relative error of u in the stored values can become a
+    /// larger one in the results. The test measures that: the fp32 network run once more on its input and
     /// parameters rounded to `precision` (one rounding of u, 2⁻¹¹ fp16 or 2⁻⁸ bf16, at the leaves) shows
     /// how far one rounding moves each result. A mixed-precision step rounds at every op (each activation,
     /// each activation gradient, the weights' casts), but those errors are of the same kind and size and
     /// largely independent: measured, the step lands about one such move from fp32 (0.9–1.2× on these
-    /// networks, fp16 and bf16). It must stay within 4 moves plus 4u of each result's largest magnitude (the
-    /// rounding of the loss's gradient and of the result itself, which rounding the leaves does not show). A gradient that is zero in exact arithmetic (`vanishing`: the bias of a
-    /// convolution followed by batch norm, which the normalization removes) is rounding noise in both, and
-    /// its error is measured on the scale of the largest gradient instead.
+    /// networks, fp16 and bf16). It must stay within 4 moves plus 4u of each result's largest magnitude
+    /// (the rounding of the loss's gradient and of the result itself, which rounding the leaves does not
+    /// show). A gradient that is zero in exact arithmetic (`vanishing`: the bias of a convolution followed
+    /// by batch norm, which the normalization removes) is rounding noise in both, and its error is
+    /// measured on the scale of the largest gradient instead.
     private func assertAgreesWithFloat32(_ precision: Precision, leaves: [Tensor], parameters: [Tensor], vanishing: Set<Int> = [],
                                          _ label: String, _ network: () throws -> Tensor, file: StaticString = #filePath,
                                          line: UInt = #line) throws {
@@ -94,7 +95,8 @@ final class MixedPrecisionOpsTests: ContextTestCase {
         let x = try tensor(random.floats(4 * 2 * 8 * 8), [4, 2, 8, 8])
         let p = try Parameters(context, [[4, 2, 3, 3], [4], [4], [4], [3, 64], [3]], seed: 79).tensors
         for precision in [Precision.float16, .bfloat16] {
-            try assertAgreesWithFloat32(precision, leaves: [x] + p, parameters: p, vanishing: [1], "conv → BN → ReLU → max pool → linear") {
+            try assertAgreesWithFloat32(precision, leaves: [x] + p, parameters: p, vanishing: [1],
+                                        "conv → BN → ReLU → max pool → linear") {
                 try plainNetwork(x, p) { name, tensor in
                     XCTAssertEqual(tensor.precision, context.autocastPrecision, "\(name) under autocast(\(context.autocastPrecision))")
                     if tensor.precision.isReduced {
@@ -128,6 +130,23 @@ final class MixedPrecisionOpsTests: ContextTestCase {
         }
         for precision in [Precision.float16, .bfloat16] {
             try assertAgreesWithFloat32(precision, leaves: [x] + p, parameters: p, "residual block", network)
+        }
+    }
+
+    /// Evaluation-mode batch norm (running statistics, fused ReLU) on a 16-bit convolution, forward and
+    /// backward (the gradients pruning criteria take in evaluation mode).
+    func testEvaluationModeBatchNormMatchesFloat32() throws {
+        var random = TestRandom(seed: 97)
+        let x = try tensor(random.floats(2 * 2 * 5 * 5), [2, 2, 5, 5])
+        let p = try Parameters(context, [[3, 2, 3, 3], [3], [3], [3], [2, 75], [2]], seed: 101).tensors
+        let mean = try tensor([0.1, -0.2, 0.05], [3]), variance = try tensor([0.8, 1.3, 0.6], [3])
+        for precision in [Precision.float16, .bfloat16] {
+            try assertAgreesWithFloat32(precision, leaves: [x] + p, parameters: p, "evaluation-mode batch norm") {
+                let normalized = try x.conv2d(weight: p[0], bias: p[1], padding: 1)
+                    .batchNorm(weight: p[2], bias: p[3], runningMean: mean, runningVariance: variance, training: false, activation: .relu)
+                XCTAssertEqual(normalized.precision, context.autocastPrecision)
+                return try normalized.reshaped([2, 75]).linear(weight: p[4], bias: p[5])
+            }
         }
     }
 

@@ -126,7 +126,8 @@ public struct PoolLauncher: Sendable {
             return
         }
         let (push, invocations) = geometry.forwardPush(run: Self.run, extra: Dilation(DH: window.dilationHeight, DW: window.dilationWidth))
-        let kernel = try maxKernel(maxForward, .poolMax, precision, [.texel(.values(precision, vector: false)), .storage(.write), .storage(.write)],
+        let kernel = try maxKernel(maxForward, .poolMax, precision,
+                                   [.texel(.values(precision, vector: false)), .storage(.write), .storage(.write)],
                                    ForwardPush<Dilation>.self, run: true)
         try stream.dispatch(kernel, [input, output, indices], push: push, groups: kernel.linearGroups(covering: invocations))
     }
@@ -153,7 +154,8 @@ public struct PoolLauncher: Sendable {
         let kernel = try maxKernel(maxBackward, .poolMaxBackward, precision,
                                    [.texel(.values(precision, vector: false)), .texel(.r32i), .storage(.write)],
                                    BackwardPush<Dilation>.self, run: true)
-        try stream.dispatch(kernel, [outputGradient, indices, inputGradient], push: push, groups: kernel.linearGroups(covering: invocations))
+        try stream.dispatch(kernel, [outputGradient, indices, inputGradient], push: push,
+                            groups: kernel.linearGroups(covering: invocations))
     }
 
     /// `fp32`, the kernel built at initialization; otherwise its 16-bit variant (built on first use, cached by the device).
