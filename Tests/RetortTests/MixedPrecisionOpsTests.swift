@@ -108,7 +108,7 @@ final class MixedPrecisionOpsTests: ContextTestCase {
     }
 
     /// A ResNet basic block on a 16-bit stem: conv → BN+ReLU (fused) → conv → BN, the residual sum + ReLU in
-    /// one pass, global average pooling (fp32) and a linear head.
+    /// one pass, global average pooling and a linear head.
     func testResidualBlockMatchesFloat32() throws {
         var random = TestRandom(seed: 83)
         let x = try tensor(random.floats(2 * 3 * 6 * 6), [2, 3, 6, 6])
