@@ -1,6 +1,7 @@
 import XCTest
 @testable import Retort
 import RetortCompute
+import RetortDistributed
 import RetortTestSupport
 
 /// Small networks under `context.autocast(.float16)` and `(.bfloat16)`: the matrix ops cast their operands
@@ -150,6 +151,24 @@ final class MixedPrecisionOpsTests: ContextTestCase {
         }
     }
 
+    /// Synchronized batch norm computes in fp32: a 16-bit input gives what fp32 batch norm gives on it widened,
+    /// and the gradient reaches the input.
+    func testSynchronizedBatchNormOfASixteenBitInputComputesInFloat32() throws {
+        var random = TestRandom(seed: 103)
+        let x = try tensor(random.floats(2 * 3 * 4 * 4), [2, 3, 4, 4], requiresGrad: true)
+        let gamma = try tensor([1.5, 0.5, 1], [3]), beta = try tensor([0.1, 0, -0.2], [3])
+        func normalized(_ input: Tensor, _ group: (any ProcessGroup)?) throws -> Tensor {
+            try input.batchNorm(weight: gamma, bias: beta, runningMean: tensor([0, 0, 0], [3]), runningVariance: tensor([1, 1, 1], [3]),
+                                training: true, activation: .relu, synchronizedOver: group)
+        }
+        let synchronized = try normalized(x.cast(to: .bfloat16), OneProcess())
+        XCTAssertEqual(synchronized.precision, .float32)
+        let expected = try context.noGrad { try normalized(x.cast(to: .bfloat16).float32(), nil) }
+        XCTAssertLessThanOrEqual(maxErrorRelativeToScale(try synchronized.toArray(), try expected.toArray()), 1e-6)
+        try weightedSum(synchronized, seed: 107).backward()
+        XCTAssertEqual(try XCTUnwrap(x.grad).count, x.count)
+    }
+
     /// Outside autocast the matrix ops compute in their operands' precision, and in fp32 when they differ.
     func testOperandsOfDifferentPrecisionsComputeInFloat32() throws {
         let a = try tensor([1, 2, 3, 4], [2, 2]), b = try tensor([0.5, -1, 2, 0.25], [2, 2])
@@ -158,4 +177,19 @@ final class MixedPrecisionOpsTests: ContextTestCase {
         XCTAssertEqual(try product.toArray(), try a.matmul(b).toArray())
         XCTAssertEqual(try a.cast(to: .bfloat16).matmul(b.cast(to: .bfloat16)).precision, .bfloat16)
     }
+}
+
+/// A process group of one rank: every collective leaves the values as they are.
+private final class OneProcess: ProcessGroup, @unchecked Sendable {
+    var rank: Int { 0 }
+    var size: Int { 1 }
+    var localRank: Int { 0 }
+    var localSize: Int { 1 }
+    func allReduce(_ values: inout [Float], _ operation: ReduceOperation) throws(ProcessGroupError) {}
+    func allReduce(_ values: inout [Double], _ operation: ReduceOperation) throws(ProcessGroupError) {}
+    func allReduce(_ values: inout [Int64], _ operation: ReduceOperation) throws(ProcessGroupError) {}
+    func broadcast(_ bytes: inout [UInt8], from root: Int) throws(ProcessGroupError) {}
+    func allGather(_ values: [Float]) throws(ProcessGroupError) -> [[Float]] { [values] }
+    func barrier() throws(ProcessGroupError) {}
+    func abort(code: Int32) -> Never { exit(code) }
 }
