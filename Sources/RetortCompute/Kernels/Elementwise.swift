@@ -235,10 +235,10 @@ public struct ElementwiseLauncher: Sendable {
     /// Throws unless each buffer holds at least its count of values of `precision` (fp32 unless told).
     /// `context` names the op and its shapes for the message.
     package static func require(_ context: String, _ buffers: [(String, Buffer, Int)], precision: Precision = .float32) throws {
-        let size = precision.byteCount, values = precision.isReduced ? "\(precision) values" : "values"
+        let size = precision.byteCount
         for (role, buffer, count) in buffers where buffer.byteCount < count * size {
             throw VulkanError.invalidArgument(
-                "\(context): \(role) needs \(count) \(values) but its buffer holds \(buffer.byteCount / size).")
+                "\(context): \(role) needs \(count) \(precision) values but its buffer holds \(buffer.byteCount / size).")
         }
     }
 }
