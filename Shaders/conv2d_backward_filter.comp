@@ -31,7 +31,11 @@ layout(constant_id = 15) const bool VEC_DY = false;
 layout(binding = 0) uniform valueSampler X;    // x: [N, C, H, W]  (R32F, or RGBA32F with VEC_ROWS)
 layout(binding = 1) uniform valueSampler DY;   // dy: [N, K, OH, OW]
 layout(binding = 2) writeonly buffer OutBuf { float OUT[]; };  // dw: [splits][K, cinG, KH, KW]
-layout(binding = 2) writeonly buffer BiasBuf { value_t DB[]; };  // db: [K]
+#if defined(PRECISION_FP16) || defined(PRECISION_BF16)
+layout(binding = 2) writeonly buffer BiasBuf { value_t DB[]; };  // db: [K] in the precision
+#else
+#define DB OUT
+#endif
 
 const uint SPAN = (TN - 1u) * SW + (KW - 1u) * DW + 1u;
 const bool WINDOW = (VEC_ROWS ? 1u : 0u) + (SPAN <= TN * KW ? 1u : 0u) != 0u;

@@ -27,9 +27,15 @@ layout(binding = 1) uniform valueSampler B;
 layout(binding = 2) writeonly buffer Cbuf { value_t C[]; };
 // The same memory as vec4s, for whole-texel stores when rows are aligned to 4 elements.
 layout(binding = 2) writeonly buffer Cbuf4 { value4_t C4[]; };
-// The same memory as fp32 partial products (partial != 0).
+// The 16-bit variants write partial products (partial != 0) in fp32: the same memory as floats. In the fp32
+// kernel C is that already (STORE_PARTIAL is empty).
+#if defined(PRECISION_FP16) || defined(PRECISION_BF16)
 layout(binding = 2) writeonly buffer Pbuf { float P[]; };
 layout(binding = 2) writeonly buffer Pbuf4 { vec4 P4[]; };
+#define STORE_PARTIAL(BUF, i, v) if (partial) BUF[i] = v; else
+#else
+#define STORE_PARTIAL(BUF, i, v)
+#endif
 layout(binding = 3) uniform valueSampler bias;
 layout(binding = 4) uniform valueSampler Cold;   // C before this product (R32F), read with ACCUMULATE
 
@@ -101,15 +107,13 @@ void main() {
                 if (ACCUMULATE && !partial)
                     v += p.beta * vec4(FETCH(Cold, int(idx)).x, FETCH(Cold, int(idx + 1u)).x,
                                        FETCH(Cold, int(idx + 2u)).x, FETCH(Cold, int(idx + 3u)).x);
-                if (partial) P4[idx >> 2] = v;
-                else C4[idx >> 2] = FROM_VEC4(v);
+                STORE_PARTIAL(P4, idx >> 2, v) C4[idx >> 2] = FROM_VEC4(v);
             } else {
                 for (uint e = 0u; e < 4u; ++e) {
                     if (col4 * 4u + e >= p.N) break;
                     float value = v[e];
                     if (ACCUMULATE && !partial) value += p.beta * FETCH(Cold, int(idx + e)).x;
-                    if (partial) P[idx + e] = value;
-                    else C[idx + e] = FROM_FLOAT(value);
+                    STORE_PARTIAL(P, idx + e, value) C[idx + e] = FROM_FLOAT(value);
                 }
             }
         }

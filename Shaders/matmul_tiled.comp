@@ -18,7 +18,13 @@ const uint BK = 16u;
 layout(binding = 0) readonly buffer Abuf { value_t A[]; };
 layout(binding = 1) readonly buffer Bbuf { value_t B[]; };
 layout(binding = 2) buffer Cbuf { value_t C[]; };
-layout(binding = 2) buffer Pbuf { float P[]; };   // the same memory as fp32 partial products
+// The 16-bit variants write partial products in fp32: the same memory as floats (C itself in the fp32 kernel).
+#if defined(PRECISION_FP16) || defined(PRECISION_BF16)
+layout(binding = 2) buffer Pbuf { float P[]; };
+#define STORE_PARTIAL(i, v) if (partial) P[i] = v; else
+#else
+#define STORE_PARTIAL(i, v)
+#endif
 layout(binding = 3) uniform valueSampler bias;
 
 layout(push_constant) uniform Push {
@@ -93,10 +99,8 @@ void main() {
                 if (p.beta != 0.0) v += p.beta * TO_FLOAT(C[idx]);
                 if (BIAS == 1u) v += FETCH(bias, int(row)).x;
                 if (BIAS == 2u) v += FETCH(bias, int(col)).x;
-                C[idx] = FROM_FLOAT(v);
-            } else {
-                P[idx] = v;
             }
+            STORE_PARTIAL(idx, v) C[idx] = FROM_FLOAT(v);
         }
     }
 }

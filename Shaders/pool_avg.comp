@@ -4,12 +4,15 @@
 // y = window sum / divisor; the divisor counts the padded window (countPad = 1, PyTorch's default
 // count_include_pad = True) or only the positions inside x (countPad = 0).
 // Each invocation computes RUN consecutive outputs of one output row.
+// 16-bit variants: x and y in the precision, the sum in fp32.
+// precisions: fp16 bf16
 #extension GL_GOOGLE_include_directive : require
+#include "precision.glsl"
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 layout(constant_id = 3) const uint RUN = 4u;
 
-layout(binding = 0) uniform samplerBuffer x;
-layout(binding = 1) writeonly buffer Y { float y[]; };
+layout(binding = 0) uniform valueSampler x;
+layout(binding = 1) writeonly buffer Y { value_t y[]; };
 
 // rowBlocks = ceil(OW / RUN); items = N·C·OH·rowBlocks; (magic, shift) pairs divide by rowBlocks and OH.
 layout(push_constant) uniform Push {
@@ -46,9 +49,9 @@ void main() {
         w1 = min(w1, p.W);
         float sum = 0.0;
         for (int ih = h0; ih < h1; ++ih) {
-            for (int iw = w0; iw < w1; ++iw) sum += texelFetch(x, inBase + ih * p.W + iw).x;
+            for (int iw = w0; iw < w1; ++iw) sum += FETCH(x, inBase + ih * p.W + iw).x;
         }
         int divisor = p.countPad != 0u ? paddedRows * paddedCols : (h1 - h0) * (w1 - w0);
-        y[outBase + ow] = h0 < h1 && w0 < w1 ? sum / float(divisor) : 0.0;
+        y[outBase + ow] = FROM_FLOAT(h0 < h1 && w0 < w1 ? sum / float(divisor) : 0.0);
     }
 }

@@ -4,12 +4,15 @@
 // dy: [N, C, OH, OW] -> dx: [N, C, H, W]
 // A gather in output order: no atomics, a fixed summation order. Each invocation computes RUN
 // consecutive positions of one input row.
+// 16-bit variants: dy and dx in the precision, the sum in fp32.
+// precisions: fp16 bf16
 #extension GL_GOOGLE_include_directive : require
+#include "precision.glsl"
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 layout(constant_id = 3) const uint RUN = 4u;
 
-layout(binding = 0) uniform samplerBuffer dy;
-layout(binding = 1) writeonly buffer DX { float dx[]; };
+layout(binding = 0) uniform valueSampler dy;
+layout(binding = 1) writeonly buffer DX { value_t dx[]; };
 
 // rowBlocks = ceil(W / RUN); items = N·C·H·rowBlocks; (magic, shift) pairs divide by rowBlocks, H, SH, SW.
 layout(push_constant) uniform Push {
@@ -55,9 +58,9 @@ void main() {
             for (int ow = cols.x; ow <= cols.y; ++ow) {
                 ivec2 wExtent = windowExtent(ow * p.SW - p.PW, p.KW, p.PW, p.W);
                 int divisor = p.countPad != 0u ? hExtent.x * wExtent.x : hExtent.y * wExtent.y;
-                sum += texelFetch(dy, outPlane + oh * p.OW + ow).x / float(divisor);
+                sum += FETCH(dy, outPlane + oh * p.OW + ow).x / float(divisor);
             }
         }
-        dx[int(row) * p.W + iw] = sum;
+        dx[int(row) * p.W + iw] = FROM_FLOAT(sum);
     }
 }

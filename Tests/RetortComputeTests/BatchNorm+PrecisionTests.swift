@@ -50,7 +50,8 @@ final class BatchNormPrecisionTests: DeviceTestCase {
         x[3] = .nan
         for precision in [Precision.float16, .bfloat16] {
             try assertMatchesFloat32(precision, inputs: [x], outputs: [x.count], "batch norm with a NaN") { stream, input, output, p in
-                let ones = try device.makeBuffer([Float](repeating: 1, count: c)), zeros = try device.makeBuffer([Float](repeating: 0, count: c))
+                let ones = try device.makeBuffer([Float](repeating: 1, count: c))
+                let zeros = try device.makeBuffer([Float](repeating: 0, count: c))
                 let saved = (try device.makeBuffer(byteCount: c * 4), try device.makeBuffer(byteCount: c * 4))
                 try norm.encodeTrainingForward(into: stream, input: input[0], weight: ones, bias: zeros,
                                                runningMean: try device.makeBuffer([Float](repeating: 0, count: c)),

@@ -11,7 +11,8 @@ final class Conv2dPrecisionTests: DeviceTestCase {
     private func shapes(_ precision: Precision) -> [(Parameters, pointwiseAsGEMM: Bool)] {
         [
             // plane6's first layer: 3×3, padding 1, bias, rows of 28 (four-wide loads), 6 channels.
-            (Parameters(batch: 2, inChannels: 1, outChannels: 6, height: 28, width: 28, kernelSize: 3, padding: 1, precision: precision), false),
+            (Parameters(batch: 2, inChannels: 1, outChannels: 6, height: 28, width: 28, kernelSize: 3, padding: 1,
+                        precision: precision), false),
             // Packed weights (channels % 4 == 0), odd width, stride 2, a filter gradient split over rows.
             (Parameters(batch: 2, inChannels: 8, outChannels: 8, height: 9, width: 11, kernelSize: 3, stride: 2, padding: 1,
                         precision: precision), false),
@@ -36,7 +37,8 @@ final class Conv2dPrecisionTests: DeviceTestCase {
                                  try Conv2dLauncher(device: device, parameters: prm, pointwiseAsGEMM: gemm))
                 XCTAssertEqual(launchers.1.algorithm, .direct)
                 // The bias gradient is compared only when there is one (otherwise its buffer is never written).
-                try assertMatchesFloat32(precision, inputs: inputs, outputs: [counts[3], counts[0], counts[1]] + (prm.hasBias ? [counts[2]] : []),
+                let outputs = [counts[3], counts[0], counts[1]] + (prm.hasBias ? [counts[2]] : [])
+                try assertMatchesFloat32(precision, inputs: inputs, outputs: outputs,
                                          "\(prm)\(gemm ? " as GEMM" : "")") { stream, input, output, p in
                     let conv = p == .float32 ? launchers.0 : launchers.1
                     let bias = prm.hasBias ? input[2] : nil
@@ -54,7 +56,8 @@ final class Conv2dPrecisionTests: DeviceTestCase {
     func testInfinityAndNaNPropagateAsInFloat32() throws {
         var random = TestRandom(seed: 61)
         for precision in [Precision.float16, .bfloat16] {
-            let prm = Parameters(batch: 1, inChannels: 4, outChannels: 4, height: 6, width: 8, kernelSize: 3, padding: 1, precision: precision)
+            let prm = Parameters(batch: 1, inChannels: 4, outChannels: 4, height: 6, width: 8, kernelSize: 3, padding: 1,
+                                 precision: precision)
             var fp32 = prm
             fp32.precision = .float32
             var x = random.floats(prm.inputShape.reduce(1, *))
@@ -74,7 +77,8 @@ final class Conv2dPrecisionTests: DeviceTestCase {
     /// rule where fp32 would take it.
     func testSixteenBitConvolutionsUseTheDirectKernels() throws {
         for precision in [Precision.float16, .bfloat16] {
-            let prm = Parameters(batch: 2, inChannels: 32, outChannels: 32, height: 8, width: 8, kernelSize: 3, padding: 1, precision: precision)
+            let prm = Parameters(batch: 2, inChannels: 32, outChannels: 32, height: 8, width: 8, kernelSize: 3, padding: 1,
+                                 precision: precision)
             XCTAssertFalse(Conv2dLauncher.supportsWinograd(prm))
             XCTAssertEqual(try Conv2dLauncher(device: device, parameters: prm).algorithm, .direct)
             assertInvalidArgument("\(precision) Winograd", containing: "fp32") {

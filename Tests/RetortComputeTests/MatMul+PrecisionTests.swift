@@ -3,7 +3,8 @@ import RetortCompute
 import RetortTestSupport
 
 /// The fp16 and bf16 GEMM kernels (texel and tiled families; packing, split-K and its reduction, sums over
-/// the batch, biases, accumulation into C) against the fp32 kernels on the same (rounded) operands.
+/// the batch, biases, accumulation into C) against the fp32 kernels on the same (rounded) operands, NaN and
+/// infinities included.
 final class MatMulPrecisionTests: DeviceTestCase {
     private typealias Shape = MatMulLauncher.Shape
 
@@ -22,9 +23,12 @@ final class MatMulPrecisionTests: DeviceTestCase {
             for precision in [Precision.float16, .bfloat16] {
                 for (shape, biasMode, splitK, beta) in cases {
                     let outputs = shape.m * shape.n * (shape.sumOverBatch ? 1 : shape.batch)
-                    let inputs = [random.floats(shape.m * shape.k * shape.batch), random.floats(shape.k * shape.n * shape.batch),
+                    var inputs = [random.floats(shape.m * shape.k * shape.batch), random.floats(shape.k * shape.n * shape.batch),
                                   random.floats(max(shape.m, shape.n)), random.floats(outputs)]
-                    try assertMatchesFloat32(precision, inputs: inputs, outputs: [outputs], "\(variant) \(shape)") { stream, input, output, p in
+                    // A NaN and an infinity in A: their rows of C are NaN or ±∞ as in fp32.
+                    (inputs[0][0], inputs[0][inputs[0].count - 1]) = (.nan, .infinity)
+                    try assertMatchesFloat32(precision, inputs: inputs, outputs: [outputs], "\(variant) \(shape)") {
+                        stream, input, output, p in
                         let bias: MatMulLauncher.Bias = [.none, .perRow(input[2]), .perColumn(input[2])][biasMode]
                         if beta != 0 { try stream.copy(input[3], to: output[0], byteCount: outputs * p.byteCount) }
                         try gemm.encode(into: stream, a: input[0], b: input[1], c: output[0], shape: shape, beta: beta, bias: bias,

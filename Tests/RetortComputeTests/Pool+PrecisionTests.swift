@@ -2,8 +2,9 @@ import XCTest
 import RetortCompute
 import RetortTestSupport
 
-/// Max pooling's fp16 and bf16 kernels (the 2×2 fast path and the general window, forward and backward)
-/// against the fp32 kernels on the same (rounded) values.
+/// The fp16 and bf16 pooling kernels (max pooling's 2×2 fast path and general window, average pooling with
+/// and without the padding in the divisor, global average pooling; forward and backward) against the fp32
+/// kernels on the same (rounded) values.
 final class PoolPrecisionTests: DeviceTestCase {
     func testMaxPoolingMatchesFloat32() throws {
         let pool = try PoolLauncher(device: device)
@@ -26,6 +27,34 @@ final class PoolPrecisionTests: DeviceTestCase {
                                               batch: n, channels: c, height: h, width: w, window: window, precision: p)
                     try pool.encodeMaxBackward(into: stream, outputGradient: input[1], indices: indices, inputGradient: output[1],
                                                batch: n, channels: c, height: h, width: w, window: window, precision: p)
+                    return []
+                }
+            }
+        }
+    }
+
+    func testAveragePoolingMatchesFloat32() throws {
+        let pool = try PoolLauncher(device: device)
+        var random = TestRandom(seed: 45)
+        // (N, C, H, W, window, padding in the divisor): a window as large as the plane runs as global pooling;
+        // H·W of 36 reads four values per texel, 35 one.
+        let cases: [(Int, Int, Int, Int, PoolLauncher.Window, Bool)] = [
+            (2, 3, 7, 9, .init(kernel: 3, stride: 2, padding: 1), true), (1, 2, 6, 6, .init(kernel: 2), false),
+            (2, 3, 6, 6, .init(kernel: 6), true),
+            (2, 2, 5, 7, .init(kernelHeight: 5, kernelWidth: 7, strideHeight: 1, strideWidth: 1), true),
+        ]
+        for precision in [Precision.float16, .bfloat16] {
+            for (n, c, h, w, window, countPad) in cases {
+                let (oh, ow) = try XCTUnwrap(window.outputSize(height: h, width: w))
+                var x = random.floats(n * c * h * w, in: -4...4)
+                (x[1], x[x.count - 1]) = (.nan, .infinity)
+                let dy = random.floats(n * c * oh * ow, in: -4...4)
+                try assertMatchesFloat32(precision, inputs: [x, dy], outputs: [n * c * oh * ow, n * c * h * w],
+                                         "average pool [\(n), \(c), \(h), \(w)] \(window)") { stream, input, output, p in
+                    try pool.encodeAverageForward(into: stream, input: input[0], output: output[0], batch: n, channels: c, height: h,
+                                                  width: w, window: window, countIncludesPadding: countPad, precision: p)
+                    try pool.encodeAverageBackward(into: stream, outputGradient: input[1], inputGradient: output[1], batch: n, channels: c,
+                                                   height: h, width: w, window: window, countIncludesPadding: countPad, precision: p)
                     return []
                 }
             }

@@ -27,7 +27,8 @@ final class ReLUPrecisionTests: DeviceTestCase {
                     return []
                 }
                 try assertMatchesFloat32(precision, inputs: [a, b], outputs: [count, count], "backward \(label)") { stream, x, y, p in
-                    try relu.encodeReLUBackward(into: stream, outputGradient: x[1], mask: x[0], inputGradient: y[0], count: count, precision: p)
+                    try relu.encodeReLUBackward(into: stream, outputGradient: x[1], mask: x[0], inputGradient: y[0], count: count,
+                                                precision: p)
                     try relu.encodeReLU6Backward(into: stream, outputGradient: x[1], mask: x[0], inputGradient: y[1], count: count,
                                                  precision: p)
                     return []

@@ -1,6 +1,7 @@
 import XCTest
 @testable import Retort
 import RetortCompute
+import RetortDistributed
 import RetortTestSupport
 
 /// Small networks under `context.autocast(.float16)` and `(.bfloat16)`: the matrix ops cast their operands
@@ -57,17 +58,18 @@ final class MixedPrecisionOpsTests: ContextTestCase {
     }
 
     /// Asserts that the loss and the gradients of `parameters` under `autocast(precision)` agree with fp32.
-    /// How far is agreement depends on the network's conditioning: batch norm subtracts means, and sums of
-    /// gradients of both signs cancel, so a relative error of u in the stored values can become a larger
-    /// one in the results. The test measures that: the fp32 network run once more on its input and
+    /// How close they can be depends on the network's conditioning: batch norm subtracts means, and sums
+    /// of gradients of both signs cancel, so a relative error of u in the stored values can become a
+    /// larger one in the results. The test measures that: the fp32 network run once more on its input and
     /// parameters rounded to `precision` (one rounding of u, 2⁻¹¹ fp16 or 2⁻⁸ bf16, at the leaves) shows
     /// how far one rounding moves each result. A mixed-precision step rounds at every op (each activation,
     /// each activation gradient, the weights' casts), but those errors are of the same kind and size and
     /// largely independent: measured, the step lands about one such move from fp32 (0.9–1.2× on these
-    /// networks, fp16 and bf16). It must stay within 4 moves plus 4u of each result's largest magnitude (the
-    /// rounding of the loss's gradient and of the result itself, which rounding the leaves does not show). A gradient that is zero in exact arithmetic (`vanishing`: the bias of a
-    /// convolution followed by batch norm, which the normalization removes) is rounding noise in both, and
-    /// its error is measured on the scale of the largest gradient instead.
+    /// networks, fp16 and bf16). It must stay within 4 moves plus 4u of each result's largest magnitude
+    /// (the rounding of the loss's gradient and of the result itself, which rounding the leaves does not
+    /// show). A gradient that is zero in exact arithmetic (`vanishing`: the bias of a convolution followed
+    /// by batch norm, which the normalization removes) is rounding noise in both, and its error is
+    /// measured on the scale of the largest gradient instead.
     private func assertAgreesWithFloat32(_ precision: Precision, leaves: [Tensor], parameters: [Tensor], vanishing: Set<Int> = [],
                                          _ label: String, _ network: () throws -> Tensor, file: StaticString = #filePath,
                                          line: UInt = #line) throws {
@@ -94,7 +96,8 @@ final class MixedPrecisionOpsTests: ContextTestCase {
         let x = try tensor(random.floats(4 * 2 * 8 * 8), [4, 2, 8, 8])
         let p = try Parameters(context, [[4, 2, 3, 3], [4], [4], [4], [3, 64], [3]], seed: 79).tensors
         for precision in [Precision.float16, .bfloat16] {
-            try assertAgreesWithFloat32(precision, leaves: [x] + p, parameters: p, vanishing: [1], "conv → BN → ReLU → max pool → linear") {
+            try assertAgreesWithFloat32(precision, leaves: [x] + p, parameters: p, vanishing: [1],
+                                        "conv → BN → ReLU → max pool → linear") {
                 try plainNetwork(x, p) { name, tensor in
                     XCTAssertEqual(tensor.precision, context.autocastPrecision, "\(name) under autocast(\(context.autocastPrecision))")
                     if tensor.precision.isReduced {
@@ -106,7 +109,7 @@ final class MixedPrecisionOpsTests: ContextTestCase {
     }
 
     /// A ResNet basic block on a 16-bit stem: conv → BN+ReLU (fused) → conv → BN, the residual sum + ReLU in
-    /// one pass, global average pooling (fp32) and a linear head.
+    /// one pass, global average pooling and a linear head.
     func testResidualBlockMatchesFloat32() throws {
         var random = TestRandom(seed: 83)
         let x = try tensor(random.floats(2 * 3 * 6 * 6), [2, 3, 6, 6])
@@ -131,6 +134,41 @@ final class MixedPrecisionOpsTests: ContextTestCase {
         }
     }
 
+    /// Evaluation-mode batch norm (running statistics, fused ReLU) on a 16-bit convolution, forward and
+    /// backward (the gradients pruning criteria take in evaluation mode).
+    func testEvaluationModeBatchNormMatchesFloat32() throws {
+        var random = TestRandom(seed: 97)
+        let x = try tensor(random.floats(2 * 2 * 5 * 5), [2, 2, 5, 5])
+        let p = try Parameters(context, [[3, 2, 3, 3], [3], [3], [3], [2, 75], [2]], seed: 101).tensors
+        let mean = try tensor([0.1, -0.2, 0.05], [3]), variance = try tensor([0.8, 1.3, 0.6], [3])
+        for precision in [Precision.float16, .bfloat16] {
+            try assertAgreesWithFloat32(precision, leaves: [x] + p, parameters: p, "evaluation-mode batch norm") {
+                let normalized = try x.conv2d(weight: p[0], bias: p[1], padding: 1)
+                    .batchNorm(weight: p[2], bias: p[3], runningMean: mean, runningVariance: variance, training: false, activation: .relu)
+                XCTAssertEqual(normalized.precision, context.autocastPrecision)
+                return try normalized.reshaped([2, 75]).linear(weight: p[4], bias: p[5])
+            }
+        }
+    }
+
+    /// Synchronized batch norm computes in fp32: a 16-bit input gives what fp32 batch norm gives on it widened,
+    /// and the gradient reaches the input.
+    func testSynchronizedBatchNormOfASixteenBitInputComputesInFloat32() throws {
+        var random = TestRandom(seed: 103)
+        let x = try tensor(random.floats(2 * 3 * 4 * 4), [2, 3, 4, 4], requiresGrad: true)
+        let gamma = try tensor([1.5, 0.5, 1], [3]), beta = try tensor([0.1, 0, -0.2], [3])
+        func normalized(_ input: Tensor, _ group: (any ProcessGroup)?) throws -> Tensor {
+            try input.batchNorm(weight: gamma, bias: beta, runningMean: tensor([0, 0, 0], [3]), runningVariance: tensor([1, 1, 1], [3]),
+                                training: true, activation: .relu, synchronizedOver: group)
+        }
+        let synchronized = try normalized(x.cast(to: .bfloat16), OneProcess())
+        XCTAssertEqual(synchronized.precision, .float32)
+        let expected = try context.noGrad { try normalized(x.cast(to: .bfloat16).float32(), nil) }
+        XCTAssertLessThanOrEqual(maxErrorRelativeToScale(try synchronized.toArray(), try expected.toArray()), 1e-6)
+        try weightedSum(synchronized, seed: 107).backward()
+        XCTAssertEqual(try XCTUnwrap(x.grad).count, x.count)
+    }
+
     /// Outside autocast the matrix ops compute in their operands' precision, and in fp32 when they differ.
     func testOperandsOfDifferentPrecisionsComputeInFloat32() throws {
         let a = try tensor([1, 2, 3, 4], [2, 2]), b = try tensor([0.5, -1, 2, 0.25], [2, 2])
@@ -139,4 +177,19 @@ final class MixedPrecisionOpsTests: ContextTestCase {
         XCTAssertEqual(try product.toArray(), try a.matmul(b).toArray())
         XCTAssertEqual(try a.cast(to: .bfloat16).matmul(b.cast(to: .bfloat16)).precision, .bfloat16)
     }
+}
+
+/// A process group of one rank: every collective leaves the values as they are.
+private final class OneProcess: ProcessGroup, @unchecked Sendable {
+    var rank: Int { 0 }
+    var size: Int { 1 }
+    var localRank: Int { 0 }
+    var localSize: Int { 1 }
+    func allReduce(_ values: inout [Float], _ operation: ReduceOperation) throws(ProcessGroupError) {}
+    func allReduce(_ values: inout [Double], _ operation: ReduceOperation) throws(ProcessGroupError) {}
+    func allReduce(_ values: inout [Int64], _ operation: ReduceOperation) throws(ProcessGroupError) {}
+    func broadcast(_ bytes: inout [UInt8], from root: Int) throws(ProcessGroupError) {}
+    func allGather(_ values: [Float]) throws(ProcessGroupError) -> [[Float]] { [values] }
+    func barrier() throws(ProcessGroupError) {}
+    func abort(code: Int32) -> Never { exit(code) }
 }

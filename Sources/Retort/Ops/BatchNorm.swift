@@ -62,8 +62,8 @@ extension Tensor {
                 let invstd = try runningVariance.binary(.add, epsilonTensor, name: "batchNorm backward").unary(.sqrt).unary(.reciprocal)  // [C]
                 let dx = try g.product(try weight.binary(.multiply, invstd, name: "batchNorm backward"), .channel)                   // [N, C, H, W]
                 let centered = try Tensor.empty(shape: shape, context: g.context)
-                try elementwise.encodeSubtract(into: g.context.stream, a: x.buffer, b: runningMean.buffer, output: centered.buffer, shape: shape,
-                                               broadcast: .channel)
+                try elementwise.encodeSubtract(into: g.context.stream, a: x.buffer, b: runningMean.buffer, output: centered.buffer,
+                                               shape: shape, broadcast: .channel)
                 let normalized = try centered.product(invstd, .channel)                                                             // x̂: [N, C, H, W]
                 let dWeight = try g.product(normalized, .full).reduced(to: [c], .channel)                                          // [C]
                 return [dx, dWeight, try g.reduced(to: [c], .channel)]
@@ -85,8 +85,8 @@ extension Tensor {
             try kernel.encodeBackward(into: g.context.stream, outputGradient: g.buffer, input: buffer, reluOutput: relu ? y.buffer : nil,
                                       savedMean: mean.buffer,
                                       savedInvstd: invstd.buffer, weight: weight.buffer, inputGradient: dx.buffer,
-                                      weightGradient: dWeight.buffer, biasGradient: dBias.buffer, batch: n, channels: c, height: h, width: w,
-                                      precision: precision)
+                                      weightGradient: dWeight.buffer, biasGradient: dBias.buffer, batch: n, channels: c, height: h,
+                                      width: w, precision: precision)
             return [dx, dWeight, dBias]
         }
     }

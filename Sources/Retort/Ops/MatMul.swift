@@ -23,7 +23,7 @@ extension Tensor {
         return c.recorded(from: [self, other]) { [self] outputGradient in
             let g = try outputGradient.cast(to: precision)
             return [try Tensor.gemm(g, other, m: m, n: k, k: n, transposeB: true),
-             try Tensor.gemm(self, g, m: k, n: n, k: m, transposeA: true)]
+                    try Tensor.gemm(self, g, m: k, n: n, k: m, transposeA: true)]
         }
     }
 

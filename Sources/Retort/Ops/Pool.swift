@@ -2,8 +2,7 @@ import RetortCompute
 
 // 2-D pooling, forward and backward side by side.
 //   x: [N, C, H, W] → y: [N, C, OH, OW] (global average: [N, C])
-// Max pooling follows its input's precision (16-bit values, Int32 indices); the average poolings compute
-// in fp32 (a 16-bit input is widened first, and the tape narrows its gradient back).
+// Every pooling follows its input's precision (fp16/bf16 values and gradients; max pooling's indices Int32).
 
 extension Tensor {
     /// Max pooling with PyTorch's semantics (floor mode, padding counts as −∞).
@@ -23,29 +22,30 @@ extension Tensor {
 
     /// Average pooling (padding counted in the divisor, as PyTorch's default).
     public func avgPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) throws -> Tensor {
-        guard !precision.isReduced else { return try float32().avgPool2d(kernel: kernel, stride: stride, padding: padding) }
         let (n, c, h, w, window, pooling, y) = try windowPooling("avgPool2d", kernel: kernel, stride: stride, padding: padding)
         try pooling.encodeAverageForward(into: context.stream, input: buffer, output: y.buffer,
-                                         batch: n, channels: c, height: h, width: w, window: window)
-        return y.recorded(from: [self]) { [shape] g in
-            let dx = try Tensor.empty(shape: shape, context: g.context)
+                                         batch: n, channels: c, height: h, width: w, window: window, precision: precision)
+        return y.recorded(from: [self]) { [shape, precision] outputGradient in
+            let g = try outputGradient.cast(to: precision)
+            let dx = try Tensor.empty(shape: shape, context: g.context, precision: precision)
             try pooling.encodeAverageBackward(into: g.context.stream, outputGradient: g.buffer, inputGradient: dx.buffer,
-                                              batch: n, channels: c, height: h, width: w, window: window)
+                                              batch: n, channels: c, height: h, width: w, window: window, precision: precision)
             return [dx]
         }
     }
 
     /// Mean over each channel's plane: [N, C, H, W] → [N, C] (`AdaptiveAvgPool2d(1)` + flatten).
     public func globalAvgPool2d() throws -> Tensor {
-        guard !precision.isReduced else { return try float32().globalAvgPool2d() }
         let (n, c, h, w) = try imageShape("globalAvgPool2d")
         let pooling = try context.launcher(PoolLauncher.self) { try PoolLauncher(device: $0) }
-        let y = try Tensor.empty(shape: [n, c], context: context)
-        try pooling.encodeGlobalAverageForward(into: context.stream, input: buffer, output: y.buffer, batch: n, channels: c, height: h, width: w)
-        return y.recorded(from: [self]) { [shape] g in
-            let dx = try Tensor.empty(shape: shape, context: g.context)
+        let y = try Tensor.empty(shape: [n, c], context: context, precision: precision)
+        try pooling.encodeGlobalAverageForward(into: context.stream, input: buffer, output: y.buffer, batch: n, channels: c, height: h,
+                                               width: w, precision: precision)
+        return y.recorded(from: [self]) { [shape, precision] outputGradient in
+            let g = try outputGradient.cast(to: precision)
+            let dx = try Tensor.empty(shape: shape, context: g.context, precision: precision)
             try pooling.encodeGlobalAverageBackward(into: g.context.stream, outputGradient: g.buffer, inputGradient: dx.buffer,
-                                                    batch: n, channels: c, height: h, width: w)
+                                                    batch: n, channels: c, height: h, width: w, precision: precision)
             return [dx]
         }
     }

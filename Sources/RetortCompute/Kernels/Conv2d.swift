@@ -245,7 +245,8 @@ public struct Conv2dLauncher: Sendable {
         func pack(_ variant: UInt32, channels: Int) throws -> Kernel {
             try device.kernel(.conv2d, bindings: [texel(false), texel(false), texel(false), .storage(.write)],
                               pushConstants: Push.self, localSize: [256, 1, 1],
-                              constants: constants(channels, 4, vectorRows: false, variant: variant, operandFlag: false), precision: precision)
+                              constants: constants(channels, 4, vectorRows: false, variant: variant, operandFlag: false),
+                              precision: precision)
         }
 
         // conv2d.comp: 15 = PACKED_W, 16 = TR.

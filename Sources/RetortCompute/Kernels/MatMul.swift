@@ -275,7 +275,8 @@ public final class MatMulLauncher: Sendable {
         let slices = (k4 + chunk4 - 1) / chunk4
         let partial = slices > 1 || (shape.sumOverBatch && batch > 1)
         let (vector, scalar) = (TexelFormat.values(precision, vector: true), TexelFormat.values(precision, vector: false))
-        let kernel = try device.kernel(.matmul, bindings: [.texel(vector), .texel(vector), .storage(.write), .texel(scalar), .texel(scalar)],
+        let kernel = try device.kernel(.matmul,
+                                       bindings: [.texel(vector), .texel(vector), .storage(.write), .texel(scalar), .texel(scalar)],
                                        pushConstants: Push.self, localSize: [UInt32(localX), 1, 1],
                                        constants: Specialization(tm: rows, nb: vec4Columns, bias: partial ? 0 : biasMode,
                                                                  accumulate: !partial && beta != 0), precision: precision)
@@ -341,7 +342,8 @@ public final class MatMulLauncher: Sendable {
 
     private func reduce(_ stream: CommandStream, partials: Buffer, into c: Buffer, shape: Shape, slices: Int,
                         _ alpha: Float, _ beta: Float, _ biasMode: UInt32, _ bias: Buffer, _ precision: Precision) throws {
-        let kernel = try device.kernel(.matmulReduce, bindings: [.texel(.r32f), .storage(.readWrite), .texel(.values(precision, vector: false))],
+        let kernel = try device.kernel(.matmulReduce,
+                                       bindings: [.texel(.r32f), .storage(.readWrite), .texel(.values(precision, vector: false))],
                                        pushConstants: ReducePush.self, localSize: [64, 1, 1],
                                        constants: ReduceSpecialization(bias: biasMode), precision: precision)
         // Summing over the batch is the same fixed-order reduction with batch · slices partials.
@@ -367,14 +369,17 @@ public final class MatMulLauncher: Sendable {
         for ((name, stride, size), buffer) in zip(strides, [a, b, c]) {
             let needed = (batch - 1) * stride + size
             guard buffer.byteCount >= needed * bytes else {
-                throw VulkanError.invalidArgument("\(description): \(name) needs \(needed) \(values) but its buffer holds \(buffer.byteCount / bytes).")
+                throw VulkanError.invalidArgument(
+                    "\(description): \(name) needs \(needed) \(values) but its buffer holds \(buffer.byteCount / bytes).")
             }
         }
         switch bias {
         case .perRow(let buffer) where buffer.byteCount < m * bytes:
-            throw VulkanError.invalidArgument("\(description): a per-row bias needs \(m) \(values), its buffer holds \(buffer.byteCount / bytes).")
+            throw VulkanError.invalidArgument(
+                "\(description): a per-row bias needs \(m) \(values), its buffer holds \(buffer.byteCount / bytes).")
         case .perColumn(let buffer) where buffer.byteCount < n * bytes:
-            throw VulkanError.invalidArgument("\(description): a per-column bias needs \(n) \(values), its buffer holds \(buffer.byteCount / bytes).")
+            throw VulkanError.invalidArgument(
+                "\(description): a per-column bias needs \(n) \(values), its buffer holds \(buffer.byteCount / bytes).")
         default: break
         }
     }

@@ -14,8 +14,8 @@
 /// Backward passes are gathers over input positions with a fixed summation order: no atomics, the
 /// same bits on every run.
 ///
-/// Max pooling also runs on fp16/bf16 tensors (`precision:`; values and gradients in that precision,
-/// indices Int32); average pooling is fp32.
+/// Every pooling also runs on fp16/bf16 tensors (`precision:`): values and gradients in that precision
+/// (max pooling's indices stay Int32), sums in fp32.
 public struct PoolLauncher: Sendable {
     /// A pooling window: kernel size, stride, zero padding and dilation per spatial axis.
     public struct Window: Sendable, Hashable, CustomStringConvertible {
@@ -120,14 +120,14 @@ public struct PoolLauncher: Sendable {
         try geometry.require(input: [], output: [("indices", indices)])
         if window == Window(kernel: 2), width % 8 == 0 {
             let (push, items) = geometry.halvingPush()
-            let kernel = try maxKernel(maxForward2x2, .poolMax2x2, precision, [.texel(.values(precision, vector: true)), .storage(.write),
-                                                                               .storage(.write)], HalvingPush.self)
+            let kernel = try variant(maxForward2x2, .poolMax2x2, precision, [.texel(.values(precision, vector: true)), .storage(.write),
+                                                                             .storage(.write)], HalvingPush.self)
             try stream.dispatch(kernel, [input, output, indices], push: push, groups: kernel.linearGroups(covering: items))
             return
         }
         let (push, invocations) = geometry.forwardPush(run: Self.run, extra: Dilation(DH: window.dilationHeight, DW: window.dilationWidth))
-        let kernel = try maxKernel(maxForward, .poolMax, precision, [.texel(.values(precision, vector: false)), .storage(.write), .storage(.write)],
-                                   ForwardPush<Dilation>.self, run: true)
+        let kernel = try variant(maxForward, .poolMax, precision, [.texel(.values(precision, vector: false)), .storage(.write),
+                                                                   .storage(.write)], ForwardPush<Dilation>.self, RunLength(run: Self.run))
         try stream.dispatch(kernel, [input, output, indices], push: push, groups: kernel.linearGroups(covering: invocations))
     }
 
@@ -144,26 +144,33 @@ public struct PoolLauncher: Sendable {
         try geometry.require(input: [], output: [("indices", indices)])
         if window == Window(kernel: 2), width % 8 == 0, height % 2 == 0 {
             let (push, items) = geometry.halvingPush()
-            let kernel = try maxKernel(maxBackward2x2, .poolMax2x2Backward, precision,
-                                       [.texel(.values(precision, vector: true)), .storage(.read), .storage(.write)], HalvingPush.self)
+            let kernel = try variant(maxBackward2x2, .poolMax2x2Backward, precision,
+                                     [.texel(.values(precision, vector: true)), .storage(.read), .storage(.write)], HalvingPush.self)
             try stream.dispatch(kernel, [outputGradient, indices, inputGradient], push: push, groups: kernel.linearGroups(covering: items))
             return
         }
         let (push, invocations) = geometry.backwardPush(run: Self.run, extra: Dilation(DH: window.dilationHeight, DW: window.dilationWidth))
-        let kernel = try maxKernel(maxBackward, .poolMaxBackward, precision,
-                                   [.texel(.values(precision, vector: false)), .texel(.r32i), .storage(.write)],
-                                   BackwardPush<Dilation>.self, run: true)
-        try stream.dispatch(kernel, [outputGradient, indices, inputGradient], push: push, groups: kernel.linearGroups(covering: invocations))
+        let kernel = try variant(maxBackward, .poolMaxBackward, precision,
+                                 [.texel(.values(precision, vector: false)), .texel(.r32i), .storage(.write)],
+                                 BackwardPush<Dilation>.self, RunLength(run: Self.run))
+        try stream.dispatch(kernel, [outputGradient, indices, inputGradient], push: push,
+                            groups: kernel.linearGroups(covering: invocations))
     }
 
-    /// `fp32`, the kernel built at initialization; otherwise its 16-bit variant (built on first use, cached by the device).
-    private func maxKernel<P: PushConstants>(_ fp32: Kernel, _ shader: Shader, _ precision: Precision, _ bindings: [Kernel.Binding],
-                                             _ push: P.Type, run: Bool = false) throws -> Kernel {
+    /// `fp32`, the kernel built at initialization; for fp16/bf16 the same shader's 16-bit variant with `bindings`
+    /// (built on first use, cached by the device).
+    private func variant<P: PushConstants, C: SpecializationConstants>(
+        _ fp32: Kernel, _ shader: Shader, _ precision: Precision, _ bindings: [Kernel.Binding], _ push: P.Type,
+        _ constants: C = NoSpecializationConstants()
+    ) throws -> Kernel {
         guard precision.isReduced else { return fp32 }
-        return run
-            ? try device.kernel(shader, bindings: bindings, pushConstants: push, localSize: [64, 1, 1], constants: RunLength(run: Self.run),
-                                precision: precision)
-            : try device.kernel(shader, bindings: bindings, pushConstants: push, localSize: [64, 1, 1], precision: precision)
+        return try device.kernel(shader, bindings: bindings, pushConstants: push, localSize: [64, 1, 1], constants: constants,
+                                 precision: precision)
+    }
+
+    /// One 16-bit texel binding of `precision` (a scalar view unless `vector`), then one storage binding.
+    private func texelThenStorage(_ precision: Precision, vector: Bool = false) -> [Kernel.Binding] {
+        [.texel(.values(precision, vector: vector)), .storage(.write)]
     }
 
     // MARK: Average pooling
@@ -177,15 +184,18 @@ public struct PoolLauncher: Sendable {
     ///   window that does not fit, padding over half the kernel, or buffers too small for the shapes.
     public func encodeAverageForward(into stream: CommandStream, input: Buffer, output: Buffer,
                                      batch: Int, channels: Int, height: Int, width: Int, window: Window,
-                                     countIncludesPadding: Bool = true) throws {
+                                     countIncludesPadding: Bool = true, precision: Precision = .float32) throws {
         let geometry = try Geometry(batch: batch, channels: channels, height: height, width: width, window: window,
                                     operation: "average pooling forward", allowsDilation: false)
-        try geometry.require(input: [("input", input)], output: [("output", output)])
+        try geometry.require(input: [("input", input)], output: [("output", output)], precision: precision)
         if geometry.windowCoversThePlane {
-            return try encodeGlobalAverageForward(into: stream, input: input, output: output, batch: batch, channels: channels, height: height, width: width)
+            return try encodeGlobalAverageForward(into: stream, input: input, output: output, batch: batch, channels: channels,
+                                                  height: height, width: width, precision: precision)
         }
         let (push, invocations) = geometry.forwardPush(run: Self.run, extra: CountPadding(countPad: countIncludesPadding))
-        try stream.dispatch(averageForward, [input, output], push: push, groups: averageForward.linearGroups(covering: invocations))
+        let kernel = try variant(averageForward, .poolAvg, precision, texelThenStorage(precision), ForwardPush<CountPadding>.self,
+                                 RunLength(run: Self.run))
+        try stream.dispatch(kernel, [input, output], push: push, groups: kernel.linearGroups(covering: invocations))
     }
 
     /// Records the average pooling backward pass: `inputGradient[n, c, ih, iw]` is the sum of
@@ -194,17 +204,18 @@ public struct PoolLauncher: Sendable {
     /// - Throws: `VulkanError.invalidArgument` as the forward pass.
     public func encodeAverageBackward(into stream: CommandStream, outputGradient: Buffer, inputGradient: Buffer,
                                       batch: Int, channels: Int, height: Int, width: Int, window: Window,
-                                      countIncludesPadding: Bool = true) throws {
+                                      countIncludesPadding: Bool = true, precision: Precision = .float32) throws {
         let geometry = try Geometry(batch: batch, channels: channels, height: height, width: width, window: window,
                                     operation: "average pooling backward", allowsDilation: false)
-        try geometry.require(input: [("inputGradient", inputGradient)], output: [("outputGradient", outputGradient)])
+        try geometry.require(input: [("inputGradient", inputGradient)], output: [("outputGradient", outputGradient)], precision: precision)
         if geometry.windowCoversThePlane {
             return try encodeGlobalAverageBackward(into: stream, outputGradient: outputGradient, inputGradient: inputGradient,
-                                                   batch: batch, channels: channels, height: height, width: width)
+                                                   batch: batch, channels: channels, height: height, width: width, precision: precision)
         }
         let (push, invocations) = geometry.backwardPush(run: Self.run, extra: CountPadding(countPad: countIncludesPadding))
-        try stream.dispatch(averageBackward, [outputGradient, inputGradient], push: push,
-                            groups: averageBackward.linearGroups(covering: invocations))
+        let kernel = try variant(averageBackward, .poolAvgBackward, precision, texelThenStorage(precision),
+                                 BackwardPush<CountPadding>.self, RunLength(run: Self.run))
+        try stream.dispatch(kernel, [outputGradient, inputGradient], push: push, groups: kernel.linearGroups(covering: invocations))
     }
 
     // MARK: Global average pooling
@@ -214,12 +225,14 @@ public struct PoolLauncher: Sendable {
     ///
     /// - Throws: `VulkanError.invalidArgument` for non-positive sizes or buffers too small for the shapes.
     public func encodeGlobalAverageForward(into stream: CommandStream, input: Buffer, output: Buffer,
-                                           batch: Int, channels: Int, height: Int, width: Int) throws {
+                                           batch: Int, channels: Int, height: Int, width: Int, precision: Precision = .float32) throws {
         let geometry = try Geometry(batch: batch, channels: channels, height: height, width: width, window: nil,
                                     operation: "global average pooling forward")
-        try geometry.require(input: [("input", input)], output: [("output", output)])
+        try geometry.require(input: [("input", input)], output: [("output", output)], precision: precision)
         let planeSize = height * width
-        let kernel = planeSize % 4 == 0 ? globalForward.vector : globalForward.scalar
+        let vector = planeSize % 4 == 0
+        let kernel = try variant(vector ? globalForward.vector : globalForward.scalar, .poolGlobalAvg, precision,
+                                 texelThenStorage(precision, vector: vector), GlobalPush.self, VectorWidth(vec: vector ? 4 : 1))
         let texels = planeSize % 4 == 0 ? planeSize / 4 : planeSize
         try stream.dispatch(kernel, [input, output], push: GlobalPush(planes: geometry.planes, P: texels),
                             groups: kernel.linearGroups(covering: geometry.planes))
@@ -229,16 +242,18 @@ public struct PoolLauncher: Sendable {
     ///
     /// - Throws: `VulkanError.invalidArgument` for non-positive sizes or buffers too small for the shapes.
     public func encodeGlobalAverageBackward(into stream: CommandStream, outputGradient: Buffer, inputGradient: Buffer,
-                                            batch: Int, channels: Int, height: Int, width: Int) throws {
+                                            batch: Int, channels: Int, height: Int, width: Int, precision: Precision = .float32) throws {
         let geometry = try Geometry(batch: batch, channels: channels, height: height, width: width, window: nil,
                                     operation: "global average pooling backward")
-        try geometry.require(input: [("inputGradient", inputGradient)], output: [("outputGradient", outputGradient)])
+        try geometry.require(input: [("inputGradient", inputGradient)], output: [("outputGradient", outputGradient)], precision: precision)
         let planeSize = height * width
         let divisor = FastDivisor(planeSize)
         let count = geometry.planes * planeSize
-        try stream.dispatch(globalBackward, [outputGradient, inputGradient],
+        let kernel = try variant(globalBackward, .poolGlobalAvgBackward, precision, texelThenStorage(precision), GlobalBackwardPush.self,
+                                 RunLength(run: Self.globalBackwardRun))
+        try stream.dispatch(kernel, [outputGradient, inputGradient],
                             push: GlobalBackwardPush(HW: planeSize, count: count, hwMagic: divisor.magic, hwShift: divisor.shift),
-                            groups: globalBackward.linearGroups(covering: (count + Self.globalBackwardRun - 1) / Self.globalBackwardRun))
+                            groups: kernel.linearGroups(covering: (count + Self.globalBackwardRun - 1) / Self.globalBackwardRun))
     }
 }
 
