@@ -9,10 +9,10 @@ cd "$(dirname "$0")/.."
 retort=${1:-.build/debug/retort}
 
 # Budgets.
-max_source_lines=28700      # all of Sources/, Swift only (issue 18: JPEG/PNG decoding, image folders and torchvision transforms, torchvision models, ONNX export)
+max_source_lines=31900      # all of Sources/, Swift only (issue 19: the CPU oracles moved out of the tests into RetortOracle, the selftest catalog, KernelChoice, mixed precision)
 max_shader_lines=3400       # shipped shaders: Shaders/ and Sources/*/Shaders/, *.comp and *.glsl
 max_kernels=48              # shipped *.comp files
-max_option_keys=82          # distinct --keys in `retort --help` (issue 18 added --workers, --bad-images)
+max_option_keys=86          # distinct --keys in `retort --help` (issue 19 added --all, --only, --verbose, --precision)
 max_file_lines=600          # any Swift or shader file (DESIGN §8)
 max_files_over_400=3        # files longer than 400 lines
 max_long_lines=520          # lines over 140 columns (only ever lowered; 563 when the report began)
