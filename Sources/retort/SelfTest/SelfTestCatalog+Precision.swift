@@ -38,8 +38,8 @@ extension SelfTestCatalog {
             }
             let s = NCHWShape(n: 3, c: 6, h: 8, w: 16)
             cases += [make("batchnorm eval \(s)", .forward) { try batchNormEval($0, $1, s) },
-                      make("batchnorm train \(s)", .forward) { try batchNorm($0, $1, s, backward: false) },
-                      make("batchnorm train \(s)", .backward) { try batchNorm($0, $1, s, backward: true) },
+                      make("batchnorm train +relu \(s)", .forward) { try batchNormTraining($0, s, relu: true, backward: false, precision: $1) },
+                      make("batchnorm train +relu \(s)", .backward) { try batchNormTraining($0, s, relu: true, backward: true, precision: $1) },
                       make("relu \(s)", .forward) { try relu($0, $1, s.count, backward: false) },
                       make("relu \(s)", .backward) { try relu($0, $1, s.count, backward: true) }]
             for window in [PoolLauncher.Window(kernel: 2), PoolLauncher.Window(kernel: 3, stride: 2, padding: 1)] {
@@ -104,31 +104,6 @@ extension SelfTestCatalog {
         return try bench.compare([(dx, Conv2dOracle.backwardData(prm, dy: dy, w: w)), (dw, filter.dw), (db, filter.db)], precision)
     }
 
-    /// Training forward (y) or backward (dx; dweight and dbias are fp32) with the statistics in fp32.
-    private static func batchNorm(_ bench: SelfTestBench, _ precision: Precision, _ s: NCHWShape, backward: Bool) throws -> Double {
-        let norm = try BatchNormLauncher(device: bench.device)
-        let x = bench.values(s.count, precision).map { 2 * $0 }, weight = bench.floats(s.c, in: 0.5...1.5), bias = bench.floats(s.c)
-        let (input, weights) = (try bench.buffer(x, precision), try bench.buffer(weight))
-        let y = try bench.output(s.count, precision), savedMean = try bench.output(s.c), savedInvstd = try bench.output(s.c)
-        try norm.encodeTrainingForward(into: bench.stream, input: input, weight: weights, bias: try bench.buffer(bias),
-                                       runningMean: try bench.buffer([Float](repeating: 0, count: s.c)),
-                                       runningVariance: try bench.buffer([Float](repeating: 1, count: s.c)), output: y,
-                                       savedMean: savedMean, savedInvstd: savedInvstd, batch: s.n, channels: s.c, height: s.h, width: s.w,
-                                       precision: precision)
-        let (mean, variance) = BatchNormOracle.statistics(x, s)
-        guard backward else {
-            let normalized = BatchNormOracle.normalize(x, s, mean: mean, variance: variance, weight: weight, bias: bias, eps: 1e-5)
-            return try bench.compare([(y, normalized)], precision)
-        }
-        let dy = bench.values(s.count, precision)
-        let dx = try bench.output(s.count, precision), dWeight = try bench.output(s.c), dBias = try bench.output(s.c)
-        try norm.encodeBackward(into: bench.stream, outputGradient: try bench.buffer(dy, precision), input: input, savedMean: savedMean,
-                                savedInvstd: savedInvstd, weight: weights, inputGradient: dx, weightGradient: dWeight, biasGradient: dBias,
-                                batch: s.n, channels: s.c, height: s.h, width: s.w, precision: precision)
-        let expected = BatchNormOracle.backward(dy: dy, x: x, s, weight: weight, eps: 1e-5)
-        return max(try bench.compare([(dx, expected.dx)], precision), try bench.compare([(dWeight, expected.dWeight), (dBias, expected.dBias)]))
-    }
-
     /// Evaluation mode: the running statistics (fp32) applied to a 16-bit x.
     private static func batchNormEval(_ bench: SelfTestBench, _ precision: Precision, _ s: NCHWShape) throws -> Double {
         let x = bench.values(s.count, precision).map { 2 * $0 }, weight = bench.floats(s.c, in: 0.5...1.5), bias = bench.floats(s.c)
@@ -188,8 +163,15 @@ extension SelfTestBench {
     /// Room for `count` values of `precision`, filled with NaN (an element the kernel does not write fails the case).
     func output(_ count: Int, _ precision: Precision) throws -> Buffer { try buffer([Float](repeating: .nan, count: max(count, 1)), precision) }
 
-    /// Runs what was recorded, then the largest scaled error of `precision` outputs against their oracle values.
+    /// The first `count` values of a `precision` buffer, as `Float`s.
+    func read(_ buffer: Buffer, _ count: Int, _ precision: Precision) throws -> [Float] {
+        precision.isReduced ? precision.widen(try buffer.read(UInt16.self, count: count)) : try read(buffer, count)
+    }
+
+    /// Runs what was recorded, then the largest error of `precision` outputs against their oracle values (fp32: by the
+    /// case's measure; 16-bit: scaled, relative to the output's largest value).
     func compare(_ outputs: [(Buffer, [Double])], _ precision: Precision) throws -> Double {
+        guard precision.isReduced else { return try compare(outputs) }
         try run()
         return try outputs.reduce(0) { worst, output in
             let words = try output.0.read(UInt16.self, count: output.1.count)
