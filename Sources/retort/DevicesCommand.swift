@@ -2,7 +2,8 @@ import Foundation
 import RetortCompute
 
 /// `retort devices`: every Vulkan device with its summary line, and which one Retort would use;
-/// `--verbose` adds each device's kernel choice (family → variant → reason) and subgroup size control.
+/// `--verbose` adds each device's kernel choice (family → variant → reason), subgroup size control and
+/// whether it has the 16-bit storage mixed precision needs.
 enum DevicesCommand: RegisteredCommand {
     static let name = "devices"
     static let order = 10
@@ -40,7 +41,7 @@ enum DevicesCommand: RegisteredCommand {
                     "kernelProfile": choice.profile.rawValue, "kernelProfileReason": choice.profileReason,
                     "kernels": choice.families.map { ["family": $0.name, "variant": $0.variant, "reason": $0.reason] },
                     "subgroupSizeControl": subgroupSizeControlJSON(device.subgroupSizeControl),
-                    "convolutionAlgorithm": convolution?.rawValue ?? "auto",
+                    "convolutionAlgorithm": convolution?.rawValue ?? "auto", "storage16Bit": device.has16BitStorage,
                 ]
             }
             let data = try JSONSerialization.data(withJSONObject: ["devices": list], options: [.prettyPrinted, .sortedKeys])
@@ -61,8 +62,10 @@ enum DevicesCommand: RegisteredCommand {
     static func kernelTable(_ device: DeviceInfo, forced: KernelProfile?, convolution: Conv2dLauncher.Algorithm?) -> String {
         let choice = KernelChoice(device: device, forced: forced)
         let control = device.subgroupSizeControl.map { "\($0.description) (enabled)" } ?? "not available"
+        let storage = device.has16BitStorage ? "yes: --precision fp16 and bf16 run their 16-bit kernels"
+            : "no: --precision fp16 and bf16 are refused (fp32 only)"
         var lines = ["    kernels: \(choice.profile.rawValue) profile, because \(choice.profileReason)",
-                     "    subgroup size control: \(control)"]
+                     "    subgroup size control: \(control)", "    16-bit storage buffers: \(storage)"]
         let width = choice.families.map(\.name.count).max() ?? 0
         for family in choice.families {
             let name = family.name.padding(toLength: width, withPad: " ", startingAt: 0)

@@ -26,6 +26,8 @@ final class DevicesCommandTests: XCTestCase {
         let block = chosenDeviceBlock(result.output)
         XCTAssert(block.contains { $0.contains("kernels:") && $0.contains("profile, because") }, result.output)
         XCTAssert(block.contains { $0.contains("subgroup size control:") }, result.output)
+        // lavapipe has storageBuffer16BitAccess: mixed precision runs there.
+        XCTAssert(block.contains { $0.contains("16-bit storage buffers: yes") }, result.output)
         for family in Self.families {
             let variant = try XCTUnwrap(variant(of: family, in: block), "\(family) missing:\n\(result.output)")
             XCTAssertFalse(variant.isEmpty, family)
