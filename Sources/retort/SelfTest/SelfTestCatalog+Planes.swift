@@ -102,17 +102,7 @@ extension SelfTestCatalog {
             }
             for direction in [SelfTestCase.Direction.forward, .backward] {
                 cases.append(SelfTestCase(family: "pool", name: "global avg \(s)", direction: direction, tolerance: 1e-4) { bench in
-                    let pooling = try PoolLauncher(device: bench.device)
-                    if direction == .forward {
-                        let x = bench.floats(s.count), y = try bench.output(s.planes)
-                        try pooling.encodeGlobalAverageForward(into: bench.stream, input: try bench.buffer(x), output: y,
-                                                               batch: s.n, channels: s.c, height: s.h, width: s.w)
-                        return try bench.compare([(y, PoolOracle.globalAverageForward(x, s))])
-                    }
-                    let dy = bench.floats(s.planes), dx = try bench.output(s.count)
-                    try pooling.encodeGlobalAverageBackward(into: bench.stream, outputGradient: try bench.buffer(dy), inputGradient: dx,
-                                                            batch: s.n, channels: s.c, height: s.h, width: s.w)
-                    return try bench.compare([(dx, PoolOracle.globalAverageBackward(dy, s))])
+                    try globalAveragePool(bench, s, backward: direction == .backward)
                 })
             }
         }
@@ -139,21 +129,38 @@ extension SelfTestCatalog {
         return try bench.compare([(dx, PoolOracle.maxBackward(dy, indices: expected.indices, s, outputsPerPlane: oh * ow))])
     }
 
-    private static func averagePool(_ bench: SelfTestBench, _ s: NCHWShape, _ window: PoolLauncher.Window, countIncludesPadding: Bool,
-                                    backward: Bool) throws -> Double {
+    /// Average pooling forward or backward; with a 16-bit `precision`, x, y, dy and dx in it (rounded first).
+    static func averagePool(_ bench: SelfTestBench, _ s: NCHWShape, _ window: PoolLauncher.Window, countIncludesPadding: Bool,
+                            backward: Bool, precision: Precision = .float32) throws -> Double {
         let pooling = try PoolLauncher(device: bench.device)
         let (oh, ow) = window.outputSize(height: s.h, width: s.w)!
         let outputs = s.planes * oh * ow
         guard backward else {
-            let x = bench.floats(s.count), y = try bench.output(outputs)
-            try pooling.encodeAverageForward(into: bench.stream, input: try bench.buffer(x), output: y, batch: s.n, channels: s.c,
-                                             height: s.h, width: s.w, window: window, countIncludesPadding: countIncludesPadding)
-            return try bench.compare([(y, PoolOracle.averageForward(x, s, window, countIncludesPadding: countIncludesPadding))])
+            let x = bench.floats(s.count).map { precision.rounded($0) }, y = try bench.output(outputs, precision)
+            try pooling.encodeAverageForward(into: bench.stream, input: try bench.buffer(x, precision), output: y, batch: s.n, channels: s.c,
+                                             height: s.h, width: s.w, window: window, countIncludesPadding: countIncludesPadding,
+                                             precision: precision)
+            return try bench.compare([(y, PoolOracle.averageForward(x, s, window, countIncludesPadding: countIncludesPadding))], precision)
         }
-        let dy = bench.floats(outputs), dx = try bench.output(s.count)
-        try pooling.encodeAverageBackward(into: bench.stream, outputGradient: try bench.buffer(dy), inputGradient: dx, batch: s.n,
+        let dy = bench.floats(outputs).map { precision.rounded($0) }, dx = try bench.output(s.count, precision)
+        try pooling.encodeAverageBackward(into: bench.stream, outputGradient: try bench.buffer(dy, precision), inputGradient: dx, batch: s.n,
                                           channels: s.c, height: s.h, width: s.w, window: window,
-                                          countIncludesPadding: countIncludesPadding)
-        return try bench.compare([(dx, PoolOracle.averageBackward(dy, s, window, countIncludesPadding: countIncludesPadding))])
+                                          countIncludesPadding: countIncludesPadding, precision: precision)
+        return try bench.compare([(dx, PoolOracle.averageBackward(dy, s, window, countIncludesPadding: countIncludesPadding))], precision)
+    }
+
+    /// Global average pooling forward or backward, in `precision` as ``averagePool(_:_:_:countIncludesPadding:backward:precision:)``.
+    static func globalAveragePool(_ bench: SelfTestBench, _ s: NCHWShape, backward: Bool, precision: Precision = .float32) throws -> Double {
+        let pooling = try PoolLauncher(device: bench.device)
+        guard backward else {
+            let x = bench.floats(s.count).map { precision.rounded($0) }, y = try bench.output(s.planes, precision)
+            try pooling.encodeGlobalAverageForward(into: bench.stream, input: try bench.buffer(x, precision), output: y,
+                                                   batch: s.n, channels: s.c, height: s.h, width: s.w, precision: precision)
+            return try bench.compare([(y, PoolOracle.globalAverageForward(x, s))], precision)
+        }
+        let dy = bench.floats(s.planes).map { precision.rounded($0) }, dx = try bench.output(s.count, precision)
+        try pooling.encodeGlobalAverageBackward(into: bench.stream, outputGradient: try bench.buffer(dy, precision), inputGradient: dx,
+                                                batch: s.n, channels: s.c, height: s.h, width: s.w, precision: precision)
+        return try bench.compare([(dx, PoolOracle.globalAverageBackward(dy, s))], precision)
     }
 }

@@ -2,7 +2,8 @@ import Retort
 import RetortCompute
 import RetortOracle
 
-/// The fp16 and bf16 variants of the kernels mixed-precision training runs (`--precision`): every input
+/// The fp16 and bf16 variants of the kernels mixed-precision training runs (`--precision`; casts, GEMM,
+/// convolution, batch norm, ReLU, max/average/global average pooling): every input
 /// is rounded to the precision first, the oracle computes on those rounded values in Double, and the
 /// 16-bit result is judged relative to the output's largest value, at twice the precision's unit
 /// roundoff (2⁻¹⁰ for fp16, 2⁻⁷ for bf16): the kernels accumulate in fp32 and round once on store.
@@ -45,6 +46,15 @@ extension SelfTestCatalog {
             for window in [PoolLauncher.Window(kernel: 2), PoolLauncher.Window(kernel: 3, stride: 2, padding: 1)] {
                 cases.append(make("max pool \(window) \(s)", .forward) { try maxPool($0, $1, s, window, backward: false) })
                 cases.append(make("max pool \(window) \(s)", .backward) { try maxPool($0, $1, s, window, backward: true) })
+            }
+            let window = PoolLauncher.Window(kernel: 3, stride: 2, padding: 1)
+            for direction in [SelfTestCase.Direction.forward, .backward] {
+                cases.append(make("avg pool \(window) \(s)", direction) {
+                    try averagePool($0, s, window, countIncludesPadding: false, backward: direction == .backward, precision: $1)
+                })
+                cases.append(make("global avg pool \(s)", direction) {
+                    try globalAveragePool($0, s, backward: direction == .backward, precision: $1)
+                })
             }
             return cases
         }
