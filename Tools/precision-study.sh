@@ -21,7 +21,7 @@ out = sys.argv[1]
 def run(precision, seed):
     rows = [json.loads(line) for line in open(f"{out}/plane6-{precision}-seed{seed}/metrics.jsonl")]
     best = max(rows, key=lambda r: r["test_top1"])
-    rate = sum(r["images_per_second"] for r in rows) / len(rows)
+    rate = sum(r["images_per_s"] for r in rows) / len(rows)
     return best["test_top1"] * 100, rate
 print("| seed | fp32 top-1 | fp16 top-1 (Δ) | bf16 top-1 (Δ) | images/s fp32 / fp16 / bf16 |")
 print("|---|---|---|---|---|")
